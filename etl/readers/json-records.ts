@@ -1,0 +1,275 @@
+import { StringDecoder } from 'node:string_decoder';
+
+/** One JSON record found in an object: parsed, or the reason it could not be. */
+export type JsonRecord =
+  | { ok: true; value: unknown; text: string; position: string }
+  | { ok: false; reason: string; text: string; position: string };
+
+export interface JsonRecordOptions {
+  /**
+   * Keys of a top-level envelope whose array holds the records, e.g. `Records` (CloudTrail)
+   * or `records` (Azure diagnostic settings). Without a match the object is read as JSON lines,
+   * concatenated JSON values or a top-level array.
+   */
+  envelopeKeys?: readonly string[];
+}
+
+const OPEN_BRACE = 123; // {
+const CLOSE_BRACE = 125; // }
+const OPEN_BRACKET = 91; // [
+const CLOSE_BRACKET = 93; // ]
+const QUOTE = 34; // "
+const NEWLINE = 10;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff;
+}
+
+/**
+ * Streams the records of a JSON object without holding the whole object in memory:
+ * the elements of an envelope array (`{"Records":[…]}`), of a top-level array, or a sequence
+ * of top-level values (JSON lines, pretty-printed or not).
+ *
+ * A damaged record is reported and reading goes on: in JSON lines a bad line costs only that
+ * line; in an array a truncated tail costs only the unfinished element.
+ */
+export async function* readJsonRecords(
+  input: AsyncIterable<Buffer>,
+  options: JsonRecordOptions = {},
+): AsyncGenerator<JsonRecord> {
+  const scanner = new JsonScanner(options.envelopeKeys ?? []);
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of input) {
+    yield* scanner.feed(decoder.write(chunk));
+  }
+  yield* scanner.feed(decoder.end());
+  yield* scanner.finish();
+}
+
+type Mode =
+  | 'start' // before the first value
+  | 'envelope-head' // inside `{`, deciding whether it is an envelope
+  | 'array' // inside a records array, between elements
+  | 'sequence' // between top-level values
+  | 'lines' // JSON lines: one record per line
+  | 'after-array'; // the records array closed; the rest is ignored
+
+class JsonScanner {
+  private mode: Mode = 'start';
+  private head = ''; // text of `{…` while deciding about an envelope
+  private parts: string[] = []; // text of the current element
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private elementStartLine = 1;
+  private line = 1;
+  private index = 0; // record number (1-based when reported)
+  private lineBuffer: string[] = [];
+
+  constructor(private readonly envelopeKeys: readonly string[]) {}
+
+  *feed(text: string): Generator<JsonRecord> {
+    let pos = 0;
+    while (pos < text.length) {
+      switch (this.mode) {
+        case 'lines':
+          pos = yield* this.feedLines(text, pos);
+          break;
+        case 'after-array':
+          return;
+        case 'envelope-head':
+          pos = yield* this.feedEnvelopeHead(text, pos);
+          break;
+        default:
+          pos = yield* this.feedValues(text, pos);
+      }
+    }
+  }
+
+  *finish(): Generator<JsonRecord> {
+    if (this.mode === 'lines') {
+      const rest = this.lineBuffer.join('');
+      this.lineBuffer = [];
+      if (rest.trim()) yield this.parse(rest, `line ${this.line}`);
+      return;
+    }
+    if (this.mode === 'envelope-head') {
+      // An object that ended before we could tell: read it as one value.
+      const text = this.head;
+      this.head = '';
+      if (text.trim()) yield this.bad(text, `record 1 (line 1)`, 'truncated JSON: the object ends inside the first value');
+      return;
+    }
+    if (this.depth > 0 || this.parts.length) {
+      const text = this.parts.join('');
+      this.parts = [];
+      yield this.bad(text, this.position(), 'truncated JSON: the object ends inside this record');
+    }
+  }
+
+  private position(): string {
+    return `record ${this.index + 1} (line ${this.elementStartLine})`;
+  }
+
+  private parse(text: string, position: string): JsonRecord {
+    this.index += 1;
+    try {
+      return { ok: true, value: JSON.parse(text), text, position };
+    } catch (err) {
+      return { ok: false, reason: `invalid JSON: ${(err as Error).message}`, text, position };
+    }
+  }
+
+  private bad(text: string, position: string, reason: string): JsonRecord {
+    this.index += 1;
+    return { ok: false, reason, text, position };
+  }
+
+  /** JSON lines: each non-blank line is one record, so one bad line never harms its neighbours. */
+  private *feedLines(text: string, pos: number): Generator<JsonRecord, number> {
+    let nl = text.indexOf('\n', pos);
+    while (nl !== -1) {
+      const piece = text.slice(pos, nl);
+      const lineText = this.lineBuffer.length ? this.lineBuffer.join('') + piece : piece;
+      this.lineBuffer = [];
+      const line = this.line;
+      this.line += 1;
+      if (lineText.trim()) yield this.parse(lineText, `line ${line}`);
+      pos = nl + 1;
+      nl = text.indexOf('\n', pos);
+    }
+    if (pos < text.length) this.lineBuffer.push(text.slice(pos));
+    return text.length;
+  }
+
+  /**
+   * Collects `{ "key" :` to see whether the object is an envelope whose array holds the records.
+   * Only the envelope's first key is considered, which is how CloudTrail and Azure deliver them.
+   */
+  private *feedEnvelopeHead(text: string, pos: number): Generator<JsonRecord, number> {
+    this.head += text.slice(pos);
+    const match = /^\s*\{\s*"((?:[^"\\]|\\.)*)"\s*:\s*(\S)?/.exec(this.head);
+    if (!match || match[2] === undefined) {
+      // Not enough text yet; give up waiting after a generous amount.
+      if (this.head.length < 4096) return text.length;
+    }
+    const head = this.head;
+    this.head = '';
+    if (match && match[2] === '[' && this.envelopeKeys.includes(match[1]!)) {
+      this.mode = 'array';
+      this.line += countNewlines(head, 0, match[0].length);
+      yield* this.feed(head.slice(match[0].length));
+      return text.length;
+    }
+    // Not an envelope: the object is a record itself.
+    this.mode = 'sequence';
+    yield* this.feed(head);
+    return text.length;
+  }
+
+  /** Splits top-level values (sequence) or array elements (array) by tracking depth and strings. */
+  private *feedValues(text: string, pos: number): Generator<JsonRecord, number> {
+    let segmentStart = this.depth > 0 ? pos : -1;
+    const n = text.length;
+    let nextQuote = -1;
+    let nextBackslash = -1;
+    while (pos < n) {
+      if (this.inString) {
+        // Jump between quotes and backslashes instead of walking every character of a string.
+        if (this.escaped) {
+          this.escaped = false;
+          pos++;
+          continue;
+        }
+        if (nextQuote < pos) nextQuote = indexOrEnd(text, '"', pos);
+        if (nextBackslash < pos) nextBackslash = indexOrEnd(text, '\\', pos);
+        if (nextBackslash < nextQuote) {
+          this.escaped = true;
+          pos = nextBackslash + 1;
+          continue;
+        }
+        pos = nextQuote === n ? n : nextQuote + 1;
+        if (nextQuote < n) this.inString = false;
+        continue;
+      }
+      const c = text.charCodeAt(pos);
+      if (this.depth === 0) {
+        if (c === NEWLINE) {
+          this.line += 1;
+          pos++;
+          continue;
+        }
+        if (isSpace(c) || c === 44 /* , */) {
+          pos++;
+          continue;
+        }
+        if (this.mode === 'start') {
+          if (c === OPEN_BRACKET) {
+            this.mode = 'array';
+            pos++;
+            continue;
+          }
+          if (c === OPEN_BRACE && this.envelopeKeys.length) {
+            this.mode = 'envelope-head';
+            return pos;
+          }
+          this.mode = 'sequence';
+        }
+        if (this.mode === 'array' && c === CLOSE_BRACKET) {
+          this.mode = 'after-array';
+          return n;
+        }
+        if (c !== OPEN_BRACE && c !== OPEN_BRACKET) {
+          // Garbage between values: in a sequence, give up on structure and read lines.
+          if (this.mode === 'sequence') {
+            this.mode = 'lines';
+            return pos;
+          }
+          this.mode = 'after-array';
+          yield this.bad(text.slice(pos, Math.min(n, pos + 200)), this.position(), 'unexpected text between records');
+          return n;
+        }
+        this.elementStartLine = this.line;
+        segmentStart = pos;
+        this.depth = 1;
+        pos++;
+        continue;
+      }
+      if (c === QUOTE) {
+        this.inString = true;
+        pos++;
+        continue;
+      }
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) this.depth--;
+      else if (c === NEWLINE) this.line++;
+      pos++;
+      if (this.depth === 0) {
+        this.parts.push(text.slice(segmentStart, pos));
+        const elementText = this.parts.join('');
+        this.parts = [];
+        segmentStart = -1;
+        const startLine = this.elementStartLine;
+        yield this.parse(elementText, `record ${this.index + 1} (line ${startLine})`);
+        if (this.mode === 'sequence' && this.index === 1 && startLine === this.line) {
+          // The first value sat on one line: this is JSON lines. Read line by line from here.
+          this.mode = 'lines';
+          return pos;
+        }
+      }
+    }
+    if (this.depth > 0 && segmentStart !== -1) this.parts.push(text.slice(segmentStart, n));
+    return n;
+  }
+}
+
+function indexOrEnd(text: string, needle: string, from: number): number {
+  const i = text.indexOf(needle, from);
+  return i === -1 ? text.length : i;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === NEWLINE) count++;
+  return count;
+}
