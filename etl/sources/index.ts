@@ -1,8 +1,11 @@
 import type { SourceId } from '../tables';
 import type { LogSource } from './types';
+import { cloudtrail } from './cloudtrail';
 
 /** Every log source ScoutQL reads. Adding a source is one module plus one line here. */
-export const SOURCES: readonly LogSource[] = [];
+export const SOURCES: readonly LogSource[] = [
+  cloudtrail,
+];
 
 export function sourceById(id: SourceId): LogSource {
   const source = SOURCES.find((s) => s.id === id);

@@ -1,0 +1,298 @@
+/**
+ * AWS CloudTrail: trail log files (`{"Records":[…]}`), JSON lines of single records
+ * (CloudTrail Lake exports) and EventBridge "… via CloudTrail" events (unwrapped).
+ * Every record becomes one api_activity row; sign-in events also an authentication row.
+ */
+import { createHash } from 'node:crypto';
+import { readJsonRecords } from '../readers/json-records';
+import { asObject, asString, awsActor, type AwsActor } from './aws-identity';
+import type { Detection, DetectSample, LogSource, ObjectContext, ParsedItem, Row, TableRow } from './types';
+
+type JsonObject = Record<string, unknown>;
+
+// Compiled once: these run per object (detect) or per record (time).
+const DIGEST_KEY = /(^|\/)CloudTrail-Digest\//;
+const TRAIL_KEY = /AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail\//;
+const RECORDS_ENVELOPE_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
+const DIGEST_CONTENT = /"(?:digestPublicKeyFingerprint|digestStartTime)"\s*:/;
+const EVENTBRIDGE_CLOUDTRAIL = /"detail-type"\s*:\s*"AWS [A-Za-z -]+ via CloudTrail"/;
+const RECORD_MARKERS = [/"eventVersion"\s*:/, /"eventSource"\s*:/, /"eventName"\s*:/] as const;
+/** ISO 8601 as CloudTrail writes it, plus the space-separated form of CloudTrail Lake results. */
+const EVENT_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** STS calls whose response carries new credentials (responseElements.credentials). */
+const CREDENTIAL_ISSUING = new Set([
+  'AssumeRole',
+  'AssumeRoleWithSAML',
+  'AssumeRoleWithWebIdentity',
+  'AssumeRoot',
+  'GetSessionToken',
+  'GetFederationToken',
+]);
+
+interface SignIn {
+  protocol: (record: JsonObject, actor: AwsActor) => string;
+  interactive: boolean;
+}
+
+const consoleProtocol = (record: JsonObject, actor: AwsActor): string => {
+  const extra = asObject(record['additionalEventData']);
+  if (asString(extra?.['SamlProviderArn'])) return 'SAML';
+  if (actor.actor_type === 'IdentityCenterUser') return 'IdentityCenter';
+  return 'password';
+};
+const fixed = (protocol: string) => (): string => protocol;
+
+/** Sign-in events that also yield an authentication row, keyed by `eventSource eventName`. */
+const SIGN_INS: ReadonlyMap<string, SignIn> = new Map([
+  ['signin.amazonaws.com ConsoleLogin', { protocol: consoleProtocol, interactive: true }],
+  ['sts.amazonaws.com AssumeRoleWithSAML', { protocol: fixed('SAML'), interactive: true }],
+  // Web identity is mostly workloads (EKS service accounts, CI runners), not people.
+  ['sts.amazonaws.com AssumeRoleWithWebIdentity', { protocol: fixed('OIDC'), interactive: false }],
+  ['signin.amazonaws.com UserAuthentication', { protocol: fixed('IdentityCenter'), interactive: true }],
+  ['signin.amazonaws.com CredentialVerification', { protocol: fixed('IdentityCenter'), interactive: true }],
+  ['signin.amazonaws.com Federate', { protocol: fixed('IdentityCenter'), interactive: true }],
+  ['sso.amazonaws.com Federate', { protocol: fixed('IdentityCenter'), interactive: true }],
+  ['sso.amazonaws.com Authenticate', { protocol: fixed('IdentityCenter'), interactive: true }],
+]);
+
+export function detectCloudTrail(sample: DetectSample): Detection {
+  const { key, head } = sample;
+  if (DIGEST_KEY.test(key) || DIGEST_CONTENT.test(head)) return { skip: 'CloudTrail digest file' };
+  const keyHint = TRAIL_KEY.test(key);
+  const hasRecordMarkers = RECORD_MARKERS.every((marker) => marker.test(head));
+  let confidence = 0;
+  if (RECORDS_ENVELOPE_HEAD.test(head)) confidence = hasRecordMarkers ? 1 : 0.6;
+  else if (EVENTBRIDGE_CLOUDTRAIL.test(head)) confidence = 0.95;
+  else if (hasRecordMarkers && /^\s*[{[]/.test(head)) confidence = 0.9;
+  else if (keyHint && /^\s*[{[]/.test(head)) confidence = 0.5;
+  if (keyHint && confidence > 0) confidence = Math.min(1, confidence + 0.05);
+  return { confidence };
+}
+
+/** Parses CloudTrail's eventTime; null when it is not a real instant. */
+export function parseEventTime(value: unknown): Date | null {
+  if (typeof value !== 'string') return null;
+  const m = EVENT_TIME.exec(value);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
+  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const check = new Date(time);
+  // Date.UTC rolls 2024-02-31 over to March: reject fields that did not survive.
+  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60)
+    return null;
+  if (zone && zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  return new Date(time);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
+}
+
+const quarantine = (position: string, reason: string, text: string): ParsedItem => ({ kind: 'quarantine', position, reason, text });
+
+/** An EventBridge envelope around a CloudTrail record: returns the record, or a reason it is not one. */
+function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { reason: string } {
+  const detailType = envelope['detail-type'];
+  const detail = asObject(envelope['detail']);
+  if (typeof detailType !== 'string' || !detailType.endsWith('via CloudTrail'))
+    return { reason: `EventBridge event is not a CloudTrail record (detail-type ${JSON.stringify(detailType)})` };
+  if (!detail) return { reason: 'EventBridge CloudTrail event has no detail object' };
+  // The envelope's account and region stand in when the detail omits them.
+  return { record: { ...detail, recipientAccountId: detail['recipientAccountId'] ?? envelope['account'], awsRegion: detail['awsRegion'] ?? envelope['region'] } };
+}
+
+/** Pushes an ARN derived from requestParameters (only for the calls and services where the name means that resource). */
+function derivedResources(record: JsonObject, account: string | null, region: string | null, into: Set<string>): void {
+  const params = asObject(record['requestParameters']);
+  if (!params) return;
+  const service = record['eventSource'];
+  const bucket = asString(params['bucketName']);
+  if (bucket) {
+    into.add(`arn:aws:s3:::${bucket}`);
+    const key = asString(params['key']);
+    if (key) into.add(`arn:aws:s3:::${bucket}/${key}`);
+  }
+  for (const field of ['roleArn', 'policyArn'] as const) {
+    const arn = asString(params[field]);
+    if (arn?.startsWith('arn:')) into.add(arn);
+  }
+  if (service === 'iam.amazonaws.com' && account) {
+    const userName = asString(params['userName']);
+    if (userName) into.add(`arn:aws:iam::${account}:user/${userName}`);
+    const roleName = asString(params['roleName']);
+    if (roleName) into.add(`arn:aws:iam::${account}:role/${roleName}`);
+  } else if (service === 'ec2.amazonaws.com' && account && region) {
+    const groupId = asString(params['groupId']);
+    if (groupId?.startsWith('sg-')) into.add(`arn:aws:ec2:${region}:${account}:security-group/${groupId}`);
+    for (const instanceId of instanceIds(params)) into.add(`arn:aws:ec2:${region}:${account}:instance/${instanceId}`);
+  } else if (service === 'cloudtrail.amazonaws.com') {
+    const trail = asString(params['name']) ?? asString(params['trailName']);
+    if (trail) into.add(trail.startsWith('arn:') ? trail : account && region ? `arn:aws:cloudtrail:${region}:${account}:trail/${trail}` : trail);
+  }
+}
+
+/** Instance ids as EC2 logs them: instanceId, instanceIds[], or instancesSet.items[].instanceId. */
+function instanceIds(params: JsonObject): string[] {
+  const ids: string[] = [];
+  const single = asString(params['instanceId']);
+  if (single) ids.push(single);
+  const list = params['instanceIds'];
+  if (Array.isArray(list)) for (const id of list) if (typeof id === 'string') ids.push(id);
+  const items = asObject(params['instancesSet'])?.['items'];
+  if (Array.isArray(items)) for (const item of items) {
+    const id = asString(asObject(item)?.['instanceId']);
+    if (id) ids.push(id);
+  }
+  return ids;
+}
+
+function resourceIds(record: JsonObject, account: string | null, region: string | null): string[] {
+  const ids = new Set<string>();
+  const listed = record['resources'];
+  if (Array.isArray(listed)) for (const resource of listed) {
+    const entry = asObject(resource);
+    const arn = asString(entry?.['ARN']) ?? asString(entry?.['arn']);
+    if (arn) ids.add(arn);
+  }
+  derivedResources(record, account, region, ids);
+  return [...ids];
+}
+
+function yesNo(value: unknown): boolean | null {
+  if (value === 'Yes' || value === 'yes' || value === true) return true;
+  if (value === 'No' || value === 'no' || value === false) return false;
+  return null;
+}
+
+function toBoolean(value: unknown): boolean | null {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return null;
+}
+
+/** Normalizes one CloudTrail record (already unwrapped) into its rows. */
+function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
+  const identity = asObject(record['userIdentity']);
+  const extra = asObject(record['additionalEventData']);
+  const response = asObject(record['responseElements']);
+  const eventName = record['eventName'] as string;
+  const eventSource = record['eventSource'] as string;
+  const actor = awsActor(identity, extra);
+
+  const recipient = asString(record['recipientAccountId']);
+  const account = recipient ?? actor.actor_account;
+  const region = asString(record['awsRegion']);
+  const errorCode = asString(record['errorCode']);
+  const errorMessage = asString(record['errorMessage']);
+  // Sign-in events report failure as responseElements.<eventName> = "Failure" (ConsoleLogin, CheckMfa…).
+  const signInResult = asString(response?.[eventName]);
+  const outcome = errorCode || signInResult === 'Failure' ? 'failure' : 'success';
+  const mfaUsed = yesNo(extra?.['MFAUsed']);
+  const mfa = actor.mfa === true || mfaUsed === true ? true : (actor.mfa ?? mfaUsed);
+
+  // `requestParameters: null` is common; older service events capitalise the key.
+  const params = record['requestParameters'] ?? record['RequestParameters'];
+  const paramsObject = asObject(params);
+  const credentials = CREDENTIAL_ISSUING.has(eventName) ? asObject(response?.['credentials']) : null;
+
+  const core: Row = {
+    time,
+    event_id: asString(record['eventID']) ?? createHash('sha1').update(raw).digest('hex'),
+    activity: eventName,
+    service: eventSource,
+    outcome,
+    error_code: errorCode,
+    error_message: errorMessage,
+    actor_id: actor.actor_id,
+    actor_type: actor.actor_type,
+    actor_name: actor.actor_name,
+    actor_arn: actor.actor_arn,
+    actor_account: actor.actor_account,
+    session_id: actor.session_id,
+    src_ip: asString(record['sourceIPAddress']),
+    user_agent: asString(record['userAgent']),
+    resources: resourceIds(record, account, region),
+    raw,
+    account: account ?? 'unknown',
+    region: region ?? 'unknown',
+  };
+
+  const rows: TableRow[] = [
+    {
+      table: 'api_activity',
+      row: {
+        ...core,
+        class_uid: 6003,
+        event_type: asString(record['eventType']),
+        read_only: toBoolean(record['readOnly']),
+        mfa,
+        session_issuer_arn: actor.session_issuer_arn,
+        session_name: actor.session_name,
+        issued_session_id: asString(credentials?.['accessKeyId']),
+        issued_role_arn:
+          asString(paramsObject?.['roleArn']) ?? asString(asObject(response?.['federatedUser'])?.['arn']),
+        recipient_account: recipient,
+        vpc_endpoint_id: asString(record['vpcEndpointId']),
+        request_parameters: params === null || params === undefined ? null : JSON.stringify(params),
+      },
+    },
+  ];
+
+  const signIn = SIGN_INS.get(`${eventSource} ${eventName}`);
+  if (signIn) {
+    rows.push({
+      table: 'authentication',
+      row: {
+        ...core,
+        class_uid: 3002,
+        mfa: mfaUsed ?? actor.mfa,
+        auth_protocol: signIn.protocol(record, actor),
+        is_interactive: signIn.interactive,
+        app: asString(extra?.['LoginTo']) ?? eventSource,
+        result_detail: errorMessage ?? (outcome === 'failure' ? (errorCode ?? signInResult) : null),
+      },
+    });
+  }
+  return rows;
+}
+
+/** Checks and normalizes one record from the reader: exactly one item, rows or a quarantine. */
+function toItem(value: unknown, text: string, position: string): ParsedItem {
+  let record = asObject(value);
+  if (!record) return quarantine(position, `record is not a JSON object (got ${kindOf(value)})`, text);
+  if ('detail-type' in record) {
+    const unwrapped = unwrapEventBridge(record);
+    if ('reason' in unwrapped) return quarantine(position, unwrapped.reason, text);
+    record = unwrapped.record;
+  }
+  if ('digestPublicKeyFingerprint' in record) return quarantine(position, 'CloudTrail digest file, not an event record', text);
+  if (record['eventTime'] === undefined || record['eventTime'] === null) return quarantine(position, 'missing eventTime', text);
+  const time = parseEventTime(record['eventTime']);
+  if (!time) return quarantine(position, `unparseable eventTime ${JSON.stringify(record['eventTime'])}`, text);
+  if (!asString(record['eventName'])) return quarantine(position, 'missing eventName', text);
+  if (!asString(record['eventSource'])) return quarantine(position, 'missing eventSource', text);
+  try {
+    return { kind: 'rows', rows: normalize(record, time, text) };
+  } catch (err) {
+    return quarantine(position, `cannot normalize record: ${(err as Error).message}`, text);
+  }
+}
+
+export const cloudtrail: LogSource = {
+  id: 'cloudtrail',
+  tables: ['api_activity', 'authentication'],
+  detect: detectCloudTrail,
+  async *parse(input: AsyncIterable<Buffer>, _ctx: ObjectContext): AsyncIterable<ParsedItem> {
+    for await (const item of readJsonRecords(input, { envelopeKeys: ['Records'] })) {
+      yield item.ok ? toItem(item.value, item.text, item.position) : quarantine(item.position, item.reason, item.text);
+    }
+  },
+};
