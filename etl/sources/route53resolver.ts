@@ -1,0 +1,117 @@
+/**
+ * Amazon Route 53 Resolver query logs: one JSON object per DNS query, delivered to S3 as
+ * gzip'd JSON lines (`AWSLogs/<account>/vpcdnsquerylogs/<vpc>/…`) or to CloudWatch Logs, where
+ * each log event's message is the same JSON. Every query becomes one dns_activity row.
+ */
+import {
+  arr,
+  distinct,
+  int,
+  obj,
+  parseJsonRecords,
+  requireObject,
+  requireTime,
+  sha1,
+  str,
+  tableRow,
+  NormalizeError,
+  type JsonObject,
+} from './json/common';
+import type { Detection, DetectSample, LogSource, TableRow } from './types';
+
+// The optional backslashes also match the fields inside a CloudWatch event's escaped `message`.
+const QUERY_NAME = /\\?"query_name\\?"\s*:/;
+const QUERY_TIMESTAMP = /\\?"query_timestamp\\?"\s*:/;
+const SRCIDS = /\\?"srcids\\?"\s*:/;
+const RESOLVER_KEY = /\/vpcdnsquerylogs\//i;
+
+export function detectRoute53Resolver({ key, head }: DetectSample): Detection {
+  if (!QUERY_NAME.test(head) || !QUERY_TIMESTAMP.test(head)) return { confidence: 0 };
+  let confidence = SRCIDS.test(head) ? 0.95 : 0.85;
+  if (RESOLVER_KEY.test(key)) confidence = Math.min(1, confidence + 0.05);
+  return { confidence };
+}
+
+/** DNS names as the lake stores them: lower case, no trailing dot (the root stays "."). */
+export function normalizeDnsName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.length > 1 && lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * A CloudWatch Logs event exported as JSON (`{"timestamp":…,"message":"{…}"}`) carries the
+ * query log as text in `message`; unwrap it so both deliveries read the same.
+ */
+function unwrapCloudWatchEvent(record: JsonObject): JsonObject {
+  const message = record['message'];
+  if (typeof message !== 'string' || record['query_name'] !== undefined) return record;
+  try {
+    const inner = JSON.parse(message) as unknown;
+    if (obj(inner)?.['query_name'] !== undefined) return inner as JsonObject;
+  } catch {
+    // Not JSON: fall through and let the missing fields explain the quarantine.
+  }
+  return record;
+}
+
+export function normalizeResolverQuery(value: unknown, text: string): TableRow[] {
+  const record = unwrapCloudWatchEvent(requireObject(value, 'Route 53 Resolver query log'));
+  const queryName = str(record['query_name']);
+  if (!queryName) throw new NormalizeError('missing query_name');
+  const time = requireTime(record['query_timestamp'], 'query_timestamp');
+
+  const account = str(record['account_id']) ?? 'unknown';
+  const region = str(record['region']) ?? 'unknown';
+  const srcids = obj(record['srcids']) ?? {};
+  const instanceId = str(srcids['instance']);
+  const endpointId = str(srcids['resolver_endpoint']);
+  const rcode = str(record['rcode']);
+  const firewallAction = str(record['firewall_rule_action']);
+  // A query the DNS Firewall blocked failed from the asker's point of view, whatever rcode it got.
+  const blocked = firewallAction === 'BLOCK';
+  const outcome = !rcode && !firewallAction ? 'unknown' : rcode === 'NOERROR' && !blocked ? 'success' : 'failure';
+  const answers = arr(record['answers'])
+    .map((answer) => str(obj(answer)?.['Rdata']))
+    .filter((rdata): rdata is string => rdata !== undefined)
+    .map((rdata) => (rdata.length > 1 && rdata.endsWith('.') ? rdata.slice(0, -1) : rdata));
+
+  // ARNs join with the instance and endpoint ids other sources log; without account and region, the bare id.
+  const canArn = account !== 'unknown' && region !== 'unknown';
+  const resources = distinct([
+    instanceId && canArn ? `arn:aws:ec2:${region}:${account}:instance/${instanceId}` : instanceId,
+    endpointId && canArn ? `arn:aws:route53resolver:${region}:${account}:resolver-endpoint/${endpointId}` : endpointId,
+  ]);
+
+  return [
+    tableRow('dns_activity', {
+      time,
+      event_id: sha1(text),
+      activity: 'Query',
+      service: 'route53resolver.amazonaws.com',
+      outcome,
+      error_code: outcome === 'failure' ? (rcode !== 'NOERROR' ? rcode : `FIREWALL_${firewallAction}`) : undefined,
+      error_message: blocked
+        ? `blocked by DNS Firewall rule group ${str(record['firewall_rule_group_id']) ?? '(unknown)'}`
+        : undefined,
+      src_ip: str(record['srcaddr']),
+      resources,
+      raw: text,
+      account,
+      region,
+      query_name: normalizeDnsName(queryName),
+      query_type: str(record['query_type']),
+      rcode,
+      answers,
+      vpc_id: str(record['vpc_id']),
+      instance_id: instanceId,
+      src_port: int(record['srcport']),
+    }),
+  ];
+}
+
+export const route53resolver: LogSource = {
+  id: 'route53resolver',
+  tables: ['dns_activity'],
+  detect: detectRoute53Resolver,
+  parse: (input) => parseJsonRecords(input, {}, (value, text) => normalizeResolverQuery(value, text)),
+};
