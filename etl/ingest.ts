@@ -73,6 +73,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const lake = options.lake;
   const batchRows = options.batchRows ?? 200_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
+  // List the inputs before touching the lake, so a wrong path fails without side effects.
+  const objects: ObjectRef[] = [];
+  for await (const object of listLocalObjects(options.inputs)) objects.push(object);
   const release = await acquireLakeLock(lake);
   const duckTemp = await mkdtemp(join(tmpdir(), 'scoutql-ingest-'));
   const writer = await ParquetWriter.open({ tempDir: duckTemp });
@@ -95,8 +98,6 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   try {
     await recoverLake(lake);
     const known = await loadManifest(lake);
-    const objects: ObjectRef[] = [];
-    for await (const object of listLocalObjects(options.inputs)) objects.push(object);
     summary.objects = objects.length;
     const progress: IngestProgress = {
       objectsDone: 0,

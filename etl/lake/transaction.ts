@@ -38,8 +38,10 @@ export class Transaction {
   async commit(): Promise<string[]> {
     const files = (await listFiles(this.dir)).map((f) => relative(this.dir, f).split(sep).join('/'));
     const commitList = join(this.dir, 'COMMIT');
+    crashForTests('before-commit-mark');
     await writeFile(`${commitList}.tmp`, JSON.stringify(files));
     await rename(`${commitList}.tmp`, commitList);
+    crashForTests('after-commit-mark');
     await rollForward(this.lake, this.dir, files);
     return files;
   }
@@ -81,6 +83,7 @@ async function rollForward(lake: string, dir: string, files: string[]): Promise<
     if (!existsSync(from)) continue;
     await mkdir(dirname(to), { recursive: true });
     await rename(from, to);
+    crashForTests('mid-publish');
   }
   await rm(dir, { recursive: true, force: true });
 }
@@ -100,4 +103,12 @@ export async function totalSize(paths: string[]): Promise<number> {
   let total = 0;
   for (const p of paths) total += (await stat(p)).size;
   return total;
+}
+
+/**
+ * Fault injection for the crash-safety tests: with SCOUTQL_TEST_CRASH=<point> the process kills
+ * itself with SIGKILL at that point, as a power cut would. Unset in normal use.
+ */
+function crashForTests(point: 'before-commit-mark' | 'after-commit-mark' | 'mid-publish'): void {
+  if (process.env.SCOUTQL_TEST_CRASH === point) process.kill(process.pid, 'SIGKILL');
 }

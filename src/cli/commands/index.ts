@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { registerIngest } from './ingest';
 
-/** Each command lives in its own file and adds itself to the program here. */
+/** Each command lives in its own file and adds itself to the program here, in `--help` order. */
 export function registerCommands(program: Command): void {
-  // Commands are listed in the order `--help` shows them.
-  void program;
+  registerIngest(program);
 }

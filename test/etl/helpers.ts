@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export const REPO = join(__dirname, '..', '..');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `scoutql-${prefix}-`));
+}
+
+/**
+ * A CloudTrail record shaped like the IAMUser example in the CloudTrail user guide
+ * ("CloudTrail log file examples"), varied by `i` so records are distinct.
+ */
+export function cloudTrailRecord(i: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const minute = String(i % 60).padStart(2, '0');
+  const day = String(1 + (i % 3)).padStart(2, '0');
+  return {
+    eventVersion: '1.08',
+    userIdentity: {
+      type: 'IAMUser',
+      principalId: 'AIDAJ45Q7YFFAREXAMPLE',
+      arn: `arn:aws:iam::123456789012:user/Alice${i % 5}`,
+      accountId: '123456789012',
+      accessKeyId: `AKIAIOSFODNN7EXAMP${i % 5}`,
+      userName: `Alice${i % 5}`,
+    },
+    eventTime: `2024-03-${day}T20:${minute}:07Z`,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'StartInstances',
+    awsRegion: 'us-east-2',
+    sourceIPAddress: `205.251.233.${i % 200}`,
+    userAgent: 'ec2-api-tools 1.6.12.2',
+    requestParameters: { instancesSet: { items: [{ instanceId: `i-ebeaf9e${i % 10}` }] } },
+    responseElements: null,
+    requestID: `req-${i}`,
+    eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: '123456789012',
+    ...overrides,
+  };
+}
+
+export async function withDuckDb<T>(fn: (run: (sql: string) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    return await fn(async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[]);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Every event row in a lake, as DuckDB reads it back with hive partitions. */
+export async function lakeRows(lake: string, table = 'api_activity'): Promise<Record<string, unknown>[]> {
+  return withDuckDb((run) =>
+    run(`SELECT * EXCLUDE (raw) FROM read_parquet('${lake}/${table}/**/*.parquet', hive_partitioning = true,
+           hive_types = {'source': VARCHAR, 'account': VARCHAR, 'region': VARCHAR, 'day': DATE})
+         ORDER BY event_id, time`),
+  );
+}
+
+/** Runs the real CLI, as a user would. */
+export function scoutql(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [join(REPO, 'bin', 'scoutql.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
