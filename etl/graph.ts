@@ -1,0 +1,239 @@
+/**
+ * Graph materialization: per day, entities (identities, sessions, resources, IPs, accounts,
+ * user agents) and the edges between them, computed from that day's event tables and published
+ * atomically as lake/graph/{entities,edges}/day=D/part-0.parquet.
+ *
+ * A pivot then reads these small tables instead of raw events (as Amazon Detective's behavior
+ * graph does). The SQL is Trino (Athena engine v3) SQL that DuckDB also runs, given the shims
+ * in src/engine/duckdb.ts: `ev` and `iss` are relations of one day's events and issued
+ * credentials; on Athena they become CTEs (see graphSqlForAthena).
+ */
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDbEngine } from '../src/engine/duckdb';
+import { eventViewSelect, graphDir, sqlString } from '../src/engine/lake';
+import { TABLES, TABLE_NAMES, type TableName } from './tables';
+
+export interface MaterializeGraphOptions {
+  lake: string;
+  /** Days to recompute, YYYY-MM-DD. */
+  days: readonly string[];
+}
+
+export interface MaterializeGraphSummary {
+  days: { day: string; entities: number; edges: number }[];
+}
+
+/** A SQL expression rendering `expr` (VARCHAR) as a JSON string literal, or null. Portable: no JSON functions. */
+export function jsonString(expr: string): string {
+  return `CASE WHEN ${expr} IS NULL THEN 'null' ELSE '"' || replace(replace(${expr}, '\\', '\\\\'), '"', '\\"') || '"' END`;
+}
+function jsonBool(expr: string): string {
+  return `CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' ELSE 'null' END`;
+}
+/** A JSON object text from [key, already-JSON SQL expression] pairs. Keys are constants. */
+function jsonObject(fields: [string, string][]): string {
+  return `'{' || ${fields.map(([k, v], i) => `'${i ? ',' : ''}"${k}":' || ${v}`).join(' || ')} || '}'`;
+}
+
+const IP_PATTERN = `'^([0-9]{1,3}\\.){3}[0-9]{1,3}$|^[0-9a-fA-F]{0,4}:[0-9a-fA-F:.]*$'`;
+/** RFC 1918, loopback, link-local, CGNAT, IPv6 ULA / link-local / loopback. */
+export const PRIVATE_IP_PATTERN = `'^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.|127\\.|169\\.254\\.|100\\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\\.|[fF][cCdD]|[fF][eE]80:|::1$)'`;
+
+const PROVIDER = `CASE WHEN source IN ('azuread', 'azureactivity', 'nsgflow') THEN 'azure' WHEN source = 'gcpaudit' THEN 'gcp' ELSE 'aws' END`;
+
+function has(table: TableName, column: string): boolean {
+  return TABLES[table].columns.some((c) => c.name === column);
+}
+function colOrNull(table: TableName, column: string, type: string): string {
+  return has(table, column) ? column : `CAST(NULL AS ${type})`;
+}
+
+/** One day's events of every class, reduced to the columns the graph needs. One `?` per table: the day. */
+export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(
+  (t) => `SELECT source, account, region, time, event_id, COALESCE(activity, 'unknown') AS activity, actor_id, actor_type, actor_name,
+    actor_arn, actor_account, session_id, src_ip, ${colOrNull(t, 'dst_ip', 'VARCHAR')} AS dst_ip, user_agent, resources,
+    ${colOrNull(t, 'session_name', 'VARCHAR')} AS session_name, ${colOrNull(t, 'mfa', 'BOOLEAN')} AS mfa,
+    ${colOrNull(t, 'issued_session_id', 'VARCHAR')} AS issued_session_id,
+    ${colOrNull(t, 'query_name', 'VARCHAR')} AS query_name, ${t === 'network_activity' ? 'true' : 'false'} AS is_flow,
+    ${PROVIDER} AS provider,
+    COALESCE(regexp_like(src_ip, ${IP_PATTERN}), false) AS src_is_ip,
+    COALESCE(regexp_like(${colOrNull(t, 'dst_ip', 'VARCHAR')}, ${IP_PATTERN}), false) AS dst_is_ip
+  FROM ${t} WHERE day = CAST(? AS DATE)`,
+).join('\nUNION ALL\n');
+
+/** Credentials issued that day (AssumeRole*, GetSessionToken, GetFederationToken…). One `?`: the day. */
+export const GRAPH_ISSUED_SQL = `SELECT issued_session_id, max(issued_role_arn) AS issued_role_arn, max(actor_id) AS issuer_id,
+    max(session_id) AS issuer_session, max(src_ip) AS src_ip, max(mfa) AS issuer_mfa, min(time) AS time,
+    max(event_id) AS event_id, max(activity) AS activity, max(session_name) AS session_name,
+    max(COALESCE(recipient_account, account)) AS account, max(${PROVIDER}) AS provider
+  FROM api_activity WHERE day = CAST(? AS DATE) AND issued_session_id IS NOT NULL
+  GROUP BY issued_session_id`;
+
+const ROLE_OR_USER_NAME = `nullif(regexp_extract(id, '^arn:[^:]*:iam::[0-9]*:(user|role)/(.*/)?([^/]+)$', 3), '')`;
+
+/** Entities of the day, over relations `ev` (GRAPH_EVENTS_SQL) and `iss` (GRAPH_ISSUED_SQL). */
+export const GRAPH_ENTITIES_SQL = `
+WITH identity_rows AS (
+  SELECT actor_id AS id, actor_type AS kind, provider, COALESCE(actor_account, account) AS account, actor_name AS name,
+         actor_arn AS arn, time, 1 AS n FROM ev WHERE actor_id IS NOT NULL
+  UNION ALL
+  SELECT issued_role_arn, CASE WHEN issued_role_arn LIKE '%:role/%' THEN 'AssumedRole' ELSE NULL END, provider,
+         regexp_extract(issued_role_arn, '^arn:[^:]*:[^:]*:[^:]*:([0-9]*):', 1), NULL, issued_role_arn, time, 0
+  FROM iss WHERE issued_role_arn IS NOT NULL
+),
+identities AS (
+  SELECT 'Identity' AS type, id, max(kind) AS kind, max(provider) AS provider, max(account) AS account,
+         COALESCE(${ROLE_OR_USER_NAME}, max(name)) AS name,
+         CASE WHEN id LIKE 'arn:%' THEN id ELSE max(arn) END AS arn,
+         min(time) AS first_seen, max(time) AS last_seen, sum(n) AS event_count,
+         ${jsonObject([['names', `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('name')} ORDER BY ${jsonString('name')}) FILTER (WHERE name IS NOT NULL), ',') || ']', '[]')`]])} AS attrs
+  FROM identity_rows GROUP BY id
+),
+used AS (
+  SELECT session_id AS id, max(actor_id) AS identity, max(provider) AS provider, max(COALESCE(actor_account, account)) AS account,
+         -- On an AssumeRole row session_name may name the issued session, not the caller's.
+         max(CASE WHEN issued_session_id IS NULL THEN session_name END) AS session_name,
+         max(mfa) AS mfa, min(time) AS first_seen, max(time) AS last_seen, count(*) AS n
+  FROM ev WHERE session_id IS NOT NULL GROUP BY session_id
+),
+session_keys AS (SELECT id FROM used UNION SELECT issued_session_id FROM iss),
+sessions AS (
+  SELECT 'Session' AS type, k.id,
+         CASE WHEN k.id LIKE 'ASIA%' THEN 'temporary' WHEN k.id LIKE 'AKIA%' THEN 'access-key' ELSE 'session' END AS kind,
+         COALESCE(i.provider, u.provider) AS provider, COALESCE(u.account, i.account) AS account,
+         COALESCE(i.session_name, u.session_name) AS name, COALESCE(i.issued_role_arn, u.identity) AS arn,
+         CASE WHEN i.time IS NOT NULL AND (u.first_seen IS NULL OR i.time < u.first_seen) THEN i.time ELSE u.first_seen END AS first_seen,
+         CASE WHEN i.time IS NOT NULL AND (u.last_seen IS NULL OR i.time > u.last_seen) THEN i.time ELSE u.last_seen END AS last_seen,
+         COALESCE(u.n, 0) AS event_count,
+         ${jsonObject([
+           ['identity', jsonString('COALESCE(u.identity, i.issued_role_arn)')],
+           ['mfa', jsonBool('u.mfa')],
+           ['issued', jsonBool('i.issued_session_id IS NOT NULL')],
+           ['issuer_identity', jsonString('i.issuer_id')],
+           ['issuer_session', jsonString('i.issuer_session')],
+           ['role_arn', jsonString('i.issued_role_arn')],
+           ['source_ip', jsonString('i.src_ip')],
+           ['issuer_mfa', jsonBool('i.issuer_mfa')],
+           ['issued_at', jsonString('CAST(i.time AS VARCHAR)')],
+           ['issued_event_id', jsonString('i.event_id')],
+           ['issued_by_action', jsonString('i.activity')],
+         ])} AS attrs
+  FROM session_keys k LEFT JOIN used u ON u.id = k.id LEFT JOIN iss i ON i.issued_session_id = k.id
+),
+ip_rows AS (
+  SELECT src_ip AS ip, time FROM ev WHERE src_is_ip
+  UNION ALL SELECT dst_ip, time FROM ev WHERE dst_is_ip
+  UNION ALL SELECT src_ip, time FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+),
+ips AS (
+  SELECT 'IPAddress' AS type, ip AS id, CASE WHEN regexp_like(ip, ${PRIVATE_IP_PATTERN}) THEN 'private' ELSE 'public' END AS kind,
+         CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, ip AS name, CAST(NULL AS VARCHAR) AS arn,
+         min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count,
+         ${jsonObject([['private', jsonBool(`regexp_like(ip, ${PRIVATE_IP_PATTERN})`)]])} AS attrs
+  FROM ip_rows GROUP BY ip
+),
+resource_rows AS (SELECT r AS id, provider, account, time FROM ev CROSS JOIN UNNEST(resources) AS u(r)),
+resources AS (
+  SELECT 'Resource' AS type, id,
+         CASE WHEN id LIKE 'arn:aws:s3:::%/%' THEN 's3:object'
+              WHEN id LIKE 'arn:aws:s3:::%' THEN 's3:bucket'
+              WHEN id LIKE 'arn:%' THEN regexp_extract(id, '^arn:[^:]*:([^:]*):', 1) || ':' || regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([^/:]*)', 1)
+              ELSE 'other' END AS kind,
+         max(provider) AS provider,
+         COALESCE(nullif(regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:([0-9]+):', 1), ''), max(account)) AS account,
+         regexp_extract(id, '([^/:]+)/?$', 1) AS name,
+         CASE WHEN id LIKE 'arn:%' THEN id ELSE NULL END AS arn,
+         min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count, '{}' AS attrs
+  FROM resource_rows GROUP BY id
+),
+account_rows AS (
+  SELECT account AS id, provider, time FROM ev WHERE account IS NOT NULL
+  UNION ALL SELECT actor_account, provider, time FROM ev WHERE actor_account IS NOT NULL AND actor_account <> account
+),
+accounts AS (
+  SELECT 'Account' AS type, id, CAST(NULL AS VARCHAR) AS kind, max(provider) AS provider, id AS account, id AS name,
+         CAST(NULL AS VARCHAR) AS arn, min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count, '{}' AS attrs
+  FROM account_rows GROUP BY id
+),
+agents AS (
+  SELECT 'UserAgent' AS type, user_agent AS id, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS provider,
+         CAST(NULL AS VARCHAR) AS account, user_agent AS name, CAST(NULL AS VARCHAR) AS arn,
+         min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count, '{}' AS attrs
+  FROM ev WHERE user_agent IS NOT NULL GROUP BY user_agent
+)
+SELECT type, id, kind, provider, account, name, arn, first_seen, last_seen, CAST(event_count AS BIGINT) AS event_count, attrs FROM (
+  SELECT * FROM identities UNION ALL SELECT * FROM sessions UNION ALL SELECT * FROM ips
+  UNION ALL SELECT * FROM resources UNION ALL SELECT * FROM accounts UNION ALL SELECT * FROM agents
+) all_entities
+ORDER BY type, id`;
+
+/** Edges of the day. `rel` names the relation; for resource access it is the action (API name). */
+export const GRAPH_EDGES_SQL = `
+WITH pairs AS (
+  SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'in_region', 'Region', region, time FROM ev WHERE actor_id IS NOT NULL AND region IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'in_account', 'Account', account, time FROM ev WHERE actor_id IS NOT NULL AND account IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE actor_id IS NOT NULL
+  UNION ALL SELECT 'Session', session_id, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE session_id IS NOT NULL
+  UNION ALL SELECT 'IPAddress', src_ip, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time FROM ev WHERE session_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
+  UNION ALL SELECT 'IPAddress', src_ip, 'flow', 'IPAddress', dst_ip, time FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip
+  UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time FROM ev WHERE src_is_ip AND query_name IS NOT NULL
+  UNION ALL SELECT 'Identity', issuer_id, 'issued', 'Session', issued_session_id, time FROM iss WHERE issuer_id IS NOT NULL
+  UNION ALL SELECT 'Session', issued_session_id, 'issued_by', 'Session', issuer_session, time FROM iss WHERE issuer_session IS NOT NULL
+  UNION ALL SELECT 'Session', issued_session_id, 'issued_from_ip', 'IPAddress', src_ip, time FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+)
+SELECT src_type, src_id, rel, dst_type, dst_id, min(time) AS first_seen, max(time) AS last_seen, CAST(count(*) AS BIGINT) AS event_count
+FROM pairs GROUP BY src_type, src_id, rel, dst_type, dst_id
+ORDER BY src_type, src_id, rel, dst_type, dst_id`;
+
+/** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */
+export function graphSqlForAthena(): { entities: string; edges: string; paramsPerDay: number } {
+  const withDayInputs = (body: string) => body.trim().replace(/^WITH /, `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), `);
+  return { entities: withDayInputs(GRAPH_ENTITIES_SQL), edges: withDayInputs(GRAPH_EDGES_SQL), paramsPerDay: TABLE_NAMES.length + 1 };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Recomputes and atomically publishes the graph partitions of the given days. */
+export async function materializeGraph(options: MaterializeGraphOptions): Promise<MaterializeGraphSummary> {
+  const days = [...new Set(options.days)].sort();
+  for (const day of days) if (!DAY.test(day)) throw new Error(`materializeGraph: bad day '${day}' (want YYYY-MM-DD)`);
+  const summary: MaterializeGraphSummary = { days: [] };
+  if (days.length === 0) return summary;
+  const engine = await DuckDbEngine.open({ connections: 1 });
+  try {
+    for (const table of TABLE_NAMES) await engine.exec(`CREATE OR REPLACE VIEW "${table}" AS ${eventViewSelect(options.lake, table)}`);
+    for (const day of days) {
+      await engine.exec(`CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`, TABLE_NAMES.map(() => day));
+      await engine.exec(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
+      await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
+      await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
+      const entities = await publish(engine, 'graph_entities_out', join(graphDir(options.lake, 'graph_entities'), `day=${day}`));
+      const edges = await publish(engine, 'graph_edges_out', join(graphDir(options.lake, 'graph_edges'), `day=${day}`));
+      summary.days.push({ day, entities, edges });
+    }
+  } finally {
+    await engine.close();
+  }
+  return summary;
+}
+
+/** Writes a temp file beside the target, then renames over part-0.parquet: readers never see half a file. */
+async function publish(engine: DuckDbEngine, table: string, dir: string): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.part-0.parquet.tmp-${process.pid}-${Date.now()}`);
+  try {
+    await engine.exec(`COPY ${table} TO ${sqlString(temp)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
+    renameSync(temp, join(dir, 'part-0.parquet'));
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  const { rows } = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,151 @@
+/**
+ * The embedded engine: one in-process DuckDB instance with a view per lake table.
+ *
+ * SQL arrives in the Trino dialect Athena runs; the few Trino functions DuckDB lacks are
+ * installed as macros (TRINO_SHIMS), so one SQL text serves both engines.
+ */
+import { DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { lakeViewStatements, hasPartFiles } from './lake';
+import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
+
+/** Trino functions our SQL uses that DuckDB spells differently. */
+export const TRINO_SHIMS = [
+  'CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)',
+  'CREATE OR REPLACE MACRO array_join(a, sep) AS array_to_string(a, sep)',
+];
+
+export interface DuckDbEngineOptions {
+  /** Lake folder; omit for an engine with no lake views (ETL steps that read files directly). */
+  lake?: string;
+  /** Connections run queries in parallel; DataLoader batches of one request go out together. */
+  connections?: number;
+}
+
+export class DuckDbEngine implements QueryEngine {
+  readonly name = 'duckdb' as const;
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
+  private emptyDirs: string[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly all: DuckDBConnection[],
+    private readonly lake: string | undefined,
+  ) {
+    this.idle.push(...all);
+  }
+
+  static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connections: DuckDBConnection[] = [];
+    for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
+    const engine = new DuckDbEngine(instance, connections, options.lake);
+    for (const shim of TRINO_SHIMS) await engine.exec(shim);
+    await engine.refresh();
+    return engine;
+  }
+
+  /** Re-creates the lake views. Globs re-list files on every query; this matters when a table gets its first files. */
+  async refresh(): Promise<void> {
+    if (!this.lake) return;
+    const { statements, emptyDirs } = lakeViewStatements(this.lake);
+    for (const statement of statements) await this.exec(statement);
+    this.emptyDirs = emptyDirs;
+  }
+
+  /** Cheap per-query check: only tables still empty need a look, and a missing folder costs one stat. */
+  private async refreshIfLakeGrew(): Promise<void> {
+    if (this.emptyDirs.some((dir) => hasPartFiles(dir))) await this.refresh();
+  }
+
+  /** Runs a statement with no result (DDL, COPY). Not for caller input. */
+  async exec(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.withConnection(async (connection) => {
+      const prepared = await connection.prepare(sql);
+      bindParams(prepared, params);
+      await prepared.run();
+    });
+  }
+
+  async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
+    if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
+    await this.refreshIfLakeGrew();
+    const started = performance.now();
+    return this.withConnection(async (connection) => {
+      const onAbort = () => connection.interrupt();
+      if (options.signal?.aborted) throw new EngineError('query cancelled', 'QUERY_CANCELLED');
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const prepared = await connection.prepare(sql);
+        bindParams(prepared, params);
+        const reader = await prepared.runAndReadAll();
+        const rows = reader.getRowObjectsJS().map((row) => toSqlRow(row) as R);
+        return { rows, stats: { engine: 'duckdb', millis: performance.now() - started, bytesScanned: 0 } };
+      } catch (err) {
+        if (err instanceof EngineError) throw err;
+        if (options.signal?.aborted) throw new EngineError('query cancelled', 'QUERY_CANCELLED', err);
+        // The DuckDB message can quote the SQL; keep it as the cause for logs, never in the message.
+        throw new EngineError(`query failed${options.label ? ` (${options.label})` : ''}`, 'QUERY_FAILED', err);
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const connection of this.all) connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async withConnection<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiters.push(resolve)));
+    try {
+      return await work(connection);
+    } finally {
+      const next = this.waiters.shift();
+      if (next) next(connection);
+      else this.idle.push(connection);
+    }
+  }
+}
+
+function bindParams(prepared: DuckDBPreparedStatement, params: readonly SqlParam[]): void {
+  if (prepared.parameterCount !== params.length) {
+    throw new EngineError(`expected ${prepared.parameterCount} parameters, got ${params.length}`, 'QUERY_FAILED');
+  }
+  params.forEach((value, i) => {
+    const index = i + 1;
+    if (value === null || value === undefined) prepared.bindNull(index);
+    else if (typeof value === 'string') prepared.bindVarchar(index, value);
+    else if (typeof value === 'boolean') prepared.bindBoolean(index, value);
+    else if (typeof value === 'bigint') prepared.bindBigInt(index, value);
+    else if (typeof value === 'number') {
+      if (Number.isSafeInteger(value)) prepared.bindBigInt(index, BigInt(value));
+      else prepared.bindDouble(index, value);
+    } else if (value instanceof Date) prepared.bindValue(index, jsToDuckDBValue(value, TIMESTAMP));
+    else throw new EngineError(`unsupported parameter type at position ${index}`, 'QUERY_FAILED');
+  });
+}
+
+/** BIGINT/HUGEINT arrive as bigint; the seam promises number. Nested values convert the same way. */
+function toSqlValue(value: unknown): SqlValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map(toSqlValue);
+  if (typeof value === 'object') {
+    const out: Record<string, SqlValue> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toSqlValue(v);
+    return out;
+  }
+  return String(value);
+}
+
+function toSqlRow(row: Record<string, unknown>): SqlRow {
+  const out: SqlRow = {};
+  for (const [k, v] of Object.entries(row)) out[k] = toSqlValue(v);
+  return out;
+}
