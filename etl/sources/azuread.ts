@@ -1,0 +1,249 @@
+/**
+ * Microsoft Entra ID (Azure AD) logs exported by a diagnostic setting to a storage account or
+ * event hub: `{"records":[…]}` or JSON lines. Sign-in categories (interactive, non-interactive,
+ * service principal, managed identity) become authentication rows; AuditLogs become
+ * api_activity rows. Anything else in such a file is quarantined with its category.
+ */
+import {
+  arr,
+  bool,
+  distinct,
+  obj,
+  parseJsonRecords,
+  requireObject,
+  requireTime,
+  sha1,
+  str,
+  tableRow,
+  NormalizeError,
+  type JsonObject,
+} from './json/common';
+import type { Detection, DetectSample, LogSource, TableRow } from './types';
+
+const SIGN_IN_CATEGORIES = new Set([
+  'SignInLogs',
+  'NonInteractiveUserSignInLogs',
+  'ServicePrincipalSignInLogs',
+  'ManagedIdentitySignInLogs',
+  'MicrosoftServicePrincipalSignInLogs',
+  'ADFSSignInLogs',
+]);
+/** Sign-ins made by an application identity rather than a person. */
+const APP_SIGN_IN_CATEGORIES = new Set([
+  'ServicePrincipalSignInLogs',
+  'ManagedIdentitySignInLogs',
+  'MicrosoftServicePrincipalSignInLogs',
+]);
+
+const CATEGORY_HEAD =
+  /"category"\s*:\s*"(?:SignInLogs|NonInteractiveUserSignInLogs|ServicePrincipalSignInLogs|ManagedIdentitySignInLogs|MicrosoftServicePrincipalSignInLogs|ADFSSignInLogs|AuditLogs)"/;
+const SIGN_IN_OPERATION = /"operationName"\s*:\s*"Sign-in activity"/;
+const AADIAM = /\/providers\/Microsoft\.aadiam"/i;
+const AAD_KEY = /insights-logs-(?:signinlogs|noninteractiveusersigninlogs|serviceprincipalsigninlogs|managedidentitysigninlogs|auditlogs)\//i;
+
+export function detectAzureAd({ key, head }: DetectSample): Detection {
+  const looksLikeAad = CATEGORY_HEAD.test(head) || SIGN_IN_OPERATION.test(head);
+  if (!looksLikeAad) return { confidence: 0 };
+  // The category names alone could appear in other Azure logs; the tenant-level aadiam provider settles it.
+  let confidence = AADIAM.test(head) ? 0.95 : 0.7;
+  if (AAD_KEY.test(key)) confidence = Math.min(1, confidence + 0.05);
+  return { confidence };
+}
+
+function lowerUpn(upn: string | undefined): string | undefined {
+  return upn?.trim().toLowerCase() || undefined;
+}
+
+/** The provider named in a resource id (`/tenants/…/providers/Microsoft.aadiam` → `Microsoft.aadiam`). */
+function providerOf(resourceId: string | undefined): string | undefined {
+  const match = resourceId ? /\/providers\/([^/]+)/i.exec(resourceId) : null;
+  return match?.[1];
+}
+
+interface Actor {
+  actor_id?: string;
+  actor_type?: string;
+  actor_name?: string;
+  actor_arn?: string;
+}
+
+/** A person by UPN (object id when the UPN is missing), or an application by app id. */
+function signInActor(category: string, props: JsonObject): Actor {
+  if (APP_SIGN_IN_CATEGORIES.has(category)) {
+    const appId = str(props['appId']);
+    const spId = str(props['servicePrincipalId']);
+    return {
+      actor_id: appId ? `azuread-sp:${appId}` : spId ? `azuread-sp:${spId}` : undefined,
+      actor_type: category === 'ManagedIdentitySignInLogs' ? 'ManagedIdentity' : 'ServicePrincipal',
+      actor_name: str(props['servicePrincipalName']) ?? str(props['appDisplayName']),
+      actor_arn: spId ?? appId,
+    };
+  }
+  const upn = lowerUpn(str(props['userPrincipalName']));
+  const userId = str(props['userId']);
+  return {
+    actor_id: upn ? `azuread:${upn}` : userId ? `azuread:${userId}` : undefined,
+    actor_type: 'AzureADUser',
+    actor_name: str(props['userPrincipalName']) ?? str(props['userDisplayName']),
+    actor_arn: userId,
+  };
+}
+
+/**
+ * Whether multi-factor authentication was satisfied: an MFA step that succeeded, MFA details,
+ * or a successful sign-in that required MFA. False when only a single factor was required.
+ */
+function usedMfa(props: JsonObject, succeeded: boolean): boolean | undefined {
+  const steps = arr(props['authenticationDetails']).map(obj).filter((s): s is JsonObject => !!s);
+  if (steps.some((s) => s['succeeded'] === true && /multi-factor|mfa/i.test(str(s['authenticationStepRequirement']) ?? ''))) return true;
+  if (str(obj(props['mfaDetail'])?.['authMethod'])) return true;
+  const requirement = str(props['authenticationRequirement']);
+  if (requirement === 'multiFactorAuthentication') return succeeded ? true : undefined;
+  if (requirement === 'singleFactorAuthentication') return false;
+  return undefined;
+}
+
+function signInRow(record: JsonObject, category: string, text: string): TableRow {
+  const props = obj(record['properties']) ?? {};
+  const time = requireTime(record['time'] ?? props['createdDateTime'], 'time');
+  const status = obj(props['status']) ?? {};
+  const errorCode = str(status['errorCode']) ?? str(record['resultType']);
+  const outcome = errorCode === undefined ? 'unknown' : errorCode === '0' ? 'success' : 'failure';
+  const failureReason = str(status['failureReason']) ?? str(record['resultDescription']);
+  const location = obj(props['location']) ?? {};
+  const device = obj(props['deviceDetail']) ?? {};
+  const protocol = str(props['authenticationProtocol']);
+  // When the record does not say, the category does: only SignInLogs holds interactive sign-ins.
+  const interactive =
+    bool(props['isInteractive']) ??
+    (category === 'SignInLogs' ? true : category === 'NonInteractiveUserSignInLogs' || APP_SIGN_IN_CATEGORIES.has(category) ? false : undefined);
+  const tenant = str(record['tenantId']) ?? str(props['resourceTenantId']);
+
+  return tableRow('authentication', {
+    time,
+    event_id: str(props['id']) ?? sha1(text),
+    activity: str(record['operationName']) ?? 'Sign-in activity',
+    service: providerOf(str(record['resourceId'])) ?? 'Microsoft.aadiam',
+    outcome,
+    error_code: outcome === 'failure' ? errorCode : undefined,
+    error_message: outcome === 'failure' ? failureReason : undefined,
+    ...signInActor(category, props),
+    actor_account: str(props['homeTenantId']) ?? tenant,
+    // The brief's session key: the sign-in's correlation id (shared by the steps of one sign-in flow).
+    session_id: str(props['correlationId']) ?? str(record['correlationId']),
+    src_ip: str(props['ipAddress']) ?? str(record['callerIpAddress']),
+    user_agent: str(props['userAgent']),
+    // The resource the token was issued for (an application id such as Microsoft Graph's).
+    resources: distinct([str(props['resourceId'])]),
+    raw: text,
+    account: tenant ?? 'unknown',
+    region: 'global',
+    mfa: usedMfa(props, outcome === 'success'),
+    // The protocol when Entra names one; otherwise the client app ("Browser", "IMAP4", "Exchange ActiveSync"…),
+    // which is what tells legacy authentication apart.
+    auth_protocol: protocol && protocol !== 'none' ? protocol : str(props['clientAppUsed']),
+    is_interactive: interactive,
+    app: str(props['appDisplayName']) ?? str(props['resourceDisplayName']),
+    country: str(location['countryOrRegion']) ?? str(record['location']),
+    city: str(location['city']),
+    device: distinct([str(device['displayName']), str(device['operatingSystem']), str(device['browser'])]).join(' / ') || undefined,
+    conditional_access: str(props['conditionalAccessStatus']),
+    result_detail: failureReason ?? str(status['additionalDetails']),
+  });
+}
+
+/** Who started an audited change: a user by UPN, or an application by app id (service principal id when the app id is missing). */
+function auditActor(initiatedBy: JsonObject): Actor & { src_ip?: string } {
+  const user = obj(initiatedBy['user']);
+  if (user && (str(user['userPrincipalName']) || str(user['id']))) {
+    const upn = lowerUpn(str(user['userPrincipalName']));
+    return {
+      actor_id: upn ? `azuread:${upn}` : `azuread:${str(user['id'])}`,
+      actor_type: 'AzureADUser',
+      actor_name: str(user['userPrincipalName']) ?? str(user['displayName']),
+      actor_arn: str(user['id']),
+      src_ip: str(user['ipAddress']),
+    };
+  }
+  const app = obj(initiatedBy['app']);
+  if (app) {
+    const appId = str(app['appId']);
+    const spId = str(app['servicePrincipalId']);
+    return {
+      actor_id: appId ? `azuread-sp:${appId}` : spId ? `azuread-sp:${spId}` : undefined,
+      actor_type: 'ServicePrincipal',
+      actor_name: str(app['displayName']) ?? str(app['servicePrincipalName']),
+      actor_arn: spId ?? appId,
+    };
+  }
+  return {};
+}
+
+/** Target ids: users by their identity id (so they join actors), other objects by their id as logged. */
+function auditTargets(props: JsonObject): string[] {
+  return distinct(
+    arr(props['targetResources']).map((target) => {
+      const t = obj(target);
+      if (!t) return undefined;
+      const upn = lowerUpn(str(t['userPrincipalName']));
+      return upn ? `azuread:${upn}` : str(t['id']);
+    }),
+  );
+}
+
+function auditRow(record: JsonObject, text: string): TableRow {
+  const props = obj(record['properties']) ?? {};
+  const time = requireTime(record['time'] ?? props['activityDateTime'], 'time');
+  const operation = str(record['operationName']) ?? str(props['activityDisplayName']);
+  if (!operation) throw new NormalizeError('missing operationName');
+  const result = (str(props['result']) ?? str(record['resultType']) ?? '').toLowerCase();
+  const outcome = result === 'success' ? 'success' : result === 'failure' || result === 'timeout' ? 'failure' : 'unknown';
+  const actor = auditActor(obj(props['initiatedBy']) ?? {});
+  const tenant = str(record['tenantId']);
+  const userAgentDetail = arr(props['additionalDetails'])
+    .map(obj)
+    .find((d) => str(d?.['key'])?.toLowerCase() === 'user-agent');
+  const targets = props['targetResources'];
+
+  return tableRow('api_activity', {
+    time,
+    event_id: str(props['id']) ?? sha1(text),
+    activity: operation,
+    service: str(props['loggedByService']) ?? providerOf(str(record['resourceId'])),
+    outcome,
+    // Audit records carry a reason but no error code.
+    error_message: outcome === 'failure' ? str(props['resultReason']) ?? str(record['resultDescription']) : undefined,
+    actor_id: actor.actor_id,
+    actor_type: actor.actor_type,
+    actor_name: actor.actor_name,
+    actor_arn: actor.actor_arn,
+    actor_account: tenant,
+    src_ip: actor.src_ip ?? str(record['callerIpAddress']),
+    user_agent: str(props['userAgent']) ?? str(userAgentDetail?.['value']),
+    resources: auditTargets(props),
+    raw: text,
+    account: tenant ?? 'unknown',
+    region: 'global',
+    event_type: str(props['category']) ?? 'AuditLogs',
+    request_parameters: Array.isArray(targets) ? JSON.stringify(targets) : undefined,
+  });
+}
+
+export function normalizeAzureAd(value: unknown, text: string): TableRow[] {
+  const record = requireObject(value, 'Entra ID');
+  const category = str(record['category']) ?? '';
+  if (SIGN_IN_CATEGORIES.has(category) || (!category && str(record['operationName']) === 'Sign-in activity')) {
+    return [signInRow(record, category, text)];
+  }
+  if (category === 'AuditLogs') return [auditRow(record, text)];
+  throw new NormalizeError(
+    category ? `not an Entra ID sign-in or audit record (category '${category}')` : 'not an Entra ID record: no category',
+  );
+}
+
+export const azuread: LogSource = {
+  id: 'azuread',
+  tables: ['authentication', 'api_activity'],
+  detect: detectAzureAd,
+  parse: (input) => parseJsonRecords(input, { envelopeKeys: ['records'] }, (value, text) => normalizeAzureAd(value, text)),
+};
