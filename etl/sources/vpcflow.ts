@@ -1,0 +1,360 @@
+/**
+ * Amazon VPC Flow Logs → network_activity.
+ *
+ * Accepts the default (version 2) format, custom formats named by a header line (fields in any
+ * order, v2–v8 fields; unknown fields are kept only in `raw`), NODATA / SKIPDATA records, the S3
+ * delivery layout (`AWSLogs/<account>/vpcflowlogs/<region>/…`, header line first) and CloudWatch
+ * Logs exports: lines prefixed with an ISO timestamp, JSON lines `{"timestamp":…,"message":"…"}`
+ * and subscription envelopes `{"logEvents":[…]}` (one record per log event).
+ *
+ * Without a header line only two layouts can be told apart with certainty: the default format
+ * (14 fields) and "all fields in the documented order" (21, 25, 29, 39 or 40 fields starting with
+ * the version). Any other header-less custom format is quarantined with that reason.
+ *
+ * time = start (else end, else the CloudWatch event timestamp, else the delivery time in the S3
+ * file name); account = account-id, else the
+ * key's `AWSLogs/<account>/`; region = the region field, else the key's region, else 'unknown'.
+ */
+import { readLines } from '../readers/lines';
+import { partitionOf } from './text/aws-arn';
+import { awsLogsPathHints, isAccountId } from './text/aws-path';
+import { epochSeconds, integer, isoTime, sha1, text, tokenize } from './text/fields';
+import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
+
+/** Every documented field, in the order AWS documents them (the order "all fields" uses). */
+const DOCUMENTED_ORDER = [
+  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
+  'packets', 'bytes', 'start', 'end', 'action', 'log-status',
+  // version 3
+  'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
+  // version 4
+  'region', 'az-id', 'sublocation-type', 'sublocation-id',
+  // version 5
+  'pkt-src-aws-service', 'pkt-dst-aws-service', 'flow-direction', 'traffic-path',
+  // version 7
+  'ecs-cluster-arn', 'ecs-cluster-name', 'ecs-container-instance-arn', 'ecs-container-instance-id',
+  'ecs-container-id', 'ecs-second-container-id', 'ecs-service-name', 'ecs-task-definition-arn',
+  'ecs-task-arn', 'ecs-task-id',
+  // version 8
+  'reject-reason',
+] as const;
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...DOCUMENTED_ORDER, 'resource-id', 'encryption-status']);
+
+/** Header-less field counts that are a prefix of the documented order (default = 14). */
+const POSITIONAL_COUNTS: ReadonlySet<number> = new Set([14, 21, 25, 29, 39, 40]);
+
+interface Layout {
+  size: number;
+  version: number;
+  account: number;
+  interfaceId: number;
+  srcaddr: number;
+  dstaddr: number;
+  srcport: number;
+  dstport: number;
+  protocol: number;
+  packets: number;
+  bytes: number;
+  start: number;
+  end: number;
+  action: number;
+  logStatus: number;
+  vpc: number;
+  subnet: number;
+  instance: number;
+  tcpFlags: number;
+  type: number;
+  pktSrc: number;
+  pktDst: number;
+  region: number;
+  flowDirection: number;
+}
+
+function layoutOf(names: readonly string[]): Layout {
+  const at = (name: string) => names.indexOf(name);
+  return {
+    size: names.length,
+    version: at('version'),
+    account: at('account-id'),
+    interfaceId: at('interface-id'),
+    srcaddr: at('srcaddr'),
+    dstaddr: at('dstaddr'),
+    srcport: at('srcport'),
+    dstport: at('dstport'),
+    protocol: at('protocol'),
+    packets: at('packets'),
+    bytes: at('bytes'),
+    start: at('start'),
+    end: at('end'),
+    action: at('action'),
+    logStatus: at('log-status'),
+    vpc: at('vpc-id'),
+    subnet: at('subnet-id'),
+    instance: at('instance-id'),
+    tcpFlags: at('tcp-flags'),
+    type: at('type'),
+    pktSrc: at('pkt-srcaddr'),
+    pktDst: at('pkt-dstaddr'),
+    region: at('region'),
+    flowDirection: at('flow-direction'),
+  };
+}
+
+const POSITIONAL_LAYOUTS = new Map<number, Layout>([...POSITIONAL_COUNTS].map((n) => [n, layoutOf(DOCUMENTED_ORDER.slice(0, n))]));
+
+/** A header line names fields: lower-case words joined by `-`, at least one a known field. */
+function isHeader(tokens: readonly string[]): boolean {
+  const first = tokens[0]?.charCodeAt(0) ?? 0;
+  if (first < 97 || first > 122) return false; // records start with a digit or `-`
+  let known = 0;
+  for (const token of tokens) {
+    if (!/^[a-z]+(?:-[a-z]+)*$/.test(token)) return false;
+    if (KNOWN_FIELDS.has(token)) known++;
+  }
+  return known > 0;
+}
+
+/** `2 123456789010 eni-…`: the shape of a default-format record. */
+function looksLikeDefaultRecord(tokens: readonly string[]): boolean {
+  return tokens.length >= 3 && /^\d+$/.test(tokens[0]!) && /^\d{12}$/.test(tokens[1]!) && /^eni-[0-9a-f]+$|^-$/.test(tokens[2]!);
+}
+
+/** The flow-log line inside one CloudWatch Logs form, with the event's timestamp and id. */
+interface Unwrapped {
+  message: string;
+  timestamp: Date | null;
+  eventId: string | null;
+}
+
+function cloudWatchEvent(value: unknown): Unwrapped | string {
+  if (value === null || typeof value !== 'object') return 'JSON line is not an object';
+  const event = value as Record<string, unknown>;
+  const message = event['message'];
+  if (typeof message !== 'string') return 'CloudWatch Logs event has no "message" string';
+  const ts = event['timestamp'];
+  const id = event['eventId'] ?? event['id'];
+  return {
+    message: message.trim(),
+    timestamp: typeof ts === 'number' && Number.isFinite(ts) ? new Date(ts) : null,
+    eventId: typeof id === 'string' && id ? id : null,
+  };
+}
+
+const FILE_NAME = /(?:^|[/\\])(\d{12})_vpcflowlogs_([a-z]{2}(?:-[a-z]+)+-\d{1,2})_fl-[0-9a-f]+_(\d{8}T\d{4}Z)_[^/\\]*$/;
+
+/** Per-object state: the header in force and what the key says. */
+class FlowReader {
+  private layout: Layout | null = null;
+  private readonly tokens: string[] = [];
+  private readonly pathAccount: string | null;
+  private readonly pathRegion: string | null;
+
+  /** The end of the delivery window named in an S3 object's file name: a last-resort time. */
+  private readonly fileTime: Date | null;
+
+  constructor(key: string) {
+    const hints = awsLogsPathHints(key, 'vpcflowlogs');
+    // S3 delivery names files `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`.
+    const file = FILE_NAME.exec(key);
+    this.pathAccount = hints.account ?? file?.[1] ?? null;
+    this.pathRegion = hints.region ?? file?.[2] ?? null;
+    const stamp = file?.[3];
+    this.fileTime = stamp
+      ? isoTime(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:00Z`)
+      : null;
+  }
+
+  *line(lineText: string, number: number): Generator<ParsedItem> {
+    const trimmed = lineText.trim();
+    if (!trimmed || trimmed.startsWith('#')) return;
+    const position = `line ${number}`;
+    if (trimmed.charCodeAt(0) === 123 /* { */) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(trimmed);
+      } catch (err) {
+        yield quarantine(position, `invalid JSON: ${(err as Error).message}`, lineText);
+        return;
+      }
+      const envelope = parsed as Record<string, unknown> | null;
+      if (envelope && typeof envelope === 'object' && Array.isArray(envelope['logEvents'])) {
+        // A subscription-filter envelope: each log event is one record. Control messages hold none.
+        if (envelope['messageType'] === 'CONTROL_MESSAGE') return;
+        const events = envelope['logEvents'] as unknown[];
+        for (let i = 0; i < events.length; i++) {
+          const event = cloudWatchEvent(events[i]);
+          const eventPosition = `${position} event ${i + 1}`;
+          if (typeof event === 'string') yield quarantine(eventPosition, event, JSON.stringify(events[i]));
+          else yield* this.record(event.message, JSON.stringify(events[i]), eventPosition, event.timestamp, event.eventId);
+        }
+        return;
+      }
+      const event = cloudWatchEvent(parsed);
+      if (typeof event === 'string') yield quarantine(position, event, lineText);
+      else yield* this.record(event.message, lineText, position, event.timestamp, event.eventId);
+      return;
+    }
+    yield* this.record(trimmed, lineText, position, null, null);
+  }
+
+  private *record(message: string, raw: string, position: string, eventTime: Date | null, eventId: string | null): Generator<ParsedItem> {
+    const tokens = this.tokens;
+    const error = tokenize(message, tokens);
+    if (error) {
+      yield quarantine(position, error, raw);
+      return;
+    }
+    // CloudWatch Logs exports prefix each message with the event's ISO timestamp.
+    if (tokens.length > 1) {
+      const prefixTime = tokens[0]!.length >= 20 ? isoTime(tokens[0]) : null;
+      if (prefixTime) {
+        eventTime = prefixTime;
+        tokens.shift();
+      }
+    }
+    if (isHeader(tokens)) {
+      this.layout = layoutOf(tokens.slice());
+      return;
+    }
+    let layout = this.layout;
+    if (!layout) {
+      layout = POSITIONAL_LAYOUTS.get(tokens.length) ?? null;
+      if (!layout || !/^\d+$/.test(tokens[0]!)) {
+        yield quarantine(
+          position,
+          `${tokens.length} fields and no header line: not the default format (14 fields) nor all fields in documented order; a custom format needs its header line`,
+          raw,
+        );
+        return;
+      }
+    } else if (tokens.length !== layout.size) {
+      yield quarantine(position, `expected ${layout.size} fields (per the header line), found ${tokens.length}`, raw);
+      return;
+    }
+    const result = this.row(layout, tokens, raw, eventTime, eventId);
+    if (typeof result === 'string') yield quarantine(position, result, raw);
+    else yield { kind: 'rows', rows: [{ table: 'network_activity', row: result }] };
+  }
+
+  private row(layout: Layout, tokens: readonly string[], raw: string, eventTime: Date | null, eventId: string | null): Row | string {
+    const field = (index: number) => (index < 0 ? undefined : tokens[index]);
+    let problem: string | null = null;
+    const number = (index: number, name: string, max = Number.MAX_SAFE_INTEGER): number | null => {
+      const value = integer(field(index));
+      if (value !== null && (Number.isNaN(value) || value < 0 || value > max)) {
+        problem ??= `${name} '${field(index)}' is not ${max === 65535 ? 'a port number' : 'a non-negative integer'}`;
+        return null;
+      }
+      return value;
+    };
+    const version = number(layout.version, 'version');
+    const srcPort = number(layout.srcport, 'srcport', 65535);
+    const dstPort = number(layout.dstport, 'dstport', 65535);
+    const protocol = number(layout.protocol, 'protocol', 255);
+    const packets = number(layout.packets, 'packets');
+    const bytes = number(layout.bytes, 'bytes');
+    const tcpFlags = number(layout.tcpFlags, 'tcp-flags');
+    const start = epochSeconds(field(layout.start));
+    const end = epochSeconds(field(layout.end));
+    if (start === undefined) problem ??= `start '${field(layout.start)}' is not epoch seconds`;
+    if (end === undefined) problem ??= `end '${field(layout.end)}' is not epoch seconds`;
+    if (problem) return problem;
+    void version;
+    // A custom format may leave out start and end: fall back to the CloudWatch event time, then
+    // to the delivery window in the S3 file name.
+    const time = start ?? end ?? eventTime ?? this.fileTime;
+    if (!time) return 'no start or end time in the record, and no event timestamp or timestamped file name to fall back on';
+
+    const accountField = text(field(layout.account));
+    const account = accountField ?? this.pathAccount ?? 'unknown';
+    const region = text(field(layout.region)) ?? this.pathRegion ?? 'unknown';
+    const interfaceId = text(field(layout.interfaceId));
+    const instanceId = text(field(layout.instance));
+    const action = text(field(layout.action));
+    const logStatus = text(field(layout.logStatus));
+    return {
+      time,
+      event_id: eventId ?? sha1(raw),
+      class_uid: 4001,
+      activity: 'flow',
+      service: 'ec2.amazonaws.com',
+      outcome: action === 'ACCEPT' ? 'success' : action === 'REJECT' ? 'failure' : 'unknown',
+      src_ip: text(field(layout.srcaddr)),
+      resources: resourceIds(account, region, interfaceId, instanceId),
+      raw,
+      account,
+      region,
+      dst_ip: text(field(layout.dstaddr)),
+      src_port: srcPort,
+      dst_port: dstPort,
+      protocol,
+      packets,
+      bytes,
+      start_time: start ?? null,
+      end_time: end ?? null,
+      disposition: action,
+      log_status: logStatus,
+      direction: text(field(layout.flowDirection)),
+      interface_id: interfaceId,
+      vpc_id: text(field(layout.vpc)),
+      subnet_id: text(field(layout.subnet)),
+      instance_id: instanceId,
+      tcp_flags: tcpFlags,
+      traffic_type: text(field(layout.type)),
+      pkt_src_ip: text(field(layout.pktSrc)),
+      pkt_dst_ip: text(field(layout.pktDst)),
+    };
+  }
+}
+
+/** ARNs of the interface and instance when account and region are known, else their bare ids. */
+function resourceIds(account: string, region: string, interfaceId: string | null, instanceId: string | null): string[] {
+  const ids: string[] = [];
+  const arns = isAccountId(account) && region !== 'unknown';
+  const prefix = arns ? `arn:${partitionOf(region)}:ec2:${region}:${account}:` : '';
+  if (instanceId) ids.push(arns ? `${prefix}instance/${instanceId}` : instanceId);
+  if (interfaceId) ids.push(arns ? `${prefix}network-interface/${interfaceId}` : interfaceId);
+  return ids;
+}
+
+function quarantine(position: string, reason: string, text: string): ParsedItem {
+  return { kind: 'quarantine', position, reason, text };
+}
+
+function detect(sample: DetectSample): Detection {
+  const pathHint = /(^|[/\\])vpcflowlogs([/\\]|$)|aws-service=vpcflowlogs/.test(sample.key) ? 0.04 : 0;
+  const tokens: string[] = [];
+  let checked = 0;
+  for (const rawLine of sample.head.split('\n', 6)) {
+    const line = rawLine.trim();
+    if (!line) continue;
+    if (++checked > 3) break;
+    let message = line;
+    if (line.startsWith('{')) {
+      // A JSON line from a CloudWatch Logs export: judge the message inside (the line may be cut).
+      const match = /"message"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(line);
+      if (!match) return { confidence: 0 };
+      message = match[1]!;
+    }
+    if (tokenize(message, tokens)) return { confidence: 0 };
+    if (tokens.length > 1 && tokens[0]!.length >= 20 && isoTime(tokens[0])) tokens.shift();
+    if (isHeader(tokens)) {
+      const known = tokens.filter((t) => KNOWN_FIELDS.has(t)).length;
+      if (known >= 3) return { confidence: (known === tokens.length ? 0.95 : 0.85) + pathHint };
+      continue;
+    }
+    if (looksLikeDefaultRecord(tokens) && POSITIONAL_COUNTS.has(tokens.length)) return { confidence: 0.9 + pathHint };
+    return { confidence: pathHint && !/["[\]\t]/.test(message) ? 0.45 : 0 };
+  }
+  return { confidence: 0 };
+}
+
+export const vpcflow: LogSource = {
+  id: 'vpcflow',
+  tables: ['network_activity'],
+  detect,
+  async *parse(input, ctx) {
+    const reader = new FlowReader(ctx.key);
+    for await (const line of readLines(input)) yield* reader.line(line.text, line.number);
+  },
+};
