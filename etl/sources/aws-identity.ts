@@ -188,8 +188,12 @@ const identityCenterUser: Handler = (identity, actor, extra) => {
   actor.actor_name = asString(identity['userName']) ?? asString(extra?.['UserName']) ?? userId;
 };
 
-/** Types with no convention of their own (Unknown, Directory, Role…): keep what was logged. */
-const asLogged: Handler = (identity, actor) => {
+/**
+ * Types with no convention of their own (Unknown, Directory, Role…): keep what was logged.
+ * Identity Center sign-ins log type Unknown but name the user in onBehalfOf: use that id.
+ */
+const asLogged: Handler = (identity, actor, extra) => {
+  if (asString(asObject(identity['onBehalfOf'])?.['userId'])) return identityCenterUser(identity, actor, extra);
   actor.actor_id = actor.actor_arn;
   actor.actor_name = asString(identity['userName']) ?? asString(identity['principalId']);
 };

@@ -192,8 +192,9 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
   const region = asString(record['awsRegion']);
   const errorCode = asString(record['errorCode']);
   const errorMessage = asString(record['errorMessage']);
-  // Sign-in events report failure as responseElements.<eventName> = "Failure" (ConsoleLogin, CheckMfa…).
-  const signInResult = asString(response?.[eventName]);
+  // Sign-in events report their result as responseElements.<eventName> (ConsoleLogin, CheckMfa) or,
+  // for Identity Center sign-in steps, serviceEventDetails.<eventName>: "Success" | "Failure".
+  const signInResult = asString(response?.[eventName]) ?? asString(asObject(record['serviceEventDetails'])?.[eventName]);
   const outcome = errorCode || signInResult === 'Failure' ? 'failure' : 'success';
   const mfaUsed = yesNo(extra?.['MFAUsed']);
   const mfa = actor.mfa === true || mfaUsed === true ? true : (actor.mfa ?? mfaUsed);

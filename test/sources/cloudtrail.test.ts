@@ -1,0 +1,336 @@
+/**
+ * CloudTrail source. Samples in test/sources/cloudtrail/ are records from AWS documentation
+ * (CloudTrail, IAM, IAM Identity Center, Transfer Family, CodeBuild, Mainframe Modernization
+ * guides, EventBridge examples); cloudtrail-lake-export.jsonl also holds two public captures and
+ * one anonymous S3 record built on the documented data-event shape; bad-*.json* are damaged on purpose.
+ */
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { awsActor } from '../../etl/sources/aws-identity';
+import { cloudtrail, parseEventTime } from '../../etl/sources/cloudtrail';
+import { sourceById } from '../../etl/sources/index';
+import type { ParsedItem, Row, TableRow } from '../../etl/sources/types';
+import { columnNames } from '../../etl/tables';
+import { describeGoldenFiles, parseFile } from './golden';
+
+const dir = join(__dirname, 'cloudtrail');
+const sample = (name: string) => parseFile(cloudtrail, join(dir, name));
+
+function rowsOf(items: ParsedItem[], table: TableRow['table']): Row[] {
+  return items.flatMap((item) => (item.kind === 'rows' ? item.rows.filter((r) => r.table === table).map((r) => r.row) : []));
+}
+const apiRows = (items: ParsedItem[]) => rowsOf(items, 'api_activity');
+const authRows = (items: ParsedItem[]) => rowsOf(items, 'authentication');
+const byActivity = (rows: Row[], activity: string) => rows.filter((r) => r['activity'] === activity);
+
+async function parseText(text: string): Promise<ParsedItem[]> {
+  const items: ParsedItem[] = [];
+  for await (const item of cloudtrail.parse(Readable.from([Buffer.from(text)]), { key: 'inline.json' })) items.push(item);
+  return items;
+}
+
+describeGoldenFiles(cloudtrail, dir);
+
+describe('cloudtrail registration', () => {
+  test('is registered under its id and writes api_activity and authentication', () => {
+    expect(sourceById('cloudtrail')).toBe(cloudtrail);
+    expect(cloudtrail.tables).toEqual(['api_activity', 'authentication']);
+  });
+
+  test('rows use only columns of their table plus the account and region partitions', async () => {
+    const items = [...(await sample('console-sign-in.json')), ...(await sample('sts-assume-role.json'))];
+    for (const item of items) {
+      if (item.kind !== 'rows') continue;
+      for (const { table, row } of item.rows) {
+        const allowed = new Set([...columnNames(table), 'account', 'region']);
+        expect(Object.keys(row).filter((k) => !allowed.has(k))).toEqual([]);
+        expect(row['time']).toBeInstanceOf(Date);
+        expect(typeof row['account']).toBe('string');
+        expect(typeof row['region']).toBe('string');
+      }
+    }
+  });
+});
+
+describe('cloudtrail detect', () => {
+  const head = (name: string) => require('node:fs').readFileSync(join(dir, name), 'utf8').slice(0, 65536) as string;
+
+  test('a trail log file is certain', () => {
+    expect(cloudtrail.detect({ key: 'x/log.json', head: head('log-file-examples.json') })).toEqual({ confidence: 1 });
+  });
+
+  test('JSON lines and EventBridge events are recognised by content', () => {
+    const lines = cloudtrail.detect({ key: 'export/part-0001.jsonl', head: head('cloudtrail-lake-export.jsonl') });
+    const bridge = cloudtrail.detect({ key: 'firehose/2016/02/20/out', head: head('eventbridge-api-call.json') });
+    expect('confidence' in lines && lines.confidence).toBeGreaterThanOrEqual(0.9);
+    expect('confidence' in bridge && bridge.confidence).toBeGreaterThanOrEqual(0.9);
+  });
+
+  test('the trail path is only a hint: it breaks ties but does not claim other content', () => {
+    const key = 's3://trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz';
+    expect(cloudtrail.detect({ key, head: '{"Records":[]}' })).toEqual({ confidence: 0.65 });
+    expect(cloudtrail.detect({ key, head: '2 123456789012 eni-0a1b2c3d 10.0.1.5 ACCEPT OK' })).toEqual({ confidence: 0 });
+    expect(cloudtrail.detect({ key: 'a/b.log', head: '{"time":"x","operationName":"y"}' })).toEqual({ confidence: 0 });
+  });
+
+  test('digest files are skipped, by path or by content', () => {
+    const digestKey = 's3://b/AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20150817T150131Z.json.gz';
+    const digestHead = head('111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150820T180131Z.json');
+    expect(cloudtrail.detect({ key: digestKey, head: digestHead })).toEqual({ skip: 'CloudTrail digest file' });
+    expect(cloudtrail.detect({ key: 'local/digest.json', head: digestHead })).toEqual({ skip: 'CloudTrail digest file' });
+  });
+});
+
+describe('cloudtrail identities', () => {
+  test('actor_id follows the shared conventions for every userIdentity type', async () => {
+    const rows = [
+      ...apiRows(await sample('log-file-examples.json')),
+      ...apiRows(await sample('console-sign-in.json')),
+      ...apiRows(await sample('sts-assume-role.json')),
+      ...apiRows(await sample('sts-federation.json')),
+      ...apiRows(await sample('identity-center.json')),
+      ...apiRows(await sample('federated-user.json')),
+      ...apiRows(await sample('aws-service.json')),
+      ...apiRows(await sample('eventbridge-api-call.json')),
+      ...apiRows(await sample('cloudtrail-lake-export.jsonl')),
+    ];
+    const idOf = (activity: string, type: string) =>
+      rows.find((r) => r['activity'] === activity && r['actor_type'] === type)?.['actor_id'];
+    expect(idOf('StartInstances', 'IAMUser')).toBe('arn:aws:iam::123456789012:user/Alice');
+    expect(idOf('CreateBucket', 'Root')).toBe('arn:aws:iam::123456789012:root');
+    expect(idOf('DeleteBucket', 'AssumedRole')).toBe('arn:aws:iam::777788889999:role/AssumeNothing');
+    expect(idOf('CreateProject', 'FederatedUser')).toBe('arn:aws:sts::123456789012:federated-user/Mary');
+    expect(idOf('AssumeRole', 'AWSAccount')).toBe('account:777788889999');
+    expect(idOf('Decrypt', 'AWSService')).toBe('service:ebs.amazonaws.com');
+    expect(idOf('AssumeRoleWithSAML', 'SAMLUser')).toBe('saml:SamlExample');
+    expect(idOf('AssumeRoleWithWebIdentity', 'WebIdentityUser')).toBe('webidentity:accounts.google.com:<id of user>');
+    expect(idOf('ListApplications', 'IdentityCenterUser')).toBe('identitycenter:94d00cd8-e9e6-4810-b177-b08e84775435');
+    expect(idOf('GetObject', 'Anonymous')).toBe('anonymous');
+    // Unknown keeps what was logged: no ARN, so no id, but the name survives.
+    expect(rows.find((r) => r['actor_type'] === 'Unknown')).toMatchObject({ actor_id: null, actor_name: 'test@example.com' });
+  });
+
+  test('an assumed role is the role, named by its session; the access key is the session', async () => {
+    const [row] = byActivity(apiRows(await sample('sts-assume-role.json')), 'DeleteBucket');
+    expect(row).toMatchObject({
+      actor_id: 'arn:aws:iam::777788889999:role/AssumeNothing',
+      actor_name: 'devdsk',
+      session_name: 'devdsk',
+      session_issuer_arn: 'arn:aws:iam::777788889999:role/AssumeNothing',
+      session_id: 'AKIAQRSTUVWXYZEXAMPLE',
+      resources: ['arn:aws:s3:::my-test-bucket-cross-account'],
+    });
+  });
+
+  test('a session issuer logged as an sts ARN still yields the IAM role ARN', async () => {
+    const [row] = byActivity(apiRows(await sample('aws-service.json')), 'CreateGrant');
+    expect(row?.['actor_id']).toBe('arn:aws:iam::111122223333:role/Admin');
+  });
+
+  test('a service event without userIdentity.type but with invokedBy is the service', async () => {
+    const [row] = byActivity(apiRows(await sample('aws-service.json')), 'BidEvictedEvent');
+    expect(row).toMatchObject({ actor_id: 'service:ec2.amazonaws.com', actor_type: 'AWSService', request_parameters: null });
+  });
+
+  test('a masked user name on a failed login identifies nobody', async () => {
+    const rows = apiRows(await sample('console-sign-in.json'));
+    const masked = rows.find((r) => r['actor_name'] === 'HIDDEN_DUE_TO_SECURITY_REASONS');
+    expect(masked?.['actor_id']).toBeNull();
+    // A failed login without an ARN but with a real user name still gets the user's ARN.
+    const anaya = rows.find((r) => r['event_id'] === 'd38ce1b3-4575-4cb8-a632-611b8243bfc3');
+    expect(anaya?.['actor_id']).toBe('arn:aws:iam::111122223333:user/anaya');
+  });
+
+  test('Identity Center sign-ins logged as type Unknown use onBehalfOf.userId', async () => {
+    const rows = apiRows(await sample('identity-center-sign-in.jsonl'));
+    expect(rows.map((r) => r['actor_id'])).toEqual([
+      'identitycenter:f12bb510-a011-702f-10dd-5607e2776dbc',
+      'identitycenter:f12bb510-a011-702f-10dd-5607e2776dbc',
+    ]);
+    expect(rows.map((r) => r['session_id'])).toEqual(['58138a11-87e5-401d-8f0b-7161c9389112', 'b41f0a02-1635-4d07-a414-aecf9e14b906']);
+  });
+
+  test('a missing userIdentity leaves the actor null instead of failing', () => {
+    expect(awsActor(undefined)).toMatchObject({ actor_id: null, actor_type: null, session_id: null });
+  });
+});
+
+describe('cloudtrail credentials and sessions', () => {
+  test('AssumeRole records the credentials it issued and the role they act as', async () => {
+    const rows = byActivity(apiRows(await sample('sts-assume-role.json')), 'AssumeRole');
+    expect(rows.map((r) => [r['issued_session_id'], r['issued_role_arn']])).toEqual([
+      ['AKIAQRSTUVWXYZEXAMPLE', 'arn:aws:iam::111122223333:role/EC2-dev'],
+      ['AKIAQRSTUVWXYZEXAMPLE', 'arn:aws:iam::111122223333:role/EC2-dev'],
+      ['ASIAWHOJDLGPOEXAMPLE', 'arn:aws:iam::111111111111:role/JohnRole2'],
+    ]);
+    // Cross-account: the event lands in the role's account, the caller belongs to another.
+    expect(rows[0]).toMatchObject({ account: '111122223333', actor_account: '777788889999', recipient_account: '111122223333' });
+    // Without recipientAccountId the caller's account is all the record tells.
+    expect(rows[1]).toMatchObject({ account: '777788889999', recipient_account: null });
+  });
+
+  test('federation calls issue credentials too; other calls issue none', async () => {
+    const fed = apiRows(await sample('sts-federation.json'));
+    expect(fed.map((r) => r['issued_session_id'])).toEqual(['AKIAIOSFODNN7EXAMPLE', 'ASIACQRSTUVWRAOEXAMPLE']);
+    const token = byActivity(apiRows(await sample('identity-center.json')), 'CreateToken');
+    expect(token[0]?.['issued_session_id']).toBeNull();
+  });
+});
+
+describe('cloudtrail outcomes and sign-ins', () => {
+  test('errorCode makes a failure with its code and message', async () => {
+    const [denied] = byActivity(apiRows(await sample('cloudtrail-lake-export.jsonl')), 'ListBuckets');
+    expect(denied).toMatchObject({ outcome: 'failure', error_code: 'AccessDenied', read_only: true });
+    expect(denied?.['error_message']).toMatch(/not authorized to perform: s3:ListAllMyBuckets/);
+    const [trail] = byActivity(apiRows(await sample('log-file-examples.json')), 'UpdateTrail');
+    expect(trail).toMatchObject({ outcome: 'failure', error_code: 'TrailNotFoundException' });
+    expect(trail?.['resources']).toEqual(['arn:aws:cloudtrail:us-east-2:123456789012:trail/myTrail2']);
+  });
+
+  test('console logins: success with MFA, failures without, each also an authentication row', async () => {
+    const items = await sample('console-sign-in.json');
+    const auth = authRows(items);
+    // Four ConsoleLogin records; CheckMfa is a sign-in step, not a login.
+    expect(auth.map((r) => [r['outcome'], r['mfa'], r['result_detail']])).toEqual([
+      ['success', true, null],
+      ['failure', true, 'Failed authentication'],
+      ['failure', false, 'Failed authentication'],
+      ['failure', false, 'No username found in supplied account'],
+    ]);
+    expect(auth.every((r) => r['auth_protocol'] === 'password' && r['is_interactive'] === true && r['class_uid'] === 3002)).toBe(true);
+    expect(auth[0]?.['app']).toBe('https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true');
+    const api = apiRows(items);
+    expect(api).toHaveLength(5);
+    expect(api.every((r) => r['request_parameters'] === null)).toBe(true);
+  });
+
+  test('federation and Identity Center sign-ins are authentications with their protocol', async () => {
+    const fed = authRows(await sample('sts-federation.json'));
+    expect(fed.map((r) => [r['activity'], r['auth_protocol'], r['is_interactive'], r['actor_id']])).toEqual([
+      ['AssumeRoleWithSAML', 'SAML', true, 'saml:SamlExample'],
+      ['AssumeRoleWithWebIdentity', 'OIDC', false, 'webidentity:accounts.google.com:<id of user>'],
+    ]);
+    const ic = authRows(await sample('identity-center-sign-in.jsonl'));
+    expect(ic.map((r) => [r['activity'], r['auth_protocol'], r['outcome'], r['app']])).toEqual([
+      ['CredentialVerification', 'IdentityCenter', 'success', 'signin.amazonaws.com'],
+      ['UserAuthentication', 'IdentityCenter', 'success', 'https://example.awsapps.com/start/'],
+    ]);
+  });
+
+  test('a sign-in step reported as Failure in serviceEventDetails is a failed authentication', async () => {
+    const record = {
+      eventVersion: '1.09',
+      userIdentity: { type: 'Unknown', accountId: '123456789012', onBehalfOf: { userId: 'u-1' } },
+      eventTime: '2025-08-08T15:29:30Z',
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'CredentialVerification',
+      awsRegion: 'us-east-2',
+      serviceEventDetails: { CredentialVerification: 'Failure' },
+    };
+    const [auth] = authRows(await parseText(JSON.stringify(record)));
+    expect(auth).toMatchObject({ outcome: 'failure', result_detail: 'Failure', actor_id: 'identitycenter:u-1' });
+  });
+});
+
+describe('cloudtrail records, resources and raw', () => {
+  test('every record yields exactly one item, and raw is the record text as read', async () => {
+    const items = await sample('log-file-examples.json');
+    expect(items).toHaveLength(3);
+    const [start] = apiRows(items);
+    expect(JSON.parse(start?.['raw'] as string).eventName).toBe('StartInstances');
+    expect((start?.['raw'] as string).startsWith('{\n    "eventVersion": "1.0"')).toBe(true);
+  });
+
+  test('records without eventID get a stable sha1 of their text', async () => {
+    const first = apiRows(await sample('log-file-examples.json'));
+    const again = apiRows(await sample('log-file-examples.json'));
+    expect(first[0]?.['event_id']).toMatch(/^[0-9a-f]{40}$/);
+    expect(first[0]?.['event_id']).toBe(again[0]?.['event_id']);
+    expect(first[0]?.['event_id']).not.toBe(first[1]?.['event_id']);
+  });
+
+  test('resources combine the resources array with ARNs derived from request parameters', async () => {
+    const rows = apiRows(await sample('log-file-examples.json'));
+    expect(byActivity(rows, 'StartInstances')[0]?.['resources']).toEqual(['arn:aws:ec2:us-east-2:123456789012:instance/i-ebeaf9e2']);
+    expect(byActivity(rows, 'AddUserToGroup')[0]?.['resources']).toEqual(['arn:aws:iam::123456789012:user/Bob']);
+    const [anon] = byActivity(apiRows(await sample('cloudtrail-lake-export.jsonl')), 'GetObject');
+    expect(anon?.['resources']).toEqual(['arn:aws:s3:::amzn-s3-demo-bucket/public/report.pdf', 'arn:aws:s3:::amzn-s3-demo-bucket']);
+    expect(anon).toMatchObject({ account: '111122223333', actor_account: null });
+  });
+
+  test('an EventBridge event is unwrapped; the envelope fills in the account', async () => {
+    const items = await sample('eventbridge-api-call.json');
+    expect(items).toHaveLength(1);
+    expect(apiRows(items)[0]).toMatchObject({
+      activity: 'CreateBucket',
+      account: '123456789012',
+      region: 'us-east-1',
+      mfa: false,
+      resources: ['arn:aws:s3:::bucket-test-iad'],
+    });
+  });
+});
+
+describe('cloudtrail bad input', () => {
+  test('damaged records are quarantined with a precise reason; the good ones survive', async () => {
+    const items = await sample('bad-input.json');
+    expect(items.map((i) => (i.kind === 'quarantine' ? i.reason : i.kind))).toEqual([
+      'rows',
+      'record is not a JSON object (got array)',
+      'missing eventTime',
+      'unparseable eventTime "Mar 24, 2014 9:11:59 PM"',
+      'unparseable eventTime "2014-02-30T21:11:59Z"',
+      'missing eventSource',
+      'rows',
+      'truncated JSON: the object ends inside this record',
+    ]);
+    expect(apiRows(items).map((r) => r['activity'])).toEqual(['CreateUser', 'CreateKeyPair']);
+  });
+
+  test('in JSON lines a bad line and a foreign EventBridge event cost only themselves', async () => {
+    const items = await sample('bad-lines.jsonl');
+    expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'rows']);
+    const reasons = items.flatMap((i) => (i.kind === 'quarantine' ? [i.reason] : []));
+    expect(reasons[0]).toMatch(/^invalid JSON/);
+    expect(reasons[1]).toBe('EventBridge event is not a CloudTrail record (detail-type "AWS Health Event")');
+  });
+
+  test('a digest file read by mistake is quarantined, not normalized', async () => {
+    const items = await sample('111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150820T180131Z.json');
+    expect(items).toEqual([expect.objectContaining({ kind: 'quarantine', reason: 'CloudTrail digest file, not an event record' })]);
+  });
+
+  test('missing eventName and non-object records in a trail file are quarantined', async () => {
+    const items = await parseText('{"Records":[{"eventTime":"2020-01-01T00:00:00Z","eventSource":"s3.amazonaws.com"},[1]]}');
+    expect(items.map((i) => (i.kind === 'quarantine' ? i.reason : i.kind))).toEqual([
+      'missing eventName',
+      'record is not a JSON object (got array)',
+    ]);
+  });
+
+  // Known gap in etl/readers/json-records.ts (not this source): a scalar element (null, a string)
+  // in the Records array stops the reader, so the records after it are lost. Flips when fixed.
+  test.failing('a scalar element in Records does not cost the records after it', async () => {
+    const good = '{"eventTime":"2020-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets"}';
+    const items = await parseText(`{"Records":[${good},null,${good}]}`);
+    expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'rows']);
+  });
+});
+
+describe('parseEventTime', () => {
+  test.each([
+    ['2014-03-06T21:22:54Z', '2014-03-06T21:22:54.000Z'],
+    ['2024-10-17 21:48:45.000000000', '2024-10-17T21:48:45.000Z'],
+    ['2024-10-17T21:48:45.123456Z', '2024-10-17T21:48:45.123Z'],
+    ['2024-10-17T23:48:45+02:00', '2024-10-17T21:48:45.000Z'],
+  ])('%s is %s', (text, iso) => {
+    expect(parseEventTime(text)?.toISOString()).toBe(iso);
+  });
+
+  test.each(['', 'yesterday', '2014-13-01T00:00:00Z', '2014-02-30T00:00:00Z', '2014-03-06T25:00:00Z', 1394140974])(
+    '%p is not a time',
+    (value) => {
+      expect(parseEventTime(value)).toBeNull();
+    },
+  );
+});
