@@ -169,6 +169,31 @@ describe('cloudtrail credentials and sessions', () => {
     expect(rows[1]).toMatchObject({ account: '777788889999', recipient_account: null });
   });
 
+  test('GetFederationToken issues credentials acting as the federated user', async () => {
+    // Shape of the STS GetFederationToken response as CloudTrail logs it.
+    const record = {
+      eventVersion: '1.08',
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/Bob', accountId: '123456789012', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'Bob' },
+      eventTime: '2023-01-10T10:00:00Z',
+      eventSource: 'sts.amazonaws.com',
+      eventName: 'GetFederationToken',
+      awsRegion: 'us-east-1',
+      requestParameters: { name: 'Bob', durationSeconds: 3600 },
+      responseElements: {
+        credentials: { accessKeyId: 'ASIAIOSFODNN7EXAMPLE', expiration: 'Jan 10, 2023, 11:00:00 AM' },
+        federatedUser: { federatedUserId: '123456789012:Bob', arn: 'arn:aws:sts::123456789012:federated-user/Bob' },
+      },
+      eventID: 'e1',
+      recipientAccountId: '123456789012',
+    };
+    const [row] = apiRows(await parseText(JSON.stringify(record)));
+    expect(row).toMatchObject({
+      session_id: 'AKIAIOSFODNN7EXAMPLE',
+      issued_session_id: 'ASIAIOSFODNN7EXAMPLE',
+      issued_role_arn: 'arn:aws:sts::123456789012:federated-user/Bob',
+    });
+  });
+
   test('federation calls issue credentials too; other calls issue none', async () => {
     const fed = apiRows(await sample('sts-federation.json'));
     expect(fed.map((r) => r['issued_session_id'])).toEqual(['AKIAIOSFODNN7EXAMPLE', 'ASIACQRSTUVWRAOEXAMPLE']);
@@ -256,6 +281,22 @@ describe('cloudtrail records, resources and raw', () => {
     const [anon] = byActivity(apiRows(await sample('cloudtrail-lake-export.jsonl')), 'GetObject');
     expect(anon?.['resources']).toEqual(['arn:aws:s3:::amzn-s3-demo-bucket/public/report.pdf', 'arn:aws:s3:::amzn-s3-demo-bucket']);
     expect(anon).toMatchObject({ account: '111122223333', actor_account: null });
+  });
+
+  test('security groups, policies and users named in sensitive IAM and EC2 calls become ARNs', async () => {
+    const base = { eventVersion: '1.08', eventTime: '2023-01-10T10:00:00Z', awsRegion: 'eu-west-1', recipientAccountId: '123456789012' };
+    const records = [
+      { ...base, eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', requestParameters: { groupId: 'sg-0123456789abcdef0' } },
+      { ...base, eventSource: 'iam.amazonaws.com', eventName: 'AttachUserPolicy', requestParameters: { userName: 'mallory', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' } },
+      // userName outside IAM is not an IAM user: no ARN is made up for it.
+      { ...base, eventSource: 'workmail.amazonaws.com', eventName: 'CreateUser', requestParameters: { userName: 'mallory' } },
+    ];
+    const rows = apiRows(await parseText(records.map((r) => JSON.stringify(r)).join('\n')));
+    expect(rows.map((r) => r['resources'])).toEqual([
+      ['arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0'],
+      ['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::123456789012:user/mallory'],
+      [],
+    ]);
   });
 
   test('an EventBridge event is unwrapped; the envelope fills in the account', async () => {
