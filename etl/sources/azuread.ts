@@ -123,7 +123,8 @@ function signInRow(record: JsonObject, category: string, text: string): TableRow
     time,
     event_id: str(props['id']) ?? sha1(text),
     activity: str(record['operationName']) ?? 'Sign-in activity',
-    service: providerOf(str(record['resourceId'])) ?? 'Microsoft.aadiam',
+    // Lower case, as the Azure Activity source writes resource providers.
+    service: (providerOf(str(record['resourceId'])) ?? 'Microsoft.aadiam').toLowerCase(),
     outcome,
     error_code: outcome === 'failure' ? errorCode : undefined,
     error_message: outcome === 'failure' ? failureReason : undefined,
@@ -209,7 +210,7 @@ function auditRow(record: JsonObject, text: string): TableRow {
     time,
     event_id: str(props['id']) ?? sha1(text),
     activity: operation,
-    service: str(props['loggedByService']) ?? providerOf(str(record['resourceId'])),
+    service: str(props['loggedByService']) ?? providerOf(str(record['resourceId']))?.toLowerCase(),
     outcome,
     // Audit records carry a reason but no error code.
     error_message: outcome === 'failure' ? str(props['resultReason']) ?? str(record['resultDescription']) : undefined,

@@ -1,0 +1,196 @@
+/**
+ * Azure Network Watcher flow logs from storage (`{"records":[…]}`, one blob per hour):
+ * NSG flow logs versions 1 and 2 (`properties.flows[].flows[].flowTuples`) and the newer
+ * virtual network flow logs (`flowRecords.flows[].flowGroups[].flowTuples`).
+ *
+ * One input record holds many flow tuples. Each record yields one `rows` item with one
+ * network_activity row per tuple, so counts stay per record; a record with any tuple that
+ * cannot be read is quarantined whole, with the tuple and the reason.
+ */
+import {
+  arr,
+  azureSubscription,
+  distinct,
+  obj,
+  parseJsonRecords,
+  requireObject,
+  sha1,
+  str,
+  tableRow,
+  NormalizeError,
+  type JsonObject,
+} from './json/common';
+import type { Detection, DetectSample, LogSource, TableRow } from './types';
+
+const FLOW_CONTENT = /"(?:flowTuples|NetworkSecurityGroupFlowEvents?|FlowLogFlowEvent)"/;
+const FLOW_KEY = /insights-logs-(?:networksecuritygroupflowevent|flowlogflowevent)\//i;
+
+export function detectNsgFlow({ key, head }: DetectSample): Detection {
+  if (!FLOW_CONTENT.test(head)) return { confidence: 0 };
+  return { confidence: FLOW_KEY.test(key) ? 1 : 0.95 };
+}
+
+/** NSG logs write the protocol as a letter; VNet flow logs as the IANA number. */
+const PROTOCOL_LETTERS: Record<string, number> = { T: 6, U: 17 };
+
+/** Where a tuple came from, for its row and for a quarantine reason that points at it. */
+interface TupleContext {
+  rule: string;
+  mac?: string;
+  /** Resource the flow was logged for: the NSG, or the VNet flow log's target. */
+  resourceId?: string;
+  vpcId?: string;
+  /** VNet flow logs: millisecond timestamps, numeric protocols, flow state instead of decision. */
+  vnet: boolean;
+}
+
+class TupleError extends Error {}
+
+function port(field: string, name: string): number {
+  if (!/^\d{1,5}$/.test(field) || Number(field) > 65535) throw new TupleError(`bad ${name} '${field}'`);
+  return Number(field);
+}
+
+/** Counts are empty on a Begin tuple (no statistics yet); otherwise they must be numbers. */
+function count(field: string | undefined, name: string): bigint | undefined {
+  if (field === undefined || field === '') return undefined;
+  if (!/^\d+$/.test(field)) throw new TupleError(`bad ${name} '${field}'`);
+  return BigInt(field);
+}
+
+function sum(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
+  return a === undefined && b === undefined ? undefined : (a ?? 0n) + (b ?? 0n);
+}
+
+/**
+ * One tuple as a row. NSG v1: `ts,src,dst,sport,dport,T|U,I|O,A|D`; v2 adds
+ * `,B|C|E,packetsS2D,bytesS2D,packetsD2S,bytesD2S`. VNet: `ts_ms,src,dst,sport,dport,proto,I|O,B|C|E|D,encryption,pS2D,bS2D,pD2S,bD2S`.
+ */
+function tupleRow(tuple: string, ctx: TupleContext, account: string, region: string): TableRow {
+  const f = tuple.split(',');
+  const vnet = ctx.vnet;
+  if (vnet ? f.length !== 13 : f.length !== 8 && f.length !== 13) {
+    throw new TupleError(`expected ${vnet ? '13' : '8 (version 1) or 13 (version 2)'} fields, got ${f.length}`);
+  }
+  const [ts, src, dst, sport, dport, proto, dir, decisionOrState] = f as [string, string, string, string, string, string, string, string];
+  if (!/^\d{9,13}$/.test(ts)) throw new TupleError(`bad timestamp '${ts}'`);
+  // VNet flow logs write epoch milliseconds; NSG flow logs epoch seconds.
+  const time = new Date(ts.length > 11 ? Number(ts) : Number(ts) * 1000);
+  if (!src || !dst) throw new TupleError('missing source or destination address');
+  const protocol = vnet ? (/^\d{1,3}$/.test(proto) ? Number(proto) : undefined) : PROTOCOL_LETTERS[proto];
+  if (protocol === undefined) throw new TupleError(`bad protocol '${proto}'`);
+  if (dir !== 'I' && dir !== 'O') throw new TupleError(`bad direction '${dir}'`);
+  let denied: boolean;
+  if (vnet) {
+    if (!['B', 'C', 'E', 'D'].includes(decisionOrState)) throw new TupleError(`bad flow state '${decisionOrState}'`);
+    denied = decisionOrState === 'D';
+  } else {
+    if (decisionOrState !== 'A' && decisionOrState !== 'D') throw new TupleError(`bad decision '${decisionOrState}'`);
+    denied = decisionOrState === 'D';
+    if (f.length === 13 && !['B', 'C', 'E'].includes(f[8]!)) throw new TupleError(`bad flow state '${f[8]}'`);
+  }
+  const [packetsOut, bytesOut, packetsIn, bytesIn] = f.length === 13
+    ? [count(f[9], 'packets'), count(f[10], 'bytes'), count(f[11], 'packets'), count(f[12], 'bytes')]
+    : [undefined, undefined, undefined, undefined];
+
+  // The raw text of one tuple is the tuple plus where it sat; repeating the whole record per tuple would not scale.
+  const raw = JSON.stringify({ resourceId: ctx.resourceId, rule: ctx.rule, mac: ctx.mac, flowTuple: tuple });
+  return tableRow('network_activity', {
+    time,
+    event_id: sha1(raw),
+    activity: 'flow',
+    service: 'microsoft.network',
+    outcome: denied ? 'failure' : 'success',
+    src_ip: src,
+    resources: distinct([ctx.resourceId?.toLowerCase()]),
+    raw,
+    account,
+    region,
+    dst_ip: dst,
+    src_port: port(sport, 'source port'),
+    dst_port: port(dport, 'destination port'),
+    protocol,
+    packets: sum(packetsOut, packetsIn),
+    bytes: sum(bytesOut, bytesIn),
+    disposition: denied ? 'REJECT' : 'ACCEPT',
+    log_status: 'OK',
+    direction: dir === 'I' ? 'ingress' : 'egress',
+    interface_id: ctx.mac,
+    vpc_id: ctx.vpcId,
+    traffic_type: src.includes(':') ? 'IPv6' : 'IPv4',
+    rule: ctx.rule,
+  });
+}
+
+interface TupleGroup {
+  ctx: TupleContext;
+  tuples: unknown[];
+}
+
+/** NSG flow logs: properties.flows[] (per rule) → flows[] (per NIC) → flowTuples[]. */
+function nsgGroups(record: JsonObject): TupleGroup[] {
+  const properties = obj(record['properties']);
+  if (!properties || !Array.isArray(properties['flows'])) {
+    const category = str(record['category']);
+    throw new NormalizeError(`not a flow log record${category ? ` (category '${category}')` : ''}: no properties.flows`);
+  }
+  const resourceId = str(record['resourceId']);
+  return arr(properties['flows']).flatMap((ruleFlows) => {
+    const rule = str(obj(ruleFlows)?.['rule']) ?? '';
+    return arr(obj(ruleFlows)?.['flows']).map((nicFlows) => ({
+      ctx: { rule, mac: str(obj(nicFlows)?.['mac']), resourceId, vnet: false },
+      tuples: arr(obj(nicFlows)?.['flowTuples']),
+    }));
+  });
+}
+
+/** VNet flow logs: flowRecords.flows[] (per ACL) → flowGroups[] (per rule) → flowTuples[]. */
+function vnetGroups(record: JsonObject): TupleGroup[] {
+  const flows = obj(record['flowRecords'])?.['flows'];
+  if (!Array.isArray(flows)) throw new NormalizeError('missing flowRecords.flows');
+  const target = str(record['targetResourceID']);
+  const vpcId = target && /\/virtualNetworks\//i.test(target) ? target.toLowerCase() : undefined;
+  const mac = str(record['macAddress']);
+  return flows.flatMap((aclFlows) =>
+    arr(obj(aclFlows)?.['flowGroups']).map((group) => ({
+      ctx: { rule: str(obj(group)?.['rule']) ?? '', mac, resourceId: target, vpcId, vnet: true },
+      tuples: arr(obj(group)?.['flowTuples']),
+    })),
+  );
+}
+
+/** The region in a default Network Watcher name (`NetworkWatcher_eastus`), the only place a VNet flow log names one. */
+function watcherRegion(flowLogResourceId: string | undefined): string | undefined {
+  const match = flowLogResourceId ? /\/networkWatchers\/NetworkWatcher_([a-z0-9]+)\//i.exec(flowLogResourceId) : null;
+  return match?.[1]?.toLowerCase();
+}
+
+export function normalizeFlowRecord(value: unknown): TableRow[] {
+  const record = requireObject(value, 'flow log');
+  const vnet = record['flowRecords'] !== undefined;
+  const groups = vnet ? vnetGroups(record) : nsgGroups(record);
+  const account = azureSubscription(str(record['resourceId']) ?? str(record['targetResourceID']) ?? str(record['flowLogResourceID'])) ?? 'unknown';
+  // NSG flow records carry no region at all.
+  const region = (vnet ? watcherRegion(str(record['flowLogResourceID'])) : undefined) ?? 'unknown';
+  const rows: TableRow[] = [];
+  for (const { ctx, tuples } of groups) {
+    tuples.forEach((tuple, index) => {
+      const where = `flow tuple ${index + 1} of rule '${ctx.rule}'${ctx.mac ? ` (mac ${ctx.mac})` : ''}`;
+      if (typeof tuple !== 'string') throw new NormalizeError(`${where}: not a string`);
+      try {
+        rows.push(tupleRow(tuple, ctx, account, region));
+      } catch (err) {
+        if (err instanceof TupleError) throw new NormalizeError(`${where} "${tuple}": ${err.message}`);
+        throw err;
+      }
+    });
+  }
+  return rows;
+}
+
+export const nsgflow: LogSource = {
+  id: 'nsgflow',
+  tables: ['network_activity'],
+  detect: detectNsgFlow,
+  parse: (input) => parseJsonRecords(input, { envelopeKeys: ['records'] }, (value) => normalizeFlowRecord(value)),
+};
