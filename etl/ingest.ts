@@ -71,7 +71,7 @@ interface QuarantineRecord {
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = process.hrtime.bigint();
   const lake = options.lake;
-  const batchRows = options.batchRows ?? 200_000;
+  const batchRows = options.batchRows ?? 100_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];
@@ -217,6 +217,7 @@ async function readObject(
           if (oversize) await batch.oversize.write({ object: object.key, sha256, ...oversize });
         }
         entry.written += 1;
+        if ((entry.written & 0x3ff) === 0) await writer.spillIfLarge();
       } else if (accepted.kind === 'quarantine') {
         await quarantine(accepted.position, accepted.reason, accepted.text);
         entry.quarantined += 1;

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DuckDBAppender,
@@ -24,6 +24,9 @@ export interface OversizeRaw {
 }
 
 const VARCHAR_LIST = LIST(VARCHAR) as DuckDBListType;
+
+/** Small row groups: finer min/max statistics to skip by, and a bounded write buffer for wide rows. */
+const ROW_GROUP_ROWS = 20_000;
 
 /** Appends one value of a column's type, converting what sources hand over (strings, numbers, Dates). */
 type Append = (appender: DuckDBAppender, value: CellValue) => void;
@@ -87,18 +90,24 @@ interface TableState {
  * memory limit) and writes them out as sorted, ZSTD-compressed Parquet, one folder per partition.
  */
 export class ParquetWriter {
+  /** Unsorted Parquet files each table has spilled since the last flush. */
+  private readonly spills = new Map<TableName, string[]>();
+  private spillCount = 0;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly tables: Map<TableName, TableState>,
+    private readonly tempDir: string,
+    private readonly spillRows: number,
   ) {}
 
-  static async open(options: { tempDir: string; memoryLimit?: string; threads?: number }): Promise<ParquetWriter> {
+  static async open(options: { tempDir: string; memoryLimit?: string; threads?: number; spillRows?: number }): Promise<ParquetWriter> {
     await mkdir(options.tempDir, { recursive: true });
     const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: options.memoryLimit ?? '512MB',
       temp_directory: options.tempDir,
-      threads: String(options.threads ?? 2),
+      threads: String(options.threads ?? 1),
       preserve_insertion_order: 'false',
     });
     const connection = await instance.connect();
@@ -115,15 +124,11 @@ export class ParquetWriter {
       const appender = await connection.createAppender(stagingTable(name));
       tables.set(name, { appender, appenders: columns.map(appenderFor), columns, rows: 0 });
     }
-    return new ParquetWriter(instance, connection, tables);
+    return new ParquetWriter(instance, connection, tables, options.tempDir, options.spillRows ?? 20_000);
   }
 
-  /** Rows waiting to be written, over all tables. */
-  get pendingRows(): number {
-    let total = 0;
-    for (const state of this.tables.values()) total += state.rows;
-    return total;
-  }
+  /** Rows waiting to be written (staged in memory or spilled), over all tables. */
+  pendingRows = 0;
 
   /**
    * Appends one row. Returns the raw record when it is too large to stay inline; the caller
@@ -147,7 +152,30 @@ export class ParquetWriter {
     for (let i = 0; i < columns.length; i++) appenders[i]!(a, row[columns[i]!.name]);
     a.endRow();
     state.rows += 1;
+    this.pendingRows += 1;
     return oversize;
+  }
+
+  /**
+   * Moves staged rows out of memory into an unsorted, lightly compressed Parquet file. Sorting
+   * waits for flush(), where DuckDB's external sort can spill to disk: memory stays bounded
+   * however many rows a commit holds.
+   */
+  async spillIfLarge(): Promise<void> {
+    for (const [name, state] of this.tables) {
+      if (state.rows >= this.spillRows) await this.spill(name, state);
+    }
+  }
+
+  private async spill(name: TableName, state: TableState): Promise<void> {
+    state.appender.flushSync();
+    const file = join(this.tempDir, `spill-${name}-${this.spillCount++}.parquet`);
+    await this.connection.run(
+      `COPY ${stagingTable(name)} TO '${sqlString(file)}' (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 100000)`,
+    );
+    await this.connection.run(`DELETE FROM ${stagingTable(name)}`);
+    state.rows = 0;
+    this.spills.set(name, [...(this.spills.get(name) ?? []), file]);
   }
 
   /**
@@ -158,32 +186,38 @@ export class ParquetWriter {
   async flush(outDir: string, tag: string): Promise<string[]> {
     const partitions: string[] = [];
     for (const [name, state] of this.tables) {
-      state.appender.flushSync();
-      if (state.rows === 0) continue;
-      const table = stagingTable(name);
+      if (state.rows > 0) await this.spill(name, state);
+      const files = this.spills.get(name) ?? [];
+      if (files.length === 0) continue;
+      this.spills.delete(name);
       const def = TABLES[name];
       const columns = def.columns.map((c) => `"${c.name}"`).join(', ');
-      const order = ['source', 'account', 'region', 'day', ...def.sortBy].map((c) => `"${c}"`).join(', ');
-      const target = join(outDir, name);
-      await mkdir(target, { recursive: true });
-      // Sorting by the partition keys first lets DuckDB stream one partition at a time, and the
-      // pivot keys after them give each row group tight min/max statistics.
+      // Two steps keep memory bounded: split into partitions unsorted (streaming), then sort each
+      // partition on its own. DuckDB's sort holds its payload, so sorting a whole batch of wide
+      // raw records at once would need far more memory than one partition does.
+      const unsorted = join(this.tempDir, `partitioned-${name}-${tag}`);
       await this.connection.run(
         `COPY (SELECT source, account, region, strftime("time", '%Y-%m-%d') AS day, ${columns}
-               FROM ${table} ORDER BY ${order})
-         TO '${sqlString(target)}'
-         (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source, account, region, day),
-          FILENAME_PATTERN 'part-${tag}-{i}', ROW_GROUP_SIZE 100000, OVERWRITE_OR_IGNORE true)`,
+               FROM read_parquet([${files.map((f) => `'${sqlString(f)}'`).join(', ')}]))
+         TO '${sqlString(unsorted)}'
+         (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (source, account, region, day), OVERWRITE_OR_IGNORE true)`,
       );
-      const reader = await this.connection.runAndReadAll(
-        `SELECT DISTINCT source, account, region, strftime("time", '%Y-%m-%d') AS day FROM ${table}`,
-      );
-      for (const [source, account, region, day] of reader.getRows()) {
-        partitions.push(`${name}/source=${source}/account=${account}/region=${region}/day=${day}`);
+      await Promise.all(files.map((f) => rm(f, { force: true })));
+      for (const partition of await listPartitionDirs(unsorted)) {
+        const target = join(outDir, name, partition);
+        await mkdir(target, { recursive: true });
+        // Sorted by the pivot keys, so each row group's min/max statistics let engines skip it.
+        await this.connection.run(
+          `COPY (SELECT ${columns} FROM read_parquet('${sqlString(join(unsorted, partition))}/*.parquet')
+                 ORDER BY ${def.sortBy.map((c) => `"${c}"`).join(', ')})
+           TO '${sqlString(join(target, `part-${tag}.parquet`))}'
+           (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
+        );
+        partitions.push(`${name}/${partition}`);
       }
-      await this.connection.run(`DELETE FROM ${table}`);
-      state.rows = 0;
+      await rm(unsorted, { recursive: true, force: true });
     }
+    this.pendingRows = 0;
     return partitions;
   }
 
@@ -197,4 +231,14 @@ export class ParquetWriter {
 /** Only for paths this process chose itself (never user text): doubles single quotes. */
 function sqlString(value: string): string {
   return value.replace(/'/g, "''");
+}
+
+/** Partition folders (`source=…/account=…/region=…/day=…`) below a partitioned COPY's output. */
+async function listPartitionDirs(root: string, depth = 4, prefix = ''): Promise<string[]> {
+  if (depth === 0) return [prefix];
+  const entries = await readdir(join(root, prefix), { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map((e) => listPartitionDirs(root, depth - 1, prefix ? `${prefix}/${e.name}` : e.name)),
+  );
+  return nested.flat().sort();
 }

@@ -11,7 +11,7 @@ export function registerIngest(program: Command): void {
     .requiredOption('--lake <dir>', 'lake folder to write')
     .addOption(new Option('--source <source>', 'force one source instead of detecting per object').choices(['auto', ...SOURCE_IDS]).default('auto'))
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
-    .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt).default(200_000))
+    .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt).default(100_000))
     .action(async (paths: string[], opts: { lake: string; source: SourceId | 'auto'; json?: boolean; batchRows: number }) => {
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({ format: 'ingest |{bar}| {percentage}% {value}/{total} MB · {records} records · {eta_formatted}', stream: process.stderr }, Presets.shades_classic) : null;
       let started = false;
