@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+
+/**
+ * `scoutql local-servers`: the local S3 server and the local Athena-protocol server (test
+ * infrastructure from testkit/, loaded only when this command runs) for demos without AWS.
+ * With --lake, s3://scoutql-lake/… is that folder and the catalog is created in database scoutql.
+ */
+export function registerLocalServers(program: Command): void {
+  program
+    .command('local-servers')
+    .description('Start a local S3 server and a local Athena-protocol server (DuckDB) on 127.0.0.1 for demos and tests; prints the env vars to use')
+    .option('--lake <dir>', 'a local lake folder, served as s3://scoutql-lake/ with its tables created in database scoutql')
+    .option('--athena-port <port>', 'port of the Athena server (default: a free one)', port)
+    .option('--s3-port <port>', 'port of the S3 server (default: a free one)', port)
+    .action(async (opts: { lake?: string; athenaPort?: number; s3Port?: number }) => {
+      const lake = opts.lake ? resolve(opts.lake) : undefined;
+      if (lake && !existsSync(lake)) throw new Error(`lake folder ${lake} does not exist`);
+      const { startS3Local } = await import('../../../testkit/s3-local');
+      const { startAthenaLocal } = await import('../../../testkit/athena-local');
+      const { AthenaEngine } = await import('../../engine/athena');
+      const { applyCatalog, catalogStatements, discoverPartitionValues } = await import('../../catalog');
+
+      const s3 = await startS3Local({ buckets: ['scoutql-results'], port: opts.s3Port });
+      const athena = await startAthenaLocal({ port: opts.athenaPort, s3Client: s3.client, localBuckets: lake ? { 'scoutql-lake': lake } : {} });
+      const env: Record<string, string> = {
+        SCOUTQL_ATHENA_ENDPOINT: athena.endpoint,
+        SCOUTQL_ATHENA_REGION: 'us-east-1',
+        SCOUTQL_ATHENA_DATABASE: 'scoutql',
+        SCOUTQL_ATHENA_OUTPUT_LOCATION: 's3://scoutql-results/athena/',
+        SCOUTQL_ATHENA_MAX_BYTES_SCANNED: '10GB',
+        SCOUTQL_ATHENA_POLL_MIN_MS: '20',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        SCOUTQL_S3_ENDPOINT: s3.endpoint,
+      };
+      if (lake) {
+        const discovered = discoverPartitionValues(lake);
+        const engine = new AthenaEngine({ database: 'default', region: 'us-east-1', endpoint: athena.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxBytesScanned: 0, pollMinMs: 10, pollMaxMs: 50 });
+        await applyCatalog(
+          engine,
+          catalogStatements({ lake: 's3://scoutql-lake', database: 'scoutql', accounts: discovered.accounts.length > 0 ? discovered.accounts : undefined, extraRegions: discovered.regions }),
+        );
+        await engine.close();
+      }
+      process.stdout.write(
+        [
+          `local S3 server      ${s3.endpoint}  (s3rver, data in ${s3.directory}; credentials S3RVER / S3RVER)`,
+          `local Athena server  ${athena.endpoint}  (DuckDB; Athena JSON protocol)`,
+          lake ? `lake                 s3://scoutql-lake/ = ${lake}; tables created in database scoutql` : 'lake                 none (pass --lake DIR to serve one)',
+          '',
+          'export these to point ScoutQL at them:',
+          ...Object.entries(env).map(([k, v]) => `export ${k}=${v}`),
+          '',
+          'Ctrl-C stops both.',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((done) => {
+        const stop = () => done();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await athena.close();
+      await s3.close();
+    });
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+}
