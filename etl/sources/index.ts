@@ -1,10 +1,18 @@
 import type { SourceId } from '../tables';
 import type { LogSource } from './types';
 import { cloudtrail } from './cloudtrail';
+import { vpcflow } from './vpcflow';
+import { s3access } from './s3access';
+import { alb } from './alb';
+import { cloudfront } from './cloudfront';
 
 /** Every log source ScoutQL reads. Adding a source is one module plus one line here. */
 export const SOURCES: readonly LogSource[] = [
   cloudtrail,
+  vpcflow,
+  s3access,
+  alb,
+  cloudfront,
 ];
 
 export function sourceById(id: SourceId): LogSource {
