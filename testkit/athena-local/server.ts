@@ -551,7 +551,9 @@ function compatible(fileType: string, declared: string): boolean {
 
 /** Athena-style failure reason from a DuckDB error: an error name Athena uses, then the first line. */
 function athenaReason(err: unknown): string {
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  // Not `instanceof Error`: errors from the native DuckDB binding may come from another realm (jest).
+  const raw = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
+  const message = raw.split('\n')[0]!;
   if (/^(FAILED|HIVE_|SYNTAX_ERROR|CONSTRAINT_VIOLATION)/.test(message)) return message;
   if (message.startsWith('Parser Error')) return `SYNTAX_ERROR: ${message}`;
   if (message.startsWith('Catalog Error') && /Table|View|Schema/.test(message)) return `TABLE_NOT_FOUND: ${message}`;
