@@ -5,6 +5,11 @@ import { vpcflow } from './vpcflow';
 import { s3access } from './s3access';
 import { alb } from './alb';
 import { cloudfront } from './cloudfront';
+import { route53resolver } from './route53resolver';
+import { azuread } from './azuread';
+import { azureactivity } from './azureactivity';
+import { nsgflow } from './nsgflow';
+import { gcpaudit } from './gcpaudit';
 
 /** Every log source ScoutQL reads. Adding a source is one module plus one line here. */
 export const SOURCES: readonly LogSource[] = [
@@ -13,6 +18,11 @@ export const SOURCES: readonly LogSource[] = [
   s3access,
   alb,
   cloudfront,
+  route53resolver,
+  azuread,
+  azureactivity,
+  nsgflow,
+  gcpaudit,
 ];
 
 export function sourceById(id: SourceId): LogSource {
