@@ -103,7 +103,7 @@ export function requesterActor(requester: string | null): Actor {
     // S3 itself acting (lifecycle expirations and transitions).
     return { actor_id: 'service:s3.amazonaws.com', actor_type: 'AWSService', actor_name: 's3.amazonaws.com', actor_arn: requester, actor_account: null, session_id: null };
   }
-  if (CANONICAL_ID.test(requester)) {
+  if (requester.length === 64 && CANONICAL_ID.test(requester)) {
     return { actor_id: `canonical:${requester}`, actor_type: 'CanonicalUser', actor_name: null, actor_arn: requester, actor_account: null, session_id: null };
   }
   if (ACCESS_KEY_ID.test(requester)) {
@@ -126,6 +126,18 @@ class AccessLogReader {
     const hints = accountSegmentHints(key);
     this.pathAccount = hints.account;
     this.pathRegion = hints.region;
+  }
+
+  // Consecutive lines often share a requester: remember the last one's actor (read-only, spread into rows).
+  private lastRequester: string | null | undefined = undefined;
+  private lastActor: Actor = ANONYMOUS;
+
+  private actorOf(requester: string | null): Actor {
+    if (requester !== this.lastRequester) {
+      this.lastRequester = requester;
+      this.lastActor = requesterActor(requester);
+    }
+    return this.lastActor;
   }
 
   item(line: string, number: number): ParsedItem | null {
@@ -185,7 +197,7 @@ class AccessLogReader {
     }
     const errorCode = text(t[F.errorCode]);
     const method = request.method;
-    const actor = requesterActor(text(t[F.requester]));
+    const actor = this.actorOf(text(t[F.requester]));
     return {
       time,
       event_id: eventId(text(t[F.requestId]), operation, rawKey, raw),

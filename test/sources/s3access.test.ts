@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { requesterActor, s3access } from '../../etl/sources/s3access';
+import { clfTime, isoTime, tokenize, urlDecode } from '../../etl/sources/text/fields';
 import type { ParsedItem, Row } from '../../etl/sources/types';
 import { describeGoldenFiles, parseFile } from './golden';
 
@@ -121,5 +122,33 @@ describe('s3access detection', () => {
     expect(detect('2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n')).toBe(0);
     expect(detect('#Version: 1.0\n')).toBe(0);
     expect(detect('http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 0.000 200 200 34 366 "GET http://x:80/ HTTP/1.1" "curl" - -\n')).toBe(0);
+  });
+});
+
+describe('line helpers shared by the text sources', () => {
+  test('tokenize: runs of spaces, quoted fields with spaces and inner quotes, brackets', () => {
+    const out: string[] = [];
+    expect(tokenize('a  "b c" [d e] "say \\"hi\\"" "x"y" -', out)).toBeNull();
+    expect(out).toEqual(['a', 'b c', 'd e', 'say \\"hi\\"', 'x"y', '-']);
+    expect(tokenize('a "open', out)).toMatch(/unterminated quoted field starting at column 3/);
+    expect(tokenize('a [open', out)).toMatch(/unterminated \[bracketed\] field/);
+  });
+
+  test('timestamps: fractions, offsets, leap days; impossible dates are rejected', () => {
+    expect(isoTime('2018-07-02T22:23:00.186641Z')).toEqual(new Date('2018-07-02T22:23:00.186Z'));
+    expect(isoTime('2020-02-29T00:00:00+01:00')).toEqual(new Date('2020-02-28T23:00:00Z'));
+    expect(isoTime('2019-02-29T00:00:00Z')).toBeNull();
+    expect(isoTime('2019-02-28T25:00:00Z')).toBeNull();
+    expect(isoTime('yesterday')).toBeNull();
+    expect(clfTime('06/Feb/2019:00:00:38 +0000')).toEqual(new Date('2019-02-06T00:00:38Z'));
+    expect(clfTime('06/Feb/2019:00:00:38 -0130')).toEqual(new Date('2019-02-06T01:30:38Z'));
+    expect(clfTime('31/Apr/2019:00:00:38 +0000')).toBeNull();
+  });
+
+  test('urlDecode never throws on a malformed escape', () => {
+    expect(urlDecode('a%20b')).toBe('a b');
+    expect(urlDecode('a+b', true)).toBe('a b');
+    expect(urlDecode('100%')).toBe('100%');
+    expect(urlDecode('%E0%A4%A')).toBe('%E0%A4%A');
   });
 });

@@ -153,10 +153,16 @@ export function isoTime(value: string | undefined): Date | null {
 function utcDate(year: number, month: number, day: number, hour: number, minute: number, second: number, millis: number, offsetMinutes: number): Date | null {
   if (![year, month, day, hour, minute, second, offsetMinutes].every(Number.isFinite)) return null;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
-  const date = new Date(ms);
-  // Date.UTC rolls 31 Feb over into March; such a day is not a valid timestamp.
-  return date.getUTCDate() === new Date(Date.UTC(year, month - 1, day)).getUTCDate() && Number.isFinite(ms) ? date : null;
+  // Date.UTC would roll 31 Feb over into March; such a day is not a valid timestamp.
+  if (day > daysInMonth(year, month)) return null;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1]!;
 }
 
 const MONTHS: Readonly<Record<string, number>> = {
