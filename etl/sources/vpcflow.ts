@@ -247,7 +247,7 @@ class FlowReader {
       }
       return value;
     };
-    const version = number(layout.version, 'version');
+    number(layout.version, 'version'); // validated only: a non-numeric version means a misread line
     const srcPort = number(layout.srcport, 'srcport', 65535);
     const dstPort = number(layout.dstport, 'dstport', 65535);
     const protocol = number(layout.protocol, 'protocol', 255);
@@ -259,7 +259,6 @@ class FlowReader {
     if (start === undefined) problem ??= `start '${field(layout.start)}' is not epoch seconds`;
     if (end === undefined) problem ??= `end '${field(layout.end)}' is not epoch seconds`;
     if (problem) return problem;
-    void version;
     // A custom format may leave out start and end: fall back to the CloudWatch event time, then
     // to the delivery window in the S3 file name.
     const time = start ?? end ?? eventTime ?? this.fileTime;
