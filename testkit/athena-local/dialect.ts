@@ -176,6 +176,7 @@ export function findDialectViolation(sql: string): DialectViolation | null {
           const subscript =
             prev !== undefined &&
             (prev.kind === 'quoted' ||
+              prev.kind === 'string' ||
               (prev.kind === 'op' && (prev.text === ')' || prev.text === ']')) ||
               (prev.kind === 'word' && (EXPRESSION_END_KEYWORDS.has(prev.text.toLowerCase()) || !isKeyword(prev.text))));
           if (!subscript) return fail(t, 'a [ … ] list literal', 'ARRAY[ … ]');

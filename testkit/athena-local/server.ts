@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { significant, tokenize, unquoteIdentifier } from '../../src/engine/athena-sql';
+import { TRINO_COMPAT_MACROS } from '../../src/engine/athena-compat';
 import { findDialectViolation } from './dialect';
 import { DdlError, isDdl, parseDdl, hiveToDuckType } from './ddl';
 import { bindParameters, ParameterError } from './params';
@@ -105,6 +106,7 @@ export class AthenaLocalServer {
     // Athena's default catalog and database, so `awsdatacatalog.db.table` names resolve too.
     await this.setup.run(`ATTACH ':memory:' AS awsdatacatalog`);
     await this.setup.run(`CREATE SCHEMA IF NOT EXISTS awsdatacatalog."default"`);
+
     this.httpServer = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.httpServer!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
     this.port = (this.httpServer.address() as AddressInfo).port;
@@ -301,6 +303,8 @@ export class AthenaLocalServer {
 
       const connection = await this.db!.connect();
       try {
+        // Trino functions DuckDB lacks, as temporary (per-connection) macros, whatever the database.
+        for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro.sql.replace('MACRO ', 'TEMP MACRO '));
         await connection.run(`USE awsdatacatalog.${quoteIdent(execution.database)}`);
         const reader = await connection.runAndReadAll(sql);
         const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]!));
