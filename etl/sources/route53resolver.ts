@@ -19,16 +19,19 @@ import {
 } from './json/common';
 import type { Detection, DetectSample, LogSource, TableRow } from './types';
 
-// The optional backslashes also match the fields inside a CloudWatch event's escaped `message`.
-const QUERY_NAME = /\\?"query_name\\?"\s*:/;
-const QUERY_TIMESTAMP = /\\?"query_timestamp\\?"\s*:/;
-const SRCIDS = /\\?"srcids\\?"\s*:/;
+const QUERY_NAME = /"query_name"\s*:/;
+const QUERY_TIMESTAMP = /"query_timestamp"\s*:/;
+const SRCIDS = /"srcids"\s*:/;
+// Inside a CloudWatch Logs event the query log is the escaped text of `message`.
+const ESCAPED_QUERY = /\\"query_name\\"\s*:.*\\"query_timestamp\\"|\\"query_timestamp\\"\s*:.*\\"query_name\\"/;
+const CLOUDWATCH_MESSAGE = /"message"\s*:\s*"/;
 const RESOLVER_KEY = /\/vpcdnsquerylogs\//i;
 
 export function detectRoute53Resolver({ key, head }: DetectSample): Detection {
-  if (!QUERY_NAME.test(head) || !QUERY_TIMESTAMP.test(head)) return { confidence: 0 };
-  let confidence = SRCIDS.test(head) ? 0.95 : 0.85;
-  if (RESOLVER_KEY.test(key)) confidence = Math.min(1, confidence + 0.05);
+  let confidence = 0;
+  if (QUERY_NAME.test(head) && QUERY_TIMESTAMP.test(head)) confidence = SRCIDS.test(head) ? 0.95 : 0.85;
+  else if (CLOUDWATCH_MESSAGE.test(head) && ESCAPED_QUERY.test(head)) confidence = 0.9;
+  if (confidence > 0 && RESOLVER_KEY.test(key)) confidence = 1;
   return { confidence };
 }
 
@@ -40,22 +43,49 @@ export function normalizeDnsName(name: string): string {
 
 /**
  * A CloudWatch Logs event exported as JSON (`{"timestamp":…,"message":"{…}"}`) carries the
- * query log as text in `message`; unwrap it so both deliveries read the same.
+ * query log as text in `message`; unwrap it so both deliveries read the same, raw text included.
  */
-function unwrapCloudWatchEvent(record: JsonObject): JsonObject {
+function unwrapCloudWatchEvent(record: JsonObject, text: string): { record: JsonObject; text: string } {
   const message = record['message'];
-  if (typeof message !== 'string' || record['query_name'] !== undefined) return record;
+  if (typeof message !== 'string' || record['query_name'] !== undefined) return { record, text };
   try {
     const inner = JSON.parse(message) as unknown;
-    if (obj(inner)?.['query_name'] !== undefined) return inner as JsonObject;
+    if (obj(inner)?.['query_name'] !== undefined) return { record: inner as JsonObject, text: message };
   } catch {
     // Not JSON: fall through and let the missing fields explain the quarantine.
   }
-  return record;
+  return { record, text };
+}
+
+/**
+ * A CloudWatch Logs subscription delivery (Firehose to S3): `{"messageType":"DATA_MESSAGE",
+ * "logEvents":[{"id","timestamp","message"}…]}`. The envelope is the record, like an NSG flow
+ * record: one item with a row per event, quarantined whole if any event cannot be read.
+ */
+function normalizeSubscriptionEnvelope(record: JsonObject): TableRow[] {
+  if (record['messageType'] === 'CONTROL_MESSAGE') return [];
+  return arr(record['logEvents']).flatMap((event, index) => {
+    const message = obj(event)?.['message'];
+    if (typeof message !== 'string') throw new NormalizeError(`log event ${index + 1}: no message text`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message);
+    } catch (err) {
+      throw new NormalizeError(`log event ${index + 1}: message is not JSON (${(err as Error).message})`);
+    }
+    try {
+      return normalizeResolverQuery(parsed, message);
+    } catch (err) {
+      if (err instanceof NormalizeError) throw new NormalizeError(`log event ${index + 1}: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 export function normalizeResolverQuery(value: unknown, text: string): TableRow[] {
-  const record = unwrapCloudWatchEvent(requireObject(value, 'Route 53 Resolver query log'));
+  const outer = requireObject(value, 'Route 53 Resolver query log');
+  if (Array.isArray(outer['logEvents'])) return normalizeSubscriptionEnvelope(outer);
+  const { record, text: recordText } = unwrapCloudWatchEvent(outer, text);
   const queryName = str(record['query_name']);
   if (!queryName) throw new NormalizeError('missing query_name');
   const time = requireTime(record['query_timestamp'], 'query_timestamp');
@@ -85,7 +115,7 @@ export function normalizeResolverQuery(value: unknown, text: string): TableRow[]
   return [
     tableRow('dns_activity', {
       time,
-      event_id: sha1(text),
+      event_id: sha1(recordText),
       activity: 'Query',
       service: 'route53resolver.amazonaws.com',
       outcome,
@@ -95,7 +125,7 @@ export function normalizeResolverQuery(value: unknown, text: string): TableRow[]
         : undefined,
       src_ip: str(record['srcaddr']),
       resources,
-      raw: text,
+      raw: recordText,
       account,
       region,
       query_name: normalizeDnsName(queryName),

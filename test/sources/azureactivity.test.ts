@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { listLocalObjects, readHead } from '../../etl/objects';
 import { azureactivity } from '../../etl/sources/azureactivity';
 import type { ParsedItem, Row } from '../../etl/sources/types';
 import { describeGoldenFiles, parseFile } from './golden';
@@ -68,5 +69,19 @@ describe('azureactivity', () => {
     expect(azureactivity.detect({ key: '/x.json', head: '{"records":[{"resourceId":"/tenants/4bbb/providers/Microsoft.aadiam","operationName":"Sign-in activity","category":"SignInLogs"}' })).toEqual({ confidence: 0 });
     expect(azureactivity.detect({ key: '/x.json', head: '{"records":[{"resourceId":"/SUBSCRIPTIONS/0/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N","operationName":"NetworkSecurityGroupFlowEvents","category":"NetworkSecurityGroupFlowEvent"}' })).toEqual({ confidence: 0 });
     expect(azureactivity.detect({ key: '/x.json', head: '{"time":"2024-04-02T07:17:43Z","category":"AuditEvent","operationName":"KeyList","resourceId":"/SUBSCRIPTIONS/F/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/K"}' })).toEqual({ confidence: 0 });
+  });
+});
+
+describe('azureactivity detection over every golden sample', () => {
+  test('claims its own samples and no other source\'s', async () => {
+    const verdicts: string[] = [];
+    for await (const object of listLocalObjects([__dirname])) {
+      if (/\.(expected\.json|ts)$/.test(object.key)) continue;
+      const detection = azureactivity.detect({ key: object.key, head: (await readHead(object)).head });
+      const confidence = 'confidence' in detection ? detection.confidence : 0;
+      const own = relative(__dirname, object.key).startsWith('azureactivity/');
+      if (own !== confidence >= 0.5) verdicts.push(`${relative(__dirname, object.key)}: ${confidence}`);
+    }
+    expect(verdicts).toEqual([]);
   });
 });

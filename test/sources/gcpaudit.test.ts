@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { listLocalObjects, readHead } from '../../etl/objects';
 import { gcpaudit } from '../../etl/sources/gcpaudit';
 import type { ParsedItem, Row } from '../../etl/sources/types';
 import { describeGoldenFiles, parseFile } from './golden';
@@ -80,5 +81,19 @@ describe('gcpaudit', () => {
     expect(gcpaudit.detect({ key: '/x.json', head })).toEqual({ confidence: 0.95 });
     expect(gcpaudit.detect({ key: '/x.json', head: '{"Records":[{"eventVersion":"1.08","eventSource":"iam.amazonaws.com"}]}' })).toEqual({ confidence: 0 });
     expect(gcpaudit.detect({ key: '/x.json', head: '{"records":[{"category":"Administrative","resourceId":"/subscriptions/1"}]}' })).toEqual({ confidence: 0 });
+  });
+});
+
+describe('gcpaudit detection over every golden sample', () => {
+  test('claims its own samples and no other source\'s', async () => {
+    const verdicts: string[] = [];
+    for await (const object of listLocalObjects([__dirname])) {
+      if (/\.(expected\.json|ts)$/.test(object.key)) continue;
+      const detection = gcpaudit.detect({ key: object.key, head: (await readHead(object)).head });
+      const confidence = 'confidence' in detection ? detection.confidence : 0;
+      const own = relative(__dirname, object.key).startsWith('gcpaudit/');
+      if (own !== confidence >= 0.5) verdicts.push(`${relative(__dirname, object.key)}: ${confidence}`);
+    }
+    expect(verdicts).toEqual([]);
   });
 });

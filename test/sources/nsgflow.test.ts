@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { listLocalObjects, readHead } from '../../etl/objects';
 import { nsgflow } from '../../etl/sources/nsgflow';
 import type { ParsedItem, Row } from '../../etl/sources/types';
 import { describeGoldenFiles, parseFile } from './golden';
@@ -76,5 +77,19 @@ describe('nsgflow', () => {
     expect(nsgflow.detect({ key: 'x/insights-logs-networksecuritygroupflowevent/resourceId=/y/PT1H.json', head: nsg })).toEqual({ confidence: 1 });
     expect(nsgflow.detect({ key: '/x.json', head: '{"Records":[{"eventVersion":"1.08","eventName":"AuthorizeSecurityGroupIngress"}]}' })).toEqual({ confidence: 0 });
     expect(nsgflow.detect({ key: '/x.json', head: '{"records":[{"resourceId":"/subscriptions/1","operationName":"Microsoft.Network/networkSecurityGroups/write","category":"Administrative"}' })).toEqual({ confidence: 0 });
+  });
+});
+
+describe('nsgflow detection over every golden sample', () => {
+  test('claims its own samples and no other source\'s', async () => {
+    const verdicts: string[] = [];
+    for await (const object of listLocalObjects([__dirname])) {
+      if (/\.(expected\.json|ts)$/.test(object.key)) continue;
+      const detection = nsgflow.detect({ key: object.key, head: (await readHead(object)).head });
+      const confidence = 'confidence' in detection ? detection.confidence : 0;
+      const own = relative(__dirname, object.key).startsWith('nsgflow/');
+      if (own !== confidence >= 0.5) verdicts.push(`${relative(__dirname, object.key)}: ${confidence}`);
+    }
+    expect(verdicts).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { listLocalObjects, readHead } from '../../etl/objects';
 import { route53resolver } from '../../etl/sources/route53resolver';
 import type { ParsedItem, Row } from '../../etl/sources/types';
 import { describeGoldenFiles, parseFile } from './golden';
@@ -43,10 +44,17 @@ describe('route53resolver', () => {
     expect(rows[4]!['query_name']).toBe('6.c.f.6.a.9.0.e.2.b.9.a.2.f.1.9.2.0.0.4.d.d.a.0.0.4.f.c.2.0.a.2.ip6.arpa');
   });
 
-  test('CloudWatch events are unwrapped from their message text', async () => {
+  test('CloudWatch events are unwrapped: raw and event id come from the query log itself', async () => {
     const rows = rowsOf(await parseFile(route53resolver, join(dir, 'cloudwatch-events.jsonl')));
     expect(rows.map((r) => r['query_name'])).toEqual(['test.example.com', '0.amazon.pool.ntp.org']);
-    expect(rows[0]!['raw']).toContain('"logStreamName"');
+    expect(JSON.parse(rows[0]!['raw'] as string)).toMatchObject({ query_name: 'test.example.com.', srcport: '38200' });
+  });
+
+  test('CloudWatch subscription envelopes: control messages hold no rows; a bad event quarantines its envelope', async () => {
+    const items = await parseFile(route53resolver, join(dir, 'cloudwatch-subscription-firehose.json'));
+    expect(items.map((i) => (i.kind === 'rows' ? i.rows.length : i.kind))).toEqual([0, 2, 'quarantine']);
+    const quarantined = items[2]!;
+    expect(quarantined.kind === 'quarantine' && quarantined.reason).toMatch(/^log event 2: message is not JSON/);
   });
 
   test('bad records are quarantined with a position and reason; good ones survive', async () => {
@@ -62,7 +70,23 @@ describe('route53resolver', () => {
   test('detection: resolver logs yes, CloudTrail and Azure no', () => {
     const resolverHead = '{"version":"1.100000","account_id":"626345947581","query_timestamp":"2021-12-11T22:46:23Z","query_name":"a.","srcids":{}}';
     expect(route53resolver.detect({ key: 's3://b/AWSLogs/1/vpcdnsquerylogs/vpc-1/x.log.gz', head: resolverHead })).toEqual({ confidence: 1 });
+    // Query logs quoted inside other JSON (as in a golden file's expected rows) are not CloudWatch events.
+    expect(route53resolver.detect({ key: '/x.json', head: JSON.stringify([{ raw: resolverHead }]) })).toEqual({ confidence: 0 });
     expect(route53resolver.detect({ key: '/x.json', head: '{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com"}]}' })).toEqual({ confidence: 0 });
     expect(route53resolver.detect({ key: '/x.json', head: '{"records":[{"category":"SignInLogs"}]}' })).toEqual({ confidence: 0 });
+  });
+});
+
+describe('route53resolver detection over every golden sample', () => {
+  test('claims its own samples and no other source\'s', async () => {
+    const verdicts: string[] = [];
+    for await (const object of listLocalObjects([__dirname])) {
+      if (/\.(expected\.json|ts)$/.test(object.key)) continue;
+      const detection = route53resolver.detect({ key: object.key, head: (await readHead(object)).head });
+      const confidence = 'confidence' in detection ? detection.confidence : 0;
+      const own = relative(__dirname, object.key).startsWith('route53resolver/');
+      if (own !== confidence >= 0.5) verdicts.push(`${relative(__dirname, object.key)}: ${confidence}`);
+    }
+    expect(verdicts).toEqual([]);
   });
 });
