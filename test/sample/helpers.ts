@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { generateSample, type SampleOptions, type SampleSummary } from '../../etl/sample';
+
+export type CtRecord = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `scoutql-sample-${label}-`));
+}
+
+export function generate(label: string, options: Omit<SampleOptions, 'out'>): { dir: string; summary: SampleSummary } {
+  const dir = tempDir(label);
+  return { dir, summary: generateSample({ ...options, out: dir }) };
+}
+
+/** Every file under `dir`, as paths relative to it (forward slashes), sorted. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p).split('\\').join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export function fileHashes(dir: string): Map<string, string> {
+  return new Map(listFiles(dir).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+}
+
+export function gunzipText(dir: string, file: string): string {
+  return gunzipSync(readFileSync(join(dir, file))).toString('utf8');
+}
+
+export const LOG_FILE = /^AWSLogs\/(\d{12})\/CloudTrail\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{4})Z_([A-Za-z0-9]{16})\.json\.gz$/;
+export const DIGEST_FILE =
+  /^AWSLogs\/(\d{12})\/CloudTrail-Digest\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail-Digest_([a-z]{2}-[a-z]+-\d)_([A-Za-z0-9-]+)_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{6})Z\.json\.gz$/;
+
+export interface LoadedLogs {
+  files: { file: string; text: string; records: CtRecord[] }[];
+  records: CtRecord[];
+  byEventId: Map<string, CtRecord>;
+}
+
+export function loadCloudTrail(dir: string): LoadedLogs {
+  const files = listFiles(dir)
+    .filter((f) => f.includes('/CloudTrail/'))
+    .map((file) => {
+      const text = gunzipText(dir, file);
+      return { file, text, records: (JSON.parse(text) as { Records: CtRecord[] }).Records };
+    });
+  const records = files.flatMap((f) => f.records);
+  return { files, records, byEventId: new Map(records.map((r) => [r.eventID as string, r])) };
+}
