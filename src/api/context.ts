@@ -1,0 +1,62 @@
+/** Per-request state: who is asking, what they may see, the engine (counted), the loaders. */
+import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../engine/types';
+import type { ApiLimits } from './limits';
+import type { Window } from './models';
+import { createLoaders, type Loaders } from './loaders';
+
+export interface Caller {
+  id: string;
+  /** Accounts (AWS account, tenant, project) the caller may see; '*' for all. */
+  allowedAccounts: readonly string[] | '*';
+}
+
+/** The local, unauthenticated caller of an embedded server: sees everything. */
+export const LOCAL_CALLER: Caller = { id: 'local', allowedAccounts: '*' };
+
+export interface RequestStats {
+  engine: string;
+  queries: number;
+  millis: number;
+  bytesScanned: number;
+  labels: string[];
+}
+
+/** Wraps the engine so every query of a request is counted and timed. */
+export class CountingEngine implements QueryEngine {
+  readonly stats: RequestStats;
+  constructor(private readonly inner: QueryEngine) {
+    this.stats = { engine: inner.name, queries: 0, millis: 0, bytesScanned: 0, labels: [] };
+  }
+  get name() {
+    return this.inner.name;
+  }
+  async query<R extends SqlRow = SqlRow>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<QueryResult<R>> {
+    this.stats.queries += 1;
+    if (options?.label) this.stats.labels.push(options.label);
+    const result = await this.inner.query<R>(sql, params, options);
+    this.stats.millis += result.stats.millis;
+    this.stats.bytesScanned += result.stats.bytesScanned;
+    return result;
+  }
+  close(): Promise<void> {
+    return Promise.resolve(); // the shared engine outlives requests
+  }
+}
+
+export interface RequestContext {
+  engine: CountingEngine;
+  caller: Caller;
+  limits: ApiLimits;
+  /** Used by lookups that give no window. */
+  defaultWindow: Window;
+  loaders: Loaders;
+  signal?: AbortSignal;
+}
+
+export function createContext(options: { engine: QueryEngine; caller?: Caller; limits: ApiLimits; defaultWindow: Window; signal?: AbortSignal }): RequestContext {
+  const engine = new CountingEngine(options.engine);
+  const caller = options.caller ?? LOCAL_CALLER;
+  const ctx = { engine, caller, limits: options.limits, defaultWindow: options.defaultWindow, signal: options.signal } as RequestContext;
+  ctx.loaders = createLoaders(ctx);
+  return ctx;
+}

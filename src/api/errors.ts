@@ -1,0 +1,51 @@
+/**
+ * Errors a caller may see. Anything else (engine failures, bugs) is reported as an internal
+ * error with no message detail, no SQL and no stack.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { EngineError } from '../engine/types';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'WINDOW_TOO_LARGE'
+  | 'PAGE_TOO_LARGE'
+  | 'QUERY_TOO_DEEP'
+  | 'QUERY_TOO_COMPLEX'
+  | 'DOCUMENT_TOO_LARGE'
+  | 'FORBIDDEN'
+  | 'ENGINE_ERROR';
+
+export function apiError(message: string, code: ErrorCode): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}
+
+/** Codes whose message is written by us for the caller and is safe to pass on as is. */
+const SAFE_CODES = new Set<string>([
+  'BAD_USER_INPUT',
+  'WINDOW_TOO_LARGE',
+  'PAGE_TOO_LARGE',
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COMPLEX',
+  'DOCUMENT_TOO_LARGE',
+  'FORBIDDEN',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+/** Apollo's formatError: keep our own messages, hide everything else. */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  const code = String(formatted.extensions?.code ?? '');
+  const base = { locations: formatted.locations, path: formatted.path };
+  if (original instanceof EngineError || (original instanceof GraphQLError && original.originalError instanceof EngineError)) {
+    const engineError = (original instanceof EngineError ? original : (original as GraphQLError).originalError) as EngineError;
+    const message = engineError.code === 'QUERY_FAILED' ? 'the query engine could not answer this request' : `the query engine stopped: ${engineError.code.toLowerCase()}`;
+    return { ...base, message, extensions: { code: 'ENGINE_ERROR', reason: engineError.code } };
+  }
+  if (SAFE_CODES.has(code)) return { ...base, message: formatted.message, extensions: { code } };
+  return { ...base, message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

@@ -1,0 +1,205 @@
+/**
+ * One set of DataLoaders per request. Keys that differ only in the entity they start from are
+ * batched into one SQL statement (`… IN (?, ?, …)`), so a pivot of depth d costs about d round trips.
+ */
+import DataLoader from 'dataloader';
+import type { TableName } from '../../etl/tables';
+import { entitiesByKeys, neighbours, type EntityRow, type NeighbourRow, type PivotName } from '../queries/graph';
+import { eventsCount, eventsPage, type EventsQuery } from '../queries/events';
+import type { Statement } from '../queries/sql';
+import type { SqlRow } from '../engine/types';
+import type { RequestContext } from './context';
+import type { EntityModel, EntityType, LinkModel, Window } from './models';
+import { offsetCursor } from './ids';
+
+export interface EntityKey {
+  type: EntityType;
+  key: string;
+  window: Window;
+}
+
+export interface NeighbourKey {
+  pivot: PivotName;
+  key: string;
+  window: Window;
+  action: string | null;
+  offset: number;
+  limit: number;
+}
+
+export interface NeighbourPage {
+  links: LinkModel[];
+  total: number;
+}
+
+export type EventsKey = Omit<EventsQuery, 'keys' | 'accounts'> & { key: string };
+
+export interface EventPage {
+  rows: { table: TableName; row: SqlRow; cursor: { timeKey: string; eventId: string; table: string } }[];
+  hasMore: boolean;
+}
+
+export interface Loaders {
+  entity: DataLoader<EntityKey, EntityModel | null, string>;
+  neighbours: DataLoader<NeighbourKey, NeighbourPage, string>;
+  events: DataLoader<EventsKey, EventPage, string>;
+  eventsCount: DataLoader<EventsKey, number, string>;
+}
+
+const windowKey = (w: Window) => `${w.from.toISOString()}/${w.to.toISOString()}`;
+
+/** Groups keys by everything but the entity they start from, and runs one statement per group. */
+function batchByGroup<K, V>(groupOf: (k: K) => string, run: (group: K[]) => Promise<(V | Error)[]>) {
+  return async (keys: readonly K[]): Promise<(V | Error)[]> => {
+    const groups = new Map<string, number[]>();
+    keys.forEach((k, i) => {
+      const g = groupOf(k);
+      const list = groups.get(g);
+      if (list) list.push(i);
+      else groups.set(g, [i]);
+    });
+    const out = new Array<V | Error>(keys.length);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        try {
+          const values = await run(indexes.map((i) => keys[i]!));
+          indexes.forEach((i, j) => (out[i] = values[j]!));
+        } catch (err) {
+          for (const i of indexes) out[i] = err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    );
+    return out;
+  };
+}
+
+export function entityFromRow(row: EntityRow, type: EntityType, window: Window): EntityModel {
+  const attrs: Record<string, unknown> = {};
+  const days: Record<string, unknown>[] = [];
+  for (const text of row.attrs_by_day ?? []) {
+    try {
+      days.push(JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      // a damaged attrs cell loses only its extras; the entity's columns still stand
+    }
+  }
+  // The day a session was issued describes its issuance; apply it last so other days cannot blank it.
+  days.sort((a, b) => Number(a.issued === true) - Number(b.issued === true));
+  for (const day of days) {
+    for (const [k, v] of Object.entries(day)) {
+      if (Array.isArray(v)) attrs[k] = [...new Set([...((attrs[k] as unknown[]) ?? []), ...v])];
+      else if (v !== null && v !== undefined) attrs[k] = v;
+      else if (!(k in attrs)) attrs[k] = null;
+    }
+  }
+  return {
+    type,
+    key: row.id,
+    kind: row.kind,
+    provider: row.provider,
+    account: row.account,
+    name: row.name,
+    arn: row.arn,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    eventCount: Number(row.event_count ?? 0),
+    attrs,
+    window,
+  };
+}
+
+export function createLoaders(ctx: RequestContext): Loaders {
+  const run = async <R>(statement: Statement) =>
+    (await ctx.engine.query(statement.sql, statement.params, { label: statement.label, signal: ctx.signal })).rows as unknown as R[];
+  const accounts = ctx.caller.allowedAccounts;
+
+  const entity = new DataLoader<EntityKey, EntityModel | null, string>(
+    batchByGroup(
+      (k) => `${k.type}|${windowKey(k.window)}`,
+      async (group) => {
+        const { type, window } = group[0]!;
+        const unique = [...new Set(group.map((k) => k.key))];
+        const rows = await run<EntityRow>(entitiesByKeys(type, unique, window, accounts));
+        const byId = new Map(rows.map((r) => [r.id, entityFromRow(r, type, window)]));
+        return group.map((k) => byId.get(k.key) ?? null);
+      },
+    ),
+    { cacheKeyFn: (k) => `${k.type}|${windowKey(k.window)}|${k.key}` },
+  );
+
+  const neighbourLoader = new DataLoader<NeighbourKey, NeighbourPage, string>(
+    batchByGroup(
+      (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}`,
+      async (group) => {
+        const { pivot, window, action, offset, limit } = group[0]!;
+        const unique = [...new Set(group.map((k) => k.key))];
+        // One extra row tells whether there is a next page.
+        const rows = await run<NeighbourRow>(neighbours(pivot, unique, window, action, offset, limit + 1));
+        const pages = new Map<string, NeighbourPage>();
+        for (const row of rows) {
+          let page = pages.get(row.key_id);
+          if (!page) pages.set(row.key_id, (page = { links: [], total: Number(row.total) }));
+          const node = row.id !== null && row.id !== undefined ? entityFromRow(row, row.other_type as EntityType, window) : null;
+          // The neighbour's entity came with the link: later lookups of it cost nothing.
+          if (node) entity.prime({ type: node.type, key: node.key, window }, node);
+          page.links.push({
+            cursor: offsetCursor(Number(row.rn)),
+            relation: row.rel,
+            firstSeen: row.link_first_seen,
+            lastSeen: row.link_last_seen,
+            eventCount: Number(row.link_event_count),
+            otherType: row.other_type,
+            otherKey: row.other_id,
+            node,
+          });
+        }
+        return group.map((k) => pages.get(k.key) ?? { links: [], total: 0 });
+      },
+    ),
+    { cacheKeyFn: (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}|${k.key}` },
+  );
+
+  const eventsGroup = (k: EventsKey) => {
+    const { key: _key, ...rest } = k;
+    void _key;
+    return JSON.stringify(rest);
+  };
+  const toQuery = (group: EventsKey[]): EventsQuery => {
+    const { key: _key, ...rest } = group[0]!;
+    void _key;
+    return { ...rest, keys: [...new Set(group.map((k) => k.key))], accounts };
+  };
+
+  const events = new DataLoader<EventsKey, EventPage, string>(
+    batchByGroup(eventsGroup, async (group) => {
+      const q = toQuery(group);
+      const rows = await run<SqlRow>(eventsPage(q));
+      const pages = new Map<string, EventPage>();
+      for (const row of rows) {
+        const pivot = String(row.pivot_key);
+        let page = pages.get(pivot);
+        if (!page) pages.set(pivot, (page = { rows: [], hasMore: false }));
+        if (page.rows.length >= q.limit) {
+          page.hasMore = true;
+          continue;
+        }
+        const table = row.event_table as TableName;
+        page.rows.push({ table, row, cursor: { timeKey: String(row.time_key), eventId: String(row.event_id), table } });
+      }
+      return group.map((k) => pages.get(q.pivot === 'none' ? '*' : k.key) ?? { rows: [], hasMore: false });
+    }),
+    { cacheKeyFn: (k) => `${eventsGroup(k)}|${k.key}` },
+  );
+
+  const eventsCountLoader = new DataLoader<EventsKey, number, string>(
+    batchByGroup(eventsGroup, async (group) => {
+      const q = toQuery(group);
+      const rows = await run<SqlRow>(eventsCount({ ...q, after: null }));
+      const counts = new Map(rows.map((r) => [String(r.pivot_key), Number(r.n)]));
+      return group.map((k) => counts.get(q.pivot === 'none' ? '*' : k.key) ?? 0);
+    }),
+    { cacheKeyFn: (k) => `${eventsGroup(k)}|${k.key}` },
+  );
+
+  return { entity, neighbours: neighbourLoader, events, eventsCount: eventsCountLoader };
+}

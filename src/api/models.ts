@@ -1,0 +1,100 @@
+/**
+ * What resolvers pass between each other: plain objects built from query rows.
+ * Codegen maps the GraphQL types onto these (codegen.yml `mappers`).
+ */
+import type { TableName } from '../../etl/tables';
+import type { SqlRow } from '../engine/types';
+
+export interface Window {
+  from: Date;
+  to: Date;
+}
+
+export const ENTITY_TYPES = ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+/** An entity aggregated over the days of a window. */
+export interface EntityModel {
+  type: EntityType;
+  /** The entity's own id (ARN, address, access key id…), not the global id. */
+  key: string;
+  kind: string | null;
+  provider: string | null;
+  account: string | null;
+  name: string | null;
+  arn: string | null;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  eventCount: number;
+  /** attrs of the days, merged: later non-null values fill earlier gaps; `names` is the union. */
+  attrs: Record<string, unknown>;
+  /** The window it was looked up in; pivots default to it. */
+  window: Window;
+}
+
+export interface LinkModel {
+  cursor: string;
+  relation: string;
+  firstSeen: Date;
+  lastSeen: Date;
+  eventCount: number;
+  otherType: string;
+  otherKey: string;
+  /** The neighbour, fetched in the same query as the link. */
+  node: EntityModel | null;
+}
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface LinkConnectionModel {
+  edges: LinkModel[];
+  pageInfo: PageInfoModel;
+  totalCount: number;
+}
+
+export interface EventModel {
+  table: TableName;
+  /** Every column of the event's table plus the partitions. */
+  row: SqlRow;
+  window: Window;
+}
+
+export interface EventEdgeModel {
+  cursor: string;
+  node: EventModel;
+}
+
+export interface EventConnectionModel {
+  edges: EventEdgeModel[];
+  pageInfo: PageInfoModel;
+  /** Counted only when asked for. */
+  totalCount: () => Promise<number>;
+}
+
+export interface IssuanceModel {
+  /** The credentials that were issued. */
+  issuedSessionId: string;
+  action: string | null;
+  issuerIdentity: string | null;
+  issuerSession: string | null;
+  roleArn: string | null;
+  sourceIp: string | null;
+  mfa: boolean | null;
+  time: Date | null;
+  eventId: string | null;
+  window: Window;
+}
+
+export type IndicatorKind = 'IP_ADDRESS' | 'ACCESS_KEY' | 'ARN' | 'USER_NAME' | 'BUCKET' | 'DOMAIN' | 'UNKNOWN';
+
+export interface IndicatorContextModel {
+  indicator: string;
+  kind: IndicatorKind;
+  window: Window;
+  entity: EntityModel | null;
+  /** For a domain indicator: the normalized name. */
+  domain: string | null;
+}

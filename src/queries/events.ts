@@ -1,0 +1,200 @@
+/**
+ * SQL over the event tables: one union across the OCSF class tables, every column of every
+ * table (NULL where a table lacks it), so one round trip returns complete events of any class.
+ * Ordered by (time, event_id, table); pages by keyset cursor.
+ */
+import { TABLES, TABLE_NAMES, type ColumnType, type TableName } from '../../etl/tables';
+import type { SqlParam } from '../engine/types';
+import type { Window } from '../api/models';
+import { accountRestriction, dayRange, placeholders, type Statement } from './sql';
+
+/** Every column name across the event tables with its type, in a stable order. */
+export const ALL_EVENT_COLUMNS: readonly { name: string; type: ColumnType }[] = (() => {
+  const seen = new Map<string, ColumnType>();
+  for (const table of TABLE_NAMES) for (const c of TABLES[table].columns) if (!seen.has(c.name)) seen.set(c.name, c.type);
+  return [...seen].map(([name, type]) => ({ name, type }));
+})();
+
+function hasColumn(table: TableName, column: string): boolean {
+  return TABLES[table].columns.some((c) => c.name === column);
+}
+
+/** What a page of events can be batched on: many values of one of these in one query. */
+export type EventPivot = 'identity' | 'session' | 'ip' | 'resource' | 'none';
+
+export interface EventConditions {
+  identity?: string | null;
+  session?: string | null;
+  ip?: string | null;
+  resource?: string | null;
+  action?: string | null;
+  outcome?: string | null;
+  errorCode?: string | null;
+  source?: string | null;
+  account?: string | null;
+  /** For domain context: the query name or a name under it. */
+  domain?: string | null;
+}
+
+export interface EventCursor {
+  /** The event's time as the engine renders it (full precision), and its id and table. */
+  timeKey: string;
+  eventId: string;
+  table: string;
+}
+
+export interface EventsQuery {
+  pivot: EventPivot;
+  /** Values of the pivot column; ignored for pivot 'none'. */
+  keys: readonly string[];
+  tables: readonly TableName[];
+  conditions: EventConditions;
+  window: Window;
+  after: EventCursor | null;
+  limit: number;
+  descending: boolean;
+  accounts: readonly string[] | '*';
+}
+
+interface Leg {
+  table: TableName;
+  pivotExpr: string;
+  from: string;
+  extraWhere: string;
+}
+
+/** The ways one table can match a pivot value (an IP matches as source or, for flows, as destination). */
+function legsFor(table: TableName, pivot: EventPivot): Leg[] {
+  switch (pivot) {
+    case 'identity':
+      return [{ table, pivotExpr: 'actor_id', from: table, extraWhere: '' }];
+    case 'session':
+      return [{ table, pivotExpr: 'session_id', from: table, extraWhere: '' }];
+    case 'ip': {
+      const legs: Leg[] = [{ table, pivotExpr: 'src_ip', from: table, extraWhere: '' }];
+      if (hasColumn(table, 'dst_ip')) legs.push({ table, pivotExpr: 'dst_ip', from: table, extraWhere: ' AND (src_ip IS NULL OR src_ip <> dst_ip)' });
+      return legs;
+    }
+    case 'resource':
+      return [{ table, pivotExpr: 'res', from: `${table} CROSS JOIN UNNEST(resources) AS u(res)`, extraWhere: '' }];
+    case 'none':
+      return [{ table, pivotExpr: "'*'", from: table, extraWhere: '' }];
+  }
+}
+
+function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]): string {
+  let sql = '';
+  const eq = (column: string, value: string | null | undefined) => {
+    if (value == null) return;
+    sql += ` AND ${column} = ?`;
+    params.push(value);
+  };
+  eq('actor_id', c.identity);
+  eq('session_id', c.session);
+  eq('activity', c.action);
+  eq('outcome', c.outcome);
+  eq('error_code', c.errorCode);
+  eq('source', c.source);
+  eq('account', c.account);
+  if (c.ip != null) {
+    if (hasColumn(table, 'dst_ip')) {
+      sql += ' AND (src_ip = ? OR dst_ip = ?)';
+      params.push(c.ip, c.ip);
+    } else eq('src_ip', c.ip);
+  }
+  if (c.resource != null) {
+    sql += ' AND contains(resources, ?)';
+    params.push(c.resource);
+  }
+  if (c.domain != null) {
+    const column = hasColumn(table, 'query_name') ? 'query_name' : hasColumn(table, 'host') ? 'host' : null;
+    if (column === null) sql += ' AND false';
+    else {
+      sql += ` AND (${column} = ? OR ${column} LIKE ?)`;
+      params.push(c.domain, `%.${c.domain.replace(/[%_]/g, '')}`);
+    }
+  }
+  return sql;
+}
+
+function selectList(table: TableName, pivotExpr: string): string {
+  const columns = ALL_EVENT_COLUMNS.map((c) => (hasColumn(table, c.name) ? `"${c.name}"` : `CAST(NULL AS ${c.type}) AS "${c.name}"`));
+  return `${pivotExpr} AS pivot_key, '${table}' AS event_table, CAST(time AS VARCHAR) AS time_key, ${columns.join(', ')}, source, account, region`;
+}
+
+function unionSql(q: EventsQuery, params: SqlParam[], withCursor: boolean): string {
+  const [fromDay, toDay] = dayRange(q.window);
+  const parts: string[] = [];
+  for (const table of q.tables) {
+    for (const leg of legsFor(table, q.pivot)) {
+      let where = 'day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND time >= ? AND time < ?';
+      params.push(fromDay, toDay, q.window.from, q.window.to);
+      if (q.pivot !== 'none') {
+        where += ` AND ${leg.pivotExpr} IN (${placeholders(q.keys.length)})`;
+        params.push(...q.keys);
+      }
+      where += leg.extraWhere;
+      where += conditionSql(table, q.conditions, params);
+      const restrict = accountRestriction('account', q.accounts);
+      where += restrict.sql;
+      params.push(...restrict.params);
+      if (withCursor && q.after) {
+        // Keyset: strictly after (time, event_id, table) in the page order.
+        const op = q.descending ? '<' : '>';
+        where += ` AND (time ${op} CAST(? AS TIMESTAMP) OR (time = CAST(? AS TIMESTAMP) AND (event_id ${op} ? OR (event_id = ? AND '${table}' ${op} ?))))`;
+        params.push(q.after.timeKey, q.after.timeKey, q.after.eventId, q.after.eventId, q.after.table);
+      }
+      parts.push(`SELECT ${selectList(table, leg.pivotExpr)} FROM ${leg.from} WHERE ${where}`);
+    }
+  }
+  return parts.join('\n  UNION ALL\n  ');
+}
+
+/** One page (limit rows, +1 to know if there is more) per pivot value. */
+export function eventsPage(q: EventsQuery): Statement {
+  if (q.tables.length === 0) return { label: 'events', sql: 'SELECT NULL AS pivot_key WHERE false', params: [] };
+  const params: SqlParam[] = [];
+  const dir = q.descending ? 'DESC' : 'ASC';
+  const union = unionSql(q, params, true);
+  params.push(q.limit + 1);
+  return {
+    label: `events:${q.pivot}`,
+    sql: `SELECT * FROM (
+  SELECT u.*, row_number() OVER (PARTITION BY pivot_key ORDER BY time ${dir}, event_id ${dir}, event_table ${dir}) AS rn FROM (
+  ${union}
+  ) u
+) ranked WHERE rn <= ? ORDER BY pivot_key, rn`,
+    params,
+  };
+}
+
+/** How many events match, per pivot value (no cursor). */
+export function eventsCount(q: EventsQuery): Statement {
+  if (q.tables.length === 0) return { label: 'eventsCount', sql: 'SELECT NULL AS pivot_key, 0 AS n WHERE false', params: [] };
+  const params: SqlParam[] = [];
+  const union = unionSql(q, params, false);
+  return { label: `eventsCount:${q.pivot}`, sql: `SELECT pivot_key, count(*) AS n FROM (\n  ${union}\n) u GROUP BY pivot_key`, params };
+}
+
+/** One event by table, time and id (for node(id) and the issuing event of a session). */
+export function eventByKey(table: TableName, timeKey: string, eventId: string, accounts: readonly string[] | '*'): Statement {
+  const restrict = accountRestriction('account', accounts);
+  const day = timeKey.slice(0, 10);
+  return {
+    label: 'eventByKey',
+    sql: `SELECT ${selectList(table, "'*'")} FROM ${table}
+  WHERE day = CAST(? AS DATE) AND time = CAST(? AS TIMESTAMP) AND event_id = ?${restrict.sql} LIMIT 1`,
+    params: [day, timeKey, eventId, ...restrict.params],
+  };
+}
+
+/** An issuing call by the credentials it issued (day known from the session's issuance). */
+export function issuingEvent(issuedSessionId: string, eventId: string, day: string, accounts: readonly string[] | '*'): Statement {
+  const restrict = accountRestriction('account', accounts);
+  return {
+    label: 'issuingEvent',
+    sql: `SELECT ${selectList('api_activity', "'*'")} FROM api_activity
+  WHERE day = CAST(? AS DATE) AND issued_session_id = ? AND event_id = ?${restrict.sql} LIMIT 1`,
+    params: [day, issuedSessionId, eventId, ...restrict.params],
+  };
+}
