@@ -61,6 +61,8 @@ class JsonScanner {
   private depth = 0;
   private inString = false;
   private escaped = false;
+  /** A bare element of a records array (a string, number, true/false/null, or junk) in progress. */
+  private scalar: 'string' | 'literal' | null = null;
   private elementStartLine = 1;
   private line = 1;
   private index = 0; // record number (1-based when reported)
@@ -109,6 +111,15 @@ class JsonScanner {
 
   private position(): string {
     return `record ${this.index + 1} (line ${this.elementStartLine})`;
+  }
+
+  /** Completes the element that ends at `end` of this chunk (its earlier parts were kept). */
+  private endElement(text: string, start: number, end: number): JsonRecord {
+    this.parts.push(text.slice(start, end));
+    const elementText = this.parts.join('');
+    this.parts = [];
+    this.scalar = null;
+    return this.parse(elementText, `record ${this.index + 1} (line ${this.elementStartLine})`);
   }
 
   private parse(text: string, position: string): JsonRecord {
@@ -189,7 +200,26 @@ class JsonScanner {
           continue;
         }
         pos = nextQuote === n ? n : nextQuote + 1;
-        if (nextQuote < n) this.inString = false;
+        if (nextQuote < n) {
+          this.inString = false;
+          if (this.scalar === 'string') {
+            this.depth = 0;
+            yield this.endElement(text, segmentStart, pos);
+            segmentStart = -1;
+          }
+        }
+        continue;
+      }
+      if (this.scalar === 'literal') {
+        // A bare literal ends at the next separator; it is reported as a record (and quarantined
+        // by the source if it is not an object) so the elements after it are still read.
+        let end = pos;
+        while (end < n && !isLiteralEnd(text.charCodeAt(end))) end++;
+        pos = end;
+        if (end === n) break;
+        this.depth = 0;
+        yield this.endElement(text, segmentStart, pos);
+        segmentStart = -1;
         continue;
       }
       const c = text.charCodeAt(pos);
@@ -219,19 +249,19 @@ class JsonScanner {
           this.mode = 'after-array';
           return n;
         }
-        if (c !== OPEN_BRACE && c !== OPEN_BRACKET) {
-          // Garbage between values: in a sequence, give up on structure and read lines.
-          if (this.mode === 'sequence') {
-            this.mode = 'lines';
-            return pos;
-          }
-          this.mode = 'after-array';
-          yield this.bad(text.slice(pos, Math.min(n, pos + 200)), this.position(), 'unexpected text between records');
-          return n;
-        }
         this.elementStartLine = this.line;
         segmentStart = pos;
         this.depth = 1;
+        if (c !== OPEN_BRACE && c !== OPEN_BRACKET) {
+          // Not an object or array: in a sequence, give up on structure and read lines.
+          if (this.mode === 'sequence') {
+            this.depth = 0;
+            this.mode = 'lines';
+            return pos;
+          }
+          this.scalar = c === QUOTE ? 'string' : 'literal';
+          if (c === QUOTE) this.inString = true;
+        }
         pos++;
         continue;
       }
@@ -245,12 +275,9 @@ class JsonScanner {
       else if (c === NEWLINE) this.line++;
       pos++;
       if (this.depth === 0) {
-        this.parts.push(text.slice(segmentStart, pos));
-        const elementText = this.parts.join('');
-        this.parts = [];
-        segmentStart = -1;
         const startLine = this.elementStartLine;
-        yield this.parse(elementText, `record ${this.index + 1} (line ${startLine})`);
+        yield this.endElement(text, segmentStart, pos);
+        segmentStart = -1;
         if (this.mode === 'sequence' && this.index === 1 && startLine === this.line) {
           // The first value sat on one line: this is JSON lines. Read line by line from here.
           this.mode = 'lines';
@@ -261,6 +288,10 @@ class JsonScanner {
     if (this.depth > 0 && segmentStart !== -1) this.parts.push(text.slice(segmentStart, n));
     return n;
   }
+}
+
+function isLiteralEnd(c: number): boolean {
+  return c === 44 /* , */ || c === CLOSE_BRACKET || isSpace(c);
 }
 
 function indexOrEnd(text: string, needle: string, from: number): number {
