@@ -6,6 +6,7 @@
 import {
   azureSubscription,
   distinct,
+  isObject,
   obj,
   parseJsonRecords,
   requireObject,
@@ -25,15 +26,17 @@ import type { Detection, DetectSample, LogSource, TableRow } from './types';
 const ACTIVITY_CATEGORIES =
   'Administrative|ServiceHealth|ResourceHealth|Alert|Autoscale|Recommendation|Security|Policy|Write|Delete|Action';
 const CATEGORY_SET = new Set(ACTIVITY_CATEGORIES.split('|'));
-const CATEGORY_HEAD = new RegExp(`"category"\\s*:\\s*"(?:${ACTIVITY_CATEGORIES})"`);
+// Diagnostic-settings exports write `"category":"Administrative"`; the REST API, the portal's JSON
+// and `az monitor activity-log list` write `"category":{"value":"Administrative",…}`.
+const CATEGORY_HEAD = new RegExp(`"category"\\s*:\\s*(?:\\{\\s*"value"\\s*:\\s*)?"(?:${ACTIVITY_CATEGORIES})"`);
 const SUBSCRIPTION_RESOURCE = /"resourceId"\s*:\s*"\/subscriptions\//i;
 const ACTIVITY_KEY = /insights-activity-logs\//i;
 
 export function detectAzureActivity({ key, head }: DetectSample): Detection {
-  if (!SUBSCRIPTION_RESOURCE.test(head) || !/"operationName"\s*:/.test(head)) return { confidence: 0 };
+  if (!/"resourceId"\s*:/.test(head) || !/"operationName"\s*:/.test(head)) return { confidence: 0 };
   const keyHint = ACTIVITY_KEY.test(key);
   if (CATEGORY_HEAD.test(head)) return { confidence: keyHint ? 0.95 : 0.9 };
-  return { confidence: keyHint ? 0.6 : 0 };
+  return { confidence: keyHint && SUBSCRIPTION_RESOURCE.test(head) ? 0.6 : 0 };
 }
 
 const CLAIM_UPN = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn';
@@ -110,8 +113,32 @@ function readOnlyOf(operation: string): boolean | undefined {
   return undefined;
 }
 
+/**
+ * The REST API / portal / Azure CLI shape (`operationName.value`, `eventTimestamp`, `claims` at the
+ * top…) mapped onto the diagnostic-settings field names, so one normalizer reads both.
+ */
+function fromRestShape(event: JsonObject): JsonObject {
+  const value = (field: string): string | undefined => str(obj(event[field])?.['value']);
+  const claims = obj(event['claims']);
+  return {
+    time: event['eventTimestamp'],
+    resourceId: event['resourceId'],
+    operationName: value('operationName'),
+    category: value('category'),
+    resultType: value('status'),
+    resultSignature: value('subStatus'),
+    resultDescription: event['description'],
+    callerIpAddress: str(obj(event['httpRequest'])?.['clientIpAddress']) ?? str(claims?.['ipaddr']),
+    correlationId: event['correlationId'],
+    eventDataId: event['eventDataId'],
+    identity: { claims, authorization: event['authorization'] },
+    properties: event['properties'],
+  };
+}
+
 export function normalizeActivity(value: unknown, text: string): TableRow[] {
-  const record = requireObject(value, 'Azure Activity log');
+  const event = requireObject(value, 'Azure Activity log');
+  const record = isObject(event['operationName']) ? fromRestShape(event) : event;
   // Other resource logs (Key Vault AuditEvent, NSG flow events…) share the envelope but not the meaning.
   const category = str(record['category']);
   if (category && !CATEGORY_SET.has(category)) throw new NormalizeError(`not an Activity log record (category '${category}')`);

@@ -42,6 +42,19 @@ describe('azureactivity', () => {
     });
   });
 
+  test('the REST / portal / CLI shape reads like the export: MFA from the token, event id as logged', async () => {
+    const [row] = rowsOf(await parseFile(azureactivity, join(dir, 'ms-docs-rest-administrative.json')));
+    expect(row).toMatchObject({
+      event_id: 'aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e',
+      activity: 'microsoft.network/networksecuritygroups/write',
+      actor_id: 'azuread:rob@contoso.com',
+      mfa: true,
+      outcome: 'success',
+      src_ip: '111.111.1.111',
+      event_type: 'Administrative',
+    });
+  });
+
   test('records without a caller (resource health) keep no actor', async () => {
     const rows = rowsOf(await parseFile(azureactivity, join(dir, 'jsonlines-user-and-health.log')));
     expect(rows).toHaveLength(3);
