@@ -18,7 +18,7 @@ import type { SqlValue } from './types';
 export function parseAthenaValue(text: string | undefined, athenaType: string): SqlValue {
   if (text === undefined) return null;
   const type = athenaType.trim().toLowerCase();
-  const base = type.replace(/\(.*$/s, '').trim();
+  const base = type.split(/[\s(]/)[0]; // 'timestamp(3) with time zone' → 'timestamp', 'array(varchar)' → 'array'
   switch (base) {
     case 'varchar':
     case 'char':

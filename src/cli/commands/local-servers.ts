@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { AthenaEngine } from '../../engine/athena';
+import { applyCatalog, catalogStatements, discoverPartitionValues } from '../../catalog';
 
 /**
  * `scoutql local-servers`: the local S3 server and the local Athena-protocol server (test
@@ -17,10 +19,11 @@ export function registerLocalServers(program: Command): void {
     .action(async (opts: { lake?: string; athenaPort?: number; s3Port?: number }) => {
       const lake = opts.lake ? resolve(opts.lake) : undefined;
       if (lake && !existsSync(lake)) throw new Error(`lake folder ${lake} does not exist`);
-      const { startS3Local } = await import('../../../testkit/s3-local');
-      const { startAthenaLocal } = await import('../../../testkit/athena-local');
-      const { AthenaEngine } = await import('../../engine/athena');
-      const { applyCatalog, catalogStatements, discoverPartitionValues } = await import('../../catalog');
+      // Loaded here, not at the top: test infrastructure (s3rver is a dev dependency) only for this command.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { startS3Local } = require('../../../testkit/s3-local') as typeof import('../../../testkit/s3-local');
+      const { startAthenaLocal } = require('../../../testkit/athena-local') as typeof import('../../../testkit/athena-local');
+      /* eslint-enable @typescript-eslint/no-require-imports */
 
       const s3 = await startS3Local({ buckets: ['scoutql-results'], port: opts.s3Port });
       const athena = await startAthenaLocal({ port: opts.athenaPort, s3Client: s3.client, localBuckets: lake ? { 'scoutql-lake': lake } : {} });
