@@ -2,17 +2,13 @@
  * The embedded engine: one in-process DuckDB instance with a view per lake table.
  *
  * SQL arrives in the Trino dialect Athena runs; the few Trino functions DuckDB lacks are
- * installed as macros (TRINO_SHIMS), so one SQL text serves both engines.
+ * installed as macros (TRINO_COMPAT_MACROS), so one SQL text serves both engines.
  */
 import { DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { TRINO_COMPAT_MACROS } from './athena-compat';
 import { lakeViewStatements, hasPartFiles } from './lake';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
 
-/** Trino functions our SQL uses that DuckDB spells differently. */
-export const TRINO_SHIMS = [
-  'CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)',
-  'CREATE OR REPLACE MACRO array_join(a, sep) AS array_to_string(a, sep)',
-];
 
 export interface DuckDbEngineOptions {
   /** Lake folder; omit for an engine with no lake views (ETL steps that read files directly). */
@@ -41,7 +37,7 @@ export class DuckDbEngine implements QueryEngine {
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
     const engine = new DuckDbEngine(instance, connections, options.lake);
-    for (const shim of TRINO_SHIMS) await engine.exec(shim);
+    for (const macro of TRINO_COMPAT_MACROS) await engine.exec(macro.sql);
     await engine.refresh();
     return engine;
   }
