@@ -4,6 +4,7 @@
  * on the local S3 server (s3rver).
  */
 import { rmSync } from 'node:fs';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { applyCatalog, catalogStatements, discoverPartitionValues } from '../../src/catalog';
 import { startAthenaLocal, type AthenaLocalServer } from '../../testkit/athena-local';
 import { startS3Local, type S3Local } from '../../testkit/s3-local';
@@ -71,10 +72,17 @@ test('DDL applied, then the lake queried, on the local S3 server', async () => {
   let s3: S3Local | undefined;
   let server: AthenaLocalServer | undefined;
   try {
-    s3 = await startS3Local({ buckets: ['acme-lake'] });
+    s3 = await startS3Local({ buckets: ['acme-lake', 'scoutql-results'] });
     expect(await s3.uploadDir(lake, 'acme-lake', 'prod/lake')).toBeGreaterThanOrEqual(3);
-    server = await startAthenaLocal({ s3Client: s3.client });
+    server = await startAthenaLocal({ s3Client: s3.client, writeResultsToS3: true });
     await queryTheLake(server, 's3://acme-lake/prod/lake');
+
+    // As in Athena, each result is also a CSV file under the output location.
+    const engine = localEngine(server.endpoint, { database: 'scoutql' });
+    const { stats } = await engine.query('SELECT activity, resources FROM api_activity WHERE activity = ?', ['GetObject']);
+    await engine.close();
+    const object = await s3.client.send(new GetObjectCommand({ Bucket: 'scoutql-results', Key: `athena/${stats.queryId}.csv` }));
+    expect(await object.Body!.transformToString()).toBe('"activity","resources"\n"GetObject","[arn:aws:s3:::finance, arn:aws:s3:::finance/q1.xlsx]"\n');
   } finally {
     await server?.close();
     await s3?.close();

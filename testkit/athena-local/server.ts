@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { significant, tokenize, unquoteIdentifier } from '../../src/engine/athena-sql';
 import { TRINO_COMPAT_MACROS } from '../../src/engine/athena-compat';
 import { findDialectViolation } from './dialect';
@@ -37,6 +37,8 @@ export interface AthenaLocalOptions {
   /** GetQueryExecution polls answered QUEUED, then RUNNING, before the final state is shown. */
   queuedPolls?: number;
   runningPolls?: number;
+  /** Write each SELECT's result as CSV to <OutputLocation>/<query id>.csv through s3Client, as Athena does. */
+  writeResultsToS3?: boolean;
   /** Bytes scanned reported for a query; default: the size of the visible files of the tables it reads. */
   bytesScanned?: (sql: string) => number;
 }
@@ -309,6 +311,10 @@ export class AthenaLocalServer {
         const reader = await connection.runAndReadAll(sql);
         const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]!));
         const rows = reader.getRowsJS().map((row) => row.map((value, i) => athenaText(value, columns[i]!.Type)));
+        if (this.options.writeResultsToS3 && execution.outputLocation) {
+          const failure = await this.writeResults(execution, columns, rows);
+          if (failure) return fail(failure, 1000);
+        }
         execution.outcome = { state: 'SUCCEEDED', columns, rows };
       } finally {
         connection.closeSync();
@@ -318,6 +324,21 @@ export class AthenaLocalServer {
     } finally {
       execution.engineMillis = Date.now() - started;
       execution.completed = Date.now();
+    }
+  }
+
+  /** Athena's result file: every value double-quoted, NULL as an empty field. Returns a failure reason, if any. */
+  private async writeResults(execution: Execution, columns: AthenaColumnInfo[], rows: (string | undefined)[][]): Promise<string | undefined> {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(execution.outputLocation!);
+    if (!m || !this.options.s3Client) return `Unable to verify/create output bucket for ${execution.outputLocation}`;
+    const quote = (v: string | undefined) => (v === undefined ? '' : `"${v.replace(/"/g, '""')}"`);
+    const csv = [columns.map((c) => quote(c.Label)), ...rows.map((r) => r.map(quote))].map((r) => r.join(',')).join('\n') + '\n';
+    const key = `${m[2]!.replace(/\/?$/, '/').replace(/^\/$/, '')}${execution.id}.csv`;
+    try {
+      await this.options.s3Client.send(new PutObjectCommand({ Bucket: m[1]!, Key: key, Body: csv, ContentType: 'text/csv' }));
+      return undefined;
+    } catch {
+      return `Unable to verify/create output bucket ${m[1]}`;
     }
   }
 

@@ -26,7 +26,7 @@ export function registerLocalServers(program: Command): void {
       /* eslint-enable @typescript-eslint/no-require-imports */
 
       const s3 = await startS3Local({ buckets: ['scoutql-results'], port: opts.s3Port });
-      const athena = await startAthenaLocal({ port: opts.athenaPort, s3Client: s3.client, localBuckets: lake ? { 'scoutql-lake': lake } : {} });
+      const athena = await startAthenaLocal({ port: opts.athenaPort, s3Client: s3.client, writeResultsToS3: true, localBuckets: lake ? { 'scoutql-lake': lake } : {} });
       const env: Record<string, string> = {
         SCOUTQL_ATHENA_ENDPOINT: athena.endpoint,
         SCOUTQL_ATHENA_REGION: 'us-east-1',
