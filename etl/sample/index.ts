@@ -13,6 +13,7 @@ import { CloudTrailWriter, type CloudTrailStats } from './cloudtrail-writer';
 import { planStories } from './attacks';
 import { STORIES_FILE, type Story } from './stories';
 import { buildWorld, parseStartDate } from './world';
+import { VpcFlowWriter, type VpcFlowStats } from './vpcflow';
 
 export interface SampleOptions {
   out: string;
@@ -35,6 +36,7 @@ export interface SampleSummary {
   scale: number;
   start: string;
   cloudtrail: CloudTrailStats;
+  vpcflow: VpcFlowStats;
   stories: { id: string; title: string; start: string }[];
 }
 
@@ -57,12 +59,17 @@ export function generateSample(options: SampleOptions): SampleSummary {
   writeFileSync(join(options.out, STORIES_FILE), JSON.stringify(plan.stories, null, 2) + '\n');
 
   const cloudtrail = new CloudTrailWriter(world, scale, options.out);
+  const vpcflow = new VpcFlowWriter(world, scale, options.out);
   let cursor = 0;
+  let flowCursor = 0;
   for (let d = 0; d < days; d++) {
     const dayStart = start.getTime() + d * DAY;
     const dayRecords = [];
     while (cursor < plan.records.length && plan.records[cursor]!.time < dayStart + DAY) dayRecords.push(plan.records[cursor++]!);
     cloudtrail.writeDay(dayStart, dayRecords);
+    const dayFlows = [];
+    while (flowCursor < plan.flows.length && plan.flows[flowCursor]!.start * 1000 < dayStart + DAY) dayFlows.push(plan.flows[flowCursor++]!);
+    vpcflow.writeDay(dayStart, dayFlows);
     options.onDay?.(d, days);
   }
   cloudtrail.finish();
@@ -74,6 +81,7 @@ export function generateSample(options: SampleOptions): SampleSummary {
     scale,
     start: startText,
     cloudtrail: cloudtrail.stats,
+    vpcflow: vpcflow.stats,
     stories: plan.stories.map((s: Story) => ({ id: s.id, title: s.title, start: s.start })),
   };
   const { out: _out, ...manifest } = summary;

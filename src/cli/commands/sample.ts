@@ -24,7 +24,7 @@ function positiveNumber(value: string): number {
 export function registerSample(program: Command): void {
   program
     .command('sample')
-    .description('Write realistic raw cloud logs (CloudTrail as AWS delivers it) with attack stories woven in, and stories.json describing them')
+    .description('Write realistic raw cloud logs (CloudTrail and VPC Flow Logs as AWS delivers them) with attack stories woven in, and stories.json describing them')
     .requiredOption('--out <dir>', 'folder to write into (AWSLogs/… and stories.json)')
     .option('--days <n>', 'days of logs', wholeNumber, 7)
     .option('--seed <s>', 'seed: the same seed writes byte-identical files', DEFAULT_SEED)
@@ -44,7 +44,9 @@ export function registerSample(program: Command): void {
       const ct = summary.cloudtrail;
       process.stdout.write(
         `wrote ${ct.records} CloudTrail events in ${ct.logFiles} log files and ${ct.digestFiles} digest files ` +
-          `(${(ct.bytes / 1e6).toFixed(1)} MB gzip) to ${summary.out} in ${seconds.toFixed(1)} s\n` +
+          `(${(ct.bytes / 1e6).toFixed(1)} MB gzip)\n` +
+          `wrote ${summary.vpcflow.records} VPC flow records in ${summary.vpcflow.files} files (${(summary.vpcflow.bytes / 1e6).toFixed(1)} MB gzip)\n` +
+          `to ${summary.out} in ${seconds.toFixed(1)} s\n` +
           `stories (${summary.stories.length}) in ${summary.out}/stories.json:\n` +
           summary.stories.map((s) => `  ${s.start}  ${s.id}: ${s.title}`).join('\n') +
           '\n',
