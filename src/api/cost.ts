@@ -65,7 +65,10 @@ export function checkDocumentCost(
         const hasFirst = fieldDef.args.some((a) => a.name === 'first');
         let fanOut = 1;
         if (hasFirst) fanOut = Math.max(1, argInt(firstArg?.value, variables) ?? limits.defaultPageSize);
-        else if (isListType(getNullableType(fieldDef.type))) fanOut = selection.name.value === 'chain' ? limits.maxChainHops : 10;
+        // A connection's `edges` list is already counted by the connection's `first`.
+        else if (isListType(getNullableType(fieldDef.type)) && !parent.name.endsWith('Connection')) {
+          fanOut = selection.name.value === 'chain' ? limits.maxChainHops : 10;
+        }
         const child = getNamedType(fieldDef.type) as GraphQLCompositeType;
         cost += walk(selection.selectionSet, child, depth + 1, multiplier * fanOut, active);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -28,7 +28,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   maxPageSize: 500,
   defaultPageSize: 50,
   maxDepth: 12,
-  maxComplexity: 250_000,
+  maxComplexity: 500_000,
   maxAliases: 50,
   maxDocumentChars: 20_000,
   maxChainHops: 20,

@@ -489,6 +489,7 @@ export type IdentitySessionsArgs = {
 
 export type IdentitySignInsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
