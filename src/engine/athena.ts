@@ -32,6 +32,8 @@ import { validateAthenaConfig, type AthenaEngineConfig } from './athena-config';
 export { athenaConfigFromEnv, type AthenaEngineConfig } from './athena-config';
 
 const RETRYABLE_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'InternalServerException', 'ServiceUnavailable', 'ServiceUnavailableException', 'SlowDown']);
+/** Connection failures worth another try (every call is idempotent: Start carries a ClientRequestToken). */
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 const THROTTLE_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'SlowDown']);
 
 type ResolvedConfig = ReturnType<typeof validateAthenaConfig>;
@@ -191,10 +193,13 @@ export class AthenaEngine implements QueryEngine {
       } catch (err) {
         const name = (err as { name?: string }).name ?? '';
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-        const retryable = RETRYABLE_ERRORS.has(name) || status >= 500 || (err as { $retryable?: unknown }).$retryable !== undefined;
+        const code = (err as { code?: string }).code ?? '';
+        const retryable =
+          RETRYABLE_ERRORS.has(name) || status >= 500 || (err as { $retryable?: unknown }).$retryable !== undefined || TRANSIENT_NETWORK_CODES.has(code);
         if (!retryable) {
           if (name === 'InvalidRequestException') throw new EngineError(`Athena rejected ${operation}: ${safeMessage(err)}`, 'QUERY_FAILED', err);
-          throw err;
+          // Credentials, permissions, a wrong endpoint: name the failure, keep the details in `cause` for logs.
+          throw new EngineError(`Athena ${operation} failed: ${name || code || 'unknown error'}: ${safeMessage(err)}`, 'QUERY_FAILED', err);
         }
         if (attempt >= this.config.maxRetries) {
           const throttled = THROTTLE_ERRORS.has(name);
@@ -228,7 +233,8 @@ function maskLiterals(text: string): string {
 }
 
 function safeMessage(err: unknown): string {
-  return maskLiterals(err instanceof Error ? err.message : String(err));
+  const message = (err as { message?: unknown })?.message;
+  return maskLiterals(typeof message === 'string' ? message : String(err));
 }
 
 function deadlineError(queryId: string | undefined): EngineError {

@@ -251,3 +251,11 @@ describe('cost guard', () => {
     await costly.close();
   });
 });
+
+test('an unreachable endpoint is a clear EngineError', async () => {
+  const engine = localEngine('http://127.0.0.1:9', { maxRetries: 0 });
+  const err = await engine.query('SELECT 1 AS one').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(EngineError);
+  expect((err as EngineError).message).toMatch(/^Athena StartQueryExecution failed: .*ECONNREFUSED/);
+  await engine.close();
+});
