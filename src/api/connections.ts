@@ -116,7 +116,8 @@ export async function eventConnection(
   let after = null;
   if (args.after) {
     const c = parseJsonCursor(args.after) as unknown;
-    if (!Array.isArray(c) || c.length !== 3 || !c.every((x) => typeof x === 'string') || !TABLE_NAMES.includes(c[2] as TableName)) {
+    const validTime = (x: unknown) => typeof x === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(x);
+    if (!Array.isArray(c) || c.length !== 3 || !c.every((x) => typeof x === 'string') || !validTime(c[0]) || !TABLE_NAMES.includes(c[2] as TableName)) {
       throw apiError('after is not a cursor from this connection', 'BAD_USER_INPUT');
     }
     after = { timeKey: c[0] as string, eventId: c[1] as string, table: c[2] as string };
@@ -147,12 +148,12 @@ export function entityStub(type: EntityType, key: string, window: Window): Entit
 
 /** Parses CIDR ranges (v4 and v6) into a matcher; bad ranges are a user error. */
 export function cidrMatcher(ranges: readonly string[]): (address: string) => boolean {
-  const parsed = ranges.map((range) => {
+  const parsed = ranges.map((range, index) => {
     const [addr, bitsText] = range.split('/');
     const version = isIP(addr ?? '');
     const maxBits = version === 4 ? 32 : 128;
     const bits = bitsText === undefined ? maxBits : Number(bitsText);
-    if (!version || !Number.isInteger(bits) || bits < 0 || bits > maxBits) throw apiError(`'${range.slice(0, 64)}' is not a CIDR range`, 'BAD_USER_INPUT');
+    if (!version || !Number.isInteger(bits) || bits < 0 || bits > maxBits) throw apiError(`outside[${index}] is not a CIDR range (e.g. 10.0.0.0/8)`, 'BAD_USER_INPUT');
     return { version, bits, value: ipToBigInt(addr!) };
   });
   return (address) => {

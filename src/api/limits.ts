@@ -27,7 +27,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   defaultWindowDays: 7,
   maxPageSize: 500,
   defaultPageSize: 50,
-  maxDepth: 12,
+  maxDepth: 25,
   maxComplexity: 500_000,
   maxAliases: 50,
   maxDocumentChars: 20_000,

@@ -98,7 +98,7 @@ async function nodeById(ctx: RequestContext, id: string, window: Window): Promis
   const table = TABLE_BY_TYPE_NAME[type];
   if (table) {
     const bar = key.indexOf('|');
-    if (bar < 0) throw apiError('not a valid node id', 'BAD_USER_INPUT');
+    if (bar < 0 || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(key.slice(0, bar))) throw apiError('not a valid node id', 'BAD_USER_INPUT');
     return loadEvent(ctx, table, key.slice(0, bar), key.slice(bar + 1));
   }
   throw apiError('not a valid node id', 'BAD_USER_INPUT');

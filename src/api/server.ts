@@ -31,12 +31,12 @@ export interface ExecuteResult extends FormattedExecutionResult {
 const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => ({
   async requestDidStart() {
     return {
-      async didResolveSource({ source }) {
+      async didResolveOperation({ schema, operation, document, request, source }) {
+        // Errors thrown before this hook are not reported as GraphQL errors, so the size check lives here
+        // (parsing itself is bounded by parseOptions.maxTokens).
         if (source.length > limits.maxDocumentChars) {
           throw new GraphQLError(`document is longer than ${limits.maxDocumentChars} characters`, { extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 400 } } });
         }
-      },
-      async didResolveOperation({ schema, operation, document, request }) {
         if (!operation) return;
         const fragments = Object.fromEntries(
           document.definitions.filter((d) => d.kind === 'FragmentDefinition').map((d) => [d.name.value, d]),
@@ -68,6 +68,7 @@ export class ScoutApi {
       formatError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      parseOptions: { maxTokens: 10_000 },
       plugins: [ApolloServerPluginLandingPageDisabled(), statsPlugin(this.limits)],
     });
   }
