@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,11 +6,12 @@ import { detectObject } from './detect';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, manifestFileFor, type ManifestEntry } from './lake/manifest';
-import { ParquetWriter } from './lake/parquet-writer';
+import { publishPartitions } from './lake/row-spiller';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
-import { ObjectContent, listLocalObjects, sha256Of, type ObjectRef } from './objects';
-import type { ParsedItem, TableRow } from './sources/types';
+import { listLocalObjects, sha256Of, type ObjectRef } from './objects';
+import type { ObjectResult } from './read-object';
 import type { SourceId } from './tables';
+import { WorkerPool } from './worker/pool';
 
 export interface IngestOptions {
   /** Files or folders (read recursively). */
@@ -18,8 +20,10 @@ export interface IngestOptions {
   lake: string;
   /** Force one source for every object; 'auto' (default) detects per object. */
   source?: SourceId | 'auto';
-  /** Rows staged before a commit (at an object boundary). Bounds memory and the work a crash loses. */
+  /** Rows staged before a commit (at an object boundary). Bounds the work a crash loses and the sort per partition. */
   batchRows?: number;
+  /** Worker threads parsing objects (default: one per core). */
+  workers?: number;
   onProgress?: (progress: IngestProgress) => void;
 }
 
@@ -44,7 +48,7 @@ export interface IngestSummary {
   skipped_objects: number;
   /** Objects whose bytes the lake already holds (by sha256): read again, they change nothing. */
   already_ingested: number;
-  /** Objects cut short by a corrupt gzip or a read error (what was read before the damage is kept). */
+  /** Objects cut short by a corrupt gzip, a read error or a parser failure (what was read before is kept). */
   damaged_objects: number;
   /** Partition folders written to. */
   partitions: number;
@@ -55,18 +59,10 @@ export interface IngestSummary {
   days: string[];
 }
 
-interface QuarantineRecord {
-  object: string;
-  sha256: string;
-  source: string | null;
-  position: string;
-  reason: string;
-  text: string;
-}
-
 /**
- * The ETL: raw objects → detect → parse and normalize (streaming) → Parquet partitions, published
- * atomically with their manifest and quarantine. Re-running over the same objects changes nothing.
+ * The ETL: raw objects → detect → parse and normalize on worker threads (streaming) → Parquet
+ * partitions, published atomically with their manifest and quarantine. Re-running over the same
+ * objects changes nothing.
  */
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = process.hrtime.bigint();
@@ -76,11 +72,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];
   for await (const object of listLocalObjects(options.inputs)) objects.push(object);
-  const release = await acquireLakeLock(lake);
-  const duckTemp = await mkdtemp(join(tmpdir(), 'scoutql-ingest-'));
-  const writer = await ParquetWriter.open({ tempDir: duckTemp });
+
   const summary: IngestSummary = {
-    objects: 0,
+    objects: objects.length,
     records: 0,
     written: 0,
     quarantined: 0,
@@ -94,41 +88,79 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     seconds: 0,
     days: [],
   };
+  const progress: IngestProgress = {
+    objectsDone: 0,
+    objectsTotal: objects.length,
+    bytesDone: 0,
+    bytesTotal: objects.reduce((sum, o) => sum + o.size, 0),
+    records: 0,
+  };
   const partitions = new Set<string>();
+
+  const release = await acquireLakeLock(lake);
+  const tempDir = await mkdtemp(join(tmpdir(), 'scoutql-ingest-'));
+  let pool: WorkerPool | null = null;
   try {
     await recoverLake(lake);
     const known = await loadManifest(lake);
-    summary.objects = objects.length;
-    const progress: IngestProgress = {
-      objectsDone: 0,
-      objectsTotal: objects.length,
-      bytesDone: 0,
-      bytesTotal: objects.reduce((sum, o) => sum + o.size, 0),
-      records: 0,
-    };
-
+    pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir);
     let batch = await Batch.begin(lake);
-    for (const object of objects) {
-      const sha256 = await sha256Of(object);
-      if (known.has(sha256)) {
-        summary.already_ingested += 1;
-      } else {
-        known.set(sha256, await readObject(object, sha256, forced, writer, batch, summary));
-        summary.bytes_in += object.size;
-      }
+    let stagedRows = 0;
+
+    const finish = async (object: ObjectRef, entry: ManifestEntry) => {
+      await batch.manifest.write(entry);
       progress.objectsDone += 1;
       progress.bytesDone += object.size;
       progress.records = summary.records;
       options.onProgress?.(progress);
-      if (writer.pendingRows >= batchRows) {
-        await batch.commit(writer, partitions, summary);
+    };
+
+    for (const object of objects) {
+      const sha256 = await sha256Of(object);
+      if (known.has(sha256)) {
+        summary.already_ingested += 1;
+        progress.objectsDone += 1;
+        progress.bytesDone += object.size;
+        continue;
+      }
+      const entry = newEntry(object, sha256, batch.txn.id);
+      known.set(sha256, entry);
+      summary.bytes_in += object.size;
+
+      const verdict = await detectObject(object, forced);
+      if (verdict.kind !== 'source') {
+        summary.skipped_objects += 1;
+        Object.assign(entry, { status: 'skipped', reason: verdict.reason });
+        if (verdict.kind === 'unknown') {
+          await batch.quarantine.write({ object: object.key, sha256, source: null, position: 'object', reason: verdict.reason, text: '' });
+        }
+        await finish(object, entry);
+        continue;
+      }
+
+      entry.source = verdict.source.id;
+      const job = { key: object.key, size: object.size, sha256, source: verdict.source.id, txnDir: batch.txn.dir, txnId: batch.txn.id };
+      await pool.submit(job, async (result: ObjectResult) => {
+        Object.assign(entry, { records: result.records, written: result.written, quarantined: result.quarantined, filtered: result.filtered });
+        summary.records += result.records;
+        summary.written += result.written;
+        summary.quarantined += result.quarantined;
+        summary.filtered += result.filtered;
+        summary.damaged_objects += result.damaged;
+        stagedRows += result.rows;
+        await finish(object, entry);
+      });
+
+      if (stagedRows >= batchRows) {
+        await batch.commit(pool, tempDir, partitions, summary);
         batch = await Batch.begin(lake);
+        stagedRows = 0;
       }
     }
-    await batch.commit(writer, partitions, summary);
+    await batch.commit(pool, tempDir, partitions, summary);
   } finally {
-    await writer.close();
-    await rm(duckTemp, { recursive: true, force: true });
+    await pool?.close();
+    await rm(tempDir, { recursive: true, force: true });
     await release();
   }
   summary.partitions = partitions.size;
@@ -137,48 +169,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   return summary;
 }
 
-/** One transaction's worth of objects: their rows, quarantine and manifest entries. */
-class Batch {
-  readonly quarantine: JsonlFile;
-  readonly oversize: JsonlFile;
-  readonly manifest: JsonlFile;
-
-  private constructor(
-    private readonly lake: string,
-    readonly txn: Transaction,
-  ) {
-    this.quarantine = new JsonlFile(txn.staged(`_quarantine/${txn.id}.jsonl`));
-    this.oversize = new JsonlFile(txn.staged(`_oversize/${txn.id}.jsonl`));
-    this.manifest = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
-  }
-
-  static async begin(lake: string): Promise<Batch> {
-    return new Batch(lake, await Transaction.begin(lake));
-  }
-
-  async commit(writer: ParquetWriter, partitions: Set<string>, summary: IngestSummary): Promise<void> {
-    const written = await writer.flush(this.txn.dir, this.txn.id);
-    await Promise.all([this.quarantine.close(), this.oversize.close(), this.manifest.close()]);
-    if (this.manifest.lines === 0) {
-      await this.txn.abort();
-      return;
-    }
-    const files = await this.txn.commit();
-    for (const p of written) partitions.add(p);
-    const parquet = files.filter((f) => f.endsWith('.parquet')).map((f) => join(this.lake, f));
-    summary.bytes_out += await totalSize(parquet);
-  }
-}
-
-async function readObject(
-  object: ObjectRef,
-  sha256: string,
-  forced: SourceId | undefined,
-  writer: ParquetWriter,
-  batch: Batch,
-  summary: IngestSummary,
-): Promise<ManifestEntry> {
-  const entry: ManifestEntry = {
+function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry {
+  return {
     key: object.key,
     sha256,
     size: object.size,
@@ -188,66 +180,40 @@ async function readObject(
     written: 0,
     quarantined: 0,
     filtered: 0,
-    txn: batch.txn.id,
+    txn,
     ingestedAt: new Date().toISOString(),
   };
-  const quarantine = (position: string, reason: string, text: string) =>
-    batch.quarantine.write({ object: object.key, sha256, source: entry.source, position, reason, text } satisfies QuarantineRecord);
-
-  const verdict = await detectObject(object, forced);
-  if (verdict.kind !== 'source') {
-    summary.skipped_objects += 1;
-    entry.status = 'skipped';
-    entry.reason = verdict.reason;
-    if (verdict.kind === 'unknown') await quarantine('object', verdict.reason, '');
-    await batch.manifest.write(entry);
-    return entry;
-  }
-
-  const source = verdict.source;
-  entry.source = source.id;
-  const content = new ObjectContent(object);
-  try {
-    for await (const item of source.parse(content, { key: object.key })) {
-      entry.records += 1;
-      const accepted = acceptItem(item);
-      if (accepted.kind === 'rows') {
-        for (const { table, row } of accepted.rows) {
-          const oversize = writer.append(table, source.id, row);
-          if (oversize) await batch.oversize.write({ object: object.key, sha256, ...oversize });
-        }
-        entry.written += 1;
-        if ((entry.written & 0x3ff) === 0) await writer.spillIfLarge();
-      } else if (accepted.kind === 'quarantine') {
-        await quarantine(accepted.position, accepted.reason, accepted.text);
-        entry.quarantined += 1;
-      } else {
-        entry.filtered += 1;
-      }
-    }
-  } catch (err) {
-    // A parser bug must not cost the rest of the run; the object is named with the failure.
-    summary.damaged_objects += 1;
-    await quarantine('object', `parser failed: ${(err as Error).message}`, '');
-  }
-  const damage = content.error();
-  if (damage) {
-    summary.damaged_objects += 1;
-    await quarantine(`byte ${content.bytesRead} of the stored object`, damage.message, '');
-  }
-  summary.records += entry.records;
-  summary.written += entry.written;
-  summary.quarantined += entry.quarantined;
-  summary.filtered += entry.filtered;
-  await batch.manifest.write(entry);
-  return entry;
 }
 
-/** A row without a valid time cannot be placed in a day partition: its record is quarantined. */
-function acceptItem(item: ParsedItem): ParsedItem {
-  if (item.kind !== 'rows') return item;
-  const bad = item.rows.find((r: TableRow) => !(r.row.time instanceof Date) || Number.isNaN(r.row.time.getTime()));
-  if (!bad) return item;
-  const raw = typeof bad.row.raw === 'string' ? bad.row.raw : '';
-  return { kind: 'quarantine', position: 'record', reason: `normalized ${bad.table} row has no valid time`, text: raw };
+/** One transaction's worth of objects: their rows, quarantine and manifest entries. */
+class Batch {
+  /** Objects the main thread sets aside itself (unrecognized formats); workers write their own files. */
+  readonly quarantine: JsonlFile;
+  readonly manifest: JsonlFile;
+
+  private constructor(
+    private readonly lake: string,
+    readonly txn: Transaction,
+  ) {
+    this.quarantine = new JsonlFile(txn.staged(`_quarantine/${txn.id}.jsonl`));
+    this.manifest = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
+  }
+
+  static async begin(lake: string): Promise<Batch> {
+    return new Batch(lake, await Transaction.begin(lake));
+  }
+
+  async commit(pool: WorkerPool, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
+    const spills = await pool.endTransaction();
+    const written = await publishPartitions(spills, this.txn.dir, this.txn.id, tempDir);
+    await Promise.all([this.quarantine.close(), this.manifest.close()]);
+    if (this.manifest.lines === 0) {
+      await this.txn.abort();
+      return;
+    }
+    const files = await this.txn.commit();
+    for (const p of written) partitions.add(p);
+    const parquet = files.filter((f) => f.endsWith('.parquet')).map((f) => join(this.lake, f));
+    summary.bytes_out += await totalSize(parquet);
+  }
 }

@@ -39,6 +39,11 @@ async function* walk(dir: string): AsyncGenerator<ObjectRef> {
   }
 }
 
+/** Re-creates an object from its key, e.g. in a worker thread that was handed only the key. */
+export function objectFromKey(key: string, size: number): ObjectRef {
+  return localObject(key, size);
+}
+
 function localObject(path: string, size: number): ObjectRef {
   return { key: path, size, open: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
 }

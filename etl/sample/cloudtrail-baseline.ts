@@ -91,11 +91,19 @@ function consoleKey(world: World, person: Person, accountAlias: AccountAlias, da
   return sessionKey(new Rng(`${world.seed}:console-key:${person.name}:${accountAlias}:${day}`));
 }
 
-/** The SSO session a person holds in an account on a day: key and creation time. */
-function ssoSession(world: World, person: Person, accountAlias: AccountAlias, day: number): { key: string; created: number } {
-  const rng = new Rng(`${world.seed}:sso:${person.name}:${accountAlias}:${day}`);
-  const [start] = officeHours(person);
-  return { key: sessionKey(rng), created: day + (start - 1) * HOUR + rng.int(0, 3599) * 1000 };
+/**
+ * The SSO role session a person holds in an account at time t. Permission-set sessions last an
+ * hour by default, so a new one starts each hour the person works (at a seeded minute); before
+ * that minute the previous hour's session is still in use.
+ */
+function ssoSession(world: World, person: Person, accountAlias: AccountAlias, t: number): { key: string; created: number } {
+  const at = (hour: number) => {
+    const rng = new Rng(`${world.seed}:sso:${person.name}:${accountAlias}:${hour}`);
+    return { key: sessionKey(rng), created: hour + rng.int(0, 900) * 1000 };
+  };
+  const hour = Math.floor(t / HOUR) * HOUR;
+  const current = at(hour);
+  return current.created <= t ? current : at(hour - HOUR);
 }
 
 /** Instance-profile credentials rotate hourly at a minute fixed per instance. */
@@ -332,10 +340,9 @@ function humanBurst(rng: Rng, env: Env, person: Person, t0: number, out: Planned
   const consoleMode = rng.chance(0.6);
   let caller: Caller;
   if (useSso && ssoRole) {
-    const session = ssoSession(world, person, alias, day);
-    const created = Math.min(session.created, t0 - 60_000);
+    const session = ssoSession(world, person, alias, t0);
     caller = {
-      identity: assumedRoleIdentity(ssoRole, person.email, session.key, created, false),
+      identity: assumedRoleIdentity(ssoRole, person.email, session.key, session.created, false),
       sourceIp: person.office.ip,
       userAgent: consoleMode ? person.browser : '',
       console: consoleMode,
@@ -498,7 +505,7 @@ function serviceBurst(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): voi
   const sessionName = useAutoscaling ? 'AutoScaling' : 'AWSConfig-Describe';
   const hourKey = sessionKey(new Rng(`${world.seed}:svc:${role.arn}:${region}:${Math.floor(t0 / HOUR)}`));
   const caller: Caller = {
-    identity: assumedRoleIdentity(role, sessionName, hourKey, Math.floor(t0 / HOUR) * HOUR + 60_000, false, SERVICE_IP(service)),
+    identity: assumedRoleIdentity(role, sessionName, hourKey, Math.floor(t0 / HOUR) * HOUR - 120_000, false, SERVICE_IP(service)),
     sourceIp: SERVICE_IP(service),
     userAgent: SERVICE_IP(service),
     viaService: true,
@@ -635,6 +642,33 @@ export function scheduledForHour(world: World, hour: number): PlannedRecord[] {
       }
     }
     t = tt + 2000;
+  }
+
+  // AWS rotates each account's customer managed KMS key (an AwsServiceEvent, whose userIdentity
+  // has no type) once, at 03:00 on the first day.
+  if (hour === world.start.getTime() + 3 * HOUR) {
+    for (const account of Object.values(world.accounts)) {
+      const rng = new Rng(`${world.seed}:kms-rotate:${account.id}`);
+      const keyId = new Rng(`${world.seed}:kms:${account.id}:us-east-1`).uuid();
+      const planned = buildRecord(rng, {
+        time: hour + rng.int(0, 1800) * 1000,
+        account: account.id,
+        region: 'us-east-1',
+        service: 'kms',
+        name: 'RotateKey',
+        caller: { identity: { accountId: account.id, invokedBy: 'kms.amazonaws.com' }, sourceIp: 'kms.amazonaws.com', userAgent: 'kms.amazonaws.com', viaService: true },
+        readOnly: false,
+        requestParameters: null,
+        responseElements: null,
+        resources: [{ accountId: account.id, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:us-east-1:${account.id}:key/${keyId}` }],
+        eventType: 'AwsServiceEvent',
+        eventVersion: '1.08',
+      });
+      const { requestID: _none, eventCategory, ...rest } = planned.record;
+      void _none;
+      planned.record = { ...rest, serviceEventDetails: { keyId }, eventCategory: eventCategory! };
+      out.push(planned);
+    }
   }
 
   // Morning console logins of people with IAM users (MFA, from the office).

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import {
   DuckDBAppender,
   DuckDBConnection,
@@ -27,6 +28,9 @@ const VARCHAR_LIST = LIST(VARCHAR) as DuckDBListType;
 
 /** Small row groups: finer min/max statistics to skip by, and a bounded write buffer for wide rows. */
 const ROW_GROUP_ROWS = 20_000;
+
+/** Level 9 makes the lake about a third smaller than the default 3 for little extra time (bench/etl). */
+const ZSTD_LEVEL = 9;
 
 /** Appends one value of a column's type, converting what sources hand over (strings, numbers, Dates). */
 type Append = (appender: DuckDBAppender, value: CellValue) => void;
@@ -85,11 +89,15 @@ interface TableState {
   rows: number;
 }
 
+/** Unsorted Parquet files holding staged rows, per table. */
+export type Spills = Map<TableName, string[]>;
+
 /**
- * Collects normalized rows in DuckDB staging tables (native memory, spilling to disk past the
- * memory limit) and writes them out as sorted, ZSTD-compressed Parquet, one folder per partition.
+ * Stages normalized rows in a DuckDB table through its appender and moves them out of memory
+ * into unsorted, lightly compressed Parquet "spill" files every few thousand rows. One per
+ * thread: each ingest worker has its own. Sorting and partitioning wait for publishPartitions().
  */
-export class ParquetWriter {
+export class RowSpiller {
   /** Unsorted Parquet files each table has spilled since the last flush. */
   private readonly spills = new Map<TableName, string[]>();
   private spillCount = 0;
@@ -102,12 +110,14 @@ export class ParquetWriter {
     private readonly spillRows: number,
   ) {}
 
-  static async open(options: { tempDir: string; memoryLimit?: string; threads?: number; spillRows?: number }): Promise<ParquetWriter> {
+  static async open(options: { tempDir: string; memoryLimit?: string; spillRows?: number }): Promise<RowSpiller> {
     await mkdir(options.tempDir, { recursive: true });
+    // DuckDB instances must not share a temp directory: their swap files would collide.
+    const duckTemp = join(options.tempDir, `duckdb-thread-${threadId}`);
     const instance = await DuckDBInstance.create(':memory:', {
-      memory_limit: options.memoryLimit ?? '512MB',
-      temp_directory: options.tempDir,
-      threads: String(options.threads ?? 1),
+      memory_limit: options.memoryLimit ?? '192MB',
+      temp_directory: duckTemp,
+      threads: '1',
       preserve_insertion_order: 'false',
     });
     const connection = await instance.connect();
@@ -124,11 +134,9 @@ export class ParquetWriter {
       const appender = await connection.createAppender(stagingTable(name));
       tables.set(name, { appender, appenders: columns.map(appenderFor), columns, rows: 0 });
     }
-    return new ParquetWriter(instance, connection, tables, options.tempDir, options.spillRows ?? 20_000);
+    return new RowSpiller(instance, connection, tables, options.tempDir, options.spillRows ?? 20_000);
   }
 
-  /** Rows waiting to be written (staged in memory or spilled), over all tables. */
-  pendingRows = 0;
 
   /**
    * Appends one row. Returns the raw record when it is too large to stay inline; the caller
@@ -152,7 +160,6 @@ export class ParquetWriter {
     for (let i = 0; i < columns.length; i++) appenders[i]!(a, row[columns[i]!.name]);
     a.endRow();
     state.rows += 1;
-    this.pendingRows += 1;
     return oversize;
   }
 
@@ -169,7 +176,7 @@ export class ParquetWriter {
 
   private async spill(name: TableName, state: TableState): Promise<void> {
     state.appender.flushSync();
-    const file = join(this.tempDir, `spill-${name}-${this.spillCount++}.parquet`);
+    const file = join(this.tempDir, `spill-${name}-${threadId}-${this.spillCount++}.parquet`);
     await this.connection.run(
       `COPY ${stagingTable(name)} TO '${sqlString(file)}' (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 100000)`,
     );
@@ -183,20 +190,46 @@ export class ParquetWriter {
    * `part-<tag>-<n>.parquet`, sorted by each table's pivot keys, then empties the staging tables.
    * Returns the partition folders written (relative to outDir).
    */
-  async flush(outDir: string, tag: string): Promise<string[]> {
-    const partitions: string[] = [];
-    for (const [name, state] of this.tables) {
-      if (state.rows > 0) await this.spill(name, state);
-      const files = this.spills.get(name) ?? [];
+  /** Spills every staged row and hands over the spill files (the caller publishes and deletes them). */
+  async takeSpills(): Promise<Spills> {
+    for (const [name, state] of this.tables) if (state.rows > 0) await this.spill(name, state);
+    const taken = new Map(this.spills);
+    this.spills.clear();
+    return taken;
+  }
+
+  async close(): Promise<void> {
+    for (const state of this.tables.values()) state.appender.closeSync();
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/**
+ * Writes spilled rows into the lake layout under `outDir`:
+ * `<table>/source=…/account=…/region=…/day=…/part-<tag>.parquet`, ZSTD, sorted by each table's
+ * pivot keys. Returns the partition folders written (relative to outDir) and deletes the spills.
+ *
+ * Two steps keep memory bounded: split into partitions unsorted (streaming), then sort each
+ * partition on its own. DuckDB's sort holds its payload, so sorting a whole batch of wide raw
+ * records at once needs far more memory than one partition does.
+ */
+export async function publishPartitions(spills: Spills, outDir: string, tag: string, tempDir: string): Promise<string[]> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: '512MB',
+    temp_directory: join(tempDir, 'duckdb-publish'),
+    threads: '2',
+    preserve_insertion_order: 'false',
+  });
+  const connection = await instance.connect();
+  const partitions: string[] = [];
+  try {
+    for (const [name, files] of spills) {
       if (files.length === 0) continue;
-      this.spills.delete(name);
       const def = TABLES[name];
       const columns = def.columns.map((c) => `"${c.name}"`).join(', ');
-      // Two steps keep memory bounded: split into partitions unsorted (streaming), then sort each
-      // partition on its own. DuckDB's sort holds its payload, so sorting a whole batch of wide
-      // raw records at once would need far more memory than one partition does.
-      const unsorted = join(this.tempDir, `partitioned-${name}-${tag}`);
-      await this.connection.run(
+      const unsorted = join(tempDir, `partitioned-${name}-${tag}`);
+      await connection.run(
         `COPY (SELECT source, account, region, strftime("time", '%Y-%m-%d') AS day, ${columns}
                FROM read_parquet([${files.map((f) => `'${sqlString(f)}'`).join(', ')}]))
          TO '${sqlString(unsorted)}'
@@ -206,26 +239,21 @@ export class ParquetWriter {
       for (const partition of await listPartitionDirs(unsorted)) {
         const target = join(outDir, name, partition);
         await mkdir(target, { recursive: true });
-        // Sorted by the pivot keys, so each row group's min/max statistics let engines skip it.
-        await this.connection.run(
+        await connection.run(
           `COPY (SELECT ${columns} FROM read_parquet('${sqlString(join(unsorted, partition))}/*.parquet')
                  ORDER BY ${def.sortBy.map((c) => `"${c}"`).join(', ')})
            TO '${sqlString(join(target, `part-${tag}.parquet`))}'
-           (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
+           (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
         );
         partitions.push(`${name}/${partition}`);
       }
       await rm(unsorted, { recursive: true, force: true });
     }
-    this.pendingRows = 0;
-    return partitions;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
   }
-
-  async close(): Promise<void> {
-    for (const state of this.tables.values()) state.appender.closeSync();
-    this.connection.closeSync();
-    this.instance.closeSync();
-  }
+  return partitions;
 }
 
 /** Only for paths this process chose itself (never user text): doubles single quotes. */

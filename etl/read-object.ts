@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { JsonlFile } from './lake/jsonl-file';
+import type { RowSpiller, Spills } from './lake/row-spiller';
+import { ObjectContent, objectFromKey } from './objects';
+import { sourceById } from './sources';
+import type { ParsedItem } from './sources/types';
+import type { SourceId } from './tables';
+
+/** One object to read into the current transaction; plain data, so it can cross to a worker. */
+export interface ObjectJob {
+  key: string;
+  size: number;
+  sha256: string;
+  source: SourceId;
+  /** Staging folder of the transaction the rows belong to. */
+  txnDir: string;
+  txnId: string;
+}
+
+export interface ObjectResult {
+  records: number;
+  written: number;
+  quarantined: number;
+  filtered: number;
+  /** Rows staged (a record may give more than one: a console login lands in two tables). */
+  rows: number;
+  /** Read errors and parser failures that cut the object short (each also quarantined). */
+  damaged: number;
+}
+
+/**
+ * Reads objects with their source into a RowSpiller, writing quarantined records and oversized
+ * raw records to this thread's own files in the transaction's staging folder.
+ */
+export class ObjectReader {
+  private txnDir = '';
+  private quarantine: JsonlFile | null = null;
+  private oversize: JsonlFile | null = null;
+
+  constructor(private readonly spiller: RowSpiller) {}
+
+  async read(job: ObjectJob): Promise<ObjectResult> {
+    this.useTransaction(job);
+    const quarantine = this.quarantine!;
+    const oversize = this.oversize!;
+    const result: ObjectResult = { records: 0, written: 0, quarantined: 0, filtered: 0, rows: 0, damaged: 0 };
+    const setAside = (position: string, reason: string, text: string) =>
+      quarantine.write({ object: job.key, sha256: job.sha256, source: job.source, position, reason, text });
+
+    const source = sourceById(job.source);
+    const content = new ObjectContent(objectFromKey(job.key, job.size));
+    try {
+      for await (const parsed of source.parse(content, { key: job.key })) {
+        result.records += 1;
+        const item = requireTime(parsed);
+        if (item.kind === 'rows') {
+          for (const { table, row } of item.rows) {
+            const moved = this.spiller.append(table, source.id, row);
+            if (moved) await oversize.write({ object: job.key, sha256: job.sha256, ...moved });
+          }
+          result.rows += item.rows.length;
+          result.written += 1;
+          if ((result.written & 0x3ff) === 0) await this.spiller.spillIfLarge();
+        } else if (item.kind === 'quarantine') {
+          await setAside(item.position, item.reason, item.text);
+          result.quarantined += 1;
+        } else {
+          result.filtered += 1;
+        }
+      }
+    } catch (err) {
+      // A parser bug must not cost the rest of the run; the object is named with the failure.
+      result.damaged += 1;
+      await setAside('object', `parser failed: ${(err as Error).message}`, '');
+    }
+    const damage = content.error();
+    if (damage) {
+      result.damaged += 1;
+      await setAside(`byte ${content.bytesRead} of the stored object`, damage.message, '');
+    }
+    await this.spiller.spillIfLarge();
+    return result;
+  }
+
+  /** Ends the transaction: closes this thread's files and hands over every staged row as spill files. */
+  async endTransaction(): Promise<Spills> {
+    await Promise.all([this.quarantine?.close(), this.oversize?.close()]);
+    this.quarantine = this.oversize = null;
+    this.txnDir = '';
+    return this.spiller.takeSpills();
+  }
+
+  private useTransaction(job: ObjectJob): void {
+    if (this.txnDir === job.txnDir) return;
+    this.txnDir = job.txnDir;
+    const name = `${job.txnId}-t${threadId}.jsonl`;
+    this.quarantine = new JsonlFile(join(job.txnDir, '_quarantine', name));
+    this.oversize = new JsonlFile(join(job.txnDir, '_oversize', name));
+  }
+}
+
+/** A row without a valid time cannot be placed in a day partition: its record is quarantined. */
+function requireTime(item: ParsedItem): ParsedItem {
+  if (item.kind !== 'rows') return item;
+  const bad = item.rows.find((r) => !(r.row.time instanceof Date) || Number.isNaN(r.row.time.getTime()));
+  if (!bad) return item;
+  const raw = typeof bad.row.raw === 'string' ? bad.row.raw : '';
+  return { kind: 'quarantine', position: 'record', reason: `normalized ${bad.table} row has no valid time`, text: raw };
+}

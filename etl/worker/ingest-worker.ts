@@ -1,0 +1,31 @@
+/**
+ * An ingest worker thread: reads the objects it is handed into its own row spiller, so parsing
+ * and normalizing (the JavaScript half of the ETL) use every core.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { RowSpiller } from '../lake/row-spiller';
+import { ObjectReader } from '../read-object';
+import type { WorkerReply, WorkerRequest } from './protocol';
+
+async function main(): Promise<void> {
+  const port = parentPort!;
+  const spiller = await RowSpiller.open({ tempDir: (workerData as { tempDir: string }).tempDir });
+  const reader = new ObjectReader(spiller);
+  const reply = (message: WorkerReply) => port.postMessage(message);
+  port.on('message', async (request: WorkerRequest) => {
+    try {
+      if (request.type === 'read') reply({ type: 'read', result: await reader.read(request.job) });
+      else if (request.type === 'end-transaction') reply({ type: 'spills', spills: [...(await reader.endTransaction())] });
+      else {
+        await spiller.close();
+        reply({ type: 'closed' });
+        port.close();
+      }
+    } catch (err) {
+      reply({ type: 'error', message: (err as Error).message });
+    }
+  });
+  reply({ type: 'ready' });
+}
+
+void main();

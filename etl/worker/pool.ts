@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Spills } from '../lake/row-spiller';
+import type { ObjectJob, ObjectResult } from '../read-object';
+import type { WorkerReply, WorkerRequest } from './protocol';
+
+/** A worker and the one request it may have in flight. */
+class IngestWorker {
+  private pending: { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void } | null = null;
+  private failure: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => code !== 0 && this.fail(new Error(`ingest worker exited with code ${code}`)));
+  }
+
+  static async start(tempDir: string): Promise<IngestWorker> {
+    const worker = new IngestWorker(new Worker(join(__dirname, 'bootstrap.js'), { workerData: { tempDir } }));
+    await worker.next(); // 'ready'
+    return worker;
+  }
+
+  get busy(): boolean {
+    return this.pending !== null;
+  }
+
+  async request(request: WorkerRequest): Promise<WorkerReply> {
+    const reply = this.next();
+    this.worker.postMessage(request);
+    const answer = await reply;
+    if (answer.type === 'error') throw new Error(answer.message);
+    return answer;
+  }
+
+  private next(): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+  }
+
+  private settle(reply: WorkerReply): void {
+    const pending = this.pending;
+    this.pending = null;
+    pending?.resolve(reply);
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(err);
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) await this.request({ type: 'close' });
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Reads objects on worker threads, one object per worker at a time. `submit` waits for a free
+ * worker, so the caller's loop is naturally back-pressured; results arrive through callbacks.
+ */
+export class WorkerPool {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | null = null;
+
+  private constructor(private readonly workers: IngestWorker[]) {}
+
+  static async start(size: number, tempDir: string): Promise<WorkerPool> {
+    return new WorkerPool(await Promise.all(Array.from({ length: size }, () => IngestWorker.start(tempDir))));
+  }
+
+  async submit(job: ObjectJob, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {
+    while (this.workers.every((w) => w.busy)) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    const worker = this.workers.find((w) => !w.busy)!;
+    const task = worker.request({ type: 'read', job }).then(async (reply) => {
+      if (reply.type === 'read') await onDone(reply.result);
+    });
+    // A failure surfaces at the next submit or drain, not as an unhandled rejection.
+    const tracked: Promise<void> = task
+      .catch((err: Error) => void (this.failure ??= err))
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  /** Waits for every object in flight (and rethrows the first failure). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends the transaction on every worker and gathers their spill files. */
+  async endTransaction(): Promise<Spills> {
+    await this.drain();
+    const merged: Spills = new Map();
+    for (const worker of this.workers) {
+      const reply = await worker.request({ type: 'end-transaction' });
+      if (reply.type !== 'spills') continue;
+      for (const [table, files] of reply.spills) merged.set(table, [...(merged.get(table) ?? []), ...files]);
+    }
+    return merged;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
