@@ -8,10 +8,12 @@
  *
  * Best effort: array, map and row. Athena prints them as `[a, b]`, `{k=v}` and `{f=v}` with no
  * quoting, and ColumnInfo says only "array" / "map" / "row", not the element types. Elements come
- * back as strings (nested structures as arrays / objects), the text `null` as null; an element
- * that itself contains ", ", "=", brackets or braces is split wrongly. When a query needs exact
- * structured values, select `CAST(x AS JSON)` (or json_format) and the json type parses exactly.
- * When ColumnInfo does carry a full type such as `array(bigint)`, elements are converted to it.
+ * back as strings, the text `null` as null. Splitting respects balanced brackets and braces, so an
+ * element holding JSON text (`[{"a": 1, "b": 2}, …]`) stays one string; a nested array or row stays
+ * its text form. An element whose text has ", " (or "=" in a map key) outside brackets is split
+ * wrongly. When a query needs exact structured values, select `CAST(x AS JSON)`: the json type
+ * parses exactly, on both engines. When ColumnInfo does carry a full type such as `array(bigint)`,
+ * elements are converted to it.
  */
 import type { SqlValue } from './types';
 
@@ -119,11 +121,8 @@ function parseStructured(text: string, type: string): SqlValue {
 
 function parseElement(text: string, type: string | undefined): SqlValue {
   if (text === 'null') return null;
-  if (type) return parseAthenaValue(text, type);
-  const t = text.trim();
-  if (t.startsWith('[') && t.endsWith(']')) return parseStructured(t, 'array');
-  if (t.startsWith('{') && t.endsWith('}')) return parseStructured(t, 'map');
-  return text;
+  // Without an element type, `{…}` could be a row or JSON text: keep the text rather than guess.
+  return type ? parseAthenaValue(text, type) : text;
 }
 
 /** Split on `separator` where no bracket, brace or parenthesis is open. */

@@ -113,13 +113,15 @@ describe('results', () => {
               CAST(1.5 AS double) AS d, CAST(0.25 AS real) AS r, CAST(12.34 AS decimal(10, 2)) AS dec, true AS b,
               TIMESTAMP '2024-01-02 03:04:05.678' AS ts, DATE '2024-01-02' AS dt,
               ARRAY['a', 'b'] AS arr, ARRAY[1, 2] AS nums, MAP(ARRAY['k1', 'k2'], ARRAY['v1', 'v2']) AS m,
-              CAST(ROW(1, 'x') AS ROW(id integer, name varchar)) AS rw, CAST(NULL AS varchar) AS nothing, '' AS empty`,
+              CAST(ROW(1, 'x') AS ROW(id integer, name varchar)) AS rw, CAST(NULL AS varchar) AS nothing, '' AS empty,
+              ARRAY['{"a": 1, "b": 2}', 'plain'] AS json_texts, CAST(ARRAY['x, y', '{"k": [1, 2]}'] AS JSON) AS exact`,
     );
     expect(rows).toEqual([
       {
         s: 'text', ti: 1, si: 2, i: 3, bi: 4, d: 1.5, r: 0.25, dec: 12.34, b: true,
         ts: new Date('2024-01-02T03:04:05.678Z'), dt: new Date('2024-01-02T00:00:00Z'),
         arr: ['a', 'b'], nums: ['1', '2'], m: { k1: 'v1', k2: 'v2' }, rw: { id: '1', name: 'x' }, nothing: null, empty: '',
+        json_texts: ['{"a": 1, "b": 2}', 'plain'], exact: ['x, y', '{"k": [1, 2]}'],
       },
     ]);
     await engine.close();

@@ -58,9 +58,11 @@ describe('result text to values', () => {
     ['[a, b]', 'array', ['a', 'b']],
     ['[]', 'array', []],
     ['[1, null, 3]', 'array(bigint)', [1, null, 3]],
-    ['[[a, b], [c]]', 'array', [['a', 'b'], ['c']]],
+    ['[{"a": 1, "b": [2, 3]}, {"c": null}]', 'array', ['{"a": 1, "b": [2, 3]}', '{"c": null}']],
+    ['[[a, b], [c]]', 'array(array(varchar))', [['a', 'b'], ['c']]],
+    ['[[a, b], [c]]', 'array', ['[a, b]', '[c]']],
     ['{k1=v1, k2=v2}', 'map', { k1: 'v1', k2: 'v2' }],
-    ['{id=1, tags=[x, y]}', 'row', { id: '1', tags: ['x', 'y'] }],
+    ['{id=1, tags=[x, y]}', 'row', { id: '1', tags: '[x, y]' }],
     ['{id=1, name=x}', 'row(id integer, name varchar)', { id: 1, name: 'x' }],
   ] as const)('%s as %s', (text, type, expected) => {
     expect(parseAthenaValue(text, type)).toEqual(expected);

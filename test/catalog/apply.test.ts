@@ -126,3 +126,15 @@ describe('partition projection as Athena applies it', () => {
     await engine.close();
   });
 });
+
+test('startAthenaOverLake: one call from a lake folder to an Athena engine over it', async () => {
+  const { startAthenaOverLake } = await import('../../testkit/athena-local');
+  const athena = await startAthenaOverLake(lake);
+  try {
+    const { rows, stats } = await athena.engine.query('SELECT account, count(*) AS n FROM api_activity GROUP BY account ORDER BY account');
+    expect(rows).toEqual([{ account: '111122223333', n: 2 }, { account: '444455556666', n: 2 }]);
+    expect(stats.engine).toBe('athena');
+  } finally {
+    await athena.close();
+  }
+});

@@ -19,6 +19,8 @@ export interface AthenaColumnInfo {
 }
 
 export function athenaTypeName(type: DuckDBType): { type: string; precision: number; scale: number } {
+  // JSON is a VARCHAR with an alias in DuckDB; Athena reports it as json.
+  if (type.alias?.toUpperCase() === 'JSON') return { type: 'json', precision: 0, scale: 0 };
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return { type: 'boolean', precision: 0, scale: 0 };

@@ -2,3 +2,4 @@
 export { AthenaLocalServer, startAthenaLocal, type AthenaLocalOptions } from './server';
 export { findDialectViolation } from './dialect';
 export { bindParameters } from './params';
+export { startAthenaOverLake, type AthenaOverLake } from './lake';
