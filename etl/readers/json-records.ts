@@ -52,7 +52,7 @@ type Mode =
   | 'array' // inside a records array, between elements
   | 'sequence' // between top-level values
   | 'lines' // JSON lines: one record per line
-  | 'after-array'; // the records array closed; the rest is ignored
+  | 'envelope-tail'; // the records array closed; skipping the envelope's other keys
 
 class JsonScanner {
   private mode: Mode = 'start';
@@ -63,6 +63,10 @@ class JsonScanner {
   private escaped = false;
   /** A bare element of a records array (a string, number, true/false/null, or junk) in progress. */
   private scalar: 'string' | 'literal' | null = null;
+  /** The records array being read sits inside an envelope object (whose other keys are skipped). */
+  private insideEnvelope = false;
+  /** After a first value that sat on one line: whether a newline (JSON lines) or more text follows. */
+  private deciding = false;
   private elementStartLine = 1;
   private line = 1;
   private index = 0; // record number (1-based when reported)
@@ -77,8 +81,6 @@ class JsonScanner {
         case 'lines':
           pos = yield* this.feedLines(text, pos);
           break;
-        case 'after-array':
-          return;
         case 'envelope-head':
           pos = yield* this.feedEnvelopeHead(text, pos);
           break;
@@ -168,6 +170,7 @@ class JsonScanner {
     this.head = '';
     if (match && match[2] === '[' && this.envelopeKeys.includes(match[1]!)) {
       this.mode = 'array';
+      this.insideEnvelope = true;
       this.line += countNewlines(head, 0, match[0].length);
       yield* this.feed(head.slice(match[0].length));
       return text.length;
@@ -225,10 +228,18 @@ class JsonScanner {
       const c = text.charCodeAt(pos);
       if (this.depth === 0) {
         if (c === NEWLINE) {
+          if (this.deciding) {
+            // The first value sat alone on its line: this is JSON lines. Read line by line from
+            // here, so one damaged line never costs its neighbours.
+            this.deciding = false;
+            this.mode = 'lines';
+            return pos;
+          }
           this.line += 1;
           pos++;
           continue;
         }
+        if (this.deciding && !isSpace(c)) this.deciding = false; // `{…}{…}` on one line (Firehose) stays a sequence
         if (isSpace(c) || c === 44 /* , */) {
           pos++;
           continue;
@@ -246,8 +257,16 @@ class JsonScanner {
           this.mode = 'sequence';
         }
         if (this.mode === 'array' && c === CLOSE_BRACKET) {
-          this.mode = 'after-array';
-          return n;
+          // The records array closed. Skip the rest of its envelope, then look for more records:
+          // Event Hubs captures and Firehose deliveries put several envelopes in one object.
+          pos++;
+          if (this.insideEnvelope) {
+            this.mode = 'envelope-tail';
+            this.depth = 1;
+          } else {
+            this.mode = 'start';
+          }
+          continue;
         }
         this.elementStartLine = this.line;
         segmentStart = pos;
@@ -274,18 +293,18 @@ class JsonScanner {
       else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) this.depth--;
       else if (c === NEWLINE) this.line++;
       pos++;
-      if (this.depth === 0) {
+      if (this.depth === 0 && this.mode === 'envelope-tail') {
+        this.mode = 'start';
+        this.insideEnvelope = false;
+      } else if (this.depth === 0) {
         const startLine = this.elementStartLine;
         yield this.endElement(text, segmentStart, pos);
         segmentStart = -1;
-        if (this.mode === 'sequence' && this.index === 1 && startLine === this.line) {
-          // The first value sat on one line: this is JSON lines. Read line by line from here.
-          this.mode = 'lines';
-          return pos;
-        }
+        // A first value on one line may start JSON lines; what follows it on the line decides.
+        this.deciding = this.mode === 'sequence' && this.index === 1 && startLine === this.line;
       }
     }
-    if (this.depth > 0 && segmentStart !== -1) this.parts.push(text.slice(segmentStart, n));
+    if (this.depth > 0 && segmentStart !== -1 && this.mode !== 'envelope-tail') this.parts.push(text.slice(segmentStart, n));
     return n;
   }
 }

@@ -54,6 +54,15 @@ describe.each([1, 7, 1 << 20])('readJsonRecords with %i-byte chunks', (size) => 
     expect(await read('[{"a":1},{"b":2}]', size)).toEqual([{ a: 1 }, { b: 2 }]);
   });
 
+  test('several envelopes in one object (Event Hubs capture, Firehose) are all read', async () => {
+    const text = '{"records":[{"a":1}],"x":{"y":"]}"}}\n{"records":[{"b":2},{"c":3}]}{"records":[]}{"records":[{"d":4}]}';
+    expect(await read(text, size, ['records'])).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }, { d: 4 }]);
+  });
+
+  test('objects concatenated on one line ({…}{…}, as Firehose writes them) are separate records', async () => {
+    expect(await read('{"a":1}{"b":2}\n{"c":3} {"d":4}', size)).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }, { d: 4 }]);
+  });
+
   test('an object whose first key is not an envelope key is itself a record', async () => {
     expect(await read('{"eventVersion":"1.08","x":{"Records":[]}}', size)).toEqual([{ eventVersion: '1.08', x: { Records: [] } }]);
     expect(await read('{"records":[{"a":1}]}', size, ['records'])).toEqual([{ a: 1 }]);
