@@ -42,6 +42,9 @@ export const LOG_FILE = /^AWSLogs\/(\d{12})\/CloudTrail\/([a-z]{2}-[a-z]+-\d)\/(
 export const DIGEST_FILE =
   /^AWSLogs\/(\d{12})\/CloudTrail-Digest\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail-Digest_([a-z]{2}-[a-z]+-\d)_([A-Za-z0-9-]+)_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{6})Z\.json\.gz$/;
 
+export const FLOW_FILE =
+  /^AWSLogs\/(\d{12})\/vpcflowlogs\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_vpcflowlogs_([a-z]{2}-[a-z]+-\d)_(fl-[0-9a-f]{17})_(\d{8})T(\d{4})Z_([0-9a-f]{8})\.log\.gz$/;
+
 export interface LoadedLogs {
   files: { file: string; text: string; records: CtRecord[] }[];
   records: CtRecord[];

@@ -7,10 +7,7 @@ import { buildWorld, parseStartDate } from '../../etl/sample/world';
 import { cloudtrail } from '../../etl/sources/cloudtrail';
 import { vpcflow } from '../../etl/sources/vpcflow';
 import type { LogSource } from '../../etl/sources/types';
-import { generate, gunzipText, listFiles } from './helpers';
-
-const FLOW_FILE =
-  /^AWSLogs\/(\d{12})\/vpcflowlogs\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_vpcflowlogs_([a-z]{2}-[a-z]+-\d)_(fl-[0-9a-f]{17})_(\d{8})T(\d{4})Z_([0-9a-f]{8})\.log\.gz$/;
+import { FLOW_FILE, generate, gunzipText, listFiles } from './helpers';
 
 interface Flow {
   account: string;
