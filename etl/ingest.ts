@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectObject } from './detect';
+import { materializeGraph } from './graph';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, manifestFileFor, type ManifestEntry } from './lake/manifest';
@@ -158,15 +159,21 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       }
     }
     await batch.commit(pool, tempDir, partitions, summary);
+    // The graph step: entities and edges of every day that received rows, rebuilt from its events.
+    await materializeGraph({ lake, days: daysOf(partitions) });
   } finally {
     await pool?.close();
     await rm(tempDir, { recursive: true, force: true });
     await release();
   }
   summary.partitions = partitions.size;
-  summary.days = [...new Set([...partitions].map((p) => p.slice(p.lastIndexOf('day=') + 4)))].sort();
+  summary.days = daysOf(partitions);
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
+}
+
+function daysOf(partitions: Set<string>): string[] {
+  return [...new Set([...partitions].map((p) => p.slice(p.lastIndexOf('day=') + 4)))].sort();
 }
 
 function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry {
