@@ -139,7 +139,7 @@ class Teller {
       eventIds: this.records.map((r) => r.record.eventID as string),
       steps: this.steps,
     };
-    return { ...base, id, expect } as Story<I>;
+    return { id, ...base, expect } as Story<I>;
   }
 }
 
@@ -153,7 +153,7 @@ function notAuthorized(service: string, action: string, principalArn: string, re
   return `User: ${principalArn} is not authorized to perform: ${service}:${action} on resource: ${resource} because no identity-based policy allows the ${service}:${action} action`;
 }
 
-const KALI_CLI_PLATFORM = 'os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython exe/x86_64.kali.2024 md/distrib#kali.2024';
+const KALI_CLI_PLATFORM = 'os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython md/distrib#kali.2024';
 
 // ---------------------------------------------------------------------------------------------
 

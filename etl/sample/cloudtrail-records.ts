@@ -177,7 +177,9 @@ export function buildRecord(rng: Rng, spec: CallSpec): PlannedRecord {
   record.responseElements = spec.responseElements === undefined ? null : spec.responseElements;
   if (spec.additionalEventData) record.additionalEventData = spec.additionalEventData;
   if (spec.eventType !== 'AwsConsoleSignIn') {
-    record.requestID = spec.requestID ?? (spec.service === 's3' ? s3RequestId(rng) : rng.uuid());
+    // EC2 echoes the request id inside its response; the two must agree.
+    const echoed = spec.responseElements && typeof spec.responseElements.requestId === 'string' ? spec.responseElements.requestId : undefined;
+    record.requestID = spec.requestID ?? echoed ?? (spec.service === 's3' ? s3RequestId(rng) : rng.uuid());
   }
   record.eventID = spec.eventID ?? rng.uuid();
   record.readOnly = spec.readOnly;
@@ -203,7 +205,7 @@ function kebab(name: string): string {
 
 /** AWS CLI v2 user agent as recent versions send it, naming the command run. */
 export function awsCliUserAgent(platform: string, service: string, eventName: string, version = '2.18.11'): string {
-  return `aws-cli/${version} md/awscrt#0.21.4 ua/2.0 ${platform} exe/x86_64 md/prompt#off md/command#${service}.${kebab(eventName)}`;
+  return `aws-cli/${version} md/awscrt#0.21.4 ua/2.0 ${platform} cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#${service}.${kebab(eventName)}`;
 }
 
 export const BOTO3_APP_UA =

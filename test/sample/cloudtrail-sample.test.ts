@@ -41,6 +41,7 @@ function recordProblems(r: CtRecord): string[] {
   check(/^\d{12}$/.test(r.recipientAccountId), 'recipientAccountId');
   check('requestParameters' in r && 'responseElements' in r, 'requestParameters / responseElements present');
   check(r.eventType !== 'AwsApiCall' || typeof r.requestID === 'string', 'requestID');
+  check(typeof r.responseElements?.requestId !== 'string' || r.responseElements.requestId === r.requestID, 'response requestId is the requestID');
   const id = r.userIdentity ?? {};
   if (id.type === 'AssumedRole') {
     const issuer = id.sessionContext?.sessionIssuer ?? {};
