@@ -49,7 +49,14 @@ function colOrNull(table: TableName, column: string, type: string): string {
   return has(table, column) ? column : `CAST(NULL AS ${type})`;
 }
 
-/** One day's events of every class, reduced to the columns the graph needs. One `?` per table: the day. */
+/**
+ * A console sign-in lands in both api_activity and authentication; the graph counts it once
+ * (as the authentication row). The anti-join binds the day once more.
+ */
+const DEDUPE_SIGN_INS = `
+    AND NOT EXISTS (SELECT 1 FROM authentication a WHERE a.day = CAST(? AS DATE) AND a.event_id = api_activity.event_id)`;
+
+/** One day's events of every class, reduced to the columns the graph needs. Every `?` is the day (GRAPH_EVENTS_PARAMS of them). */
 export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(
   (t) => `SELECT source, account, region, time, event_id, COALESCE(activity, 'unknown') AS activity, actor_id, actor_type, actor_name,
     actor_arn, actor_account, session_id, src_ip, ${colOrNull(t, 'dst_ip', 'VARCHAR')} AS dst_ip, user_agent, resources,
@@ -59,8 +66,10 @@ export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(
     ${PROVIDER} AS provider,
     COALESCE(regexp_like(src_ip, ${IP_PATTERN}), false) AS src_is_ip,
     COALESCE(regexp_like(${colOrNull(t, 'dst_ip', 'VARCHAR')}, ${IP_PATTERN}), false) AS dst_is_ip
-  FROM ${t} WHERE day = CAST(? AS DATE)`,
+  FROM ${t} WHERE day = CAST(? AS DATE)${t === 'api_activity' ? DEDUPE_SIGN_INS : ''}`,
 ).join('\nUNION ALL\n');
+
+export const GRAPH_EVENTS_PARAMS = TABLE_NAMES.length + 1;
 
 /** Credentials issued that day (AssumeRole*, GetSessionToken, GetFederationToken…). One `?`: the day. */
 export const GRAPH_ISSUED_SQL = `SELECT issued_session_id, max(issued_role_arn) AS issued_role_arn, max(actor_id) AS issuer_id,
@@ -194,7 +203,7 @@ ORDER BY src_type, src_id, rel, dst_type, dst_id`;
 /** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */
 export function graphSqlForAthena(): { entities: string; edges: string; paramsPerDay: number } {
   const withDayInputs = (body: string) => body.trim().replace(/^WITH /, `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), `);
-  return { entities: withDayInputs(GRAPH_ENTITIES_SQL), edges: withDayInputs(GRAPH_EDGES_SQL), paramsPerDay: TABLE_NAMES.length + 1 };
+  return { entities: withDayInputs(GRAPH_ENTITIES_SQL), edges: withDayInputs(GRAPH_EDGES_SQL), paramsPerDay: GRAPH_EVENTS_PARAMS + 1 };
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -209,7 +218,7 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   try {
     for (const table of TABLE_NAMES) await engine.exec(`CREATE OR REPLACE VIEW "${table}" AS ${eventViewSelect(options.lake, table)}`);
     for (const day of days) {
-      await engine.exec(`CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`, TABLE_NAMES.map(() => day));
+      await engine.exec(`CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`, Array.from({ length: GRAPH_EVENTS_PARAMS }, () => day));
       await engine.exec(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
       await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
       await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
