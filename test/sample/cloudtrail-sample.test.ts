@@ -285,6 +285,10 @@ describe('the stories, in a four-day sample', () => {
     expect(ok.additionalEventData.MFAUsed).toBe('No');
     expect(s.ipCountries[s.expect.successIp]).not.toBe(s.ipCountries[s.expect.attackerIp]);
     expect(Date.parse(ok.eventTime)).toBeGreaterThan(Math.max(...failures.map((r) => Date.parse(r.eventTime))));
+    const usual = logs.records.filter((r) => r.userIdentity.arn === s.expect.targetUser && !s.eventIds.includes(r.eventID)).map((r) => r.sourceIPAddress);
+    expect(usual.length).toBeGreaterThan(0);
+    expect(usual).not.toContain(s.expect.successIp);
+    expect(usual).not.toContain(s.expect.attackerIp);
     const followUps = logs.records.filter((r) => r.userIdentity.accessKeyId === s.expect.consoleSessionKey);
     expect(followUps.map((r) => r.eventName)).toEqual(s.expect.followUpEventNames);
     expect(followUps.every((r) => r.sessionCredentialFromConsole === 'true' && r.userIdentity.sessionContext.attributes.mfaAuthenticated === 'false')).toBe(true);
