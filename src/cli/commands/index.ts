@@ -3,6 +3,8 @@ import { registerIngest } from './ingest';
 import { registerCatalog } from './catalog';
 import { registerLocalServers } from './local-servers';
 import { registerSample } from './sample';
+import { registerServe } from './serve';
+import { registerQuery } from './query';
 
 /** Each command lives in its own file and adds itself to the program here, in `--help` order. */
 export function registerCommands(program: Command): void {
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   registerCatalog(program);
   registerLocalServers(program);
   registerSample(program);
+  registerServe(program);
+  registerQuery(program);
 }
