@@ -4,20 +4,23 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
 import { EXAMPLE_QUERIES } from './examples';
 
-const ASSETS: Record<string, { module: string; type: string }> = {
-  'react.production.min.js': { module: 'react/umd/react.production.min.js', type: 'text/javascript' },
-  'react-dom.production.min.js': { module: 'react-dom/umd/react-dom.production.min.js', type: 'text/javascript' },
-  'graphiql.min.js': { module: 'graphiql/graphiql.min.js', type: 'text/javascript' },
-  'graphiql.min.css': { module: 'graphiql/graphiql.min.css', type: 'text/css' },
+const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+  'react.production.min.js': { pkg: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
+  'react-dom.production.min.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
+  'graphiql.min.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
+  'graphiql.min.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
 };
 
 const cache = new Map<string, Buffer>();
 function asset(name: string): Buffer {
   let data = cache.get(name);
   if (!data) {
-    data = readFileSync(require.resolve(ASSETS[name]!.module));
+    // Package `exports` hide these files from require.resolve; their package.json is reachable.
+    const { pkg, file } = ASSETS[name]!;
+    data = readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file));
     cache.set(name, data);
   }
   return data;
@@ -47,7 +50,8 @@ export function explorerHtml(): string {
   const tabs = ${scriptJson(EXAMPLE_QUERIES.map((q) => ({ query: q.query, variables: JSON.stringify(q.variables, null, 2) })))};
   const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
   ReactDOM.createRoot(document.getElementById('explorer')).render(
-    React.createElement(GraphiQL, { fetcher, defaultTabs: tabs, defaultEditorToolsVisibility: true, shouldPersistHeaders: false }),
+    // The variables editor starts from the variables prop, not from the first tab: hand it the first tab's.
+    React.createElement(GraphiQL, { fetcher, defaultTabs: tabs, variables: tabs[0].variables, defaultEditorToolsVisibility: true, shouldPersistHeaders: false }),
   );
 </script>
 </body>
@@ -62,12 +66,18 @@ export function serveExplorer(pathname: string, res: ServerResponse): boolean {
     res.end(explorerHtml());
     return true;
   }
+  if (pathname === '/favicon.ico') {
+    res.writeHead(204);
+    res.end();
+    return true;
+  }
   const prefix = '/explorer/assets/';
   if (pathname.startsWith(prefix)) {
     const name = pathname.slice(prefix.length);
     if (!Object.hasOwn(ASSETS, name)) return false;
+    const body = asset(name);
     res.writeHead(200, { 'content-type': `${ASSETS[name]!.type}; charset=utf-8`, 'cache-control': 'public, max-age=3600' });
-    res.end(asset(name));
+    res.end(body);
     return true;
   }
   return false;
