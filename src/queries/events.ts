@@ -117,8 +117,13 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
   return sql;
 }
 
+/** A typed NULL both dialects accept: Trino spells a list type array(varchar), DuckDB VARCHAR[]. */
+function typedNull(type: ColumnType): string {
+  return type === 'VARCHAR[]' ? 'CASE WHEN false THEN ARRAY[CAST(NULL AS VARCHAR)] END' : `CAST(NULL AS ${type})`;
+}
+
 function selectList(table: TableName, pivotExpr: string): string {
-  const columns = ALL_EVENT_COLUMNS.map((c) => (hasColumn(table, c.name) ? `"${c.name}"` : `CAST(NULL AS ${c.type}) AS "${c.name}"`));
+  const columns = ALL_EVENT_COLUMNS.map((c) => (hasColumn(table, c.name) ? `"${c.name}"` : `${typedNull(c.type)} AS "${c.name}"`));
   return `${pivotExpr} AS pivot_key, '${table}' AS event_table, CAST(time AS VARCHAR) AS time_key, ${columns.join(', ')}, source, account, region`;
 }
 
