@@ -1,0 +1,316 @@
+/**
+ * ETL bench: the ScoutQL ingest beside DuckDB's own JSON/CSV readers over the same raw files,
+ * in the same run, as ratios. See bench/README.md for what each figure means.
+ *
+ *   npx tsx bench/etl.ts            # ≈1M CloudTrail events (sample --scale 20, 7 days)
+ *   npx tsx bench/etl.ts --quick    # ≈100k CloudTrail events (--scale 2), smaller per-source files
+ *   options: --scale K --days N --only cloudtrail,vpcflow,alb,… --source-mb M --skip-graph-rerun
+ *
+ * Both sides run as child processes (ScoutQL: `scoutql ingest --json`; DuckDB: bench/lib/duckdb-child.ts),
+ * each under /usr/bin/time -v for its peak RSS, one after the other, with the same two threads.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { materializeGraph } from '../etl/graph';
+import type { IngestSummary } from '../etl/ingest';
+import {
+  OUT, REPO, bytesOfColumn, listFiles, machine, mb, parquetColumnBytes, parseArgs, rate, ratio, runMeasured, runScoutql,
+  sumValues, table, totalBytes, uncompressedBytes, writeResult, type ChildRun,
+} from './lib/measure';
+
+const args = parseArgs(process.argv.slice(2));
+const QUICK = args.has('quick');
+const SCALE = Number(args.get('scale') ?? (QUICK ? 2 : 20));
+const DAYS = Number(args.get('days') ?? 7);
+const SOURCE_MB = Number(args.get('source-mb') ?? (QUICK ? 1 : 4));
+const ONLY = typeof args.get('only') === 'string' ? new Set(String(args.get('only')).split(',')) : null;
+const THREADS = 2;
+const wanted = (source: string) => !ONLY || ONLY.has(source);
+
+/** Only for paths this bench chose itself. */
+const lit = (path: string) => `'${path.replace(/'/g, "''")}'`;
+const litList = (paths: readonly string[]) => `[${paths.map(lit).join(', ')}]`;
+
+interface SideResult {
+  tool: string;
+  variant: string;
+  events: number;
+  seconds: number;
+  wallSeconds: number;
+  peakRssBytes: number | null;
+  outputBytes: number;
+  eventsPerSecond: number;
+  inputMBps: number;
+  uncompressedMBps: number;
+  notes?: string;
+}
+
+interface SourceResult {
+  source: string;
+  input: { from: string; files: number; bytes: number; uncompressedBytes: number };
+  scoutql: SideResult & { summary: Omit<IngestSummary, 'days'>; graphRerunSeconds: number | null; typedColumnBytes: number; rawColumnBytes: number; columnBytes: Record<string, number> };
+  duckdb: (SideResult & { columnBytes?: Record<string, number> })[];
+}
+
+function side(tool: string, variant: string, events: number, seconds: number, run: ChildRun, outputBytes: number, input: SourceResult['input'], notes?: string): SideResult {
+  return {
+    tool, variant, events, seconds, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes, outputBytes,
+    eventsPerSecond: events / seconds, inputMBps: input.bytes / 1e6 / seconds, uncompressedMBps: input.uncompressedBytes / 1e6 / seconds,
+    ...(notes ? { notes } : {}),
+  };
+}
+
+async function generateSample(): Promise<string> {
+  const dir = join(OUT, `sample-s${SCALE}-d${DAYS}`);
+  if (existsSync(join(dir, 'sample.json'))) {
+    console.log(`reusing ${dir}`);
+    return dir;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`generating sample --scale ${SCALE} --days ${DAYS} into ${dir} …`);
+  const run = await runScoutql(['sample', '--out', dir, '--scale', String(SCALE), '--days', String(DAYS)]);
+  console.log(run.stdout.split('\n').slice(0, 3).join('\n'));
+  return dir;
+}
+
+/** ScoutQL's ingest over the inputs into a fresh lake, then the lake's Parquet bytes per column. */
+async function runScoutqlIngest(name: string, inputs: string[], source: string | null, inputInfo: SourceResult['input'], graphRerun: boolean): Promise<SourceResult['scoutql']> {
+  const lake = join(OUT, `etl-lake-${name}`);
+  rmSync(lake, { recursive: true, force: true });
+  const run = await runScoutql(['ingest', '--json', '--lake', lake, ...(source ? ['--source', source] : []), ...inputs]);
+  const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Omit<IngestSummary, 'days'>;
+  const eventFiles = listFiles(lake, (p) => p.endsWith('.parquet') && !p.includes(`${'/'}graph${'/'}`) && !p.includes('/_'));
+  const graphFiles = listFiles(join(lake, 'graph'), (p) => p.endsWith('.parquet'));
+  const columns = await parquetColumnBytes(eventFiles);
+  const rawBytes = bytesOfColumn(columns, 'raw');
+  let graphRerunSeconds: number | null = null;
+  if (graphRerun) {
+    // The ingest ends with the graph step; re-running it alone over the same days tells its share.
+    const days = [...new Set(eventFiles.map((f) => /day=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1]).filter((d): d is string => !!d))].sort();
+    const started = process.hrtime.bigint();
+    await materializeGraph({ lake, days });
+    graphRerunSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  }
+  const result = side('scoutql', 'ingest (incl. graph step)', summary.records, summary.seconds, run, summary.bytes_out, inputInfo,
+    `${summary.quarantined} quarantined, ${summary.partitions} partitions, ${eventFiles.length} event files + ${graphFiles.length} graph files (${mb(totalBytes(graphFiles))} MB, not in output bytes)`);
+  return {
+    ...result,
+    summary,
+    graphRerunSeconds,
+    typedColumnBytes: sumValues(columns) - rawBytes,
+    rawColumnBytes: rawBytes,
+    columnBytes: Object.fromEntries([...columns].sort((a, b) => b[1] - a[1])),
+  };
+}
+
+/** One DuckDB COPY in its own process; returns its timing, rows and output size. */
+async function runDuck(variant: string, sql: string, output: string, inputInfo: SourceResult['input'], notes: string, columns = false): Promise<SourceResult['duckdb'][number]> {
+  rmSync(output, { recursive: true, force: true });
+  const specFile = join(OUT, `duckdb-spec-${process.pid}.json`);
+  writeFileSync(specFile, JSON.stringify({ sql, threads: THREADS }));
+  const run = await runMeasured(process.execPath, ['-r', 'tsx/cjs', join(REPO, 'bench', 'lib', 'duckdb-child.ts'), specFile]);
+  rmSync(specFile, { force: true });
+  const { seconds, rows } = JSON.parse(run.stdout.trim()) as { seconds: number; rows: number };
+  const files = existsSync(output) && !output.endsWith('.parquet') ? listFiles(output, (p) => p.endsWith('.parquet')) : [output];
+  const result: SourceResult['duckdb'][number] = side('duckdb', variant, rows, seconds, run, totalBytes(files), inputInfo, notes);
+  if (columns) result.columnBytes = Object.fromEntries([...(await parquetColumnBytes(files))].sort((a, b) => b[1] - a[1]));
+  return result;
+}
+
+/**
+ * The ScoutQL api_activity columns computed by DuckDB from the same JSON (JSON[] then JSON paths),
+ * with the same partitioning, sort keys, ZSTD level and row-group size as the lake: the closest
+ * pure-SQL equivalent of what the ScoutQL ETL writes for CloudTrail.
+ */
+function cloudTrailSameShapeSql(files: string[], out: string): string {
+  const s = (path: string) => `r->>'${path}'`;
+  return `COPY (
+    WITH recs AS (SELECT unnest(Records) AS r FROM read_json(${litList(files)}, columns = {Records: 'JSON[]'}, maximum_object_size = 1073741824))
+    SELECT coalesce(${s('$.recipientAccountId')}, 'unknown') AS account, coalesce(${s('$.awsRegion')}, 'unknown') AS region,
+      strftime(try_cast(${s('$.eventTime')} AS TIMESTAMP), '%Y-%m-%d') AS day,
+      try_cast(${s('$.eventTime')} AS TIMESTAMP) AS "time", ${s('$.eventID')} AS event_id, 6003 AS class_uid,
+      ${s('$.eventName')} AS activity, ${s('$.eventSource')} AS service,
+      CASE WHEN ${s('$.errorCode')} IS NULL THEN 'success' ELSE 'failure' END AS outcome,
+      ${s('$.errorCode')} AS error_code, ${s('$.errorMessage')} AS error_message,
+      coalesce(${s('$.userIdentity.sessionContext.sessionIssuer.arn')}, ${s('$.userIdentity.arn')}, 'service:' || ${s('$.userIdentity.invokedBy')}) AS actor_id,
+      ${s('$.userIdentity.type')} AS actor_type,
+      coalesce(${s('$.userIdentity.userName')}, ${s('$.userIdentity.principalId')}) AS actor_name,
+      ${s('$.userIdentity.arn')} AS actor_arn, ${s('$.userIdentity.accountId')} AS actor_account,
+      ${s('$.userIdentity.accessKeyId')} AS session_id, ${s('$.sourceIPAddress')} AS src_ip, ${s('$.userAgent')} AS user_agent,
+      json_extract_string(r, '$.resources[*].ARN') AS resources, r::VARCHAR AS raw,
+      ${s('$.eventType')} AS event_type, try_cast(${s('$.readOnly')} AS BOOLEAN) AS read_only,
+      try_cast(${s('$.userIdentity.sessionContext.attributes.mfaAuthenticated')} AS BOOLEAN) AS mfa,
+      ${s('$.userIdentity.sessionContext.sessionIssuer.arn')} AS session_issuer_arn,
+      ${s('$.userIdentity.sessionContext.sessionIssuer.userName')} AS session_name,
+      ${s('$.responseElements.credentials.accessKeyId')} AS issued_session_id,
+      ${s('$.responseElements.assumedRoleUser.arn')} AS issued_role_arn,
+      ${s('$.recipientAccountId')} AS recipient_account, ${s('$.vpcEndpointId')} AS vpc_endpoint_id,
+      (r->'$.requestParameters')::VARCHAR AS request_parameters
+    FROM recs
+    ORDER BY account, region, day, actor_id, session_id, "time"
+  ) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 20000, PARTITION_BY (account, region, day))`;
+}
+
+async function benchCloudTrail(sample: string): Promise<SourceResult> {
+  const roots = listFiles(join(sample, 'AWSLogs'), (p) => /\/CloudTrail\/.*\.json\.gz$/.test(p));
+  const accounts = [...new Set(roots.map((p) => p.slice(0, p.indexOf('/CloudTrail/') + '/CloudTrail'.length)))];
+  const input = { from: `scoutql sample --scale ${SCALE} --days ${DAYS} (CloudTrail log files; digests excluded)`, files: roots.length, bytes: totalBytes(roots), uncompressedBytes: uncompressedBytes(roots) };
+  console.log(`\ncloudtrail: ${input.files} files, ${mb(input.bytes)} MB gzip, ${mb(input.uncompressedBytes)} MB JSON`);
+  const scoutql = await runScoutqlIngest(`cloudtrail-s${SCALE}`, accounts, null, input, !args.has('skip-graph-rerun'));
+  console.log(`  scoutql: ${scoutql.events} events in ${scoutql.seconds.toFixed(1)} s`);
+  const auto = await runDuck(
+    'read_json auto schema → 1 Parquet (ZSTD default level)',
+    `COPY (SELECT unnest(Records, recursive := true) FROM read_json(${litList(roots)}, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 1073741824))
+     TO ${lit(join(OUT, 'duck-cloudtrail-auto.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+    join(OUT, 'duck-cloudtrail-auto.parquet'), input,
+    'DuckDB infers one struct schema over every record (full sample: two passes), no raw record, no partitions, no sort', true);
+  console.log(`  duckdb auto: ${auto.events} events in ${auto.seconds.toFixed(1)} s`);
+  const same = await runDuck(
+    'JSON[] → same columns + raw, partitioned, sorted, ZSTD 9',
+    cloudTrailSameShapeSql(roots, join(OUT, 'duck-cloudtrail-same')), join(OUT, 'duck-cloudtrail-same'), input,
+    'the lake\'s api_activity columns by JSON path (identity rules simplified), raw kept, PARTITION_BY account/region/day, ORDER BY the lake sort keys', true);
+  console.log(`  duckdb same-shape: ${same.events} events in ${same.seconds.toFixed(1)} s`);
+  return { source: 'cloudtrail', input, scoutql, duckdb: [same, auto] };
+}
+
+async function benchVpcFlow(sample: string): Promise<SourceResult> {
+  const files = listFiles(join(sample, 'AWSLogs'), (p) => /\/vpcflowlogs\/.*\.log\.gz$/.test(p));
+  const dirs = [...new Set(files.map((p) => p.slice(0, p.indexOf('/vpcflowlogs/') + '/vpcflowlogs'.length)))];
+  const input = { from: `scoutql sample --scale ${SCALE} --days ${DAYS} (VPC Flow Logs v2, S3 layout)`, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
+  console.log(`\nvpcflow: ${input.files} files, ${mb(input.bytes)} MB gzip, ${mb(input.uncompressedBytes)} MB text`);
+  const scoutql = await runScoutqlIngest(`vpcflow-s${SCALE}`, dirs, null, input, !args.has('skip-graph-rerun'));
+  const out = join(OUT, 'duck-vpcflow.parquet');
+  const duck = await runDuck('read_csv (space, header, "-" as NULL) → Parquet ZSTD',
+    `COPY (SELECT * FROM read_csv(${litList(files)}, delim = ' ', header = true, nullstr = '-', union_by_name = true)) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    out, input, 'typed by DuckDB auto-detection, no raw line', true);
+  return { source: 'vpcflow', input, scoutql, duckdb: [duck] };
+}
+
+/** Sources the sample does not generate: a golden file repeated to a few MB, and DuckDB's native reader for its format. */
+interface GoldenSpec {
+  source: string;
+  file: string;
+  /** lines: repeat the record lines (header lines starting with # kept once per file); envelope: repeat the `records` array. */
+  kind: 'lines' | 'envelope';
+  reader: (files: string) => string;
+}
+
+const GOLDEN: GoldenSpec[] = [
+  { source: 's3access', file: 's3access/docs-example-records.log', kind: 'lines', reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false)` },
+  { source: 'alb', file: 'alb/docs-current-fields.log', kind: 'lines', reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false)` },
+  { source: 'cloudfront', file: 'cloudfront/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', kind: 'lines', reader: (f) => `SELECT * FROM read_csv(${f}, delim = '\t', comment = '#', header = false, quote = '', null_padding = true)` },
+  { source: 'route53resolver', file: 'route53resolver/s3-delivery.log.gz', kind: 'lines', reader: (f) => `SELECT * FROM read_json(${f}, format = 'newline_delimited')` },
+  { source: 'gcpaudit', file: 'gcpaudit/sink-export.json', kind: 'lines', reader: (f) => `SELECT * FROM read_json(${f}, format = 'newline_delimited', sample_size = -1)` },
+  { source: 'azuread', file: 'azuread/signins-storage-envelope.json', kind: 'envelope', reader: (f) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, maximum_object_size = 1073741824)` },
+  { source: 'azureactivity', file: 'azureactivity/ms-docs-storage-envelope.json', kind: 'envelope', reader: (f) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, maximum_object_size = 1073741824)` },
+  { source: 'nsgflow', file: 'nsgflow/ms-docs-version2.json', kind: 'envelope', reader: (f) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, maximum_object_size = 1073741824)` },
+];
+
+const GOLDEN_FILES_PER_SOURCE = 4;
+
+function inflateGolden(spec: GoldenSpec): string[] {
+  const dir = join(OUT, `golden-${spec.source}-${SOURCE_MB}mb`);
+  const existing = listFiles(dir);
+  if (existing.length === GOLDEN_FILES_PER_SOURCE) return existing;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const original = readFileSync(join(REPO, 'test', 'sources', spec.file));
+  const text = (spec.file.endsWith('.gz') ? gunzipSync(original) : original).toString('utf8');
+  const target = (SOURCE_MB * 1e6) / GOLDEN_FILES_PER_SOURCE;
+  const files: string[] = [];
+  const ext = spec.kind === 'envelope' ? 'json' : spec.file.replace(/\.gz$/, '').split('.').at(-1) === 'json' ? 'json' : 'log';
+  for (let i = 0; i < GOLDEN_FILES_PER_SOURCE; i++) {
+    let body: string;
+    if (spec.kind === 'lines') {
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      const header = lines.filter((l) => l.startsWith('#'));
+      const records = lines.filter((l) => !l.startsWith('#'));
+      const block = records.join('\n') + '\n';
+      // One more copy per file: identical objects would be skipped by the manifest (keyed by sha256).
+      body = header.map((l) => l + '\n').join('') + block.repeat(Math.max(1, Math.round(target / block.length)) + i);
+    } else {
+      const records = (JSON.parse(text) as { records: unknown[] }).records.map((r) => JSON.stringify(r));
+      const perBlock = records.join(',').length + 1;
+      const copies = Math.max(1, Math.round(target / perBlock)) + i;
+      body = '{"records":[' + Array.from({ length: copies }, () => records.join(',')).join(',') + ']}\n';
+    }
+    const file = join(dir, `${spec.source}-${i}.${ext}`);
+    writeFileSync(file, body);
+    files.push(file);
+  }
+  return files;
+}
+
+async function benchGolden(spec: GoldenSpec): Promise<SourceResult> {
+  const files = inflateGolden(spec);
+  const input = { from: `test/sources/${spec.file} repeated into ${files.length} files`, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
+  console.log(`\n${spec.source}: ${input.files} files, ${mb(input.bytes)} MB from ${spec.file}`);
+  const scoutql = await runScoutqlIngest(`${spec.source}-${SOURCE_MB}mb`, files, spec.source, input, !args.has('skip-graph-rerun'));
+  const out = join(OUT, `duck-${spec.source}.parquet`);
+  const duck = await runDuck('native reader → Parquet ZSTD', `COPY (${spec.reader(litList(files))}) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`, out, input, 'DuckDB auto-typed, no raw', true);
+  return { source: spec.source, input, scoutql, duckdb: [duck] };
+}
+
+function report(results: SourceResult[]): void {
+  console.log('\n== Throughput and size, ScoutQL beside DuckDB in the same run ==');
+  const rows: (string | number)[][] = [];
+  for (const r of results) {
+    for (const s of [r.scoutql, ...r.duckdb]) {
+      rows.push([
+        `${r.source} ${s.tool}`, s.variant, s.events, s.seconds.toFixed(1), rate(s.eventsPerSecond), s.inputMBps.toFixed(2), s.uncompressedMBps.toFixed(2),
+        s.peakRssBytes === null ? '?' : mb(s.peakRssBytes), mb(s.outputBytes),
+      ]);
+    }
+  }
+  console.log(table(['source / tool', 'variant', 'events', 's', 'events/s', 'in MB/s', 'raw MB/s', 'peak RSS MB', 'out MB'], rows));
+
+  console.log('\n== Ratios (ScoutQL / DuckDB) ==');
+  const ratioRows: (string | number)[][] = [];
+  for (const r of results) {
+    for (const d of r.duckdb) {
+      const graph = r.scoutql.graphRerunSeconds;
+      const noGraph = graph !== null ? r.scoutql.events / Math.max(0.001, r.scoutql.seconds - graph) : null;
+      ratioRows.push([
+        r.source, d.variant,
+        ratio(r.scoutql.eventsPerSecond, d.eventsPerSecond),
+        noGraph === null ? '-' : ratio(noGraph, d.eventsPerSecond),
+        ratio(r.scoutql.outputBytes, d.outputBytes),
+        ratio(r.scoutql.typedColumnBytes, d.columnBytes ? Object.entries(d.columnBytes).filter(([k]) => k !== 'raw').reduce((n, [, v]) => n + v, 0) : d.outputBytes),
+        r.scoutql.peakRssBytes && d.peakRssBytes ? ratio(r.scoutql.peakRssBytes, d.peakRssBytes) : '?',
+      ]);
+    }
+  }
+  console.log(table(['source', 'DuckDB variant', 'throughput', 'throughput w/o graph', 'bytes', 'typed bytes (no raw)', 'peak RSS'], ratioRows));
+  console.log('throughput: ScoutQL events/s ÷ DuckDB events/s (aim ≥ 0.5); bytes: ScoutQL Parquet ÷ DuckDB Parquet (aim ≤ 1.2);');
+  console.log('typed bytes: ScoutQL column chunks without `raw` ÷ DuckDB column chunks without `raw` (from parquet_metadata).');
+  for (const r of results) {
+    const raw = r.scoutql.rawColumnBytes;
+    const total = raw + r.scoutql.typedColumnBytes;
+    if (total > 0) console.log(`${r.source}: raw column ${mb(raw)} MB of ${mb(total)} MB column data (${((raw / total) * 100).toFixed(0)}%)${r.scoutql.graphRerunSeconds !== null ? `; graph step alone ${r.scoutql.graphRerunSeconds.toFixed(1)} s of ${r.scoutql.seconds.toFixed(1)} s` : ''}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const before = machine();
+  const started = Date.now();
+  const results: SourceResult[] = [];
+  const needSample = wanted('cloudtrail') || wanted('vpcflow');
+  const sample = needSample ? await generateSample() : '';
+  if (wanted('cloudtrail')) results.push(await benchCloudTrail(sample));
+  if (wanted('vpcflow')) results.push(await benchVpcFlow(sample));
+  for (const spec of GOLDEN) if (wanted(spec.source)) results.push(await benchGolden(spec));
+  report(results);
+  const after = machine();
+  const file = writeResult(QUICK ? 'etl-quick' : 'etl', {
+    bench: 'etl', quick: QUICK, scale: SCALE, days: DAYS, sourceMb: SOURCE_MB, threads: THREADS,
+    startedAt: new Date(started).toISOString(), minutes: (Date.now() - started) / 60000,
+    machineBefore: before, machineAfter: after, results,
+  });
+  console.log(`\nload average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
