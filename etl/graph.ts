@@ -202,7 +202,7 @@ ORDER BY src_type, src_id, rel, dst_type, dst_id`;
 
 /** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */
 export function graphSqlForAthena(): { entities: string; edges: string; paramsPerDay: number } {
-  const withDayInputs = (body: string) => body.trim().replace(/^WITH /, `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), `);
+  const withDayInputs = (body: string) => `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), ${body.trim().slice('WITH '.length)}`;
   return { entities: withDayInputs(GRAPH_ENTITIES_SQL), edges: withDayInputs(GRAPH_EDGES_SQL), paramsPerDay: GRAPH_EVENTS_PARAMS + 1 };
 }
 
