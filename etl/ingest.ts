@@ -1,23 +1,25 @@
 import { availableParallelism } from 'node:os';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { detectObject } from './detect';
-import { materializeGraph } from './graph';
 import { JsonlFile } from './lake/jsonl-file';
+import { GRAPH_PENDING_DIR } from './lake/layout';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, manifestFileFor, type ManifestEntry } from './lake/manifest';
 import { publishPartitions } from './lake/row-spiller';
+import { lakeStoreFor, type LakeStore } from './lake/store';
+import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
-import { listLocalObjects, sha256Of, type ObjectRef } from './objects';
+import { listObjects, sha256Of, type ObjectRef } from './objects';
 import type { ObjectResult } from './read-object';
 import type { SourceId } from './tables';
 import { WorkerPool } from './worker/pool';
 
 export interface IngestOptions {
-  /** Files or folders (read recursively). */
+  /** Files or folders (read recursively), or s3://bucket/prefix URLs (an object or everything under a prefix). */
   inputs: readonly string[];
-  /** Lake folder. */
+  /** Lake folder or s3://bucket/prefix. */
   lake: string;
   /** Force one source for every object; 'auto' (default) detects per object. */
   source?: SourceId | 'auto';
@@ -26,6 +28,14 @@ export interface IngestOptions {
   /** Worker threads parsing objects (default: one per core). */
   workers?: number;
   onProgress?: (progress: IngestProgress) => void;
+  /** Rebuild the graph of the days this run touched (default true). */
+  graph?: boolean;
+  /** Inputs that no longer exist are counted in `missing_inputs` instead of failing the run (event-driven callers). */
+  skipMissingInputs?: boolean;
+  /** How long to wait for another writer's lake lock before failing (default 0). */
+  lockWaitMs?: number;
+  /** Where local staging and scratch files go (default: the OS temp folder; /tmp on Lambda). */
+  tempRoot?: string;
 }
 
 export interface IngestProgress {
@@ -58,6 +68,8 @@ export interface IngestSummary {
   seconds: number;
   /** Days (YYYY-MM-DD) that received rows: the graph step rebuilds these. */
   days: string[];
+  /** Inputs that were gone when listed (only with skipMissingInputs). */
+  missing_inputs?: string[];
 }
 
 /**
@@ -67,12 +79,20 @@ export interface IngestSummary {
  */
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = process.hrtime.bigint();
-  const lake = options.lake;
+  const store = lakeStoreFor(options.lake);
   const batchRows = options.batchRows ?? 100_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];
-  for await (const object of listLocalObjects(options.inputs)) objects.push(object);
+  const missing: string[] = [];
+  for (const input of options.inputs) {
+    try {
+      for await (const object of listObjects([input])) objects.push(object);
+    } catch (err) {
+      if (!options.skipMissingInputs || !(err as Error).message.startsWith('input not found')) throw err;
+      missing.push(input);
+    }
+  }
 
   const summary: IngestSummary = {
     objects: objects.length,
@@ -88,6 +108,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     bytes_out: 0,
     seconds: 0,
     days: [],
+    ...(options.skipMissingInputs ? { missing_inputs: missing } : {}),
   };
   const progress: IngestProgress = {
     objectsDone: 0,
@@ -98,14 +119,18 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   };
   const partitions = new Set<string>();
 
-  const release = await acquireLakeLock(lake);
-  const tempDir = await mkdtemp(join(tmpdir(), 'scoutql-ingest-'));
+  const release = await acquireLakeLock(store, { waitMs: options.lockWaitMs });
+  let tempDir = '';
   let pool: WorkerPool | null = null;
   try {
-    await recoverLake(lake);
-    const known = await loadManifest(lake);
+    await mkdir(options.tempRoot ?? tmpdir(), { recursive: true });
+    tempDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-ingest-'));
+    await recoverLake(store);
+    const known = await loadManifest(store);
+    // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
+    const owedGraphDays = await pendingGraphDays(store);
     pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir);
-    let batch = await Batch.begin(lake);
+    let batch = await Batch.begin(store, tempDir);
     let stagedRows = 0;
 
     const finish = async (object: ObjectRef, entry: ManifestEntry) => {
@@ -154,16 +179,22 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
 
       if (stagedRows >= batchRows) {
         await batch.commit(pool, tempDir, partitions, summary);
-        batch = await Batch.begin(lake);
+        batch = await Batch.begin(store, tempDir);
         stagedRows = 0;
       }
     }
     await batch.commit(pool, tempDir, partitions, summary);
+    await pool.close();
+    pool = null;
     // The graph step: entities and edges of every day that received rows, rebuilt from its events.
-    await materializeGraph({ lake, days: daysOf(partitions) });
+    if (options.graph !== false) {
+      const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();
+      await materializeGraphInStore(store, graphDays, tempDir);
+      await clearPendingGraphDays(store, graphDays);
+    }
   } finally {
     await pool?.close();
-    await rm(tempDir, { recursive: true, force: true });
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
     await release();
   }
   summary.partitions = partitions.size;
@@ -198,16 +229,13 @@ class Batch {
   readonly quarantine: JsonlFile;
   readonly manifest: JsonlFile;
 
-  private constructor(
-    private readonly lake: string,
-    readonly txn: Transaction,
-  ) {
+  private constructor(readonly txn: Transaction) {
     this.quarantine = new JsonlFile(txn.staged(`_quarantine/${txn.id}.jsonl`));
     this.manifest = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
   }
 
-  static async begin(lake: string): Promise<Batch> {
-    return new Batch(lake, await Transaction.begin(lake));
+  static async begin(store: LakeStore, tempDir: string): Promise<Batch> {
+    return new Batch(await Transaction.begin(store, tempDir));
   }
 
   async commit(pool: WorkerPool, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
@@ -218,9 +246,16 @@ class Batch {
       await this.txn.abort();
       return;
     }
-    const files = await this.txn.commit();
+    // Each day that gets rows is marked as owing a graph rebuild, in the same commit as the rows.
+    for (const day of daysOf(new Set(written))) {
+      const marker = this.txn.staged(`${GRAPH_PENDING_DIR}/${day}`);
+      await mkdir(dirname(marker), { recursive: true });
+      await writeFile(marker, this.txn.id);
+    }
+    const parquet = written.map((p) => this.txn.staged(`${p}/part-${this.txn.id}.parquet`));
+    const bytes = await totalSize(parquet);
+    await this.txn.commit();
     for (const p of written) partitions.add(p);
-    const parquet = files.filter((f) => f.endsWith('.parquet')).map((f) => join(this.lake, f));
-    summary.bytes_out += await totalSize(parquet);
+    summary.bytes_out += bytes;
   }
 }

@@ -4,6 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { isS3Url, listS3Objects, parseS3Url, s3Object } from './s3';
 
 /** One raw log object: a local file now, an S3 object through the same shape. */
 export interface ObjectRef {
@@ -12,6 +13,17 @@ export interface ObjectRef {
   size: number;
   /** A fresh stream of the object's stored (possibly compressed) bytes. */
   open(): Readable;
+}
+
+/**
+ * Expands inputs into objects: files and folders (recursively, in name order) and s3:// URLs
+ * (an object, or every object under a prefix, in key order).
+ */
+export async function* listObjects(inputs: readonly string[]): AsyncGenerator<ObjectRef> {
+  for (const input of inputs) {
+    if (isS3Url(input)) yield* listS3Objects(input);
+    else yield* listLocalObjects([input]);
+  }
 }
 
 /** Expands files and folders (recursively, in name order) into objects. */
@@ -41,11 +53,15 @@ async function* walk(dir: string): AsyncGenerator<ObjectRef> {
 
 /** Re-creates an object from its key, e.g. in a worker thread that was handed only the key. */
 export function objectFromKey(key: string, size: number): ObjectRef {
+  if (isS3Url(key)) {
+    const { bucket, key: objectKey } = parseS3Url(key);
+    return s3Object(bucket, objectKey, size);
+  }
   return localObject(key, size);
 }
 
 function localObject(path: string, size: number): ObjectRef {
-  return { key: path, size, open: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
+  return { key: path, size, open: () => createReadStream(path, { highWaterMark: Math.min(1 << 20, Math.max(16 * 1024, size)) }) };
 }
 
 export async function sha256Of(object: ObjectRef): Promise<string> {

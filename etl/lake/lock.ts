@@ -1,12 +1,46 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakePaths } from './layout';
+import { lakeStoreFor, type LakeStore, type S3LakeStore } from './store';
+import { s3Client } from '../s3';
+
+export interface LockOptions {
+  /** Keep trying this long while another writer holds the lock (default 0: fail at once). */
+  waitMs?: number;
+}
 
 /**
- * One writer per lake at a time. The lock file names the holder's pid; a lock whose holder is
- * gone (a killed run) is taken over, since recovery makes the lake whole again.
+ * One writer per lake at a time.
+ *
+ * Local lake: the lock file names the holder's pid; a lock whose holder is gone (a killed run) is
+ * taken over, since recovery makes the lake whole again.
+ *
+ * S3 lake (best effort): `_lock` is a lease `{ owner, host, pid, expires }` created with a
+ * conditional PUT (If-None-Match: *), renewed every minute while held and taken over once
+ * expired (a killed writer). S3 honours the condition; a server that ignores it falls back to
+ * "write, then read back and check the owner", which narrows a race but cannot close it. Run one
+ * writer per S3 lake (e.g. reserved concurrency 1 for the Lambda handler) and treat the lock as
+ * the safety net.
  */
-export async function acquireLakeLock(lake: string): Promise<() => Promise<void>> {
+export async function acquireLakeLock(lake: string | LakeStore, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  for (;;) {
+    try {
+      return store.kind === 's3' ? await acquireS3Lock(store as S3LakeStore) : await acquireLocalLock(store.location);
+    } catch (err) {
+      if (!(err instanceof LockHeldError) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
+    }
+  }
+}
+
+export class LockHeldError extends Error {}
+
+async function acquireLocalLock(lake: string): Promise<() => Promise<void>> {
   const lockFile = lakePaths(lake).lockFile;
   await mkdir(dirname(lockFile), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -17,7 +51,7 @@ export async function acquireLakeLock(lake: string): Promise<() => Promise<void>
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
       if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new Error(`lake ${lake} is being written by process ${holder}; wait for it or remove ${lockFile} if it is gone`);
+        throw new LockHeldError(`lake ${lake} is being written by process ${holder}; wait for it or remove ${lockFile} if it is gone`);
       }
       await rm(lockFile, { force: true });
     }
@@ -31,5 +65,59 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const LOCK_PATH = '_lock';
+
+interface Lease {
+  owner: string;
+  host: string;
+  pid: number;
+  expires: string;
+}
+
+/** How long an S3 lease lasts without renewal: longer than a Lambda invocation can run (15 min). */
+function leaseMs(): number {
+  return Number(process.env.SCOUTQL_S3_LOCK_LEASE_MS) || 20 * 60 * 1000;
+}
+
+async function acquireS3Lock(store: S3LakeStore): Promise<() => Promise<void>> {
+  const owner = randomBytes(8).toString('hex');
+  const lease = (): string =>
+    JSON.stringify({ owner, host: hostname(), pid: process.pid, expires: new Date(Date.now() + leaseMs()).toISOString() } satisfies Lease);
+  const key = `${store.prefix}${LOCK_PATH}`;
+  const create = () => s3Client().send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: lease(), IfNoneMatch: '*' }));
+  try {
+    await create();
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
+    const current = parseLease(await store.readText(LOCK_PATH));
+    if (current && Date.parse(current.expires) > Date.now()) {
+      throw new LockHeldError(
+        `lake ${store.location} is being written by ${current.host} pid ${current.pid} (lease until ${current.expires}); wait, or delete ${store.url(LOCK_PATH)} if that writer is gone`,
+      );
+    }
+    // An expired lease: its writer died. Recovery (which runs next, under our lock) repairs the lake.
+    await store.remove([LOCK_PATH]);
+    await create();
+  }
+  const mine = parseLease(await store.readText(LOCK_PATH));
+  if (mine?.owner !== owner) throw new LockHeldError(`lake ${store.location}: another writer took the lock at the same moment; retry`);
+  const renew = setInterval(() => void store.writeText(LOCK_PATH, lease()).catch(() => undefined), 60_000);
+  renew.unref();
+  return async () => {
+    clearInterval(renew);
+    const held = parseLease(await store.readText(LOCK_PATH));
+    if (held?.owner === owner) await store.remove([LOCK_PATH]);
+  };
+}
+
+function parseLease(text: string | null): Lease | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as Lease;
+  } catch {
+    return null;
   }
 }

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { lakePaths } from './layout';
+import { lakeStoreFor, type LakeStore } from './store';
 
 /** What the lake remembers of each object it has read, so re-running changes nothing. */
 export interface ManifestEntry {
@@ -20,13 +17,22 @@ export interface ManifestEntry {
   ingestedAt: string;
 }
 
-/** All manifest entries, keyed by content hash: the same bytes under another name are the same object. */
-export async function loadManifest(lake: string): Promise<Map<string, ManifestEntry>> {
-  const dir = lakePaths(lake).manifestDir;
+export const MANIFEST_DIR = '_manifest';
+
+/**
+ * All manifest entries, keyed by content hash: the same bytes under another name are the same
+ * object. Read from `<lake>/_manifest/*.jsonl`, local or on S3 (16 files at a time).
+ */
+export async function loadManifest(lake: string | LakeStore): Promise<Map<string, ManifestEntry>> {
+  const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
+  const files = (await store.listFiles(MANIFEST_DIR)).filter((f) => f.endsWith('.jsonl')).sort();
+  const texts: string[] = new Array(files.length);
+  for (let i = 0; i < files.length; i += 16) {
+    const chunk = await Promise.all(files.slice(i, i + 16).map((f) => store.readText(f)));
+    chunk.forEach((text, j) => (texts[i + j] = text ?? ''));
+  }
   const entries = new Map<string, ManifestEntry>();
-  if (!existsSync(dir)) return entries;
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort()) {
-    const text = await readFile(join(dir, file), 'utf8');
+  for (const text of texts) {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       const entry = JSON.parse(line) as ManifestEntry;
@@ -38,5 +44,5 @@ export async function loadManifest(lake: string): Promise<Map<string, ManifestEn
 
 /** The manifest file a transaction publishes (lake-relative). */
 export function manifestFileFor(txnId: string): string {
-  return `_manifest/${txnId}.jsonl`;
+  return `${MANIFEST_DIR}/${txnId}.jsonl`;
 }

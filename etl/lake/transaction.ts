@@ -1,48 +1,91 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
-import { lakePaths } from './layout';
+import { mkdir, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { LocalLakeStore, lakeStoreFor, type LakeStore } from './store';
+
+/** The staging area of a lake (lake-relative); readers never look below underscore folders. */
+export const STAGING_DIR = '_staging';
+
+/** What a transaction publishes: files to move into place, then files to delete (compaction). */
+export interface CommitList {
+  files: string[];
+  remove: string[];
+}
 
 /**
- * Publishing to a local lake, all or nothing.
+ * Publishing to a lake, all or nothing.
  *
- * A run writes everything (Parquet, quarantine, manifest) under `_staging/<txn>/`, laid out as
- * it will be in the lake, where no reader looks. Once all files are complete it writes a
- * `COMMIT` list (temp file, then rename: the commit point), moves each file into place with a
- * rename and removes the staging folder. A crash before COMMIT leaves only staging debris,
- * removed by the next run; a crash after it is rolled forward by the next run. Either way the
- * lake ends as a single clean run leaves it, and a reader never sees a half-written file.
+ * A run writes everything (Parquet, quarantine, manifest) into a staging folder laid out as it
+ * will be in the lake. Once all files are complete they sit under `<lake>/_staging/<txn>/`, where
+ * no reader looks: for a local lake they were written there; for an S3 lake they were written to a
+ * local folder and are uploaded there now (multipart for big files). Then a `COMMIT` list is
+ * written (the commit point: a rename locally, a single PUT on S3), each file is moved into place
+ * (rename; on S3 CopyObject then delete), the files the transaction replaces are deleted, and the
+ * staging folder is removed. A crash before COMMIT leaves only staging debris, removed by the next
+ * run; a crash after it is rolled forward by the next run. Either way the lake ends as a single
+ * clean run leaves it, and a reader never sees a half-written file.
+ *
+ * Replacing files (compaction) moves the new file in before deleting the old ones, so a reader
+ * listing the partition during the roll-forward may see both for that moment, never neither.
  */
 export class Transaction {
   readonly id: string;
+  /** Local folder the transaction's files are written into. */
   readonly dir: string;
+  private readonly removals = new Set<string>();
 
-  private constructor(private readonly lake: string) {
+  private constructor(
+    readonly store: LakeStore,
+    localStagingRoot: string,
+  ) {
     this.id = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
-    this.dir = join(lakePaths(lake).stagingDir, this.id);
+    this.dir = join(localStagingRoot, this.id);
   }
 
-  static async begin(lake: string): Promise<Transaction> {
-    const txn = new Transaction(lake);
+  /**
+   * @param lake a lake folder, s3:// URL or store.
+   * @param localStagingRoot where an S3 lake's files are produced before upload (default: the OS temp folder).
+   */
+  static async begin(lake: string | LakeStore, localStagingRoot?: string): Promise<Transaction> {
+    const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
+    const root = store instanceof LocalLakeStore ? join(store.root, STAGING_DIR) : join(localStagingRoot ?? tmpdir(), 'scoutql-staging');
+    const txn = new Transaction(store, root);
     await mkdir(txn.dir, { recursive: true });
     return txn;
   }
 
-  /** Path inside the staging folder for a lake-relative path. */
+  /** Path inside the local staging folder for a lake-relative path. */
   staged(lakeRelative: string): string {
     return join(this.dir, lakeRelative);
   }
 
-  /** Makes every staged file visible in the lake. Returns the lake-relative paths published. */
+  /** Lake files the commit deletes once the new files are in place. */
+  remove(lakeRelative: readonly string[]): void {
+    for (const path of lakeRelative) this.removals.add(path);
+  }
+
+  /** Makes every staged file visible in the lake (and deletes the removals). Returns the lake-relative paths published. */
   async commit(): Promise<string[]> {
-    const files = (await listFiles(this.dir)).map((f) => relative(this.dir, f).split(sep).join('/'));
-    const commitList = join(this.dir, 'COMMIT');
-    crashForTests('before-commit-mark');
-    await writeFile(`${commitList}.tmp`, JSON.stringify(files));
-    await rename(`${commitList}.tmp`, commitList);
+    const files = (await listLocalFiles(this.dir)).map((f) => relative(this.dir, f).split(sep).join('/')).sort();
+    const list: CommitList = { files, remove: [...this.removals].sort() };
+    const stagingDir = `${STAGING_DIR}/${this.id}`;
+    if (this.store.kind === 'local') {
+      const commitList = join(this.dir, 'COMMIT');
+      crashForTests('before-commit-mark');
+      await writeFile(`${commitList}.tmp`, JSON.stringify(list));
+      await rename(`${commitList}.tmp`, commitList);
+    } else {
+      for (const file of files) {
+        await this.store.putFile(join(this.dir, file), `${stagingDir}/${file}`);
+        crashForTests('mid-upload');
+      }
+      crashForTests('before-commit-mark');
+      await this.store.writeText(`${stagingDir}/COMMIT`, JSON.stringify(list));
+      await rm(this.dir, { recursive: true, force: true });
+    }
     crashForTests('after-commit-mark');
-    await rollForward(this.lake, this.dir, files);
+    await rollForward(this.store, stagingDir, list);
     return files;
   }
 
@@ -53,62 +96,71 @@ export class Transaction {
 
 /**
  * Finishes what a crashed run committed and clears what it had not. Runs at the start of every
- * ingest, under the lake lock.
+ * writer (ingest, compaction), under the lake lock.
  */
-export async function recoverLake(lake: string): Promise<{ rolledForward: number; discarded: number }> {
-  const stagingDir = lakePaths(lake).stagingDir;
+export async function recoverLake(lake: string | LakeStore): Promise<{ rolledForward: number; discarded: number }> {
+  const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
   let rolledForward = 0;
   let discarded = 0;
-  if (!existsSync(stagingDir)) return { rolledForward, discarded };
-  for (const entry of await readdir(stagingDir)) {
-    const dir = join(stagingDir, entry);
-    const commitList = join(dir, 'COMMIT');
-    if (existsSync(commitList)) {
-      const files = JSON.parse(await readFile(commitList, 'utf8')) as string[];
-      await rollForward(lake, dir, files);
+  for (const txn of await store.listDirs(STAGING_DIR)) {
+    const dir = `${STAGING_DIR}/${txn}`;
+    const text = await store.readText(`${dir}/COMMIT`);
+    if (text !== null) {
+      await rollForward(store, dir, parseCommitList(text));
       rolledForward += 1;
     } else {
-      await rm(dir, { recursive: true, force: true });
+      await store.removeDir(dir);
       discarded += 1;
     }
   }
   return { rolledForward, discarded };
 }
 
-async function rollForward(lake: string, dir: string, files: string[]): Promise<void> {
-  for (const file of files) {
-    const from = join(dir, file);
-    const to = join(lake, file);
-    // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
-    if (!existsSync(from)) continue;
-    await mkdir(dirname(to), { recursive: true });
-    await rename(from, to);
-    crashForTests('mid-publish');
-  }
-  await rm(dir, { recursive: true, force: true });
+function parseCommitList(text: string): CommitList {
+  const parsed = JSON.parse(text) as string[] | CommitList;
+  // Lakes written before removals existed hold a bare array of files.
+  return Array.isArray(parsed) ? { files: parsed, remove: [] } : { files: parsed.files, remove: parsed.remove ?? [] };
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+async function rollForward(store: LakeStore, stagingDir: string, list: CommitList): Promise<void> {
+  for (const file of list.files) {
+    // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
+    await store.move(`${stagingDir}/${file}`, file);
+    crashForTests('mid-publish');
+  }
+  if (list.remove.length > 0) {
+    await store.remove(list.remove);
+    crashForTests('after-remove');
+  }
+  // COMMIT goes last: until it is gone, a crash here is rolled forward again (every step repeats harmlessly).
+  const leftovers = (await store.listFiles(stagingDir)).filter((f) => f !== `${stagingDir}/COMMIT`);
+  await store.remove(leftovers);
+  await store.removeDir(stagingDir);
+}
+
+async function listLocalFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(full)));
-    else if (entry.isFile()) out.push(full);
+    if (entry.isDirectory()) out.push(...(await listLocalFiles(full)));
+    else if (entry.isFile() && entry.name !== 'COMMIT') out.push(full);
   }
   return out;
 }
 
-/** Sum of file sizes, for the run summary. */
+/** Sum of local file sizes, for the run summary. */
 export async function totalSize(paths: string[]): Promise<number> {
   let total = 0;
   for (const p of paths) total += (await stat(p)).size;
   return total;
 }
 
+export type CrashPoint = 'mid-upload' | 'before-commit-mark' | 'after-commit-mark' | 'mid-publish' | 'after-remove';
+
 /**
  * Fault injection for the crash-safety tests: with SCOUTQL_TEST_CRASH=<point> the process kills
  * itself with SIGKILL at that point, as a power cut would. Unset in normal use.
  */
-function crashForTests(point: 'before-commit-mark' | 'after-commit-mark' | 'mid-publish'): void {
+export function crashForTests(point: CrashPoint | 'mid-compact'): void {
   if (process.env.SCOUTQL_TEST_CRASH === point) process.kill(process.pid, 'SIGKILL');
 }

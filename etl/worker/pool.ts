@@ -16,7 +16,9 @@ class IngestWorker {
   }
 
   static async start(tempDir: string): Promise<IngestWorker> {
-    const worker = new IngestWorker(new Worker(join(__dirname, 'bootstrap.js'), { workerData: { tempDir } }));
+    // Workers configure their S3 client from the environment: hand them this thread's view of it
+    // (the default is the process's original environment, which a host such as jest replaces).
+    const worker = new IngestWorker(new Worker(join(__dirname, 'bootstrap.js'), { workerData: { tempDir }, env: process.env }));
     await worker.next(); // 'ready'
     return worker;
   }
