@@ -20,6 +20,8 @@ export interface ApiLimits {
   maxDocumentChars: number;
   /** Hops `Session.chain` follows. */
   maxChainHops: number;
+  /** An HTTP request's engine queries are cancelled after this long. */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -32,6 +34,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   maxAliases: 50,
   maxDocumentChars: 20_000,
   maxChainHops: 20,
+  requestTimeoutMs: 60_000,
 };
 
 const DAY_MS = 86_400_000;

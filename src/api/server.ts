@@ -11,8 +11,9 @@ import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import type { QueryEngine } from '../engine/types';
 import { createContext, LOCAL_CALLER, type Caller, type RequestContext } from './context';
 import { checkDocumentCost } from './cost';
-import { formatError } from './errors';
+import { errorFormatter } from './errors';
 import { DEFAULT_LIMITS, defaultWindow, type ApiLimits } from './limits';
+import type { Window } from './models';
 import { resolvers } from './resolvers';
 import { loadTypeDefs } from './schema';
 import { serveExplorer } from '../explorer/page';
@@ -22,6 +23,8 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Newest day with data (YYYY-MM-DD), for the default window of lookups without one. */
   latestDay?: () => string | null;
+  /** Receives errors hidden from callers (engine failures, bugs), for the operator's log. */
+  onError?: (error: unknown) => void;
 }
 
 export interface ExecuteResult extends FormattedExecutionResult {
@@ -65,7 +68,7 @@ export class ScoutApi {
     this.apollo = new ApolloServer<RequestContext>({
       typeDefs: loadTypeDefs(),
       resolvers: resolvers as never,
-      formatError,
+      formatError: errorFormatter(options.onError),
       includeStacktraceInErrorResponses: false,
       introspection: true,
       parseOptions: { maxTokens: 10_000 },
@@ -78,9 +81,13 @@ export class ScoutApi {
     return this.started;
   }
 
+  /** The window of lookups that give none: the latest days of data. */
+  defaultWindow(): Window {
+    return defaultWindow(this.options.latestDay?.() ?? null, this.limits);
+  }
+
   context(caller: Caller = LOCAL_CALLER, signal?: AbortSignal): RequestContext {
-    const latest = this.options.latestDay?.() ?? null;
-    return createContext({ engine: this.options.engine, caller, limits: this.limits, defaultWindow: defaultWindow(latest, this.limits), signal });
+    return createContext({ engine: this.options.engine, caller, limits: this.limits, defaultWindow: this.defaultWindow(), signal });
   }
 
   /** Runs one operation in-process (CLI `query`, tests). */
@@ -116,7 +123,7 @@ export class ScoutApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/graphql') {
-      if (req.method === 'GET' && serveExplorer(url.pathname, res)) return;
+      if (req.method === 'GET' && serveExplorer(url.pathname, res, () => this.defaultWindow())) return;
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
       return;
@@ -139,8 +146,11 @@ export class ScoutApi {
         return;
       }
     }
+    // The request ends at the deadline or when the client goes away; the engine stops its query then.
     const abort = new AbortController();
     res.on('close', () => abort.abort());
+    const deadline = setTimeout(() => abort.abort(), this.limits.requestTimeoutMs);
+    res.on('close', () => clearTimeout(deadline));
     const response = await this.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body: parsed },
       context: async () => this.context(LOCAL_CALLER, abort.signal),

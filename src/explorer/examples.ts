@@ -1,53 +1,76 @@
-/** Hunting queries preloaded in the explorer, one tab each. Windows are filled in per lake. */
+/**
+ * Hunting queries preloaded in the explorer, one tab each. They name the fixed actors of
+ * `scoutql sample` (the public bucket, the brute-forcing address, the role chain), so they answer
+ * on the demo lake; the window is the server's default (the latest days of data).
+ */
 export interface ExampleQuery {
   title: string;
   query: string;
   variables: Record<string, unknown>;
 }
 
-const window = { from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' };
-
-export const EXAMPLE_QUERIES: ExampleQuery[] = [
-  {
-    title: 'Who deleted the bucket, and how did they get there',
-    query: `# Who deleted the bucket, through which role chain, and from which IPs
-query WhoDeleted($bucket: String!, $window: TimeWindow!) {
+export function exampleQueries(window: { from: string; to: string }): ExampleQuery[] {
+  return [
+    {
+      title: 'Public bucket: who opened it, who read it from outside',
+      query: `# Who changed the bucket's policy, and who read it from outside the known ranges?
+query PublicBucket($bucket: String!, $known: [String!], $window: TimeWindow!) {
   resource(id: $bucket, window: $window) {
     arn
-    actors(action: "DeleteBucket") {
-      edges { relation lastSeen node { identityId kind } }
+    changes: actors(action: "PutBucketPolicy") {
+      edges { lastSeen node { identityId kind } }
     }
-    sessions(action: "DeleteBucket") {
+    readersOutside: sourceIps(outside: $known, first: 50) {
+      totalCount
+      edges {
+        relation eventCount
+        node { address isPrivate identities { edges { node { identityId } } } }
+      }
+    }
+  }
+}`,
+      variables: { bucket: 'acme-prod-customer-exports', known: ['10.0.0.0/8', '203.0.113.10/32', '203.0.113.74/32', '198.51.100.23/32'], window },
+    },
+    {
+      title: 'Brute-forcing address: every identity it used',
+      query: `query WhoUsedThisIp($ip: String!, $window: TimeWindow!) {
+  ip(address: $ip, window: $window) {
+    address isPrivate eventCount firstSeen lastSeen
+    identities { totalCount edges { eventCount node { identityId kind } } }
+    sessions { edges { node { accessKeyId identity { identityId } } } }
+    failedSignIns: events(filter: { outcome: FAILURE, classes: [AUTHENTICATION] }, first: 5) {
+      totalCount edges { node { time actorId activity } }
+    }
+  }
+}`,
+      variables: { ip: '192.0.2.45', window },
+    },
+    {
+      title: 'Role chain behind a session',
+      query: `# Sessions of a role, each with the chain of AssumeRole calls that produced it
+query RoleChain($role: String!, $window: TimeWindow!) {
+  identity(id: $role, window: $window) {
+    identityId
+    sessions(first: 10) {
       edges {
         node {
           accessKeyId
           chain {
             accessKeyId
             identity { identityId }
-            issuedBy { action sourceIpAddress mfa identity { identityId } }
+            issuedBy { action time sourceIpAddress mfa identity { identityId } }
           }
+          resources(first: 10) { edges { relation node { resourceId } } }
         }
       }
     }
   }
 }`,
-    variables: { bucket: 'prod-backups', window },
-  },
-  {
-    title: 'Everything an IP touched',
-    query: `query WhatDidThisIpDo($ip: String!, $window: TimeWindow!) {
-  ip(address: $ip, window: $window) {
-    address isPrivate eventCount firstSeen lastSeen
-    identities { totalCount edges { eventCount node { identityId kind } } }
-    issuedSessions { edges { node { accessKeyId identity { identityId } } } }
-    peers { edges { relation node { address } } }
-  }
-}`,
-    variables: { ip: '203.0.113.66', window },
-  },
-  {
-    title: 'Context for an indicator (SOAR)',
-    query: `query Enrich($indicator: String!, $window: TimeWindow!) {
+      variables: { role: 'BreakGlassAdmin', window },
+    },
+    {
+      title: 'Context for an indicator (SOAR)',
+      query: `query Enrich($indicator: String!, $window: TimeWindow!) {
   contextFor(indicator: $indicator, window: $window) {
     kind found firstSeen lastSeen eventCount
     identities(first: 10) { edges { node { identityId } } }
@@ -55,17 +78,18 @@ query WhoDeleted($bucket: String!, $window: TimeWindow!) {
     recentEvents(first: 5) { time activity outcome actorId sourceIpAddress }
   }
 }`,
-    variables: { indicator: '203.0.113.66', window },
-  },
-  {
-    title: 'Failed calls, timeline',
-    query: `query Failures($window: TimeWindow!) {
+      variables: { indicator: '192.0.2.45', window },
+    },
+    {
+      title: 'Failed calls, timeline',
+      query: `query Failures($window: TimeWindow!) {
   events(filter: { outcome: FAILURE }, window: $window, first: 50) {
     totalCount
     edges { node { time class activity errorCode actorId sourceIpAddress } }
     pageInfo { hasNextPage endCursor }
   }
 }`,
-    variables: { window },
-  },
-];
+      variables: { window },
+    },
+  ];
+}

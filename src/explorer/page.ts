@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
-import { EXAMPLE_QUERIES } from './examples';
+import { exampleQueries } from './examples';
 
 const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
   'react.production.min.js': { pkg: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
@@ -31,7 +31,8 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
-export function explorerHtml(): string {
+export function explorerHtml(window: { from: Date; to: Date }): string {
+  const examples = exampleQueries({ from: window.from.toISOString(), to: window.to.toISOString() });
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -47,7 +48,7 @@ export function explorerHtml(): string {
 <script src="/explorer/assets/react-dom.production.min.js"></script>
 <script src="/explorer/assets/graphiql.min.js"></script>
 <script>
-  const tabs = ${scriptJson(EXAMPLE_QUERIES.map((q) => ({ query: q.query, variables: JSON.stringify(q.variables, null, 2) })))};
+  const tabs = ${scriptJson(examples.map((q) => ({ query: q.query, variables: JSON.stringify(q.variables, null, 2) })))};
   const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
   ReactDOM.createRoot(document.getElementById('explorer')).render(
     // The variables editor starts from the variables prop, not from the first tab: hand it the first tab's.
@@ -60,10 +61,10 @@ export function explorerHtml(): string {
 }
 
 /** Answers GET / , /explorer and its assets; false when the path is not the explorer's. */
-export function serveExplorer(pathname: string, res: ServerResponse): boolean {
+export function serveExplorer(pathname: string, res: ServerResponse, window: () => { from: Date; to: Date }): boolean {
   if (pathname === '/' || pathname === '/explorer' || pathname === '/explorer/') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(explorerHtml());
+    res.end(explorerHtml(window()));
     return true;
   }
   if (pathname === '/favicon.ico') {

@@ -17,9 +17,9 @@ export interface TestApi {
   close: () => Promise<void>;
 }
 
-export async function openApi(lake: string, options: { limits?: Partial<ApiLimits>; wrap?: (e: QueryEngine) => QueryEngine } = {}): Promise<TestApi> {
+export async function openApi(lake: string, options: { limits?: Partial<ApiLimits>; wrap?: (e: QueryEngine) => QueryEngine; onError?: (e: unknown) => void } = {}): Promise<TestApi> {
   const engine = await DuckDbEngine.open({ lake });
-  const api = new ScoutApi({ engine: options.wrap ? options.wrap(engine) : engine, limits: options.limits, latestDay: () => graphDays(lake).at(-1) ?? null });
+  const api = new ScoutApi({ engine: options.wrap ? options.wrap(engine) : engine, limits: options.limits, onError: options.onError, latestDay: () => graphDays(lake).at(-1) ?? null });
   const gql = (document: string, variables?: Record<string, unknown>) => api.execute(document, variables);
   return {
     lake,

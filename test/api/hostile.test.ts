@@ -35,7 +35,7 @@ const PROBES: [string, (v: string) => [string, Record<string, unknown>]][] = [
   ['ip.identities(after)', (v) => [`query($v: String!, $w: TimeWindow) { ip(address: "${BRUTE_IP}", window: $w) { identities(after: $v) { totalCount } } }`, { v }]],
   ['events(after)', (v) => [`query($v: String!, $w: TimeWindow!) { events(after: $v, window: $w) { totalCount } }`, { v: Buffer.from(JSON.stringify([v, v, 'api_activity'])).toString('base64') }]],
   ['node(id)', (v) => [`query($v: ID!, $w: TimeWindow) { node(id: $v, window: $w) { id } }`, { v: Buffer.from(`ApiActivity:${v}|${v}`).toString('base64') }]],
-  ['resource.sourceIps(outside)', (v) => [`query($v: String!, $w: TimeWindow) { resource(id: "public-assets", window: $w) { sourceIps(outside: [$v]) { totalCount } } }`, { v }]],
+  ['resource.sourceIps(outside)', (v) => [`query($v: String!, $w: TimeWindow) { resource(id: "acme-prod-customer-exports", window: $w) { sourceIps(outside: [$v]) { totalCount } } }`, { v }]],
 ];
 
 /** What must never reach a caller: SQL, engine messages, file paths, stack frames. */
@@ -84,7 +84,8 @@ test('engine failures and bugs are masked: a code and a plain message, no SQL, n
     close: async () => {},
   });
   for (const mode of ['engine', 'bug'] as const) {
-    const broken = await openApi(t.lake, { wrap: failing(mode) });
+    const hidden: unknown[] = [];
+    const broken = await openApi(t.lake, { wrap: failing(mode), onError: (e) => hidden.push(e) });
     try {
       const r = await broken.gql(`query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { address } }`, { w: WINDOW });
       expect(r.errors).toHaveLength(1);
@@ -92,6 +93,9 @@ test('engine failures and bugs are masked: a code and a plain message, no SQL, n
       expect(error.extensions?.code).toBe(mode === 'engine' ? 'ENGINE_ERROR' : 'INTERNAL_SERVER_ERROR');
       expect(JSON.stringify(r)).not.toMatch(LEAKS);
       expect(Object.keys(error.extensions ?? {}).sort()).toEqual(mode === 'engine' ? ['code', 'reason'] : ['code']);
+      // What the caller does not see, the operator's log does.
+      expect(hidden).toHaveLength(1);
+      expect(String((hidden[0] as Error).cause ?? (hidden[0] as Error).message)).toMatch(/secret/);
     } finally {
       await broken.close();
     }

@@ -5,7 +5,7 @@
 import { openStoryApi, type TestApi } from './helpers';
 import {
   ACCOUNT, ADMIN_IP, ADMIN_KEY, ADMIN_ROLE, ALICE, BOB, BOB_CONSOLE_KEY, BRUTE_IP, CAROL, DELETED_BUCKET, DEVOPS_KEY, DEVOPS_ROLE,
-  INSTANCE_IP, OUTSIDE_READER_IP, PUBLIC_BUCKET, WINDOW, storyRows,
+  INSTANCE_IP, OUTSIDE_READER_IP, PUBLIC_BUCKET, PUBLIC_BUCKET_NAME, WINDOW, storyRows,
 } from './fixtures/story';
 
 let t: TestApi;
@@ -177,7 +177,7 @@ test('contextFor recognizes each kind of indicator and summarizes its neighbourh
   const arn = await ctx(DEVOPS_ROLE);
   expect(arn.kind).toBe('ARN');
   expect(arn.sessions.edges.map((e: any) => e.node.accessKeyId)).toEqual([DEVOPS_KEY]);
-  const bucket = await ctx('public-assets');
+  const bucket = await ctx(PUBLIC_BUCKET_NAME);
   expect(bucket.kind).toBe('BUCKET');
   expect(bucket.ips.edges.length).toBe(3);
   const user = await ctx('carol');
@@ -199,4 +199,23 @@ test('responses carry query stats in extensions', async () => {
   const result = await t.gql(`query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { address } }`, { w: WINDOW });
   expect(result.extensions?.stats).toMatchObject({ engine: 'duckdb', queries: 1, bytesScanned: 0 });
   expect((result.extensions?.stats as any).millis).toBeGreaterThanOrEqual(0);
+});
+
+test('a caller limited to some accounts sees only their events and entities', async () => {
+  const prod = { id: 'prod-analyst', allowedAccounts: ['210987654321'] };
+  const q = `query($w: TimeWindow!) {
+    bob: identity(id: "${BOB}", window: $w) { identityId }
+    admin: identity(id: "${ADMIN_ROLE}", window: $w) { identityId }
+    events(window: $w) { totalCount edges { node { account } } }
+  }`;
+  const r = await t.api.execute(q, { w: WINDOW }, prod);
+  expect(r.errors).toBeUndefined();
+  const data = r.data as any;
+  expect(data.bob).toBeNull();
+  expect(data.admin.identityId).toBe(ADMIN_ROLE);
+  const inProd = Object.values(storyRows()).flat().filter((row) => row.account === '210987654321');
+  expect(data.events.totalCount).toBe(inProd.length);
+  expect(new Set(data.events.edges.map((e: any) => e.node.account))).toEqual(new Set(['210987654321']));
+  const nobody = await t.api.execute(q, { w: WINDOW }, { id: 'nobody', allowedAccounts: [] });
+  expect((nobody.data as any).events.totalCount).toBe(0);
 });

@@ -20,6 +20,10 @@ export function registerServe(program: Command): void {
         engine,
         limits: { maxWindowDays: opts.maxWindowDays, maxPageSize: opts.maxPageSize },
         latestDay: () => graphDays(opts.lake).at(-1) ?? null,
+        onError: (error) => {
+          const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+          process.stderr.write(`scoutql serve: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
+        },
       });
       const { url, close } = await api.listen({ port: opts.port, host: opts.host });
       process.stdout.write(`ScoutQL explorer ${url}/  ·  GraphQL ${url}/graphql  ·  lake ${opts.lake}\n`);
