@@ -334,6 +334,13 @@ export const resolvers: Resolvers = {
     },
     events: (e, args, ctx) => eventConnection(ctx, 'resource', e.key, e.window, args),
     httpActivity: (e, args, ctx) => eventConnection(ctx, 'resource', e.key, e.window, args, { tables: ['http_activity'] }),
+    dnsActivity: (e, args, ctx) => {
+      const bucket = /^arn:aws[\w-]*:s3:::([^/]+)$/.exec(e.key)?.[1];
+      const instance = /:instance\/(i-[0-9a-f]+)$/.exec(e.key)?.[1];
+      if (!bucket && !instance) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: async () => 0 };
+      const extra = bucket ? { dnsNamePrefix: `${bucket}.s3` } : { instanceId: instance };
+      return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['dns_activity'], extra });
+    },
   },
 
   IPAddress: {

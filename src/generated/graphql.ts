@@ -764,6 +764,8 @@ export type Resource = Entity & Node & {
   /** Who touched it and how: one link per (identity, action). */
   actors: IdentityLinkConnection;
   arn?: Maybe<Scalars['String']['output']>;
+  /** DNS lookups about it: a bucket's S3 endpoint names, or the queries an instance made. */
+  dnsActivity: EventConnection;
   eventCount: Scalars['Int']['output'];
   events: EventConnection;
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
@@ -787,6 +789,13 @@ export type Resource = Entity & Node & {
 
 export type ResourceActorsArgs = {
   action?: InputMaybe<Scalars['String']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type ResourceDnsActivityArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
@@ -1624,6 +1633,7 @@ export type ResourceResolvers<ContextType = RequestContext, ParentType extends R
   account?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actors?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<ResourceActorsArgs>>;
   arn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dnsActivity?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<ResourceDnsActivityArgs>>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<ResourceEventsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;

@@ -34,6 +34,10 @@ export interface EventConditions {
   account?: string | null;
   /** For domain context: the query name or a name under it. */
   domain?: string | null;
+  /** DNS names starting with this label sequence (a bucket's `name.s3.…` endpoints). */
+  dnsNamePrefix?: string | null;
+  /** The instance that made the request (flows, DNS queries). */
+  instanceId?: string | null;
 }
 
 export interface EventCursor {
@@ -105,6 +109,17 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
   if (c.resource != null) {
     sql += ' AND contains(resources, ?)';
     params.push(c.resource);
+  }
+  if (c.dnsNamePrefix != null) {
+    if (!hasColumn(table, 'query_name')) sql += ' AND false';
+    else {
+      sql += ' AND query_name LIKE ?';
+      params.push(`${c.dnsNamePrefix.replace(/[%_]/g, '')}.%`);
+    }
+  }
+  if (c.instanceId != null) {
+    if (!hasColumn(table, 'instance_id')) sql += ' AND false';
+    else eq('instance_id', c.instanceId);
   }
   if (c.domain != null) {
     const column = hasColumn(table, 'query_name') ? 'query_name' : hasColumn(table, 'host') ? 'host' : null;

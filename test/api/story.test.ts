@@ -105,6 +105,17 @@ test('who read the public bucket from outside the known ranges', async () => {
   ]);
 });
 
+test("a bucket's HTTP and DNS activity", async () => {
+  const data = await t.data(`query($w: TimeWindow!) { resource(id: "${PUBLIC_BUCKET_NAME}", window: $w) {
+    httpActivity(first: 10) { totalCount edges { node { ... on HttpActivity { httpMethod objectKey status } } } }
+    dnsActivity { edges { node { sourceIpAddress ... on DnsActivity { queryName instanceId } } } }
+  } }`, { w: WINDOW });
+  const reads = storyRows().http_activity;
+  expect(data.resource.httpActivity.totalCount).toBe(reads.length);
+  expect(data.resource.httpActivity.edges.map((e: any) => e.node.objectKey)).toEqual(reads.map((r) => r.object_key));
+  expect(data.resource.dnsActivity.edges).toEqual([{ node: { sourceIpAddress: '10.0.2.9', queryName: `${PUBLIC_BUCKET_NAME}.s3.us-east-1.amazonaws.com`, instanceId: 'i-0abc' } }]);
+});
+
 test('identity lookup by ARN, assumed-role ARN, access key id and user name finds the same identity', async () => {
   const lookups = [BOB, 'bob', BOB_CONSOLE_KEY];
   for (const id of lookups) {
