@@ -58,12 +58,12 @@ function related(which: keyof typeof RELATED) {
     if (!c.entity) return EMPTY;
     if (which === 'identities' && c.entity.type === 'Identity') {
       const e = c.entity;
-      return { edges: [{ cursor: '', relation: 'self', firstSeen: e.firstSeen!, lastSeen: e.lastSeen!, eventCount: e.eventCount, otherType: 'Identity', otherKey: e.key, node: e }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
+      return { edges: [{ cursor: '', relation: 'self', firstSeen: e.firstSeen!, lastSeen: e.lastSeen!, eventCount: e.eventCount, otherType: 'Identity', otherKey: e.key, node: e, window: c.window }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
     }
     if (which === 'identities' && c.entity.type === 'Session') {
       const identity = typeof c.entity.attrs.identity === 'string' ? await ctx.loaders.entity.load({ type: 'Identity', key: c.entity.attrs.identity, window: c.window }) : null;
       if (!identity) return EMPTY;
-      return { edges: [{ cursor: '', relation: 'uses', firstSeen: c.entity.firstSeen!, lastSeen: c.entity.lastSeen!, eventCount: c.entity.eventCount, otherType: 'Identity', otherKey: identity.key, node: identity }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
+      return { edges: [{ cursor: '', relation: 'uses', firstSeen: c.entity.firstSeen!, lastSeen: c.entity.lastSeen!, eventCount: c.entity.eventCount, otherType: 'Identity', otherKey: identity.key, node: identity, window: c.window }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
     }
     const pivot = RELATED[which][c.entity.type];
     return pivot ? linkConnection(ctx, pivot, c.entity, args) : EMPTY;

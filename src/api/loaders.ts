@@ -151,6 +151,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
             otherType: row.other_type,
             otherKey: row.other_id,
             node,
+            window,
           });
         }
         return group.map((k) => pages.get(k.key) ?? { links: [], total: 0 });

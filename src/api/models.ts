@@ -42,6 +42,8 @@ export interface LinkModel {
   otherKey: string;
   /** The neighbour, fetched in the same query as the link. */
   node: EntityModel | null;
+  /** The window the link was aggregated over; the neighbour's pivots default to it. */
+  window: Window;
 }
 
 export interface PageInfoModel {

@@ -135,11 +135,11 @@ const entityCommon = {
 };
 
 const linkCommon = {
-  node: (l: { node: EntityModel | null; otherType: string; otherKey: string }, _args: unknown, _ctx: RequestContext, info: { parentType: { name: string } }) => {
+  node: (l: { node: EntityModel | null; otherType: string; otherKey: string; window: Window }, _args: unknown, _ctx: RequestContext, info: { parentType: { name: string } }) => {
     if (l.node) return l.node;
     // An edge whose entity row is missing still names its neighbour.
     const type = info.parentType.name.replace(/Link$/, '') as EntityType;
-    return entityStub(type, l.otherKey, { from: new Date(0), to: new Date(1) });
+    return entityStub(type, l.otherKey, l.window);
   },
 };
 
@@ -231,7 +231,7 @@ export const resolvers: Resolvers = {
       const links = rows.map((row) => {
         const node = entityFromRow(row, 'Identity', window);
         ctx.loaders.entity.prime({ type: 'Identity', key: node.key, window }, node);
-        return { cursor: offsetCursor(Number(row.rn)), relation: 'seen', firstSeen: node.firstSeen!, lastSeen: node.lastSeen!, eventCount: node.eventCount, otherType: 'Identity', otherKey: node.key, node };
+        return { cursor: offsetCursor(Number(row.rn)), relation: 'seen', firstSeen: node.firstSeen!, lastSeen: node.lastSeen!, eventCount: node.eventCount, otherType: 'Identity', otherKey: node.key, node, window };
       });
       const edges = links.slice(0, first);
       return { edges, pageInfo: { hasNextPage: links.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: Number(rows[0]?.total ?? 0) };
