@@ -23,10 +23,10 @@ import {
   type PlannedRecord,
 } from './cloudtrail-records';
 import { IAM_ID_ALPHABET, Rng } from './prng';
-import type { Story, StoryBase, StoryExpectations, StoryId, StoryStep } from './stories';
+import type { Story, StoryBase, StoryExpectations, StoryId, StorySource, StoryStep } from './stories';
 import { mustInstance, mustRole, mustUser, sessionKey, type Instance, type World } from './world';
 
-const MINUTE = 60_000;
+export const MINUTE = 60_000;
 
 /** One flow record a story needs in the VPC flow logs of an interface. */
 export interface PlannedFlow {
@@ -53,7 +53,7 @@ export interface StoryPlan {
 }
 
 /** Collects a story's records and steps as it is told. */
-class Teller {
+export class Teller {
   readonly records: PlannedRecord[] = [];
   readonly steps: StoryStep[] = [];
   readonly flows: PlannedFlow[] = [];
@@ -118,6 +118,11 @@ class Teller {
     });
   }
 
+  /** A step seen in a source other than CloudTrail (the writer of that source holds the record). */
+  note(step: StoryStep): void {
+    this.steps.push(step);
+  }
+
   story<I extends StoryId>(
     id: I,
     head: { title: string; technique: string; summary: string; account: string; region: string; actors: string[]; resources: string[] },
@@ -137,14 +142,24 @@ class Teller {
       accessKeys: uniq(this.steps.map((s) => s.accessKeyId)),
       userAgents: uniq(this.records.map((r) => r.record.userAgent as string)),
       eventIds: this.records.map((r) => r.record.eventID as string),
+      sources: sourcesOf(this.steps),
       steps: this.steps,
     };
     return { id, ...base, expect } as Story<I>;
   }
 }
 
+function sourcesOf(steps: readonly StoryStep[]): Partial<Record<StorySource, string[]>> {
+  const out: Partial<Record<StorySource, string[]>> = {};
+  for (const step of steps) {
+    const ids = (out[step.source] ??= []);
+    if (step.eventId && !ids.includes(step.eventId)) ids.push(step.eventId);
+  }
+  return out;
+}
+
 /** A time at a fraction of the span, on the day it falls on, at hh:mm UTC plus a seeded jitter. */
-function anchor(world: World, rng: Rng, fraction: number, hh: number, mm: number): number {
+export function anchor(world: World, rng: Rng, fraction: number, hh: number, mm: number): number {
   const day = Math.min(world.days - 1, Math.floor(fraction * world.days));
   return world.start.getTime() + day * DAY + hh * HOUR + mm * MINUTE + rng.int(0, 240) * 1000;
 }

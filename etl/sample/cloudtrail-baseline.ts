@@ -113,7 +113,7 @@ function instanceRotation(world: World, instance: Instance, hour: number): { key
   return { key: sessionKey(rng), issued: hour + minute * 60_000 + rng.int(0, 59) * 1000 };
 }
 
-function instanceCredentials(world: World, instance: Instance, t: number): { key: string; issued: number } {
+export function instanceCredentials(world: World, instance: Instance, t: number): { key: string; issued: number } {
   const hour = Math.floor(t / HOUR) * HOUR;
   const current = instanceRotation(world, instance, hour);
   return current.issued <= t ? current : instanceRotation(world, instance, hour - HOUR);

@@ -73,10 +73,15 @@ export class CloudTrailWriter {
   private readonly periodEnd: number;
   private readonly fingerprint: string;
 
+  /**
+   * `write: false` computes the records without writing them (another source derives its lines
+   * from them); `observe` sees every record in delivery order.
+   */
   constructor(
     private readonly world: World,
     private readonly scale: number,
     private readonly outDir: string,
+    private readonly options: { write?: boolean; observe?: (record: PlannedRecord) => void } = {},
   ) {
     this.periodStart = world.start.getTime();
     this.periodEnd = this.periodStart + world.days * DAY;
@@ -136,12 +141,19 @@ export class CloudTrailWriter {
 
   /** Flushes the remaining digests (the hour after the last delivery). */
   finish(): void {
+    if (this.options.write === false) return;
     for (const state of this.states) {
       while (state.digestEnd <= this.periodEnd + HOUR) this.writeDigest(state);
     }
   }
 
   private writeLogFile(state: StreamState, records: PlannedRecord[], delivered: number): void {
+    if (this.options.observe) for (const r of records) this.options.observe(r);
+    if (this.options.write === false) {
+      // Keep the file-name generator in step, so the files written are the same either way.
+      state.windowRng.chars(ALNUM, 16);
+      return;
+    }
     while (delivered >= state.digestEnd) this.writeDigest(state);
     const { account, region } = state.stream;
     const name = `${account.id}_CloudTrail_${region}_${stampMinutes(delivered)}_${state.windowRng.chars(ALNUM, 16)}.json.gz`;

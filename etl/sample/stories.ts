@@ -8,7 +8,20 @@ import { join } from 'node:path';
 
 export const STORIES_FILE = 'stories.json';
 
-export type StorySource = 'cloudtrail' | 'vpcflow';
+/** Every log source the sample writes (the project's source ids). */
+export const SAMPLE_SOURCES = [
+  'cloudtrail',
+  'vpcflow',
+  's3access',
+  'alb',
+  'cloudfront',
+  'route53resolver',
+  'azuread',
+  'azureactivity',
+  'nsgflow',
+  'gcpaudit',
+] as const;
+export type StorySource = (typeof SAMPLE_SOURCES)[number];
 
 /** One step of a story, in time order. */
 export interface StoryStep {
@@ -20,7 +33,11 @@ export interface StoryStep {
   /** eventName for CloudTrail; `flow` for a flow record. */
   action: string;
   outcome: 'success' | 'failure';
-  /** CloudTrail eventID (absent for flows). */
+  /**
+   * The record's id as the lake's `event_id` holds it: CloudTrail eventID, S3 request id, Entra
+   * sign-in / audit id, Activity eventDataId, GCP insertId, CloudFront x-edge-request-id, or the
+   * sha1 of the raw line for ALB and Resolver records (absent for VPC flow records).
+   */
   eventId?: string;
   /** actor_id (see the identity conventions), when the step has an actor. */
   actor?: string;
@@ -109,6 +126,71 @@ export interface StoryExpectations {
     eventCount: number;
     deniedCount: number;
   };
+  'entra-brute-force-aws-federation': {
+    upn: string;
+    /** The same person in each source: Entra ID, the SAML subject in CloudTrail, the federated role. */
+    actors: { azuread: string; saml: string; role: string };
+    tenantId: string;
+    attackerIp: string;
+    attackerCountry: string;
+    /** Countries the user normally signs in from. */
+    usualCountries: string[];
+    failedSignIns: number;
+    failedErrorCode: string;
+    /** Entra sign-in ids: the successful password sign-in, then the sign-in to the AWS app. */
+    successSignInId: string;
+    awsAppSignInId: string;
+    assumeRoleWithSamlEventId: string;
+    roleArn: string;
+    sessionKey: string;
+    followUpEventNames: string[];
+    followUpEventIds: string[];
+  };
+  's3-exfiltration': {
+    instanceId: string;
+    interfaceId: string;
+    privateIp: string;
+    roleArn: string;
+    sessionKey: string;
+    bucket: string;
+    /** S3 request ids: each is a CloudTrail requestID and an S3 server access log request id. */
+    requestIds: string[];
+    cloudTrailEventIds: string[];
+    getObjects: number;
+    bytesRead: number;
+    attackerIp: string;
+    /** Flow records from the instance's interface to the attacker, and the bytes they carry. */
+    flowsOut: number;
+    flowBytesOut: number;
+    firstFlow: string;
+  };
+  'malicious-domain-lookup': {
+    instanceId: string;
+    vpcId: string;
+    domain: string;
+    resolvedIp: string;
+    queries: number;
+    queryEventIds: string[];
+    firstQuery: string;
+  };
+  'gcp-key-from-attacker': {
+    serviceAccount: string;
+    actor: string;
+    keyName: string;
+    projectId: string;
+    attackerIp: string;
+    methods: string[];
+    insertIds: string[];
+    createdKeyName: string;
+  };
+  'alb-scanner': {
+    ip: string;
+    userAgents: string[];
+    requests: number;
+    notFound: number;
+    paths: string[];
+    loadBalancerArn: string;
+  };
 }
 
 export type StoryId = keyof StoryExpectations;
@@ -121,6 +203,11 @@ export const STORY_IDS: readonly StoryId[] = [
   'ssh-open-to-world',
   'unused-region-activity',
   'scanner-user-agents',
+  'entra-brute-force-aws-federation',
+  's3-exfiltration',
+  'malicious-domain-lookup',
+  'gcp-key-from-attacker',
+  'alb-scanner',
 ];
 
 export interface StoryBase {
@@ -143,6 +230,8 @@ export interface StoryBase {
   userAgents: string[];
   /** Every CloudTrail eventID that belongs to the story. */
   eventIds: string[];
+  /** Sources the story shows in, with the lake `event_id`s of its records in each (VPC flows have none). */
+  sources: Partial<Record<StorySource, string[]>>;
   steps: StoryStep[];
 }
 

@@ -111,6 +111,52 @@ export interface World {
   egress: Record<string, string>;
   /** Country each IP stands for (documentation addresses have no real location). */
   ipCountry: Record<string, string>;
+  /** Everything outside the AWS accounts' CloudTrail and VPCs: web front ends, Entra ID, Azure, GCP. */
+  estate: Estate;
+}
+
+/** The company's Microsoft Entra ID tenant, Azure subscription and the people's accounts in it. */
+export interface AzureEstate {
+  tenantId: string;
+  domain: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  /** UPN (lower case) → directory object id, one per person. */
+  userObjectIds: Record<string, string>;
+  /** Enterprise application that signs people in to AWS with SAML. */
+  awsApp: { appId: string; displayName: string };
+  /** Virtual machines with their NIC MAC (as NSG flow logs write it) and their NSG. */
+  vms: { name: string; privateIp: string; mac: string; nsg: string }[];
+  /** An automation service principal that manages resources on a schedule. */
+  automation: { appId: string; objectId: string; displayName: string };
+}
+
+export interface GcpEstate {
+  projectId: string;
+  projectNumber: string;
+  /** Service accounts (email) used by workloads. */
+  serviceAccounts: { email: string; uniqueId: string; keyId: string }[];
+  region: string;
+  buckets: string[];
+}
+
+export interface WebEstate {
+  alb: { account: string; region: string; name: string; id: string; nodeIps: string[]; targetGroupArn: string; host: string };
+  cloudfront: { account: string; distributionId: string; domain: string; alias: string; logPrefix: string };
+  /** Buckets with server access logging, and the bucket that receives the logs. */
+  accessLogged: string[];
+  accessLogBucket: string;
+  /** VPC whose Resolver queries are logged (the prod us-east-1 VPC). */
+  resolverVpc: { account: string; region: string; vpcId: string; configId: string };
+  /** SAML provider and role that Entra ID users federate into. */
+  samlProviderArn: string;
+  federatedRole: Role;
+}
+
+export interface Estate {
+  azure: AzureEstate;
+  gcp: GcpEstate;
+  web: WebEstate;
 }
 
 export const ACCOUNT_IDS: Record<AccountAlias, string> = {
@@ -322,6 +368,8 @@ export function buildWorld(seed: string, start: Date, days: number): World {
   ipCountry[egress['dev-nat-eu-west-1']!] = 'IE';
 
   const trailAccount = accounts.security.id;
+  const estate = buildEstate(seed, accounts, people, instances);
+  roles[`prod/${estate.web.federatedRole.name}`] = estate.web.federatedRole;
   return {
     seed,
     start,
@@ -351,6 +399,66 @@ export function buildWorld(seed: string, start: Date, days: number): World {
     },
     egress,
     ipCountry,
+    estate,
+  };
+}
+
+/**
+ * The estate beyond CloudTrail and VPC flow logs. Drawn from its own generator so adding it did
+ * not change any id the older sources write.
+ */
+function buildEstate(seed: string, accounts: Record<AccountAlias, Account>, people: readonly Person[], instances: readonly Instance[]): Estate {
+  const rng = new Rng(`estate:${seed}`);
+  const upper = (n: number): string => rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', n);
+  const userObjectIds: Record<string, string> = {};
+  for (const p of people) userObjectIds[p.email.toLowerCase()] = rng.uuid();
+  const mac = (): string => `000D3A${rng.chars('0123456789ABCDEF', 6)}`;
+  const prod = accounts.prod.id;
+  const web1 = instances.find((i) => i.name === 'web-1')!;
+  const albId = rng.hex(16);
+  return {
+    azure: {
+      tenantId: rng.uuid(),
+      domain: 'acme-corp.example',
+      subscriptionId: rng.uuid(),
+      resourceGroup: 'RG-ANALYTICS-PROD',
+      userObjectIds,
+      awsApp: { appId: rng.uuid(), displayName: 'AWS Single-Account Access' },
+      vms: [
+        { name: 'vm-reporting-01', privateIp: '10.40.1.4', mac: mac(), nsg: 'VM-REPORTING-01-NSG' },
+        { name: 'vm-bastion-01', privateIp: '10.40.2.4', mac: mac(), nsg: 'VM-BASTION-01-NSG' },
+      ],
+      automation: { appId: rng.uuid(), objectId: rng.uuid(), displayName: 'acme-nightly-automation' },
+    },
+    gcp: {
+      projectId: 'acme-analytics-prod',
+      projectNumber: String(rng.int(100_000_000, 999_999_999)) + String(rng.int(100, 999)),
+      serviceAccounts: ['etl-runner', 'dashboards'].map((name) => ({
+        email: `${name}@acme-analytics-prod.iam.gserviceaccount.com`,
+        uniqueId: String(rng.int(100_000_000, 999_999_999)) + String(rng.int(100_000_000, 999_999_999)) + String(rng.int(100, 999)),
+        keyId: rng.hex(40),
+      })),
+      region: 'europe-west1',
+      buckets: ['acme-analytics-raw', 'acme-analytics-reports'],
+    },
+    web: {
+      alb: {
+        account: prod,
+        region: 'us-east-1',
+        name: 'acme-web-prod',
+        id: albId,
+        // Load balancer nodes in the VPC: the addresses the web instances see connections from.
+        nodeIps: [5, 6].map((n) => `${web1.privateIp.split('.').slice(0, 3).join('.')}.${n}`),
+        targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:${prod}:targetgroup/acme-web-tg/${rng.hex(16)}`,
+        host: 'app.acme-corp.example',
+      },
+      cloudfront: { account: prod, distributionId: `E${upper(13)}`, domain: `d${rng.chars('abcdefghijklmnopqrstuvwxyz0123456789', 13)}.cloudfront.net`, alias: 'www.acme-corp.example', logPrefix: `AWSLogs/${prod}/CloudFront/` },
+      accessLogged: ['acme-prod-customer-exports', 'acme-prod-assets'],
+      accessLogBucket: 'acme-prod-s3-access-logs',
+      resolverVpc: { account: prod, region: 'us-east-1', vpcId: web1.vpcId, configId: `rqlc-${rng.hex(16)}` },
+      samlProviderArn: `arn:aws:iam::${prod}:saml-provider/AzureAD`,
+      federatedRole: { account: prod, name: 'AzureAD-Engineers', path: '/', arn: `arn:aws:iam::${prod}:role/AzureAD-Engineers`, roleId: 'AROA' + rng.chars(IAM_ID_ALPHABET, 17) },
+    },
   };
 }
 
