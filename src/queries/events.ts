@@ -177,6 +177,16 @@ export function eventsPage(q: EventsQuery): Statement {
   const dir = q.descending ? 'DESC' : 'ASC';
   const union = unionSql(q, params, true);
   params.push(q.limit + 1);
+  if (q.pivot === 'none' || new Set(q.keys).size <= 1) {
+    // One page for one key: a top-N the engine can stop early on, no ranking of the whole window.
+    return {
+      label: `events:${q.pivot}`,
+      sql: `SELECT u.* FROM (
+  ${union}
+  ) u ORDER BY time ${dir}, event_id ${dir}, event_table ${dir} LIMIT ?`,
+      params,
+    };
+  }
   return {
     label: `events:${q.pivot}`,
     sql: `SELECT * FROM (

@@ -64,6 +64,23 @@ test('a depth-3 pivot over 50 identities takes at most 4 engine queries', async 
   expect((result.extensions?.stats as any).queries).toBe(calls.length);
 });
 
+test("each identity's own events page and count, for 50 identities: one query for the page, one for the counts", async () => {
+  const d = await t.data(
+    `query($w: TimeWindow!) { identities(window: $w, first: 50) { edges { node { identityId events(first: 1) { totalCount edges { node { eventId actorId } } } } } } }`,
+    { w: CROWD_WINDOW },
+  );
+  expect(calls.filter((c) => c.startsWith('events:')).length).toBe(1);
+  expect(calls.filter((c) => c.startsWith('eventsCount:')).length).toBe(1);
+  expect(calls.length).toBe(3);
+  for (const { node } of d.identities.edges) {
+    expect(node.events.totalCount).toBe(2);
+    expect(node.events.edges).toHaveLength(1);
+    expect(node.events.edges[0].node.actorId).toBe(node.identityId);
+    // The earliest of the two: crowd-<i>-0.
+    expect(node.events.edges[0].node.eventId).toMatch(/^crowd-\d+-0$/);
+  }
+});
+
 test('pivot pages: first/after walk a connection without gaps, totalCount is the whole', async () => {
   const q = `query($w: TimeWindow!, $after: String) { ip(address: "198.51.100.1", window: $w) { identities(first: 4, after: $after) { totalCount edges { node { identityId } } pageInfo { hasNextPage endCursor } } } }`;
   const seen: string[] = [];
