@@ -2,7 +2,7 @@
  * End to end: `scoutql sample` logs → ingest → graph → GraphQL, answers checked against the
  * stories.json the sample writes beside its logs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
@@ -28,7 +28,12 @@ beforeAll(async () => {
   const lake = join(dir, 'lake');
   generateSample({ out: logs, days: DAYS, seed: SEED, scale: 0.02, start: START });
   stories = readStories(logs);
-  const summary = await ingest({ inputs: [logs], lake });
+  // Digests are skipped by ingest anyway; leaving them out keeps this suite quick.
+  const inputs = readdirSync(join(logs, 'AWSLogs')).flatMap((account) =>
+    readdirSync(join(logs, 'AWSLogs', account)).filter((kind) => kind !== 'CloudTrail-Digest').map((kind) => join(logs, 'AWSLogs', account, kind)),
+  );
+  const summary = await ingest({ inputs, lake });
+  expect(summary.quarantined).toBe(0);
   // The ingest runs the graph step (etl/graph.ts) for every day it touched.
   expect(graphDays(lake)).toEqual([...summary.days].sort());
   t = await openApi(lake);
