@@ -12,6 +12,7 @@ import {
   assumedRoleArn,
   assumedRoleIdentity,
   cloudTrailStsExpiration,
+  isoSeconds,
   s3AdditionalData,
   s3ObjectResources,
   type Caller,
@@ -66,7 +67,7 @@ function assumeRoleWithSaml(world: World, rng: Rng, time: number, upn: string, i
   const record: JsonObject = {
     eventVersion: '1.08',
     userIdentity: caller.identity,
-    eventTime: new Date(Math.floor(time / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    eventTime: isoSeconds(time),
     eventSource: 'sts.amazonaws.com',
     eventName: 'AssumeRoleWithSAML',
     awsRegion: 'us-east-1',
@@ -151,7 +152,7 @@ function entraToAws(world: World, rng: Rng, azure: AzureLine[]): { story: Story;
   const browser = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
   const note = (line: AzureLine, action: string, outcome: 'success' | 'failure', errorCode?: string): void => {
     azure.push(line);
-    t.note({ source: 'azuread', time: new Date(line.time).toISOString(), account: az.tenantId, region: 'global', action, outcome, eventId: line.eventId, actor: `azuread:${upn}`, ip, ...(errorCode ? { errorCode } : {}) });
+    t.note({ source: 'azuread', time: isoSeconds(line.time), account: az.tenantId, region: 'global', action, outcome, eventId: line.eventId, actor: `azuread:${upn}`, ip, ...(errorCode ? { errorCode } : {}) });
   };
   let time = anchor(world, rng, 0.35, 3, 5);
   const failures = 45;
@@ -242,7 +243,7 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
     const line = resolverLine(world, rng, { time: at, instance, name: BAD_DOMAIN, type: 'A', rcode: 'NOERROR', answers: [{ Rdata: EXFIL_IP, Type: 'A', Class: 'IN' }] });
     resolver.push(line);
     queryIds.push(line.eventId);
-    dnsTeller.note({ source: 'route53resolver', time: new Date(Math.floor(at / 1000) * 1000).toISOString(), account: instance.account, region: instance.region, action: 'Query', outcome: 'success', eventId: line.eventId, ip: instance.privateIp });
+    dnsTeller.note({ source: 'route53resolver', time: isoSeconds(at), account: instance.account, region: instance.region, action: 'Query', outcome: 'success', eventId: line.eventId, ip: instance.privateIp });
   };
   const firstQuery = time;
   query(time);
@@ -272,7 +273,7 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
     eventIds.push(planned.record.eventID as string);
     const line = accessLogLine(world, planned);
     if (line) {
-      t.note({ source: 's3access', time: new Date(Math.floor(time / 1000) * 1000).toISOString(), account: bucket.account, region: bucket.region, action: 'REST.GET.OBJECT', outcome: 'success', eventId: line.requestId, actor: role.arn, ip: natIp });
+      t.note({ source: 's3access', time: isoSeconds(time), account: bucket.account, region: bucket.region, action: 'REST.GET.OBJECT', outcome: 'success', eventId: line.requestId, actor: role.arn, ip: natIp });
     }
     time += rng.int(3, 20) * 1000;
   }
@@ -295,7 +296,7 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
       srcAddr: instance.privateIp, dstAddr: EXFIL_IP, srcPort, dstPort: 443, protocol: 6, packets, bytes, action: 'ACCEPT',
     };
     t.flows.push(out);
-    t.note({ source: 'vpcflow', time: new Date(minute * 1000).toISOString(), account: instance.account, region: instance.region, action: 'flow', outcome: 'success', ip: EXFIL_IP });
+    t.note({ source: 'vpcflow', time: isoSeconds(minute * 1000), account: instance.account, region: instance.region, action: 'flow', outcome: 'success', ip: EXFIL_IP });
     const acks = Math.ceil(packets / 2);
     t.flows.push({ ...out, srcAddr: EXFIL_IP, dstAddr: instance.privateIp, srcPort: 443, dstPort: srcPort, packets: acks, bytes: acks * 52 });
     flowBytes += bytes;
@@ -330,7 +331,7 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
       attackerIp: EXFIL_IP,
       flowsOut,
       flowBytesOut: flowBytes,
-      firstFlow: new Date(firstFlow * 1000).toISOString(),
+      firstFlow: isoSeconds(firstFlow * 1000),
     },
   );
   const dns = dnsTeller.story(
@@ -352,7 +353,7 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
       resolvedIp: EXFIL_IP,
       queries: queryIds.length,
       queryEventIds: queryIds,
-      firstQuery: new Date(Math.floor(firstQuery / 1000) * 1000).toISOString(),
+      firstQuery: isoSeconds(firstQuery),
     },
   );
   return { stories: [exfil, dns], tellers: [t, dnsTeller] };
@@ -368,7 +369,7 @@ function gcpKey(world: World, rng: Rng, gcp: GcpLine[]): { story: Story; teller:
   let time = anchor(world, rng, 0.36, 4, 0);
   const push = (line: GcpLine, method: string): void => {
     gcp.push(line);
-    t.note({ source: 'gcpaudit', time: new Date(line.time).toISOString(), account: project.projectId, region: project.region, action: method, outcome: 'success', eventId: line.insertId, actor: `gcp:${sa.email}`, ip });
+    t.note({ source: 'gcpaudit', time: isoSeconds(line.time), account: project.projectId, region: project.region, action: method, outcome: 'success', eventId: line.insertId, actor: `gcp:${sa.email}`, ip });
   };
   const methods: string[] = [];
   const call = (c: Parameters<typeof gcpLine>[2]): void => {
@@ -438,7 +439,7 @@ function albScanner(world: World, rng: Rng, alb: AlbLine[]): { story: Story; tel
       alb.push(line);
       if (status === 404) notFound++;
       if (!paths.includes(path)) paths.push(path);
-      t.note({ source: 'alb', time: new Date(Math.floor(time / 1000) * 1000).toISOString(), account: world.estate.web.alb.account, region: world.estate.web.alb.region, action: 'GET', outcome: status < 400 ? 'success' : 'failure', eventId: line.eventId, ip });
+      t.note({ source: 'alb', time: isoSeconds(time), account: world.estate.web.alb.account, region: world.estate.web.alb.region, action: 'GET', outcome: status < 400 ? 'success' : 'failure', eventId: line.eventId, ip });
       time += rng.int(150, 2500);
     }
     time += rng.int(1, 6) * MINUTE;

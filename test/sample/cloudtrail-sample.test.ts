@@ -53,6 +53,10 @@ function recordProblems(r: CtRecord): string[] {
   } else if (id.type === 'IAMUser') {
     check(/^AIDA[A-Z2-7]{17}$/.test(id.principalId), `principalId ${id.principalId}`);
     check(typeof id.userName === 'string', 'userName');
+  } else if (id.type === 'SAMLUser') {
+    // Entra ID federation: the SAML subject is the user's UPN.
+    check(r.eventName === 'AssumeRoleWithSAML' && id.userName === r.requestParameters?.roleSessionName, 'SAML subject names the session');
+    check(typeof id.principalId === 'string' && id.principalId.endsWith(`:${id.userName}`), 'SAML principalId is qualifier:subject');
   } else if (id.type === 'AWSService') {
     check(r.sourceIPAddress === id.invokedBy, 'AWS service calls come from the service');
   } else if (r.eventType === 'AwsServiceEvent') {
@@ -91,7 +95,8 @@ describe('a one-day sample', () => {
   let stories: Story[];
 
   beforeAll(() => {
-    ({ dir } = sample('day', { seed: 'layout', days: 1, start: '2026-03-02' }));
+    // CloudTrail and VPC flow logs only: the other sources' layouts are checked in sources-sample.test.ts.
+    ({ dir } = sample('day', { seed: 'layout', days: 1, start: '2026-03-02', sources: ['cloudtrail', 'vpcflow'] }));
     files = listFiles(dir);
     logs = loadCloudTrail(dir);
     stories = readStories(dir);
@@ -147,7 +152,7 @@ describe('a one-day sample', () => {
 
   test('humans, CI, applications and AWS services all appear, as do console logins with MFA', () => {
     const types = new Set(logs.records.map((r) => r.userIdentity.type ?? `(${r.eventType})`));
-    expect([...types].sort()).toEqual(['(AwsServiceEvent)', 'AWSAccount', 'AWSService', 'AssumedRole', 'IAMUser']);
+    expect([...types].sort()).toEqual(['(AwsServiceEvent)', 'AWSAccount', 'AWSService', 'AssumedRole', 'IAMUser', 'SAMLUser']);
     const issuers = new Set(logs.records.filter((r) => r.userIdentity.type === 'AssumedRole').map((r) => r.userIdentity.sessionContext.sessionIssuer.userName as string));
     expect([...issuers].some((n) => n.startsWith('AWSReservedSSO_'))).toBe(true);
     expect(issuers.has('ci-deploy-role')).toBe(true);
@@ -227,13 +232,15 @@ describe('a one-day sample', () => {
     }
   });
 
-  test('all eight stories fit in one day, each event where stories.json says it is', () => {
+  test('every story fits in one day, each CloudTrail event where stories.json says it is', () => {
     expect(stories.map((s) => s.id).sort()).toEqual([...STORY_IDS].sort());
     const dayStart = Date.parse('2026-03-02T00:00:00Z');
     for (const story of stories) {
       expect(Date.parse(story.start)).toBeGreaterThanOrEqual(dayStart);
       expect(Date.parse(story.end)).toBeLessThan(dayStart + 86_400_000 + 3_600_000);
-      expect(story.eventIds.length).toBeGreaterThan(0);
+      // Stories told only in other sources (DNS, ALB, GCP) have no CloudTrail events.
+      expect(story.eventIds.length > 0).toBe(story.sources.cloudtrail !== undefined);
+      expect(story.sources.cloudtrail ?? []).toEqual(story.eventIds);
       for (const id of story.eventIds) {
         const r = logs.byEventId.get(id);
         expect(r).toBeDefined();

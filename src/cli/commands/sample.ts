@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_SEED, DEFAULT_START, generateSample } from '../../../etl/sample';
+import { DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START, SAMPLE_SOURCES, generateSample, parseSources } from '../../../etl/sample';
+import type { StorySource } from '../../../etl/sample/stories';
 
 interface SampleCliOptions {
   out: string;
@@ -7,6 +8,7 @@ interface SampleCliOptions {
   seed: string;
   scale: number;
   start: string;
+  sources?: StorySource[];
 }
 
 function wholeNumber(value: string): number {
@@ -21,15 +23,26 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+function sourceList(value: string): StorySource[] {
+  try {
+    return parseSources(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 export function registerSample(program: Command): void {
   program
     .command('sample')
-    .description('Write realistic raw cloud logs (CloudTrail and VPC Flow Logs as AWS delivers them) with attack stories woven in, and stories.json describing them')
-    .requiredOption('--out <dir>', 'folder to write into (AWSLogs/… and stories.json)')
-    .option('--days <n>', 'days of logs', wholeNumber, 7)
+    .description(
+      'Write realistic raw cloud logs (AWS, Entra ID, Azure, GCP) in each provider’s native layout, with attack stories woven in across sources, and stories.json describing them',
+    )
+    .requiredOption('--out <dir>', 'folder to write into (AWSLogs/…, insights-…, cloudaudit.googleapis.com/…, stories.json)')
+    .option('--days <n>', 'days of logs', wholeNumber, DEFAULT_DAYS)
     .option('--seed <s>', 'seed: the same seed writes byte-identical files', DEFAULT_SEED)
-    .option('--scale <k>', 'multiply baseline volume (20 gives over a million events)', positiveNumber, 1)
+    .option('--scale <k>', 'multiply baseline volume (20 gives over a million CloudTrail events in a week)', positiveNumber, 1)
     .option('--start <YYYY-MM-DD>', 'first day (UTC)', DEFAULT_START)
+    .option('--sources <a,b,c>', `sources to write (default all): ${SAMPLE_SOURCES.join(',')}`, sourceList)
     .action((opts: SampleCliOptions) => {
       const started = process.hrtime.bigint();
       const summary = generateSample({
@@ -38,15 +51,20 @@ export function registerSample(program: Command): void {
         seed: opts.seed,
         scale: opts.scale,
         start: opts.start,
+        ...(opts.sources ? { sources: opts.sources } : {}),
         ...(process.stderr.isTTY ? { onDay: (d: number, days: number) => process.stderr.write(`\rday ${d + 1}/${days}${d + 1 === days ? '\n' : ''}`) } : {}),
       });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const lines = Object.entries(summary.bySource).map(
+        ([id, s]) => `  ${id.padEnd(16)} ${String(s.records).padStart(9)} records ${String(s.files).padStart(7)} files ${(s.bytes / 1e6).toFixed(1).padStart(7)} MB`,
+      );
       const ct = summary.cloudtrail;
       process.stdout.write(
-        `wrote ${ct.records} CloudTrail events in ${ct.logFiles} log files and ${ct.digestFiles} digest files ` +
-          `(${(ct.bytes / 1e6).toFixed(1)} MB gzip)\n` +
-          `wrote ${summary.vpcflow.records} VPC flow records in ${summary.vpcflow.files} files (${(summary.vpcflow.bytes / 1e6).toFixed(1)} MB gzip)\n` +
+        `wrote ${summary.totals.records} records in ${summary.totals.files} files (${(summary.totals.bytes / 1e6).toFixed(1)} MB) ` +
           `to ${summary.out} in ${seconds.toFixed(1)} s\n` +
+          lines.join('\n') +
+          '\n' +
+          (summary.sources.includes('cloudtrail') ? `  (CloudTrail: ${ct.logFiles} log files and ${ct.digestFiles} digest files)\n` : '') +
           `stories (${summary.stories.length}) in ${summary.out}/stories.json:\n` +
           summary.stories.map((s) => `  ${s.start}  ${s.id}: ${s.title}`).join('\n') +
           '\n',
