@@ -74,7 +74,9 @@ export const GRAPH_EVENTS_PARAMS = TABLE_NAMES.length + 1;
 /** Credentials issued that day (AssumeRole*, GetSessionToken, GetFederationToken…). One `?`: the day. */
 export const GRAPH_ISSUED_SQL = `SELECT issued_session_id, max(issued_role_arn) AS issued_role_arn, max(actor_id) AS issuer_id,
     max(session_id) AS issuer_session, max(src_ip) AS src_ip, max(mfa) AS issuer_mfa, min(time) AS time,
-    max(event_id) AS event_id, max(activity) AS activity, max(session_name) AS session_name,
+    max(event_id) AS event_id, max(activity) AS activity,
+    -- session_name is the caller's; the new session's name is in the request.
+    max(json_extract_scalar(request_parameters, '$.roleSessionName')) AS issued_session_name,
     max(COALESCE(recipient_account, account)) AS account, max(${PROVIDER}) AS provider
   FROM api_activity WHERE day = CAST(? AS DATE) AND issued_session_id IS NOT NULL
   GROUP BY issued_session_id`;
@@ -101,8 +103,7 @@ identities AS (
 ),
 used AS (
   SELECT session_id AS id, max(actor_id) AS identity, max(provider) AS provider, max(COALESCE(actor_account, account)) AS account,
-         -- On an AssumeRole row session_name may name the issued session, not the caller's.
-         max(CASE WHEN issued_session_id IS NULL THEN session_name END) AS session_name,
+         max(session_name) AS session_name,
          max(mfa) AS mfa, min(time) AS first_seen, max(time) AS last_seen, count(*) AS n
   FROM ev WHERE session_id IS NOT NULL GROUP BY session_id
 ),
@@ -111,7 +112,7 @@ sessions AS (
   SELECT 'Session' AS type, k.id,
          CASE WHEN k.id LIKE 'ASIA%' THEN 'temporary' WHEN k.id LIKE 'AKIA%' THEN 'access-key' ELSE 'session' END AS kind,
          COALESCE(i.provider, u.provider) AS provider, COALESCE(u.account, i.account) AS account,
-         COALESCE(i.session_name, u.session_name) AS name, COALESCE(i.issued_role_arn, u.identity) AS arn,
+         COALESCE(u.session_name, i.issued_session_name) AS name, COALESCE(i.issued_role_arn, u.identity) AS arn,
          CASE WHEN i.time IS NOT NULL AND (u.first_seen IS NULL OR i.time < u.first_seen) THEN i.time ELSE u.first_seen END AS first_seen,
          CASE WHEN i.time IS NOT NULL AND (u.last_seen IS NULL OR i.time > u.last_seen) THEN i.time ELSE u.last_seen END AS last_seen,
          COALESCE(u.n, 0) AS event_count,

@@ -67,7 +67,9 @@ async function resolveIdentity(ctx: RequestContext, text: string, window: Window
   checkText(text, 'id');
   const m = ASSUMED_ROLE_ARN.exec(text);
   const derived = m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : null;
-  const statement = identityCandidates(text, derived, window);
+  // A role's principal id (AROA…:session-name) carries the role session name.
+  const sessionName = /^AROA[A-Z0-9]{8,}:(.+)$/.exec(text)?.[1] ?? null;
+  const statement = identityCandidates(text, derived, window, sessionName);
   const { rows } = await ctx.engine.query<{ id: string }>(statement.sql, statement.params, { label: statement.label, signal: ctx.signal });
   for (const row of rows) {
     const found = await loadEntity(ctx, 'Identity', row.id, window);

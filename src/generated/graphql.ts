@@ -680,7 +680,8 @@ export type Query = {
   identities: IdentityLinkConnection;
   /**
    * An identity by its id (IAM ARN, `azuread:…`, `gcp:…`), an assumed-role ARN, an access key id it
-   * used, or a user / role name. Without a window, the server's default window (the latest days of data).
+   * used, a user / role name, or a role's principal id `AROA…:session-name` (matched by the session
+   * name). Without a window, the server's default window (the latest days of data).
    */
   identity?: Maybe<Identity>;
   ip?: Maybe<IpAddress>;

@@ -71,10 +71,11 @@ export function listEntities(type: EntityType, window: Window, kind: string | nu
 }
 
 /**
- * Identity ids a caller's text may name: the id or ARN itself, a name, or an access key it used.
- * Ranked so the most exact match wins.
+ * Identity ids a caller's text may name: the id or ARN itself, a name, an access key it used, or
+ * (for a role's principal id `AROA…:session-name`) the role session name. Ranked so the most exact
+ * match wins.
  */
-export function identityCandidates(text: string, derivedRoleArn: string | null, window: Window): Statement {
+export function identityCandidates(text: string, derivedRoleArn: string | null, window: Window, sessionName: string | null = null): Statement {
   const [fromDay, toDay] = dayRange(window);
   return {
     label: 'identityCandidates',
@@ -85,8 +86,13 @@ export function identityCandidates(text: string, derivedRoleArn: string | null, 
     UNION ALL
     SELECT src_id AS id, 3 AS rank FROM graph_edges
     WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = 'Identity' AND rel = 'uses' AND dst_type = 'Session' AND dst_id = ?
+    UNION ALL
+    SELECT e.src_id AS id, 5 AS rank FROM graph_edges e
+    WHERE e.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND e.src_type = 'Identity' AND e.rel = 'uses' AND e.dst_type = 'Session'
+      AND e.dst_id IN (SELECT s.id FROM graph_entities s
+                       WHERE s.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND s.type = 'Session' AND s.name = ?)
   ) c GROUP BY id ORDER BY rank, id LIMIT 5`,
-    params: [text, derivedRoleArn, text, fromDay, toDay, text, derivedRoleArn, text, text, fromDay, toDay, text],
+    params: [text, derivedRoleArn, text, fromDay, toDay, text, derivedRoleArn, text, text, fromDay, toDay, text, fromDay, toDay, fromDay, toDay, sessionName],
   };
 }
 

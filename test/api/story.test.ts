@@ -77,15 +77,15 @@ test('every identity that used the brute-forcing IP, with counts', async () => {
 test('the full role chain behind a session, both directions', async () => {
   const data = await t.data(
     `query($w: TimeWindow!) {
-      session(id: "${ADMIN_KEY}", window: $w) { chain { accessKeyId identity { identityId } } parent { accessKeyId } }
+      session(id: "${ADMIN_KEY}", window: $w) { chain { accessKeyId name identity { identityId } } parent { accessKeyId } }
       root: session(id: "${BOB_CONSOLE_KEY}", window: $w) { children { edges { node { accessKeyId children { edges { node { accessKeyId } } } } } } }
     }`,
     { w: WINDOW },
   );
   expect(data.session.chain).toEqual([
-    { accessKeyId: BOB_CONSOLE_KEY, identity: { identityId: BOB } },
-    { accessKeyId: DEVOPS_KEY, identity: { identityId: DEVOPS_ROLE } },
-    { accessKeyId: ADMIN_KEY, identity: { identityId: ADMIN_ROLE } },
+    { accessKeyId: BOB_CONSOLE_KEY, name: null, identity: { identityId: BOB } },
+    { accessKeyId: DEVOPS_KEY, name: 'bob-maint', identity: { identityId: DEVOPS_ROLE } },
+    { accessKeyId: ADMIN_KEY, name: 'prod-admin', identity: { identityId: ADMIN_ROLE } },
   ]);
   expect(data.session.parent.accessKeyId).toBe(DEVOPS_KEY);
   expect(data.root.children.edges).toEqual([{ node: { accessKeyId: DEVOPS_KEY, children: { edges: [{ node: { accessKeyId: ADMIN_KEY } }] } } }]);
@@ -124,6 +124,8 @@ test('identity lookup by ARN, assumed-role ARN, access key id and user name find
   }
   const assumed = await t.data(`query($w: TimeWindow!) { identity(id: "arn:aws:sts::210987654321:assumed-role/Admin/prod-admin", window: $w) { identityId } }`, { w: WINDOW });
   expect(assumed.identity.identityId).toBe(ADMIN_ROLE);
+  const principal = await t.data(`query($w: TimeWindow!) { identity(id: "AROAEXAMPLEID1234567:prod-admin", window: $w) { identityId } }`, { w: WINDOW });
+  expect(principal.identity.identityId).toBe(ADMIN_ROLE);
   const missing = await t.data(`query($w: TimeWindow!) { identity(id: "nobody", window: $w) { identityId } }`, { w: WINDOW });
   expect(missing.identity).toBeNull();
 });
