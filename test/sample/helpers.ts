@@ -61,3 +61,32 @@ export function loadCloudTrail(dir: string): LoadedLogs {
   const records = files.flatMap((f) => f.records);
   return { files, records, byEventId: new Map(records.map((r) => [r.eventID as string, r])) };
 }
+
+const REGION = '[a-z]{2}-[a-z]+-\\d';
+/** Object key layouts of the other sources, as each provider delivers them. */
+export const LAYOUTS: Record<string, RegExp> = {
+  s3access: new RegExp(`^s3-access/(\\d{12})/(${REGION})/([a-z0-9.-]+)/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{4})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-[0-9A-F]{16}$`),
+  alb: new RegExp(
+    `^AWSLogs/(\\d{12})/elasticloadbalancing/(${REGION})/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{12})_elasticloadbalancing_(${REGION})_app\\.([a-z0-9-]+)\\.([0-9a-f]{16})_(\\d{8})T(\\d{4})Z_(\\d+\\.\\d+\\.\\d+\\.\\d+)_([a-z0-9]{8})\\.log\\.gz$`,
+  ),
+  cloudfront: /^AWSLogs\/(\d{12})\/CloudFront\/(E[A-Z0-9]{13})\.(\d{4})-(\d{2})-(\d{2})-(\d{2})\.([0-9a-f]{8})\.gz$/,
+  route53resolver: /^AWSLogs\/(\d{12})\/vpcdnsquerylogs\/(vpc-[0-9a-f]{17})\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_vpcdnsquerylogs_(vpc-[0-9a-f]{17})_(\d{8})T(\d{4})Z_([0-9a-f]{8})\.log\.gz$/,
+  azuread: /^insights-logs-(signinlogs|auditlogs)\/resourceId=\/tenants\/([0-9a-f-]{36})\/providers\/Microsoft\.aadiam\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/PT1H\.json$/,
+  azureactivity: /^insights-activity-logs\/resourceId=\/SUBSCRIPTIONS\/([0-9A-F-]{36})\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/PT1H\.json$/,
+  nsgflow:
+    /^insights-logs-networksecuritygroupflowevent\/resourceId=\/SUBSCRIPTIONS\/([0-9A-F-]{36})\/RESOURCEGROUPS\/([A-Z0-9-]+)\/PROVIDERS\/MICROSOFT\.NETWORK\/NETWORKSECURITYGROUPS\/([A-Z0-9-]+)\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/macAddress=([0-9A-F]{12})\/PT1H\.json$/,
+  gcpaudit: /^cloudaudit\.googleapis\.com\/(activity|data_access)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2}):00:00_(\d{2}):59:59_S0\.json$/,
+};
+
+/** Which source's layout a key follows (CloudTrail and VPC flow included), or undefined. */
+export function layoutOf(file: string): string | undefined {
+  if (LOG_FILE.test(file) || DIGEST_FILE.test(file)) return 'cloudtrail';
+  if (FLOW_FILE.test(file)) return 'vpcflow';
+  return Object.entries(LAYOUTS).find(([, re]) => re.test(file))?.[0];
+}
+
+/** The object's bytes, gunzipped when its name says gzip. */
+export function objectBytes(dir: string, file: string): Buffer {
+  const raw = readFileSync(join(dir, file));
+  return file.endsWith('.gz') ? gunzipSync(raw) : raw;
+}
