@@ -26,12 +26,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scoutql-sample-api-'));
   const logs = join(dir, 'logs');
   const lake = join(dir, 'lake');
-  generateSample({ out: logs, days: DAYS, seed: SEED, scale: 0.02, start: START });
+  // The stories are planned whole whatever the sources; flow logs (thousands of small files) are left out for speed.
+  generateSample({ out: logs, days: DAYS, seed: SEED, scale: 0.02, start: START, sources: ['cloudtrail', 's3access', 'route53resolver', 'azuread'] });
   stories = readStories(logs);
   // Digests are skipped by ingest anyway; leaving them out keeps this suite quick.
-  const inputs = readdirSync(join(logs, 'AWSLogs')).flatMap((account) =>
-    readdirSync(join(logs, 'AWSLogs', account)).filter((kind) => kind !== 'CloudTrail-Digest').map((kind) => join(logs, 'AWSLogs', account, kind)),
-  );
+  const inputs = readdirSync(logs)
+    .filter((name) => !name.endsWith('.json'))
+    .flatMap((name) =>
+      name === 'AWSLogs'
+        ? readdirSync(join(logs, name)).flatMap((account) =>
+            readdirSync(join(logs, name, account)).filter((kind) => kind !== 'CloudTrail-Digest').map((kind) => join(logs, name, account, kind)),
+          )
+        : [join(logs, name)],
+    );
   const summary = await ingest({ inputs, lake });
   expect(summary.quarantined).toBe(0);
   // The ingest runs the graph step (etl/graph.ts) for every day it touched.
@@ -141,4 +148,60 @@ test("the explorer's preloaded examples answer on the sample lake, in the server
     // Each finds something: no example opens on an empty answer.
     expect(JSON.stringify(r.data)).toMatch(/"(identityId|address|eventId|activity)":"[^"]+"/);
   }
+});
+
+test('Entra brute force into AWS federation: one address ties the Entra user, the SAML subject and the role', async () => {
+  const e = storyById(stories, 'entra-brute-force-aws-federation').expect;
+  const data = await t.data(
+    `query($ip: String!, $key: String!, $w: TimeWindow!) {
+      ip(address: $ip, window: $w) { identities { edges { node { identityId } } } }
+      failed: events(window: $w, filter: { ip: $ip, outcome: FAILURE, classes: [AUTHENTICATION] }) { totalCount edges { node { errorCode } } }
+      session(id: $key, window: $w) { identity { identityId } issuedBy { action eventId sourceIpAddress identity { identityId } }
+        events(first: 100) { edges { node { eventId activity } } } }
+    }`,
+    { ip: e.attackerIp, key: e.sessionKey, w: WINDOW },
+  );
+  expect(data.ip.identities.edges.map((x: any) => x.node.identityId).sort()).toEqual([e.actors.azuread, e.actors.saml, e.actors.role].sort());
+  expect(data.failed.totalCount).toBe(e.failedSignIns);
+  expect(new Set(data.failed.edges.map((x: any) => x.node.errorCode))).toEqual(new Set([e.failedErrorCode]));
+  expect(data.session.identity.identityId).toBe(e.roleArn);
+  expect(data.session.issuedBy).toEqual({ action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp, identity: { identityId: e.actors.saml } });
+  const ids = data.session.events.edges.map((x: any) => x.node.eventId);
+  for (const id of e.followUpEventIds) expect(ids).toContain(id);
+});
+
+test('S3 exfiltration: the instance role session behind the bulk reads of the bucket', async () => {
+  const e = storyById(stories, 's3-exfiltration').expect;
+  const data = await t.data(
+    `query($key: String!, $bucket: String!, $w: TimeWindow!) {
+      session(id: $key, window: $w) { identity { identityId } issuedBy { identity { identityId } } }
+      reads: events(window: $w, filter: { session: $key, action: "GetObject" }, first: 500) { totalCount edges { node { eventId } } }
+      resource(id: $bucket, window: $w) { sessions(action: "GetObject", first: 100) { edges { eventCount node { accessKeyId } } } }
+    }`,
+    { key: e.sessionKey, bucket: e.bucket, w: WINDOW },
+  );
+  expect(data.session.identity.identityId).toBe(e.roleArn);
+  expect(data.session.issuedBy.identity.identityId).toBe('service:ec2.amazonaws.com');
+  expect(data.reads.totalCount).toBe(e.getObjects);
+  expect(data.reads.edges.map((x: any) => x.node.eventId).sort()).toEqual([...e.cloudTrailEventIds].sort());
+  const link = data.resource.sessions.edges.find((x: any) => x.node.accessKeyId === e.sessionKey);
+  expect(link.eventCount).toBe(e.getObjects);
+});
+
+test('malicious domain: contextFor the domain names the instance that looked it up and every query', async () => {
+  const e = storyById(stories, 'malicious-domain-lookup').expect;
+  const data = await t.data(
+    `query($d: String!, $w: TimeWindow!) { contextFor(indicator: $d, window: $w) {
+      kind found queriedBy { edges { eventCount node { address } } }
+      recentEvents(first: 50) { eventId time ... on DnsActivity { instanceId vpcId answers } }
+    } }`,
+    { d: e.domain, w: WINDOW },
+  );
+  const c = data.contextFor;
+  expect(c.kind).toBe('DOMAIN');
+  expect(c.found).toBe(true);
+  expect(c.queriedBy.edges.reduce((n: number, x: any) => n + x.eventCount, 0)).toBe(e.queries);
+  expect(c.recentEvents.map((x: any) => x.eventId).sort()).toEqual([...e.queryEventIds].sort());
+  for (const event of c.recentEvents) expect(event).toMatchObject({ instanceId: e.instanceId, vpcId: e.vpcId, answers: [e.resolvedIp] });
+  expect(c.recentEvents.at(-1).time).toBe(new Date(e.firstQuery).toISOString()); // newest first
 });
