@@ -9,7 +9,7 @@ import type { RequestContext } from './context';
 import { apiError } from './errors';
 import { jsonCursor, offsetCursor, parseJsonCursor, parseOffsetCursor } from './ids';
 import { checkFirst, checkWindow } from './limits';
-import type { EntityModel, EntityType, EventConnectionModel, LinkConnectionModel, Window } from './models';
+import type { EntityModel, EntityType, EventConnectionModel, EventEdgeModel, LinkConnectionModel, PageInfoModel, Window } from './models';
 
 export const CLASS_TABLE: Record<EventClass, TableName> = {
   API_ACTIVITY: 'api_activity',
@@ -123,12 +123,16 @@ export async function eventConnection(
     after = { timeKey: c[0] as string, eventId: c[1] as string, table: c[2] as string };
   }
   const key_ = { pivot, key, tables, conditions: { ...conditions, ...options.extra }, window, after, limit: Math.max(first, 1), descending: options.descending ?? false };
-  const page = await ctx.loaders.events.load(key_);
-  const rows = page.rows.slice(0, first);
-  const edges = rows.map((r) => ({ cursor: jsonCursor([r.cursor.timeKey, r.cursor.eventId, r.cursor.table]), node: { table: r.table, row: r.row, window } }));
+  // Page and count are each fetched only if the document asks for them (a count alone is one query).
+  let loaded: Promise<{ edges: EventEdgeModel[]; pageInfo: PageInfoModel }> | null = null;
+  const page = () =>
+    (loaded ??= ctx.loaders.events.load(key_).then((p) => {
+      const edges = p.rows.slice(0, first).map((r) => ({ cursor: jsonCursor([r.cursor.timeKey, r.cursor.eventId, r.cursor.table]), node: { table: r.table, row: r.row, window } }));
+      return { edges, pageInfo: { hasNextPage: p.hasMore || p.rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+    }));
   return {
-    edges,
-    pageInfo: { hasNextPage: page.hasMore || page.rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+    edges: async () => (await page()).edges,
+    pageInfo: async () => (await page()).pageInfo,
     totalCount: () => ctx.loaders.eventsCount.load({ ...key_, after: null, limit: 0 }),
   };
 }

@@ -97,11 +97,11 @@ export const indicatorContextResolvers: IndicatorContextResolvers<RequestContext
     const first = args.first ?? 10;
     if (c.domain) {
       const page = await eventConnection(ctx, 'none', '*', c.window, { first }, { tables: ['dns_activity', 'http_activity'], descending: true, extra: { domain: c.domain } });
-      return page.edges.map((e) => e.node);
+      return (await page.edges()).map((e) => e.node);
     }
     const pivot = c.entity ? EVENT_PIVOT[c.entity.type] : undefined;
     if (!c.entity || !pivot) return [];
     const page = await eventConnection(ctx, pivot, c.entity.key, c.window, { first }, { descending: true });
-    return page.edges.map((e) => e.node);
+    return (await page.edges()).map((e) => e.node);
   },
 };

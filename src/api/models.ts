@@ -69,10 +69,10 @@ export interface EventEdgeModel {
   node: EventModel;
 }
 
+/** Each part is fetched only when the document selects it. */
 export interface EventConnectionModel {
-  edges: EventEdgeModel[];
-  pageInfo: PageInfoModel;
-  /** Counted only when asked for. */
+  edges: () => Promise<EventEdgeModel[]>;
+  pageInfo: () => Promise<PageInfoModel>;
   totalCount: () => Promise<number>;
 }
 

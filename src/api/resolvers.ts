@@ -339,7 +339,7 @@ export const resolvers: Resolvers = {
     dnsActivity: (e, args, ctx) => {
       const bucket = /^arn:aws[\w-]*:s3:::([^/]+)$/.exec(e.key)?.[1];
       const instance = /:instance\/(i-[0-9a-f]+)$/.exec(e.key)?.[1];
-      if (!bucket && !instance) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: async () => 0 };
+      if (!bucket && !instance) return { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
       const extra = bucket ? { dnsNamePrefix: `${bucket}.s3` } : { instanceId: instance };
       return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['dns_activity'], extra });
     },
@@ -380,7 +380,7 @@ export const resolvers: Resolvers = {
   UserAgentLink: linkCommon as never,
   AccountLink: linkCommon as never,
   DomainLink: { domain: (l) => l.otherKey },
-  EventConnection: { totalCount: (c) => c.totalCount() },
+  EventConnection: { edges: (c) => c.edges(), pageInfo: (c) => c.pageInfo(), totalCount: (c) => c.totalCount() },
   IndicatorContext: indicatorContextResolvers,
 
   ApiActivity: classResolvers('api_activity') as never,

@@ -212,6 +212,9 @@ test('responses carry query stats in extensions', async () => {
   const result = await t.gql(`query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { address } }`, { w: WINDOW });
   expect(result.extensions?.stats).toMatchObject({ engine: 'duckdb', queries: 1, bytesScanned: 0 });
   expect((result.extensions?.stats as any).millis).toBeGreaterThanOrEqual(0);
+  // A count alone costs one query: the page is fetched only when selected.
+  const count = await t.gql(`query($w: TimeWindow!) { events(window: $w) { totalCount } }`, { w: WINDOW });
+  expect((count.extensions?.stats as any).queries).toBe(1);
 });
 
 test('a caller limited to some accounts sees only their events and entities', async () => {
