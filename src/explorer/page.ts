@@ -26,6 +26,17 @@ function asset(name: string): Buffer {
   return data;
 }
 
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** JSON for a <script> element: `<` escaped so no text can close the element. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
@@ -63,7 +74,12 @@ export function explorerHtml(window: { from: Date; to: Date }): string {
 /** Answers GET / , /explorer and its assets; false when the path is not the explorer's. */
 export function serveExplorer(pathname: string, res: ServerResponse, window: () => { from: Date; to: Date }): boolean {
   if (pathname === '/' || pathname === '/explorer' || pathname === '/explorer/') {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      // The page may load nothing from anywhere else: air-gapped by construction, not by luck.
+      'content-security-policy': CSP,
+    });
     res.end(explorerHtml(window()));
     return true;
   }

@@ -22,12 +22,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-function http(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; text: string }> {
+function http(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; text: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
     });
     req.on('error', reject);
     if (body !== undefined) req.write(body);
@@ -39,6 +39,7 @@ test('the page loads only same-origin assets, all served from node_modules', asy
   const page = await http('GET', '/');
   expect(page.status).toBe(200);
   expect(page.type).toMatch(/text\/html/);
+  expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
   const refs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
   expect(refs.length).toBeGreaterThanOrEqual(4);
   for (const ref of refs) {
@@ -94,6 +95,9 @@ describeBrowser('in headless Chromium', () => {
     });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+    });
     await page.goto(`${url}/`, { waitUntil: 'load' });
     await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
     // The first preloaded tab asks who read the public bucket from outside the known ranges.
