@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Command } from 'commander';
-import { readStories, storyById, STORY_IDS, type Story } from '../../etl/sample/stories';
+import { readStories, storyById, SAMPLE_SOURCES, STORY_IDS, type Story } from '../../etl/sample/stories';
 import { registerSample } from '../../src/cli/commands/sample';
-import { DIGEST_FILE, FLOW_FILE, LOG_FILE, fileHashes, generate, gunzipText, listFiles, loadCloudTrail, tempDir, type CtRecord, type LoadedLogs } from './helpers';
+import { DIGEST_FILE, FLOW_FILE, LOG_FILE, fileHashes, generate, gunzipText, layoutOf, listFiles, loadCloudTrail, tempDir, type CtRecord, type LoadedLogs } from './helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -80,6 +80,8 @@ describe('determinism', () => {
     expect([...h1.keys()]).toEqual([...h2.keys()]);
     for (const [file, hash] of h1) expect(h2.get(file)).toBe(hash);
     expect(h1.size).toBeGreaterThan(100);
+    // …for every source, not only CloudTrail.
+    expect(new Set([...h1.keys()].map((f) => layoutOf(f)).filter(Boolean))).toEqual(new Set(SAMPLE_SOURCES));
 
     const hb = fileHashes(b.dir);
     const sameNames = [...hb.keys()].filter((f) => h1.has(f)).length;
