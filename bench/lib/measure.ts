@@ -152,7 +152,7 @@ export function writeResult(name: string, result: unknown): string {
 }
 
 /** A fixed-width text table. */
-export function table(headers: readonly string[], rows: readonly (readonly (string | number))[]): string {
+export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

@@ -1,0 +1,259 @@
+/**
+ * API bench: the integration pivots (role chain behind a session, identities behind an IP, who
+ * touched a bucket, contextFor an IP, event timeline pages) through the GraphQL API in-process,
+ * beside the very same SQL statements run directly on the DuckDB engine. See bench/README.md.
+ *
+ *   npx tsx bench/api.ts            # lake of the sample --scale 20 (≈1M CloudTrail events + flows), cached
+ *   npx tsx bench/api.ts --quick    # --scale 2 lake (≈110k events)
+ *   options: --scale K --days N --runs N (timed runs per pivot, default 30) --warmup N (default 3) --lake DIR
+ *
+ * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
+ * once, with their parameters), in the same concurrent waves, on the same DuckDbEngine. So the
+ * ratio API / direct is what GraphQL parsing, validation, cost checks, resolvers, DataLoader
+ * batching and result shaping add on top of the engine.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDbEngine } from '../src/engine/duckdb';
+import { graphDays } from '../src/engine/lake';
+import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../src/engine/types';
+import { ScoutApi } from '../src/api/server';
+import { readStories, storyById } from '../etl/sample/stories';
+import { buildWorld, parseStartDate } from '../etl/sample/world';
+import { DEFAULT_SEED, DEFAULT_START } from '../etl/sample';
+import { OUT, listFiles, machine, parseArgs, runScoutql, table, totalBytes, mb, writeResult } from './lib/measure';
+
+const args = parseArgs(process.argv.slice(2));
+const QUICK = args.has('quick');
+const SCALE = Number(args.get('scale') ?? (QUICK ? 2 : 20));
+const DAYS = Number(args.get('days') ?? 7);
+const RUNS = Number(args.get('runs') ?? 30);
+const WARMUP = Number(args.get('warmup') ?? 3);
+const DAY_MS = 86_400_000;
+
+interface Recorded {
+  sql: string;
+  params: readonly SqlParam[];
+  label?: string;
+  start: number;
+  end: number;
+}
+
+/** Passes queries through, recording them while `recording` is set. */
+class RecordingEngine implements QueryEngine {
+  readonly name = 'duckdb' as const;
+  recording: Recorded[] | null = null;
+  constructor(private readonly inner: DuckDbEngine) {}
+  async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
+    const start = performance.now();
+    const result = await this.inner.query<R>(sql, params, options);
+    this.recording?.push({ sql, params, label: options?.label, start, end: performance.now() });
+    return result;
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Groups recorded statements into waves that ran concurrently (each started before the wave's first one ended). */
+function waves(recorded: readonly Recorded[]): Recorded[][] {
+  const sorted = [...recorded].sort((a, b) => a.start - b.start);
+  const out: Recorded[][] = [];
+  let current: Recorded[] = [];
+  let firstEnd = Infinity;
+  for (const r of sorted) {
+    if (current.length > 0 && r.start >= firstEnd) {
+      out.push(current);
+      current = [];
+      firstEnd = Infinity;
+    }
+    current.push(r);
+    firstEnd = Math.min(firstEnd, r.end);
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+async function ensureLake(): Promise<{ lake: string; sample: string; build: unknown }> {
+  const sample = join(OUT, `sample-s${SCALE}-d${DAYS}`);
+  const lake = typeof args.get('lake') === 'string' ? String(args.get('lake')) : join(OUT, `api-lake-s${SCALE}-d${DAYS}`);
+  const marker = join(lake, '.bench-complete.json');
+  if (existsSync(marker)) {
+    console.log(`reusing lake ${lake}`);
+    return { lake, sample, build: JSON.parse(readFileSync(marker, 'utf8')) };
+  }
+  if (!existsSync(join(sample, 'sample.json'))) {
+    console.log(`generating sample --scale ${SCALE} --days ${DAYS} …`);
+    await runScoutql(['sample', '--out', sample, '--scale', String(SCALE), '--days', String(DAYS)]);
+  }
+  rmSync(lake, { recursive: true, force: true });
+  console.log(`building lake ${lake} (ingest of the whole sample; cached for later runs) …`);
+  const run = await runScoutql(['ingest', '--json', '--lake', lake, join(sample, 'AWSLogs')]);
+  const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  const build = { summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
+  writeFileSync(marker, JSON.stringify(build, null, 2));
+  return { lake, sample, build };
+}
+
+interface Pivot {
+  name: string;
+  what: string;
+  document: string;
+  variables: Record<string, unknown>;
+}
+
+function pivots(sample: string): Pivot[] {
+  const stories = readStories(sample);
+  const start = DEFAULT_START;
+  const window = { from: `${start}T00:00:00Z`, to: new Date(Date.parse(`${start}T00:00:00Z`) + DAYS * DAY_MS).toISOString() };
+  const chain = storyById(stories, 'role-chain-privilege-escalation').expect;
+  const brute = storyById(stories, 'console-brute-force').expect;
+  const bucket = storyById(stories, 'public-bucket-exposure').expect;
+  const world = buildWorld(DEFAULT_SEED, parseStartDate(start), DAYS);
+  const known = ['10.0.0.0/8', ...world.offices.map((o) => `${o.ip}/32`), ...Object.values(world.egress).map((ip) => `${ip}/32`)];
+  const busyDay = { from: `${start}T00:00:00Z`, to: new Date(Date.parse(`${start}T00:00:00Z`) + DAY_MS).toISOString() };
+  return [
+    {
+      name: 'role chain behind a session',
+      what: 'session(id) → chain (issuedBy per hop) + resources it touched',
+      document: `query($key: String!, $w: TimeWindow!) { session(id: $key, window: $w) {
+        chain { accessKeyId identity { identityId } issuedBy { eventId action identity { identityId } } }
+        resources { edges { relation node { resourceId } } } } }`,
+      variables: { key: chain.sessions[2], w: window },
+    },
+    {
+      name: 'identities behind an IP',
+      what: 'ip(address) → identities with counts, issued sessions, flow peers',
+      document: `query($ip: String!, $w: TimeWindow!) { ip(address: $ip, window: $w) {
+        address isPrivate eventCount
+        identities { totalCount edges { eventCount node { identityId } } }
+        issuedSessions { edges { node { accessKeyId } } }
+        peers { edges { relation node { address isPrivate } } } } }`,
+      variables: { ip: brute.attackerIp, w: window },
+    },
+    {
+      name: 'who touched a bucket',
+      what: 'resource(bucket) → who changed it, readers outside known ranges and their identities',
+      document: `query($bucket: String!, $known: [String!], $w: TimeWindow!) { resource(id: $bucket, window: $w) {
+        changes: actors(action: "PutBucketPolicy") { edges { node { identityId } } }
+        sessions { edges { relation node { accessKeyId identity { identityId } } } }
+        outside: sourceIps(action: "GetObject", outside: $known, first: 100) { edges { eventCount node { address identities { edges { node { identityId } } } } } } } }`,
+      variables: { bucket: bucket.bucket, known, w: window },
+    },
+    {
+      name: 'contextFor an IP',
+      what: 'contextFor(ip) → kind, identities, ips, sessions, resources, 5 recent events',
+      document: `query($i: String!, $w: TimeWindow!) { contextFor(indicator: $i, window: $w) {
+        kind found eventCount
+        identities(first: 5) { edges { node { identityId } } }
+        ips(first: 5) { edges { node { address } } }
+        sessions(first: 5) { edges { node { accessKeyId } } }
+        resources(first: 5) { edges { relation node { resourceId } } }
+        recentEvents(first: 5) { eventId activity } } }`,
+      variables: { i: brute.attackerIp, w: window },
+    },
+    {
+      name: 'timeline of a session',
+      what: 'events(filter: session, first 100) with totalCount, 7-day window',
+      document: `query($key: String!, $w: TimeWindow!) { events(window: $w, first: 100, filter: { session: $key }) {
+        totalCount edges { node { eventId time activity outcome sourceIpAddress } } pageInfo { hasNextPage endCursor } } }`,
+      variables: { key: chain.sessions[2], w: window },
+    },
+    {
+      name: 'events page, whole day',
+      what: 'events(no filter, first 100) with totalCount over one full day',
+      document: `query($w: TimeWindow!) { events(window: $w, first: 100) {
+        totalCount edges { node { eventId time activity actorId } } pageInfo { hasNextPage endCursor } } }`,
+      variables: { w: busyDay },
+    },
+  ];
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+
+async function main(): Promise<void> {
+  const before = machine();
+  const { lake, sample, build } = await ensureLake();
+  const lakeBytes = totalBytes(listFiles(lake, (p) => p.endsWith('.parquet')));
+  console.log(`lake: ${mb(lakeBytes)} MB of Parquet`);
+
+  // Cold: a fresh engine, the first operation it ever runs (OS page cache is whatever it is).
+  const openStarted = performance.now();
+  const engine = await DuckDbEngine.open({ lake });
+  const openMillis = performance.now() - openStarted;
+  const recorder = new RecordingEngine(engine);
+  const api = new ScoutApi({ engine: recorder, latestDay: () => graphDays(lake).at(-1) ?? null });
+  const list = pivots(sample);
+  const coldStarted = performance.now();
+  const cold = await api.execute(list[0]!.document, list[0]!.variables);
+  const coldMillis = performance.now() - coldStarted;
+  if (cold.errors?.length) throw new Error(`cold query failed: ${JSON.stringify(cold.errors)}`);
+
+  const results = [];
+  for (const pivot of list) {
+    // Record the statements once (after a first run, so caches are in the same state as timed runs).
+    const first = await api.execute(pivot.document, pivot.variables);
+    if (first.errors?.length) throw new Error(`${pivot.name}: ${JSON.stringify(first.errors)}`);
+    recorder.recording = [];
+    await api.execute(pivot.document, pivot.variables);
+    const statements = waves(recorder.recording);
+    const queries = recorder.recording.length;
+    recorder.recording = null;
+    const direct = async () => {
+      for (const wave of statements) await Promise.all(wave.map((r) => engine.query(r.sql, r.params, { label: r.label })));
+    };
+    for (let i = 0; i < WARMUP; i++) {
+      await api.execute(pivot.document, pivot.variables);
+      await direct();
+    }
+    const apiMs: number[] = [];
+    const directMs: number[] = [];
+    // Interleaved, so load from other processes on this shared machine hits both sides alike.
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      const r = await api.execute(pivot.document, pivot.variables);
+      apiMs.push(performance.now() - t);
+      if (r.errors?.length) throw new Error(`${pivot.name}: ${JSON.stringify(r.errors)}`);
+      t = performance.now();
+      await direct();
+      directMs.push(performance.now() - t);
+    }
+    apiMs.sort((a, b) => a - b);
+    directMs.sort((a, b) => a - b);
+    const row = {
+      pivot: pivot.name,
+      what: pivot.what,
+      queries,
+      waves: statements.length,
+      labels: [...new Set(statements.flat().map((s) => s.label ?? '?'))],
+      api: { p50: percentile(apiMs, 50), p95: percentile(apiMs, 95), min: apiMs[0]!, max: apiMs.at(-1)! },
+      direct: { p50: percentile(directMs, 50), p95: percentile(directMs, 95), min: directMs[0]!, max: directMs.at(-1)! },
+      responseChars: JSON.stringify(first.data).length,
+    };
+    results.push(row);
+    console.log(`${pivot.name}: API p50 ${row.api.p50.toFixed(1)} ms, direct p50 ${row.direct.p50.toFixed(1)} ms (${queries} statements in ${statements.length} waves)`);
+  }
+  await api.stop();
+  await engine.close();
+
+  const f = (n: number) => n.toFixed(1);
+  console.log(`\n== GraphQL API in-process vs the same SQL on DuckDbEngine (${RUNS} timed runs each, ${WARMUP} warm-up) ==`);
+  console.log(table(
+    ['pivot', 'SQL', 'waves', 'API p50 ms', 'API p95 ms', 'direct p50 ms', 'direct p95 ms', 'API/direct p50', 'API/direct p95'],
+    results.map((r) => [r.pivot, r.queries, r.waves, f(r.api.p50), f(r.api.p95), f(r.direct.p50), f(r.direct.p95), (r.api.p50 / r.direct.p50).toFixed(2), (r.api.p95 / r.direct.p95).toFixed(2)]),
+  ));
+  console.log(`aims: API p50 < 50 ms; API/direct < 1.3`);
+  console.log(`cold: engine open ${f(openMillis)} ms, first query ('${list[0]!.name}') ${f(coldMillis)} ms`);
+  const after = machine();
+  const file = writeResult(QUICK ? 'api-quick' : 'api', {
+    bench: 'api', quick: QUICK, scale: SCALE, days: DAYS, runs: RUNS, warmup: WARMUP, lake, lakeBytes, build,
+    cold: { engineOpenMillis: openMillis, firstQueryMillis: coldMillis, pivot: list[0]!.name },
+    machineBefore: before, machineAfter: after, results,
+  });
+  console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
