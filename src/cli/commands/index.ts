@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
-import { registerIngest } from './ingest';
 import { registerCatalog } from './catalog';
+import { registerDemo } from './demo';
+import { registerIngest } from './ingest';
 import { registerLocalServers } from './local-servers';
+import { registerQuery } from './query';
 import { registerSample } from './sample';
 import { registerServe } from './serve';
-import { registerQuery } from './query';
 
 /** Each command lives in its own file and adds itself to the program here, in `--help` order. */
 export function registerCommands(program: Command): void {
-  registerIngest(program);
-  registerCatalog(program);
-  registerLocalServers(program);
+  registerDemo(program);
   registerSample(program);
+  registerIngest(program);
   registerServe(program);
   registerQuery(program);
+  registerCatalog(program);
+  registerLocalServers(program);
 }

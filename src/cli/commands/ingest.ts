@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { ingest, type IngestProgress } from '../../../etl/ingest';
+import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
 import { SOURCE_IDS, type SourceId } from '../../../etl/tables';
 
 export function registerIngest(program: Command): void {
@@ -13,36 +13,51 @@ export function registerIngest(program: Command): void {
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt).default(100_000))
     .action(async (paths: string[], opts: { lake: string; source: SourceId | 'auto'; json?: boolean; batchRows: number }) => {
-      const bar = !opts.json && process.stderr.isTTY ? new SingleBar({ format: 'ingest |{bar}| {percentage}% {value}/{total} MB · {records} records · {eta_formatted}', stream: process.stderr }, Presets.shades_classic) : null;
-      let started = false;
-      const onProgress = (p: IngestProgress) => {
-        if (!bar) return;
-        const mb = (n: number) => Math.round(n / 1e6);
-        if (!started) {
-          bar.start(Math.max(1, mb(p.bytesTotal)), 0, { records: 0 });
-          started = true;
-        }
-        bar.update(mb(p.bytesDone), { records: p.records });
-      };
-      const summary = await ingest({ inputs: paths, lake: opts.lake, source: opts.source, batchRows: opts.batchRows, onProgress });
-      bar?.stop();
+      const progress = opts.json ? null : progressBar();
+      const summary = await ingest({ inputs: paths, lake: opts.lake, source: opts.source, batchRows: opts.batchRows, onProgress: progress?.update });
+      progress?.stop();
       if (opts.json) {
         const { days: _days, ...rest } = summary;
         process.stdout.write(JSON.stringify(rest) + '\n');
         return;
       }
-      const lines = [
-        `objects          ${summary.objects} (${summary.already_ingested} already in the lake, ${summary.skipped_objects} skipped, ${summary.damaged_objects} damaged)`,
-        `records          ${summary.records} = ${summary.written} written + ${summary.quarantined} quarantined + ${summary.filtered} filtered`,
-        `partitions       ${summary.partitions}`,
-        `bytes            ${summary.bytes_in} in → ${summary.bytes_out} Parquet`,
-        `seconds          ${summary.seconds.toFixed(2)}`,
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
-      if (summary.quarantined || summary.damaged_objects || summary.skipped_objects) {
-        process.stdout.write(`see ${opts.lake}/_quarantine/ and ${opts.lake}/_manifest/ for what was set aside and why\n`);
-      }
+      printSummary(summary, opts.lake);
     });
+}
+
+/** A progress bar on stderr when it is a terminal (nothing otherwise, so pipes and CI stay clean). */
+export function progressBar(): { update: (p: IngestProgress) => void; stop: () => void } | null {
+  if (!process.stderr.isTTY) return null;
+  const bar = new SingleBar(
+    { format: 'ingest |{bar}| {percentage}% {value}/{total} MB · {records} records · {eta_formatted}', stream: process.stderr },
+    Presets.shades_classic,
+  );
+  const mb = (n: number) => Math.round(n / 1e6);
+  let started = false;
+  return {
+    update: (p) => {
+      if (!started) {
+        bar.start(Math.max(1, mb(p.bytesTotal)), 0, { records: 0 });
+        started = true;
+      }
+      bar.update(mb(p.bytesDone), { records: p.records });
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+export function printSummary(summary: IngestSummary, lake: string): void {
+  const lines = [
+    `objects          ${summary.objects} (${summary.already_ingested} already in the lake, ${summary.skipped_objects} skipped, ${summary.damaged_objects} damaged)`,
+    `records          ${summary.records} = ${summary.written} written + ${summary.quarantined} quarantined + ${summary.filtered} filtered`,
+    `partitions       ${summary.partitions}`,
+    `bytes            ${summary.bytes_in} in → ${summary.bytes_out} Parquet`,
+    `seconds          ${summary.seconds.toFixed(2)}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (summary.quarantined || summary.damaged_objects || summary.skipped_objects) {
+    process.stdout.write(`see ${lake}/_quarantine/ and ${lake}/_manifest/ for what was set aside and why\n`);
+  }
 }
 
 function positiveInt(value: string): number {
