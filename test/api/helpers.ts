@@ -1,15 +1,32 @@
-import { rmSync } from 'node:fs';
+/**
+ * Opens the API over a lake folder on either engine, so every API suite runs twice with the same
+ * assertions: `describe.each(ENGINES)`. DuckDB reads the folder in-process; Athena is the real
+ * engine (real SDK) talking to the local Athena-protocol server (testkit/athena-local) that serves
+ * the same folder as s3://scoutql-lake/ with the catalog DDL applied and the dialect guard on.
+ */
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DuckDbEngine } from '../../src/engine/duckdb';
+import type { AthenaEngineConfig } from '../../src/engine/athena';
 import { graphDays } from '../../src/engine/lake';
 import type { QueryEngine } from '../../src/engine/types';
 import type { ApiLimits } from '../../src/api/limits';
 import { ScoutApi, type ExecuteResult } from '../../src/api/server';
+import { startAthenaOverLake, type AthenaLocalOptions, type AthenaLocalServer } from '../../testkit/athena-local';
 import { tempLake } from './fixtures/lake';
 import { writeStoryLake } from './fixtures/story';
 
+export const ENGINES = ['duckdb', 'athena'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
 export interface TestApi {
+  /** Which engine answers. */
+  kind: EngineName;
   lake: string;
-  engine: DuckDbEngine;
+  /** The engine under the API (before any `wrap`). */
+  engine: QueryEngine;
+  /** Athena only: the local server, for its controls (failNext, throttle, holdQueries) and traffic log. */
+  server?: AthenaLocalServer;
   api: ScoutApi;
   gql: (document: string, variables?: Record<string, unknown>) => Promise<ExecuteResult>;
   /** Runs and fails the test on any GraphQL error. */
@@ -17,31 +34,116 @@ export interface TestApi {
   close: () => Promise<void>;
 }
 
-export async function openApi(lake: string, options: { limits?: Partial<ApiLimits>; wrap?: (e: QueryEngine) => QueryEngine; onError?: (e: unknown) => void } = {}): Promise<TestApi> {
-  const engine = await DuckDbEngine.open({ lake });
+export interface OpenApiOptions {
+  /** Default duckdb. */
+  engine?: EngineName;
+  limits?: Partial<ApiLimits>;
+  wrap?: (e: QueryEngine) => QueryEngine;
+  onError?: (e: unknown) => void;
+  /** Athena only: local server options and engine configuration (scan limit, budget, retries). */
+  athena?: { server?: AthenaLocalOptions; engine?: Partial<AthenaEngineConfig> };
+}
+
+/** Athena settings for tests: quick polls and retries, so a query costs milliseconds of waiting, not seconds. */
+const FAST_ATHENA: Partial<AthenaEngineConfig> = { pollMinMs: 1, pollMaxMs: 5, retryBaseMs: 2, retryMaxMs: 10 };
+
+export async function openApi(lake: string, options: OpenApiOptions = {}): Promise<TestApi> {
+  const kind = options.engine ?? 'duckdb';
+  let engine: QueryEngine;
+  let server: AthenaLocalServer | undefined;
+  let closeEngine: () => Promise<void>;
+  if (kind === 'athena') {
+    const athena = await startAthenaOverLake(lake, {
+      server: { queuedPolls: 0, runningPolls: 0, ...options.athena?.server },
+      engine: { ...FAST_ATHENA, ...options.athena?.engine },
+    });
+    engine = athena.engine;
+    server = athena.server;
+    closeEngine = () => athena.close();
+  } else {
+    const duck = await DuckDbEngine.open({ lake });
+    engine = duck;
+    closeEngine = () => duck.close();
+  }
   const api = new ScoutApi({ engine: options.wrap ? options.wrap(engine) : engine, limits: options.limits, onError: options.onError, latestDay: () => graphDays(lake).at(-1) ?? null });
   const gql = (document: string, variables?: Record<string, unknown>) => api.execute(document, variables);
   return {
+    kind,
     lake,
     engine,
+    server,
     api,
     gql,
     data: async (document, variables) => {
       const result = await gql(document, variables);
-      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      if (result.errors?.length) throw new Error(`GraphQL errors (${kind}): ${JSON.stringify(result.errors)}`);
       return result.data;
     },
     close: async () => {
       await api.stop();
-      await engine.close();
+      await closeEngine();
     },
   };
 }
 
+/** A lake folder built once per test file (in beforeAll) and removed after it (in afterAll). */
+export function lakeForFile(build: (lake: string) => Promise<void>): () => string {
+  let lake: string | undefined;
+  beforeAll(async () => {
+    lake = tempLake();
+    await build(lake);
+  }, 120_000);
+  afterAll(() => {
+    if (lake) rmSync(lake, { recursive: true, force: true });
+  });
+  return () => {
+    if (!lake) throw new Error('the lake is built in beforeAll');
+    return lake;
+  };
+}
+
+/**
+ * The API over a per-file lake on one engine, opened in the enclosing describe's beforeAll and
+ * closed in its afterAll. Use inside `describe.each(ENGINES)`.
+ */
+export function apiForDescribe(lake: () => string, engine: EngineName, options: Omit<OpenApiOptions, 'engine'> = {}): () => TestApi {
+  let t: TestApi | undefined;
+  beforeAll(async () => {
+    t = await openApi(lake(), { ...options, engine });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+  return () => {
+    if (!t) throw new Error('the API is opened in beforeAll');
+    return t;
+  };
+}
+
 /** The hand-written story lake (test/api/fixtures/story.ts), built once per test file. */
-export async function openStoryApi(options: Parameters<typeof openApi>[1] = {}): Promise<TestApi> {
+export async function openStoryApi(options: OpenApiOptions = {}): Promise<TestApi> {
   const lake = tempLake();
   await writeStoryLake(lake);
   const t = await openApi(lake, options);
   return { ...t, close: async () => { await t.close(); rmSync(lake, { recursive: true, force: true }); } };
+}
+
+/** Total size of the Parquet files under the given lake tables (what a full scan of them reads). */
+export function parquetBytes(lake: string, tables: readonly string[]): number {
+  const walk = (dir: string): number => {
+    let sum = 0;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return 0;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) sum += walk(path);
+      else if (entry.name.endsWith('.parquet')) sum += statSync(path).size;
+    }
+    return sum;
+  };
+  return tables.reduce((sum, table) => sum + walk(join(lake, table)), 0);
 }

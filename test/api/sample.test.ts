@@ -1,6 +1,6 @@
 /**
  * End to end: `scoutql sample` logs → ingest → graph → GraphQL, answers checked against the
- * stories.json the sample writes beside its logs.
+ * stories.json the sample writes beside its logs, on DuckDB and on Athena (local server) alike.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { readStories, storyById, type Story } from '../../etl/sample/stories';
 import { buildWorld, parseStartDate } from '../../etl/sample/world';
 import { graphDays } from '../../src/engine/lake';
 import { exampleQueries } from '../../src/explorer/examples';
-import { openApi, type TestApi } from './helpers';
+import { ENGINES, apiForDescribe, type TestApi } from './helpers';
 
 const DAYS = 7;
 const SEED = 'scoutql-api-test';
@@ -19,13 +19,13 @@ const START = '2026-11-02';
 const WINDOW = { from: '2026-11-02T00:00:00Z', to: '2026-11-09T00:00:00Z' };
 
 let dir: string;
-let t: TestApi;
+let lake: string;
 let stories: Story[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scoutql-sample-api-'));
   const logs = join(dir, 'logs');
-  const lake = join(dir, 'lake');
+  lake = join(dir, 'lake');
   // The stories are planned whole whatever the sources; flow logs (thousands of small files) are left out for speed.
   generateSample({ out: logs, days: DAYS, seed: SEED, scale: 0.02, start: START, sources: ['cloudtrail', 's3access', 'route53resolver', 'azuread'] });
   stories = readStories(logs);
@@ -43,165 +43,171 @@ beforeAll(async () => {
   expect(summary.quarantined).toBe(0);
   // The ingest runs the graph step (etl/graph.ts) for every day it touched.
   expect(graphDays(lake)).toEqual([...summary.days].sort());
-  t = await openApi(lake);
 }, 120_000);
-afterAll(async () => {
-  await t?.close();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('console brute force: the attacker IP touched only the target user, with the failed logins', async () => {
-  const story = storyById(stories, 'console-brute-force');
-  const e = story.expect;
-  const data = await t.data(
-    `query($ip: String!, $user: String!, $key: String!, $w: TimeWindow!) {
-      ip(address: $ip, window: $w) { identities { edges { node { identityId } } } }
-      failed: events(window: $w, filter: { ip: $ip, identity: $user, outcome: FAILURE, classes: [AUTHENTICATION] }) { totalCount }
-      session(id: $key, window: $w) { identity { identityId } ips { edges { node { address } } } events(first: 50, filter: { classes: [API_ACTIVITY] }) { edges { node { activity } } } }
-    }`,
-    { ip: e.attackerIp, user: e.targetUser, key: e.consoleSessionKey, w: WINDOW },
-  );
-  expect(data.ip.identities.edges.map((x: any) => x.node.identityId)).toEqual([e.targetUser]);
-  expect(data.failed.totalCount).toBe(e.failedLogins);
-  expect(data.session.identity.identityId).toBe(e.targetUser);
-  expect(data.session.ips.edges.map((x: any) => x.node.address)).toContain(e.successIp);
-  const actions = data.session.events.edges.map((x: any) => x.node.activity);
-  for (const name of e.followUpEventNames) expect(actions).toContain(name);
-});
+describe.each(ENGINES)('on %s', (engine) => {
+  const api = apiForDescribe(() => lake, engine);
+  let t: TestApi;
+  beforeAll(() => {
+    t = api();
+  });
 
-test('role chain: the session behind the sensitive actions walks back to the user, hop by hop', async () => {
-  const e = storyById(stories, 'role-chain-privilege-escalation').expect;
-  const data = await t.data(
-    `query($key: String!, $w: TimeWindow!) { session(id: $key, window: $w) {
-      chain { accessKeyId identity { identityId } issuedBy { eventId action identity { identityId } } }
-      resources { edges { relation node { resourceId } } }
-    } }`,
-    { key: e.sessions[2], w: WINDOW },
-  );
-  const chain = data.session.chain;
-  expect(chain.map((s: any) => s.accessKeyId)).toEqual(e.sessions);
-  expect(chain.map((s: any) => s.identity.identityId)).toEqual(e.chain);
-  expect(chain.slice(1).map((s: any) => s.issuedBy.eventId)).toEqual(e.assumeRoleEventIds);
-  expect(chain.slice(1).map((s: any) => s.issuedBy.identity.identityId)).toEqual(e.chain.slice(0, 2));
-  const touched = data.session.resources.edges.map((x: any) => `${x.relation} ${x.node.resourceId}`);
-  for (const action of e.sensitiveActions.filter((a) => a.accessKeyId === e.sessions[2])) {
-    expect(touched).toContain(`${action.eventName} ${action.target}`);
-  }
-});
+  test('console brute force: the attacker IP touched only the target user, with the failed logins', async () => {
+    const story = storyById(stories, 'console-brute-force');
+    const e = story.expect;
+    const data = await t.data(
+      `query($ip: String!, $user: String!, $key: String!, $w: TimeWindow!) {
+        ip(address: $ip, window: $w) { identities { edges { node { identityId } } } }
+        failed: events(window: $w, filter: { ip: $ip, identity: $user, outcome: FAILURE, classes: [AUTHENTICATION] }) { totalCount }
+        session(id: $key, window: $w) { identity { identityId } ips { edges { node { address } } } events(first: 50, filter: { classes: [API_ACTIVITY] }) { edges { node { activity } } } }
+      }`,
+      { ip: e.attackerIp, user: e.targetUser, key: e.consoleSessionKey, w: WINDOW },
+    );
+    expect(data.ip.identities.edges.map((x: any) => x.node.identityId)).toEqual([e.targetUser]);
+    expect(data.failed.totalCount).toBe(e.failedLogins);
+    expect(data.session.identity.identityId).toBe(e.targetUser);
+    expect(data.session.ips.edges.map((x: any) => x.node.address)).toContain(e.successIp);
+    const actions = data.session.events.edges.map((x: any) => x.node.activity);
+    for (const name of e.followUpEventNames) expect(actions).toContain(name);
+  });
 
-test('public bucket: who changed it, and who read it from outside the known ranges', async () => {
-  const e = storyById(stories, 'public-bucket-exposure').expect;
-  const world = buildWorld(SEED, parseStartDate(START), DAYS);
-  const known = ['10.0.0.0/8', ...world.offices.map((o) => `${o.ip}/32`), ...Object.values(world.egress).map((ip) => `${ip}/32`)];
-  const data = await t.data(
-    `query($bucket: String!, $known: [String!], $w: TimeWindow!) { resource(id: $bucket, window: $w) {
-      changes: actors(action: "PutBucketPolicy") { edges { node { identityId } } }
-      outside: sourceIps(action: "GetObject", outside: $known, first: 100) { edges { eventCount node { address identities { edges { node { identityId } } } } } }
-    } }`,
-    { bucket: e.bucket, known, w: WINDOW },
-  );
-  expect(data.resource.changes.edges.map((x: any) => x.node.identityId)).toEqual([e.changedBy]);
-  const outside = data.resource.outside.edges;
-  const anonymous = outside.filter((x: any) => x.node.identities.edges.some((i: any) => i.node.identityId === 'anonymous'));
-  expect(anonymous.map((x: any) => x.node.address).sort()).toEqual([...e.anonymousIps].sort());
-  expect(anonymous.reduce((n: number, x: any) => n + x.eventCount, 0)).toBe(e.anonymousGetObjects);
-  for (const x of anonymous) expect(x.node.identities.edges.map((i: any) => i.node.identityId)).toEqual(['anonymous']);
-  // Any other reader from outside is another story's attacker, never baseline traffic.
-  const attackerIps = new Set(stories.flatMap((s) => s.ips));
-  for (const x of outside) expect(attackerIps).toContain(x.node.address);
-});
+  test('role chain: the session behind the sensitive actions walks back to the user, hop by hop', async () => {
+    const e = storyById(stories, 'role-chain-privilege-escalation').expect;
+    const data = await t.data(
+      `query($key: String!, $w: TimeWindow!) { session(id: $key, window: $w) {
+        chain { accessKeyId identity { identityId } issuedBy { eventId action identity { identityId } } }
+        resources { edges { relation node { resourceId } } }
+      } }`,
+      { key: e.sessions[2], w: WINDOW },
+    );
+    const chain = data.session.chain;
+    expect(chain.map((s: any) => s.accessKeyId)).toEqual(e.sessions);
+    expect(chain.map((s: any) => s.identity.identityId)).toEqual(e.chain);
+    expect(chain.slice(1).map((s: any) => s.issuedBy.eventId)).toEqual(e.assumeRoleEventIds);
+    expect(chain.slice(1).map((s: any) => s.issuedBy.identity.identityId)).toEqual(e.chain.slice(0, 2));
+    const touched = data.session.resources.edges.map((x: any) => `${x.relation} ${x.node.resourceId}`);
+    for (const action of e.sensitiveActions.filter((a) => a.accessKeyId === e.sessions[2])) {
+      expect(touched).toContain(`${action.eventName} ${action.target}`);
+    }
+  });
 
-test('contextFor an access key used by scanners names its identity and its tools', async () => {
-  const e = storyById(stories, 'scanner-user-agents').expect;
-  const data = await t.data(
-    `query($i: String!, $w: TimeWindow!) { contextFor(indicator: $i, window: $w) {
-      kind found
-      session { identity { identityId userAgents(first: 100) { edges { node { userAgent } } } } }
-    } }`,
-    { i: e.accessKeyId, w: WINDOW },
-  );
-  expect(data.contextFor.kind).toBe('ACCESS_KEY');
-  expect(data.contextFor.found).toBe(true);
-  const identity = data.contextFor.session.identity;
-  expect(identity.identityId).toBe(e.actor);
-  const agents = identity.userAgents.edges.map((x: any) => x.node.userAgent);
-  for (const ua of e.userAgents) expect(agents).toContain(ua);
-});
+  test('public bucket: who changed it, and who read it from outside the known ranges', async () => {
+    const e = storyById(stories, 'public-bucket-exposure').expect;
+    const world = buildWorld(SEED, parseStartDate(START), DAYS);
+    const known = ['10.0.0.0/8', ...world.offices.map((o) => `${o.ip}/32`), ...Object.values(world.egress).map((ip) => `${ip}/32`)];
+    const data = await t.data(
+      `query($bucket: String!, $known: [String!], $w: TimeWindow!) { resource(id: $bucket, window: $w) {
+        changes: actors(action: "PutBucketPolicy") { edges { node { identityId } } }
+        outside: sourceIps(action: "GetObject", outside: $known, first: 100) { edges { eventCount node { address identities { edges { node { identityId } } } } } }
+      } }`,
+      { bucket: e.bucket, known, w: WINDOW },
+    );
+    expect(data.resource.changes.edges.map((x: any) => x.node.identityId)).toEqual([e.changedBy]);
+    const outside = data.resource.outside.edges;
+    const anonymous = outside.filter((x: any) => x.node.identities.edges.some((i: any) => i.node.identityId === 'anonymous'));
+    expect(anonymous.map((x: any) => x.node.address).sort()).toEqual([...e.anonymousIps].sort());
+    expect(anonymous.reduce((n: number, x: any) => n + x.eventCount, 0)).toBe(e.anonymousGetObjects);
+    for (const x of anonymous) expect(x.node.identities.edges.map((i: any) => i.node.identityId)).toEqual(['anonymous']);
+    // Any other reader from outside is another story's attacker, never baseline traffic.
+    const attackerIps = new Set(stories.flatMap((s) => s.ips));
+    for (const x of outside) expect(attackerIps).toContain(x.node.address);
+  });
 
-test('access-denied probing: error-code filter finds every denial of the key', async () => {
-  const e = storyById(stories, 'access-denied-probing').expect;
-  let denied = 0;
-  for (const code of e.deniedErrorCodes) {
-    const d = await t.data(`query($k: String!, $c: String!, $w: TimeWindow!) { events(window: $w, filter: { session: $k, errorCode: $c }) { totalCount } }`, { k: e.accessKeyId, c: code, w: WINDOW });
-    denied += d.events.totalCount;
-  }
-  expect(denied).toBe(e.deniedCount);
-});
+  test('contextFor an access key used by scanners names its identity and its tools', async () => {
+    const e = storyById(stories, 'scanner-user-agents').expect;
+    const data = await t.data(
+      `query($i: String!, $w: TimeWindow!) { contextFor(indicator: $i, window: $w) {
+        kind found
+        session { identity { identityId userAgents(first: 100) { edges { node { userAgent } } } } }
+      } }`,
+      { i: e.accessKeyId, w: WINDOW },
+    );
+    expect(data.contextFor.kind).toBe('ACCESS_KEY');
+    expect(data.contextFor.found).toBe(true);
+    const identity = data.contextFor.session.identity;
+    expect(identity.identityId).toBe(e.actor);
+    const agents = identity.userAgents.edges.map((x: any) => x.node.userAgent);
+    for (const ua of e.userAgents) expect(agents).toContain(ua);
+  });
 
-test("the explorer's preloaded examples answer on the sample lake, in the server's default window", async () => {
-  const w = t.api.defaultWindow();
-  const examples = exampleQueries({ from: w.from.toISOString(), to: w.to.toISOString() });
-  expect(examples.length).toBeGreaterThanOrEqual(4);
-  for (const example of examples) {
-    const r = await t.gql(example.query, example.variables);
-    expect({ title: example.title, errors: r.errors }).toEqual({ title: example.title, errors: undefined });
-    // Each finds something: no example opens on an empty answer.
-    expect(JSON.stringify(r.data)).toMatch(/"(identityId|address|eventId|activity)":"[^"]+"/);
-  }
-});
+  test('access-denied probing: error-code filter finds every denial of the key', async () => {
+    const e = storyById(stories, 'access-denied-probing').expect;
+    let denied = 0;
+    for (const code of e.deniedErrorCodes) {
+      const d = await t.data(`query($k: String!, $c: String!, $w: TimeWindow!) { events(window: $w, filter: { session: $k, errorCode: $c }) { totalCount } }`, { k: e.accessKeyId, c: code, w: WINDOW });
+      denied += d.events.totalCount;
+    }
+    expect(denied).toBe(e.deniedCount);
+  });
 
-test('Entra brute force into AWS federation: one address ties the Entra user, the SAML subject and the role', async () => {
-  const e = storyById(stories, 'entra-brute-force-aws-federation').expect;
-  const data = await t.data(
-    `query($ip: String!, $key: String!, $w: TimeWindow!) {
-      ip(address: $ip, window: $w) { identities { edges { node { identityId } } } }
-      failed: events(window: $w, filter: { ip: $ip, outcome: FAILURE, classes: [AUTHENTICATION] }) { totalCount edges { node { errorCode } } }
-      session(id: $key, window: $w) { identity { identityId } issuedBy { action eventId sourceIpAddress identity { identityId } }
-        events(first: 100) { edges { node { eventId activity } } } }
-    }`,
-    { ip: e.attackerIp, key: e.sessionKey, w: WINDOW },
-  );
-  expect(data.ip.identities.edges.map((x: any) => x.node.identityId).sort()).toEqual([e.actors.azuread, e.actors.saml, e.actors.role].sort());
-  expect(data.failed.totalCount).toBe(e.failedSignIns);
-  expect(new Set(data.failed.edges.map((x: any) => x.node.errorCode))).toEqual(new Set([e.failedErrorCode]));
-  expect(data.session.identity.identityId).toBe(e.roleArn);
-  expect(data.session.issuedBy).toEqual({ action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp, identity: { identityId: e.actors.saml } });
-  const ids = data.session.events.edges.map((x: any) => x.node.eventId);
-  for (const id of e.followUpEventIds) expect(ids).toContain(id);
-});
+  test("the explorer's preloaded examples answer on the sample lake, in the server's default window", async () => {
+    const w = t.api.defaultWindow();
+    const examples = exampleQueries({ from: w.from.toISOString(), to: w.to.toISOString() });
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    for (const example of examples) {
+      const r = await t.gql(example.query, example.variables);
+      expect({ title: example.title, errors: r.errors }).toEqual({ title: example.title, errors: undefined });
+      // Each finds something: no example opens on an empty answer.
+      expect(JSON.stringify(r.data)).toMatch(/"(identityId|address|eventId|activity)":"[^"]+"/);
+    }
+  });
 
-test('S3 exfiltration: the instance role session behind the bulk reads of the bucket', async () => {
-  const e = storyById(stories, 's3-exfiltration').expect;
-  const data = await t.data(
-    `query($key: String!, $bucket: String!, $w: TimeWindow!) {
-      session(id: $key, window: $w) { identity { identityId } issuedBy { identity { identityId } } }
-      reads: events(window: $w, filter: { session: $key, action: "GetObject" }, first: 500) { totalCount edges { node { eventId } } }
-      resource(id: $bucket, window: $w) { sessions(action: "GetObject", first: 100) { edges { eventCount node { accessKeyId } } } }
-    }`,
-    { key: e.sessionKey, bucket: e.bucket, w: WINDOW },
-  );
-  expect(data.session.identity.identityId).toBe(e.roleArn);
-  expect(data.session.issuedBy.identity.identityId).toBe('service:ec2.amazonaws.com');
-  expect(data.reads.totalCount).toBe(e.getObjects);
-  expect(data.reads.edges.map((x: any) => x.node.eventId).sort()).toEqual([...e.cloudTrailEventIds].sort());
-  const link = data.resource.sessions.edges.find((x: any) => x.node.accessKeyId === e.sessionKey);
-  expect(link.eventCount).toBe(e.getObjects);
-});
+  test('Entra brute force into AWS federation: one address ties the Entra user, the SAML subject and the role', async () => {
+    const e = storyById(stories, 'entra-brute-force-aws-federation').expect;
+    const data = await t.data(
+      `query($ip: String!, $key: String!, $w: TimeWindow!) {
+        ip(address: $ip, window: $w) { identities { edges { node { identityId } } } }
+        failed: events(window: $w, filter: { ip: $ip, outcome: FAILURE, classes: [AUTHENTICATION] }) { totalCount edges { node { errorCode } } }
+        session(id: $key, window: $w) { identity { identityId } issuedBy { action eventId sourceIpAddress identity { identityId } }
+          events(first: 100) { edges { node { eventId activity } } } }
+      }`,
+      { ip: e.attackerIp, key: e.sessionKey, w: WINDOW },
+    );
+    expect(data.ip.identities.edges.map((x: any) => x.node.identityId).sort()).toEqual([e.actors.azuread, e.actors.saml, e.actors.role].sort());
+    expect(data.failed.totalCount).toBe(e.failedSignIns);
+    expect(new Set(data.failed.edges.map((x: any) => x.node.errorCode))).toEqual(new Set([e.failedErrorCode]));
+    expect(data.session.identity.identityId).toBe(e.roleArn);
+    expect(data.session.issuedBy).toEqual({ action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp, identity: { identityId: e.actors.saml } });
+    const ids = data.session.events.edges.map((x: any) => x.node.eventId);
+    for (const id of e.followUpEventIds) expect(ids).toContain(id);
+  });
 
-test('malicious domain: contextFor the domain names the instance that looked it up and every query', async () => {
-  const e = storyById(stories, 'malicious-domain-lookup').expect;
-  const data = await t.data(
-    `query($d: String!, $w: TimeWindow!) { contextFor(indicator: $d, window: $w) {
-      kind found queriedBy { edges { eventCount node { address } } }
-      recentEvents(first: 50) { eventId time ... on DnsActivity { instanceId vpcId answers } }
-    } }`,
-    { d: e.domain, w: WINDOW },
-  );
-  const c = data.contextFor;
-  expect(c.kind).toBe('DOMAIN');
-  expect(c.found).toBe(true);
-  expect(c.queriedBy.edges.reduce((n: number, x: any) => n + x.eventCount, 0)).toBe(e.queries);
-  expect(c.recentEvents.map((x: any) => x.eventId).sort()).toEqual([...e.queryEventIds].sort());
-  for (const event of c.recentEvents) expect(event).toMatchObject({ instanceId: e.instanceId, vpcId: e.vpcId, answers: [e.resolvedIp] });
-  expect(c.recentEvents.at(-1).time).toBe(new Date(e.firstQuery).toISOString()); // newest first
+  test('S3 exfiltration: the instance role session behind the bulk reads of the bucket', async () => {
+    const e = storyById(stories, 's3-exfiltration').expect;
+    const data = await t.data(
+      `query($key: String!, $bucket: String!, $w: TimeWindow!) {
+        session(id: $key, window: $w) { identity { identityId } issuedBy { identity { identityId } } }
+        reads: events(window: $w, filter: { session: $key, action: "GetObject" }, first: 500) { totalCount edges { node { eventId } } }
+        resource(id: $bucket, window: $w) { sessions(action: "GetObject", first: 100) { edges { eventCount node { accessKeyId } } } }
+      }`,
+      { key: e.sessionKey, bucket: e.bucket, w: WINDOW },
+    );
+    expect(data.session.identity.identityId).toBe(e.roleArn);
+    expect(data.session.issuedBy.identity.identityId).toBe('service:ec2.amazonaws.com');
+    expect(data.reads.totalCount).toBe(e.getObjects);
+    expect(data.reads.edges.map((x: any) => x.node.eventId).sort()).toEqual([...e.cloudTrailEventIds].sort());
+    const link = data.resource.sessions.edges.find((x: any) => x.node.accessKeyId === e.sessionKey);
+    expect(link.eventCount).toBe(e.getObjects);
+  });
+
+  test('malicious domain: contextFor the domain names the instance that looked it up and every query', async () => {
+    const e = storyById(stories, 'malicious-domain-lookup').expect;
+    const data = await t.data(
+      `query($d: String!, $w: TimeWindow!) { contextFor(indicator: $d, window: $w) {
+        kind found queriedBy { edges { eventCount node { address } } }
+        recentEvents(first: 50) { eventId time ... on DnsActivity { instanceId vpcId answers } }
+      } }`,
+      { d: e.domain, w: WINDOW },
+    );
+    const c = data.contextFor;
+    expect(c.kind).toBe('DOMAIN');
+    expect(c.found).toBe(true);
+    expect(c.queriedBy.edges.reduce((n: number, x: any) => n + x.eventCount, 0)).toBe(e.queries);
+    expect(c.recentEvents.map((x: any) => x.eventId).sort()).toEqual([...e.queryEventIds].sort());
+    for (const event of c.recentEvents) expect(event).toMatchObject({ instanceId: e.instanceId, vpcId: e.vpcId, answers: [e.resolvedIp] });
+    expect(c.recentEvents.at(-1).time).toBe(new Date(e.firstQuery).toISOString()); // newest first
+  });
 });
