@@ -45,6 +45,8 @@ const PROVIDER = `CASE WHEN source IN ('azuread', 'azureactivity', 'nsgflow') TH
 function has(table: TableName, column: string): boolean {
   return TABLES[table].columns.some((c) => c.name === column);
 }
+/** A typed NULL list both dialects accept (Trino has no `VARCHAR[]` cast). */
+const NULL_LIST = 'CASE WHEN false THEN ARRAY[CAST(NULL AS VARCHAR)] END';
 function colOrNull(table: TableName, column: string, type: string): string {
   return has(table, column) ? column : `CAST(NULL AS ${type})`;
 }
@@ -63,6 +65,9 @@ export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(
     ${colOrNull(t, 'session_name', 'VARCHAR')} AS session_name, ${colOrNull(t, 'mfa', 'BOOLEAN')} AS mfa,
     ${colOrNull(t, 'issued_session_id', 'VARCHAR')} AS issued_session_id,
     ${colOrNull(t, 'query_name', 'VARCHAR')} AS query_name, ${t === 'network_activity' ? 'true' : 'false'} AS is_flow,
+    ${colOrNull(t, 'bytes', 'BIGINT')} AS bytes, ${colOrNull(t, 'packets', 'BIGINT')} AS packets,
+    ${colOrNull(t, 'interface_id', 'VARCHAR')} AS interface_id, ${colOrNull(t, 'instance_id', 'VARCHAR')} AS instance_id,
+    ${has(t, 'answers') ? 'answers' : NULL_LIST} AS answers,
     ${PROVIDER} AS provider,
     COALESCE(regexp_like(src_ip, ${IP_PATTERN}), false) AS src_is_ip,
     COALESCE(regexp_like(${colOrNull(t, 'dst_ip', 'VARCHAR')}, ${IP_PATTERN}), false) AS dst_is_ip
@@ -77,7 +82,9 @@ export const GRAPH_ISSUED_SQL = `SELECT issued_session_id, max(issued_role_arn) 
     max(event_id) AS event_id, max(activity) AS activity,
     -- session_name is the caller's; the new session's name is in the request.
     max(json_extract_scalar(request_parameters, '$.roleSessionName')) AS issued_session_name,
-    max(COALESCE(recipient_account, account)) AS account, max(${PROVIDER}) AS provider
+    max(COALESCE(recipient_account, account)) AS account, max(${PROVIDER}) AS provider,
+    -- Who vouched for a SAML federation (Entra ID: https://sts.windows.net/<tenant>/); only read for those calls.
+    max(CASE WHEN activity = 'AssumeRoleWithSAML' THEN json_extract_scalar(raw, '$.responseElements.issuer') END) AS saml_issuer
   FROM api_activity WHERE day = CAST(? AS DATE) AND issued_session_id IS NOT NULL
   GROUP BY issued_session_id`;
 
@@ -132,15 +139,19 @@ sessions AS (
   FROM session_keys k LEFT JOIN used u ON u.id = k.id LEFT JOIN iss i ON i.issued_session_id = k.id
 ),
 ip_rows AS (
-  SELECT src_ip AS ip, time FROM ev WHERE src_is_ip
-  UNION ALL SELECT dst_ip, time FROM ev WHERE dst_is_ip
-  UNION ALL SELECT src_ip, time FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+  SELECT src_ip AS ip, time, source FROM ev WHERE src_is_ip
+  UNION ALL SELECT dst_ip, time, source FROM ev WHERE dst_is_ip
+  UNION ALL SELECT src_ip, time, CAST(NULL AS VARCHAR) FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
 ),
 ips AS (
   SELECT 'IPAddress' AS type, ip AS id, CASE WHEN regexp_like(ip, ${PRIVATE_IP_PATTERN}) THEN 'private' ELSE 'public' END AS kind,
          CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, ip AS name, CAST(NULL AS VARCHAR) AS arn,
          min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count,
-         ${jsonObject([['private', jsonBool(`regexp_like(ip, ${PRIVATE_IP_PATTERN})`)]])} AS attrs
+         ${jsonObject([
+           ['private', jsonBool(`regexp_like(ip, ${PRIVATE_IP_PATTERN})`)],
+           // Which logs saw the address (API calls, sign-ins, flows, DNS…): the days' lists are merged.
+           ['sources', `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('source')} ORDER BY ${jsonString('source')}) FILTER (WHERE source IS NOT NULL), ',') || ']', '[]')`],
+         ])} AS attrs
   FROM ip_rows GROUP BY ip
 ),
 resource_rows AS (SELECT r AS id, provider, account, time FROM ev CROSS JOIN UNNEST(resources) AS u(r)),
@@ -178,9 +189,96 @@ SELECT type, id, kind, provider, account, name, arn, first_seen, last_seen, CAST
 ) all_entities
 ORDER BY type, id`;
 
-/** Edges of the day. `rel` names the relation; for resource access it is the action (API name). */
+const INSTANCE_ARN = (region: string, account: string, instanceId: string) => `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':instance/' || ${instanceId}`;
+const ENI_ARN = (region: string, account: string, interfaceId: string) => `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':network-interface/' || ${interfaceId}`;
+const ENTRA_SAML_ISSUER = `'^https://(sts\\.windows\\.net|login\\.microsoftonline\\.com)/'`;
+
+/**
+ * Edges that join sources (over `ev` and `iss`):
+ * - federated_into / federated_as: an Entra ID user (`azuread:<upn>`) to the AWS session and role an
+ *   AssumeRoleWithSAML issued for them, and to the SAML subject CloudTrail names. The UPN matches the
+ *   SAML subject or the role session name, case-insensitively; the call counts when Entra ID issued the
+ *   assertion or the Entra user is in that day's events.
+ * - has_interface: an instance to its network interfaces (ENIs), so an instance reaches its flows. Flow
+ *   records that name the instance say so directly; default-format VPC flow logs do not, so an ENI is
+ *   tied to the instance whose DNS queries (Resolver logs name the instance) come from the one private
+ *   address every flow record of that ENI carries. Ambiguous ties are left out rather than guessed.
+ * - has_address: an instance to the private addresses it used (Resolver queries, tied ENIs).
+ * - queried (instance → domain) and resolves_to (domain → address, from the answers).
+ */
+const CROSS_SOURCE_EDGES = `
+saml AS (
+  SELECT issued_session_id, issued_role_arn, issuer_id, time, saml_issuer,
+         lower(substr(issuer_id, 6)) AS subject, lower(issued_session_name) AS session_name
+  FROM iss WHERE activity = 'AssumeRoleWithSAML' AND issuer_id LIKE 'saml:%'
+),
+entra_seen AS (SELECT DISTINCT actor_id AS id FROM ev WHERE actor_id LIKE 'azuread:%'),
+federations AS (
+  SELECT 'azuread:' || subject AS person, issued_session_id, issued_role_arn, issuer_id, time
+  FROM saml WHERE COALESCE(regexp_like(saml_issuer, ${ENTRA_SAML_ISSUER}), false) AND subject <> ''
+  UNION
+  SELECT e.id, s.issued_session_id, s.issued_role_arn, s.issuer_id, s.time
+  FROM saml s JOIN entra_seen e ON e.id = 'azuread:' || s.subject OR e.id = 'azuread:' || s.session_name
+),
+aws_flows AS (
+  SELECT account, region, interface_id, instance_id, src_ip, dst_ip, time, event_id
+  FROM ev WHERE is_flow AND provider = 'aws' AND interface_id LIKE 'eni-%'
+),
+eni_records AS (
+  SELECT account, region, interface_id, count(*) AS n FROM aws_flows WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL
+  GROUP BY account, region, interface_id
+),
+eni_address_hits AS (
+  SELECT account, region, interface_id, ip, count(*) AS n FROM (
+    SELECT account, region, interface_id, src_ip AS ip FROM aws_flows WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL
+    UNION ALL
+    SELECT account, region, interface_id, dst_ip FROM aws_flows WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL AND dst_ip <> src_ip
+  ) a GROUP BY account, region, interface_id, ip
+),
+eni_own_candidates AS (
+  SELECT h.account, h.region, h.interface_id, h.ip
+  FROM eni_address_hits h JOIN eni_records r ON r.account = h.account AND r.region = h.region AND r.interface_id = h.interface_id
+  WHERE h.n = r.n AND regexp_like(h.ip, ${PRIVATE_IP_PATTERN})
+),
+eni_address AS (
+  SELECT account, region, interface_id, max(ip) AS ip FROM eni_own_candidates
+  GROUP BY account, region, interface_id HAVING count(*) = 1
+),
+instance_addresses AS (
+  SELECT DISTINCT account, region, instance_id, src_ip AS ip FROM ev
+  WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND src_is_ip AND provider = 'aws'
+),
+eni_instance_by_address AS (
+  SELECT e.account, e.region, e.interface_id, max(i.instance_id) AS instance_id
+  FROM eni_address e JOIN instance_addresses i ON i.account = e.account AND i.region = e.region AND i.ip = e.ip
+  GROUP BY e.account, e.region, e.interface_id HAVING count(DISTINCT i.instance_id) = 1
+),
+eni_instance AS (
+  SELECT DISTINCT account, region, interface_id, instance_id FROM aws_flows WHERE instance_id LIKE 'i-%'
+  UNION
+  SELECT account, region, interface_id, instance_id FROM eni_instance_by_address
+),
+cross_pairs AS (
+  SELECT 'Identity' AS src_type, person AS src_id, 'federated_into' AS rel, 'Session' AS dst_type, issued_session_id AS dst_id, time FROM federations
+  UNION ALL SELECT 'Identity', person, 'federated_into', 'Identity', issued_role_arn, time FROM federations WHERE issued_role_arn IS NOT NULL
+  UNION ALL SELECT 'Identity', person, 'federated_as', 'Identity', issuer_id, time FROM federations
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_interface', 'Resource', ${ENI_ARN('f.region', 'f.account', 'f.interface_id')}, f.time
+    FROM aws_flows f JOIN eni_instance m ON m.account = f.account AND m.region = f.region AND m.interface_id = f.interface_id
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_address', 'IPAddress', a.ip, f.time
+    FROM aws_flows f JOIN eni_instance m ON m.account = f.account AND m.region = f.region AND m.interface_id = f.interface_id
+    JOIN eni_address a ON a.account = f.account AND a.region = f.region AND a.interface_id = f.interface_id
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'has_address', 'IPAddress', src_ip, time FROM ev
+    WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND src_is_ip AND provider = 'aws'
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'queried', 'Domain', query_name, time FROM ev
+    WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND provider = 'aws'
+  UNION ALL SELECT 'Domain', query_name, 'resolves_to', 'IPAddress', answer, time FROM ev CROSS JOIN UNNEST(answers) AS u(answer)
+    WHERE query_name IS NOT NULL AND regexp_like(answer, ${IP_PATTERN})
+)`;
+
+/** Edges of the day. `rel` names the relation; for resource access it is the action (API name). Flow edges carry bytes and packets. */
 export const GRAPH_EDGES_SQL = `
-WITH pairs AS (
+WITH ${CROSS_SOURCE_EDGES.trim()},
+pairs AS (
   SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
   UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
   UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
@@ -191,14 +289,19 @@ WITH pairs AS (
   UNION ALL SELECT 'IPAddress', src_ip, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE src_is_ip
   UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time FROM ev WHERE session_id IS NOT NULL AND src_is_ip
   UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
-  UNION ALL SELECT 'IPAddress', src_ip, 'flow', 'IPAddress', dst_ip, time FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip
   UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time FROM ev WHERE src_is_ip AND query_name IS NOT NULL
   UNION ALL SELECT 'Identity', issuer_id, 'issued', 'Session', issued_session_id, time FROM iss WHERE issuer_id IS NOT NULL
   UNION ALL SELECT 'Session', issued_session_id, 'issued_by', 'Session', issuer_session, time FROM iss WHERE issuer_session IS NOT NULL
   UNION ALL SELECT 'Session', issued_session_id, 'issued_from_ip', 'IPAddress', src_ip, time FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+  UNION ALL SELECT * FROM cross_pairs
 )
-SELECT src_type, src_id, rel, dst_type, dst_id, min(time) AS first_seen, max(time) AS last_seen, CAST(count(*) AS BIGINT) AS event_count
+SELECT src_type, src_id, rel, dst_type, dst_id, min(time) AS first_seen, max(time) AS last_seen, CAST(count(*) AS BIGINT) AS event_count,
+       CAST(NULL AS BIGINT) AS bytes, CAST(NULL AS BIGINT) AS packets
 FROM pairs GROUP BY src_type, src_id, rel, dst_type, dst_id
+UNION ALL
+SELECT 'IPAddress', src_ip, 'flow', 'IPAddress', dst_ip, min(time), max(time), CAST(count(*) AS BIGINT),
+       CAST(sum(bytes) AS BIGINT), CAST(sum(packets) AS BIGINT)
+FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip GROUP BY src_ip, dst_ip
 ORDER BY src_type, src_id, rel, dst_type, dst_id`;
 
 /** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */

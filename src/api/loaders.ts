@@ -148,6 +148,8 @@ export function createLoaders(ctx: RequestContext): Loaders {
             firstSeen: row.link_first_seen,
             lastSeen: row.link_last_seen,
             eventCount: Number(row.link_event_count),
+            bytes: row.link_bytes == null ? null : Number(row.link_bytes),
+            packets: row.link_packets == null ? null : Number(row.link_packets),
             otherType: row.other_type,
             otherKey: row.other_id,
             node,

@@ -38,6 +38,9 @@ export interface LinkModel {
   firstSeen: Date;
   lastSeen: Date;
   eventCount: number;
+  /** Flow links: bytes and packets the flows carried (absent for other relations). */
+  bytes?: number | null;
+  packets?: number | null;
   otherType: string;
   otherKey: string;
   /** The neighbour, fetched in the same query as the link. */

@@ -9,7 +9,7 @@ import { apiError } from './errors';
 import { fromGlobalId, offsetCursor, parseOffsetCursor, toGlobalId } from './ids';
 import { checkFirst } from './limits';
 import { entityFromRow } from './loaders';
-import type { EntityModel, EntityType, EventModel, IssuanceModel, LinkConnectionModel, Window } from './models';
+import type { EntityModel, EntityType, EventConnectionModel, EventModel, IssuanceModel, LinkConnectionModel, Window } from './models';
 import { ENTITY_TYPES } from './models';
 import {
   TABLE_CLASS,
@@ -17,6 +17,7 @@ import {
   cidrMatcher,
   entityStub,
   eventConnection,
+  type EventArgs,
   filteredLinkConnection,
   linkConnection,
   resolveResource,
@@ -211,6 +212,25 @@ async function sessionChain(ctx: RequestContext, session: EntityModel): Promise<
   return chain.reverse();
 }
 
+const INSTANCE_ARN = /^arn:aws[\w-]*:ec2:[^:]*:[^:]*:instance\/(i-[0-9a-f]+)$/;
+const ENI_ARN = /^arn:aws[\w-]*:ec2:[^:]*:[^:]*:network-interface\/(eni-[0-9a-f]+)$/;
+/** More interfaces than this on one instance is not an instance. */
+const MAX_INTERFACES = 100;
+
+/** An instance's flows (its interfaces' records, or records naming it), or a network interface's own. */
+async function resolveResourceFlows(ctx: RequestContext, e: EntityModel, args: EventArgs): Promise<EventConnectionModel> {
+  const eni = ENI_ARN.exec(e.key)?.[1];
+  if (eni) return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['network_activity'], extra: { interfaceIds: [eni] } });
+  const instance = INSTANCE_ARN.exec(e.key)?.[1];
+  if (!instance) return EMPTY_EVENTS;
+  const window = windowOf(ctx, e.window, args.window);
+  const page = await ctx.loaders.neighbours.load({ pivot: 'resourceInterfaces', key: e.key, window, action: null, offset: 0, limit: MAX_INTERFACES });
+  const interfaceIds = page.links.map((l) => ENI_ARN.exec(l.otherKey)?.[1]).filter((x): x is string => x !== undefined);
+  return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['network_activity'], extra: { instanceId: instance, interfaceIds } });
+}
+
+const EMPTY_EVENTS: EventConnectionModel = { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
+
 export const resolvers: Resolvers = {
   DateTime,
   Node: {
@@ -278,6 +298,10 @@ export const resolvers: Resolvers = {
     },
     events: (e, args, ctx) => eventConnection(ctx, 'identity', e.key, e.window, args),
     signIns: (e, args, ctx) => eventConnection(ctx, 'identity', e.key, e.window, args, { tables: ['authentication'] }),
+    federatedSessions: (e, args, ctx) => linkConnection(ctx, 'identityFederatedSessions', e, args),
+    federatedRoles: (e, args, ctx) => linkConnection(ctx, 'identityFederatedRoles', e, args),
+    federatedAs: (e, args, ctx) => linkConnection(ctx, 'identityFederatedAs', e, args),
+    federatedFrom: (e, args, ctx) => linkConnection(ctx, 'identityFederatedFrom', e, args),
   },
 
   Session: {
@@ -298,6 +322,7 @@ export const resolvers: Resolvers = {
     resources: (e, args, ctx) => linkConnection(ctx, 'sessionResources', e, args),
     userAgents: (e, args, ctx) => linkConnection(ctx, 'sessionUserAgents', e, args),
     events: (e, args, ctx) => eventConnection(ctx, 'session', e.key, e.window, args),
+    federatedFrom: (e, args, ctx) => linkConnection(ctx, 'sessionFederatedFrom', e, args),
   },
 
   SessionIssuance: {
@@ -343,6 +368,11 @@ export const resolvers: Resolvers = {
       const extra = bucket ? { dnsNamePrefix: `${bucket}.s3` } : { instanceId: instance };
       return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['dns_activity'], extra });
     },
+    interfaces: (e, args, ctx) => linkConnection(ctx, 'resourceInterfaces', e, args),
+    instances: (e, args, ctx) => linkConnection(ctx, 'resourceInstances', e, args),
+    addresses: (e, args, ctx) => linkConnection(ctx, 'resourceAddresses', e, args),
+    domains: (e, args, ctx) => linkConnection(ctx, 'resourceDomains', e, args),
+    flows: (e, args, ctx) => resolveResourceFlows(ctx, e, args),
   },
 
   IPAddress: {
@@ -357,6 +387,9 @@ export const resolvers: Resolvers = {
       linkConnection(ctx, args.direction === 'OUTBOUND' ? 'ipPeersOut' : args.direction === 'INBOUND' ? 'ipPeersIn' : 'ipPeersBoth', e, args),
     flows: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args, { tables: ['network_activity'] }),
     domains: (e, args, ctx) => linkConnection(ctx, 'ipDomains', e, args),
+    resolvedFrom: (e, args, ctx) => linkConnection(ctx, 'ipResolvedFrom', e, args),
+    instances: (e, args, ctx) => linkConnection(ctx, 'ipInstances', e, args),
+    sources: (e) => (Array.isArray(e.attrs.sources) ? (e.attrs.sources as unknown[]).filter((x): x is string => typeof x === 'string').sort() : []),
     events: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args),
   },
 

@@ -40,6 +40,9 @@ export const GRAPH_TABLES = {
       { name: 'first_seen', type: 'TIMESTAMP' },
       { name: 'last_seen', type: 'TIMESTAMP' },
       { name: 'event_count', type: 'BIGINT' },
+      // Flow edges only: bytes and packets the flows carried (null for other relations).
+      { name: 'bytes', type: 'BIGINT' },
+      { name: 'packets', type: 'BIGINT' },
     ],
   },
 } as const satisfies Record<string, { dir: readonly string[]; columns: readonly Pick<Column, 'name' | 'type'>[] }>;

@@ -317,14 +317,20 @@ export type IpAddress = Entity & Node & {
   flows: EventConnection;
   id: Scalars['ID']['output'];
   identities: IdentityLinkConnection;
+  /** Instances that used this (private) address: from their DNS queries and their interfaces' flows. */
+  instances: ResourceLinkConnection;
   isPrivate: Scalars['Boolean']['output'];
   /** Sessions whose credentials were issued to a caller at this address. */
   issuedSessions: SessionLinkConnection;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
   /** Flow peers (VPC / NSG flow logs); `relation` is flow_out or flow_in. */
   peers: IpAddressLinkConnection;
+  /** Domains whose DNS answers named this address (`relation` is `resolves_to`). */
+  resolvedFrom: DomainLinkConnection;
   resources: ResourceLinkConnection;
   sessions: SessionLinkConnection;
+  /** Sources whose logs saw this address in the window (cloudtrail, azuread, vpcflow, route53resolver…). */
+  sources: Array<Scalars['String']['output']>;
 };
 
 
@@ -357,6 +363,13 @@ export type IpAddressIdentitiesArgs = {
 };
 
 
+export type IpAddressInstancesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
 export type IpAddressIssuedSessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -367,6 +380,13 @@ export type IpAddressIssuedSessionsArgs = {
 export type IpAddressPeersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   direction?: InputMaybe<FlowDirection>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IpAddressResolvedFromArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
@@ -388,11 +408,15 @@ export type IpAddressSessionsArgs = {
 
 export type IpAddressLink = Link & {
   __typename?: 'IPAddressLink';
+  /** Flow peers (`flow_out`, `flow_in`): bytes the flows carried in that direction; null for other relations. */
+  bytes?: Maybe<Scalars['Float']['output']>;
   cursor: Scalars['String']['output'];
   eventCount: Scalars['Int']['output'];
   firstSeen: Scalars['DateTime']['output'];
   lastSeen: Scalars['DateTime']['output'];
   node: IpAddress;
+  /** Flow peers: packets the flows carried in that direction; null for other relations. */
+  packets?: Maybe<Scalars['Float']['output']>;
   relation: Scalars['String']['output'];
 };
 
@@ -412,6 +436,22 @@ export type Identity = Entity & Node & {
   arn?: Maybe<Scalars['String']['output']>;
   eventCount: Scalars['Int']['output'];
   events: EventConnection;
+  /** The same person as other providers log them: an Entra ID user's SAML subject in CloudTrail (`saml:<upn>`). */
+  federatedAs: IdentityLinkConnection;
+  /**
+   * The way back: the identities that federated into this one (for a role: the Entra ID users who
+   * assumed it through SAML; for a SAML subject: its Entra ID user). `relation` is `federated_into`
+   * or `federated_as`.
+   */
+  federatedFrom: IdentityLinkConnection;
+  /** The AWS roles this identity federated into (see `federatedSessions`). */
+  federatedRoles: IdentityLinkConnection;
+  /**
+   * Across providers: the AWS sessions this identity federated into. For an Entra ID user
+   * (`azuread:<upn>`), the credentials each AssumeRoleWithSAML issued whose SAML subject or role
+   * session name is the UPN (case-insensitive). `relation` is `federated_into`.
+   */
+  federatedSessions: SessionLinkConnection;
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   /** The stable identity id (IAM ARN, `azuread:upn`, `gcp:email`, `service:…`, `anonymous`). */
@@ -448,6 +488,34 @@ export type IdentityAccountsArgs = {
 export type IdentityEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<EventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IdentityFederatedAsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IdentityFederatedFromArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IdentityFederatedRolesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IdentityFederatedSessionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
@@ -764,15 +832,29 @@ export type Resource = Entity & Node & {
   account?: Maybe<Scalars['String']['output']>;
   /** Who touched it and how: one link per (identity, action). */
   actors: IdentityLinkConnection;
+  /** An instance's private addresses (from its DNS queries and its interfaces' flows). `relation` is `has_address`. */
+  addresses: IpAddressLinkConnection;
   arn?: Maybe<Scalars['String']['output']>;
   /** DNS lookups about it: a bucket's S3 endpoint names, or the queries an instance made. */
   dnsActivity: EventConnection;
+  /** Domains an instance looked up (Route 53 Resolver query logs). */
+  domains: DomainLinkConnection;
   eventCount: Scalars['Int']['output'];
   events: EventConnection;
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
+  /** Flow records of an instance's interfaces (or of the interface itself), VPC and NSG flow logs. */
+  flows: EventConnection;
   /** HTTP requests (S3 server access, ALB, CloudFront) that touched it. */
   httpActivity: EventConnection;
   id: Scalars['ID']['output'];
+  /** For a network interface: the instance it belongs to (see `interfaces`). */
+  instances: ResourceLinkConnection;
+  /**
+   * An instance's network interfaces (ENIs), as the flow logs show them. Default-format VPC flow logs
+   * do not name the instance: an ENI is tied to the instance whose Resolver queries come from the
+   * private address every flow record of that ENI carries. `relation` is `has_interface`.
+   */
+  interfaces: ResourceLinkConnection;
   /** s3:bucket, s3:object, iam:role, ec2:instance… */
   kind?: Maybe<Scalars['String']['output']>;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
@@ -796,7 +878,21 @@ export type ResourceActorsArgs = {
 };
 
 
+export type ResourceAddressesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
 export type ResourceDnsActivityArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type ResourceDomainsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
@@ -811,7 +907,29 @@ export type ResourceEventsArgs = {
 };
 
 
+export type ResourceFlowsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
 export type ResourceHttpActivityArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type ResourceInstancesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type ResourceInterfacesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
@@ -865,6 +983,8 @@ export type Session = Entity & Node & {
   children: SessionLinkConnection;
   eventCount: Scalars['Int']['output'];
   events: EventConnection;
+  /** The identity in another provider (an Entra ID user) whose SAML federation issued these credentials. */
+  federatedFrom: IdentityLinkConnection;
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   /** The identity acting with these credentials. */
@@ -905,6 +1025,17 @@ export type SessionChildrenArgs = {
 export type SessionEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<EventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+/**
+ * Credentials: an AWS access key id (temporary ASIA… or long-term AKIA…), an Azure sign-in session.
+ * Temporary credentials link to the call that issued them, so role chains can be walked both ways.
+ */
+export type SessionFederatedFromArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
@@ -1464,21 +1595,26 @@ export type IpAddressResolvers<ContextType = RequestContext, ParentType extends 
   flows?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<IpAddressFlowsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<IpAddressIdentitiesArgs>>;
+  instances?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<IpAddressInstancesArgs>>;
   isPrivate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   issuedSessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IpAddressIssuedSessionsArgs>>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   peers?: Resolver<ResolversTypes['IPAddressLinkConnection'], ParentType, ContextType, RequireFields<IpAddressPeersArgs, 'direction'>>;
+  resolvedFrom?: Resolver<ResolversTypes['DomainLinkConnection'], ParentType, ContextType, Partial<IpAddressResolvedFromArgs>>;
   resources?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<IpAddressResourcesArgs>>;
   sessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IpAddressSessionsArgs>>;
+  sources?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type IpAddressLinkResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['IPAddressLink'] = ResolversParentTypes['IPAddressLink']> = {
+  bytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   firstSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['IPAddress'], ParentType, ContextType>;
+  packets?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   relation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1496,6 +1632,10 @@ export type IdentityResolvers<ContextType = RequestContext, ParentType extends R
   arn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<IdentityEventsArgs>>;
+  federatedAs?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<IdentityFederatedAsArgs>>;
+  federatedFrom?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<IdentityFederatedFromArgs>>;
+  federatedRoles?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<IdentityFederatedRolesArgs>>;
+  federatedSessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IdentityFederatedSessionsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identityId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1633,13 +1773,18 @@ export type RegionActivityResolvers<ContextType = RequestContext, ParentType ext
 export type ResourceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Resource'] = ResolversParentTypes['Resource']> = {
   account?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actors?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<ResourceActorsArgs>>;
+  addresses?: Resolver<ResolversTypes['IPAddressLinkConnection'], ParentType, ContextType, Partial<ResourceAddressesArgs>>;
   arn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dnsActivity?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<ResourceDnsActivityArgs>>;
+  domains?: Resolver<ResolversTypes['DomainLinkConnection'], ParentType, ContextType, Partial<ResourceDomainsArgs>>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<ResourceEventsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  flows?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<ResourceFlowsArgs>>;
   httpActivity?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<ResourceHttpActivityArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  instances?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<ResourceInstancesArgs>>;
+  interfaces?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<ResourceInterfacesArgs>>;
   kind?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1673,6 +1818,7 @@ export type SessionResolvers<ContextType = RequestContext, ParentType extends Re
   children?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<SessionChildrenArgs>>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<SessionEventsArgs>>;
+  federatedFrom?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<SessionFederatedFromArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identity?: Resolver<Maybe<ResolversTypes['Identity']>, ParentType, ContextType>;

@@ -38,6 +38,8 @@ export interface EventConditions {
   dnsNamePrefix?: string | null;
   /** The instance that made the request (flows, DNS queries). */
   instanceId?: string | null;
+  /** Flows on any of these network interfaces, or naming `instanceId` (an instance's flows). */
+  interfaceIds?: readonly string[] | null;
 }
 
 export interface EventCursor {
@@ -117,7 +119,17 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
       params.push(`${c.dnsNamePrefix.replace(/[%_]/g, '')}.%`);
     }
   }
-  if (c.instanceId != null) {
+  if (c.interfaceIds != null) {
+    if (!hasColumn(table, 'interface_id')) sql += ' AND false';
+    else if (c.interfaceIds.length === 0) {
+      if (c.instanceId == null) sql += ' AND false';
+      else eq('instance_id', c.instanceId);
+    } else {
+      sql += c.instanceId != null ? ` AND (instance_id = ? OR interface_id IN (${placeholders(c.interfaceIds.length)}))` : ` AND interface_id IN (${placeholders(c.interfaceIds.length)})`;
+      if (c.instanceId != null) params.push(c.instanceId);
+      params.push(...c.interfaceIds);
+    }
+  } else if (c.instanceId != null) {
     if (!hasColumn(table, 'instance_id')) sql += ' AND false';
     else eq('instance_id', c.instanceId);
   }

@@ -146,11 +146,27 @@ export const PIVOTS = {
   resourceIps: { from: 'Resource', to: 'IPAddress', legs: [{ direction: 'in', rels: ACCESS_RELS }] },
   accountIdentities: { from: 'Account', to: 'Identity', legs: [{ direction: 'in', rels: ['in_account'] }] },
   userAgentIdentities: { from: 'UserAgent', to: 'Identity', legs: [{ direction: 'in', rels: ['user_agent'] }] },
+  // Across sources (see etl/graph.ts CROSS_SOURCE_EDGES).
+  identityFederatedSessions: { from: 'Identity', to: 'Session', legs: [{ direction: 'out', rels: ['federated_into'] }] },
+  identityFederatedRoles: { from: 'Identity', to: 'Identity', legs: [{ direction: 'out', rels: ['federated_into'] }] },
+  identityFederatedAs: { from: 'Identity', to: 'Identity', legs: [{ direction: 'out', rels: ['federated_as'] }] },
+  identityFederatedFrom: { from: 'Identity', to: 'Identity', legs: [{ direction: 'in', rels: ['federated_into', 'federated_as'] }] },
+  sessionFederatedFrom: { from: 'Session', to: 'Identity', legs: [{ direction: 'in', rels: ['federated_into'] }] },
+  resourceInterfaces: { from: 'Resource', to: 'Resource', legs: [{ direction: 'out', rels: ['has_interface'] }] },
+  resourceInstances: { from: 'Resource', to: 'Resource', legs: [{ direction: 'in', rels: ['has_interface'] }] },
+  resourceAddresses: { from: 'Resource', to: 'IPAddress', legs: [{ direction: 'out', rels: ['has_address'] }] },
+  resourceDomains: { from: 'Resource', to: 'Domain', legs: [{ direction: 'out', rels: ['queried'] }] },
+  ipInstances: { from: 'IPAddress', to: 'Resource', legs: [{ direction: 'in', rels: ['has_address'] }] },
+  ipResolvedFrom: { from: 'IPAddress', to: 'Domain', legs: [{ direction: 'in', rels: ['resolves_to'] }] },
+  domainResolvesTo: { from: 'Domain' as EntityType, to: 'IPAddress', legs: [{ direction: 'out', rels: ['resolves_to'] }] },
 } as const satisfies Record<string, PivotSpec>;
 export type PivotName = keyof typeof PIVOTS;
 
 /** Relations that are not resource access, so ACCESS pivots can exclude them. */
-const STRUCTURAL_RELS = ['from_ip', 'uses', 'issued', 'user_agent', 'in_region', 'in_account', 'issued_by', 'issued_from_ip', 'flow', 'queried'];
+const STRUCTURAL_RELS = [
+  'from_ip', 'uses', 'issued', 'user_agent', 'in_region', 'in_account', 'issued_by', 'issued_from_ip', 'flow', 'queried',
+  'federated_into', 'federated_as', 'has_interface', 'has_address', 'resolves_to',
+];
 
 export interface NeighbourRow extends EntityRow {
   key_id: string;
@@ -160,6 +176,9 @@ export interface NeighbourRow extends EntityRow {
   link_first_seen: Date;
   link_last_seen: Date;
   link_event_count: number;
+  /** Flow links only: bytes and packets carried in the window. */
+  link_bytes: number | null;
+  link_packets: number | null;
   rn: number;
   total: number;
 }
@@ -198,7 +217,8 @@ export function neighbours(
       orderedParams.push(action);
     }
     return `SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${leg.label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel,
-        min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS link_event_count
+        min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS link_event_count,
+        sum(bytes) AS link_bytes, sum(packets) AS link_packets
       FROM graph_edges
       WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
         AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}

@@ -55,7 +55,7 @@ describe('catalog DDL', () => {
     if (entities.kind !== 'create_table' || edges.kind !== 'create_table') throw new Error('not CREATE TABLE');
     expect(entities.columns.map((c) => c.name)).toEqual(['type', 'id', 'kind', 'provider', 'account', 'name', 'arn', 'first_seen', 'last_seen', 'event_count', 'attrs']);
     expect(edges.columns.map((c) => `${c.name} ${c.hiveType}`)).toEqual([
-      'src_type string', 'src_id string', 'rel string', 'dst_type string', 'dst_id string', 'first_seen timestamp', 'last_seen timestamp', 'event_count bigint',
+      'src_type string', 'src_id string', 'rel string', 'dst_type string', 'dst_id string', 'first_seen timestamp', 'last_seen timestamp', 'event_count bigint', 'bytes bigint', 'packets bigint',
     ]);
     expect(entities.partitions).toEqual([{ name: 'day', hiveType: 'date' }]);
     expect(entities.location).toBe('s3://acme-security-lake/scoutql/graph/entities/');
