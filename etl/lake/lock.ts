@@ -19,8 +19,8 @@ export interface LockOptions {
  * taken over, since recovery makes the lake whole again.
  *
  * S3 lake (best effort): `_lock` is a lease `{ owner, host, pid, expires }` created with a
- * conditional PUT (If-None-Match: *), renewed every minute while held and taken over once
- * expired (a killed writer). S3 honours the condition; a server that ignores it falls back to
+ * conditional PUT (If-None-Match: *), renewed while held and taken over once expired (a
+ * killed writer; at once when that writer ran on this machine and its process is gone). S3 honours the condition; a server that ignores it falls back to
  * "write, then read back and check the owner", which narrows a race but cannot close it. Run one
  * writer per S3 lake (e.g. reserved concurrency 1 for the Lambda handler) and treat the lock as
  * the safety net.
@@ -93,7 +93,9 @@ async function acquireS3Lock(store: S3LakeStore): Promise<() => Promise<void>> {
   } catch (err) {
     if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
     const current = parseLease(await store.readText(LOCK_PATH));
-    if (current && Date.parse(current.expires) > Date.now()) {
+    // A holder on this machine whose process is gone (a killed run) is known dead before its lease ends.
+    const deadHere = current !== null && current.host === hostname() && current.pid !== process.pid && !isAlive(current.pid);
+    if (current && !deadHere && Date.parse(current.expires) > Date.now()) {
       throw new LockHeldError(
         `lake ${store.location} is being written by ${current.host} pid ${current.pid} (lease until ${current.expires}); wait, or delete ${store.url(LOCK_PATH)} if that writer is gone`,
       );
@@ -104,7 +106,7 @@ async function acquireS3Lock(store: S3LakeStore): Promise<() => Promise<void>> {
   }
   const mine = parseLease(await store.readText(LOCK_PATH));
   if (mine?.owner !== owner) throw new LockHeldError(`lake ${store.location}: another writer took the lock at the same moment; retry`);
-  const renew = setInterval(() => void store.writeText(LOCK_PATH, lease()).catch(() => undefined), 60_000);
+  const renew = setInterval(() => void store.writeText(LOCK_PATH, lease()).catch(() => undefined), Math.min(60_000, leaseMs() / 3));
   renew.unref();
   return async () => {
     clearInterval(renew);

@@ -27,10 +27,10 @@ export interface OversizeRaw {
 const VARCHAR_LIST = LIST(VARCHAR) as DuckDBListType;
 
 /** Small row groups: finer min/max statistics to skip by, and a bounded write buffer for wide rows. */
-const ROW_GROUP_ROWS = 20_000;
+export const ROW_GROUP_ROWS = 20_000;
 
 /** Level 9 makes the lake about a third smaller than the default 3 for little extra time (bench/etl). */
-const ZSTD_LEVEL = 9;
+export const ZSTD_LEVEL = 9;
 
 /** Appends one value of a column's type, converting what sources hand over (strings, numbers, Dates). */
 type Append = (appender: DuckDBAppender, value: CellValue) => void;

@@ -1,11 +1,12 @@
 /** Shared set-up for the S3 tests: a local S3 server (s3rver) and the environment that points ScoutQL at it. */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
 import { resetS3Client } from '../../etl/s3';
 import { lakeStoreFor } from '../../etl/lake/store';
-import { cloudTrailRecord, tempDir } from '../etl/helpers';
+import { cloudTrailRecord, REPO, tempDir } from '../etl/helpers';
 
 export interface S3Env {
   s3: S3Local;
@@ -106,4 +107,20 @@ export async function downloadLake(lake: string): Promise<string> {
     await store.localCopy(path, dir);
   }
   return dir;
+}
+
+/**
+ * Runs the real CLI without blocking this process: the local S3 server lives in the test's own
+ * event loop, so a synchronous spawn would leave the child waiting on it forever.
+ */
+export function scoutqlAsync(args: string[], env: Record<string, string>): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'scoutql.js'), ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolvePromise({ status, signal, stdout, stderr }));
+  });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerCatalog } from './catalog';
+import { registerCompact } from './compact';
 import { registerDemo } from './demo';
 import { registerIngest } from './ingest';
 import { registerLocalServers } from './local-servers';
@@ -12,6 +13,7 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerSample(program);
   registerIngest(program);
+  registerCompact(program);
   registerServe(program);
   registerQuery(program);
   registerCatalog(program);

@@ -1,0 +1,194 @@
+/**
+ * Compaction: a stream of small objects (one Lambda invocation per CloudTrail delivery) leaves
+ * many small Parquet files per partition, and every file costs a reader a request and a footer.
+ * This merges each partition's files into one, sorted by the table's pivot keys with the writer's
+ * ZSTD level and row-group size, and swaps it in through the lake's transaction: the new file is
+ * staged, COMMIT lists it and the files it replaces, the roll-forward moves it into place and
+ * then deletes the old ones. Every row is kept: the new file's row count is checked against the
+ * old files' before anything is committed.
+ */
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { acquireLakeLock } from './lake/lock';
+import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './lake/row-spiller';
+import { lakeStoreFor, type LakeStore } from './lake/store';
+import { Transaction, crashForTests, recoverLake } from './lake/transaction';
+import { TABLES, TABLE_NAMES, type TableName } from './tables';
+
+export interface CompactOptions {
+  /** Lake folder or s3://bucket/prefix. */
+  lake: string;
+  /** Only this table (default: every event table). */
+  table?: TableName;
+  /** Only this day (YYYY-MM-DD). */
+  day?: string;
+  /** Compact partitions holding at least this many files (default 2). */
+  minFiles?: number;
+  /** Local scratch space (S3 lakes download a partition's files there). */
+  tempRoot?: string;
+  onPartition?: (done: CompactedPartition) => void;
+}
+
+export interface CompactedPartition {
+  partition: string;
+  files_before: number;
+  rows: number;
+  bytes_before: number;
+  bytes_after: number;
+}
+
+export interface CompactSummary {
+  /** Partitions looked at (matching table and day). */
+  partitions_seen: number;
+  /** Partitions merged into one file. */
+  partitions_compacted: number;
+  files_before: number;
+  files_after: number;
+  rows: number;
+  bytes_before: number;
+  bytes_after: number;
+  seconds: number;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export async function compactLake(options: CompactOptions): Promise<CompactSummary> {
+  const started = process.hrtime.bigint();
+  if (options.table && !(TABLE_NAMES as readonly string[]).includes(options.table)) {
+    throw new Error(`unknown table '${options.table}' (one of ${TABLE_NAMES.join(', ')})`);
+  }
+  if (options.day && !DAY.test(options.day)) throw new Error(`day '${options.day}' is not YYYY-MM-DD`);
+  const minFiles = options.minFiles ?? 2;
+  if (!Number.isInteger(minFiles) || minFiles < 2) throw new Error('min-files must be a whole number of at least 2');
+
+  const store = lakeStoreFor(options.lake);
+  const summary: CompactSummary = {
+    partitions_seen: 0,
+    partitions_compacted: 0,
+    files_before: 0,
+    files_after: 0,
+    rows: 0,
+    bytes_before: 0,
+    bytes_after: 0,
+    seconds: 0,
+  };
+  const release = await acquireLakeLock(store);
+  const scratch = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-compact-'));
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: '512MB',
+    temp_directory: join(scratch, 'duckdb'),
+    threads: '2',
+    preserve_insertion_order: 'false',
+  });
+  const connection = await instance.connect();
+  try {
+    await recoverLake(store);
+    for (const table of options.table ? [options.table] : TABLE_NAMES) {
+      for (const partition of await partitionsOf(store, table, options.day)) {
+        summary.partitions_seen += 1;
+        const files = (await store.listFiles(partition)).filter((f) => isPartFile(partition, f));
+        if (files.length < minFiles) {
+          summary.files_before += files.length;
+          summary.files_after += files.length;
+          continue;
+        }
+        const done = await compactPartition(store, connection, table, partition, files, scratch);
+        summary.partitions_compacted += 1;
+        summary.files_before += files.length;
+        summary.files_after += 1;
+        summary.rows += done.rows;
+        summary.bytes_before += done.bytes_before;
+        summary.bytes_after += done.bytes_after;
+        options.onPartition?.(done);
+      }
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(scratch, { recursive: true, force: true });
+    await release();
+  }
+  summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return summary;
+}
+
+/** Partition folders of a table (`<table>/source=…/account=…/region=…/day=…`), optionally of one day. */
+async function partitionsOf(store: LakeStore, table: TableName, day?: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const source of await store.listDirs(table)) {
+    for (const account of await store.listDirs(`${table}/${source}`)) {
+      for (const region of await store.listDirs(`${table}/${source}/${account}`)) {
+        const regionDir = `${table}/${source}/${account}/${region}`;
+        for (const dayDir of await store.listDirs(regionDir)) {
+          if (!dayDir.startsWith('day=') || (day && dayDir !== `day=${day}`)) continue;
+          out.push(`${regionDir}/${dayDir}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A published data file directly in the partition folder (what readers glob). */
+function isPartFile(partition: string, path: string): boolean {
+  const name = path.slice(partition.length + 1);
+  return !name.includes('/') && name.startsWith('part-') && name.endsWith('.parquet');
+}
+
+async function compactPartition(
+  store: LakeStore,
+  connection: DuckDBConnection,
+  table: TableName,
+  partition: string,
+  files: string[],
+  scratch: string,
+): Promise<CompactedPartition> {
+  const txn = await Transaction.begin(store, scratch);
+  const downloads = join(scratch, 'inputs');
+  try {
+    const local = [];
+    for (const file of files) local.push(await store.localCopy(file, downloads));
+    const inputs = `read_parquet([${local.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
+    const rowsBefore = await count(connection, `SELECT count(*) AS n FROM ${inputs}`);
+    const bytesBefore = await fileBytes(local);
+
+    const target = txn.staged(`${partition}/part-${txn.id}.parquet`);
+    await mkdir(dirname(target), { recursive: true });
+    const sortBy = TABLES[table].sortBy.map((c) => `"${c}"`).join(', ');
+    await connection.run(
+      `COPY (SELECT * FROM ${inputs} ORDER BY ${sortBy})
+       TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
+    );
+    const rowsAfter = await count(connection, `SELECT count(*) AS n FROM read_parquet(${sqlString(target)})`);
+    if (rowsAfter !== rowsBefore) throw new Error(`compacting ${partition}: wrote ${rowsAfter} rows of ${rowsBefore}; nothing was changed`);
+    const bytesAfter = await fileBytes([target]);
+    txn.remove(files);
+    crashForTests('mid-compact');
+    await txn.commit();
+    return { partition, files_before: files.length, rows: rowsBefore, bytes_before: bytesBefore, bytes_after: bytesAfter };
+  } catch (err) {
+    await txn.abort();
+    throw err;
+  } finally {
+    await rm(downloads, { recursive: true, force: true });
+  }
+}
+
+async function count(connection: DuckDBConnection, sql: string): Promise<number> {
+  const reader = await connection.runAndReadAll(sql);
+  return Number(reader.getRowObjects()[0]!.n);
+}
+
+async function fileBytes(paths: string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) total += (await stat(p)).size;
+  return total;
+}
+
+/** Only for paths this process chose itself (lake paths and its scratch folder): quotes doubled. */
+function sqlString(path: string): string {
+  if (path.includes('\0')) throw new Error('path contains a NUL byte');
+  return `'${path.replace(/'/g, "''")}'`;
+}
