@@ -6,6 +6,7 @@
  *   npx tsx bench/api.ts            # lake of the sample --scale 20 (≈1M CloudTrail events + flows), cached
  *   npx tsx bench/api.ts --quick    # --scale 2 lake (≈110k events)
  *   options: --scale K --days N --runs N (timed runs per pivot, default 30) --warmup N (default 3) --lake DIR
+ *            --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
  *
  * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
  * once, with their parameters), in the same concurrent waves, on the same DuckDbEngine. So the
@@ -181,6 +182,8 @@ async function main(): Promise<void> {
   const openStarted = performance.now();
   const engine = await DuckDbEngine.open({ lake });
   const openMillis = performance.now() - openStarted;
+  // Experiment knob: DuckDB caches Parquet footers across queries (off by default in DuckDB).
+  if (args.has('parquet-metadata-cache')) await engine.exec('SET parquet_metadata_cache = true');
   const recorder = new RecordingEngine(engine);
   const api = new ScoutApi({ engine: recorder, latestDay: () => graphDays(lake).at(-1) ?? null });
   const list = pivots(sample);
@@ -199,8 +202,19 @@ async function main(): Promise<void> {
     const statements = waves(recorder.recording);
     const queries = recorder.recording.length;
     recorder.recording = null;
+    // Each statement's own time during the timed direct runs: which SQL dominates a pivot.
+    const perStatement = new Map<string, number[]>();
+    let timing = false;
     const direct = async () => {
-      for (const wave of statements) await Promise.all(wave.map((r) => engine.query(r.sql, r.params, { label: r.label })));
+      for (const wave of statements) {
+        await Promise.all(wave.map(async (r, i) => {
+          const t = performance.now();
+          await engine.query(r.sql, r.params, { label: r.label });
+          if (!timing) return;
+          const key = `${r.label ?? '?'}#${statements.indexOf(wave)}.${i}`;
+          perStatement.set(key, [...(perStatement.get(key) ?? []), performance.now() - t]);
+        }));
+      }
     };
     for (let i = 0; i < WARMUP; i++) {
       await api.execute(pivot.document, pivot.variables);
@@ -209,6 +223,7 @@ async function main(): Promise<void> {
     const apiMs: number[] = [];
     const directMs: number[] = [];
     // Interleaved, so load from other processes on this shared machine hits both sides alike.
+    timing = true;
     for (let i = 0; i < RUNS; i++) {
       let t = performance.now();
       const r = await api.execute(pivot.document, pivot.variables);
@@ -229,9 +244,11 @@ async function main(): Promise<void> {
       api: { p50: percentile(apiMs, 50), p95: percentile(apiMs, 95), min: apiMs[0]!, max: apiMs.at(-1)! },
       direct: { p50: percentile(directMs, 50), p95: percentile(directMs, 95), min: directMs[0]!, max: directMs.at(-1)! },
       responseChars: JSON.stringify(first.data).length,
+      statementP50: Object.fromEntries([...perStatement].map(([k, v]) => [k, percentile(v.sort((a, b) => a - b), 50)]).sort((a, b) => (b[1] as number) - (a[1] as number))),
     };
     results.push(row);
     console.log(`${pivot.name}: API p50 ${row.api.p50.toFixed(1)} ms, direct p50 ${row.direct.p50.toFixed(1)} ms (${queries} statements in ${statements.length} waves)`);
+    console.log(`  statement p50 ms: ${Object.entries(row.statementP50).map(([k, v]) => `${k} ${(v as number).toFixed(1)}`).join(', ')}`);
   }
   await api.stop();
   await engine.close();
@@ -245,8 +262,8 @@ async function main(): Promise<void> {
   console.log(`aims: API p50 < 50 ms; API/direct < 1.3`);
   console.log(`cold: engine open ${f(openMillis)} ms, first query ('${list[0]!.name}') ${f(coldMillis)} ms`);
   const after = machine();
-  const file = writeResult(QUICK ? 'api-quick' : 'api', {
-    bench: 'api', quick: QUICK, scale: SCALE, days: DAYS, runs: RUNS, warmup: WARMUP, lake, lakeBytes, build,
+  const file = writeResult(`${QUICK ? 'api-quick' : 'api'}${args.has('parquet-metadata-cache') ? '-metadata-cache' : ''}`, {
+    bench: 'api', quick: QUICK, parquetMetadataCache: args.has('parquet-metadata-cache'), scale: SCALE, days: DAYS, runs: RUNS, warmup: WARMUP, lake, lakeBytes, build,
     cold: { engineOpenMillis: openMillis, firstQueryMillis: coldMillis, pivot: list[0]!.name },
     machineBefore: before, machineAfter: after, results,
   });
