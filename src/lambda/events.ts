@@ -4,6 +4,7 @@
  *  - the same wrapped in SQS messages (Records[].body) or SNS notifications (Records[].Sns.Message,
  *    or an SQS body holding an SNS envelope)
  *  - EventBridge "Object Created" events from aws.s3 (detail.object.key, not URL-encoded)
+ *  - EventBridge "Scheduled Event"s: no objects, but the handler does the lake's upkeep
  * Everything else (s3:TestEvent, ObjectRemoved, unknown shapes) is listed as ignored with a reason.
  */
 export interface CreatedObject {
@@ -14,6 +15,8 @@ export interface CreatedObject {
 
 export interface EventObjects {
   objects: CreatedObject[];
+  /** An EventBridge schedule (source aws.events, "Scheduled Event"): lake upkeep, no objects. */
+  scheduled?: boolean;
   ignored: { what: string; reason: string }[];
 }
 
@@ -44,6 +47,7 @@ function collect(event: unknown, out: EventObjects, depth: number): void {
   if (depth > 3) return void out.ignored.push({ what: 'event', reason: 'nested too deeply' });
   if (!isObject(event)) return void out.ignored.push({ what: 'event', reason: 'not a JSON object' });
 
+  if (event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') return void (out.scheduled = true);
   if (event.source === 'aws.s3' && typeof event['detail-type'] === 'string') {
     const detail = isObject(event.detail) ? event.detail : {};
     const bucket = isObject(detail.bucket) ? detail.bucket.name : undefined;

@@ -30,7 +30,7 @@ export async function handler(event: unknown): Promise<HandlerResult> {
   const lake = process.env.SCOUTQL_LAKE?.trim();
   if (!lake || !isS3Url(lake)) throw new Error('SCOUTQL_LAKE must name the lake as s3://bucket/prefix');
   const lakeAt = parseS3Url(lake.replace(/\/+$/, ''));
-  const { objects, ignored } = objectsFromEvent(event);
+  const { objects, ignored, scheduled } = objectsFromEvent(event);
 
   const wanted: CreatedObject[] = [];
   for (const object of objects) {
@@ -40,14 +40,16 @@ export async function handler(event: unknown): Promise<HandlerResult> {
   }
   const inputs = wanted.map((o) => s3Url(o.bucket, o.key));
   const result: HandlerResult = { lake, objects: inputs, ignored, summary: null };
-  if (inputs.length === 0) return log(result);
+  if (inputs.length === 0 && !scheduled) return log(result);
 
+  // A scheduled invocation reads nothing: it finishes any crashed commit and rebuilds the graph of
+  // the days owed one (all that a function running with SCOUTQL_GRAPH=off leaves behind).
   result.summary = await ingest({
     inputs,
     lake,
-    workers: lambdaWorkers(process.env),
+    workers: scheduled ? 1 : lambdaWorkers(process.env),
     batchRows: positive(process.env.SCOUTQL_BATCH_ROWS) ?? 100_000,
-    graph: process.env.SCOUTQL_GRAPH !== 'off',
+    graph: scheduled || process.env.SCOUTQL_GRAPH !== 'off',
     // An object deleted before this invocation ran is reported, not retried forever.
     skipMissingInputs: true,
     lockWaitMs: positive(process.env.SCOUTQL_LOCK_WAIT_MS) ?? 60_000,

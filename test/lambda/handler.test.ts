@@ -146,6 +146,27 @@ describe('handler against the local S3 server', () => {
     expect(await lakeRows(await downloadLake(LAKE))).toHaveLength(29);
   });
 
+  test('with SCOUTQL_GRAPH=off the graph is owed, and a scheduled invocation builds it', async () => {
+    const store = lakeStoreFor(LAKE);
+    const late = Array.from({ length: 3 }, (_, i) => cloudTrailRecord(700 + i, { eventTime: '2024-03-07T09:00:00Z' }));
+    await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'raw-logs', Key: 'AWSLogs/late.json', Body: envelope(late) }));
+    process.env.SCOUTQL_GRAPH = 'off';
+    try {
+      const result = await handler({ Records: [s3Record('raw-logs', 'AWSLogs/late.json', 300)] });
+      expect(result.summary).toMatchObject({ written: 3, days: ['2024-03-07'] });
+    } finally {
+      delete process.env.SCOUTQL_GRAPH;
+    }
+    expect(await store.listFiles('graph/entities/day=2024-03-07')).toEqual([]);
+    expect(await store.listFiles('_graph_pending')).toEqual(['_graph_pending/2024-03-07']);
+
+    const schedule = { version: '0', id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2024-03-07T10:00:00Z', region: 'us-east-1', resources: ['arn:aws:events:us-east-1:123456789012:rule/scoutql-graph'], detail: {} };
+    const upkeep = await handler(schedule);
+    expect(upkeep.summary).toMatchObject({ objects: 0, written: 0 });
+    expect(await store.listFiles('graph/entities/day=2024-03-07')).toEqual(['graph/entities/day=2024-03-07/part-0.parquet']);
+    expect(await store.listFiles('_graph_pending')).toEqual([]);
+  });
+
   test('without SCOUTQL_LAKE (or with a local path) the handler refuses to run', async () => {
     const saved = process.env.SCOUTQL_LAKE;
     process.env.SCOUTQL_LAKE = tempDir('lambda-local');
