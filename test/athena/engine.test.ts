@@ -133,7 +133,7 @@ describe('query lifecycle', () => {
     const client = new AthenaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
     const { QueryExecutionId } = await client.send(new StartQueryExecutionCommand({ QueryString: 'SELECT 1 AS one', QueryExecutionContext: { Database: 'default' } }));
     const states: string[] = [];
-    for (let i = 0; i < 10 && states[states.length - 1] !== 'SUCCEEDED'; i++) {
+    for (let i = 0; i < 200 && states[states.length - 1] !== 'SUCCEEDED'; i++) {
       const { QueryExecution } = await client.send(new GetQueryExecutionCommand({ QueryExecutionId }));
       states.push(QueryExecution!.Status!.State!);
       if (QueryExecution!.Status!.State === 'SUCCEEDED') {
@@ -142,7 +142,8 @@ describe('query lifecycle', () => {
       }
       await new Promise((r) => setTimeout(r, 5));
     }
-    expect(states).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    // A busy machine may show RUNNING more than once; the order of the states is what matters.
+    expect(states.filter((state, i) => state !== states[i - 1])).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
     client.destroy();
   });
 
