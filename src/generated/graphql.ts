@@ -844,7 +844,7 @@ export type Resource = Entity & Node & {
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   /** Flow records of an instance's interfaces (or of the interface itself), VPC and NSG flow logs. */
   flows: EventConnection;
-  /** HTTP requests (S3 server access, ALB, CloudFront) that touched it. */
+  /** HTTP requests (S3 server access, ALB, CloudFront) that touched it: a bucket's S3 server access log lines. */
   httpActivity: EventConnection;
   id: Scalars['ID']['output'];
   /** For a network interface: the instance it belongs to (see `interfaces`). */
@@ -887,6 +887,7 @@ export type ResourceAddressesArgs = {
 
 export type ResourceDnsActivityArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
@@ -917,6 +918,7 @@ export type ResourceFlowsArgs = {
 
 export type ResourceHttpActivityArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };

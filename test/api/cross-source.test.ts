@@ -1,0 +1,245 @@
+/**
+ * The cross-source stories, walked through the API: `scoutql sample --days 2` (every source) →
+ * ingest (events and graph) → GraphQL, every answer checked against the stories.json the sample
+ * writes beside its logs.
+ */
+import { DuckDbEngine } from '../../src/engine/duckdb';
+import { graphDays } from '../../src/engine/lake';
+import { ScoutApi, type ExecuteResult } from '../../src/api/server';
+import { storyById, type Story } from '../../etl/sample/stories';
+import { CROSS_WINDOW as W, crossSample } from './fixtures/cross';
+
+let engine: DuckDbEngine;
+let api: ScoutApi;
+let stories: Story[];
+
+beforeAll(async () => {
+  const sample = await crossSample();
+  stories = sample.stories;
+  engine = await DuckDbEngine.open({ lake: sample.lake });
+  api = new ScoutApi({ engine, latestDay: () => graphDays(sample.lake).at(-1) ?? null });
+}, 240_000);
+afterAll(async () => {
+  await api?.stop();
+  await engine?.close();
+});
+
+async function run(document: string, variables: Record<string, unknown>): Promise<{ data: any; queries: number }> {
+  const result: ExecuteResult = await api.execute(document, { w: W, ...variables });
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  const stats = (result.extensions as { stats?: { queries?: number } } | undefined)?.stats;
+  return { data: result.data, queries: Number(stats?.queries) };
+}
+
+const instanceArn = (s: { region: string; account: string }, id: string) => `arn:aws:ec2:${s.region}:${s.account}:instance/${id}`;
+const eniArn = (s: { region: string; account: string }, id: string) => `arn:aws:ec2:${s.region}:${s.account}:network-interface/${id}`;
+const nodes = (connection: { edges: { node: any }[] }) => connection.edges.map((e) => e.node);
+
+test('(a) SSH opened in CloudTrail, then accepted SSH flows from the internet: IP → flows → instance, instance → flows', async () => {
+  const story = storyById(stories, 'ssh-open-to-world');
+  const e = story.expect;
+  const instance = instanceArn(story, e.instanceId);
+  const opened = await run(
+    `query($group: String!, $instance: String!, $w: TimeWindow!) {
+      group: resource(id: $group, window: $w) { actors(action: "AuthorizeSecurityGroupIngress") { edges { firstSeen node { identityId } } } }
+      instance: resource(id: $instance, window: $w) { interfaces { edges { relation node { resourceId } } } addresses { edges { node { address } } } }
+    }`,
+    { group: e.groupArn, instance },
+  );
+  expect(opened.data.group.actors.edges.map((x: any) => x.node.identityId)).toEqual([e.actor]);
+  const openedAt = new Date(opened.data.group.actors.edges[0].firstSeen).getTime();
+  expect(opened.data.instance.interfaces.edges).toEqual([{ relation: 'has_interface', node: { resourceId: eniArn(story, e.interfaceId) } }]);
+  const [privateIp] = nodes(opened.data.instance.addresses).map((n: any) => n.address);
+
+  // Every internet source, one document: each alias is batched with the others at every level.
+  const sources = e.sshFlowSources;
+  const vars = Object.fromEntries(sources.map((ip, i) => [`ip${i}`, ip]));
+  const walk = await run(
+    `query($w: TimeWindow!, ${sources.map((_, i) => `$ip${i}: String!`).join(', ')}) {
+      ${sources.map((_, i) => `s${i}: ip(address: $ip${i}, window: $w) {
+        sources
+        peers(direction: OUTBOUND) { edges { relation node { address instances { edges { node { resourceId } } } } } }
+        flows(first: 500) { edges { node { time ... on NetworkActivity { dstIp dstPort disposition interfaceId } } } }
+      }`).join('\n')}
+    }`,
+    vars,
+  );
+  // Four levels (addresses, peers, their instances, flows) whatever the number of addresses.
+  expect(walk.queries).toBe(4);
+  let accepted = 0;
+  for (let i = 0; i < sources.length; i++) {
+    const ip = walk.data[`s${i}`];
+    expect(ip.sources).toEqual(['vpcflow']);
+    const peer = ip.peers.edges.find((x: any) => x.node.address === privateIp);
+    expect(peer.relation).toBe('flow_out');
+    expect(nodes(peer.node.instances).map((n: any) => n.resourceId)).toEqual([instance]);
+    const inbound = nodes(ip.flows).filter((f: any) => f.dstIp === privateIp);
+    for (const f of inbound) {
+      expect(f).toMatchObject({ dstPort: e.port, disposition: 'ACCEPT', interfaceId: e.interfaceId });
+      expect(new Date(f.time).getTime()).toBeGreaterThan(openedAt);
+    }
+    accepted += inbound.length;
+  }
+  expect(accepted).toBe(e.sshFlowsAccepted);
+
+  // From the instance's side: its flows with each source are the ones the source's address shows.
+  const fromInstance = await run(
+    `query($w: TimeWindow!, $instance: String!, ${sources.map((_, i) => `$ip${i}: String!`).join(', ')}) {
+      resource(id: $instance, window: $w) { ${sources.map((_, i) => `s${i}: flows(filter: { ip: $ip${i} }) { totalCount }`).join(' ')} }
+      ${sources.map((_, i) => `a${i}: ip(address: $ip${i}, window: $w) { flows { totalCount } }`).join('\n')}
+    }`,
+    { ...vars, instance },
+  );
+  for (let i = 0; i < sources.length; i++) {
+    expect(fromInstance.data.resource[`s${i}`].totalCount).toBeGreaterThan(0);
+    expect(fromInstance.data.resource[`s${i}`].totalCount).toBe(fromInstance.data[`a${i}`].flows.totalCount);
+  }
+}, 60_000);
+
+test('(b) Entra brute force, success from a new country, then the federated AWS session and its calls, and back', async () => {
+  const e = storyById(stories, 'entra-brute-force-aws-federation').expect;
+  const { data } = await run(
+    `query($user: String!, $key: String!, $role: String!, $other: String!, $w: TimeWindow!) {
+      user: identity(id: $user, window: $w) {
+        failed: signIns(filter: { outcome: FAILURE }, first: 100) { totalCount edges { node { sourceIpAddress errorCode } } }
+        ok: signIns(filter: { outcome: SUCCESS }, first: 100) { edges { node { eventId sourceIpAddress ... on Authentication { country } } } }
+        federatedSessions(first: 50) { edges { relation node { accessKeyId identity { identityId } issuedBy { action eventId sourceIpAddress } } } }
+        federatedRoles { edges { node { identityId } } }
+        federatedAs { edges { node { identityId } } }
+      }
+      session(id: $key, window: $w) { federatedFrom { edges { relation node { identityId } } } events(first: 100) { edges { node { eventId } } } }
+      role: identity(id: $role, window: $w) { federatedFrom(first: 50) { edges { relation node { identityId } } } }
+      other: identity(id: $other, window: $w) { federatedSessions(first: 50) { edges { node { accessKeyId } } } }
+    }`,
+    { user: e.actors.azuread, key: e.sessionKey, role: e.roleArn, other: 'azuread:sam.okafor@acme-corp.example' },
+  );
+  const user = data.user;
+  expect(user.failed.totalCount).toBe(e.failedSignIns);
+  for (const f of nodes(user.failed)) expect(f).toEqual({ sourceIpAddress: e.attackerIp, errorCode: e.failedErrorCode });
+  const fromAttacker = nodes(user.ok).filter((s: any) => s.sourceIpAddress === e.attackerIp);
+  expect(fromAttacker.map((s: any) => s.eventId).sort()).toEqual([e.successSignInId, e.awsAppSignInId].sort());
+  for (const s of fromAttacker) expect(s.country).toBe(e.attackerCountry);
+  expect(e.usualCountries).not.toContain(e.attackerCountry);
+  for (const s of nodes(user.ok).filter((x: any) => x.sourceIpAddress !== e.attackerIp)) expect(e.usualCountries).toContain(s.country);
+
+  // Entra user → the AWS session AssumeRoleWithSAML issued from the attacker's address → its calls.
+  const federated = user.federatedSessions.edges;
+  const attackerSession = federated.find((x: any) => x.node.accessKeyId === e.sessionKey);
+  expect(attackerSession).toEqual({
+    relation: 'federated_into',
+    node: { accessKeyId: e.sessionKey, identity: { identityId: e.roleArn }, issuedBy: { action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp } },
+  });
+  for (const x of federated) expect(x.node.identity.identityId).toBe(e.roleArn);
+  expect(nodes(user.federatedRoles).map((n: any) => n.identityId)).toEqual([e.roleArn]);
+  expect(nodes(user.federatedAs).map((n: any) => n.identityId)).toEqual([e.actors.saml]);
+  const calls = nodes(data.session.events).map((n: any) => n.eventId);
+  for (const id of e.followUpEventIds) expect(calls).toContain(id);
+
+  // And back: the session and the role name the Entra user; another federated user's sessions are theirs alone.
+  expect(data.session.federatedFrom.edges).toEqual([{ relation: 'federated_into', node: { identityId: e.actors.azuread } }]);
+  expect(nodes(data.role.federatedFrom).map((n: any) => n.identityId)).toContain(e.actors.azuread);
+  const others = nodes(data.other.federatedSessions).map((n: any) => n.accessKeyId);
+  expect(others.length).toBeGreaterThan(0);
+  expect(others).not.toContain(e.sessionKey);
+  for (const key of federated.map((x: any) => x.node.accessKeyId)) expect(others).not.toContain(key);
+}, 60_000);
+
+test('(c) exfiltration: GetObject volume in CloudTrail and S3 access logs, bytes out in flows from the instance ENI to the attacker', async () => {
+  const story = storyById(stories, 's3-exfiltration');
+  const e = story.expect;
+  const instance = instanceArn(story, e.instanceId);
+  const { data } = await run(
+    `query($key: String!, $bucket: String!, $role: String!, $instance: String!, $attacker: String!, $w: TimeWindow!) {
+      session(id: $key, window: $w) { events(filter: { action: "GetObject", source: "cloudtrail" }, first: 100) { totalCount edges { node { eventId } } } }
+      resource(id: $bucket, window: $w) {
+        httpActivity(filter: { identity: $role, action: "REST.GET.OBJECT" }, first: 500) { edges { node { eventId source ... on HttpActivity { bucket bytesOut } } } }
+      }
+      instance: resource(id: $instance, window: $w) {
+        interfaces { edges { node { resourceId } } }
+        flows(filter: { ip: $attacker }, first: 200) { totalCount edges { node { sourceIpAddress ... on NetworkActivity { dstIp bytes interfaceId } } } }
+      }
+      ip(address: $attacker, window: $w) { peers(direction: INBOUND) { edges { relation eventCount bytes packets node { address instances { edges { node { resourceId } } } } } } }
+    }`,
+    { key: e.sessionKey, bucket: e.bucket, role: e.roleArn, instance, attacker: e.attackerIp },
+  );
+  // The instance's hourly credentials also serve its usual work: the story's reads are among the session's.
+  const reads = nodes(data.session.events).map((n: any) => n.eventId);
+  expect(data.session.events.totalCount).toBe(reads.length);
+  for (const id of e.cloudTrailEventIds) expect(reads).toContain(id);
+  expect(e.cloudTrailEventIds).toHaveLength(e.getObjects);
+  // The same requests in the bucket's server access log, and the bytes they sent.
+  const byRequest = nodes(data.resource.httpActivity).filter((n: any) => e.requestIds.includes(n.eventId));
+  expect(byRequest.map((n: any) => n.eventId).sort()).toEqual([...e.requestIds].sort());
+  for (const n of byRequest) expect(n).toMatchObject({ source: 's3access', bucket: e.bucket });
+  const bytesRead = byRequest.reduce((sum: number, n: any) => sum + n.bytesOut, 0);
+  expect(bytesRead).toBe(e.bytesRead);
+
+  // Then out of the instance's ENI to the attacker, about as many bytes as it read.
+  expect(nodes(data.instance.interfaces).map((n: any) => n.resourceId)).toEqual([eniArn(story, e.interfaceId)]);
+  const out = nodes(data.instance.flows).filter((f: any) => f.sourceIpAddress === e.privateIp && f.dstIp === e.attackerIp);
+  expect(out).toHaveLength(e.flowsOut);
+  for (const f of out) expect(f.interfaceId).toBe(e.interfaceId);
+  const flowBytes = out.reduce((sum: number, f: any) => sum + f.bytes, 0);
+  expect(flowBytes).toBe(e.flowBytesOut);
+  expect(flowBytes).toBeGreaterThanOrEqual(bytesRead);
+  // The graph's peer link says the same without reading the flows.
+  const link = data.ip.peers.edges.find((x: any) => x.node.address === e.privateIp);
+  expect(link).toMatchObject({ relation: 'flow_in', eventCount: e.flowsOut, bytes: e.flowBytesOut });
+  expect(link.packets).toBeGreaterThan(0);
+  expect(nodes(link.node.instances).map((n: any) => n.resourceId)).toEqual([instance]);
+}, 60_000);
+
+test('(d) the instance resolves the known-bad domain: instance → DNS, contextFor(domain) → the instance, the answer → the attacker', async () => {
+  const story = storyById(stories, 'malicious-domain-lookup');
+  const e = story.expect;
+  const instance = instanceArn(story, e.instanceId);
+  const { data } = await run(
+    `query($instance: String!, $domain: String!, $answer: String!, $w: TimeWindow!) {
+      resource(id: $instance, window: $w) {
+        domains(first: 100) { edges { relation eventCount domain } }
+        dnsActivity(first: 500) { edges { node { eventId ... on DnsActivity { queryName instanceId answers } } } }
+      }
+      contextFor(indicator: $domain, window: $w) { kind found queriedBy { edges { eventCount node { address instances { edges { node { resourceId } } } } } } }
+      ip(address: $answer, window: $w) { resolvedFrom { edges { relation eventCount domain } } }
+    }`,
+    { instance, domain: e.domain, answer: e.resolvedIp },
+  );
+  expect(data.resource.domains.edges.find((x: any) => x.domain === e.domain)).toEqual({ relation: 'queried', eventCount: e.queries, domain: e.domain });
+  const queries = nodes(data.resource.dnsActivity).filter((n: any) => n.queryName === e.domain);
+  expect(queries.map((n: any) => n.eventId).sort()).toEqual([...e.queryEventIds].sort());
+  for (const q of queries) expect(q).toMatchObject({ instanceId: e.instanceId, answers: [e.resolvedIp] });
+
+  const c = data.contextFor;
+  expect(c).toMatchObject({ kind: 'DOMAIN', found: true });
+  expect(c.queriedBy.edges.reduce((n: number, x: any) => n + x.eventCount, 0)).toBe(e.queries);
+  for (const x of c.queriedBy.edges) expect(nodes(x.node.instances).map((n: any) => n.resourceId)).toEqual([instance]);
+  expect(data.ip.resolvedFrom.edges).toEqual([{ relation: 'resolves_to', eventCount: e.queries, domain: e.domain }]);
+}, 60_000);
+
+test('contextFor the attacker addresses returns their neighbourhood across sources', async () => {
+  const entra = storyById(stories, 'entra-brute-force-aws-federation').expect;
+  const gcp = storyById(stories, 'gcp-key-from-attacker').expect;
+  const exfil = storyById(stories, 's3-exfiltration').expect;
+  const dns = storyById(stories, 'malicious-domain-lookup').expect;
+  const { data } = await run(
+    `query($entra: String!, $exfil: String!, $w: TimeWindow!) {
+      entra: contextFor(indicator: $entra, window: $w) {
+        kind found ip { sources } identities(first: 50) { edges { node { identityId } } }
+        recentEvents(first: 200) { source }
+      }
+      exfil: contextFor(indicator: $exfil, window: $w) {
+        kind found ip { sources resolvedFrom { edges { domain } } }
+        ips(first: 50) { edges { relation bytes node { address instances { edges { node { resourceId } } } } } }
+      }
+    }`,
+    { entra: entra.attackerIp, exfil: exfil.attackerIp },
+  );
+  expect(data.entra).toMatchObject({ kind: 'IP_ADDRESS', found: true, ip: { sources: ['azuread', 'cloudtrail', 'gcpaudit'] } });
+  expect(nodes(data.entra.identities).map((n: any) => n.identityId).sort()).toEqual([entra.actors.azuread, entra.actors.saml, entra.actors.role, gcp.actor].sort());
+  expect(new Set(data.entra.recentEvents.map((x: any) => x.source))).toEqual(new Set(['azuread', 'cloudtrail', 'gcpaudit']));
+
+  expect(data.exfil).toMatchObject({ kind: 'IP_ADDRESS', found: true, ip: { sources: ['vpcflow'], resolvedFrom: { edges: [{ domain: dns.domain }] } } });
+  const inbound = data.exfil.ips.edges.find((x: any) => x.relation === 'flow_in' && x.node.address === exfil.privateIp);
+  expect(inbound.bytes).toBe(exfil.flowBytesOut);
+  expect(nodes(inbound.node.instances).map((n: any) => n.resourceId)).toEqual([`arn:aws:ec2:us-east-1:${storyById(stories, 's3-exfiltration').account}:instance/${exfil.instanceId}`]);
+}, 60_000);
