@@ -13,8 +13,8 @@
  * ratio API / direct is what GraphQL parsing, validation, cost checks, resolvers, DataLoader
  * batching and result shaping add on top of the engine.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { DuckDbEngine } from '../src/engine/duckdb';
 import { graphDays } from '../src/engine/lake';
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../src/engine/types';
@@ -22,7 +22,7 @@ import { ScoutApi } from '../src/api/server';
 import { readStories, storyById } from '../etl/sample/stories';
 import { buildWorld, parseStartDate } from '../etl/sample/world';
 import { DEFAULT_SEED, DEFAULT_START } from '../etl/sample';
-import { OUT, listFiles, machine, parseArgs, runScoutql, table, totalBytes, mb, writeResult } from './lib/measure';
+import { OUT, codeFingerprint, ensureSample, listFiles, machine, parseArgs, runScoutql, table, totalBytes, mb, writeResult } from './lib/measure';
 
 const args = parseArgs(process.argv.slice(2));
 const QUICK = args.has('quick');
@@ -75,23 +75,26 @@ function waves(recorded: readonly Recorded[]): Recorded[][] {
   return out;
 }
 
+/**
+ * The lake of the whole sample, cached. Keyed by the sample's generator code; rebuilt when the
+ * code that shapes the lake (sources, tables, writer, graph) changes, so figures never come
+ * from a lake the current code would not write.
+ */
 async function ensureLake(): Promise<{ lake: string; sample: string; build: unknown }> {
-  const sample = join(OUT, `sample-s${SCALE}-d${DAYS}`);
-  const lake = typeof args.get('lake') === 'string' ? String(args.get('lake')) : join(OUT, `api-lake-s${SCALE}-d${DAYS}`);
+  const sample = await ensureSample(SCALE, DAYS);
+  const lake = typeof args.get('lake') === 'string' ? String(args.get('lake')) : join(OUT, `api-lake-${basename(sample).replace(/^sample-/, '')}`);
   const marker = join(lake, '.bench-complete.json');
-  if (existsSync(marker)) {
+  const fingerprint = codeFingerprint(['etl/sources', 'etl/tables.ts', 'etl/lake', 'etl/graph.ts', 'etl/ingest.ts', 'etl/read-object.ts']);
+  if (existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as { fingerprint?: string }).fingerprint === fingerprint) {
     console.log(`reusing lake ${lake}`);
     return { lake, sample, build: JSON.parse(readFileSync(marker, 'utf8')) };
   }
-  if (!existsSync(join(sample, 'sample.json'))) {
-    console.log(`generating sample --scale ${SCALE} --days ${DAYS} …`);
-    await runScoutql(['sample', '--out', sample, '--scale', String(SCALE), '--days', String(DAYS)]);
-  }
   rmSync(lake, { recursive: true, force: true });
   console.log(`building lake ${lake} (ingest of the whole sample; cached for later runs) …`);
-  const run = await runScoutql(['ingest', '--json', '--lake', lake, join(sample, 'AWSLogs')]);
+  const logs = readdirSync(sample).filter((name) => !name.endsWith('.json')).map((name) => join(sample, name));
+  const run = await runScoutql(['ingest', '--json', '--lake', lake, ...logs]);
   const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-  const build = { summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
+  const build = { fingerprint, summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
   writeFileSync(marker, JSON.stringify(build, null, 2));
   return { lake, sample, build };
 }
@@ -250,6 +253,27 @@ async function main(): Promise<void> {
     console.log(`${pivot.name}: API p50 ${row.api.p50.toFixed(1)} ms, direct p50 ${row.direct.p50.toFixed(1)} ms (${queries} statements in ${statements.length} waves)`);
     console.log(`  statement p50 ms: ${Object.entries(row.statementP50).map(([k, v]) => `${k} ${(v as number).toFixed(1)}`).join(', ')}`);
   }
+  // The engine's floor: what any statement costs before it does real work, and whether caching
+  // Parquet footers changes it (A/B interleaved in this run, so both see the same load).
+  const lastDay = graphDays(lake).at(-1) ?? '1970-01-01';
+  const floorStatements: [string, string, SqlParam[]][] = [
+    ['SELECT 1', 'SELECT 1 AS one', []],
+    ['count graph_entities, one day', 'SELECT count(*) AS n FROM graph_entities WHERE day = CAST(? AS DATE)', [lastDay]],
+    ['count api_activity, one day', 'SELECT count(*) AS n FROM api_activity WHERE day = CAST(? AS DATE)', [lastDay]],
+  ];
+  const floor: { statement: string; p50NoCache: number; p50Cache: number }[] = [];
+  for (const [name, sql, params] of floorStatements) {
+    const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    for (let i = 0; i < RUNS + WARMUP; i++) {
+      for (const mode of ['off', 'on'] as const) {
+        await engine.exec(`SET parquet_metadata_cache = ${mode === 'on' ? 'true' : 'false'}`);
+        const t = performance.now();
+        await engine.query(sql, params);
+        if (i >= WARMUP) times[mode].push(performance.now() - t);
+      }
+    }
+    floor.push({ statement: name, p50NoCache: percentile(times.off.sort((a, b) => a - b), 50), p50Cache: percentile(times.on.sort((a, b) => a - b), 50) });
+  }
   await api.stop();
   await engine.close();
 
@@ -260,12 +284,14 @@ async function main(): Promise<void> {
     results.map((r) => [r.pivot, r.queries, r.waves, f(r.api.p50), f(r.api.p95), f(r.direct.p50), f(r.direct.p95), (r.api.p50 / r.direct.p50).toFixed(2), (r.api.p95 / r.direct.p95).toFixed(2)]),
   ));
   console.log(`aims: API p50 < 50 ms; API/direct < 1.3`);
+  console.log('\n== Engine floor (p50 ms, parquet_metadata_cache off / on, interleaved) ==');
+  console.log(table(['statement', 'cache off', 'cache on'], floor.map((r) => [r.statement, f(r.p50NoCache), f(r.p50Cache)])));
   console.log(`cold: engine open ${f(openMillis)} ms, first query ('${list[0]!.name}') ${f(coldMillis)} ms`);
   const after = machine();
   const file = writeResult(`${QUICK ? 'api-quick' : 'api'}${args.has('parquet-metadata-cache') ? '-metadata-cache' : ''}`, {
     bench: 'api', quick: QUICK, parquetMetadataCache: args.has('parquet-metadata-cache'), scale: SCALE, days: DAYS, runs: RUNS, warmup: WARMUP, lake, lakeBytes, build,
     cold: { engineOpenMillis: openMillis, firstQueryMillis: coldMillis, pivot: list[0]!.name },
-    machineBefore: before, machineAfter: after, results,
+    machineBefore: before, machineAfter: after, results, floor,
   });
   console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
 }

@@ -9,13 +9,13 @@
  * Both sides run as child processes (ScoutQL: `scoutql ingest --json`; DuckDB: bench/lib/duckdb-child.ts),
  * each under /usr/bin/time -v for its peak RSS, one after the other, with the same two threads.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { materializeGraph } from '../etl/graph';
 import type { IngestSummary } from '../etl/ingest';
 import {
-  OUT, REPO, bytesOfColumn, listFiles, machine, mb, parquetColumnBytes, parseArgs, rate, ratio, runMeasured, runScoutql,
+  OUT, REPO, bytesOfColumn, ensureSample, listFiles, machine, mb, parquetColumnBytes, parseArgs, rate, ratio, runMeasured, runScoutql,
   sumValues, table, totalBytes, uncompressedBytes, writeResult, type ChildRun,
 } from './lib/measure';
 
@@ -61,19 +61,6 @@ function side(tool: string, variant: string, events: number, seconds: number, ru
   };
 }
 
-async function generateSample(): Promise<string> {
-  const dir = join(OUT, `sample-s${SCALE}-d${DAYS}`);
-  if (existsSync(join(dir, 'sample.json'))) {
-    console.log(`reusing ${dir}`);
-    return dir;
-  }
-  rmSync(dir, { recursive: true, force: true });
-  console.log(`generating sample --scale ${SCALE} --days ${DAYS} into ${dir} …`);
-  const run = await runScoutql(['sample', '--out', dir, '--scale', String(SCALE), '--days', String(DAYS)]);
-  console.log(run.stdout.split('\n').slice(0, 3).join('\n'));
-  return dir;
-}
-
 /** ScoutQL's ingest over the inputs into a fresh lake, then the lake's Parquet bytes per column. */
 async function runScoutqlIngest(name: string, inputs: string[], source: string | null, inputInfo: SourceResult['input'], graphRerun: boolean): Promise<SourceResult['scoutql']> {
   const lake = join(OUT, `etl-lake-${name}`);
@@ -105,7 +92,21 @@ async function runScoutqlIngest(name: string, inputs: string[], source: string |
 }
 
 /** One DuckDB COPY in its own process; returns its timing, rows and output size. */
-async function runDuck(variant: string, sql: string, output: string, inputInfo: SourceResult['input'], notes: string, columns = false): Promise<SourceResult['duckdb'][number]> {
+async function runDuck(variant: string, sql: string, output: string, inputInfo: SourceResult['input'], notes: string, columns = false): Promise<SourceResult['duckdb'][number] | null> {
+  try {
+    return await runDuckOnce(variant, sql, output, inputInfo, notes, columns);
+  } catch (err) {
+    // A baseline DuckDB cannot read is a finding, not a reason to lose the rest of the run.
+    const message = (err as Error).message.split('\n').find((l) => l.includes('baseline failed')) ?? (err as Error).message.slice(0, 300);
+    console.log(`  duckdb ${variant}: FAILED ${message}`);
+    duckdbFailures.push({ source: inputInfo.from, variant, error: message });
+    return null;
+  }
+}
+
+const duckdbFailures: { source: string; variant: string; error: string }[] = [];
+
+async function runDuckOnce(variant: string, sql: string, output: string, inputInfo: SourceResult['input'], notes: string, columns: boolean): Promise<SourceResult['duckdb'][number]> {
   rmSync(output, { recursive: true, force: true });
   const specFile = join(OUT, `duckdb-spec-${process.pid}.json`);
   writeFileSync(specFile, JSON.stringify({ sql, threads: THREADS }));
@@ -154,6 +155,7 @@ function cloudTrailSameShapeSql(files: string[], out: string): string {
 
 async function benchCloudTrail(sample: string): Promise<SourceResult> {
   const roots = listFiles(join(sample, 'AWSLogs'), (p) => /\/CloudTrail\/.*\.json\.gz$/.test(p));
+  if (roots.length === 0) throw new Error(`no CloudTrail log files under ${sample}/AWSLogs`);
   const accounts = [...new Set(roots.map((p) => p.slice(0, p.indexOf('/CloudTrail/') + '/CloudTrail'.length)))];
   const input = { from: `scoutql sample --scale ${SCALE} --days ${DAYS} (CloudTrail log files; digests excluded)`, files: roots.length, bytes: totalBytes(roots), uncompressedBytes: uncompressedBytes(roots) };
   console.log(`\ncloudtrail: ${input.files} files, ${mb(input.bytes)} MB gzip, ${mb(input.uncompressedBytes)} MB JSON`);
@@ -165,47 +167,92 @@ async function benchCloudTrail(sample: string): Promise<SourceResult> {
      TO ${lit(join(OUT, 'duck-cloudtrail-auto.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
     join(OUT, 'duck-cloudtrail-auto.parquet'), input,
     'DuckDB infers one struct schema over every record (full sample: two passes), no raw record, no partitions, no sort', true);
-  console.log(`  duckdb auto: ${auto.events} events in ${auto.seconds.toFixed(1)} s`);
+  if (auto) console.log(`  duckdb auto: ${auto.events} events in ${auto.seconds.toFixed(1)} s`);
   const same = await runDuck(
     'JSON[] → same columns + raw, partitioned, sorted, ZSTD 9',
     cloudTrailSameShapeSql(roots, join(OUT, 'duck-cloudtrail-same')), join(OUT, 'duck-cloudtrail-same'), input,
     'the lake\'s api_activity columns by JSON path (identity rules simplified), raw kept, PARTITION_BY account/region/day, ORDER BY the lake sort keys', true);
-  console.log(`  duckdb same-shape: ${same.events} events in ${same.seconds.toFixed(1)} s`);
-  return { source: 'cloudtrail', input, scoutql, duckdb: [same, auto] };
+  if (same) console.log(`  duckdb same-shape: ${same.events} events in ${same.seconds.toFixed(1)} s`);
+  return { source: 'cloudtrail', input, scoutql, duckdb: [same, auto].filter((d): d is NonNullable<typeof d> => d !== null) };
 }
 
-async function benchVpcFlow(sample: string): Promise<SourceResult> {
-  const files = listFiles(join(sample, 'AWSLogs'), (p) => /\/vpcflowlogs\/.*\.log\.gz$/.test(p));
-  const dirs = [...new Set(files.map((p) => p.slice(0, p.indexOf('/vpcflowlogs/') + '/vpcflowlogs'.length)))];
-  const input = { from: `scoutql sample --scale ${SCALE} --days ${DAYS} (VPC Flow Logs v2, S3 layout)`, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
-  console.log(`\nvpcflow: ${input.files} files, ${mb(input.bytes)} MB gzip, ${mb(input.uncompressedBytes)} MB text`);
-  const scoutql = await runScoutqlIngest(`vpcflow-s${SCALE}`, dirs, null, input, !args.has('skip-graph-rerun'));
-  const out = join(OUT, 'duck-vpcflow.parquet');
-  const duck = await runDuck('read_csv (space, header, "-" as NULL) → Parquet ZSTD',
-    `COPY (SELECT * FROM read_csv(${litList(files)}, delim = ' ', header = true, nullstr = '-', union_by_name = true)) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`,
-    out, input, 'typed by DuckDB auto-detection, no raw line', true);
-  return { source: 'vpcflow', input, scoutql, duckdb: [duck] };
+/**
+ * Every other source: its files in the sample (where `scoutql sample` writes them, see
+ * etl/sample/README.md), else a golden file repeated; ScoutQL detects each object as a user's
+ * ingest would, and DuckDB reads the same files with its native reader for the format.
+ */
+interface SourceSpec {
+  source: string;
+  /** Folders of this source in the sample, relative to it; `*` matches one path segment. */
+  sampleDirs: string[];
+  /** Which files under those folders are logs. */
+  logFile: RegExp;
+  /** DuckDB's native read of the files (a SQL list literal). */
+  reader: (files: string) => string;
+  readerNote: string;
+  /** Fallback when the sample has no files of this source. */
+  golden: { file: string; kind: 'lines' | 'envelope' };
 }
 
-/** Sources the sample does not generate: a golden file repeated to a few MB, and DuckDB's native reader for its format. */
+const CSV_QUOTED_SPACE = (f: string) => `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false, union_by_name = true)`;
+const JSON_LINES = (f: string) => `SELECT * FROM read_json(${f}, format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
+const RECORDS_ENVELOPE = (f: string) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
+
+const SOURCES: SourceSpec[] = [
+  { source: 'vpcflow', sampleDirs: ['AWSLogs/*/vpcflowlogs'], logFile: /\.log\.gz$/, readerNote: 'read_csv (space, header, "-" as NULL)',
+    reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', header = true, nullstr = '-', union_by_name = true)`, golden: { file: 'vpcflow/default-format.log', kind: 'lines' } },
+  { source: 's3access', sampleDirs: ['s3-access'], logFile: /\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/, readerNote: "read_csv (space, quote '\"')", reader: CSV_QUOTED_SPACE, golden: { file: 's3access/docs-example-records.log', kind: 'lines' } },
+  { source: 'alb', sampleDirs: ['AWSLogs/*/elasticloadbalancing'], logFile: /\.log\.gz$/, readerNote: "read_csv (space, quote '\"')", reader: CSV_QUOTED_SPACE, golden: { file: 'alb/docs-current-fields.log', kind: 'lines' } },
+  { source: 'cloudfront', sampleDirs: ['AWSLogs/*/CloudFront'], logFile: /\.gz$/, readerNote: "read_csv (tab, comment '#')",
+    reader: (f) => `SELECT * FROM read_csv(${f}, delim = '\t', comment = '#', header = false, quote = '', null_padding = true)`, golden: { file: 'cloudfront/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', kind: 'lines' } },
+  { source: 'route53resolver', sampleDirs: ['AWSLogs/*/vpcdnsquerylogs'], logFile: /\.log\.gz$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'route53resolver/s3-delivery.log.gz', kind: 'lines' } },
+  { source: 'gcpaudit', sampleDirs: ['cloudaudit.googleapis.com'], logFile: /\.json$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'gcpaudit/sink-export.json', kind: 'lines' } },
+  { source: 'azuread', sampleDirs: ['insights-logs-signinlogs', 'insights-logs-auditlogs'], logFile: /\.json$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'azuread/signins-storage-envelope.json', kind: 'envelope' } },
+  { source: 'azureactivity', sampleDirs: ['insights-activity-logs'], logFile: /\.json$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'azureactivity/ms-docs-storage-envelope.json', kind: 'envelope' } },
+  { source: 'nsgflow', sampleDirs: ['insights-logs-networksecuritygroupflowevent'], logFile: /\.json$/, readerNote: 'read_json + unnest(records)', reader: RECORDS_ENVELOPE, golden: { file: 'nsgflow/ms-docs-version2.json', kind: 'envelope' } },
+];
+
+/** Expands `*` segments of a sample-relative folder pattern against the disk. */
+function expandDirs(root: string, pattern: string): string[] {
+  let current = [root];
+  for (const segment of pattern.split('/')) {
+    current = current.flatMap((dir) => {
+      if (segment !== '*') return existsSync(join(dir, segment)) ? [join(dir, segment)] : [];
+      return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)) : [];
+    });
+  }
+  return current;
+}
+
+async function benchSource(sample: string, spec: SourceSpec): Promise<SourceResult> {
+  const dirs = sample ? spec.sampleDirs.flatMap((d) => expandDirs(sample, d)) : [];
+  let files = dirs.flatMap((d) => listFiles(d, (p) => spec.logFile.test(p)));
+  let inputs = dirs;
+  let from = `scoutql sample --scale ${SCALE} --days ${DAYS} (${spec.sampleDirs.join(', ')})`;
+  let repeated = false;
+  if (files.length === 0) {
+    files = inflateGolden({ source: spec.source, file: spec.golden.file, kind: spec.golden.kind });
+    inputs = files;
+    from = `test/sources/${spec.golden.file} repeated into ${files.length} files (not in the sample)`;
+    repeated = true;
+  }
+  const input = { from, repeated, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
+  console.log(`\n${spec.source}: ${input.files} files, ${mb(input.bytes)} MB stored, ${mb(input.uncompressedBytes)} MB uncompressed, from ${from}`);
+  const scoutql = await runScoutqlIngest(`${spec.source}-${repeated ? `golden${SOURCE_MB}mb` : `s${SCALE}`}`, inputs, null, input, !args.has('skip-graph-rerun'));
+  console.log(`  scoutql: ${scoutql.events} events in ${scoutql.seconds.toFixed(1)} s`);
+  const out = join(OUT, `duck-${spec.source}.parquet`);
+  const duck = await runDuck(`${spec.readerNote} → Parquet ZSTD`, `COPY (${spec.reader(litList(files))}) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`, out, input, 'typed by DuckDB auto-detection, no raw', true);
+  if (duck) console.log(`  duckdb: ${duck.events} rows in ${duck.seconds.toFixed(1)} s`);
+  return { source: spec.source, input, scoutql, duckdb: duck ? [duck] : [] };
+}
+
+/** A golden file repeated into a few files: for a source the sample does not write. */
 interface GoldenSpec {
   source: string;
   file: string;
   /** lines: repeat the record lines (header lines starting with # kept once per file); envelope: repeat the `records` array. */
   kind: 'lines' | 'envelope';
-  reader: (files: string) => string;
 }
-
-const GOLDEN: GoldenSpec[] = [
-  { source: 's3access', file: 's3access/docs-example-records.log', kind: 'lines', reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false)` },
-  { source: 'alb', file: 'alb/docs-current-fields.log', kind: 'lines', reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false)` },
-  { source: 'cloudfront', file: 'cloudfront/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', kind: 'lines', reader: (f) => `SELECT * FROM read_csv(${f}, delim = '\t', comment = '#', header = false, quote = '', null_padding = true)` },
-  { source: 'route53resolver', file: 'route53resolver/s3-delivery.log.gz', kind: 'lines', reader: (f) => `SELECT * FROM read_json(${f}, format = 'newline_delimited')` },
-  { source: 'gcpaudit', file: 'gcpaudit/sink-export.json', kind: 'lines', reader: (f) => `SELECT * FROM read_json(${f}, format = 'newline_delimited', sample_size = -1)` },
-  { source: 'azuread', file: 'azuread/signins-storage-envelope.json', kind: 'envelope', reader: (f) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, maximum_object_size = 67108864)` },
-  { source: 'azureactivity', file: 'azureactivity/ms-docs-storage-envelope.json', kind: 'envelope', reader: (f) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, maximum_object_size = 67108864)` },
-  { source: 'nsgflow', file: 'nsgflow/ms-docs-version2.json', kind: 'envelope', reader: (f) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, maximum_object_size = 67108864)` },
-];
 
 const GOLDEN_FILES_PER_SOURCE = 4;
 
@@ -240,16 +287,6 @@ function inflateGolden(spec: GoldenSpec): string[] {
     files.push(file);
   }
   return files;
-}
-
-async function benchGolden(spec: GoldenSpec): Promise<SourceResult> {
-  const files = inflateGolden(spec);
-  const input = { from: `test/sources/${spec.file} repeated into ${files.length} files`, repeated: true, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
-  console.log(`\n${spec.source}: ${input.files} files, ${mb(input.bytes)} MB from ${spec.file}`);
-  const scoutql = await runScoutqlIngest(`${spec.source}-${SOURCE_MB}mb`, files, spec.source, input, !args.has('skip-graph-rerun'));
-  const out = join(OUT, `duck-${spec.source}.parquet`);
-  const duck = await runDuck('native reader → Parquet ZSTD', `COPY (${spec.reader(litList(files))}) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`, out, input, 'DuckDB auto-typed, no raw', true);
-  return { source: spec.source, input, scoutql, duckdb: [duck] };
 }
 
 function report(results: SourceResult[]): void {
@@ -297,17 +334,15 @@ async function main(): Promise<void> {
   const before = machine();
   const started = Date.now();
   const results: SourceResult[] = [];
-  const needSample = wanted('cloudtrail') || wanted('vpcflow');
-  const sample = needSample ? await generateSample() : '';
+  const sample = await ensureSample(SCALE, DAYS);
   if (wanted('cloudtrail')) results.push(await benchCloudTrail(sample));
-  if (wanted('vpcflow')) results.push(await benchVpcFlow(sample));
-  for (const spec of GOLDEN) if (wanted(spec.source)) results.push(await benchGolden(spec));
+  for (const spec of SOURCES) if (wanted(spec.source)) results.push(await benchSource(sample, spec));
   report(results);
   const after = machine();
   const file = writeResult(QUICK ? 'etl-quick' : 'etl', {
     bench: 'etl', quick: QUICK, scale: SCALE, days: DAYS, sourceMb: SOURCE_MB, threads: THREADS,
     startedAt: new Date(started).toISOString(), minutes: (Date.now() - started) / 60000,
-    machineBefore: before, machineAfter: after, results,
+    machineBefore: before, machineAfter: after, results, duckdbFailures,
   });
   console.log(`\nload average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
 }

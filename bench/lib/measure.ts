@@ -4,7 +4,8 @@
  * they print a table and write bench/out/<name>-<stamp>.json.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -179,4 +180,34 @@ export function parseArgs(argv: readonly string[]): Map<string, string | true> {
     else args.set(arg.slice(2), true);
   }
   return args;
+}
+
+/** A short hash of the files under the given repo folders/files: caches keyed by it go stale when the code changes. */
+export function codeFingerprint(paths: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const path of paths) {
+    const full = join(REPO, path);
+    const files = statSync(full).isDirectory() ? listFiles(full, (p) => p.endsWith('.ts')) : [full];
+    for (const file of files) hash.update(file.slice(REPO.length)).update(readFileSync(file));
+  }
+  return hash.digest('hex').slice(0, 8);
+}
+
+/** The cached sample folder for these options: regenerated when etl/sample changes. */
+export function sampleDir(scale: number, days: number): string {
+  return join(OUT, `sample-s${scale}-d${days}-${codeFingerprint(['etl/sample'])}`);
+}
+
+/** Generates the sample with the CLI unless the cache already holds it. */
+export async function ensureSample(scale: number, days: number): Promise<string> {
+  const dir = sampleDir(scale, days);
+  if (existsSync(join(dir, 'sample.json'))) {
+    console.log(`reusing ${dir}`);
+    return dir;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`generating sample --scale ${scale} --days ${days} into ${dir} …`);
+  const run = await runScoutql(['sample', '--out', dir, '--scale', String(scale), '--days', String(days)]);
+  console.log(run.stdout.split('\n').filter((l) => l.startsWith('wrote') || l.includes(' in ')).slice(0, 14).join('\n'));
+  return dir;
 }
