@@ -16,8 +16,20 @@ import { startAthenaOverLake, type AthenaLocalOptions, type AthenaLocalServer } 
 import { tempLake } from './fixtures/lake';
 import { writeStoryLake } from './fixtures/story';
 
-export const ENGINES = ['duckdb', 'athena'] as const;
-export type EngineName = (typeof ENGINES)[number];
+const ALL_ENGINES = ['duckdb', 'athena'] as const;
+export type EngineName = (typeof ALL_ENGINES)[number];
+
+/**
+ * The engines every API suite runs on: both, unless SCOUTQL_TEST_ENGINES names some
+ * (e.g. `SCOUTQL_TEST_ENGINES=duckdb npx jest test/api` for a quick pass while editing).
+ */
+export const ENGINES: readonly EngineName[] = (() => {
+  const wanted = (process.env.SCOUTQL_TEST_ENGINES ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  if (wanted.length === 0) return ALL_ENGINES;
+  const unknown = wanted.filter((e) => !(ALL_ENGINES as readonly string[]).includes(e));
+  if (unknown.length > 0) throw new Error(`SCOUTQL_TEST_ENGINES: unknown engine(s) ${unknown.join(', ')}; use ${ALL_ENGINES.join(', ')}`);
+  return ALL_ENGINES.filter((e) => wanted.includes(e));
+})();
 
 export interface TestApi {
   /** Which engine answers. */
