@@ -229,6 +229,16 @@ async function resolveResourceFlows(ctx: RequestContext, e: EntityModel, args: E
   return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['network_activity'], extra: { instanceId: instance, interfaceIds } });
 }
 
+/** The identity's sign-ins and those of the identities it federated as (its SAML subject in CloudTrail). */
+async function signInsAcrossProviders(ctx: RequestContext, e: EntityModel, args: EventArgs): Promise<EventConnectionModel> {
+  const window = windowOf(ctx, e.window, args.window);
+  const linked = await ctx.loaders.neighbours.load({ pivot: 'identityFederatedAs', key: e.key, window, action: null, offset: 0, limit: MAX_LINKED_IDENTITIES });
+  const identities = [e.key, ...linked.links.map((l) => l.otherKey)];
+  return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['authentication'], extra: { signInsOf: identities } });
+}
+/** One person under more names than this is not one person. */
+const MAX_LINKED_IDENTITIES = 20;
+
 const EMPTY_EVENTS: EventConnectionModel = { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
 
 export const resolvers: Resolvers = {
@@ -297,7 +307,8 @@ export const resolvers: Resolvers = {
       return page.links.map((l) => ({ region: l.otherKey, firstSeen: l.firstSeen, lastSeen: l.lastSeen, eventCount: l.eventCount }));
     },
     events: (e, args, ctx) => eventConnection(ctx, 'identity', e.key, e.window, args),
-    signIns: (e, args, ctx) => eventConnection(ctx, 'identity', e.key, e.window, args, { tables: ['authentication'] }),
+    signIns: (e, args, ctx) =>
+      args.acrossProviders ? signInsAcrossProviders(ctx, e, args) : eventConnection(ctx, 'identity', e.key, e.window, args, { tables: ['authentication'] }),
     federatedSessions: (e, args, ctx) => linkConnection(ctx, 'identityFederatedSessions', e, args),
     federatedRoles: (e, args, ctx) => linkConnection(ctx, 'identityFederatedRoles', e, args),
     federatedAs: (e, args, ctx) => linkConnection(ctx, 'identityFederatedAs', e, args),

@@ -472,7 +472,11 @@ export type Identity = Entity & Node & {
   resources: ResourceLinkConnection;
   /** Sessions (credentials) this identity acted with. */
   sessions: SessionLinkConnection;
-  /** Sign-ins (authentication class) of this identity. */
+  /**
+   * Sign-ins (authentication class) of this identity. With `acrossProviders`, also those of the same
+   * person in other providers (see `federatedAs`): an Entra ID user's sign-ins, then the
+   * AssumeRoleWithSAML calls CloudTrail logged for their SAML subject.
+   */
   signIns: EventConnection;
   userAgents: UserAgentLinkConnection;
 };
@@ -556,6 +560,7 @@ export type IdentitySessionsArgs = {
 
 
 export type IdentitySignInsArgs = {
+  acrossProviders?: InputMaybe<Scalars['Boolean']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1651,7 +1656,7 @@ export type IdentityResolvers<ContextType = RequestContext, ParentType extends R
   regions?: Resolver<Array<ResolversTypes['RegionActivity']>, ParentType, ContextType, Partial<IdentityRegionsArgs>>;
   resources?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<IdentityResourcesArgs>>;
   sessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IdentitySessionsArgs>>;
-  signIns?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<IdentitySignInsArgs>>;
+  signIns?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<IdentitySignInsArgs, 'acrossProviders'>>;
   userAgents?: Resolver<ResolversTypes['UserAgentLinkConnection'], ParentType, ContextType, Partial<IdentityUserAgentsArgs>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };

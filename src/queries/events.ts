@@ -40,6 +40,11 @@ export interface EventConditions {
   instanceId?: string | null;
   /** Flows on any of these network interfaces, or naming `instanceId` (an instance's flows). */
   interfaceIds?: readonly string[] | null;
+  /**
+   * Sign-ins (authentication rows) of any of these identities: one person in several providers.
+   * AWS federation (AssumeRoleWithSAML…) is among them, as the CloudTrail source files it.
+   */
+  signInsOf?: readonly string[] | null;
 }
 
 export interface EventCursor {
@@ -117,6 +122,13 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
     else {
       sql += ' AND query_name LIKE ?';
       params.push(`${c.dnsNamePrefix.replace(/[%_]/g, '')}.%`);
+    }
+  }
+  if (c.signInsOf != null) {
+    if (c.signInsOf.length === 0 || table !== 'authentication') sql += ' AND false';
+    else {
+      sql += ` AND actor_id IN (${placeholders(c.signInsOf.length)})`;
+      params.push(...c.signInsOf);
     }
   }
   if (c.interfaceIds != null) {

@@ -7,6 +7,10 @@ import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { ScoutApi, type ExecuteResult } from '../../src/api/server';
 import { storyById, type Story } from '../../etl/sample/stories';
+import { TABLE_NAMES } from '../../etl/tables';
+import { countPlaceholders } from '../../src/engine/athena-sql';
+import { eventsCount, eventsPage } from '../../src/queries/events';
+import { findDialectViolation } from '../../testkit/athena-local';
 import { CROSS_WINDOW as W, crossSample } from './fixtures/cross';
 
 let engine: DuckDbEngine;
@@ -99,7 +103,7 @@ test('(a) SSH opened in CloudTrail, then accepted SSH flows from the internet: I
 test('(b) Entra brute force, success from a new country, then the federated AWS session and its calls, and back', async () => {
   const e = storyById(stories, 'entra-brute-force-aws-federation').expect;
   const { data } = await run(
-    `query($user: String!, $key: String!, $role: String!, $other: String!, $w: TimeWindow!) {
+    `query($user: String!, $key: String!, $role: String!, $other: String!, $ip: String!, $w: TimeWindow!) {
       user: identity(id: $user, window: $w) {
         failed: signIns(filter: { outcome: FAILURE }, first: 100) { totalCount edges { node { sourceIpAddress errorCode } } }
         ok: signIns(filter: { outcome: SUCCESS }, first: 100) { edges { node { eventId sourceIpAddress ... on Authentication { country } } } }
@@ -109,9 +113,12 @@ test('(b) Entra brute force, success from a new country, then the federated AWS 
       }
       session(id: $key, window: $w) { federatedFrom { edges { relation node { identityId } } } events(first: 100) { edges { node { eventId } } } }
       role: identity(id: $role, window: $w) { federatedFrom(first: 50) { edges { relation node { identityId } } } }
+      across: identity(id: $user, window: $w) {
+        signIns(acrossProviders: true, filter: { ip: $ip }, first: 100) { totalCount edges { node { eventId source activity outcome } } }
+      }
       other: identity(id: $other, window: $w) { federatedSessions(first: 50) { edges { node { accessKeyId } } } }
     }`,
-    { user: e.actors.azuread, key: e.sessionKey, role: e.roleArn, other: 'azuread:sam.okafor@acme-corp.example' },
+    { user: e.actors.azuread, key: e.sessionKey, role: e.roleArn, other: 'azuread:sam.okafor@acme-corp.example', ip: e.attackerIp },
   );
   const user = data.user;
   expect(user.failed.totalCount).toBe(e.failedSignIns);
@@ -142,6 +149,14 @@ test('(b) Entra brute force, success from a new country, then the federated AWS 
   expect(others.length).toBeGreaterThan(0);
   expect(others).not.toContain(e.sessionKey);
   for (const key of federated.map((x: any) => x.node.accessKeyId)) expect(others).not.toContain(key);
+
+  // One person's sign-ins from the attacker's address across providers: Entra ID, then the AWS federation.
+  const across = nodes(data.across.signIns);
+  expect(data.across.signIns.totalCount).toBe(e.failedSignIns + 3);
+  expect(across.filter((x: any) => x.source === 'azuread' && x.outcome === 'failure')).toHaveLength(e.failedSignIns);
+  expect(across.filter((x: any) => x.source === 'cloudtrail')).toEqual([
+    { eventId: e.assumeRoleWithSamlEventId, source: 'cloudtrail', activity: 'AssumeRoleWithSAML', outcome: 'success' },
+  ]);
 }, 60_000);
 
 test('(c) exfiltration: GetObject volume in CloudTrail and S3 access logs, bytes out in flows from the instance ENI to the attacker', async () => {
@@ -243,3 +258,21 @@ test('contextFor the attacker addresses returns their neighbourhood across sourc
   expect(inbound.bytes).toBe(exfil.flowBytesOut);
   expect(nodes(inbound.node.instances).map((n: any) => n.resourceId)).toEqual([`arn:aws:ec2:us-east-1:${storyById(stories, 's3-exfiltration').account}:instance/${exfil.instanceId}`]);
 }, 60_000);
+
+test('the cross-source event conditions are Athena SQL with one parameter per placeholder', () => {
+  const window = { from: new Date(W.from), to: new Date(W.to) };
+  for (const conditions of [
+    { instanceId: 'i-0aaa', interfaceIds: ['eni-1', 'eni-2'] },
+    { interfaceIds: ['eni-1'] },
+    { instanceId: 'i-0aaa', interfaceIds: [] },
+    { signInsOf: ['azuread:a@b.example', 'saml:a@b.example'], ip: '192.0.2.91' },
+  ]) {
+    for (const pivot of ['none', 'identity'] as const) {
+      const q = { pivot, keys: ['k1', 'k2'], tables: [...TABLE_NAMES], conditions, window, after: null, limit: 10, descending: true, accounts: ['1'] as string[] };
+      for (const statement of [eventsPage(q), eventsCount(q)]) {
+        expect(findDialectViolation(statement.sql)).toBeNull();
+        expect(countPlaceholders(statement.sql)).toBe(statement.params.length);
+      }
+    }
+  }
+});
