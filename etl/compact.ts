@@ -11,7 +11,9 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
+import { MANIFEST_DIR, manifestFileFor } from './lake/manifest';
 import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { Transaction, crashForTests, recoverLake } from './lake/transaction';
@@ -49,6 +51,9 @@ export interface CompactSummary {
   rows: number;
   bytes_before: number;
   bytes_after: number;
+  /** Manifest files before and after (merged when the whole lake is compacted). */
+  manifest_files_before: number;
+  manifest_files_after: number;
   seconds: number;
 }
 
@@ -72,6 +77,8 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
     rows: 0,
     bytes_before: 0,
     bytes_after: 0,
+    manifest_files_before: 0,
+    manifest_files_after: 0,
     seconds: 0,
   };
   const release = await acquireLakeLock(store);
@@ -103,6 +110,14 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
         summary.bytes_after += done.bytes_after;
         options.onPartition?.(done);
       }
+    }
+    // Every writer reads the whole manifest first (a Lambda invocation, each time): one file per
+    // transaction would make that slower with every delivery. A whole-lake compaction merges them.
+    const manifests = (await store.listFiles(MANIFEST_DIR)).filter((f) => f.endsWith('.jsonl'));
+    summary.manifest_files_before = summary.manifest_files_after = manifests.length;
+    if (!options.table && !options.day && manifests.length >= minFiles) {
+      await mergeManifest(store, manifests, scratch);
+      summary.manifest_files_after = 1;
     }
   } finally {
     connection.closeSync();
@@ -173,6 +188,29 @@ async function compactPartition(
     throw err;
   } finally {
     await rm(downloads, { recursive: true, force: true });
+  }
+}
+
+async function mergeManifest(store: LakeStore, files: string[], scratch: string): Promise<void> {
+  const txn = await Transaction.begin(store, scratch);
+  try {
+    const merged = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
+    let entries = 0;
+    for (const file of files) {
+      for (const line of ((await store.readText(file)) ?? '').split('\n')) {
+        if (!line.trim()) continue;
+        await merged.write(JSON.parse(line));
+        entries += 1;
+      }
+    }
+    await merged.close();
+    if (merged.lines !== entries) throw new Error(`merging the manifest: wrote ${merged.lines} entries of ${entries}; nothing was changed`);
+    // Until the old files are gone an entry may be listed twice: harmless, entries are keyed by sha256.
+    txn.remove(files);
+    await txn.commit();
+  } catch (err) {
+    await txn.abort();
+    throw err;
   }
 }
 

@@ -76,10 +76,10 @@ export class Transaction {
       await writeFile(`${commitList}.tmp`, JSON.stringify(list));
       await rename(`${commitList}.tmp`, commitList);
     } else {
-      for (const file of files) {
+      await forEachLimit(files, S3_PARALLEL, async (file) => {
         await this.store.putFile(join(this.dir, file), `${stagingDir}/${file}`);
         crashForTests('mid-upload');
-      }
+      });
       crashForTests('before-commit-mark');
       await this.store.writeText(`${stagingDir}/COMMIT`, JSON.stringify(list));
       await rm(this.dir, { recursive: true, force: true });
@@ -123,11 +123,11 @@ function parseCommitList(text: string): CommitList {
 }
 
 async function rollForward(store: LakeStore, stagingDir: string, list: CommitList): Promise<void> {
-  for (const file of list.files) {
-    // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
+  // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
+  await forEachLimit(list.files, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
     await store.move(`${stagingDir}/${file}`, file);
     crashForTests('mid-publish');
-  }
+  });
   if (list.remove.length > 0) {
     await store.remove(list.remove);
     crashForTests('after-remove');
@@ -136,6 +136,17 @@ async function rollForward(store: LakeStore, stagingDir: string, list: CommitLis
   const leftovers = (await store.listFiles(stagingDir)).filter((f) => f !== `${stagingDir}/COMMIT`);
   await store.remove(leftovers);
   await store.removeDir(stagingDir);
+}
+
+/** S3 requests in flight at once while publishing: each is a round trip, and a commit can hold hundreds of files. */
+const S3_PARALLEL = 8;
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 async function listLocalFiles(dir: string): Promise<string[]> {

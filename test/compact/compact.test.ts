@@ -2,6 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { compactLake } from '../../etl/compact';
 import { ingest } from '../../etl/ingest';
+import { loadManifest } from '../../etl/lake/manifest';
 import { lakeStoreFor } from '../../etl/lake/store';
 import { TABLES } from '../../etl/tables';
 import { cloudTrailRecord, scoutql, tempDir, withDuckDb } from '../etl/helpers';
@@ -48,10 +49,12 @@ function filesPerPartition(lake: string): Record<string, string[]> {
 describe('compaction of a local lake', () => {
   const lake = tempDir('compact-lake');
   let before: string[];
+  let manifestBefore: Awaited<ReturnType<typeof loadManifest>>;
 
   beforeAll(async () => {
     await streamedLake(lake);
     before = await rowMultiset(lake);
+    manifestBefore = await loadManifest(lake);
   });
 
   test('the streamed lake has one small file per run in each partition', () => {
@@ -64,7 +67,7 @@ describe('compaction of a local lake', () => {
     const none = await compactLake({ lake, minFiles: 5 });
     expect(none).toMatchObject({ partitions_seen: 6, partitions_compacted: 0, files_before: 24, files_after: 24 });
     const oneDay = await compactLake({ lake, day: '2024-03-02' });
-    expect(oneDay).toMatchObject({ partitions_seen: 2, partitions_compacted: 2, files_before: 8, files_after: 2 });
+    expect(oneDay).toMatchObject({ partitions_seen: 2, partitions_compacted: 2, files_before: 8, files_after: 2, manifest_files_after: 4 });
     const files = filesPerPartition(lake);
     for (const [partition, names] of Object.entries(files)) expect(names).toHaveLength(partition.endsWith('2024-03-02') ? 1 : 4);
     expect(await rowMultiset(lake)).toEqual(before);
@@ -72,7 +75,7 @@ describe('compaction of a local lake', () => {
 
   test('every partition ends as one sorted ZSTD file holding exactly the same rows', async () => {
     const summary = await compactLake({ lake });
-    expect(summary).toMatchObject({ partitions_seen: 6, partitions_compacted: 4, files_after: 6 });
+    expect(summary).toMatchObject({ partitions_seen: 6, partitions_compacted: 4, files_after: 6, manifest_files_before: 4, manifest_files_after: 1 });
     // The day compacted earlier is not rewritten.
     expect(summary.rows).toBe(before.filter((r) => !r.includes('"day":"2024-03-02"')).length);
     expect(summary.rows).toBeLessThan(before.length);
@@ -89,6 +92,15 @@ describe('compaction of a local lake', () => {
     expect(inFileOrder).toEqual(sorted);
     const codecs = await withDuckDb((run) => run(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`));
     expect(codecs.map((c) => c.compression)).toEqual(['ZSTD']);
+  });
+
+  test('the whole-lake run merged the manifest into one file with the same entries, and re-ingesting still adds nothing', async () => {
+    expect(readdirSync(join(lake, '_manifest'))).toHaveLength(1);
+    expect(manifestBefore.size).toBe(4);
+    expect(await loadManifest(lake)).toEqual(manifestBefore);
+    const input = tempDir('compact-reingest');
+    writeFileSync(join(input, 'delivery-0.json'), envelope(Array.from({ length: 30 }, (_, i) => cloudTrailRecord(i, i % 2 ? { awsRegion: 'eu-west-1' } : {}))));
+    expect(await ingest({ inputs: [input], lake, graph: false, workers: 1 })).toMatchObject({ already_ingested: 1, written: 0 });
   });
 
   test('a second compaction finds nothing to do and changes nothing', async () => {

@@ -22,6 +22,7 @@ export function registerCompact(program: Command): void {
         `files            ${summary.files_before} → ${summary.files_after}`,
         `rows             ${summary.rows} rewritten (every one kept)`,
         `bytes            ${summary.bytes_before} → ${summary.bytes_after}`,
+        `manifest files   ${summary.manifest_files_before} → ${summary.manifest_files_after}`,
         `seconds          ${summary.seconds.toFixed(2)}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
