@@ -214,19 +214,14 @@ async function sessionChain(ctx: RequestContext, session: EntityModel): Promise<
 
 const INSTANCE_ARN = /^arn:aws[\w-]*:ec2:[^:]*:[^:]*:instance\/(i-[0-9a-f]+)$/;
 const ENI_ARN = /^arn:aws[\w-]*:ec2:[^:]*:[^:]*:network-interface\/(eni-[0-9a-f]+)$/;
-/** More interfaces than this on one instance is not an instance. */
-const MAX_INTERFACES = 100;
 
 /** An instance's flows (its interfaces' records, or records naming it), or a network interface's own. */
-async function resolveResourceFlows(ctx: RequestContext, e: EntityModel, args: EventArgs): Promise<EventConnectionModel> {
+function resolveResourceFlows(ctx: RequestContext, e: EntityModel, args: EventArgs): Promise<EventConnectionModel> {
   const eni = ENI_ARN.exec(e.key)?.[1];
   if (eni) return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['network_activity'], extra: { interfaceIds: [eni] } });
-  const instance = INSTANCE_ARN.exec(e.key)?.[1];
-  if (!instance) return EMPTY_EVENTS;
-  const window = windowOf(ctx, e.window, args.window);
-  const page = await ctx.loaders.neighbours.load({ pivot: 'resourceInterfaces', key: e.key, window, action: null, offset: 0, limit: MAX_INTERFACES });
-  const interfaceIds = page.links.map((l) => ENI_ARN.exec(l.otherKey)?.[1]).filter((x): x is string => x !== undefined);
-  return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['network_activity'], extra: { instanceId: instance, interfaceIds } });
+  // Batched across instances: one query joins the flows to the interfaces the graph ties to each.
+  if (INSTANCE_ARN.test(e.key)) return eventConnection(ctx, 'instance', e.key, e.window, args, { tables: ['network_activity'] });
+  return Promise.resolve(EMPTY_EVENTS);
 }
 
 /** The identity's sign-ins and those of the identities it federated as (its SAML subject in CloudTrail). */
@@ -376,8 +371,8 @@ export const resolvers: Resolvers = {
       const bucket = /^arn:aws[\w-]*:s3:::([^/]+)$/.exec(e.key)?.[1];
       const instance = /:instance\/(i-[0-9a-f]+)$/.exec(e.key)?.[1];
       if (!bucket && !instance) return { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
-      const extra = bucket ? { dnsNamePrefix: `${bucket}.s3` } : { instanceId: instance };
-      return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['dns_activity'], extra });
+      if (instance) return eventConnection(ctx, 'instance', e.key, e.window, args, { tables: ['dns_activity'] });
+      return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['dns_activity'], extra: { dnsNamePrefix: `${bucket}.s3` } });
     },
     interfaces: (e, args, ctx) => linkConnection(ctx, 'resourceInterfaces', e, args),
     instances: (e, args, ctx) => linkConnection(ctx, 'resourceInstances', e, args),

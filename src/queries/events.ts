@@ -20,7 +20,7 @@ function hasColumn(table: TableName, column: string): boolean {
 }
 
 /** What a page of events can be batched on: many values of one of these in one query. */
-export type EventPivot = 'identity' | 'session' | 'ip' | 'resource' | 'none';
+export type EventPivot = 'identity' | 'session' | 'ip' | 'resource' | 'instance' | 'none';
 
 export interface EventConditions {
   identity?: string | null;
@@ -38,7 +38,7 @@ export interface EventConditions {
   dnsNamePrefix?: string | null;
   /** The instance that made the request (flows, DNS queries). */
   instanceId?: string | null;
-  /** Flows on any of these network interfaces, or naming `instanceId` (an instance's flows). */
+  /** Flows on any of these network interfaces. */
   interfaceIds?: readonly string[] | null;
   /**
    * Sign-ins (authentication rows) of any of these identities: one person in several providers.
@@ -72,7 +72,19 @@ interface Leg {
   pivotExpr: string;
   from: string;
   extraWhere: string;
+  /** The FROM clause reads the graph too and takes the window's first and last day as two parameters. */
+  fromTakesDays?: boolean;
 }
+
+/**
+ * An instance's flows: the records of the network interfaces the graph ties to it (etl/graph.ts
+ * `has_interface`) anywhere in the window, keyed by the instance ARN.
+ */
+const FLOWS_BY_INSTANCE = `network_activity JOIN (
+    SELECT DISTINCT src_id AS instance_key, dst_id AS interface_key FROM graph_edges
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = 'Resource' AND rel = 'has_interface' AND dst_type = 'Resource'
+  ) tied ON tied.interface_key = 'arn:aws:ec2:' || network_activity.region || ':' || network_activity.account || ':network-interface/' || network_activity.interface_id`;
+const INSTANCE_ARN_OF_ROW = `'arn:aws:ec2:' || region || ':' || account || ':instance/' || instance_id`;
 
 /** The ways one table can match a pivot value (an IP matches as source or, for flows, as destination). */
 function legsFor(table: TableName, pivot: EventPivot): Leg[] {
@@ -88,6 +100,10 @@ function legsFor(table: TableName, pivot: EventPivot): Leg[] {
     }
     case 'resource':
       return [{ table, pivotExpr: 'res', from: `${table} CROSS JOIN UNNEST(resources) AS u(res)`, extraWhere: '' }];
+    case 'instance':
+      if (table === 'network_activity') return [{ table, pivotExpr: 'tied.instance_key', from: FLOWS_BY_INSTANCE, extraWhere: '', fromTakesDays: true }];
+      if (table === 'dns_activity') return [{ table, pivotExpr: INSTANCE_ARN_OF_ROW, from: table, extraWhere: ' AND instance_id IS NOT NULL' }];
+      return [];
     case 'none':
       return [{ table, pivotExpr: "'*'", from: table, extraWhere: '' }];
   }
@@ -132,16 +148,13 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
     }
   }
   if (c.interfaceIds != null) {
-    if (!hasColumn(table, 'interface_id')) sql += ' AND false';
-    else if (c.interfaceIds.length === 0) {
-      if (c.instanceId == null) sql += ' AND false';
-      else eq('instance_id', c.instanceId);
-    } else {
-      sql += c.instanceId != null ? ` AND (instance_id = ? OR interface_id IN (${placeholders(c.interfaceIds.length)}))` : ` AND interface_id IN (${placeholders(c.interfaceIds.length)})`;
-      if (c.instanceId != null) params.push(c.instanceId);
+    if (!hasColumn(table, 'interface_id') || c.interfaceIds.length === 0) sql += ' AND false';
+    else {
+      sql += ` AND interface_id IN (${placeholders(c.interfaceIds.length)})`;
       params.push(...c.interfaceIds);
     }
-  } else if (c.instanceId != null) {
+  }
+  if (c.instanceId != null) {
     if (!hasColumn(table, 'instance_id')) sql += ' AND false';
     else eq('instance_id', c.instanceId);
   }
@@ -171,6 +184,7 @@ function unionSql(q: EventsQuery, params: SqlParam[], withCursor: boolean): stri
   const parts: string[] = [];
   for (const table of q.tables) {
     for (const leg of legsFor(table, q.pivot)) {
+      if (leg.fromTakesDays) params.push(fromDay, toDay);
       let where = 'day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND time >= ? AND time < ?';
       params.push(fromDay, toDay, q.window.from, q.window.to);
       if (q.pivot !== 'none') {
@@ -200,6 +214,7 @@ export function eventsPage(q: EventsQuery): Statement {
   const params: SqlParam[] = [];
   const dir = q.descending ? 'DESC' : 'ASC';
   const union = unionSql(q, params, true);
+  if (union === '') return { label: 'events', sql: 'SELECT NULL AS pivot_key WHERE false', params: [] };
   params.push(q.limit + 1);
   if (q.pivot === 'none' || new Set(q.keys).size <= 1) {
     // One page for one key: a top-N the engine can stop early on, no ranking of the whole window.
@@ -227,6 +242,7 @@ export function eventsCount(q: EventsQuery): Statement {
   if (q.tables.length === 0) return { label: 'eventsCount', sql: 'SELECT NULL AS pivot_key, 0 AS n WHERE false', params: [] };
   const params: SqlParam[] = [];
   const union = unionSql(q, params, false);
+  if (union === '') return { label: 'eventsCount', sql: 'SELECT NULL AS pivot_key, 0 AS n WHERE false', params: [] };
   return { label: `eventsCount:${q.pivot}`, sql: `SELECT pivot_key, count(*) AS n FROM (\n  ${union}\n) u GROUP BY pivot_key`, params };
 }
 

@@ -10,29 +10,44 @@ import { storyById, type Story } from '../../etl/sample/stories';
 import { TABLE_NAMES } from '../../etl/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
 import { eventsCount, eventsPage } from '../../src/queries/events';
-import { findDialectViolation } from '../../testkit/athena-local';
+import { findDialectViolation, startAthenaOverLake, type AthenaOverLake } from '../../testkit/athena-local';
 import { CROSS_WINDOW as W, crossSample } from './fixtures/cross';
 
 let engine: DuckDbEngine;
 let api: ScoutApi;
+/** The same lake through the real Athena SDK and the local Athena server (dialect guard on). */
+let athena: AthenaOverLake;
+let athenaApi: ScoutApi;
 let stories: Story[];
 
 beforeAll(async () => {
   const sample = await crossSample();
   stories = sample.stories;
+  const latestDay = () => graphDays(sample.lake).at(-1) ?? null;
   engine = await DuckDbEngine.open({ lake: sample.lake });
-  api = new ScoutApi({ engine, latestDay: () => graphDays(sample.lake).at(-1) ?? null });
+  api = new ScoutApi({ engine, latestDay });
+  athena = await startAthenaOverLake(sample.lake);
+  athenaApi = new ScoutApi({ engine: athena.engine, latestDay });
 }, 240_000);
 afterAll(async () => {
   await api?.stop();
+  await athenaApi?.stop();
   await engine?.close();
+  await athena?.close();
 });
 
+/** Runs a document on DuckDB and on Athena: both must answer alike, in as many round trips. */
 async function run(document: string, variables: Record<string, unknown>): Promise<{ data: any; queries: number }> {
-  const result: ExecuteResult = await api.execute(document, { w: W, ...variables });
-  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  const stats = (result.extensions as { stats?: { queries?: number } } | undefined)?.stats;
-  return { data: result.data, queries: Number(stats?.queries) };
+  const answer = async (target: ScoutApi) => {
+    const result: ExecuteResult = await target.execute(document, { w: W, ...variables });
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    const stats = (result.extensions as { stats?: { queries?: number } } | undefined)?.stats;
+    return { data: result.data, queries: Number(stats?.queries) };
+  };
+  const duck = await answer(api);
+  const onAthena = await answer(athenaApi);
+  expect(onAthena).toEqual(duck);
+  return duck;
 }
 
 const instanceArn = (s: { region: string; account: string }, id: string) => `arn:aws:ec2:${s.region}:${s.account}:instance/${id}`;
@@ -262,17 +277,44 @@ test('contextFor the attacker addresses returns their neighbourhood across sourc
 test('the cross-source event conditions are Athena SQL with one parameter per placeholder', () => {
   const window = { from: new Date(W.from), to: new Date(W.to) };
   for (const conditions of [
-    { instanceId: 'i-0aaa', interfaceIds: ['eni-1', 'eni-2'] },
-    { interfaceIds: ['eni-1'] },
-    { instanceId: 'i-0aaa', interfaceIds: [] },
+    { interfaceIds: ['eni-1', 'eni-2'] },
+    { interfaceIds: [] },
     { signInsOf: ['azuread:a@b.example', 'saml:a@b.example'], ip: '192.0.2.91' },
+    { ip: '192.0.2.95', action: 'Query' },
   ]) {
-    for (const pivot of ['none', 'identity'] as const) {
-      const q = { pivot, keys: ['k1', 'k2'], tables: [...TABLE_NAMES], conditions, window, after: null, limit: 10, descending: true, accounts: ['1'] as string[] };
-      for (const statement of [eventsPage(q), eventsCount(q)]) {
+    for (const pivot of ['none', 'identity', 'instance'] as const) {
+      const after = { timeKey: '2026-11-02 03:05:00', eventId: 'e1', table: 'network_activity' };
+      const q = { pivot, keys: ['k1', 'k2'], tables: [...TABLE_NAMES], conditions, window, after, limit: 10, descending: true, accounts: ['1'] as string[] };
+      for (const statement of [eventsPage(q), eventsPage({ ...q, keys: ['k1'], after: null }), eventsCount(q)]) {
         expect(findDialectViolation(statement.sql)).toBeNull();
         expect(countPlaceholders(statement.sql)).toBe(statement.params.length);
       }
     }
   }
+});
+
+test("instances' flows and DNS queries batch: one query per level however many instances", async () => {
+  const ssh = storyById(stories, 'ssh-open-to-world');
+  const exfil = storyById(stories, 's3-exfiltration');
+  const instances = [instanceArn(ssh, ssh.expect.instanceId), instanceArn(exfil, exfil.expect.instanceId)];
+  const interfaces = [eniArn(ssh, ssh.expect.interfaceId), eniArn(exfil, exfil.expect.interfaceId)];
+  const fields = '{ flows { totalCount } dnsActivity { totalCount } }';
+  const byInstance = await run(
+    `query($w: TimeWindow!, $i0: String!, $i1: String!) { i0: resource(id: $i0, window: $w) ${fields} i1: resource(id: $i1, window: $w) ${fields} }`,
+    { i0: instances[0], i1: instances[1] },
+  );
+  // The two resources, then the two flow counts, then the two DNS counts.
+  expect(byInstance.queries).toBe(3);
+  const byInterface = await run(
+    `query($w: TimeWindow!, $e0: String!, $e1: String!) { e0: resource(id: $e0, window: $w) { flows { totalCount } } e1: resource(id: $e1, window: $w) { flows { totalCount } } }`,
+    { e0: interfaces[0], e1: interfaces[1] },
+  );
+  for (const k of ['0', '1']) {
+    const flows = byInstance.data[`i${k}`].flows.totalCount;
+    expect(flows).toBeGreaterThan(0);
+    // An instance's flows are its interface's flows.
+    expect(flows).toBe(byInterface.data[`e${k}`].flows.totalCount);
+    expect(byInstance.data[`i${k}`].dnsActivity.totalCount).toBeGreaterThan(0);
+  }
+  expect(byInstance.data.i0.flows.totalCount).not.toBe(byInstance.data.i1.flows.totalCount);
 });
