@@ -18,11 +18,12 @@ export interface LockOptions {
  * Local lake: the lock file names the holder's pid; a lock whose holder is gone (a killed run) is
  * taken over, since recovery makes the lake whole again.
  *
- * S3 lake (best effort): `_lock` is a lease `{ owner, host, pid, expires }` created with a
- * conditional PUT (If-None-Match: *), renewed while held and taken over once expired (a
- * killed writer; at once when that writer ran on this machine and its process is gone). S3 honours the condition; a server that ignores it falls back to
- * "write, then read back and check the owner", which narrows a race but cannot close it. Run one
- * writer per S3 lake (e.g. reserved concurrency 1 for the Lambda handler) and treat the lock as
+ * S3 lake (best effort): `_lock` is a lease `{ owner, host, pid, expires }`. A writer reads it
+ * first (a live lease refuses; an expired one, or one whose process on this machine is gone, is
+ * cleared), creates it with a conditional PUT (If-None-Match: *), then reads it back to check it
+ * is the owner; it renews the lease while held. S3 honours the condition, which closes the race
+ * between two writers; a store that ignores it leaves the window between the read and the PUT. Run
+ * one writer per S3 lake (e.g. reserved concurrency 1 for the Lambda handler) and treat the lock as
  * the safety net.
  */
 export async function acquireLakeLock(lake: string | LakeStore, options: LockOptions = {}): Promise<() => Promise<void>> {
@@ -88,20 +89,28 @@ async function acquireS3Lock(store: S3LakeStore): Promise<() => Promise<void>> {
     JSON.stringify({ owner, host: hostname(), pid: process.pid, expires: new Date(Date.now() + leaseMs()).toISOString() } satisfies Lease);
   const key = `${store.prefix}${LOCK_PATH}`;
   const create = () => s3Client().send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: lease(), IfNoneMatch: '*' }));
-  try {
-    await create();
-  } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
+  /** Refuses while a live writer holds the lease; clears a dead writer's. */
+  const clearDeadLease = async () => {
     const current = parseLease(await store.readText(LOCK_PATH));
+    if (!current) return;
     // A holder on this machine whose process is gone (a killed run) is known dead before its lease ends.
-    const deadHere = current !== null && current.host === hostname() && current.pid !== process.pid && !isAlive(current.pid);
-    if (current && !deadHere && Date.parse(current.expires) > Date.now()) {
+    const deadHere = current.host === hostname() && current.pid !== process.pid && !isAlive(current.pid);
+    if (!deadHere && Date.parse(current.expires) > Date.now()) {
       throw new LockHeldError(
         `lake ${store.location} is being written by ${current.host} pid ${current.pid} (lease until ${current.expires}); wait, or delete ${store.url(LOCK_PATH)} if that writer is gone`,
       );
     }
-    // An expired lease: its writer died. Recovery (which runs next, under our lock) repairs the lake.
+    // Its writer died. Recovery (which runs next, under our lock) repairs the lake.
     await store.remove([LOCK_PATH]);
+  };
+  // Looking first costs a GET on S3, where the conditional PUT alone would do, but it keeps the
+  // lock meaningful on S3-compatible stores that ignore If-None-Match.
+  await clearDeadLease();
+  try {
+    await create();
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
+    await clearDeadLease();
     await create();
   }
   const mine = parseLease(await store.readText(LOCK_PATH));

@@ -1,0 +1,57 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acquireLakeLock } from '../../etl/lake/lock';
+import { lakeStoreFor } from '../../etl/lake/store';
+import { tempDir } from '../etl/helpers';
+import { startS3Env, type S3Env } from './helpers';
+
+let s3env: S3Env;
+beforeAll(async () => {
+  s3env = await startS3Env(['store-lake']);
+});
+afterAll(async () => {
+  await s3env.close();
+});
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('a file above the multipart part size goes up in parts and comes back byte for byte', async () => {
+  const store = lakeStoreFor('s3://store-lake/big');
+  const bytes = randomBytes(17 * 1024 * 1024 + 123);
+  const file = join(tempDir('store-big'), 'part-x.parquet');
+  writeFileSync(file, bytes);
+  await store.putFile(file, 'api_activity/day=2024-03-01/part-x.parquet');
+  const back = await store.localCopy('api_activity/day=2024-03-01/part-x.parquet', tempDir('store-back'));
+  expect(sha(readFileSync(back))).toBe(sha(bytes));
+});
+
+test('move is copy then delete; a repeated move is a no-op; a move of nothing to nowhere is an error', async () => {
+  const store = lakeStoreFor('s3://store-lake/moves');
+  await store.writeText('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'a');
+  expect(await store.move('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'api_activity/source=cloudtrail/part-a.parquet')).toBe(true);
+  expect(await store.listFiles('')).toEqual(['api_activity/source=cloudtrail/part-a.parquet']);
+  expect(await store.readText('api_activity/source=cloudtrail/part-a.parquet')).toBe('a');
+  expect(await store.move('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'api_activity/source=cloudtrail/part-a.parquet')).toBe(false);
+  await expect(store.move('_staging/t1/nothing.parquet', 'nothing.parquet')).rejects.toThrow(/neither the staged copy .* nor the target exists/);
+});
+
+test('the S3 lock: a second writer is refused while it is held, waits for it, and takes over an expired lease', async () => {
+  const lake = 's3://store-lake/locked';
+  const store = lakeStoreFor(lake);
+  const release = await acquireLakeLock(lake);
+  await expect(acquireLakeLock(lake)).rejects.toThrow(/is being written by .* pid \d+/);
+  const waiting = acquireLakeLock(lake, { waitMs: 10_000 });
+  setTimeout(() => void release(), 300);
+  const second = await waiting;
+  await second();
+  expect(await store.readText('_lock')).toBeNull();
+  // A writer on another machine that died: its lease has run out.
+  await store.writeText('_lock', JSON.stringify({ owner: 'gone', host: 'lambda-sandbox-1', pid: 8, expires: new Date(Date.now() - 1000).toISOString() }));
+  const taken = await acquireLakeLock(lake);
+  expect(JSON.parse((await store.readText('_lock'))!).owner).not.toBe('gone');
+  await taken();
+  // One whose lease still runs is respected.
+  await store.writeText('_lock', JSON.stringify({ owner: 'busy', host: 'lambda-sandbox-2', pid: 8, expires: new Date(Date.now() + 60_000).toISOString() }));
+  await expect(acquireLakeLock(lake)).rejects.toThrow(/lambda-sandbox-2 pid 8/);
+});
