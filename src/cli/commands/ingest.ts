@@ -7,8 +7,8 @@ export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description('Read raw log objects (files or folders, gzip or plain) into the Parquet lake')
-    .argument('<path...>', 'log files or folders (read recursively)')
-    .requiredOption('--lake <dir>', 'lake folder to write')
+    .argument('<path...>', 'log files or folders (read recursively), or s3://bucket/prefix')
+    .requiredOption('--lake <dir|s3://bucket/prefix>', 'lake to write: a local folder or an S3 prefix')
     .addOption(new Option('--source <source>', 'force one source instead of detecting per object').choices(['auto', ...SOURCE_IDS]).default('auto'))
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt).default(100_000))
