@@ -318,3 +318,27 @@ test("instances' flows and DNS queries batch: one query per level however many i
   }
   expect(byInstance.data.i0.flows.totalCount).not.toBe(byInstance.data.i1.flows.totalCount);
 });
+
+test('an address seen in API calls and in flows is one IPAddress: it pivots to identities and to flow peers', async () => {
+  // Addresses both kinds of log saw, found in the lake itself rather than named here.
+  const { rows } = await engine.query(`SELECT a.src_ip AS ip FROM (SELECT DISTINCT src_ip FROM api_activity) a
+    JOIN (SELECT DISTINCT src_ip AS ip FROM network_activity UNION SELECT DISTINCT dst_ip FROM network_activity) n ON n.ip = a.src_ip ORDER BY a.src_ip`);
+  expect(rows.length).toBeGreaterThan(0);
+  for (const { ip } of rows) {
+    const { data } = await run(
+      `query($ip: String!, $w: TimeWindow!) { ip(address: $ip, window: $w) {
+        sources eventCount identities { totalCount } peers { totalCount edges { bytes } } flows { totalCount }
+        calls: events(filter: { classes: [API_ACTIVITY] }) { totalCount }
+      } }`,
+      { ip },
+    );
+    const a = data.ip;
+    expect(a.sources).toEqual(expect.arrayContaining(['cloudtrail', 'vpcflow']));
+    expect(a.identities.totalCount).toBeGreaterThan(0);
+    expect(a.peers.totalCount).toBeGreaterThan(0);
+    for (const peer of a.peers.edges) expect(peer.bytes).toBeGreaterThan(0);
+    expect(a.flows.totalCount).toBeGreaterThan(0);
+    expect(a.calls.totalCount).toBeGreaterThan(0);
+    expect(a.eventCount).toBeGreaterThanOrEqual(a.flows.totalCount + a.calls.totalCount);
+  }
+}, 60_000);
