@@ -5,23 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SOURCE_IDS, type SourceId } from '../tables';
 
 export const STORIES_FILE = 'stories.json';
 
-/** Every log source the sample writes (the project's source ids). */
-export const SAMPLE_SOURCES = [
-  'cloudtrail',
-  'vpcflow',
-  's3access',
-  'alb',
-  'cloudfront',
-  'route53resolver',
-  'azuread',
-  'azureactivity',
-  'nsgflow',
-  'gcpaudit',
-] as const;
-export type StorySource = (typeof SAMPLE_SOURCES)[number];
+/** Every log source the sample writes: all of the project's sources. */
+export const SAMPLE_SOURCES = SOURCE_IDS;
+export type StorySource = SourceId;
 
 /** One step of a story, in time order. */
 export interface StoryStep {
