@@ -2,16 +2,15 @@ import { availableParallelism } from 'node:os';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { detectObject } from './detect';
 import { JsonlFile } from './lake/jsonl-file';
 import { GRAPH_PENDING_DIR } from './lake/layout';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, manifestFileFor, type ManifestEntry } from './lake/manifest';
-import { publishPartitions } from './lake/row-spiller';
+import { publishPartitions, type Spills } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
-import { listObjects, sha256Of, type ObjectRef } from './objects';
+import { listObjects, type ObjectRef } from './objects';
 import type { ObjectResult } from './read-object';
 import type { SourceId } from './tables';
 import { WorkerPool } from './worker/pool';
@@ -126,15 +125,15 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await mkdir(options.tempRoot ?? tmpdir(), { recursive: true });
     tempDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-ingest-'));
     await recoverLake(store);
-    const known = await loadManifest(store);
+    const known = new Set((await loadManifest(store)).keys());
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
     pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir);
     let batch = await Batch.begin(store, tempDir);
     let stagedRows = 0;
+    let committing: Promise<void> = Promise.resolve();
 
-    const finish = async (object: ObjectRef, entry: ManifestEntry) => {
-      await batch.manifest.write(entry);
+    const advance = (object: ObjectRef) => {
       progress.objectsDone += 1;
       progress.bytesDone += object.size;
       progress.records = summary.records;
@@ -142,48 +141,56 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     };
 
     for (const object of objects) {
-      const sha256 = await sha256Of(object);
-      if (known.has(sha256)) {
-        summary.already_ingested += 1;
-        progress.objectsDone += 1;
-        progress.bytesDone += object.size;
-        continue;
-      }
-      const entry = newEntry(object, sha256, batch.txn.id);
-      known.set(sha256, entry);
-      summary.bytes_in += object.size;
-
-      const verdict = await detectObject(object, forced);
-      if (verdict.kind !== 'source') {
-        summary.skipped_objects += 1;
-        Object.assign(entry, { status: 'skipped', reason: verdict.reason });
-        if (verdict.kind === 'unknown') {
-          await batch.quarantine.write({ object: object.key, sha256, source: null, position: 'object', reason: verdict.reason, text: '' });
+      // Workers hash, detect and parse; the main thread only decides which content is new.
+      const claim = async (sha256: string) => {
+        if (known.has(sha256)) return false;
+        known.add(sha256);
+        return true;
+      };
+      const job = { key: object.key, size: object.size, forced, txnDir: batch.txn.dir, txnId: batch.txn.id };
+      const txnId = batch.txn.id;
+      await pool.submit(job, claim, async (result: ObjectResult) => {
+        if (result.status === 'duplicate') {
+          summary.already_ingested += 1;
+          return advance(object);
         }
-        await finish(object, entry);
-        continue;
-      }
-
-      entry.source = verdict.source.id;
-      const job = { key: object.key, size: object.size, sha256, source: verdict.source.id, txnDir: batch.txn.dir, txnId: batch.txn.id };
-      await pool.submit(job, async (result: ObjectResult) => {
-        Object.assign(entry, { records: result.records, written: result.written, quarantined: result.quarantined, filtered: result.filtered });
+        const entry: ManifestEntry = {
+          ...newEntry(object, result.sha256, txnId),
+          source: result.source,
+          status: result.status,
+          ...(result.reason ? { reason: result.reason } : {}),
+          records: result.records,
+          written: result.written,
+          quarantined: result.quarantined,
+          filtered: result.filtered,
+        };
+        summary.bytes_in += object.size;
+        if (result.status === 'skipped') summary.skipped_objects += 1;
         summary.records += result.records;
         summary.written += result.written;
         summary.quarantined += result.quarantined;
         summary.filtered += result.filtered;
         summary.damaged_objects += result.damaged;
         stagedRows += result.rows;
-        await finish(object, entry);
+        await batch.manifest.write(entry);
+        advance(object);
       });
 
       if (stagedRows >= batchRows) {
-        await batch.commit(pool, tempDir, partitions, summary);
+        // Hand the batch's rows to a background commit and keep the workers parsing the next one:
+        // publishing (DuckDB sorting and compressing) would otherwise leave them idle. Commits still
+        // happen one at a time, in order.
+        const spills = await pool.endTransaction();
+        await committing;
+        committing = batch.commit(spills, tempDir, partitions, summary);
+        committing.catch(() => undefined); // a failure surfaces at the next await, not as an unhandled rejection
         batch = await Batch.begin(store, tempDir);
         stagedRows = 0;
       }
     }
-    await batch.commit(pool, tempDir, partitions, summary);
+    const spills = await pool.endTransaction();
+    await committing;
+    await batch.commit(spills, tempDir, partitions, summary);
     await pool.close();
     pool = null;
     // The graph step: entities and edges of every day that received rows, rebuilt from its events.
@@ -225,12 +232,9 @@ function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry
 
 /** One transaction's worth of objects: their rows, quarantine and manifest entries. */
 class Batch {
-  /** Objects the main thread sets aside itself (unrecognized formats); workers write their own files. */
-  readonly quarantine: JsonlFile;
   readonly manifest: JsonlFile;
 
   private constructor(readonly txn: Transaction) {
-    this.quarantine = new JsonlFile(txn.staged(`_quarantine/${txn.id}.jsonl`));
     this.manifest = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
   }
 
@@ -238,10 +242,9 @@ class Batch {
     return new Batch(await Transaction.begin(store, tempDir));
   }
 
-  async commit(pool: WorkerPool, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
-    const spills = await pool.endTransaction();
+  async commit(spills: Spills, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
     const written = await publishPartitions(spills, this.txn.dir, this.txn.id, tempDir);
-    await Promise.all([this.quarantine.close(), this.manifest.close()]);
+    await this.manifest.close();
     if (this.manifest.lines === 0) {
       await this.txn.abort();
       return;

@@ -64,6 +64,17 @@ function localObject(path: string, size: number): ObjectRef {
   return { key: path, size, open: () => createReadStream(path, { highWaterMark: Math.min(1 << 20, Math.max(16 * 1024, size)) }) };
 }
 
+/** Objects up to this size are read once into memory: hashed, detected and parsed from one read. */
+export const IN_MEMORY_LIMIT = 32 * 1024 * 1024;
+
+/** The object's stored bytes, read once, behind the same ObjectRef shape. */
+export async function loadIntoMemory(object: ObjectRef): Promise<ObjectRef> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of object.open()) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  return { key: object.key, size: bytes.length, open: () => Readable.from([bytes]) };
+}
+
 export async function sha256Of(object: ObjectRef): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of object.open()) hash.update(chunk as Buffer);

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { JsonlFile } from './lake/jsonl-file';
 import type { RowSpiller, Spills } from './lake/row-spiller';
-import { ObjectContent, objectFromKey } from './objects';
-import { sourceById } from './sources';
+import { detectObject } from './detect';
+import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of } from './objects';
 import type { ParsedItem } from './sources/types';
 import type { SourceId } from './tables';
 
@@ -11,14 +11,26 @@ import type { SourceId } from './tables';
 export interface ObjectJob {
   key: string;
   size: number;
-  sha256: string;
-  source: SourceId;
+  /** The source to read it with; detected from its content when absent. */
+  forced?: SourceId;
   /** Staging folder of the transaction the rows belong to. */
   txnDir: string;
   txnId: string;
 }
 
+/**
+ * Asks the coordinator whether this content is new to the lake (and to this run). Only one
+ * object with given bytes is ever read, however many names it has.
+ */
+export type ClaimContent = (sha256: string) => Promise<boolean>;
+
 export interface ObjectResult {
+  sha256: string;
+  /** 'duplicate': the lake (or this run) already has these bytes; nothing was read. */
+  status: 'ingested' | 'skipped' | 'duplicate';
+  source: SourceId | null;
+  /** Why an object was skipped (a digest, an empty or unrecognized object). */
+  reason?: string;
   records: number;
   written: number;
   quarantined: number;
@@ -40,16 +52,32 @@ export class ObjectReader {
 
   constructor(private readonly spiller: RowSpiller) {}
 
-  async read(job: ObjectJob): Promise<ObjectResult> {
+  /**
+   * Hashes, claims, detects and parses one object. Small objects are read from storage once and
+   * kept in memory for all four steps.
+   */
+  async read(job: ObjectJob, claim: ClaimContent): Promise<ObjectResult> {
+    const stored = objectFromKey(job.key, job.size);
+    const object = job.size <= IN_MEMORY_LIMIT ? await loadIntoMemory(stored) : stored;
+    const sha256 = await sha256Of(object);
+    const result: ObjectResult = { sha256, status: 'ingested', source: null, records: 0, written: 0, quarantined: 0, filtered: 0, rows: 0, damaged: 0 };
+    if (!(await claim(sha256))) return { ...result, status: 'duplicate' };
+
     this.useTransaction(job);
     const quarantine = this.quarantine!;
     const oversize = this.oversize!;
-    const result: ObjectResult = { records: 0, written: 0, quarantined: 0, filtered: 0, rows: 0, damaged: 0 };
     const setAside = (position: string, reason: string, text: string) =>
-      quarantine.write({ object: job.key, sha256: job.sha256, source: job.source, position, reason, text });
+      quarantine.write({ object: job.key, sha256, source: result.source, position, reason, text });
 
-    const source = sourceById(job.source);
-    const content = new ObjectContent(objectFromKey(job.key, job.size));
+    const verdict = await detectObject(object, job.forced);
+    if (verdict.kind !== 'source') {
+      // A digest is skipped quietly; an object nobody recognizes is named in the quarantine.
+      if (verdict.kind === 'unknown') await setAside('object', verdict.reason, '');
+      return { ...result, status: 'skipped', reason: verdict.reason };
+    }
+    const source = verdict.source;
+    result.source = source.id;
+    const content = new ObjectContent(object);
     try {
       for await (const parsed of source.parse(content, { key: job.key })) {
         result.records += 1;
@@ -57,7 +85,7 @@ export class ObjectReader {
         if (item.kind === 'rows') {
           for (const { table, row } of item.rows) {
             const moved = this.spiller.append(table, source.id, row);
-            if (moved) await oversize.write({ object: job.key, sha256: job.sha256, ...moved });
+            if (moved) await oversize.write({ object: job.key, sha256, ...moved });
           }
           result.rows += item.rows.length;
           result.written += 1;

@@ -12,9 +12,16 @@ async function main(): Promise<void> {
   const spiller = await RowSpiller.open({ tempDir: (workerData as { tempDir: string }).tempDir });
   const reader = new ObjectReader(spiller);
   const reply = (message: WorkerReply) => port.postMessage(message);
+  let claimAnswer: ((ok: boolean) => void) | null = null;
+  const claim = (sha256: string) =>
+    new Promise<boolean>((resolve) => {
+      claimAnswer = resolve;
+      reply({ type: 'claim', sha256 });
+    });
   port.on('message', async (request: WorkerRequest) => {
     try {
-      if (request.type === 'read') reply({ type: 'read', result: await reader.read(request.job) });
+      if (request.type === 'claim-reply') claimAnswer?.(request.ok);
+      else if (request.type === 'read') reply({ type: 'read', result: await reader.read(request.job, claim) });
       else if (request.type === 'end-transaction') reply({ type: 'spills', spills: [...(await reader.endTransaction())] });
       else {
         await spiller.close();

@@ -1,16 +1,25 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Spills } from '../lake/row-spiller';
-import type { ObjectJob, ObjectResult } from '../read-object';
+import type { ClaimContent, ObjectJob, ObjectResult } from '../read-object';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 /** A worker and the one request it may have in flight. */
 class IngestWorker {
   private pending: { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void } | null = null;
   private failure: Error | null = null;
+  private claim: ClaimContent | null = null;
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type !== 'claim') return this.settle(reply);
+      const claim = this.claim;
+      if (!claim) return this.fail(new Error('ingest worker claimed content outside a read'));
+      claim(reply.sha256).then(
+        (ok) => worker.postMessage({ type: 'claim-reply', ok } satisfies WorkerRequest),
+        (err: Error) => this.fail(err),
+      );
+    });
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => code !== 0 && this.fail(new Error(`ingest worker exited with code ${code}`)));
   }
@@ -27,7 +36,8 @@ class IngestWorker {
     return this.pending !== null;
   }
 
-  async request(request: WorkerRequest): Promise<WorkerReply> {
+  async request(request: WorkerRequest, claim: ClaimContent | null = null): Promise<WorkerReply> {
+    this.claim = claim;
     const reply = this.next();
     this.worker.postMessage(request);
     const answer = await reply;
@@ -73,11 +83,11 @@ export class WorkerPool {
     return new WorkerPool(await Promise.all(Array.from({ length: size }, () => IngestWorker.start(tempDir))));
   }
 
-  async submit(job: ObjectJob, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {
+  async submit(job: ObjectJob, claim: ClaimContent, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {
     while (this.workers.every((w) => w.busy)) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const worker = this.workers.find((w) => !w.busy)!;
-    const task = worker.request({ type: 'read', job }).then(async (reply) => {
+    const task = worker.request({ type: 'read', job }, claim).then(async (reply) => {
       if (reply.type === 'read') await onDone(reply.result);
     });
     // A failure surfaces at the next submit or drain, not as an unhandled rejection.

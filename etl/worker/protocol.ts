@@ -1,11 +1,18 @@
 import type { ObjectJob, ObjectResult } from '../read-object';
 import type { TableName } from '../tables';
 
-export type WorkerRequest = { type: 'read'; job: ObjectJob } | { type: 'end-transaction' } | { type: 'close' };
+export type WorkerRequest =
+  | { type: 'read'; job: ObjectJob }
+  /** The coordinator's answer to a worker's `claim` while it reads. */
+  | { type: 'claim-reply'; ok: boolean }
+  | { type: 'end-transaction' }
+  | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'read'; result: ObjectResult }
+  /** Sent while reading: may this content be ingested (is it new to the lake and the run)? */
+  | { type: 'claim'; sha256: string }
   | { type: 'spills'; spills: Array<[TableName, string[]]> }
   | { type: 'closed' }
   | { type: 'error'; message: string };
