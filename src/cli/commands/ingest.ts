@@ -55,8 +55,11 @@ export function printSummary(summary: IngestSummary, lake: string): void {
     `seconds          ${summary.seconds.toFixed(2)}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  if (summary.quarantined || summary.damaged_objects || summary.skipped_objects) {
-    process.stdout.write(`see ${lake}/_quarantine/ and ${lake}/_manifest/ for what was set aside and why\n`);
+  if (summary.quarantined || summary.damaged_objects) {
+    process.stdout.write(`see ${lake}/_quarantine/ for what was set aside and why\n`);
+  }
+  if (summary.skipped_objects) {
+    process.stdout.write(`skipped objects (digests, empty or unrecognized files) are listed with their reason in ${lake}/_manifest/\n`);
   }
 }
 
