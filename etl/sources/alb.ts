@@ -8,10 +8,10 @@
  * (`AWSLogs/<account>/elasticloadbalancing/<region>/`), else 'unknown'.
  * ALB logs carry no request id, so event_id is the sha1 of the line.
  */
-import { readLines } from '../readers/lines';
 import { parseArn, partitionOf } from './text/aws-arn';
 import { awsLogsPathHints, isAccountId, isRegion } from './text/aws-path';
 import { decimal, hostPort, httpOutcome, integer, isoTime, requestLine, sha1, text, tokenize, urlHost, urlPath } from './text/fields';
+import { itemsByLine } from './text/line-items';
 import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
 
 // Application Load Balancer field positions, as documented.
@@ -254,11 +254,5 @@ export const alb: LogSource = {
   id: 'alb',
   tables: ['http_activity'],
   detect,
-  async *parse(input, ctx) {
-    const reader = new ElbReader(ctx.key);
-    for await (const line of readLines(input)) {
-      const item = reader.item(line.text, line.number);
-      if (item) yield item;
-    }
-  },
+  parse: (input, ctx) => itemsByLine(input, new ElbReader(ctx.key)),
 };

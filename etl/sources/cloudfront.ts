@@ -10,9 +10,9 @@
  * (standard logging v2 delivery), else 'unknown'. event_id is x-edge-request-id. A status of 000
  * (the viewer went away before the response) is stored as no status.
  */
-import { readLines } from '../readers/lines';
 import { awsLogsPathHints, isAccountId } from './text/aws-path';
 import { decimal, httpOutcome, integer, isoTime, sha1, text, urlDecode } from './text/fields';
+import { itemsByLine } from './text/line-items';
 import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
 
 /** The documented field order (the `#Fields` line CloudFront writes today). */
@@ -190,11 +190,5 @@ export const cloudfront: LogSource = {
   id: 'cloudfront',
   tables: ['http_activity'],
   detect,
-  async *parse(input, ctx) {
-    const reader = new StandardLogReader(ctx.key);
-    for await (const line of readLines(input)) {
-      const item = reader.item(line.text, line.number);
-      if (item) yield item;
-    }
-  },
+  parse: (input, ctx) => itemsByLine(input, new StandardLogReader(ctx.key)),
 };

@@ -18,10 +18,10 @@
  * event_id is the S3 request id; operations that log several records under one request id
  * (batch deletes, lifecycle actions, the GET half of a copy) get the key or the half appended.
  */
-import { readLines } from '../readers/lines';
 import { parseArn, partitionOf } from './text/aws-arn';
 import { accountSegmentHints, isRegion } from './text/aws-path';
 import { clfTime, httpOutcome, integer, requestLine, sha1, text, tokenize, urlDecode, urlPath } from './text/fields';
+import { itemsByLine } from './text/line-items';
 import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
 
 // Field positions, as documented.
@@ -255,11 +255,5 @@ export const s3access: LogSource = {
   id: 's3access',
   tables: ['http_activity'],
   detect,
-  async *parse(input, ctx) {
-    const reader = new AccessLogReader(ctx.key);
-    for await (const line of readLines(input)) {
-      const item = reader.item(line.text, line.number);
-      if (item) yield item;
-    }
-  },
+  parse: (input, ctx) => itemsByLine(input, new AccessLogReader(ctx.key)),
 };
