@@ -9,6 +9,8 @@
  * credentials; on Athena they become CTEs (see graphSqlForAthena).
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbEngine } from '../src/engine/duckdb';
 import { eventViewSelect, graphDir, sqlString } from '../src/engine/lake';
@@ -318,7 +320,9 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   for (const day of days) if (!DAY.test(day)) throw new Error(`materializeGraph: bad day '${day}' (want YYYY-MM-DD)`);
   const summary: MaterializeGraphSummary = { days: [] };
   if (days.length === 0) return summary;
-  const engine = await DuckDbEngine.open({ connections: 1 });
+  // Bounded like the rest of the ETL: a day's events spill to disk rather than grow the process.
+  const tempDirectory = await mkdtemp(join(tmpdir(), 'scoutql-graph-'));
+  const engine = await DuckDbEngine.open({ connections: 1, memoryLimit: '400MB', tempDirectory });
   try {
     for (const table of TABLE_NAMES) await engine.exec(`CREATE OR REPLACE VIEW "${table}" AS ${eventViewSelect(options.lake, table)}`);
     for (const day of days) {
@@ -332,6 +336,7 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
     }
   } finally {
     await engine.close();
+    rmSync(tempDirectory, { recursive: true, force: true });
   }
   return summary;
 }

@@ -221,9 +221,9 @@ export class RowSpiller {
  */
 export async function publishPartitions(spills: Spills, outDir: string, tag: string, tempDir: string): Promise<string[]> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: '320MB',
+    memory_limit: '400MB',
     temp_directory: join(tempDir, 'duckdb-publish'),
-    threads: '2',
+    threads: '1',
     preserve_insertion_order: 'false',
   });
   const connection = await instance.connect();

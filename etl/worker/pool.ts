@@ -27,7 +27,7 @@ class IngestWorker {
   static async start(tempDir: string): Promise<IngestWorker> {
     // Workers configure their S3 client from the environment: hand them this thread's view of it
     // (the default is the process's original environment, which a host such as jest replaces).
-    const worker = new IngestWorker(new Worker(join(__dirname, 'bootstrap.js'), { workerData: { tempDir }, env: process.env, resourceLimits: { maxOldGenerationSizeMb: 512 } }));
+    const worker = new IngestWorker(new Worker(join(__dirname, 'bootstrap.js'), { workerData: { tempDir }, env: process.env, resourceLimits: { maxOldGenerationSizeMb: 384 } }));
     await worker.next(); // 'ready'
     return worker;
   }

@@ -15,6 +15,10 @@ export interface DuckDbEngineOptions {
   lake?: string;
   /** Connections run queries in parallel; DataLoader batches of one request go out together. */
   connections?: number;
+  /** DuckDB's memory limit (e.g. '512MB'); past it, DuckDB spills to its temp directory. Default: DuckDB's (80% of RAM). */
+  memoryLimit?: string;
+  /** Where DuckDB spills past its memory limit. */
+  tempDirectory?: string;
 }
 
 export class DuckDbEngine implements QueryEngine {
@@ -33,7 +37,10 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const settings: Record<string, string> = {};
+    if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
+    if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', settings);
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
     const engine = new DuckDbEngine(instance, connections, options.lake);
