@@ -79,7 +79,7 @@ export interface IngestSummary {
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = process.hrtime.bigint();
   const store = lakeStoreFor(options.lake);
-  const batchRows = options.batchRows ?? 60_000;
+  const batchRows = options.batchRows ?? 40_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];

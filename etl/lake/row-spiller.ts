@@ -221,7 +221,7 @@ export class RowSpiller {
  */
 export async function publishPartitions(spills: Spills, outDir: string, tag: string, tempDir: string): Promise<string[]> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: '400MB',
+    memory_limit: '300MB',
     temp_directory: join(tempDir, 'duckdb-publish'),
     threads: '1',
     preserve_insertion_order: 'false',
