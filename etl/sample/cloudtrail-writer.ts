@@ -10,11 +10,10 @@
  * Only one window's records are in memory at a time.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DAY, HOUR, randomActivity, scheduledForHour, type Stream } from './cloudtrail-baseline';
 import { isoSeconds, type PlannedRecord } from './cloudtrail-records';
+import { ObjectOutput, pad, slashDate, stampMinutes } from './output';
 import { ALNUM, Rng } from './prng';
 import type { World } from './world';
 
@@ -43,20 +42,6 @@ interface StreamState {
   previous?: { s3Object: string; hashValue: string; signature: string };
 }
 
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-function datePath(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
-}
-
-function stampMinutes(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}Z`;
-}
-
 function stampSeconds(ms: number): string {
   const d = new Date(ms);
   return `${stampMinutes(ms).slice(0, -1)}${pad(d.getUTCSeconds())}Z`;
@@ -80,7 +65,7 @@ export class CloudTrailWriter {
   constructor(
     private readonly world: World,
     private readonly scale: number,
-    private readonly outDir: string,
+    private readonly output: ObjectOutput,
     private readonly options: { write?: boolean; observe?: (record: PlannedRecord) => void } = {},
   ) {
     this.periodStart = world.start.getTime();
@@ -157,7 +142,7 @@ export class CloudTrailWriter {
     while (delivered >= state.digestEnd) this.writeDigest(state);
     const { account, region } = state.stream;
     const name = `${account.id}_CloudTrail_${region}_${stampMinutes(delivered)}_${state.windowRng.chars(ALNUM, 16)}.json.gz`;
-    const key = `AWSLogs/${account.id}/CloudTrail/${region}/${datePath(delivered)}/${name}`;
+    const key = `AWSLogs/${account.id}/CloudTrail/${region}/${slashDate(delivered)}/${name}`;
     const parts: string[] = [];
     for (const r of records) parts.push(JSON.stringify(r.record));
     const text = `{"Records":[${parts.join(',')}]}`;
@@ -178,7 +163,7 @@ export class CloudTrailWriter {
     const trail = this.world.orgTrail;
     const end = state.digestEnd;
     const name = `${account.id}_CloudTrail-Digest_${region}_${trail.name}_${trail.homeRegion}_${stampSeconds(end)}.json.gz`;
-    const key = `AWSLogs/${account.id}/CloudTrail-Digest/${region}/${datePath(end)}/${name}`;
+    const key = `AWSLogs/${account.id}/CloudTrail-Digest/${region}/${slashDate(end)}/${name}`;
     const files = state.pending;
     const times = files.flatMap((f) => [f.oldestEventTime, f.newestEventTime]).sort();
     const digest = {
@@ -218,16 +203,7 @@ export class CloudTrailWriter {
     state.digestEnd = end + HOUR;
   }
 
-  private readonly madeDirs = new Set<string>();
-
   private put(key: string, body: Buffer): void {
-    const path = join(this.outDir, key);
-    const dir = dirname(path);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
-    writeFileSync(path, body);
-    this.stats.bytes += body.length;
+    this.stats.bytes += this.output.write(key, body);
   }
 }

@@ -103,9 +103,9 @@ export function generateSample(options: SampleOptions): SampleSummary {
   // S3 access log lines are the S3 requests CloudTrail sees, so CloudTrail runs (unwritten) for them.
   const cloudtrail =
     on('cloudtrail') || s3access
-      ? new CloudTrailWriter(world, scale, options.out, { write: on('cloudtrail'), ...(s3access ? { observe: (r: PlannedRecord) => s3access.observe(r) } : {}) })
+      ? new CloudTrailWriter(world, scale, output, { write: on('cloudtrail'), ...(s3access ? { observe: (r: PlannedRecord) => s3access.observe(r) } : {}) })
       : undefined;
-  const vpcflow = on('vpcflow') ? new VpcFlowWriter(world, scale, options.out) : undefined;
+  const vpcflow = on('vpcflow') ? new VpcFlowWriter(world, scale, output) : undefined;
   const alb = on('alb') ? new AlbWriter(world, scale, output) : undefined;
   const cloudfront = on('cloudfront') ? new CloudFrontWriter(world, scale, output) : undefined;
   const resolver = on('route53resolver') ? new Route53ResolverWriter(world, scale, output) : undefined;

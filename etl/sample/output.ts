@@ -18,7 +18,15 @@ export class ObjectOutput {
 
   constructor(readonly outDir: string) {}
 
+  /** Writes one object and counts it in `stats`. */
   put(key: string, body: Buffer | string, records: number, stats: SourceStats): void {
+    stats.bytes += this.write(key, body);
+    stats.files++;
+    stats.records += records;
+  }
+
+  /** Writes one object; returns its size in bytes. */
+  write(key: string, body: Buffer | string): number {
     const path = join(this.outDir, key);
     const dir = dirname(path);
     if (!this.madeDirs.has(dir)) {
@@ -27,9 +35,7 @@ export class ObjectOutput {
     }
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     writeFileSync(path, bytes);
-    stats.files++;
-    stats.records += records;
-    stats.bytes += bytes.length;
+    return bytes.length;
   }
 }
 

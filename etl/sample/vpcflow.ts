@@ -11,11 +11,10 @@
  * office SSH to the jump host and internet scanners rejected by its security group, NODATA for idle
  * interfaces. Stories add their own flows (the SSH brute-forcers after the port is opened).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { PlannedFlow } from './attacks';
 import { DAY } from './cloudtrail-baseline';
+import { ObjectOutput, slashDate, stampMinutes } from './output';
 import { Rng } from './prng';
 import type { Instance, World } from './world';
 
@@ -32,10 +31,6 @@ export interface VpcFlowStats {
 interface FlowLine {
   start: number;
   text: string;
-}
-
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
 }
 
 /** The flow log id of an account's VPC in a region (one per stream). */
@@ -136,12 +131,10 @@ function background(world: World, scale: number, instance: Instance, windowStart
 export class VpcFlowWriter {
   readonly stats: VpcFlowStats = { files: 0, records: 0, bytes: 0 };
   private readonly streams: { account: string; region: string; instances: Instance[]; flowLogId: string }[] = [];
-  private readonly madeDirs = new Set<string>();
-
   constructor(
     private readonly world: World,
     private readonly scale: number,
-    private readonly outDir: string,
+    private readonly output: ObjectOutput,
   ) {
     const keys = new Map<string, Instance[]>();
     for (const i of world.instances) keys.set(`${i.account}/${i.region}`, [...(keys.get(`${i.account}/${i.region}`) ?? []), i]);
@@ -169,22 +162,11 @@ export class VpcFlowWriter {
   }
 
   private writeFile(stream: { account: string; region: string; flowLogId: string }, delivered: number, lines: FlowLine[]): void {
-    const d = new Date(delivered);
-    const ymd = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
     const hash = new Rng(`${this.world.seed}:flowfile:${stream.flowLogId}:${delivered}`).hex(8);
-    const name = `${stream.account}_vpcflowlogs_${stream.region}_${stream.flowLogId}_${ymd}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}Z_${hash}.log.gz`;
-    const key = `AWSLogs/${stream.account}/vpcflowlogs/${stream.region}/${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${name}`;
+    const name = `${stream.account}_vpcflowlogs_${stream.region}_${stream.flowLogId}_${stampMinutes(delivered)}_${hash}.log.gz`;
+    const key = `AWSLogs/${stream.account}/vpcflowlogs/${stream.region}/${slashDate(delivered)}/${name}`;
     const body = gzipSync(`${VPC_FLOW_HEADER}\n${lines.map((l) => l.text).join('\n')}\n`);
-    const path = join(this.outDir, key);
-    const dir = dirname(path);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
-    writeFileSync(path, body);
-    this.stats.files++;
-    this.stats.records += lines.length;
-    this.stats.bytes += body.length;
+    this.output.put(key, body, lines.length, this.stats);
   }
 }
 
