@@ -2,7 +2,7 @@
  * End to end: `scoutql sample` logs → ingest → graph → GraphQL, answers checked against the
  * stories.json the sample writes beside its logs, on DuckDB and on Athena (local server) alike.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
@@ -11,6 +11,7 @@ import { readStories, storyById, type Story } from '../../etl/sample/stories';
 import { buildWorld, parseStartDate } from '../../etl/sample/world';
 import { graphDays } from '../../src/engine/lake';
 import { exampleQueries } from '../../src/explorer/examples';
+import { logInputs } from './fixtures/cross';
 import { ENGINES, apiForDescribe, type TestApi } from './helpers';
 
 const DAYS = 7;
@@ -29,17 +30,7 @@ beforeAll(async () => {
   // The stories are planned whole whatever the sources; flow logs (thousands of small files) are left out for speed.
   generateSample({ out: logs, days: DAYS, seed: SEED, scale: 0.02, start: START, sources: ['cloudtrail', 's3access', 'route53resolver', 'azuread'] });
   stories = readStories(logs);
-  // Digests are skipped by ingest anyway; leaving them out keeps this suite quick.
-  const inputs = readdirSync(logs)
-    .filter((name) => !name.endsWith('.json'))
-    .flatMap((name) =>
-      name === 'AWSLogs'
-        ? readdirSync(join(logs, name)).flatMap((account) =>
-            readdirSync(join(logs, name, account)).filter((kind) => kind !== 'CloudTrail-Digest').map((kind) => join(logs, name, account, kind)),
-          )
-        : [join(logs, name)],
-    );
-  const summary = await ingest({ inputs, lake });
+  const summary = await ingest({ inputs: logInputs(logs), lake });
   expect(summary.quarantined).toBe(0);
   // The ingest runs the graph step (etl/graph.ts) for every day it touched.
   expect(graphDays(lake)).toEqual([...summary.days].sort());
