@@ -22,7 +22,19 @@ import { ScoutApi } from '../src/api/server';
 import { readStories, storyById } from '../etl/sample/stories';
 import { buildWorld, parseStartDate } from '../etl/sample/world';
 import { DEFAULT_SEED, DEFAULT_START } from '../etl/sample';
-import { OUT, codeFingerprint, ensureSample, listFiles, machine, parseArgs, runScoutql, table, totalBytes, mb, writeResult } from './lib/measure';
+import {
+  OUT,
+  codeFingerprint,
+  ensureSample,
+  listFiles,
+  machine,
+  parseArgs,
+  runScoutql,
+  table,
+  totalBytes,
+  mb,
+  writeResult,
+} from './lib/measure';
 
 const args = parseArgs(process.argv.slice(2));
 const QUICK = args.has('quick');
@@ -82,7 +94,8 @@ function waves(recorded: readonly Recorded[]): Recorded[][] {
  */
 async function ensureLake(): Promise<{ lake: string; sample: string; build: unknown }> {
   const sample = await ensureSample(SCALE, DAYS);
-  const lake = typeof args.get('lake') === 'string' ? String(args.get('lake')) : join(OUT, `api-lake-${basename(sample).replace(/^sample-/, '')}`);
+  const lake =
+    typeof args.get('lake') === 'string' ? String(args.get('lake')) : join(OUT, `api-lake-${basename(sample).replace(/^sample-/, '')}`);
   const marker = join(lake, '.bench-complete.json');
   const fingerprint = codeFingerprint(['etl/sources', 'etl/tables.ts', 'etl/lake', 'etl/graph.ts', 'etl/ingest.ts', 'etl/read-object.ts']);
   if (existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as { fingerprint?: string }).fingerprint === fingerprint) {
@@ -91,7 +104,9 @@ async function ensureLake(): Promise<{ lake: string; sample: string; build: unkn
   }
   rmSync(lake, { recursive: true, force: true });
   console.log(`building lake ${lake} (ingest of the whole sample; cached for later runs) …`);
-  const logs = readdirSync(sample).filter((name) => !name.endsWith('.json')).map((name) => join(sample, name));
+  const logs = readdirSync(sample)
+    .filter((name) => !name.endsWith('.json'))
+    .map((name) => join(sample, name));
   const run = await runScoutql(['ingest', '--json', '--lake', lake, ...logs]);
   const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
   const build = { fingerprint, summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
@@ -173,7 +188,8 @@ function pivots(sample: string): Pivot[] {
   ];
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 async function main(): Promise<void> {
   const before = machine();
@@ -191,7 +207,7 @@ async function main(): Promise<void> {
   const api = new ScoutApi({ engine: recorder, latestDay: () => graphDays(lake).at(-1) ?? null });
   const list = pivots(sample);
   const coldStarted = performance.now();
-  const cold = await api.execute(list[0]!.document, list[0]!.variables);
+  const cold = await api.execute(list[0].document, list[0].variables);
   const coldMillis = performance.now() - coldStarted;
   if (cold.errors?.length) throw new Error(`cold query failed: ${JSON.stringify(cold.errors)}`);
 
@@ -210,13 +226,15 @@ async function main(): Promise<void> {
     let timing = false;
     const direct = async () => {
       for (const wave of statements) {
-        await Promise.all(wave.map(async (r, i) => {
-          const t = performance.now();
-          await engine.query(r.sql, r.params, { label: r.label });
-          if (!timing) return;
-          const key = `${r.label ?? '?'}#${statements.indexOf(wave)}.${i}`;
-          perStatement.set(key, [...(perStatement.get(key) ?? []), performance.now() - t]);
-        }));
+        await Promise.all(
+          wave.map(async (r, i) => {
+            const t = performance.now();
+            await engine.query(r.sql, r.params, { label: r.label });
+            if (!timing) return;
+            const key = `${r.label ?? '?'}#${statements.indexOf(wave)}.${i}`;
+            perStatement.set(key, [...(perStatement.get(key) ?? []), performance.now() - t]);
+          }),
+        );
       }
     };
     for (let i = 0; i < WARMUP; i++) {
@@ -244,14 +262,30 @@ async function main(): Promise<void> {
       queries,
       waves: statements.length,
       labels: [...new Set(statements.flat().map((s) => s.label ?? '?'))],
-      api: { p50: percentile(apiMs, 50), p95: percentile(apiMs, 95), min: apiMs[0]!, max: apiMs.at(-1)! },
-      direct: { p50: percentile(directMs, 50), p95: percentile(directMs, 95), min: directMs[0]!, max: directMs.at(-1)! },
+      api: { p50: percentile(apiMs, 50), p95: percentile(apiMs, 95), min: apiMs[0], max: apiMs.at(-1)! },
+      direct: { p50: percentile(directMs, 50), p95: percentile(directMs, 95), min: directMs[0], max: directMs.at(-1)! },
       responseChars: JSON.stringify(first.data).length,
-      statementP50: Object.fromEntries([...perStatement].map(([k, v]) => [k, percentile(v.sort((a, b) => a - b), 50)]).sort((a, b) => (b[1] as number) - (a[1] as number))),
+      statementP50: Object.fromEntries(
+        [...perStatement]
+          .map(([k, v]) => [
+            k,
+            percentile(
+              v.sort((a, b) => a - b),
+              50,
+            ),
+          ])
+          .sort((a, b) => (b[1] as number) - (a[1] as number)),
+      ),
     };
     results.push(row);
-    console.log(`${pivot.name}: API p50 ${row.api.p50.toFixed(1)} ms, direct p50 ${row.direct.p50.toFixed(1)} ms (${queries} statements in ${statements.length} waves)`);
-    console.log(`  statement p50 ms: ${Object.entries(row.statementP50).map(([k, v]) => `${k} ${(v as number).toFixed(1)}`).join(', ')}`);
+    console.log(
+      `${pivot.name}: API p50 ${row.api.p50.toFixed(1)} ms, direct p50 ${row.direct.p50.toFixed(1)} ms (${queries} statements in ${statements.length} waves)`,
+    );
+    console.log(
+      `  statement p50 ms: ${Object.entries(row.statementP50)
+        .map(([k, v]) => `${k} ${(v as number).toFixed(1)}`)
+        .join(', ')}`,
+    );
   }
   // The engine's floor: what any statement costs before it does real work, and whether caching
   // Parquet footers changes it (A/B interleaved in this run, so both see the same load).
@@ -272,26 +306,65 @@ async function main(): Promise<void> {
         if (i >= WARMUP) times[mode].push(performance.now() - t);
       }
     }
-    floor.push({ statement: name, p50NoCache: percentile(times.off.sort((a, b) => a - b), 50), p50Cache: percentile(times.on.sort((a, b) => a - b), 50) });
+    floor.push({
+      statement: name,
+      p50NoCache: percentile(
+        times.off.sort((a, b) => a - b),
+        50,
+      ),
+      p50Cache: percentile(
+        times.on.sort((a, b) => a - b),
+        50,
+      ),
+    });
   }
   await api.stop();
   await engine.close();
 
   const f = (n: number) => n.toFixed(1);
   console.log(`\n== GraphQL API in-process vs the same SQL on DuckDbEngine (${RUNS} timed runs each, ${WARMUP} warm-up) ==`);
-  console.log(table(
-    ['pivot', 'SQL', 'waves', 'API p50 ms', 'API p95 ms', 'direct p50 ms', 'direct p95 ms', 'API/direct p50', 'API/direct p95'],
-    results.map((r) => [r.pivot, r.queries, r.waves, f(r.api.p50), f(r.api.p95), f(r.direct.p50), f(r.direct.p95), (r.api.p50 / r.direct.p50).toFixed(2), (r.api.p95 / r.direct.p95).toFixed(2)]),
-  ));
+  console.log(
+    table(
+      ['pivot', 'SQL', 'waves', 'API p50 ms', 'API p95 ms', 'direct p50 ms', 'direct p95 ms', 'API/direct p50', 'API/direct p95'],
+      results.map((r) => [
+        r.pivot,
+        r.queries,
+        r.waves,
+        f(r.api.p50),
+        f(r.api.p95),
+        f(r.direct.p50),
+        f(r.direct.p95),
+        (r.api.p50 / r.direct.p50).toFixed(2),
+        (r.api.p95 / r.direct.p95).toFixed(2),
+      ]),
+    ),
+  );
   console.log(`aims: API p50 < 50 ms; API/direct < 1.3`);
   console.log('\n== Engine floor (p50 ms, parquet_metadata_cache off / on, interleaved) ==');
-  console.log(table(['statement', 'cache off', 'cache on'], floor.map((r) => [r.statement, f(r.p50NoCache), f(r.p50Cache)])));
-  console.log(`cold: engine open ${f(openMillis)} ms, first query ('${list[0]!.name}') ${f(coldMillis)} ms`);
+  console.log(
+    table(
+      ['statement', 'cache off', 'cache on'],
+      floor.map((r) => [r.statement, f(r.p50NoCache), f(r.p50Cache)]),
+    ),
+  );
+  console.log(`cold: engine open ${f(openMillis)} ms, first query ('${list[0].name}') ${f(coldMillis)} ms`);
   const after = machine();
   const file = writeResult(`${QUICK ? 'api-quick' : 'api'}${args.has('parquet-metadata-cache') ? '-metadata-cache' : ''}`, {
-    bench: 'api', quick: QUICK, parquetMetadataCache: args.has('parquet-metadata-cache'), scale: SCALE, days: DAYS, runs: RUNS, warmup: WARMUP, lake, lakeBytes, build,
-    cold: { engineOpenMillis: openMillis, firstQueryMillis: coldMillis, pivot: list[0]!.name },
-    machineBefore: before, machineAfter: after, results, floor,
+    bench: 'api',
+    quick: QUICK,
+    parquetMetadataCache: args.has('parquet-metadata-cache'),
+    scale: SCALE,
+    days: DAYS,
+    runs: RUNS,
+    warmup: WARMUP,
+    lake,
+    lakeBytes,
+    build,
+    cold: { engineOpenMillis: openMillis, firstQueryMillis: coldMillis, pivot: list[0].name },
+    machineBefore: before,
+    machineAfter: after,
+    results,
+    floor,
   });
   console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
 }

@@ -15,8 +15,25 @@ import { join } from 'node:path';
 import { materializeGraph } from '../etl/graph';
 import type { IngestSummary } from '../etl/ingest';
 import {
-  OUT, REPO, bytesOfColumn, ensureSample, listFiles, machine, mb, parquetColumnBytes, parseArgs, rate, ratio, runMeasured, runScoutql,
-  sumValues, table, totalBytes, uncompressedBytes, writeResult, type ChildRun,
+  OUT,
+  REPO,
+  bytesOfColumn,
+  ensureSample,
+  listFiles,
+  machine,
+  mb,
+  parquetColumnBytes,
+  parseArgs,
+  rate,
+  ratio,
+  runMeasured,
+  runScoutql,
+  sumValues,
+  table,
+  totalBytes,
+  uncompressedBytes,
+  writeResult,
+  type ChildRun,
 } from './lib/measure';
 
 const args = parseArgs(process.argv.slice(2));
@@ -49,20 +66,49 @@ interface SideResult {
 interface SourceResult {
   source: string;
   input: { from: string; files: number; bytes: number; uncompressedBytes: number; repeated?: boolean };
-  scoutql: SideResult & { summary: Omit<IngestSummary, 'days'>; graphRerunSeconds: number | null; typedColumnBytes: number; rawColumnBytes: number; columnBytes: Record<string, number> };
+  scoutql: SideResult & {
+    summary: Omit<IngestSummary, 'days'>;
+    graphRerunSeconds: number | null;
+    typedColumnBytes: number;
+    rawColumnBytes: number;
+    columnBytes: Record<string, number>;
+  };
   duckdb: (SideResult & { columnBytes?: Record<string, number> })[];
 }
 
-function side(tool: string, variant: string, events: number, seconds: number, run: ChildRun, outputBytes: number, input: SourceResult['input'], notes?: string): SideResult {
+function side(
+  tool: string,
+  variant: string,
+  events: number,
+  seconds: number,
+  run: ChildRun,
+  outputBytes: number,
+  input: SourceResult['input'],
+  notes?: string,
+): SideResult {
   return {
-    tool, variant, events, seconds, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes, outputBytes,
-    eventsPerSecond: events / seconds, inputMBps: input.bytes / 1e6 / seconds, uncompressedMBps: input.uncompressedBytes / 1e6 / seconds,
+    tool,
+    variant,
+    events,
+    seconds,
+    wallSeconds: run.wallSeconds,
+    peakRssBytes: run.peakRssBytes,
+    outputBytes,
+    eventsPerSecond: events / seconds,
+    inputMBps: input.bytes / 1e6 / seconds,
+    uncompressedMBps: input.uncompressedBytes / 1e6 / seconds,
     ...(notes ? { notes } : {}),
   };
 }
 
 /** ScoutQL's ingest over the inputs into a fresh lake, then the lake's Parquet bytes per column. */
-async function runScoutqlIngest(name: string, inputs: string[], source: string | null, inputInfo: SourceResult['input'], graphRerun: boolean): Promise<SourceResult['scoutql']> {
+async function runScoutqlIngest(
+  name: string,
+  inputs: string[],
+  source: string | null,
+  inputInfo: SourceResult['input'],
+  graphRerun: boolean,
+): Promise<SourceResult['scoutql']> {
   const lake = join(OUT, `etl-lake-${name}`);
   rmSync(lake, { recursive: true, force: true });
   const run = await runScoutql(['ingest', '--json', '--lake', lake, ...(source ? ['--source', source] : []), ...inputs]);
@@ -79,8 +125,16 @@ async function runScoutqlIngest(name: string, inputs: string[], source: string |
     await materializeGraph({ lake, days });
     graphRerunSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   }
-  const result = side('scoutql', 'ingest (incl. graph step)', summary.records, summary.seconds, run, summary.bytes_out, inputInfo,
-    `${summary.quarantined} quarantined, ${summary.partitions} partitions, ${eventFiles.length} event files + ${graphFiles.length} graph files (${mb(totalBytes(graphFiles))} MB, not in output bytes)`);
+  const result = side(
+    'scoutql',
+    'ingest (incl. graph step)',
+    summary.records,
+    summary.seconds,
+    run,
+    summary.bytes_out,
+    inputInfo,
+    `${summary.quarantined} quarantined, ${summary.partitions} partitions, ${eventFiles.length} event files + ${graphFiles.length} graph files (${mb(totalBytes(graphFiles))} MB, not in output bytes)`,
+  );
   return {
     ...result,
     summary,
@@ -92,7 +146,14 @@ async function runScoutqlIngest(name: string, inputs: string[], source: string |
 }
 
 /** One DuckDB COPY in its own process; returns its timing, rows and output size. */
-async function runDuck(variant: string, sql: string, output: string, inputInfo: SourceResult['input'], notes: string, columns = false): Promise<SourceResult['duckdb'][number] | null> {
+async function runDuck(
+  variant: string,
+  sql: string,
+  output: string,
+  inputInfo: SourceResult['input'],
+  notes: string,
+  columns = false,
+): Promise<SourceResult['duckdb'][number] | null> {
   try {
     return await runDuckOnce(variant, sql, output, inputInfo, notes, columns);
   } catch (err) {
@@ -106,7 +167,14 @@ async function runDuck(variant: string, sql: string, output: string, inputInfo: 
 
 const duckdbFailures: { source: string; variant: string; error: string }[] = [];
 
-async function runDuckOnce(variant: string, sql: string, output: string, inputInfo: SourceResult['input'], notes: string, columns: boolean): Promise<SourceResult['duckdb'][number]> {
+async function runDuckOnce(
+  variant: string,
+  sql: string,
+  output: string,
+  inputInfo: SourceResult['input'],
+  notes: string,
+  columns: boolean,
+): Promise<SourceResult['duckdb'][number]> {
   rmSync(output, { recursive: true, force: true });
   const specFile = join(OUT, `duckdb-spec-${process.pid}.json`);
   writeFileSync(specFile, JSON.stringify({ sql, threads: THREADS }));
@@ -157,7 +225,12 @@ async function benchCloudTrail(sample: string): Promise<SourceResult> {
   const roots = listFiles(join(sample, 'AWSLogs'), (p) => /\/CloudTrail\/.*\.json\.gz$/.test(p));
   if (roots.length === 0) throw new Error(`no CloudTrail log files under ${sample}/AWSLogs`);
   const accounts = [...new Set(roots.map((p) => p.slice(0, p.indexOf('/CloudTrail/') + '/CloudTrail'.length)))];
-  const input = { from: `scoutql sample --scale ${SCALE} --days ${DAYS} (CloudTrail log files; digests excluded)`, files: roots.length, bytes: totalBytes(roots), uncompressedBytes: uncompressedBytes(roots) };
+  const input = {
+    from: `scoutql sample --scale ${SCALE} --days ${DAYS} (CloudTrail log files; digests excluded)`,
+    files: roots.length,
+    bytes: totalBytes(roots),
+    uncompressedBytes: uncompressedBytes(roots),
+  };
   console.log(`\ncloudtrail: ${input.files} files, ${mb(input.bytes)} MB gzip, ${mb(input.uncompressedBytes)} MB JSON`);
   const scoutql = await runScoutqlIngest(`cloudtrail-s${SCALE}`, accounts, null, input, !args.has('skip-graph-rerun'));
   console.log(`  scoutql: ${scoutql.events} events in ${scoutql.seconds.toFixed(1)} s`);
@@ -165,13 +238,20 @@ async function benchCloudTrail(sample: string): Promise<SourceResult> {
     'read_json auto schema → 1 Parquet (ZSTD default level)',
     `COPY (SELECT unnest(Records, recursive := true) FROM read_json(${litList(roots)}, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864))
      TO ${lit(join(OUT, 'duck-cloudtrail-auto.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
-    join(OUT, 'duck-cloudtrail-auto.parquet'), input,
-    'DuckDB infers one struct schema over every record (full sample: two passes), no raw record, no partitions, no sort', true);
+    join(OUT, 'duck-cloudtrail-auto.parquet'),
+    input,
+    'DuckDB infers one struct schema over every record (full sample: two passes), no raw record, no partitions, no sort',
+    true,
+  );
   if (auto) console.log(`  duckdb auto: ${auto.events} events in ${auto.seconds.toFixed(1)} s`);
   const same = await runDuck(
     'JSON[] → same columns + raw, partitioned, sorted, ZSTD 9',
-    cloudTrailSameShapeSql(roots, join(OUT, 'duck-cloudtrail-same')), join(OUT, 'duck-cloudtrail-same'), input,
-    'the lake\'s api_activity columns by JSON path (identity rules simplified), raw kept, PARTITION_BY account/region/day, ORDER BY the lake sort keys', true);
+    cloudTrailSameShapeSql(roots, join(OUT, 'duck-cloudtrail-same')),
+    join(OUT, 'duck-cloudtrail-same'),
+    input,
+    "the lake's api_activity columns by JSON path (identity rules simplified), raw kept, PARTITION_BY account/region/day, ORDER BY the lake sort keys",
+    true,
+  );
   if (same) console.log(`  duckdb same-shape: ${same.events} events in ${same.seconds.toFixed(1)} s`);
   return { source: 'cloudtrail', input, scoutql, duckdb: [same, auto].filter((d): d is NonNullable<typeof d> => d !== null) };
 }
@@ -194,22 +274,86 @@ interface SourceSpec {
   golden: { file: string; kind: 'lines' | 'envelope' };
 }
 
-const CSV_QUOTED_SPACE = (f: string) => `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false, union_by_name = true)`;
-const JSON_LINES = (f: string) => `SELECT * FROM read_json(${f}, format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
-const RECORDS_ENVELOPE = (f: string) => `SELECT unnest(records, recursive := true) FROM read_json(${f}, union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
+const CSV_QUOTED_SPACE = (f: string) =>
+  `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false, union_by_name = true)`;
+const JSON_LINES = (f: string) =>
+  `SELECT * FROM read_json(${f}, format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
+const RECORDS_ENVELOPE = (f: string) =>
+  `SELECT unnest(records, recursive := true) FROM read_json(${f}, union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
 
 const SOURCES: SourceSpec[] = [
-  { source: 'vpcflow', sampleDirs: ['AWSLogs/*/vpcflowlogs'], logFile: /\.log\.gz$/, readerNote: 'read_csv (space, header, "-" as NULL)',
-    reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', header = true, nullstr = '-', union_by_name = true)`, golden: { file: 'vpcflow/default-format.log', kind: 'lines' } },
-  { source: 's3access', sampleDirs: ['s3-access'], logFile: /\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/, readerNote: "read_csv (space, quote '\"')", reader: CSV_QUOTED_SPACE, golden: { file: 's3access/docs-example-records.log', kind: 'lines' } },
-  { source: 'alb', sampleDirs: ['AWSLogs/*/elasticloadbalancing'], logFile: /\.log\.gz$/, readerNote: "read_csv (space, quote '\"')", reader: CSV_QUOTED_SPACE, golden: { file: 'alb/docs-current-fields.log', kind: 'lines' } },
-  { source: 'cloudfront', sampleDirs: ['AWSLogs/*/CloudFront'], logFile: /\.gz$/, readerNote: "read_csv (tab, comment '#')",
-    reader: (f) => `SELECT * FROM read_csv(${f}, delim = '\t', comment = '#', header = false, quote = '', null_padding = true)`, golden: { file: 'cloudfront/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', kind: 'lines' } },
-  { source: 'route53resolver', sampleDirs: ['AWSLogs/*/vpcdnsquerylogs'], logFile: /\.log\.gz$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'route53resolver/s3-delivery.log.gz', kind: 'lines' } },
-  { source: 'gcpaudit', sampleDirs: ['cloudaudit.googleapis.com'], logFile: /\.json$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'gcpaudit/sink-export.json', kind: 'lines' } },
-  { source: 'azuread', sampleDirs: ['insights-logs-signinlogs', 'insights-logs-auditlogs'], logFile: /\.json$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'azuread/signins-storage-envelope.json', kind: 'envelope' } },
-  { source: 'azureactivity', sampleDirs: ['insights-activity-logs'], logFile: /\.json$/, readerNote: 'read_json (JSON lines)', reader: JSON_LINES, golden: { file: 'azureactivity/ms-docs-storage-envelope.json', kind: 'envelope' } },
-  { source: 'nsgflow', sampleDirs: ['insights-logs-networksecuritygroupflowevent'], logFile: /\.json$/, readerNote: 'read_json + unnest(records)', reader: RECORDS_ENVELOPE, golden: { file: 'nsgflow/ms-docs-version2.json', kind: 'envelope' } },
+  {
+    source: 'vpcflow',
+    sampleDirs: ['AWSLogs/*/vpcflowlogs'],
+    logFile: /\.log\.gz$/,
+    readerNote: 'read_csv (space, header, "-" as NULL)',
+    reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', header = true, nullstr = '-', union_by_name = true)`,
+    golden: { file: 'vpcflow/default-format.log', kind: 'lines' },
+  },
+  {
+    source: 's3access',
+    sampleDirs: ['s3-access'],
+    logFile: /\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/,
+    readerNote: "read_csv (space, quote '\"')",
+    reader: CSV_QUOTED_SPACE,
+    golden: { file: 's3access/docs-example-records.log', kind: 'lines' },
+  },
+  {
+    source: 'alb',
+    sampleDirs: ['AWSLogs/*/elasticloadbalancing'],
+    logFile: /\.log\.gz$/,
+    readerNote: "read_csv (space, quote '\"')",
+    reader: CSV_QUOTED_SPACE,
+    golden: { file: 'alb/docs-current-fields.log', kind: 'lines' },
+  },
+  {
+    source: 'cloudfront',
+    sampleDirs: ['AWSLogs/*/CloudFront'],
+    logFile: /\.gz$/,
+    readerNote: "read_csv (tab, comment '#')",
+    reader: (f) => `SELECT * FROM read_csv(${f}, delim = '\t', comment = '#', header = false, quote = '', null_padding = true)`,
+    golden: { file: 'cloudfront/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', kind: 'lines' },
+  },
+  {
+    source: 'route53resolver',
+    sampleDirs: ['AWSLogs/*/vpcdnsquerylogs'],
+    logFile: /\.log\.gz$/,
+    readerNote: 'read_json (JSON lines)',
+    reader: JSON_LINES,
+    golden: { file: 'route53resolver/s3-delivery.log.gz', kind: 'lines' },
+  },
+  {
+    source: 'gcpaudit',
+    sampleDirs: ['cloudaudit.googleapis.com'],
+    logFile: /\.json$/,
+    readerNote: 'read_json (JSON lines)',
+    reader: JSON_LINES,
+    golden: { file: 'gcpaudit/sink-export.json', kind: 'lines' },
+  },
+  {
+    source: 'azuread',
+    sampleDirs: ['insights-logs-signinlogs', 'insights-logs-auditlogs'],
+    logFile: /\.json$/,
+    readerNote: 'read_json (JSON lines)',
+    reader: JSON_LINES,
+    golden: { file: 'azuread/signins-storage-envelope.json', kind: 'envelope' },
+  },
+  {
+    source: 'azureactivity',
+    sampleDirs: ['insights-activity-logs'],
+    logFile: /\.json$/,
+    readerNote: 'read_json (JSON lines)',
+    reader: JSON_LINES,
+    golden: { file: 'azureactivity/ms-docs-storage-envelope.json', kind: 'envelope' },
+  },
+  {
+    source: 'nsgflow',
+    sampleDirs: ['insights-logs-networksecuritygroupflowevent'],
+    logFile: /\.json$/,
+    readerNote: 'read_json + unnest(records)',
+    reader: RECORDS_ENVELOPE,
+    golden: { file: 'nsgflow/ms-docs-version2.json', kind: 'envelope' },
+  },
 ];
 
 /** Expands `*` segments of a sample-relative folder pattern against the disk. */
@@ -218,7 +362,11 @@ function expandDirs(root: string, pattern: string): string[] {
   for (const segment of pattern.split('/')) {
     current = current.flatMap((dir) => {
       if (segment !== '*') return existsSync(join(dir, segment)) ? [join(dir, segment)] : [];
-      return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)) : [];
+      return existsSync(dir)
+        ? readdirSync(dir, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => join(dir, e.name))
+        : [];
     });
   }
   return current;
@@ -237,11 +385,26 @@ async function benchSource(sample: string, spec: SourceSpec): Promise<SourceResu
     repeated = true;
   }
   const input = { from, repeated, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
-  console.log(`\n${spec.source}: ${input.files} files, ${mb(input.bytes)} MB stored, ${mb(input.uncompressedBytes)} MB uncompressed, from ${from}`);
-  const scoutql = await runScoutqlIngest(`${spec.source}-${repeated ? `golden${SOURCE_MB}mb` : `s${SCALE}`}`, inputs, null, input, !args.has('skip-graph-rerun'));
+  console.log(
+    `\n${spec.source}: ${input.files} files, ${mb(input.bytes)} MB stored, ${mb(input.uncompressedBytes)} MB uncompressed, from ${from}`,
+  );
+  const scoutql = await runScoutqlIngest(
+    `${spec.source}-${repeated ? `golden${SOURCE_MB}mb` : `s${SCALE}`}`,
+    inputs,
+    null,
+    input,
+    !args.has('skip-graph-rerun'),
+  );
   console.log(`  scoutql: ${scoutql.events} events in ${scoutql.seconds.toFixed(1)} s`);
   const out = join(OUT, `duck-${spec.source}.parquet`);
-  const duck = await runDuck(`${spec.readerNote} → Parquet ZSTD`, `COPY (${spec.reader(litList(files))}) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`, out, input, 'typed by DuckDB auto-detection, no raw', true);
+  const duck = await runDuck(
+    `${spec.readerNote} → Parquet ZSTD`,
+    `COPY (${spec.reader(litList(files))}) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    out,
+    input,
+    'typed by DuckDB auto-detection, no raw',
+    true,
+  );
   if (duck) console.log(`  duckdb: ${duck.events} rows in ${duck.seconds.toFixed(1)} s`);
   return { source: spec.source, input, scoutql, duckdb: duck ? [duck] : [] };
 }
@@ -295,8 +458,15 @@ function report(results: SourceResult[]): void {
   for (const r of results) {
     for (const s of [r.scoutql, ...r.duckdb]) {
       rows.push([
-        `${r.source} ${s.tool}`, s.variant, s.events, s.seconds.toFixed(1), rate(s.eventsPerSecond), s.inputMBps.toFixed(2), s.uncompressedMBps.toFixed(2),
-        s.peakRssBytes === null ? '?' : mb(s.peakRssBytes), mb(s.outputBytes),
+        `${r.source} ${s.tool}`,
+        s.variant,
+        s.events,
+        s.seconds.toFixed(1),
+        rate(s.eventsPerSecond),
+        s.inputMBps.toFixed(2),
+        s.uncompressedMBps.toFixed(2),
+        s.peakRssBytes === null ? '?' : mb(s.peakRssBytes),
+        mb(s.outputBytes),
       ]);
     }
   }
@@ -309,24 +479,39 @@ function report(results: SourceResult[]): void {
       const graph = r.scoutql.graphRerunSeconds;
       const noGraph = graph !== null ? r.scoutql.events / Math.max(0.001, r.scoutql.seconds - graph) : null;
       ratioRows.push([
-        r.source, d.variant,
+        r.source,
+        d.variant,
         ratio(r.scoutql.eventsPerSecond, d.eventsPerSecond),
         noGraph === null ? '-' : ratio(noGraph, d.eventsPerSecond),
         // A golden file repeated thousands of times compresses to almost nothing: its sizes say nothing.
         r.input.repeated ? '-' : ratio(r.scoutql.outputBytes, d.outputBytes),
-        r.input.repeated ? '-' : ratio(r.scoutql.typedColumnBytes, d.columnBytes ? Object.entries(d.columnBytes).filter(([k]) => k !== 'raw').reduce((n, [, v]) => n + v, 0) : d.outputBytes),
+        r.input.repeated
+          ? '-'
+          : ratio(
+              r.scoutql.typedColumnBytes,
+              d.columnBytes
+                ? Object.entries(d.columnBytes)
+                    .filter(([k]) => k !== 'raw')
+                    .reduce((n, [, v]) => n + v, 0)
+                : d.outputBytes,
+            ),
         r.scoutql.peakRssBytes && d.peakRssBytes ? ratio(r.scoutql.peakRssBytes, d.peakRssBytes) : '?',
       ]);
     }
   }
-  console.log(table(['source', 'DuckDB variant', 'throughput', 'throughput w/o graph', 'bytes', 'typed bytes (no raw)', 'peak RSS'], ratioRows));
+  console.log(
+    table(['source', 'DuckDB variant', 'throughput', 'throughput w/o graph', 'bytes', 'typed bytes (no raw)', 'peak RSS'], ratioRows),
+  );
   console.log('throughput: ScoutQL events/s ÷ DuckDB events/s (aim ≥ 0.5); bytes: ScoutQL Parquet ÷ DuckDB Parquet (aim ≤ 1.2);');
   console.log('typed bytes: ScoutQL column chunks without `raw` ÷ DuckDB column chunks without `raw` (from parquet_metadata).');
   console.log('sizes of sources made by repeating a golden file are not compared (repeats compress to nearly nothing).');
   for (const r of results) {
     const raw = r.scoutql.rawColumnBytes;
     const total = raw + r.scoutql.typedColumnBytes;
-    if (total > 0 && !r.input.repeated) console.log(`${r.source}: raw column ${mb(raw)} MB of ${mb(total)} MB column data (${((raw / total) * 100).toFixed(0)}%)${r.scoutql.graphRerunSeconds !== null ? `; graph step alone ${r.scoutql.graphRerunSeconds.toFixed(1)} s of ${r.scoutql.seconds.toFixed(1)} s` : ''}`);
+    if (total > 0 && !r.input.repeated)
+      console.log(
+        `${r.source}: raw column ${mb(raw)} MB of ${mb(total)} MB column data (${((raw / total) * 100).toFixed(0)}%)${r.scoutql.graphRerunSeconds !== null ? `; graph step alone ${r.scoutql.graphRerunSeconds.toFixed(1)} s of ${r.scoutql.seconds.toFixed(1)} s` : ''}`,
+      );
   }
 }
 
@@ -340,11 +525,22 @@ async function main(): Promise<void> {
   report(results);
   const after = machine();
   const file = writeResult(QUICK ? 'etl-quick' : 'etl', {
-    bench: 'etl', quick: QUICK, scale: SCALE, days: DAYS, sourceMb: SOURCE_MB, threads: THREADS,
-    startedAt: new Date(started).toISOString(), minutes: (Date.now() - started) / 60000,
-    machineBefore: before, machineAfter: after, results, duckdbFailures,
+    bench: 'etl',
+    quick: QUICK,
+    scale: SCALE,
+    days: DAYS,
+    sourceMb: SOURCE_MB,
+    threads: THREADS,
+    startedAt: new Date(started).toISOString(),
+    minutes: (Date.now() - started) / 60000,
+    machineBefore: before,
+    machineAfter: after,
+    results,
+    duckdbFailures,
   });
-  console.log(`\nload average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+  console.log(
+    `\nload average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`,
+  );
 }
 
 main().catch((err: unknown) => {

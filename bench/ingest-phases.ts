@@ -49,13 +49,14 @@ async function main(): Promise<void> {
     }
     return out;
   });
-  const work = objects.map((o, i) => ({ o, source: sources[i]! })).filter((w) => w.source);
+  const work = objects.map((o, i) => ({ o, source: sources[i] })).filter((w) => w.source);
   await timed('read + gunzip only', phases, async () => {
     for (const { o } of work) for await (const chunk of new ObjectContent(o)) void chunk;
   });
   const records = await timed('read + parse + normalize', phases, async () => {
     let n = 0;
-    for (const { o, source } of work) for await (const item of sourceById(source).parse(new ObjectContent(o), { key: o.key })) if (item.kind) n++;
+    for (const { o, source } of work)
+      for await (const item of sourceById(source).parse(new ObjectContent(o), { key: o.key })) if (item.kind) n++;
     return n;
   });
   const temp = mkdtempSync(join(tmpdir(), 'scoutql-phases-'));
@@ -75,7 +76,9 @@ async function main(): Promise<void> {
     await spiller.close();
     const lake = join(temp, 'lake');
     mkdirSync(join(temp, 'publish'), { recursive: true });
-    const partitions = await timed('publishPartitions (partition, sort, ZSTD 9)', phases, () => publishPartitions(spills, lake, 'phases', join(temp, 'publish')));
+    const partitions = await timed('publishPartitions (partition, sort, ZSTD 9)', phases, () =>
+      publishPartitions(spills, lake, 'phases', join(temp, 'publish')),
+    );
     const days = [...new Set(partitions.map((p) => p.slice(p.lastIndexOf('day=') + 4)))].sort();
     // The graph step reads the lake layout; the staged partitions sit under lake/ already.
     await timed('graph step', phases, () => materializeGraph({ lake, days }));
@@ -86,8 +89,15 @@ async function main(): Promise<void> {
   const gunzip = phases.find(([l]) => l === 'read + gunzip only')![1];
   const withAppend = phases.find(([l]) => l.startsWith('read + parse + normalize + append'))![1];
   console.log(`${objects.length} objects, ${records} records`);
-  console.log(table(['phase (one thread)', 's', 'records/s'], phases.map(([l, s]) => [l, s.toFixed(2), Math.round(records / s).toLocaleString('en-US')])));
-  console.log(`parse + normalize alone ≈ ${(parseOnly - gunzip).toFixed(2)} s; append/spill alone ≈ ${(withAppend - parseOnly).toFixed(2)} s`);
+  console.log(
+    table(
+      ['phase (one thread)', 's', 'records/s'],
+      phases.map(([l, s]) => [l, s.toFixed(2), Math.round(records / s).toLocaleString('en-US')]),
+    ),
+  );
+  console.log(
+    `parse + normalize alone ≈ ${(parseOnly - gunzip).toFixed(2)} s; append/spill alone ≈ ${(withAppend - parseOnly).toFixed(2)} s`,
+  );
   writeResult('ingest-phases', { inputs, objects: objects.length, records, phases, machine: machine() });
 }
 

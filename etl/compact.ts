@@ -216,7 +216,7 @@ async function mergeManifest(store: LakeStore, files: string[], scratch: string)
 
 async function count(connection: DuckDBConnection, sql: string): Promise<number> {
   const reader = await connection.runAndReadAll(sql);
-  return Number(reader.getRowObjects()[0]!.n);
+  return Number(reader.getRowObjects()[0].n);
 }
 
 async function fileBytes(paths: string[]): Promise<number> {

@@ -32,6 +32,6 @@ export async function detectObject(object: ObjectRef, forced?: SourceId): Promis
     }
   }
   if (best) return { kind: 'source', source: best.source };
-  const firstLine = head.split('\n', 1)[0]!.slice(0, 120);
+  const firstLine = head.split('\n', 1)[0].slice(0, 120);
   return { kind: 'unknown', reason: `no source recognizes this format (first line: ${JSON.stringify(firstLine)})` };
 }

@@ -152,7 +152,10 @@ ips AS (
          ${jsonObject([
            ['private', jsonBool(`regexp_like(ip, ${PRIVATE_IP_PATTERN})`)],
            // Which logs saw the address (API calls, sign-ins, flows, DNS…): the days' lists are merged.
-           ['sources', `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('source')} ORDER BY ${jsonString('source')}) FILTER (WHERE source IS NOT NULL), ',') || ']', '[]')`],
+           [
+             'sources',
+             `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('source')} ORDER BY ${jsonString('source')}) FILTER (WHERE source IS NOT NULL), ',') || ']', '[]')`,
+           ],
          ])} AS attrs
   FROM ip_rows GROUP BY ip
 ),
@@ -191,8 +194,10 @@ SELECT type, id, kind, provider, account, name, arn, first_seen, last_seen, CAST
 ) all_entities
 ORDER BY type, id`;
 
-const INSTANCE_ARN = (region: string, account: string, instanceId: string) => `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':instance/' || ${instanceId}`;
-const ENI_ARN = (region: string, account: string, interfaceId: string) => `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':network-interface/' || ${interfaceId}`;
+const INSTANCE_ARN = (region: string, account: string, instanceId: string) =>
+  `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':instance/' || ${instanceId}`;
+const ENI_ARN = (region: string, account: string, interfaceId: string) =>
+  `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':network-interface/' || ${interfaceId}`;
 const ENTRA_SAML_ISSUER = `'^https://(sts\\.windows\\.net|login\\.microsoftonline\\.com)/'`;
 
 /**
@@ -308,7 +313,8 @@ ORDER BY src_type, src_id, rel, dst_type, dst_id`;
 
 /** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */
 export function graphSqlForAthena(): { entities: string; edges: string; paramsPerDay: number } {
-  const withDayInputs = (body: string) => `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), ${body.trim().slice('WITH '.length)}`;
+  const withDayInputs = (body: string) =>
+    `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), ${body.trim().slice('WITH '.length)}`;
   return { entities: withDayInputs(GRAPH_ENTITIES_SQL), edges: withDayInputs(GRAPH_EDGES_SQL), paramsPerDay: GRAPH_EVENTS_PARAMS + 1 };
 }
 
@@ -326,7 +332,10 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   try {
     for (const table of TABLE_NAMES) await engine.exec(`CREATE OR REPLACE VIEW "${table}" AS ${eventViewSelect(options.lake, table)}`);
     for (const day of days) {
-      await engine.exec(`CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`, Array.from({ length: GRAPH_EVENTS_PARAMS }, () => day));
+      await engine.exec(
+        `CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`,
+        Array.from({ length: GRAPH_EVENTS_PARAMS }, () => day),
+      );
       await engine.exec(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
       await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
       await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);

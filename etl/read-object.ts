@@ -60,7 +60,17 @@ export class ObjectReader {
     const stored = objectFromKey(job.key, job.size);
     const object = job.size <= IN_MEMORY_LIMIT ? await loadIntoMemory(stored) : stored;
     const sha256 = await sha256Of(object);
-    const result: ObjectResult = { sha256, status: 'ingested', source: null, records: 0, written: 0, quarantined: 0, filtered: 0, rows: 0, damaged: 0 };
+    const result: ObjectResult = {
+      sha256,
+      status: 'ingested',
+      source: null,
+      records: 0,
+      written: 0,
+      quarantined: 0,
+      filtered: 0,
+      rows: 0,
+      damaged: 0,
+    };
     if (!(await claim(sha256))) return { ...result, status: 'duplicate' };
 
     this.useTransaction(job);

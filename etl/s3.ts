@@ -41,7 +41,7 @@ export function isS3Url(text: string): boolean {
 export function parseS3Url(url: string): S3Location {
   const m = S3_URL.exec(url);
   if (!m) throw new Error(`'${url}' is not an s3:// URL (want s3://bucket/prefix, bucket name rules)`);
-  return { bucket: m[1]!, key: m[2] ?? '' };
+  return { bucket: m[1], key: m[2] ?? '' };
 }
 
 export function s3Url(bucket: string, key: string): string {
@@ -84,7 +84,9 @@ export async function* listS3(
   const under = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: options.pageSize }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: options.pageSize }),
+    );
     for (const object of page.Contents ?? []) {
       const key = object.Key!;
       if (key.endsWith('/')) continue;

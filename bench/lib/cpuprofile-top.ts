@@ -24,9 +24,15 @@ interface Profile {
 const argv = process.argv.slice(2);
 const topIndex = argv.indexOf('--top');
 const top = topIndex >= 0 ? Number(argv[topIndex + 1]) : 25;
-const inputs = argv.filter((a, i) => a !== '--top' && i !== topIndex + 1 || topIndex < 0 && a !== '--top');
+const inputs = argv.filter((a, i) => (a !== '--top' && i !== topIndex + 1) || (topIndex < 0 && a !== '--top'));
 
-const files = inputs.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(p, f)) : [p]));
+const files = inputs.flatMap((p) =>
+  statSync(p).isDirectory()
+    ? readdirSync(p)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(p, f))
+    : [p],
+);
 
 const shortUrl = (url: string) => {
   const path = url.replace(/^file:\/\//, '');
@@ -48,11 +54,19 @@ for (const file of files) {
     const where = shortUrl(frame.url);
     const fn = `${frame.functionName || '(anonymous)'} ${where}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
-    const bucket = where.includes('node_modules/') ? where.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, 'npm:$1') : where.startsWith('node:') ? 'node:internal' : where;
+    const bucket = where.includes('node_modules/')
+      ? where.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, 'npm:$1')
+      : where.startsWith('node:')
+        ? 'node:internal'
+        : where;
     byFile.set(bucket, (byFile.get(bucket) ?? 0) + micros);
   }
   const pct = (m: number) => ((m / total) * 100).toFixed(1);
-  const rows = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k.slice(0, 110), (v / 1000).toFixed(0), pct(v)]);
+  const rows = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => [k.slice(0, 110), (v / 1000).toFixed(0), pct(v)]);
   console.log(`\n# ${file}: ${(total / 1e6).toFixed(1)} s profiled`);
   console.log(table(['function (self time)', 'ms', '%'], rows(byFunction)));
   console.log();

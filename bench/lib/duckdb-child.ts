@@ -13,7 +13,7 @@ interface Spec {
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Spec;
+  const spec = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Spec;
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(spec.threads),
     ...(spec.memoryLimit ? { memory_limit: spec.memoryLimit } : {}),

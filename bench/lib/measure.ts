@@ -26,7 +26,11 @@ export interface ChildRun {
 }
 
 /** Runs a command under `/usr/bin/time -v` (when present) and returns its output and resource use. */
-export async function runMeasured(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun> {
+export async function runMeasured(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ChildRun> {
   const useTime = existsSync(GNU_TIME);
   const [cmd, argv] = useTime ? [GNU_TIME, ['-v', command, ...args]] : [command, [...args]];
   const started = process.hrtime.bigint();
@@ -140,7 +144,12 @@ export function sumValues(sizes: Map<string, number>): number {
 
 /** Machine context recorded with every result: figures from a loaded machine are not comparable to a quiet one. */
 export function machine(): { cpus: number; cpuModel: string; node: string; loadavg: number[] } {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: loadavg().map((l) => Math.round(l * 100) / 100) };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
 }
 
 export function writeResult(name: string, result: unknown): string {
@@ -156,8 +165,8 @@ export function writeResult(name: string, result: unknown): string {
 export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
 export const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
@@ -172,11 +181,11 @@ export function readJson<T>(file: string): T {
 export function parseArgs(argv: readonly string[]): Map<string, string | true> {
   const args = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const eq = arg.indexOf('=');
     if (eq > 0) args.set(arg.slice(2, eq), arg.slice(eq + 1));
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) args.set(arg.slice(2), argv[++i]!);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args.set(arg.slice(2), argv[++i]);
     else args.set(arg.slice(2), true);
   }
   return args;
@@ -208,6 +217,12 @@ export async function ensureSample(scale: number, days: number): Promise<string>
   rmSync(dir, { recursive: true, force: true });
   console.log(`generating sample --scale ${scale} --days ${days} into ${dir} …`);
   const run = await runScoutql(['sample', '--out', dir, '--scale', String(scale), '--days', String(days)]);
-  console.log(run.stdout.split('\n').filter((l) => l.startsWith('wrote') || l.includes(' in ')).slice(0, 14).join('\n'));
+  console.log(
+    run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('wrote') || l.includes(' in '))
+      .slice(0, 14)
+      .join('\n'),
+  );
   return dir;
 }

@@ -2,10 +2,10 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import {
-  DuckDBAppender,
-  DuckDBConnection,
+  type DuckDBAppender,
+  type DuckDBConnection,
   DuckDBInstance,
-  DuckDBListType,
+  type DuckDBListType,
   LIST,
   VARCHAR,
   listValue,
@@ -27,7 +27,7 @@ export interface OversizeRaw {
   raw: string;
 }
 
-const VARCHAR_LIST = LIST(VARCHAR) as DuckDBListType;
+const VARCHAR_LIST = LIST(VARCHAR);
 
 /** Small row groups: finer min/max statistics to skip by, and a bounded write buffer for wide rows. */
 export const ROW_GROUP_ROWS = 20_000;
@@ -65,8 +65,7 @@ function appenderFor(column: Column): Append {
         return Number.isFinite(ms) ? a.appendTimestamp(timestampValue(BigInt(ms) * 1000n)) : a.appendNull();
       };
     case 'VARCHAR[]':
-      return (a, v) =>
-        Array.isArray(v) ? a.appendList(listValue(v.map(String)), VARCHAR_LIST) : a.appendNull();
+      return (a, v) => (Array.isArray(v) ? a.appendList(listValue(v.map(String)), VARCHAR_LIST) : a.appendNull());
   }
 }
 
@@ -127,19 +126,13 @@ export class RowSpiller {
     const tables = new Map<TableName, TableState>();
     for (const name of TABLE_NAMES) {
       const columns = TABLES[name].columns;
-      const ddl = [
-        'source VARCHAR',
-        'account VARCHAR',
-        'region VARCHAR',
-        ...columns.map((c) => `"${c.name}" ${duckType(c)}`),
-      ].join(', ');
+      const ddl = ['source VARCHAR', 'account VARCHAR', 'region VARCHAR', ...columns.map((c) => `"${c.name}" ${duckType(c)}`)].join(', ');
       await connection.run(`CREATE TABLE ${stagingTable(name)} (${ddl})`);
       const appender = await connection.createAppender(stagingTable(name));
       tables.set(name, { appender, appenders: columns.map(appenderFor), columns, rows: 0 });
     }
     return new RowSpiller(instance, connection, tables, options.tempDir, options.spillRows ?? 10_000);
   }
-
 
   /**
    * Appends one row. Returns the raw record when it is too large to stay inline; the caller
@@ -153,7 +146,7 @@ export class RowSpiller {
     if (typeof raw === 'string' && raw.length > RAW_INLINE_LIMIT) {
       const eventId = typeof row.event_id === 'string' ? row.event_id : null;
       oversize = { table, eventId, raw };
-      const emptied = Object.keys(row).filter((k) => k !== 'raw' && typeof row[k] === 'string' && (row[k] as string).length > FIELD_INLINE_LIMIT);
+      const emptied = Object.keys(row).filter((k) => k !== 'raw' && typeof row[k] === 'string' && row[k].length > FIELD_INLINE_LIMIT);
       row = { ...row, raw: JSON.stringify({ scoutql_raw_moved_to: '_oversize', event_id: eventId, chars: raw.length, emptied }) };
       for (const key of emptied) row[key] = null;
     }
@@ -162,7 +155,7 @@ export class RowSpiller {
     a.appendVarchar(safePartitionValue(row.account as string | undefined, 'unknown'));
     a.appendVarchar(safePartitionValue(row.region as string | undefined, 'unknown'));
     const { columns, appenders } = state;
-    for (let i = 0; i < columns.length; i++) appenders[i]!(a, row[columns[i]!.name]);
+    for (let i = 0; i < columns.length; i++) appenders[i](a, row[columns[i].name]);
     a.endRow();
     state.rows += 1;
     return oversize;

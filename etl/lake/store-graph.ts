@@ -15,7 +15,11 @@ import { Transaction } from './transaction';
 import type { LakeStore } from './store';
 import { LocalLakeStore } from './store';
 
-export async function materializeGraphInStore(store: LakeStore, days: readonly string[], scratch: string): Promise<MaterializeGraphSummary> {
+export async function materializeGraphInStore(
+  store: LakeStore,
+  days: readonly string[],
+  scratch: string,
+): Promise<MaterializeGraphSummary> {
   if (days.length === 0) return { days: [] };
   if (store instanceof LocalLakeStore) return materializeGraph({ lake: store.root, days });
   const mirror = join(scratch, 'graph-mirror');
@@ -61,7 +65,9 @@ async function eventFilesOfDays(store: LakeStore, days: readonly string[]): Prom
 
 /** Days whose graph a committed run still owes (its graph step did not finish). */
 export async function pendingGraphDays(store: LakeStore): Promise<string[]> {
-  return (await store.listFiles(GRAPH_PENDING_DIR)).map((f) => f.slice(GRAPH_PENDING_DIR.length + 1)).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
+  return (await store.listFiles(GRAPH_PENDING_DIR))
+    .map((f) => f.slice(GRAPH_PENDING_DIR.length + 1))
+    .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
 }
 
 export async function clearPendingGraphDays(store: LakeStore, days: readonly string[]): Promise<void> {

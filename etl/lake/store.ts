@@ -87,7 +87,10 @@ export class LocalLakeStore implements LakeStore {
   async listDirs(dir: string): Promise<string[]> {
     const folder = this.abs(dir);
     if (!existsSync(folder)) return [];
-    return (await readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return (await readdir(folder, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   }
 
   async readText(path: string): Promise<string | null> {
@@ -180,7 +183,9 @@ export class S3LakeStore implements LakeStore {
     const names: string[] = [];
     let token: string | undefined;
     do {
-      const page = await s3Client().send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: folder, Delimiter: '/', ContinuationToken: token }));
+      const page = await s3Client().send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: folder, Delimiter: '/', ContinuationToken: token }),
+      );
       for (const common of page.CommonPrefixes ?? []) names.push(common.Prefix!.slice(folder.length).replace(/\/$/, ''));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -214,7 +219,10 @@ export class S3LakeStore implements LakeStore {
   }
 
   remove(paths: readonly string[]): Promise<void> {
-    return deleteKeys(this.bucket, paths.map((p) => this.key(p)));
+    return deleteKeys(
+      this.bucket,
+      paths.map((p) => this.key(p)),
+    );
   }
 
   async removeDir(dir: string): Promise<void> {

@@ -2,8 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 
 /** One JSON record found in an object: parsed, or the reason it could not be. */
 export type JsonRecord =
-  | { ok: true; value: unknown; text: string; position: string }
-  | { ok: false; reason: string; text: string; position: string };
+  { ok: true; value: unknown; text: string; position: string } | { ok: false; reason: string; text: string; position: string };
 
 export interface JsonRecordOptions {
   /**
@@ -33,10 +32,7 @@ function isSpace(c: number): boolean {
  * A damaged record is reported and reading goes on: in JSON lines a bad line costs only that
  * line; in an array a truncated tail costs only the unfinished element.
  */
-export async function* readJsonRecords(
-  input: AsyncIterable<Buffer>,
-  options: JsonRecordOptions = {},
-): AsyncGenerator<JsonRecord> {
+export async function* readJsonRecords(input: AsyncIterable<Buffer>, options: JsonRecordOptions = {}): AsyncGenerator<JsonRecord> {
   const scanner = new JsonScanner(options.envelopeKeys ?? []);
   const decoder = new StringDecoder('utf8');
   for await (const chunk of input) {
@@ -168,7 +164,7 @@ class JsonScanner {
     }
     const head = this.head;
     this.head = '';
-    if (match && match[2] === '[' && this.envelopeKeys.includes(match[1]!)) {
+    if (match && match[2] === '[' && this.envelopeKeys.includes(match[1])) {
       this.mode = 'array';
       this.insideEnvelope = true;
       this.line += countNewlines(head, 0, match[0].length);

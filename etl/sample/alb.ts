@@ -8,7 +8,7 @@
  * of the world are the targets (port 8080), the node addresses are the ones their flow logs show.
  */
 import { gzipSync } from 'node:zlib';
-import { ObjectOutput, emptyStats, isWorkHour, sha1, slashDate, stampMinutes, type SourceStats, DAY_MS } from './output';
+import { type ObjectOutput, emptyStats, isWorkHour, sha1, slashDate, stampMinutes, type SourceStats, DAY_MS } from './output';
 import { Rng } from './prng';
 import { APP_REQUESTS, CUSTOMER_AGENTS, customerIp, fillPath } from './web-traffic';
 import type { World } from './world';
@@ -56,7 +56,8 @@ export function albLine(world: World, rng: Rng, req: PlannedAlbRequest): AlbLine
   const responseSeconds = req.noTarget ? '-1' : '0.000';
   const received = rng.int(180, 900) + (req.method === 'POST' ? rng.int(100, 2000) : 0);
   const spec = APP_REQUESTS.find((r) => r[1].split('?')[0] === req.path.split('?')[0] && r[0] === req.method);
-  const sent = req.status === 404 ? rng.int(180, 260) : req.status >= 400 ? rng.int(120, 200) : spec ? rng.int(spec[3], spec[4]) : rng.int(200, 5000);
+  const sent =
+    req.status === 404 ? rng.int(180, 260) : req.status >= 400 ? rng.int(120, 200) : spec ? rng.int(spec[3], spec[4]) : rng.int(200, 5000);
   const traceTime = Math.floor(created / 1000).toString(16);
   const clientPort = rng.int(1024, 65535);
   const targetField = req.noTarget ? '-' : `${target.privateIp}:8080`;
@@ -110,7 +111,17 @@ function baseline(world: World, scale: number, windowStart: number): AlbLine[] {
     for (let i = rng.int(1, 6); i > 0; i--) {
       const [method, path, status] = rng.pick(APP_REQUESTS);
       const failed = rng.chance(0.02);
-      out.push(albLine(world, rng, { time: t, clientIp: ip, method, path: fillPath(rng, path), status: failed ? rng.pick([500, 502, 401]) : status, userAgent: ua, node }));
+      out.push(
+        albLine(world, rng, {
+          time: t,
+          clientIp: ip,
+          method,
+          path: fillPath(rng, path),
+          status: failed ? rng.pick([500, 502, 401]) : status,
+          userAgent: ua,
+          node,
+        }),
+      );
       t += rng.int(200, 9000);
     }
   }
@@ -132,7 +143,7 @@ export class AlbWriter {
     const mine = [...storyLines].sort((a, b) => a.time - b.time);
     for (let ws = dayStart; ws < dayStart + DAY_MS; ws += WINDOW) {
       const lines = baseline(this.world, this.scale, ws);
-      while (cursor < mine.length && mine[cursor]!.time < ws + WINDOW) lines.push(mine[cursor++]!);
+      while (cursor < mine.length && mine[cursor].time < ws + WINDOW) lines.push(mine[cursor++]);
       for (let node = 0; node < alb.nodeIps.length; node++) {
         const nodeLines = lines.filter((l) => l.node === node).sort((a, b) => a.time - b.time);
         if (nodeLines.length === 0) continue;

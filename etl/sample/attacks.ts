@@ -135,8 +135,8 @@ export class Teller {
     const ips = uniq(this.steps.map((s) => s.ip)).filter((ip) => !ip.endsWith('.amazonaws.com'));
     const base: StoryBase = {
       ...head,
-      start: times[0]!,
-      end: times[times.length - 1]!,
+      start: times[0],
+      end: times[times.length - 1],
       ips,
       ipCountries: Object.fromEntries(ips.map((ip) => [ip, ipCountries[ip] ?? this.world.ipCountry[ip] ?? 'unknown'])),
       accessKeys: uniq(this.steps.map((s) => s.accessKeyId)),
@@ -145,7 +145,7 @@ export class Teller {
       sources: sourcesOf(this.steps),
       steps: this.steps,
     };
-    return { id, ...base, expect } as Story<I>;
+    return { id, ...base, expect };
   }
 }
 
@@ -188,7 +188,12 @@ function bruteForce(world: World, rng: Rng): { story: Story; teller: Teller } {
   time += rng.int(18, 30) * MINUTE;
   const success = t.add(consoleLoginRecord(rng, world, user, successIp, browser, time, true, false), user.arn);
   const consoleKey = sessionKey(rng);
-  const caller: Caller = { identity: iamUserConsoleIdentity(user, consoleKey, time, false), sourceIp: successIp, userAgent: browser, console: true };
+  const caller: Caller = {
+    identity: iamUserConsoleIdentity(user, consoleKey, time, false),
+    sourceIp: successIp,
+    userAgent: browser,
+    console: true,
+  };
   const followUps: [string, string, JsonObject | null][] = [
     ['iam', 'GetAccountSummary', null],
     ['iam', 'ListUsers', null],
@@ -198,7 +203,10 @@ function bruteForce(world: World, rng: Rng): { story: Story; teller: Teller } {
   ];
   for (const [service, name, params] of followUps) {
     time += rng.int(10, 60) * 1000;
-    t.call({ time, account: user.account, region: 'us-east-1', service, name, caller, readOnly: true, requestParameters: params }, user.arn);
+    t.call(
+      { time, account: user.account, region: 'us-east-1', service, name, caller, readOnly: true, requestParameters: params },
+      user.arn,
+    );
   }
   const story = t.story(
     'console-brute-force',
@@ -232,15 +240,34 @@ function publicBucket(world: World, rng: Rng): { story: Story; teller: Teller } 
   const t = new Teller(rng, world);
   const user = mustUser(world, 'prod/tom.becker');
   const person = world.people.find((p) => p.name === 'tom.becker')!;
-  const bucket = world.buckets['acme-prod-customer-exports']!;
+  const bucket = world.buckets['acme-prod-customer-exports'];
   const host = `${bucket.name}.s3.${bucket.region}.amazonaws.com`;
-  const caller = (name: string): Caller => ({ identity: iamUserIdentity(user), sourceIp: person.office.ip, userAgent: awsCliUserAgent(person.cliPlatform, 's3api', name.replace(/^Delete/, 'Delete')) });
+  const caller = (name: string): Caller => ({
+    identity: iamUserIdentity(user),
+    sourceIp: person.office.ip,
+    userAgent: awsCliUserAgent(person.cliPlatform, 's3api', name.replace(/^Delete/, 'Delete')),
+  });
   let time = anchor(world, rng, 0.45, 14, 20);
-  const base = { account: bucket.account, region: bucket.region, service: 's3', readOnly: false, resources: s3BucketResources(bucket.account, bucket.name) };
+  const base = {
+    account: bucket.account,
+    region: bucket.region,
+    service: 's3',
+    readOnly: false,
+    resources: s3BucketResources(bucket.account, bucket.name),
+  };
   const ownerId = rng.hex(64);
   const changes: PlannedRecord[] = [];
   changes.push(
-    t.call({ ...base, time, name: 'DeletePublicAccessBlock', caller: caller('DeletePublicAccessBlock'), requestParameters: { publicAccessBlock: '', bucketName: bucket.name, Host: host } }, user.arn),
+    t.call(
+      {
+        ...base,
+        time,
+        name: 'DeletePublicAccessBlock',
+        caller: caller('DeletePublicAccessBlock'),
+        requestParameters: { publicAccessBlock: '', bucketName: bucket.name, Host: host },
+      },
+      user.arn,
+    ),
   );
   time += rng.int(30, 90) * 1000;
   changes.push(
@@ -253,7 +280,9 @@ function publicBucket(world: World, rng: Rng): { story: Story; teller: Teller } 
         requestParameters: {
           bucketPolicy: {
             Version: '2012-10-17',
-            Statement: [{ Sid: 'PublicReadForPartners', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `${bucket.arn}/*` }],
+            Statement: [
+              { Sid: 'PublicReadForPartners', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `${bucket.arn}/*` },
+            ],
           },
           bucketName: bucket.name,
           Host: host,
@@ -278,8 +307,18 @@ function publicBucket(world: World, rng: Rng): { story: Story; teller: Teller } 
           AccessControlPolicy: {
             AccessControlList: {
               Grant: [
-                { Grantee: { 'xsi:type': 'CanonicalUser', 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', ID: ownerId }, Permission: 'FULL_CONTROL' },
-                { Grantee: { 'xsi:type': 'Group', 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' },
+                {
+                  Grantee: { 'xsi:type': 'CanonicalUser', 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', ID: ownerId },
+                  Permission: 'FULL_CONTROL',
+                },
+                {
+                  Grantee: {
+                    'xsi:type': 'Group',
+                    'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+                    URI: 'http://acs.amazonaws.com/groups/global/AllUsers',
+                  },
+                  Permission: 'READ',
+                },
               ],
             },
             xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/',
@@ -296,20 +335,33 @@ function publicBucket(world: World, rng: Rng): { story: Story; teller: Teller } 
   const countries = ['NL', 'SG', 'US', 'DE', 'CN', 'FR', 'IN', 'BR', 'RU', 'UA', 'HK', 'JP'];
   const ipCountries: Record<string, string> = {};
   ips.forEach((ip, i) => (ipCountries[ip] = countries[i]!));
-  const agents = ['curl/8.5.0', 'python-requests/2.31.0', 'Wget/1.21.4', 'aws-sdk-go/1.50.0 (go1.21.6; linux; amd64)', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'];
+  const agents = [
+    'curl/8.5.0',
+    'python-requests/2.31.0',
+    'Wget/1.21.4',
+    'aws-sdk-go/1.50.0 (go1.21.6; linux; amd64)',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  ];
   let anonTime = time + rng.int(40, 90) * MINUTE;
   let gets = 0;
   let lists = 0;
   let first = '';
   const ipAgent = new Map(ips.map((ip) => [ip, rng.pick(agents)]));
   for (let i = 0; i < 90; i++) {
-    const ip = i < 5 ? ips[0]! : rng.pick(ips);
+    const ip = i < 5 ? ips[0] : rng.pick(ips);
     const list = i === 0 || rng.chance(0.08);
     const anon: Caller = { identity: ANONYMOUS_IDENTITY, sourceIp: ip, userAgent: ipAgent.get(ip)! };
     if (list) {
       t.call(
         {
-          time: anonTime, account: bucket.account, region: bucket.region, service: 's3', name: 'ListObjects', caller: anon, readOnly: true, dataEvent: true,
+          time: anonTime,
+          account: bucket.account,
+          region: bucket.region,
+          service: 's3',
+          name: 'ListObjects',
+          caller: anon,
+          readOnly: true,
+          dataEvent: true,
           requestParameters: { 'list-type': '2', bucketName: bucket.name, Host: host, prefix: '' },
           resources: s3BucketResources(bucket.account, bucket.name),
           additionalEventData: s3AdditionalData(rng, rng.int(800, 4000), 0, true),
@@ -321,7 +373,14 @@ function publicBucket(world: World, rng: Rng): { story: Story; teller: Teller } 
       const key = rng.pick(bucket.keys);
       t.call(
         {
-          time: anonTime, account: bucket.account, region: bucket.region, service: 's3', name: 'GetObject', caller: anon, readOnly: true, dataEvent: true,
+          time: anonTime,
+          account: bucket.account,
+          region: bucket.region,
+          service: 's3',
+          name: 'GetObject',
+          caller: anon,
+          readOnly: true,
+          dataEvent: true,
           requestParameters: { bucketName: bucket.name, Host: host, key },
           resources: s3ObjectResources(bucket.account, bucket.name, key),
           additionalEventData: s3AdditionalData(rng, rng.int(5_000_000, 250_000_000), 0, true),
@@ -370,7 +429,19 @@ function accessDeniedProbing(world: World, rng: Rng): { story: Story; teller: Te
   const caller: Caller = { identity: iamUserIdentity(user), sourceIp: ip, userAgent: PROBE_UA };
   const acct = user.account;
   let time = anchor(world, rng, 0.55, 9, 5);
-  t.call({ time, account: acct, region: 'us-east-1', service: 'sts', name: 'GetCallerIdentity', caller, readOnly: true, requestParameters: null }, user.arn);
+  t.call(
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'sts',
+      name: 'GetCallerIdentity',
+      caller,
+      readOnly: true,
+      requestParameters: null,
+    },
+    user.arn,
+  );
   // [service, action, errorCode, region, request parameters]
   const probes: [string, string, string, string, JsonObject | null][] = [
     ['iam', 'ListUsers', 'AccessDenied', 'us-east-1', null],
@@ -380,8 +451,20 @@ function accessDeniedProbing(world: World, rng: Rng): { story: Story; teller: Te
     ['iam', 'ListGroupsForUser', 'AccessDenied', 'us-east-1', { userName: user.name }],
     ['s3', 'ListBuckets', 'AccessDenied', 'us-east-1', { Host: 's3.amazonaws.com' }],
     ['ec2', 'DescribeInstances', 'Client.UnauthorizedOperation', 'us-east-1', { instancesSet: {}, filterSet: {} }],
-    ['ec2', 'DescribeSecurityGroups', 'Client.UnauthorizedOperation', 'us-east-1', { securityGroupSet: {}, securityGroupIdSet: {}, filterSet: {} }],
-    ['ec2', 'DescribeSnapshots', 'Client.UnauthorizedOperation', 'us-east-1', { snapshotSet: {}, ownersSet: { items: [{ owner: 'self' }] }, filterSet: {} }],
+    [
+      'ec2',
+      'DescribeSecurityGroups',
+      'Client.UnauthorizedOperation',
+      'us-east-1',
+      { securityGroupSet: {}, securityGroupIdSet: {}, filterSet: {} },
+    ],
+    [
+      'ec2',
+      'DescribeSnapshots',
+      'Client.UnauthorizedOperation',
+      'us-east-1',
+      { snapshotSet: {}, ownersSet: { items: [{ owner: 'self' }] }, filterSet: {} },
+    ],
     ['ec2', 'DescribeInstances', 'Client.UnauthorizedOperation', 'eu-west-1', { instancesSet: {}, filterSet: {} }],
     ['lambda', 'ListFunctions20150331', 'AccessDenied', 'us-east-1', null],
     ['lambda', 'ListFunctions20150331', 'AccessDenied', 'eu-west-1', null],
@@ -410,7 +493,21 @@ function accessDeniedProbing(world: World, rng: Rng): { story: Story; teller: Te
         code === 'Client.UnauthorizedOperation'
           ? `You are not authorized to perform this operation. User: ${user.arn} is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`
           : notAuthorized(service, action, user.arn, service === 'iam' ? `arn:aws:iam::${acct}:user/${user.name}` : '*');
-      t.call({ time, account: acct, region, service, name, caller, readOnly: true, requestParameters: params, errorCode: code, errorMessage: message }, user.arn);
+      t.call(
+        {
+          time,
+          account: acct,
+          region,
+          service,
+          name,
+          caller,
+          readOnly: true,
+          requestParameters: params,
+          errorCode: code,
+          errorMessage: message,
+        },
+        user.arn,
+      );
       denied++;
       deniedServices.add(service);
       codes.add(code);
@@ -418,15 +515,31 @@ function accessDeniedProbing(world: World, rng: Rng): { story: Story; teller: Te
   }
   time += rng.int(40, 120) * 1000;
   const success = t.call(
-    { time, account: acct, region: 'us-east-1', service: 'secretsmanager', name: 'GetSecretValue', caller, readOnly: true, requestParameters: { secretId: 'prod/reporting/warehouse-readonly' } },
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'secretsmanager',
+      name: 'GetSecretValue',
+      caller,
+      readOnly: true,
+      requestParameters: { secretId: 'prod/reporting/warehouse-readonly' },
+    },
     user.arn,
   );
-  const exportsBucket = world.buckets['acme-prod-customer-exports']!;
+  const exportsBucket = world.buckets['acme-prod-customer-exports'];
   for (const key of exportsBucket.keys.slice(0, 3)) {
     time += rng.int(5, 30) * 1000;
     t.call(
       {
-        time, account: acct, region: exportsBucket.region, service: 's3', name: 'GetObject', caller, readOnly: true, dataEvent: true,
+        time,
+        account: acct,
+        region: exportsBucket.region,
+        service: 's3',
+        name: 'GetObject',
+        caller,
+        readOnly: true,
+        dataEvent: true,
         requestParameters: { bucketName: exportsBucket.name, Host: `${exportsBucket.name}.s3.${exportsBucket.region}.amazonaws.com`, key },
         resources: s3ObjectResources(acct, exportsBucket.name, key),
         additionalEventData: s3AdditionalData(rng, rng.int(10_000_000, 90_000_000), 0),
@@ -452,7 +565,11 @@ function accessDeniedProbing(world: World, rng: Rng): { story: Story; teller: Te
       deniedCount: denied,
       deniedServices: [...deniedServices].sort(),
       deniedErrorCodes: [...codes].sort(),
-      successAfterDenials: { eventId: success.record.eventID as string, eventName: 'GetSecretValue', time: success.record.eventTime as string },
+      successAfterDenials: {
+        eventId: success.record.eventID as string,
+        eventName: 'GetSecretValue',
+        time: success.record.eventTime as string,
+      },
     },
   );
   return { story, teller: t };
@@ -464,14 +581,26 @@ function roleChain(world: World, rng: Rng): { story: Story; teller: Teller } {
   const roleA = mustRole(world, 'prod/DeployOps');
   const roleB = mustRole(world, 'prod/BreakGlassAdmin');
   const victim = mustUser(world, 'prod/backup-admin');
-  const doomed = world.buckets['acme-prod-audit-archive']!;
+  const doomed = world.buckets['acme-prod-audit-archive'];
   const acct = user.account;
   const ip = '192.0.2.200';
   const ua =
     'Boto3/1.35.2 md/Botocore#1.35.2 ua/2.0 os/linux#6.8.0-45-generic md/arch#x86_64 lang/python#3.12.3 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.2';
   let time = anchor(world, rng, 0.7, 16, 30);
   const userCaller: Caller = { identity: iamUserIdentity(user), sourceIp: ip, userAgent: ua };
-  t.call({ time, account: acct, region: 'us-east-1', service: 'sts', name: 'GetCallerIdentity', caller: userCaller, readOnly: true, requestParameters: null }, user.arn);
+  t.call(
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'sts',
+      name: 'GetCallerIdentity',
+      caller: userCaller,
+      readOnly: true,
+      requestParameters: null,
+    },
+    user.arn,
+  );
 
   time += rng.int(20, 60) * 1000;
   const keyA = sessionKey(rng);
@@ -484,9 +613,33 @@ function roleChain(world: World, rng: Rng): { story: Story; teller: Teller } {
   const createdA = time;
   const callerA: Caller = { identity: assumedRoleIdentity(roleA, sessionA, keyA, createdA, false), sourceIp: ip, userAgent: ua };
   time += rng.int(10, 40) * 1000;
-  t.call({ time, account: acct, region: 'us-east-1', service: 'iam', name: 'ListRoles', caller: callerA, readOnly: true, requestParameters: null }, roleA.arn);
+  t.call(
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'iam',
+      name: 'ListRoles',
+      caller: callerA,
+      readOnly: true,
+      requestParameters: null,
+    },
+    roleA.arn,
+  );
   time += rng.int(10, 40) * 1000;
-  t.call({ time, account: acct, region: 'us-east-1', service: 'iam', name: 'GetRole', caller: callerA, readOnly: true, requestParameters: { roleName: roleB.name } }, roleA.arn);
+  t.call(
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'iam',
+      name: 'GetRole',
+      caller: callerA,
+      readOnly: true,
+      requestParameters: { roleName: roleB.name },
+    },
+    roleA.arn,
+  );
 
   time += rng.int(20, 60) * 1000;
   const keyB = sessionKey(rng);
@@ -500,15 +653,35 @@ function roleChain(world: World, rng: Rng): { story: Story; teller: Teller } {
 
   const sensitive: StoryExpectations['role-chain-privilege-escalation']['sensitiveActions'] = [];
   time += rng.int(15, 45) * 1000;
-  t.call({ time, account: acct, region: 'us-east-1', service: 'iam', name: 'ListUsers', caller: callerB, readOnly: true, requestParameters: null }, roleB.arn);
+  t.call(
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'iam',
+      name: 'ListUsers',
+      caller: callerB,
+      readOnly: true,
+      requestParameters: null,
+    },
+    roleB.arn,
+  );
 
   time += rng.int(15, 45) * 1000;
   const newKey = 'AKIA' + rng.chars(IAM_ID_ALPHABET, 16);
   const createKey = t.call(
     {
-      time, account: acct, region: 'us-east-1', service: 'iam', name: 'CreateAccessKey', caller: callerB, readOnly: false,
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'iam',
+      name: 'CreateAccessKey',
+      caller: callerB,
+      readOnly: false,
       requestParameters: { userName: victim.name },
-      responseElements: { accessKey: { userName: victim.name, accessKeyId: newKey, status: 'Active', createDate: cloudTrailStsExpiration(new Date(time)) } },
+      responseElements: {
+        accessKey: { userName: victim.name, accessKeyId: newKey, status: 'Active', createDate: cloudTrailStsExpiration(new Date(time)) },
+      },
     },
     roleB.arn,
   );
@@ -517,7 +690,13 @@ function roleChain(world: World, rng: Rng): { story: Story; teller: Teller } {
   time += rng.int(15, 45) * 1000;
   const attach = t.call(
     {
-      time, account: acct, region: 'us-east-1', service: 'iam', name: 'AttachUserPolicy', caller: callerB, readOnly: false,
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'iam',
+      name: 'AttachUserPolicy',
+      caller: callerB,
+      readOnly: false,
       requestParameters: { userName: user.name, policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' },
     },
     roleB.arn,
@@ -529,7 +708,14 @@ function roleChain(world: World, rng: Rng): { story: Story; teller: Teller } {
     time += rng.int(5, 20) * 1000;
     t.call(
       {
-        time, account: acct, region: doomed.region, service: 's3', name: 'DeleteObject', caller: callerB, readOnly: false, dataEvent: true,
+        time,
+        account: acct,
+        region: doomed.region,
+        service: 's3',
+        name: 'DeleteObject',
+        caller: callerB,
+        readOnly: false,
+        dataEvent: true,
         requestParameters: { bucketName: doomed.name, Host: host, key },
         resources: s3ObjectResources(acct, doomed.name, key),
         additionalEventData: s3AdditionalData(rng, 0, 0),
@@ -540,7 +726,13 @@ function roleChain(world: World, rng: Rng): { story: Story; teller: Teller } {
   time += rng.int(5, 20) * 1000;
   const del = t.call(
     {
-      time, account: acct, region: doomed.region, service: 's3', name: 'DeleteBucket', caller: callerB, readOnly: false,
+      time,
+      account: acct,
+      region: doomed.region,
+      service: 's3',
+      name: 'DeleteBucket',
+      caller: callerB,
+      readOnly: false,
       requestParameters: { bucketName: doomed.name, Host: host },
       resources: s3BucketResources(acct, doomed.name),
     },
@@ -580,13 +772,36 @@ function cloudtrailTampering(world: World, rng: Rng): { story: Story; teller: Te
   const caller: Caller = { identity: iamUserIdentity(user), sourceIp: ip, userAgent: ua };
   let time = anchor(world, rng, 0.8, 21, 15);
   const base = { account: user.account, region: trail.homeRegion, service: 'cloudtrail', caller };
-  t.call({ ...base, time, name: 'DescribeTrails', readOnly: true, requestParameters: { trailNameList: [], includeShadowTrails: true } }, user.arn);
+  t.call(
+    { ...base, time, name: 'DescribeTrails', readOnly: true, requestParameters: { trailNameList: [], includeShadowTrails: true } },
+    user.arn,
+  );
   time += rng.int(10, 30) * 1000;
   t.call({ ...base, time, name: 'GetTrailStatus', readOnly: true, requestParameters: { name: trail.arn } }, user.arn);
   time += rng.int(10, 30) * 1000;
-  const stop = t.call({ ...base, time, name: 'StopLogging', readOnly: false, requestParameters: { name: trail.arn }, resources: [{ accountId: user.account, type: 'AWS::CloudTrail::Trail', ARN: trail.arn }] }, user.arn);
+  const stop = t.call(
+    {
+      ...base,
+      time,
+      name: 'StopLogging',
+      readOnly: false,
+      requestParameters: { name: trail.arn },
+      resources: [{ accountId: user.account, type: 'AWS::CloudTrail::Trail', ARN: trail.arn }],
+    },
+    user.arn,
+  );
   time += rng.int(3, 8) * MINUTE;
-  const del = t.call({ ...base, time, name: 'DeleteTrail', readOnly: false, requestParameters: { name: trail.arn }, resources: [{ accountId: user.account, type: 'AWS::CloudTrail::Trail', ARN: trail.arn }] }, user.arn);
+  const del = t.call(
+    {
+      ...base,
+      time,
+      name: 'DeleteTrail',
+      readOnly: false,
+      requestParameters: { name: trail.arn },
+      resources: [{ accountId: user.account, type: 'AWS::CloudTrail::Trail', ARN: trail.arn }],
+    },
+    user.arn,
+  );
   const story = t.story(
     'cloudtrail-tampering',
     {
@@ -599,7 +814,12 @@ function cloudtrailTampering(world: World, rng: Rng): { story: Story; teller: Te
       resources: [trail.arn],
     },
     { [ip]: 'RO' },
-    { actor: user.arn, trailArn: trail.arn, stopLoggingEventId: stop.record.eventID as string, deleteTrailEventId: del.record.eventID as string },
+    {
+      actor: user.arn,
+      trailArn: trail.arn,
+      stopLoggingEventId: stop.record.eventID as string,
+      deleteTrailEventId: del.record.eventID as string,
+    },
   );
   return { story, teller: t };
 }
@@ -624,7 +844,16 @@ function sshOpen(world: World, rng: Rng): { story: Story; teller: Teller } {
     console: true,
   };
   const base = { account: acct, region: instance.region, service: 'ec2', caller };
-  t.call({ ...base, time, name: 'DescribeSecurityGroups', readOnly: true, requestParameters: { securityGroupSet: {}, securityGroupIdSet: { items: [{ groupId: instance.securityGroupId }] }, filterSet: {} } }, role.arn);
+  t.call(
+    {
+      ...base,
+      time,
+      name: 'DescribeSecurityGroups',
+      readOnly: true,
+      requestParameters: { securityGroupSet: {}, securityGroupIdSet: { items: [{ groupId: instance.securityGroupId }] }, filterSet: {} },
+    },
+    role.arn,
+  );
   time += rng.int(20, 90) * 1000;
   const ruleId = `sgr-0${rng.hex(16)}`;
   const opened = t.call(
@@ -637,7 +866,15 @@ function sshOpen(world: World, rng: Rng): { story: Story; teller: Teller } {
         groupId: instance.securityGroupId,
         ipPermissions: {
           items: [
-            { ipProtocol: 'tcp', fromPort: 22, toPort: 22, groups: {}, ipRanges: { items: [{ cidrIp: '0.0.0.0/0', description: 'temp ssh for vendor' }] }, ipv6Ranges: {}, prefixListIds: {} },
+            {
+              ipProtocol: 'tcp',
+              fromPort: 22,
+              toPort: 22,
+              groups: {},
+              ipRanges: { items: [{ cidrIp: '0.0.0.0/0', description: 'temp ssh for vendor' }] },
+              ipv6Ranges: {},
+              prefixListIds: {},
+            },
           ],
         },
       },
@@ -646,7 +883,17 @@ function sshOpen(world: World, rng: Rng): { story: Story; teller: Teller } {
         _return: true,
         securityGroupRuleSet: {
           items: [
-            { groupOwnerId: acct, groupId: instance.securityGroupId, securityGroupRuleId: ruleId, isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0', description: 'temp ssh for vendor' },
+            {
+              groupOwnerId: acct,
+              groupId: instance.securityGroupId,
+              securityGroupRuleId: ruleId,
+              isEgress: false,
+              ipProtocol: 'tcp',
+              fromPort: 22,
+              toPort: 22,
+              cidrIpv4: '0.0.0.0/0',
+              description: 'temp ssh for vendor',
+            },
           ],
         },
       },
@@ -656,7 +903,13 @@ function sshOpen(world: World, rng: Rng): { story: Story; teller: Teller } {
 
   // Internet SSH brute-forcers find the open port within the hour and keep coming.
   const sources = ['192.0.2.30', '192.0.2.31', '192.0.2.88', '192.0.2.89', '192.0.2.171'];
-  const ipCountries: Record<string, string> = { '192.0.2.30': 'CN', '192.0.2.31': 'CN', '192.0.2.88': 'RU', '192.0.2.89': 'RU', '192.0.2.171': 'US' };
+  const ipCountries: Record<string, string> = {
+    '192.0.2.30': 'CN',
+    '192.0.2.31': 'CN',
+    '192.0.2.88': 'RU',
+    '192.0.2.89': 'RU',
+    '192.0.2.171': 'US',
+  };
   const openedAt = time;
   const until = Math.min(world.start.getTime() + world.days * DAY - 10 * MINUTE, openedAt + 36 * HOUR);
   let flowTime = openedAt + rng.int(20, 50) * MINUTE;
@@ -669,13 +922,32 @@ function sshOpen(world: World, rng: Rng): { story: Story; teller: Teller } {
       const srcPort = ephemeralPort(rng);
       const packets = rng.int(10, 40);
       const inbound: PlannedFlow = {
-        start: startSec, end: startSec + 60, account: acct, region: instance.region, interfaceId: instance.eniId,
-        srcAddr: src, dstAddr: instance.privateIp, srcPort, dstPort: 22, protocol: 6, packets, bytes: packets * rng.int(70, 130), action: 'ACCEPT',
+        start: startSec,
+        end: startSec + 60,
+        account: acct,
+        region: instance.region,
+        interfaceId: instance.eniId,
+        srcAddr: src,
+        dstAddr: instance.privateIp,
+        srcPort,
+        dstPort: 22,
+        protocol: 6,
+        packets,
+        bytes: packets * rng.int(70, 130),
+        action: 'ACCEPT',
       };
       t.flow(inbound);
       accepted++;
       const outPackets = rng.int(8, 30);
-      t.flows.push({ ...inbound, srcAddr: instance.privateIp, dstAddr: src, srcPort: 22, dstPort: srcPort, packets: outPackets, bytes: outPackets * rng.int(80, 200) });
+      t.flows.push({
+        ...inbound,
+        srcAddr: instance.privateIp,
+        dstAddr: src,
+        srcPort: 22,
+        dstPort: srcPort,
+        packets: outPackets,
+        bytes: outPackets * rng.int(80, 200),
+      });
     }
     flowTime += rng.int(4, 40) * MINUTE;
   }
@@ -720,13 +992,45 @@ function unusedRegion(world: World, rng: Rng): { story: Story; teller: Teller } 
   const caller: Caller = { identity: iamUserIdentity(user), sourceIp: ip, userAgent: ua };
   const acct = user.account;
   let time = anchor(world, rng, 0.55, 11, 40);
-  t.call({ time, account: acct, region: 'us-east-1', service: 'ec2', name: 'DescribeRegions', caller, readOnly: true, requestParameters: { regionSet: {}, allRegions: false } }, user.arn);
+  t.call(
+    {
+      time,
+      account: acct,
+      region: 'us-east-1',
+      service: 'ec2',
+      name: 'DescribeRegions',
+      caller,
+      readOnly: true,
+      requestParameters: { regionSet: {}, allRegions: false },
+    },
+    user.arn,
+  );
   const steps: [string, boolean, JsonObject][] = [
     ['DescribeAvailabilityZones', true, { availabilityZoneSet: {}, availabilityZoneIdSet: {}, allAvailabilityZones: false }],
-    ['DescribeImages', true, { executableBySet: {}, imagesSet: {}, ownersSet: { items: [{ owner: 'amazon' }] }, filterSet: { items: [{ name: 'name', valueSet: { items: [{ value: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*' }] } }] } }],
+    [
+      'DescribeImages',
+      true,
+      {
+        executableBySet: {},
+        imagesSet: {},
+        ownersSet: { items: [{ owner: 'amazon' }] },
+        filterSet: {
+          items: [{ name: 'name', valueSet: { items: [{ value: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*' }] } }],
+        },
+      },
+    ],
     ['DescribeSecurityGroups', true, { securityGroupSet: {}, securityGroupIdSet: {}, filterSet: {} }],
     ['CreateKeyPair', false, { keyName: 'ops-temp', keyType: 'rsa', keyFormat: 'pem' }],
-    ['AuthorizeSecurityGroupIngress', false, { groupId: `sg-0${rng.hex(16)}`, ipPermissions: { items: [{ ipProtocol: '-1', groups: {}, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] }, ipv6Ranges: {}, prefixListIds: {} }] } }],
+    [
+      'AuthorizeSecurityGroupIngress',
+      false,
+      {
+        groupId: `sg-0${rng.hex(16)}`,
+        ipPermissions: {
+          items: [{ ipProtocol: '-1', groups: {}, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] }, ipv6Ranges: {}, prefixListIds: {} }],
+        },
+      },
+    ],
   ];
   for (const [name, readOnly, params] of steps) {
     time += rng.int(5, 40) * 1000;
@@ -737,7 +1041,13 @@ function unusedRegion(world: World, rng: Rng): { story: Story; teller: Teller } 
   const reservation = `r-0${rng.hex(16)}`;
   const run = t.call(
     {
-      time, account: acct, region, service: 'ec2', name: 'RunInstances', caller, readOnly: false,
+      time,
+      account: acct,
+      region,
+      service: 'ec2',
+      name: 'RunInstances',
+      caller,
+      readOnly: false,
       requestParameters: {
         instancesSet: { items: [{ imageId: `ami-0${rng.hex(16)}`, minCount: 4, maxCount: 4, keyName: 'ops-temp' }] },
         instanceType: 'c5.9xlarge',
@@ -752,14 +1062,34 @@ function unusedRegion(world: World, rng: Rng): { story: Story; teller: Teller } 
         reservationId: reservation,
         ownerId: acct,
         groupSet: {},
-        instancesSet: { items: instanceIds.map((id, i) => ({ instanceId: id, instanceType: 'c5.9xlarge', launchTime: time, amiLaunchIndex: i, instanceState: { code: 0, name: 'pending' } })) },
+        instancesSet: {
+          items: instanceIds.map((id, i) => ({
+            instanceId: id,
+            instanceType: 'c5.9xlarge',
+            launchTime: time,
+            amiLaunchIndex: i,
+            instanceState: { code: 0, name: 'pending' },
+          })),
+        },
       },
     },
     user.arn,
   );
   for (let i = 0; i < 3; i++) {
     time += rng.int(30, 300) * 1000;
-    t.call({ time, account: acct, region, service: 'ec2', name: 'DescribeInstances', caller, readOnly: true, requestParameters: { instancesSet: { items: instanceIds.map((instanceId) => ({ instanceId })) }, filterSet: {} } }, user.arn);
+    t.call(
+      {
+        time,
+        account: acct,
+        region,
+        service: 'ec2',
+        name: 'DescribeInstances',
+        caller,
+        readOnly: true,
+        requestParameters: { instancesSet: { items: instanceIds.map((instanceId) => ({ instanceId })) }, filterSet: {} },
+      },
+      user.arn,
+    );
   }
   const inRegion = t.records.filter((r) => r.region === region).length;
   const story = t.story(
@@ -793,7 +1123,11 @@ function scannerAgents(world: World, rng: Rng): { story: Story; teller: Teller }
   const acct = user.account;
   const tools: { tool: string; ua: (service: string, name: string) => string }[] = [
     { tool: 'ScoutSuite', ua: () => 'Scout Suite/5.14.0 Python/3.11.8 Linux/6.6.9-amd64 Botocore/1.34.50' },
-    { tool: 'Pacu', ua: () => 'Boto3/1.34.50 md/Botocore#1.34.50 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.50 Pacu/1.5.3' },
+    {
+      tool: 'Pacu',
+      ua: () =>
+        'Boto3/1.34.50 md/Botocore#1.34.50 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.50 Pacu/1.5.3',
+    },
     { tool: 'aws-cli on Kali Linux', ua: (service, name) => awsCliUserAgent(KALI_CLI_PLATFORM, service, name, '2.15.17') },
   ];
   const calls: [string, string, JsonObject | null, boolean][] = [

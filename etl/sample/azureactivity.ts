@@ -8,7 +8,7 @@
  * automation service principal starts and stops the reporting VM and lists storage keys; people
  * deploy and edit network rules in work hours.
  */
-import { ObjectOutput, azureHourPath, emptyStats, isWorkHour, type SourceStats, DAY_MS, HOUR_MS } from './output';
+import { type ObjectOutput, azureHourPath, emptyStats, isWorkHour, type SourceStats, DAY_MS, HOUR_MS } from './output';
 import { Rng } from './prng';
 import type { World } from './world';
 
@@ -32,7 +32,15 @@ interface Caller {
   ip: string;
 }
 
-function activityPair(world: World, rng: Rng, time: number, caller: Caller, operation: string, resourceId: string, role: string): ActivityLine[] {
+function activityPair(
+  world: World,
+  rng: Rng,
+  time: number,
+  caller: Caller,
+  operation: string,
+  resourceId: string,
+  role: string,
+): ActivityLine[] {
   const az = world.estate.azure;
   const correlationId = rng.uuid();
   const claims: Record<string, string> = {
@@ -59,13 +67,50 @@ function activityPair(world: World, rng: Rng, time: number, caller: Caller, oper
     category: 'Administrative',
     callerIpAddress: caller.ip,
     correlationId,
-    identity: { authorization: { scope: resourceId, action: operation, evidence: { role, roleAssignmentScope: `/subscriptions/${az.subscriptionId}`, principalType: caller.upn ? 'User' : 'ServicePrincipal' } }, claims },
+    identity: {
+      authorization: {
+        scope: resourceId,
+        action: operation,
+        evidence: {
+          role,
+          roleAssignmentScope: `/subscriptions/${az.subscriptionId}`,
+          principalType: caller.upn ? 'User' : 'ServicePrincipal',
+        },
+      },
+      claims,
+    },
     level: 'Information',
     location: 'global',
   };
-  const start = { time: new Date(time).toISOString().replace('Z', '0000Z'), ...base, resultType: 'Start', resultSignature: 'Started.', durationMs: 0, properties: { eventCategory: 'Administrative', entity: resourceId, message: operation, hierarchy: `${az.tenantId}/${az.subscriptionId}` } };
+  const start = {
+    time: new Date(time).toISOString().replace('Z', '0000Z'),
+    ...base,
+    resultType: 'Start',
+    resultSignature: 'Started.',
+    durationMs: 0,
+    properties: {
+      eventCategory: 'Administrative',
+      entity: resourceId,
+      message: operation,
+      hierarchy: `${az.tenantId}/${az.subscriptionId}`,
+    },
+  };
   const endTime = time + rng.int(800, 40_000);
-  const end = { time: new Date(endTime).toISOString().replace('Z', '0000Z'), ...base, resultType: 'Success', resultSignature: 'Succeeded.', durationMs: endTime - time, properties: { statusCode: 'OK', serviceRequestId: rng.uuid(), eventCategory: 'Administrative', entity: resourceId, message: operation, hierarchy: `${az.tenantId}/${az.subscriptionId}` } };
+  const end = {
+    time: new Date(endTime).toISOString().replace('Z', '0000Z'),
+    ...base,
+    resultType: 'Success',
+    resultSignature: 'Succeeded.',
+    durationMs: endTime - time,
+    properties: {
+      statusCode: 'OK',
+      serviceRequestId: rng.uuid(),
+      eventCategory: 'Administrative',
+      entity: resourceId,
+      message: operation,
+      hierarchy: `${az.tenantId}/${az.subscriptionId}`,
+    },
+  };
   return [
     { time, text: JSON.stringify(start) },
     { time: endTime, text: JSON.stringify(end) },
@@ -90,16 +135,52 @@ export class AzureActivityWriter {
     for (let hour = dayStart; hour < dayStart + DAY_MS; hour += HOUR_MS) {
       const rng = new Rng(`${this.world.seed}:activity:${hour}`);
       const h = new Date(hour).getUTCHours();
-      if (h === 1) lines.push(...activityPair(this.world, rng, hour + rng.int(0, 600) * 1000, automation, 'Microsoft.Compute/virtualMachines/start/action', vm('vm-reporting-01'), 'Virtual Machine Contributor'));
-      if (h === 4) lines.push(...activityPair(this.world, rng, hour + rng.int(0, 600) * 1000, automation, 'Microsoft.Compute/virtualMachines/deallocate/action', vm('vm-reporting-01'), 'Virtual Machine Contributor'));
-      if (h === 1) lines.push(...activityPair(this.world, rng, hour + rng.int(600, 1800) * 1000, automation, 'Microsoft.Storage/storageAccounts/listKeys/action', `${rg}/providers/Microsoft.Storage/storageAccounts/acmereportsprod`, 'Storage Account Key Operator Service Role'));
+      if (h === 1)
+        lines.push(
+          ...activityPair(
+            this.world,
+            rng,
+            hour + rng.int(0, 600) * 1000,
+            automation,
+            'Microsoft.Compute/virtualMachines/start/action',
+            vm('vm-reporting-01'),
+            'Virtual Machine Contributor',
+          ),
+        );
+      if (h === 4)
+        lines.push(
+          ...activityPair(
+            this.world,
+            rng,
+            hour + rng.int(0, 600) * 1000,
+            automation,
+            'Microsoft.Compute/virtualMachines/deallocate/action',
+            vm('vm-reporting-01'),
+            'Virtual Machine Contributor',
+          ),
+        );
+      if (h === 1)
+        lines.push(
+          ...activityPair(
+            this.world,
+            rng,
+            hour + rng.int(600, 1800) * 1000,
+            automation,
+            'Microsoft.Storage/storageAccounts/listKeys/action',
+            `${rg}/providers/Microsoft.Storage/storageAccounts/acmereportsprod`,
+            'Storage Account Key Operator Service Role',
+          ),
+        );
       if (!isWorkHour(hour)) continue;
       for (let n = rng.poisson(1.5 * this.scale); n > 0; n--) {
         const person = rng.pick(this.world.people);
-        const caller: Caller = { upn: person.email, objectId: az.userObjectIds[person.email]!, ip: person.office.ip };
+        const caller: Caller = { upn: person.email, objectId: az.userObjectIds[person.email], ip: person.office.ip };
         const [operation, resource] = rng.pick([
           ['Microsoft.Resources/deployments/write', `${rg}/providers/Microsoft.Resources/deployments/reporting-${rng.hex(6)}`],
-          ['Microsoft.Network/networkSecurityGroups/securityRules/write', `${rg}/providers/Microsoft.Network/networkSecurityGroups/${az.vms[0]!.nsg}/securityRules/allow-https`],
+          [
+            'Microsoft.Network/networkSecurityGroups/securityRules/write',
+            `${rg}/providers/Microsoft.Network/networkSecurityGroups/${az.vms[0].nsg}/securityRules/allow-https`,
+          ],
           ['Microsoft.Compute/virtualMachines/restart/action', vm(rng.pick(az.vms).name)],
           ['Microsoft.Web/sites/config/write', `${rg}/providers/Microsoft.Web/sites/acme-reports/config/web`],
         ] as const);

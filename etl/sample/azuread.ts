@@ -9,7 +9,7 @@
  * Azure portal), sometimes mistypes a password, and people who federate into AWS sign in to the
  * AWS enterprise application (SAML) right before their AssumeRoleWithSAML in CloudTrail.
  */
-import { ObjectOutput, azureHourPath, emptyStats, type SourceStats, DAY_MS, HOUR_MS } from './output';
+import { type ObjectOutput, azureHourPath, emptyStats, type SourceStats, DAY_MS, HOUR_MS } from './output';
 import { Rng } from './prng';
 import type { Person, World } from './world';
 
@@ -77,13 +77,17 @@ export function signInLine(world: World, rng: Rng, s: SignInSpec): AzureLine {
   const created = new Date(s.time).toISOString().replace('Z', '0000+00:00');
   const ok = s.errorCode === 0;
   const { browser, os } = browserOf(s.userAgent);
-  const displayName = s.person.name.split('.').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ');
+  const displayName = s.person.name
+    .split('.')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join(' ');
   const steps: Record<string, unknown>[] = [
     {
       authenticationStepDateTime: created,
       authenticationMethod: 'Password',
       succeeded: ok || s.errorCode !== 50126,
-      authenticationStepResultDetail: s.errorCode === 50126 ? 'Invalid username or password or Invalid on-premise username or password.' : 'Correct password',
+      authenticationStepResultDetail:
+        s.errorCode === 50126 ? 'Invalid username or password or Invalid on-premise username or password.' : 'Correct password',
       authenticationStepRequirement: 'Primary authentication',
       StatusSequence: 0,
       RequestSequence: 1,
@@ -132,7 +136,12 @@ export function signInLine(world: World, rng: Rng, s: SignInSpec): AzureLine {
       clientAppUsed: 'Browser',
       userAgent: s.userAgent,
       deviceDetail: { deviceId: '', operatingSystem: os, browser },
-      location: { city: s.place.city, state: s.place.state, countryOrRegion: s.place.country, geoCoordinates: { latitude: s.place.lat, longitude: s.place.lon } },
+      location: {
+        city: s.place.city,
+        state: s.place.state,
+        countryOrRegion: s.place.country,
+        geoCoordinates: { latitude: s.place.lat, longitude: s.place.lon },
+      },
       mfaDetail: s.mfa && ok ? { authMethod: 'Mobile app notification' } : {},
       correlationId,
       conditionalAccessStatus: 'notApplied',
@@ -148,8 +157,16 @@ export function signInLine(world: World, rng: Rng, s: SignInSpec): AzureLine {
       riskState: 'none',
       riskEventTypes: [],
       riskEventTypes_v2: [],
-      resourceDisplayName: s.saml ? s.app.displayName : s.app === AZURE_PORTAL ? 'Windows Azure Service Management API' : 'Office 365 Exchange Online',
-      resourceId: s.saml ? s.app.appId : s.app === AZURE_PORTAL ? '797f4846-ba00-4fd7-ba43-dac1f8f63013' : '00000002-0000-0ff1-ce00-000000000000',
+      resourceDisplayName: s.saml
+        ? s.app.displayName
+        : s.app === AZURE_PORTAL
+          ? 'Windows Azure Service Management API'
+          : 'Office 365 Exchange Online',
+      resourceId: s.saml
+        ? s.app.appId
+        : s.app === AZURE_PORTAL
+          ? '797f4846-ba00-4fd7-ba43-dac1f8f63013'
+          : '00000002-0000-0ff1-ce00-000000000000',
       resourceTenantId: az.tenantId,
       homeTenantId: az.tenantId,
       authenticationDetails: steps,
@@ -182,9 +199,25 @@ export function auditLine(world: World, rng: Rng, s: AuditSpec): AzureLine {
   const correlationId = rng.uuid();
   const id = `Directory_${correlationId}_${rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 5)}_${rng.int(10_000_000, 999_999_999)}`;
   const byUser = 'upn' in s.initiatedBy;
-  const initiatedBy = 'upn' in s.initiatedBy
-    ? { user: { id: az.userObjectIds[s.initiatedBy.upn.toLowerCase()], displayName: null, userPrincipalName: s.initiatedBy.upn, ipAddress: s.initiatedBy.ip, roles: [] } }
-    : { app: { appId: s.initiatedBy.appId, displayName: s.initiatedBy.displayName, servicePrincipalId: s.initiatedBy.servicePrincipalId, servicePrincipalName: null } };
+  const initiatedBy =
+    'upn' in s.initiatedBy
+      ? {
+          user: {
+            id: az.userObjectIds[s.initiatedBy.upn.toLowerCase()],
+            displayName: null,
+            userPrincipalName: s.initiatedBy.upn,
+            ipAddress: s.initiatedBy.ip,
+            roles: [],
+          },
+        }
+      : {
+          app: {
+            appId: s.initiatedBy.appId,
+            displayName: s.initiatedBy.displayName,
+            servicePrincipalId: s.initiatedBy.servicePrincipalId,
+            servicePrincipalName: null,
+          },
+        };
   const record = {
     time: new Date(s.time).toISOString().replace('Z', '0000Z'),
     resourceId: `/tenants/${az.tenantId}/providers/Microsoft.aadiam`,
@@ -206,7 +239,8 @@ export function auditLine(world: World, rng: Rng, s: AuditSpec): AzureLine {
       resultReason: '',
       activityDisplayName: s.activity,
       activityDateTime: new Date(s.time).toISOString().replace('Z', '0000+00:00'),
-      loggedByService: s.category === 'UserManagement' && s.activity.includes('security info') ? 'Authentication Methods' : 'Core Directory',
+      loggedByService:
+        s.category === 'UserManagement' && s.activity.includes('security info') ? 'Authentication Methods' : 'Core Directory',
       operationType: s.operationType,
       userAgent: null,
       initiatedBy,
@@ -226,13 +260,46 @@ function dailySignIns(world: World, person: Person, day: number, out: AzureLine[
   let t = day + start * HOUR_MS + rng.int(0, 50) * 60_000 + rng.int(0, 59) * 1000;
   const place = placeOf(person.office.country);
   if (rng.chance(0.15)) {
-    out.push(signInLine(world, rng, { time: t, person, ip: person.office.ip, place, userAgent: person.browser, app: OFFICE, errorCode: 50126, mfa: false }));
+    out.push(
+      signInLine(world, rng, {
+        time: t,
+        person,
+        ip: person.office.ip,
+        place,
+        userAgent: person.browser,
+        app: OFFICE,
+        errorCode: 50126,
+        mfa: false,
+      }),
+    );
     t += rng.int(10, 60) * 1000;
   }
-  out.push(signInLine(world, rng, { time: t, person, ip: person.office.ip, place, userAgent: person.browser, app: OFFICE, errorCode: 0, mfa: true }));
+  out.push(
+    signInLine(world, rng, {
+      time: t,
+      person,
+      ip: person.office.ip,
+      place,
+      userAgent: person.browser,
+      app: OFFICE,
+      errorCode: 0,
+      mfa: true,
+    }),
+  );
   if (rng.chance(0.5)) {
     t += rng.int(20, 240) * 60_000;
-    out.push(signInLine(world, rng, { time: t, person, ip: person.office.ip, place, userAgent: person.browser, app: AZURE_PORTAL, errorCode: 0, mfa: true }));
+    out.push(
+      signInLine(world, rng, {
+        time: t,
+        person,
+        ip: person.office.ip,
+        place,
+        userAgent: person.browser,
+        app: AZURE_PORTAL,
+        errorCode: 0,
+        mfa: true,
+      }),
+    );
   }
 }
 
@@ -260,7 +327,12 @@ export class AzureAdWriter {
           category: 'GroupManagement',
           operationType: 'Assign',
           initiatedBy: { appId: automation.appId, displayName: automation.displayName, servicePrincipalId: automation.objectId },
-          target: { id: this.world.estate.azure.userObjectIds[person.email]!, displayName: person.name, type: 'User', userPrincipalName: person.email },
+          target: {
+            id: this.world.estate.azure.userObjectIds[person.email],
+            displayName: person.name,
+            type: 'User',
+            userPrincipalName: person.email,
+          },
         }),
       );
     }

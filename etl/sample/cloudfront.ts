@@ -9,7 +9,7 @@
  * that order. One file per hour with requests.
  */
 import { gzipSync } from 'node:zlib';
-import { ObjectOutput, emptyStats, isWorkHour, pad, type SourceStats, DAY_MS, HOUR_MS } from './output';
+import { type ObjectOutput, emptyStats, isWorkHour, pad, type SourceStats, DAY_MS, HOUR_MS } from './output';
 import { Rng } from './prng';
 import { ASSET_PATHS, CUSTOMER_AGENTS, customerIp } from './web-traffic';
 import type { World } from './world';

@@ -173,68 +173,153 @@ function bucketCall(name: string, sub: string, bucket: string, env: Env): Call {
 type CallMaker = (rng: Rng, env: Env) => Call | undefined;
 
 const READS: [CallMaker, number][] = [
-  [(rng, env): Call => {
-    const inst = instancesIn(env);
-    const one = inst.length > 0 && rng.chance(0.3) ? rng.pick(inst) : undefined;
-    const instancesSet: JsonObject = one ? { items: [{ instanceId: one.id }] } : {};
-    return {
+  [
+    (rng, env): Call => {
+      const inst = instancesIn(env);
+      const one = inst.length > 0 && rng.chance(0.3) ? rng.pick(inst) : undefined;
+      const instancesSet: JsonObject = one ? { items: [{ instanceId: one.id }] } : {};
+      return {
+        service: 'ec2',
+        name: 'DescribeInstances',
+        readOnly: true,
+        requestParameters: { instancesSet, filterSet: {} },
+      };
+    },
+    10,
+  ],
+  [
+    () => ({
       service: 'ec2',
-      name: 'DescribeInstances',
+      name: 'DescribeSecurityGroups',
       readOnly: true,
-      requestParameters: { instancesSet, filterSet: {} },
-    };
-  }, 10],
-  [() => ({ service: 'ec2', name: 'DescribeSecurityGroups', readOnly: true, requestParameters: { securityGroupSet: {}, securityGroupIdSet: {}, filterSet: {} } }), 4],
+      requestParameters: { securityGroupSet: {}, securityGroupIdSet: {}, filterSet: {} },
+    }),
+    4,
+  ],
   [() => ({ service: 'ec2', name: 'DescribeVpcs', readOnly: true, requestParameters: { vpcSet: {}, filterSet: {} } }), 2],
   [() => ({ service: 'ec2', name: 'DescribeSubnets', readOnly: true, requestParameters: { subnetSet: {}, filterSet: {} } }), 2],
   [() => ({ service: 'ec2', name: 'DescribeVolumes', readOnly: true, requestParameters: { volumeSet: {}, filterSet: {} } }), 2],
-  [() => ({ service: 'ec2', name: 'DescribeInstanceStatus', readOnly: true, requestParameters: { instancesSet: {}, filterSet: {}, includeAllInstances: false } }), 2],
-  [(_rng, env) => ({ service: 's3', name: 'ListBuckets', readOnly: true, requestParameters: { Host: env.region === 'us-east-1' ? 's3.amazonaws.com' : `s3.${env.region}.amazonaws.com` } }), 3],
-  [(rng, env) => {
-    const buckets = bucketsIn(env);
-    if (buckets.length === 0) return undefined;
-    const [name, sub] = rng.pick([
-      ['GetBucketLocation', 'location'],
-      ['GetBucketPolicy', 'policy'],
-      ['GetBucketAcl', 'acl'],
-      ['GetBucketVersioning', 'versioning'],
-      ['GetBucketEncryption', 'encryption'],
-      ['GetBucketPublicAccessBlock', 'publicAccessBlock'],
-    ] as const);
-    return bucketCall(name, sub, rng.pick(buckets), env);
-  }, 5],
+  [
+    () => ({
+      service: 'ec2',
+      name: 'DescribeInstanceStatus',
+      readOnly: true,
+      requestParameters: { instancesSet: {}, filterSet: {}, includeAllInstances: false },
+    }),
+    2,
+  ],
+  [
+    (_rng, env) => ({
+      service: 's3',
+      name: 'ListBuckets',
+      readOnly: true,
+      requestParameters: { Host: env.region === 'us-east-1' ? 's3.amazonaws.com' : `s3.${env.region}.amazonaws.com` },
+    }),
+    3,
+  ],
+  [
+    (rng, env) => {
+      const buckets = bucketsIn(env);
+      if (buckets.length === 0) return undefined;
+      const [name, sub] = rng.pick([
+        ['GetBucketLocation', 'location'],
+        ['GetBucketPolicy', 'policy'],
+        ['GetBucketAcl', 'acl'],
+        ['GetBucketVersioning', 'versioning'],
+        ['GetBucketEncryption', 'encryption'],
+        ['GetBucketPublicAccessBlock', 'publicAccessBlock'],
+      ] as const);
+      return bucketCall(name, sub, rng.pick(buckets), env);
+    },
+    5,
+  ],
   [() => ({ service: 'iam', name: 'ListUsers', readOnly: true, requestParameters: null, global: true }), 2],
   [() => ({ service: 'iam', name: 'ListRoles', readOnly: true, requestParameters: null, global: true }), 2],
-  [(rng, env) => {
-    const users = Object.values(env.world.users).filter((u) => u.account === env.account.id);
-    return users.length ? { service: 'iam', name: 'GetUser', readOnly: true, requestParameters: { userName: rng.pick(users).name }, global: true } : undefined;
-  }, 1],
-  [(rng, env) => {
-    const roles = Object.values(env.world.roles).filter((r) => r.account === env.account.id && r.path === '/');
-    if (roles.length === 0) return undefined;
-    const r = rng.pick(roles);
-    return { service: 'iam', name: rng.pick(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']), readOnly: true, requestParameters: { roleName: r.name }, global: true };
-  }, 2],
+  [
+    (rng, env) => {
+      const users = Object.values(env.world.users).filter((u) => u.account === env.account.id);
+      return users.length
+        ? { service: 'iam', name: 'GetUser', readOnly: true, requestParameters: { userName: rng.pick(users).name }, global: true }
+        : undefined;
+    },
+    1,
+  ],
+  [
+    (rng, env) => {
+      const roles = Object.values(env.world.roles).filter((r) => r.account === env.account.id && r.path === '/');
+      if (roles.length === 0) return undefined;
+      const r = rng.pick(roles);
+      return {
+        service: 'iam',
+        name: rng.pick(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']),
+        readOnly: true,
+        requestParameters: { roleName: r.name },
+        global: true,
+      };
+    },
+    2,
+  ],
   [() => ({ service: 'iam', name: 'GetAccountSummary', readOnly: true, requestParameters: null, global: true }), 1],
   [() => ({ service: 'lambda', name: 'ListFunctions20150331', readOnly: true, requestParameters: null }), 2],
-  [(rng) => ({ service: 'lambda', name: 'GetFunction20150331v2', readOnly: true, requestParameters: { functionName: rng.pick(FUNCTIONS) } }), 2],
+  [
+    (rng) => ({
+      service: 'lambda',
+      name: 'GetFunction20150331v2',
+      readOnly: true,
+      requestParameters: { functionName: rng.pick(FUNCTIONS) },
+    }),
+    2,
+  ],
   [() => ({ service: 'monitoring', name: 'DescribeAlarms', readOnly: true, requestParameters: { maxRecords: 100 } }), 2],
   [() => ({ service: 'logs', name: 'DescribeLogGroups', readOnly: true, requestParameters: { limit: 50 } }), 2],
-  [(rng) => ({ service: 'logs', name: 'FilterLogEvents', readOnly: true, requestParameters: { logGroupName: `/aws/lambda/${rng.pick(FUNCTIONS)}`, interleaved: true, limit: 100 } }), 1],
+  [
+    (rng) => ({
+      service: 'logs',
+      name: 'FilterLogEvents',
+      readOnly: true,
+      requestParameters: { logGroupName: `/aws/lambda/${rng.pick(FUNCTIONS)}`, interleaved: true, limit: 100 },
+    }),
+    1,
+  ],
   [() => ({ service: 'rds', name: 'DescribeDBInstances', readOnly: true, requestParameters: null }), 1],
   [() => ({ service: 'ssm', name: 'DescribeInstanceInformation', readOnly: true, requestParameters: { maxResults: 50 } }), 1],
   [() => ({ service: 'kms', name: 'ListAliases', readOnly: true, requestParameters: null }), 1],
-  [() => ({ service: 'cloudtrail', name: 'DescribeTrails', readOnly: true, requestParameters: { trailNameList: [], includeShadowTrails: true } }), 1],
+  [
+    () => ({
+      service: 'cloudtrail',
+      name: 'DescribeTrails',
+      readOnly: true,
+      requestParameters: { trailNameList: [], includeShadowTrails: true },
+    }),
+    1,
+  ],
   [() => ({ service: 'dynamodb', name: 'ListTables', readOnly: true, requestParameters: null }), 1],
   [(rng) => ({ service: 'dynamodb', name: 'DescribeTable', readOnly: true, requestParameters: { tableName: rng.pick(TABLES) } }), 1],
   [() => ({ service: 'sts', name: 'GetCallerIdentity', readOnly: true, requestParameters: null }), 1],
 ];
 
 const SECURITY_READS: [CallMaker, number][] = [
-  [() => ({ service: 'guardduty', name: 'ListFindings', readOnly: true, requestParameters: { detectorId: 'b2c7f1e0a3d94c5e8f6a1b2c3d4e5f60', maxResults: 50 } }), 4],
+  [
+    () => ({
+      service: 'guardduty',
+      name: 'ListFindings',
+      readOnly: true,
+      requestParameters: { detectorId: 'b2c7f1e0a3d94c5e8f6a1b2c3d4e5f60', maxResults: 50 },
+    }),
+    4,
+  ],
   [() => ({ service: 'securityhub', name: 'GetFindings', readOnly: true, requestParameters: { maxResults: 100 } }), 4],
   [() => ({ service: 'cloudtrail', name: 'LookupEvents', readOnly: true, requestParameters: { maxResults: 50 } }), 2],
-  [(rng) => ({ service: 'athena', name: 'StartQueryExecution', readOnly: false, requestParameters: { queryString: '***', workGroup: 'security', clientRequestToken: rng.uuid() }, responseElements: { queryExecutionId: rng.uuid() } }), 1],
+  [
+    (rng) => ({
+      service: 'athena',
+      name: 'StartQueryExecution',
+      readOnly: false,
+      requestParameters: { queryString: '***', workGroup: 'security', clientRequestToken: rng.uuid() },
+      responseElements: { queryExecutionId: rng.uuid() },
+    }),
+    1,
+  ],
 ];
 
 function humanWrite(rng: Rng, env: Env, person: Person): Call | undefined {
@@ -253,7 +338,13 @@ function humanWrite(rng: Rng, env: Env, person: Person): Call | undefined {
   }
   if (choice === 1) {
     const name = `/app/${env.account.alias}/${rng.pick(['feature-flags', 'log-level', 'max-workers'])}`;
-    return { service: 'ssm', name: 'PutParameter', readOnly: false, requestParameters: { name, type: 'String', overwrite: true }, responseElements: { version: rng.int(2, 40), tier: 'Standard' } };
+    return {
+      service: 'ssm',
+      name: 'PutParameter',
+      readOnly: false,
+      requestParameters: { name, type: 'String', overwrite: true },
+      responseElements: { version: rng.int(2, 40), tier: 'Standard' },
+    };
   }
   if (choice === 2 && buckets.length && env.account.alias !== 'prod') {
     const bucket = rng.pick(buckets);
@@ -366,9 +457,15 @@ function humanBurst(rng: Rng, env: Env, person: Person, t0: number, out: Planned
   const count = isConsole ? rng.int(2, 9) : rng.int(1, 4);
   let t = t0;
   for (let i = 0; i < count; i++) {
-    const call = rng.chance(0.06) ? humanWrite(rng, env, person) : pickRead(rng, env, alias === 'security' && rng.chance(0.6) ? SECURITY_READS : READS);
+    const call = rng.chance(0.06)
+      ? humanWrite(rng, env, person)
+      : pickRead(rng, env, alias === 'security' && rng.chance(0.6) ? SECURITY_READS : READS);
     if (!call) continue;
-    const userAgent = isConsole ? (rng.chance(0.15) ? 'AWS Internal' : person.browser) : awsCliUserAgent(person.cliPlatform, call.service, call.name);
+    const userAgent = isConsole
+      ? rng.chance(0.15)
+        ? 'AWS Internal'
+        : person.browser
+      : awsCliUserAgent(person.cliPlatform, call.service, call.name);
     const spec = specFor(call, env, { ...caller, userAgent }, t);
     if (spec) out.push(buildRecord(rng, spec));
     t += rng.int(1, isConsole ? 20 : 4) * 1000;
@@ -381,7 +478,7 @@ function ciJob(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): void {
   const ciUser = world.users[`${account.alias}/ci-deployer`];
   const ciRole = world.roles[`${account.alias}/ci-deploy-role`];
   if (!ciUser || !ciRole) return;
-  const runnerIp = rng.pick([world.egress['ci-runner-1']!, world.egress['ci-runner-2']!]);
+  const runnerIp = rng.pick([world.egress['ci-runner-1'], world.egress['ci-runner-2']]);
   const sessionName = `gha-run-${rng.int(11_000_000_000, 11_999_999_999)}`;
   const key = sessionKey(rng);
   const terraform = rng.chance(0.3);
@@ -393,7 +490,11 @@ function ciJob(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): void {
       region,
       service: 'sts',
       name: 'AssumeRole',
-      caller: { identity: iamUserIdentity(ciUser), sourceIp: runnerIp, userAgent: terraform ? TERRAFORM_UA : awsCliUserAgent(CI_CLI_PLATFORM, 'sts', 'AssumeRole') },
+      caller: {
+        identity: iamUserIdentity(ciUser),
+        sourceIp: runnerIp,
+        userAgent: terraform ? TERRAFORM_UA : awsCliUserAgent(CI_CLI_PLATFORM, 'sts', 'AssumeRole'),
+      },
       readOnly: true,
       requestParameters: assume.requestParameters,
       responseElements: assume.responseElements,
@@ -427,11 +528,21 @@ function ciJob(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): void {
         service: 'lambda',
         name: 'UpdateFunctionCode20150331v2',
         readOnly: false,
-        requestParameters: { functionName: rng.pick(FUNCTIONS), s3Bucket: artifacts?.name ?? 'artifacts', s3Key: `builds/${commit}/lambda.zip`, publish: true },
+        requestParameters: {
+          functionName: rng.pick(FUNCTIONS),
+          s3Bucket: artifacts?.name ?? 'artifacts',
+          s3Key: `builds/${commit}/lambda.zip`,
+          publish: true,
+        },
         responseElements: null,
       };
     } else if (r < 0.42) {
-      call = { service: 'cloudformation', name: 'DescribeStacks', readOnly: true, requestParameters: { stackName: `${account.alias}-app` } };
+      call = {
+        service: 'cloudformation',
+        name: 'DescribeStacks',
+        readOnly: true,
+        requestParameters: { stackName: `${account.alias}-app` },
+      };
     } else {
       call = pickRead(rng, env);
     }
@@ -453,7 +564,11 @@ function appBurst(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): void {
   const creds = instanceCredentials(world, instance, t0);
   const natIp = world.egress[`${account.alias}-nat-${region}`] ?? instance.privateIp;
   const ua = instance.name.startsWith('worker') ? JAVA_APP_UA : BOTO3_APP_UA;
-  const caller: Caller = { identity: assumedRoleIdentity(role, instance.id, creds.key, creds.issued, false), sourceIp: natIp, userAgent: ua };
+  const caller: Caller = {
+    identity: assumedRoleIdentity(role, instance.id, creds.key, creds.issued, false),
+    sourceIp: natIp,
+    userAgent: ua,
+  };
   const assets = Object.values(world.buckets).find((b) => b.account === account.id && b.region === region && b.name.includes('assets'));
   const exports = instance.name.startsWith('worker') ? world.buckets['acme-prod-customer-exports'] : undefined;
   const n = rng.int(1, 4);
@@ -464,7 +579,10 @@ function appBurst(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): void {
     if (r < 0.45 && (assets || exports)) {
       const bucket = exports && rng.chance(0.5) ? exports : (assets ?? exports)!;
       const put = bucket === exports ? rng.chance(0.7) : rng.chance(0.1);
-      const key = put && bucket === exports ? `exports/2026/${rng.pick(['orders', 'invoices', 'customers'])}-${rng.hex(6)}.csv.gz` : rng.pick(bucket.keys);
+      const key =
+        put && bucket === exports
+          ? `exports/2026/${rng.pick(['orders', 'invoices', 'customers'])}-${rng.hex(6)}.csv.gz`
+          : rng.pick(bucket.keys);
       call = {
         service: 's3',
         name: put ? 'PutObject' : 'GetObject',
@@ -476,16 +594,32 @@ function appBurst(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): void {
         additionalEventData: s3AdditionalData(rng, put ? 0 : rng.int(2_000, 900_000), put ? rng.int(10_000, 20_000_000) : 0),
       };
     } else if (r < 0.65) {
-      call = { service: 'secretsmanager', name: 'GetSecretValue', readOnly: true, requestParameters: { secretId: `${account.alias}/app/db-credentials` } };
+      call = {
+        service: 'secretsmanager',
+        name: 'GetSecretValue',
+        readOnly: true,
+        requestParameters: { secretId: `${account.alias}/app/db-credentials` },
+      };
     } else if (r < 0.8) {
-      call = { service: 'ssm', name: 'GetParameter', readOnly: true, requestParameters: { name: `/app/${account.alias}/feature-flags`, withDecryption: true } };
+      call = {
+        service: 'ssm',
+        name: 'GetParameter',
+        readOnly: true,
+        requestParameters: { name: `/app/${account.alias}/feature-flags`, withDecryption: true },
+      };
     } else if (r < 0.95) {
       call = {
         service: 'kms',
         name: 'Decrypt',
         readOnly: true,
         requestParameters: { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: { app: `${account.alias}-web` } },
-        resources: [{ accountId: account.id, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account.id}:key/${new Rng(`${world.seed}:kms:${account.id}:${region}`).uuid()}` }],
+        resources: [
+          {
+            accountId: account.id,
+            type: 'AWS::KMS::Key',
+            ARN: `arn:aws:kms:${region}:${account.id}:key/${new Rng(`${world.seed}:kms:${account.id}:${region}`).uuid()}`,
+          },
+        ],
       };
     } else {
       call = { service: 'sts', name: 'GetCallerIdentity', readOnly: true, requestParameters: null };
@@ -514,7 +648,12 @@ function serviceBurst(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): voi
   let t = t0;
   for (let i = 0; i < n; i++) {
     const call: Call = useAutoscaling
-      ? { service: 'ec2', name: rng.pick(['DescribeInstances', 'DescribeInstanceStatus']), readOnly: true, requestParameters: { instancesSet: {}, filterSet: {} } }
+      ? {
+          service: 'ec2',
+          name: rng.pick(['DescribeInstances', 'DescribeInstanceStatus']),
+          readOnly: true,
+          requestParameters: { instancesSet: {}, filterSet: {} },
+        }
       : pickRead(rng, env);
     const spec = specFor(call, env, caller, t);
     if (spec) out.push(buildRecord(rng, spec));
@@ -583,7 +722,12 @@ export function scheduledForHour(world: World, hour: number): PlannedRecord[] {
         region: instance.region,
         service: 'sts',
         name: 'AssumeRole',
-        caller: { identity: awsServiceIdentity('ec2.amazonaws.com'), sourceIp: 'ec2.amazonaws.com', userAgent: 'ec2.amazonaws.com', viaService: true },
+        caller: {
+          identity: awsServiceIdentity('ec2.amazonaws.com'),
+          sourceIp: 'ec2.amazonaws.com',
+          userAgent: 'ec2.amazonaws.com',
+          viaService: true,
+        },
         readOnly: true,
         requestParameters: shapes.requestParameters,
         responseElements: shapes.responseElements,
@@ -656,7 +800,12 @@ export function scheduledForHour(world: World, hour: number): PlannedRecord[] {
         region: 'us-east-1',
         service: 'kms',
         name: 'RotateKey',
-        caller: { identity: { accountId: account.id, invokedBy: 'kms.amazonaws.com' }, sourceIp: 'kms.amazonaws.com', userAgent: 'kms.amazonaws.com', viaService: true },
+        caller: {
+          identity: { accountId: account.id, invokedBy: 'kms.amazonaws.com' },
+          sourceIp: 'kms.amazonaws.com',
+          userAgent: 'kms.amazonaws.com',
+          viaService: true,
+        },
         readOnly: false,
         requestParameters: null,
         responseElements: null,
@@ -721,4 +870,3 @@ export function consoleLoginRecord(
     ...(eventID ? { eventID } : {}),
   });
 }
-

@@ -178,7 +178,8 @@ export function buildRecord(rng: Rng, spec: CallSpec): PlannedRecord {
   if (spec.additionalEventData) record.additionalEventData = spec.additionalEventData;
   if (spec.eventType !== 'AwsConsoleSignIn') {
     // EC2 echoes the request id inside its response; the two must agree.
-    const echoed = spec.responseElements && typeof spec.responseElements.requestId === 'string' ? spec.responseElements.requestId : undefined;
+    const echoed =
+      spec.responseElements && typeof spec.responseElements.requestId === 'string' ? spec.responseElements.requestId : undefined;
     record.requestID = spec.requestID ?? echoed ?? (spec.service === 's3' ? s3RequestId(rng) : rng.uuid());
   }
   record.eventID = spec.eventID ?? rng.uuid();
@@ -262,9 +263,7 @@ export function assumeRoleShapes(
       },
       assumedRoleUser: { assumedRoleId: `${role.roleId}:${sessionName}`, arn: assumedRoleArn(role, sessionName) },
     },
-    resources: [
-      { accountId: role.account, type: 'AWS::IAM::Role', ARN: role.arn },
-    ],
+    resources: [{ accountId: role.account, type: 'AWS::IAM::Role', ARN: role.arn }],
   };
 }
 

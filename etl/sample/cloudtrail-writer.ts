@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DAY, HOUR, randomActivity, scheduledForHour, type Stream } from './cloudtrail-baseline';
 import { isoSeconds, type PlannedRecord } from './cloudtrail-records';
-import { ObjectOutput, pad, slashDate, stampMinutes } from './output';
+import { type ObjectOutput, pad, slashDate, stampMinutes } from './output';
 import { ALNUM, Rng } from './prng';
 import type { World } from './world';
 
@@ -112,8 +112,8 @@ export class CloudTrailWriter {
         const we = Math.min(dayEnd, ws + state.windowRng.int(5, 10) * 60_000);
         state.nextWindowStart = we;
         const records = randomActivity(this.world, this.scale, state.stream, ws, we);
-        while (cursor < fixed.length && fixed[cursor]!.time < we) {
-          if (fixed[cursor]!.time >= ws) records.push(fixed[cursor]!);
+        while (cursor < fixed.length && fixed[cursor].time < we) {
+          if (fixed[cursor].time >= ws) records.push(fixed[cursor]);
           cursor++;
         }
         if (records.length === 0) continue;
@@ -153,8 +153,8 @@ export class CloudTrailWriter {
     state.pending.push({
       s3Object: key,
       hashValue: createHash('sha256').update(text).digest('hex'),
-      oldestEventTime: isoSeconds(records[0]!.time),
-      newestEventTime: isoSeconds(records[records.length - 1]!.time),
+      oldestEventTime: isoSeconds(records[0].time),
+      newestEventTime: isoSeconds(records[records.length - 1].time),
     });
   }
 
@@ -174,8 +174,8 @@ export class CloudTrailWriter {
       digestS3Object: key,
       digestPublicKeyFingerprint: this.fingerprint,
       digestSignatureAlgorithm: 'SHA256withRSA',
-      newestEventTime: times.length ? times[times.length - 1]! : null,
-      oldestEventTime: times.length ? times[0]! : null,
+      newestEventTime: times.length ? times[times.length - 1] : null,
+      oldestEventTime: times.length ? times[0] : null,
       previousDigestS3Bucket: state.previous ? trail.bucket : null,
       previousDigestS3Object: state.previous?.s3Object ?? null,
       previousDigestHashValue: state.previous?.hashValue ?? null,

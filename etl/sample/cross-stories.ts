@@ -121,18 +121,47 @@ function federationBaseline(world: World, teller: Teller, azure: AzureLine[]): v
       const p = person(world, name);
       const rng = new Rng(`${world.seed}:federation:${name}:${dayStart}`);
       let t = dayStart + (p.office.name === 'berlin-office' ? 8 : 14) * HOUR + rng.int(0, 90) * MINUTE;
-      azure.push(signInLine(world, rng, { time: t, person: p, ip: p.office.ip, place: placeOf(p.office.country), userAgent: p.browser, app, errorCode: 0, mfa: true, saml: true }));
+      azure.push(
+        signInLine(world, rng, {
+          time: t,
+          person: p,
+          ip: p.office.ip,
+          place: placeOf(p.office.country),
+          userAgent: p.browser,
+          app,
+          errorCode: 0,
+          mfa: true,
+          saml: true,
+        }),
+      );
       t += rng.int(2, 6) * 1000;
       const key = sessionKey(rng);
       teller.records.push(assumeRoleWithSaml(world, rng, t, p.email, p.office.ip, p.browser, key));
-      const caller: Caller = { identity: assumedRoleIdentity(role, p.email, key, t, true), sourceIp: p.office.ip, userAgent: p.browser, console: true };
+      const caller: Caller = {
+        identity: assumedRoleIdentity(role, p.email, key, t, true),
+        sourceIp: p.office.ip,
+        userAgent: p.browser,
+        console: true,
+      };
       for (const [service, callName, params] of [
         ['ec2', 'DescribeInstances', { instancesSet: {}, filterSet: {} }],
         ['cloudwatch', 'DescribeAlarms', { maxRecords: 100 }],
         ['s3', 'ListBuckets', { Host: 's3.amazonaws.com' }],
       ] as const) {
         t += rng.int(20, 300) * 1000;
-        teller.call({ time: t, account: role.account, region: 'us-east-1', service, name: callName, caller, readOnly: true, requestParameters: params as JsonObject }, role.arn);
+        teller.call(
+          {
+            time: t,
+            account: role.account,
+            region: 'us-east-1',
+            service,
+            name: callName,
+            caller,
+            readOnly: true,
+            requestParameters: params,
+          },
+          role.arn,
+        );
       }
     }
   }
@@ -152,12 +181,28 @@ function entraToAws(world: World, rng: Rng, azure: AzureLine[]): { story: Story;
   const browser = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
   const note = (line: AzureLine, action: string, outcome: 'success' | 'failure', errorCode?: string): void => {
     azure.push(line);
-    t.note({ source: 'azuread', time: isoSeconds(line.time), account: az.tenantId, region: 'global', action, outcome, eventId: line.eventId, actor: `azuread:${upn}`, ip, ...(errorCode ? { errorCode } : {}) });
+    t.note({
+      source: 'azuread',
+      time: isoSeconds(line.time),
+      account: az.tenantId,
+      region: 'global',
+      action,
+      outcome,
+      eventId: line.eventId,
+      actor: `azuread:${upn}`,
+      ip,
+      ...(errorCode ? { errorCode } : {}),
+    });
   };
   let time = anchor(world, rng, 0.35, 3, 5);
   const failures = 45;
   for (let i = 0; i < failures; i++) {
-    note(signInLine(world, rng, { time, person: victim, ip, place, userAgent: browser, app: OFFICE, errorCode: 50126, mfa: false }), 'Sign-in activity', 'failure', '50126');
+    note(
+      signInLine(world, rng, { time, person: victim, ip, place, userAgent: browser, app: OFFICE, errorCode: 50126, mfa: false }),
+      'Sign-in activity',
+      'failure',
+      '50126',
+    );
     time += rng.int(8, 25) * 1000;
   }
   time += rng.int(3, 9) * MINUTE;
@@ -166,14 +211,28 @@ function entraToAws(world: World, rng: Rng, azure: AzureLine[]): { story: Story;
   time += rng.int(2, 5) * MINUTE;
   note(
     auditLine(world, rng, {
-      time, activity: 'User registered security info', category: 'UserManagement', operationType: 'Add',
-      initiatedBy: { upn, ip }, target: { id: az.userObjectIds[upn]!, displayName: victim.name, type: 'User', userPrincipalName: upn },
+      time,
+      activity: 'User registered security info',
+      category: 'UserManagement',
+      operationType: 'Add',
+      initiatedBy: { upn, ip },
+      target: { id: az.userObjectIds[upn], displayName: victim.name, type: 'User', userPrincipalName: upn },
     }),
     'User registered security info',
     'success',
   );
   time += rng.int(1, 4) * MINUTE;
-  const awsSignIn = signInLine(world, rng, { time, person: victim, ip, place, userAgent: browser, app: az.awsApp, errorCode: 0, mfa: false, saml: true });
+  const awsSignIn = signInLine(world, rng, {
+    time,
+    person: victim,
+    ip,
+    place,
+    userAgent: browser,
+    app: az.awsApp,
+    errorCode: 0,
+    mfa: false,
+    saml: true,
+  });
   note(awsSignIn, 'Sign-in activity', 'success');
   time += rng.int(2, 6) * 1000;
   const key = sessionKey(rng);
@@ -190,7 +249,12 @@ function entraToAws(world: World, rng: Rng, azure: AzureLine[]): { story: Story;
   const followIds: string[] = [];
   for (const [service, name, params] of followUps) {
     time += rng.int(15, 90) * 1000;
-    followIds.push(t.call({ time, account: role.account, region: 'us-east-1', service, name, caller, readOnly: true, requestParameters: params }, role.arn).record.eventID as string);
+    followIds.push(
+      t.call(
+        { time, account: role.account, region: 'us-east-1', service, name, caller, readOnly: true, requestParameters: params },
+        role.arn,
+      ).record.eventID as string,
+    );
   }
   const story = t.story(
     'entra-brute-force-aws-federation',
@@ -233,36 +297,64 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
   const dnsTeller = new Teller(rng, world);
   const instance = mustInstance(world, 'worker-1');
   const role = instance.role!;
-  const bucket = world.buckets['acme-prod-customer-exports']!;
-  const natIp = world.egress['prod-nat-us-east-1']!;
+  const bucket = world.buckets['acme-prod-customer-exports'];
+  const natIp = world.egress['prod-nat-us-east-1'];
   let time = anchor(world, rng, 0.6, 2, 20);
 
   // The implant resolves its drop host first, and again while it sends.
   const queryIds: string[] = [];
   const query = (at: number): void => {
-    const line = resolverLine(world, rng, { time: at, instance, name: BAD_DOMAIN, type: 'A', rcode: 'NOERROR', answers: [{ Rdata: EXFIL_IP, Type: 'A', Class: 'IN' }] });
+    const line = resolverLine(world, rng, {
+      time: at,
+      instance,
+      name: BAD_DOMAIN,
+      type: 'A',
+      rcode: 'NOERROR',
+      answers: [{ Rdata: EXFIL_IP, Type: 'A', Class: 'IN' }],
+    });
     resolver.push(line);
     queryIds.push(line.eventId);
-    dnsTeller.note({ source: 'route53resolver', time: isoSeconds(at), account: instance.account, region: instance.region, action: 'Query', outcome: 'success', eventId: line.eventId, ip: instance.privateIp });
+    dnsTeller.note({
+      source: 'route53resolver',
+      time: isoSeconds(at),
+      account: instance.account,
+      region: instance.region,
+      action: 'Query',
+      outcome: 'success',
+      eventId: line.eventId,
+      ip: instance.privateIp,
+    });
   };
   const firstQuery = time;
   query(time);
 
   time += rng.int(1, 3) * MINUTE;
   const creds = instanceCredentials(world, instance, time);
-  const caller: Caller = { identity: assumedRoleIdentity(role, instance.id, creds.key, creds.issued, false), sourceIp: natIp, userAgent: 'aws-cli/2.18.11 md/awscrt#0.21.4 ua/2.0 os/linux#5.10.226-214.880.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#s3.cp' };
+  const caller: Caller = {
+    identity: assumedRoleIdentity(role, instance.id, creds.key, creds.issued, false),
+    sourceIp: natIp,
+    userAgent:
+      'aws-cli/2.18.11 md/awscrt#0.21.4 ua/2.0 os/linux#5.10.226-214.880.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#s3.cp',
+  };
   const keys = [...bucket.keys, ...['q1', 'q2', 'q3', 'q4'].map((q) => `exports/2025/customers-${q}.csv.gz`)];
   const requestIds: string[] = [];
   const eventIds: string[] = [];
   let bytesRead = 0;
   const gets = 32;
   for (let i = 0; i < gets; i++) {
-    const key = keys[i % keys.length]!;
+    const key = keys[i % keys.length];
     const bytes = rng.int(20_000_000, 120_000_000);
     bytesRead += bytes;
     const planned = t.call(
       {
-        time, account: bucket.account, region: bucket.region, service: 's3', name: 'GetObject', caller, readOnly: true, dataEvent: true,
+        time,
+        account: bucket.account,
+        region: bucket.region,
+        service: 's3',
+        name: 'GetObject',
+        caller,
+        readOnly: true,
+        dataEvent: true,
         requestParameters: { bucketName: bucket.name, Host: `${bucket.name}.s3.${bucket.region}.amazonaws.com`, key },
         resources: s3ObjectResources(bucket.account, bucket.name, key),
         additionalEventData: s3AdditionalData(rng, bytes, 0),
@@ -273,7 +365,17 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
     eventIds.push(planned.record.eventID as string);
     const line = accessLogLine(world, planned);
     if (line) {
-      t.note({ source: 's3access', time: isoSeconds(time), account: bucket.account, region: bucket.region, action: 'REST.GET.OBJECT', outcome: 'success', eventId: line.requestId, actor: role.arn, ip: natIp });
+      t.note({
+        source: 's3access',
+        time: isoSeconds(time),
+        account: bucket.account,
+        region: bucket.region,
+        action: 'REST.GET.OBJECT',
+        outcome: 'success',
+        eventId: line.requestId,
+        actor: role.arn,
+        ip: natIp,
+      });
     }
     time += rng.int(3, 20) * 1000;
   }
@@ -292,13 +394,40 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
     remaining -= bytes;
     const packets = Math.ceil(bytes / 1448);
     const out: PlannedFlow = {
-      start: minute, end: minute + 60, account: instance.account, region: instance.region, interfaceId: instance.eniId,
-      srcAddr: instance.privateIp, dstAddr: EXFIL_IP, srcPort, dstPort: 443, protocol: 6, packets, bytes, action: 'ACCEPT',
+      start: minute,
+      end: minute + 60,
+      account: instance.account,
+      region: instance.region,
+      interfaceId: instance.eniId,
+      srcAddr: instance.privateIp,
+      dstAddr: EXFIL_IP,
+      srcPort,
+      dstPort: 443,
+      protocol: 6,
+      packets,
+      bytes,
+      action: 'ACCEPT',
     };
     t.flows.push(out);
-    t.note({ source: 'vpcflow', time: isoSeconds(minute * 1000), account: instance.account, region: instance.region, action: 'flow', outcome: 'success', ip: EXFIL_IP });
+    t.note({
+      source: 'vpcflow',
+      time: isoSeconds(minute * 1000),
+      account: instance.account,
+      region: instance.region,
+      action: 'flow',
+      outcome: 'success',
+      ip: EXFIL_IP,
+    });
     const acks = Math.ceil(packets / 2);
-    t.flows.push({ ...out, srcAddr: EXFIL_IP, dstAddr: instance.privateIp, srcPort: 443, dstPort: srcPort, packets: acks, bytes: acks * 52 });
+    t.flows.push({
+      ...out,
+      srcAddr: EXFIL_IP,
+      dstAddr: instance.privateIp,
+      srcPort: 443,
+      dstPort: srcPort,
+      packets: acks,
+      bytes: acks * 52,
+    });
     flowBytes += bytes;
     flowsOut++;
     minute += 60;
@@ -362,34 +491,69 @@ function exfiltration(world: World, rng: Rng, resolver: ResolverLine[]): { stori
 function gcpKey(world: World, rng: Rng, gcp: GcpLine[]): { story: Story; teller: Teller } {
   const t = new Teller(rng, world);
   const project = world.estate.gcp;
-  const sa = project.serviceAccounts[0]!;
+  const sa = project.serviceAccounts[0];
   const ip = '192.0.2.91';
   const keyName = `//iam.googleapis.com/projects/${project.projectId}/serviceAccounts/${sa.email}/keys/${sa.keyId}`;
-  const ua = 'google-cloud-sdk gcloud/489.0.0 command/gcloud.storage.cp invocation-id/' + rng.hex(32) + ' environment/None environment-version/None client-os/LINUX client-os-ver/6.6.9 client-pltf-arch/x86_64 interactive/True from-script/False python/3.11.8 term/xterm-256color (Linux 6.6.9-amd64),gzip(gfe)';
+  const ua =
+    'google-cloud-sdk gcloud/489.0.0 command/gcloud.storage.cp invocation-id/' +
+    rng.hex(32) +
+    ' environment/None environment-version/None client-os/LINUX client-os-ver/6.6.9 client-pltf-arch/x86_64 interactive/True from-script/False python/3.11.8 term/xterm-256color (Linux 6.6.9-amd64),gzip(gfe)';
   let time = anchor(world, rng, 0.36, 4, 0);
   const push = (line: GcpLine, method: string): void => {
     gcp.push(line);
-    t.note({ source: 'gcpaudit', time: isoSeconds(line.time), account: project.projectId, region: project.region, action: method, outcome: 'success', eventId: line.insertId, actor: `gcp:${sa.email}`, ip });
+    t.note({
+      source: 'gcpaudit',
+      time: isoSeconds(line.time),
+      account: project.projectId,
+      region: project.region,
+      action: method,
+      outcome: 'success',
+      eventId: line.insertId,
+      actor: `gcp:${sa.email}`,
+      ip,
+    });
   };
   const methods: string[] = [];
   const call = (c: Parameters<typeof gcpLine>[2]): void => {
     push(gcpLine(world, rng, c), c.method);
     methods.push(c.method);
   };
-  call({ ...gcsObjectCall(world, time, sa.email, ip, ua, 'storage.objects.list', project.buckets[1]!, undefined, keyName) });
-  for (const object of ['reports/daily-revenue.parquet', 'reports/churn.parquet', 'reports/customers-ltv.parquet', 'exports/all-customers.csv.gz']) {
+  call({ ...gcsObjectCall(world, time, sa.email, ip, ua, 'storage.objects.list', project.buckets[1], undefined, keyName) });
+  for (const object of [
+    'reports/daily-revenue.parquet',
+    'reports/churn.parquet',
+    'reports/customers-ltv.parquet',
+    'exports/all-customers.csv.gz',
+  ]) {
     time += rng.int(5, 40) * 1000;
-    call(gcsObjectCall(world, time, sa.email, ip, ua, 'storage.objects.get', project.buckets[1]!, object, keyName));
+    call(gcsObjectCall(world, time, sa.email, ip, ua, 'storage.objects.get', project.buckets[1], object, keyName));
   }
   time += rng.int(1, 5) * MINUTE;
   const newKey = rng.hex(40);
   call({
-    time, log: 'activity', principal: sa.email, keyName, ip, userAgent: ua.replace('gcloud.storage.cp', 'gcloud.iam.service-accounts.keys.create'),
-    service: 'iam.googleapis.com', method: 'google.iam.admin.v1.CreateServiceAccountKey',
-    resourceName: `projects/-/serviceAccounts/${sa.uniqueId}`, permission: 'iam.serviceAccountKeys.create',
+    time,
+    log: 'activity',
+    principal: sa.email,
+    keyName,
+    ip,
+    userAgent: ua.replace('gcloud.storage.cp', 'gcloud.iam.service-accounts.keys.create'),
+    service: 'iam.googleapis.com',
+    method: 'google.iam.admin.v1.CreateServiceAccountKey',
+    resourceName: `projects/-/serviceAccounts/${sa.uniqueId}`,
+    permission: 'iam.serviceAccountKeys.create',
     resource: { type: 'service_account', labels: { project_id: project.projectId, email_id: sa.email, unique_id: sa.uniqueId } },
-    request: { '@type': 'type.googleapis.com/google.iam.admin.v1.CreateServiceAccountKeyRequest', name: `projects/-/serviceAccounts/${sa.email}`, private_key_type: 2 },
-    response: { '@type': 'type.googleapis.com/google.iam.admin.v1.ServiceAccountKey', name: `projects/${project.projectId}/serviceAccounts/${sa.email}/keys/${newKey}`, key_algorithm: 2, key_origin: 2, key_type: 1 },
+    request: {
+      '@type': 'type.googleapis.com/google.iam.admin.v1.CreateServiceAccountKeyRequest',
+      name: `projects/-/serviceAccounts/${sa.email}`,
+      private_key_type: 2,
+    },
+    response: {
+      '@type': 'type.googleapis.com/google.iam.admin.v1.ServiceAccountKey',
+      name: `projects/${project.projectId}/serviceAccounts/${sa.email}/keys/${newKey}`,
+      key_algorithm: 2,
+      key_origin: 2,
+      key_type: 1,
+    },
   });
   const story = t.story(
     'gcp-key-from-attacker',
@@ -400,7 +564,10 @@ function gcpKey(world: World, rng: Rng, gcp: GcpLine[]): { story: Story; teller:
       account: project.projectId,
       region: project.region,
       actors: [`gcp:${sa.email}`],
-      resources: [`//iam.googleapis.com/projects/-/serviceAccounts/${sa.uniqueId}`, `//storage.googleapis.com/projects/_/buckets/${project.buckets[1]}`],
+      resources: [
+        `//iam.googleapis.com/projects/-/serviceAccounts/${sa.uniqueId}`,
+        `//storage.googleapis.com/projects/_/buckets/${project.buckets[1]}`,
+      ],
     },
     { [ip]: 'NG' },
     {
@@ -418,20 +585,39 @@ function gcpKey(world: World, rng: Rng, gcp: GcpLine[]): { story: Story; teller:
 }
 
 const SCANNER_PATHS = [
-  '/.env', '/.git/config', '/wp-login.php', '/wp-admin/', '/admin', '/phpmyadmin/', '/actuator/env', '/actuator/heapdump',
-  '/server-status', '/config.json', '/backup.zip', '/.aws/credentials', '/api/v1/search?q=1%27%20OR%201=1--', '/cgi-bin/luci',
-  '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php', '/.DS_Store', '/debug/pprof/', '/login', '/api/v1/account',
+  '/.env',
+  '/.git/config',
+  '/wp-login.php',
+  '/wp-admin/',
+  '/admin',
+  '/phpmyadmin/',
+  '/actuator/env',
+  '/actuator/heapdump',
+  '/server-status',
+  '/config.json',
+  '/backup.zip',
+  '/.aws/credentials',
+  '/api/v1/search?q=1%27%20OR%201=1--',
+  '/cgi-bin/luci',
+  '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php',
+  '/.DS_Store',
+  '/debug/pprof/',
+  '/login',
+  '/api/v1/account',
 ];
 
 function albScanner(world: World, rng: Rng, alb: AlbLine[]): { story: Story; teller: Teller } {
   const t = new Teller(rng, world);
   const ip = '192.0.2.99';
-  const agents = ['Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))', 'sqlmap/1.8.2#stable (https://sqlmap.org)'];
+  const agents = [
+    'Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))',
+    'sqlmap/1.8.2#stable (https://sqlmap.org)',
+  ];
   let time = anchor(world, rng, 0.5, 5, 10);
   let notFound = 0;
   const paths: string[] = [];
   for (let round = 0; round < 3; round++) {
-    const ua = round < 2 ? agents[0]! : agents[1]!;
+    const ua = round < 2 ? agents[0] : agents[1];
     for (const path of round < 2 ? SCANNER_PATHS : SCANNER_PATHS.filter((p) => p.startsWith('/api') || p === '/login')) {
       const known = path === '/login' || path.startsWith('/api/v1/');
       const status = known ? (path.includes('account') ? 401 : 200) : path === '/admin' ? 403 : 404;
@@ -439,7 +625,16 @@ function albScanner(world: World, rng: Rng, alb: AlbLine[]): { story: Story; tel
       alb.push(line);
       if (status === 404) notFound++;
       if (!paths.includes(path)) paths.push(path);
-      t.note({ source: 'alb', time: isoSeconds(time), account: world.estate.web.alb.account, region: world.estate.web.alb.region, action: 'GET', outcome: status < 400 ? 'success' : 'failure', eventId: line.eventId, ip });
+      t.note({
+        source: 'alb',
+        time: isoSeconds(time),
+        account: world.estate.web.alb.account,
+        region: world.estate.web.alb.region,
+        action: 'GET',
+        outcome: status < 400 ? 'success' : 'failure',
+        eventId: line.eventId,
+        ip,
+      });
       time += rng.int(150, 2500);
     }
     time += rng.int(1, 6) * MINUTE;

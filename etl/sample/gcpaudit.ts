@@ -9,7 +9,7 @@
  * inside Google Cloud (data access logs are on for Cloud Storage); people change IAM and start
  * VMs now and then (admin activity).
  */
-import { ObjectOutput, emptyStats, isWorkHour, pad, slashDate, type SourceStats, DAY_MS, HOUR_MS } from './output';
+import { type ObjectOutput, emptyStats, isWorkHour, pad, slashDate, type SourceStats, DAY_MS, HOUR_MS } from './output';
 import { Rng } from './prng';
 import type { World } from './world';
 
@@ -62,7 +62,15 @@ export function gcpLine(world: World, rng: Rng, c: GcpCall): GcpLine {
       },
       serviceName: c.service,
       methodName: c.method,
-      authorizationInfo: [{ resource: c.resourceName, permission: c.permission, granted: true, resourceAttributes: {}, ...(c.permissionType ? { permissionType: c.permissionType } : {}) }],
+      authorizationInfo: [
+        {
+          resource: c.resourceName,
+          permission: c.permission,
+          granted: true,
+          resourceAttributes: {},
+          ...(c.permissionType ? { permissionType: c.permissionType } : {}),
+        },
+      ],
       resourceName: c.resourceName,
       ...(c.request ? { request: c.request } : {}),
       ...(c.response ? { response: c.response } : {}),
@@ -77,18 +85,37 @@ export function gcpLine(world: World, rng: Rng, c: GcpCall): GcpLine {
   return { time: c.time, log: c.log, text: JSON.stringify(entry), insertId };
 }
 
-export function gcsObjectCall(world: World, time: number, principal: string, ip: string, userAgent: string, method: 'storage.objects.get' | 'storage.objects.create' | 'storage.objects.list', bucket: string, object?: string, keyName?: string): GcpCall {
+export function gcsObjectCall(
+  world: World,
+  time: number,
+  principal: string,
+  ip: string,
+  userAgent: string,
+  method: 'storage.objects.get' | 'storage.objects.create' | 'storage.objects.list',
+  bucket: string,
+  object?: string,
+  keyName?: string,
+): GcpCall {
   const gcp = world.estate.gcp;
   const resourceName = object ? `projects/_/buckets/${bucket}/objects/${object}` : `projects/_/buckets/${bucket}`;
   return {
-    time, log: 'data_access', principal, ip, userAgent, service: 'storage.googleapis.com', method, resourceName,
-    permission: method, permissionType: method === 'storage.objects.create' ? 'DATA_WRITE' : 'DATA_READ',
+    time,
+    log: 'data_access',
+    principal,
+    ip,
+    userAgent,
+    service: 'storage.googleapis.com',
+    method,
+    resourceName,
+    permission: method,
+    permissionType: method === 'storage.objects.create' ? 'DATA_WRITE' : 'DATA_READ',
     resource: { type: 'gcs_bucket', labels: { project_id: gcp.projectId, bucket_name: bucket, location: gcp.region } },
     ...(keyName ? { keyName } : {}),
   };
 }
 
-const GCS_AGENT = 'apitools Python/3.11.9 gsutil/5.30 (linux) analytics/disabled interactive/False command/cp google-cloud-sdk/489.0.0,gzip(gfe)';
+const GCS_AGENT =
+  'apitools Python/3.11.9 gsutil/5.30 (linux) analytics/disabled interactive/False command/cp google-cloud-sdk/489.0.0,gzip(gfe)';
 const JAVA_AGENT = 'gcloud-java/2.43.0 Google-API-Java-Client/2.7.0 Google-HTTP-Java-Client/1.45.0 (gzip),gzip(gfe)';
 
 export class GcpAuditWriter {
@@ -109,20 +136,60 @@ export class GcpAuditWriter {
       // The ETL writes raw files every hour; dashboards read reports in work hours. From inside Google Cloud.
       for (let n = rng.poisson(4 * this.scale); n > 0; n--) {
         const object = `raw/${slashDate(hour)}/events-${rng.hex(8)}.json.gz`;
-        lines.push(gcpLine(this.world, rng, gcsObjectCall(this.world, hour + rng.int(0, 3599) * 1000, etl.email, '10.132.0.12', JAVA_AGENT, 'storage.objects.create', gcp.buckets[0]!, object)));
+        lines.push(
+          gcpLine(
+            this.world,
+            rng,
+            gcsObjectCall(
+              this.world,
+              hour + rng.int(0, 3599) * 1000,
+              etl.email,
+              '10.132.0.12',
+              JAVA_AGENT,
+              'storage.objects.create',
+              gcp.buckets[0],
+              object,
+            ),
+          ),
+        );
       }
       if (isWorkHour(hour)) {
         for (let n = rng.poisson(3 * this.scale); n > 0; n--) {
           const object = `reports/${rng.pick(['daily-revenue', 'churn', 'funnel'])}.parquet`;
-          lines.push(gcpLine(this.world, rng, gcsObjectCall(this.world, hour + rng.int(0, 3599) * 1000, dashboards.email, '10.132.0.31', JAVA_AGENT, 'storage.objects.get', gcp.buckets[1]!, object)));
+          lines.push(
+            gcpLine(
+              this.world,
+              rng,
+              gcsObjectCall(
+                this.world,
+                hour + rng.int(0, 3599) * 1000,
+                dashboards.email,
+                '10.132.0.31',
+                JAVA_AGENT,
+                'storage.objects.get',
+                gcp.buckets[1],
+                object,
+              ),
+            ),
+          );
         }
         if (rng.chance(0.15 * this.scale)) {
           const person = rng.pick(this.world.people);
           lines.push(
             gcpLine(this.world, rng, {
-              time: hour + rng.int(0, 3599) * 1000, log: 'activity', principal: person.email, ip: person.office.ip, userAgent: GCS_AGENT,
-              service: 'compute.googleapis.com', method: 'v1.compute.instances.start', resourceName: `projects/${gcp.projectId}/zones/${gcp.region}-b/instances/etl-worker-1`,
-              permission: 'compute.instances.start', resource: { type: 'gce_instance', labels: { project_id: gcp.projectId, zone: `${gcp.region}-b`, instance_id: '4471953019402911837' } },
+              time: hour + rng.int(0, 3599) * 1000,
+              log: 'activity',
+              principal: person.email,
+              ip: person.office.ip,
+              userAgent: GCS_AGENT,
+              service: 'compute.googleapis.com',
+              method: 'v1.compute.instances.start',
+              resourceName: `projects/${gcp.projectId}/zones/${gcp.region}-b/instances/etl-worker-1`,
+              permission: 'compute.instances.start',
+              resource: {
+                type: 'gce_instance',
+                labels: { project_id: gcp.projectId, zone: `${gcp.region}-b`, instance_id: '4471953019402911837' },
+              },
             }),
           );
         }

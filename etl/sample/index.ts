@@ -68,7 +68,10 @@ export { SAMPLE_SOURCES };
 
 /** `a,b,c` → source ids, with a clear error for an unknown one. */
 export function parseSources(text: string): StorySource[] {
-  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 0) throw new Error(`--sources needs at least one of: ${SAMPLE_SOURCES.join(', ')}`);
   for (const id of ids) {
     if (!(SAMPLE_SOURCES as readonly string[]).includes(id)) throw new Error(`unknown source '${id}'; known: ${SAMPLE_SOURCES.join(', ')}`);
@@ -83,7 +86,8 @@ export function generateSample(options: SampleOptions): SampleSummary {
   const startText = options.start ?? DEFAULT_START;
   const sources = new Set<StorySource>(options.sources ?? SAMPLE_SOURCES);
   if (!Number.isInteger(days) || days < 1 || days > 366) throw new Error(`--days must be a whole number from 1 to 366, got ${days}`);
-  if (!Number.isFinite(scale) || scale <= 0 || scale > 1000) throw new Error(`--scale must be a number above 0 and at most 1000, got ${scale}`);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1000)
+    throw new Error(`--scale must be a number above 0 and at most 1000, got ${scale}`);
   if (sources.size === 0) throw new Error('--sources needs at least one source');
   for (const s of sources) if (!(SAMPLE_SOURCES as readonly string[]).includes(s)) throw new Error(`unknown source '${s}'`);
   const start = parseStartDate(startText);
@@ -103,7 +107,10 @@ export function generateSample(options: SampleOptions): SampleSummary {
   // S3 access log lines are the S3 requests CloudTrail sees, so CloudTrail runs (unwritten) for them.
   const cloudtrail =
     on('cloudtrail') || s3access
-      ? new CloudTrailWriter(world, scale, output, { write: on('cloudtrail'), ...(s3access ? { observe: (r: PlannedRecord) => s3access.observe(r) } : {}) })
+      ? new CloudTrailWriter(world, scale, output, {
+          write: on('cloudtrail'),
+          ...(s3access ? { observe: (r: PlannedRecord) => s3access.observe(r) } : {}),
+        })
       : undefined;
   const vpcflow = on('vpcflow') ? new VpcFlowWriter(world, scale, output) : undefined;
   const alb = on('alb') ? new AlbWriter(world, scale, output) : undefined;
@@ -139,12 +146,21 @@ export function generateSample(options: SampleOptions): SampleSummary {
   cloudtrail?.finish();
 
   const none = (): SourceStats => ({ files: 0, records: 0, bytes: 0 });
-  const ctStats: CloudTrailStats = on('cloudtrail') && cloudtrail ? cloudtrail.stats : { logFiles: 0, digestFiles: 0, records: 0, bytes: 0 };
+  const ctStats: CloudTrailStats =
+    on('cloudtrail') && cloudtrail ? cloudtrail.stats : { logFiles: 0, digestFiles: 0, records: 0, bytes: 0 };
   const bySource: Partial<Record<StorySource, SourceStats>> = {};
-  if (on('cloudtrail')) bySource.cloudtrail = { files: ctStats.logFiles + ctStats.digestFiles, records: ctStats.records, bytes: ctStats.bytes };
+  if (on('cloudtrail'))
+    bySource.cloudtrail = { files: ctStats.logFiles + ctStats.digestFiles, records: ctStats.records, bytes: ctStats.bytes };
   const writers: [StorySource, { stats: SourceStats } | undefined][] = [
-    ['vpcflow', vpcflow], ['s3access', s3access], ['alb', alb], ['cloudfront', cloudfront], ['route53resolver', resolver],
-    ['azuread', azuread], ['azureactivity', azureactivity], ['nsgflow', nsgflow], ['gcpaudit', gcpaudit],
+    ['vpcflow', vpcflow],
+    ['s3access', s3access],
+    ['alb', alb],
+    ['cloudfront', cloudfront],
+    ['route53resolver', resolver],
+    ['azuread', azuread],
+    ['azureactivity', azureactivity],
+    ['nsgflow', nsgflow],
+    ['gcpaudit', gcpaudit],
   ];
   for (const [id, writer] of writers) if (writer) bySource[id] = writer.stats;
   const totals = none();

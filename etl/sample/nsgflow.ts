@@ -8,7 +8,7 @@
  * Tuples: `ts,src,dst,sport,dport,T|U,I|O,A|D,B|C|E,packetsS2D,bytesS2D,packetsD2S,bytesD2S`.
  * Baseline: HTTPS out to the internet, office RDP/SSH to the bastion, internet scanners denied.
  */
-import { ObjectOutput, azureHourPath, emptyStats, isWorkHour, type SourceStats, DAY_MS, HOUR_MS } from './output';
+import { type ObjectOutput, azureHourPath, emptyStats, isWorkHour, type SourceStats, DAY_MS, HOUR_MS } from './output';
 import { Rng } from './prng';
 import type { World } from './world';
 
@@ -43,21 +43,28 @@ export class NsgFlowWriter {
           for (let n = rng.poisson(0.12 * this.scale * busy); n > 0; n--) {
             const p = rng.int(4, 80);
             const q = rng.int(4, 120);
-            allowedOut.push(`${sec()},${vm.privateIp},${rng.pick(OUTSIDE)},${rng.int(49152, 65535)},443,T,O,A,C,${p},${p * rng.int(80, 900)},${q},${q * rng.int(200, 1400)}`);
+            allowedOut.push(
+              `${sec()},${vm.privateIp},${rng.pick(OUTSIDE)},${rng.int(49152, 65535)},443,T,O,A,C,${p},${p * rng.int(80, 900)},${q},${q * rng.int(200, 1400)}`,
+            );
           }
           if (vm.name.includes('bastion') && isWorkHour(t0)) {
             for (let n = rng.poisson(0.03 * this.scale); n > 0; n--) {
               const p = rng.int(40, 900);
-              allowedIn.push(`${sec()},${rng.pick(this.world.offices).ip},${vm.privateIp},${rng.int(49152, 65535)},22,T,I,A,C,${p},${p * rng.int(70, 200)},${p},${p * rng.int(90, 400)}`);
+              allowedIn.push(
+                `${sec()},${rng.pick(this.world.offices).ip},${vm.privateIp},${rng.int(49152, 65535)},22,T,I,A,C,${p},${p * rng.int(70, 200)},${p},${p * rng.int(90, 400)}`,
+              );
             }
           }
           for (let n = rng.poisson(0.05 * this.scale); n > 0; n--) {
-            denied.push(`${sec()},${rng.pick(SCANNERS)},${vm.privateIp},${rng.int(1024, 65535)},${rng.pick([22, 3389, 445, 1433])},T,I,D,B,,,,`);
+            denied.push(
+              `${sec()},${rng.pick(SCANNERS)},${vm.privateIp},${rng.int(1024, 65535)},${rng.pick([22, 3389, 445, 1433])},T,I,D,B,,,,`,
+            );
           }
           const flows: unknown[] = [];
           if (denied.length) flows.push({ rule: 'DefaultRule_DenyAllInBound', flows: [{ mac: vm.mac, flowTuples: denied }] });
           if (allowedIn.length) flows.push({ rule: 'UserRule_allow-ssh-office', flows: [{ mac: vm.mac, flowTuples: allowedIn }] });
-          if (allowedOut.length) flows.push({ rule: 'DefaultRule_AllowInternetOutBound', flows: [{ mac: vm.mac, flowTuples: allowedOut }] });
+          if (allowedOut.length)
+            flows.push({ rule: 'DefaultRule_AllowInternetOutBound', flows: [{ mac: vm.mac, flowTuples: allowedOut }] });
           if (flows.length === 0) continue;
           tuples += denied.length + allowedIn.length + allowedOut.length;
           records.push({

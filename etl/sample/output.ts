@@ -82,6 +82,6 @@ export function isWorkHour(ms: number): boolean {
 /** Items of one day, taken off the front of a time-sorted list. */
 export function takeDay<T>(items: readonly T[], cursor: { at: number }, dayEnd: number, timeOf: (item: T) => number): T[] {
   const out: T[] = [];
-  while (cursor.at < items.length && timeOf(items[cursor.at]!) < dayEnd) out.push(items[cursor.at++]!);
+  while (cursor.at < items.length && timeOf(items[cursor.at]) < dayEnd) out.push(items[cursor.at++]);
   return out;
 }

@@ -52,7 +52,7 @@ export class Rng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
-    return items[Math.floor(this.next() * items.length)]!;
+    return items[Math.floor(this.next() * items.length)];
   }
 
   /** Picks by weight; weights need not sum to 1. */
@@ -64,7 +64,7 @@ export class Rng {
       r -= w;
       if (r < 0) return item;
     }
-    return items[items.length - 1]![0];
+    return items[items.length - 1][0];
   }
 
   /** Poisson draw (Knuth for small means, normal approximation for large ones). */
@@ -100,7 +100,7 @@ export class Rng {
   uuid(): string {
     const h = this.hex(32).split('');
     h[12] = '4';
-    h[16] = '89ab'[parseInt(h[16]!, 16) & 3]!;
+    h[16] = '89ab'[parseInt(h[16], 16) & 3]!;
     const s = h.join('');
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }

@@ -10,7 +10,7 @@
  * name, and the outside services their flow logs show HTTPS connections to.
  */
 import { gzipSync } from 'node:zlib';
-import { ObjectOutput, emptyStats, isWorkHour, sha1, slashDate, stampMinutes, type SourceStats, DAY_MS } from './output';
+import { type ObjectOutput, emptyStats, isWorkHour, sha1, slashDate, stampMinutes, type SourceStats, DAY_MS } from './output';
 import { Rng } from './prng';
 import type { Instance, World } from './world';
 
@@ -77,7 +77,13 @@ function usualQueries(instance: Instance): [string, string, string, DnsAnswer[]]
     ['metadata.google.internal.', 'A', 'NXDOMAIN', []],
   ];
   if (instance.name.startsWith('worker')) common.push(['db.prod.acme.internal.', 'A', 'NOERROR', [a(`${prefix}.50`)]]);
-  if (instance.name.startsWith('web')) common.push([`acme-prod-assets.s3.${region}.amazonaws.com.`, 'A', 'NOERROR', [cname(`s3-r-w.${region}.amazonaws.com.`), a('203.0.113.244')]]);
+  if (instance.name.startsWith('web'))
+    common.push([
+      `acme-prod-assets.s3.${region}.amazonaws.com.`,
+      'A',
+      'NOERROR',
+      [cname(`s3-r-w.${region}.amazonaws.com.`), a('203.0.113.244')],
+    ]);
   return common;
 }
 
@@ -108,7 +114,7 @@ export class Route53ResolverWriter {
           lines.push(resolverLine(this.world, rng, { time: ws + rng.int(0, WINDOW - 1000), instance, name, type, rcode, answers }));
         }
       }
-      while (cursor < mine.length && mine[cursor]!.time < ws + WINDOW) lines.push(mine[cursor++]!);
+      while (cursor < mine.length && mine[cursor].time < ws + WINDOW) lines.push(mine[cursor++]);
       if (lines.length === 0) continue;
       lines.sort((x, y) => x.time - y.time);
       const delivered = ws + WINDOW;

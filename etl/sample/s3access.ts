@@ -12,7 +12,7 @@
  * Delivery is best effort and grouped: one object per bucket per hour of requests.
  */
 import type { PlannedRecord, JsonObject } from './cloudtrail-records';
-import { ObjectOutput, emptyStats, pad, type SourceStats, HOUR_MS } from './output';
+import { type ObjectOutput, emptyStats, pad, type SourceStats, HOUR_MS } from './output';
 import { Rng } from './prng';
 import type { World } from './world';
 
@@ -73,7 +73,10 @@ export function canonicalOwnerId(world: World, account: string): string {
  * The access log line for a CloudTrail S3 record on a logged bucket, or undefined when the call
  * is not a request S3 logs per bucket (ListBuckets) or the bucket has no access logging.
  */
-export function accessLogLine(world: World, planned: PlannedRecord): { bucket: string; region: string; account: string; time: number; requestId: string; text: string } | undefined {
+export function accessLogLine(
+  world: World,
+  planned: PlannedRecord,
+): { bucket: string; region: string; account: string; time: number; requestId: string; text: string } | undefined {
   const r = planned.record;
   if (r.eventSource !== 's3.amazonaws.com') return undefined;
   const params = (r.requestParameters ?? {}) as JsonObject;
@@ -100,8 +103,16 @@ export function accessLogLine(world: World, planned: PlannedRecord): { bucket: s
   const turnAround = Math.min(total, rng.int(3, 40));
   const tls = (r.tlsDetails ?? {}) as JsonObject;
   const tlsVersion = typeof tls.tlsVersion === 'string' ? tls.tlsVersion : 'TLSv1.2';
-  const cipher = typeof extra.CipherSuite === 'string' ? extra.CipherSuite : typeof tls.cipherSuite === 'string' ? tls.cipherSuite : 'TLS_AES_128_GCM_SHA256';
-  const hostId = typeof extra['x-amz-id-2'] === 'string' ? extra['x-amz-id-2'] : rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 76) + '=';
+  const cipher =
+    typeof extra.CipherSuite === 'string'
+      ? extra.CipherSuite
+      : typeof tls.cipherSuite === 'string'
+        ? tls.cipherSuite
+        : 'TLS_AES_128_GCM_SHA256';
+  const hostId =
+    typeof extra['x-amz-id-2'] === 'string'
+      ? extra['x-amz-id-2']
+      : rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 76) + '=';
   const host = `${bucket.name}.s3.${bucket.region}.amazonaws.com`;
   const fields = [
     canonicalOwnerId(world, bucket.account),
@@ -131,7 +142,14 @@ export function accessLogLine(world: World, planned: PlannedRecord): { bucket: s
     '-',
     op.op.endsWith('.ACL') || op.op === 'REST.PUT.BUCKETPOLICY' ? 'Yes' : '-',
   ];
-  return { bucket: bucket.name, region: bucket.region, account: bucket.account, time: planned.time, requestId: r.requestID as string, text: fields.join(' ') };
+  return {
+    bucket: bucket.name,
+    region: bucket.region,
+    account: bucket.account,
+    time: planned.time,
+    requestId: r.requestID as string,
+    text: fields.join(' '),
+  };
 }
 
 interface Pending {

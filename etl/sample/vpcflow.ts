@@ -14,11 +14,12 @@
 import { gzipSync } from 'node:zlib';
 import type { PlannedFlow } from './attacks';
 import { DAY } from './cloudtrail-baseline';
-import { ObjectOutput, slashDate, stampMinutes } from './output';
+import { type ObjectOutput, slashDate, stampMinutes } from './output';
 import { Rng } from './prng';
 import type { Instance, World } from './world';
 
-export const VPC_FLOW_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+export const VPC_FLOW_HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 
 const WINDOW = 5 * 60_000;
 
@@ -105,17 +106,30 @@ function background(world: World, scale: number, instance: Instance, windowStart
   const busy = isWorkHours(windowStart) ? 1 : 0.4;
   const n = (mean: number): number => rng.poisson(mean * scale * busy);
   if (instance.name.startsWith('web') || instance.name.startsWith('dev-web')) {
-    for (let i = n(1.2); i > 0; i--) connection(rng, instance, sec, `${prefix}.${rng.pick([5, 6, 7])}`, true, 8080, ephemeral(rng), 6, 'ACCEPT', out);
+    for (let i = n(1.2); i > 0; i--)
+      connection(rng, instance, sec, `${prefix}.${rng.pick([5, 6, 7])}`, true, 8080, ephemeral(rng), 6, 'ACCEPT', out);
     for (let i = n(0.4); i > 0; i--) connection(rng, instance, sec, rng.pick(EXTERNAL_HTTPS), false, ephemeral(rng), 443, 6, 'ACCEPT', out);
   } else if (instance.name.startsWith('worker')) {
     for (let i = n(0.6); i > 0; i--) connection(rng, instance, sec, `${prefix}.50`, false, ephemeral(rng), 5432, 6, 'ACCEPT', out);
     for (let i = n(0.4); i > 0; i--) connection(rng, instance, sec, rng.pick(EXTERNAL_HTTPS), false, ephemeral(rng), 443, 6, 'ACCEPT', out);
   } else if (instance.name === 'jump-host') {
     if (isWorkHours(windowStart)) {
-      for (let i = rng.poisson(0.08 * scale); i > 0; i--) connection(rng, instance, sec, rng.pick(world.offices).ip, true, 22, ephemeral(rng), 6, 'ACCEPT', out);
+      for (let i = rng.poisson(0.08 * scale); i > 0; i--)
+        connection(rng, instance, sec, rng.pick(world.offices).ip, true, 22, ephemeral(rng), 6, 'ACCEPT', out);
     }
     for (let i = rng.poisson(0.25 * scale); i > 0; i--) {
-      connection(rng, instance, sec, rng.pick(INTERNET_SCANNERS), true, rng.pick([22, 22, 23, 3389, 445]), ephemeral(rng), 6, 'REJECT', out);
+      connection(
+        rng,
+        instance,
+        sec,
+        rng.pick(INTERNET_SCANNERS),
+        true,
+        rng.pick([22, 22, 23, 3389, 445]),
+        ephemeral(rng),
+        6,
+        'REJECT',
+        out,
+      );
     }
   } else {
     for (let i = n(0.1); i > 0; i--) connection(rng, instance, sec, rng.pick(EXTERNAL_HTTPS), false, ephemeral(rng), 443, 6, 'ACCEPT', out);
@@ -153,7 +167,7 @@ export class VpcFlowWriter {
         const lines: FlowLine[] = [];
         for (const instance of stream.instances) lines.push(...background(this.world, this.scale, instance, ws));
         const we = ws + WINDOW;
-        while (cursor < mine.length && mine[cursor]!.start * 1000 < we) lines.push(mine[cursor++]!);
+        while (cursor < mine.length && mine[cursor].start * 1000 < we) lines.push(mine[cursor++]);
         if (lines.length === 0) continue;
         lines.sort((a, b) => a.start - b.start);
         this.writeFile(stream, we, lines);
@@ -169,4 +183,3 @@ export class VpcFlowWriter {
     this.output.put(key, body, lines.length, this.stats);
   }
 }
-

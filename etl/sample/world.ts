@@ -316,7 +316,7 @@ export function buildWorld(seed: string, start: Date, days: number): World {
       subnetId: `subnet-0${rng.hex(16)}`,
       cidrPrefix: `10.${alias === 'prod' ? 10 : alias === 'dev' ? 20 : 30}.${region === 'us-east-1' ? 1 : 2}`,
     };
-    return vpcs[key]!;
+    return vpcs[key];
   };
   const instances: Instance[] = [];
   const instance = (alias: AccountAlias, region: string, name: string, roleKey?: string, publicIp?: string): void => {
@@ -364,8 +364,8 @@ export function buildWorld(seed: string, start: Date, days: number): World {
   const ipCountry: Record<string, string> = {};
   for (const o of OFFICES) ipCountry[o.ip] = o.country;
   for (const ip of Object.values(egress)) ipCountry[ip] = 'US';
-  ipCountry[egress['prod-nat-eu-west-1']!] = 'IE';
-  ipCountry[egress['dev-nat-eu-west-1']!] = 'IE';
+  ipCountry[egress['prod-nat-eu-west-1']] = 'IE';
+  ipCountry[egress['dev-nat-eu-west-1']] = 'IE';
 
   const trailAccount = accounts.security.id;
   const estate = buildEstate(seed, accounts, people, instances);
@@ -407,7 +407,12 @@ export function buildWorld(seed: string, start: Date, days: number): World {
  * The estate beyond CloudTrail and VPC flow logs. Drawn from its own generator so adding it did
  * not change any id the older sources write.
  */
-function buildEstate(seed: string, accounts: Record<AccountAlias, Account>, people: readonly Person[], instances: readonly Instance[]): Estate {
+function buildEstate(
+  seed: string,
+  accounts: Record<AccountAlias, Account>,
+  people: readonly Person[],
+  instances: readonly Instance[],
+): Estate {
   const rng = new Rng(`estate:${seed}`);
   const upper = (n: number): string => rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', n);
   const userObjectIds: Record<string, string> = {};
@@ -452,12 +457,24 @@ function buildEstate(seed: string, accounts: Record<AccountAlias, Account>, peop
         targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:${prod}:targetgroup/acme-web-tg/${rng.hex(16)}`,
         host: 'app.acme-corp.example',
       },
-      cloudfront: { account: prod, distributionId: `E${upper(13)}`, domain: `d${rng.chars('abcdefghijklmnopqrstuvwxyz0123456789', 13)}.cloudfront.net`, alias: 'www.acme-corp.example', logPrefix: `AWSLogs/${prod}/CloudFront/` },
+      cloudfront: {
+        account: prod,
+        distributionId: `E${upper(13)}`,
+        domain: `d${rng.chars('abcdefghijklmnopqrstuvwxyz0123456789', 13)}.cloudfront.net`,
+        alias: 'www.acme-corp.example',
+        logPrefix: `AWSLogs/${prod}/CloudFront/`,
+      },
       accessLogged: ['acme-prod-customer-exports', 'acme-prod-assets'],
       accessLogBucket: 'acme-prod-s3-access-logs',
       resolverVpc: { account: prod, region: 'us-east-1', vpcId: web1.vpcId, configId: `rqlc-${rng.hex(16)}` },
       samlProviderArn: `arn:aws:iam::${prod}:saml-provider/AzureAD`,
-      federatedRole: { account: prod, name: 'AzureAD-Engineers', path: '/', arn: `arn:aws:iam::${prod}:role/AzureAD-Engineers`, roleId: 'AROA' + rng.chars(IAM_ID_ALPHABET, 17) },
+      federatedRole: {
+        account: prod,
+        name: 'AzureAD-Engineers',
+        path: '/',
+        arn: `arn:aws:iam::${prod}:role/AzureAD-Engineers`,
+        roleId: 'AROA' + rng.chars(IAM_ID_ALPHABET, 17),
+      },
     },
   };
 }

@@ -88,12 +88,18 @@ class ElbReader {
     const tokens = this.tokens;
     const error = tokenize(line, tokens);
     if (error) return quarantine(position, error, line);
-    const first = tokens[0]!;
+    const first = tokens[0];
     let row: Row | string;
     if (isoTime(first)) {
-      row = tokens.length >= CLASSIC_FIELDS ? this.classic(tokens, line) : `Classic Load Balancer line has ${tokens.length} fields, expected ${CLASSIC_FIELDS}`;
+      row =
+        tokens.length >= CLASSIC_FIELDS
+          ? this.classic(tokens, line)
+          : `Classic Load Balancer line has ${tokens.length} fields, expected ${CLASSIC_FIELDS}`;
     } else if (/^[a-z][a-z0-9]*$/.test(first) && tokens[2]?.startsWith('app/')) {
-      row = tokens.length >= ALB_MIN_FIELDS ? this.application(tokens, line) : `Application Load Balancer line has ${tokens.length} fields, expected at least ${ALB_MIN_FIELDS}`;
+      row =
+        tokens.length >= ALB_MIN_FIELDS
+          ? this.application(tokens, line)
+          : `Application Load Balancer line has ${tokens.length} fields, expected at least ${ALB_MIN_FIELDS}`;
     } else {
       row = `not an Application or Classic Load Balancer access log line (type '${first.slice(0, 20)}')`;
     }
@@ -122,7 +128,12 @@ class ElbReader {
     const request = requestLine(text(t[A.request]));
     const errorReason = text(t[A.errorReason]);
     const resources: string[] = [];
-    if (elb) resources.push(isAccountId(account) && region !== 'unknown' ? `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${elb}` : elb);
+    if (elb)
+      resources.push(
+        isAccountId(account) && region !== 'unknown'
+          ? `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${elb}`
+          : elb,
+      );
     if (targetGroupArn) resources.push(targetGroupArn);
     return {
       time,
@@ -173,7 +184,12 @@ class ElbReader {
     // A TCP/SSL listener logs the request as `- - - `.
     const request = requestLine(text(t[C.request]?.trim()));
     const resources: string[] = [];
-    if (name) resources.push(isAccountId(account) && region !== 'unknown' ? `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${name}` : name);
+    if (name)
+      resources.push(
+        isAccountId(account) && region !== 'unknown'
+          ? `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${name}`
+          : name,
+      );
     return {
       time,
       event_id: sha1(raw),

@@ -68,8 +68,8 @@ function parseAssumedRoleArn(arn: string | null): { partition: string; account: 
   const slash = resource.indexOf('/', 'assumed-role/'.length);
   if (slash === -1) return null;
   return {
-    partition: parts[1]!,
-    account: parts[4]!,
+    partition: parts[1],
+    account: parts[4],
     role: resource.slice('assumed-role/'.length, slash),
     session: resource.slice(slash + 1),
   };

@@ -70,10 +70,22 @@ function caller(identity: JsonObject): Actor {
   const appId = claim(claims, 'appid');
   const tenant = claim(claims, CLAIM_TENANT) ?? claim(claims, 'tid');
   if (upn) {
-    return { actor_id: `azuread:${upn.toLowerCase()}`, actor_type: 'AzureADUser', actor_name: upn, actor_arn: objectId, actor_account: tenant };
+    return {
+      actor_id: `azuread:${upn.toLowerCase()}`,
+      actor_type: 'AzureADUser',
+      actor_name: upn,
+      actor_arn: objectId,
+      actor_account: tenant,
+    };
   }
   if (appId) {
-    return { actor_id: `azuread-sp:${appId}`, actor_type: 'ServicePrincipal', actor_name: appId, actor_arn: objectId, actor_account: tenant };
+    return {
+      actor_id: `azuread-sp:${appId}`,
+      actor_type: 'ServicePrincipal',
+      actor_name: appId,
+      actor_arn: objectId,
+      actor_account: tenant,
+    };
   }
   if (objectId) return { actor_id: `azuread:${objectId}`, actor_type: 'AzureADUser', actor_arn: objectId, actor_account: tenant };
   return {};
@@ -163,8 +175,8 @@ export function normalizeActivity(value: unknown, text: string): TableRow[] {
       activity: operation.toLowerCase(),
       service: operation.includes('/') ? operation.slice(0, operation.indexOf('/')).toLowerCase() : undefined,
       outcome,
-      error_code: outcome === 'failure' ? error.code ?? str(properties['statusCode']) ?? str(record['resultSignature']) : undefined,
-      error_message: outcome === 'failure' ? error.message ?? str(record['resultDescription']) : undefined,
+      error_code: outcome === 'failure' ? (error.code ?? str(properties['statusCode']) ?? str(record['resultSignature'])) : undefined,
+      error_message: outcome === 'failure' ? (error.message ?? str(record['resultDescription'])) : undefined,
       ...caller(identity),
       // The token's unique id: every call made with one access token shares it.
       session_id: claim(claims, 'uti'),

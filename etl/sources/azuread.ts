@@ -29,17 +29,14 @@ const SIGN_IN_CATEGORIES = new Set([
   'ADFSSignInLogs',
 ]);
 /** Sign-ins made by an application identity rather than a person. */
-const APP_SIGN_IN_CATEGORIES = new Set([
-  'ServicePrincipalSignInLogs',
-  'ManagedIdentitySignInLogs',
-  'MicrosoftServicePrincipalSignInLogs',
-]);
+const APP_SIGN_IN_CATEGORIES = new Set(['ServicePrincipalSignInLogs', 'ManagedIdentitySignInLogs', 'MicrosoftServicePrincipalSignInLogs']);
 
 const CATEGORY_HEAD =
   /"category"\s*:\s*"(?:SignInLogs|NonInteractiveUserSignInLogs|ServicePrincipalSignInLogs|ManagedIdentitySignInLogs|MicrosoftServicePrincipalSignInLogs|ADFSSignInLogs|AuditLogs)"/;
 const SIGN_IN_OPERATION = /"operationName"\s*:\s*"Sign-in activity"/;
 const AADIAM = /\/providers\/Microsoft\.aadiam"/i;
-const AAD_KEY = /insights-logs-(?:signinlogs|noninteractiveusersigninlogs|serviceprincipalsigninlogs|managedidentitysigninlogs|auditlogs)\//i;
+const AAD_KEY =
+  /insights-logs-(?:signinlogs|noninteractiveusersigninlogs|serviceprincipalsigninlogs|managedidentitysigninlogs|auditlogs)\//i;
 
 export function detectAzureAd({ key, head }: DetectSample): Detection {
   const looksLikeAad = CATEGORY_HEAD.test(head) || SIGN_IN_OPERATION.test(head);
@@ -94,7 +91,9 @@ function signInActor(category: string, props: JsonObject): Actor {
  * or a successful sign-in that required MFA. False when only a single factor was required.
  */
 function usedMfa(props: JsonObject, succeeded: boolean): boolean | undefined {
-  const steps = arr(props['authenticationDetails']).map(obj).filter((s): s is JsonObject => !!s);
+  const steps = arr(props['authenticationDetails'])
+    .map(obj)
+    .filter((s): s is JsonObject => !!s);
   if (steps.some((s) => s['succeeded'] === true && /multi-factor|mfa/i.test(str(s['authenticationStepRequirement']) ?? ''))) return true;
   if (str(obj(props['mfaDetail'])?.['authMethod'])) return true;
   const requirement = str(props['authenticationRequirement']);
@@ -116,7 +115,11 @@ function signInRow(record: JsonObject, category: string, text: string): TableRow
   // When the record does not say, the category does: only SignInLogs holds interactive sign-ins.
   const interactive =
     bool(props['isInteractive']) ??
-    (category === 'SignInLogs' ? true : category === 'NonInteractiveUserSignInLogs' || APP_SIGN_IN_CATEGORIES.has(category) ? false : undefined);
+    (category === 'SignInLogs'
+      ? true
+      : category === 'NonInteractiveUserSignInLogs' || APP_SIGN_IN_CATEGORIES.has(category)
+        ? false
+        : undefined);
   const tenant = str(record['tenantId']) ?? str(props['resourceTenantId']);
 
   return tableRow('authentication', {
@@ -213,7 +216,7 @@ function auditRow(record: JsonObject, text: string): TableRow {
     service: str(props['loggedByService']) ?? providerOf(str(record['resourceId']))?.toLowerCase(),
     outcome,
     // Audit records carry a reason but no error code.
-    error_message: outcome === 'failure' ? str(props['resultReason']) ?? str(record['resultDescription']) : undefined,
+    error_message: outcome === 'failure' ? (str(props['resultReason']) ?? str(record['resultDescription'])) : undefined,
     actor_id: actor.actor_id,
     actor_type: actor.actor_type,
     actor_name: actor.actor_name,

@@ -18,8 +18,7 @@ const DIGEST_CONTENT = /"(?:digestPublicKeyFingerprint|digestStartTime)"\s*:/;
 const EVENTBRIDGE_CLOUDTRAIL = /"detail-type"\s*:\s*"AWS [A-Za-z -]+ via CloudTrail"/;
 const RECORD_MARKERS = [/"eventVersion"\s*:/, /"eventSource"\s*:/, /"eventName"\s*:/] as const;
 /** ISO 8601 as CloudTrail writes it, plus the space-separated form of CloudTrail Lake results. */
-const EVENT_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+const EVENT_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** STS calls whose response carries new credentials (responseElements.credentials). */
 const CREDENTIAL_ISSUING = new Set([
@@ -106,7 +105,13 @@ function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { rea
     return { reason: `EventBridge event is not a CloudTrail record (detail-type ${JSON.stringify(detailType)})` };
   if (!detail) return { reason: 'EventBridge CloudTrail event has no detail object' };
   // The envelope's account and region stand in when the detail omits them.
-  return { record: { ...detail, recipientAccountId: detail['recipientAccountId'] ?? envelope['account'], awsRegion: detail['awsRegion'] ?? envelope['region'] } };
+  return {
+    record: {
+      ...detail,
+      recipientAccountId: detail['recipientAccountId'] ?? envelope['account'],
+      awsRegion: detail['awsRegion'] ?? envelope['region'],
+    },
+  };
 }
 
 /** Pushes an ARN derived from requestParameters (only for the calls and services where the name means that resource). */
@@ -135,7 +140,8 @@ function derivedResources(record: JsonObject, account: string | null, region: st
     for (const instanceId of instanceIds(params)) into.add(`arn:aws:ec2:${region}:${account}:instance/${instanceId}`);
   } else if (service === 'cloudtrail.amazonaws.com') {
     const trail = asString(params['name']) ?? asString(params['trailName']);
-    if (trail) into.add(trail.startsWith('arn:') ? trail : account && region ? `arn:aws:cloudtrail:${region}:${account}:trail/${trail}` : trail);
+    if (trail)
+      into.add(trail.startsWith('arn:') ? trail : account && region ? `arn:aws:cloudtrail:${region}:${account}:trail/${trail}` : trail);
   }
 }
 
@@ -147,21 +153,23 @@ function instanceIds(params: JsonObject): string[] {
   const list = params['instanceIds'];
   if (Array.isArray(list)) for (const id of list) if (typeof id === 'string') ids.push(id);
   const items = asObject(params['instancesSet'])?.['items'];
-  if (Array.isArray(items)) for (const item of items) {
-    const id = asString(asObject(item)?.['instanceId']);
-    if (id) ids.push(id);
-  }
+  if (Array.isArray(items))
+    for (const item of items) {
+      const id = asString(asObject(item)?.['instanceId']);
+      if (id) ids.push(id);
+    }
   return ids;
 }
 
 function resourceIds(record: JsonObject, account: string | null, region: string | null): string[] {
   const ids = new Set<string>();
   const listed = record['resources'];
-  if (Array.isArray(listed)) for (const resource of listed) {
-    const entry = asObject(resource);
-    const arn = asString(entry?.['ARN']) ?? asString(entry?.['arn']);
-    if (arn) ids.add(arn);
-  }
+  if (Array.isArray(listed))
+    for (const resource of listed) {
+      const entry = asObject(resource);
+      const arn = asString(entry?.['ARN']) ?? asString(entry?.['arn']);
+      if (arn) ids.add(arn);
+    }
   derivedResources(record, account, region, ids);
   return [...ids];
 }
@@ -238,8 +246,7 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
         session_issuer_arn: actor.session_issuer_arn,
         session_name: actor.session_name,
         issued_session_id: asString(credentials?.['accessKeyId']),
-        issued_role_arn:
-          asString(paramsObject?.['roleArn']) ?? asString(asObject(response?.['federatedUser'])?.['arn']),
+        issued_role_arn: asString(paramsObject?.['roleArn']) ?? asString(asObject(response?.['federatedUser'])?.['arn']),
         recipient_account: recipient,
         vpc_endpoint_id: asString(record['vpcEndpointId']),
         request_parameters: params === null || params === undefined ? null : JSON.stringify(params),

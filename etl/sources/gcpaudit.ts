@@ -41,9 +41,23 @@ const LOG_KINDS: Record<string, string> = {
 
 /** google.rpc.Code names, so error_code reads as the API reports it. */
 const RPC_CODES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ];
 
 /** Methods that mint credentials for a service account (the GCP counterpart of AssumeRole). */
@@ -52,7 +66,7 @@ const TOKEN_METHODS = new Set(['GenerateAccessToken', 'GenerateIdToken', 'SignBl
 function logKind(logName: string | undefined): string | undefined {
   if (!logName) return undefined;
   const match = /cloudaudit\.googleapis\.com(?:%2F|\/)([a-z_]+)$/i.exec(logName);
-  return match ? LOG_KINDS[match[1]!.toLowerCase()] ?? match[1] : undefined;
+  return match ? (LOG_KINDS[match[1].toLowerCase()] ?? match[1]) : undefined;
 }
 
 /** The owning project: the resource's project_id label, else the `projects/<id>/logs/…` of logName. */
@@ -73,7 +87,7 @@ function regionOf(entry: JsonObject, payload: JsonObject): string {
     str(arr(obj(payload['resourceLocation'])?.['currentLocations'])[0]);
   if (!location) return 'global';
   const zone = /^([a-z]+-[a-z]+\d+)-[a-z]$/.exec(location);
-  return zone ? zone[1]! : location;
+  return zone ? zone[1] : location;
 }
 
 /** `serviceAccount:x@…`, `user:x@…` → the bare principal, which is what principalEmail holds. */
@@ -110,7 +124,10 @@ function delegationHead(authentication: JsonObject): string | undefined {
 export function normalizeAuditEntry(value: unknown, text: string): TableRow[] {
   const entry = requireObject(value, 'Cloud Audit Log');
   const payload = obj(entry['protoPayload']);
-  if (!payload) throw new NormalizeError(entry['jsonPayload'] !== undefined ? 'not an audit log entry: jsonPayload, no protoPayload' : 'missing protoPayload');
+  if (!payload)
+    throw new NormalizeError(
+      entry['jsonPayload'] !== undefined ? 'not an audit log entry: jsonPayload, no protoPayload' : 'missing protoPayload',
+    );
   const type = str(payload['@type']);
   if (type !== AUDIT_TYPE) throw new NormalizeError(`not an audit log entry: protoPayload @type '${type ?? '(none)'}'`);
   const time = requireTime(entry['timestamp'], 'timestamp');
@@ -129,10 +146,12 @@ export function normalizeAuditEntry(value: unknown, text: string): TableRow[] {
   // (A missing `granted` is not read as false: entries without it are common on successful calls.)
   const status = obj(payload['status']) ?? {};
   const code = typeof status['code'] === 'number' ? status['code'] : undefined;
-  const authorizations = arr(payload['authorizationInfo']).map(obj).filter((a): a is JsonObject => !!a);
+  const authorizations = arr(payload['authorizationInfo'])
+    .map(obj)
+    .filter((a): a is JsonObject => !!a);
   const refused = authorizations.find((a) => a['granted'] === false);
   const failed = (code !== undefined && code !== 0) || refused !== undefined || kind === 'POLICY_DENIED';
-  const errorCode = code !== undefined && code !== 0 ? RPC_CODES[code] ?? String(code) : refused ? 'PERMISSION_DENIED' : undefined;
+  const errorCode = code !== undefined && code !== 0 ? (RPC_CODES[code] ?? String(code)) : refused ? 'PERMISSION_DENIED' : undefined;
   const errorMessage =
     str(status['message']) ?? (refused ? `permission ${str(refused['permission']) ?? '(unnamed)'} not granted` : undefined);
 
@@ -155,7 +174,7 @@ export function normalizeAuditEntry(value: unknown, text: string): TableRow[] {
       activity: method,
       service,
       outcome: failed ? 'failure' : 'success',
-      error_code: failed ? errorCode ?? kind : undefined,
+      error_code: failed ? (errorCode ?? kind) : undefined,
       error_message: failed ? errorMessage : undefined,
       actor_id: principal ? `gcp:${principal}` : undefined,
       actor_type: principal ? principalType(principal) : undefined,

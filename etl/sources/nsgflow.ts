@@ -87,11 +87,12 @@ function tupleRow(tuple: string, ctx: TupleContext, account: string, region: str
   } else {
     if (decisionOrState !== 'A' && decisionOrState !== 'D') throw new TupleError(`bad decision '${decisionOrState}'`);
     denied = decisionOrState === 'D';
-    if (f.length === 13 && !['B', 'C', 'E'].includes(f[8]!)) throw new TupleError(`bad flow state '${f[8]}'`);
+    if (f.length === 13 && !['B', 'C', 'E'].includes(f[8])) throw new TupleError(`bad flow state '${f[8]}'`);
   }
-  const [packetsOut, bytesOut, packetsIn, bytesIn] = f.length === 13
-    ? [count(f[9], 'packets'), count(f[10], 'bytes'), count(f[11], 'packets'), count(f[12], 'bytes')]
-    : [undefined, undefined, undefined, undefined];
+  const [packetsOut, bytesOut, packetsIn, bytesIn] =
+    f.length === 13
+      ? [count(f[9], 'packets'), count(f[10], 'bytes'), count(f[11], 'packets'), count(f[12], 'bytes')]
+      : [undefined, undefined, undefined, undefined];
 
   // The raw text of one tuple is the tuple plus where it sat; repeating the whole record per tuple would not scale.
   const raw = JSON.stringify({ resourceId: ctx.resourceId, rule: ctx.rule, mac: ctx.mac, flowTuple: tuple });
@@ -169,7 +170,8 @@ export function normalizeFlowRecord(value: unknown): TableRow[] {
   const record = requireObject(value, 'flow log');
   const vnet = record['flowRecords'] !== undefined;
   const groups = vnet ? vnetGroups(record) : nsgGroups(record);
-  const account = azureSubscription(str(record['resourceId']) ?? str(record['targetResourceID']) ?? str(record['flowLogResourceID'])) ?? 'unknown';
+  const account =
+    azureSubscription(str(record['resourceId']) ?? str(record['targetResourceID']) ?? str(record['flowLogResourceID'])) ?? 'unknown';
   // NSG flow records carry no region at all.
   const region = (vnet ? watcherRegion(str(record['flowLogResourceID'])) : undefined) ?? 'unknown';
   const rows: TableRow[] = [];

@@ -120,9 +120,7 @@ export function normalizeResolverQuery(value: unknown, text: string): TableRow[]
       service: 'route53resolver.amazonaws.com',
       outcome,
       error_code: outcome === 'failure' ? (rcode !== 'NOERROR' ? rcode : `FIREWALL_${firewallAction}`) : undefined,
-      error_message: blocked
-        ? `blocked by DNS Firewall rule group ${str(record['firewall_rule_group_id']) ?? '(unknown)'}`
-        : undefined,
+      error_message: blocked ? `blocked by DNS Firewall rule group ${str(record['firewall_rule_group_id']) ?? '(unknown)'}` : undefined,
       src_ip: str(record['srcaddr']),
       resources,
       raw: recordText,

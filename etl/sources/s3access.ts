@@ -66,7 +66,14 @@ interface Actor {
   session_id: string | null;
 }
 
-const ANONYMOUS: Actor = { actor_id: 'anonymous', actor_type: 'Anonymous', actor_name: 'anonymous', actor_arn: null, actor_account: null, session_id: null };
+const ANONYMOUS: Actor = {
+  actor_id: 'anonymous',
+  actor_type: 'Anonymous',
+  actor_name: 'anonymous',
+  actor_arn: null,
+  actor_account: null,
+  session_id: null,
+};
 const ACCESS_KEY_ID = /^(?:AKIA|ASIA)[A-Z0-9]{12,}$/;
 const CANONICAL_ID = /^[0-9a-f]{64}$/;
 
@@ -97,14 +104,35 @@ export function requesterActor(requester: string | null): Actor {
   }
   if (requester.startsWith('svc:')) {
     const service = requester.slice(4);
-    return { actor_id: `service:${service}`, actor_type: 'AWSService', actor_name: service, actor_arn: requester, actor_account: null, session_id: null };
+    return {
+      actor_id: `service:${service}`,
+      actor_type: 'AWSService',
+      actor_name: service,
+      actor_arn: requester,
+      actor_account: null,
+      session_id: null,
+    };
   }
   if (requester === 'AmazonS3') {
     // S3 itself acting (lifecycle expirations and transitions).
-    return { actor_id: 'service:s3.amazonaws.com', actor_type: 'AWSService', actor_name: 's3.amazonaws.com', actor_arn: requester, actor_account: null, session_id: null };
+    return {
+      actor_id: 'service:s3.amazonaws.com',
+      actor_type: 'AWSService',
+      actor_name: 's3.amazonaws.com',
+      actor_arn: requester,
+      actor_account: null,
+      session_id: null,
+    };
   }
   if (requester.length === 64 && CANONICAL_ID.test(requester)) {
-    return { actor_id: `canonical:${requester}`, actor_type: 'CanonicalUser', actor_name: null, actor_arn: requester, actor_account: null, session_id: null };
+    return {
+      actor_id: `canonical:${requester}`,
+      actor_type: 'CanonicalUser',
+      actor_name: null,
+      actor_arn: requester,
+      actor_account: null,
+      session_id: null,
+    };
   }
   if (ACCESS_KEY_ID.test(requester)) {
     return { actor_id: null, actor_type: 'Unknown', actor_name: null, actor_arn: null, actor_account: null, session_id: requester };
@@ -189,7 +217,8 @@ class AccessLogReader {
     const accessPoint = parseArn(text(t[F.accessPointArn]));
     const regionFromAccessPoint = accessPoint && isRegion(accessPoint.region) ? accessPoint.region : null;
     const region = this.regionOfHost(host) ?? regionFromAccessPoint ?? this.pathRegion ?? 'unknown';
-    const partition = accessPoint?.partition ?? (host?.endsWith('.amazonaws.com.cn') ? 'aws-cn' : region !== 'unknown' ? partitionOf(region) : 'aws');
+    const partition =
+      accessPoint?.partition ?? (host?.endsWith('.amazonaws.com.cn') ? 'aws-cn' : region !== 'unknown' ? partitionOf(region) : 'aws');
     const resources: string[] = [];
     if (bucket) {
       resources.push(`arn:${partition}:s3:::${bucket}`);

@@ -23,18 +23,49 @@ import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './type
 
 /** Every documented field, in the order AWS documents them (the order "all fields" uses). */
 const DOCUMENTED_ORDER = [
-  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
-  'packets', 'bytes', 'start', 'end', 'action', 'log-status',
+  'version',
+  'account-id',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
   // version 3
-  'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
+  'vpc-id',
+  'subnet-id',
+  'instance-id',
+  'tcp-flags',
+  'type',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
   // version 4
-  'region', 'az-id', 'sublocation-type', 'sublocation-id',
+  'region',
+  'az-id',
+  'sublocation-type',
+  'sublocation-id',
   // version 5
-  'pkt-src-aws-service', 'pkt-dst-aws-service', 'flow-direction', 'traffic-path',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+  'flow-direction',
+  'traffic-path',
   // version 7
-  'ecs-cluster-arn', 'ecs-cluster-name', 'ecs-container-instance-arn', 'ecs-container-instance-id',
-  'ecs-container-id', 'ecs-second-container-id', 'ecs-service-name', 'ecs-task-definition-arn',
-  'ecs-task-arn', 'ecs-task-id',
+  'ecs-cluster-arn',
+  'ecs-cluster-name',
+  'ecs-container-instance-arn',
+  'ecs-container-instance-id',
+  'ecs-container-id',
+  'ecs-second-container-id',
+  'ecs-service-name',
+  'ecs-task-definition-arn',
+  'ecs-task-arn',
+  'ecs-task-id',
   // version 8
   'reject-reason',
 ] as const;
@@ -116,7 +147,7 @@ function isHeader(tokens: readonly string[]): boolean {
 
 /** `2 123456789010 eni-…`: the shape of a default-format record. */
 function looksLikeDefaultRecord(tokens: readonly string[]): boolean {
-  return tokens.length >= 3 && /^\d+$/.test(tokens[0]!) && /^\d{12}$/.test(tokens[1]!) && /^eni-[0-9a-f]+$|^-$/.test(tokens[2]!);
+  return tokens.length >= 3 && /^\d+$/.test(tokens[0]) && /^\d{12}$/.test(tokens[1]) && /^eni-[0-9a-f]+$|^-$/.test(tokens[2]);
 }
 
 /** The flow-log line inside one CloudWatch Logs form, with the event's timestamp and id. */
@@ -206,7 +237,7 @@ class FlowReader {
     }
     // CloudWatch Logs exports prefix each message with the event's ISO timestamp.
     if (tokens.length > 1) {
-      const prefixTime = tokens[0]!.length >= 20 ? isoTime(tokens[0]) : null;
+      const prefixTime = tokens[0].length >= 20 ? isoTime(tokens[0]) : null;
       if (prefixTime) {
         eventTime = prefixTime;
         tokens.shift();
@@ -219,7 +250,7 @@ class FlowReader {
     let layout = this.layout;
     if (!layout) {
       layout = POSITIONAL_LAYOUTS.get(tokens.length) ?? null;
-      if (!layout || !/^\d+$/.test(tokens[0]!)) {
+      if (!layout || !/^\d+$/.test(tokens[0])) {
         yield quarantine(
           position,
           `${tokens.length} fields and no header line: not the default format (14 fields) nor all fields in documented order; a custom format needs its header line`,
@@ -336,7 +367,7 @@ function detect(sample: DetectSample): Detection {
       message = match[1]!;
     }
     if (tokenize(message, tokens)) return { confidence: 0 };
-    if (tokens.length > 1 && tokens[0]!.length >= 20 && isoTime(tokens[0])) tokens.shift();
+    if (tokens.length > 1 && tokens[0].length >= 20 && isoTime(tokens[0])) tokens.shift();
     if (isHeader(tokens)) {
       const known = tokens.filter((t) => KNOWN_FIELDS.has(t)).length;
       if (known >= 3) return { confidence: (known === tokens.length ? 0.95 : 0.85) + pathHint };

@@ -27,7 +27,13 @@ class IngestWorker {
   static async start(tempDir: string): Promise<IngestWorker> {
     // Workers configure their S3 client from the environment: hand them this thread's view of it
     // (the default is the process's original environment, which a host such as jest replaces).
-    const worker = new IngestWorker(new Worker(join(__dirname, 'bootstrap.js'), { workerData: { tempDir }, env: process.env, resourceLimits: { maxOldGenerationSizeMb: 384 } }));
+    const worker = new IngestWorker(
+      new Worker(join(__dirname, 'bootstrap.js'), {
+        workerData: { tempDir },
+        env: process.env,
+        resourceLimits: { maxOldGenerationSizeMb: 384 },
+      }),
+    );
     await worker.next(); // 'ready'
     return worker;
   }
@@ -91,9 +97,7 @@ export class WorkerPool {
       if (reply.type === 'read') await onDone(reply.result);
     });
     // A failure surfaces at the next submit or drain, not as an unhandled rejection.
-    const tracked: Promise<void> = task
-      .catch((err: Error) => void (this.failure ??= err))
-      .finally(() => this.inFlight.delete(tracked));
+    const tracked: Promise<void> = task.catch((err: Error) => void (this.failure ??= err)).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 

@@ -122,19 +122,37 @@ export async function eventConnection(
   const tables = options.tables ? filterTables.filter((t) => options.tables!.includes(t)) : filterTables;
   let after = null;
   if (args.after) {
-    const c = parseJsonCursor(args.after) as unknown;
+    const c = parseJsonCursor(args.after);
     const validTime = (x: unknown) => typeof x === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(x);
-    if (!Array.isArray(c) || c.length !== 3 || !c.every((x) => typeof x === 'string') || !validTime(c[0]) || !TABLE_NAMES.includes(c[2] as TableName)) {
+    if (
+      !Array.isArray(c) ||
+      c.length !== 3 ||
+      !c.every((x) => typeof x === 'string') ||
+      !validTime(c[0]) ||
+      !TABLE_NAMES.includes(c[2] as TableName)
+    ) {
       throw apiError('after is not a cursor from this connection', 'BAD_USER_INPUT');
     }
-    after = { timeKey: c[0] as string, eventId: c[1] as string, table: c[2] as string };
+    after = { timeKey: c[0], eventId: c[1], table: c[2] };
   }
-  const key_ = { pivot, key, tables, conditions: { ...conditions, ...options.extra }, window, after, limit: Math.max(first, 1), descending: options.descending ?? false };
+  const key_ = {
+    pivot,
+    key,
+    tables,
+    conditions: { ...conditions, ...options.extra },
+    window,
+    after,
+    limit: Math.max(first, 1),
+    descending: options.descending ?? false,
+  };
   // Page and count are each fetched only if the document asks for them (a count alone is one query).
   let loaded: Promise<{ edges: EventEdgeModel[]; pageInfo: PageInfoModel }> | null = null;
   const page = () =>
     (loaded ??= ctx.loaders.events.load(key_).then((p) => {
-      const edges = p.rows.slice(0, first).map((r) => ({ cursor: jsonCursor([r.cursor.timeKey, r.cursor.eventId, r.cursor.table]), node: { table: r.table, row: r.row, window } }));
+      const edges = p.rows.slice(0, first).map((r) => ({
+        cursor: jsonCursor([r.cursor.timeKey, r.cursor.eventId, r.cursor.table]),
+        node: { table: r.table, row: r.row, window },
+      }));
       return { edges, pageInfo: { hasNextPage: p.hasMore || p.rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
     }));
   return {
@@ -154,7 +172,20 @@ export function rootPivot(filter: EventFilter | null | undefined): { pivot: Even
 }
 
 export function entityStub(type: EntityType, key: string, window: Window): EntityModel {
-  return { type, key, kind: null, provider: null, account: null, name: null, arn: null, firstSeen: null, lastSeen: null, eventCount: 0, attrs: {}, window };
+  return {
+    type,
+    key,
+    kind: null,
+    provider: null,
+    account: null,
+    name: null,
+    arn: null,
+    firstSeen: null,
+    lastSeen: null,
+    eventCount: 0,
+    attrs: {},
+    window,
+  };
 }
 
 /** Parses CIDR ranges (v4 and v6) into a matcher; bad ranges are a user error. */
@@ -164,8 +195,9 @@ export function cidrMatcher(ranges: readonly string[]): (address: string) => boo
     const version = isIP(addr ?? '');
     const maxBits = version === 4 ? 32 : 128;
     const bits = bitsText === undefined ? maxBits : Number(bitsText);
-    if (!version || !Number.isInteger(bits) || bits < 0 || bits > maxBits) throw apiError(`outside[${index}] is not a CIDR range (e.g. 10.0.0.0/8)`, 'BAD_USER_INPUT');
-    return { version, bits, value: ipToBigInt(addr!) };
+    if (!version || !Number.isInteger(bits) || bits < 0 || bits > maxBits)
+      throw apiError(`outside[${index}] is not a CIDR range (e.g. 10.0.0.0/8)`, 'BAD_USER_INPUT');
+    return { version, bits, value: ipToBigInt(addr) };
   });
   return (address) => {
     const version = isIP(address);
@@ -185,8 +217,8 @@ function ipToBigInt(address: string): bigint {
   let text = address.toLowerCase();
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4) {
-    const n = ipToBigInt(v4[1]!);
-    text = text.slice(0, -v4[1]!.length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+    const n = ipToBigInt(v4[1]);
+    text = text.slice(0, -v4[1].length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
   const headParts = head ? head.split(':') : [];
@@ -203,4 +235,3 @@ export async function resolveResource(ctx: RequestContext, text: string, window:
   const found = await Promise.all(candidates.map((key) => ctx.loaders.entity.load({ type: 'Resource', key, window })));
   return found.find((e) => e !== null) ?? null;
 }
-

@@ -53,7 +53,13 @@ export interface RequestContext {
   signal?: AbortSignal;
 }
 
-export function createContext(options: { engine: QueryEngine; caller?: Caller; limits: ApiLimits; defaultWindow: Window; signal?: AbortSignal }): RequestContext {
+export function createContext(options: {
+  engine: QueryEngine;
+  caller?: Caller;
+  limits: ApiLimits;
+  defaultWindow: Window;
+  signal?: AbortSignal;
+}): RequestContext {
   const engine = new CountingEngine(options.engine);
   const caller = options.caller ?? LOCAL_CALLER;
   const ctx = { engine, caller, limits: options.limits, defaultWindow: options.defaultWindow, signal: options.signal } as RequestContext;

@@ -43,7 +43,12 @@ export function checkDocumentCost(
 ): { depth: number; cost: number; aliases: number } {
   let aliases = 0;
   let maxDepth = 0;
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   if (!root) return { depth: 0, cost: 0, aliases: 0 };
 
   const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, depth: number, multiplier: number, active: Set<string>): number => {
@@ -57,7 +62,11 @@ export function checkDocumentCost(
           if (aliases > limits.maxAliases) reject(`query uses more than ${limits.maxAliases} aliases`, 'QUERY_TOO_COMPLEX');
         }
         cost += multiplier;
-        if (cost > limits.maxComplexity) reject(`query is too expensive (estimated cost above ${limits.maxComplexity}); ask for smaller pages or fewer fields`, 'QUERY_TOO_COMPLEX');
+        if (cost > limits.maxComplexity)
+          reject(
+            `query is too expensive (estimated cost above ${limits.maxComplexity}); ask for smaller pages or fewer fields`,
+            'QUERY_TOO_COMPLEX',
+          );
         if (!selection.selectionSet) continue;
         const fieldDef = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
         if (!fieldDef) continue; // unknown fields are reported by validation
@@ -72,7 +81,9 @@ export function checkDocumentCost(
         const child = getNamedType(fieldDef.type) as GraphQLCompositeType;
         cost += walk(selection.selectionSet, child, depth + 1, multiplier * fanOut, active);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType | undefined) : parent;
+        const type = selection.typeCondition
+          ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType | undefined)
+          : parent;
         cost += walk(selection.selectionSet, type ?? parent, depth, multiplier, active);
       } else {
         const name = selection.name.value;
@@ -83,7 +94,11 @@ export function checkDocumentCost(
         cost += walk(fragment.selectionSet, type ?? parent, depth, multiplier, active);
         active.delete(name);
       }
-      if (cost > limits.maxComplexity) reject(`query is too expensive (estimated cost above ${limits.maxComplexity}); ask for smaller pages or fewer fields`, 'QUERY_TOO_COMPLEX');
+      if (cost > limits.maxComplexity)
+        reject(
+          `query is too expensive (estimated cost above ${limits.maxComplexity}); ask for smaller pages or fewer fields`,
+          'QUERY_TOO_COMPLEX',
+        );
     }
     return cost;
   };

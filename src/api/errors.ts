@@ -44,14 +44,21 @@ export function errorFormatter(onHidden: (error: unknown) => void = () => {}) {
   return (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, onHidden);
 }
 
-export function formatError(formatted: GraphQLFormattedError, error: unknown, onHidden: (error: unknown) => void = () => {}): GraphQLFormattedError {
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  onHidden: (error: unknown) => void = () => {},
+): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   const code = String(formatted.extensions?.code ?? '');
   const base = { locations: formatted.locations, path: formatted.path };
   if (original instanceof EngineError || (original instanceof GraphQLError && original.originalError instanceof EngineError)) {
-    const engineError = (original instanceof EngineError ? original : (original as GraphQLError).originalError) as EngineError;
+    const engineError = (original instanceof EngineError ? original : original.originalError) as EngineError;
     onHidden(engineError);
-    const message = engineError.code === 'QUERY_FAILED' ? 'the query engine could not answer this request' : `the query engine stopped: ${engineError.code.toLowerCase()}`;
+    const message =
+      engineError.code === 'QUERY_FAILED'
+        ? 'the query engine could not answer this request'
+        : `the query engine stopped: ${engineError.code.toLowerCase()}`;
     return { ...base, message, extensions: { code: 'ENGINE_ERROR', reason: engineError.code } };
   }
   if (SAFE_CODES.has(code)) return { ...base, message: formatted.message, extensions: { code } };

@@ -58,23 +58,63 @@ function related(which: keyof typeof RELATED) {
     if (!c.entity) return EMPTY;
     if (which === 'identities' && c.entity.type === 'Identity') {
       const e = c.entity;
-      return { edges: [{ cursor: '', relation: 'self', firstSeen: e.firstSeen!, lastSeen: e.lastSeen!, eventCount: e.eventCount, otherType: 'Identity', otherKey: e.key, node: e, window: c.window }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
+      return {
+        edges: [
+          {
+            cursor: '',
+            relation: 'self',
+            firstSeen: e.firstSeen!,
+            lastSeen: e.lastSeen!,
+            eventCount: e.eventCount,
+            otherType: 'Identity',
+            otherKey: e.key,
+            node: e,
+            window: c.window,
+          },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: null },
+        totalCount: 1,
+      };
     }
     if (which === 'identities' && c.entity.type === 'Session') {
-      const identity = typeof c.entity.attrs.identity === 'string' ? await ctx.loaders.entity.load({ type: 'Identity', key: c.entity.attrs.identity, window: c.window }) : null;
+      const identity =
+        typeof c.entity.attrs.identity === 'string'
+          ? await ctx.loaders.entity.load({ type: 'Identity', key: c.entity.attrs.identity, window: c.window })
+          : null;
       if (!identity) return EMPTY;
-      return { edges: [{ cursor: '', relation: 'uses', firstSeen: c.entity.firstSeen!, lastSeen: c.entity.lastSeen!, eventCount: c.entity.eventCount, otherType: 'Identity', otherKey: identity.key, node: identity, window: c.window }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
+      return {
+        edges: [
+          {
+            cursor: '',
+            relation: 'uses',
+            firstSeen: c.entity.firstSeen!,
+            lastSeen: c.entity.lastSeen!,
+            eventCount: c.entity.eventCount,
+            otherType: 'Identity',
+            otherKey: identity.key,
+            node: identity,
+            window: c.window,
+          },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: null },
+        totalCount: 1,
+      };
     }
     const pivot = RELATED[which][c.entity.type];
     return pivot ? linkConnection(ctx, pivot, c.entity, args) : EMPTY;
   };
 }
 
-const EVENT_PIVOT: Partial<Record<string, EventPivot>> = { Identity: 'identity', Session: 'session', IPAddress: 'ip', Resource: 'resource' };
+const EVENT_PIVOT: Partial<Record<string, EventPivot>> = {
+  Identity: 'identity',
+  Session: 'session',
+  IPAddress: 'ip',
+  Resource: 'resource',
+};
 
 export const indicatorContextResolvers: IndicatorContextResolvers<RequestContext> = {
   indicator: (c) => c.indicator,
-  kind: (c) => c.kind as IndicatorKind,
+  kind: (c) => c.kind,
   found: async (c, _a, ctx) => {
     if (c.entity) return true;
     if (!c.domain) return false;
@@ -96,7 +136,14 @@ export const indicatorContextResolvers: IndicatorContextResolvers<RequestContext
   recentEvents: async (c, args, ctx) => {
     const first = args.first ?? 10;
     if (c.domain) {
-      const page = await eventConnection(ctx, 'none', '*', c.window, { first }, { tables: ['dns_activity', 'http_activity'], descending: true, extra: { domain: c.domain } });
+      const page = await eventConnection(
+        ctx,
+        'none',
+        '*',
+        c.window,
+        { first },
+        { tables: ['dns_activity', 'http_activity'], descending: true, extra: { domain: c.domain } },
+      );
       return (await page.edges()).map((e) => e.node);
     }
     const pivot = c.entity ? EVENT_PIVOT[c.entity.type] : undefined;

@@ -42,7 +42,8 @@ const DAY_MS = 86_400_000;
 export function checkWindow(input: { from: unknown; to: unknown }, limits: ApiLimits): Window {
   const from = input.from;
   const to = input.to;
-  if (!(from instanceof Date) || !(to instanceof Date)) throw apiError('window.from and window.to must be ISO 8601 date-times', 'BAD_USER_INPUT');
+  if (!(from instanceof Date) || !(to instanceof Date))
+    throw apiError('window.from and window.to must be ISO 8601 date-times', 'BAD_USER_INPUT');
   if (from.getTime() >= to.getTime()) throw apiError('window.from must be before window.to', 'BAD_USER_INPUT');
   if (to.getTime() - from.getTime() > limits.maxWindowDays * DAY_MS) {
     throw apiError(`window is longer than the ${limits.maxWindowDays} days this server allows; narrow it`, 'WINDOW_TOO_LARGE');

@@ -62,7 +62,7 @@ function batchByGroup<K, V>(groupOf: (k: K) => string, run: (group: K[]) => Prom
     await Promise.all(
       [...groups.values()].map(async (indexes) => {
         try {
-          const values = await run(indexes.map((i) => keys[i]!));
+          const values = await run(indexes.map((i) => keys[i]));
           indexes.forEach((i, j) => (out[i] = values[j]!));
         } catch (err) {
           for (const i of indexes) out[i] = err instanceof Error ? err : new Error(String(err));
@@ -117,7 +117,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     batchByGroup(
       (k) => `${k.type}|${windowKey(k.window)}`,
       async (group) => {
-        const { type, window } = group[0]!;
+        const { type, window } = group[0];
         const unique = [...new Set(group.map((k) => k.key))];
         const rows = await run<EntityRow>(entitiesByKeys(type, unique, window, accounts));
         const byId = new Map(rows.map((r) => [r.id, entityFromRow(r, type, window)]));
@@ -131,7 +131,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     batchByGroup(
       (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}`,
       async (group) => {
-        const { pivot, window, action, offset, limit } = group[0]!;
+        const { pivot, window, action, offset, limit } = group[0];
         const unique = [...new Set(group.map((k) => k.key))];
         // One extra row tells whether there is a next page.
         const rows = await run<NeighbourRow>(neighbours(pivot, unique, window, action, offset, limit + 1));
@@ -168,7 +168,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     return JSON.stringify(rest);
   };
   const toQuery = (group: EventsKey[]): EventsQuery => {
-    const { key: _key, ...rest } = group[0]!;
+    const { key: _key, ...rest } = group[0];
     void _key;
     return { ...rest, keys: [...new Set(group.map((k) => k.key))], accounts };
   };

@@ -78,7 +78,7 @@ async function resolveIdentity(ctx: RequestContext, text: string, window: Window
   }
   // An assumed-role ARN names a role whose path the ARN drops: match the role by name.
   if (m) {
-    const byName = identityCandidates(m[3]!, null, window);
+    const byName = identityCandidates(m[3], null, window);
     const { rows: named } = await ctx.engine.query<{ id: string }>(byName.sql, byName.params, { label: byName.label, signal: ctx.signal });
     const role = named.find((r) => r.id.includes(`:${m[2]}:role/`));
     if (role) return loadEntity(ctx, 'Identity', role.id, window);
@@ -101,7 +101,8 @@ async function nodeById(ctx: RequestContext, id: string, window: Window): Promis
   const table = TABLE_BY_TYPE_NAME[type];
   if (table) {
     const bar = key.indexOf('|');
-    if (bar < 0 || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(key.slice(0, bar))) throw apiError('not a valid node id', 'BAD_USER_INPUT');
+    if (bar < 0 || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(key.slice(0, bar)))
+      throw apiError('not a valid node id', 'BAD_USER_INPUT');
     return loadEvent(ctx, table, key.slice(0, bar), key.slice(bar + 1));
   }
   throw apiError('not a valid node id', 'BAD_USER_INPUT');
@@ -138,7 +139,12 @@ const entityCommon = {
 };
 
 const linkCommon = {
-  node: (l: { node: EntityModel | null; otherType: string; otherKey: string; window: Window }, _args: unknown, _ctx: RequestContext, info: { parentType: { name: string } }) => {
+  node: (
+    l: { node: EntityModel | null; otherType: string; otherKey: string; window: Window },
+    _args: unknown,
+    _ctx: RequestContext,
+    info: { parentType: { name: string } },
+  ) => {
     if (l.node) return l.node;
     // An edge whose entity row is missing still names its neighbour.
     const type = info.parentType.name.replace(/Link$/, '') as EntityType;
@@ -177,7 +183,7 @@ const CORE_EVENT_FIELDS = {
   resources: async (e: EventModel, _a: unknown, ctx: RequestContext) => {
     const ids = (Array.isArray(e.row.resources) ? e.row.resources : []).filter((r): r is string => typeof r === 'string');
     const found = await Promise.all(ids.map((id) => loadEntity(ctx, 'Resource', id, e.window)));
-    return found.map((r, i) => r ?? entityStub('Resource', ids[i]!, e.window));
+    return found.map((r, i) => r ?? entityStub('Resource', ids[i], e.window));
   },
   raw: (e: EventModel) => e.row.raw,
 };
@@ -192,7 +198,8 @@ function classResolvers(table: TableName): Record<string, unknown> {
     own.destinationIp = (e: EventModel, _a: unknown, ctx: RequestContext) => loadEntity(ctx, 'IPAddress', str(e.row.dst_ip), e.window);
   }
   if (table === 'api_activity') {
-    own.issuedSession = (e: EventModel, _a: unknown, ctx: RequestContext) => loadEntity(ctx, 'Session', str(e.row.issued_session_id), e.window);
+    own.issuedSession = (e: EventModel, _a: unknown, ctx: RequestContext) =>
+      loadEntity(ctx, 'Session', str(e.row.issued_session_id), e.window);
   }
   return { ...CORE_EVENT_FIELDS, ...own };
 }
@@ -227,41 +234,73 @@ function resolveResourceFlows(ctx: RequestContext, e: EntityModel, args: EventAr
 /** The identity's sign-ins and those of the identities it federated as (its SAML subject in CloudTrail). */
 async function signInsAcrossProviders(ctx: RequestContext, e: EntityModel, args: EventArgs): Promise<EventConnectionModel> {
   const window = windowOf(ctx, e.window, args.window);
-  const linked = await ctx.loaders.neighbours.load({ pivot: 'identityFederatedAs', key: e.key, window, action: null, offset: 0, limit: MAX_LINKED_IDENTITIES });
+  const linked = await ctx.loaders.neighbours.load({
+    pivot: 'identityFederatedAs',
+    key: e.key,
+    window,
+    action: null,
+    offset: 0,
+    limit: MAX_LINKED_IDENTITIES,
+  });
   const identities = [e.key, ...linked.links.map((l) => l.otherKey)];
   return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['authentication'], extra: { signInsOf: identities } });
 }
 /** One person under more names than this is not one person. */
 const MAX_LINKED_IDENTITIES = 20;
 
-const EMPTY_EVENTS: EventConnectionModel = { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
+const EMPTY_EVENTS: EventConnectionModel = {
+  edges: async () => [],
+  pageInfo: async () => ({ hasNextPage: false, endCursor: null }),
+  totalCount: async () => 0,
+};
 
 export const resolvers: Resolvers = {
   DateTime,
   Node: {
-    __resolveType: (value) => (isEvent(value as EntityModel | EventModel) ? EVENT_TYPE_NAME[(value as EventModel).table] : (value as EntityModel).type) as never,
+    __resolveType: (value) => (isEvent(value) ? EVENT_TYPE_NAME[value.table] : value.type) as never,
   },
-  Entity: { __resolveType: (value) => (value as EntityModel).type },
-  Event: { __resolveType: (value) => EVENT_TYPE_NAME[(value as EventModel).table] as never },
-  Link: { __resolveType: () => null as never },
+  Entity: { __resolveType: (value) => value.type },
+  Event: { __resolveType: (value) => EVENT_TYPE_NAME[value.table] as never },
+  Link: { __resolveType: () => null },
 
   Query: {
-    node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)) as never,
+    node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
     identity: (_p, args, ctx) => resolveIdentity(ctx, args.id, windowOf(ctx, null, args.window)),
     identities: async (_p, args, ctx): Promise<LinkConnectionModel> => {
       const window = windowOf(ctx, null, args.window);
       const first = checkFirst(args.first, ctx.limits);
       const offset = parseOffsetCursor(args.after);
-      const statement = listEntities('Identity', window, args.kind == null ? null : checkText(args.kind, 'kind'), offset, first + 1, ctx.caller.allowedAccounts);
+      const statement = listEntities(
+        'Identity',
+        window,
+        args.kind == null ? null : checkText(args.kind, 'kind'),
+        offset,
+        first + 1,
+        ctx.caller.allowedAccounts,
+      );
       const result = await ctx.engine.query(statement.sql, statement.params, { label: statement.label, signal: ctx.signal });
       const rows = result.rows as unknown as (EntityRow & { rn: number; total: number })[];
       const links = rows.map((row) => {
         const node = entityFromRow(row, 'Identity', window);
         ctx.loaders.entity.prime({ type: 'Identity', key: node.key, window }, node);
-        return { cursor: offsetCursor(Number(row.rn)), relation: 'seen', firstSeen: node.firstSeen!, lastSeen: node.lastSeen!, eventCount: node.eventCount, otherType: 'Identity', otherKey: node.key, node, window };
+        return {
+          cursor: offsetCursor(Number(row.rn)),
+          relation: 'seen',
+          firstSeen: node.firstSeen!,
+          lastSeen: node.lastSeen!,
+          eventCount: node.eventCount,
+          otherType: 'Identity',
+          otherKey: node.key,
+          node,
+          window,
+        };
       });
       const edges = links.slice(0, first);
-      return { edges, pageInfo: { hasNextPage: links.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: Number(rows[0]?.total ?? 0) };
+      return {
+        edges,
+        pageInfo: { hasNextPage: links.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+        totalCount: Number(rows[0]?.total ?? 0),
+      };
     },
     ip: (_p, args, ctx) => loadEntity(ctx, 'IPAddress', checkText(args.address, 'address'), windowOf(ctx, null, args.window)),
     resource: (_p, args, ctx) => resolveResource(ctx, args.id, windowOf(ctx, null, args.window)),
@@ -287,7 +326,14 @@ export const resolvers: Resolvers = {
       return names.length > 0 ? names : e.name ? [e.name] : [];
     },
     accessKeys: async (e, _a, ctx) => {
-      const page = await ctx.loaders.neighbours.load({ pivot: 'identitySessions', key: e.key, window: e.window, action: null, offset: 0, limit: 100 });
+      const page = await ctx.loaders.neighbours.load({
+        pivot: 'identitySessions',
+        key: e.key,
+        window: e.window,
+        action: null,
+        offset: 0,
+        limit: 100,
+      });
       return page.links.map((l) => l.otherKey).filter((k) => /^A[SK]IA[A-Z0-9]+$/.test(k));
     },
     sessions: (e, args, ctx) => linkConnection(ctx, 'identitySessions', e, args),
@@ -298,12 +344,21 @@ export const resolvers: Resolvers = {
     accounts: (e, args, ctx) => linkConnection(ctx, 'identityAccounts', e, args),
     regions: async (e, args, ctx) => {
       const window = windowOf(ctx, e.window, args.window);
-      const page = await ctx.loaders.neighbours.load({ pivot: 'identityRegions', key: e.key, window, action: null, offset: 0, limit: 1000 });
+      const page = await ctx.loaders.neighbours.load({
+        pivot: 'identityRegions',
+        key: e.key,
+        window,
+        action: null,
+        offset: 0,
+        limit: 1000,
+      });
       return page.links.map((l) => ({ region: l.otherKey, firstSeen: l.firstSeen, lastSeen: l.lastSeen, eventCount: l.eventCount }));
     },
     events: (e, args, ctx) => eventConnection(ctx, 'identity', e.key, e.window, args),
     signIns: (e, args, ctx) =>
-      args.acrossProviders ? signInsAcrossProviders(ctx, e, args) : eventConnection(ctx, 'identity', e.key, e.window, args, { tables: ['authentication'] }),
+      args.acrossProviders
+        ? signInsAcrossProviders(ctx, e, args)
+        : eventConnection(ctx, 'identity', e.key, e.window, args, { tables: ['authentication'] }),
     federatedSessions: (e, args, ctx) => linkConnection(ctx, 'identityFederatedSessions', e, args),
     federatedRoles: (e, args, ctx) => linkConnection(ctx, 'identityFederatedRoles', e, args),
     federatedAs: (e, args, ctx) => linkConnection(ctx, 'identityFederatedAs', e, args),
@@ -370,7 +425,8 @@ export const resolvers: Resolvers = {
     dnsActivity: (e, args, ctx) => {
       const bucket = /^arn:aws[\w-]*:s3:::([^/]+)$/.exec(e.key)?.[1];
       const instance = /:instance\/(i-[0-9a-f]+)$/.exec(e.key)?.[1];
-      if (!bucket && !instance) return { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
+      if (!bucket && !instance)
+        return { edges: async () => [], pageInfo: async () => ({ hasNextPage: false, endCursor: null }), totalCount: async () => 0 };
       if (instance) return eventConnection(ctx, 'instance', e.key, e.window, args, { tables: ['dns_activity'] });
       return eventConnection(ctx, 'none', '*', e.window, args, { tables: ['dns_activity'], extra: { dnsNamePrefix: `${bucket}.s3` } });
     },
@@ -390,12 +446,18 @@ export const resolvers: Resolvers = {
     issuedSessions: (e, args, ctx) => linkConnection(ctx, 'ipIssuedSessions', e, args),
     resources: (e, args, ctx) => linkConnection(ctx, 'ipResources', e, args),
     peers: (e, args, ctx) =>
-      linkConnection(ctx, args.direction === 'OUTBOUND' ? 'ipPeersOut' : args.direction === 'INBOUND' ? 'ipPeersIn' : 'ipPeersBoth', e, args),
+      linkConnection(
+        ctx,
+        args.direction === 'OUTBOUND' ? 'ipPeersOut' : args.direction === 'INBOUND' ? 'ipPeersIn' : 'ipPeersBoth',
+        e,
+        args,
+      ),
     flows: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args, { tables: ['network_activity'] }),
     domains: (e, args, ctx) => linkConnection(ctx, 'ipDomains', e, args),
     resolvedFrom: (e, args, ctx) => linkConnection(ctx, 'ipResolvedFrom', e, args),
     instances: (e, args, ctx) => linkConnection(ctx, 'ipInstances', e, args),
-    sources: (e) => (Array.isArray(e.attrs.sources) ? (e.attrs.sources as unknown[]).filter((x): x is string => typeof x === 'string').sort() : []),
+    sources: (e) =>
+      Array.isArray(e.attrs.sources) ? (e.attrs.sources as unknown[]).filter((x): x is string => typeof x === 'string').sort() : [],
     events: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args),
   },
 
@@ -412,19 +474,19 @@ export const resolvers: Resolvers = {
     identities: (e, args, ctx) => linkConnection(ctx, 'userAgentIdentities', e, args),
   },
 
-  IdentityLink: linkCommon as never,
-  SessionLink: linkCommon as never,
-  IPAddressLink: linkCommon as never,
-  ResourceLink: linkCommon as never,
-  UserAgentLink: linkCommon as never,
-  AccountLink: linkCommon as never,
+  IdentityLink: linkCommon,
+  SessionLink: linkCommon,
+  IPAddressLink: linkCommon,
+  ResourceLink: linkCommon,
+  UserAgentLink: linkCommon,
+  AccountLink: linkCommon,
   DomainLink: { domain: (l) => l.otherKey },
   EventConnection: { edges: (c) => c.edges(), pageInfo: (c) => c.pageInfo(), totalCount: (c) => c.totalCount() },
   IndicatorContext: indicatorContextResolvers,
 
-  ApiActivity: classResolvers('api_activity') as never,
-  Authentication: classResolvers('authentication') as never,
-  NetworkActivity: classResolvers('network_activity') as never,
-  HttpActivity: classResolvers('http_activity') as never,
-  DnsActivity: classResolvers('dns_activity') as never,
+  ApiActivity: classResolvers('api_activity'),
+  Authentication: classResolvers('authentication'),
+  NetworkActivity: classResolvers('network_activity'),
+  HttpActivity: classResolvers('http_activity'),
+  DnsActivity: classResolvers('dns_activity'),
 };

@@ -38,7 +38,9 @@ const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => (
         // Errors thrown before this hook are not reported as GraphQL errors, so the size check lives here
         // (parsing itself is bounded by parseOptions.maxTokens).
         if (source.length > limits.maxDocumentChars) {
-          throw new GraphQLError(`document is longer than ${limits.maxDocumentChars} characters`, { extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 400 } } });
+          throw new GraphQLError(`document is longer than ${limits.maxDocumentChars} characters`, {
+            extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 400 } },
+          });
         }
         if (!operation) return;
         const fragments = Object.fromEntries(
@@ -135,7 +137,8 @@ export class ScoutApi {
       return;
     }
     const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    for (const [key, value] of Object.entries(req.headers))
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     let parsed: unknown = body;
     if ((headers.get('content-type') ?? '').includes('application/json') && body.length > 0) {
       try {

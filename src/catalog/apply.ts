@@ -8,7 +8,11 @@ export interface AppliedStatement {
   millis: number;
 }
 
-export async function applyCatalog(engine: QueryEngine, statements: readonly CatalogStatement[], onApplied?: (applied: AppliedStatement) => void): Promise<AppliedStatement[]> {
+export async function applyCatalog(
+  engine: QueryEngine,
+  statements: readonly CatalogStatement[],
+  onApplied?: (applied: AppliedStatement) => void,
+): Promise<AppliedStatement[]> {
   const applied: AppliedStatement[] = [];
   for (const statement of statements) {
     const { stats } = await engine.query(statement.sql, [], { label: `catalog:${statement.name}` });

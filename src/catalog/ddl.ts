@@ -18,14 +18,41 @@ import { PARTITION_COLUMNS, SOURCE_IDS, TABLES, TABLE_NAMES, type ColumnType } f
 import { GRAPH_TABLES } from '../engine/lake';
 
 export const AWS_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
   'af-south-1',
-  'ap-east-1', 'ap-east-2', 'ap-south-1', 'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7',
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
-  'ca-central-1', 'ca-west-1',
-  'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1',
-  'il-central-1', 'me-south-1', 'me-central-1', 'mx-central-1', 'sa-east-1',
-  'us-gov-east-1', 'us-gov-west-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
 ] as const;
 
 export interface CatalogOptions {
@@ -64,13 +91,15 @@ export function hiveType(type: ColumnType): string {
 }
 
 function checkName(kind: string, name: string): string {
-  if (!NAME.test(name)) throw new Error(`${kind} '${name}' is not a valid Athena name (lower-case letters, digits and _; starting with a letter or _)`);
+  if (!NAME.test(name))
+    throw new Error(`${kind} '${name}' is not a valid Athena name (lower-case letters, digits and _; starting with a letter or _)`);
   return name;
 }
 
 function checkValues(kind: string, values: readonly string[]): string[] {
   const bad = values.filter((v) => !PARTITION_VALUE.test(v));
-  if (bad.length > 0) throw new Error(`${kind} value(s) ${bad.map((v) => `'${v}'`).join(', ')} are not valid partition values (letters, digits, . _ -)`);
+  if (bad.length > 0)
+    throw new Error(`${kind} value(s) ${bad.map((v) => `'${v}'`).join(', ')} are not valid partition values (letters, digits, . _ -)`);
   return [...new Set(values)];
 }
 
@@ -107,7 +136,9 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
     'projection.day.interval': '1',
     'projection.day.interval.unit': 'DAYS',
   };
-  const statements: CatalogStatement[] = [{ name: database, sql: `CREATE DATABASE IF NOT EXISTS \`${database}\`\nCOMMENT 'ScoutQL lake at ${lake}'` }];
+  const statements: CatalogStatement[] = [
+    { name: database, sql: `CREATE DATABASE IF NOT EXISTS \`${database}\`\nCOMMENT 'ScoutQL lake at ${lake}'` },
+  ];
 
   for (const name of TABLE_NAMES) {
     const table = TABLES[name];
@@ -116,7 +147,9 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
       'projection.enabled': 'true',
       'projection.source.type': 'enum',
       'projection.source.values': SOURCE_IDS.join(','),
-      ...(accounts ? { 'projection.account.type': 'enum', 'projection.account.values': accounts.join(',') } : { 'projection.account.type': 'injected' }),
+      ...(accounts
+        ? { 'projection.account.type': 'enum', 'projection.account.values': accounts.join(',') }
+        : { 'projection.account.type': 'injected' }),
       'projection.region.type': 'enum',
       'projection.region.values': regions.join(','),
       ...dayProjection,
@@ -125,15 +158,36 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
     };
     statements.push({
       name,
-      sql: createTable(database, name, table.doc, table.columns, PARTITION_COLUMNS.map((c) => ({ name: c, type: c === 'day' ? 'date' : 'string' })), location, properties),
+      sql: createTable(
+        database,
+        name,
+        table.doc,
+        table.columns,
+        PARTITION_COLUMNS.map((c) => ({ name: c, type: c === 'day' ? 'date' : 'string' })),
+        location,
+        properties,
+      ),
     });
   }
   for (const [name, graph] of Object.entries(GRAPH_TABLES)) {
     const location = `${lake}/${graph.dir.map((d) => checkName('folder', d)).join('/')}/`;
-    const properties = { 'projection.enabled': 'true', ...dayProjection, 'storage.location.template': `${location}day=\${day}/`, classification: 'parquet' };
+    const properties = {
+      'projection.enabled': 'true',
+      ...dayProjection,
+      'storage.location.template': `${location}day=\${day}/`,
+      classification: 'parquet',
+    };
     statements.push({
       name,
-      sql: createTable(database, checkName('table', name), `ScoutQL entity graph: ${name.replace('graph_', '')}, one folder per day.`, graph.columns, [{ name: 'day', type: 'date' }], location, properties),
+      sql: createTable(
+        database,
+        checkName('table', name),
+        `ScoutQL entity graph: ${name.replace('graph_', '')}, one folder per day.`,
+        graph.columns,
+        [{ name: 'day', type: 'date' }],
+        location,
+        properties,
+      ),
     });
   }
   return statements;
@@ -148,7 +202,9 @@ function createTable(
   location: string,
   properties: Record<string, string>,
 ): string {
-  const columnLines = columns.map((c) => `  \`${checkName('column', c.name)}\` ${hiveType(c.type)}${c.doc ? ` COMMENT ${literal(c.doc)}` : ''}`);
+  const columnLines = columns.map(
+    (c) => `  \`${checkName('column', c.name)}\` ${hiveType(c.type)}${c.doc ? ` COMMENT ${literal(c.doc)}` : ''}`,
+  );
   const partitionLines = partitions.map((p) => `  \`${checkName('column', p.name)}\` ${p.type}`);
   const propertyLines = Object.entries(properties).map(([k, v]) => `  ${literal(k)} = ${literal(v)}`);
   return [

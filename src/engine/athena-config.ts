@@ -39,14 +39,22 @@ export interface AthenaEngineConfig {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function validateAthenaConfig(config: AthenaEngineConfig): Required<Pick<AthenaEngineConfig, 'pollMinMs' | 'pollMaxMs' | 'maxRetries' | 'retryBaseMs' | 'retryMaxMs' | 'workgroup'>> & AthenaEngineConfig {
+export function validateAthenaConfig(
+  config: AthenaEngineConfig,
+): Required<Pick<AthenaEngineConfig, 'pollMinMs' | 'pollMaxMs' | 'maxRetries' | 'retryBaseMs' | 'retryMaxMs' | 'workgroup'>> &
+  AthenaEngineConfig {
   const problems: string[] = [];
-  if (!config.database || !IDENTIFIER.test(config.database)) problems.push(`database must be a plain identifier (letters, digits, _), got '${config.database ?? ''}'`);
+  if (!config.database || !IDENTIFIER.test(config.database))
+    problems.push(`database must be a plain identifier (letters, digits, _), got '${config.database ?? ''}'`);
   if (!config.region) problems.push('region is required');
-  if (config.outputLocation !== undefined && !/^s3:\/\/[^/]+/.test(config.outputLocation)) problems.push(`outputLocation must be an s3:// URI, got '${config.outputLocation}'`);
-  if (config.endpoint !== undefined && !/^https?:\/\//.test(config.endpoint)) problems.push(`endpoint must be an http(s) URL, got '${config.endpoint}'`);
-  if (typeof config.maxBytesScanned !== 'number' || !(config.maxBytesScanned >= 0)) problems.push('maxBytesScanned (the per-query scan limit in bytes) is required');
-  if (config.budget && (!(config.budget.bytes >= 0) || !(config.budget.windowMs > 0))) problems.push('budget needs bytes >= 0 and windowMs > 0');
+  if (config.outputLocation !== undefined && !/^s3:\/\/[^/]+/.test(config.outputLocation))
+    problems.push(`outputLocation must be an s3:// URI, got '${config.outputLocation}'`);
+  if (config.endpoint !== undefined && !/^https?:\/\//.test(config.endpoint))
+    problems.push(`endpoint must be an http(s) URL, got '${config.endpoint}'`);
+  if (typeof config.maxBytesScanned !== 'number' || !(config.maxBytesScanned >= 0))
+    problems.push('maxBytesScanned (the per-query scan limit in bytes) is required');
+  if (config.budget && (!(config.budget.bytes >= 0) || !(config.budget.windowMs > 0)))
+    problems.push('budget needs bytes >= 0 and windowMs > 0');
   const pollMinMs = config.pollMinMs ?? 200;
   const pollMaxMs = config.pollMaxMs ?? 5000;
   if (!(pollMinMs > 0) || !(pollMaxMs >= pollMinMs)) problems.push('pollMinMs must be > 0 and pollMaxMs >= pollMinMs');
@@ -101,7 +109,10 @@ export function athenaConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overri
     pollMinMs: num('POLL_MIN_MS'),
     pollMaxMs: num('POLL_MAX_MS'),
     maxBytesScanned: maxBytes === undefined ? Number.NaN : parseByteSize(maxBytes),
-    budget: budgetBytes === undefined ? undefined : { bytes: parseByteSize(budgetBytes), windowMs: (num('BUDGET_WINDOW_MINUTES') ?? 60) * 60_000 },
+    budget:
+      budgetBytes === undefined
+        ? undefined
+        : { bytes: parseByteSize(budgetBytes), windowMs: (num('BUDGET_WINDOW_MINUTES') ?? 60) * 60_000 },
     resultReuseMaxAgeMinutes: num('RESULT_REUSE_MINUTES'),
     ...overrides,
   };

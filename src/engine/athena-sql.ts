@@ -28,7 +28,10 @@ export interface SqlToken {
 const OPERATORS = ['->>', '::', '->', '=>', '<=', '>=', '<>', '!=', '==', '||', '**', '//'];
 
 export class SqlLexError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
     this.name = 'SqlLexError';
   }
@@ -42,11 +45,11 @@ export function tokenize(sql: string): SqlToken[] {
     i = end;
   };
   while (i < sql.length) {
-    const ch = sql[i]!;
+    const ch = sql[i];
     const next = sql[i + 1];
     if (/\s/.test(ch)) {
       let end = i + 1;
-      while (end < sql.length && /\s/.test(sql[end]!)) end++;
+      while (end < sql.length && /\s/.test(sql[end])) end++;
       push('space', end);
     } else if (ch === '-' && next === '-') {
       const nl = sql.indexOf('\n', i);
@@ -109,6 +112,9 @@ export function unquoteString(token: string): string {
 
 /** The name inside a "…" or `…` identifier token. */
 export function unquoteIdentifier(token: string): string {
-  const quote = token[0]!;
-  return token.slice(1, -1).split(quote + quote).join(quote);
+  const quote = token[0];
+  return token
+    .slice(1, -1)
+    .split(quote + quote)
+    .join(quote);
 }

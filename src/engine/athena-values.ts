@@ -45,7 +45,7 @@ export function parseAthenaValue(text: string | undefined, athenaType: string): 
     case 'date':
       return parseDate(text) ?? text;
     case 'timestamp':
-      return type.includes('with time zone') ? parseTimestampWithZone(text) ?? text : parseTimestamp(text) ?? text;
+      return type.includes('with time zone') ? (parseTimestampWithZone(text) ?? text) : (parseTimestamp(text) ?? text);
     case 'json':
       try {
         return JSON.parse(text) as SqlValue;
@@ -67,7 +67,7 @@ function parseTimestamp(text: string): Date | null {
   const m = TIMESTAMP_RE.exec(text.trim());
   if (!m) return null;
   const millis = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, m[6] ? +m[6] : 0, millis));
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0, millis));
 }
 
 function parseTimestampWithZone(text: string): Date | null {
@@ -77,13 +77,13 @@ function parseTimestampWithZone(text: string): Date | null {
   if (zone === '' || zone === 'UTC' || zone === 'Z' || zone === 'GMT') return local;
   const offset = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
   if (!offset) return null; // a named zone such as America/New_York: left as text
-  const minutes = (+offset[2]! * 60 + +offset[3]!) * (offset[1] === '-' ? -1 : 1);
+  const minutes = (+offset[2] * 60 + +offset[3]) * (offset[1] === '-' ? -1 : 1);
   return new Date(local.getTime() - minutes * 60_000);
 }
 
 function parseDate(text: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
-  return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!)) : null;
+  return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])) : null;
 }
 
 /** Element type of `array(T)` or value type of `map(K, V)`, when ColumnInfo gives one. */
@@ -107,7 +107,8 @@ function parseStructured(text: string, type: string): SqlValue {
     const result: { [key: string]: SqlValue } = {};
     if (body.trim() === '') return result;
     // Row fields are `name type` pairs in a full type; map values share one type.
-    const rowTypes = base === 'row' ? new Map(inner.map((f) => [f.split(/\s+/)[0]!.replace(/"/g, ''), f.split(/\s+/).slice(1).join(' ')])) : undefined;
+    const rowTypes =
+      base === 'row' ? new Map(inner.map((f) => [f.split(/\s+/)[0].replace(/"/g, ''), f.split(/\s+/).slice(1).join(' ')])) : undefined;
     splitTopLevel(body, ', ').forEach((entry, index) => {
       const eq = indexOfTopLevel(entry, '=');
       const key = eq === -1 ? String(index + 1) : entry.slice(0, eq);
@@ -131,7 +132,7 @@ function splitTopLevel(text: string, separator: string): string[] {
   let depth = 0;
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
+    const ch = text[i];
     if (ch === '[' || ch === '{' || ch === '(') depth++;
     else if (ch === ']' || ch === '}' || ch === ')') depth = Math.max(0, depth - 1);
     else if (depth === 0 && text.startsWith(separator, i)) {
@@ -147,7 +148,7 @@ function splitTopLevel(text: string, separator: string): string[] {
 function indexOfTopLevel(text: string, ch: string): number {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (c === '[' || c === '{' || c === '(') depth++;
     else if (c === ']' || c === '}' || c === ')') depth = Math.max(0, depth - 1);
     else if (depth === 0 && c === ch) return i;

@@ -31,7 +31,14 @@ import { validateAthenaConfig, type AthenaEngineConfig } from './athena-config';
 
 export { athenaConfigFromEnv, type AthenaEngineConfig } from './athena-config';
 
-const RETRYABLE_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'InternalServerException', 'ServiceUnavailable', 'ServiceUnavailableException', 'SlowDown']);
+const RETRYABLE_ERRORS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'InternalServerException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'SlowDown',
+]);
 /** Connection failures worth another try (every call is idempotent: Start carries a ClientRequestToken). */
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 const THROTTLE_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'SlowDown']);
@@ -57,7 +64,11 @@ export class AthenaEngine implements QueryEngine {
       });
   }
 
-  async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
+  async query<R extends SqlRow = SqlRow>(
+    sql: string,
+    params: readonly SqlParam[] = [],
+    options: QueryOptions = {},
+  ): Promise<QueryResult<R>> {
     const started = Date.now();
     const signal = options.signal;
     const parameters = executionParameters(sql, params);
@@ -109,7 +120,7 @@ export class AthenaEngine implements QueryEngine {
   /** Bytes scanned within the budget window so far (for stats pages and tests). */
   bytesScannedInWindow(now = Date.now()): number {
     const windowMs = this.config.budget?.windowMs ?? Number.POSITIVE_INFINITY;
-    while (this.spent.length > 0 && now - this.spent[0]!.at > windowMs) this.spent.shift();
+    while (this.spent.length > 0 && now - this.spent[0].at > windowMs) this.spent.shift();
     return this.spent.reduce((sum, s) => sum + s.bytes, 0);
   }
 
@@ -128,7 +139,9 @@ export class AthenaEngine implements QueryEngine {
   private async waitForCompletion(queryId: string, signal: AbortSignal | undefined): Promise<QueryExecution> {
     let delay = this.config.pollMinMs;
     for (;;) {
-      const { QueryExecution: execution } = await this.call('GetQueryExecution', () => this.client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId })));
+      const { QueryExecution: execution } = await this.call('GetQueryExecution', () =>
+        this.client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId })),
+      );
       const state = execution?.Status?.State;
       if (!execution || !state) throw new EngineError(`Athena returned no status for query ${queryId}`, 'QUERY_FAILED');
       if (state === 'SUCCEEDED') return execution;
@@ -138,7 +151,10 @@ export class AthenaEngine implements QueryEngine {
       const scanned = execution.Statistics?.DataScannedInBytes ?? 0;
       if (scanned > this.config.maxBytesScanned) {
         await this.stop(queryId);
-        throw new EngineError(`Athena query ${queryId} stopped: it scanned ${scanned} bytes, over the limit of ${this.config.maxBytesScanned}`, 'COST_LIMIT');
+        throw new EngineError(
+          `Athena query ${queryId} stopped: it scanned ${scanned} bytes, over the limit of ${this.config.maxBytesScanned}`,
+          'COST_LIMIT',
+        );
       }
       const aborted = await sleep(delay, signal);
       if (aborted) {
@@ -157,7 +173,11 @@ export class AthenaEngine implements QueryEngine {
     }
   }
 
-  private async fetchRows<R extends SqlRow>(queryId: string, statementType: string | undefined, signal: AbortSignal | undefined): Promise<R[]> {
+  private async fetchRows<R extends SqlRow>(
+    queryId: string,
+    statementType: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<R[]> {
     const rows: R[] = [];
     let columns: ColumnInfo[] | undefined;
     let nextToken: string | undefined;
@@ -170,7 +190,8 @@ export class AthenaEngine implements QueryEngine {
       columns ??= page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
       let pageRows = page.ResultSet?.Rows ?? [];
       // A SELECT's first page starts with the header row (column labels); later pages do not.
-      if (firstPage && statementType !== 'DDL' && pageRows.length > 0 && isHeaderRow(pageRows[0]!.Data ?? [], columns)) pageRows = pageRows.slice(1);
+      if (firstPage && statementType !== 'DDL' && pageRows.length > 0 && isHeaderRow(pageRows[0].Data ?? [], columns))
+        pageRows = pageRows.slice(1);
       for (const row of pageRows) {
         const data = row.Data ?? [];
         const record: SqlRow = {};
@@ -195,9 +216,13 @@ export class AthenaEngine implements QueryEngine {
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
         const code = (err as { code?: string }).code ?? '';
         const retryable =
-          RETRYABLE_ERRORS.has(name) || status >= 500 || (err as { $retryable?: unknown }).$retryable !== undefined || TRANSIENT_NETWORK_CODES.has(code);
+          RETRYABLE_ERRORS.has(name) ||
+          status >= 500 ||
+          (err as { $retryable?: unknown }).$retryable !== undefined ||
+          TRANSIENT_NETWORK_CODES.has(code);
         if (!retryable) {
-          if (name === 'InvalidRequestException') throw new EngineError(`Athena rejected ${operation}: ${safeMessage(err)}`, 'QUERY_FAILED', err);
+          if (name === 'InvalidRequestException')
+            throw new EngineError(`Athena rejected ${operation}: ${safeMessage(err)}`, 'QUERY_FAILED', err);
           // Credentials, permissions, a wrong endpoint: name the failure, keep the details in `cause` for logs.
           throw new EngineError(`Athena ${operation} failed: ${name || code || 'unknown error'}: ${safeMessage(err)}`, 'QUERY_FAILED', err);
         }
@@ -238,7 +263,10 @@ function safeMessage(err: unknown): string {
 }
 
 function deadlineError(queryId: string | undefined): EngineError {
-  return new EngineError(queryId ? `Athena query ${queryId} stopped at the request deadline` : 'query not started: the request deadline had passed', 'TIMEOUT');
+  return new EngineError(
+    queryId ? `Athena query ${queryId} stopped at the request deadline` : 'query not started: the request deadline had passed',
+    'TIMEOUT',
+  );
 }
 
 /** Waits ms; resolves true early if the signal aborts. */

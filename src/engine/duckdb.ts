@@ -4,11 +4,10 @@
  * SQL arrives in the Trino dialect Athena runs; the few Trino functions DuckDB lacks are
  * installed as macros (TRINO_COMPAT_MACROS), so one SQL text serves both engines.
  */
-import { DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
 import { lakeViewStatements, hasPartFiles } from './lake';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
-
 
 export interface DuckDbEngineOptions {
   /** Lake folder; omit for an engine with no lake views (ETL steps that read files directly). */
@@ -75,7 +74,11 @@ export class DuckDbEngine implements QueryEngine {
     });
   }
 
-  async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
+  async query<R extends SqlRow = SqlRow>(
+    sql: string,
+    params: readonly SqlParam[] = [],
+    options: QueryOptions = {},
+  ): Promise<QueryResult<R>> {
     if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
     await this.refreshIfLakeGrew();
     const started = performance.now();

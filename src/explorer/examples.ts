@@ -24,6 +24,10 @@ export function exampleQueries(window: { from: string; to: string }): ExampleQue
       const text = readFileSync(join(HUNTS_DIR, file), 'utf8');
       const newline = text.indexOf('\n');
       const variables = JSON.parse(readFileSync(join(HUNTS_DIR, file.replace(/\.graphql$/, '.variables.json')), 'utf8'));
-      return { title: text.slice(0, newline).replace(/^#\s*/, ''), query: text.slice(newline + 1).trimEnd(), variables: { ...variables, window } };
+      return {
+        title: text.slice(0, newline).replace(/^#\s*/, ''),
+        query: text.slice(newline + 1).trimEnd(),
+        variables: { ...variables, window },
+      };
     });
 }

@@ -19,7 +19,7 @@ function asset(name: string): Buffer {
   let data = cache.get(name);
   if (!data) {
     // Package `exports` hide these files from require.resolve; their package.json is reachable.
-    const { pkg, file } = ASSETS[name]!;
+    const { pkg, file } = ASSETS[name];
     data = readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file));
     cache.set(name, data);
   }
@@ -93,7 +93,7 @@ export function serveExplorer(pathname: string, res: ServerResponse, window: () 
     const name = pathname.slice(prefix.length);
     if (!Object.hasOwn(ASSETS, name)) return false;
     const body = asset(name);
-    res.writeHead(200, { 'content-type': `${ASSETS[name]!.type}; charset=utf-8`, 'cache-control': 'public, max-age=3600' });
+    res.writeHead(200, { 'content-type': `${ASSETS[name].type}; charset=utf-8`, 'cache-control': 'public, max-age=3600' });
     res.end(body);
     return true;
   }

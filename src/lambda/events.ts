@@ -52,11 +52,14 @@ function collect(event: unknown, out: EventObjects, depth: number): void {
     const detail = isObject(event.detail) ? event.detail : {};
     const bucket = isObject(detail.bucket) ? detail.bucket.name : undefined;
     const object = isObject(detail.object) ? detail.object : {};
-    if (event['detail-type'] !== 'Object Created') return void out.ignored.push({ what: String(event['detail-type']), reason: 'not an object creation' });
-    if (typeof bucket !== 'string' || typeof object.key !== 'string') return void out.ignored.push({ what: 'EventBridge event', reason: 'no bucket or key' });
+    if (event['detail-type'] !== 'Object Created')
+      return void out.ignored.push({ what: String(event['detail-type']), reason: 'not an object creation' });
+    if (typeof bucket !== 'string' || typeof object.key !== 'string')
+      return void out.ignored.push({ what: 'EventBridge event', reason: 'no bucket or key' });
     return void out.objects.push({ bucket, key: object.key, size: typeof object.size === 'number' ? object.size : null });
   }
-  if (event.Event === 's3:TestEvent') return void out.ignored.push({ what: 's3:TestEvent', reason: 'test notification S3 sends when a notification is configured' });
+  if (event.Event === 's3:TestEvent')
+    return void out.ignored.push({ what: 's3:TestEvent', reason: 'test notification S3 sends when a notification is configured' });
   if (event.Type === 'Notification' && typeof event.Message === 'string') return collectJson(event.Message, 'SNS message', out, depth);
 
   if (!Array.isArray(event.Records)) return void out.ignored.push({ what: 'event', reason: 'no Records, and not an EventBridge S3 event' });

@@ -35,7 +35,8 @@ export async function handler(event: unknown): Promise<HandlerResult> {
   const wanted: CreatedObject[] = [];
   for (const object of objects) {
     if (object.key.endsWith('/')) ignored.push({ what: s3Url(object.bucket, object.key), reason: 'a folder marker, not a log object' });
-    else if (insideLake(object, lakeAt)) ignored.push({ what: s3Url(object.bucket, object.key), reason: 'inside the lake itself (would loop)' });
+    else if (insideLake(object, lakeAt))
+      ignored.push({ what: s3Url(object.bucket, object.key), reason: 'inside the lake itself (would loop)' });
     else wanted.push(object);
   }
   const inputs = wanted.map((o) => s3Url(o.bucket, o.key));

@@ -95,14 +95,17 @@ function legsFor(table: TableName, pivot: EventPivot): Leg[] {
       return [{ table, pivotExpr: 'session_id', from: table, extraWhere: '' }];
     case 'ip': {
       const legs: Leg[] = [{ table, pivotExpr: 'src_ip', from: table, extraWhere: '' }];
-      if (hasColumn(table, 'dst_ip')) legs.push({ table, pivotExpr: 'dst_ip', from: table, extraWhere: ' AND (src_ip IS NULL OR src_ip <> dst_ip)' });
+      if (hasColumn(table, 'dst_ip'))
+        legs.push({ table, pivotExpr: 'dst_ip', from: table, extraWhere: ' AND (src_ip IS NULL OR src_ip <> dst_ip)' });
       return legs;
     }
     case 'resource':
       return [{ table, pivotExpr: 'res', from: `${table} CROSS JOIN UNNEST(resources) AS u(res)`, extraWhere: '' }];
     case 'instance':
-      if (table === 'network_activity') return [{ table, pivotExpr: 'tied.instance_key', from: FLOWS_BY_INSTANCE, extraWhere: '', fromTakesDays: true }];
-      if (table === 'dns_activity') return [{ table, pivotExpr: INSTANCE_ARN_OF_ROW, from: table, extraWhere: ' AND instance_id IS NOT NULL' }];
+      if (table === 'network_activity')
+        return [{ table, pivotExpr: 'tied.instance_key', from: FLOWS_BY_INSTANCE, extraWhere: '', fromTakesDays: true }];
+      if (table === 'dns_activity')
+        return [{ table, pivotExpr: INSTANCE_ARN_OF_ROW, from: table, extraWhere: ' AND instance_id IS NOT NULL' }];
       return [];
     case 'none':
       return [{ table, pivotExpr: "'*'", from: table, extraWhere: '' }];

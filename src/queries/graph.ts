@@ -47,7 +47,14 @@ function entityAccountRestriction(accounts: readonly string[] | '*'): { sql: str
 }
 
 /** Entities of a type in the window, most recently seen first, one page (offset based). */
-export function listEntities(type: EntityType, window: Window, kind: string | null, offset: number, limit: number, accounts: readonly string[] | '*'): Statement {
+export function listEntities(
+  type: EntityType,
+  window: Window,
+  kind: string | null,
+  offset: number,
+  limit: number,
+  accounts: readonly string[] | '*',
+): Statement {
   const [fromDay, toDay] = dayRange(window);
   const restrict = entityAccountRestriction(accounts);
   const params: SqlParam[] = [fromDay, toDay, type];
@@ -75,7 +82,12 @@ export function listEntities(type: EntityType, window: Window, kind: string | nu
  * (for a role's principal id `AROA…:session-name`) the role session name. Ranked so the most exact
  * match wins.
  */
-export function identityCandidates(text: string, derivedRoleArn: string | null, window: Window, sessionName: string | null = null): Statement {
+export function identityCandidates(
+  text: string,
+  derivedRoleArn: string | null,
+  window: Window,
+  sessionName: string | null = null,
+): Statement {
   const [fromDay, toDay] = dayRange(window);
   return {
     label: 'identityCandidates',
@@ -92,7 +104,25 @@ export function identityCandidates(text: string, derivedRoleArn: string | null, 
       AND e.dst_id IN (SELECT s.id FROM graph_entities s
                        WHERE s.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND s.type = 'Session' AND s.name = ?)
   ) c GROUP BY id ORDER BY rank, id LIMIT 5`,
-    params: [text, derivedRoleArn, text, fromDay, toDay, text, derivedRoleArn, text, text, fromDay, toDay, text, fromDay, toDay, fromDay, toDay, sessionName],
+    params: [
+      text,
+      derivedRoleArn,
+      text,
+      fromDay,
+      toDay,
+      text,
+      derivedRoleArn,
+      text,
+      text,
+      fromDay,
+      toDay,
+      text,
+      fromDay,
+      toDay,
+      fromDay,
+      toDay,
+      sessionName,
+    ],
   };
 }
 
@@ -164,8 +194,21 @@ export type PivotName = keyof typeof PIVOTS;
 
 /** Relations that are not resource access, so ACCESS pivots can exclude them. */
 const STRUCTURAL_RELS = [
-  'from_ip', 'uses', 'issued', 'user_agent', 'in_region', 'in_account', 'issued_by', 'issued_from_ip', 'flow', 'queried',
-  'federated_into', 'federated_as', 'has_interface', 'has_address', 'resolves_to',
+  'from_ip',
+  'uses',
+  'issued',
+  'user_agent',
+  'in_region',
+  'in_account',
+  'issued_by',
+  'issued_from_ip',
+  'flow',
+  'queried',
+  'federated_into',
+  'federated_as',
+  'has_interface',
+  'has_address',
+  'resolves_to',
 ];
 
 export interface NeighbourRow extends EntityRow {

@@ -53,7 +53,11 @@ function athenaEngine(overrides: Partial<AthenaEngineConfig>): AthenaEngine {
 }
 
 /** Runs `work` with an API over `engine`, then stops both. */
-async function withApi<T>(engine: AthenaEngine, work: (api: ScoutApi, errors: unknown[]) => Promise<T>, limits?: ConstructorParameters<typeof ScoutApi>[0]['limits']): Promise<T> {
+async function withApi<T>(
+  engine: AthenaEngine,
+  work: (api: ScoutApi, errors: unknown[]) => Promise<T>,
+  limits?: ConstructorParameters<typeof ScoutApi>[0]['limits'],
+): Promise<T> {
   const errors: unknown[] = [];
   const api = new ScoutApi({ engine, limits, onError: (e) => errors.push(e) });
   try {
@@ -69,16 +73,31 @@ const calls = (operation: string) => server.calls.filter((c) => c.operation === 
 const IP_QUERY = `query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { address isPrivate } }`;
 
 const SAME_ANSWERS: [string, string][] = [
-  ['role chain behind the deletion', `query($w: TimeWindow!) { resource(id: "prod-backups", window: $w) {
+  [
+    'role chain behind the deletion',
+    `query($w: TimeWindow!) { resource(id: "prod-backups", window: $w) {
       actors(action: "DeleteBucket") { totalCount edges { relation firstSeen eventCount node { identityId kind account } } }
       sessions { edges { relation node { accessKeyId chain { accessKeyId name identity { identityId names } issuedBy { action roleArn sourceIpAddress mfa time eventId } } } } }
-  } }`],
-  ['identities behind an IP', `query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { isPrivate eventCount firstSeen lastSeen
+  } }`,
+  ],
+  [
+    'identities behind an IP',
+    `query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { isPrivate eventCount firstSeen lastSeen
       identities { totalCount edges { eventCount node { identityId accessKeys regions { region eventCount } } } }
-      peers { edges { relation node { address } } } } }`],
-  ['outside readers', `query($w: TimeWindow!) { resource(id: "${PUBLIC_BUCKET}", window: $w) { sourceIps(outside: ["10.0.0.0/8"]) { edges { relation eventCount node { address } } } } }`],
-  ['event pages', `query($w: TimeWindow!) { events(window: $w, first: 4) { totalCount edges { cursor node { id eventId time class activity outcome resourceIds } } pageInfo { hasNextPage endCursor } } }`],
-  ['indicator context', `query($w: TimeWindow!) { contextFor(indicator: "${ADMIN_KEY}", window: $w) { kind found eventCount resources(first: 5) { edges { relation node { resourceId kind } } } recentEvents(first: 3) { eventId } } }`],
+      peers { edges { relation node { address } } } } }`,
+  ],
+  [
+    'outside readers',
+    `query($w: TimeWindow!) { resource(id: "${PUBLIC_BUCKET}", window: $w) { sourceIps(outside: ["10.0.0.0/8"]) { edges { relation eventCount node { address } } } } }`,
+  ],
+  [
+    'event pages',
+    `query($w: TimeWindow!) { events(window: $w, first: 4) { totalCount edges { cursor node { id eventId time class activity outcome resourceIds } } pageInfo { hasNextPage endCursor } } }`,
+  ],
+  [
+    'indicator context',
+    `query($w: TimeWindow!) { contextFor(indicator: "${ADMIN_KEY}", window: $w) { kind found eventCount resources(first: 5) { edges { relation node { resourceId kind } } } recentEvents(first: 3) { eventId } } }`,
+  ],
 ];
 
 test.each(SAME_ANSWERS)('%s: Athena answers exactly as DuckDB does', async (_name, document) => {
@@ -113,10 +132,16 @@ test('a batched page of 3,000 event rows is read over every GetQueryResults page
 });
 
 test('a FAILED query reaches the caller as ENGINE_ERROR / QUERY_FAILED, with the reason only in the operator log', async () => {
-  server.failNext('HIVE_BAD_DATA: Error opening Hive split s3://scoutql-lake/graph/entities/day=2026-03-02/part-x.parquet: not a Parquet file');
+  server.failNext(
+    'HIVE_BAD_DATA: Error opening Hive split s3://scoutql-lake/graph/entities/day=2026-03-02/part-x.parquet: not a Parquet file',
+  );
   const r = await athena.gql(IP_QUERY, { w: WINDOW });
   expect(r.errors).toHaveLength(1);
-  expect(r.errors![0]).toMatchObject({ message: 'the query engine could not answer this request', path: ['ip'], extensions: { code: 'ENGINE_ERROR', reason: 'QUERY_FAILED' } });
+  expect(r.errors![0]).toMatchObject({
+    message: 'the query engine could not answer this request',
+    path: ['ip'],
+    extensions: { code: 'ENGINE_ERROR', reason: 'QUERY_FAILED' },
+  });
   expect(JSON.stringify(r)).not.toMatch(/HIVE_BAD_DATA|s3:\/\/|parquet/i);
   expect(hidden).toHaveLength(1);
   expect((hidden[0] as Error).message).toMatch(/HIVE_BAD_DATA/);
@@ -135,7 +160,10 @@ test('throttling within the retries is invisible; throttling past them is ENGINE
     const starts = calls('StartQueryExecution');
     const r = await api.execute(IP_QUERY, { w: WINDOW });
     expect(r.errors).toHaveLength(1);
-    expect(r.errors![0]).toMatchObject({ message: 'the query engine stopped: throttled', extensions: { code: 'ENGINE_ERROR', reason: 'THROTTLED' } });
+    expect(r.errors![0]).toMatchObject({
+      message: 'the query engine stopped: throttled',
+      extensions: { code: 'ENGINE_ERROR', reason: 'THROTTLED' },
+    });
     expect(calls('StartQueryExecution') - starts).toBe(3); // the first try and two retries
     expect(errors).toHaveLength(1);
   });
@@ -155,14 +183,17 @@ test('the request deadline stops the running Athena query (StopQueryExecution) a
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query: IP_QUERY, variables: { w: WINDOW } }),
         });
-        const body = (await res.json()) as any;
+        const body = await res.json();
         expect(Date.now() - started).toBeLessThan(10_000);
         expect(body.errors).toHaveLength(1);
-        expect(body.errors[0]).toMatchObject({ message: 'the query engine stopped: timeout', extensions: { code: 'ENGINE_ERROR', reason: 'TIMEOUT' } });
+        expect(body.errors[0]).toMatchObject({
+          message: 'the query engine stopped: timeout',
+          extensions: { code: 'ENGINE_ERROR', reason: 'TIMEOUT' },
+        });
         const stopped = server.stoppedQueryIds.slice(stoppedBefore);
         expect(stopped).toHaveLength(1);
         // The stopped query is cancelled on the server: nothing keeps scanning.
-        const { QueryExecution } = await athenaEngineClientDescribe(stopped[0]!);
+        const { QueryExecution } = await athenaEngineClientDescribe(stopped[0]);
         expect(QueryExecution?.Status?.State).toBe('CANCELLED');
       } finally {
         await http.close();
@@ -175,7 +206,11 @@ test('the request deadline stops the running Athena query (StopQueryExecution) a
 /** What the service says about one query (through the SDK, as the console would). */
 async function athenaEngineClientDescribe(queryId: string) {
   const { AthenaClient, GetQueryExecutionCommand } = await import('@aws-sdk/client-athena');
-  const client = new AthenaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new AthenaClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   try {
     return await client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
   } finally {
@@ -196,7 +231,10 @@ test('bytes scanned per request: the sum of what Athena reported for each of its
     close: () => engine.close(),
   } as unknown as AthenaEngine;
   await withApi(recording, async (api) => {
-    const r = await api.execute(`query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { identities { totalCount } } events(window: $w, filter: { ip: "${BRUTE_IP}" }) { totalCount } }`, { w: WINDOW });
+    const r = await api.execute(
+      `query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { identities { totalCount } } events(window: $w, filter: { ip: "${BRUTE_IP}" }) { totalCount } }`,
+      { w: WINDOW },
+    );
     expect(r.errors).toBeUndefined();
     const stats = r.extensions?.stats as any;
     expect(stats.queries).toBe(perQuery.length);
@@ -220,7 +258,10 @@ describe('cost guard', () => {
       const stoppedBefore = server.stoppedQueryIds.length;
       const r = await api.execute(IP_QUERY, { w: WINDOW });
       expect(r.errors).toHaveLength(1);
-      expect(r.errors![0]).toMatchObject({ message: 'the query engine stopped: cost_limit', extensions: { code: 'ENGINE_ERROR', reason: 'COST_LIMIT' } });
+      expect(r.errors![0]).toMatchObject({
+        message: 'the query engine stopped: cost_limit',
+        extensions: { code: 'ENGINE_ERROR', reason: 'COST_LIMIT' },
+      });
       expect(server.stoppedQueryIds.length - stoppedBefore).toBe(1);
       expect((errors[0] as Error).message).toMatch(/over the limit of 100/);
     });

@@ -29,7 +29,12 @@ test('query: a document file with variables prints JSON and exits 0', () => {
 });
 
 test('query: inline text with errors prints them and exits non-zero; bad variables are a clear error', () => {
-  const run = scoutql(['query', '{ events(window: { from: "2026-01-01T00:00:00Z", to: "2026-06-01T00:00:00Z" }) { totalCount } }', '--lake', lake]);
+  const run = scoutql([
+    'query',
+    '{ events(window: { from: "2026-01-01T00:00:00Z", to: "2026-06-01T00:00:00Z" }) { totalCount } }',
+    '--lake',
+    lake,
+  ]);
   expect(run.status).not.toBe(0);
   expect(JSON.parse(run.stdout).errors[0].extensions.code).toBe('WINDOW_TOO_LARGE');
   const bad = scoutql(['query', '{ __typename }', '--lake', lake, '--variables', '{not json']);
@@ -45,13 +50,19 @@ test('serve: binds loopback by default, answers GraphQL, stops on SIGTERM', asyn
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const m = /GraphQL (http:\/\/[^\s]+\/graphql)/.exec(out);
-        if (m) resolve(m[1]!);
+        if (m) resolve(m[1]);
       });
       child.once('exit', (code) => reject(new Error(`serve exited early (${code})`)));
       setTimeout(() => reject(new Error('serve did not start')), 60_000);
     });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ip(address: "${BRUTE_IP}", window: { from: "${WINDOW.from}", to: "${WINDOW.to}" }) { isPrivate } }` }) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ ip(address: "${BRUTE_IP}", window: { from: "${WINDOW.from}", to: "${WINDOW.to}" }) { isPrivate } }`,
+      }),
+    });
     expect(await res.json()).toMatchObject({ data: { ip: { isPrivate: false } } });
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));

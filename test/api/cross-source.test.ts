@@ -67,7 +67,9 @@ test('(a) SSH opened in CloudTrail, then accepted SSH flows from the internet: I
   );
   expect(opened.data.group.actors.edges.map((x: any) => x.node.identityId)).toEqual([e.actor]);
   const openedAt = new Date(opened.data.group.actors.edges[0].firstSeen).getTime();
-  expect(opened.data.instance.interfaces.edges).toEqual([{ relation: 'has_interface', node: { resourceId: eniArn(story, e.interfaceId) } }]);
+  expect(opened.data.instance.interfaces.edges).toEqual([
+    { relation: 'has_interface', node: { resourceId: eniArn(story, e.interfaceId) } },
+  ]);
   const [privateIp] = nodes(opened.data.instance.addresses).map((n: any) => n.address);
 
   // Every internet source, one document: each alias is batched with the others at every level.
@@ -75,11 +77,15 @@ test('(a) SSH opened in CloudTrail, then accepted SSH flows from the internet: I
   const vars = Object.fromEntries(sources.map((ip, i) => [`ip${i}`, ip]));
   const walk = await run(
     `query($w: TimeWindow!, ${sources.map((_, i) => `$ip${i}: String!`).join(', ')}) {
-      ${sources.map((_, i) => `s${i}: ip(address: $ip${i}, window: $w) {
+      ${sources
+        .map(
+          (_, i) => `s${i}: ip(address: $ip${i}, window: $w) {
         sources
         peers(direction: OUTBOUND) { edges { relation node { address instances { edges { node { resourceId } } } } } }
         flows(first: 500) { edges { node { time ... on NetworkActivity { dstIp dstPort disposition interfaceId } } } }
-      }`).join('\n')}
+      }`,
+        )
+        .join('\n')}
     }`,
     vars,
   );
@@ -149,7 +155,11 @@ test('(b) Entra brute force, success from a new country, then the federated AWS 
   const attackerSession = federated.find((x: any) => x.node.accessKeyId === e.sessionKey);
   expect(attackerSession).toEqual({
     relation: 'federated_into',
-    node: { accessKeyId: e.sessionKey, identity: { identityId: e.roleArn }, issuedBy: { action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp } },
+    node: {
+      accessKeyId: e.sessionKey,
+      identity: { identityId: e.roleArn },
+      issuedBy: { action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp },
+    },
   });
   for (const x of federated) expect(x.node.identity.identityId).toBe(e.roleArn);
   expect(nodes(user.federatedRoles).map((n: any) => n.identityId)).toEqual([e.roleArn]);
@@ -234,7 +244,11 @@ test('(d) the instance resolves the known-bad domain: instance → DNS, contextF
     }`,
     { instance, domain: e.domain, answer: e.resolvedIp },
   );
-  expect(data.resource.domains.edges.find((x: any) => x.domain === e.domain)).toEqual({ relation: 'queried', eventCount: e.queries, domain: e.domain });
+  expect(data.resource.domains.edges.find((x: any) => x.domain === e.domain)).toEqual({
+    relation: 'queried',
+    eventCount: e.queries,
+    domain: e.domain,
+  });
   const queries = nodes(data.resource.dnsActivity).filter((n: any) => n.queryName === e.domain);
   expect(queries.map((n: any) => n.eventId).sort()).toEqual([...e.queryEventIds].sort());
   for (const q of queries) expect(q).toMatchObject({ instanceId: e.instanceId, answers: [e.resolvedIp] });
@@ -265,13 +279,23 @@ test('contextFor the attacker addresses returns their neighbourhood across sourc
     { entra: entra.attackerIp, exfil: exfil.attackerIp },
   );
   expect(data.entra).toMatchObject({ kind: 'IP_ADDRESS', found: true, ip: { sources: ['azuread', 'cloudtrail', 'gcpaudit'] } });
-  expect(nodes(data.entra.identities).map((n: any) => n.identityId).sort()).toEqual([entra.actors.azuread, entra.actors.saml, entra.actors.role, gcp.actor].sort());
+  expect(
+    nodes(data.entra.identities)
+      .map((n: any) => n.identityId)
+      .sort(),
+  ).toEqual([entra.actors.azuread, entra.actors.saml, entra.actors.role, gcp.actor].sort());
   expect(new Set(data.entra.recentEvents.map((x: any) => x.source))).toEqual(new Set(['azuread', 'cloudtrail', 'gcpaudit']));
 
-  expect(data.exfil).toMatchObject({ kind: 'IP_ADDRESS', found: true, ip: { sources: ['vpcflow'], resolvedFrom: { edges: [{ domain: dns.domain }] } } });
+  expect(data.exfil).toMatchObject({
+    kind: 'IP_ADDRESS',
+    found: true,
+    ip: { sources: ['vpcflow'], resolvedFrom: { edges: [{ domain: dns.domain }] } },
+  });
   const inbound = data.exfil.ips.edges.find((x: any) => x.relation === 'flow_in' && x.node.address === exfil.privateIp);
   expect(inbound.bytes).toBe(exfil.flowBytesOut);
-  expect(nodes(inbound.node.instances).map((n: any) => n.resourceId)).toEqual([`arn:aws:ec2:us-east-1:${storyById(stories, 's3-exfiltration').account}:instance/${exfil.instanceId}`]);
+  expect(nodes(inbound.node.instances).map((n: any) => n.resourceId)).toEqual([
+    `arn:aws:ec2:us-east-1:${storyById(stories, 's3-exfiltration').account}:instance/${exfil.instanceId}`,
+  ]);
 }, 60_000);
 
 test('the cross-source event conditions are Athena SQL with one parameter per placeholder', () => {
@@ -284,7 +308,17 @@ test('the cross-source event conditions are Athena SQL with one parameter per pl
   ]) {
     for (const pivot of ['none', 'identity', 'instance'] as const) {
       const after = { timeKey: '2026-11-02 03:05:00', eventId: 'e1', table: 'network_activity' };
-      const q = { pivot, keys: ['k1', 'k2'], tables: [...TABLE_NAMES], conditions, window, after, limit: 10, descending: true, accounts: ['1'] as string[] };
+      const q = {
+        pivot,
+        keys: ['k1', 'k2'],
+        tables: [...TABLE_NAMES],
+        conditions,
+        window,
+        after,
+        limit: 10,
+        descending: true,
+        accounts: ['1'] as string[],
+      };
       for (const statement of [eventsPage(q), eventsPage({ ...q, keys: ['k1'], after: null }), eventsCount(q)]) {
         expect(findDialectViolation(statement.sql)).toBeNull();
         expect(countPlaceholders(statement.sql)).toBe(statement.params.length);

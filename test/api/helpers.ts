@@ -24,7 +24,10 @@ export type EngineName = (typeof ALL_ENGINES)[number];
  * (e.g. `SCOUTQL_TEST_ENGINES=duckdb npx jest test/api` for a quick pass while editing).
  */
 export const ENGINES: readonly EngineName[] = (() => {
-  const wanted = (process.env.SCOUTQL_TEST_ENGINES ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  const wanted = (process.env.SCOUTQL_TEST_ENGINES ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (wanted.length === 0) return ALL_ENGINES;
   const unknown = wanted.filter((e) => !(ALL_ENGINES as readonly string[]).includes(e));
   if (unknown.length > 0) throw new Error(`SCOUTQL_TEST_ENGINES: unknown engine(s) ${unknown.join(', ')}; use ${ALL_ENGINES.join(', ')}`);
@@ -80,7 +83,12 @@ export async function openApi(lake: string, options: OpenApiOptions = {}): Promi
     engine = duck;
     closeEngine = () => duck.close();
   }
-  const api = new ScoutApi({ engine: options.wrap ? options.wrap(engine) : engine, limits: options.limits, onError: options.onError, latestDay: () => graphDays(lake).at(-1) ?? null });
+  const api = new ScoutApi({
+    engine: options.wrap ? options.wrap(engine) : engine,
+    limits: options.limits,
+    onError: options.onError,
+    latestDay: () => graphDays(lake).at(-1) ?? null,
+  });
   const gql = (document: string, variables?: Record<string, unknown>) => api.execute(document, variables);
   return {
     kind,
@@ -140,7 +148,13 @@ export async function openStoryApi(options: OpenApiOptions = {}): Promise<TestAp
   const lake = tempLake();
   await writeStoryLake(lake);
   const t = await openApi(lake, options);
-  return { ...t, close: async () => { await t.close(); rmSync(lake, { recursive: true, force: true }); } };
+  return {
+    ...t,
+    close: async () => {
+      await t.close();
+      rmSync(lake, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Total size of the Parquet files under the given lake tables (what a full scan of them reads). */

@@ -16,7 +16,7 @@ const INJECTIONS = [
   '_',
   '\\',
   "'; COPY (SELECT 1) TO '/tmp/pwned.csv'; --",
-  'arn:aws:s3:::x\' OR 1=1 --',
+  "arn:aws:s3:::x' OR 1=1 --",
   '\u0000',
 ];
 
@@ -28,15 +28,55 @@ const PROBES: [string, (v: string) => [string, Record<string, unknown>]][] = [
   ['session(id)', (v) => [`query($v: String!, $w: TimeWindow) { session(id: $v, window: $w) { sessionId } }`, { v }]],
   ['account(id)', (v) => [`query($v: String!, $w: TimeWindow) { account(id: $v, window: $w) { accountId } }`, { v }]],
   ['identities(kind)', (v) => [`query($v: String!, $w: TimeWindow) { identities(kind: $v, window: $w) { totalCount } }`, { v }]],
-  ['contextFor(indicator)', (v) => [`query($v: String!, $w: TimeWindow!) { contextFor(indicator: $v, window: $w) { kind found recentEvents { eventId } } }`, { v }]],
+  [
+    'contextFor(indicator)',
+    (v) => [`query($v: String!, $w: TimeWindow!) { contextFor(indicator: $v, window: $w) { kind found recentEvents { eventId } } }`, { v }],
+  ],
   ...(['identity', 'session', 'ip', 'resource', 'action', 'errorCode', 'source', 'account'] as const).map(
-    (field) => [`events(filter.${field})`, (v: string) => [`query($f: EventFilter, $w: TimeWindow!) { events(filter: $f, window: $w) { totalCount edges { node { eventId } } } }`, { f: { [field]: v } }]] as [string, (v: string) => [string, Record<string, unknown>]],
+    (field) =>
+      [
+        `events(filter.${field})`,
+        (v: string) => [
+          `query($f: EventFilter, $w: TimeWindow!) { events(filter: $f, window: $w) { totalCount edges { node { eventId } } } }`,
+          { f: { [field]: v } },
+        ],
+      ] as [string, (v: string) => [string, Record<string, unknown>]],
   ),
-  ['ip.resources(action)', (v) => [`query($v: String!, $w: TimeWindow) { ip(address: "${BRUTE_IP}", window: $w) { resources(action: $v) { totalCount } } }`, { v }]],
-  ['ip.identities(after)', (v) => [`query($v: String!, $w: TimeWindow) { ip(address: "${BRUTE_IP}", window: $w) { identities(after: $v) { totalCount } } }`, { v }]],
-  ['events(after)', (v) => [`query($v: String!, $w: TimeWindow!) { events(after: $v, window: $w) { totalCount } }`, { v: Buffer.from(JSON.stringify([v, v, 'api_activity'])).toString('base64') }]],
-  ['node(id)', (v) => [`query($v: ID!, $w: TimeWindow) { node(id: $v, window: $w) { id } }`, { v: Buffer.from(`ApiActivity:${v}|${v}`).toString('base64') }]],
-  ['resource.sourceIps(outside)', (v) => [`query($v: String!, $w: TimeWindow) { resource(id: "acme-prod-customer-exports", window: $w) { sourceIps(outside: [$v]) { totalCount } } }`, { v }]],
+  [
+    'ip.resources(action)',
+    (v) => [
+      `query($v: String!, $w: TimeWindow) { ip(address: "${BRUTE_IP}", window: $w) { resources(action: $v) { totalCount } } }`,
+      { v },
+    ],
+  ],
+  [
+    'ip.identities(after)',
+    (v) => [
+      `query($v: String!, $w: TimeWindow) { ip(address: "${BRUTE_IP}", window: $w) { identities(after: $v) { totalCount } } }`,
+      { v },
+    ],
+  ],
+  [
+    'events(after)',
+    (v) => [
+      `query($v: String!, $w: TimeWindow!) { events(after: $v, window: $w) { totalCount } }`,
+      { v: Buffer.from(JSON.stringify([v, v, 'api_activity'])).toString('base64') },
+    ],
+  ],
+  [
+    'node(id)',
+    (v) => [
+      `query($v: ID!, $w: TimeWindow) { node(id: $v, window: $w) { id } }`,
+      { v: Buffer.from(`ApiActivity:${v}|${v}`).toString('base64') },
+    ],
+  ],
+  [
+    'resource.sourceIps(outside)',
+    (v) => [
+      `query($v: String!, $w: TimeWindow) { resource(id: "acme-prod-customer-exports", window: $w) { sourceIps(outside: [$v]) { totalCount } } }`,
+      { v },
+    ],
+  ],
 ];
 
 /** What must never reach a caller: SQL, engine messages, file paths, stack frames. */
@@ -99,7 +139,11 @@ describe.each(ENGINES)('on %s', (engine) => {
         : {
             name: 'duckdb',
             query: async () => {
-              throw new EngineError('query failed', 'QUERY_FAILED', new Error('Binder Error: column "secret" in SELECT * FROM read_parquet(\'/tmp/lake\')'));
+              throw new EngineError(
+                'query failed',
+                'QUERY_FAILED',
+                new Error('Binder Error: column "secret" in SELECT * FROM read_parquet(\'/tmp/lake\')'),
+              );
             },
             close: async () => {},
           };
@@ -107,10 +151,13 @@ describe.each(ENGINES)('on %s', (engine) => {
       const hidden: unknown[] = [];
       const broken = new ScoutApi({ engine: mode === 'engine' ? failing : buggy, onError: (e) => hidden.push(e) });
       try {
-        if (mode === 'engine') t.server?.failNext("COLUMN_NOT_FOUND: line 1:8: Column 'secret' cannot be resolved in SELECT secret FROM read_parquet('/tmp/lake')");
+        if (mode === 'engine')
+          t.server?.failNext(
+            "COLUMN_NOT_FOUND: line 1:8: Column 'secret' cannot be resolved in SELECT secret FROM read_parquet('/tmp/lake')",
+          );
         const r = await broken.execute(`query($w: TimeWindow!) { ip(address: "${BRUTE_IP}", window: $w) { address } }`, { w: WINDOW });
         expect(r.errors).toHaveLength(1);
-        const error = r.errors![0]!;
+        const error = r.errors![0];
         expect(error.extensions?.code).toBe(mode === 'engine' ? 'ENGINE_ERROR' : 'INTERNAL_SERVER_ERROR');
         if (mode === 'engine') expect(error.extensions?.reason).toBe('QUERY_FAILED');
         expect(JSON.stringify(r)).not.toMatch(LEAKS);

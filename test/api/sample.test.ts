@@ -28,7 +28,14 @@ beforeAll(async () => {
   const logs = join(dir, 'logs');
   lake = join(dir, 'lake');
   // The stories are planned whole whatever the sources; flow logs (thousands of small files) are left out for speed.
-  generateSample({ out: logs, days: DAYS, seed: SEED, scale: 0.02, start: START, sources: ['cloudtrail', 's3access', 'route53resolver', 'azuread'] });
+  generateSample({
+    out: logs,
+    days: DAYS,
+    seed: SEED,
+    scale: 0.02,
+    start: START,
+    sources: ['cloudtrail', 's3access', 'route53resolver', 'azuread'],
+  });
   stories = readStories(logs);
   const summary = await ingest({ inputs: logInputs(logs), lake });
   expect(summary.quarantined).toBe(0);
@@ -128,7 +135,10 @@ describe.each(ENGINES)('on %s', (engine) => {
     const e = storyById(stories, 'access-denied-probing').expect;
     let denied = 0;
     for (const code of e.deniedErrorCodes) {
-      const d = await t.data(`query($k: String!, $c: String!, $w: TimeWindow!) { events(window: $w, filter: { session: $k, errorCode: $c }) { totalCount } }`, { k: e.accessKeyId, c: code, w: WINDOW });
+      const d = await t.data(
+        `query($k: String!, $c: String!, $w: TimeWindow!) { events(window: $w, filter: { session: $k, errorCode: $c }) { totalCount } }`,
+        { k: e.accessKeyId, c: code, w: WINDOW },
+      );
       denied += d.events.totalCount;
     }
     expect(denied).toBe(e.deniedCount);
@@ -157,11 +167,18 @@ describe.each(ENGINES)('on %s', (engine) => {
       }`,
       { ip: e.attackerIp, key: e.sessionKey, w: WINDOW },
     );
-    expect(data.ip.identities.edges.map((x: any) => x.node.identityId).sort()).toEqual([e.actors.azuread, e.actors.saml, e.actors.role].sort());
+    expect(data.ip.identities.edges.map((x: any) => x.node.identityId).sort()).toEqual(
+      [e.actors.azuread, e.actors.saml, e.actors.role].sort(),
+    );
     expect(data.failed.totalCount).toBe(e.failedSignIns);
     expect(new Set(data.failed.edges.map((x: any) => x.node.errorCode))).toEqual(new Set([e.failedErrorCode]));
     expect(data.session.identity.identityId).toBe(e.roleArn);
-    expect(data.session.issuedBy).toEqual({ action: 'AssumeRoleWithSAML', eventId: e.assumeRoleWithSamlEventId, sourceIpAddress: e.attackerIp, identity: { identityId: e.actors.saml } });
+    expect(data.session.issuedBy).toEqual({
+      action: 'AssumeRoleWithSAML',
+      eventId: e.assumeRoleWithSamlEventId,
+      sourceIpAddress: e.attackerIp,
+      identity: { identityId: e.actors.saml },
+    });
     const ids = data.session.events.edges.map((x: any) => x.node.eventId);
     for (const id of e.followUpEventIds) expect(ids).toContain(id);
   });

@@ -5,8 +5,25 @@
 import { ENGINES, apiForDescribe, lakeForFile, parquetBytes, type TestApi } from './helpers';
 import { TABLE_NAMES } from '../../etl/tables';
 import {
-  ACCOUNT, ADMIN_IP, ADMIN_KEY, ADMIN_ROLE, ALICE, BOB, BOB_CONSOLE_KEY, BRUTE_IP, CAROL, DELETED_BUCKET, DEVOPS_KEY, DEVOPS_ROLE,
-  INSTANCE_IP, OUTSIDE_READER_IP, PUBLIC_BUCKET, PUBLIC_BUCKET_NAME, WINDOW, storyRows, writeStoryLake,
+  ACCOUNT,
+  ADMIN_IP,
+  ADMIN_KEY,
+  ADMIN_ROLE,
+  ALICE,
+  BOB,
+  BOB_CONSOLE_KEY,
+  BRUTE_IP,
+  CAROL,
+  DELETED_BUCKET,
+  DEVOPS_KEY,
+  DEVOPS_ROLE,
+  INSTANCE_IP,
+  OUTSIDE_READER_IP,
+  PUBLIC_BUCKET,
+  PUBLIC_BUCKET_NAME,
+  WINDOW,
+  storyRows,
+  writeStoryLake,
 } from './fixtures/story';
 
 const lake = lakeForFile(writeStoryLake);
@@ -93,7 +110,9 @@ describe.each(ENGINES)('on %s', (engine) => {
       { accessKeyId: ADMIN_KEY, name: 'prod-admin', identity: { identityId: ADMIN_ROLE } },
     ]);
     expect(data.session.parent.accessKeyId).toBe(DEVOPS_KEY);
-    expect(data.root.children.edges).toEqual([{ node: { accessKeyId: DEVOPS_KEY, children: { edges: [{ node: { accessKeyId: ADMIN_KEY } }] } } }]);
+    expect(data.root.children.edges).toEqual([
+      { node: { accessKeyId: DEVOPS_KEY, children: { edges: [{ node: { accessKeyId: ADMIN_KEY } }] } } },
+    ]);
   });
 
   test('who read the public bucket from outside the known ranges', async () => {
@@ -106,70 +125,117 @@ describe.each(ENGINES)('on %s', (engine) => {
     );
     expect(data.resource.all.totalCount).toBe(3);
     expect(data.resource.outside.edges).toEqual([
-      { relation: 'REST.GET.OBJECT', eventCount: 2, node: { address: OUTSIDE_READER_IP, identities: { edges: [{ node: { identityId: 'anonymous' } }] } } },
+      {
+        relation: 'REST.GET.OBJECT',
+        eventCount: 2,
+        node: { address: OUTSIDE_READER_IP, identities: { edges: [{ node: { identityId: 'anonymous' } }] } },
+      },
     ]);
   });
 
   test("a bucket's HTTP and DNS activity", async () => {
-    const data = await t.data(`query($w: TimeWindow!) { resource(id: "${PUBLIC_BUCKET_NAME}", window: $w) {
+    const data = await t.data(
+      `query($w: TimeWindow!) { resource(id: "${PUBLIC_BUCKET_NAME}", window: $w) {
       httpActivity(first: 10) { totalCount edges { node { ... on HttpActivity { httpMethod objectKey status } } } }
       dnsActivity { edges { node { sourceIpAddress ... on DnsActivity { queryName instanceId } } } }
-    } }`, { w: WINDOW });
+    } }`,
+      { w: WINDOW },
+    );
     const reads = storyRows().http_activity;
     expect(data.resource.httpActivity.totalCount).toBe(reads.length);
     expect(data.resource.httpActivity.edges.map((e: any) => e.node.objectKey)).toEqual(reads.map((r) => r.object_key));
-    expect(data.resource.dnsActivity.edges).toEqual([{ node: { sourceIpAddress: '10.0.2.9', queryName: `${PUBLIC_BUCKET_NAME}.s3.us-east-1.amazonaws.com`, instanceId: 'i-0abc' } }]);
+    expect(data.resource.dnsActivity.edges).toEqual([
+      { node: { sourceIpAddress: '10.0.2.9', queryName: `${PUBLIC_BUCKET_NAME}.s3.us-east-1.amazonaws.com`, instanceId: 'i-0abc' } },
+    ]);
   });
 
   test('identity lookup by ARN, assumed-role ARN, access key id and user name finds the same identity', async () => {
     const lookups = [BOB, 'bob', BOB_CONSOLE_KEY];
     for (const id of lookups) {
-      const data = await t.data(`query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) { identityId account names accessKeys } }`, { id, w: WINDOW });
+      const data = await t.data(
+        `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) { identityId account names accessKeys } }`,
+        { id, w: WINDOW },
+      );
       expect(data.identity).toEqual({ identityId: BOB, account: ACCOUNT, names: ['bob'], accessKeys: [BOB_CONSOLE_KEY] });
     }
-    const assumed = await t.data(`query($w: TimeWindow!) { identity(id: "arn:aws:sts::210987654321:assumed-role/Admin/prod-admin", window: $w) { identityId } }`, { w: WINDOW });
+    const assumed = await t.data(
+      `query($w: TimeWindow!) { identity(id: "arn:aws:sts::210987654321:assumed-role/Admin/prod-admin", window: $w) { identityId } }`,
+      { w: WINDOW },
+    );
     expect(assumed.identity.identityId).toBe(ADMIN_ROLE);
-    const principal = await t.data(`query($w: TimeWindow!) { identity(id: "AROAEXAMPLEID1234567:prod-admin", window: $w) { identityId } }`, { w: WINDOW });
+    const principal = await t.data(
+      `query($w: TimeWindow!) { identity(id: "AROAEXAMPLEID1234567:prod-admin", window: $w) { identityId } }`,
+      { w: WINDOW },
+    );
     expect(principal.identity.identityId).toBe(ADMIN_ROLE);
     const missing = await t.data(`query($w: TimeWindow!) { identity(id: "nobody", window: $w) { identityId } }`, { w: WINDOW });
     expect(missing.identity).toBeNull();
   });
 
   test('events: filters, stable (time, eventId) order, cursor pages without gaps or repeats', async () => {
-    const all = await t.data(`query($w: TimeWindow!) { events(window: $w, first: 500) { totalCount edges { node { eventId time } } } }`, { w: WINDOW });
+    const all = await t.data(`query($w: TimeWindow!) { events(window: $w, first: 500) { totalCount edges { node { eventId time } } } }`, {
+      w: WINDOW,
+    });
     const rows = Object.values(storyRows()).flat();
     expect(all.events.totalCount).toBe(rows.length);
-    const expectedOrder = [...rows].sort((a, b) => a.time.getTime() - b.time.getTime() || String(a.event_id).localeCompare(String(b.event_id))).map((r) => r.event_id);
+    const expectedOrder = [...rows]
+      .sort((a, b) => a.time.getTime() - b.time.getTime() || String(a.event_id).localeCompare(String(b.event_id)))
+      .map((r) => r.event_id);
     expect(all.events.edges.map((e: any) => e.node.eventId)).toEqual(expectedOrder);
 
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 20; page++) {
-      const d: any = await t.data(`query($w: TimeWindow!, $after: String) { events(window: $w, first: 3, after: $after) { edges { node { eventId } } pageInfo { hasNextPage endCursor } } }`, { w: WINDOW, after });
+      const d: any = await t.data(
+        `query($w: TimeWindow!, $after: String) { events(window: $w, first: 3, after: $after) { edges { node { eventId } } pageInfo { hasNextPage endCursor } } }`,
+        { w: WINDOW, after },
+      );
       seen.push(...d.events.edges.map((e: any) => e.node.eventId));
       if (!d.events.pageInfo.hasNextPage) break;
       after = d.events.pageInfo.endCursor;
     }
     expect(seen).toEqual(expectedOrder);
 
-    const denied = await t.data(`query($w: TimeWindow!) { events(window: $w, filter: { errorCode: "AccessDenied", classes: [API_ACTIVITY] }) { edges { node { activity actorId ... on ApiActivity { readOnly } } } } }`, { w: WINDOW });
+    const denied = await t.data(
+      `query($w: TimeWindow!) { events(window: $w, filter: { errorCode: "AccessDenied", classes: [API_ACTIVITY] }) { edges { node { activity actorId ... on ApiActivity { readOnly } } } } }`,
+      { w: WINDOW },
+    );
     expect(denied.events.edges).toEqual([{ node: { activity: 'DeleteTrail', actorId: ADMIN_ROLE, readOnly: null } }]);
-    const failedLogins = await t.data(`query($w: TimeWindow!) { identity(id: "${BOB}", window: $w) { signIns(filter: { outcome: FAILURE }) { totalCount edges { node { ... on Authentication { authProtocol mfa } sourceIpAddress } } } } }`, { w: WINDOW });
-    expect(failedLogins.identity.signIns).toEqual({ totalCount: 1, edges: [{ node: { authProtocol: 'Password', mfa: false, sourceIpAddress: BRUTE_IP } }] });
-    const byIp = await t.data(`query($w: TimeWindow!) { events(window: $w, filter: { ip: "${BRUTE_IP}", classes: [NETWORK_ACTIVITY] }) { edges { node { ... on NetworkActivity { dstPort destinationIp { address } } sourceIp { address isPrivate } } } } }`, { w: WINDOW });
-    expect(byIp.events.edges).toEqual([{ node: { dstPort: 443, destinationIp: { address: BRUTE_IP }, sourceIp: { address: INSTANCE_IP, isPrivate: true } } }]);
+    const failedLogins = await t.data(
+      `query($w: TimeWindow!) { identity(id: "${BOB}", window: $w) { signIns(filter: { outcome: FAILURE }) { totalCount edges { node { ... on Authentication { authProtocol mfa } sourceIpAddress } } } } }`,
+      { w: WINDOW },
+    );
+    expect(failedLogins.identity.signIns).toEqual({
+      totalCount: 1,
+      edges: [{ node: { authProtocol: 'Password', mfa: false, sourceIpAddress: BRUTE_IP } }],
+    });
+    const byIp = await t.data(
+      `query($w: TimeWindow!) { events(window: $w, filter: { ip: "${BRUTE_IP}", classes: [NETWORK_ACTIVITY] }) { edges { node { ... on NetworkActivity { dstPort destinationIp { address } } sourceIp { address isPrivate } } } } }`,
+      { w: WINDOW },
+    );
+    expect(byIp.events.edges).toEqual([
+      { node: { dstPort: 443, destinationIp: { address: BRUTE_IP }, sourceIp: { address: INSTANCE_IP, isPrivate: true } } },
+    ]);
   });
 
   test('the window bounds what is seen: the day before the attack has none of it', async () => {
-    const data = await t.data(`{ ip(address: "${BRUTE_IP}", window: { from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z" }) { address } events(window: { from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z" }) { totalCount } }`);
+    const data = await t.data(
+      `{ ip(address: "${BRUTE_IP}", window: { from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z" }) { address } events(window: { from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z" }) { totalCount } }`,
+    );
     expect(data.ip).toBeNull();
     expect(data.events.totalCount).toBe(storyRows().api_activity.filter((r) => r.time < new Date('2026-03-02T00:00:00Z')).length);
   });
 
   test('node(id) round-trips entities and events through their global ids', async () => {
-    const data = await t.data(`query($w: TimeWindow!) { identity(id: "${BOB}", window: $w) { id } events(window: $w, first: 1) { edges { node { id eventId } } } }`, { w: WINDOW });
+    const data = await t.data(
+      `query($w: TimeWindow!) { identity(id: "${BOB}", window: $w) { id } events(window: $w, first: 1) { edges { node { id eventId } } } }`,
+      { w: WINDOW },
+    );
     expect(Buffer.from(data.identity.id, 'base64').toString()).toBe(`Identity:${BOB}`);
-    const again = await t.data(`query($id: ID!, $e: ID!, $w: TimeWindow!) { a: node(id: $id, window: $w) { ... on Identity { identityId } } b: node(id: $e) { ... on Event { eventId } } }`, { id: data.identity.id, e: data.events.edges[0].node.id, w: WINDOW });
+    const again = await t.data(
+      `query($id: ID!, $e: ID!, $w: TimeWindow!) { a: node(id: $id, window: $w) { ... on Identity { identityId } } b: node(id: $e) { ... on Event { eventId } } }`,
+      { id: data.identity.id, e: data.events.edges[0].node.id, w: WINDOW },
+    );
     expect(again.a.identityId).toBe(BOB);
     expect(again.b.eventId).toBe(data.events.edges[0].node.eventId);
   });
@@ -200,14 +266,25 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(bucket.ips.edges.length).toBe(3);
     const user = await ctx('carol');
     expect(user).toMatchObject({ kind: 'USER_NAME', found: true, eventCount: 1 });
-    const domain = await t.data(`query($w: TimeWindow!) { contextFor(indicator: "c2.evil.example", window: $w) { kind found queriedBy { edges { node { address } } } recentEvents { ... on DnsActivity { queryName answers } } } }`, { w: WINDOW });
-    expect(domain.contextFor).toEqual({ kind: 'DOMAIN', found: true, queriedBy: { edges: [{ node: { address: INSTANCE_IP } }] }, recentEvents: [{ queryName: 'c2.evil.example', answers: [BRUTE_IP] }] });
+    const domain = await t.data(
+      `query($w: TimeWindow!) { contextFor(indicator: "c2.evil.example", window: $w) { kind found queriedBy { edges { node { address } } } recentEvents { ... on DnsActivity { queryName answers } } } }`,
+      { w: WINDOW },
+    );
+    expect(domain.contextFor).toEqual({
+      kind: 'DOMAIN',
+      found: true,
+      queriedBy: { edges: [{ node: { address: INSTANCE_IP } }] },
+      recentEvents: [{ queryName: 'c2.evil.example', answers: [BRUTE_IP] }],
+    });
     const unknown = await ctx('no-such-thing_');
     expect(unknown).toMatchObject({ kind: 'UNKNOWN', found: false, eventCount: 0, recentEvents: [] });
   });
 
   test('account ids keep their leading zero (partition columns stay VARCHAR)', async () => {
-    const data = await t.data(`query($w: TimeWindow!) { account(id: "${ACCOUNT}", window: $w) { accountId identities(first: 10) { totalCount } } events(window: $w, first: 1) { edges { node { account } } } }`, { w: WINDOW });
+    const data = await t.data(
+      `query($w: TimeWindow!) { account(id: "${ACCOUNT}", window: $w) { accountId identities(first: 10) { totalCount } } events(window: $w, first: 1) { edges { node { account } } } }`,
+      { w: WINDOW },
+    );
     expect(data.account.accountId).toBe(ACCOUNT);
     expect(data.account.identities.totalCount).toBeGreaterThan(0);
     expect(data.events.edges[0].node.account).toBe(ACCOUNT);
@@ -221,7 +298,8 @@ describe.each(ENGINES)('on %s', (engine) => {
     const count = await t.gql(`query($w: TimeWindow!) { events(window: $w) { totalCount } }`, { w: WINDOW });
     expect((count.extensions?.stats as any).queries).toBe(1);
     const scanned = (count.extensions?.stats as any).bytesScanned;
-    if (engine === 'duckdb') expect(scanned).toBe(0); // DuckDB reports no scan size
+    if (engine === 'duckdb')
+      expect(scanned).toBe(0); // DuckDB reports no scan size
     else {
       // Athena bills by bytes scanned and the request reports what it reported: counting across every
       // event class reads every event table's files (the local server skips nothing inside a file).
@@ -242,7 +320,9 @@ describe.each(ENGINES)('on %s', (engine) => {
     const data = r.data as any;
     expect(data.bob).toBeNull();
     expect(data.admin.identityId).toBe(ADMIN_ROLE);
-    const inProd = Object.values(storyRows()).flat().filter((row) => row.account === '210987654321');
+    const inProd = Object.values(storyRows())
+      .flat()
+      .filter((row) => row.account === '210987654321');
     expect(data.events.totalCount).toBe(inProd.length);
     expect(new Set(data.events.edges.map((e: any) => e.node.account))).toEqual(new Set(['210987654321']));
     const nobody = await t.api.execute(q, { w: WINDOW }, { id: 'nobody', allowedAccounts: [] });

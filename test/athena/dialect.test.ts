@@ -11,8 +11,8 @@ import { localEngine } from './helpers';
 /** DuckDB-only SQL, each of which DuckDB itself accepts (checked below), with what the error must name. */
 const DUCKDB_ONLY: [string, RegExp][] = [
   ['SELECT 1::BIGINT AS x', /:: cast/],
-  ["SELECT list_value(1, 2) AS l", /list_value/],
-  ["SELECT struct_pack(a := 1) AS s", /struct_pack|:= |\bslice/],
+  ['SELECT list_value(1, 2) AS l', /list_value/],
+  ['SELECT struct_pack(a := 1) AS s', /struct_pack|:= |\bslice/],
   ["SELECT 'Abc' ILIKE 'a%' AS m", /ILIKE/],
   ['SELECT x FROM (VALUES (1), (2)) t(x) QUALIFY row_number() OVER (ORDER BY x) = 1', /QUALIFY/],
   ['SELECT * EXCLUDE (x) FROM (VALUES (1, 2)) t(x, y)', /EXCLUDE/],
@@ -23,16 +23,16 @@ const DUCKDB_ONLY: [string, RegExp][] = [
   ["SELECT CAST('1' AS STRING) AS s", /STRING/],
   ["SELECT CAST(ARRAY['a'] AS VARCHAR[]) AS a", /VARCHAR\[\]/],
   ["SELECT DATE '2024-01-01' + INTERVAL '1 day' AS d", /unit inside the string/],
-  ['SELECT DATE \'2024-01-01\' + INTERVAL 1 DAY AS d', /unquoted value/],
+  ["SELECT DATE '2024-01-01' + INTERVAL 1 DAY AS d", /unquoted value/],
   ["SELECT strftime(TIMESTAMP '2024-01-01 00:00:00', '%Y') AS y", /strftime/],
   ["SELECT regexp_matches('abc', 'b') AS m", /regexp_matches/],
   ["SELECT string_agg(x, ',') AS s FROM (VALUES ('a'), ('b')) t(x)", /string_agg/],
   ['SELECT x, count(*) AS n FROM (VALUES (1)) t(x) GROUP BY ALL', /GROUP BY ALL/],
   ['SELECT 7 // 2 AS q', /\/\/ integer division/],
-  ["SELECT ifnull(NULL, 1) AS v", /ifnull/],
+  ['SELECT ifnull(NULL, 1) AS v', /ifnull/],
   ["SELECT 'abc'[1:2] AS s", /slice/],
   ['FROM (VALUES (1)) t(x) SELECT x', /starting with FROM/],
-  ["SELECT arg_max(x, y) AS m FROM (VALUES (1, 2)) t(x, y)", /arg_max/],
+  ['SELECT arg_max(x, y) AS m FROM (VALUES (1, 2)) t(x, y)', /arg_max/],
   ['SELECT 1 AS a; SELECT 2 AS b', /more than one statement/],
   ['SELECT `x` FROM (VALUES (1)) t(x)', /backtick/],
 ];
@@ -40,13 +40,13 @@ const DUCKDB_ONLY: [string, RegExp][] = [
 /** Trino spellings of the same things, which DuckDB runs too: the shared dialect. */
 const SHARED: [string, unknown[]][] = [
   ['SELECT CAST(1 AS bigint) AS x', [{ x: 1 }]],
-  ["SELECT ARRAY[1, 2] AS l", [{ l: ['1', '2'] }]],
+  ['SELECT ARRAY[1, 2] AS l', [{ l: ['1', '2'] }]],
   ["SELECT lower('Abc') LIKE lower('a%') AS m", [{ m: true }]],
   ['SELECT x FROM (VALUES (1), (2), (3)) t(x) ORDER BY x OFFSET 1 LIMIT 1', [{ x: 2 }]],
   ["SELECT DATE '2024-01-01' + INTERVAL '1' DAY AS d", [{ d: new Date('2024-01-02T00:00:00Z') }]],
   ["SELECT CAST('1' AS varchar) AS s", [{ s: '1' }]],
   ["SELECT contains(ARRAY['a', 'b'], 'b') AS c, split_part('a.b', '.', 2) AS p", [{ c: true, p: 'b' }]],
-  ["SELECT coalesce(NULL, 1) AS v, max_by(x, y) AS m FROM (VALUES (1, 2), (3, 1)) t(x, y)", [{ v: 1, m: 1 }]],
+  ['SELECT coalesce(NULL, 1) AS v, max_by(x, y) AS m FROM (VALUES (1, 2), (3, 1)) t(x, y)', [{ v: 1, m: 1 }]],
   ["SELECT date_trunc('day', TIMESTAMP '2024-01-01 05:00:00') AS d", [{ d: new Date('2024-01-01T00:00:00Z') }]],
   ["SELECT \"x\" FROM (VALUES ('v')) AS t(\"x\") WHERE strpos('abc', 'b') > 0", [{ x: 'v' }]],
   ["SELECT 'a::b' AS s, '[1:2]' AS t -- a :: in a comment\n", [{ s: 'a::b', t: '[1:2]' }]],
@@ -125,8 +125,14 @@ describe('through the local Athena server', () => {
 
   test('a parameter that is not a literal is refused', async () => {
     const { AthenaClient, StartQueryExecutionCommand, GetQueryExecutionCommand } = await import('@aws-sdk/client-athena');
-    const client = new AthenaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const { QueryExecutionId } = await client.send(new StartQueryExecutionCommand({ QueryString: 'SELECT ? AS v', ExecutionParameters: ["1 UNION SELECT secret FROM t"] }));
+    const client = new AthenaClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const { QueryExecutionId } = await client.send(
+      new StartQueryExecutionCommand({ QueryString: 'SELECT ? AS v', ExecutionParameters: ['1 UNION SELECT secret FROM t'] }),
+    );
     let state = '';
     let reason = '';
     for (let i = 0; i < 10 && !['FAILED', 'SUCCEEDED'].includes(state); i++) {

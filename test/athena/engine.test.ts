@@ -40,7 +40,7 @@ describe('parameters travel as literals', () => {
     "'; DROP TABLE users; --",
     'a ? inside',
     'back\\slash and "double" quotes',
-    "multi\nline -- not a comment",
+    'multi\nline -- not a comment',
     'ünïcödé ✓',
     '',
   ];
@@ -65,7 +65,16 @@ describe('parameters travel as literals', () => {
   test('numbers, booleans, timestamps and NULL bind with their types', async () => {
     const engine = localEngine(server.endpoint);
     const when = new Date('2024-03-04T05:06:07.089Z');
-    const { rows } = await engine.query('SELECT ? AS i, ? AS neg, ? AS f, ? AS big, ? AS yes, ? AS ts, ? AS nothing, ? + 1 AS next', [42, -7, 2.5, 9007199254740993n, true, when, null, 41]);
+    const { rows } = await engine.query('SELECT ? AS i, ? AS neg, ? AS f, ? AS big, ? AS yes, ? AS ts, ? AS nothing, ? + 1 AS next', [
+      42,
+      -7,
+      2.5,
+      9007199254740993n,
+      true,
+      when,
+      null,
+      41,
+    ]);
     expect(rows).toEqual([{ i: 42, neg: -7, f: 2.5, big: 9007199254740992, yes: true, ts: when, nothing: null, next: 42 }]);
     await engine.close();
   });
@@ -89,12 +98,16 @@ describe('results', () => {
     await conn.run(
       `COPY (SELECT i::BIGINT AS n, 'row ' || i AS label, i % 7 = 0 AS lucky, TIMESTAMP '2024-01-01 00:00:00' + to_seconds(i) AS seen_at FROM range(1, 2601) t(i)) TO '${dir}/part-0.parquet' (FORMAT parquet)`,
     );
-    const expected = (await conn.runAndReadAll(`SELECT n, label, lucky, seen_at FROM read_parquet('${dir}/*.parquet') ORDER BY n`)).getRowObjectsJS();
+    const expected = (
+      await conn.runAndReadAll(`SELECT n, label, lucky, seen_at FROM read_parquet('${dir}/*.parquet') ORDER BY n`)
+    ).getRowObjectsJS();
     conn.closeSync();
     db.closeSync();
 
     const engine = localEngine(server.endpoint);
-    await engine.query("CREATE EXTERNAL TABLE numbers (n bigint, label string, lucky boolean, seen_at timestamp) STORED AS PARQUET LOCATION 's3://test-lake/numbers/'");
+    await engine.query(
+      "CREATE EXTERNAL TABLE numbers (n bigint, label string, lucky boolean, seen_at timestamp) STORED AS PARQUET LOCATION 's3://test-lake/numbers/'",
+    );
     const pagesBefore = server.calls.filter((c) => c.operation === 'GetQueryResults').length;
     const { rows, stats } = await engine.query('SELECT n, label, lucky, seen_at FROM numbers ORDER BY n');
     const pages = server.calls.filter((c) => c.operation === 'GetQueryResults').length - pagesBefore;
@@ -118,10 +131,25 @@ describe('results', () => {
     );
     expect(rows).toEqual([
       {
-        s: 'text', ti: 1, si: 2, i: 3, bi: 4, d: 1.5, r: 0.25, dec: 12.34, b: true,
-        ts: new Date('2024-01-02T03:04:05.678Z'), dt: new Date('2024-01-02T00:00:00Z'),
-        arr: ['a', 'b'], nums: ['1', '2'], m: { k1: 'v1', k2: 'v2' }, rw: { id: '1', name: 'x' }, nothing: null, empty: '',
-        json_texts: ['{"a": 1, "b": 2}', 'plain'], exact: ['x, y', '{"k": [1, 2]}'],
+        s: 'text',
+        ti: 1,
+        si: 2,
+        i: 3,
+        bi: 4,
+        d: 1.5,
+        r: 0.25,
+        dec: 12.34,
+        b: true,
+        ts: new Date('2024-01-02T03:04:05.678Z'),
+        dt: new Date('2024-01-02T00:00:00Z'),
+        arr: ['a', 'b'],
+        nums: ['1', '2'],
+        m: { k1: 'v1', k2: 'v2' },
+        rw: { id: '1', name: 'x' },
+        nothing: null,
+        empty: '',
+        json_texts: ['{"a": 1, "b": 2}', 'plain'],
+        exact: ['x, y', '{"k": [1, 2]}'],
       },
     ]);
     await engine.close();
@@ -131,7 +159,9 @@ describe('results', () => {
 describe('query lifecycle', () => {
   test('GetQueryExecution walks QUEUED → RUNNING → SUCCEEDED and reports statistics', async () => {
     const client = new AthenaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
-    const { QueryExecutionId } = await client.send(new StartQueryExecutionCommand({ QueryString: 'SELECT 1 AS one', QueryExecutionContext: { Database: 'default' } }));
+    const { QueryExecutionId } = await client.send(
+      new StartQueryExecutionCommand({ QueryString: 'SELECT 1 AS one', QueryExecutionContext: { Database: 'default' } }),
+    );
     const states: string[] = [];
     for (let i = 0; i < 200 && states[states.length - 1] !== 'SUCCEEDED'; i++) {
       const { QueryExecution } = await client.send(new GetQueryExecutionCommand({ QueryExecutionId }));

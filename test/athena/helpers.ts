@@ -58,10 +58,12 @@ export async function writeLakeTable(lake: string, table: TableName, rows: reado
       resources: (r) => `[${r.resources.map((x) => `'${x}'`).join(', ')}]::VARCHAR[]`,
     };
     const selects = rows.map((r) => {
-      const columns = TABLES[table].columns.map((c) => `${given[c.name] ? given[c.name]!(r) : 'NULL'}::${c.type} AS "${c.name}"`);
+      const columns = TABLES[table].columns.map((c) => `${given[c.name] ? given[c.name](r) : 'NULL'}::${c.type} AS "${c.name}"`);
       return `SELECT ${columns.join(', ')}, '${r.source}' AS source, '${r.account}' AS account, '${r.region}' AS region, CAST(TIMESTAMP '${r.time}' AS DATE) AS day`;
     });
-    await conn.run(`COPY (${selects.join(' UNION ALL ')}) TO '${join(lake, table)}' (FORMAT parquet, PARTITION_BY (source, account, region, day), OVERWRITE_OR_IGNORE true)`);
+    await conn.run(
+      `COPY (${selects.join(' UNION ALL ')}) TO '${join(lake, table)}' (FORMAT parquet, PARTITION_BY (source, account, region, day), OVERWRITE_OR_IGNORE true)`,
+    );
   } finally {
     conn.closeSync();
     db.closeSync();

@@ -76,8 +76,19 @@ describe('result text to values', () => {
 
 describe('configuration', () => {
   test('reads SCOUTQL_ATHENA_* variables and requires a scan limit', () => {
-    const env = { SCOUTQL_ATHENA_DATABASE: 'scoutql', SCOUTQL_ATHENA_REGION: 'eu-west-1', SCOUTQL_ATHENA_OUTPUT_LOCATION: 's3://results/x/', SCOUTQL_ATHENA_MAX_BYTES_SCANNED: '10GiB', SCOUTQL_ATHENA_BUDGET_BYTES: '1TB' };
-    expect(athenaConfigFromEnv(env)).toMatchObject({ database: 'scoutql', region: 'eu-west-1', maxBytesScanned: 10 * 1024 ** 3, budget: { bytes: 1e12, windowMs: 3_600_000 } });
+    const env = {
+      SCOUTQL_ATHENA_DATABASE: 'scoutql',
+      SCOUTQL_ATHENA_REGION: 'eu-west-1',
+      SCOUTQL_ATHENA_OUTPUT_LOCATION: 's3://results/x/',
+      SCOUTQL_ATHENA_MAX_BYTES_SCANNED: '10GiB',
+      SCOUTQL_ATHENA_BUDGET_BYTES: '1TB',
+    };
+    expect(athenaConfigFromEnv(env)).toMatchObject({
+      database: 'scoutql',
+      region: 'eu-west-1',
+      maxBytesScanned: 10 * 1024 ** 3,
+      budget: { bytes: 1e12, windowMs: 3_600_000 },
+    });
     expect(() => athenaConfigFromEnv({ ...env, SCOUTQL_ATHENA_MAX_BYTES_SCANNED: '' })).toThrow(/maxBytesScanned/);
     expect(() => athenaConfigFromEnv({ ...env, SCOUTQL_ATHENA_OUTPUT_LOCATION: '/tmp/x' })).toThrow(/s3:\/\//);
     expect(() => athenaConfigFromEnv({ ...env, SCOUTQL_ATHENA_DATABASE: 'x; drop' })).toThrow(/plain identifier/);

@@ -14,10 +14,46 @@ import { localEngine, tempDir, writeLakeTable, type LakeRow } from '../athena/he
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::444455556666:role/Deploy';
 const ROWS: LakeRow[] = [
-  { time: '2024-05-01 10:00:00', actor_id: ALICE, activity: 'ListBuckets', src_ip: '198.51.100.7', resources: [], source: 'cloudtrail', account: '111122223333', region: 'us-east-1' },
-  { time: '2024-05-01 11:30:00', actor_id: ALICE, activity: 'GetObject', src_ip: '198.51.100.7', resources: ['arn:aws:s3:::finance', 'arn:aws:s3:::finance/q1.xlsx'], source: 'cloudtrail', account: '111122223333', region: 'us-east-1' },
-  { time: '2024-05-02 09:15:00', actor_id: BOB, activity: 'AssumeRole', src_ip: '203.0.113.9', resources: ['arn:aws:iam::444455556666:role/Deploy'], source: 'cloudtrail', account: '444455556666', region: 'eu-west-1' },
-  { time: '2024-05-02 23:59:59', actor_id: BOB, activity: 'ConsoleLogin', src_ip: '203.0.113.9', resources: [], source: 'cloudtrail', account: '444455556666', region: 'global' },
+  {
+    time: '2024-05-01 10:00:00',
+    actor_id: ALICE,
+    activity: 'ListBuckets',
+    src_ip: '198.51.100.7',
+    resources: [],
+    source: 'cloudtrail',
+    account: '111122223333',
+    region: 'us-east-1',
+  },
+  {
+    time: '2024-05-01 11:30:00',
+    actor_id: ALICE,
+    activity: 'GetObject',
+    src_ip: '198.51.100.7',
+    resources: ['arn:aws:s3:::finance', 'arn:aws:s3:::finance/q1.xlsx'],
+    source: 'cloudtrail',
+    account: '111122223333',
+    region: 'us-east-1',
+  },
+  {
+    time: '2024-05-02 09:15:00',
+    actor_id: BOB,
+    activity: 'AssumeRole',
+    src_ip: '203.0.113.9',
+    resources: ['arn:aws:iam::444455556666:role/Deploy'],
+    source: 'cloudtrail',
+    account: '444455556666',
+    region: 'eu-west-1',
+  },
+  {
+    time: '2024-05-02 23:59:59',
+    actor_id: BOB,
+    activity: 'ConsoleLogin',
+    src_ip: '203.0.113.9',
+    resources: [],
+    source: 'cloudtrail',
+    account: '444455556666',
+    region: 'global',
+  },
 ];
 
 let lake: string;
@@ -51,7 +87,14 @@ async function queryTheLake(server: AthenaLocalServer, lakeUri: string): Promise
     'SELECT time, activity, resources, region FROM api_activity WHERE actor_id = ? AND contains(resources, ?) ORDER BY time',
     [ALICE, 'arn:aws:s3:::finance/q1.xlsx'],
   );
-  expect(touched.rows).toEqual([{ time: new Date('2024-05-01T11:30:00Z'), activity: 'GetObject', resources: ['arn:aws:s3:::finance', 'arn:aws:s3:::finance/q1.xlsx'], region: 'us-east-1' }]);
+  expect(touched.rows).toEqual([
+    {
+      time: new Date('2024-05-01T11:30:00Z'),
+      activity: 'GetObject',
+      resources: ['arn:aws:s3:::finance', 'arn:aws:s3:::finance/q1.xlsx'],
+      region: 'us-east-1',
+    },
+  ]);
 
   // Tables with no files yet answer empty, typed.
   expect((await engine.query('SELECT count(*) AS n FROM dns_activity')).rows).toEqual([{ n: 0 }]);
@@ -82,7 +125,9 @@ test('DDL applied, then the lake queried, on the local S3 server', async () => {
     const { stats } = await engine.query('SELECT activity, resources FROM api_activity WHERE activity = ?', ['GetObject']);
     await engine.close();
     const object = await s3.client.send(new GetObjectCommand({ Bucket: 'scoutql-results', Key: `athena/${stats.queryId}.csv` }));
-    expect(await object.Body!.transformToString()).toBe('"activity","resources"\n"GetObject","[arn:aws:s3:::finance, arn:aws:s3:::finance/q1.xlsx]"\n');
+    expect(await object.Body!.transformToString()).toBe(
+      '"activity","resources"\n"GetObject","[arn:aws:s3:::finance, arn:aws:s3:::finance/q1.xlsx]"\n',
+    );
   } finally {
     await server?.close();
     await s3?.close();
@@ -119,7 +164,10 @@ describe('partition projection as Athena applies it', () => {
 
   test('days before the projection range are invisible', async () => {
     const admin = localEngine(server.endpoint);
-    await applyCatalog(admin, catalogStatements({ lake: 's3://acme-lake', database: 'recent', accounts: ['111122223333', '444455556666'], since: '2024-05-02' }));
+    await applyCatalog(
+      admin,
+      catalogStatements({ lake: 's3://acme-lake', database: 'recent', accounts: ['111122223333', '444455556666'], since: '2024-05-02' }),
+    );
     await admin.close();
     const engine = localEngine(server.endpoint, { database: 'recent' });
     expect((await engine.query('SELECT count(*) AS n FROM api_activity')).rows).toEqual([{ n: 2 }]);
@@ -132,7 +180,10 @@ test('startAthenaOverLake: one call from a lake folder to an Athena engine over 
   const athena = await startAthenaOverLake(lake);
   try {
     const { rows, stats } = await athena.engine.query('SELECT account, count(*) AS n FROM api_activity GROUP BY account ORDER BY account');
-    expect(rows).toEqual([{ account: '111122223333', n: 2 }, { account: '444455556666', n: 2 }]);
+    expect(rows).toEqual([
+      { account: '111122223333', n: 2 },
+      { account: '444455556666', n: 2 },
+    ]);
     expect(stats.engine).toBe('athena');
   } finally {
     await athena.close();

@@ -11,7 +11,7 @@ describe('catalog DDL', () => {
 
   test('creates the database, then one table per lake table and the two graph tables', () => {
     expect(statements.map((s) => s.name)).toEqual(['scoutql', ...TABLE_NAMES, ...Object.keys(GRAPH_TABLES)]);
-    expect(statements[0]!.sql).toMatch(/^CREATE DATABASE IF NOT EXISTS `scoutql`/);
+    expect(statements[0].sql).toMatch(/^CREATE DATABASE IF NOT EXISTS `scoutql`/);
   });
 
   test.each(TABLE_NAMES)('%s: every column of etl/tables.ts, Athena-typed, hive partitions, projection', (name) => {
@@ -35,7 +35,7 @@ describe('catalog DDL', () => {
       'projection.day.range': '2015-01-01,NOW',
       'storage.location.template': `s3://acme-security-lake/scoutql/${name}/source=\${source}/account=\${account}/region=\${region}/day=\${day}/`,
     });
-    const regions = parsed.properties['projection.region.values']!.split(',');
+    const regions = parsed.properties['projection.region.values'].split(',');
     expect(regions).toEqual(expect.arrayContaining(['us-east-1', 'eu-west-1', 'global', 'unknown', 'eastus']));
   });
 
@@ -53,9 +53,30 @@ describe('catalog DDL', () => {
     const entities = parseDdl(statements.find((s) => s.name === 'graph_entities')!.sql);
     const edges = parseDdl(statements.find((s) => s.name === 'graph_edges')!.sql);
     if (entities.kind !== 'create_table' || edges.kind !== 'create_table') throw new Error('not CREATE TABLE');
-    expect(entities.columns.map((c) => c.name)).toEqual(['type', 'id', 'kind', 'provider', 'account', 'name', 'arn', 'first_seen', 'last_seen', 'event_count', 'attrs']);
+    expect(entities.columns.map((c) => c.name)).toEqual([
+      'type',
+      'id',
+      'kind',
+      'provider',
+      'account',
+      'name',
+      'arn',
+      'first_seen',
+      'last_seen',
+      'event_count',
+      'attrs',
+    ]);
     expect(edges.columns.map((c) => `${c.name} ${c.hiveType}`)).toEqual([
-      'src_type string', 'src_id string', 'rel string', 'dst_type string', 'dst_id string', 'first_seen timestamp', 'last_seen timestamp', 'event_count bigint', 'bytes bigint', 'packets bigint',
+      'src_type string',
+      'src_id string',
+      'rel string',
+      'dst_type string',
+      'dst_id string',
+      'first_seen timestamp',
+      'last_seen timestamp',
+      'event_count bigint',
+      'bytes bigint',
+      'packets bigint',
     ]);
     expect(entities.partitions).toEqual([{ name: 'day', hiveType: 'date' }]);
     expect(entities.location).toBe('s3://acme-security-lake/scoutql/graph/entities/');

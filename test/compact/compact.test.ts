@@ -15,9 +15,7 @@ import { downloadLake, envelope, startS3Env, type S3Env } from '../s3/helpers';
 async function streamedLake(lake: string, runs = 4): Promise<void> {
   for (let run = 0; run < runs; run++) {
     const input = tempDir('compact-in');
-    const records = Array.from({ length: 30 }, (_, i) =>
-      cloudTrailRecord(run * 100 + i, i % 2 ? { awsRegion: 'eu-west-1' } : {}),
-    );
+    const records = Array.from({ length: 30 }, (_, i) => cloudTrailRecord(run * 100 + i, i % 2 ? { awsRegion: 'eu-west-1' } : {}));
     writeFileSync(join(input, `delivery-${run}.json`), envelope(records));
     await ingest({ inputs: [input], lake, graph: false, workers: 1 });
   }
@@ -75,7 +73,13 @@ describe('compaction of a local lake', () => {
 
   test('every partition ends as one sorted ZSTD file holding exactly the same rows', async () => {
     const summary = await compactLake({ lake });
-    expect(summary).toMatchObject({ partitions_seen: 6, partitions_compacted: 4, files_after: 6, manifest_files_before: 4, manifest_files_after: 1 });
+    expect(summary).toMatchObject({
+      partitions_seen: 6,
+      partitions_compacted: 4,
+      files_after: 6,
+      manifest_files_before: 4,
+      manifest_files_after: 1,
+    });
     // The day compacted earlier is not rewritten.
     expect(summary.rows).toBe(before.filter((r) => !r.includes('"day":"2024-03-02"')).length);
     expect(summary.rows).toBeLessThan(before.length);
@@ -83,10 +87,12 @@ describe('compaction of a local lake', () => {
     expect(Object.values(files).every((f) => f.length === 1)).toBe(true);
     expect(await rowMultiset(lake)).toEqual(before);
 
-    const [partition, [name]] = Object.entries(files)[0]!;
-    const file = join(lake, partition, name!);
+    const [partition, [name]] = Object.entries(files)[0];
+    const file = join(lake, partition, name);
     const sortBy = TABLES.api_activity.sortBy;
-    const inFileOrder = await withDuckDb((run) => run(`SELECT ${sortBy.map((c) => `CAST("${c}" AS VARCHAR) AS "${c}"`).join(', ')} FROM read_parquet('${file}')`));
+    const inFileOrder = await withDuckDb((run) =>
+      run(`SELECT ${sortBy.map((c) => `CAST("${c}" AS VARCHAR) AS "${c}"`).join(', ')} FROM read_parquet('${file}')`),
+    );
     const key = (r: Record<string, unknown>) => sortBy.map((c) => r[c]);
     const sorted = [...inFileOrder].sort((a, b) => compareKeys(key(a), key(b)));
     expect(inFileOrder).toEqual(sorted);
@@ -99,7 +105,10 @@ describe('compaction of a local lake', () => {
     expect(manifestBefore.size).toBe(4);
     expect(await loadManifest(lake)).toEqual(manifestBefore);
     const input = tempDir('compact-reingest');
-    writeFileSync(join(input, 'delivery-0.json'), envelope(Array.from({ length: 30 }, (_, i) => cloudTrailRecord(i, i % 2 ? { awsRegion: 'eu-west-1' } : {}))));
+    writeFileSync(
+      join(input, 'delivery-0.json'),
+      envelope(Array.from({ length: 30 }, (_, i) => cloudTrailRecord(i, i % 2 ? { awsRegion: 'eu-west-1' } : {}))),
+    );
     expect(await ingest({ inputs: [input], lake, graph: false, workers: 1 })).toMatchObject({ already_ingested: 1, written: 0 });
   });
 

@@ -49,7 +49,7 @@ export async function withDuckDb<T>(fn: (run: (sql: string) => Promise<Record<st
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
-    return await fn(async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[]);
+    return await fn(async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson());
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -74,7 +74,11 @@ describe('ingest: bad input never stops the run and never loses good records', (
 
   test('each bad record is quarantined with its object, position and reason', () => {
     const q = quarantineLines(lake);
-    const reasonFor = (file: string) => q.filter((r) => r.object.endsWith(file)).map((r) => r.reason).join(' | ');
+    const reasonFor = (file: string) =>
+      q
+        .filter((r) => r.object.endsWith(file))
+        .map((r) => r.reason)
+        .join(' | ');
     expect(reasonFor('export.jsonl')).toMatch(/invalid JSON/);
     expect(reasonFor('export.jsonl')).toMatch(/not an object|not a JSON object/i);
     expect(q.filter((r) => r.object.endsWith('export.jsonl')).map((r) => r.position)).toEqual(['line 2', 'line 3']);
@@ -90,7 +94,7 @@ describe('ingest: bad input never stops the run and never loses good records', (
     const dir = join(lake, '_oversize');
     const kept = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
     expect(kept).toHaveLength(1);
-    const entry = JSON.parse(kept[0]!);
+    const entry = JSON.parse(kept[0]);
     expect(entry.eventId).toBe(cloudTrailRecord(500).eventID);
     expect(entry.raw.length).toBeGreaterThan(50 * 1024 * 1024);
     // Its row stays small enough for Athena: the 50 MB parameters live only in the kept record.
@@ -155,7 +159,7 @@ describe('ingest: crash-safe', () => {
       const visible = existsSync(join(lake, 'api_activity'))
         ? await withDuckDb((run) => run(`SELECT count(*) AS n FROM read_parquet('${lake}/api_activity/**/*.parquet')`))
         : [{ n: 0 }];
-      expect(Number(visible[0]!.n)).toBeLessThan(1200);
+      expect(Number(visible[0].n)).toBeLessThan(1200);
       const rerun = scoutql(['ingest', input, '--lake', lake, '--json', '--batch-rows', '300']);
       expect(rerun.status).toBe(0);
       expect(await lakeRows(lake)).toEqual(await cleanLakeRows());
@@ -173,7 +177,17 @@ describe('ingest CLI', () => {
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(Object.keys(summary)).toEqual(
-      expect.arrayContaining(['objects', 'records', 'written', 'quarantined', 'skipped_objects', 'partitions', 'bytes_in', 'bytes_out', 'seconds']),
+      expect.arrayContaining([
+        'objects',
+        'records',
+        'written',
+        'quarantined',
+        'skipped_objects',
+        'partitions',
+        'bytes_in',
+        'bytes_out',
+        'seconds',
+      ]),
     );
     expect(summary).toMatchObject({ objects: 1, records: 2, written: 2, quarantined: 0 });
     expect(summary.bytes_out).toBeGreaterThan(0);

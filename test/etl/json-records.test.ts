@@ -7,7 +7,8 @@ async function* chunked(text: string, size: number): AsyncGenerator<Buffer> {
 
 async function read(text: string, size: number, envelopeKeys = ['Records']) {
   const out: unknown[] = [];
-  for await (const r of readJsonRecords(chunked(text, size), { envelopeKeys })) out.push(r.ok ? r.value : { bad: r.reason.split(':')[0], text: r.text, at: r.position });
+  for await (const r of readJsonRecords(chunked(text, size), { envelopeKeys }))
+    out.push(r.ok ? r.value : { bad: r.reason.split(':')[0], text: r.text, at: r.position });
   return out;
 }
 

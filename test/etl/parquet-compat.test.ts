@@ -18,7 +18,7 @@ test('the lake is standard Parquet: an independent reader (hyparquet) reads what
   writeFileSync(join(input, 'a.json.gz'), gzipSync(JSON.stringify({ Records: records })));
   await ingest({ inputs: [input], lake });
 
-  const file = parquetFiles(join(lake, 'api_activity'))[0]!;
+  const file = parquetFiles(join(lake, 'api_activity'))[0];
   const columns = 'time,event_id,actor_id,src_ip,resources,read_only';
   const independent = spawnSync(process.execPath, [join(__dirname, 'compat', 'read-with-hyparquet.mjs'), file, columns], {
     encoding: 'utf8',
@@ -34,7 +34,7 @@ test('the lake is standard Parquet: an independent reader (hyparquet) reads what
   expect(rows).toEqual(duck);
   expect(rows.length).toBeGreaterThan(50);
   // Typed columns survive: a timestamp, a list, a boolean.
-  expect(rows[0]!.time).toMatch(/^2024-03-0\dT20:\d\d:07\.000Z$/);
-  expect(Array.isArray(rows[0]!.resources)).toBe(true);
-  expect(rows[0]!.read_only).toBe(false);
+  expect(rows[0].time).toMatch(/^2024-03-0\dT20:\d\d:07\.000Z$/);
+  expect(Array.isArray(rows[0].resources)).toBe(true);
+  expect(rows[0].read_only).toBe(false);
 });

@@ -22,12 +22,24 @@ afterAll(async () => {
   await t?.close();
 });
 
-function http(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; text: string; headers: Record<string, unknown> }> {
+function http(
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; text: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['content-type'] ?? ''),
+          text: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        }),
+      );
     });
     req.on('error', reject);
     if (body !== undefined) req.write(body);
@@ -40,7 +52,7 @@ test('the page loads only same-origin assets, all served from node_modules', asy
   expect(page.status).toBe(200);
   expect(page.type).toMatch(/text\/html/);
   expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
-  const refs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  const refs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
   expect(refs.length).toBeGreaterThanOrEqual(4);
   for (const ref of refs) {
     expect(ref.startsWith('/')).toBe(true);
@@ -59,9 +71,16 @@ test('POST /graphql answers with data and stats; bad bodies get clear errors', a
   const badJson = await http('POST', '/graphql', '{"query": ', { 'content-type': 'application/json' });
   expect(badJson.status).toBe(400);
   expect(JSON.parse(badJson.text).errors[0].extensions.code).toBe('BAD_REQUEST');
-  const huge = await http('POST', '/graphql', JSON.stringify({ query: `{ ${'a'.repeat(200_000)} }` }), { 'content-type': 'application/json' });
+  const huge = await http('POST', '/graphql', JSON.stringify({ query: `{ ${'a'.repeat(200_000)} }` }), {
+    'content-type': 'application/json',
+  });
   expect(huge.status).toBe(413);
-  const deep = await http('POST', '/graphql', JSON.stringify({ query: `{ session(id: "x") ${'{ parent '.repeat(30)}{ sessionId }${' }'.repeat(30)} }` }), { 'content-type': 'application/json' });
+  const deep = await http(
+    'POST',
+    '/graphql',
+    JSON.stringify({ query: `{ session(id: "x") ${'{ parent '.repeat(30)}{ sessionId }${' }'.repeat(30)} }` }),
+    { 'content-type': 'application/json' },
+  );
   expect(JSON.parse(deep.text).errors[0].extensions.code).toBe('QUERY_TOO_DEEP');
   expect(deep.text).not.toMatch(/stacktrace|\.ts:\d/);
 });
@@ -77,7 +96,16 @@ describeBrowser('in headless Chromium', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => browser?.close());
@@ -103,7 +131,11 @@ describeBrowser('in headless Chromium', () => {
     // The first preloaded tab asks who read the public bucket from outside the known ranges.
     await page.waitForFunction(() => document.body.innerText.includes('PublicBucket'), undefined, { timeout: 30_000 });
     await page.click('.graphiql-execute-button');
-    await page.waitForFunction((needle) => (document.querySelector('.graphiql-response')?.textContent ?? '').includes(needle), OUTSIDE_READER_IP, { timeout: 30_000 });
+    await page.waitForFunction(
+      (needle) => (document.querySelector('.graphiql-response')?.textContent ?? '').includes(needle),
+      OUTSIDE_READER_IP,
+      { timeout: 30_000 },
+    );
     const response = await page.textContent('.graphiql-response');
     expect(response).toContain('"totalCount": 1');
     expect(response).toContain('"relation": "REST.GET.OBJECT"');

@@ -19,19 +19,51 @@ const instanceArn = (id: string) => `arn:aws:ec2:us-east-1:${ACCT}:instance/${id
 const eniArn = (id: string) => `arn:aws:ec2:us-east-1:${ACCT}:network-interface/${id}`;
 
 const aws = { source: 'cloudtrail', account: ACCT, region: 'us-east-1' };
-const entra = { source: 'azuread', account: TENANT, region: 'global', class_uid: 3002, activity: 'Sign-in activity', outcome: 'success', actor_type: 'AzureADUser' };
+const entra = {
+  source: 'azuread',
+  account: TENANT,
+  region: 'global',
+  class_uid: 3002,
+  activity: 'Sign-in activity',
+  outcome: 'success',
+  actor_type: 'AzureADUser',
+};
 
 function signIn(upn: string, time: string): FixtureRow {
-  return { ...entra, time: at(time), event_id: `signin-${upn}-${time}`, actor_id: `azuread:${upn.toLowerCase()}`, actor_name: upn, src_ip: '192.0.2.91' };
+  return {
+    ...entra,
+    time: at(time),
+    event_id: `signin-${upn}-${time}`,
+    actor_id: `azuread:${upn.toLowerCase()}`,
+    actor_name: upn,
+    src_ip: '192.0.2.91',
+  };
 }
 
 /** AssumeRoleWithSAML as the CloudTrail source normalizes it; `issuer` is responseElements.issuer. */
 function assumeRoleWithSaml(subject: string, sessionName: string, key: string, issuer: string, time: string): FixtureRow {
-  const raw = JSON.stringify({ eventName: 'AssumeRoleWithSAML', userIdentity: { type: 'SAMLUser', userName: subject }, responseElements: { issuer, subject, credentials: { accessKeyId: key } } });
+  const raw = JSON.stringify({
+    eventName: 'AssumeRoleWithSAML',
+    userIdentity: { type: 'SAMLUser', userName: subject },
+    responseElements: { issuer, subject, credentials: { accessKeyId: key } },
+  });
   return {
-    ...aws, time: at(time), event_id: `saml-${key}`, class_uid: 6003, activity: 'AssumeRoleWithSAML', service: 'sts.amazonaws.com', outcome: 'success',
-    actor_id: `saml:${subject}`, actor_type: 'SAMLUser', actor_name: subject, src_ip: '192.0.2.91', issued_session_id: key, issued_role_arn: ROLE,
-    request_parameters: JSON.stringify({ roleSessionName: sessionName, roleArn: ROLE }), raw, resources: [ROLE],
+    ...aws,
+    time: at(time),
+    event_id: `saml-${key}`,
+    class_uid: 6003,
+    activity: 'AssumeRoleWithSAML',
+    service: 'sts.amazonaws.com',
+    outcome: 'success',
+    actor_id: `saml:${subject}`,
+    actor_type: 'SAMLUser',
+    actor_name: subject,
+    src_ip: '192.0.2.91',
+    issued_session_id: key,
+    issued_role_arn: ROLE,
+    request_parameters: JSON.stringify({ roleSessionName: sessionName, roleArn: ROLE }),
+    raw,
+    resources: [ROLE],
   };
 }
 
@@ -39,16 +71,46 @@ let seq = 0;
 function flow(eni: string, src: string, dst: string, bytes: number, packets: number, extra: Partial<FixtureRow> = {}): FixtureRow {
   seq++;
   return {
-    source: 'vpcflow', account: ACCT, region: 'us-east-1', time: at(`10:${String(seq).padStart(2, '0')}`), event_id: `flow-${seq}`, class_uid: 4001,
-    activity: 'flow', outcome: 'success', src_ip: src, dst_ip: dst, src_port: 40000 + seq, dst_port: 443, protocol: 6, bytes, packets,
-    interface_id: eni, disposition: 'ACCEPT', log_status: 'OK', resources: [eniArn(eni)], ...extra,
+    source: 'vpcflow',
+    account: ACCT,
+    region: 'us-east-1',
+    time: at(`10:${String(seq).padStart(2, '0')}`),
+    event_id: `flow-${seq}`,
+    class_uid: 4001,
+    activity: 'flow',
+    outcome: 'success',
+    src_ip: src,
+    dst_ip: dst,
+    src_port: 40000 + seq,
+    dst_port: 443,
+    protocol: 6,
+    bytes,
+    packets,
+    interface_id: eni,
+    disposition: 'ACCEPT',
+    log_status: 'OK',
+    resources: [eniArn(eni)],
+    ...extra,
   };
 }
 
 function query(instance: string, src: string, name: string, answers: string[], time: string): FixtureRow {
   return {
-    source: 'route53resolver', account: ACCT, region: 'us-east-1', time: at(time), event_id: `dns-${instance}-${name}-${time}`, class_uid: 4003,
-    activity: 'Query', outcome: 'success', src_ip: src, query_name: name, query_type: 'A', rcode: 'NOERROR', answers, vpc_id: 'vpc-0aa', instance_id: instance,
+    source: 'route53resolver',
+    account: ACCT,
+    region: 'us-east-1',
+    time: at(time),
+    event_id: `dns-${instance}-${name}-${time}`,
+    class_uid: 4003,
+    activity: 'Query',
+    outcome: 'success',
+    src_ip: src,
+    query_name: name,
+    query_type: 'A',
+    rcode: 'NOERROR',
+    answers,
+    vpc_id: 'vpc-0aa',
+    instance_id: instance,
     resources: [instanceArn(instance)],
   };
 }
@@ -61,7 +123,11 @@ let engine: DuckDbEngine;
 
 beforeAll(async () => {
   lake = tempLake();
-  await writeTable(lake, 'authentication', [signIn('kenji@corp.example', '09:00'), signIn('ana@corp.example', '09:05'), signIn('bo@corp.example', '09:10')]);
+  await writeTable(lake, 'authentication', [
+    signIn('kenji@corp.example', '09:00'),
+    signIn('ana@corp.example', '09:05'),
+    signIn('bo@corp.example', '09:10'),
+  ]);
   await writeTable(lake, 'api_activity', [
     // Entra ID vouched; the subject's case differs from the UPN's.
     assumeRoleWithSaml('Kenji@Corp.example', 'Kenji@Corp.example', 'ASIAFEDKENJI', ENTRA_ISSUER, '09:01'),
@@ -100,7 +166,12 @@ afterAll(async () => {
 });
 
 const edges = async (rel: string) =>
-  (await engine.query(`SELECT src_type, src_id, dst_type, dst_id, event_count FROM graph_edges WHERE rel = ? ORDER BY src_id, dst_type, dst_id`, [rel])).rows;
+  (
+    await engine.query(
+      `SELECT src_type, src_id, dst_type, dst_id, event_count FROM graph_edges WHERE rel = ? ORDER BY src_id, dst_type, dst_id`,
+      [rel],
+    )
+  ).rows;
 
 test('an Entra ID user federated into the AWS session and role of the AssumeRoleWithSAML made for them', async () => {
   expect(await edges('federated_into')).toEqual([
@@ -122,7 +193,9 @@ test('an Entra ID user federated into the AWS session and role of the AssumeRole
 test('an Entra-issued assertion links the UPN even on a day the Entra user has no events', async () => {
   const lake2 = tempLake();
   try {
-    await writeTable(lake2, 'api_activity', [assumeRoleWithSaml('Dee@Corp.example', 'Dee@Corp.example', 'ASIAFEDDEE', ENTRA_ISSUER, '23:59')]);
+    await writeTable(lake2, 'api_activity', [
+      assumeRoleWithSaml('Dee@Corp.example', 'Dee@Corp.example', 'ASIAFEDDEE', ENTRA_ISSUER, '23:59'),
+    ]);
     await materializeGraph({ lake: lake2, days: [DAY] });
     const e2 = await DuckDbEngine.open({ lake: lake2 });
     const { rows } = await e2.query(`SELECT src_id, dst_id FROM graph_edges WHERE rel = 'federated_into' AND dst_type = 'Session'`);
@@ -141,7 +214,11 @@ test('an instance is tied to the ENI whose one own address its DNS queries come 
   const addresses = (await edges('has_address')).map((r) => `${r.src_id} ${r.dst_id} ${r.event_count}`);
   // i-0aaa: 2 DNS queries + 4 flows on its ENI; i-0bbb: its one query; i-0ddd: the one private address of its
   // ENI's record. eni-0ccc's records tie nobody.
-  expect(addresses).toEqual([`${instanceArn('i-0aaa')} 10.0.0.5 6`, `${instanceArn('i-0bbb')} 10.0.0.6 1`, `${instanceArn('i-0ddd')} 10.0.0.9 1`]);
+  expect(addresses).toEqual([
+    `${instanceArn('i-0aaa')} 10.0.0.5 6`,
+    `${instanceArn('i-0bbb')} 10.0.0.6 1`,
+    `${instanceArn('i-0ddd')} 10.0.0.9 1`,
+  ]);
 });
 
 test('an instance queried its domains; a domain resolves to the addresses in its answers (names are not addresses)', async () => {
@@ -156,17 +233,23 @@ test('an instance queried its domains; a domain resolves to the addresses in its
 });
 
 test('flow edges carry the bytes and packets of their records; other edges carry none', async () => {
-  const { rows } = await engine.query(`SELECT src_id, dst_id, event_count, bytes, packets FROM graph_edges WHERE rel = 'flow' AND dst_type = 'IPAddress' AND (src_id = '192.0.2.95' OR dst_id = '192.0.2.95') ORDER BY src_id`);
+  const { rows } = await engine.query(
+    `SELECT src_id, dst_id, event_count, bytes, packets FROM graph_edges WHERE rel = 'flow' AND dst_type = 'IPAddress' AND (src_id = '192.0.2.95' OR dst_id = '192.0.2.95') ORDER BY src_id`,
+  );
   expect(rows).toEqual([
     { src_id: '10.0.0.5', dst_id: '192.0.2.95', event_count: 2, bytes: 12000, packets: 22 },
     { src_id: '192.0.2.95', dst_id: '10.0.0.5', event_count: 1, bytes: 300, packets: 6 },
   ]);
-  const { rows: others } = await engine.query(`SELECT count(*) AS n FROM graph_edges WHERE rel <> 'flow' AND (bytes IS NOT NULL OR packets IS NOT NULL)`);
-  expect(others[0]!.n).toBe(0);
+  const { rows: others } = await engine.query(
+    `SELECT count(*) AS n FROM graph_edges WHERE rel <> 'flow' AND (bytes IS NOT NULL OR packets IS NOT NULL)`,
+  );
+  expect(others[0].n).toBe(0);
 });
 
 test('an address knows which sources saw it', async () => {
-  const { rows } = await engine.query(`SELECT id, attrs FROM graph_entities WHERE type = 'IPAddress' AND id IN ('192.0.2.91', '10.0.0.5') ORDER BY id`);
+  const { rows } = await engine.query(
+    `SELECT id, attrs FROM graph_entities WHERE type = 'IPAddress' AND id IN ('192.0.2.91', '10.0.0.5') ORDER BY id`,
+  );
   expect(rows.map((r) => [r.id, JSON.parse(r.attrs as string).sources])).toEqual([
     ['10.0.0.5', ['route53resolver', 'vpcflow']],
     ['192.0.2.91', ['azuread', 'cloudtrail']],
@@ -179,9 +262,16 @@ test('Athena computes the same cross-source edges from the same day', async () =
     const { edges: sql, paramsPerDay } = graphSqlForAthena();
     const cross = `SELECT src_type, src_id, rel, dst_type, dst_id, event_count, bytes, packets FROM (${sql}) e
       WHERE rel IN ('federated_into', 'federated_as', 'has_interface', 'has_address', 'queried', 'resolves_to', 'flow') ORDER BY src_type, src_id, rel, dst_type, dst_id`;
-    const fromAthena = (await athena.engine.query(cross, Array.from({ length: paramsPerDay }, () => DAY))).rows;
-    const published = (await engine.query(`SELECT src_type, src_id, rel, dst_type, dst_id, event_count, bytes, packets FROM graph_edges
-      WHERE rel IN ('federated_into', 'federated_as', 'has_interface', 'has_address', 'queried', 'resolves_to', 'flow') ORDER BY src_type, src_id, rel, dst_type, dst_id`)).rows;
+    const fromAthena = (
+      await athena.engine.query(
+        cross,
+        Array.from({ length: paramsPerDay }, () => DAY),
+      )
+    ).rows;
+    const published = (
+      await engine.query(`SELECT src_type, src_id, rel, dst_type, dst_id, event_count, bytes, packets FROM graph_edges
+      WHERE rel IN ('federated_into', 'federated_as', 'has_interface', 'has_address', 'queried', 'resolves_to', 'flow') ORDER BY src_type, src_id, rel, dst_type, dst_id`)
+    ).rows;
     expect(fromAthena.length).toBeGreaterThan(10);
     expect(fromAthena).toEqual(published);
   } finally {

@@ -15,7 +15,10 @@ const LAKE = 's3://scoutql-lake/lake';
 
 /** Keys as S3 writes them into notifications: URL-encoded, '+' for a space, '/' kept. */
 function notificationKey(key: string): string {
-  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(key)
+    .replace(/%2F/g, '/')
+    .replace(/%20/g, '+')
+    .replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** An S3 event notification record (eventVersion 2.1), field for field as the S3 user guide shows it. */
@@ -28,7 +31,10 @@ function s3Record(bucket: string, key: string, size: number, eventName = 'Object
     eventName,
     userIdentity: { principalId: 'AWS:AROAEXAMPLEID:regionalDeliverySession' },
     requestParameters: { sourceIPAddress: '10.0.0.1' },
-    responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+    responseElements: {
+      'x-amz-request-id': 'C3D13FE58DE4C810',
+      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
     s3: {
       s3SchemaVersion: '1.0',
       configurationId: 'scoutql-ingest',
@@ -46,10 +52,24 @@ describe('event shapes', () => {
 
   test('S3, SQS-wrapped, SNS-wrapped and EventBridge events all name their objects; the rest is ignored with a reason', () => {
     const direct = { Records: [s3Record('logs', 'a b.json', 10), s3Record('logs', 'gone.json', 1, 'ObjectRemoved:Delete')] };
-    const viaSqs = { Records: [{ messageId: '1', eventSource: 'aws:sqs', body: JSON.stringify({ Records: [s3Record('logs', 'q.json', 5)] }) }] };
-    const testEvent = { Records: [{ eventSource: 'aws:sqs', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2024-03-01T00:00:00.000Z', Bucket: 'logs' }) }] };
+    const viaSqs = {
+      Records: [{ messageId: '1', eventSource: 'aws:sqs', body: JSON.stringify({ Records: [s3Record('logs', 'q.json', 5)] }) }],
+    };
+    const testEvent = {
+      Records: [
+        {
+          eventSource: 'aws:sqs',
+          body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2024-03-01T00:00:00.000Z', Bucket: 'logs' }),
+        },
+      ],
+    };
     const viaSnsInSqs = {
-      Records: [{ eventSource: 'aws:sqs', body: JSON.stringify({ Type: 'Notification', Message: JSON.stringify({ Records: [s3Record('logs', 'n.json', 7)] }) }) }],
+      Records: [
+        {
+          eventSource: 'aws:sqs',
+          body: JSON.stringify({ Type: 'Notification', Message: JSON.stringify({ Records: [s3Record('logs', 'n.json', 7)] }) }),
+        },
+      ],
     };
     const eventBridge = {
       version: '0',
@@ -60,7 +80,20 @@ describe('event shapes', () => {
       time: '2021-11-12T00:00:00Z',
       region: 'ca-central-1',
       resources: ['arn:aws:s3:::logs'],
-      detail: { version: '0', bucket: { name: 'logs' }, object: { key: 'raw/2023-08-08T14:03:40.json', size: 99, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' }, 'request-id': 'N4N7GDK58NMKJ12R', requester: '123456789012', 'source-ip-address': '1.2.3.4', reason: 'PutObject' },
+      detail: {
+        version: '0',
+        bucket: { name: 'logs' },
+        object: {
+          key: 'raw/2023-08-08T14:03:40.json',
+          size: 99,
+          etag: 'b1946ac92492d2347c6235b4d2611184',
+          sequencer: '00617F08299329D189',
+        },
+        'request-id': 'N4N7GDK58NMKJ12R',
+        requester: '123456789012',
+        'source-ip-address': '1.2.3.4',
+        reason: 'PutObject',
+      },
     };
     expect(objectsFromEvent(direct)).toEqual({
       objects: [{ bucket: 'logs', key: 'a b.json', size: 10 }],
@@ -71,7 +104,9 @@ describe('event shapes', () => {
     expect(objectsFromEvent(viaSnsInSqs).objects).toEqual([{ bucket: 'logs', key: 'n.json', size: 7 }]);
     // EventBridge keys are not URL-encoded: the colons stay as they are.
     expect(objectsFromEvent(eventBridge).objects).toEqual([{ bucket: 'logs', key: 'raw/2023-08-08T14:03:40.json', size: 99 }]);
-    expect(objectsFromEvent({ hello: 'world' }).ignored).toEqual([expect.objectContaining({ reason: expect.stringMatching(/no Records/) })]);
+    expect(objectsFromEvent({ hello: 'world' }).ignored).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/no Records/) }),
+    ]);
     expect(objectsFromEvent({ Records: [s3Record('logs', 'x.json', 1), s3Record('logs', 'x.json', 1)] }).objects).toHaveLength(1);
   });
 
@@ -124,12 +159,14 @@ describe('handler against the local S3 server', () => {
     expect(await lakeStoreFor(LAKE).listFiles('')).toEqual(before);
   });
 
-  test('an SQS batch: new objects are read, deleted ones reported, the lake\'s own files and removals ignored', async () => {
+  test("an SQS batch: new objects are read, deleted ones reported, the lake's own files and removals ignored", async () => {
     const later = Array.from({ length: 4 }, (_, i) => cloudTrailRecord(300 + i, { eventTime: '2024-03-05T08:00:00Z' }));
     await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'raw-logs', Key: 'AWSLogs/later.json', Body: envelope(later) }));
-    await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'raw-logs', Key: 'AWSLogs/deleted.json', Body: envelope([cloudTrailRecord(999)]) }));
+    await s3env.s3.client.send(
+      new PutObjectCommand({ Bucket: 'raw-logs', Key: 'AWSLogs/deleted.json', Body: envelope([cloudTrailRecord(999)]) }),
+    );
     await s3env.s3.client.send(new DeleteObjectCommand({ Bucket: 'raw-logs', Key: 'AWSLogs/deleted.json' }));
-    const lakeFile = (await lakeStoreFor(LAKE).listFiles('_manifest'))[0]!;
+    const lakeFile = (await lakeStoreFor(LAKE).listFiles('_manifest'))[0];
     const body = {
       Records: [
         s3Record('raw-logs', 'AWSLogs/later.json', 500),
@@ -141,8 +178,17 @@ describe('handler against the local S3 server', () => {
     };
     const result = await handler({ Records: [{ messageId: 'm1', eventSource: 'aws:sqs', body: JSON.stringify(body) }] });
     expect(result.objects).toEqual(['s3://raw-logs/AWSLogs/later.json', 's3://raw-logs/AWSLogs/deleted.json']);
-    expect(result.ignored.map((i) => i.reason)).toEqual(['not an object creation', 'inside the lake itself (would loop)', 'a folder marker, not a log object']);
-    expect(result.summary).toMatchObject({ objects: 1, written: 4, missing_inputs: ['s3://raw-logs/AWSLogs/deleted.json'], days: ['2024-03-05'] });
+    expect(result.ignored.map((i) => i.reason)).toEqual([
+      'not an object creation',
+      'inside the lake itself (would loop)',
+      'a folder marker, not a log object',
+    ]);
+    expect(result.summary).toMatchObject({
+      objects: 1,
+      written: 4,
+      missing_inputs: ['s3://raw-logs/AWSLogs/deleted.json'],
+      days: ['2024-03-05'],
+    });
     expect(await lakeRows(await downloadLake(LAKE))).toHaveLength(29);
   });
 
@@ -160,7 +206,17 @@ describe('handler against the local S3 server', () => {
     expect(await store.listFiles('graph/entities/day=2024-03-07')).toEqual([]);
     expect(await store.listFiles('_graph_pending')).toEqual(['_graph_pending/2024-03-07']);
 
-    const schedule = { version: '0', id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2024-03-07T10:00:00Z', region: 'us-east-1', resources: ['arn:aws:events:us-east-1:123456789012:rule/scoutql-graph'], detail: {} };
+    const schedule = {
+      version: '0',
+      id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: '2024-03-07T10:00:00Z',
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/scoutql-graph'],
+      detail: {},
+    };
     const upkeep = await handler(schedule);
     expect(upkeep.summary).toMatchObject({ objects: 0, written: 0 });
     expect(await store.listFiles('graph/entities/day=2024-03-07')).toEqual(['graph/entities/day=2024-03-07/part-0.parquet']);

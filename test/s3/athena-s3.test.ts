@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
 import { applyCatalog, catalogStatements } from '../../src/catalog';
-import { AthenaEngine } from '../../src/engine/athena';
+import { type AthenaEngine } from '../../src/engine/athena';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import type { QueryEngine, SqlRow } from '../../src/engine/types';
 import { startAthenaLocal, type AthenaLocalServer } from '../../testkit/athena-local';
@@ -28,7 +28,9 @@ beforeAll(async () => {
   // A second account in another region, so the enum projections have more than one value to find.
   writeFileSync(
     join(input, 'other-account.json'),
-    envelope(Array.from({ length: 7 }, (_, i) => cloudTrailRecord(600 + i, { recipientAccountId: '210987654321', awsRegion: 'eu-west-1' }))),
+    envelope(
+      Array.from({ length: 7 }, (_, i) => cloudTrailRecord(600 + i, { recipientAccountId: '210987654321', awsRegion: 'eu-west-1' })),
+    ),
   );
   const localLake = tempDir('athena-s3-local');
   await ingest({ inputs: [input], lake: LAKE });

@@ -19,7 +19,10 @@ beforeAll(async () => {
   // Two objects of 300 records committed every 200 rows: several commits per run.
   for (let f = 0; f < 2; f++) {
     mkdirSync(join(input, `d${f}`), { recursive: true });
-    writeFileSync(join(input, `d${f}`, `part${f}.json.gz`), gzipSync(envelope(Array.from({ length: 300 }, (_, i) => cloudTrailRecord(f * 1000 + i)))));
+    writeFileSync(
+      join(input, `d${f}`, `part${f}.json.gz`),
+      gzipSync(envelope(Array.from({ length: 300 }, (_, i) => cloudTrailRecord(f * 1000 + i)))),
+    );
   }
   const clean = tempDir('s3-crash-clean');
   expect(scoutql(['ingest', input, '--lake', clean, '--json', '--batch-rows', '200']).status).toBe(0);
@@ -40,7 +43,9 @@ test.each(['mid-upload', 'before-commit-mark', 'after-commit-mark', 'mid-publish
     // A reader sees whole Parquet files only (each one reads).
     const visible = await downloadLake(lake);
     const [{ n }] = (await withDuckDb((run) =>
-      run(`SELECT count(*) AS n FROM read_parquet('${visible}/api_activity/**/*.parquet', hive_partitioning = false)`).catch(() => [{ n: 0 }]),
+      run(`SELECT count(*) AS n FROM read_parquet('${visible}/api_activity/**/*.parquet', hive_partitioning = false)`).catch(() => [
+        { n: 0 },
+      ]),
     )) as [{ n: number }];
     // Never more than a finished run (nothing published twice); the crash left a transaction to finish or discard.
     expect(Number(n)).toBeLessThanOrEqual(600);
@@ -50,7 +55,9 @@ test.each(['mid-upload', 'before-commit-mark', 'after-commit-mark', 'mid-publish
     expect(rerun.stderr).not.toMatch(/error/i);
     expect(rerun.status).toBe(0);
     expect(await lakeRows(await downloadLake(lake))).toEqual(cleanRows);
-    const left = (await lakeStoreFor(lake).listFiles('')).filter((f) => f.startsWith('_staging/') || f === '_lock' || f.startsWith('_graph_pending/'));
+    const left = (await lakeStoreFor(lake).listFiles('')).filter(
+      (f) => f.startsWith('_staging/') || f === '_lock' || f.startsWith('_graph_pending/'),
+    );
     expect(left).toEqual([]);
   },
 );

@@ -90,11 +90,15 @@ export function cloudTrailInputs(files = 3, perFile = 40): string {
     const folder = join(dir, 'AWSLogs', '123456789012', 'CloudTrail', 'us-east-2', '2024', '03', `0${f + 1}`);
     mkdirSync(folder, { recursive: true });
     const records = Array.from({ length: perFile }, (_, i) => cloudTrailRecord(f * 1000 + i));
-    const name = f === 1 ? `123456789012_CloudTrail_us-east-2_2024 03 0${f + 1}.json.gz` : `123456789012_CloudTrail_us-east-2_part${f}.json.gz`;
+    const name =
+      f === 1 ? `123456789012_CloudTrail_us-east-2_2024 03 0${f + 1}.json.gz` : `123456789012_CloudTrail_us-east-2_part${f}.json.gz`;
     writeFileSync(join(folder, name), gzipSync(envelope(records)));
   }
   mkdirSync(join(dir, 'exports'), { recursive: true });
-  writeFileSync(join(dir, 'exports', 'siem.jsonl'), [JSON.stringify(cloudTrailRecord(9001)), 'not json at all', JSON.stringify(cloudTrailRecord(9002))].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'exports', 'siem.jsonl'),
+    [JSON.stringify(cloudTrailRecord(9001)), 'not json at all', JSON.stringify(cloudTrailRecord(9002))].join('\n') + '\n',
+  );
   return dir;
 }
 
@@ -113,7 +117,10 @@ export async function downloadLake(lake: string): Promise<string> {
  * Runs the real CLI without blocking this process: the local S3 server lives in the test's own
  * event loop, so a synchronous spawn would leave the child waiting on it forever.
  */
-export function scoutqlAsync(args: string[], env: Record<string, string>): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export function scoutqlAsync(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(REPO, 'bin', 'scoutql.js'), ...args], { env: { ...process.env, ...env } });
     let stdout = '';

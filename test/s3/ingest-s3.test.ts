@@ -22,7 +22,9 @@ describe('s3:// inputs', () => {
     input = cloudTrailInputs();
     await s3env.s3.uploadDir(input, 'raw-logs', 'org-trail');
     // A neighbour whose key shares the prefix's first characters: not under s3://raw-logs/org-trail/.
-    await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'raw-logs', Key: 'org-trail-old/stray.json', Body: envelope([cloudTrailRecord(7777)]) }));
+    await s3env.s3.client.send(
+      new PutObjectCommand({ Bucket: 'raw-logs', Key: 'org-trail-old/stray.json', Body: envelope([cloudTrailRecord(7777)]) }),
+    );
     await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'raw-logs', Key: 'org-trail/AWSLogs/', Body: new Uint8Array(0) })); // a console "folder"
   });
 
@@ -31,7 +33,9 @@ describe('s3:// inputs', () => {
     for await (const object of listS3('s3://raw-logs/org-trail')) keys.push(object.key);
     expect(keys).toHaveLength(4);
     expect(keys.every((k) => k.startsWith('org-trail/'))).toBe(true);
-    expect(keys).toContain('org-trail/AWSLogs/123456789012/CloudTrail/us-east-2/2024/03/02/123456789012_CloudTrail_us-east-2_2024 03 02.json.gz');
+    expect(keys).toContain(
+      'org-trail/AWSLogs/123456789012/CloudTrail/us-east-2/2024/03/02/123456789012_CloudTrail_us-east-2_2024 03 02.json.gz',
+    );
   });
 
   test('ingesting from S3 gives the same lake rows as ingesting the same files from disk', async () => {
@@ -46,8 +50,15 @@ describe('s3:// inputs', () => {
     expect(rows).toEqual(await lakeRows(fromDisk));
     // The manifest and the quarantine name the objects by their s3:// URL.
     const keys = [...(await loadManifest(fromS3)).values()].map((e) => e.key).sort();
-    expect(keys[0]).toBe('s3://raw-logs/org-trail/AWSLogs/123456789012/CloudTrail/us-east-2/2024/03/01/123456789012_CloudTrail_us-east-2_part0.json.gz');
-    const quarantine = readdirSync(join(fromS3, '_quarantine')).flatMap((f) => readFileSync(join(fromS3, '_quarantine', f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    expect(keys[0]).toBe(
+      's3://raw-logs/org-trail/AWSLogs/123456789012/CloudTrail/us-east-2/2024/03/01/123456789012_CloudTrail_us-east-2_part0.json.gz',
+    );
+    const quarantine = readdirSync(join(fromS3, '_quarantine')).flatMap((f) =>
+      readFileSync(join(fromS3, '_quarantine', f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    );
     expect(quarantine).toEqual([expect.objectContaining({ object: 's3://raw-logs/org-trail/exports/siem.jsonl', position: 'line 2' })]);
     // Idempotent: the same objects again change nothing.
     const again = await ingest({ inputs: ['s3://raw-logs/org-trail'], lake: fromS3 });
@@ -56,7 +67,9 @@ describe('s3:// inputs', () => {
 
   test('a prefix with nothing under it is a clear error, before the lake is touched', async () => {
     const lake = join(tempDir('s3in-missing'), 'lake');
-    await expect(ingest({ inputs: ['s3://raw-logs/no-such-prefix/'], lake })).rejects.toThrow('input not found: s3://raw-logs/no-such-prefix/');
+    await expect(ingest({ inputs: ['s3://raw-logs/no-such-prefix/'], lake })).rejects.toThrow(
+      'input not found: s3://raw-logs/no-such-prefix/',
+    );
     expect(existsSync(lake)).toBe(false);
   });
 });
@@ -103,7 +116,11 @@ describe('an s3:// lake', () => {
     expect(summary.days).toEqual(['2024-03-09']);
     const copy = await downloadLake(lake);
     expect(await lakeRows(copy)).toHaveLength(127);
-    const days = await withDuckDb((run) => run(`SELECT DISTINCT CAST(day AS VARCHAR) AS day FROM read_parquet('${copy}/graph/entities/*/*.parquet', hive_partitioning = true) ORDER BY 1`));
+    const days = await withDuckDb((run) =>
+      run(
+        `SELECT DISTINCT CAST(day AS VARCHAR) AS day FROM read_parquet('${copy}/graph/entities/*/*.parquet', hive_partitioning = true) ORDER BY 1`,
+      ),
+    );
     expect(days.map((d) => d.day)).toEqual(['2024-03-01', '2024-03-02', '2024-03-03', '2024-03-09']);
   });
 });

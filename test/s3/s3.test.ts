@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { type ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { listS3, parseS3Url, s3ConfigFromEnv } from '../../etl/s3';
 
 describe('s3:// URLs and client configuration', () => {
@@ -17,7 +17,9 @@ describe('s3:// URLs and client configuration', () => {
       endpoint: 'http://127.0.0.1:4569',
       forcePathStyle: true,
     });
-    expect(s3ConfigFromEnv({ AWS_ENDPOINT_URL: 'http://minio:9000', SCOUTQL_S3_FORCE_PATH_STYLE: '0' })).toMatchObject({ forcePathStyle: false });
+    expect(s3ConfigFromEnv({ AWS_ENDPOINT_URL: 'http://minio:9000', SCOUTQL_S3_FORCE_PATH_STYLE: '0' })).toMatchObject({
+      forcePathStyle: false,
+    });
     // Credentials are never read here: the SDK's default provider chain finds them.
     expect(s3ConfigFromEnv({ AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' })).not.toHaveProperty('credentials');
   });
@@ -47,7 +49,7 @@ describe('listS3 pagination', () => {
 
   test('follows continuation tokens to the end, keeps only objects at or under the prefix', async () => {
     const found: string[] = [];
-    for await (const o of listS3('s3://bucket/logs', { pageSize: 2, client: fakeS3 as never })) found.push(o.key);
+    for await (const o of listS3('s3://bucket/logs', { pageSize: 2, client: fakeS3 })) found.push(o.key);
     expect(found).toEqual(['logs/a.json', 'logs/b/c.json.gz', 'logs/d.json', 'logs/f.json']);
     expect(fakeS3.requests.length).toBe(3); // 6 keys start with "logs" (logs2/ too): three pages of 2
     expect(fakeS3.requests.slice(1).every((r) => r.ContinuationToken)).toBe(true);

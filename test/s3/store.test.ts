@@ -29,11 +29,17 @@ test('a file above the multipart part size goes up in parts and comes back byte 
 test('move is copy then delete; a repeated move is a no-op; a move of nothing to nowhere is an error', async () => {
   const store = lakeStoreFor('s3://store-lake/moves');
   await store.writeText('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'a');
-  expect(await store.move('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'api_activity/source=cloudtrail/part-a.parquet')).toBe(true);
+  expect(
+    await store.move('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'api_activity/source=cloudtrail/part-a.parquet'),
+  ).toBe(true);
   expect(await store.listFiles('')).toEqual(['api_activity/source=cloudtrail/part-a.parquet']);
   expect(await store.readText('api_activity/source=cloudtrail/part-a.parquet')).toBe('a');
-  expect(await store.move('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'api_activity/source=cloudtrail/part-a.parquet')).toBe(false);
-  await expect(store.move('_staging/t1/nothing.parquet', 'nothing.parquet')).rejects.toThrow(/neither the staged copy .* nor the target exists/);
+  expect(
+    await store.move('_staging/t1/api_activity/source=cloudtrail/part-a.parquet', 'api_activity/source=cloudtrail/part-a.parquet'),
+  ).toBe(false);
+  await expect(store.move('_staging/t1/nothing.parquet', 'nothing.parquet')).rejects.toThrow(
+    /neither the staged copy .* nor the target exists/,
+  );
 });
 
 test('the S3 lock: a second writer is refused while it is held, waits for it, and takes over an expired lease', async () => {
@@ -47,11 +53,17 @@ test('the S3 lock: a second writer is refused while it is held, waits for it, an
   await second();
   expect(await store.readText('_lock')).toBeNull();
   // A writer on another machine that died: its lease has run out.
-  await store.writeText('_lock', JSON.stringify({ owner: 'gone', host: 'lambda-sandbox-1', pid: 8, expires: new Date(Date.now() - 1000).toISOString() }));
+  await store.writeText(
+    '_lock',
+    JSON.stringify({ owner: 'gone', host: 'lambda-sandbox-1', pid: 8, expires: new Date(Date.now() - 1000).toISOString() }),
+  );
   const taken = await acquireLakeLock(lake);
   expect(JSON.parse((await store.readText('_lock'))!).owner).not.toBe('gone');
   await taken();
   // One whose lease still runs is respected.
-  await store.writeText('_lock', JSON.stringify({ owner: 'busy', host: 'lambda-sandbox-2', pid: 8, expires: new Date(Date.now() + 60_000).toISOString() }));
+  await store.writeText(
+    '_lock',
+    JSON.stringify({ owner: 'busy', host: 'lambda-sandbox-2', pid: 8, expires: new Date(Date.now() + 60_000).toISOString() }),
+  );
   await expect(acquireLakeLock(lake)).rejects.toThrow(/lambda-sandbox-2 pid 8/);
 });

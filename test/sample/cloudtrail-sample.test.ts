@@ -3,7 +3,20 @@ import { rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { readStories, storyById, SAMPLE_SOURCES, STORY_IDS, type Story } from '../../etl/sample/stories';
 import { registerSample } from '../../src/cli/commands/sample';
-import { DIGEST_FILE, FLOW_FILE, LOG_FILE, fileHashes, generate, gunzipText, layoutOf, listFiles, loadCloudTrail, tempDir, type CtRecord, type LoadedLogs } from './helpers';
+import {
+  DIGEST_FILE,
+  FLOW_FILE,
+  LOG_FILE,
+  fileHashes,
+  generate,
+  gunzipText,
+  layoutOf,
+  listFiles,
+  loadCloudTrail,
+  tempDir,
+  type CtRecord,
+  type LoadedLogs,
+} from './helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -27,7 +40,10 @@ function recordProblems(r: CtRecord): string[] {
   };
   check(['1.08', '1.09'].includes(r.eventVersion), `eventVersion ${r.eventVersion}`);
   // AWS service events (a KMS key rotation) carry a userIdentity without a type.
-  check(typeof r.userIdentity?.type === 'string' || (r.eventType === 'AwsServiceEvent' && typeof r.userIdentity?.invokedBy === 'string'), 'userIdentity.type');
+  check(
+    typeof r.userIdentity?.type === 'string' || (r.eventType === 'AwsServiceEvent' && typeof r.userIdentity?.invokedBy === 'string'),
+    'userIdentity.type',
+  );
   check(ISO_SECONDS.test(r.eventTime), `eventTime ${r.eventTime}`);
   check(/^[a-z0-9-]+\.amazonaws\.com$/.test(r.eventSource), `eventSource ${r.eventSource}`);
   check(typeof r.eventName === 'string' && r.eventName.length > 0, 'eventName');
@@ -41,7 +57,10 @@ function recordProblems(r: CtRecord): string[] {
   check(/^\d{12}$/.test(r.recipientAccountId), 'recipientAccountId');
   check('requestParameters' in r && 'responseElements' in r, 'requestParameters / responseElements present');
   check(r.eventType !== 'AwsApiCall' || typeof r.requestID === 'string', 'requestID');
-  check(typeof r.responseElements?.requestId !== 'string' || r.responseElements.requestId === r.requestID, 'response requestId is the requestID');
+  check(
+    typeof r.responseElements?.requestId !== 'string' || r.responseElements.requestId === r.requestID,
+    'response requestId is the requestID',
+  );
   const id = r.userIdentity ?? {};
   if (id.type === 'AssumedRole') {
     const issuer = id.sessionContext?.sessionIssuer ?? {};
@@ -62,7 +81,10 @@ function recordProblems(r: CtRecord): string[] {
   } else if (r.eventType === 'AwsServiceEvent') {
     check(r.sourceIPAddress === id.invokedBy && r.serviceEventDetails !== undefined, 'service event from the service, with details');
   } else {
-    check(JSON.stringify(id) === JSON.stringify({ type: 'AWSAccount', principalId: '', accountId: 'ANONYMOUS_PRINCIPAL' }), `identity ${JSON.stringify(id)}`);
+    check(
+      JSON.stringify(id) === JSON.stringify({ type: 'AWSAccount', principalId: '', accountId: 'ANONYMOUS_PRINCIPAL' }),
+      `identity ${JSON.stringify(id)}`,
+    );
   }
   // Calls made by people and programs carry TLS details; services acting for them do not.
   const viaService = typeof r.sourceIPAddress === 'string' && r.sourceIPAddress.endsWith('.amazonaws.com');
@@ -129,11 +151,12 @@ describe('a one-day sample', () => {
     const problems: string[] = [];
     for (const { file, records } of logs.files) {
       const [, acct, region, , , , , , ymd, hhmm] = LOG_FILE.exec(file)!;
-      const delivered = Date.parse(`${ymd!.slice(0, 4)}-${ymd!.slice(4, 6)}-${ymd!.slice(6)}T${hhmm!.slice(0, 2)}:${hhmm!.slice(2)}:59Z`);
+      const delivered = Date.parse(`${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6)}T${hhmm.slice(0, 2)}:${hhmm.slice(2)}:59Z`);
       if (records.length === 0) problems.push(`${file}: empty`);
       for (const r of records) {
         const t = Date.parse(r.eventTime);
-        if (r.recipientAccountId !== acct || r.awsRegion !== region) problems.push(`${file}: ${r.eventID} belongs to ${r.recipientAccountId}/${r.awsRegion}`);
+        if (r.recipientAccountId !== acct || r.awsRegion !== region)
+          problems.push(`${file}: ${r.eventID} belongs to ${r.recipientAccountId}/${r.awsRegion}`);
         if (t > delivered || delivered - t > 20 * 60_000) problems.push(`${file}: ${r.eventID} at ${r.eventTime}`);
       }
     }
@@ -155,14 +178,22 @@ describe('a one-day sample', () => {
   test('humans, CI, applications and AWS services all appear, as do console logins with MFA', () => {
     const types = new Set(logs.records.map((r) => r.userIdentity.type ?? `(${r.eventType})`));
     expect([...types].sort()).toEqual(['(AwsServiceEvent)', 'AWSAccount', 'AWSService', 'AssumedRole', 'IAMUser', 'SAMLUser']);
-    const issuers = new Set(logs.records.filter((r) => r.userIdentity.type === 'AssumedRole').map((r) => r.userIdentity.sessionContext.sessionIssuer.userName as string));
+    const issuers = new Set(
+      logs.records
+        .filter((r) => r.userIdentity.type === 'AssumedRole')
+        .map((r) => r.userIdentity.sessionContext.sessionIssuer.userName as string),
+    );
     expect([...issuers].some((n) => n.startsWith('AWSReservedSSO_'))).toBe(true);
     expect(issuers.has('ci-deploy-role')).toBe(true);
     expect(issuers.has('app-web-role')).toBe(true);
     expect(issuers.has('AWSServiceRoleForConfig')).toBe(true);
-    const okLogins = logs.records.filter((r) => r.eventName === 'ConsoleLogin' && r.responseElements?.ConsoleLogin === 'Success' && r.additionalEventData?.MFAUsed === 'Yes');
+    const okLogins = logs.records.filter(
+      (r) => r.eventName === 'ConsoleLogin' && r.responseElements?.ConsoleLogin === 'Success' && r.additionalEventData?.MFAUsed === 'Yes',
+    );
     expect(okLogins.length).toBeGreaterThan(2);
-    expect(logs.records.some((r) => r.eventSource === 's3.amazonaws.com' && r.eventName === 'GetObject' && r.eventCategory === 'Data')).toBe(true);
+    expect(
+      logs.records.some((r) => r.eventSource === 's3.amazonaws.com' && r.eventName === 'GetObject' && r.eventCategory === 'Data'),
+    ).toBe(true);
   });
 
   test('a default day holds 4.3–10 thousand events (a default week, 30–70 thousand)', () => {
@@ -225,11 +256,15 @@ describe('a one-day sample', () => {
     for (const f of logHashes.keys()) expect(listed.get(f)).toBe(1);
     for (const chain of byStream.values()) {
       chain.sort((a, b) => (a.end < b.end ? -1 : 1));
-      expect(chain[0]!.json.previousDigestS3Object).toBeNull();
+      expect(chain[0].json.previousDigestS3Object).toBeNull();
       for (let i = 1; i < chain.length; i++) {
-        expect(chain[i]!.json.previousDigestS3Object).toBe(chain[i - 1]!.file);
-        expect(chain[i]!.json.previousDigestHashValue).toBe(createHash('sha256').update(chain[i - 1]!.text).digest('hex'));
-        expect(chain[i]!.json.digestStartTime).toBe(chain[i - 1]!.json.digestEndTime);
+        expect(chain[i].json.previousDigestS3Object).toBe(chain[i - 1].file);
+        expect(chain[i].json.previousDigestHashValue).toBe(
+          createHash('sha256')
+            .update(chain[i - 1].text)
+            .digest('hex'),
+        );
+        expect(chain[i].json.digestStartTime).toBe(chain[i - 1].json.digestEndTime);
       }
     }
   });
@@ -283,7 +318,10 @@ describe('the stories, in a four-day sample', () => {
   test('console brute force: many failures from one foreign IP, then a success without MFA from another country', () => {
     const s = storyById(stories, 'console-brute-force');
     const failures = logs.records.filter(
-      (r) => r.eventName === 'ConsoleLogin' && r.responseElements?.ConsoleLogin === 'Failure' && r.userIdentity.userName === s.expect.targetUser.split('/').pop(),
+      (r) =>
+        r.eventName === 'ConsoleLogin' &&
+        r.responseElements?.ConsoleLogin === 'Failure' &&
+        r.userIdentity.userName === s.expect.targetUser.split('/').pop(),
     );
     expect(failures).toHaveLength(s.expect.failedLogins);
     expect(new Set(failures.map((r) => r.sourceIPAddress))).toEqual(new Set([s.expect.attackerIp]));
@@ -294,13 +332,19 @@ describe('the stories, in a four-day sample', () => {
     expect(ok.additionalEventData.MFAUsed).toBe('No');
     expect(s.ipCountries[s.expect.successIp]).not.toBe(s.ipCountries[s.expect.attackerIp]);
     expect(Date.parse(ok.eventTime)).toBeGreaterThan(Math.max(...failures.map((r) => Date.parse(r.eventTime))));
-    const usual = logs.records.filter((r) => r.userIdentity.arn === s.expect.targetUser && !s.eventIds.includes(r.eventID)).map((r) => r.sourceIPAddress);
+    const usual = logs.records
+      .filter((r) => r.userIdentity.arn === s.expect.targetUser && !s.eventIds.includes(r.eventID))
+      .map((r) => r.sourceIPAddress);
     expect(usual.length).toBeGreaterThan(0);
     expect(usual).not.toContain(s.expect.successIp);
     expect(usual).not.toContain(s.expect.attackerIp);
     const followUps = logs.records.filter((r) => r.userIdentity.accessKeyId === s.expect.consoleSessionKey);
     expect(followUps.map((r) => r.eventName)).toEqual(s.expect.followUpEventNames);
-    expect(followUps.every((r) => r.sessionCredentialFromConsole === 'true' && r.userIdentity.sessionContext.attributes.mfaAuthenticated === 'false')).toBe(true);
+    expect(
+      followUps.every(
+        (r) => r.sessionCredentialFromConsole === 'true' && r.userIdentity.sessionContext.attributes.mfaAuthenticated === 'false',
+      ),
+    ).toBe(true);
   });
 
   test('public bucket: a non-admin opens it to everyone, then anonymous reads from unfamiliar IPs', () => {
@@ -311,17 +355,19 @@ describe('the stories, in a four-day sample', () => {
       expect(r.userIdentity.arn).toBe(s.expect.changedBy);
       expect(r.requestParameters.bucketName).toBe(s.expect.bucket);
     }
-    expect(changes[1]!.requestParameters.bucketPolicy.Statement[0].Principal).toBe('*');
-    expect(JSON.stringify(changes[2]!.requestParameters)).toContain('http://acs.amazonaws.com/groups/global/AllUsers');
+    expect(changes[1].requestParameters.bucketPolicy.Statement[0].Principal).toBe('*');
+    expect(JSON.stringify(changes[2].requestParameters)).toContain('http://acs.amazonaws.com/groups/global/AllUsers');
     // the user who changed it is not an administrator: no SSO admin set, no admin policy
     expect(s.expect.changedBy).toMatch(/:user\//);
     const anon = logs.records.filter((r) => r.userIdentity.accountId === 'ANONYMOUS_PRINCIPAL');
     expect(anon.filter((r) => r.eventName === 'GetObject')).toHaveLength(s.expect.anonymousGetObjects);
     expect(anon.filter((r) => r.eventName === 'ListObjects')).toHaveLength(s.expect.anonymousListObjects);
     expect([...new Set(anon.map((r) => r.sourceIPAddress))].sort()).toEqual(s.expect.anonymousIps);
-    const changedAt = Date.parse(changes[2]!.eventTime);
+    const changedAt = Date.parse(changes[2].eventTime);
     expect(anon.every((r) => Date.parse(r.eventTime) > changedAt && r.requestParameters.bucketName === s.expect.bucket)).toBe(true);
-    const familiar = new Set(logs.records.filter((r) => r.userIdentity.type !== 'AWSAccount' && !s.eventIds.includes(r.eventID)).map((r) => r.sourceIPAddress));
+    const familiar = new Set(
+      logs.records.filter((r) => r.userIdentity.type !== 'AWSAccount' && !s.eventIds.includes(r.eventID)).map((r) => r.sourceIPAddress),
+    );
     expect(s.expect.anonymousIps.some((ip) => familiar.has(ip))).toBe(false);
   });
 
@@ -337,7 +383,9 @@ describe('the stories, in a four-day sample', () => {
     expect(ok.errorCode).toBeUndefined();
     expect(Date.parse(ok.eventTime)).toBeGreaterThan(Math.max(...denied.map((r) => Date.parse(r.eventTime))));
     // this key never hears AccessDenied outside the story
-    expect(logs.records.filter((r) => r.userIdentity.accessKeyId === s.expect.accessKeyId && r.errorCode && !s.eventIds.includes(r.eventID))).toHaveLength(0);
+    expect(
+      logs.records.filter((r) => r.userIdentity.accessKeyId === s.expect.accessKeyId && r.errorCode && !s.eventIds.includes(r.eventID)),
+    ).toHaveLength(0);
   });
 
   test('role chain: user → RoleA → RoleB, each hop made with the previous hop’s credentials, then sensitive actions', () => {

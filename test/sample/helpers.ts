@@ -31,14 +31,22 @@ export function listFiles(dir: string): string[] {
 }
 
 export function fileHashes(dir: string): Map<string, string> {
-  return new Map(listFiles(dir).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+  return new Map(
+    listFiles(dir).map((f) => [
+      f,
+      createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 export function gunzipText(dir: string, file: string): string {
   return gunzipSync(readFileSync(join(dir, file))).toString('utf8');
 }
 
-export const LOG_FILE = /^AWSLogs\/(\d{12})\/CloudTrail\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{4})Z_([A-Za-z0-9]{16})\.json\.gz$/;
+export const LOG_FILE =
+  /^AWSLogs\/(\d{12})\/CloudTrail\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{4})Z_([A-Za-z0-9]{16})\.json\.gz$/;
 export const DIGEST_FILE =
   /^AWSLogs\/(\d{12})\/CloudTrail-Digest\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail-Digest_([a-z]{2}-[a-z]+-\d)_([A-Za-z0-9-]+)_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{6})Z\.json\.gz$/;
 
@@ -65,14 +73,19 @@ export function loadCloudTrail(dir: string): LoadedLogs {
 const REGION = '[a-z]{2}-[a-z]+-\\d';
 /** Object key layouts of the other sources, as each provider delivers them. */
 export const LAYOUTS: Record<string, RegExp> = {
-  s3access: new RegExp(`^s3-access/(\\d{12})/(${REGION})/([a-z0-9.-]+)/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{4})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-[0-9A-F]{16}$`),
+  s3access: new RegExp(
+    `^s3-access/(\\d{12})/(${REGION})/([a-z0-9.-]+)/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{4})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-[0-9A-F]{16}$`,
+  ),
   alb: new RegExp(
     `^AWSLogs/(\\d{12})/elasticloadbalancing/(${REGION})/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{12})_elasticloadbalancing_(${REGION})_app\\.([a-z0-9-]+)\\.([0-9a-f]{16})_(\\d{8})T(\\d{4})Z_(\\d+\\.\\d+\\.\\d+\\.\\d+)_([a-z0-9]{8})\\.log\\.gz$`,
   ),
   cloudfront: /^AWSLogs\/(\d{12})\/CloudFront\/(E[A-Z0-9]{13})\.(\d{4})-(\d{2})-(\d{2})-(\d{2})\.([0-9a-f]{8})\.gz$/,
-  route53resolver: /^AWSLogs\/(\d{12})\/vpcdnsquerylogs\/(vpc-[0-9a-f]{17})\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_vpcdnsquerylogs_(vpc-[0-9a-f]{17})_(\d{8})T(\d{4})Z_([0-9a-f]{8})\.log\.gz$/,
-  azuread: /^insights-logs-(signinlogs|auditlogs)\/resourceId=\/tenants\/([0-9a-f-]{36})\/providers\/Microsoft\.aadiam\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/PT1H\.json$/,
-  azureactivity: /^insights-activity-logs\/resourceId=\/SUBSCRIPTIONS\/([0-9A-F-]{36})\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/PT1H\.json$/,
+  route53resolver:
+    /^AWSLogs\/(\d{12})\/vpcdnsquerylogs\/(vpc-[0-9a-f]{17})\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_vpcdnsquerylogs_(vpc-[0-9a-f]{17})_(\d{8})T(\d{4})Z_([0-9a-f]{8})\.log\.gz$/,
+  azuread:
+    /^insights-logs-(signinlogs|auditlogs)\/resourceId=\/tenants\/([0-9a-f-]{36})\/providers\/Microsoft\.aadiam\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/PT1H\.json$/,
+  azureactivity:
+    /^insights-activity-logs\/resourceId=\/SUBSCRIPTIONS\/([0-9A-F-]{36})\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/PT1H\.json$/,
   nsgflow:
     /^insights-logs-networksecuritygroupflowevent\/resourceId=\/SUBSCRIPTIONS\/([0-9A-F-]{36})\/RESOURCEGROUPS\/([A-Z0-9-]+)\/PROVIDERS\/MICROSOFT\.NETWORK\/NETWORKSECURITYGROUPS\/([A-Z0-9-]+)\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/macAddress=([0-9A-F]{12})\/PT1H\.json$/,
   gcpaudit: /^cloudaudit\.googleapis\.com\/(activity|data_access)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2}):00:00_(\d{2}):59:59_S0\.json$/,

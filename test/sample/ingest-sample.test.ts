@@ -22,7 +22,7 @@ async function query(sql: string, params: string[]): Promise<Record<string, unkn
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(sql, params);
-    return reader.getRowObjects() as Record<string, unknown>[];
+    return reader.getRowObjects();
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -35,13 +35,16 @@ beforeAll(async () => {
   const sample = generateSample({ out: logs, days: 2, seed: 'ingest-e2e', scale: 0.05 });
   sampleRecords = sample.totals.records;
   // The log folders, as a user points ingest at log prefixes (stories.json and sample.json are not logs).
-  const inputs = readdirSync(logs).filter((name) => !name.endsWith('.json')).map((name) => join(logs, name));
+  const inputs = readdirSync(logs)
+    .filter((name) => !name.endsWith('.json'))
+    .map((name) => join(logs, name));
   summary = await ingest({ inputs, lake: lake(), graph: false });
   for (const table of Object.keys(TABLES)) {
     if (!existsSync(join(lake(), table))) continue;
-    const rows = await query(`SELECT source, count(*)::INTEGER AS n FROM read_parquet($1, hive_partitioning = true, union_by_name = true) GROUP BY source`, [
-      join(lake(), table, '**', '*.parquet'),
-    ]);
+    const rows = await query(
+      `SELECT source, count(*)::INTEGER AS n FROM read_parquet($1, hive_partitioning = true, union_by_name = true) GROUP BY source`,
+      [join(lake(), table, '**', '*.parquet')],
+    );
     for (const r of rows) rowsBySource.set(r.source as string, (rowsBySource.get(r.source as string) ?? 0) + Number(r.n));
   }
 }, 120_000);
@@ -56,7 +59,9 @@ test('every record of every source is written; nothing is quarantined', () => {
   expect(summary.records).toBe(summary.written);
   expect(summary.records).toBe(sampleRecords);
   const quarantine = join(lake(), '_quarantine');
-  const items = existsSync(quarantine) ? readdirSync(quarantine).flatMap((f) => readFileSync(join(quarantine, f), 'utf8').split('\n').filter(Boolean)) : [];
+  const items = existsSync(quarantine)
+    ? readdirSync(quarantine).flatMap((f) => readFileSync(join(quarantine, f), 'utf8').split('\n').filter(Boolean))
+    : [];
   expect(items).toEqual([]);
 });
 

@@ -101,7 +101,8 @@ describe('a two-day sample of every source', () => {
   test('names and folders agree with what the objects hold', () => {
     const hourOf = (t: unknown) => (t as Date).toISOString().slice(0, 13);
     const byFile = async (source: string, check: (file: string, m: RegExpExecArray, parsed: Parsed) => void) => {
-      for (const file of files.filter((f) => layoutOf(f) === source).slice(0, 40)) check(file, LAYOUTS[source]!.exec(file)!, await parseObject(dir, file));
+      for (const file of files.filter((f) => layoutOf(f) === source).slice(0, 40))
+        check(file, LAYOUTS[source].exec(file)!, await parseObject(dir, file));
     };
     return Promise.all([
       byFile('s3access', (file, m, p) => {
@@ -114,7 +115,7 @@ describe('a two-day sample of every source', () => {
       byFile('alb', (file, m, p) => {
         const [, account, region, , , , account2, region2, name, id, ymd, hhmm] = m;
         expect([account2, region2]).toEqual([account, region]);
-        const delivered = Date.parse(`${ymd!.slice(0, 4)}-${ymd!.slice(4, 6)}-${ymd!.slice(6)}T${hhmm!.slice(0, 2)}:${hhmm!.slice(2)}:00Z`);
+        const delivered = Date.parse(`${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6)}T${hhmm.slice(0, 2)}:${hhmm.slice(2)}:00Z`);
         for (const r of p.rows) {
           expect([r.account, r.region]).toEqual([account, region]);
           expect((r.resources as string[])[0]).toBe(`arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${name}/${id}`);
@@ -146,16 +147,18 @@ describe('a two-day sample of every source', () => {
       byFile('azureactivity', (file, m, p) => {
         const [, sub, y, mo, d, h] = m;
         for (const r of p.rows) {
-          expect(r.account).toBe(sub!.toLowerCase());
+          expect(r.account).toBe(sub.toLowerCase());
           expect(hourOf(r.time)).toBe(`${y}-${mo}-${d}T${h}`);
         }
       }),
       byFile('nsgflow', (file, m, p) => {
         const [, sub, rg, nsg, y, mo, d, h, mac] = m;
         for (const r of p.rows) {
-          expect(r.account).toBe(sub!.toLowerCase());
+          expect(r.account).toBe(sub.toLowerCase());
           expect(r.interface_id).toBe(mac);
-          expect(r.resources).toEqual([`/subscriptions/${sub}/resourcegroups/${rg}/providers/microsoft.network/networksecuritygroups/${nsg}`.toLowerCase()]);
+          expect(r.resources).toEqual([
+            `/subscriptions/${sub}/resourcegroups/${rg}/providers/microsoft.network/networksecuritygroups/${nsg}`.toLowerCase(),
+          ]);
           expect(hourOf(r.time)).toBe(`${y}-${mo}-${d}T${h}`);
         }
       }),
@@ -181,7 +184,10 @@ describe('a two-day sample of every source', () => {
       }
     }
     expect(missing).toEqual([]);
-    const crossing = stories.filter((s) => Object.keys(s.sources).length > 1).map((s) => s.id).sort();
+    const crossing = stories
+      .filter((s) => Object.keys(s.sources).length > 1)
+      .map((s) => s.id)
+      .sort();
     expect(crossing).toEqual(['entra-brute-force-aws-federation', 's3-exfiltration', 'ssh-open-to-world']);
   });
 
@@ -215,7 +221,9 @@ describe('a two-day sample of every source', () => {
     expect(session.map((r) => r.eventName)).toEqual(e.followUpEventNames);
     expect(session.every((r) => r.userIdentity.arn.endsWith(`/${e.upn}`) && r.sourceIPAddress === e.attackerIp)).toBe(true);
     // The same person federates every weekday from the office, so the SAML identity is not new.
-    const usualSaml = ct.records.filter((r) => r.eventName === 'AssumeRoleWithSAML' && r.userIdentity.userName === e.upn && r.eventID !== e.assumeRoleWithSamlEventId);
+    const usualSaml = ct.records.filter(
+      (r) => r.eventName === 'AssumeRoleWithSAML' && r.userIdentity.userName === e.upn && r.eventID !== e.assumeRoleWithSamlEventId,
+    );
     expect(usualSaml.length).toBeGreaterThan(0);
     expect(usualSaml.every((r) => r.sourceIPAddress !== e.attackerIp)).toBe(true);
   });
@@ -224,15 +232,26 @@ describe('a two-day sample of every source', () => {
     const e = storyById(stories, 's3-exfiltration').expect;
     const events = e.cloudTrailEventIds.map((id) => ct.byEventId.get(id)!);
     expect(events.map((r) => r.requestID)).toEqual(e.requestIds);
-    expect(events.every((r) => r.eventName === 'GetObject' && r.userIdentity.userName === undefined && r.userIdentity.sessionContext.sessionIssuer.arn === e.roleArn)).toBe(true);
+    expect(
+      events.every(
+        (r) =>
+          r.eventName === 'GetObject' &&
+          r.userIdentity.userName === undefined &&
+          r.userIdentity.sessionContext.sessionIssuer.arn === e.roleArn,
+      ),
+    ).toBe(true);
     expect(events.every((r) => r.userIdentity.arn.endsWith(`/${e.instanceId}`) && r.userIdentity.accessKeyId === e.sessionKey)).toBe(true);
     const byRequest = new Map(rows('s3access').map((r) => [r.event_id as string, r]));
     const lines = e.requestIds.map((id) => byRequest.get(id)!);
-    expect(lines.every((r) => r && r.activity === 'REST.GET.OBJECT' && r.bucket === e.bucket && r.actor_id === e.roleArn && r.actor_name === e.instanceId)).toBe(true);
+    expect(
+      lines.every(
+        (r) => r && r.activity === 'REST.GET.OBJECT' && r.bucket === e.bucket && r.actor_id === e.roleArn && r.actor_name === e.instanceId,
+      ),
+    ).toBe(true);
     lines.forEach((r, i) => {
-      expect(r.src_ip).toBe(events[i]!.sourceIPAddress);
-      expect(r.object_key).toBe(events[i]!.requestParameters.key);
-      expect(r.bytes_out).toBe(events[i]!.additionalEventData.bytesTransferredOut);
+      expect(r.src_ip).toBe(events[i].sourceIPAddress);
+      expect(r.object_key).toBe(events[i].requestParameters.key);
+      expect(r.bytes_out).toBe(events[i].additionalEventData.bytesTransferredOut);
     });
     expect(lines.reduce((sum, r) => sum + (r.bytes_out as number), 0)).toBe(e.bytesRead);
     expect(e.getObjects).toBe(e.requestIds.length);
@@ -260,7 +279,9 @@ describe('a two-day sample of every source', () => {
     const queries = rows('route53resolver').filter((r) => r.query_name === dns.domain);
     expect(queries).toHaveLength(dns.queries);
     expect(queries.map((r) => r.event_id).sort()).toEqual([...dns.queryEventIds].sort());
-    expect(queries.every((r) => r.instance_id === dns.instanceId && r.vpc_id === dns.vpcId && (r.answers as string[]).includes(dns.resolvedIp))).toBe(true);
+    expect(
+      queries.every((r) => r.instance_id === dns.instanceId && r.vpc_id === dns.vpcId && (r.answers as string[]).includes(dns.resolvedIp)),
+    ).toBe(true);
     expect(dns.instanceId).toBe(exfil.instanceId);
     expect(dns.resolvedIp).toBe(exfil.attackerIp);
     const first = Math.min(...queries.map((r) => (r.time as Date).getTime()));
@@ -330,7 +351,12 @@ describe('the default sample', () => {
 
   test('--scale grows the other sources too', () => {
     const one = sample('s1', { seed: 'grow', days: 1, sources: ['alb', 'cloudfront', 'route53resolver', 'gcpaudit', 'nsgflow'] });
-    const four = sample('s4', { seed: 'grow', days: 1, scale: 4, sources: ['alb', 'cloudfront', 'route53resolver', 'gcpaudit', 'nsgflow'] });
+    const four = sample('s4', {
+      seed: 'grow',
+      days: 1,
+      scale: 4,
+      sources: ['alb', 'cloudfront', 'route53resolver', 'gcpaudit', 'nsgflow'],
+    });
     for (const id of ['alb', 'cloudfront', 'route53resolver', 'gcpaudit', 'nsgflow'] as const) {
       const ratio = four.summary.bySource[id]!.records / one.summary.bySource[id]!.records;
       expect(ratio).toBeGreaterThan(2.5);

@@ -37,8 +37,17 @@ beforeAll(() => {
     for (const l of lines) {
       const f = l.split(' ');
       flows.push({
-        account: f[1]!, eni: f[2]!, src: f[3]!, dst: f[4]!, srcPort: Number(f[5]), dstPort: Number(f[6]), protocol: Number(f[7]),
-        start: Number(f[10]), end: Number(f[11]), action: f[12]!, status: f[13]!,
+        account: f[1],
+        eni: f[2],
+        src: f[3],
+        dst: f[4],
+        srcPort: Number(f[5]),
+        dstPort: Number(f[6]),
+        protocol: Number(f[7]),
+        start: Number(f[10]),
+        end: Number(f[11]),
+        action: f[12],
+        status: f[13],
       });
     }
   }
@@ -90,7 +99,9 @@ test('after SSH is opened to the world, SSH from the internet is accepted on the
   expect(inboundSsh.every((f) => f.start > openedAt)).toBe(true);
   expect([...new Set(inboundSsh.map((f) => f.src))].sort()).toEqual(s.expect.sshFlowSources);
   // Before the change, the internet only ever saw REJECT on port 22.
-  const rejectedBefore = flows.filter((f) => f.eni === s.expect.interfaceId && f.dstPort === 22 && f.action === 'REJECT' && f.start < openedAt);
+  const rejectedBefore = flows.filter(
+    (f) => f.eni === s.expect.interfaceId && f.dstPort === 22 && f.action === 'REJECT' && f.start < openedAt,
+  );
   expect(rejectedBefore.length).toBeGreaterThan(0);
 });
 

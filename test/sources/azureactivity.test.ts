@@ -59,9 +59,9 @@ describe('azureactivity', () => {
     const rows = rowsOf(await parseFile(azureactivity, join(dir, 'jsonlines-user-and-health.log')));
     expect(rows).toHaveLength(3);
     expect(rows[1]).toMatchObject({ event_type: 'ResourceHealth', account: '00000000-0000-0000-0000-000000000000', region: 'global' });
-    expect(rows[1]!['actor_id']).toBeUndefined();
+    expect(rows[1]['actor_id']).toBeUndefined();
     // Tenant ids logged with a stray space are trimmed.
-    expect(rows[0]!['actor_account']).toBe('1e8d8218-c5e7-4578-9acc-9abbd5d23315');
+    expect(rows[0]['actor_account']).toBe('1e8d8218-c5e7-4578-9acc-9abbd5d23315');
   });
 
   test('bad records are quarantined with a reason; good ones survive', async () => {

@@ -63,7 +63,7 @@ describe('cloudfront records', () => {
 
   test('a user agent encoded twice (older logs) is decoded fully', async () => {
     const [row] = rows(await parse(`${HEADER}${HIT.replace(/%20/g, '%2520')}\n`));
-    expect(row!['user_agent']).toBe('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36');
+    expect(row['user_agent']).toBe('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36');
   });
 
   test('status 000 (viewer went away) is no status, not a success', async () => {

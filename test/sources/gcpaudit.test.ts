@@ -21,7 +21,7 @@ describe('gcpaudit', () => {
       ['failure', 'PERMISSION_DENIED'],
       ['success', null],
     ]);
-    expect(rows[1]!['error_message']).toBe('permission compute.machineTypes.list not granted');
+    expect(rows[1]['error_message']).toBe('permission compute.machineTypes.list not granted');
     expect(rows[0]).toMatchObject({
       actor_id: 'gcp:xxx@xxx.xxx',
       event_id: '-uihnmjctwo',
@@ -56,14 +56,14 @@ describe('gcpaudit', () => {
       issued_role_arn: 'gcp:made-up-ci-account@project-id.iam.gserviceaccount.com',
       outcome: 'success',
     });
-    expect(row!['session_id']).toBeUndefined();
-    expect((row!['time'] as Date).toISOString()).toBe('2024-11-19T00:49:55.293Z');
+    expect(row['session_id']).toBeUndefined();
+    expect((row['time'] as Date).toISOString()).toBe('2024-11-19T00:49:55.293Z');
   });
 
   test('gcloud array output reads like the sink export', async () => {
     const rows = rowsOf(await parseFile(gcpaudit, join(dir, 'gcloud-read-array.json')));
     expect(rows.map((r) => r['activity'])).toEqual(['beta.compute.instances.stop', 'v1.compute.images.insert']);
-    expect(rows[1]!['region']).toBe('eu');
+    expect(rows[1]['region']).toBe('eu');
   });
 
   test('bad records are quarantined with a reason; good ones survive', async () => {

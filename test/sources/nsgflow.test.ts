@@ -19,7 +19,7 @@ describe('nsgflow', () => {
     expect(items.every((i) => i.kind === 'rows')).toBe(true);
     const perRecord = rowsPerRecord(items);
     expect(perRecord.map((rows) => rows.length)).toEqual([5, 4, 3]);
-    const [denied, rdp] = perRecord[0]!;
+    const [denied, rdp] = perRecord[0];
     expect(denied).toMatchObject({
       src_ip: '42.119.146.95',
       dst_ip: '10.1.0.4',
@@ -34,17 +34,17 @@ describe('nsgflow', () => {
       account: '00000000-0000-0000-0000-000000000000',
       region: 'unknown',
     });
-    expect((denied!['time'] as Date).toISOString()).toBe('2017-02-16T22:00:21.000Z');
+    expect((denied['time'] as Date).toISOString()).toBe('2017-02-16T22:00:21.000Z');
     expect(rdp).toMatchObject({ disposition: 'ACCEPT', dst_port: 3389, rule: 'UserRule_default-allow-rdp' });
-    expect(perRecord[1]![0]).toMatchObject({ protocol: 17, src_port: 53 });
+    expect(perRecord[1][0]).toMatchObject({ protocol: 17, src_port: 53 });
     // Version 1 has no counters.
-    expect(denied!['packets']).toBeUndefined();
+    expect(denied['packets']).toBeUndefined();
   });
 
   test('version 2: begin tuples have no counts; continue and end tuples sum both directions', async () => {
     const perRecord = rowsPerRecord(await parseFile(nsgflow, join(dir, 'ms-docs-version2.json')));
     expect(perRecord.map((rows) => rows.length)).toEqual([7, 4]);
-    const outbound = perRecord[0]!.filter((r) => r['direction'] === 'egress');
+    const outbound = perRecord[0].filter((r) => r['direction'] === 'egress');
     expect(outbound.map((r) => [r['packets'], r['bytes']])).toEqual([
       [undefined, undefined],
       [2n, 132n],
@@ -56,9 +56,9 @@ describe('nsgflow', () => {
   test('VNet flow logs: millisecond timestamps, numeric protocol, D state is a deny', async () => {
     const [rows] = rowsPerRecord(await parseFile(nsgflow, join(dir, 'vnet-flow-log.json')));
     expect(rows).toHaveLength(6);
-    expect((rows![0]!['time'] as Date).toISOString()).toBe('2022-09-14T09:00:03.599Z');
-    expect(rows![0]).toMatchObject({ protocol: 6, disposition: 'ACCEPT', region: 'eastus2euap', vpc_id: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/myresourcegroup/providers/microsoft.network/virtualnetworks/myvnet' });
-    expect(rows![3]).toMatchObject({ disposition: 'REJECT', dst_port: 22, rule: 'BlockHighRiskTCPPortsFromInternet' });
+    expect((rows[0]['time'] as Date).toISOString()).toBe('2022-09-14T09:00:03.599Z');
+    expect(rows[0]).toMatchObject({ protocol: 6, disposition: 'ACCEPT', region: 'eastus2euap', vpc_id: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/myresourcegroup/providers/microsoft.network/virtualnetworks/myvnet' });
+    expect(rows[3]).toMatchObject({ disposition: 'REJECT', dst_port: 22, rule: 'BlockHighRiskTCPPortsFromInternet' });
   });
 
   test('a record with an unreadable tuple is quarantined whole; its neighbours survive', async () => {

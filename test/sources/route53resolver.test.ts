@@ -27,7 +27,7 @@ describe('route53resolver', () => {
       instance_id: 'i-0d15cd0d3example',
       resources: ['arn:aws:ec2:us-east-1:111122223333:instance/i-0d15cd0d3example'],
     });
-    expect((row!['time'] as Date).toISOString()).toBe('2021-02-04T17:51:55.000Z');
+    expect((row['time'] as Date).toISOString()).toBe('2021-02-04T17:51:55.000Z');
   });
 
   test('gzip S3 delivery: one row per line, NXDOMAIN fails, answers keep order without trailing dots', async () => {
@@ -36,24 +36,24 @@ describe('route53resolver', () => {
     const rows = rowsOf(items);
     expect(rows).toHaveLength(5);
     expect(rows[0]).toMatchObject({ outcome: 'failure', error_code: 'NXDOMAIN', answers: [] });
-    expect(rows[2]!['answers']).toEqual([
+    expect(rows[2]['answers']).toEqual([
       's3-r-w.dualstack.us-east-1.amazonaws.com',
       '2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6',
     ]);
     // A name logged without its trailing dot is kept whole.
-    expect(rows[4]!['query_name']).toBe('6.c.f.6.a.9.0.e.2.b.9.a.2.f.1.9.2.0.0.4.d.d.a.0.0.4.f.c.2.0.a.2.ip6.arpa');
+    expect(rows[4]['query_name']).toBe('6.c.f.6.a.9.0.e.2.b.9.a.2.f.1.9.2.0.0.4.d.d.a.0.0.4.f.c.2.0.a.2.ip6.arpa');
   });
 
   test('CloudWatch events are unwrapped: raw and event id come from the query log itself', async () => {
     const rows = rowsOf(await parseFile(route53resolver, join(dir, 'cloudwatch-events.jsonl')));
     expect(rows.map((r) => r['query_name'])).toEqual(['test.example.com', '0.amazon.pool.ntp.org']);
-    expect(JSON.parse(rows[0]!['raw'] as string)).toMatchObject({ query_name: 'test.example.com.', srcport: '38200' });
+    expect(JSON.parse(rows[0]['raw'] as string)).toMatchObject({ query_name: 'test.example.com.', srcport: '38200' });
   });
 
   test('CloudWatch subscription envelopes: control messages hold no rows; a bad event quarantines its envelope', async () => {
     const items = await parseFile(route53resolver, join(dir, 'cloudwatch-subscription-firehose.json'));
     expect(items.map((i) => (i.kind === 'rows' ? i.rows.length : i.kind))).toEqual([0, 2, 'quarantine']);
-    const quarantined = items[2]!;
+    const quarantined = items[2];
     expect(quarantined.kind === 'quarantine' && quarantined.reason).toMatch(/^log event 2: message is not JSON/);
   });
 
@@ -62,9 +62,9 @@ describe('route53resolver', () => {
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'quarantine', 'rows']);
     const quarantined = items.filter((i) => i.kind === 'quarantine');
     expect(quarantined.map((q) => q.position)).toEqual(['line 2', 'line 3', 'line 4']);
-    expect(quarantined[0]!.reason).toMatch(/invalid JSON/);
-    expect(quarantined[1]!.reason).toBe('missing query_timestamp');
-    expect(quarantined[2]!.reason).toMatch(/unparseable query_timestamp/);
+    expect(quarantined[0].reason).toMatch(/invalid JSON/);
+    expect(quarantined[1].reason).toBe('missing query_timestamp');
+    expect(quarantined[2].reason).toMatch(/unparseable query_timestamp/);
   });
 
   test('detection: resolver logs yes, CloudTrail and Azure no', () => {

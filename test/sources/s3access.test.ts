@@ -82,10 +82,10 @@ describe('s3access records', () => {
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'rows']);
     const quarantined = items.filter((i): i is Extract<ParsedItem, { kind: 'quarantine' }> => i.kind === 'quarantine');
     expect(quarantined.map((q) => q.position)).toEqual(['line 2', 'line 3', 'line 4', 'line 5', 'line 6']);
-    expect(quarantined[0]!.reason).toMatch(/^unterminated quoted field/);
-    expect(quarantined[1]!.reason).toBe('expected at least 17 fields (bucket owner … user agent), found 12');
-    expect(quarantined[2]!.reason).toMatch(/^time '06\/02\/2019 00:01:00'/);
-    expect(quarantined[3]!.reason).toBe("HTTP status 'OK' is not a non-negative integer");
+    expect(quarantined[0].reason).toMatch(/^unterminated quoted field/);
+    expect(quarantined[1].reason).toBe('expected at least 17 fields (bucket owner … user agent), found 12');
+    expect(quarantined[2].reason).toMatch(/^time '06\/02\/2019 00:01:00'/);
+    expect(quarantined[3].reason).toBe("HTTP status 'OK' is not a non-negative integer");
   });
 });
 

@@ -37,8 +37,8 @@ describe('vpcflow records', () => {
       account: '123456789010',
       interface_id: 'eni-1235b8ca123456789',
     });
-    expect(row!['time']).toEqual(new Date(1418530010 * 1000));
-    expect(row!['end_time']).toEqual(new Date(1418530070 * 1000));
+    expect(row['time']).toEqual(new Date(1418530010 * 1000));
+    expect(row['end_time']).toEqual(new Date(1418530070 * 1000));
   });
 
   test('NODATA is written with its log status and null addresses, ports and action', async () => {
@@ -46,7 +46,7 @@ describe('vpcflow records', () => {
     expect(items).toHaveLength(1);
     const [row] = rows(items);
     expect(row).toMatchObject({ log_status: 'NODATA', disposition: null, outcome: 'unknown', src_ip: null, dst_ip: null, src_port: null, dst_port: null, packets: null, bytes: null });
-    expect(row!['time']).toEqual(new Date(1431280876 * 1000));
+    expect(row['time']).toEqual(new Date(1431280876 * 1000));
   });
 
   test('S3 delivery: the header line is not a record; account and region come from the key', async () => {
@@ -55,7 +55,7 @@ describe('vpcflow records', () => {
     expect(items.map((i) => i.kind)).toEqual(['rows', 'rows']);
     const [first] = rows(items);
     expect(first).toMatchObject({ account: '123456789010', region: 'us-east-1' });
-    expect(first!['resources']).toEqual(['arn:aws:ec2:us-east-1:123456789010:network-interface/eni-1235b8ca123456789']);
+    expect(first['resources']).toEqual(['arn:aws:ec2:us-east-1:123456789010:network-interface/eni-1235b8ca123456789']);
   });
 
   test('Hive-style S3 prefixes give account and region too', async () => {
@@ -69,7 +69,7 @@ describe('vpcflow records', () => {
     const items = await parse('version interface-id srcaddr dstaddr action log-status\n3 eni-33333333333333333 10.20.33.164 10.40.2.236 ACCEPT OK\n', key);
     const [row] = rows(items);
     expect(row).toMatchObject({ account: '123456789010', region: 'us-east-2', src_ip: '10.20.33.164' });
-    expect(row!['time']).toEqual(new Date('2019-11-05T16:20:00Z'));
+    expect(row['time']).toEqual(new Date('2019-11-05T16:20:00Z'));
     const [noFallback] = await parse('version interface-id srcaddr dstaddr action log-status\n3 eni-33333333333333333 10.20.33.164 10.40.2.236 ACCEPT OK\n');
     expect(noFallback).toMatchObject({ kind: 'quarantine', position: 'line 2' });
   });
@@ -101,13 +101,13 @@ describe('vpcflow records', () => {
     const result = rows(items);
     expect(result.map((r) => r['event_id']).slice(0, 3)).toEqual(['abc123', 'e1', 'e2']);
     expect(result[3]).toMatchObject({ src_port: 20641, raw: `2014-12-14T04:07:50.000Z ${ACCEPTED_SSH}` });
-    expect(result[0]!['raw']).toBe(json);
+    expect(result[0]['raw']).toBe(json);
   });
 
   test('a field count that disagrees with the header is quarantined with line and reason', async () => {
     const items = await parse(`${HEADER}\n${ACCEPTED_SSH} extra\n${ACCEPTED_SSH}\n`);
     expect(items[0]).toEqual({ kind: 'quarantine', position: 'line 2', reason: 'expected 14 fields (per the header line), found 15', text: `${ACCEPTED_SSH} extra` });
-    expect(items[1]!.kind).toBe('rows');
+    expect(items[1].kind).toBe('rows');
   });
 
   test('bad lines are quarantined one by one and the good lines around them survive', async () => {

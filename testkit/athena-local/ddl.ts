@@ -34,20 +34,25 @@ export function isDdl(sql: string): boolean {
   const words = significant(tokenize(sql))
     .slice(0, 3)
     .map((t) => t.text.toLowerCase());
-  return (words[0] === 'create' && ['external', 'database', 'schema', 'table'].includes(words[1] ?? '')) || (words[0] === 'drop' && ['table', 'database', 'schema'].includes(words[1] ?? ''));
+  return (
+    (words[0] === 'create' && ['external', 'database', 'schema', 'table'].includes(words[1] ?? '')) ||
+    (words[0] === 'drop' && ['table', 'database', 'schema'].includes(words[1] ?? ''))
+  );
 }
 
 export function parseDdl(sql: string): DdlStatement {
   const tokens = significant(tokenize(sql)).filter((t, i, all) => !(t.text === ';' && i === all.length - 1));
   let i = 0;
   const peek = (offset = 0) => tokens[i + offset];
-  const word = (offset = 0) => (peek(offset)?.kind === 'word' ? peek(offset)!.text.toLowerCase() : undefined);
+  const word = (offset = 0) => (peek(offset)?.kind === 'word' ? peek(offset).text.toLowerCase() : undefined);
   const expectWord = (w: string) => {
-    if (word() !== w) throw new DdlError(`line ${lineOf(sql, peek())}: mismatched input '${peek()?.text ?? '<EOF>'}'. Expecting: '${w.toUpperCase()}'`);
+    if (word() !== w)
+      throw new DdlError(`line ${lineOf(sql, peek())}: mismatched input '${peek()?.text ?? '<EOF>'}'. Expecting: '${w.toUpperCase()}'`);
     i++;
   };
   const expectOp = (op: string) => {
-    if (peek()?.text !== op) throw new DdlError(`line ${lineOf(sql, peek())}: mismatched input '${peek()?.text ?? '<EOF>'}'. Expecting: '${op}'`);
+    if (peek()?.text !== op)
+      throw new DdlError(`line ${lineOf(sql, peek())}: mismatched input '${peek()?.text ?? '<EOF>'}'. Expecting: '${op}'`);
     i++;
   };
   const identifier = (): string => {
@@ -94,8 +99,8 @@ export function parseDdl(sql: string): DdlStatement {
     let text = start.text.toLowerCase();
     i++;
     let depth = 0;
-    while (peek() && (depth > 0 || peek()!.text === '<' || peek()!.text === '(')) {
-      const t = peek()!;
+    while (peek() && (depth > 0 || peek().text === '<' || peek().text === '(')) {
+      const t = peek();
       if (t.text === '<' || t.text === '(') depth++;
       if (t.text === '>' || t.text === ')') depth--;
       text += t.kind === 'word' ? t.text.toLowerCase() : t.kind === 'backtick' ? unquoteIdentifier(t.text) : t.text;
@@ -125,7 +130,7 @@ export function parseDdl(sql: string): DdlStatement {
   };
 
   expectWord(word() === 'drop' ? 'drop' : 'create');
-  const verb = tokens[0]!.text.toLowerCase();
+  const verb = tokens[0].text.toLowerCase();
   if (verb === 'drop') {
     if (word() === 'table') {
       i++;
@@ -185,11 +190,12 @@ export function parseDdl(sql: string): DdlStatement {
       // ROW FORMAT SERDE '…' [WITH SERDEPROPERTIES (…)]: accepted, Parquet needs no serde options here.
       while (i < tokens.length && !['stored', 'location', 'tblproperties'].includes(word() ?? '')) i++;
     } else {
-      throw new DdlError(`line ${lineOf(sql, peek())}: mismatched input '${peek()!.text}' in CREATE EXTERNAL TABLE`);
+      throw new DdlError(`line ${lineOf(sql, peek())}: mismatched input '${peek().text}' in CREATE EXTERNAL TABLE`);
     }
   }
   if (!location) throw new DdlError('CREATE EXTERNAL TABLE needs a LOCATION');
-  if (storedAs && storedAs !== 'parquet') throw new DdlError(`the local Athena server reads only Parquet tables, not STORED AS ${storedAs.toUpperCase()}`);
+  if (storedAs && storedAs !== 'parquet')
+    throw new DdlError(`the local Athena server reads only Parquet tables, not STORED AS ${storedAs.toUpperCase()}`);
   return { kind: 'create_table', ...name, ifNotExists: notExists, columns, partitions, storedAs, location, properties };
 }
 
@@ -203,15 +209,15 @@ function lineOf(sql: string, token: SqlToken | undefined): string {
 export function hiveToDuckType(hiveType: string): string {
   const t = hiveType.trim().toLowerCase();
   const array = /^array<(.+)>$/.exec(t);
-  if (array) return `${hiveToDuckType(array[1]!)}[]`;
+  if (array) return `${hiveToDuckType(array[1])}[]`;
   const map = /^map<(.+)>$/.exec(t);
   if (map) {
-    const [k, v] = splitTypeArgs(map[1]!);
-    return `MAP(${hiveToDuckType(k!)}, ${hiveToDuckType(v!)})`;
+    const [k, v] = splitTypeArgs(map[1]);
+    return `MAP(${hiveToDuckType(k)}, ${hiveToDuckType(v)})`;
   }
   const struct = /^struct<(.+)>$/.exec(t);
   if (struct) {
-    const fields = splitTypeArgs(struct[1]!).map((f) => {
+    const fields = splitTypeArgs(struct[1]).map((f) => {
       const colon = f.indexOf(':');
       return `"${f.slice(0, colon).trim()}" ${hiveToDuckType(f.slice(colon + 1))}`;
     });

@@ -5,7 +5,7 @@
  * in DuckDB reaches for; it is not a Trino parser. (Things both engines reject, such as a
  * double-quoted "string" used as a value, are left to DuckDB's own error.)
  */
-import { significant, tokenize, SqlLexError, type SqlToken } from '../../src/engine/athena-sql';
+import { significant, tokenize, type SqlLexError, type SqlToken } from '../../src/engine/athena-sql';
 
 /** DuckDB functions (and aliases) that Trino does not have, with the Trino spelling. */
 const DUCKDB_ONLY_FUNCTIONS: Record<string, string> = {
@@ -91,7 +91,25 @@ const DUCKDB_ONLY_TYPES: Record<string, string> = {
 };
 
 /** Statements that start this way are DuckDB-only. */
-const DUCKDB_ONLY_STATEMENTS = new Set(['pragma', 'install', 'load', 'attach', 'detach', 'copy', 'export', 'import', 'summarize', 'checkpoint', 'set', 'reset', 'from', 'pivot', 'unpivot', 'create_macro', 'vacuum']);
+const DUCKDB_ONLY_STATEMENTS = new Set([
+  'pragma',
+  'install',
+  'load',
+  'attach',
+  'detach',
+  'copy',
+  'export',
+  'import',
+  'summarize',
+  'checkpoint',
+  'set',
+  'reset',
+  'from',
+  'pivot',
+  'unpivot',
+  'create_macro',
+  'vacuum',
+]);
 
 const DUCKDB_ONLY_KEYWORDS: Record<string, string> = {
   ilike: "lower(x) LIKE lower('pattern')",
@@ -130,16 +148,17 @@ export function findDialectViolation(sql: string): DialectViolation | null {
   const lower = (t: SqlToken | undefined) => (t && t.kind === 'word' ? t.text.toLowerCase() : undefined);
 
   const first = lower(tokens[0]);
-  if (first && DUCKDB_ONLY_STATEMENTS.has(first)) return fail(tokens[0]!, `a statement starting with ${first.toUpperCase()}`, 'SELECT … FROM …');
+  if (first && DUCKDB_ONLY_STATEMENTS.has(first))
+    return fail(tokens[0], `a statement starting with ${first.toUpperCase()}`, 'SELECT … FROM …');
   if (first === 'create' && ['macro', 'function', 'sequence', 'type', 'secret'].includes(lower(tokens[1]) ?? '')) {
-    return fail(tokens[1]!, `CREATE ${tokens[1]!.text.toUpperCase()}`, 'plain SQL');
+    return fail(tokens[1], `CREATE ${tokens[1].text.toUpperCase()}`, 'plain SQL');
   }
 
-  let castDepth: number[] = []; // paren depths at which a CAST( / TRY_CAST( was opened
+  const castDepth: number[] = []; // paren depths at which a CAST( / TRY_CAST( was opened
   let depth = 0;
   let sawLimit = false;
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
+    const t = tokens[i];
     const prev = tokens[i - 1];
     const next = tokens[i + 1];
     const word = lower(t);
@@ -183,8 +202,11 @@ export function findDialectViolation(sql: string): DialectViolation | null {
           break;
         }
         case '*':
-          if (['exclude', 'replace', 'rename'].includes(lower(next) ?? '') && (prev?.text === ',' || lower(prev) === 'select' || prev?.text === '.')) {
-            return fail(next!, `SELECT * ${next!.text.toUpperCase()}`, 'an explicit column list');
+          if (
+            ['exclude', 'replace', 'rename'].includes(lower(next) ?? '') &&
+            (prev?.text === ',' || lower(prev) === 'select' || prev?.text === '.')
+          ) {
+            return fail(next, `SELECT * ${next.text.toUpperCase()}`, 'an explicit column list');
           }
           break;
       }
@@ -198,26 +220,33 @@ export function findDialectViolation(sql: string): DialectViolation | null {
       const instead = DUCKDB_ONLY_FUNCTIONS[word];
       if (instead && !(prev?.kind === 'op' && prev.text === '.')) return fail(t, `function ${word}()`, instead);
     }
-    if (word in DUCKDB_ONLY_KEYWORDS && !(next?.kind === 'op' && next.text === '(' ) && prev?.text !== '.' && !(word === 'columns' || word === 'glob')) {
+    if (
+      word in DUCKDB_ONLY_KEYWORDS &&
+      !(next?.kind === 'op' && next.text === '(') &&
+      prev?.text !== '.' &&
+      !(word === 'columns' || word === 'glob')
+    ) {
       // Column names such as "sample" are fine when quoted; bare, these words start DuckDB-only syntax.
-      if (!(word === 'sample' && lower(prev) !== 'using')) return fail(t, word.toUpperCase(), DUCKDB_ONLY_KEYWORDS[word]!);
+      if (!(word === 'sample' && lower(prev) !== 'using')) return fail(t, word.toUpperCase(), DUCKDB_ONLY_KEYWORDS[word]);
     }
-    if ((word === 'columns' || word === 'glob') && next?.text === '(' && prev?.text !== '.') return fail(t, `${word.toUpperCase()}(…)`, DUCKDB_ONLY_KEYWORDS[word]!);
+    if ((word === 'columns' || word === 'glob') && next?.text === '(' && prev?.text !== '.')
+      return fail(t, `${word.toUpperCase()}(…)`, DUCKDB_ONLY_KEYWORDS[word]);
     if (word === 'as' && castDepth.length > 0 && castDepth[castDepth.length - 1] === depth) {
       const typeToken = next;
       const typeName = lower(typeToken);
-      if (typeName && typeName in DUCKDB_ONLY_TYPES) return fail(typeToken!, `type ${typeName.toUpperCase()}`, DUCKDB_ONLY_TYPES[typeName]!);
+      if (typeName && typeName in DUCKDB_ONLY_TYPES) return fail(typeToken, `type ${typeName.toUpperCase()}`, DUCKDB_ONLY_TYPES[typeName]);
       // DuckDB's VARCHAR[] list type: Trino spells it array(varchar).
       const after = tokens[i + 2];
-      if (typeName && after?.kind === 'op' && after.text === '[') return fail(after, `type ${typeName.toUpperCase()}[]`, `array(${typeName})`);
+      if (typeName && after?.kind === 'op' && after.text === '[')
+        return fail(after, `type ${typeName.toUpperCase()}[]`, `array(${typeName})`);
     }
     if ((word === 'group' || word === 'order') && lower(next) === 'by' && lower(tokens[i + 2]) === 'all') {
-      return fail(tokens[i + 2]!, `${word.toUpperCase()} BY ALL`, 'explicit expressions');
+      return fail(tokens[i + 2], `${word.toUpperCase()} BY ALL`, 'explicit expressions');
     }
     if (word === 'interval') {
       // Trino: INTERVAL '1' DAY. DuckDB also takes INTERVAL 1 DAY and INTERVAL '1 day'.
       const value = next?.kind === 'op' && (next.text === '-' || next.text === '+') ? tokens[i + 2] : next;
-      const unit = lower(tokens[tokens.indexOf(value!) + 1]);
+      const unit = lower(tokens[tokens.indexOf(value) + 1]);
       if (value?.kind !== 'string') return fail(t, 'INTERVAL with an unquoted value', "INTERVAL '1' DAY");
       if (!unit || !INTERVAL_UNITS.has(unit)) return fail(t, "INTERVAL with the unit inside the string ('1 day')", "INTERVAL '1' DAY");
     }
@@ -229,18 +258,33 @@ export function findDialectViolation(sql: string): DialectViolation | null {
   return null;
 }
 
-const INTERVAL_UNITS = new Set(['year', 'month', 'day', 'hour', 'minute', 'second', 'years', 'months', 'days', 'hours', 'minutes', 'seconds']);
+const INTERVAL_UNITS = new Set([
+  'year',
+  'month',
+  'day',
+  'hour',
+  'minute',
+  'second',
+  'years',
+  'months',
+  'days',
+  'hours',
+  'minutes',
+  'seconds',
+]);
 
 /** Trino reserved words (a `[` after one cannot be a subscript). */
 const KEYWORDS = new Set(
-  'select from where and or not in is null as on by group order having union all distinct case when then else join left right inner outer full cross with values exists between like limit offset'.split(' '),
+  'select from where and or not in is null as on by group order having union all distinct case when then else join left right inner outer full cross with values exists between like limit offset'.split(
+    ' ',
+  ),
 );
 function isKeyword(word: string): boolean {
   return KEYWORDS.has(word.toLowerCase());
 }
 
 function lastIndexOfWord(tokens: readonly SqlToken[], word: string, before: number): number {
-  for (let i = before - 1; i >= 0; i--) if (tokens[i]!.kind === 'word' && tokens[i]!.text.toLowerCase() === word) return i;
+  for (let i = before - 1; i >= 0; i--) if (tokens[i].kind === 'word' && tokens[i].text.toLowerCase() === word) return i;
   return -1;
 }
 
@@ -248,7 +292,7 @@ function lastIndexOfWord(tokens: readonly SqlToken[], word: string, before: numb
 function depthOf(tokens: readonly SqlToken[], index: number): number {
   let depth = 0;
   for (let i = 0; i < index; i++) {
-    const t = tokens[i]!;
+    const t = tokens[i];
     if (t.kind === 'op' && t.text === '(') depth++;
     else if (t.kind === 'op' && t.text === ')') depth--;
   }

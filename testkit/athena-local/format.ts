@@ -43,7 +43,7 @@ export function athenaTypeName(type: DuckDBType): { type: string; precision: num
       return { type: 'double', precision: 17, scale: 0 };
     case DuckDBTypeId.DECIMAL: {
       const m = /DECIMAL\((\d+),\s*(\d+)\)/.exec(type.toString());
-      return { type: 'decimal', precision: m ? +m[1]! : 38, scale: m ? +m[2]! : 0 };
+      return { type: 'decimal', precision: m ? +m[1] : 38, scale: m ? +m[2] : 0 };
     }
     case DuckDBTypeId.DATE:
       return { type: 'date', precision: 0, scale: 0 };
@@ -74,7 +74,18 @@ export function athenaTypeName(type: DuckDBType): { type: string; precision: num
 
 export function columnInfo(name: string, type: DuckDBType): AthenaColumnInfo {
   const t = athenaTypeName(type);
-  return { CatalogName: 'hive', SchemaName: '', TableName: '', Name: name, Label: name, Type: t.type, Precision: t.precision, Scale: t.scale, Nullable: 'UNKNOWN', CaseSensitive: t.type === 'varchar' };
+  return {
+    CatalogName: 'hive',
+    SchemaName: '',
+    TableName: '',
+    Name: name,
+    Label: name,
+    Type: t.type,
+    Precision: t.precision,
+    Scale: t.scale,
+    Nullable: 'UNKNOWN',
+    CaseSensitive: t.type === 'varchar',
+  };
 }
 
 /** A cell as Athena prints it; undefined for NULL (Athena omits VarCharValue). */
@@ -99,13 +110,20 @@ function render(value: unknown, athenaType: string, topLevel: boolean): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) {
     // A MAP arrives from DuckDB as [{ key, value }, …].
-    if (athenaType === 'map') return `{${value.map((e: { key: unknown; value: unknown }) => `${render(e.key, '', false)}=${render(e.value, '', false)}`).join(', ')}}`;
+    if (athenaType === 'map')
+      return `{${value.map((e: { key: unknown; value: unknown }) => `${render(e.key, '', false)}=${render(e.value, '', false)}`).join(', ')}}`;
     return `[${value.map((e) => render(e, '', false)).join(', ')}]`;
   }
   if (typeof value === 'object') {
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-    if ('months' in value && 'days' in value && 'micros' in value) return String(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-    return `{${Object.entries(value).map(([k, v]) => `${k}=${render(v, '', false)}`).join(', ')}}`;
+    if (value instanceof Uint8Array)
+      return Buffer.from(value)
+        .toString('hex')
+        .replace(/(..)(?!$)/g, '$1 ');
+    if ('months' in value && 'days' in value && 'micros' in value)
+      return String(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}=${render(v, '', false)}`)
+      .join(', ')}}`;
   }
   void topLevel;
   return String(value);
@@ -116,7 +134,7 @@ function javaDouble(value: number): string {
   const abs = Math.abs(value);
   if (abs !== 0 && (abs >= 1e7 || abs < 1e-3)) {
     const [mantissa, exponent] = value.toExponential().split('e');
-    return `${mantissa!.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
   }
   return Number.isInteger(value) ? `${value}.0` : String(value);
 }

@@ -33,7 +33,10 @@ export async function startAthenaOverLake(
   };
   const admin = new AthenaEngine({ ...base, database: 'default' });
   const { accounts, regions } = discoverPartitionValues(lakeDir);
-  await applyCatalog(admin, catalogStatements({ lake: `s3://${bucket}`, database, accounts: accounts.length > 0 ? accounts : undefined, extraRegions: regions }));
+  await applyCatalog(
+    admin,
+    catalogStatements({ lake: `s3://${bucket}`, database, accounts: accounts.length > 0 ? accounts : undefined, extraRegions: regions }),
+  );
   await admin.close();
   const engine = new AthenaEngine({ ...base, ...options.engine });
   return {

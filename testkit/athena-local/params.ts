@@ -7,7 +7,21 @@
  */
 import { significant, tokenize, type SqlToken } from '../../src/engine/athena-sql';
 
-const TYPED_LITERALS = new Set(['timestamp', 'date', 'time', 'decimal', 'real', 'double', 'char', 'varchar', 'json', 'ipaddress', 'uuid', 'x', 'u&']);
+const TYPED_LITERALS = new Set([
+  'timestamp',
+  'date',
+  'time',
+  'decimal',
+  'real',
+  'double',
+  'char',
+  'varchar',
+  'json',
+  'ipaddress',
+  'uuid',
+  'x',
+  'u&',
+]);
 
 export class ParameterError extends Error {}
 
@@ -21,9 +35,9 @@ export function checkParameterLiteral(value: string, index: number): string {
   }
   const words = tokens.map((t) => (t.kind === 'word' ? t.text.toLowerCase() : t.kind));
   const ok =
-    (tokens.length === 1 && (tokens[0]!.kind === 'string' || tokens[0]!.kind === 'number' || ['true', 'false', 'null'].includes(words[0]!))) ||
-    (tokens.length === 2 && tokens[0]!.kind === 'op' && (tokens[0]!.text === '-' || tokens[0]!.text === '+') && tokens[1]!.kind === 'number') ||
-    (tokens.length === 2 && tokens[0]!.kind === 'word' && TYPED_LITERALS.has(words[0]!) && tokens[1]!.kind === 'string');
+    (tokens.length === 1 && (tokens[0].kind === 'string' || tokens[0].kind === 'number' || ['true', 'false', 'null'].includes(words[0]))) ||
+    (tokens.length === 2 && tokens[0].kind === 'op' && (tokens[0].text === '-' || tokens[0].text === '+') && tokens[1].kind === 'number') ||
+    (tokens.length === 2 && tokens[0].kind === 'word' && TYPED_LITERALS.has(words[0]) && tokens[1].kind === 'string');
   if (!ok) throw new ParameterError(`execution parameter ${index + 1} is not a literal value; quote strings as 'text'`);
   return value;
 }

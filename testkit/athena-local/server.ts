@@ -26,7 +26,16 @@ import { findDialectViolation } from './dialect';
 import { DdlError, isDdl, parseDdl, hiveToDuckType } from './ddl';
 import { bindParameters, ParameterError } from './params';
 import { athenaText, columnInfo, type AthenaColumnInfo } from './format';
-import { injectedColumns, makeLocationResolver, quoteIdent, rawScan, viewSelect, visibleFiles, type ExternalTable, type LocationResolver } from './tables';
+import {
+  injectedColumns,
+  makeLocationResolver,
+  quoteIdent,
+  rawScan,
+  viewSelect,
+  visibleFiles,
+  type ExternalTable,
+  type LocationResolver,
+} from './tables';
 
 export interface AthenaLocalOptions {
   port?: number;
@@ -58,7 +67,9 @@ interface Execution {
   completed?: number;
   polls: number;
   /** Set when DuckDB is done: the outcome, shown once the state walk reaches it. */
-  outcome?: { state: 'SUCCEEDED'; columns: AthenaColumnInfo[]; rows: (string | undefined)[][] } | { state: 'FAILED'; reason: string; errorType: number };
+  outcome?:
+    | { state: 'SUCCEEDED'; columns: AthenaColumnInfo[]; rows: (string | undefined)[][] }
+    | { state: 'FAILED'; reason: string; errorType: number };
   cancelled: boolean;
   held: boolean;
   bytesScanned: number;
@@ -129,7 +140,11 @@ export class AthenaLocalServer {
   }
 
   /** The next `count` calls (of one operation, or any) answer a throttling error. */
-  throttle(count: number, operation?: string, errorType: 'TooManyRequestsException' | 'ThrottlingException' = 'TooManyRequestsException'): void {
+  throttle(
+    count: number,
+    operation?: string,
+    errorType: 'TooManyRequestsException' | 'ThrottlingException' = 'TooManyRequestsException',
+  ): void {
     this.throttles.push({ operation, remaining: count, errorType });
   }
 
@@ -197,7 +212,10 @@ export class AthenaLocalServer {
         return {};
       }
       case 'ListQueryExecutions': {
-        const ids = [...this.executions.values()].filter((e) => !input.WorkGroup || e.workgroup === input.WorkGroup).map((e) => e.id).reverse();
+        const ids = [...this.executions.values()]
+          .filter((e) => !input.WorkGroup || e.workgroup === input.WorkGroup)
+          .map((e) => e.id)
+          .reverse();
         const max = Math.min(Number(input.MaxResults ?? 50), 50);
         const offset = input.NextToken ? decodeToken(String(input.NextToken)) : 0;
         const page = ids.slice(offset, offset + max);
@@ -221,7 +239,10 @@ export class AthenaLocalServer {
     if (typeof query !== 'string' || query.trim() === '') throw awsError('InvalidRequestException', 'QueryString is required');
     if (query.length > 262_144) throw awsError('InvalidRequestException', 'QueryString is longer than 262144 characters');
     const parameters = input.ExecutionParameters as string[] | undefined;
-    if (parameters !== undefined && (!Array.isArray(parameters) || parameters.length === 0 || parameters.some((p) => typeof p !== 'string'))) {
+    if (
+      parameters !== undefined &&
+      (!Array.isArray(parameters) || parameters.length === 0 || parameters.some((p) => typeof p !== 'string'))
+    ) {
       throw awsError('InvalidRequestException', 'ExecutionParameters must be a non-empty list of strings');
     }
     // Same ClientRequestToken, same query: Athena starts it once.
@@ -231,7 +252,9 @@ export class AthenaLocalServer {
       if (existing) return { QueryExecutionId: existing.id };
     }
     const context = (input.QueryExecutionContext ?? {}) as { Database?: string; Catalog?: string };
-    const reuse = (input.ResultReuseConfiguration as { ResultReuseByAgeConfiguration?: { Enabled?: boolean; MaxAgeInMinutes?: number } } | undefined)?.ResultReuseByAgeConfiguration;
+    const reuse = (
+      input.ResultReuseConfiguration as { ResultReuseByAgeConfiguration?: { Enabled?: boolean; MaxAgeInMinutes?: number } } | undefined
+    )?.ResultReuseByAgeConfiguration;
     const ddl = isDdl(query);
     const execution: Execution & { token?: string } = {
       id: randomUUID(),
@@ -309,8 +332,8 @@ export class AthenaLocalServer {
         for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro.sql.replace('MACRO ', 'TEMP MACRO '));
         await connection.run(`USE awsdatacatalog.${quoteIdent(execution.database)}`);
         const reader = await connection.runAndReadAll(sql);
-        const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]!));
-        const rows = reader.getRowsJS().map((row) => row.map((value, i) => athenaText(value, columns[i]!.Type)));
+        const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]));
+        const rows = reader.getRowsJS().map((row) => row.map((value, i) => athenaText(value, columns[i].Type)));
         if (this.options.writeResultsToS3 && execution.outputLocation) {
           const failure = await this.writeResults(execution, columns, rows);
           if (failure) return fail(failure, 1000);
@@ -328,14 +351,18 @@ export class AthenaLocalServer {
   }
 
   /** Athena's result file: every value double-quoted, NULL as an empty field. Returns a failure reason, if any. */
-  private async writeResults(execution: Execution, columns: AthenaColumnInfo[], rows: (string | undefined)[][]): Promise<string | undefined> {
+  private async writeResults(
+    execution: Execution,
+    columns: AthenaColumnInfo[],
+    rows: (string | undefined)[][],
+  ): Promise<string | undefined> {
     const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(execution.outputLocation!);
     if (!m || !this.options.s3Client) return `Unable to verify/create output bucket for ${execution.outputLocation}`;
     const quote = (v: string | undefined) => (v === undefined ? '' : `"${v.replace(/"/g, '""')}"`);
     const csv = [columns.map((c) => quote(c.Label)), ...rows.map((r) => r.map(quote))].map((r) => r.join(',')).join('\n') + '\n';
-    const key = `${m[2]!.replace(/\/?$/, '/').replace(/^\/$/, '')}${execution.id}.csv`;
+    const key = `${m[2].replace(/\/?$/, '/').replace(/^\/$/, '')}${execution.id}.csv`;
     try {
-      await this.options.s3Client.send(new PutObjectCommand({ Bucket: m[1]!, Key: key, Body: csv, ContentType: 'text/csv' }));
+      await this.options.s3Client.send(new PutObjectCommand({ Bucket: m[1], Key: key, Body: csv, ContentType: 'text/csv' }));
       return undefined;
     } catch {
       return `Unable to verify/create output bucket ${m[1]}`;
@@ -381,7 +408,8 @@ export class AthenaLocalServer {
         return;
       case 'drop_table': {
         const database = statement.database ?? execution.database;
-        if (!this.tables.delete(`${database}.${statement.table}`) && !statement.ifExists) throw new Error(`FAILED: SemanticException [Error 10001]: Table not found ${database}.${statement.table}`);
+        if (!this.tables.delete(`${database}.${statement.table}`) && !statement.ifExists)
+          throw new Error(`FAILED: SemanticException [Error 10001]: Table not found ${database}.${statement.table}`);
         await conn.run(`DROP VIEW IF EXISTS awsdatacatalog.${quoteIdent(database)}.${quoteIdent(statement.table)}`);
         return;
       }
@@ -393,7 +421,14 @@ export class AthenaLocalServer {
           throw new Error(`FAILED: AlreadyExistsException Table ${key} already exists`);
         }
         for (const column of [...statement.columns, ...statement.partitions]) hiveToDuckType(column.hiveType); // types are valid
-        const table: ExternalTable = { database, table: statement.table, columns: statement.columns, partitions: statement.partitions, location: statement.location, properties: statement.properties };
+        const table: ExternalTable = {
+          database,
+          table: statement.table,
+          columns: statement.columns,
+          partitions: statement.partitions,
+          location: statement.location,
+          properties: statement.properties,
+        };
         validateProjection(table);
         this.tables.set(key, table);
         await this.refreshView(table);
@@ -413,19 +448,25 @@ export class AthenaLocalServer {
       for (const column of table.columns) {
         const fileType = fileTypes.get(column.name);
         if (fileType && !compatible(fileType, hiveToDuckType(column.hiveType))) {
-          throw new Error(`HIVE_BAD_DATA: Field ${column.name}'s type ${fileType} in parquet is incompatible with type ${column.hiveType} defined in table schema`);
+          throw new Error(
+            `HIVE_BAD_DATA: Field ${column.name}'s type ${fileType} in parquet is incompatible with type ${column.hiveType} defined in table schema`,
+          );
         }
       }
       fileColumns = new Set(fileTypes.keys());
     }
-    await this.setup!.run(`CREATE OR REPLACE VIEW awsdatacatalog.${quoteIdent(table.database)}.${quoteIdent(table.table)} AS ${viewSelect(table, files, fileColumns)}`);
+    await this.setup!.run(
+      `CREATE OR REPLACE VIEW awsdatacatalog.${quoteIdent(table.database)}.${quoteIdent(table.table)} AS ${viewSelect(table, files, fileColumns)}`,
+    );
     return files.reduce((sum, f) => sum + f.size, 0);
   }
 
   /** External tables the statement names (bare, db.table or catalog.db.table). */
   private referencedTables(sql: string, database: string): ExternalTable[] {
     const tokens = significant(tokenize(sql));
-    const names = tokens.map((t) => (t.kind === 'word' ? t.text.toLowerCase() : t.kind === 'quoted' ? unquoteIdentifier(t.text).toLowerCase() : undefined));
+    const names = tokens.map((t) =>
+      t.kind === 'word' ? t.text.toLowerCase() : t.kind === 'quoted' ? unquoteIdentifier(t.text).toLowerCase() : undefined,
+    );
     const found = new Set<ExternalTable>();
     names.forEach((name, i) => {
       if (!name) return;
@@ -457,15 +498,24 @@ export class AthenaLocalServer {
       QueryExecutionId: execution.id,
       Query: execution.query,
       StatementType: execution.statementType,
-      ResultConfiguration: execution.outputLocation ? { OutputLocation: `${execution.outputLocation.replace(/\/?$/, '/')}${execution.id}.csv` } : {},
-      ResultReuseConfiguration: execution.reuse ? { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: execution.reuse.maxAgeMinutes } } : undefined,
+      ResultConfiguration: execution.outputLocation
+        ? { OutputLocation: `${execution.outputLocation.replace(/\/?$/, '/')}${execution.id}.csv` }
+        : {},
+      ResultReuseConfiguration: execution.reuse
+        ? { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: execution.reuse.maxAgeMinutes } }
+        : undefined,
       QueryExecutionContext: { Database: execution.database, Catalog: execution.catalog },
       ExecutionParameters: execution.parameters,
       Status: {
         State: state,
         SubmissionDateTime: execution.submitted / 1000,
         ...(final ? { CompletionDateTime: (execution.completed ?? Date.now()) / 1000 } : {}),
-        ...(failed ? { StateChangeReason: failed.reason, AthenaError: { ErrorCategory: 2, ErrorType: failed.errorType, Retryable: false, ErrorMessage: failed.reason } } : {}),
+        ...(failed
+          ? {
+              StateChangeReason: failed.reason,
+              AthenaError: { ErrorCategory: 2, ErrorType: failed.errorType, Retryable: false, ErrorMessage: failed.reason },
+            }
+          : {}),
         ...(state === 'CANCELLED' ? { StateChangeReason: 'Query cancelled by user' } : {}),
       },
       Statistics: {
@@ -546,8 +596,10 @@ function validateProjection(table: ExternalTable): void {
   for (const p of table.partitions) {
     const type = table.properties[`projection.${p.name}.type`]?.trim().toLowerCase();
     if (!type) throw new Error(`FAILED: partition projection is enabled but projection.${p.name}.type is missing`);
-    if (!['enum', 'integer', 'date', 'injected'].includes(type)) throw new Error(`FAILED: projection.${p.name}.type '${type}' is not enum, integer, date or injected`);
-    if (type === 'enum' && !table.properties[`projection.${p.name}.values`]) throw new Error(`FAILED: projection.${p.name}.values is required for an enum projection`);
+    if (!['enum', 'integer', 'date', 'injected'].includes(type))
+      throw new Error(`FAILED: projection.${p.name}.type '${type}' is not enum, integer, date or injected`);
+    if (type === 'enum' && !table.properties[`projection.${p.name}.values`])
+      throw new Error(`FAILED: projection.${p.name}.values is required for an enum projection`);
     if (type === 'date' && (!table.properties[`projection.${p.name}.range`] || !table.properties[`projection.${p.name}.format`])) {
       throw new Error(`FAILED: projection.${p.name}.range and .format are required for a date projection`);
     }
@@ -578,7 +630,7 @@ function compatible(fileType: string, declared: string): boolean {
 function athenaReason(err: unknown): string {
   // Not `instanceof Error`: errors from the native DuckDB binding may come from another realm (jest).
   const raw = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err);
-  const message = raw.split('\n')[0]!;
+  const message = raw.split('\n')[0];
   if (/^(FAILED|HIVE_|SYNTAX_ERROR|CONSTRAINT_VIOLATION)/.test(message)) return message;
   if (message.startsWith('Parser Error')) return `SYNTAX_ERROR: ${message}`;
   if (message.startsWith('Catalog Error') && /Table|View|Schema/.test(message)) return `TABLE_NOT_FOUND: ${message}`;

@@ -21,7 +21,11 @@ export interface LocationResolver {
   localDir(location: string): Promise<string>;
 }
 
-export function makeLocationResolver(options: { localBuckets?: Record<string, string>; s3Client?: S3Client; cacheDir: string }): LocationResolver {
+export function makeLocationResolver(options: {
+  localBuckets?: Record<string, string>;
+  s3Client?: S3Client;
+  cacheDir: string;
+}): LocationResolver {
   return {
     async localDir(location) {
       if (location.startsWith('file://')) return decodeURIComponent(location.slice('file://'.length));
@@ -83,7 +87,7 @@ export function visibleFiles(table: ExternalTable, dir: string, now = new Date()
     const segments = relative(dir, file.path).split(sep).slice(0, -1);
     if (segments.length !== table.partitions.length) return false;
     return table.partitions.every((p, i) => {
-      const [key, value] = segments[i]!.split('=');
+      const [key, value] = segments[i].split('=');
       if (key !== p.name || value === undefined) return false;
       return !projection || projectionAllows(table.properties, p.name, decodeURIComponent(value), now);
     });
@@ -96,7 +100,8 @@ function projectionAllows(properties: Record<string, string>, column: string, va
   if (type === 'date') {
     const [from, to] = (properties[`projection.${column}.range`] ?? '').split(',').map((s) => s.trim());
     const day = value.slice(0, 10);
-    const bound = (text: string | undefined) => (!text ? undefined : text.toUpperCase().startsWith('NOW') ? now.toISOString().slice(0, 10) : text.slice(0, 10));
+    const bound = (text: string | undefined) =>
+      !text ? undefined : text.toUpperCase().startsWith('NOW') ? now.toISOString().slice(0, 10) : text.slice(0, 10);
     const lo = bound(from);
     const hi = bound(to);
     return /^\d{4}-\d{2}-\d{2}$/.test(day) && (!lo || day >= lo) && (!hi || day <= hi);
@@ -108,7 +113,9 @@ function projectionAllows(properties: Record<string, string>, column: string, va
 /** Injected projection columns: Athena demands `col = literal` (or IN) in the WHERE clause. */
 export function injectedColumns(table: ExternalTable): string[] {
   if (table.properties['projection.enabled']?.toLowerCase() !== 'true') return [];
-  return table.partitions.filter((p) => table.properties[`projection.${p.name}.type`]?.trim().toLowerCase() === 'injected').map((p) => p.name);
+  return table.partitions
+    .filter((p) => table.properties[`projection.${p.name}.type`]?.trim().toLowerCase() === 'injected')
+    .map((p) => p.name);
 }
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -123,9 +130,13 @@ export function viewSelect(table: ExternalTable, files: readonly VisibleFile[], 
   const projections = [
     ...table.columns.map((c) => {
       const type = hiveToDuckType(c.hiveType);
-      return fileColumns?.has(c.name) ? `CAST(${quoteIdent(c.name)} AS ${type}) AS ${quoteIdent(c.name)}` : `CAST(NULL AS ${type}) AS ${quoteIdent(c.name)}`;
+      return fileColumns?.has(c.name)
+        ? `CAST(${quoteIdent(c.name)} AS ${type}) AS ${quoteIdent(c.name)}`
+        : `CAST(NULL AS ${type}) AS ${quoteIdent(c.name)}`;
     }),
-    ...table.partitions.map((p) => (files.length > 0 ? quoteIdent(p.name) : `CAST(NULL AS ${hiveToDuckType(p.hiveType)}) AS ${quoteIdent(p.name)}`)),
+    ...table.partitions.map((p) =>
+      files.length > 0 ? quoteIdent(p.name) : `CAST(NULL AS ${hiveToDuckType(p.hiveType)}) AS ${quoteIdent(p.name)}`,
+    ),
   ];
   if (files.length === 0) return `SELECT ${projections.join(', ')} WHERE false`;
   const list = `[${files.map((f) => quoteString(f.path)).join(', ')}]`;

@@ -77,7 +77,7 @@ export function distinct(values: readonly (string | undefined)[]): string[] {
 /** The subscription GUID in an Azure resource id, lower-cased so ids join across logs. */
 export function azureSubscription(resourceId: string | undefined): string | undefined {
   const match = resourceId ? /\/subscriptions\/([^/]+)/i.exec(resourceId) : null;
-  return match ? match[1]!.toLowerCase() : undefined;
+  return match ? match[1].toLowerCase() : undefined;
 }
 
 /** The first non-space characters of an object: used to tell an Azure `{"records":` envelope from CloudTrail's `{"Records":`. */
@@ -114,7 +114,8 @@ export async function* parseJsonRecords(
 
 /** Requires a JSON object record. */
 export function requireObject(value: unknown, what: string): JsonObject {
-  if (!isObject(value)) throw new NormalizeError(`not a ${what} record: expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  if (!isObject(value))
+    throw new NormalizeError(`not a ${what} record: expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   return value;
 }
 

@@ -24,5 +24,5 @@ export function parseArn(arn: string | null | undefined): ArnParts | null {
     parts.push(arn.slice(from, colon));
     from = colon + 1;
   }
-  return { partition: parts[0]!, service: parts[1]!, region: parts[2]!, account: parts[3]!, resource: arn.slice(from) };
+  return { partition: parts[0], service: parts[1], region: parts[2], account: parts[3], resource: arn.slice(from) };
 }

@@ -59,7 +59,7 @@ export function accountSegmentHints(key: string): PathHints {
   for (let i = 0; i < segments.length - 1; i++) {
     if (isAccountId(segments[i])) {
       const region = segments[i + 1];
-      return { account: segments[i]!, region: isRegion(region) ? region! : null };
+      return { account: segments[i], region: isRegion(region) ? region : null };
     }
   }
   return { account: null, region: null };

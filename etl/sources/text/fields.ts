@@ -150,7 +150,16 @@ export function isoTime(value: string | undefined): Date | null {
   return utcDate(year, month, day, hour, minute, second, millis, offsetMinutes);
 }
 
-function utcDate(year: number, month: number, day: number, hour: number, minute: number, second: number, millis: number, offsetMinutes: number): Date | null {
+function utcDate(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millis: number,
+  offsetMinutes: number,
+): Date | null {
   if (![year, month, day, hour, minute, second, offsetMinutes].every(Number.isFinite)) return null;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
   // Date.UTC would roll 31 Feb over into March; such a day is not a valid timestamp.
@@ -162,11 +171,22 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
-  return DAYS_IN_MONTH[month - 1]!;
+  return DAYS_IN_MONTH[month - 1];
 }
 
 const MONTHS: Readonly<Record<string, number>> = {
-  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
 };
 
 /** Common-log-format time without brackets: `06/Feb/2019:00:00:38 +0000` → Date, else null. */
@@ -178,7 +198,16 @@ export function clfTime(value: string | undefined): Date | null {
   const sign = value.charCodeAt(21);
   if (sign !== 43 && sign !== 45) return null;
   const offset = (sign === 45 ? -1 : 1) * (digits(value, 22, 2) * 60 + digits(value, 24, 2));
-  return utcDate(digits(value, 7, 4), month, digits(value, 0, 2), digits(value, 12, 2), digits(value, 15, 2), digits(value, 18, 2), 0, offset);
+  return utcDate(
+    digits(value, 7, 4),
+    month,
+    digits(value, 0, 2),
+    digits(value, 12, 2),
+    digits(value, 15, 2),
+    digits(value, 18, 2),
+    0,
+    offset,
+  );
 }
 
 /** Epoch seconds (`1418530010`) → Date, null for `-`, undefined when not a number. */

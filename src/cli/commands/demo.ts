@@ -23,14 +23,18 @@ export function registerDemo(program: Command): void {
       if (!existsSync(join(logs, SAMPLE_MANIFEST))) {
         process.stdout.write(`1/3 writing sample logs with attack stories to ${logs} …\n`);
         const sample = generateSample({ out: logs, seed: DEFAULT_SEED });
-        process.stdout.write(`    ${sample.totals.records} records in ${sample.totals.files} files; stories in ${join(logs, 'stories.json')}\n`);
+        process.stdout.write(
+          `    ${sample.totals.records} records in ${sample.totals.files} files; stories in ${join(logs, 'stories.json')}\n`,
+        );
       } else {
         process.stdout.write(`1/3 sample logs already in ${logs}\n`);
       }
       process.stdout.write(`2/3 ingesting into ${lake} …\n`);
       const progress = progressBar();
       // The log folders only: stories.json and sample.json describe the sample and are not logs.
-      const folders = readdirSync(logs, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(logs, e.name));
+      const folders = readdirSync(logs, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => join(logs, e.name));
       const summary = await ingest({ inputs: folders, lake, onProgress: progress?.update });
       progress?.stop();
       printSummary(summary, lake);

@@ -9,12 +9,20 @@ export function registerIngest(program: Command): void {
     .description('Read raw log objects (files or folders, gzip or plain) into the Parquet lake')
     .argument('<path...>', 'log files or folders (read recursively), or s3://bucket/prefix')
     .requiredOption('--lake <dir|s3://bucket/prefix>', 'lake to write: a local folder or an S3 prefix')
-    .addOption(new Option('--source <source>', 'force one source instead of detecting per object').choices(['auto', ...SOURCE_IDS]).default('auto'))
+    .addOption(
+      new Option('--source <source>', 'force one source instead of detecting per object').choices(['auto', ...SOURCE_IDS]).default('auto'),
+    )
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt))
     .action(async (paths: string[], opts: { lake: string; source: SourceId | 'auto'; json?: boolean; batchRows?: number }) => {
       const progress = opts.json ? null : progressBar();
-      const summary = await ingest({ inputs: paths, lake: opts.lake, source: opts.source, batchRows: opts.batchRows, onProgress: progress?.update });
+      const summary = await ingest({
+        inputs: paths,
+        lake: opts.lake,
+        source: opts.source,
+        batchRows: opts.batchRows,
+        onProgress: progress?.update,
+      });
       progress?.stop();
       if (opts.json) {
         const { days: _days, ...rest } = summary;

@@ -12,7 +12,9 @@ import { applyCatalog, catalogStatements, discoverPartitionValues } from '../../
 export function registerLocalServers(program: Command): void {
   program
     .command('local-servers')
-    .description('Start a local S3 server and a local Athena-protocol server (DuckDB) on 127.0.0.1 for demos and tests; prints the env vars to use')
+    .description(
+      'Start a local S3 server and a local Athena-protocol server (DuckDB) on 127.0.0.1 for demos and tests; prints the env vars to use',
+    )
     .option('--lake <dir>', 'a local lake folder, served as s3://scoutql-lake/ with its tables created in database scoutql')
     .option('--athena-port <port>', 'port of the Athena server (default: a free one)', port)
     .option('--s3-port <port>', 'port of the S3 server (default: a free one)', port)
@@ -26,7 +28,12 @@ export function registerLocalServers(program: Command): void {
       /* eslint-enable @typescript-eslint/no-require-imports */
 
       const s3 = await startS3Local({ buckets: ['scoutql-results'], port: opts.s3Port });
-      const athena = await startAthenaLocal({ port: opts.athenaPort, s3Client: s3.client, writeResultsToS3: true, localBuckets: lake ? { 'scoutql-lake': lake } : {} });
+      const athena = await startAthenaLocal({
+        port: opts.athenaPort,
+        s3Client: s3.client,
+        writeResultsToS3: true,
+        localBuckets: lake ? { 'scoutql-lake': lake } : {},
+      });
       const env: Record<string, string> = {
         SCOUTQL_ATHENA_ENDPOINT: athena.endpoint,
         SCOUTQL_ATHENA_REGION: 'us-east-1',
@@ -40,10 +47,23 @@ export function registerLocalServers(program: Command): void {
       };
       if (lake) {
         const discovered = discoverPartitionValues(lake);
-        const engine = new AthenaEngine({ database: 'default', region: 'us-east-1', endpoint: athena.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxBytesScanned: 0, pollMinMs: 10, pollMaxMs: 50 });
+        const engine = new AthenaEngine({
+          database: 'default',
+          region: 'us-east-1',
+          endpoint: athena.endpoint,
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+          maxBytesScanned: 0,
+          pollMinMs: 10,
+          pollMaxMs: 50,
+        });
         await applyCatalog(
           engine,
-          catalogStatements({ lake: 's3://scoutql-lake', database: 'scoutql', accounts: discovered.accounts.length > 0 ? discovered.accounts : undefined, extraRegions: discovered.regions }),
+          catalogStatements({
+            lake: 's3://scoutql-lake',
+            database: 'scoutql',
+            accounts: discovered.accounts.length > 0 ? discovered.accounts : undefined,
+            extraRegions: discovered.regions,
+          }),
         );
         await engine.close();
       }
@@ -51,7 +71,9 @@ export function registerLocalServers(program: Command): void {
         [
           `local S3 server      ${s3.endpoint}  (s3rver, data in ${s3.directory}; credentials S3RVER / S3RVER)`,
           `local Athena server  ${athena.endpoint}  (DuckDB; Athena JSON protocol)`,
-          lake ? `lake                 s3://scoutql-lake/ = ${lake}; tables created in database scoutql` : 'lake                 none (pass --lake DIR to serve one)',
+          lake
+            ? `lake                 s3://scoutql-lake/ = ${lake}; tables created in database scoutql`
+            : 'lake                 none (pass --lake DIR to serve one)',
           '',
           'export these to point ScoutQL at them:',
           ...Object.entries(env).map(([k, v]) => `export ${k}=${v}`),

@@ -52,11 +52,14 @@ export function registerSample(program: Command): void {
         scale: opts.scale,
         start: opts.start,
         ...(opts.sources ? { sources: opts.sources } : {}),
-        ...(process.stderr.isTTY ? { onDay: (d: number, days: number) => process.stderr.write(`\rday ${d + 1}/${days}${d + 1 === days ? '\n' : ''}`) } : {}),
+        ...(process.stderr.isTTY
+          ? { onDay: (d: number, days: number) => process.stderr.write(`\rday ${d + 1}/${days}${d + 1 === days ? '\n' : ''}`) }
+          : {}),
       });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const lines = Object.entries(summary.bySource).map(
-        ([id, s]) => `  ${id.padEnd(16)} ${String(s.records).padStart(9)} records ${String(s.files).padStart(7)} files ${(s.bytes / 1e6).toFixed(1).padStart(7)} MB`,
+        ([id, s]) =>
+          `  ${id.padEnd(16)} ${String(s.records).padStart(9)} records ${String(s.files).padStart(7)} files ${(s.bytes / 1e6).toFixed(1).padStart(7)} MB`,
       );
       const ct = summary.cloudtrail;
       process.stdout.write(
