@@ -16,7 +16,7 @@ import { materializeGraph } from '../etl/graph';
 import { RowSpiller, publishPartitions } from '../etl/lake/row-spiller';
 import { ObjectContent, listLocalObjects, sha256Of, type ObjectRef } from '../etl/objects';
 import { sourceById } from '../etl/sources';
-import type { SourceId } from '../etl/tables';
+import type { SourceId } from '../src/generated/sources';
 import { machine, parseArgs, table, writeResult } from './lib/measure';
 
 const argv = process.argv.slice(2);

@@ -17,7 +17,7 @@ import { MANIFEST_DIR, manifestFileFor } from './lake/manifest';
 import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { Transaction, crashForTests, recoverLake } from './lake/transaction';
-import { TABLES, TABLE_NAMES, type TableName } from './tables';
+import { TABLES, TABLE_NAMES, type TableName } from '../src/core/tables';
 
 export interface CompactOptions {
   /** Lake folder or s3://bucket/prefix. */

@@ -1,6 +1,6 @@
 import { SOURCES, sourceById } from './sources';
 import type { LogSource } from './sources/types';
-import type { SourceId } from './tables';
+import type { SourceId } from '../src/generated/sources';
 import { readHead, type ObjectRef } from './objects';
 
 export type ObjectVerdict =

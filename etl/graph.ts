@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbEngine } from '../src/engine/duckdb';
 import { eventViewSelect, graphDir, sqlString } from '../src/engine/lake';
-import { TABLES, TABLE_NAMES, type TableName } from './tables';
+import { TABLES, TABLE_NAMES, type TableName } from '../src/core/tables';
 
 export interface MaterializeGraphOptions {
   lake: string;

@@ -12,7 +12,7 @@ import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
 import { listObjects, type ObjectRef } from './objects';
 import type { ObjectResult } from './read-object';
-import type { SourceId } from './tables';
+import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
 export interface IngestOptions {

@@ -5,7 +5,7 @@ import type { RowSpiller, Spills } from './lake/row-spiller';
 import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of } from './objects';
 import type { ParsedItem } from './sources/types';
-import type { SourceId } from './tables';
+import type { SourceId } from '../src/generated/sources';
 
 /** One object to read into the current transaction; plain data, so it can cross to a worker. */
 export interface ObjectJob {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { TableName } from '../tables';
+import type { TableName } from '../../src/core/tables';
 
 /**
  * Where things live in a lake folder. Event tables are hive-partitioned

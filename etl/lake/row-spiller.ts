@@ -11,7 +11,8 @@ import {
   listValue,
   timestampValue,
 } from '@duckdb/node-api';
-import { TABLES, TABLE_NAMES, type Column, type SourceId, type TableName } from '../tables';
+import { TABLES, TABLE_NAMES, type Column, type TableName } from '../../src/core/tables';
+import { type SourceId } from '../../src/generated/sources';
 import type { CellValue, Row } from '../sources/types';
 import { safePartitionValue } from './layout';
 

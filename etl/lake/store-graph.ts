@@ -9,7 +9,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { materializeGraph, type MaterializeGraphSummary } from '../graph';
 import { GRAPH_TABLES } from '../../src/engine/lake';
-import { TABLE_NAMES } from '../tables';
+import { TABLE_NAMES } from '../../src/core/tables';
 import { GRAPH_PENDING_DIR } from './layout';
 import { Transaction } from './transaction';
 import type { LakeStore } from './store';

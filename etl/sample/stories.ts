@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SOURCE_IDS, type SourceId } from '../tables';
+import { SOURCE_IDS, type SourceId } from '../../src/generated/sources';
 
 export const STORIES_FILE = 'stories.json';
 

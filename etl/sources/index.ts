@@ -1,4 +1,4 @@
-import type { SourceId } from '../tables';
+import type { SourceId } from '../../src/generated/sources';
 import type { LogSource } from './types';
 import { cloudtrail } from './cloudtrail';
 import { vpcflow } from './vpcflow';

@@ -1,4 +1,5 @@
-import type { SourceId, TableName } from '../tables';
+import type { TableName } from '../../src/core/tables';
+import type { SourceId } from '../../src/generated/sources';
 
 /** A cell value as a source hands it to the writer; the writer converts it to the column's type. */
 export type CellValue = string | number | bigint | boolean | Date | readonly string[] | null | undefined;

@@ -1,5 +1,5 @@
 import type { ObjectJob, ObjectResult } from '../read-object';
-import type { TableName } from '../tables';
+import type { TableName } from '../../src/core/tables';
 
 export type WorkerRequest =
   | { type: 'read'; job: ObjectJob }

@@ -1,10 +1,10 @@
 /** Turning loader pages into Relay connections; argument checks live here so resolvers stay thin. */
 import { isIP } from 'node:net';
-import type { TableName } from '../../etl/tables';
+import type { TableName } from '../core/tables';
 import type { EventFilter, EventClass, TimeWindow } from '../generated/graphql';
 import type { EventConditions, EventPivot } from '../queries/events';
 import type { PivotName } from '../queries/graph';
-import { TABLE_NAMES } from '../../etl/tables';
+import { TABLE_NAMES } from '../core/tables';
 import type { RequestContext } from './context';
 import { apiError } from './errors';
 import { jsonCursor, offsetCursor, parseJsonCursor, parseOffsetCursor } from './ids';

@@ -3,7 +3,7 @@
  * batched into one SQL statement (`… IN (?, ?, …)`), so a pivot of depth d costs about d round trips.
  */
 import DataLoader from 'dataloader';
-import type { TableName } from '../../etl/tables';
+import type { TableName } from '../core/tables';
 import { entitiesByKeys, neighbours, type EntityRow, type NeighbourRow, type PivotName } from '../queries/graph';
 import { eventsCount, eventsPage, type EventsQuery } from '../queries/events';
 import type { Statement } from '../queries/sql';

@@ -2,7 +2,7 @@
  * What resolvers pass between each other: plain objects built from query rows.
  * Codegen maps the GraphQL types onto these (codegen.yml `mappers`).
  */
-import type { TableName } from '../../etl/tables';
+import type { TableName } from '../core/tables';
 import type { SqlRow } from '../engine/types';
 
 export interface Window {

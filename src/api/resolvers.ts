@@ -1,6 +1,6 @@
 /** Resolvers: thin glue from the schema to loaders and src/queries. No SQL here. */
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import { CORE_COLUMNS, TABLES, type TableName } from '../../etl/tables';
+import { CORE_COLUMNS, TABLES, type TableName } from '../core/tables';
 import type { Resolvers } from '../generated/graphql';
 import { eventByKey, issuingEvent } from '../queries/events';
 import { identityCandidates, listEntities, type EntityRow } from '../queries/graph';

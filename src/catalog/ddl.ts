@@ -14,7 +14,8 @@
  *    DuckDB views type it, so the same SQL compares `day` to DATE values on both engines.
  * Every identifier and value written here is checked against a strict pattern first.
  */
-import { PARTITION_COLUMNS, SOURCE_IDS, TABLES, TABLE_NAMES, type ColumnType } from '../../etl/tables';
+import { PARTITION_COLUMNS, TABLES, TABLE_NAMES, type ColumnType } from '../core/tables';
+import { SOURCE_IDS } from '../generated/sources';
 import { GRAPH_TABLES } from '../engine/lake';
 
 export const AWS_REGIONS = [

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TABLE_NAMES } from '../../etl/tables';
+import { TABLE_NAMES } from '../core/tables';
 
 export function discoverPartitionValues(lakeDir: string): { accounts: string[]; regions: string[] } {
   const accounts = new Set<string>();

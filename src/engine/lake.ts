@@ -9,44 +9,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PARTITION_COLUMNS, TABLES, TABLE_NAMES, type Column, type TableName } from '../../etl/tables';
+import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, TABLE_NAMES, type Column, type GraphTableName, type TableName } from '../core/tables';
 
-/** The graph tables etl/graph.ts materializes, one folder per day. */
-export const GRAPH_TABLES = {
-  graph_entities: {
-    dir: ['graph', 'entities'],
-    columns: [
-      { name: 'type', type: 'VARCHAR' },
-      { name: 'id', type: 'VARCHAR' },
-      { name: 'kind', type: 'VARCHAR' },
-      { name: 'provider', type: 'VARCHAR' },
-      { name: 'account', type: 'VARCHAR' },
-      { name: 'name', type: 'VARCHAR' },
-      { name: 'arn', type: 'VARCHAR' },
-      { name: 'first_seen', type: 'TIMESTAMP' },
-      { name: 'last_seen', type: 'TIMESTAMP' },
-      { name: 'event_count', type: 'BIGINT' },
-      { name: 'attrs', type: 'VARCHAR' },
-    ],
-  },
-  graph_edges: {
-    dir: ['graph', 'edges'],
-    columns: [
-      { name: 'src_type', type: 'VARCHAR' },
-      { name: 'src_id', type: 'VARCHAR' },
-      { name: 'rel', type: 'VARCHAR' },
-      { name: 'dst_type', type: 'VARCHAR' },
-      { name: 'dst_id', type: 'VARCHAR' },
-      { name: 'first_seen', type: 'TIMESTAMP' },
-      { name: 'last_seen', type: 'TIMESTAMP' },
-      { name: 'event_count', type: 'BIGINT' },
-      // Flow edges only: bytes and packets the flows carried (null for other relations).
-      { name: 'bytes', type: 'BIGINT' },
-      { name: 'packets', type: 'BIGINT' },
-    ],
-  },
-} as const satisfies Record<string, { dir: readonly string[]; columns: readonly Pick<Column, 'name' | 'type'>[] }>;
-export type GraphTableName = keyof typeof GRAPH_TABLES;
+export { GRAPH_TABLES, type GraphTableName } from '../core/tables';
 
 /** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
 const EVENT_HIVE_TYPES = "{'source': 'VARCHAR', 'account': 'VARCHAR', 'region': 'VARCHAR', 'day': 'DATE'}";

@@ -3,7 +3,7 @@
  * table (NULL where a table lacks it), so one round trip returns complete events of any class.
  * Ordered by (time, event_id, table); pages by keyset cursor.
  */
-import { TABLES, TABLE_NAMES, type ColumnType, type TableName } from '../../etl/tables';
+import { TABLES, TABLE_NAMES, type ColumnType, type TableName } from '../core/tables';
 import type { SqlParam } from '../engine/types';
 import type { Window } from '../api/models';
 import { accountRestriction, dayRange, placeholders, type Statement } from './sql';

@@ -1,5 +1,5 @@
 /** Every statement src/queries can build is Athena (Trino) SQL with as many `?` as parameters. */
-import { TABLE_NAMES } from '../../etl/tables';
+import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
 import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventPivot } from '../../src/queries/events';
 import { PIVOTS, entitiesByKeys, identityCandidates, listEntities, neighbours, type PivotName } from '../../src/queries/graph';

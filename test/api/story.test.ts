@@ -3,7 +3,7 @@
  * layout, graph materialized by etl/graph.ts), answered by DuckDB and by Athena (local server) alike.
  */
 import { ENGINES, apiForDescribe, lakeForFile, parquetBytes, type TestApi } from './helpers';
-import { TABLE_NAMES } from '../../etl/tables';
+import { TABLE_NAMES } from '../../src/core/tables';
 import {
   ACCOUNT,
   ADMIN_IP,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { AthenaEngine, type AthenaEngineConfig } from '../../src/engine/athena';
-import { TABLES, type TableName } from '../../etl/tables';
+import { TABLES, type TableName } from '../../src/core/tables';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -1,7 +1,8 @@
 /** The Athena DDL generated from etl/tables.ts: every table, every column typed, projection set, names checked. */
 import { catalogStatements, hiveType } from '../../src/catalog';
 import { parseDdl } from '../../testkit/athena-local/ddl';
-import { PARTITION_COLUMNS, SOURCE_IDS, TABLES, TABLE_NAMES } from '../../etl/tables';
+import { PARTITION_COLUMNS, TABLES, TABLE_NAMES } from '../../src/core/tables';
+import { SOURCE_IDS } from '../../src/generated/sources';
 import { GRAPH_TABLES } from '../../src/engine/lake';
 
 const base = { lake: 's3://acme-security-lake/scoutql', database: 'scoutql' };

@@ -4,7 +4,7 @@ import { compactLake } from '../../etl/compact';
 import { ingest } from '../../etl/ingest';
 import { loadManifest } from '../../etl/lake/manifest';
 import { lakeStoreFor } from '../../etl/lake/store';
-import { TABLES } from '../../etl/tables';
+import { TABLES } from '../../src/core/tables';
 import { cloudTrailRecord, scoutql, tempDir, withDuckDb } from '../etl/helpers';
 import { downloadLake, envelope, startS3Env, type S3Env } from '../s3/helpers';
 

@@ -8,7 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { ingest, type IngestSummary } from '../../etl/ingest';
 import { generateSample, SAMPLE_SOURCES } from '../../etl/sample';
 import { readStories, storyById } from '../../etl/sample/stories';
-import { TABLES } from '../../etl/tables';
+import { TABLES } from '../../src/core/tables';
 import { tempDir } from './helpers';
 
 let dir: string;

@@ -10,7 +10,7 @@ import { awsActor } from '../../etl/sources/aws-identity';
 import { cloudtrail, parseEventTime } from '../../etl/sources/cloudtrail';
 import { sourceById } from '../../etl/sources/index';
 import type { ParsedItem, Row, TableRow } from '../../etl/sources/types';
-import { columnNames } from '../../etl/tables';
+import { columnNames } from '../../src/core/tables';
 import { describeGoldenFiles, parseFile } from './golden';
 
 const dir = join(__dirname, 'cloudtrail');

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readJsonRecords, type JsonRecordOptions } from '../../readers/json-records';
-import { TABLES, type TableName } from '../../tables';
+import { TABLES, type TableName } from '../../../src/core/tables';
 import type { ParsedItem, Row, TableRow } from '../types';
 
 export type JsonObject = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { compactLake } from '../../../etl/compact';
-import { TABLE_NAMES, type TableName } from '../../../etl/tables';
+import { TABLE_NAMES, type TableName } from '../../core/tables';
 
 export function registerCompact(program: Command): void {
   program

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
-import { SOURCE_IDS, type SourceId } from '../../../etl/tables';
+import { SOURCE_IDS, type SourceId } from '../../generated/sources';
 
 export function registerIngest(program: Command): void {
   program

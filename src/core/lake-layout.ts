@@ -1,0 +1,87 @@
+/**
+ * Where everything lives in a lake, as lake-relative '/'-separated paths (the same for a local
+ * folder and an S3 prefix; join them with the lake root). Nothing else builds lake paths.
+ *
+ *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
+ *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _lock  _audit/  bookkeeping
+ *
+ * Readers never glob the underscore folders.
+ */
+import { GRAPH_TABLES, type GraphTableName, type TableName } from './tables';
+
+export const MANIFEST_DIR = '_manifest';
+export const QUARANTINE_DIR = '_quarantine';
+/** Raw records too big to keep inline (see the writer's RAW_INLINE_LIMIT). */
+export const OVERSIZE_DIR = '_oversize';
+/** Transactions being written or published (see etl/lake/transaction.ts). */
+export const STAGING_DIR = '_staging';
+/** Days whose graph must be rebuilt: a marker file per day, published with the rows that touched it. */
+export const GRAPH_PENDING_DIR = '_graph_pending';
+export const LOCK_FILE = '_lock';
+/** The API's request audit trail. */
+export const AUDIT_DIR = '_audit';
+
+export interface PartitionValues {
+  source: string;
+  account: string;
+  region: string;
+  /** YYYY-MM-DD */
+  day: string;
+}
+
+export function tablePath(table: TableName): string {
+  return table;
+}
+
+/** The partition folder of an event table. Values must already be safe (safePartitionValue). */
+export function partitionPath(table: TableName, p: PartitionValues): string {
+  return `${table}/source=${p.source}/account=${p.account}/region=${p.region}/day=${p.day}`;
+}
+
+/** The data file a transaction publishes into a partition folder. */
+export function partFileName(txnId: string): string {
+  return `part-${txnId}.parquet`;
+}
+
+export function isPartFileName(name: string): boolean {
+  return name.startsWith('part-') && name.endsWith('.parquet');
+}
+
+export function graphTablePath(table: GraphTableName): string {
+  return GRAPH_TABLES[table].dir.join('/');
+}
+
+/** A graph table's file for one day (the graph step rewrites it whole). */
+export function graphDayFile(table: GraphTableName, day: string): string {
+  return `${graphTablePath(table)}/day=${day}/part-0.parquet`;
+}
+
+export function manifestFile(txnId: string): string {
+  return `${MANIFEST_DIR}/${txnId}.jsonl`;
+}
+
+export function graphPendingMarker(day: string): string {
+  return `${GRAPH_PENDING_DIR}/${day}`;
+}
+
+/** Glob of an event table's files below the lake root, hive-partitioned. */
+export function tableGlob(table: TableName): string {
+  return `${table}/source=*/account=*/region=*/day=*/part-*.parquet`;
+}
+
+export function graphGlob(table: GraphTableName): string {
+  return `${graphTablePath(table)}/day=*/part-*.parquet`;
+}
+
+/** The day of a partition path (`…/day=YYYY-MM-DD`), or null. */
+export function dayOfPartition(path: string): string | null {
+  return /(?:^|\/)day=(\d{4}-\d{2}-\d{2})(?:\/|$)/.exec(path)?.[1] ?? null;
+}
+
+/** Partition values come from log content; keep them to characters that are safe in a path. */
+export function safePartitionValue(value: string | null | undefined, fallback: string): string {
+  if (!value) return fallback;
+  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '_');
+  return cleaned === '.' || cleaned === '..' ? fallback : cleaned;
+}

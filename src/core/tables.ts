@@ -1,0 +1,313 @@
+/**
+ * The lake's table contract: every table and column is declared once, here, with its type.
+ *
+ * From these declarations come the row type each log source must produce (`RowOf<'api_activity'>`:
+ * a missing or misspelt column is a compile error), the Parquet column order the writer uses, the
+ * DuckDB views and the Athena DDL, the GraphQL event types (generated SDL, see src/codegen), and
+ * the graph tables with their relation names. Types are the subset both DuckDB and Athena (Trino)
+ * accept.
+ */
+
+export type ColumnType = 'VARCHAR' | 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'VARCHAR[]';
+
+/** The JavaScript value a source hands the writer for a column of each type. */
+export interface CellTypes {
+  VARCHAR: string;
+  BIGINT: number | bigint;
+  INTEGER: number;
+  DOUBLE: number;
+  BOOLEAN: boolean;
+  TIMESTAMP: Date;
+  'VARCHAR[]': readonly string[];
+}
+
+interface ColumnSpec<T extends ColumnType = ColumnType> {
+  readonly type: T;
+  readonly doc: string;
+  /** Never null: every row carries it (the row type says so). */
+  readonly required?: true;
+}
+
+export interface Column {
+  name: string;
+  type: ColumnType;
+  doc: string;
+}
+
+const col = <T extends ColumnType>(type: T, doc: string): ColumnSpec<T> => ({ type, doc });
+const req = <T extends ColumnType>(type: T, doc: string): ColumnSpec<T> & { required: true } => ({ type, doc, required: true });
+
+/** Partition columns live in the hive path (`source=…/account=…/region=…/day=…`), not inside the files. */
+export const PARTITION_COLUMNS = ['source', 'account', 'region', 'day'] as const;
+export type PartitionColumn = (typeof PARTITION_COLUMNS)[number];
+
+/** Columns every event table has, so identities, sessions and IPs join across sources. In file order. */
+const CORE = {
+  time: req('TIMESTAMP', 'When the event happened (UTC).'),
+  event_id: req('VARCHAR', 'Provider event id, or a stable hash of the raw record when the provider has none.'),
+  class_uid: req('INTEGER', 'OCSF class: 6003 API activity, 3002 authentication, 4001 network, 4002 HTTP, 4003 DNS.'),
+  activity: col('VARCHAR', 'What was done: API name (eventName), operation, sign-in, flow, request method, query.'),
+  service: col('VARCHAR', 'Which service handled it (eventSource, Azure resource provider, GCP service name).'),
+  outcome: col('VARCHAR', "'success', 'failure' or 'unknown'."),
+  error_code: col('VARCHAR', 'Provider error code when the event failed.'),
+  error_message: col('VARCHAR', 'Provider error message when the event failed.'),
+  actor_id: col(
+    'VARCHAR',
+    'Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts).',
+  ),
+  actor_type: col(
+    'VARCHAR',
+    'Provider identity type: IAMUser, AssumedRole, Root, FederatedUser, AWSService, Anonymous, AzureADUser, ServiceAccount…',
+  ),
+  actor_name: col('VARCHAR', 'Human-readable name: user name, role session name, UPN, email.'),
+  actor_arn: col('VARCHAR', 'ARN or provider id exactly as logged.'),
+  actor_account: col('VARCHAR', 'Account, tenant or project the actor belongs to.'),
+  session_id: col('VARCHAR', 'Credential or session used: AWS access key id, Azure sign-in correlation id, GCP delegation chain head.'),
+  src_ip: col('VARCHAR', 'Source IP address (or service hostname when AWS acts on its own behalf).'),
+  user_agent: col('VARCHAR', 'User agent string as logged.'),
+  resources: col('VARCHAR[]', 'Ids (ARNs where known) of the resources the event touched.'),
+  raw: col('VARCHAR', 'The original record (JSON text or log line) for the timeline.'),
+} as const satisfies Record<string, ColumnSpec>;
+
+interface TableSpec {
+  readonly classUid: number;
+  readonly doc: string;
+  /** The table's own columns, after the core ones, in file order. */
+  readonly columns: Record<string, ColumnSpec>;
+  /** Sort keys within a file: what pivots filter on, so min/max statistics skip row groups. */
+  readonly sortBy: readonly string[];
+}
+
+/** Every event table (one per OCSF class), in the order they are written and listed. */
+const TABLE_SPECS = {
+  api_activity: {
+    classUid: 6003,
+    doc: 'Control- and data-plane API calls (CloudTrail, Azure Activity, Azure AD audit, GCP audit).',
+    columns: {
+      event_type: col('VARCHAR', 'AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, Administrative, ADMIN_ACTIVITY, DATA_ACCESS…'),
+      read_only: col('BOOLEAN', 'True when the call only reads.'),
+      mfa: col('BOOLEAN', 'Whether the session was MFA-authenticated.'),
+      session_issuer_arn: col('VARCHAR', 'For temporary credentials: the role or user that issued them.'),
+      session_name: col('VARCHAR', 'Role session name or equivalent.'),
+      issued_session_id: col(
+        'VARCHAR',
+        'Credentials this call issued (AssumeRole*, GetSessionToken, GetFederationToken): the new access key id.',
+      ),
+      issued_role_arn: col('VARCHAR', 'The role or federated user the issued credentials act as.'),
+      recipient_account: col('VARCHAR', 'Account that received the event (cross-account calls).'),
+      vpc_endpoint_id: col('VARCHAR', 'VPC endpoint the call came through, if any.'),
+      request_parameters: col('VARCHAR', 'Request parameters as JSON text.'),
+    },
+    sortBy: ['actor_id', 'session_id', 'time'],
+  },
+  authentication: {
+    classUid: 3002,
+    doc: 'Sign-ins: AWS console logins and federation, Azure AD sign-ins.',
+    columns: {
+      mfa: col('BOOLEAN', 'Whether MFA was used.'),
+      auth_protocol: col('VARCHAR', 'Password, SAML, OIDC, IdentityCenter…'),
+      is_interactive: col('BOOLEAN', 'Interactive (a person) or not (a token refresh, a service).'),
+      app: col('VARCHAR', 'Application signed in to.'),
+      country: col('VARCHAR', 'Country code of the source, where the provider gives one.'),
+      city: col('VARCHAR', 'City of the source, where the provider gives one.'),
+      device: col('VARCHAR', 'Device or operating system, where the provider gives one.'),
+      conditional_access: col('VARCHAR', 'Conditional access status (Azure AD).'),
+      result_detail: col('VARCHAR', 'Provider detail on the result (failure reason).'),
+    },
+    sortBy: ['actor_id', 'src_ip', 'time'],
+  },
+  network_activity: {
+    classUid: 4001,
+    doc: 'Flow records: VPC Flow Logs, NSG flow logs.',
+    columns: {
+      dst_ip: col('VARCHAR', 'Destination address.'),
+      src_port: col('INTEGER', 'Source port.'),
+      dst_port: col('INTEGER', 'Destination port.'),
+      protocol: col('INTEGER', 'IANA protocol number (6 TCP, 17 UDP, 1 ICMP).'),
+      packets: col('BIGINT', 'Packets in the flow window.'),
+      bytes: col('BIGINT', 'Bytes in the flow window.'),
+      start_time: col('TIMESTAMP', 'Start of the aggregation window.'),
+      end_time: col('TIMESTAMP', 'End of the aggregation window.'),
+      disposition: col('VARCHAR', 'ACCEPT or REJECT (null for NODATA / SKIPDATA).'),
+      log_status: col('VARCHAR', 'OK, NODATA or SKIPDATA.'),
+      direction: col('VARCHAR', 'ingress or egress.'),
+      interface_id: col('VARCHAR', 'Network interface (ENI) or NSG rule target.'),
+      vpc_id: col('VARCHAR', 'VPC or virtual network.'),
+      subnet_id: col('VARCHAR', 'Subnet.'),
+      instance_id: col('VARCHAR', 'Instance or VM.'),
+      tcp_flags: col('INTEGER', 'Bitmask of TCP flags seen.'),
+      traffic_type: col('VARCHAR', 'IPv4, IPv6 or EFA.'),
+      pkt_src_ip: col('VARCHAR', 'Packet-level source (differs behind NAT).'),
+      pkt_dst_ip: col('VARCHAR', 'Packet-level destination.'),
+      rule: col('VARCHAR', 'Rule that decided the flow (NSG).'),
+    },
+    sortBy: ['src_ip', 'dst_ip', 'time'],
+  },
+  http_activity: {
+    classUid: 4002,
+    doc: 'HTTP requests: S3 server access, ALB / Classic ELB, CloudFront.',
+    columns: {
+      http_method: col('VARCHAR', 'GET, PUT…'),
+      url: col('VARCHAR', 'Request URL or URI as logged.'),
+      host: col('VARCHAR', 'Host header or distribution domain.'),
+      path: col('VARCHAR', 'URL path (decoded).'),
+      status: col('INTEGER', 'HTTP status code.'),
+      bytes_out: col('BIGINT', 'Bytes sent to the client.'),
+      bytes_in: col('BIGINT', 'Bytes received from the client.'),
+      duration_ms: col('DOUBLE', 'Time taken.'),
+      referrer: col('VARCHAR', 'Referer header.'),
+      bucket: col('VARCHAR', 'S3 bucket.'),
+      object_key: col('VARCHAR', 'S3 object key.'),
+      dst_ip: col('VARCHAR', 'Target / edge address.'),
+      dst_port: col('INTEGER', 'Target port.'),
+      tls_protocol: col('VARCHAR', 'TLS version.'),
+    },
+    sortBy: ['src_ip', 'actor_id', 'time'],
+  },
+  dns_activity: {
+    classUid: 4003,
+    doc: 'DNS queries: Route 53 Resolver query logs.',
+    columns: {
+      query_name: col('VARCHAR', 'Name queried, without trailing dot, lower case.'),
+      query_type: col('VARCHAR', 'A, AAAA, TXT…'),
+      rcode: col('VARCHAR', 'NOERROR, NXDOMAIN…'),
+      answers: col('VARCHAR[]', 'Answer data.'),
+      vpc_id: col('VARCHAR', 'VPC the query came from.'),
+      instance_id: col('VARCHAR', 'Instance that asked, where known.'),
+      src_port: col('INTEGER', 'Source port.'),
+    },
+    sortBy: ['src_ip', 'query_name', 'time'],
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof TABLE_SPECS;
+export const TABLE_NAMES = Object.keys(TABLE_SPECS) as TableName[];
+
+type Specs<T extends TableName> = typeof CORE & (typeof TABLE_SPECS)[T]['columns'];
+type Cell<S> = S extends ColumnSpec<infer C> ? (S extends { required: true } ? CellTypes[C] : CellTypes[C] | null) : never;
+
+/**
+ * One row of `table` as a source produces it: every column (null where the log says nothing),
+ * `class_uid` fixed to the table's class, plus the `account` and `region` partition values (the
+ * writer derives `source` and `day`).
+ */
+export type RowOf<T extends TableName> = {
+  [K in keyof Specs<T>]: K extends 'class_uid' ? (typeof TABLE_SPECS)[T]['classUid'] : Cell<Specs<T>[K]>;
+} & { account: string; region: string };
+
+/** A row together with the table it belongs to; narrowing on `table` types the row. */
+export type TableRow = { [T in TableName]: { table: T; row: RowOf<T> } }[TableName];
+
+/** The core columns every table shares, and a row's core part. */
+export type CoreColumnName = keyof typeof CORE;
+export type CoreRow = { [K in CoreColumnName]: K extends 'class_uid' ? number : Cell<(typeof CORE)[K]> } & {
+  account: string;
+  region: string;
+};
+
+export interface TableDef {
+  name: TableName;
+  classUid: number;
+  doc: string;
+  /** Columns stored in the Parquet files, in order (core first). Partition columns are not among them. */
+  columns: readonly Column[];
+  sortBy: readonly string[];
+}
+
+function columnsOf(specs: Record<string, ColumnSpec>): Column[] {
+  return Object.entries(specs).map(([name, spec]) => ({ name, type: spec.type, doc: spec.doc }));
+}
+
+export const CORE_COLUMNS: readonly Column[] = columnsOf(CORE);
+
+export const TABLES = Object.fromEntries(
+  TABLE_NAMES.map((name) => {
+    const spec: TableSpec = TABLE_SPECS[name];
+    const def: TableDef = {
+      name,
+      classUid: spec.classUid,
+      doc: spec.doc,
+      columns: [...CORE_COLUMNS, ...columnsOf(spec.columns)],
+      sortBy: spec.sortBy,
+    };
+    return [name, def];
+  }),
+) as Record<TableName, TableDef>;
+
+export function columnNames(table: TableName): string[] {
+  return TABLES[table].columns.map((c) => c.name);
+}
+
+export function hasColumn(table: TableName, column: string): boolean {
+  return TABLES[table].columns.some((c) => c.name === column);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The graph: entities and edges materialized per day by the ingest's graph step.
+
+/** Entity types of the graph. `Region` and `Domain` appear only as edge ends (no entity rows). */
+export const ENTITY_TYPES = ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+export type NodeType = EntityType | 'Region' | 'Domain';
+
+export const GRAPH_TABLES = {
+  graph_entities: {
+    dir: ['graph', 'entities'],
+    columns: columnsOf({
+      type: col('VARCHAR', 'Entity type (ENTITY_TYPES).'),
+      id: col('VARCHAR', 'Stable id: ARN, access key id, address, account id, user agent text.'),
+      kind: col('VARCHAR', 'Sub-kind: identity type, session kind, resource type, private / public address.'),
+      provider: col('VARCHAR', 'aws, azure or gcp.'),
+      account: col('VARCHAR', 'Account, tenant or project.'),
+      name: col('VARCHAR', 'Human-readable name.'),
+      arn: col('VARCHAR', 'ARN where there is one.'),
+      first_seen: col('TIMESTAMP', 'First event of the day.'),
+      last_seen: col('TIMESTAMP', 'Last event of the day.'),
+      event_count: col('BIGINT', 'Events of the day.'),
+      attrs: col('VARCHAR', 'Type-specific facts as JSON text.'),
+    }),
+  },
+  graph_edges: {
+    dir: ['graph', 'edges'],
+    columns: columnsOf({
+      src_type: col('VARCHAR', 'Type of the source node.'),
+      src_id: col('VARCHAR', 'Id of the source node.'),
+      rel: col('VARCHAR', 'A relation of RELATIONS, or the action (API name) for resource access.'),
+      dst_type: col('VARCHAR', 'Type of the destination node.'),
+      dst_id: col('VARCHAR', 'Id of the destination node.'),
+      first_seen: col('TIMESTAMP', 'First event of the day that links them.'),
+      last_seen: col('TIMESTAMP', 'Last event of the day that links them.'),
+      event_count: col('BIGINT', 'Events of the day that link them.'),
+      bytes: col('BIGINT', 'Flow edges only: bytes the flows carried (null for other relations).'),
+      packets: col('BIGINT', 'Flow edges only: packets the flows carried.'),
+    }),
+  },
+} as const satisfies Record<string, { dir: readonly string[]; columns: readonly Column[] }>;
+export type GraphTableName = keyof typeof GRAPH_TABLES;
+
+/**
+ * The named relations of the graph, each between fixed node types. Resource access is the one open
+ * relation: its edges (Identity, Session or IPAddress → Resource) carry the action as `rel`.
+ */
+export const RELATIONS = {
+  from_ip: { from: ['Identity', 'Session'], to: 'IPAddress', doc: 'Calls or sign-ins from the address.' },
+  uses: { from: ['Identity'], to: 'Session', doc: 'The identity used the credentials.' },
+  user_agent: { from: ['Identity', 'Session'], to: 'UserAgent', doc: 'Calls with this user agent.' },
+  in_region: { from: ['Identity'], to: 'Region', doc: 'Calls in the region.' },
+  in_account: { from: ['Identity'], to: 'Account', doc: 'Calls in the account.' },
+  queried: { from: ['IPAddress', 'Resource'], to: 'Domain', doc: 'DNS queries for the name.' },
+  issued: { from: ['Identity'], to: 'Session', doc: 'The identity obtained the credentials (AssumeRole*, GetSessionToken…).' },
+  issued_by: { from: ['Session'], to: 'Session', doc: 'Credentials obtained with other credentials (role chaining).' },
+  issued_from_ip: { from: ['Session'], to: 'IPAddress', doc: 'Where the credentials were obtained from.' },
+  flow: { from: ['IPAddress'], to: 'IPAddress', doc: 'Network flows between the addresses (bytes, packets).' },
+  federated_into: { from: ['Identity'], to: ['Session', 'Identity'], doc: 'An Entra ID user federated into the AWS session or role.' },
+  federated_as: { from: ['Identity'], to: 'Identity', doc: 'The SAML subject CloudTrail names for the Entra ID user.' },
+  has_interface: { from: ['Resource'], to: 'Resource', doc: 'An instance to its network interfaces.' },
+  has_address: { from: ['Resource'], to: 'IPAddress', doc: 'An instance to the private addresses it used.' },
+  resolves_to: { from: ['Domain'], to: 'IPAddress', doc: 'DNS answers.' },
+} as const satisfies Record<string, { from: readonly NodeType[]; to: NodeType | readonly NodeType[]; doc: string }>;
+export type Relation = keyof typeof RELATIONS;
+export const RELATION_NAMES = Object.keys(RELATIONS) as Relation[];
+
+/** Node types whose edges to a Resource are resource access (rel = the action). */
+export const ACCESS_SOURCE_TYPES = ['Identity', 'Session', 'IPAddress'] as const satisfies readonly EntityType[];
