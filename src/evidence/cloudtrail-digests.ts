@@ -79,6 +79,8 @@ const SIDECAR_LIMIT = 64 * 1024;
  */
 const DELIVERY_SLACK_MS = 15 * 60_000;
 const HOUR_MS = 3_600_000;
+/** Digest periods are an hour; one that starts this much later than the previous one ended leaves a hole. */
+const GAP_TOLERANCE_MS = 5 * 60_000;
 
 interface StoredSignature {
   hex: string;
@@ -104,6 +106,14 @@ interface Digest {
 
 export async function verifyCloudTrail(options: VerifyCloudTrailOptions): Promise<VerifyReport> {
   const store = evidenceStoreFor(options.root, { s3Client: options.s3Client });
+  try {
+    return await verifyStore(store, options);
+  } finally {
+    store.close();
+  }
+}
+
+async function verifyStore(store: EvidenceStore, options: VerifyCloudTrailOptions): Promise<VerifyReport> {
   const keys = options.keys ?? new PublicKeySet();
   const concurrency = Math.max(1, options.concurrency ?? 4);
 
@@ -398,9 +408,24 @@ function linkChain(
   hourly.forEach((cur, i) => {
     const prev: Digest | undefined = hourly[i - 1];
     const doc = cur.doc;
-    // A digest that cannot be read, or sits in another's place, cannot say where the chain goes.
-    if (!doc || cur.misplaced) return;
-    const prevEnd = prev ? (prev.doc?.digestEndTime ?? prev.key.end) : null;
+    const prevEnd = prev ? (prev.doc && !prev.misplaced ? prev.doc.digestEndTime : prev.key.end) : null;
+    // A digest that cannot be read, or sits in another's place, cannot say where the chain goes;
+    // its name still gives its time, so a whole period missing before it is still a gap.
+    if (!doc || cur.misplaced) {
+      const startMs = cur.key.endMs - HOUR_MS;
+      if (prev && prevEnd && startMs - Date.parse(prevEnd) > GAP_TOLERANCE_MS) {
+        breaks.push({
+          kind: 'gap',
+          after: prev.path,
+          before: cur.path,
+          from: prevEnd,
+          to: iso(startMs),
+          missing: [],
+          detail: `digests are missing between ${prev.path} and ${cur.path}: no evidence from ${prevEnd} to about ${iso(startMs)} (the digest after the gap cannot be used, so the missing ones cannot be named)`,
+        });
+      }
+      return;
+    }
     if (!doc.previous) {
       if (prev) {
         breaks.push({
@@ -410,7 +435,7 @@ function linkChain(
           from: prevEnd,
           to: doc.digestStartTime,
           missing: [],
-          detail: `${cur.path} starts a new chain: logging or log file validation was stopped after ${prevEnd} and started again at ${doc.digestStartTime}`,
+          detail: `starts a new chain: logging or log file validation was stopped after ${prevEnd} and started again at ${doc.digestStartTime}`,
         });
       }
       return;
@@ -536,7 +561,14 @@ function checkLinks(hourly: Digest[]): void {
       }
     }
     if (prev.stored && prev.stored.hex.toLowerCase() !== recorded.signature.trim().toLowerCase()) {
-      cur.problems.push({ code: 'chain_broken', detail: `records another signature for ${prev.path} than the one stored with it` });
+      if (cur.signature.status === 'invalid') {
+        cur.problems.push({ code: 'chain_broken', detail: `records another signature for ${prev.path} than the one stored with it` });
+      } else {
+        prev.problems.push({
+          code: 'modified',
+          detail: `the signature stored with it (${prev.stored.source}) is not the one ${cur.path} recorded`,
+        });
+      }
     }
   }
 }

@@ -115,16 +115,21 @@ export async function addPublicKeysFile(set: PublicKeySet, path: string): Promis
 export type CloudTrailClientFor = (region: string) => Pick<CloudTrailClient, 'send'>;
 
 /**
- * A client per region from the environment: credentials from the SDK's default chain, endpoint
+ * Clients per region from the environment: credentials from the SDK's default chain, endpoint
  * from AWS_ENDPOINT_URL_CLOUDTRAIL / AWS_ENDPOINT_URL when set (a local stand-in in tests).
  */
-export function cloudTrailClientFromEnv(env: NodeJS.ProcessEnv = process.env): CloudTrailClientFor {
+export function cloudTrailClientsFromEnv(env: NodeJS.ProcessEnv = process.env): { clientFor: CloudTrailClientFor; destroy(): void } {
   const endpoint = env.AWS_ENDPOINT_URL_CLOUDTRAIL || env.AWS_ENDPOINT_URL || undefined;
   const clients = new Map<string, CloudTrailClient>();
-  return (region) => {
-    let client = clients.get(region);
-    if (!client) clients.set(region, (client = new CloudTrailClient({ region, maxAttempts: 2, ...(endpoint ? { endpoint } : {}) })));
-    return client;
+  return {
+    clientFor: (region) => {
+      let client = clients.get(region);
+      if (!client) clients.set(region, (client = new CloudTrailClient({ region, maxAttempts: 2, ...(endpoint ? { endpoint } : {}) })));
+      return client;
+    },
+    destroy: () => {
+      for (const client of clients.values()) client.destroy();
+    },
   };
 }
 

@@ -216,3 +216,64 @@ export function linkStatusOf(problems: readonly Problem[]): LinkStatus {
 export function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort((a, b) => LINK_STATUSES.indexOf(a.code) - LINK_STATUSES.indexOf(b.code));
 }
+
+const OUTCOME_TEXT: Record<Outcome, string> = {
+  verified: 'VERIFIED: every file and link proven',
+  unproven: 'UNPROVEN: nothing wrong found, but not everything could be proven',
+  failed: 'FAILED: tampering or loss found',
+};
+
+/** How many lines of files that are merely unproven (uncovered) are printed before a count stands for the rest. */
+const UNPROVEN_LINES = 20;
+
+/** The report for a terminal: a summary per chain, then every finding, one per line. */
+export function renderReport(report: VerifyReport, what = report.kind === 'cloudtrail' ? 'CloudTrail evidence' : 'lake'): string {
+  const lines: string[] = [`${what} under ${report.root}: ${OUTCOME_TEXT[report.outcome]}`];
+  const tally = <T extends string>(record: Record<T, number>, order: readonly T[]) => {
+    const total = order.reduce((n, s) => n + record[s], 0);
+    const parts = order.filter((s) => record[s] > 0).map((s) => `${record[s]} ${s.replace('_', ' ')}`);
+    return `${total}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  };
+  const finding = (label: string, path: string, detail: string | null) =>
+    lines.push(`  ${label.toUpperCase().replace('_', ' ').padEnd(18)} ${path}${detail ? `\n  ${''.padEnd(18)} ${detail}` : ''}`);
+  for (const chain of report.chains) {
+    const l = chain.labels;
+    const title =
+      report.kind === 'cloudtrail'
+        ? `trail ${l.trail} · account ${l.account}${l.organization ? ` (${l.organization})` : ''} · region ${l.region} (home ${l.homeRegion})${l.prefix ? ` · prefix ${l.prefix}` : ''}`
+        : chain.id;
+    lines.push('', `${title}   ${chain.range.start ?? '?'} → ${chain.range.end ?? '?'}   ${chain.outcome.toUpperCase()}`);
+    lines.push(`  ${(report.kind === 'cloudtrail' ? 'digests' : 'commits').padEnd(18)} ${tally(chain.counts.links, LINK_STATUSES)}`);
+    lines.push(`  ${(report.kind === 'cloudtrail' ? 'log files' : 'files').padEnd(18)} ${tally(chain.counts.files, FILE_STATUSES)}`);
+    for (const b of chain.breaks) finding(b.kind, b.before, b.detail);
+    for (const link of chain.links) {
+      if (link.status === 'valid' || UNPROVEN_LINKS.has(link.status)) continue;
+      finding(
+        link.status,
+        link.path,
+        link.problems.map((p) => (p.code === link.status ? p.detail : `${p.code.replace('_', ' ')}: ${p.detail}`)).join('; '),
+      );
+    }
+    const unproven = chain.links.filter((link) => UNPROVEN_LINKS.has(link.status));
+    if (unproven.length) {
+      const newest = unproven[unproven.length - 1];
+      lines.push(
+        `  ${'not proven'.padEnd(18)} ${unproven.length} link${unproven.length > 1 ? 's' : ''}, e.g. ${newest.path}: ${newest.problems[0]?.detail ?? ''}`,
+      );
+    }
+    for (const file of chain.files) if (FAILED_FILES.has(file.status)) finding(file.status, file.path, file.detail);
+  }
+  if (report.outside.length) {
+    const counts = countOf([], report.outside, []);
+    lines.push('', `files no link lists: ${tally(counts.files, FILE_STATUSES)}`);
+    for (const file of report.outside) if (FAILED_FILES.has(file.status)) finding(file.status, file.path, file.detail);
+    const uncovered = report.outside.filter((f) => !FAILED_FILES.has(f.status));
+    for (const file of uncovered.slice(0, UNPROVEN_LINES)) finding(file.status, file.path, file.detail);
+    if (uncovered.length > UNPROVEN_LINES) lines.push(`  … and ${uncovered.length - UNPROVEN_LINES} more (see --json)`);
+  }
+  lines.push('', `signatures: ${report.signatures.checked} checked, ${report.signatures.notChecked} not checked`);
+  if (report.signatures.note) lines.push(`  ${report.signatures.note}`);
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  lines.push(`${(report.bytesHashed / 1e6).toFixed(1)} MB of content hashed`);
+  return lines.join('\n') + '\n';
+}

@@ -7,7 +7,6 @@
  * chain): AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (a custom
  * endpoint, path-style unless SCOUTQL_S3_FORCE_PATH_STYLE=0).
  */
-import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -37,6 +36,8 @@ export interface EvidenceStore {
   read(key: string, limit: number): Promise<SmallObject | null>;
   /** A location a person can find the object at (absolute path or s3:// URL). */
   locate(key: string): string;
+  /** Releases the S3 client the store made itself (never one it was given). */
+  close(): void;
 }
 
 export class ObjectTooLargeError extends Error {}
@@ -46,7 +47,10 @@ export function isS3Url(text: string): boolean {
 }
 
 export function evidenceStoreFor(root: string, options: { s3Client?: S3Client } = {}): EvidenceStore {
-  return isS3Url(root) ? new S3Store(root, options.s3Client ?? new S3Client(s3ConfigFromEnv(process.env))) : new LocalStore(root);
+  if (!isS3Url(root)) return new LocalStore(root);
+  return options.s3Client
+    ? new S3Store(root, options.s3Client, false)
+    : new S3Store(root, new S3Client(s3ConfigFromEnv(process.env)), true);
 }
 
 class LocalStore implements EvidenceStore {
@@ -79,9 +83,9 @@ class LocalStore implements EvidenceStore {
   }
 
   async open(key: string): Promise<Readable> {
-    const path = this.path(key);
-    const handle = await open(path, 'r');
-    return createReadStream(path, { fd: handle.fd, highWaterMark: 1 << 20 });
+    // Opened first so a missing file rejects here (ENOENT) instead of erroring the stream later.
+    const handle = await open(this.path(key), 'r');
+    return handle.createReadStream({ highWaterMark: 1 << 20 });
   }
 
   async read(key: string, limit: number): Promise<SmallObject | null> {
@@ -105,6 +109,8 @@ class LocalStore implements EvidenceStore {
     return this.path(key);
   }
 
+  close(): void {}
+
   private path(key: string): string {
     if (key.split('/').some((part) => part === '..' || part === '')) throw new Error(`not a key below the root: ${key}`);
     return join(this.dir, key.split('/').join(sep));
@@ -122,6 +128,7 @@ class S3Store implements EvidenceStore {
   constructor(
     readonly root: string,
     private readonly client: S3Client,
+    private readonly ownsClient: boolean,
   ) {
     const m = S3_URL.exec(root);
     if (!m) throw new Error(`'${root}' is not an s3:// URL (want s3://bucket/prefix)`);
@@ -185,6 +192,10 @@ class S3Store implements EvidenceStore {
 
   locate(key: string): string {
     return `s3://${this.bucket}/${this.prefix}${key}`;
+  }
+
+  close(): void {
+    if (this.ownsClient) this.client.destroy();
   }
 }
 

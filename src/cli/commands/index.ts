@@ -7,6 +7,7 @@ import { registerLocalServers } from './local-servers';
 import { registerQuery } from './query';
 import { registerSample } from './sample';
 import { registerServe } from './serve';
+import { registerVerify } from './verify';
 
 /** Each command lives in its own file and adds itself to the program here, in `--help` order. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerQuery(program);
   registerCatalog(program);
   registerLocalServers(program);
+  registerVerify(program);
 }
