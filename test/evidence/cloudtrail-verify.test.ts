@@ -6,7 +6,7 @@ import { readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, w
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { exampleRecords, TrailWriter } from '../../testkit/cloudtrail-local';
 import { verifyCloudTrail } from '../../src/evidence/cloudtrail-digests';
-import { PublicKeySet } from '../../src/evidence/cloudtrail-keys';
+import { type PublicKeySet } from '../../src/evidence/cloudtrail-keys';
 import { renderReport } from '../../src/evidence/report';
 import {
   ACCOUNT,
