@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { contentOf, hashContent } from './content-hash';
+import { contentOf, hashContent, hashSmall, type ContentHash } from './content-hash';
 import { fetchPublicKeys, PublicKeySet, type CloudTrailClientFor } from './cloudtrail-keys';
 import {
   parseDigestKey,
@@ -72,6 +72,8 @@ export interface VerifyCloudTrailOptions {
 /** Largest digest read (stored bytes); real ones are kilobytes to a few megabytes. */
 const DIGEST_LIMIT = 64 * 1024 * 1024;
 const SIDECAR_LIMIT = 64 * 1024;
+/** Log files up to this size (stored) are read whole and inflated in one go; bigger ones are streamed. */
+const SMALL_FILE = 1024 * 1024;
 /**
  * A log file's name carries about the time it was delivered; the digest of the period it was
  * delivered in lists it. A file stamped less than this before the end of the last covered
@@ -184,9 +186,15 @@ async function verifyStore(store: EvidenceStore, options: VerifyCloudTrailOption
     if (!objects.has(path)) {
       return { ...base, status: 'missing', actualSha256: null, detail: `listed in ${first.digest.path}${others}; not present` };
     }
-    let stream;
+    let hashed: ContentHash | null = null;
     try {
-      stream = await store.open(path);
+      const size = objects.get(path) ?? 0;
+      if (size <= SMALL_FILE) {
+        const whole = await store.read(path, SMALL_FILE);
+        if (!whole) throw Object.assign(new Error('gone'), { code: 'ENOENT' });
+        hashed = await hashSmall(whole.bytes);
+      }
+      hashed ??= await hashContent(await store.open(path, size));
     } catch (err) {
       const gone = isNotFound(err);
       return {
@@ -198,7 +206,6 @@ async function verifyStore(store: EvidenceStore, options: VerifyCloudTrailOption
           : `cannot be read: ${(err as Error).message}`,
       };
     }
-    const hashed = await hashContent(stream);
     bytesHashed += hashed.contentBytes;
     if (hashed.sha256 === null) {
       return {

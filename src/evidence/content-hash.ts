@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip, gunzipSync } from 'node:zlib';
+
+const gunzipAsync = promisify(gunzip);
 
 export interface ContentHash {
   /** Hex SHA-256 of the uncompressed content; null when it could not be read whole. */
@@ -51,7 +54,7 @@ export async function hashContent(stored: Readable): Promise<ContentHash> {
       yield first.value;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
     })();
-    if (gzip) await pipeline(counted(rest), createGunzip({ chunkSize: 256 * 1024 }), consume);
+    if (gzip) await pipeline(counted(rest), createGunzip({ chunkSize: 64 * 1024 }), consume);
     else await consume(counted(rest));
     return { sha256: hash.digest('hex'), storedBytes, contentBytes, gzip, error: null };
   } catch (err) {
@@ -66,6 +69,41 @@ export async function hashContent(stored: Readable): Promise<ContentHash> {
   } finally {
     stored.destroy();
   }
+}
+
+/** Content inflated whole from a small object stays under this; past it, stream instead. */
+export const WHOLE_CONTENT_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * Hashes a small object read whole: one inflate on the thread pool instead of a stream per file
+ * (most log files are kilobytes). Null when its content would exceed WHOLE_CONTENT_LIMIT: the
+ * caller then streams it, so memory stays bounded.
+ */
+export async function hashSmall(stored: Buffer): Promise<ContentHash | null> {
+  const gzip = isGzip(stored);
+  if (!gzip)
+    return {
+      sha256: createHash('sha256').update(stored).digest('hex'),
+      storedBytes: stored.length,
+      contentBytes: stored.length,
+      gzip,
+      error: null,
+    };
+  let content: Buffer;
+  try {
+    content = await gunzipAsync(stored, { maxOutputLength: WHOLE_CONTENT_LIMIT });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+    const message = err instanceof Error ? err.message : String(err);
+    return { sha256: null, storedBytes: stored.length, contentBytes: 0, gzip, error: `corrupt gzip: ${message}` };
+  }
+  return {
+    sha256: createHash('sha256').update(content).digest('hex'),
+    storedBytes: stored.length,
+    contentBytes: content.length,
+    gzip,
+    error: null,
+  };
 }
 
 /** The uncompressed content of a small object read whole (gunzipped when it is gzip). */

@@ -30,8 +30,8 @@ export interface EvidenceStore {
   readonly kind: 'local' | 's3';
   /** Every object under the root. */
   list(): AsyncIterable<StoredObject>;
-  /** The stored bytes, streamed. */
-  open(key: string): Promise<Readable>;
+  /** The stored bytes, streamed (`size`, when known, sizes the read buffer: most log files are small). */
+  open(key: string, size?: number): Promise<Readable>;
   /** The whole object and its metadata; null when it does not exist. Throws ObjectTooLargeError above `limit` bytes. */
   read(key: string, limit: number): Promise<SmallObject | null>;
   /** A location a person can find the object at (absolute path or s3:// URL). */
@@ -82,10 +82,10 @@ class LocalStore implements EvidenceStore {
     }
   }
 
-  async open(key: string): Promise<Readable> {
+  async open(key: string, size?: number): Promise<Readable> {
     // Opened first so a missing file rejects here (ENOENT) instead of erroring the stream later.
     const handle = await open(this.path(key), 'r');
-    return handle.createReadStream({ highWaterMark: 1 << 20 });
+    return handle.createReadStream({ highWaterMark: readBuffer(size) });
   }
 
   async read(key: string, limit: number): Promise<SmallObject | null> {
@@ -197,6 +197,11 @@ class S3Store implements EvidenceStore {
   close(): void {
     if (this.ownsClient) this.client.destroy();
   }
+}
+
+/** One read for a small file, 1 MiB reads for a big one. */
+function readBuffer(size: number | undefined): number {
+  return size === undefined ? 1 << 20 : Math.min(1 << 20, Math.max(16 * 1024, size + 1));
 }
 
 export function s3ConfigFromEnv(env: NodeJS.ProcessEnv): S3ClientConfig {

@@ -21,7 +21,7 @@ test('an untouched trail on S3 is verified with the signatures from object metad
   const trail = writeTrail({ hours: 4 });
   expect(await uploadTrail(s3.client, 'evidence', trail.dir, 'clean')).toBe(4 + 8);
   const answer = await s3.client.send(new GetObjectCommand({ Bucket: 'evidence', Key: `clean/${trail.writer.digests[0].key}` }));
-  answer.Body?.destroy();
+  await answer.Body?.transformToByteArray();
   expect(answer.Metadata).toEqual({ signature: trail.writer.digests[0].signature, 'signature-algorithm': 'SHA256withRSA' });
 
   const report = await verifyCloudTrail({ root: 's3://evidence/clean', keys: keysOf(trail), s3Client: s3.client });

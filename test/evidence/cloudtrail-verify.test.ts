@@ -4,9 +4,11 @@
  */
 import { readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { exampleRecords, TrailWriter } from '../../testkit/cloudtrail-local';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { exampleRecords, listPublicKeysJson, TrailWriter } from '../../testkit/cloudtrail-local';
 import { verifyCloudTrail } from '../../src/evidence/cloudtrail-digests';
-import { type PublicKeySet } from '../../src/evidence/cloudtrail-keys';
+import { addPublicKeyList, PublicKeySet } from '../../src/evidence/cloudtrail-keys';
 import { renderReport } from '../../src/evidence/report';
 import {
   ACCOUNT,
@@ -21,6 +23,7 @@ import {
   REGION,
   statuses,
   T0,
+  tempDir,
   trailKey,
   writeTrail,
   type Trail,
@@ -373,6 +376,32 @@ test('an organization trail under a bucket prefix, delivering from a second regi
     organization: 'o-aa111bb222',
     prefix: 'cloudtrail/prod',
   });
+});
+
+test('a big log file (streamed) and one inflating past the whole-read limit are hashed right; a damaged big one is modified', async () => {
+  const dir = tempDir('big-trail');
+  const writer = new TrailWriter({ dir, bucket: 'b', account: ACCOUNT, region: REGION, trail: 't', key: trailKey() });
+  const record = (field: string) => ({ ...exampleRecords(1, T0, T0, ACCOUNT, REGION)[0], requestParameters: { policyDocument: field } });
+  // 3 MB of hex: about 1.5 MB gzipped, above the size read whole. 40 MB of spaces: 40 kB gzipped, inflating past 32 MiB.
+  const big = writer.logFile(T0 + 10 * MINUTE, [record(randomBytes(1_500_000).toString('hex'))]);
+  const bomb = writer.logFile(T0 + 20 * MINUTE, [record(' '.repeat(40_000_000))]);
+  const damaged = writer.logFile(T0 + 30 * MINUTE, [record(randomBytes(1_500_000).toString('hex'))]);
+  writer.digest(T0, T0 + HOUR);
+  expect(statSync(join(dir, big.key)).size).toBeGreaterThan(1024 * 1024);
+  expect(statSync(join(dir, bomb.key)).size).toBeLessThan(1024 * 1024);
+  const bytes = readFileSync(join(dir, damaged.key));
+  bytes[bytes.length - 100] ^= 0xff;
+  writeFileSync(join(dir, damaged.key), bytes);
+  const keys = new PublicKeySet();
+  addPublicKeyList(keys, JSON.parse(listPublicKeysJson([trailKey()])), 'keys');
+  const report = await verifyCloudTrail({ root: dir, keys });
+  expect(Object.fromEntries(report.chains[0].files.map((f) => [f.path, [f.status, f.actualSha256]]))).toEqual({
+    [big.key]: ['valid', big.sha256],
+    [bomb.key]: ['valid', bomb.sha256],
+    [damaged.key]: ['modified', null],
+  });
+  expect(findFile(report, damaged.key).detail).toMatch(/^cannot be read whole \(corrupt gzip: /);
+  expect(report.bytesHashed).toBeGreaterThan(40_000_000 + 3_000_000);
 });
 
 test('a log file copy that was gunzipped locally still matches (the hash is of the uncompressed content)', async () => {
