@@ -404,6 +404,19 @@ test('a big log file (streamed) and one inflating past the whole-read limit are 
   expect(report.bytesHashed).toBeGreaterThan(40_000_000 + 3_000_000);
 });
 
+test('a backfill digest listing a late file is checked beside the chain, not as a restart of it', async () => {
+  const trail = writeTrail({ hours: 3 });
+  const late = trail.writer.logFile(T0 + 3 * HOUR + 5 * MINUTE, exampleRecords(2, T0 + 40 * MINUTE, T0 + 50 * MINUTE, ACCOUNT, REGION, 77));
+  const backfill = trail.writer.digest(T0, T0 + HOUR, { backfill: true });
+  const report = await verify(trail);
+  expect(statuses(report)).toEqual(expected(trail, 'valid', 'valid'));
+  expect(report.chains[0].breaks).toEqual([]);
+  expect(report.chains[0].links.map((l) => l.path)).toEqual(trail.writer.digests.map((d) => d.key));
+  expect(findLink(report, backfill.key)).toMatchObject({ backfill: true, files: 1, signature: { status: 'valid', source: 'sidecar' } });
+  expect(findFile(report, late.key).listedIn).toBe(backfill.key);
+  expect(report.outcome).toBe('verified');
+});
+
 test('a log file copy that was gunzipped locally still matches (the hash is of the uncompressed content)', async () => {
   const trail = writeTrail({ hours: 2 });
   const log = trail.writer.logs[1];

@@ -117,15 +117,17 @@ export class TrailWriter {
 
   /**
    * The digest for [startMs, endMs]: lists the log files written since the last one and chains to
-   * it. `signWith` signs with another key (a forgery); `fingerprint` names another key than the signer.
+   * it. `signWith` signs with another key (a forgery); `fingerprint` names another key than the signer;
+   * `backfill` writes a backfill digest (`…_backfill.json.gz`) for files that missed their hour.
    */
-  digest(startMs: number, endMs: number, forge: { signWith?: TrailKey; fingerprint?: string } = {}): WrittenDigest {
+  digest(startMs: number, endMs: number, forge: { signWith?: TrailKey; fingerprint?: string; backfill?: boolean } = {}): WrittenDigest {
     const { bucket, account, region, trail, homeRegion } = this.options;
-    const name = `${account}_CloudTrail-Digest_${region}_${trail}_${homeRegion ?? region}_${stamp(endMs, true)}.json.gz`;
+    const name = `${account}_CloudTrail-Digest_${region}_${trail}_${homeRegion ?? region}_${stamp(endMs, true)}${forge.backfill ? '_backfill' : ''}.json.gz`;
     const key = `${this.base}/CloudTrail-Digest/${region}/${slashDate(endMs)}/${name}`;
     const files = this.pending;
     const times = files.map((f) => f.key).sort();
-    const previous = this.previous;
+    // A backfill digest lists files delivered late, outside the hourly chain.
+    const previous = forge.backfill ? null : this.previous;
     const start = iso(startMs);
     const end = iso(endMs);
     const digest = {
@@ -160,7 +162,7 @@ export class TrailWriter {
     this.put(`${key}.sig`, Buffer.from(signature));
     const written = { key, sha256: contentHash, signature, start, end, logFiles: files.map((f) => f.key) };
     this.digests.push(written);
-    this.previous = written;
+    if (!forge.backfill) this.previous = written;
     this.pending = [];
     return written;
   }
