@@ -144,7 +144,18 @@ async function main() {
   console.log(
     '\n' +
       table(
-        ['log files', 'content MB', 'verify s', 'node floor s', 'gzip|sha256sum s', 'verify/floor', 'verify/shell', 'verify MB/s', 'time ×', 'bytes ×'],
+        [
+          'log files',
+          'content MB',
+          'verify s',
+          'node floor s',
+          'gzip|sha256sum s',
+          'verify/floor',
+          'verify/shell',
+          'verify MB/s',
+          'time ×',
+          'bytes ×',
+        ],
         rows.map((r) => [
           r.logFiles,
           mb(r.contentBytes),
