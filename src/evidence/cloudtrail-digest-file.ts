@@ -161,7 +161,12 @@ export function digestSigningString(
 export function verifyDigestSignature(signingString: string, signatureHex: string, key: KeyObject): boolean {
   const hex = signatureHex.trim();
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) return false;
-  return verify('sha256', Buffer.from(signingString, 'utf8'), key, Buffer.from(hex, 'hex'));
+  try {
+    return verify('sha256', Buffer.from(signingString, 'utf8'), key, Buffer.from(hex, 'hex'));
+  } catch {
+    // A signature OpenSSL cannot even parse for this key does not verify.
+    return false;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

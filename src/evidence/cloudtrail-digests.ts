@@ -71,6 +71,7 @@ export interface VerifyCloudTrailOptions {
 
 /** Largest digest read (stored bytes); real ones are kilobytes to a few megabytes. */
 const DIGEST_LIMIT = 64 * 1024 * 1024;
+const DIGEST_CONTENT_LIMIT = 256 * 1024 * 1024;
 const SIDECAR_LIMIT = 64 * 1024;
 /** Log files up to this size (stored) are read whole and inflated in one go; bigger ones are streamed. */
 const SMALL_FILE = 1024 * 1024;
@@ -341,9 +342,9 @@ async function readDigest(store: EvidenceStore, objects: Map<string, number>, pa
   }
   let content: Buffer;
   try {
-    content = contentOf(object.bytes).content;
+    content = contentOf(object.bytes, DIGEST_CONTENT_LIMIT).content;
   } catch (err) {
-    malformed(`corrupt gzip (truncated?): ${(err as Error).message}`);
+    malformed((err as Error).message);
     return digest;
   }
   digest.sha256 = createHash('sha256').update(content).digest('hex');
@@ -428,7 +429,7 @@ function linkChain(
           from: prevEnd,
           to: iso(startMs),
           missing: [],
-          detail: `digests are missing between ${prev.path} and ${cur.path}: no evidence from ${prevEnd} to about ${iso(startMs)} (the digest after the gap cannot be used, so the missing ones cannot be named)`,
+          detail: `no digest covers ${prevEnd} to about ${iso(startMs)}, between ${prev.path} and ${cur.path}; the digest after the hole cannot be used, so the missing digests cannot be named (nor a restart told apart)`,
         });
       }
       return;

@@ -106,8 +106,13 @@ export async function hashSmall(stored: Buffer): Promise<ContentHash | null> {
   };
 }
 
-/** The uncompressed content of a small object read whole (gunzipped when it is gzip). */
-export function contentOf(bytes: Buffer): { content: Buffer; gzip: boolean } {
+/** The uncompressed content of a small object read whole (gunzipped when it is gzip); throws past `limit` bytes. */
+export function contentOf(bytes: Buffer, limit = WHOLE_CONTENT_LIMIT): { content: Buffer; gzip: boolean } {
   if (!isGzip(bytes)) return { content: bytes, gzip: false };
-  return { content: gunzipSync(bytes), gzip: true };
+  try {
+    return { content: gunzipSync(bytes, { maxOutputLength: limit }), gzip: true };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`inflates to more than ${limit} bytes`);
+    throw new Error(`corrupt gzip (truncated?): ${(err as Error).message}`);
+  }
 }

@@ -275,7 +275,7 @@ test('a gap hidden behind a truncated digest is still found, from the time in it
       from: '2024-03-01T02:01:31Z',
       to: '2024-03-01T03:01:31Z',
       missing: [],
-      detail: `digests are missing between ${d2.key} and ${d4.key}: no evidence from 2024-03-01T02:01:31Z to about 2024-03-01T03:01:31Z (the digest after the gap cannot be used, so the missing ones cannot be named)`,
+      detail: `no digest covers 2024-03-01T02:01:31Z to about 2024-03-01T03:01:31Z, between ${d2.key} and ${d4.key}; the digest after the hole cannot be used, so the missing digests cannot be named (nor a restart told apart)`,
     },
   ]);
   expect(findLink(report, d4.key).status).toBe('malformed');
