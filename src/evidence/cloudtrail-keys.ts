@@ -144,12 +144,11 @@ export async function fetchPublicKeys(
   for (const region of options.regions) {
     const source = `ListPublicKeys ${region}`;
     try {
+      const client = options.clientFor(region);
       let token: string | undefined;
       let count = 0;
       do {
-        const page = await options
-          .clientFor(region)
-          .send(new ListPublicKeysCommand({ StartTime: options.start, EndTime: options.end, NextToken: token }));
+        const page = await client.send(new ListPublicKeysCommand({ StartTime: options.start, EndTime: options.end, NextToken: token }));
         count += addPublicKeyList(
           set,
           {

@@ -102,6 +102,9 @@ export async function startCloudTrailLocal(options: CloudTrailLocalOptions): Pro
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
   });
+  // Idle keep-alive connections stay open until close(): a client reusing one the server had just
+  // dropped (Node's default 5 s) would see ECONNRESET on a slow machine.
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
