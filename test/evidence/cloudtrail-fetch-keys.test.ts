@@ -6,7 +6,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { exampleRecords, makeTrailKey, startCloudTrailLocal, TrailWriter, type CloudTrailLocal } from '../../testkit/cloudtrail-local';
 import { verifyCloudTrail } from '../../src/evidence/cloudtrail-digests';
 import type { CloudTrailClientFor } from '../../src/evidence/cloudtrail-keys';
-import { ACCOUNT, BUCKET, expected, HOUR, MINUTE, REGION, statuses, T0, tempDir, trailKey, TRAIL } from './helpers';
+import { ACCOUNT, BUCKET, expected, HOUR, MINUTE, REGION, statuses, T0, tempDir, trailKey, TRAIL, removeTempDirs } from './helpers';
 
 let server: CloudTrailLocal;
 const rotated = makeTrailKey(new Date('2024-03-01T03:00:00Z'), new Date('2024-04-01T00:00:00Z'));
@@ -18,6 +18,7 @@ beforeAll(async () => {
   server = await startCloudTrailLocal({ keys: { [REGION]: [trailKey(), rotated, expired], 'eu-west-1': [expired] }, pageSize: 1 });
 });
 afterAll(async () => {
+  removeTempDirs();
   for (const c of clients) c.destroy();
   await server.close();
 });

@@ -7,13 +7,28 @@ import { gzipSync } from 'node:zlib';
 import { startS3Local, type S3Local } from '../../testkit/s3-local';
 import { exampleRecords, uploadTrail } from '../../testkit/cloudtrail-local';
 import { verifyCloudTrail } from '../../src/evidence/cloudtrail-digests';
-import { ACCOUNT, expected, findFile, findLink, HOUR, keysOf, MINUTE, REGION, statuses, T0, trailKey, writeTrail } from './helpers';
+import {
+  ACCOUNT,
+  expected,
+  findFile,
+  findLink,
+  HOUR,
+  keysOf,
+  MINUTE,
+  REGION,
+  statuses,
+  T0,
+  trailKey,
+  writeTrail,
+  removeTempDirs,
+} from './helpers';
 
 let s3: S3Local;
 beforeAll(async () => {
   s3 = await startS3Local({ buckets: ['evidence'] });
 });
 afterAll(async () => {
+  removeTempDirs();
   await s3.close();
 });
 

@@ -27,7 +27,10 @@ import {
   trailKey,
   writeTrail,
   type Trail,
+  removeTempDirs,
 } from './helpers';
+
+afterAll(removeTempDirs);
 
 const verify = (trail: Trail, keys: PublicKeySet | null = keysOf(trail)) => verifyCloudTrail({ root: trail.dir, keys: keys ?? undefined });
 

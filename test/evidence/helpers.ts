@@ -1,5 +1,5 @@
 /** A small trail's worth of CloudTrail evidence, written and signed as AWS delivers it, to tamper with. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -16,8 +16,17 @@ export const T0 = Date.parse('2024-03-01T00:01:31Z');
 export const HOUR = 3_600_000;
 export const MINUTE = 60_000;
 
+const made: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `scoutql-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `scoutql-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes the folders tempDir() made (each test file calls it after its tests). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** One RSA key for the whole suite: generating 2048-bit keys is the slow part. */

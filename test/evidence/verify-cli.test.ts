@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
 import { startCloudTrailLocal, uploadTrail, type CloudTrailLocal } from '../../testkit/cloudtrail-local';
 import type { VerifyReport } from '../../src/evidence/report';
-import { pathOf, REGION, trailKey, writeTrail } from './helpers';
+import { pathOf, REGION, trailKey, writeTrail, removeTempDirs } from './helpers';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'scoutql.js');
 
@@ -28,6 +28,7 @@ beforeAll(async () => {
   cloudtrail = await startCloudTrailLocal({ keys: { [REGION]: [trailKey()] } });
 });
 afterAll(async () => {
+  removeTempDirs();
   await cloudtrail.close();
   await s3.close();
 });
