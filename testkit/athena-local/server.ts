@@ -121,6 +121,10 @@ export class AthenaLocalServer {
     await this.setup.run(`CREATE SCHEMA IF NOT EXISTS awsdatacatalog."default"`);
 
     this.httpServer = createServer((req, res) => void this.handle(req, res));
+    // AWS endpoints keep an idle connection open far longer than Node's default of 5 s. With 5 s, the
+    // SDK could send a request on a pooled socket just as the server closed it: ECONNRESET, seen in
+    // test/api/athena.test.ts when a slow DuckDB comparison left the Athena client idle for ~5 s.
+    this.httpServer.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.httpServer!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
     this.port = (this.httpServer.address() as AddressInfo).port;
     return this;
