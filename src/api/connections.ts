@@ -1,42 +1,20 @@
 /** Turning loader pages into Relay connections; argument checks live here so resolvers stay thin. */
 import { isIP } from 'node:net';
-import type { TableName } from '../core/tables';
-import type { EventFilter, EventClass, TimeWindow } from '../generated/graphql';
+import { TABLE_NAMES, type TableName } from '../core/tables';
+import type { EventFilter, TimeWindow } from '../generated/graphql';
 import type { EventConditions, EventPivot } from '../queries/events';
 import type { PivotName } from '../queries/graph';
-import { TABLE_NAMES } from '../core/tables';
 import type { RequestContext } from './context';
 import { apiError } from './errors';
+import { tableOfClass } from './event-fields';
 import { jsonCursor, offsetCursor, parseJsonCursor, parseOffsetCursor } from './ids';
-import { checkFirst, checkWindow } from './limits';
-import type { EntityModel, EntityType, EventConnectionModel, EventEdgeModel, LinkConnectionModel, PageInfoModel, Window } from './models';
-
-export const CLASS_TABLE: Record<EventClass, TableName> = {
-  API_ACTIVITY: 'api_activity',
-  AUTHENTICATION: 'authentication',
-  NETWORK_ACTIVITY: 'network_activity',
-  HTTP_ACTIVITY: 'http_activity',
-  DNS_ACTIVITY: 'dns_activity',
-};
-export const TABLE_CLASS = Object.fromEntries(Object.entries(CLASS_TABLE).map(([k, v]) => [v, k])) as Record<TableName, EventClass>;
+import { checkFirst, checkText, checkWindow } from './limits';
+import type { EntityModel, EventConnectionModel, EventEdgeModel, LinkConnectionModel, PageInfoModel, Window } from './models';
 
 /** The pivot's own window when given, else the window the parent entity was looked up in. */
 export function windowOf(ctx: RequestContext, inherited: Window | null, given: TimeWindow | null | undefined): Window {
   if (given) return checkWindow(given, ctx.limits);
   return inherited ?? ctx.defaultWindow;
-}
-
-/** No identifier, address, action or indicator contains a control character. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-/**
- * Argument strings reach SQL only as parameters; this rejects absurd sizes and control characters
- * early, so every engine sees the same clean values (a NUL ends a string in some SQL parsers).
- */
-export function checkText(value: string, what: string): string {
-  if (value.length === 0 || value.length > 2048) throw apiError(`${what} must be 1 to 2048 characters`, 'BAD_USER_INPUT');
-  if (CONTROL_CHARACTER.test(value)) throw apiError(`${what} must not contain control characters`, 'BAD_USER_INPUT');
-  return value;
 }
 
 export async function linkConnection(
@@ -104,7 +82,7 @@ export function conditionsOf(filter: EventFilter | null | undefined): { conditio
     source: text(f.source, 'filter.source'),
     account: text(f.account, 'filter.account'),
   };
-  const tables = f.classes && f.classes.length > 0 ? [...new Set(f.classes.map((c) => CLASS_TABLE[c]))] : [...TABLE_NAMES];
+  const tables = f.classes && f.classes.length > 0 ? [...new Set(f.classes.map(tableOfClass))] : [...TABLE_NAMES];
   return { conditions, tables };
 }
 
@@ -171,23 +149,6 @@ export function rootPivot(filter: EventFilter | null | undefined): { pivot: Even
   return { pivot: 'none', key: '*' };
 }
 
-export function entityStub(type: EntityType, key: string, window: Window): EntityModel {
-  return {
-    type,
-    key,
-    kind: null,
-    provider: null,
-    account: null,
-    name: null,
-    arn: null,
-    firstSeen: null,
-    lastSeen: null,
-    eventCount: 0,
-    attrs: {},
-    window,
-  };
-}
-
 /** Parses CIDR ranges (v4 and v6) into a matcher; bad ranges are a user error. */
 export function cidrMatcher(ranges: readonly string[]): (address: string) => boolean {
   const parsed = ranges.map((range, index) => {
@@ -225,13 +186,4 @@ function ipToBigInt(address: string): bigint {
   const tailParts = tail ? tail.split(':') : [];
   const groups = tail === undefined ? headParts : [...headParts, ...Array(8 - headParts.length - tailParts.length).fill('0'), ...tailParts];
   return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
-}
-
-/** A resource by id; a bare bucket name also finds `arn:aws:s3:::name`. */
-export async function resolveResource(ctx: RequestContext, text: string, window: Window): Promise<EntityModel | null> {
-  checkText(text, 'id');
-  const candidates = [text];
-  if (!text.startsWith('arn:') && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(text)) candidates.push(`arn:aws:s3:::${text}`);
-  const found = await Promise.all(candidates.map((key) => ctx.loaders.entity.load({ type: 'Resource', key, window })));
-  return found.find((e) => e !== null) ?? null;
 }

@@ -63,3 +63,16 @@ export function defaultWindow(latestDay: string | null, limits: ApiLimits): Wind
   const end = latestDay ? new Date(Date.parse(`${latestDay}T00:00:00Z`) + DAY_MS) : new Date();
   return { from: new Date(end.getTime() - limits.defaultWindowDays * DAY_MS), to: end };
 }
+
+/** No identifier, address, action or indicator contains a control character. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Argument strings reach SQL only as parameters; this rejects absurd sizes and control characters
+ * early, so every engine sees the same clean values (a NUL ends a string in some SQL parsers).
+ */
+export function checkText(value: string, what: string): string {
+  if (value.length === 0 || value.length > 2048) throw apiError(`${what} must be 1 to 2048 characters`, 'BAD_USER_INPUT');
+  if (CONTROL_CHARACTER.test(value)) throw apiError(`${what} must not contain control characters`, 'BAD_USER_INPUT');
+  return value;
+}

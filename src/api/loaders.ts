@@ -1,11 +1,22 @@
 /**
  * One set of DataLoaders per request. Keys that differ only in the entity they start from are
  * batched into one SQL statement (`… IN (?, ?, …)`), so a pivot of depth d costs about d round trips.
+ * The few lookups that cannot batch (a root field's search, one event by id) run here too: this is
+ * the one place the API hands SQL of src/queries to the engine.
  */
 import DataLoader from 'dataloader';
 import type { TableName } from '../core/tables';
-import { entitiesByKeys, neighbours, type EntityRow, type NeighbourRow, type PivotName } from '../queries/graph';
-import { eventsCount, eventsPage, type EventsQuery } from '../queries/events';
+import {
+  entitiesByKeys,
+  identityCandidates,
+  listEntities,
+  neighbours,
+  resourcesByName,
+  type EntityRow,
+  type NeighbourRow,
+  type PivotName,
+} from '../queries/graph';
+import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventsQuery } from '../queries/events';
 import type { Statement } from '../queries/sql';
 import type { SqlRow } from '../engine/types';
 import type { RequestContext } from './context';
@@ -39,11 +50,32 @@ export interface EventPage {
   hasMore: boolean;
 }
 
+export interface NameKey {
+  name: string;
+  window: Window;
+}
+
+export interface EntityPage {
+  /** The page's entities with their rank (1-based) in the whole list. */
+  entities: { entity: EntityModel; rank: number }[];
+  total: number;
+}
+
 export interface Loaders {
   entity: DataLoader<EntityKey, EntityModel | null, string>;
   neighbours: DataLoader<NeighbourKey, NeighbourPage, string>;
   events: DataLoader<EventsKey, EventPage, string>;
   eventsCount: DataLoader<EventsKey, number, string>;
+  /** A resource by a bare name: its own id, else the S3 bucket of that name in any partition. */
+  resourceByName: DataLoader<NameKey, EntityModel | null, string>;
+  /** Identity ids a caller's text may name, best match first (see identityCandidates). */
+  identityIds(text: string, derivedRoleArn: string | null, window: Window, sessionName?: string | null): Promise<string[]>;
+  /** One page of the entities of a type seen in the window, most recently seen first. */
+  entityPage(type: EntityType, window: Window, kind: string | null, offset: number, limit: number): Promise<EntityPage>;
+  /** One event by table, time (as the engine renders it) and id; null when missing or not visible to the caller. */
+  event(table: TableName, timeKey: string, eventId: string): Promise<SqlRow | null>;
+  /** The api_activity event that issued a session's credentials, on the day of the issuance. */
+  issuingEvent(issuedSessionId: string, eventId: string, day: string): Promise<SqlRow | null>;
 }
 
 const windowKey = (w: Window) => `${w.from.toISOString()}/${w.to.toISOString()}`;
@@ -204,5 +236,45 @@ export function createLoaders(ctx: RequestContext): Loaders {
     { cacheKeyFn: (k) => `${eventsGroup(k)}|${k.key}` },
   );
 
-  return { entity, neighbours: neighbourLoader, events, eventsCount: eventsCountLoader };
+  const resourceByName = new DataLoader<NameKey, EntityModel | null, string>(
+    batchByGroup(
+      (k) => windowKey(k.window),
+      async (group) => {
+        const { window } = group[0];
+        const names = [...new Set(group.map((k) => k.name))];
+        const found = (await run<EntityRow>(resourcesByName(names, window, accounts)))
+          .map((row) => entityFromRow(row, 'Resource', window))
+          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        for (const node of found) entity.prime({ type: 'Resource', key: node.key, window }, node);
+        // The name as an id first; else its bucket (the first partition by id, should a name be in several).
+        const byName = (name: string) =>
+          found.find((e) => e.key === name) ?? found.find((e) => e.key.startsWith('arn:') && e.key.endsWith(`:s3:::${name}`)) ?? null;
+        return group.map((k) => byName(k.name));
+      },
+    ),
+    { cacheKeyFn: (k) => `${windowKey(k.window)}|${k.name}` },
+  );
+
+  const firstRow = async (statement: Statement) => (await run<SqlRow>(statement))[0] ?? null;
+
+  return {
+    entity,
+    neighbours: neighbourLoader,
+    events,
+    eventsCount: eventsCountLoader,
+    resourceByName,
+    identityIds: async (text, derivedRoleArn, window, sessionName = null) =>
+      (await run<{ id: string }>(identityCandidates(text, derivedRoleArn, window, sessionName))).map((r) => r.id),
+    entityPage: async (type, window, kind, offset, limit) => {
+      const rows = await run<EntityRow & { rn: number; total: number }>(listEntities(type, window, kind, offset, limit, accounts));
+      const entities = rows.map((row) => {
+        const node = entityFromRow(row, type, window);
+        entity.prime({ type, key: node.key, window }, node);
+        return { entity: node, rank: Number(row.rn) };
+      });
+      return { entities, total: Number(rows[0]?.total ?? 0) };
+    },
+    event: (table, timeKey, eventId) => firstRow(eventByKey(table, timeKey, eventId, accounts)),
+    issuingEvent: (issuedSessionId, eventId, day) => firstRow(issuingEvent(issuedSessionId, eventId, day, accounts)),
+  };
 }

@@ -2,16 +2,12 @@
  * What resolvers pass between each other: plain objects built from query rows.
  * Codegen maps the GraphQL types onto these (codegen.yml `mappers`).
  */
-import type { TableName } from '../core/tables';
+import type { EntityType, TableName } from '../core/tables';
 import type { SqlRow } from '../engine/types';
+import type { Window } from '../queries/sql';
 
-export interface Window {
-  from: Date;
-  to: Date;
-}
-
-export const ENTITY_TYPES = ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'] as const;
-export type EntityType = (typeof ENTITY_TYPES)[number];
+export type { EntityType } from '../core/tables';
+export type { Window } from '../queries/sql';
 
 /** An entity aggregated over the days of a window. */
 export interface EntityModel {
@@ -102,4 +98,22 @@ export interface IndicatorContextModel {
   entity: EntityModel | null;
   /** For a domain indicator: the normalized name. */
   domain: string | null;
+}
+
+/** An entity known only by its key (an edge or event names it, the graph has no row for it in the window). */
+export function entityStub(type: EntityType, key: string, window: Window): EntityModel {
+  return {
+    type,
+    key,
+    kind: null,
+    provider: null,
+    account: null,
+    name: null,
+    arn: null,
+    firstSeen: null,
+    lastSeen: null,
+    eventCount: 0,
+    attrs: {},
+    window,
+  };
 }

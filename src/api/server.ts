@@ -14,7 +14,7 @@ import { checkDocumentCost } from './cost';
 import { errorFormatter } from './errors';
 import { DEFAULT_LIMITS, defaultWindow, type ApiLimits } from './limits';
 import type { Window } from './models';
-import { resolvers } from './resolvers';
+import { resolvers } from './resolvers/index';
 import { loadTypeDefs } from './schema';
 import { serveExplorer } from '../explorer/page';
 
@@ -69,7 +69,7 @@ export class ScoutApi {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.apollo = new ApolloServer<RequestContext>({
       typeDefs: loadTypeDefs(),
-      resolvers: resolvers as never,
+      resolvers,
       formatError: errorFormatter(options.onError),
       includeStacktraceInErrorResponses: false,
       introspection: true,

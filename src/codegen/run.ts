@@ -6,11 +6,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { graphqlEvents } from './graphql-events';
 
 /** A generator returns the files it owns (path relative to src/generated/ → full text). */
 export type Generator = () => Record<string, string>;
 
-const GENERATORS: Generator[] = [];
+const GENERATORS: Generator[] = [graphqlEvents];
 
 function main(): void {
   const outDir = join(__dirname, '..', 'generated');

@@ -32,6 +32,8 @@ export interface Column {
   name: string;
   type: ColumnType;
   doc: string;
+  /** Never null (the row type says so too). */
+  required: boolean;
 }
 
 const col = <T extends ColumnType>(type: T, doc: string): ColumnSpec<T> => ({ type, doc });
@@ -215,7 +217,7 @@ export interface TableDef {
 }
 
 function columnsOf(specs: Record<string, ColumnSpec>): Column[] {
-  return Object.entries(specs).map(([name, spec]) => ({ name, type: spec.type, doc: spec.doc }));
+  return Object.entries(specs).map(([name, spec]) => ({ name, type: spec.type, doc: spec.doc, required: spec.required === true }));
 }
 
 export const CORE_COLUMNS: readonly Column[] = columnsOf(CORE);

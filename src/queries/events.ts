@@ -3,10 +3,9 @@
  * table (NULL where a table lacks it), so one round trip returns complete events of any class.
  * Ordered by (time, event_id, table); pages by keyset cursor.
  */
-import { TABLES, TABLE_NAMES, type ColumnType, type TableName } from '../core/tables';
+import { TABLES, TABLE_NAMES, hasColumn, type ColumnType, type TableName } from '../core/tables';
 import type { SqlParam } from '../engine/types';
-import type { Window } from '../api/models';
-import { accountRestriction, dayRange, placeholders, type Statement } from './sql';
+import { accountRestriction, dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
 
 /** Every column name across the event tables with its type, in a stable order. */
 export const ALL_EVENT_COLUMNS: readonly { name: string; type: ColumnType }[] = (() => {
@@ -14,10 +13,6 @@ export const ALL_EVENT_COLUMNS: readonly { name: string; type: ColumnType }[] = 
   for (const table of TABLE_NAMES) for (const c of TABLES[table].columns) if (!seen.has(c.name)) seen.set(c.name, c.type);
   return [...seen].map(([name, type]) => ({ name, type }));
 })();
-
-function hasColumn(table: TableName, column: string): boolean {
-  return TABLES[table].columns.some((c) => c.name === column);
-}
 
 /** What a page of events can be batched on: many values of one of these in one query. */
 export type EventPivot = 'identity' | 'session' | 'ip' | 'resource' | 'instance' | 'none';
@@ -71,44 +66,63 @@ interface Leg {
   table: TableName;
   pivotExpr: string;
   from: string;
+  /** Parameters of the FROM clause, in the order of its `?`s (they come before the WHERE clause's). */
+  fromParams: SqlParam[];
+  /** The FROM clause already keeps only the pivot's keys: no `pivotExpr IN (…)` in the WHERE clause. */
+  keysInFrom?: boolean;
   extraWhere: string;
-  /** The FROM clause reads the graph too and takes the window's first and last day as two parameters. */
-  fromTakesDays?: boolean;
 }
 
 /**
+ * An ec2 ARN `arn:<partition>:ec2:<region>:<account>:<resource>` split into the parts a row of the
+ * lake can be matched on. The partition is whatever the ARN (data of the lake) says: rows carry no
+ * partition, and matching on region, account and resource needs none.
+ */
+const ec2ArnParts = (arn: string, prefix: string) =>
+  `split_part(${arn}, ':', 4) AS ${prefix}_region, split_part(${arn}, ':', 5) AS ${prefix}_account, split_part(${arn}, ':', 6) AS ${prefix}_resource`;
+const isEc2Arn = (arn: string) => `split_part(${arn}, ':', 1) = 'arn' AND split_part(${arn}, ':', 3) = 'ec2'`;
+
+/**
  * An instance's flows: the records of the network interfaces the graph ties to it (etl/graph.ts
- * `has_interface`) anywhere in the window, keyed by the instance ARN.
+ * `has_interface`) anywhere in the window, keyed by the instance ARN. Takes the window's first and
+ * last day.
  */
 const FLOWS_BY_INSTANCE = `network_activity JOIN (
-    SELECT DISTINCT src_id AS instance_key, dst_id AS interface_key FROM graph_edges
-    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = 'Resource' AND rel = 'has_interface' AND dst_type = 'Resource'
-  ) tied ON tied.interface_key = 'arn:aws:ec2:' || network_activity.region || ':' || network_activity.account || ':network-interface/' || network_activity.interface_id`;
-const INSTANCE_ARN_OF_ROW = `'arn:aws:ec2:' || region || ':' || account || ':instance/' || instance_id`;
+    SELECT DISTINCT src_id AS instance_key, ${ec2ArnParts('dst_id', 'eni')} FROM graph_edges
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = ${nodeTypeSql('Resource')} AND rel = ${relationSql('has_interface')}
+      AND dst_type = ${nodeTypeSql('Resource')} AND ${isEc2Arn('dst_id')}
+  ) tied ON tied.eni_region = network_activity.region AND tied.eni_account = network_activity.account
+    AND tied.eni_resource = 'network-interface/' || network_activity.interface_id`;
+
+/** DNS queries an instance made, for the instance ARNs asked for (one `?` per ARN). */
+const dnsByInstance = (keys: number) => `dns_activity JOIN (
+    SELECT asked_key, ${ec2ArnParts('asked_key', 'instance')} FROM UNNEST(ARRAY[${placeholders(keys)}]) AS asked(asked_key)
+    WHERE ${isEc2Arn('asked_key')}
+  ) asked ON asked.instance_region = dns_activity.region AND asked.instance_account = dns_activity.account
+    AND asked.instance_resource = 'instance/' || dns_activity.instance_id`;
 
 /** The ways one table can match a pivot value (an IP matches as source or, for flows, as destination). */
-function legsFor(table: TableName, pivot: EventPivot): Leg[] {
-  switch (pivot) {
+function legsFor(table: TableName, q: EventsQuery, [fromDay, toDay]: [string, string]): Leg[] {
+  const leg = (pivotExpr: string, from: string = table, extraWhere = ''): Leg => ({ table, pivotExpr, from, fromParams: [], extraWhere });
+  switch (q.pivot) {
     case 'identity':
-      return [{ table, pivotExpr: 'actor_id', from: table, extraWhere: '' }];
+      return [leg('actor_id')];
     case 'session':
-      return [{ table, pivotExpr: 'session_id', from: table, extraWhere: '' }];
+      return [leg('session_id')];
     case 'ip': {
-      const legs: Leg[] = [{ table, pivotExpr: 'src_ip', from: table, extraWhere: '' }];
-      if (hasColumn(table, 'dst_ip'))
-        legs.push({ table, pivotExpr: 'dst_ip', from: table, extraWhere: ' AND (src_ip IS NULL OR src_ip <> dst_ip)' });
+      const legs = [leg('src_ip')];
+      if (hasColumn(table, 'dst_ip')) legs.push(leg('dst_ip', table, ' AND (src_ip IS NULL OR src_ip <> dst_ip)'));
       return legs;
     }
     case 'resource':
-      return [{ table, pivotExpr: 'res', from: `${table} CROSS JOIN UNNEST(resources) AS u(res)`, extraWhere: '' }];
+      return [leg('res', `${table} CROSS JOIN UNNEST(resources) AS u(res)`)];
     case 'instance':
-      if (table === 'network_activity')
-        return [{ table, pivotExpr: 'tied.instance_key', from: FLOWS_BY_INSTANCE, extraWhere: '', fromTakesDays: true }];
+      if (table === 'network_activity') return [{ ...leg('tied.instance_key', FLOWS_BY_INSTANCE), fromParams: [fromDay, toDay] }];
       if (table === 'dns_activity')
-        return [{ table, pivotExpr: INSTANCE_ARN_OF_ROW, from: table, extraWhere: ' AND instance_id IS NOT NULL' }];
+        return [{ ...leg('asked.asked_key', dnsByInstance(q.keys.length)), fromParams: [...q.keys], keysInFrom: true }];
       return [];
     case 'none':
-      return [{ table, pivotExpr: "'*'", from: table, extraWhere: '' }];
+      return [leg("'*'")];
   }
 }
 
@@ -186,11 +200,11 @@ function unionSql(q: EventsQuery, params: SqlParam[], withCursor: boolean): stri
   const [fromDay, toDay] = dayRange(q.window);
   const parts: string[] = [];
   for (const table of q.tables) {
-    for (const leg of legsFor(table, q.pivot)) {
-      if (leg.fromTakesDays) params.push(fromDay, toDay);
+    for (const leg of legsFor(table, q, [fromDay, toDay])) {
+      params.push(...leg.fromParams);
       let where = 'day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND time >= ? AND time < ?';
       params.push(fromDay, toDay, q.window.from, q.window.to);
-      if (q.pivot !== 'none') {
+      if (q.pivot !== 'none' && !leg.keysInFrom) {
         where += ` AND ${leg.pivotExpr} IN (${placeholders(q.keys.length)})`;
         params.push(...q.keys);
       }

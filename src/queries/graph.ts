@@ -1,10 +1,11 @@
 /**
  * SQL over the graph tables (graph_entities, graph_edges; see etl/graph.ts). Trino dialect.
- * Column and relation names come from the constants here; values are parameters.
+ * Relation and node type names come from the lake contract (src/core/tables.ts RELATIONS), checked
+ * by the compiler; values are parameters.
  */
+import { ACCESS_SOURCE_TYPES, RELATIONS, RELATION_NAMES, type EntityType, type NodeType, type Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
-import type { EntityType, Window } from '../api/models';
-import { accountRestriction, dayRange, placeholders, type Statement } from './sql';
+import { accountRestriction, dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
 
 /** Aggregate of an entity over the window's days; the day-by-day attrs are merged by the caller. */
 const ENTITY_AGGREGATE = `SELECT type, id, max(kind) AS kind, max(provider) AS provider, max(account) AS account, max(name) AS name,
@@ -38,6 +39,28 @@ export function entitiesByKeys(type: EntityType, keys: readonly string[], window
     params: [fromDay, toDay, type, ...keys, ...restrict.params],
   };
 }
+
+/**
+ * Resources a bare name may mean, for many names at once: the resource whose id is the name, or the
+ * S3 bucket of that name in whatever AWS partition the lake holds it (`arn:aws:s3:::name`,
+ * `arn:aws-cn:s3:::name`…): the partition comes from the data, not from this code.
+ */
+export function resourcesByName(names: readonly string[], window: Window, accounts: readonly string[] | '*'): Statement {
+  const [fromDay, toDay] = dayRange(window);
+  const restrict = entityAccountRestriction(accounts);
+  return {
+    label: 'resourcesByName',
+    sql: `${ENTITY_AGGREGATE}
+  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${nodeTypeSql('Resource')}
+    AND (id IN (${placeholders(names.length)})
+      OR (id LIKE 'arn:%:s3:::%' AND ${BUCKET_OF_ID} IN (${placeholders(names.length)})
+          AND id = 'arn:' || split_part(id, ':', 2) || ':s3:::' || ${BUCKET_OF_ID}))${restrict.sql}
+  GROUP BY type, id`,
+    params: [fromDay, toDay, ...names, ...names, ...restrict.params],
+  };
+}
+/** The bucket name of an S3 bucket ARN `arn:<partition>:s3:::<bucket>` (the sixth ':'-separated part). */
+const BUCKET_OF_ID = "split_part(id, ':', 6)";
 
 /** Entities without an account (IPs, user agents) are visible to every caller. */
 function entityAccountRestriction(accounts: readonly string[] | '*'): { sql: string; params: SqlParam[] } {
@@ -77,6 +100,10 @@ export function listEntities(
   };
 }
 
+const IDENTITY = nodeTypeSql('Identity');
+const SESSION = nodeTypeSql('Session');
+const USES = relationSql('uses');
+
 /**
  * Identity ids a caller's text may name: the id or ARN itself, a name, an access key it used, or
  * (for a role's principal id `AROA…:session-name`) the role session name. Ranked so the most exact
@@ -94,15 +121,15 @@ export function identityCandidates(
     sql: `SELECT id, min(rank) AS rank FROM (
     SELECT id, CASE WHEN id = ? THEN 0 WHEN id = ? THEN 1 WHEN arn = ? THEN 2 ELSE 4 END AS rank
     FROM graph_entities
-    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = 'Identity' AND (id = ? OR id = ? OR arn = ? OR name = ?)
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${IDENTITY} AND (id = ? OR id = ? OR arn = ? OR name = ?)
     UNION ALL
     SELECT src_id AS id, 3 AS rank FROM graph_edges
-    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = 'Identity' AND rel = 'uses' AND dst_type = 'Session' AND dst_id = ?
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = ${IDENTITY} AND rel = ${USES} AND dst_type = ${SESSION} AND dst_id = ?
     UNION ALL
     SELECT e.src_id AS id, 5 AS rank FROM graph_edges e
-    WHERE e.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND e.src_type = 'Identity' AND e.rel = 'uses' AND e.dst_type = 'Session'
+    WHERE e.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND e.src_type = ${IDENTITY} AND e.rel = ${USES} AND e.dst_type = ${SESSION}
       AND e.dst_id IN (SELECT s.id FROM graph_entities s
-                       WHERE s.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND s.type = 'Session' AND s.name = ?)
+                       WHERE s.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND s.type = ${SESSION} AND s.name = ?)
   ) c GROUP BY id ORDER BY rank, id LIMIT 5`,
     params: [
       text,
@@ -127,89 +154,112 @@ export function identityCandidates(
 }
 
 type Direction = 'out' | 'in';
-interface Leg {
+
+/** A relation's node types at one end, as a union. */
+type Ends<R extends Relation, End extends 'from' | 'to'> = (typeof RELATIONS)[R][End] extends infer E
+  ? E extends readonly (infer U)[]
+    ? U
+    : E
+  : never;
+/** The named relations whose edges go from node type A to node type B. */
+type RelationsBetween<A extends NodeType, B extends NodeType> = {
+  [R in Relation]: A extends Ends<R, 'from'> ? (B extends Ends<R, 'to'> ? R : never) : never;
+}[Relation];
+
+type AccessSourceType = (typeof ACCESS_SOURCE_TYPES)[number];
+/**
+ * Resource access is every edge from an access source type to a Resource, the relation being the
+ * action: the contract names no relation between those types (this fails to compile if it ever
+ * does). An action can still be spelt like a relation: flow records' activity is `flow`, so the graph
+ * holds `IPAddress -flow-> Resource` (the interface a flow used). Access legs leave out every
+ * relation name, as the API always has, so such edges stay out of resource access.
+ */
+const ACCESS_EDGES_ARE_UNNAMED: [RelationsBetween<AccessSourceType, 'Resource'>] extends [never] ? true : false = true;
+void ACCESS_EDGES_ARE_UNNAMED;
+
+/** Follows named relations (an allow-list of the contract's RELATIONS between the pivot's types). */
+interface NamedLeg<Rel extends Relation = Relation> {
   direction: Direction;
-  /** Relations followed; null = any (resource access, where the relation is the action). */
-  rels: readonly string[] | null;
+  rels: readonly Rel[];
   /** Relation reported to the caller, when it differs from the stored one (flow_out / flow_in). */
   label?: string;
 }
+/** Follows resource access: every edge between an access source type and a Resource. */
+interface AccessLeg {
+  direction: Direction;
+  access: true;
+}
+type Leg = NamedLeg | AccessLeg;
+
+/** The legs a pivot from F to T may take: named relations in the right direction, or access between the right types. */
+type LegOf<F extends NodeType, T extends NodeType> =
+  | (NamedLeg<RelationsBetween<F, T>> & { direction: 'out' })
+  | (NamedLeg<RelationsBetween<T, F>> & { direction: 'in' })
+  | (F extends AccessSourceType ? (T extends 'Resource' ? AccessLeg & { direction: 'out' } : never) : never)
+  | (F extends 'Resource' ? (T extends AccessSourceType ? AccessLeg & { direction: 'in' } : never) : never);
+
 export interface PivotSpec {
-  from: EntityType;
-  to: string;
+  from: NodeType;
+  to: NodeType;
   legs: readonly Leg[];
 }
 
-const ACCESS_RELS = null;
+/** A pivot whose legs the compiler checks against the contract's relations and node types. */
+function pivot<const F extends NodeType, const T extends NodeType>(from: F, to: T, ...legs: LegOf<F, T>[]): PivotSpec {
+  return { from, to, legs };
+}
+
+const ACCESS_OUT = { direction: 'out', access: true } as const;
+const ACCESS_IN = { direction: 'in', access: true } as const;
+
 /** Every pivot the API offers, by name. The only source of relation and type names in edge SQL. */
 export const PIVOTS = {
-  identityIps: { from: 'Identity', to: 'IPAddress', legs: [{ direction: 'out', rels: ['from_ip'] }] },
-  identitySessions: { from: 'Identity', to: 'Session', legs: [{ direction: 'out', rels: ['uses'] }] },
-  identityIssuedSessions: { from: 'Identity', to: 'Session', legs: [{ direction: 'out', rels: ['issued'] }] },
-  identityResources: { from: 'Identity', to: 'Resource', legs: [{ direction: 'out', rels: ACCESS_RELS }] },
-  identityUserAgents: { from: 'Identity', to: 'UserAgent', legs: [{ direction: 'out', rels: ['user_agent'] }] },
-  identityRegions: { from: 'Identity', to: 'Region', legs: [{ direction: 'out', rels: ['in_region'] }] },
-  identityAccounts: { from: 'Identity', to: 'Account', legs: [{ direction: 'out', rels: ['in_account'] }] },
-  sessionIps: { from: 'Session', to: 'IPAddress', legs: [{ direction: 'out', rels: ['from_ip'] }] },
-  sessionResources: { from: 'Session', to: 'Resource', legs: [{ direction: 'out', rels: ACCESS_RELS }] },
-  sessionUserAgents: { from: 'Session', to: 'UserAgent', legs: [{ direction: 'out', rels: ['user_agent'] }] },
-  sessionChildren: { from: 'Session', to: 'Session', legs: [{ direction: 'in', rels: ['issued_by'] }] },
-  sessionParents: { from: 'Session', to: 'Session', legs: [{ direction: 'out', rels: ['issued_by'] }] },
-  ipIdentities: { from: 'IPAddress', to: 'Identity', legs: [{ direction: 'in', rels: ['from_ip'] }] },
-  ipSessions: { from: 'IPAddress', to: 'Session', legs: [{ direction: 'in', rels: ['from_ip'] }] },
-  ipIssuedSessions: { from: 'IPAddress', to: 'Session', legs: [{ direction: 'in', rels: ['issued_from_ip'] }] },
-  ipResources: { from: 'IPAddress', to: 'Resource', legs: [{ direction: 'out', rels: ACCESS_RELS }] },
-  ipPeersOut: { from: 'IPAddress', to: 'IPAddress', legs: [{ direction: 'out', rels: ['flow'], label: 'flow_out' }] },
-  ipPeersIn: { from: 'IPAddress', to: 'IPAddress', legs: [{ direction: 'in', rels: ['flow'], label: 'flow_in' }] },
-  ipPeersBoth: {
-    from: 'IPAddress',
-    to: 'IPAddress',
-    legs: [
-      { direction: 'out', rels: ['flow'], label: 'flow_out' },
-      { direction: 'in', rels: ['flow'], label: 'flow_in' },
-    ],
-  },
-  ipDomains: { from: 'IPAddress', to: 'Domain', legs: [{ direction: 'out', rels: ['queried'] }] },
-  domainIps: { from: 'Domain' as EntityType, to: 'IPAddress', legs: [{ direction: 'in', rels: ['queried'] }] },
-  resourceActors: { from: 'Resource', to: 'Identity', legs: [{ direction: 'in', rels: ACCESS_RELS }] },
-  resourceSessions: { from: 'Resource', to: 'Session', legs: [{ direction: 'in', rels: ACCESS_RELS }] },
-  resourceIps: { from: 'Resource', to: 'IPAddress', legs: [{ direction: 'in', rels: ACCESS_RELS }] },
-  accountIdentities: { from: 'Account', to: 'Identity', legs: [{ direction: 'in', rels: ['in_account'] }] },
-  userAgentIdentities: { from: 'UserAgent', to: 'Identity', legs: [{ direction: 'in', rels: ['user_agent'] }] },
+  identityIps: pivot('Identity', 'IPAddress', { direction: 'out', rels: ['from_ip'] }),
+  identitySessions: pivot('Identity', 'Session', { direction: 'out', rels: ['uses'] }),
+  identityIssuedSessions: pivot('Identity', 'Session', { direction: 'out', rels: ['issued'] }),
+  identityResources: pivot('Identity', 'Resource', ACCESS_OUT),
+  identityUserAgents: pivot('Identity', 'UserAgent', { direction: 'out', rels: ['user_agent'] }),
+  identityRegions: pivot('Identity', 'Region', { direction: 'out', rels: ['in_region'] }),
+  identityAccounts: pivot('Identity', 'Account', { direction: 'out', rels: ['in_account'] }),
+  sessionIps: pivot('Session', 'IPAddress', { direction: 'out', rels: ['from_ip'] }),
+  sessionResources: pivot('Session', 'Resource', ACCESS_OUT),
+  sessionUserAgents: pivot('Session', 'UserAgent', { direction: 'out', rels: ['user_agent'] }),
+  sessionChildren: pivot('Session', 'Session', { direction: 'in', rels: ['issued_by'] }),
+  sessionParents: pivot('Session', 'Session', { direction: 'out', rels: ['issued_by'] }),
+  ipIdentities: pivot('IPAddress', 'Identity', { direction: 'in', rels: ['from_ip'] }),
+  ipSessions: pivot('IPAddress', 'Session', { direction: 'in', rels: ['from_ip'] }),
+  ipIssuedSessions: pivot('IPAddress', 'Session', { direction: 'in', rels: ['issued_from_ip'] }),
+  ipResources: pivot('IPAddress', 'Resource', ACCESS_OUT),
+  ipPeersOut: pivot('IPAddress', 'IPAddress', { direction: 'out', rels: ['flow'], label: 'flow_out' }),
+  ipPeersIn: pivot('IPAddress', 'IPAddress', { direction: 'in', rels: ['flow'], label: 'flow_in' }),
+  ipPeersBoth: pivot(
+    'IPAddress',
+    'IPAddress',
+    { direction: 'out', rels: ['flow'], label: 'flow_out' },
+    { direction: 'in', rels: ['flow'], label: 'flow_in' },
+  ),
+  ipDomains: pivot('IPAddress', 'Domain', { direction: 'out', rels: ['queried'] }),
+  domainIps: pivot('Domain', 'IPAddress', { direction: 'in', rels: ['queried'] }),
+  resourceActors: pivot('Resource', 'Identity', ACCESS_IN),
+  resourceSessions: pivot('Resource', 'Session', ACCESS_IN),
+  resourceIps: pivot('Resource', 'IPAddress', ACCESS_IN),
+  accountIdentities: pivot('Account', 'Identity', { direction: 'in', rels: ['in_account'] }),
+  userAgentIdentities: pivot('UserAgent', 'Identity', { direction: 'in', rels: ['user_agent'] }),
   // Across sources (see etl/graph.ts CROSS_SOURCE_EDGES).
-  identityFederatedSessions: { from: 'Identity', to: 'Session', legs: [{ direction: 'out', rels: ['federated_into'] }] },
-  identityFederatedRoles: { from: 'Identity', to: 'Identity', legs: [{ direction: 'out', rels: ['federated_into'] }] },
-  identityFederatedAs: { from: 'Identity', to: 'Identity', legs: [{ direction: 'out', rels: ['federated_as'] }] },
-  identityFederatedFrom: { from: 'Identity', to: 'Identity', legs: [{ direction: 'in', rels: ['federated_into', 'federated_as'] }] },
-  sessionFederatedFrom: { from: 'Session', to: 'Identity', legs: [{ direction: 'in', rels: ['federated_into'] }] },
-  resourceInterfaces: { from: 'Resource', to: 'Resource', legs: [{ direction: 'out', rels: ['has_interface'] }] },
-  resourceInstances: { from: 'Resource', to: 'Resource', legs: [{ direction: 'in', rels: ['has_interface'] }] },
-  resourceAddresses: { from: 'Resource', to: 'IPAddress', legs: [{ direction: 'out', rels: ['has_address'] }] },
-  resourceDomains: { from: 'Resource', to: 'Domain', legs: [{ direction: 'out', rels: ['queried'] }] },
-  ipInstances: { from: 'IPAddress', to: 'Resource', legs: [{ direction: 'in', rels: ['has_address'] }] },
-  ipResolvedFrom: { from: 'IPAddress', to: 'Domain', legs: [{ direction: 'in', rels: ['resolves_to'] }] },
-  domainResolvesTo: { from: 'Domain' as EntityType, to: 'IPAddress', legs: [{ direction: 'out', rels: ['resolves_to'] }] },
-} as const satisfies Record<string, PivotSpec>;
+  identityFederatedSessions: pivot('Identity', 'Session', { direction: 'out', rels: ['federated_into'] }),
+  identityFederatedRoles: pivot('Identity', 'Identity', { direction: 'out', rels: ['federated_into'] }),
+  identityFederatedAs: pivot('Identity', 'Identity', { direction: 'out', rels: ['federated_as'] }),
+  identityFederatedFrom: pivot('Identity', 'Identity', { direction: 'in', rels: ['federated_into', 'federated_as'] }),
+  sessionFederatedFrom: pivot('Session', 'Identity', { direction: 'in', rels: ['federated_into'] }),
+  resourceInterfaces: pivot('Resource', 'Resource', { direction: 'out', rels: ['has_interface'] }),
+  resourceInstances: pivot('Resource', 'Resource', { direction: 'in', rels: ['has_interface'] }),
+  resourceAddresses: pivot('Resource', 'IPAddress', { direction: 'out', rels: ['has_address'] }),
+  resourceDomains: pivot('Resource', 'Domain', { direction: 'out', rels: ['queried'] }),
+  ipInstances: pivot('IPAddress', 'Resource', { direction: 'in', rels: ['has_address'] }),
+  ipResolvedFrom: pivot('IPAddress', 'Domain', { direction: 'in', rels: ['resolves_to'] }),
+  domainResolvesTo: pivot('Domain', 'IPAddress', { direction: 'out', rels: ['resolves_to'] }),
+} satisfies Record<string, PivotSpec>;
 export type PivotName = keyof typeof PIVOTS;
-
-/** Relations that are not resource access, so ACCESS pivots can exclude them. */
-const STRUCTURAL_RELS = [
-  'from_ip',
-  'uses',
-  'issued',
-  'user_agent',
-  'in_region',
-  'in_account',
-  'issued_by',
-  'issued_from_ip',
-  'flow',
-  'queried',
-  'federated_into',
-  'federated_as',
-  'has_interface',
-  'has_address',
-  'resolves_to',
-];
 
 export interface NeighbourRow extends EntityRow {
   key_id: string;
@@ -245,26 +295,24 @@ export function neighbours(
     const [keyCol, keyType, otherCol, otherType] =
       leg.direction === 'out' ? ['src_id', 'src_type', 'dst_id', 'dst_type'] : ['dst_id', 'dst_type', 'src_id', 'src_type'];
     // Parameters in the order their `?` appear: the relation label (SELECT list), then the WHERE clause.
-    if (leg.label) orderedParams.push(leg.label);
+    const label = 'label' in leg ? leg.label : undefined;
+    if (label) orderedParams.push(label);
     orderedParams.push(fromDay, toDay, window.from, window.to, spec.from, ...keys, spec.to);
-    let relSql: string;
-    if (leg.rels === null) {
-      relSql = ` AND rel NOT IN (${placeholders(STRUCTURAL_RELS.length)})`;
-      orderedParams.push(...STRUCTURAL_RELS);
-    } else {
-      relSql = ` AND rel IN (${placeholders(leg.rels.length)})`;
-      orderedParams.push(...leg.rels);
-    }
+    // Named legs follow their relations; access legs any edge between the types above but a named one.
+    const rels = 'rels' in leg ? leg.rels : RELATION_NAMES;
+    const relSql = ` AND rel ${'rels' in leg ? 'IN' : 'NOT IN'} (${placeholders(rels.length)})`;
+    orderedParams.push(...rels);
+    let actionSql = '';
     if (action !== null) {
-      relSql += ' AND rel = ?';
+      actionSql = ' AND rel = ?';
       orderedParams.push(action);
     }
-    return `SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${leg.label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel,
+    return `SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel,
         min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS link_event_count,
         sum(bytes) AS link_bytes, sum(packets) AS link_packets
       FROM graph_edges
       WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
-        AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}
+        AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}
       GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel`;
   });
   orderedParams.push(offset, offset + limit, fromDay, toDay);

@@ -1,5 +1,9 @@
 /** Small helpers shared by the API's SQL. Values always travel as `?` parameters. */
+import { placeholders, sqlString } from '../core/sql';
+import type { NodeType, Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
+
+export { placeholders } from '../core/sql';
 
 export interface Statement {
   sql: string;
@@ -8,13 +12,14 @@ export interface Statement {
   label: string;
 }
 
-export function placeholders(count: number): string {
-  if (count < 1) throw new Error('placeholders: need at least one value');
-  return Array.from({ length: count }, () => '?').join(', ');
+/** A time window [from, to): every statement that reads events or graph days takes one. */
+export interface Window {
+  from: Date;
+  to: Date;
 }
 
 /** First and last day (YYYY-MM-DD) a [from, to) window touches: the partition range to read. */
-export function dayRange(window: { from: Date; to: Date }): [string, string] {
+export function dayRange(window: Window): [string, string] {
   const last = new Date(window.to.getTime() - 1);
   return [window.from.toISOString().slice(0, 10), last.toISOString().slice(0, 10)];
 }
@@ -24,4 +29,14 @@ export function accountRestriction(column: string, allowed: readonly string[] | 
   if (allowed === '*') return { sql: '', params: [] };
   if (allowed.length === 0) return { sql: ' AND false', params: [] };
   return { sql: ` AND ${column} IN (${placeholders(allowed.length)})`, params: [...allowed] };
+}
+
+/** A relation name of the contract as an SQL literal: a constant of the code, checked by the compiler. */
+export function relationSql(relation: Relation): string {
+  return sqlString(relation);
+}
+
+/** A node type of the contract as an SQL literal. */
+export function nodeTypeSql(type: NodeType): string {
+  return sqlString(type);
 }

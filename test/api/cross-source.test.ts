@@ -376,3 +376,24 @@ test('an address seen in API calls and in flows is one IPAddress: it pivots to i
     expect(a.eventCount).toBeGreaterThanOrEqual(a.flows.totalCount + a.calls.totalCount);
   }
 }, 60_000);
+
+test("flow records are not resource access: an address's flows to an interface stay out of its resources and the interface's sources", async () => {
+  const story = storyById(stories, 'ssh-open-to-world');
+  const eni = eniArn(story, story.expect.interfaceId);
+  const sources = story.expect.sshFlowSources;
+  // The graph does hold an edge from each source to the interface: its action is the flows' activity, spelt like the relation `flow`.
+  const { rows } = await engine.query<{ src_id: string }>(
+    `SELECT DISTINCT src_id FROM graph_edges WHERE src_type = 'IPAddress' AND rel = 'flow' AND dst_type = 'Resource' AND dst_id = ?`,
+    [eni],
+  );
+  expect(rows.map((r) => r.src_id).sort()).toEqual(expect.arrayContaining([...sources].sort()));
+  const { data } = await run(
+    `query($w: TimeWindow!, $eni: String!, $ip: String!) {
+      ip(address: $ip, window: $w) { resources(first: 500) { edges { relation node { resourceId } } } }
+      resource(id: $eni, window: $w) { sourceIps(first: 500) { edges { relation node { address } } } }
+    }`,
+    { eni, ip: sources[0] },
+  );
+  expect(data.ip.resources.edges.filter((x: any) => x.node.resourceId === eni)).toEqual([]);
+  expect(data.resource?.sourceIps.edges.filter((x: any) => x.relation === 'flow') ?? []).toEqual([]);
+});

@@ -1,0 +1,11 @@
+/** Account: an AWS account, Azure tenant or GCP project, and the identities seen in it. */
+import type { AccountResolvers } from '../../generated/graphql';
+import { linkConnection } from '../connections';
+import { entityFields } from './common';
+
+export const Account: AccountResolvers = {
+  ...entityFields,
+  accountId: (e) => e.key,
+  provider: (e) => e.provider,
+  identities: (e, args, ctx) => linkConnection(ctx, 'accountIdentities', e, args),
+};

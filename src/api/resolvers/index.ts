@@ -1,0 +1,44 @@
+/**
+ * The resolver map: one file per type (or family of types), merged here and checked against the
+ * resolver types graphql-codegen generates from the schema. Resolvers stay thin: engine work goes
+ * through the loaders (src/api/loaders.ts) and the SQL of src/queries.
+ */
+import type { Resolvers } from '../../generated/graphql';
+import { Account } from './account';
+import { eventResolvers } from './events';
+import { Identity } from './identity';
+import { IndicatorContext } from './indicator-context';
+import { Entity, Event, Link, Node } from './interfaces';
+import { IPAddress } from './ip-address';
+import { AccountLink, DomainLink, EventConnection, IdentityLink, IPAddressLink, ResourceLink, SessionLink, UserAgentLink } from './links';
+import { Query } from './query';
+import { Resource } from './resource';
+import { DateTime } from './scalars';
+import { Session, SessionIssuance } from './session';
+import { UserAgent } from './user-agent';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Node,
+  Entity,
+  Event,
+  Link,
+  Query,
+  Identity,
+  Session,
+  SessionIssuance,
+  Resource,
+  IPAddress,
+  Account,
+  UserAgent,
+  IdentityLink,
+  SessionLink,
+  IPAddressLink,
+  ResourceLink,
+  UserAgentLink,
+  AccountLink,
+  DomainLink,
+  EventConnection,
+  IndicatorContext,
+  ...eventResolvers,
+};

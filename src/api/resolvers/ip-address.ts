@@ -1,0 +1,24 @@
+/** IPAddress: who and what used an address, its flow peers and DNS. */
+import type { IpAddressResolvers } from '../../generated/graphql';
+import type { PivotName } from '../../queries/graph';
+import { eventConnection, linkConnection } from '../connections';
+import { entityFields, strings } from './common';
+
+const PEERS: Record<'OUTBOUND' | 'INBOUND' | 'BOTH', PivotName> = { OUTBOUND: 'ipPeersOut', INBOUND: 'ipPeersIn', BOTH: 'ipPeersBoth' };
+
+export const IPAddress: IpAddressResolvers = {
+  ...entityFields,
+  address: (e) => e.key,
+  isPrivate: (e) => e.kind === 'private',
+  identities: (e, args, ctx) => linkConnection(ctx, 'ipIdentities', e, args),
+  sessions: (e, args, ctx) => linkConnection(ctx, 'ipSessions', e, args),
+  issuedSessions: (e, args, ctx) => linkConnection(ctx, 'ipIssuedSessions', e, args),
+  resources: (e, args, ctx) => linkConnection(ctx, 'ipResources', e, args),
+  peers: (e, args, ctx) => linkConnection(ctx, PEERS[args.direction ?? 'BOTH'], e, args),
+  flows: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args, { tables: ['network_activity'] }),
+  domains: (e, args, ctx) => linkConnection(ctx, 'ipDomains', e, args),
+  resolvedFrom: (e, args, ctx) => linkConnection(ctx, 'ipResolvedFrom', e, args),
+  instances: (e, args, ctx) => linkConnection(ctx, 'ipInstances', e, args),
+  sources: (e) => strings(e.attrs.sources).sort(),
+  events: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args),
+};

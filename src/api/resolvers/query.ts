@@ -1,0 +1,47 @@
+/** The entry points. */
+import type { QueryResolvers } from '../../generated/graphql';
+import { eventConnection, rootPivot, windowOf } from '../connections';
+import { offsetCursor, parseOffsetCursor } from '../ids';
+import { indicatorContext } from '../indicator';
+import { checkFirst, checkText } from '../limits';
+import { nodeById, resolveIdentity, resolveResource } from '../lookups';
+import type { LinkConnectionModel, LinkModel } from '../models';
+import { loadEntity } from './common';
+
+export const Query: QueryResolvers = {
+  node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
+  identity: (_p, args, ctx) => resolveIdentity(ctx, args.id, windowOf(ctx, null, args.window)),
+  identities: async (_p, args, ctx): Promise<LinkConnectionModel> => {
+    const window = windowOf(ctx, null, args.window);
+    const first = checkFirst(args.first, ctx.limits);
+    const kind = args.kind == null ? null : checkText(args.kind, 'kind');
+    const page = await ctx.loaders.entityPage('Identity', window, kind, parseOffsetCursor(args.after), first + 1);
+    const links = page.entities.map(({ entity, rank }): LinkModel => ({
+      cursor: offsetCursor(rank),
+      relation: 'seen',
+      // Listed because seen in the window: the aggregate has first and last times.
+      firstSeen: entity.firstSeen!,
+      lastSeen: entity.lastSeen!,
+      eventCount: entity.eventCount,
+      otherType: 'Identity',
+      otherKey: entity.key,
+      node: entity,
+      window,
+    }));
+    const edges = links.slice(0, first);
+    return {
+      edges,
+      pageInfo: { hasNextPage: links.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: page.total,
+    };
+  },
+  ip: (_p, args, ctx) => loadEntity(ctx, 'IPAddress', checkText(args.address, 'address'), windowOf(ctx, null, args.window)),
+  resource: (_p, args, ctx) => resolveResource(ctx, args.id, windowOf(ctx, null, args.window)),
+  session: (_p, args, ctx) => loadEntity(ctx, 'Session', checkText(args.id, 'id'), windowOf(ctx, null, args.window)),
+  account: (_p, args, ctx) => loadEntity(ctx, 'Account', checkText(args.id, 'id'), windowOf(ctx, null, args.window)),
+  events: (_p, args, ctx) => {
+    const { pivot, key } = rootPivot(args.filter);
+    return eventConnection(ctx, pivot, key, null, args);
+  },
+  contextFor: (_p, args, ctx) => indicatorContext(ctx, checkText(args.indicator.trim(), 'indicator'), windowOf(ctx, null, args.window)),
+};
