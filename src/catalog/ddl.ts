@@ -1,5 +1,5 @@
 /**
- * Athena DDL for the lake: one CREATE EXTERNAL TABLE per table of etl/tables.ts plus the graph
+ * Athena DDL for the lake: one CREATE EXTERNAL TABLE per table of src/core/tables.ts plus the graph
  * tables, Parquet, hive-partitioned, with partition projection so no crawler or MSCK REPAIR is
  * ever needed: a new partition folder is queryable the moment it is written.
  *
@@ -14,9 +14,9 @@
  *    DuckDB views type it, so the same SQL compares `day` to DATE values on both engines.
  * Every identifier and value written here is checked against a strict pattern first.
  */
-import { PARTITION_COLUMNS, TABLES, TABLE_NAMES, type ColumnType } from '../core/tables';
+import { graphTablePath, partitionPath, tablePath, type PartitionValues } from '../core/lake-layout';
+import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, TABLE_NAMES, type ColumnType, type GraphTableName } from '../core/tables';
 import { SOURCE_IDS } from '../generated/sources';
-import { GRAPH_TABLES } from '../engine/lake';
 
 export const AWS_REGIONS = [
   'us-east-1',
@@ -77,6 +77,9 @@ export interface CatalogStatement {
 const NAME = /^[a-z_][a-z0-9_]{0,254}$/;
 const PARTITION_VALUE = /^[A-Za-z0-9._-]{1,128}$/;
 const LAKE_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*()\/=+-]*)?$/;
+
+/** Partition values as Athena's projection placeholders: `source=${source}/account=${account}/…`. */
+const PROJECTED_PARTITION: PartitionValues = { source: '${source}', account: '${account}', region: '${region}', day: '${day}' };
 
 export function hiveType(type: ColumnType): string {
   const types: Record<ColumnType, string> = {
@@ -143,7 +146,8 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
 
   for (const name of TABLE_NAMES) {
     const table = TABLES[name];
-    const location = `${lake}/${checkName('table', name)}/`;
+    checkName('table', name);
+    const location = `${lake}/${tablePath(name)}/`;
     const properties: Record<string, string> = {
       'projection.enabled': 'true',
       'projection.source.type': 'enum',
@@ -154,7 +158,8 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
       'projection.region.type': 'enum',
       'projection.region.values': regions.join(','),
       ...dayProjection,
-      'storage.location.template': `${location}${PARTITION_COLUMNS.map((c) => `${c}=\${${c}}`).join('/')}/`,
+      // The layout's partition folder with Athena's `${column}` placeholders for the values.
+      'storage.location.template': `${lake}/${partitionPath(name, PROJECTED_PARTITION)}/`,
       classification: 'parquet',
     };
     statements.push({
@@ -170,8 +175,10 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
       ),
     });
   }
-  for (const [name, graph] of Object.entries(GRAPH_TABLES)) {
-    const location = `${lake}/${graph.dir.map((d) => checkName('folder', d)).join('/')}/`;
+  for (const name of Object.keys(GRAPH_TABLES) as GraphTableName[]) {
+    const graph = GRAPH_TABLES[name];
+    for (const folder of graph.dir) checkName('folder', folder);
+    const location = `${lake}/${graphTablePath(name)}/`;
     const properties = {
       'projection.enabled': 'true',
       ...dayProjection,

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tablePath } from '../core/lake-layout';
 import { TABLE_NAMES } from '../core/tables';
 
 export function discoverPartitionValues(lakeDir: string): { accounts: string[]; regions: string[] } {
@@ -16,7 +17,7 @@ export function discoverPartitionValues(lakeDir: string): { accounts: string[]; 
           .map((e) => ({ value: decodeURIComponent(e.name.slice(key.length + 1)), dir: join(dir, e.name) }))
       : [];
   for (const table of TABLE_NAMES) {
-    for (const source of values(join(lakeDir, table), 'source')) {
+    for (const source of values(join(lakeDir, ...tablePath(table).split('/')), 'source')) {
       for (const account of values(source.dir, 'account')) {
         accounts.add(account.value);
         for (const region of values(account.dir, 'region')) regions.add(region.value);

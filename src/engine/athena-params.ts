@@ -8,7 +8,14 @@
 import type { SqlParam } from './types';
 import { countPlaceholders } from './athena-sql';
 
-export function sqlStringLiteral(value: string): string {
+/**
+ * A request value as a quoted literal. Core's sqlString (src/core/sql.ts) quotes the same way but is
+ * kept apart on purpose: it is for constants and configured paths and must never see a request
+ * value (so a search for it finds no request text spliced into SQL), and it throws on a NUL, so the
+ * Athena engine would fail a value that DuckDB's prepared statements bind. Here the value does come
+ * from the request, and the ExecutionParameters protocol binds it as one value.
+ */
+function requestValueLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
@@ -24,7 +31,7 @@ export function athenaParameterLiteral(value: SqlParam): string {
   if (value === null) return 'NULL';
   switch (typeof value) {
     case 'string':
-      return sqlStringLiteral(value);
+      return requestValueLiteral(value);
     case 'bigint':
       return value.toString();
     case 'number':

@@ -1,34 +1,31 @@
 /**
- * The lake's layout on disk and the DuckDB views over it.
- *
- *   <lake>/<table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-*.parquet
- *   <lake>/graph/entities/day=YYYY-MM-DD/part-0.parquet
- *   <lake>/graph/edges/day=YYYY-MM-DD/part-0.parquet
- *
- * Every identifier here comes from etl/tables.ts or the constants below, never from a caller.
+ * The DuckDB views over a local lake folder. Where the files are comes from the lake layout
+ * (src/core/lake-layout.ts), the tables and columns from the contract (src/core/tables.ts):
+ * nothing here is spelt from a caller's text.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { dayOfPartition, graphGlob, graphTablePath, isPartFileName, tableGlob, tablePath } from '../core/lake-layout';
+import { quoteIdent, sqlString } from '../core/sql';
 import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, TABLE_NAMES, type Column, type GraphTableName, type TableName } from '../core/tables';
 
+// etl/graph.ts and etl/lake/store-graph.ts still import these from here; they go once etl/ imports src/core.
 export { GRAPH_TABLES, type GraphTableName } from '../core/tables';
+export { sqlString } from '../core/sql';
 
-/** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
-const EVENT_HIVE_TYPES = "{'source': 'VARCHAR', 'account': 'VARCHAR', 'region': 'VARCHAR', 'day': 'DATE'}";
-const GRAPH_HIVE_TYPES = "{'day': 'DATE'}";
+const GRAPH_TABLE_NAMES = Object.keys(GRAPH_TABLES) as GraphTableName[];
 
-/** Single-quoted SQL string literal; used only for paths of the lake the operator configured. */
-export function sqlString(text: string): string {
-  if (text.includes('\0')) throw new Error('path contains a NUL byte');
-  return `'${text.replace(/'/g, "''")}'`;
+/** A lake-relative path of the layout ('/'-separated) inside a local lake folder. */
+function inLake(lake: string, relative: string): string {
+  return join(lake, ...relative.split('/'));
 }
 
 export function tableDir(lake: string, table: TableName): string {
-  return join(lake, table);
+  return inLake(lake, tablePath(table));
 }
 
 export function graphDir(lake: string, table: GraphTableName): string {
-  return join(lake, ...GRAPH_TABLES[table].dir);
+  return inLake(lake, graphTablePath(table));
 }
 
 /** True when at least one published part file exists under dir (temp files do not count). */
@@ -45,38 +42,42 @@ export function hasPartFiles(dir: string): boolean {
     }
     for (const entry of entries) {
       if (entry.isDirectory()) stack.push(join(current, entry.name));
-      else if (isPartFile(entry.name)) return true;
+      else if (isPartFileName(entry.name)) return true;
     }
   }
   return false;
 }
 
-function isPartFile(name: string): boolean {
-  return name.startsWith('part-') && name.endsWith('.parquet');
+interface TypedName {
+  name: string;
+  type: string;
 }
 
-function emptyView(columns: readonly Pick<Column, 'name' | 'type'>[], partitions: readonly { name: string; type: string }[]): string {
+/** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
+const EVENT_PARTITIONS: TypedName[] = PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
+const GRAPH_PARTITIONS: TypedName[] = [{ name: 'day', type: 'DATE' }];
+
+const hiveTypes = (partitions: readonly TypedName[]) =>
+  `{${partitions.map((p) => `${sqlString(p.name)}: ${sqlString(p.type)}`).join(', ')}}`;
+
+function emptyView(columns: readonly Pick<Column, 'name' | 'type'>[], partitions: readonly TypedName[]): string {
   const cols = [...columns, ...partitions].map((c) => `CAST(NULL AS ${c.type}) AS "${c.name}"`);
   return `SELECT ${cols.join(', ')} WHERE false`;
 }
 
-function parquetScan(glob: string, hiveTypes: string): string {
-  return `SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = ${hiveTypes}, union_by_name = true)`;
+function parquetScan(glob: string, partitions: readonly TypedName[]): string {
+  return `SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = ${hiveTypes(partitions)}, union_by_name = true)`;
 }
-
-const EVENT_PARTITIONS = PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
 
 /** SELECT text of the view for one event table: its files, or an empty typed relation when there are none yet. */
 export function eventViewSelect(lake: string, table: TableName): string {
-  const dir = tableDir(lake, table);
-  if (!hasPartFiles(dir)) return emptyView(TABLES[table].columns, EVENT_PARTITIONS);
-  return parquetScan(join(dir, 'source=*', 'account=*', 'region=*', 'day=*', 'part-*.parquet'), EVENT_HIVE_TYPES);
+  if (!hasPartFiles(tableDir(lake, table))) return emptyView(TABLES[table].columns, EVENT_PARTITIONS);
+  return parquetScan(inLake(lake, tableGlob(table)), EVENT_PARTITIONS);
 }
 
 export function graphViewSelect(lake: string, table: GraphTableName): string {
-  const dir = graphDir(lake, table);
-  if (!hasPartFiles(dir)) return emptyView(GRAPH_TABLES[table].columns, [{ name: 'day', type: 'DATE' }]);
-  return parquetScan(join(dir, 'day=*', 'part-*.parquet'), GRAPH_HIVE_TYPES);
+  if (!hasPartFiles(graphDir(lake, table))) return emptyView(GRAPH_TABLES[table].columns, GRAPH_PARTITIONS);
+  return parquetScan(inLake(lake, graphGlob(table)), GRAPH_PARTITIONS);
 }
 
 /** CREATE VIEW statements for every table of the lake, plus which tables had no files (to re-check later). */
@@ -86,12 +87,12 @@ export function lakeViewStatements(lake: string): { statements: string[]; emptyD
   for (const table of TABLE_NAMES) {
     const select = eventViewSelect(lake, table);
     if (select.endsWith('WHERE false')) emptyDirs.push(tableDir(lake, table));
-    statements.push(`CREATE OR REPLACE VIEW "${table}" AS ${select}`);
+    statements.push(`CREATE OR REPLACE VIEW ${quoteIdent(table, TABLE_NAMES)} AS ${select}`);
   }
-  for (const table of Object.keys(GRAPH_TABLES) as GraphTableName[]) {
+  for (const table of GRAPH_TABLE_NAMES) {
     const select = graphViewSelect(lake, table);
     if (select.endsWith('WHERE false')) emptyDirs.push(graphDir(lake, table));
-    statements.push(`CREATE OR REPLACE VIEW "${table}" AS ${select}`);
+    statements.push(`CREATE OR REPLACE VIEW ${quoteIdent(table, GRAPH_TABLE_NAMES)} AS ${select}`);
   }
   return { statements, emptyDirs };
 }
@@ -101,7 +102,7 @@ export function graphDays(lake: string): string[] {
   const dir = graphDir(lake, 'graph_entities');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .map((name) => /^day=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1])
-    .filter((d): d is string => d !== undefined)
+    .map((name) => dayOfPartition(name))
+    .filter((d): d is string => d !== null)
     .sort();
 }

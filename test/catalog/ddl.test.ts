@@ -3,7 +3,7 @@ import { catalogStatements, hiveType } from '../../src/catalog';
 import { parseDdl } from '../../testkit/athena-local/ddl';
 import { PARTITION_COLUMNS, TABLES, TABLE_NAMES } from '../../src/core/tables';
 import { SOURCE_IDS } from '../../src/generated/sources';
-import { GRAPH_TABLES } from '../../src/engine/lake';
+import { GRAPH_TABLES } from '../../src/core/tables';
 
 const base = { lake: 's3://acme-security-lake/scoutql', database: 'scoutql' };
 
