@@ -108,7 +108,7 @@ async function ensureLake(): Promise<{ lake: string; sample: string; build: unkn
     .filter((name) => !name.endsWith('.json'))
     .map((name) => join(sample, name));
   const run = await runScoutql(['ingest', '--json', '--lake', lake, ...logs]);
-  const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  const summary: unknown = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
   const build = { fingerprint, summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
   writeFileSync(marker, JSON.stringify(build, null, 2));
   return { lake, sample, build };
@@ -267,14 +267,14 @@ async function main(): Promise<void> {
       responseChars: JSON.stringify(first.data).length,
       statementP50: Object.fromEntries(
         [...perStatement]
-          .map(([k, v]) => [
+          .map(([k, v]): [string, number] => [
             k,
             percentile(
               v.sort((a, b) => a - b),
               50,
             ),
           ])
-          .sort((a, b) => (b[1] as number) - (a[1] as number)),
+          .sort((a, b) => b[1] - a[1]),
       ),
     };
     results.push(row);
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `  statement p50 ms: ${Object.entries(row.statementP50)
-        .map(([k, v]) => `${k} ${(v as number).toFixed(1)}`)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
         .join(', ')}`,
     );
   }

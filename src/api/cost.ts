@@ -6,6 +6,7 @@
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   getNamedType,
   isObjectType,
   isInterfaceType,
@@ -44,9 +45,9 @@ export function checkDocumentCost(
   let aliases = 0;
   let maxDepth = 0;
   const root =
-    operation.operation === 'query'
+    operation.operation === OperationTypeNode.QUERY
       ? schema.getQueryType()
-      : operation.operation === 'mutation'
+      : operation.operation === OperationTypeNode.MUTATION
         ? schema.getMutationType()
         : schema.getSubscriptionType();
   if (!root) return { depth: 0, cost: 0, aliases: 0 };

@@ -50,7 +50,8 @@ export function formatError(
   onHidden: (error: unknown) => void = () => {},
 ): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  const code = String(formatted.extensions?.code ?? '');
+  const codeValue = formatted.extensions?.code;
+  const code = typeof codeValue === 'string' ? codeValue : '';
   const base = { locations: formatted.locations, path: formatted.path };
   if (original instanceof EngineError || (original instanceof GraphQLError && original.originalError instanceof EngineError)) {
     const engineError = (original instanceof EngineError ? original : original.originalError) as EngineError;

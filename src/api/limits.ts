@@ -64,8 +64,14 @@ export function defaultWindow(latestDay: string | null, limits: ApiLimits): Wind
   return { from: new Date(end.getTime() - limits.defaultWindowDays * DAY_MS), to: end };
 }
 
-/** No identifier, address, action or indicator contains a control character. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** No identifier, address, action or indicator contains a control character (U+0000–U+001F, U+007F). */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /**
  * Argument strings reach SQL only as parameters; this rejects absurd sizes and control characters
@@ -73,6 +79,6 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
  */
 export function checkText(value: string, what: string): string {
   if (value.length === 0 || value.length > 2048) throw apiError(`${what} must be 1 to 2048 characters`, 'BAD_USER_INPUT');
-  if (CONTROL_CHARACTER.test(value)) throw apiError(`${what} must not contain control characters`, 'BAD_USER_INPUT');
+  if (hasControlCharacter(value)) throw apiError(`${what} must not contain control characters`, 'BAD_USER_INPUT');
   return value;
 }

@@ -18,9 +18,8 @@ import {
 } from '../queries/graph';
 import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventsQuery } from '../queries/events';
 import type { Statement } from '../queries/sql';
-import type { SqlRow } from '../engine/types';
 import type { RequestContext } from './context';
-import type { EntityModel, EntityType, LinkModel, Window } from './models';
+import type { EntityModel, EntityType, EventRow, LinkModel, Window } from './models';
 import { offsetCursor } from './ids';
 
 export interface EntityKey {
@@ -45,8 +44,11 @@ export interface NeighbourPage {
 
 export type EventsKey = Omit<EventsQuery, 'keys' | 'accounts'> & { key: string };
 
+/** A row of an events page: the event, and the pivot value it was found for. */
+type EventPageRow = EventRow & { pivot_key: string };
+
 export interface EventPage {
-  rows: { table: TableName; row: SqlRow; cursor: { timeKey: string; eventId: string; table: string } }[];
+  rows: { table: TableName; row: EventRow; cursor: { timeKey: string; eventId: string; table: string } }[];
   hasMore: boolean;
 }
 
@@ -73,9 +75,9 @@ export interface Loaders {
   /** One page of the entities of a type seen in the window, most recently seen first. */
   entityPage(type: EntityType, window: Window, kind: string | null, offset: number, limit: number): Promise<EntityPage>;
   /** One event by table, time (as the engine renders it) and id; null when missing or not visible to the caller. */
-  event(table: TableName, timeKey: string, eventId: string): Promise<SqlRow | null>;
+  event(table: TableName, timeKey: string, eventId: string): Promise<EventRow | null>;
   /** The api_activity event that issued a session's credentials, on the day of the issuance. */
-  issuingEvent(issuedSessionId: string, eventId: string, day: string): Promise<SqlRow | null>;
+  issuingEvent(issuedSessionId: string, eventId: string, day: string): Promise<EventRow | null>;
 }
 
 const windowKey = (w: Window) => `${w.from.toISOString()}/${w.to.toISOString()}`;
@@ -119,7 +121,7 @@ export function entityFromRow(row: EntityRow, type: EntityType, window: Window):
   days.sort((a, b) => Number(a.issued === true) - Number(b.issued === true));
   for (const day of days) {
     for (const [k, v] of Object.entries(day)) {
-      if (Array.isArray(v)) attrs[k] = [...new Set([...((attrs[k] as unknown[]) ?? []), ...v])];
+      if (Array.isArray(v)) attrs[k] = [...new Set([...((attrs[k] as unknown[]) ?? []), ...(v as unknown[])])];
       else if (v !== null && v !== undefined) attrs[k] = v;
       else if (!(k in attrs)) attrs[k] = null;
     }
@@ -208,18 +210,18 @@ export function createLoaders(ctx: RequestContext): Loaders {
   const events = new DataLoader<EventsKey, EventPage, string>(
     batchByGroup(eventsGroup, async (group) => {
       const q = toQuery(group);
-      const rows = await run<SqlRow>(eventsPage(q));
+      const rows = await run<EventPageRow>(eventsPage(q));
       const pages = new Map<string, EventPage>();
       for (const row of rows) {
-        const pivot = String(row.pivot_key);
+        const pivot = row.pivot_key;
         let page = pages.get(pivot);
         if (!page) pages.set(pivot, (page = { rows: [], hasMore: false }));
         if (page.rows.length >= q.limit) {
           page.hasMore = true;
           continue;
         }
-        const table = row.event_table as TableName;
-        page.rows.push({ table, row, cursor: { timeKey: String(row.time_key), eventId: String(row.event_id), table } });
+        const table = row.event_table;
+        page.rows.push({ table, row, cursor: { timeKey: row.time_key, eventId: row.event_id, table } });
       }
       return group.map((k) => pages.get(q.pivot === 'none' ? '*' : k.key) ?? { rows: [], hasMore: false });
     }),
@@ -229,8 +231,8 @@ export function createLoaders(ctx: RequestContext): Loaders {
   const eventsCountLoader = new DataLoader<EventsKey, number, string>(
     batchByGroup(eventsGroup, async (group) => {
       const q = toQuery(group);
-      const rows = await run<SqlRow>(eventsCount({ ...q, after: null }));
-      const counts = new Map(rows.map((r) => [String(r.pivot_key), Number(r.n)]));
+      const rows = await run<{ pivot_key: string; n: number }>(eventsCount({ ...q, after: null }));
+      const counts = new Map(rows.map((r) => [r.pivot_key, Number(r.n)]));
       return group.map((k) => counts.get(q.pivot === 'none' ? '*' : k.key) ?? 0);
     }),
     { cacheKeyFn: (k) => `${eventsGroup(k)}|${k.key}` },
@@ -255,7 +257,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     { cacheKeyFn: (k) => `${windowKey(k.window)}|${k.name}` },
   );
 
-  const firstRow = async (statement: Statement) => (await run<SqlRow>(statement))[0] ?? null;
+  const firstEvent = async (statement: Statement) => (await run<EventRow>(statement))[0] ?? null;
 
   return {
     entity,
@@ -274,7 +276,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
       });
       return { entities, total: Number(rows[0]?.total ?? 0) };
     },
-    event: (table, timeKey, eventId) => firstRow(eventByKey(table, timeKey, eventId, accounts)),
-    issuingEvent: (issuedSessionId, eventId, day) => firstRow(issuingEvent(issuedSessionId, eventId, day, accounts)),
+    event: (table, timeKey, eventId) => firstEvent(eventByKey(table, timeKey, eventId, accounts)),
+    issuingEvent: (issuedSessionId, eventId, day) => firstEvent(issuingEvent(issuedSessionId, eventId, day, accounts)),
   };
 }

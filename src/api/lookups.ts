@@ -78,6 +78,5 @@ export async function nodeById(ctx: RequestContext, id: string, window: Window):
 async function loadEvent(ctx: RequestContext, table: TableName, timeKey: string, eventId: string): Promise<EventModel | null> {
   const row = await ctx.loaders.event(table, timeKey, eventId);
   if (!row) return null;
-  const time = row.time as Date;
-  return { table, row, window: { from: time, to: new Date(time.getTime() + 1) } };
+  return { table, row, window: { from: row.time, to: new Date(row.time.getTime() + 1) } };
 }

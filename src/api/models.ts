@@ -56,10 +56,24 @@ export interface LinkConnectionModel {
   totalCount: number;
 }
 
+/**
+ * An event as src/queries/events.ts selects it: every column of every event table (NULL where its
+ * table lacks one), the partitions, and its time as the engine renders it (`time_key`, full precision,
+ * for cursors and ids).
+ */
+export type EventRow = SqlRow & {
+  time: Date;
+  time_key: string;
+  event_id: string;
+  event_table: TableName;
+  source: string;
+  account: string;
+  region: string;
+};
+
 export interface EventModel {
   table: TableName;
-  /** Every column of the event's table plus the partitions. */
-  row: SqlRow;
+  row: EventRow;
   window: Window;
 }
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, Kind, type FormattedExecutionResult } from 'graphql';
 import type { QueryEngine } from '../engine/types';
 import { createContext, LOCAL_CALLER, type Caller, type RequestContext } from './context';
 import { checkDocumentCost } from './cost';
@@ -44,7 +44,7 @@ const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => (
         }
         if (!operation) return;
         const fragments = Object.fromEntries(
-          document.definitions.filter((d) => d.kind === 'FragmentDefinition').map((d) => [d.name.value, d]),
+          document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
         );
         checkDocumentCost(schema, operation, fragments, request.variables ?? {}, limits);
       },

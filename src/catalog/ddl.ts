@@ -76,7 +76,7 @@ export interface CatalogStatement {
 
 const NAME = /^[a-z_][a-z0-9_]{0,254}$/;
 const PARTITION_VALUE = /^[A-Za-z0-9._-]{1,128}$/;
-const LAKE_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*()\/=+-]*)?$/;
+const LAKE_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*()/=+-]*)?$/;
 
 /** Partition values as Athena's projection placeholders: `source=${source}/account=${account}/…`. */
 const PROJECTED_PARTITION: PartitionValues = { source: '${source}', account: '${account}', region: '${region}', day: '${day}' };

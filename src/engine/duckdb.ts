@@ -151,7 +151,8 @@ function toSqlValue(value: unknown): SqlValue {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toSqlValue(v);
     return out;
   }
-  return String(value);
+  // DuckDB hands out no other kind of value (a function, a symbol): say so rather than invent a text.
+  throw new EngineError(`unsupported result value of type ${typeof value}`, 'QUERY_FAILED');
 }
 
 function toSqlRow(row: Record<string, unknown>): SqlRow {

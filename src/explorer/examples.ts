@@ -23,7 +23,10 @@ export function exampleQueries(window: { from: string; to: string }): ExampleQue
     .map((file) => {
       const text = readFileSync(join(HUNTS_DIR, file), 'utf8');
       const newline = text.indexOf('\n');
-      const variables = JSON.parse(readFileSync(join(HUNTS_DIR, file.replace(/\.graphql$/, '.variables.json')), 'utf8'));
+      const variables = JSON.parse(readFileSync(join(HUNTS_DIR, file.replace(/\.graphql$/, '.variables.json')), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       return {
         title: text.slice(0, newline).replace(/^#\s*/, ''),
         query: text.slice(newline + 1).trimEnd(),

@@ -69,7 +69,7 @@ function collect(event: unknown, out: EventObjects, depth: number): void {
       continue;
     }
     if (record.eventSource === 'aws:s3' && isObject(record.s3)) {
-      const name = String(record.eventName ?? '');
+      const name = typeof record.eventName === 'string' ? record.eventName : '';
       const bucket = isObject(record.s3.bucket) ? record.s3.bucket.name : undefined;
       const object = isObject(record.s3.object) ? record.s3.object : {};
       if (!name.startsWith('ObjectCreated:')) out.ignored.push({ what: name || 'S3 record', reason: 'not an object creation' });
@@ -86,7 +86,8 @@ function collect(event: unknown, out: EventObjects, depth: number): void {
     } else if (record.EventSource === 'aws:sns' && isObject(record.Sns) && typeof record.Sns.Message === 'string') {
       collectJson(record.Sns.Message, 'SNS message', out, depth);
     } else {
-      out.ignored.push({ what: String(record.eventSource ?? record.EventSource ?? 'record'), reason: 'not an S3, SQS or SNS record' });
+      const source = record.eventSource ?? record.EventSource;
+      out.ignored.push({ what: typeof source === 'string' ? source : 'record', reason: 'not an S3, SQS or SNS record' });
     }
   }
 }

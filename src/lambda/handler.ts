@@ -84,6 +84,7 @@ function positive(text: string | undefined): number | undefined {
 /** One structured line per invocation for CloudWatch Logs. */
 function log(result: HandlerResult): HandlerResult {
   const { summary, ...rest } = result;
+  // eslint-disable-next-line no-console -- the Lambda runtime sends console output to CloudWatch Logs, tagged with the request id
   console.log(JSON.stringify({ scoutql: 'lambda-ingest', ...rest, objects: rest.objects.length, summary }));
   return result;
 }

@@ -3,7 +3,7 @@
  * Relation and node type names come from the lake contract (src/core/tables.ts RELATIONS), checked
  * by the compiler; values are parameters.
  */
-import { ACCESS_SOURCE_TYPES, RELATIONS, RELATION_NAMES, type EntityType, type NodeType, type Relation } from '../core/tables';
+import { type ACCESS_SOURCE_TYPES, type RELATIONS, RELATION_NAMES, type EntityType, type NodeType, type Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
 import { accountRestriction, dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
 

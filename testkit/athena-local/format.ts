@@ -120,13 +120,14 @@ function render(value: unknown, athenaType: string, topLevel: boolean): string {
         .toString('hex')
         .replace(/(..)(?!$)/g, '$1 ');
     if ('months' in value && 'days' in value && 'micros' in value)
-      return String(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      return String(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     return `{${Object.entries(value)
       .map(([k, v]) => `${k}=${render(v, '', false)}`)
       .join(', ')}}`;
   }
   void topLevel;
-  return String(value);
+  // DuckDB hands out no other kind of value (a function, a symbol).
+  throw new Error(`unsupported result value of type ${typeof value}`);
 }
 
 /** Java's Double.toString, which Trino uses: 2.0, 1.5, 1.0E10, 1.0E-5. */

@@ -78,13 +78,21 @@ interface Execution {
   reuse?: { maxAgeMinutes: number };
 }
 
-interface AwsError {
-  status: number;
-  type: string;
-  message: string;
+/** An error the server answers as AWS does: HTTP status, `__type` and `Message`. */
+class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }
 
-const awsError = (type: string, message: string, status = 400): AwsError => ({ status, type, message });
+const awsError = (type: string, message: string, status = 400): AwsError => new AwsError(type, message, status);
+
+/** A request field as text (the SDK sends tokens as strings; anything else is garbage and reads as such). */
+const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 export class AthenaLocalServer {
   /** Every API call received, in order (operation name and time), for assertions. */
@@ -221,7 +229,7 @@ export class AthenaLocalServer {
           .map((e) => e.id)
           .reverse();
         const max = Math.min(Number(input.MaxResults ?? 50), 50);
-        const offset = input.NextToken ? decodeToken(String(input.NextToken)) : 0;
+        const offset = input.NextToken ? decodeToken(asText(input.NextToken)) : 0;
         const page = ids.slice(offset, offset + max);
         return { QueryExecutionIds: page, NextToken: offset + max < ids.length ? encodeToken(offset + max) : undefined };
       }
@@ -448,7 +456,8 @@ export class AthenaLocalServer {
     let fileColumns: Set<string> | null = null;
     if (files.length > 0) {
       const described = await this.setup!.runAndReadAll(`DESCRIBE ${rawScan(files)}`);
-      const fileTypes = new Map(described.getRowsJS().map((r) => [String(r[0]), String(r[1])]));
+      // DESCRIBE's first two columns: column_name and column_type, both text.
+      const fileTypes = new Map((described.getRowsJS() as [string, string][]).map((r) => [r[0], r[1]]));
       for (const column of table.columns) {
         const fileType = fileTypes.get(column.name);
         if (fileType && !compatible(fileType, hiveToDuckType(column.hiveType))) {
@@ -550,7 +559,7 @@ export class AthenaLocalServer {
     const all: (string | undefined)[][] = execution.statementType === 'DDL' ? rows : [columns.map((c) => c.Label), ...rows];
     let offset = 0;
     if (input.NextToken !== undefined) {
-      offset = decodeToken(String(input.NextToken));
+      offset = decodeToken(asText(input.NextToken));
       if (!(offset > 0 && offset < all.length)) throw awsError('InvalidRequestException', 'NextToken is not valid');
     }
     const page = all.slice(offset, offset + max);
@@ -570,7 +579,7 @@ export async function startAthenaLocal(options: AthenaLocalOptions = {}): Promis
 }
 
 function isAwsError(err: unknown): err is AwsError {
-  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err && 'message' in err;
+  return err instanceof AwsError;
 }
 
 const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64');

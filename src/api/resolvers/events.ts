@@ -8,7 +8,7 @@ import type { RowOf, TableName } from '../../core/tables';
 import type { EventClass } from '../../generated/graphql';
 import type { RequestContext } from '../context';
 import {
-  EVENT_LINKS,
+  type EVENT_LINKS,
   eventClassName,
   eventFields,
   eventTypeName,
@@ -54,7 +54,7 @@ type FieldResolver = (e: EventModel, args: unknown, ctx: RequestContext) => unkn
 function resolverOf(field: EventField): FieldResolver {
   switch (field.kind) {
     case 'id':
-      return (e) => toGlobalId(eventTypeName(e.table), `${String(e.row.time_key)}|${String(e.row.event_id)}`);
+      return (e) => toGlobalId(eventTypeName(e.table), `${e.row.time_key}|${e.row.event_id}`);
     case 'class':
       return (e) => eventClassName(e.table);
     case 'partition': {

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AthenaEngine } from '../../engine/athena';
 import { applyCatalog, catalogStatements, discoverPartitionValues } from '../../catalog';
+import type * as AthenaLocal from '../../../testkit/athena-local';
+import type * as S3Local from '../../../testkit/s3-local';
 
 /**
  * `scoutql local-servers`: the local S3 server and the local Athena-protocol server (test
@@ -22,9 +24,10 @@ export function registerLocalServers(program: Command): void {
       const lake = opts.lake ? resolve(opts.lake) : undefined;
       if (lake && !existsSync(lake)) throw new Error(`lake folder ${lake} does not exist`);
       // Loaded here, not at the top: test infrastructure (s3rver is a dev dependency) only for this command.
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { startS3Local } = require('../../../testkit/s3-local') as typeof import('../../../testkit/s3-local');
-      const { startAthenaLocal } = require('../../../testkit/athena-local') as typeof import('../../../testkit/athena-local');
+      // A dynamic import() would go through Node's ES module loader, which resolves no extension-less path.
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
+      const { startS3Local } = require('../../../testkit/s3-local') as typeof S3Local;
+      const { startAthenaLocal } = require('../../../testkit/athena-local') as typeof AthenaLocal;
       /* eslint-enable @typescript-eslint/no-require-imports */
 
       const s3 = await startS3Local({ buckets: ['scoutql-results'], port: opts.s3Port });
