@@ -64,6 +64,12 @@ module.exports = {
       `^src/(catalog|engine)/|${CORE}`,
     ),
     onlyImports(
+      'evidence-imports-core',
+      'src/evidence (checking CloudTrail digest chains) reads its stores itself: it builds on src/core only.',
+      { path: '^src/evidence/' },
+      `^src/evidence/|${CORE}`,
+    ),
+    onlyImports(
       'explorer-is-a-leaf',
       'src/explorer (the GraphiQL page) imports nothing of the project.',
       { path: '^src/explorer/' },
