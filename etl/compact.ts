@@ -13,10 +13,12 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
-import { MANIFEST_DIR, manifestFileFor } from './lake/manifest';
+import { partFiles, partitionFolders } from './lake/partitions';
 import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { Transaction, crashForTests, recoverLake } from './lake/transaction';
+import { MANIFEST_DIR, manifestFile, partFileName } from '../src/core/lake-layout';
+import { sqlString } from '../src/core/sql';
 import { TABLES, TABLE_NAMES, type TableName } from '../src/core/tables';
 
 export interface CompactOptions {
@@ -93,9 +95,9 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
   try {
     await recoverLake(store);
     for (const table of options.table ? [options.table] : TABLE_NAMES) {
-      for (const partition of await partitionsOf(store, table, options.day)) {
+      for (const partition of await partitionFolders(store, table, options.day ? [options.day] : undefined)) {
         summary.partitions_seen += 1;
-        const files = (await store.listFiles(partition)).filter((f) => isPartFile(partition, f));
+        const files = await partFiles(store, partition);
         if (files.length < minFiles) {
           summary.files_before += files.length;
           summary.files_after += files.length;
@@ -129,29 +131,6 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
   return summary;
 }
 
-/** Partition folders of a table (`<table>/source=…/account=…/region=…/day=…`), optionally of one day. */
-async function partitionsOf(store: LakeStore, table: TableName, day?: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const source of await store.listDirs(table)) {
-    for (const account of await store.listDirs(`${table}/${source}`)) {
-      for (const region of await store.listDirs(`${table}/${source}/${account}`)) {
-        const regionDir = `${table}/${source}/${account}/${region}`;
-        for (const dayDir of await store.listDirs(regionDir)) {
-          if (!dayDir.startsWith('day=') || (day && dayDir !== `day=${day}`)) continue;
-          out.push(`${regionDir}/${dayDir}`);
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** A published data file directly in the partition folder (what readers glob). */
-function isPartFile(partition: string, path: string): boolean {
-  const name = path.slice(partition.length + 1);
-  return !name.includes('/') && name.startsWith('part-') && name.endsWith('.parquet');
-}
-
 async function compactPartition(
   store: LakeStore,
   connection: DuckDBConnection,
@@ -169,7 +148,7 @@ async function compactPartition(
     const rowsBefore = await count(connection, `SELECT count(*) AS n FROM ${inputs}`);
     const bytesBefore = await fileBytes(local);
 
-    const target = txn.staged(`${partition}/part-${txn.id}.parquet`);
+    const target = txn.staged(`${partition}/${partFileName(txn.id)}`);
     await mkdir(dirname(target), { recursive: true });
     const sortBy = TABLES[table].sortBy.map((c) => `"${c}"`).join(', ');
     await connection.run(
@@ -194,7 +173,7 @@ async function compactPartition(
 async function mergeManifest(store: LakeStore, files: string[], scratch: string): Promise<void> {
   const txn = await Transaction.begin(store, scratch);
   try {
-    const merged = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
+    const merged = new JsonlFile(txn.staged(manifestFile(txn.id)));
     let entries = 0;
     for (const file of files) {
       for (const line of ((await store.readText(file)) ?? '').split('\n')) {
@@ -223,10 +202,4 @@ async function fileBytes(paths: string[]): Promise<number> {
   let total = 0;
   for (const p of paths) total += (await stat(p)).size;
   return total;
-}
-
-/** Only for paths this process chose itself (lake paths and its scratch folder): quotes doubled. */
-function sqlString(path: string): string {
-  if (path.includes('\0')) throw new Error('path contains a NUL byte');
-  return `'${path.replace(/'/g, "''")}'`;
 }

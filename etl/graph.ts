@@ -4,17 +4,19 @@
  * atomically as lake/graph/{entities,edges}/day=D/part-0.parquet.
  *
  * A pivot then reads these small tables instead of raw events (as Amazon Detective's behavior
- * graph does). The SQL is Trino (Athena engine v3) SQL that DuckDB also runs, given the shims
- * in src/engine/duckdb.ts: `ev` and `iss` are relations of one day's events and issued
+ * graph does). The SQL is Trino (Athena engine v3) SQL that DuckDB also runs, given the macros
+ * of src/core/trino-compat.ts: `ev` and `iss` are relations of one day's events and issued
  * credentials; on Athena they become CTEs (see graphSqlForAthena).
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDbEngine } from '../src/engine/duckdb';
-import { eventViewSelect, graphDir, sqlString } from '../src/engine/lake';
-import { TABLES, TABLE_NAMES, type TableName } from '../src/core/tables';
+import { basename, dirname, join } from 'node:path';
+import { LocalDuckDb, eventTableSelect } from '../src/core/duckdb';
+import { REGION_PARTITIONS } from '../src/core/arn';
+import { graphDayFile } from '../src/core/lake-layout';
+import { sqlString } from '../src/core/sql';
+import { TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
 
 export interface MaterializeGraphOptions {
   lake: string;
@@ -44,9 +46,7 @@ export const PRIVATE_IP_PATTERN = `'^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[
 
 const PROVIDER = `CASE WHEN source IN ('azuread', 'azureactivity', 'nsgflow') THEN 'azure' WHEN source = 'gcpaudit' THEN 'gcp' ELSE 'aws' END`;
 
-function has(table: TableName, column: string): boolean {
-  return TABLES[table].columns.some((c) => c.name === column);
-}
+const has = hasColumn;
 /** A typed NULL list both dialects accept (Trino has no `VARCHAR[]` cast). */
 const NULL_LIST = 'CASE WHEN false THEN ARRAY[CAST(NULL AS VARCHAR)] END';
 function colOrNull(table: TableName, column: string, type: string): string {
@@ -162,8 +162,8 @@ ips AS (
 resource_rows AS (SELECT r AS id, provider, account, time FROM ev CROSS JOIN UNNEST(resources) AS u(r)),
 resources AS (
   SELECT 'Resource' AS type, id,
-         CASE WHEN id LIKE 'arn:aws:s3:::%/%' THEN 's3:object'
-              WHEN id LIKE 'arn:aws:s3:::%' THEN 's3:bucket'
+         CASE WHEN regexp_like(id, '^arn:[^:]+:s3:::.*/') THEN 's3:object'
+              WHEN regexp_like(id, '^arn:[^:]+:s3:::') THEN 's3:bucket'
               WHEN id LIKE 'arn:%' THEN regexp_extract(id, '^arn:[^:]*:([^:]*):', 1) || ':' || regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([^/:]*)', 1)
               ELSE 'other' END AS kind,
          max(provider) AS provider,
@@ -194,10 +194,13 @@ SELECT type, id, kind, provider, account, name, arn, first_seen, last_seen, CAST
 ) all_entities
 ORDER BY type, id`;
 
+/** The AWS partition of a region (src/core/arn.ts's table) as SQL: the ARNs built here follow the data's partition. */
+const PARTITION_OF = (region: string) =>
+  `CASE ${REGION_PARTITIONS.map(([prefix, partition]) => `WHEN ${region} LIKE ${sqlString(`${prefix}%`)} THEN ${sqlString(partition)}`).join(' ')} ELSE 'aws' END`;
 const INSTANCE_ARN = (region: string, account: string, instanceId: string) =>
-  `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':instance/' || ${instanceId}`;
+  `'arn:' || ${PARTITION_OF(region)} || ':ec2:' || ${region} || ':' || ${account} || ':instance/' || ${instanceId}`;
 const ENI_ARN = (region: string, account: string, interfaceId: string) =>
-  `'arn:aws:ec2:' || ${region} || ':' || ${account} || ':network-interface/' || ${interfaceId}`;
+  `'arn:' || ${PARTITION_OF(region)} || ':ec2:' || ${region} || ':' || ${account} || ':network-interface/' || ${interfaceId}`;
 const ENTRA_SAML_ISSUER = `'^https://(sts\\.windows\\.net|login\\.microsoftonline\\.com)/'`;
 
 /**
@@ -328,39 +331,40 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   if (days.length === 0) return summary;
   // Bounded like the rest of the ETL: a day's events spill to disk rather than grow the process.
   const tempDirectory = await mkdtemp(join(tmpdir(), 'scoutql-graph-'));
-  const engine = await DuckDbEngine.open({ connections: 1, memoryLimit: '400MB', tempDirectory });
+  const db = await LocalDuckDb.open({ memoryLimit: '400MB', tempDirectory });
   try {
-    for (const table of TABLE_NAMES) await engine.exec(`CREATE OR REPLACE VIEW "${table}" AS ${eventViewSelect(options.lake, table)}`);
+    for (const table of TABLE_NAMES) await db.run(`CREATE OR REPLACE VIEW "${table}" AS ${eventTableSelect(options.lake, table)}`);
     for (const day of days) {
-      await engine.exec(
+      await db.run(
         `CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`,
         Array.from({ length: GRAPH_EVENTS_PARAMS }, () => day),
       );
-      await engine.exec(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
-      await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
-      await engine.exec(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
-      const entities = await publish(engine, 'graph_entities_out', join(graphDir(options.lake, 'graph_entities'), `day=${day}`));
-      const edges = await publish(engine, 'graph_edges_out', join(graphDir(options.lake, 'graph_edges'), `day=${day}`));
+      await db.run(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
+      await db.run(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
+      const entities = await publish(db, 'graph_entities_out', join(options.lake, graphDayFile('graph_entities', day)));
+      const edges = await publish(db, 'graph_edges_out', join(options.lake, graphDayFile('graph_edges', day)));
       summary.days.push({ day, entities, edges });
     }
   } finally {
-    await engine.close();
+    db.close();
     rmSync(tempDirectory, { recursive: true, force: true });
   }
   return summary;
 }
 
-/** Writes a temp file beside the target, then renames over part-0.parquet: readers never see half a file. */
-async function publish(engine: DuckDbEngine, table: string, dir: string): Promise<number> {
+/** Writes a temp file beside the target, then renames it into place: readers never see half a file. */
+async function publish(db: LocalDuckDb, table: 'graph_entities_out' | 'graph_edges_out', target: string): Promise<number> {
+  const dir = dirname(target);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.part-0.parquet.tmp-${process.pid}-${Date.now()}`);
+  const temp = join(dir, `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   try {
-    await engine.exec(`COPY ${table} TO ${sqlString(temp)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
-    renameSync(temp, join(dir, 'part-0.parquet'));
+    await db.run(`COPY ${table} TO ${sqlString(temp)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
+    renameSync(temp, target);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
   }
-  const { rows } = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
-  return rows[0]?.n ?? 0;
+  const [row] = await db.rows(`SELECT count(*) AS n FROM ${table}`);
+  return Number(row?.n ?? 0);
 }

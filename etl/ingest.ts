@@ -3,15 +3,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { JsonlFile } from './lake/jsonl-file';
-import { GRAPH_PENDING_DIR } from './lake/layout';
 import { acquireLakeLock } from './lake/lock';
-import { loadManifest, manifestFileFor, type ManifestEntry } from './lake/manifest';
+import { loadManifest, type ManifestEntry } from './lake/manifest';
 import { publishPartitions, type Spills } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
 import { listObjects, type ObjectRef } from './objects';
 import type { ObjectResult } from './read-object';
+import { dayOfPartition, graphPendingMarker, manifestFile, partFileName } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
@@ -211,7 +211,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
 }
 
 function daysOf(partitions: Set<string>): string[] {
-  return [...new Set([...partitions].map((p) => p.slice(p.lastIndexOf('day=') + 4)))].sort();
+  return [...new Set([...partitions].map(dayOfPartition).filter((d): d is string => d !== null))].sort();
 }
 
 function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry {
@@ -235,7 +235,7 @@ class Batch {
   readonly manifest: JsonlFile;
 
   private constructor(readonly txn: Transaction) {
-    this.manifest = new JsonlFile(txn.staged(manifestFileFor(txn.id)));
+    this.manifest = new JsonlFile(txn.staged(manifestFile(txn.id)));
   }
 
   static async begin(store: LakeStore, tempDir: string): Promise<Batch> {
@@ -251,11 +251,11 @@ class Batch {
     }
     // Each day that gets rows is marked as owing a graph rebuild, in the same commit as the rows.
     for (const day of daysOf(new Set(written))) {
-      const marker = this.txn.staged(`${GRAPH_PENDING_DIR}/${day}`);
+      const marker = this.txn.staged(graphPendingMarker(day));
       await mkdir(dirname(marker), { recursive: true });
       await writeFile(marker, this.txn.id);
     }
-    const parquet = written.map((p) => this.txn.staged(`${p}/part-${this.txn.id}.parquet`));
+    const parquet = written.map((p) => this.txn.staged(`${p}/${partFileName(this.txn.id)}`));
     const bytes = await totalSize(parquet);
     await this.txn.commit();
     for (const p of written) partitions.add(p);

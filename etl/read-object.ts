@@ -4,7 +4,8 @@ import { JsonlFile } from './lake/jsonl-file';
 import type { RowSpiller, Spills } from './lake/row-spiller';
 import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of } from './objects';
-import type { ParsedItem } from './sources/types';
+import { quarantine, type ParsedItem } from './sources/types';
+import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 
 /** One object to read into the current transaction; plain data, so it can cross to a worker. */
@@ -132,9 +133,9 @@ export class ObjectReader {
   private useTransaction(job: ObjectJob): void {
     if (this.txnDir === job.txnDir) return;
     this.txnDir = job.txnDir;
-    const name = `${job.txnId}-t${threadId}.jsonl`;
-    this.quarantine = new JsonlFile(join(job.txnDir, '_quarantine', name));
-    this.oversize = new JsonlFile(join(job.txnDir, '_oversize', name));
+    const writer = `t${threadId}`;
+    this.quarantine = new JsonlFile(join(job.txnDir, quarantineFile(job.txnId, writer)));
+    this.oversize = new JsonlFile(join(job.txnDir, oversizeFile(job.txnId, writer)));
   }
 }
 
@@ -144,5 +145,5 @@ function requireTime(item: ParsedItem): ParsedItem {
   const bad = item.rows.find((r) => !(r.row.time instanceof Date) || Number.isNaN(r.row.time.getTime()));
   if (!bad) return item;
   const raw = typeof bad.row.raw === 'string' ? bad.row.raw : '';
-  return { kind: 'quarantine', position: 'record', reason: `normalized ${bad.table} row has no valid time`, text: raw };
+  return quarantine('record', `normalized ${bad.table} row has no valid time`, raw);
 }

@@ -3,8 +3,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { lakePaths } from './layout';
-import { lakeStoreFor, type LakeStore, type S3LakeStore } from './store';
+import { LOCK_FILE } from '../../src/core/lake-layout';
+import { LocalLakeStore, lakeStoreFor, type LakeStore, type S3LakeStore } from './store';
 import { s3Client } from '../s3';
 
 export interface LockOptions {
@@ -31,7 +31,7 @@ export async function acquireLakeLock(lake: string | LakeStore, options: LockOpt
   const deadline = Date.now() + (options.waitMs ?? 0);
   for (;;) {
     try {
-      return store.kind === 's3' ? await acquireS3Lock(store as S3LakeStore) : await acquireLocalLock(store.location);
+      return store instanceof LocalLakeStore ? await acquireLocalLock(store) : await acquireS3Lock(store as S3LakeStore);
     } catch (err) {
       if (!(err instanceof LockHeldError) || Date.now() >= deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
@@ -41,8 +41,9 @@ export async function acquireLakeLock(lake: string | LakeStore, options: LockOpt
 
 export class LockHeldError extends Error {}
 
-async function acquireLocalLock(lake: string): Promise<() => Promise<void>> {
-  const lockFile = lakePaths(lake).lockFile;
+async function acquireLocalLock(store: LocalLakeStore): Promise<() => Promise<void>> {
+  const lake = store.location;
+  const lockFile = store.url(LOCK_FILE);
   await mkdir(dirname(lockFile), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -69,8 +70,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const LOCK_PATH = '_lock';
-
 interface Lease {
   owner: string;
   host: string;
@@ -87,21 +86,21 @@ async function acquireS3Lock(store: S3LakeStore): Promise<() => Promise<void>> {
   const owner = randomBytes(8).toString('hex');
   const lease = (): string =>
     JSON.stringify({ owner, host: hostname(), pid: process.pid, expires: new Date(Date.now() + leaseMs()).toISOString() } satisfies Lease);
-  const key = `${store.prefix}${LOCK_PATH}`;
+  const key = `${store.prefix}${LOCK_FILE}`;
   const create = () => s3Client().send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: lease(), IfNoneMatch: '*' }));
   /** Refuses while a live writer holds the lease; clears a dead writer's. */
   const clearDeadLease = async () => {
-    const current = parseLease(await store.readText(LOCK_PATH));
+    const current = parseLease(await store.readText(LOCK_FILE));
     if (!current) return;
     // A holder on this machine whose process is gone (a killed run) is known dead before its lease ends.
     const deadHere = current.host === hostname() && current.pid !== process.pid && !isAlive(current.pid);
     if (!deadHere && Date.parse(current.expires) > Date.now()) {
       throw new LockHeldError(
-        `lake ${store.location} is being written by ${current.host} pid ${current.pid} (lease until ${current.expires}); wait, or delete ${store.url(LOCK_PATH)} if that writer is gone`,
+        `lake ${store.location} is being written by ${current.host} pid ${current.pid} (lease until ${current.expires}); wait, or delete ${store.url(LOCK_FILE)} if that writer is gone`,
       );
     }
     // Its writer died. Recovery (which runs next, under our lock) repairs the lake.
-    await store.remove([LOCK_PATH]);
+    await store.remove([LOCK_FILE]);
   };
   // Looking first costs a GET on S3, where the conditional PUT alone would do, but it keeps the
   // lock meaningful on S3-compatible stores that ignore If-None-Match.
@@ -113,14 +112,14 @@ async function acquireS3Lock(store: S3LakeStore): Promise<() => Promise<void>> {
     await clearDeadLease();
     await create();
   }
-  const mine = parseLease(await store.readText(LOCK_PATH));
+  const mine = parseLease(await store.readText(LOCK_FILE));
   if (mine?.owner !== owner) throw new LockHeldError(`lake ${store.location}: another writer took the lock at the same moment; retry`);
-  const renew = setInterval(() => void store.writeText(LOCK_PATH, lease()).catch(() => undefined), Math.min(60_000, leaseMs() / 3));
+  const renew = setInterval(() => void store.writeText(LOCK_FILE, lease()).catch(() => undefined), Math.min(60_000, leaseMs() / 3));
   renew.unref();
   return async () => {
     clearInterval(renew);
-    const held = parseLease(await store.readText(LOCK_PATH));
-    if (held?.owner === owner) await store.remove([LOCK_PATH]);
+    const held = parseLease(await store.readText(LOCK_FILE));
+    if (held?.owner === owner) await store.remove([LOCK_FILE]);
   };
 }
 

@@ -1,3 +1,4 @@
+import { MANIFEST_DIR } from '../../src/core/lake-layout';
 import { lakeStoreFor, type LakeStore } from './store';
 
 /** What the lake remembers of each object it has read, so re-running changes nothing. */
@@ -16,8 +17,6 @@ export interface ManifestEntry {
   txn: string;
   ingestedAt: string;
 }
-
-export const MANIFEST_DIR = '_manifest';
 
 /**
  * All manifest entries, keyed by content hash: the same bytes under another name are the same
@@ -40,9 +39,4 @@ export async function loadManifest(lake: string | LakeStore): Promise<Map<string
     }
   }
   return entries;
-}
-
-/** The manifest file a transaction publishes (lake-relative). */
-export function manifestFileFor(txnId: string): string {
-  return `${MANIFEST_DIR}/${txnId}.jsonl`;
 }

@@ -14,7 +14,8 @@ import {
 import { TABLES, TABLE_NAMES, type Column, type TableName } from '../../src/core/tables';
 import { type SourceId } from '../../src/generated/sources';
 import type { CellValue, Row } from '../sources/types';
-import { safePartitionValue } from './layout';
+import { partFileName, partitionPath, partitionValuesOf, safePartitionValue } from '../../src/core/lake-layout';
+import { sqlString } from '../../src/core/sql';
 
 /** Above this size the raw record moves out of the row (Athena refuses rows over 32 MB). */
 export const RAW_INLINE_LIMIT = 8 * 1024 * 1024;
@@ -164,8 +165,8 @@ export class RowSpiller {
 
   /**
    * Moves staged rows out of memory into an unsorted, lightly compressed Parquet file. Sorting
-   * waits for flush(), where DuckDB's external sort can spill to disk: memory stays bounded
-   * however many rows a commit holds.
+   * waits for publishPartitions(), where DuckDB's external sort can spill to disk: memory stays
+   * bounded however many rows a commit holds.
    */
   async spillIfLarge(): Promise<void> {
     for (const [name, state] of this.tables) {
@@ -177,18 +178,13 @@ export class RowSpiller {
     state.appender.flushSync();
     const file = join(this.tempDir, `spill-${name}-${threadId}-${this.spillCount++}.parquet`);
     await this.connection.run(
-      `COPY ${stagingTable(name)} TO '${sqlString(file)}' (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 100000)`,
+      `COPY ${stagingTable(name)} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 100000)`,
     );
     await this.connection.run(`DELETE FROM ${stagingTable(name)}`);
     state.rows = 0;
     this.spills.set(name, [...(this.spills.get(name) ?? []), file]);
   }
 
-  /**
-   * Writes every pending row under `outDir/<table>/source=…/account=…/region=…/day=…/`, files named
-   * `part-<tag>-<n>.parquet`, sorted by each table's pivot keys, then empties the staging tables.
-   * Returns the partition folders written (relative to outDir).
-   */
   /** Spills every staged row and hands over the spill files (the caller publishes and deletes them). */
   async takeSpills(): Promise<Spills> {
     for (const [name, state] of this.tables) if (state.rows > 0) await this.spill(name, state);
@@ -230,21 +226,25 @@ export async function publishPartitions(spills: Spills, outDir: string, tag: str
       const unsorted = join(tempDir, `partitioned-${name}-${tag}`);
       await connection.run(
         `COPY (SELECT source, account, region, strftime("time", '%Y-%m-%d') AS day, ${columns}
-               FROM read_parquet([${files.map((f) => `'${sqlString(f)}'`).join(', ')}]))
-         TO '${sqlString(unsorted)}'
+               FROM read_parquet([${files.map(sqlString).join(', ')}]))
+         TO ${sqlString(unsorted)}
          (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (source, account, region, day), OVERWRITE_OR_IGNORE true)`,
       );
       await Promise.all(files.map((f) => rm(f, { force: true })));
-      for (const partition of await listPartitionDirs(unsorted)) {
-        const target = join(outDir, name, partition);
+      for (const folder of await listPartitionDirs(unsorted)) {
+        // DuckDB names the folders hive-style, as the lake does; the lake's own layout names the target.
+        const values = partitionValuesOf(folder);
+        if (!values) throw new Error(`unexpected partition folder '${folder}' from DuckDB's partitioned COPY`);
+        const partition = partitionPath(name, values);
+        const target = join(outDir, ...partition.split('/'));
         await mkdir(target, { recursive: true });
         await connection.run(
-          `COPY (SELECT ${columns} FROM read_parquet('${sqlString(join(unsorted, partition))}/*.parquet')
+          `COPY (SELECT ${columns} FROM read_parquet(${sqlString(join(unsorted, folder, '*.parquet'))})
                  ORDER BY ${def.sortBy.map((c) => `"${c}"`).join(', ')})
-           TO '${sqlString(join(target, `part-${tag}.parquet`))}'
+           TO ${sqlString(join(target, partFileName(tag)))}
            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
         );
-        partitions.push(`${name}/${partition}`);
+        partitions.push(partition);
       }
       await rm(unsorted, { recursive: true, force: true });
     }
@@ -253,11 +253,6 @@ export async function publishPartitions(spills: Spills, outDir: string, tag: str
     instance.closeSync();
   }
   return partitions;
-}
-
-/** Only for paths this process chose itself (never user text): doubles single quotes. */
-function sqlString(value: string): string {
-  return value.replace(/'/g, "''");
 }
 
 /** Partition folders (`source=…/account=…/region=…/day=…`) below a partitioned COPY's output. */

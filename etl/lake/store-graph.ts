@@ -8,9 +8,9 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { materializeGraph, type MaterializeGraphSummary } from '../graph';
-import { GRAPH_TABLES } from '../../src/engine/lake';
-import { TABLE_NAMES } from '../../src/core/tables';
-import { GRAPH_PENDING_DIR } from './layout';
+import { GRAPH_PENDING_DIR, dayOfGraphPendingMarker, graphDayFile, graphPendingMarker } from '../../src/core/lake-layout';
+import { GRAPH_TABLES, TABLE_NAMES, type GraphTableName } from '../../src/core/tables';
+import { partFiles, partitionFolders } from './partitions';
 import { Transaction } from './transaction';
 import type { LakeStore } from './store';
 import { LocalLakeStore } from './store';
@@ -29,8 +29,8 @@ export async function materializeGraphInStore(
     const summary = await materializeGraph({ lake: mirror, days });
     const txn = await Transaction.begin(store, scratch);
     for (const day of days) {
-      for (const graph of Object.values(GRAPH_TABLES)) {
-        const path = [...graph.dir, `day=${day}`, 'part-0.parquet'].join('/');
+      for (const graph of Object.keys(GRAPH_TABLES) as GraphTableName[]) {
+        const path = graphDayFile(graph, day);
         const staged = txn.staged(path);
         await mkdir(dirname(staged), { recursive: true });
         await copyFile(join(mirror, ...path.split('/')), staged);
@@ -45,31 +45,18 @@ export async function materializeGraphInStore(
 
 /** Event Parquet files of the given days, found by walking the partition folders (no full-table listing). */
 async function eventFilesOfDays(store: LakeStore, days: readonly string[]): Promise<string[]> {
-  const wanted = new Set(days.map((d) => `day=${d}`));
   const files: string[] = [];
   for (const table of TABLE_NAMES) {
-    for (const source of await store.listDirs(table)) {
-      for (const account of await store.listDirs(`${table}/${source}`)) {
-        for (const region of await store.listDirs(`${table}/${source}/${account}`)) {
-          const regionDir = `${table}/${source}/${account}/${region}`;
-          for (const day of await store.listDirs(regionDir)) {
-            if (!wanted.has(day)) continue;
-            files.push(...(await store.listFiles(`${regionDir}/${day}`)).filter((f) => /\/part-[^/]*\.parquet$/.test(f)));
-          }
-        }
-      }
-    }
+    for (const partition of await partitionFolders(store, table, days)) files.push(...(await partFiles(store, partition)));
   }
   return files;
 }
 
 /** Days whose graph a committed run still owes (its graph step did not finish). */
 export async function pendingGraphDays(store: LakeStore): Promise<string[]> {
-  return (await store.listFiles(GRAPH_PENDING_DIR))
-    .map((f) => f.slice(GRAPH_PENDING_DIR.length + 1))
-    .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
+  return (await store.listFiles(GRAPH_PENDING_DIR)).map(dayOfGraphPendingMarker).filter((d): d is string => d !== null);
 }
 
 export async function clearPendingGraphDays(store: LakeStore, days: readonly string[]): Promise<void> {
-  await store.remove(days.map((d) => `${GRAPH_PENDING_DIR}/${d}`));
+  await store.remove(days.map(graphPendingMarker));
 }

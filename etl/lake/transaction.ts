@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { COMMIT_LIST, STAGING_DIR, commitListFile, stagingFolder } from '../../src/core/lake-layout';
 import { LocalLakeStore, lakeStoreFor, type LakeStore } from './store';
-
-/** The staging area of a lake (lake-relative); readers never look below underscore folders. */
-export const STAGING_DIR = '_staging';
 
 /** What a transaction publishes: files to move into place, then files to delete (compaction). */
 export interface CommitList {
@@ -69,9 +67,9 @@ export class Transaction {
   async commit(): Promise<string[]> {
     const files = (await listLocalFiles(this.dir)).map((f) => relative(this.dir, f).split(sep).join('/')).sort();
     const list: CommitList = { files, remove: [...this.removals].sort() };
-    const stagingDir = `${STAGING_DIR}/${this.id}`;
+    const stagingDir = stagingFolder(this.id);
     if (this.store.kind === 'local') {
-      const commitList = join(this.dir, 'COMMIT');
+      const commitList = join(this.dir, COMMIT_LIST);
       crashForTests('before-commit-mark');
       await writeFile(`${commitList}.tmp`, JSON.stringify(list));
       await rename(`${commitList}.tmp`, commitList);
@@ -81,11 +79,11 @@ export class Transaction {
         crashForTests('mid-upload');
       });
       crashForTests('before-commit-mark');
-      await this.store.writeText(`${stagingDir}/COMMIT`, JSON.stringify(list));
+      await this.store.writeText(commitListFile(this.id), JSON.stringify(list));
       await rm(this.dir, { recursive: true, force: true });
     }
     crashForTests('after-commit-mark');
-    await rollForward(this.store, stagingDir, list);
+    await rollForward(this.store, this.id, list);
     return files;
   }
 
@@ -103,13 +101,12 @@ export async function recoverLake(lake: string | LakeStore): Promise<{ rolledFor
   let rolledForward = 0;
   let discarded = 0;
   for (const txn of await store.listDirs(STAGING_DIR)) {
-    const dir = `${STAGING_DIR}/${txn}`;
-    const text = await store.readText(`${dir}/COMMIT`);
+    const text = await store.readText(commitListFile(txn));
     if (text !== null) {
-      await rollForward(store, dir, parseCommitList(text));
+      await rollForward(store, txn, parseCommitList(text));
       rolledForward += 1;
     } else {
-      await store.removeDir(dir);
+      await store.removeDir(stagingFolder(txn));
       discarded += 1;
     }
   }
@@ -122,7 +119,8 @@ function parseCommitList(text: string): CommitList {
   return Array.isArray(parsed) ? { files: parsed, remove: [] } : { files: parsed.files, remove: parsed.remove ?? [] };
 }
 
-async function rollForward(store: LakeStore, stagingDir: string, list: CommitList): Promise<void> {
+async function rollForward(store: LakeStore, txnId: string, list: CommitList): Promise<void> {
+  const stagingDir = stagingFolder(txnId);
   // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
   await forEachLimit(list.files, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
     await store.move(`${stagingDir}/${file}`, file);
@@ -133,7 +131,7 @@ async function rollForward(store: LakeStore, stagingDir: string, list: CommitLis
     crashForTests('after-remove');
   }
   // COMMIT goes last: until it is gone, a crash here is rolled forward again (every step repeats harmlessly).
-  const leftovers = (await store.listFiles(stagingDir)).filter((f) => f !== `${stagingDir}/COMMIT`);
+  const leftovers = (await store.listFiles(stagingDir)).filter((f) => f !== commitListFile(txnId));
   await store.remove(leftovers);
   await store.removeDir(stagingDir);
 }
@@ -154,7 +152,7 @@ async function listLocalFiles(dir: string): Promise<string[]> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await listLocalFiles(full)));
-    else if (entry.isFile() && entry.name !== 'COMMIT') out.push(full);
+    else if (entry.isFile() && entry.name !== COMMIT_LIST) out.push(full);
   }
   return out;
 }

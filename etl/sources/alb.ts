@@ -8,11 +8,13 @@
  * (`AWSLogs/<account>/elasticloadbalancing/<region>/`), else 'unknown'.
  * ALB logs carry no request id, so event_id is the sha1 of the line.
  */
-import { parseArn, partitionOf } from './text/aws-arn';
+import { parseArn, partitionForRegion } from '../../src/core/arn';
 import { awsLogsPathHints, isAccountId, isRegion } from './text/aws-path';
-import { decimal, hostPort, httpOutcome, integer, isoTime, requestLine, sha1, text, tokenize, urlHost, urlPath } from './text/fields';
+import { sha1Hex } from '../../src/core/hash';
+import { parseIsoTime } from '../../src/core/time';
+import { decimal, hostPort, httpOutcome, integer, requestLine, text, tokenize, urlHost, urlPath } from './text/fields';
 import { itemsByLine } from './text/line-items';
-import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
+import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
 
 // Application Load Balancer field positions, as documented.
 const A = {
@@ -90,7 +92,7 @@ class ElbReader {
     if (error) return quarantine(position, error, line);
     const first = tokens[0];
     let row: Row | string;
-    if (isoTime(first)) {
+    if (parseIsoTime(first)) {
       row =
         tokens.length >= CLASSIC_FIELDS
           ? this.classic(tokens, line)
@@ -107,7 +109,7 @@ class ElbReader {
   }
 
   private application(t: readonly string[], raw: string): Row | string {
-    const time = isoTime(t[A.time]);
+    const time = parseIsoTime(t[A.time]);
     if (!time) return `time '${t[A.time]}' is not an ISO 8601 timestamp`;
     const numbers = checkedNumbers(t, [
       [A.elbStatusCode, 'elb_status_code'],
@@ -131,13 +133,13 @@ class ElbReader {
     if (elb)
       resources.push(
         isAccountId(account) && region !== 'unknown'
-          ? `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${elb}`
+          ? `arn:${partitionForRegion(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${elb}`
           : elb,
       );
     if (targetGroupArn) resources.push(targetGroupArn);
     return {
       time,
-      event_id: sha1(raw),
+      event_id: sha1Hex(raw),
       class_uid: 4002,
       activity: request.method,
       service: 'elasticloadbalancing.amazonaws.com',
@@ -164,7 +166,7 @@ class ElbReader {
   }
 
   private classic(t: readonly string[], raw: string): Row | string {
-    const time = isoTime(t[C.time]);
+    const time = parseIsoTime(t[C.time]);
     if (!time) return `time '${t[C.time]}' is not an ISO 8601 timestamp`;
     const numbers = checkedNumbers(t, [
       [C.elbStatusCode, 'elb_status_code'],
@@ -187,12 +189,12 @@ class ElbReader {
     if (name)
       resources.push(
         isAccountId(account) && region !== 'unknown'
-          ? `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${name}`
+          ? `arn:${partitionForRegion(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${name}`
           : name,
       );
     return {
       time,
-      event_id: sha1(raw),
+      event_id: sha1Hex(raw),
       class_uid: 4002,
       activity: request.method,
       service: 'elasticloadbalancing.amazonaws.com',
@@ -248,10 +250,6 @@ function durationMs(t: readonly string[], first: number): number | null | string
     else total += seconds;
   }
   return known ? Math.round(total * 1e6) / 1e3 : null;
-}
-
-function quarantine(position: string, reason: string, text: string): ParsedItem {
-  return { kind: 'quarantine', position, reason, text };
 }
 
 const ALB_START = /^[a-z][a-z0-9]* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z app\/\S+ \S+:\d+ /;

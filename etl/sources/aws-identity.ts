@@ -8,6 +8,8 @@
  * Identity Center: `identitycenter:<userId>`.
  */
 
+import { partitionOf } from '../../src/core/arn';
+
 export interface AwsActor {
   actor_id: string | null;
   actor_type: string | null;
@@ -104,22 +106,28 @@ function baseActor(identity: JsonObject): AwsActor {
   };
 }
 
-type Handler = (identity: JsonObject, actor: AwsActor, extra: JsonObject | null) => void;
+/** What a handler knows beyond the identity element: the sign-in details and the record's AWS partition. */
+interface Context {
+  extra: JsonObject | null;
+  partition: string;
+}
 
-const root: Handler = (identity, actor) => {
+type Handler = (identity: JsonObject, actor: AwsActor, context: Context) => void;
+
+const root: Handler = (identity, actor, { partition }) => {
   const account = actor.actor_account;
-  actor.actor_id = actor.actor_arn ?? (account ? `arn:aws:iam::${account}:root` : null);
+  actor.actor_id = actor.actor_arn ?? (account ? `arn:${partition}:iam::${account}:root` : null);
   // For root, userName (when present) is the account alias.
   actor.actor_name = asString(identity['userName']) ?? 'root';
 };
 
-const iamUser: Handler = (identity, actor) => {
+const iamUser: Handler = (identity, actor, { partition }) => {
   const userName = asString(identity['userName']);
   actor.actor_name = userName;
   if (actor.actor_arn) actor.actor_id = actor.actor_arn;
   // Failed console logins omit the ARN; a masked user name identifies nobody.
   else if (userName && userName !== HIDDEN_USER_NAME && actor.actor_account)
-    actor.actor_id = `arn:aws:iam::${actor.actor_account}:user/${userName}`;
+    actor.actor_id = `arn:${partition}:iam::${actor.actor_account}:user/${userName}`;
 };
 
 const assumedRole: Handler = (identity, actor) => {
@@ -179,7 +187,7 @@ const webIdentityUser: Handler = (identity, actor) => {
   actor.actor_name = userName;
 };
 
-const identityCenterUser: Handler = (identity, actor, extra) => {
+const identityCenterUser: Handler = (identity, actor, { extra }) => {
   const userId = asString(asObject(identity['onBehalfOf'])?.['userId']);
   // Sign-in events may carry the user only in additionalEventData.
   const fallback = asString(extra?.['UserId']) ?? asString(extra?.['UserName']);
@@ -192,8 +200,8 @@ const identityCenterUser: Handler = (identity, actor, extra) => {
  * Types with no convention of their own (Unknown, Directory, Role…): keep what was logged.
  * Identity Center sign-ins log type Unknown but name the user in onBehalfOf: use that id.
  */
-const asLogged: Handler = (identity, actor, extra) => {
-  if (asString(asObject(identity['onBehalfOf'])?.['userId'])) return identityCenterUser(identity, actor, extra);
+const asLogged: Handler = (identity, actor, context) => {
+  if (asString(asObject(identity['onBehalfOf'])?.['userId'])) return identityCenterUser(identity, actor, context);
   actor.actor_id = actor.actor_arn;
   actor.actor_name = asString(identity['userName']) ?? asString(identity['principalId']);
 };
@@ -212,15 +220,18 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 
 /**
  * Maps a `userIdentity` element to actor columns. A missing element (some service events)
- * gives all-null columns. `additionalEventData` helps for Identity Center sign-ins.
+ * gives all-null columns. `additionalEventData` helps for Identity Center sign-ins; `region` (the
+ * record's) gives the partition of ARNs built for a root or IAM user that logged none, when the
+ * identity names no ARN of its own.
  */
-export function awsActor(userIdentity: unknown, additionalEventData?: unknown): AwsActor {
+export function awsActor(userIdentity: unknown, additionalEventData?: unknown, region?: string | null): AwsActor {
   const identity = asObject(userIdentity);
   if (!identity) return { ...EMPTY_ACTOR };
   const actor = baseActor(identity);
   const type = actor.actor_type;
   // Service events sometimes log only `{accountId, invokedBy}` with no type: that is a service.
   const handler = type ? (HANDLERS[type] ?? asLogged) : asString(identity['invokedBy']) ? awsService : asLogged;
-  handler(identity, actor, asObject(additionalEventData));
+  const partition = partitionOf(actor.actor_arn ?? asString(sessionIssuer(identity)?.['arn']), region);
+  handler(identity, actor, { extra: asObject(additionalEventData), partition });
   return actor;
 }

@@ -11,12 +11,12 @@ import {
   parseJsonRecords,
   requireObject,
   requireTime,
-  sha1,
   str,
   tableRow,
   NormalizeError,
   type JsonObject,
 } from './json/common';
+import { sha1Hex } from '../../src/core/hash';
 import type { Detection, DetectSample, LogSource, TableRow } from './types';
 
 /**
@@ -169,7 +169,7 @@ export function normalizeActivity(value: unknown, text: string): TableRow[] {
   return [
     tableRow('api_activity', {
       time,
-      event_id: str(record['eventDataId']) ?? str(properties['eventDataId']) ?? sha1(text),
+      event_id: str(record['eventDataId']) ?? str(properties['eventDataId']) ?? sha1Hex(text),
       // ARM names are case-insensitive and logged in mixed case (MICROSOFT.EVENTHUB/…, microsoft.support/…):
       // lower case lets them group. The provider is the operation's namespace.
       activity: operation.toLowerCase(),

@@ -12,12 +12,12 @@ import {
   parseJsonRecords,
   requireObject,
   requireTime,
-  sha1,
   str,
   tableRow,
   NormalizeError,
   type JsonObject,
 } from './json/common';
+import { sha1Hex } from '../../src/core/hash';
 import type { Detection, DetectSample, LogSource, TableRow } from './types';
 
 const SIGN_IN_CATEGORIES = new Set([
@@ -124,7 +124,7 @@ function signInRow(record: JsonObject, category: string, text: string): TableRow
 
   return tableRow('authentication', {
     time,
-    event_id: str(props['id']) ?? sha1(text),
+    event_id: str(props['id']) ?? sha1Hex(text),
     activity: str(record['operationName']) ?? 'Sign-in activity',
     // Lower case, as the Azure Activity source writes resource providers.
     service: (providerOf(str(record['resourceId'])) ?? 'Microsoft.aadiam').toLowerCase(),
@@ -211,7 +211,7 @@ function auditRow(record: JsonObject, text: string): TableRow {
 
   return tableRow('api_activity', {
     time,
-    event_id: str(props['id']) ?? sha1(text),
+    event_id: str(props['id']) ?? sha1Hex(text),
     activity: operation,
     service: str(props['loggedByService']) ?? providerOf(str(record['resourceId']))?.toLowerCase(),
     outcome,

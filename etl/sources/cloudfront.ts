@@ -11,9 +11,12 @@
  * (the viewer went away before the response) is stored as no status.
  */
 import { awsLogsPathHints, isAccountId } from './text/aws-path';
-import { decimal, httpOutcome, integer, isoTime, sha1, text, urlDecode } from './text/fields';
+import { partitionForHost, partitionForRegion } from '../../src/core/arn';
+import { sha1Hex } from '../../src/core/hash';
+import { parseIsoTime } from '../../src/core/time';
+import { decimal, httpOutcome, integer, text, urlDecode } from './text/fields';
 import { itemsByLine } from './text/line-items';
-import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
+import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
 
 /** The documented field order (the `#Fields` line CloudFront writes today). */
 const DOCUMENTED_FIELDS = (
@@ -76,7 +79,9 @@ const DEFAULT_LAYOUT = layoutOf(DOCUMENTED_FIELDS);
 class StandardLogReader {
   private layout: Layout = DEFAULT_LAYOUT;
   private readonly account: string;
-  private readonly distributionArn: string | null;
+  /** The distribution named by the file name, when the key also names the account. */
+  private readonly distribution: string | null;
+  private distributionArn: { partition: string; arn: string } | null = null;
 
   constructor(key: string) {
     const { account } = awsLogsPathHints(key);
@@ -84,7 +89,7 @@ class StandardLogReader {
     // Files are named `<distribution id>.YYYY-MM-DD-HH.<unique>.gz`.
     const base = key.slice(Math.max(key.lastIndexOf('/'), key.lastIndexOf('\\')) + 1);
     const distribution = /^(E[A-Z0-9]{5,})\.\d{4}-\d\d-\d\d-\d\d\./.exec(base)?.[1];
-    this.distributionArn = distribution && isAccountId(account) ? `arn:aws:cloudfront::${account}:distribution/${distribution}` : null;
+    this.distribution = distribution && isAccountId(account) ? distribution : null;
   }
 
   item(line: string, number: number): ParsedItem | null {
@@ -106,7 +111,7 @@ class StandardLogReader {
 
   private row(l: Layout, t: readonly string[], raw: string): Row | string {
     const field = (index: number) => (index < 0 ? undefined : t[index]);
-    const time = isoTime(`${field(l.date)}T${field(l.time)}Z`);
+    const time = parseIsoTime(`${field(l.date)}T${field(l.time)}Z`);
     if (!time) return `date/time '${field(l.date)} ${field(l.time)}' is not a UTC timestamp`;
     let problem: string | null = null;
     const count = (index: number, name: string): number | null => {
@@ -136,7 +141,7 @@ class StandardLogReader {
     const method = text(field(l.method));
     return {
       time,
-      event_id: text(field(l.requestId)) ?? sha1(raw),
+      event_id: text(field(l.requestId)) ?? sha1Hex(raw),
       class_uid: 4002,
       activity: method,
       service: 'cloudfront.amazonaws.com',
@@ -144,7 +149,7 @@ class StandardLogReader {
       error_code: resultType === 'Error' ? (text(field(l.detailedResultType)) ?? resultType) : null,
       src_ip: text(field(l.clientIp)),
       user_agent: userAgent(decoded(l.userAgent)),
-      resources: this.distributionArn ? [this.distributionArn] : [],
+      resources: this.distribution ? [this.arnOfDistribution(text(field(l.csHost)))] : [],
       raw,
       account: this.account,
       region: 'global',
@@ -160,6 +165,15 @@ class StandardLogReader {
       tls_protocol: text(field(l.sslProtocol)),
     };
   }
+
+  /** The distribution's ARN, in the partition its CloudFront domain names (`….cloudfront.cn` is China). */
+  private arnOfDistribution(domain: string | null): string {
+    const partition = partitionForHost(domain) ?? partitionForRegion(null);
+    if (this.distributionArn?.partition !== partition) {
+      this.distributionArn = { partition, arn: `arn:${partition}:cloudfront::${this.account}:distribution/${this.distribution}` };
+    }
+    return this.distributionArn.arn;
+  }
 }
 
 /**
@@ -168,10 +182,6 @@ class StandardLogReader {
  */
 function userAgent(once: string | null): string | null {
   return once !== null && once.includes('%20') ? urlDecode(once) : once;
-}
-
-function quarantine(position: string, reason: string, text: string): ParsedItem {
-  return { kind: 'quarantine', position, reason, text };
 }
 
 function detect(sample: DetectSample): Detection {

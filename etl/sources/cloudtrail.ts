@@ -3,22 +3,31 @@
  * (CloudTrail Lake exports) and EventBridge "… via CloudTrail" events (unwrapped).
  * Every record becomes one api_activity row; sign-in events also an authentication row.
  */
-import { createHash } from 'node:crypto';
+import { partitionOf } from '../../src/core/arn';
+import { sha1Hex } from '../../src/core/hash';
+import { parseIsoTime } from '../../src/core/time';
 import { readJsonRecords } from '../readers/json-records';
 import { asObject, asString, awsActor, type AwsActor } from './aws-identity';
-import type { Detection, DetectSample, LogSource, ObjectContext, ParsedItem, Row, TableRow } from './types';
+import {
+  quarantine,
+  type Detection,
+  type DetectSample,
+  type LogSource,
+  type ObjectContext,
+  type ParsedItem,
+  type Row,
+  type TableRow,
+} from './types';
 
 type JsonObject = Record<string, unknown>;
 
-// Compiled once: these run per object (detect) or per record (time).
+// Compiled once: these run per object.
 const DIGEST_KEY = /(^|\/)CloudTrail-Digest\//;
 const TRAIL_KEY = /AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail\//;
 const RECORDS_ENVELOPE_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
 const DIGEST_CONTENT = /"(?:digestPublicKeyFingerprint|digestStartTime)"\s*:/;
 const EVENTBRIDGE_CLOUDTRAIL = /"detail-type"\s*:\s*"AWS [A-Za-z -]+ via CloudTrail"/;
 const RECORD_MARKERS = [/"eventVersion"\s*:/, /"eventSource"\s*:/, /"eventName"\s*:/] as const;
-/** ISO 8601 as CloudTrail writes it, plus the space-separated form of CloudTrail Lake results. */
-const EVENT_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** STS calls whose response carries new credentials (responseElements.credentials). */
 const CREDENTIAL_ISSUING = new Set([
@@ -70,32 +79,10 @@ export function detectCloudTrail(sample: DetectSample): Detection {
   return { confidence };
 }
 
-/** Parses CloudTrail's eventTime; null when it is not a real instant. */
-export function parseEventTime(value: unknown): Date | null {
-  if (typeof value !== 'string') return null;
-  const m = EVENT_TIME.exec(value);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
-  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(time);
-  // Date.UTC rolls 2024-02-31 over to March: reject fields that did not survive.
-  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60)
-    return null;
-  if (zone && zone !== 'Z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-  }
-  return new Date(time);
-}
-
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   return Array.isArray(value) ? 'array' : typeof value;
 }
-
-const quarantine = (position: string, reason: string, text: string): ParsedItem => ({ kind: 'quarantine', position, reason, text });
 
 /** An EventBridge envelope around a CloudTrail record: returns the record, or a reason it is not one. */
 function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { reason: string } {
@@ -114,16 +101,19 @@ function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { rea
   };
 }
 
-/** Pushes an ARN derived from requestParameters (only for the calls and services where the name means that resource). */
-function derivedResources(record: JsonObject, account: string | null, region: string | null, into: Set<string>): void {
+/**
+ * Pushes ARNs derived from requestParameters (only for the calls and services where the name means
+ * that resource), in the record's partition.
+ */
+function derivedResources(record: JsonObject, account: string | null, region: string | null, partition: string, into: Set<string>): void {
   const params = asObject(record['requestParameters']);
   if (!params) return;
   const service = record['eventSource'];
   const bucket = asString(params['bucketName']);
   if (bucket) {
-    into.add(`arn:aws:s3:::${bucket}`);
+    into.add(`arn:${partition}:s3:::${bucket}`);
     const key = asString(params['key']);
-    if (key) into.add(`arn:aws:s3:::${bucket}/${key}`);
+    if (key) into.add(`arn:${partition}:s3:::${bucket}/${key}`);
   }
   for (const field of ['roleArn', 'policyArn'] as const) {
     const arn = asString(params[field]);
@@ -131,17 +121,19 @@ function derivedResources(record: JsonObject, account: string | null, region: st
   }
   if (service === 'iam.amazonaws.com' && account) {
     const userName = asString(params['userName']);
-    if (userName) into.add(`arn:aws:iam::${account}:user/${userName}`);
+    if (userName) into.add(`arn:${partition}:iam::${account}:user/${userName}`);
     const roleName = asString(params['roleName']);
-    if (roleName) into.add(`arn:aws:iam::${account}:role/${roleName}`);
+    if (roleName) into.add(`arn:${partition}:iam::${account}:role/${roleName}`);
   } else if (service === 'ec2.amazonaws.com' && account && region) {
     const groupId = asString(params['groupId']);
-    if (groupId?.startsWith('sg-')) into.add(`arn:aws:ec2:${region}:${account}:security-group/${groupId}`);
-    for (const instanceId of instanceIds(params)) into.add(`arn:aws:ec2:${region}:${account}:instance/${instanceId}`);
+    if (groupId?.startsWith('sg-')) into.add(`arn:${partition}:ec2:${region}:${account}:security-group/${groupId}`);
+    for (const instanceId of instanceIds(params)) into.add(`arn:${partition}:ec2:${region}:${account}:instance/${instanceId}`);
   } else if (service === 'cloudtrail.amazonaws.com') {
     const trail = asString(params['name']) ?? asString(params['trailName']);
     if (trail)
-      into.add(trail.startsWith('arn:') ? trail : account && region ? `arn:aws:cloudtrail:${region}:${account}:trail/${trail}` : trail);
+      into.add(
+        trail.startsWith('arn:') ? trail : account && region ? `arn:${partition}:cloudtrail:${region}:${account}:trail/${trail}` : trail,
+      );
   }
 }
 
@@ -161,7 +153,7 @@ function instanceIds(params: JsonObject): string[] {
   return ids;
 }
 
-function resourceIds(record: JsonObject, account: string | null, region: string | null): string[] {
+function resourceIds(record: JsonObject, account: string | null, region: string | null, actorArn: string | null): string[] {
   const ids = new Set<string>();
   const listed = record['resources'];
   if (Array.isArray(listed))
@@ -170,7 +162,9 @@ function resourceIds(record: JsonObject, account: string | null, region: string 
       const arn = asString(entry?.['ARN']) ?? asString(entry?.['arn']);
       if (arn) ids.add(arn);
     }
-  derivedResources(record, account, region, ids);
+  // The partition of the caller's ARN, else of a resource the record lists, else of its region.
+  const partition = partitionOf(actorArn ?? [...ids].find((id) => id.startsWith('arn:')), region);
+  derivedResources(record, account, region, partition, ids);
   return [...ids];
 }
 
@@ -193,7 +187,7 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
   const response = asObject(record['responseElements']);
   const eventName = record['eventName'] as string;
   const eventSource = record['eventSource'] as string;
-  const actor = awsActor(identity, extra);
+  const actor = awsActor(identity, extra, asString(record['awsRegion']));
 
   const recipient = asString(record['recipientAccountId']);
   const account = recipient ?? actor.actor_account;
@@ -214,7 +208,7 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
 
   const core: Row = {
     time,
-    event_id: asString(record['eventID']) ?? createHash('sha1').update(raw).digest('hex'),
+    event_id: asString(record['eventID']) ?? sha1Hex(raw),
     activity: eventName,
     service: eventSource,
     outcome,
@@ -228,7 +222,7 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
     session_id: actor.session_id,
     src_ip: asString(record['sourceIPAddress']),
     user_agent: asString(record['userAgent']),
-    resources: resourceIds(record, account, region),
+    resources: resourceIds(record, account, region, actor.actor_arn),
     raw,
     account: account ?? 'unknown',
     region: region ?? 'unknown',
@@ -283,7 +277,7 @@ function toItem(value: unknown, text: string, position: string): ParsedItem {
   }
   if ('digestPublicKeyFingerprint' in record) return quarantine(position, 'CloudTrail digest file, not an event record', text);
   if (record['eventTime'] === undefined || record['eventTime'] === null) return quarantine(position, 'missing eventTime', text);
-  const time = parseEventTime(record['eventTime']);
+  const time = typeof record['eventTime'] === 'string' ? parseIsoTime(record['eventTime']) : null;
   if (!time) return quarantine(position, `unparseable eventTime ${JSON.stringify(record['eventTime'])}`, text);
   if (!asString(record['eventName'])) return quarantine(position, 'missing eventName', text);
   if (!asString(record['eventSource'])) return quarantine(position, 'missing eventSource', text);

@@ -11,12 +11,12 @@ import {
   parseJsonRecords,
   requireObject,
   requireTime,
-  sha1,
   str,
   tableRow,
   NormalizeError,
   type JsonObject,
 } from './json/common';
+import { sha1Hex } from '../../src/core/hash';
 import type { Detection, DetectSample, LogSource, TableRow } from './types';
 
 const AUDIT_TYPE = 'type.googleapis.com/google.cloud.audit.AuditLog';
@@ -170,7 +170,7 @@ export function normalizeAuditEntry(value: unknown, text: string): TableRow[] {
   return [
     tableRow('api_activity', {
       time,
-      event_id: str(entry['insertId']) ?? sha1(text),
+      event_id: str(entry['insertId']) ?? sha1Hex(text),
       activity: method,
       service,
       outcome: failed ? 'failure' : 'success',

@@ -14,12 +14,12 @@ import {
   obj,
   parseJsonRecords,
   requireObject,
-  sha1,
   str,
   tableRow,
   NormalizeError,
   type JsonObject,
 } from './json/common';
+import { sha1Hex } from '../../src/core/hash';
 import type { Detection, DetectSample, LogSource, TableRow } from './types';
 
 const FLOW_CONTENT = /"(?:flowTuples|NetworkSecurityGroupFlowEvents?|FlowLogFlowEvent)"/;
@@ -98,7 +98,7 @@ function tupleRow(tuple: string, ctx: TupleContext, account: string, region: str
   const raw = JSON.stringify({ resourceId: ctx.resourceId, rule: ctx.rule, mac: ctx.mac, flowTuple: tuple });
   return tableRow('network_activity', {
     time,
-    event_id: sha1(raw),
+    event_id: sha1Hex(raw),
     activity: 'flow',
     service: 'microsoft.network',
     outcome: denied ? 'failure' : 'success',

@@ -11,12 +11,13 @@ import {
   parseJsonRecords,
   requireObject,
   requireTime,
-  sha1,
   str,
   tableRow,
   NormalizeError,
   type JsonObject,
 } from './json/common';
+import { partitionForRegion } from '../../src/core/arn';
+import { sha1Hex } from '../../src/core/hash';
 import type { Detection, DetectSample, LogSource, TableRow } from './types';
 
 const QUERY_NAME = /"query_name"\s*:/;
@@ -107,15 +108,16 @@ export function normalizeResolverQuery(value: unknown, text: string): TableRow[]
 
   // ARNs join with the instance and endpoint ids other sources log; without account and region, the bare id.
   const canArn = account !== 'unknown' && region !== 'unknown';
+  const partition = partitionForRegion(region);
   const resources = distinct([
-    instanceId && canArn ? `arn:aws:ec2:${region}:${account}:instance/${instanceId}` : instanceId,
-    endpointId && canArn ? `arn:aws:route53resolver:${region}:${account}:resolver-endpoint/${endpointId}` : endpointId,
+    instanceId && canArn ? `arn:${partition}:ec2:${region}:${account}:instance/${instanceId}` : instanceId,
+    endpointId && canArn ? `arn:${partition}:route53resolver:${region}:${account}:resolver-endpoint/${endpointId}` : endpointId,
   ]);
 
   return [
     tableRow('dns_activity', {
       time,
-      event_id: sha1(recordText),
+      event_id: sha1Hex(recordText),
       activity: 'Query',
       service: 'route53resolver.amazonaws.com',
       outcome,

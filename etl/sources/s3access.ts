@@ -18,11 +18,13 @@
  * event_id is the S3 request id; operations that log several records under one request id
  * (batch deletes, lifecycle actions, the GET half of a copy) get the key or the half appended.
  */
-import { parseArn, partitionOf } from './text/aws-arn';
+import { parseArn, partitionForHost, partitionForRegion } from '../../src/core/arn';
 import { accountSegmentHints, isRegion } from './text/aws-path';
-import { clfTime, httpOutcome, integer, requestLine, sha1, text, tokenize, urlDecode, urlPath } from './text/fields';
+import { sha1Hex } from '../../src/core/hash';
+import { parseClfTime } from '../../src/core/time';
+import { httpOutcome, integer, requestLine, text, tokenize, urlDecode, urlPath } from './text/fields';
 import { itemsByLine } from './text/line-items';
-import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
+import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
 
 // Field positions, as documented.
 const F = {
@@ -190,7 +192,7 @@ class AccessLogReader {
   }
 
   private row(t: readonly string[], raw: string): Row | string {
-    const time = clfTime(t[F.time]);
+    const time = parseClfTime(t[F.time]);
     if (!time) return `time '${t[F.time]}' is not [dd/Mon/yyyy:HH:MM:SS +zzzz]`;
     let problem: string | null = null;
     const count = (index: number, name: string): number | null => {
@@ -217,8 +219,7 @@ class AccessLogReader {
     const accessPoint = parseArn(text(t[F.accessPointArn]));
     const regionFromAccessPoint = accessPoint && isRegion(accessPoint.region) ? accessPoint.region : null;
     const region = this.regionOfHost(host) ?? regionFromAccessPoint ?? this.pathRegion ?? 'unknown';
-    const partition =
-      accessPoint?.partition ?? (host?.endsWith('.amazonaws.com.cn') ? 'aws-cn' : region !== 'unknown' ? partitionOf(region) : 'aws');
+    const partition = accessPoint?.partition ?? partitionForHost(host) ?? partitionForRegion(region === 'unknown' ? null : region);
     const resources: string[] = [];
     if (bucket) {
       resources.push(`arn:${partition}:s3:::${bucket}`);
@@ -261,14 +262,10 @@ class AccessLogReader {
 }
 
 function eventId(requestId: string | null, operation: string | null, rawKey: string | null, raw: string): string {
-  if (!requestId) return sha1(raw);
+  if (!requestId) return sha1Hex(raw);
   if (operation && rawKey && (operation.startsWith('BATCH.') || operation.startsWith('S3.'))) return `${requestId}/${rawKey}`;
   if (operation?.endsWith('_GET')) return `${requestId}/GET`;
   return requestId;
-}
-
-function quarantine(position: string, reason: string, text: string): ParsedItem {
-  return { kind: 'quarantine', position, reason, text };
 }
 
 /** `<64-hex owner> <bucket> [06/Feb/2019:00:00:38 +0000] …`: the shape of a record. */

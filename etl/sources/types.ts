@@ -27,6 +27,11 @@ export type ParsedItem =
   /** A record deliberately not written (a comment or header line is not a record; use this only for declared filters). */
   | { kind: 'filtered'; position: string; reason: string };
 
+/** A record set aside: kept verbatim (`text`) with where it was (`position`) and why (`reason`). */
+export function quarantine(position: string, reason: string, text: string): ParsedItem {
+  return { kind: 'quarantine', position, reason, text };
+}
+
 export interface ObjectContext {
   /** Absolute path or s3:// URL of the object being read. */
   key: string;

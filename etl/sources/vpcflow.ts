@@ -16,10 +16,12 @@
  * key's `AWSLogs/<account>/`; region = the region field, else the key's region, else 'unknown'.
  */
 import { readLines } from '../readers/lines';
-import { partitionOf } from './text/aws-arn';
+import { partitionForRegion } from '../../src/core/arn';
 import { awsLogsPathHints, isAccountId } from './text/aws-path';
-import { epochSeconds, integer, isoTime, sha1, text, tokenize } from './text/fields';
-import type { DetectSample, Detection, LogSource, ParsedItem, Row } from './types';
+import { sha1Hex } from '../../src/core/hash';
+import { parseIsoTime } from '../../src/core/time';
+import { epochSeconds, integer, text, tokenize } from './text/fields';
+import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
 
 /** Every documented field, in the order AWS documents them (the order "all fields" uses). */
 const DOCUMENTED_ORDER = [
@@ -191,7 +193,7 @@ class FlowReader {
     this.pathRegion = hints.region ?? file?.[2] ?? null;
     const stamp = file?.[3];
     this.fileTime = stamp
-      ? isoTime(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:00Z`)
+      ? parseIsoTime(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:00Z`)
       : null;
   }
 
@@ -237,7 +239,7 @@ class FlowReader {
     }
     // CloudWatch Logs exports prefix each message with the event's ISO timestamp.
     if (tokens.length > 1) {
-      const prefixTime = tokens[0].length >= 20 ? isoTime(tokens[0]) : null;
+      const prefixTime = tokens[0].length >= 20 ? parseIsoTime(tokens[0]) : null;
       if (prefixTime) {
         eventTime = prefixTime;
         tokens.shift();
@@ -304,7 +306,7 @@ class FlowReader {
     const logStatus = text(field(layout.logStatus));
     return {
       time,
-      event_id: eventId ?? sha1(raw),
+      event_id: eventId ?? sha1Hex(raw),
       class_uid: 4001,
       activity: 'flow',
       service: 'ec2.amazonaws.com',
@@ -341,14 +343,10 @@ class FlowReader {
 function resourceIds(account: string, region: string, interfaceId: string | null, instanceId: string | null): string[] {
   const ids: string[] = [];
   const arns = isAccountId(account) && region !== 'unknown';
-  const prefix = arns ? `arn:${partitionOf(region)}:ec2:${region}:${account}:` : '';
+  const prefix = arns ? `arn:${partitionForRegion(region)}:ec2:${region}:${account}:` : '';
   if (instanceId) ids.push(arns ? `${prefix}instance/${instanceId}` : instanceId);
   if (interfaceId) ids.push(arns ? `${prefix}network-interface/${interfaceId}` : interfaceId);
   return ids;
-}
-
-function quarantine(position: string, reason: string, text: string): ParsedItem {
-  return { kind: 'quarantine', position, reason, text };
 }
 
 function detect(sample: DetectSample): Detection {
@@ -367,7 +365,7 @@ function detect(sample: DetectSample): Detection {
       message = match[1]!;
     }
     if (tokenize(message, tokens)) return { confidence: 0 };
-    if (tokens.length > 1 && tokens[0].length >= 20 && isoTime(tokens[0])) tokens.shift();
+    if (tokens.length > 1 && tokens[0].length >= 20 && parseIsoTime(tokens[0])) tokens.shift();
     if (isHeader(tokens)) {
       const known = tokens.filter((t) => KNOWN_FIELDS.has(t)).length;
       if (known >= 3) return { confidence: (known === tokens.length ? 0.95 : 0.85) + pathHint };

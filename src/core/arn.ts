@@ -24,16 +24,33 @@ export function formatArn(arn: Arn): string {
   return `arn:${arn.partition}:${arn.service}:${arn.region}:${arn.account}:${arn.resource}`;
 }
 
+/** Region name prefixes of the partitions other than `aws`, most specific first. */
+export const REGION_PARTITIONS: readonly (readonly [prefix: string, partition: string])[] = [
+  ['cn-', 'aws-cn'],
+  ['us-gov-', 'aws-us-gov'],
+  ['us-isob-', 'aws-iso-b'],
+  ['us-iso-', 'aws-iso'],
+  ['eu-isoe-', 'aws-iso-e'],
+  ['us-isof-', 'aws-iso-f'],
+];
+
 /** The partition a region belongs to (cn-north-1 → aws-cn, us-gov-west-1 → aws-us-gov…); `aws` otherwise. */
 export function partitionForRegion(region: string | null | undefined): string {
   if (!region) return 'aws';
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
-  if (region.startsWith('us-isof-')) return 'aws-iso-f';
-  return 'aws';
+  return REGION_PARTITIONS.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws';
+}
+
+/**
+ * The partition a host name says (`s3.cn-north-1.amazonaws.com.cn`, `d1234.cloudfront.cn` → aws-cn;
+ * `d1234.cloudfront.net` → aws), or null when it does not (GovCloud endpoints end in .amazonaws.com
+ * too: their region says it).
+ */
+export function partitionForHost(host: string | null | undefined): string | null {
+  const name = host?.toLowerCase();
+  if (!name) return null;
+  if (name.endsWith('.amazonaws.com.cn') || name.endsWith('.cloudfront.cn')) return 'aws-cn';
+  if (name.endsWith('.cloudfront.net')) return 'aws';
+  return null;
 }
 
 /** The partition of an ARN found in the record, else of its region. */

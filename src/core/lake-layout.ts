@@ -39,6 +39,12 @@ export function partitionPath(table: TableName, p: PartitionValues): string {
   return `${table}/source=${p.source}/account=${p.account}/region=${p.region}/day=${p.day}`;
 }
 
+/** The partition values of a partition folder (`source=…/account=…/region=…/day=…`, nothing more), or null. */
+export function partitionValuesOf(folder: string): PartitionValues | null {
+  const m = /^source=([^/]+)\/account=([^/]+)\/region=([^/]+)\/day=([^/]+)$/.exec(folder);
+  return m ? { source: m[1], account: m[2], region: m[3], day: m[4] } : null;
+}
+
 /** The data file a transaction publishes into a partition folder. */
 export function partFileName(txnId: string): string {
   return `part-${txnId}.parquet`;
@@ -61,8 +67,36 @@ export function manifestFile(txnId: string): string {
   return `${MANIFEST_DIR}/${txnId}.jsonl`;
 }
 
+/** The quarantine file one writer (an ingest worker thread) of a transaction appends to. */
+export function quarantineFile(txnId: string, writer: string): string {
+  return `${QUARANTINE_DIR}/${txnId}-${writer}.jsonl`;
+}
+
+/** The file one writer of a transaction moves oversized raw records to. */
+export function oversizeFile(txnId: string, writer: string): string {
+  return `${OVERSIZE_DIR}/${txnId}-${writer}.jsonl`;
+}
+
+/** A transaction's staging folder in the lake (its files, laid out as they will be, plus COMMIT). */
+export function stagingFolder(txnId: string): string {
+  return `${STAGING_DIR}/${txnId}`;
+}
+
+/** Name of a transaction's commit point in its staging folder: the list of what it publishes, written last. */
+export const COMMIT_LIST = 'COMMIT';
+
+export function commitListFile(txnId: string): string {
+  return `${stagingFolder(txnId)}/${COMMIT_LIST}`;
+}
+
 export function graphPendingMarker(day: string): string {
   return `${GRAPH_PENDING_DIR}/${day}`;
+}
+
+/** The day a graph-pending marker names (`_graph_pending/YYYY-MM-DD`), or null. */
+export function dayOfGraphPendingMarker(path: string): string | null {
+  const day = path.startsWith(`${GRAPH_PENDING_DIR}/`) ? path.slice(GRAPH_PENDING_DIR.length + 1) : '';
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : null;
 }
 
 /** Glob of an event table's files below the lake root, hive-partitioned. */

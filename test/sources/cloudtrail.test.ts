@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { awsActor } from '../../etl/sources/aws-identity';
-import { cloudtrail, parseEventTime } from '../../etl/sources/cloudtrail';
+import { cloudtrail } from '../../etl/sources/cloudtrail';
 import { sourceById } from '../../etl/sources/index';
 import type { ParsedItem, Row, TableRow } from '../../etl/sources/types';
 import { columnNames } from '../../src/core/tables';
@@ -354,22 +354,4 @@ describe('cloudtrail bad input', () => {
     const items = await parseText(`{"Records":[${good},null,${good}]}`);
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'rows']);
   });
-});
-
-describe('parseEventTime', () => {
-  test.each([
-    ['2014-03-06T21:22:54Z', '2014-03-06T21:22:54.000Z'],
-    ['2024-10-17 21:48:45.000000000', '2024-10-17T21:48:45.000Z'],
-    ['2024-10-17T21:48:45.123456Z', '2024-10-17T21:48:45.123Z'],
-    ['2024-10-17T23:48:45+02:00', '2024-10-17T21:48:45.000Z'],
-  ])('%s is %s', (text, iso) => {
-    expect(parseEventTime(text)?.toISOString()).toBe(iso);
-  });
-
-  test.each(['', 'yesterday', '2014-13-01T00:00:00Z', '2014-02-30T00:00:00Z', '2014-03-06T25:00:00Z', 1394140974])(
-    '%p is not a time',
-    (value) => {
-      expect(parseEventTime(value)).toBeNull();
-    },
-  );
 });

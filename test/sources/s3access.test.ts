@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { requesterActor, s3access } from '../../etl/sources/s3access';
-import { clfTime, isoTime, tokenize, urlDecode } from '../../etl/sources/text/fields';
+import { tokenize, urlDecode } from '../../etl/sources/text/fields';
 import type { ParsedItem, Row } from '../../etl/sources/types';
 import { describeGoldenFiles, parseFile } from './golden';
 
@@ -132,17 +132,6 @@ describe('line helpers shared by the text sources', () => {
     expect(out).toEqual(['a', 'b c', 'd e', 'say \\"hi\\"', 'x"y', '-']);
     expect(tokenize('a "open', out)).toMatch(/unterminated quoted field starting at column 3/);
     expect(tokenize('a [open', out)).toMatch(/unterminated \[bracketed\] field/);
-  });
-
-  test('timestamps: fractions, offsets, leap days; impossible dates are rejected', () => {
-    expect(isoTime('2018-07-02T22:23:00.186641Z')).toEqual(new Date('2018-07-02T22:23:00.186Z'));
-    expect(isoTime('2020-02-29T00:00:00+01:00')).toEqual(new Date('2020-02-28T23:00:00Z'));
-    expect(isoTime('2019-02-29T00:00:00Z')).toBeNull();
-    expect(isoTime('2019-02-28T25:00:00Z')).toBeNull();
-    expect(isoTime('yesterday')).toBeNull();
-    expect(clfTime('06/Feb/2019:00:00:38 +0000')).toEqual(new Date('2019-02-06T00:00:38Z'));
-    expect(clfTime('06/Feb/2019:00:00:38 -0130')).toEqual(new Date('2019-02-06T01:30:38Z'));
-    expect(clfTime('31/Apr/2019:00:00:38 +0000')).toBeNull();
   });
 
   test('urlDecode never throws on a malformed escape', () => {

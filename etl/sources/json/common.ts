@@ -1,12 +1,12 @@
 /**
  * Small shared pieces for the JSON log sources (Route 53 Resolver, Entra ID, Azure Activity,
- * NSG flow logs, GCP audit): safe field access on untyped JSON, time parsing, hashing, and the
+ * NSG flow logs, GCP audit): safe field access on untyped JSON, required fields, and the
  * record loop that turns each JSON record into exactly one ParsedItem.
  */
-import { createHash } from 'node:crypto';
 import { readJsonRecords, type JsonRecordOptions } from '../../readers/json-records';
 import { TABLES, type TableName } from '../../../src/core/tables';
-import type { ParsedItem, Row, TableRow } from '../types';
+import { parseIsoTime } from '../../../src/core/time';
+import { quarantine, type ParsedItem, type Row, type TableRow } from '../types';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -46,22 +46,6 @@ export function int(value: unknown): number | undefined {
   return undefined;
 }
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
-
-/**
- * An ISO-8601 timestamp with a zone (Azure writes 7 fractional digits, GCP 9) as a UTC Date.
- * Timestamps without a zone are refused rather than read in the machine's local zone.
- */
-export function isoTime(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || !ISO_TIME.test(value.trim())) return undefined;
-  const date = new Date(value.trim());
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-export function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
-}
-
 /** A row for `table` with its class_uid filled in; undefined cells are left out. */
 export function tableRow(table: TableName, row: Row): TableRow {
   const clean: Row = { class_uid: TABLES[table].classUid };
@@ -99,7 +83,7 @@ export async function* parseJsonRecords(
 ): AsyncGenerator<ParsedItem> {
   for await (const record of readJsonRecords(input, options)) {
     if (!record.ok) {
-      yield { kind: 'quarantine', position: record.position, reason: record.reason, text: record.text };
+      yield quarantine(record.position, record.reason, record.text);
       continue;
     }
     try {
@@ -107,7 +91,7 @@ export async function* parseJsonRecords(
     } catch (err) {
       // A record shaped in a way the normalizer did not foresee must not cost its neighbours.
       const reason = err instanceof NormalizeError ? err.message : `cannot normalize: ${(err as Error).message}`;
-      yield { kind: 'quarantine', position: record.position, reason, text: record.text };
+      yield quarantine(record.position, reason, record.text);
     }
   }
 }
@@ -122,7 +106,8 @@ export function requireObject(value: unknown, what: string): JsonObject {
 /** Requires a parseable timestamp field. */
 export function requireTime(value: unknown, field: string): Date {
   if (value === undefined || value === null || value === '') throw new NormalizeError(`missing ${field}`);
-  const time = isoTime(value);
+  // Azure and GCP always write a zone (Azure 7 fractional digits, GCP 9): a time without one is not theirs.
+  const time = typeof value === 'string' ? parseIsoTime(value.trim(), { missingZone: 'refuse' }) : null;
   if (!time) throw new NormalizeError(`unparseable ${field}: ${JSON.stringify(value).slice(0, 80)}`);
   return time;
 }

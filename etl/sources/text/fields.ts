@@ -1,11 +1,9 @@
 /**
  * Helpers shared by the line-oriented AWS log sources (VPC flow, S3 server access, ALB / ELB,
  * CloudFront): a tokenizer for space-separated lines with "quoted" and [bracketed] fields, and
- * small value parsers that never throw. They run once or more per line over millions of lines,
+ * small value parsers that never throw (times: src/core/time.ts). They run once or more per line over millions of lines,
  * so they scan characters instead of running regular expressions.
  */
-import { createHash } from 'node:crypto';
-
 const SPACE = 32;
 const QUOTE = 34; // "
 const BACKSLASH = 92;
@@ -98,118 +96,6 @@ export function decimal(value: string | undefined): number | null {
   return Number(value);
 }
 
-function digits(s: string, from: number, count: number): number {
-  let result = 0;
-  for (let i = from; i < from + count; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return NaN;
-    result = result * 10 + d;
-  }
-  return result;
-}
-
-/**
- * `2018-07-02T22:23:00.186641Z` (any number of fraction digits, `Z` or `±hh:mm`, or no zone for
- * UTC) → Date; null when it is not such a timestamp. Date.parse is avoided: it accepts too much
- * and reads zone-less times as local time.
- */
-export function isoTime(value: string | undefined): Date | null {
-  if (!value || value.length < 19) return null;
-  if (value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) return null;
-  const sep = value.charCodeAt(10);
-  if (sep !== 84 /* T */ && sep !== 32) return null;
-  const year = digits(value, 0, 4);
-  const month = digits(value, 5, 2);
-  const day = digits(value, 8, 2);
-  const hour = digits(value, 11, 2);
-  const minute = digits(value, 14, 2);
-  const second = digits(value, 17, 2);
-  let pos = 19;
-  let millis = 0;
-  if (value.charCodeAt(pos) === 46 /* . */) {
-    pos++;
-    let scale = 100;
-    while (pos < value.length) {
-      const d = value.charCodeAt(pos) - 48;
-      if (d < 0 || d > 9) break;
-      millis += d * scale;
-      scale /= 10;
-      pos++;
-    }
-    millis = Math.floor(millis);
-  }
-  let offsetMinutes = 0;
-  if (pos < value.length) {
-    const z = value.charCodeAt(pos);
-    if (z === 90 /* Z */ && pos === value.length - 1) {
-      // UTC
-    } else if ((z === 43 || z === 45) && value.length - pos === 6 && value.charCodeAt(pos + 3) === 58) {
-      offsetMinutes = (z === 45 ? -1 : 1) * (digits(value, pos + 1, 2) * 60 + digits(value, pos + 4, 2));
-    } else return null;
-  }
-  return utcDate(year, month, day, hour, minute, second, millis, offsetMinutes);
-}
-
-function utcDate(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-  millis: number,
-  offsetMinutes: number,
-): Date | null {
-  if (![year, month, day, hour, minute, second, offsetMinutes].every(Number.isFinite)) return null;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  // Date.UTC would roll 31 Feb over into March; such a day is not a valid timestamp.
-  if (day > daysInMonth(year, month)) return null;
-  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000);
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
-  return DAYS_IN_MONTH[month - 1];
-}
-
-const MONTHS: Readonly<Record<string, number>> = {
-  Jan: 1,
-  Feb: 2,
-  Mar: 3,
-  Apr: 4,
-  May: 5,
-  Jun: 6,
-  Jul: 7,
-  Aug: 8,
-  Sep: 9,
-  Oct: 10,
-  Nov: 11,
-  Dec: 12,
-};
-
-/** Common-log-format time without brackets: `06/Feb/2019:00:00:38 +0000` → Date, else null. */
-export function clfTime(value: string | undefined): Date | null {
-  if (!value || value.length !== 26) return null;
-  if (value.charCodeAt(2) !== 47 || value.charCodeAt(6) !== 47 || value.charCodeAt(11) !== 58 || value.charCodeAt(20) !== 32) return null;
-  const month = MONTHS[value.slice(3, 6)];
-  if (month === undefined) return null;
-  const sign = value.charCodeAt(21);
-  if (sign !== 43 && sign !== 45) return null;
-  const offset = (sign === 45 ? -1 : 1) * (digits(value, 22, 2) * 60 + digits(value, 24, 2));
-  return utcDate(
-    digits(value, 7, 4),
-    month,
-    digits(value, 0, 2),
-    digits(value, 12, 2),
-    digits(value, 15, 2),
-    digits(value, 18, 2),
-    0,
-    offset,
-  );
-}
-
 /** Epoch seconds (`1418530010`) → Date, null for `-`, undefined when not a number. */
 export function epochSeconds(value: string | undefined): Date | null | undefined {
   const seconds = integer(value);
@@ -296,11 +182,6 @@ export function hostPort(value: string | undefined): { ip: string | null; port: 
   let ip = value.slice(0, colon);
   if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
   return { ip: ip || null, port: port === null || Number.isNaN(port) ? null : port };
-}
-
-/** A stable id for records whose provider gives none: the sha1 of the raw record text. */
-export function sha1(value: string): string {
-  return createHash('sha1').update(value).digest('hex');
 }
 
 /** 'success' below 400, 'failure' from 400, 'unknown' without a status. */

@@ -1,0 +1,117 @@
+/**
+ * DuckDB for the layers below the query engine (the ETL's graph step): an in-process instance
+ * with the Trino-compatible macros installed, statements with `?` parameters, and the
+ * `read_parquet` text of the lake's tables over the globs of src/core/lake-layout.ts.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { graphGlob, graphTablePath, isPartFileName, tableGlob, tablePath } from './lake-layout';
+import { sqlString } from './sql';
+import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, type Column, type GraphTableName, type TableName } from './tables';
+import { TRINO_COMPAT_MACROS } from './trino-compat';
+
+export type DuckParam = string | number | boolean | null;
+
+export interface LocalDuckDbOptions {
+  /** DuckDB's memory limit (e.g. '400MB'); past it, DuckDB spills to `tempDirectory`. */
+  memoryLimit?: string;
+  tempDirectory?: string;
+}
+
+/** One in-memory DuckDB instance and connection, with the Trino macros (so Athena's SQL text runs as is). */
+export class LocalDuckDb {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(options: LocalDuckDbOptions = {}): Promise<LocalDuckDb> {
+    const settings: Record<string, string> = {};
+    if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
+    if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', settings);
+    const db = new LocalDuckDb(instance, await instance.connect());
+    for (const macro of TRINO_COMPAT_MACROS) await db.run(macro.sql);
+    return db;
+  }
+
+  /** Runs a statement (DDL, COPY) with `?` parameters. The SQL text is the caller's own, never user text. */
+  async run(sql: string, params: readonly DuckParam[] = []): Promise<void> {
+    const prepared = await this.connection.prepare(sql);
+    bind(prepared, params);
+    await prepared.run();
+  }
+
+  /** Rows as plain JavaScript values (BIGINT as bigint). */
+  async rows(sql: string, params: readonly DuckParam[] = []): Promise<Record<string, unknown>[]> {
+    const prepared = await this.connection.prepare(sql);
+    bind(prepared, params);
+    return (await prepared.runAndReadAll()).getRowObjectsJS();
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function bind(prepared: DuckDBPreparedStatement, params: readonly DuckParam[]): void {
+  if (prepared.parameterCount !== params.length) throw new Error(`expected ${prepared.parameterCount} parameters, got ${params.length}`);
+  params.forEach((value, i) => {
+    const index = i + 1;
+    if (value === null) prepared.bindNull(index);
+    else if (typeof value === 'string') prepared.bindVarchar(index, value);
+    else if (typeof value === 'boolean') prepared.bindBoolean(index, value);
+    else if (Number.isSafeInteger(value)) prepared.bindBigInt(index, BigInt(value));
+    else prepared.bindDouble(index, value);
+  });
+}
+
+/** True when at least one published part file exists below `dir` (temp files do not count). */
+export function hasPartFiles(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  const stack = [dir];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(current, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) stack.push(join(current, entry.name));
+      else if (isPartFileName(entry.name)) return true;
+    }
+  }
+  return false;
+}
+
+/** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
+const EVENT_HIVE_TYPES = "{'source': 'VARCHAR', 'account': 'VARCHAR', 'region': 'VARCHAR', 'day': 'DATE'}";
+const GRAPH_HIVE_TYPES = "{'day': 'DATE'}";
+const EVENT_PARTITIONS = PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
+
+/** A typed relation with no rows: what a table reads as before it has files (a glob matching nothing is an error). */
+function emptySelect(columns: readonly Pick<Column, 'name' | 'type'>[], partitions: readonly { name: string; type: string }[]): string {
+  const cols = [...columns, ...partitions].map((c) => `CAST(NULL AS ${c.type}) AS "${c.name}"`);
+  return `SELECT ${cols.join(', ')} WHERE false`;
+}
+
+function parquetScan(glob: string, hiveTypes: string): string {
+  return `SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = ${hiveTypes}, union_by_name = true)`;
+}
+
+/** SELECT text of an event table of a local lake: its files with the partition columns, or no rows when it has none yet. */
+export function eventTableSelect(lakeRoot: string, table: TableName): string {
+  if (!hasPartFiles(join(lakeRoot, tablePath(table)))) return emptySelect(TABLES[table].columns, EVENT_PARTITIONS);
+  return parquetScan(join(lakeRoot, tableGlob(table)), EVENT_HIVE_TYPES);
+}
+
+/** SELECT text of a graph table of a local lake (with its `day` partition column). */
+export function graphTableSelect(lakeRoot: string, table: GraphTableName): string {
+  if (!hasPartFiles(join(lakeRoot, graphTablePath(table))))
+    return emptySelect(GRAPH_TABLES[table].columns, [{ name: 'day', type: 'DATE' }]);
+  return parquetScan(join(lakeRoot, graphGlob(table)), GRAPH_HIVE_TYPES);
+}
