@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       for (const { o, source } of work) {
         for await (const item of sourceById(source).parse(new ObjectContent(o), { key: o.key })) {
           if (item.kind !== 'rows') continue;
-          for (const { table: t, row } of item.rows) spiller.append(t, source, row);
+          for (const row of item.rows) spiller.append(row, source);
           if ((++n & 0x3ff) === 0) await spiller.spillIfLarge();
         }
       }

@@ -17,6 +17,7 @@ import { REGION_PARTITIONS } from '../src/core/arn';
 import { graphDayFile } from '../src/core/lake-layout';
 import { sqlString } from '../src/core/sql';
 import { TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
+import { MANIFESTS } from './sources/manifests';
 
 export interface MaterializeGraphOptions {
   lake: string;
@@ -44,7 +45,8 @@ const IP_PATTERN = `'^([0-9]{1,3}\\.){3}[0-9]{1,3}$|^[0-9a-fA-F]{0,4}:[0-9a-fA-F
 /** RFC 1918, loopback, link-local, CGNAT, IPv6 ULA / link-local / loopback. */
 export const PRIVATE_IP_PATTERN = `'^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.|127\\.|169\\.254\\.|100\\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\\.|[fF][cCdD]|[fF][eE]80:|::1$)'`;
 
-const PROVIDER = `CASE WHEN source IN ('azuread', 'azureactivity', 'nsgflow') THEN 'azure' WHEN source = 'gcpaudit' THEN 'gcp' ELSE 'aws' END`;
+/** Each source's provider (aws, azure, gcp) as its manifest declares it; null for a source this build does not know. */
+const PROVIDER = `CASE source ${MANIFESTS.map((m) => `WHEN ${sqlString(m.id)} THEN ${sqlString(m.provider)}`).join(' ')} END`;
 
 const has = hasColumn;
 /** A typed NULL list both dialects accept (Trino has no `VARCHAR[]` cast). */

@@ -94,8 +94,8 @@ export class ObjectReader {
         result.records += 1;
         const item = requireTime(parsed);
         if (item.kind === 'rows') {
-          for (const { table, row } of item.rows) {
-            const moved = this.spiller.append(table, source.id, row);
+          for (const row of item.rows) {
+            const moved = this.spiller.append(row, source.id);
             if (moved) await oversize.write({ object: job.key, sha256, ...moved });
           }
           result.rows += item.rows.length;
@@ -139,11 +139,10 @@ export class ObjectReader {
   }
 }
 
-/** A row without a valid time cannot be placed in a day partition: its record is quarantined. */
+/** A row whose time is an Invalid Date cannot be placed in a day partition: its record is quarantined. */
 function requireTime(item: ParsedItem): ParsedItem {
   if (item.kind !== 'rows') return item;
-  const bad = item.rows.find((r) => !(r.row.time instanceof Date) || Number.isNaN(r.row.time.getTime()));
+  const bad = item.rows.find((r) => Number.isNaN(r.row.time.getTime()));
   if (!bad) return item;
-  const raw = typeof bad.row.raw === 'string' ? bad.row.raw : '';
-  return quarantine('record', `normalized ${bad.table} row has no valid time`, raw);
+  return quarantine('record', `normalized ${bad.table} row has no valid time`, bad.row.raw ?? '');
 }

@@ -11,11 +11,13 @@ import {
   listValue,
   timestampValue,
 } from '@duckdb/node-api';
-import { TABLES, TABLE_NAMES, type Column, type TableName } from '../../src/core/tables';
-import { type SourceId } from '../../src/generated/sources';
-import type { CellValue, Row } from '../sources/types';
-import { partFileName, partitionPath, partitionValuesOf, safePartitionValue } from '../../src/core/lake-layout';
+import { OVERSIZE_DIR, partFileName, partitionPath, partitionValuesOf, safePartitionValue } from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
+import { TABLES, TABLE_NAMES, type CellTypes, type Column, type ColumnType, type TableName, type TableRow } from '../../src/core/tables';
+import { type SourceId } from '../../src/generated/sources';
+
+/** A cell as a source hands it over (its column's type, see src/core/tables.ts), or null. */
+type CellValue = CellTypes[ColumnType] | null | undefined;
 
 /** Above this size the raw record moves out of the row (Athena refuses rows over 32 MB). */
 export const RAW_INLINE_LIMIT = 8 * 1024 * 1024;
@@ -140,24 +142,34 @@ export class RowSpiller {
    * Appends one row. Returns the raw record when it is too large to stay inline; the caller
    * keeps it beside the lake and the row carries a pointer instead.
    */
-  append(table: TableName, source: SourceId, row: Row): OversizeRaw | null {
+  append({ table, row }: TableRow, source: SourceId): OversizeRaw | null {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
+    const { columns, appenders } = state;
+    let cells: Readonly<Record<string, CellValue>> = row;
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
     if (typeof raw === 'string' && raw.length > RAW_INLINE_LIMIT) {
-      const eventId = typeof row.event_id === 'string' ? row.event_id : null;
+      const eventId = row.event_id;
       oversize = { table, eventId, raw };
-      const emptied = Object.keys(row).filter((k) => k !== 'raw' && typeof row[k] === 'string' && row[k].length > FIELD_INLINE_LIMIT);
-      row = { ...row, raw: JSON.stringify({ scoutql_raw_moved_to: '_oversize', event_id: eventId, chars: raw.length, emptied }) };
-      for (const key of emptied) row[key] = null;
+      const emptied = columns
+        .map((c) => c.name)
+        .filter((name) => {
+          const cell = cells[name];
+          return name !== 'raw' && typeof cell === 'string' && cell.length > FIELD_INLINE_LIMIT;
+        });
+      const slimmed: Record<string, CellValue> = {
+        ...cells,
+        raw: JSON.stringify({ scoutql_raw_moved_to: OVERSIZE_DIR, event_id: eventId, chars: raw.length, emptied }),
+      };
+      for (const name of emptied) slimmed[name] = null;
+      cells = slimmed;
     }
     const a = state.appender;
     a.appendVarchar(source);
-    a.appendVarchar(safePartitionValue(row.account as string | undefined, 'unknown'));
-    a.appendVarchar(safePartitionValue(row.region as string | undefined, 'unknown'));
-    const { columns, appenders } = state;
-    for (let i = 0; i < columns.length; i++) appenders[i](a, row[columns[i].name]);
+    a.appendVarchar(safePartitionValue(row.account, 'unknown'));
+    a.appendVarchar(safePartitionValue(row.region, 'unknown'));
+    for (let i = 0; i < columns.length; i++) appenders[i](a, cells[columns[i].name]);
     a.endRow();
     state.rows += 1;
     return oversize;

@@ -5,12 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SOURCE_IDS, type SourceId } from '../../src/generated/sources';
+import type { SourceId } from '../../src/generated/sources';
+import { LISTED_SOURCE_IDS } from '../sources/manifests';
 
 export const STORIES_FILE = 'stories.json';
 
 /** Every log source the sample writes: all of the project's sources. */
-export const SAMPLE_SOURCES = SOURCE_IDS;
+export const SAMPLE_SOURCES = LISTED_SOURCE_IDS;
 export type StorySource = SourceId;
 
 /** One step of a story, in time order. */

@@ -1,34 +1,30 @@
-import type { TableName } from '../../src/core/tables';
+/**
+ * What a log source is: a folder `etl/sources/<id>/` with a manifest (what the source is and
+ * writes), a parser (detect + parse), a sample writer and golden files. This file holds the
+ * contract every folder fills in; etl/sources/index.ts finds the folders.
+ */
+import type { EntityType, Relation, RowOf, TableName } from '../../src/core/tables';
 import type { SourceId } from '../../src/generated/sources';
 
-/** A cell value as a source hands it to the writer; the writer converts it to the column's type. */
-export type CellValue = string | number | bigint | boolean | Date | readonly string[] | null | undefined;
+export type Provider = 'aws' | 'azure' | 'gcp';
 
-/**
- * One normalized row. Keys are column names from etl/tables.ts plus the partition values
- * `account` and `region` (the writer derives `source` and `day`). Missing columns are NULL.
- */
-export type Row = Record<string, CellValue>;
-
-export interface TableRow {
-  table: TableName;
-  row: Row;
-}
+/** A row of one of the tables `T`, together with its table: narrowing on `table` types the row. */
+export type RowIn<T extends TableName> = { [K in T]: { table: K; row: RowOf<K> } }[T];
 
 /**
  * What a source yields for each record it reads. Every input record yields exactly one item,
  * so counts reconcile: records = written + quarantined + filtered.
  */
-export type ParsedItem =
+export type ParsedItem<T extends TableName = TableName> =
   /** A good record: one or more rows (a console login lands in api_activity and authentication). */
-  | { kind: 'rows'; rows: TableRow[] }
+  | { kind: 'rows'; rows: RowIn<T>[] }
   /** A record that cannot be parsed or normalized: kept verbatim with where it was and why. */
   | { kind: 'quarantine'; position: string; reason: string; text: string }
   /** A record deliberately not written (a comment or header line is not a record; use this only for declared filters). */
   | { kind: 'filtered'; position: string; reason: string };
 
 /** A record set aside: kept verbatim (`text`) with where it was (`position`) and why (`reason`). */
-export function quarantine(position: string, reason: string, text: string): ParsedItem {
+export function quarantine(position: string, reason: string, text: string): ParsedItem<never> {
   return { kind: 'quarantine', position, reason, text };
 }
 
@@ -50,10 +46,75 @@ export interface DetectSample {
  */
 export type Detection = { confidence: number } | { skip: string };
 
-export interface LogSource {
+/**
+ * DuckDB's own readers the ETL bench runs over a source's files, as the baseline its figures are
+ * ratios against (bench/lib/duckdb-baselines.ts holds their SQL). Pick the one that reads the
+ * source's format; a format none of them reads gets no baseline (the bench then reports ScoutQL alone).
+ */
+export type DuckDbBaseline =
+  /** CloudTrail's `{"Records":[…]}` files, every record unnested with a schema DuckDB infers. */
+  | 'cloudtrail-records-auto'
+  /** CloudTrail's records mapped by JSON path onto the lake's api_activity columns, partitioned and sorted as the lake is. */
+  | 'cloudtrail-records-same-shape'
+  /** Space-separated lines with a header line, `-` as NULL (VPC flow logs). */
+  | 'csv-space-header'
+  /** Space-separated lines with "quoted" fields and no header (S3 access, ELB). */
+  | 'csv-space-quoted'
+  /** Tab-separated lines after `#` comment lines (W3C: CloudFront). */
+  | 'csv-tab-comments'
+  /** One JSON object per line. */
+  | 'json-lines'
+  /** `{"records":[…]}` files, every record unnested. */
+  | 'json-records-envelope';
+
+/** What a log source is and writes: the facts the rest of the project derives from (registry, graph, sample, bench). */
+export interface SourceManifest<T extends TableName = TableName> {
+  /** The folder name, and the `source=` partition of the rows. */
   id: SourceId;
-  /** Tables this source writes. */
-  tables: readonly TableName[];
+  provider: Provider;
+  /** The vendor's product, as its documentation names it. */
+  product: string;
+  /**
+   * Where the source is listed (detection tie-break: on equal confidence the earlier source reads
+   * the object; sample.json and CLI help): ascending. A new source takes the next free number.
+   */
+  order: number;
+  /** Tables its rows go to; its parser can yield no other (a compile error). */
+  tables: readonly T[];
+  /** How its objects are recognized. The parser's `detect` decides on content; keys only break ties. */
+  objects: {
+    /** What the content looks like, for people (the parser's detect() is the authority). */
+    content: string;
+    /** Object keys as the provider delivers them (AWS's `AWSLogs/<account>/<service>/…`, Azure's `insights-logs-…/`). */
+    keyPatterns: readonly RegExp[];
+  };
+  /** What its rows contribute to the graph (see src/core/tables.ts RELATIONS). */
+  graph: {
+    /** Entity types its rows alone give rise to. */
+    entities: readonly EntityType[];
+    /** Named relations its rows alone give rise to (resource access, the open relation, aside). */
+    relations: readonly Relation[];
+    /** Named relations that need another source's rows beside its own (both manifests say so). */
+    joins?: readonly { source: SourceId; relations: readonly Relation[] }[];
+  };
+  bench: {
+    /** DuckDB readers to compare against (empty: none fits the format). */
+    duckdb: readonly DuckDbBaseline[];
+    /** A golden file (in `golden/`) the bench repeats into a few megabytes when a sample has no files of this source. */
+    golden: { file: string; repeat: 'lines' | 'envelope' };
+  };
+}
+
+/** A manifest, checked against the contract with its table list kept literal (so the parser is held to it). */
+export function defineManifest<const T extends TableName>(manifest: SourceManifest<T>): SourceManifest<T> {
+  return manifest;
+}
+
+export interface LogSource<T extends TableName = TableName> {
+  id: SourceId;
+  manifest: SourceManifest<T>;
+  /** Tables this source writes (its manifest's). */
+  tables: readonly T[];
   /**
    * How sure this source is that the sample is its format: 0 (not mine) to 1 (certain).
    * Decide on content first and use the key only to break ties.
@@ -63,5 +124,13 @@ export interface LogSource {
    * Reads one object's decompressed bytes and yields one item per record, streaming:
    * never hold the whole object in memory.
    */
-  parse(input: AsyncIterable<Buffer>, ctx: ObjectContext): AsyncIterable<ParsedItem>;
+  parse(input: AsyncIterable<Buffer>, ctx: ObjectContext): AsyncIterable<ParsedItem<T>>;
+}
+
+/** A parser (detect + parse) bound to its manifest: what a folder's parser.ts exports as `source`. */
+export function defineSource<T extends TableName>(
+  manifest: SourceManifest<T>,
+  parser: Pick<LogSource<T>, 'detect' | 'parse'>,
+): LogSource<T> {
+  return { id: manifest.id, manifest, tables: manifest.tables, detect: parser.detect, parse: parser.parse };
 }

@@ -7,11 +7,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { graphqlEvents } from './graphql-events';
+import { generateSources } from './sources';
 
 /** A generator returns the files it owns (path relative to src/generated/ → full text). */
 export type Generator = () => Record<string, string>;
 
-const GENERATORS: Generator[] = [graphqlEvents];
+const GENERATORS: Generator[] = [graphqlEvents, generateSources];
 
 function main(): void {
   const outDir = join(__dirname, '..', 'generated');

@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStories, storyById, SAMPLE_SOURCES, type Story } from '../../etl/sample/stories';
 import { SOURCES } from '../../etl/sources';
-import type { Row } from '../../etl/sources/types';
+/** A row's cells, read by column name. */
+type Row = Readonly<Record<string, unknown>>;
 import { fileHashes, generate, layoutOf, LAYOUTS, listFiles, loadCloudTrail, objectBytes, type LoadedLogs } from './helpers';
 
 const dirs: string[] = [];

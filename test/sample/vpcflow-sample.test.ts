@@ -4,8 +4,8 @@ import { createGunzip } from 'node:zlib';
 import { readStories, storyById } from '../../etl/sample/stories';
 import { VPC_FLOW_HEADER } from '../../etl/sample/vpcflow';
 import { buildWorld, parseStartDate } from '../../etl/sample/world';
-import { cloudtrail } from '../../etl/sources/cloudtrail';
-import { vpcflow } from '../../etl/sources/vpcflow';
+import { source as cloudtrail } from '../../etl/sources/cloudtrail/parser';
+import { source as vpcflow } from '../../etl/sources/vpcflow/parser';
 import type { LogSource } from '../../etl/sources/types';
 import { FLOW_FILE, generate, gunzipText, listFiles } from './helpers';
 

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { alb } from '../../etl/sources/alb';
-import type { ParsedItem, Row } from '../../etl/sources/types';
-import { describeGoldenFiles, parseFile } from './golden';
+import { source as alb } from '../../etl/sources/alb/parser';
+import type { ParsedItem } from '../../etl/sources/types';
+import { goldenDir, parseFile } from './golden';
 
-describeGoldenFiles(alb, join(__dirname, 'alb'));
+/** A row's cells, read by column name. */
+type Row = Readonly<Record<string, unknown>>;
 
 async function parse(text: string, key = '/tmp/elb.log'): Promise<ParsedItem[]> {
   const items: ParsedItem[] = [];
@@ -90,7 +91,7 @@ describe('alb records', () => {
   });
 
   test('bad lines are quarantined with line and reason; good lines survive', async () => {
-    const items = await parseFile(alb, join(__dirname, 'alb', 'bad-lines.log'));
+    const items = await parseFile(alb, join(goldenDir(alb), 'bad-lines.log'));
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'rows']);
     const reasons = items.flatMap((i) => (i.kind === 'quarantine' ? [`${i.position}: ${i.reason}`] : []));
     expect(reasons).toEqual([

@@ -1,12 +1,10 @@
-import { join, relative } from 'node:path';
-import { listLocalObjects, readHead } from '../../etl/objects';
-import { azuread } from '../../etl/sources/azuread';
-import type { ParsedItem, TableRow } from '../../etl/sources/types';
-import { describeGoldenFiles, parseFile } from './golden';
+import { join } from 'node:path';
+import { source as azuread } from '../../etl/sources/azuread/parser';
+import type { ParsedItem } from '../../etl/sources/types';
+import type { TableRow } from '../../src/core/tables';
+import { goldenDir, parseFile } from './golden';
 
-const dir = join(__dirname, 'azuread');
-
-describeGoldenFiles(azuread, dir);
+const dir = goldenDir(azuread);
 
 function rowsOf(items: ParsedItem[]): TableRow[] {
   return items.flatMap((item) => (item.kind === 'rows' ? item.rows : []));
@@ -85,19 +83,5 @@ describe('azuread', () => {
     expect(azuread.detect({ key: '/x.json', head: '{"Records":[{"eventVersion":"1.08","eventName":"ConsoleLogin"}]}' })).toEqual({ confidence: 0 });
     expect(azuread.detect({ key: '/x.json', head: '{"records":[{"category":"Administrative","resourceId":"/subscriptions/1"}]}' })).toEqual({ confidence: 0 });
     expect(azuread.detect({ key: '/x.json', head: '{"records":[{"category":"NetworkSecurityGroupFlowEvent"}]}' })).toEqual({ confidence: 0 });
-  });
-});
-
-describe('azuread detection over every golden sample', () => {
-  test('claims its own samples and no other source\'s', async () => {
-    const verdicts: string[] = [];
-    for await (const object of listLocalObjects([__dirname])) {
-      if (/\.(expected\.json|ts)$/.test(object.key)) continue;
-      const detection = azuread.detect({ key: object.key, head: (await readHead(object)).head });
-      const confidence = 'confidence' in detection ? detection.confidence : 0;
-      const own = relative(__dirname, object.key).startsWith('azuread/');
-      if (own !== confidence >= 0.5) verdicts.push(`${relative(__dirname, object.key)}: ${confidence}`);
-    }
-    expect(verdicts).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { cloudfront } from '../../etl/sources/cloudfront';
-import type { ParsedItem, Row } from '../../etl/sources/types';
-import { describeGoldenFiles, parseFile } from './golden';
+import { source as cloudfront } from '../../etl/sources/cloudfront/parser';
+import type { ParsedItem } from '../../etl/sources/types';
+import { goldenDir, parseFile } from './golden';
 
-describeGoldenFiles(cloudfront, join(__dirname, 'cloudfront'));
+/** A row's cells, read by column name. */
+type Row = Readonly<Record<string, unknown>>;
 
 async function parse(text: string, key = '/tmp/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4'): Promise<ParsedItem[]> {
   const items: ParsedItem[] = [];
@@ -83,7 +84,7 @@ describe('cloudfront records', () => {
   });
 
   test('bad lines are quarantined with line and reason; good lines survive', async () => {
-    const items = await parseFile(cloudfront, join(__dirname, 'cloudfront', 'bad-lines.log'));
+    const items = await parseFile(cloudfront, join(goldenDir(cloudfront), 'bad-lines.log'));
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'rows']);
     const reasons = items.flatMap((i) => (i.kind === 'quarantine' ? [`${i.position}: ${i.reason}`] : []));
     expect(reasons).toEqual([

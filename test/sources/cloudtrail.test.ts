@@ -6,14 +6,18 @@
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { awsActor } from '../../etl/sources/aws-identity';
-import { cloudtrail } from '../../etl/sources/cloudtrail';
-import { sourceById } from '../../etl/sources/index';
-import type { ParsedItem, Row, TableRow } from '../../etl/sources/types';
+import { awsActor } from '../../etl/fields/aws-identity';
+import { source as cloudtrail } from '../../etl/sources/cloudtrail/parser';
+import { sourceById } from '../../etl/sources';
+import type { ParsedItem } from '../../etl/sources/types';
+import type { TableRow } from '../../src/core/tables';
 import { columnNames } from '../../src/core/tables';
-import { describeGoldenFiles, parseFile } from './golden';
+import { goldenDir, parseFile } from './golden';
 
-const dir = join(__dirname, 'cloudtrail');
+/** A row's cells, read by column name. */
+type Row = Readonly<Record<string, unknown>>;
+
+const dir = goldenDir(cloudtrail);
 const sample = (name: string) => parseFile(cloudtrail, join(dir, name));
 
 function rowsOf(items: ParsedItem[], table: TableRow['table']): Row[] {
@@ -28,8 +32,6 @@ async function parseText(text: string): Promise<ParsedItem[]> {
   for await (const item of cloudtrail.parse(Readable.from([Buffer.from(text)]), { key: 'inline.json' })) items.push(item);
   return items;
 }
-
-describeGoldenFiles(cloudtrail, dir);
 
 describe('cloudtrail registration', () => {
   test('is registered under its id and writes api_activity and authentication', () => {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { requesterActor, s3access } from '../../etl/sources/s3access';
-import { tokenize, urlDecode } from '../../etl/sources/text/fields';
-import type { ParsedItem, Row } from '../../etl/sources/types';
-import { describeGoldenFiles, parseFile } from './golden';
+import { source as s3access, requesterActor } from '../../etl/sources/s3access/parser';
+import { tokenize, urlDecode } from '../../etl/fields/text';
+import type { ParsedItem } from '../../etl/sources/types';
+import { goldenDir, parseFile } from './golden';
 
-describeGoldenFiles(s3access, join(__dirname, 's3access'));
+/** A row's cells, read by column name. */
+type Row = Readonly<Record<string, unknown>>;
 
 async function parse(text: string, key = '/tmp/2019-02-06-00-00-38-5A52831B8156E694'): Promise<ParsedItem[]> {
   const items: ParsedItem[] = [];
@@ -78,7 +79,7 @@ describe('s3access records', () => {
   });
 
   test('bad lines are quarantined with their line and reason; good lines survive', async () => {
-    const items = await parseFile(s3access, join(__dirname, 's3access', 'bad-lines.log'));
+    const items = await parseFile(s3access, join(goldenDir(s3access), 'bad-lines.log'));
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'rows']);
     const quarantined = items.filter((i): i is Extract<ParsedItem, { kind: 'quarantine' }> => i.kind === 'quarantine');
     expect(quarantined.map((q) => q.position)).toEqual(['line 2', 'line 3', 'line 4', 'line 5', 'line 6']);

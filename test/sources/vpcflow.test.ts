@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { vpcflow } from '../../etl/sources/vpcflow';
-import type { ParsedItem, Row } from '../../etl/sources/types';
-import { describeGoldenFiles } from './golden';
+import { source as vpcflow } from '../../etl/sources/vpcflow/parser';
+import type { ParsedItem } from '../../etl/sources/types';
+import { goldenDir } from './golden';
 
-describeGoldenFiles(vpcflow, join(__dirname, 'vpcflow'));
+/** A row's cells, read by column name. */
+type Row = Readonly<Record<string, unknown>>;
 
 async function parse(text: string, key = '/tmp/flow.log'): Promise<ParsedItem[]> {
   const items: ParsedItem[] = [];
@@ -112,7 +113,7 @@ describe('vpcflow records', () => {
 
   test('bad lines are quarantined one by one and the good lines around them survive', async () => {
     const { parseFile } = await import('./golden');
-    const items = await parseFile(vpcflow, join(__dirname, 'vpcflow', 'bad-lines.log'));
+    const items = await parseFile(vpcflow, join(goldenDir(vpcflow), 'bad-lines.log'));
     const kinds = items.map((i) => (i.kind === 'quarantine' ? `${i.position}: ${i.reason.split(' ')[0]}` : i.kind));
     expect(kinds[0]).toBe('rows');
     expect(kinds[kinds.length - 1]).toBe('rows');

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
-import { SOURCE_IDS, type SourceId } from '../../generated/sources';
+import { LISTED_SOURCE_IDS } from '../../../etl/sources/manifests';
+import type { SourceId } from '../../generated/sources';
 
 export function registerIngest(program: Command): void {
   program
@@ -10,7 +11,9 @@ export function registerIngest(program: Command): void {
     .argument('<path...>', 'log files or folders (read recursively), or s3://bucket/prefix')
     .requiredOption('--lake <dir|s3://bucket/prefix>', 'lake to write: a local folder or an S3 prefix')
     .addOption(
-      new Option('--source <source>', 'force one source instead of detecting per object').choices(['auto', ...SOURCE_IDS]).default('auto'),
+      new Option('--source <source>', 'force one source instead of detecting per object')
+        .choices(['auto', ...LISTED_SOURCE_IDS])
+        .default('auto'),
     )
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt))

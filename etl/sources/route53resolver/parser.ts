@@ -3,22 +3,14 @@
  * gzip'd JSON lines (`AWSLogs/<account>/vpcdnsquerylogs/<vpc>/…`) or to CloudWatch Logs, where
  * each log event's message is the same JSON. Every query becomes one dns_activity row.
  */
-import {
-  arr,
-  distinct,
-  int,
-  obj,
-  parseJsonRecords,
-  requireObject,
-  requireTime,
-  str,
-  tableRow,
-  NormalizeError,
-  type JsonObject,
-} from './json/common';
-import { partitionForRegion } from '../../src/core/arn';
-import { sha1Hex } from '../../src/core/hash';
-import type { Detection, DetectSample, LogSource, TableRow } from './types';
+import { partitionForRegion } from '../../../src/core/arn';
+import { sha1Hex } from '../../../src/core/hash';
+import { arr, distinct, int, obj, requireObject, requireTime, str, NormalizeError, type JsonObject } from '../../fields/json';
+import { parseJsonRecords } from '../../readers/json-items';
+import { defineSource, type Detection, type DetectSample, type RowIn } from '../types';
+import { manifest } from './manifest';
+
+type Row = RowIn<'dns_activity'>;
 
 const QUERY_NAME = /"query_name"\s*:/;
 const QUERY_TIMESTAMP = /"query_timestamp"\s*:/;
@@ -26,7 +18,7 @@ const SRCIDS = /"srcids"\s*:/;
 // Inside a CloudWatch Logs event the query log is the escaped text of `message`.
 const ESCAPED_QUERY = /\\"query_name\\"\s*:.*\\"query_timestamp\\"|\\"query_timestamp\\"\s*:.*\\"query_name\\"/;
 const CLOUDWATCH_MESSAGE = /"message"\s*:\s*"/;
-const RESOLVER_KEY = /\/vpcdnsquerylogs\//i;
+const [RESOLVER_KEY] = manifest.objects.keyPatterns;
 
 export function detectRoute53Resolver({ key, head }: DetectSample): Detection {
   let confidence = 0;
@@ -63,7 +55,7 @@ function unwrapCloudWatchEvent(record: JsonObject, text: string): { record: Json
  * "logEvents":[{"id","timestamp","message"}…]}`. The envelope is the record, like an NSG flow
  * record: one item with a row per event, quarantined whole if any event cannot be read.
  */
-function normalizeSubscriptionEnvelope(record: JsonObject): TableRow[] {
+function normalizeSubscriptionEnvelope(record: JsonObject): Row[] {
   if (record['messageType'] === 'CONTROL_MESSAGE') return [];
   return arr(record['logEvents']).flatMap((event, index) => {
     const message = obj(event)?.['message'];
@@ -83,7 +75,7 @@ function normalizeSubscriptionEnvelope(record: JsonObject): TableRow[] {
   });
 }
 
-export function normalizeResolverQuery(value: unknown, text: string): TableRow[] {
+export function normalizeResolverQuery(value: unknown, text: string): Row[] {
   const outer = requireObject(value, 'Route 53 Resolver query log');
   if (Array.isArray(outer['logEvents'])) return normalizeSubscriptionEnvelope(outer);
   const { record, text: recordText } = unwrapCloudWatchEvent(outer, text);
@@ -103,7 +95,7 @@ export function normalizeResolverQuery(value: unknown, text: string): TableRow[]
   const outcome = !rcode && !firewallAction ? 'unknown' : rcode === 'NOERROR' && !blocked ? 'success' : 'failure';
   const answers = arr(record['answers'])
     .map((answer) => str(obj(answer)?.['Rdata']))
-    .filter((rdata): rdata is string => rdata !== undefined)
+    .filter((rdata): rdata is string => rdata !== null)
     .map((rdata) => (rdata.length > 1 && rdata.endsWith('.') ? rdata.slice(0, -1) : rdata));
 
   // ARNs join with the instance and endpoint ids other sources log; without account and region, the bare id.
@@ -115,33 +107,42 @@ export function normalizeResolverQuery(value: unknown, text: string): TableRow[]
   ]);
 
   return [
-    tableRow('dns_activity', {
-      time,
-      event_id: sha1Hex(recordText),
-      activity: 'Query',
-      service: 'route53resolver.amazonaws.com',
-      outcome,
-      error_code: outcome === 'failure' ? (rcode !== 'NOERROR' ? rcode : `FIREWALL_${firewallAction}`) : undefined,
-      error_message: blocked ? `blocked by DNS Firewall rule group ${str(record['firewall_rule_group_id']) ?? '(unknown)'}` : undefined,
-      src_ip: str(record['srcaddr']),
-      resources,
-      raw: recordText,
-      account,
-      region,
-      query_name: normalizeDnsName(queryName),
-      query_type: str(record['query_type']),
-      rcode,
-      answers,
-      vpc_id: str(record['vpc_id']),
-      instance_id: instanceId,
-      src_port: int(record['srcport']),
-    }),
+    {
+      table: 'dns_activity',
+      row: {
+        time,
+        event_id: sha1Hex(recordText),
+        class_uid: 4003,
+        activity: 'Query',
+        service: 'route53resolver.amazonaws.com',
+        outcome,
+        error_code: outcome === 'failure' ? (rcode !== 'NOERROR' ? rcode : `FIREWALL_${firewallAction}`) : null,
+        error_message: blocked ? `blocked by DNS Firewall rule group ${str(record['firewall_rule_group_id']) ?? '(unknown)'}` : null,
+        actor_id: null,
+        actor_type: null,
+        actor_name: null,
+        actor_arn: null,
+        actor_account: null,
+        session_id: null,
+        src_ip: str(record['srcaddr']),
+        user_agent: null,
+        resources,
+        raw: recordText,
+        account,
+        region,
+        query_name: normalizeDnsName(queryName),
+        query_type: str(record['query_type']),
+        rcode,
+        answers,
+        vpc_id: str(record['vpc_id']),
+        instance_id: instanceId,
+        src_port: int(record['srcport']),
+      },
+    },
   ];
 }
 
-export const route53resolver: LogSource = {
-  id: 'route53resolver',
-  tables: ['dns_activity'],
+export const source = defineSource(manifest, {
   detect: detectRoute53Resolver,
   parse: (input) => parseJsonRecords(input, {}, (value, text) => normalizeResolverQuery(value, text)),
-};
+});

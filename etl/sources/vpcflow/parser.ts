@@ -15,13 +15,17 @@
  * file name); account = account-id, else the
  * key's `AWSLogs/<account>/`; region = the region field, else the key's region, else 'unknown'.
  */
-import { readLines } from '../readers/lines';
-import { partitionForRegion } from '../../src/core/arn';
-import { awsLogsPathHints, isAccountId } from './text/aws-path';
-import { sha1Hex } from '../../src/core/hash';
-import { parseIsoTime } from '../../src/core/time';
-import { epochSeconds, integer, text, tokenize } from './text/fields';
-import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
+import { partitionForRegion } from '../../../src/core/arn';
+import { sha1Hex } from '../../../src/core/hash';
+import type { RowOf } from '../../../src/core/tables';
+import { parseIsoTime } from '../../../src/core/time';
+import { awsLogsPathHints, isAccountId } from '../../fields/aws-path';
+import { epochSeconds, integer, text, tokenize } from '../../fields/text';
+import { readLines } from '../../readers/lines';
+import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
+import { manifest } from './manifest';
+
+type Item = ParsedItem<'network_activity'>;
 
 /** Every documented field, in the order AWS documents them (the order "all fields" uses). */
 const DOCUMENTED_ORDER = [
@@ -197,7 +201,7 @@ class FlowReader {
       : null;
   }
 
-  *line(lineText: string, number: number): Generator<ParsedItem> {
+  *line(lineText: string, number: number): Generator<Item> {
     const trimmed = lineText.trim();
     if (!trimmed || trimmed.startsWith('#')) return;
     const position = `line ${number}`;
@@ -230,7 +234,7 @@ class FlowReader {
     yield* this.record(trimmed, lineText, position, null, null);
   }
 
-  private *record(message: string, raw: string, position: string, eventTime: Date | null, eventId: string | null): Generator<ParsedItem> {
+  private *record(message: string, raw: string, position: string, eventTime: Date | null, eventId: string | null): Generator<Item> {
     const tokens = this.tokens;
     const error = tokenize(message, tokens);
     if (error) {
@@ -269,7 +273,13 @@ class FlowReader {
     else yield { kind: 'rows', rows: [{ table: 'network_activity', row: result }] };
   }
 
-  private row(layout: Layout, tokens: readonly string[], raw: string, eventTime: Date | null, eventId: string | null): Row | string {
+  private row(
+    layout: Layout,
+    tokens: readonly string[],
+    raw: string,
+    eventTime: Date | null,
+    eventId: string | null,
+  ): RowOf<'network_activity'> | string {
     const field = (index: number) => (index < 0 ? undefined : tokens[index]);
     let problem: string | null = null;
     const number = (index: number, name: string, max = Number.MAX_SAFE_INTEGER): number | null => {
@@ -311,7 +321,16 @@ class FlowReader {
       activity: 'flow',
       service: 'ec2.amazonaws.com',
       outcome: action === 'ACCEPT' ? 'success' : action === 'REJECT' ? 'failure' : 'unknown',
+      error_code: null,
+      error_message: null,
+      actor_id: null,
+      actor_type: null,
+      actor_name: null,
+      actor_arn: null,
+      actor_account: null,
+      session_id: null,
       src_ip: text(field(layout.srcaddr)),
+      user_agent: null,
       resources: resourceIds(account, region, interfaceId, instanceId),
       raw,
       account,
@@ -335,6 +354,7 @@ class FlowReader {
       traffic_type: text(field(layout.type)),
       pkt_src_ip: text(field(layout.pktSrc)),
       pkt_dst_ip: text(field(layout.pktDst)),
+      rule: null,
     };
   }
 }
@@ -350,7 +370,7 @@ function resourceIds(account: string, region: string, interfaceId: string | null
 }
 
 function detect(sample: DetectSample): Detection {
-  const pathHint = /(^|[/\\])vpcflowlogs([/\\]|$)|aws-service=vpcflowlogs/.test(sample.key) ? 0.04 : 0;
+  const pathHint = manifest.objects.keyPatterns.some((p) => p.test(sample.key)) ? 0.04 : 0;
   const tokens: string[] = [];
   let checked = 0;
   for (const rawLine of sample.head.split('\n', 6)) {
@@ -377,12 +397,10 @@ function detect(sample: DetectSample): Detection {
   return { confidence: 0 };
 }
 
-export const vpcflow: LogSource = {
-  id: 'vpcflow',
-  tables: ['network_activity'],
+export const source = defineSource(manifest, {
   detect,
   async *parse(input, ctx) {
     const reader = new FlowReader(ctx.key);
     for await (const line of readLines(input)) yield* reader.line(line.text, line.number);
   },
-};
+});

@@ -8,13 +8,31 @@
  * (`AWSLogs/<account>/elasticloadbalancing/<region>/`), else 'unknown'.
  * ALB logs carry no request id, so event_id is the sha1 of the line.
  */
-import { parseArn, partitionForRegion } from '../../src/core/arn';
-import { awsLogsPathHints, isAccountId, isRegion } from './text/aws-path';
-import { sha1Hex } from '../../src/core/hash';
-import { parseIsoTime } from '../../src/core/time';
-import { decimal, hostPort, httpOutcome, integer, requestLine, text, tokenize, urlHost, urlPath } from './text/fields';
-import { itemsByLine } from './text/line-items';
-import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
+import { parseArn, partitionForRegion } from '../../../src/core/arn';
+import { sha1Hex } from '../../../src/core/hash';
+import type { RowOf } from '../../../src/core/tables';
+import { parseIsoTime } from '../../../src/core/time';
+import { awsLogsPathHints, isAccountId, isRegion } from '../../fields/aws-path';
+import { decimal, hostPort, httpOutcome, integer, requestLine, text, tokenize, urlHost, urlPath } from '../../fields/text';
+import { itemsByLine } from '../../readers/line-items';
+import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
+import { manifest } from './manifest';
+
+type Row = RowOf<'http_activity'>;
+
+/** The columns no load balancer log fills. */
+const NOT_LOGGED = {
+  error_message: null,
+  actor_id: null,
+  actor_type: null,
+  actor_name: null,
+  actor_arn: null,
+  actor_account: null,
+  session_id: null,
+  referrer: null,
+  bucket: null,
+  object_key: null,
+} as const;
 
 // Application Load Balancer field positions, as documented.
 const A = {
@@ -84,7 +102,7 @@ class ElbReader {
     this.pathRegion = hints.region;
   }
 
-  item(line: string, number: number): ParsedItem | null {
+  item(line: string, number: number): ParsedItem<'http_activity'> | null {
     if (!line.trim()) return null;
     const position = `line ${number}`;
     const tokens = this.tokens;
@@ -138,6 +156,7 @@ class ElbReader {
       );
     if (targetGroupArn) resources.push(targetGroupArn);
     return {
+      ...NOT_LOGGED,
       time,
       event_id: sha1Hex(raw),
       class_uid: 4002,
@@ -193,12 +212,14 @@ class ElbReader {
           : name,
       );
     return {
+      ...NOT_LOGGED,
       time,
       event_id: sha1Hex(raw),
       class_uid: 4002,
       activity: request.method,
       service: 'elasticloadbalancing.amazonaws.com',
       outcome: httpOutcome(status),
+      error_code: null,
       src_ip: client.ip,
       user_agent: text(t[C.userAgent]),
       resources,
@@ -258,15 +279,13 @@ const CLASSIC_START = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z [^\s/]+ \S+:\d
 function detect(sample: DetectSample): Detection {
   const first = sample.head.split('\n', 3).find((l) => l.trim());
   if (!first) return { confidence: 0 };
-  const pathHint = /(^|[/\\])elasticloadbalancing([/\\]|$)/.test(sample.key) ? 0.04 : 0;
+  const pathHint = manifest.objects.keyPatterns.some((p) => p.test(sample.key)) ? 0.04 : 0;
   if (ALB_START.test(first)) return { confidence: 0.95 + pathHint };
   if (CLASSIC_START.test(first)) return { confidence: 0.9 + pathHint };
   return { confidence: 0 };
 }
 
-export const alb: LogSource = {
-  id: 'alb',
-  tables: ['http_activity'],
+export const source = defineSource(manifest, {
   detect,
   parse: (input, ctx) => itemsByLine(input, new ElbReader(ctx.key)),
-};
+});

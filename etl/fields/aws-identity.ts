@@ -8,7 +8,8 @@
  * Identity Center: `identitycenter:<userId>`.
  */
 
-import { partitionOf } from '../../src/core/arn';
+import { parseArn, partitionOf } from '../../src/core/arn';
+import { asString, obj, type JsonObject } from './json';
 
 export interface AwsActor {
   actor_id: string | null;
@@ -24,8 +25,6 @@ export interface AwsActor {
   /** sessionContext.attributes.mfaAuthenticated; null when the log does not say. */
   mfa: boolean | null;
 }
-
-type JsonObject = Record<string, unknown>;
 
 /** What S3 (and others) log as the account of an unauthenticated caller. */
 export const ANONYMOUS_ACCOUNT = 'ANONYMOUS_PRINCIPAL';
@@ -44,15 +43,6 @@ const EMPTY_ACTOR: AwsActor = {
   mfa: null,
 };
 
-export function asObject(value: unknown): JsonObject | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : null;
-}
-
-/** A non-empty string, else null (CloudTrail logs `""` for withheld values such as accessKeyId). */
-export function asString(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
 /** The part of an ARN after the last `marker` (`federated-user/`, `assumed-role/`…), or null. */
 function afterMarker(arn: string | null, marker: string): string | null {
   if (!arn) return null;
@@ -60,21 +50,14 @@ function afterMarker(arn: string | null, marker: string): string | null {
   return at === -1 ? null : arn.slice(at + marker.length) || null;
 }
 
-/** `arn:aws:sts::123:assumed-role/Role/Session` → `{ partition, account, role, session }`. */
+/** `arn:<partition>:sts::123:assumed-role/Role/Session` → `{ partition, account, role, session }`. */
 function parseAssumedRoleArn(arn: string | null): { partition: string; account: string; role: string; session: string } | null {
-  if (!arn) return null;
-  const parts = arn.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn') return null;
-  const resource = parts.slice(5).join(':');
-  if (!resource.startsWith('assumed-role/')) return null;
-  const slash = resource.indexOf('/', 'assumed-role/'.length);
+  const parsed = parseArn(arn);
+  if (!parsed?.resource.startsWith('assumed-role/')) return null;
+  const rest = parsed.resource.slice('assumed-role/'.length);
+  const slash = rest.indexOf('/');
   if (slash === -1) return null;
-  return {
-    partition: parts[1],
-    account: parts[4],
-    role: resource.slice('assumed-role/'.length, slash),
-    session: resource.slice(slash + 1),
-  };
+  return { partition: parsed.partition, account: parsed.account, role: rest.slice(0, slash), session: rest.slice(slash + 1) };
 }
 
 function isIamArn(arn: string | null, kind: 'role' | 'user'): arn is string {
@@ -82,7 +65,7 @@ function isIamArn(arn: string | null, kind: 'role' | 'user'): arn is string {
 }
 
 function mfaAuthenticated(identity: JsonObject): boolean | null {
-  const attributes = asObject(asObject(identity['sessionContext'])?.['attributes']);
+  const attributes = obj(obj(identity['sessionContext'])?.['attributes']);
   const value = attributes?.['mfaAuthenticated'];
   if (value === 'true' || value === true) return true;
   if (value === 'false' || value === false) return false;
@@ -90,7 +73,7 @@ function mfaAuthenticated(identity: JsonObject): boolean | null {
 }
 
 function sessionIssuer(identity: JsonObject): JsonObject | null {
-  return asObject(asObject(identity['sessionContext'])?.['sessionIssuer']);
+  return obj(obj(identity['sessionContext'])?.['sessionIssuer']);
 }
 
 /** Fields every identity type shares; the handlers below fill in id, name and session details. */
@@ -188,7 +171,7 @@ const webIdentityUser: Handler = (identity, actor) => {
 };
 
 const identityCenterUser: Handler = (identity, actor, { extra }) => {
-  const userId = asString(asObject(identity['onBehalfOf'])?.['userId']);
+  const userId = asString(obj(identity['onBehalfOf'])?.['userId']);
   // Sign-in events may carry the user only in additionalEventData.
   const fallback = asString(extra?.['UserId']) ?? asString(extra?.['UserName']);
   const id = userId ?? fallback;
@@ -201,7 +184,7 @@ const identityCenterUser: Handler = (identity, actor, { extra }) => {
  * Identity Center sign-ins log type Unknown but name the user in onBehalfOf: use that id.
  */
 const asLogged: Handler = (identity, actor, context) => {
-  if (asString(asObject(identity['onBehalfOf'])?.['userId'])) return identityCenterUser(identity, actor, context);
+  if (asString(obj(identity['onBehalfOf'])?.['userId'])) return identityCenterUser(identity, actor, context);
   actor.actor_id = actor.actor_arn;
   actor.actor_name = asString(identity['userName']) ?? asString(identity['principalId']);
 };
@@ -225,13 +208,13 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
  * identity names no ARN of its own.
  */
 export function awsActor(userIdentity: unknown, additionalEventData?: unknown, region?: string | null): AwsActor {
-  const identity = asObject(userIdentity);
+  const identity = obj(userIdentity);
   if (!identity) return { ...EMPTY_ACTOR };
   const actor = baseActor(identity);
   const type = actor.actor_type;
   // Service events sometimes log only `{accountId, invokedBy}` with no type: that is a service.
   const handler = type ? (HANDLERS[type] ?? asLogged) : asString(identity['invokedBy']) ? awsService : asLogged;
   const partition = partitionOf(actor.actor_arn ?? asString(sessionIssuer(identity)?.['arn']), region);
-  handler(identity, actor, { extra: asObject(additionalEventData), partition });
+  handler(identity, actor, { extra: obj(additionalEventData), partition });
   return actor;
 }

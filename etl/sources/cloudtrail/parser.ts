@@ -3,27 +3,21 @@
  * (CloudTrail Lake exports) and EventBridge "… via CloudTrail" events (unwrapped).
  * Every record becomes one api_activity row; sign-in events also an authentication row.
  */
-import { partitionOf } from '../../src/core/arn';
-import { sha1Hex } from '../../src/core/hash';
-import { parseIsoTime } from '../../src/core/time';
-import { readJsonRecords } from '../readers/json-records';
-import { asObject, asString, awsActor, type AwsActor } from './aws-identity';
-import {
-  quarantine,
-  type Detection,
-  type DetectSample,
-  type LogSource,
-  type ObjectContext,
-  type ParsedItem,
-  type Row,
-  type TableRow,
-} from './types';
+import { partitionOf } from '../../../src/core/arn';
+import { sha1Hex } from '../../../src/core/hash';
+import type { CoreRow } from '../../../src/core/tables';
+import { parseIsoTime } from '../../../src/core/time';
+import { awsActor, type AwsActor } from '../../fields/aws-identity';
+import { asString, obj, type JsonObject } from '../../fields/json';
+import { readJsonRecords } from '../../readers/json-records';
+import { defineSource, quarantine, type Detection, type DetectSample, type ParsedItem, type RowIn } from '../types';
+import { manifest } from './manifest';
 
-type JsonObject = Record<string, unknown>;
+type Table = (typeof manifest.tables)[number];
 
 // Compiled once: these run per object.
 const DIGEST_KEY = /(^|\/)CloudTrail-Digest\//;
-const TRAIL_KEY = /AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail\//;
+const [TRAIL_KEY] = manifest.objects.keyPatterns;
 const RECORDS_ENVELOPE_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
 const DIGEST_CONTENT = /"(?:digestPublicKeyFingerprint|digestStartTime)"\s*:/;
 const EVENTBRIDGE_CLOUDTRAIL = /"detail-type"\s*:\s*"AWS [A-Za-z -]+ via CloudTrail"/;
@@ -45,7 +39,7 @@ interface SignIn {
 }
 
 const consoleProtocol = (record: JsonObject, actor: AwsActor): string => {
-  const extra = asObject(record['additionalEventData']);
+  const extra = obj(record['additionalEventData']);
   if (asString(extra?.['SamlProviderArn'])) return 'SAML';
   if (actor.actor_type === 'IdentityCenterUser') return 'IdentityCenter';
   return 'password';
@@ -87,7 +81,7 @@ function kindOf(value: unknown): string {
 /** An EventBridge envelope around a CloudTrail record: returns the record, or a reason it is not one. */
 function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { reason: string } {
   const detailType = envelope['detail-type'];
-  const detail = asObject(envelope['detail']);
+  const detail = obj(envelope['detail']);
   if (typeof detailType !== 'string' || !detailType.endsWith('via CloudTrail'))
     return { reason: `EventBridge event is not a CloudTrail record (detail-type ${JSON.stringify(detailType)})` };
   if (!detail) return { reason: 'EventBridge CloudTrail event has no detail object' };
@@ -106,7 +100,7 @@ function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { rea
  * that resource), in the record's partition.
  */
 function derivedResources(record: JsonObject, account: string | null, region: string | null, partition: string, into: Set<string>): void {
-  const params = asObject(record['requestParameters']);
+  const params = obj(record['requestParameters']);
   if (!params) return;
   const service = record['eventSource'];
   const bucket = asString(params['bucketName']);
@@ -144,10 +138,10 @@ function instanceIds(params: JsonObject): string[] {
   if (single) ids.push(single);
   const list = params['instanceIds'];
   if (Array.isArray(list)) for (const id of list) if (typeof id === 'string') ids.push(id);
-  const items = asObject(params['instancesSet'])?.['items'];
+  const items = obj(params['instancesSet'])?.['items'];
   if (Array.isArray(items))
     for (const item of items) {
-      const id = asString(asObject(item)?.['instanceId']);
+      const id = asString(obj(item)?.['instanceId']);
       if (id) ids.push(id);
     }
   return ids;
@@ -158,7 +152,7 @@ function resourceIds(record: JsonObject, account: string | null, region: string 
   const listed = record['resources'];
   if (Array.isArray(listed))
     for (const resource of listed) {
-      const entry = asObject(resource);
+      const entry = obj(resource);
       const arn = asString(entry?.['ARN']) ?? asString(entry?.['arn']);
       if (arn) ids.add(arn);
     }
@@ -181,10 +175,10 @@ function toBoolean(value: unknown): boolean | null {
 }
 
 /** Normalizes one CloudTrail record (already unwrapped) into its rows. */
-function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
-  const identity = asObject(record['userIdentity']);
-  const extra = asObject(record['additionalEventData']);
-  const response = asObject(record['responseElements']);
+function normalize(record: JsonObject, time: Date, raw: string): RowIn<Table>[] {
+  const identity = obj(record['userIdentity']);
+  const extra = obj(record['additionalEventData']);
+  const response = obj(record['responseElements']);
   const eventName = record['eventName'] as string;
   const eventSource = record['eventSource'] as string;
   const actor = awsActor(identity, extra, asString(record['awsRegion']));
@@ -196,17 +190,17 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
   const errorMessage = asString(record['errorMessage']);
   // Sign-in events report their result as responseElements.<eventName> (ConsoleLogin, CheckMfa) or,
   // for Identity Center sign-in steps, serviceEventDetails.<eventName>: "Success" | "Failure".
-  const signInResult = asString(response?.[eventName]) ?? asString(asObject(record['serviceEventDetails'])?.[eventName]);
+  const signInResult = asString(response?.[eventName]) ?? asString(obj(record['serviceEventDetails'])?.[eventName]);
   const outcome = errorCode || signInResult === 'Failure' ? 'failure' : 'success';
   const mfaUsed = yesNo(extra?.['MFAUsed']);
   const mfa = actor.mfa === true || mfaUsed === true ? true : (actor.mfa ?? mfaUsed);
 
   // `requestParameters: null` is common; older service events capitalise the key.
   const params = record['requestParameters'] ?? record['RequestParameters'];
-  const paramsObject = asObject(params);
-  const credentials = CREDENTIAL_ISSUING.has(eventName) ? asObject(response?.['credentials']) : null;
+  const paramsObject = obj(params);
+  const credentials = CREDENTIAL_ISSUING.has(eventName) ? obj(response?.['credentials']) : null;
 
-  const core: Row = {
+  const core: Omit<CoreRow, 'class_uid'> = {
     time,
     event_id: asString(record['eventID']) ?? sha1Hex(raw),
     activity: eventName,
@@ -228,7 +222,7 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
     region: region ?? 'unknown',
   };
 
-  const rows: TableRow[] = [
+  const rows: RowIn<Table>[] = [
     {
       table: 'api_activity',
       row: {
@@ -240,7 +234,7 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
         session_issuer_arn: actor.session_issuer_arn,
         session_name: actor.session_name,
         issued_session_id: asString(credentials?.['accessKeyId']),
-        issued_role_arn: asString(paramsObject?.['roleArn']) ?? asString(asObject(response?.['federatedUser'])?.['arn']),
+        issued_role_arn: asString(paramsObject?.['roleArn']) ?? asString(obj(response?.['federatedUser'])?.['arn']),
         recipient_account: recipient,
         vpc_endpoint_id: asString(record['vpcEndpointId']),
         request_parameters: params === null || params === undefined ? null : JSON.stringify(params),
@@ -259,6 +253,10 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
         auth_protocol: signIn.protocol(record, actor),
         is_interactive: signIn.interactive,
         app: asString(extra?.['LoginTo']) ?? eventSource,
+        country: null,
+        city: null,
+        device: null,
+        conditional_access: null,
         result_detail: errorMessage ?? (outcome === 'failure' ? (errorCode ?? signInResult) : null),
       },
     });
@@ -267,8 +265,8 @@ function normalize(record: JsonObject, time: Date, raw: string): TableRow[] {
 }
 
 /** Checks and normalizes one record from the reader: exactly one item, rows or a quarantine. */
-function toItem(value: unknown, text: string, position: string): ParsedItem {
-  let record = asObject(value);
+function toItem(value: unknown, text: string, position: string): ParsedItem<Table> {
+  let record = obj(value);
   if (!record) return quarantine(position, `record is not a JSON object (got ${kindOf(value)})`, text);
   if ('detail-type' in record) {
     const unwrapped = unwrapEventBridge(record);
@@ -288,13 +286,11 @@ function toItem(value: unknown, text: string, position: string): ParsedItem {
   }
 }
 
-export const cloudtrail: LogSource = {
-  id: 'cloudtrail',
-  tables: ['api_activity', 'authentication'],
+export const source = defineSource(manifest, {
   detect: detectCloudTrail,
-  async *parse(input: AsyncIterable<Buffer>, _ctx: ObjectContext): AsyncIterable<ParsedItem> {
+  async *parse(input) {
     for await (const item of readJsonRecords(input, { envelopeKeys: ['Records'] })) {
       yield item.ok ? toItem(item.value, item.text, item.position) : quarantine(item.position, item.reason, item.text);
     }
   },
-};
+});

@@ -18,13 +18,15 @@
  * event_id is the S3 request id; operations that log several records under one request id
  * (batch deletes, lifecycle actions, the GET half of a copy) get the key or the half appended.
  */
-import { parseArn, partitionForHost, partitionForRegion } from '../../src/core/arn';
-import { accountSegmentHints, isRegion } from './text/aws-path';
-import { sha1Hex } from '../../src/core/hash';
-import { parseClfTime } from '../../src/core/time';
-import { httpOutcome, integer, requestLine, text, tokenize, urlDecode, urlPath } from './text/fields';
-import { itemsByLine } from './text/line-items';
-import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
+import { parseArn, partitionForHost, partitionForRegion } from '../../../src/core/arn';
+import { sha1Hex } from '../../../src/core/hash';
+import type { RowOf } from '../../../src/core/tables';
+import { parseClfTime } from '../../../src/core/time';
+import { accountSegmentHints, isRegion } from '../../fields/aws-path';
+import { httpOutcome, integer, requestLine, text, tokenize, urlDecode, urlPath } from '../../fields/text';
+import { itemsByLine } from '../../readers/line-items';
+import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
+import { manifest } from './manifest';
 
 // Field positions, as documented.
 const F = {
@@ -170,7 +172,7 @@ class AccessLogReader {
     return this.lastActor;
   }
 
-  item(line: string, number: number): ParsedItem | null {
+  item(line: string, number: number): ParsedItem<'http_activity'> | null {
     if (!line.trim()) return null;
     const position = `line ${number}`;
     const tokens = this.tokens;
@@ -191,7 +193,7 @@ class AccessLogReader {
     return this.lastHostRegion;
   }
 
-  private row(t: readonly string[], raw: string): Row | string {
+  private row(t: readonly string[], raw: string): RowOf<'http_activity'> | string {
     const time = parseClfTime(t[F.time]);
     if (!time) return `time '${t[F.time]}' is not [dd/Mon/yyyy:HH:MM:SS +zzzz]`;
     let problem: string | null = null;
@@ -236,6 +238,7 @@ class AccessLogReader {
       service: 's3.amazonaws.com',
       outcome: status === null ? (errorCode ? 'failure' : 'unknown') : httpOutcome(status),
       error_code: errorCode,
+      error_message: null,
       ...actor,
       src_ip: text(t[F.remoteIp]),
       user_agent: text(t[F.userAgent]),
@@ -256,6 +259,8 @@ class AccessLogReader {
       referrer: text(t[F.referer]),
       bucket,
       object_key: objectKey,
+      dst_ip: null,
+      dst_port: null,
       tls_protocol: text(t[F.tlsVersion]),
     };
   }
@@ -277,9 +282,7 @@ function detect(sample: DetectSample): Detection {
   return { confidence: RECORD_START.test(first) ? 0.95 : 0 };
 }
 
-export const s3access: LogSource = {
-  id: 's3access',
-  tables: ['http_activity'],
+export const source = defineSource(manifest, {
   detect,
   parse: (input, ctx) => itemsByLine(input, new AccessLogReader(ctx.key)),
-};
+});

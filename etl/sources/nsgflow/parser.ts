@@ -7,23 +7,16 @@
  * network_activity row per tuple, so counts stay per record; a record with any tuple that
  * cannot be read is quarantined whole, with the tuple and the reason.
  */
-import {
-  arr,
-  azureSubscription,
-  distinct,
-  obj,
-  parseJsonRecords,
-  requireObject,
-  str,
-  tableRow,
-  NormalizeError,
-  type JsonObject,
-} from './json/common';
-import { sha1Hex } from '../../src/core/hash';
-import type { Detection, DetectSample, LogSource, TableRow } from './types';
+import { sha1Hex } from '../../../src/core/hash';
+import { arr, azureSubscription, distinct, obj, requireObject, str, NormalizeError, type JsonObject } from '../../fields/json';
+import { parseJsonRecords } from '../../readers/json-items';
+import { defineSource, type Detection, type DetectSample, type RowIn } from '../types';
+import { manifest } from './manifest';
+
+type Row = RowIn<'network_activity'>;
 
 const FLOW_CONTENT = /"(?:flowTuples|NetworkSecurityGroupFlowEvents?|FlowLogFlowEvent)"/;
-const FLOW_KEY = /insights-logs-(?:networksecuritygroupflowevent|flowlogflowevent)\//i;
+const [FLOW_KEY] = manifest.objects.keyPatterns;
 
 export function detectNsgFlow({ key, head }: DetectSample): Detection {
   if (!FLOW_CONTENT.test(head)) return { confidence: 0 };
@@ -36,10 +29,10 @@ const PROTOCOL_LETTERS: Record<string, number> = { T: 6, U: 17 };
 /** Where a tuple came from, for its row and for a quarantine reason that points at it. */
 interface TupleContext {
   rule: string;
-  mac?: string;
+  mac: string | null;
   /** Resource the flow was logged for: the NSG, or the VNet flow log's target. */
-  resourceId?: string;
-  vpcId?: string;
+  resourceId: string | null;
+  vpcId: string | null;
   /** VNet flow logs: millisecond timestamps, numeric protocols, flow state instead of decision. */
   vnet: boolean;
 }
@@ -52,21 +45,21 @@ function port(field: string, name: string): number {
 }
 
 /** Counts are empty on a Begin tuple (no statistics yet); otherwise they must be numbers. */
-function count(field: string | undefined, name: string): bigint | undefined {
-  if (field === undefined || field === '') return undefined;
+function count(field: string | undefined, name: string): bigint | null {
+  if (field === undefined || field === '') return null;
   if (!/^\d+$/.test(field)) throw new TupleError(`bad ${name} '${field}'`);
   return BigInt(field);
 }
 
-function sum(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
-  return a === undefined && b === undefined ? undefined : (a ?? 0n) + (b ?? 0n);
+function sum(a: bigint | null, b: bigint | null): bigint | null {
+  return a === null && b === null ? null : (a ?? 0n) + (b ?? 0n);
 }
 
 /**
  * One tuple as a row. NSG v1: `ts,src,dst,sport,dport,T|U,I|O,A|D`; v2 adds
  * `,B|C|E,packetsS2D,bytesS2D,packetsD2S,bytesD2S`. VNet: `ts_ms,src,dst,sport,dport,proto,I|O,B|C|E|D,encryption,pS2D,bS2D,pD2S,bD2S`.
  */
-function tupleRow(tuple: string, ctx: TupleContext, account: string, region: string): TableRow {
+function tupleRow(tuple: string, ctx: TupleContext, account: string, region: string): Row {
   const f = tuple.split(',');
   const vnet = ctx.vnet;
   if (vnet ? f.length !== 13 : f.length !== 8 && f.length !== 13) {
@@ -92,35 +85,56 @@ function tupleRow(tuple: string, ctx: TupleContext, account: string, region: str
   const [packetsOut, bytesOut, packetsIn, bytesIn] =
     f.length === 13
       ? [count(f[9], 'packets'), count(f[10], 'bytes'), count(f[11], 'packets'), count(f[12], 'bytes')]
-      : [undefined, undefined, undefined, undefined];
+      : [null, null, null, null];
 
   // The raw text of one tuple is the tuple plus where it sat; repeating the whole record per tuple would not scale.
-  const raw = JSON.stringify({ resourceId: ctx.resourceId, rule: ctx.rule, mac: ctx.mac, flowTuple: tuple });
-  return tableRow('network_activity', {
-    time,
-    event_id: sha1Hex(raw),
-    activity: 'flow',
-    service: 'microsoft.network',
-    outcome: denied ? 'failure' : 'success',
-    src_ip: src,
-    resources: distinct([ctx.resourceId?.toLowerCase()]),
-    raw,
-    account,
-    region,
-    dst_ip: dst,
-    src_port: port(sport, 'source port'),
-    dst_port: port(dport, 'destination port'),
-    protocol,
-    packets: sum(packetsOut, packetsIn),
-    bytes: sum(bytesOut, bytesIn),
-    disposition: denied ? 'REJECT' : 'ACCEPT',
-    log_status: 'OK',
-    direction: dir === 'I' ? 'ingress' : 'egress',
-    interface_id: ctx.mac,
-    vpc_id: ctx.vpcId,
-    traffic_type: src.includes(':') ? 'IPv6' : 'IPv4',
-    rule: ctx.rule,
-  });
+  // Absent fields stay out of the text (event ids hash it).
+  const raw = JSON.stringify({ resourceId: ctx.resourceId ?? undefined, rule: ctx.rule, mac: ctx.mac ?? undefined, flowTuple: tuple });
+  return {
+    table: 'network_activity',
+    row: {
+      time,
+      event_id: sha1Hex(raw),
+      class_uid: 4001,
+      activity: 'flow',
+      service: 'microsoft.network',
+      outcome: denied ? 'failure' : 'success',
+      error_code: null,
+      error_message: null,
+      actor_id: null,
+      actor_type: null,
+      actor_name: null,
+      actor_arn: null,
+      actor_account: null,
+      session_id: null,
+      src_ip: src,
+      user_agent: null,
+      resources: distinct([ctx.resourceId?.toLowerCase()]),
+      raw,
+      account,
+      region,
+      dst_ip: dst,
+      src_port: port(sport, 'source port'),
+      dst_port: port(dport, 'destination port'),
+      protocol,
+      packets: sum(packetsOut, packetsIn),
+      bytes: sum(bytesOut, bytesIn),
+      start_time: null,
+      end_time: null,
+      disposition: denied ? 'REJECT' : 'ACCEPT',
+      log_status: 'OK',
+      direction: dir === 'I' ? 'ingress' : 'egress',
+      interface_id: ctx.mac,
+      vpc_id: ctx.vpcId,
+      subnet_id: null,
+      instance_id: null,
+      tcp_flags: null,
+      traffic_type: src.includes(':') ? 'IPv6' : 'IPv4',
+      pkt_src_ip: null,
+      pkt_dst_ip: null,
+      rule: ctx.rule,
+    },
+  };
 }
 
 interface TupleGroup {
@@ -139,7 +153,7 @@ function nsgGroups(record: JsonObject): TupleGroup[] {
   return arr(properties['flows']).flatMap((ruleFlows) => {
     const rule = str(obj(ruleFlows)?.['rule']) ?? '';
     return arr(obj(ruleFlows)?.['flows']).map((nicFlows) => ({
-      ctx: { rule, mac: str(obj(nicFlows)?.['mac']), resourceId, vnet: false },
+      ctx: { rule, mac: str(obj(nicFlows)?.['mac']), resourceId, vpcId: null, vnet: false },
       tuples: arr(obj(nicFlows)?.['flowTuples']),
     }));
   });
@@ -150,7 +164,7 @@ function vnetGroups(record: JsonObject): TupleGroup[] {
   const flows = obj(record['flowRecords'])?.['flows'];
   if (!Array.isArray(flows)) throw new NormalizeError('missing flowRecords.flows');
   const target = str(record['targetResourceID']);
-  const vpcId = target && /\/virtualNetworks\//i.test(target) ? target.toLowerCase() : undefined;
+  const vpcId = target && /\/virtualNetworks\//i.test(target) ? target.toLowerCase() : null;
   const mac = str(record['macAddress']);
   return flows.flatMap((aclFlows) =>
     arr(obj(aclFlows)?.['flowGroups']).map((group) => ({
@@ -161,20 +175,20 @@ function vnetGroups(record: JsonObject): TupleGroup[] {
 }
 
 /** The region in a default Network Watcher name (`NetworkWatcher_eastus`), the only place a VNet flow log names one. */
-function watcherRegion(flowLogResourceId: string | undefined): string | undefined {
+function watcherRegion(flowLogResourceId: string | null): string | null {
   const match = flowLogResourceId ? /\/networkWatchers\/NetworkWatcher_([a-z0-9]+)\//i.exec(flowLogResourceId) : null;
-  return match?.[1]?.toLowerCase();
+  return match?.[1]?.toLowerCase() ?? null;
 }
 
-export function normalizeFlowRecord(value: unknown): TableRow[] {
+export function normalizeFlowRecord(value: unknown): Row[] {
   const record = requireObject(value, 'flow log');
   const vnet = record['flowRecords'] !== undefined;
   const groups = vnet ? vnetGroups(record) : nsgGroups(record);
   const account =
     azureSubscription(str(record['resourceId']) ?? str(record['targetResourceID']) ?? str(record['flowLogResourceID'])) ?? 'unknown';
   // NSG flow records carry no region at all.
-  const region = (vnet ? watcherRegion(str(record['flowLogResourceID'])) : undefined) ?? 'unknown';
-  const rows: TableRow[] = [];
+  const region = (vnet ? watcherRegion(str(record['flowLogResourceID'])) : null) ?? 'unknown';
+  const rows: Row[] = [];
   for (const { ctx, tuples } of groups) {
     tuples.forEach((tuple, index) => {
       const where = `flow tuple ${index + 1} of rule '${ctx.rule}'${ctx.mac ? ` (mac ${ctx.mac})` : ''}`;
@@ -190,9 +204,7 @@ export function normalizeFlowRecord(value: unknown): TableRow[] {
   return rows;
 }
 
-export const nsgflow: LogSource = {
-  id: 'nsgflow',
-  tables: ['network_activity'],
+export const source = defineSource(manifest, {
   detect: detectNsgFlow,
   parse: (input) => parseJsonRecords(input, { envelopeKeys: ['records'] }, (value) => normalizeFlowRecord(value)),
-};
+});

@@ -3,21 +3,22 @@
  * account or event hub: `{"records":[…]}` or JSON lines, in the resource-log schema (time,
  * resourceId, operationName, category, resultType, identity.claims…). One api_activity row per record.
  */
+import { sha1Hex } from '../../../src/core/hash';
+import type { RowOf } from '../../../src/core/tables';
 import {
   azureSubscription,
   distinct,
   isObject,
   obj,
-  parseJsonRecords,
   requireObject,
   requireTime,
   str,
-  tableRow,
   NormalizeError,
   type JsonObject,
-} from './json/common';
-import { sha1Hex } from '../../src/core/hash';
-import type { Detection, DetectSample, LogSource, TableRow } from './types';
+} from '../../fields/json';
+import { parseJsonRecords } from '../../readers/json-items';
+import { defineSource, type Detection, type DetectSample, type RowIn } from '../types';
+import { manifest } from './manifest';
 
 /**
  * Categories of the Activity log. Exports before the schema settled also used the operation kind
@@ -30,7 +31,7 @@ const CATEGORY_SET = new Set(ACTIVITY_CATEGORIES.split('|'));
 // and `az monitor activity-log list` write `"category":{"value":"Administrative",…}`.
 const CATEGORY_HEAD = new RegExp(`"category"\\s*:\\s*(?:\\{\\s*"value"\\s*:\\s*)?"(?:${ACTIVITY_CATEGORIES})"`);
 const SUBSCRIPTION_RESOURCE = /"resourceId"\s*:\s*"\/subscriptions\//i;
-const ACTIVITY_KEY = /insights-activity-logs\//i;
+const [ACTIVITY_KEY] = manifest.objects.keyPatterns;
 
 export function detectAzureActivity({ key, head }: DetectSample): Detection {
   if (!/"resourceId"\s*:/.test(head) || !/"operationName"\s*:/.test(head)) return { confidence: 0 };
@@ -46,17 +47,11 @@ const CLAIM_TENANT = 'http://schemas.microsoft.com/identity/claims/tenantid';
 const CLAIM_AUTH_METHODS = 'http://schemas.microsoft.com/claims/authnmethodsreferences';
 
 /** A claim value with the stray spaces some exports carry (" admin@contoso.com") removed. */
-function claim(claims: JsonObject, name: string): string | undefined {
-  return str(claims[name])?.trim() || undefined;
+function claim(claims: JsonObject, name: string): string | null {
+  return str(claims[name])?.trim() || null;
 }
 
-interface Actor {
-  actor_id?: string;
-  actor_type?: string;
-  actor_name?: string;
-  actor_arn?: string;
-  actor_account?: string;
-}
+type Actor = Pick<RowOf<'api_activity'>, 'actor_id' | 'actor_type' | 'actor_name' | 'actor_arn' | 'actor_account'>;
 
 /**
  * The caller from the token claims: a person by UPN (the `name` claim counts when it holds a UPN),
@@ -65,7 +60,7 @@ interface Actor {
  */
 function caller(identity: JsonObject): Actor {
   const claims = obj(identity['claims']) ?? {};
-  const upn = claim(claims, CLAIM_UPN) ?? [claim(claims, CLAIM_NAME), claim(claims, 'name')].find((n) => n?.includes('@'));
+  const upn = claim(claims, CLAIM_UPN) ?? [claim(claims, CLAIM_NAME), claim(claims, 'name')].find((n) => n?.includes('@')) ?? null;
   const objectId = claim(claims, CLAIM_OBJECT_ID) ?? claim(claims, 'oid');
   const appId = claim(claims, 'appid');
   const tenant = claim(claims, CLAIM_TENANT) ?? claim(claims, 'tid');
@@ -87,12 +82,13 @@ function caller(identity: JsonObject): Actor {
       actor_account: tenant,
     };
   }
-  if (objectId) return { actor_id: `azuread:${objectId}`, actor_type: 'AzureADUser', actor_arn: objectId, actor_account: tenant };
-  return {};
+  if (objectId)
+    return { actor_id: `azuread:${objectId}`, actor_type: 'AzureADUser', actor_name: null, actor_arn: objectId, actor_account: tenant };
+  return { actor_id: null, actor_type: null, actor_name: null, actor_arn: null, actor_account: null };
 }
 
 /** Started/Accepted/Active are steps of an operation, not its result. */
-function outcomeOf(resultType: string | undefined): 'success' | 'failure' | 'unknown' {
+function outcomeOf(resultType: string | null): 'success' | 'failure' | 'unknown' {
   switch (resultType?.toLowerCase()) {
     case 'success':
     case 'succeeded':
@@ -107,22 +103,22 @@ function outcomeOf(resultType: string | undefined): 'success' | 'failure' | 'unk
 }
 
 /** The ARM error inside `properties.statusMessage` (a JSON string), when there is one. */
-function armError(properties: JsonObject): { code?: string; message?: string } {
+function armError(properties: JsonObject): { code: string | null; message: string | null } {
   const statusMessage = str(properties['statusMessage']);
-  if (!statusMessage) return {};
+  if (!statusMessage) return { code: null, message: null };
   try {
     const error = obj(obj(JSON.parse(statusMessage))?.['error']);
     return { code: str(error?.['code']), message: str(error?.['message']) };
   } catch {
-    return { message: statusMessage };
+    return { code: null, message: statusMessage };
   }
 }
 
-function readOnlyOf(operation: string): boolean | undefined {
+function readOnlyOf(operation: string): boolean | null {
   const verb = operation.slice(operation.lastIndexOf('/') + 1).toLowerCase();
   if (verb === 'read') return true;
   if (verb === 'write' || verb === 'delete' || verb === 'action') return false;
-  return undefined;
+  return null;
 }
 
 /**
@@ -130,7 +126,7 @@ function readOnlyOf(operation: string): boolean | undefined {
  * top…) mapped onto the diagnostic-settings field names, so one normalizer reads both.
  */
 function fromRestShape(event: JsonObject): JsonObject {
-  const value = (field: string): string | undefined => str(obj(event[field])?.['value']);
+  const value = (field: string): string | null => str(obj(event[field])?.['value']);
   const claims = obj(event['claims']);
   return {
     time: event['eventTimestamp'],
@@ -148,7 +144,7 @@ function fromRestShape(event: JsonObject): JsonObject {
   };
 }
 
-export function normalizeActivity(value: unknown, text: string): TableRow[] {
+export function normalizeActivity(value: unknown, text: string): RowIn<'api_activity'>[] {
   const event = requireObject(value, 'Azure Activity log');
   const record = isObject(event['operationName']) ? fromRestShape(event) : event;
   // Other resource logs (Key Vault AuditEvent, NSG flow events…) share the envelope but not the meaning.
@@ -162,41 +158,50 @@ export function normalizeActivity(value: unknown, text: string): TableRow[] {
   const identity = obj(record['identity']) ?? {};
   const claims = obj(identity['claims']) ?? {};
   const outcome = outcomeOf(str(record['resultType']));
-  const error = outcome === 'failure' ? armError(properties) : {};
+  const error = outcome === 'failure' ? armError(properties) : { code: null, message: null };
   const authMethods = claim(claims, CLAIM_AUTH_METHODS) ?? claim(claims, 'amr');
   const location = str(record['location']);
 
   return [
-    tableRow('api_activity', {
-      time,
-      event_id: str(record['eventDataId']) ?? str(properties['eventDataId']) ?? sha1Hex(text),
-      // ARM names are case-insensitive and logged in mixed case (MICROSOFT.EVENTHUB/…, microsoft.support/…):
-      // lower case lets them group. The provider is the operation's namespace.
-      activity: operation.toLowerCase(),
-      service: operation.includes('/') ? operation.slice(0, operation.indexOf('/')).toLowerCase() : undefined,
-      outcome,
-      error_code: outcome === 'failure' ? (error.code ?? str(properties['statusCode']) ?? str(record['resultSignature'])) : undefined,
-      error_message: outcome === 'failure' ? (error.message ?? str(record['resultDescription'])) : undefined,
-      ...caller(identity),
-      // The token's unique id: every call made with one access token shares it.
-      session_id: claim(claims, 'uti'),
-      src_ip: str(record['callerIpAddress']),
-      resources: distinct([resourceId?.toLowerCase()]),
-      raw: text,
-      account: azureSubscription(resourceId) ?? 'unknown',
-      // ARM region names ("West Europe" and "westeurope" are the same region).
-      region: location?.toLowerCase().replace(/\s+/g, '') ?? 'global',
-      event_type: str(properties['eventCategory']) ?? str(record['category']),
-      read_only: readOnlyOf(operation),
-      mfa: authMethods === undefined ? undefined : /\bmfa\b/i.test(authMethods),
-      request_parameters: Object.keys(properties).length ? JSON.stringify(properties) : undefined,
-    }),
+    {
+      table: 'api_activity',
+      row: {
+        time,
+        event_id: str(record['eventDataId']) ?? str(properties['eventDataId']) ?? sha1Hex(text),
+        class_uid: 6003,
+        // ARM names are case-insensitive and logged in mixed case (MICROSOFT.EVENTHUB/…, microsoft.support/…):
+        // lower case lets them group. The provider is the operation's namespace.
+        activity: operation.toLowerCase(),
+        service: operation.includes('/') ? operation.slice(0, operation.indexOf('/')).toLowerCase() : null,
+        outcome,
+        error_code: outcome === 'failure' ? (error.code ?? str(properties['statusCode']) ?? str(record['resultSignature'])) : null,
+        error_message: outcome === 'failure' ? (error.message ?? str(record['resultDescription'])) : null,
+        ...caller(identity),
+        // The token's unique id: every call made with one access token shares it.
+        session_id: claim(claims, 'uti'),
+        src_ip: str(record['callerIpAddress']),
+        user_agent: null,
+        resources: distinct([resourceId?.toLowerCase()]),
+        raw: text,
+        account: azureSubscription(resourceId) ?? 'unknown',
+        // ARM region names ("West Europe" and "westeurope" are the same region).
+        region: location?.toLowerCase().replace(/\s+/g, '') ?? 'global',
+        event_type: str(properties['eventCategory']) ?? str(record['category']),
+        read_only: readOnlyOf(operation),
+        mfa: authMethods === null ? null : /\bmfa\b/i.test(authMethods),
+        session_issuer_arn: null,
+        session_name: null,
+        issued_session_id: null,
+        issued_role_arn: null,
+        recipient_account: null,
+        vpc_endpoint_id: null,
+        request_parameters: Object.keys(properties).length ? JSON.stringify(properties) : null,
+      },
+    },
   ];
 }
 
-export const azureactivity: LogSource = {
-  id: 'azureactivity',
-  tables: ['api_activity'],
+export const source = defineSource(manifest, {
   detect: detectAzureActivity,
   parse: (input) => parseJsonRecords(input, { envelopeKeys: ['records'] }, (value, text) => normalizeActivity(value, text)),
-};
+});

@@ -10,13 +10,15 @@
  * (standard logging v2 delivery), else 'unknown'. event_id is x-edge-request-id. A status of 000
  * (the viewer went away before the response) is stored as no status.
  */
-import { awsLogsPathHints, isAccountId } from './text/aws-path';
-import { partitionForHost, partitionForRegion } from '../../src/core/arn';
-import { sha1Hex } from '../../src/core/hash';
-import { parseIsoTime } from '../../src/core/time';
-import { decimal, httpOutcome, integer, text, urlDecode } from './text/fields';
-import { itemsByLine } from './text/line-items';
-import { quarantine, type DetectSample, type Detection, type LogSource, type ParsedItem, type Row } from './types';
+import { partitionForHost, partitionForRegion } from '../../../src/core/arn';
+import { sha1Hex } from '../../../src/core/hash';
+import type { RowOf } from '../../../src/core/tables';
+import { parseIsoTime } from '../../../src/core/time';
+import { awsLogsPathHints, isAccountId } from '../../fields/aws-path';
+import { decimal, httpOutcome, integer, text, urlDecode } from '../../fields/text';
+import { itemsByLine } from '../../readers/line-items';
+import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
+import { manifest } from './manifest';
 
 /** The documented field order (the `#Fields` line CloudFront writes today). */
 const DOCUMENTED_FIELDS = (
@@ -92,7 +94,7 @@ class StandardLogReader {
     this.distribution = distribution && isAccountId(account) ? distribution : null;
   }
 
-  item(line: string, number: number): ParsedItem | null {
+  item(line: string, number: number): ParsedItem<'http_activity'> | null {
     if (!line.trim()) return null;
     if (line.charCodeAt(0) === 35 /* # */) {
       if (line.startsWith('#Fields:')) this.layout = layoutOf(line.slice('#Fields:'.length).trim().split(/\s+/));
@@ -109,7 +111,7 @@ class StandardLogReader {
     return typeof row === 'string' ? quarantine(position, row, line) : { kind: 'rows', rows: [{ table: 'http_activity', row }] };
   }
 
-  private row(l: Layout, t: readonly string[], raw: string): Row | string {
+  private row(l: Layout, t: readonly string[], raw: string): RowOf<'http_activity'> | string {
     const field = (index: number) => (index < 0 ? undefined : t[index]);
     const time = parseIsoTime(`${field(l.date)}T${field(l.time)}Z`);
     if (!time) return `date/time '${field(l.date)} ${field(l.time)}' is not a UTC timestamp`;
@@ -147,6 +149,13 @@ class StandardLogReader {
       service: 'cloudfront.amazonaws.com',
       outcome,
       error_code: resultType === 'Error' ? (text(field(l.detailedResultType)) ?? resultType) : null,
+      error_message: null,
+      actor_id: null,
+      actor_type: null,
+      actor_name: null,
+      actor_arn: null,
+      actor_account: null,
+      session_id: null,
       src_ip: text(field(l.clientIp)),
       user_agent: userAgent(decoded(l.userAgent)),
       resources: this.distribution ? [this.arnOfDistribution(text(field(l.csHost)))] : [],
@@ -162,6 +171,10 @@ class StandardLogReader {
       bytes_in: bytesIn,
       duration_ms: timeTaken === null ? null : Math.round(timeTaken * 1e6) / 1e3,
       referrer: decoded(l.referer),
+      bucket: null,
+      object_key: null,
+      dst_ip: null,
+      dst_port: null,
       tls_protocol: text(field(l.sslProtocol)),
     };
   }
@@ -196,9 +209,7 @@ function detect(sample: DetectSample): Detection {
   return { confidence: /^\d{4}-\d\d-\d\d\t\d\d:\d\d:\d\d\t[A-Z]{3}[0-9A-Z-]*\t\d+\t/.test(first) ? 0.8 : 0 };
 }
 
-export const cloudfront: LogSource = {
-  id: 'cloudfront',
-  tables: ['http_activity'],
+export const source = defineSource(manifest, {
   detect,
   parse: (input, ctx) => itemsByLine(input, new StandardLogReader(ctx.key)),
-};
+});

@@ -1,0 +1,23 @@
+import { defineManifest } from '../types';
+
+export const manifest = defineManifest({
+  id: 'cloudtrail',
+  provider: 'aws',
+  product: 'AWS CloudTrail',
+  order: 1,
+  tables: ['api_activity', 'authentication'],
+  objects: {
+    content:
+      'Trail log files ({"Records":[…]} of records with eventVersion, eventSource, eventName), CloudTrail Lake JSON lines, EventBridge "… via CloudTrail" events; digest files are recognized and skipped',
+    keyPatterns: [/AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail\//],
+  },
+  graph: {
+    entities: ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
+    relations: ['from_ip', 'uses', 'user_agent', 'in_region', 'in_account', 'issued', 'issued_by', 'issued_from_ip'],
+    joins: [{ source: 'azuread', relations: ['federated_into', 'federated_as'] }],
+  },
+  bench: {
+    duckdb: ['cloudtrail-records-same-shape', 'cloudtrail-records-auto'],
+    golden: { file: 'log-file-examples.json', repeat: 'envelope' },
+  },
+});
