@@ -19,9 +19,9 @@ import { DuckDbEngine } from '../src/engine/duckdb';
 import { graphDays } from '../src/engine/lake';
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../src/engine/types';
 import { ScoutApi } from '../src/api/server';
-import { readStories, storyById } from '../etl/sample/stories';
-import { buildWorld, parseStartDate } from '../etl/sample/world';
-import { DEFAULT_SEED, DEFAULT_START } from '../etl/sample';
+import { readStories, storyById } from '../testkit/sample/story';
+import { buildWorld, parseStartDate } from '../testkit/sample/world';
+import { DEFAULT_SEED, DEFAULT_START } from '../testkit/sample';
 import {
   OUT,
   codeFingerprint,

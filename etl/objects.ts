@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { sha256Hasher } from '../src/core/hash';
 import { isS3Url, listS3Objects, parseS3Url, s3Object } from './s3';
 
 /** One raw log object: a local file now, an S3 object through the same shape. */
@@ -76,7 +76,7 @@ export async function loadIntoMemory(object: ObjectRef): Promise<ObjectRef> {
 }
 
 export async function sha256Of(object: ObjectRef): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = sha256Hasher();
   for await (const chunk of object.open()) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

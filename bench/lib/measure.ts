@@ -4,11 +4,11 @@
  * they print a table and write bench/out/<name>-<stamp>.json.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sha256Hasher } from '../../src/core/hash';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const OUT = join(REPO, 'bench', 'out');
@@ -193,7 +193,7 @@ export function parseArgs(argv: readonly string[]): Map<string, string | true> {
 
 /** A short hash of the files under the given repo folders/files: caches keyed by it go stale when the code changes. */
 export function codeFingerprint(paths: readonly string[]): string {
-  const hash = createHash('sha256');
+  const hash = sha256Hasher();
   for (const path of paths) {
     const full = join(REPO, path);
     const files = statSync(full).isDirectory() ? listFiles(full, (p) => p.endsWith('.ts')) : [full];
@@ -202,9 +202,9 @@ export function codeFingerprint(paths: readonly string[]): string {
   return hash.digest('hex').slice(0, 8);
 }
 
-/** The cached sample folder for these options: regenerated when etl/sample changes. */
+/** The cached sample folder for these options: regenerated when the generator or a source's writer changes. */
 export function sampleDir(scale: number, days: number): string {
-  return join(OUT, `sample-s${scale}-d${days}-${codeFingerprint(['etl/sample'])}`);
+  return join(OUT, `sample-s${scale}-d${days}-${codeFingerprint(['testkit/sample', 'etl/sources'])}`);
 }
 
 /** Generates the sample with the CLI unless the cache already holds it. */

@@ -10,6 +10,11 @@ export function sha1Hex(data: string | Buffer): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
+/** SHA-256 of a text or bytes, as bytes (seeds). */
+export function sha256Bytes(data: string | Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
 /** Hex SHA-256 of a text or bytes. */
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');

@@ -6,7 +6,7 @@
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { ScoutApi, type ExecuteResult } from '../../src/api/server';
-import { storyById, type Story } from '../../etl/sample/stories';
+import { storyById, type Story } from '../../testkit/sample/story';
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
 import { eventsCount, eventsPage } from '../../src/queries/events';

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Command } from 'commander';
-import { readStories, storyById, SAMPLE_SOURCES, STORY_IDS, type Story } from '../../etl/sample/stories';
+import { SAMPLE_SOURCES } from '../../testkit/sample';
+import { STORY_IDS } from '../../testkit/sample/stories';
+import { readStories, storyById, type Story } from '../../testkit/sample/story';
 import { registerSample } from '../../src/cli/commands/sample';
 import {
   DIGEST_FILE,
@@ -466,7 +468,7 @@ describe('--scale', () => {
   test('grows volume roughly linearly', () => {
     const one = sample('scale1', { seed: 'scale', days: 1, sources: ['cloudtrail'] });
     const three = sample('scale3', { seed: 'scale', days: 1, scale: 3, sources: ['cloudtrail'] });
-    const ratio = three.summary.cloudtrail.records / one.summary.cloudtrail.records;
+    const ratio = three.summary.bySource.cloudtrail!.records / one.summary.bySource.cloudtrail!.records;
     // Scheduled work (hourly scans, credential refreshes) and the stories do not scale.
     expect(ratio).toBeGreaterThan(2.3);
     expect(ratio).toBeLessThan(3.1);

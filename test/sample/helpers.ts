@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { generateSample, type SampleOptions, type SampleSummary } from '../../etl/sample';
+import { generateSample, type SampleOptions, type SampleSummary } from '../../testkit/sample';
 
 export type CtRecord = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

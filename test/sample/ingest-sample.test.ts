@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ingest, type IngestSummary } from '../../etl/ingest';
-import { generateSample, SAMPLE_SOURCES } from '../../etl/sample';
-import { readStories, storyById } from '../../etl/sample/stories';
+import { generateSample, SAMPLE_SOURCES } from '../../testkit/sample';
+import { readStories, storyById } from '../../testkit/sample/story';
 import { TABLES } from '../../src/core/tables';
 import { tempDir } from './helpers';
 

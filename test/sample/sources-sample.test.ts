@@ -5,7 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readStories, storyById, SAMPLE_SOURCES, type Story } from '../../etl/sample/stories';
+import { SAMPLE_SOURCES } from '../../testkit/sample';
+import { readStories, storyById, type Story } from '../../testkit/sample/story';
 import { SOURCES } from '../../etl/sources';
 /** A row's cells, read by column name. */
 type Row = Readonly<Record<string, unknown>>;

@@ -1,9 +1,9 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { readStories, storyById } from '../../etl/sample/stories';
-import { VPC_FLOW_HEADER } from '../../etl/sample/vpcflow';
-import { buildWorld, parseStartDate } from '../../etl/sample/world';
+import { readStories, storyById } from '../../testkit/sample/story';
+import { VPC_FLOW_HEADER } from '../../etl/sources/vpcflow/sample';
+import { buildWorld, parseStartDate } from '../../testkit/sample/world';
 import { source as cloudtrail } from '../../etl/sources/cloudtrail/parser';
 import { source as vpcflow } from '../../etl/sources/vpcflow/parser';
 import type { LogSource } from '../../etl/sources/types';

@@ -1,5 +1,5 @@
 /**
- * CloudTrail source. Samples in test/sources/cloudtrail/ are records from AWS documentation
+ * CloudTrail source. Golden samples in etl/sources/cloudtrail/golden/ are records from AWS documentation
  * (CloudTrail, IAM, IAM Identity Center, Transfer Family, CodeBuild, Mainframe Modernization
  * guides, EventBridge examples); cloudtrail-lake-export.jsonl also holds two public captures and
  * one anonymous S3 record built on the documented data-event shape; bad-*.json* are damaged on purpose.

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ingest } from '../../../etl/ingest';
-import { DEFAULT_SEED, SAMPLE_MANIFEST, generateSample } from '../../../etl/sample';
+import { DEFAULT_SEED, SAMPLE_MANIFEST, generateSample } from '../../../testkit/sample';
 import { printSummary, progressBar } from './ingest';
 import { port, serveLake } from './serve';
 

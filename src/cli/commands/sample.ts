@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START, SAMPLE_SOURCES, generateSample, parseSources } from '../../../etl/sample';
-import type { StorySource } from '../../../etl/sample/stories';
+import { DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START, SAMPLE_SOURCES, generateSample, parseSources } from '../../../testkit/sample';
+import type { SourceId } from '../../generated/sources';
 
 interface SampleCliOptions {
   out: string;
@@ -8,7 +8,7 @@ interface SampleCliOptions {
   seed: string;
   scale: number;
   start: string;
-  sources?: StorySource[];
+  sources?: SourceId[];
 }
 
 function wholeNumber(value: string): number {
@@ -23,7 +23,7 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-function sourceList(value: string): StorySource[] {
+function sourceList(value: string): SourceId[] {
   try {
     return parseSources(value);
   } catch (err) {
@@ -61,13 +61,19 @@ export function registerSample(program: Command): void {
         ([id, s]) =>
           `  ${id.padEnd(16)} ${String(s.records).padStart(9)} records ${String(s.files).padStart(7)} files ${(s.bytes / 1e6).toFixed(1).padStart(7)} MB`,
       );
-      const ct = summary.cloudtrail;
+      // A writer's own counters beyond files, records and bytes (CloudTrail: log and digest files).
+      const details = Object.entries(summary.sections).flatMap(([id, section]) => {
+        const extra = Object.entries(section ?? {}).filter(([key]) => !['files', 'records', 'bytes'].includes(key));
+        return summary.sources.includes(id as SourceId) && extra.length
+          ? [`  (${id}: ${extra.map(([key, n]) => `${n} ${key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`).join(', ')})`]
+          : [];
+      });
       process.stdout.write(
         `wrote ${summary.totals.records} records in ${summary.totals.files} files (${(summary.totals.bytes / 1e6).toFixed(1)} MB) ` +
           `to ${summary.out} in ${seconds.toFixed(1)} s\n` +
           lines.join('\n') +
           '\n' +
-          (summary.sources.includes('cloudtrail') ? `  (CloudTrail: ${ct.logFiles} log files and ${ct.digestFiles} digest files)\n` : '') +
+          details.map((d) => d + '\n').join('') +
           `stories (${summary.stories.length}) in ${summary.out}/stories.json:\n` +
           summary.stories.map((s) => `  ${s.start}  ${s.id}: ${s.title}`).join('\n') +
           '\n',

@@ -8,14 +8,23 @@
  * Tuples: `ts,src,dst,sport,dport,T|U,I|O,A|D,B|C|E,packetsS2D,bytesS2D,packetsD2S,bytesD2S`.
  * Baseline: HTTPS out to the internet, office RDP/SSH to the bastion, internet scanners denied.
  */
-import { type ObjectOutput, azureHourPath, emptyStats, isWorkHour, type SourceStats, DAY_MS, HOUR_MS } from './output';
-import { Rng } from './prng';
-import type { World } from './world';
+import {
+  type ObjectOutput,
+  azureHourPath,
+  emptyStats,
+  isWorkHour,
+  type SourceStats,
+  DAY_MS,
+  HOUR_MS,
+} from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import type { World } from '../../../testkit/sample/world';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 const SCANNERS = ['192.0.2.240', '192.0.2.241', '192.0.2.244', '192.0.2.247', '192.0.2.250'];
 const OUTSIDE = ['203.0.113.200', '203.0.113.214', '203.0.113.246'];
 
-export class NsgFlowWriter {
+export class NsgFlowWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
 
   constructor(
@@ -24,7 +33,8 @@ export class NsgFlowWriter {
     private readonly output: ObjectOutput,
   ) {}
 
-  writeDay(dayStart: number): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
     const az = this.world.estate.azure;
     for (const vm of az.vms) {
       const resourceId = `/SUBSCRIPTIONS/${az.subscriptionId.toUpperCase()}/RESOURCEGROUPS/${az.resourceGroup}/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/${vm.nsg}`;
@@ -84,3 +94,8 @@ export class NsgFlowWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'nsgflow',
+  create: ({ world, scale, output }) => new NsgFlowWriter(world, scale, output),
+});

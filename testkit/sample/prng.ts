@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from '../../src/core/hash';
 
 /**
  * Seeded randomness for the sample generator. Every stream of output (a stream of log files, a
@@ -12,7 +12,7 @@ export class Rng {
   private d: number;
 
   constructor(seed: string) {
-    const h = createHash('sha256').update(seed).digest();
+    const h = sha256Bytes(seed);
     this.a = h.readUInt32LE(0);
     this.b = h.readUInt32LE(4);
     this.c = h.readUInt32LE(8);

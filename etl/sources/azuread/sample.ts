@@ -9,9 +9,11 @@
  * Azure portal), sometimes mistypes a password, and people who federate into AWS sign in to the
  * AWS enterprise application (SAML) right before their AssumeRoleWithSAML in CloudTrail.
  */
-import { type ObjectOutput, azureHourPath, emptyStats, type SourceStats, DAY_MS, HOUR_MS } from './output';
-import { Rng } from './prng';
-import type { Person, World } from './world';
+import { type ObjectOutput, azureHourPath, emptyStats, type SourceStats, DAY_MS, HOUR_MS } from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import type { Person, World } from '../../../testkit/sample/world';
+import { storyChannel } from '../../../testkit/sample/plan';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 export const AZURE_PORTAL = { appId: 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c', displayName: 'Azure Portal' };
 export const OFFICE = { appId: 'd3590ed6-52b3-4102-aeff-aad2292ab01c', displayName: 'Microsoft Office' };
@@ -55,6 +57,9 @@ export interface AzureLine {
   /** The record's `properties.id`: the lake's event_id. */
   eventId: string;
 }
+
+/** Sign-in and audit lines the stories and the federation baseline plan. */
+export const entraLines = storyChannel<AzureLine>('azuread', 'Entra ID sign-in and audit lines', (l) => l.time);
 
 const FAILURES: Record<number, string> = {
   50126: 'Error validating credentials due to invalid username or password.',
@@ -303,7 +308,7 @@ function dailySignIns(world: World, person: Person, day: number, out: AzureLine[
   }
 }
 
-export class AzureAdWriter {
+export class AzureAdWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
 
   constructor(
@@ -312,7 +317,9 @@ export class AzureAdWriter {
   ) {}
 
   /** `extra`: the day's story and federation sign-ins and audit records. */
-  writeDay(dayStart: number, extra: readonly AzureLine[]): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
+    const extra = day.items(entraLines);
     const lines: AzureLine[] = [...extra];
     for (const person of this.world.people) dailySignIns(this.world, person, dayStart, lines);
     // The nightly automation keeps group membership in sync.
@@ -352,3 +359,8 @@ export class AzureAdWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'azuread',
+  create: ({ world, output }) => new AzureAdWriter(world, output),
+});

@@ -12,22 +12,37 @@
  * interfaces. Stories add their own flows (the SSH brute-forcers after the port is opened).
  */
 import { gzipSync } from 'node:zlib';
-import type { PlannedFlow } from './attacks';
-import { DAY } from './cloudtrail-baseline';
-import { type ObjectOutput, slashDate, stampMinutes } from './output';
-import { Rng } from './prng';
-import type { Instance, World } from './world';
+import { DAY_MS, emptyStats, slashDate, stampMinutes, type SourceStats } from '../../../testkit/sample/output';
+import { storyChannel } from '../../../testkit/sample/plan';
+import { Rng } from '../../../testkit/sample/prng';
+import type { Instance, World } from '../../../testkit/sample/world';
+import { defineSampleWriter, type SampleDay, type SampleWriter, type SampleWriterContext } from '../../../testkit/sample/writers';
+
+/** One flow record a story needs in the VPC flow logs of an interface. */
+export interface PlannedFlow {
+  /** Window start and end, epoch seconds. */
+  start: number;
+  end: number;
+  account: string;
+  region: string;
+  interfaceId: string;
+  srcAddr: string;
+  dstAddr: string;
+  srcPort: number;
+  dstPort: number;
+  protocol: number;
+  packets: number;
+  bytes: number;
+  action: 'ACCEPT' | 'REJECT';
+}
+
+/** The stories' flow records. */
+export const vpcFlows = storyChannel<PlannedFlow>('vpcflow', 'VPC flow records', (f) => f.start * 1000);
 
 export const VPC_FLOW_HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 
 const WINDOW = 5 * 60_000;
-
-export interface VpcFlowStats {
-  files: number;
-  records: number;
-  bytes: number;
-}
 
 interface FlowLine {
   start: number;
@@ -142,14 +157,14 @@ function background(world: World, scale: number, instance: Instance, windowStart
   return out;
 }
 
-export class VpcFlowWriter {
-  readonly stats: VpcFlowStats = { files: 0, records: 0, bytes: 0 };
+export class VpcFlowWriter implements SampleWriter {
+  readonly stats: SourceStats = emptyStats();
   private readonly streams: { account: string; region: string; instances: Instance[]; flowLogId: string }[] = [];
-  constructor(
-    private readonly world: World,
-    private readonly scale: number,
-    private readonly output: ObjectOutput,
-  ) {
+  private readonly world: World;
+
+  constructor(private readonly ctx: SampleWriterContext) {
+    const world = ctx.world;
+    this.world = world;
     const keys = new Map<string, Instance[]>();
     for (const i of world.instances) keys.set(`${i.account}/${i.region}`, [...(keys.get(`${i.account}/${i.region}`) ?? []), i]);
     for (const [key, instances] of keys) {
@@ -158,14 +173,16 @@ export class VpcFlowWriter {
     }
   }
 
-  /** Writes one day; `storyFlows` are the stories' flows starting that day. */
-  writeDay(dayStart: number, storyFlows: readonly PlannedFlow[]): void {
+  /** Writes one day, with the stories' flows starting that day. */
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
+    const storyFlows = day.items(vpcFlows);
     for (const stream of this.streams) {
       const mine = storyFlows.filter((f) => f.account === stream.account && f.region === stream.region).map(line);
       let cursor = 0;
-      for (let ws = dayStart; ws < dayStart + DAY; ws += WINDOW) {
+      for (let ws = dayStart; ws < dayStart + DAY_MS; ws += WINDOW) {
         const lines: FlowLine[] = [];
-        for (const instance of stream.instances) lines.push(...background(this.world, this.scale, instance, ws));
+        for (const instance of stream.instances) lines.push(...background(this.world, this.ctx.scale, instance, ws));
         const we = ws + WINDOW;
         while (cursor < mine.length && mine[cursor].start * 1000 < we) lines.push(mine[cursor++]);
         if (lines.length === 0) continue;
@@ -175,11 +192,22 @@ export class VpcFlowWriter {
     }
   }
 
+  section(): Record<string, number> {
+    return { ...this.stats };
+  }
+
   private writeFile(stream: { account: string; region: string; flowLogId: string }, delivered: number, lines: FlowLine[]): void {
     const hash = new Rng(`${this.world.seed}:flowfile:${stream.flowLogId}:${delivered}`).hex(8);
     const name = `${stream.account}_vpcflowlogs_${stream.region}_${stream.flowLogId}_${stampMinutes(delivered)}_${hash}.log.gz`;
     const key = `AWSLogs/${stream.account}/vpcflowlogs/${stream.region}/${slashDate(delivered)}/${name}`;
     const body = gzipSync(`${VPC_FLOW_HEADER}\n${lines.map((l) => l.text).join('\n')}\n`);
-    this.output.put(key, body, lines.length, this.stats);
+    this.ctx.output.put(key, body, lines.length, this.stats);
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'vpcflow',
+  // Its counts also head sample.json (where the first sample put them), beside bySource.
+  emptySection: () => ({ ...emptyStats() }),
+  create: (ctx) => new VpcFlowWriter(ctx),
+});

@@ -13,7 +13,8 @@
  * - `randomActivity`: Poisson-distributed work inside one delivery window of one stream, from a
  *   generator keyed by the stream and the window start.
  */
-import { Rng } from './prng';
+import { DAY_MS, HOUR_MS } from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
 import {
   BOTO3_APP_UA,
   CI_CLI_PLATFORM,
@@ -34,11 +35,16 @@ import {
   type Json,
   type JsonObject,
   type PlannedRecord,
-} from './cloudtrail-records';
-import { mustRole, sessionKey, type Account, type AccountAlias, type Instance, type Person, type World } from './world';
-
-export const HOUR = 3_600_000;
-export const DAY = 24 * HOUR;
+} from './sample-records';
+import {
+  mustRole,
+  sessionKey,
+  type Account,
+  type AccountAlias,
+  type Instance,
+  type Person,
+  type World,
+} from '../../../testkit/sample/world';
 
 export interface Stream {
   account: Account;
@@ -75,7 +81,7 @@ function hourOf(ms: number): number {
 }
 
 function dayStart(ms: number): number {
-  return Math.floor(ms / DAY) * DAY;
+  return Math.floor(ms / DAY_MS) * DAY_MS;
 }
 
 /** When a person signs in to the console on a given day (weekdays only), from the seed alone. */
@@ -83,7 +89,7 @@ export function consoleLoginTime(world: World, person: Person, accountAlias: Acc
   if (isWeekend(day)) return undefined;
   const rng = new Rng(`${world.seed}:login:${person.name}:${accountAlias}:${day}`);
   const [start] = officeHours(person);
-  return day + start * HOUR + rng.int(5, 50) * 60_000 + rng.int(0, 59) * 1000;
+  return day + start * HOUR_MS + rng.int(5, 50) * 60_000 + rng.int(0, 59) * 1000;
 }
 
 /** The console session key of a person in an account on a day. */
@@ -101,9 +107,9 @@ function ssoSession(world: World, person: Person, accountAlias: AccountAlias, t:
     const rng = new Rng(`${world.seed}:sso:${person.name}:${accountAlias}:${hour}`);
     return { key: sessionKey(rng), created: hour + rng.int(0, 900) * 1000 };
   };
-  const hour = Math.floor(t / HOUR) * HOUR;
+  const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
   const current = at(hour);
-  return current.created <= t ? current : at(hour - HOUR);
+  return current.created <= t ? current : at(hour - HOUR_MS);
 }
 
 /** Instance-profile credentials rotate hourly at a minute fixed per instance. */
@@ -114,9 +120,9 @@ function instanceRotation(world: World, instance: Instance, hour: number): { key
 }
 
 export function instanceCredentials(world: World, instance: Instance, t: number): { key: string; issued: number } {
-  const hour = Math.floor(t / HOUR) * HOUR;
+  const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
   const current = instanceRotation(world, instance, hour);
-  return current.issued <= t ? current : instanceRotation(world, instance, hour - HOUR);
+  return current.issued <= t ? current : instanceRotation(world, instance, hour - HOUR_MS);
 }
 
 const SERVICE_IP = (service: string): string => `${service}.amazonaws.com`;
@@ -637,9 +643,9 @@ function serviceBurst(rng: Rng, env: Env, t0: number, out: PlannedRecord[]): voi
   const service = useAutoscaling ? 'autoscaling' : 'config';
   const role = mustRole(world, `${account.alias}/${useAutoscaling ? 'AWSServiceRoleForAutoScaling' : 'AWSServiceRoleForConfig'}`);
   const sessionName = useAutoscaling ? 'AutoScaling' : 'AWSConfig-Describe';
-  const hourKey = sessionKey(new Rng(`${world.seed}:svc:${role.arn}:${region}:${Math.floor(t0 / HOUR)}`));
+  const hourKey = sessionKey(new Rng(`${world.seed}:svc:${role.arn}:${region}:${Math.floor(t0 / HOUR_MS)}`));
   const caller: Caller = {
-    identity: assumedRoleIdentity(role, sessionName, hourKey, Math.floor(t0 / HOUR) * HOUR - 120_000, false, SERVICE_IP(service)),
+    identity: assumedRoleIdentity(role, sessionName, hourKey, Math.floor(t0 / HOUR_MS) * HOUR_MS - 120_000, false, SERVICE_IP(service)),
     sourceIp: SERVICE_IP(service),
     userAgent: SERVICE_IP(service),
     viaService: true,
@@ -670,7 +676,7 @@ export function randomActivity(world: World, scale: number, stream: Stream, wind
   if (!rates) return out;
   const rng = new Rng(`${world.seed}:ct:${stream.account.id}:${stream.region}:${windowStart}`);
   const env: Env = { world, account: stream.account, region: stream.region };
-  const hours = (windowEnd - windowStart) / HOUR;
+  const hours = (windowEnd - windowStart) / HOUR_MS;
   const mid = (windowStart + windowEnd) / 2;
   const burstStart = (): number => windowStart + Math.floor(rng.next() * Math.max(1, windowEnd - windowStart - 90_000));
 
@@ -790,7 +796,7 @@ export function scheduledForHour(world: World, hour: number): PlannedRecord[] {
 
   // AWS rotates each account's customer managed KMS key (an AwsServiceEvent, whose userIdentity
   // has no type) once, at 03:00 on the first day.
-  if (hour === world.start.getTime() + 3 * HOUR) {
+  if (hour === world.start.getTime() + 3 * HOUR_MS) {
     for (const account of Object.values(world.accounts)) {
       const rng = new Rng(`${world.seed}:kms-rotate:${account.id}`);
       const keyId = new Rng(`${world.seed}:kms:${account.id}:us-east-1`).uuid();
@@ -825,7 +831,7 @@ export function scheduledForHour(world: World, hour: number): PlannedRecord[] {
   for (const person of world.people) {
     for (const [alias, user] of Object.entries(person.iamUsers) as [AccountAlias, NonNullable<Person['iamUsers'][AccountAlias]>][]) {
       const login = consoleLoginTime(world, person, alias, day);
-      if (login === undefined || login < hour || login >= hour + HOUR) continue;
+      if (login === undefined || login < hour || login >= hour + HOUR_MS) continue;
       const rng = new Rng(`${world.seed}:login-record:${person.name}:${alias}:${day}`);
       out.push(consoleLoginRecord(rng, world, user, person.office.ip, person.browser, login, true));
     }

@@ -9,10 +9,11 @@
  * that order. One file per hour with requests.
  */
 import { gzipSync } from 'node:zlib';
-import { type ObjectOutput, emptyStats, isWorkHour, pad, type SourceStats, DAY_MS, HOUR_MS } from './output';
-import { Rng } from './prng';
-import { ASSET_PATHS, CUSTOMER_AGENTS, customerIp } from './web-traffic';
-import type { World } from './world';
+import { type ObjectOutput, emptyStats, isWorkHour, pad, type SourceStats, DAY_MS, HOUR_MS } from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import { ASSET_PATHS, CUSTOMER_AGENTS, customerIp } from '../../../testkit/sample/web-traffic';
+import type { World } from '../../../testkit/sample/world';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 export const CLOUDFRONT_FIELDS =
   'date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) ' +
@@ -87,7 +88,7 @@ function line(world: World, rng: Rng, time: number, ip: string, ua: string, asse
   return { time, text: fields.join('\t'), requestId: id };
 }
 
-export class CloudFrontWriter {
+export class CloudFrontWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
 
   constructor(
@@ -96,7 +97,8 @@ export class CloudFrontWriter {
     private readonly output: ObjectOutput,
   ) {}
 
-  writeDay(dayStart: number): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
     const cf = this.world.estate.web.cloudfront;
     for (let hour = dayStart; hour < dayStart + DAY_MS; hour += HOUR_MS) {
       const rng = new Rng(`${this.world.seed}:cloudfront:${hour}`);
@@ -120,3 +122,8 @@ export class CloudFrontWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'cloudfront',
+  create: ({ world, scale, output }) => new CloudFrontWriter(world, scale, output),
+});

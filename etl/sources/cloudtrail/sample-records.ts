@@ -4,9 +4,8 @@
  * readOnly, eventType, managementEvent, eventCategory, tlsDetails, recipientAccountId…) and
  * the request/response shapes of the calls the sample emits.
  */
-import type { Rng } from './prng';
-import { UPPER_ALNUM } from './prng';
-import type { IamUser, Role } from './world';
+import { UPPER_ALNUM, type Rng } from '../../../testkit/sample/prng';
+import type { IamUser, Role } from '../../../testkit/sample/world';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -275,4 +274,9 @@ export function cloudTrailStsExpiration(date: Date): string {
   const mm = String(date.getUTCMinutes()).padStart(2, '0');
   const ss = String(date.getUTCSeconds()).padStart(2, '0');
   return `${months[date.getUTCMonth()]} ${date.getUTCDate()}, ${date.getUTCFullYear()}, ${h12}:${mm}:${ss} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+/** The message AWS logs with an AccessDenied for a call no identity-based policy allows. */
+export function notAuthorized(service: string, action: string, principalArn: string, resource: string): string {
+  return `User: ${principalArn} is not authorized to perform: ${service}:${action} on resource: ${resource} because no identity-based policy allows the ${service}:${action} action`;
 }

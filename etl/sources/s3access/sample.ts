@@ -11,10 +11,12 @@
  * request ids, x-amz-id-2 host ids, requesters, keys and byte counts agree between the sources.
  * Delivery is best effort and grouped: one object per bucket per hour of requests.
  */
-import type { PlannedRecord, JsonObject } from './cloudtrail-records';
-import { type ObjectOutput, emptyStats, pad, type SourceStats, HOUR_MS } from './output';
-import { Rng } from './prng';
-import type { World } from './world';
+import { type ObjectOutput, emptyStats, pad, type SourceStats, HOUR_MS } from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import type { World } from '../../../testkit/sample/world';
+import { defineSampleWriter, type SampleWriter } from '../../../testkit/sample/writers';
+import { cloudTrailDeliveries } from '../cloudtrail/sample';
+import type { PlannedRecord, JsonObject } from '../cloudtrail/sample-records';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -157,7 +159,7 @@ interface Pending {
   text: string;
 }
 
-export class S3AccessWriter {
+export class S3AccessWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
   private pending = new Map<string, Pending[]>();
 
@@ -177,8 +179,8 @@ export class S3AccessWriter {
     list.push({ time: line.time, text: line.text });
   }
 
-  /** Writes the hours collected so far (called after each day). */
-  flush(): void {
+  /** Writes the hours collected so far (CloudTrail's writer has delivered the day's records before). */
+  writeDay(): void {
     const keys = [...this.pending.keys()].sort();
     for (const k of keys) {
       const [account, region, bucket, hourText] = k.split('|') as [string, string, string, string];
@@ -197,3 +199,13 @@ export class S3AccessWriter {
     this.pending.clear();
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 's3access',
+  reads: [cloudTrailDeliveries],
+  create: ({ world, output, feeds }) => {
+    const writer = new S3AccessWriter(world, output);
+    feeds.subscribe(cloudTrailDeliveries, (record) => writer.observe(record));
+    return writer;
+  },
+});

@@ -3,7 +3,6 @@
  * (creating each folder once) and keeps per-source counts, plus the date stamps providers put in
  * their object keys.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -63,11 +62,6 @@ export function stampMinutes(ms: number): string {
 export function azureHourPath(ms: number): string {
   const d = new Date(ms);
   return `y=${d.getUTCFullYear()}/m=${pad(d.getUTCMonth() + 1)}/d=${pad(d.getUTCDate())}/h=${pad(d.getUTCHours())}/m=00`;
-}
-
-/** The lake's event_id for sources without a record id: the sha1 of the raw text. */
-export function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
 }
 
 export const HOUR_MS = 3_600_000;

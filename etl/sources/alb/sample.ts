@@ -8,10 +8,21 @@
  * of the world are the targets (port 8080), the node addresses are the ones their flow logs show.
  */
 import { gzipSync } from 'node:zlib';
-import { type ObjectOutput, emptyStats, isWorkHour, sha1, slashDate, stampMinutes, type SourceStats, DAY_MS } from './output';
-import { Rng } from './prng';
-import { APP_REQUESTS, CUSTOMER_AGENTS, customerIp, fillPath } from './web-traffic';
-import type { World } from './world';
+import { sha1Hex } from '../../../src/core/hash';
+import {
+  type ObjectOutput,
+  emptyStats,
+  isWorkHour,
+  slashDate,
+  stampMinutes,
+  type SourceStats,
+  DAY_MS,
+} from '../../../testkit/sample/output';
+import { storyChannel } from '../../../testkit/sample/plan';
+import { Rng } from '../../../testkit/sample/prng';
+import { APP_REQUESTS, CUSTOMER_AGENTS, customerIp, fillPath } from '../../../testkit/sample/web-traffic';
+import type { World } from '../../../testkit/sample/world';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 const WINDOW = 5 * 60_000;
 
@@ -34,6 +45,9 @@ export interface AlbLine {
   text: string;
   eventId: string;
 }
+
+/** The stories' access log lines (the scanner's requests). */
+export const albLines = storyChannel<AlbLine>('alb', 'ALB access log lines', (l) => l.time);
 
 function isoMicros(ms: number, micros: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${String(Math.floor(ms % 1000) * 1000 + micros).padStart(6, '0')}Z`);
@@ -94,7 +108,7 @@ export function albLine(world: World, rng: Rng, req: PlannedAlbRequest): AlbLine
     `TID_${rng.hex(32)}`,
   ];
   const text = fields.join(' ');
-  return { time: req.time, node, text, eventId: sha1(text) };
+  return { time: req.time, node, text, eventId: sha1Hex(text) };
 }
 
 /** Customers using the web application during one 5-minute window. */
@@ -128,7 +142,7 @@ function baseline(world: World, scale: number, windowStart: number): AlbLine[] {
   return out;
 }
 
-export class AlbWriter {
+export class AlbWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
 
   constructor(
@@ -137,7 +151,9 @@ export class AlbWriter {
     private readonly output: ObjectOutput,
   ) {}
 
-  writeDay(dayStart: number, storyLines: readonly AlbLine[]): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
+    const storyLines = day.items(albLines);
     const alb = this.world.estate.web.alb;
     let cursor = 0;
     const mine = [...storyLines].sort((a, b) => a.time - b.time);
@@ -156,3 +172,8 @@ export class AlbWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'alb',
+  create: ({ world, scale, output }) => new AlbWriter(world, scale, output),
+});

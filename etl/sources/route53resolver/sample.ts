@@ -10,9 +10,20 @@
  * name, and the outside services their flow logs show HTTPS connections to.
  */
 import { gzipSync } from 'node:zlib';
-import { type ObjectOutput, emptyStats, isWorkHour, sha1, slashDate, stampMinutes, type SourceStats, DAY_MS } from './output';
-import { Rng } from './prng';
-import type { Instance, World } from './world';
+import {
+  type ObjectOutput,
+  emptyStats,
+  isWorkHour,
+  slashDate,
+  stampMinutes,
+  type SourceStats,
+  DAY_MS,
+} from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import type { Instance, World } from '../../../testkit/sample/world';
+import { sha1Hex } from '../../../src/core/hash';
+import { storyChannel } from '../../../testkit/sample/plan';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 const WINDOW = 5 * 60_000;
 
@@ -37,6 +48,9 @@ export interface ResolverLine {
   eventId: string;
 }
 
+/** The stories' Route 53 Resolver query log lines. */
+export const resolverLines = storyChannel<ResolverLine>('route53resolver', 'Route 53 Resolver query log lines', (l) => l.time);
+
 export function resolverLine(world: World, rng: Rng, q: PlannedQuery): ResolverLine {
   const vpc = world.estate.web.resolverVpc;
   const record = {
@@ -56,7 +70,7 @@ export function resolverLine(world: World, rng: Rng, q: PlannedQuery): ResolverL
     srcids: { instance: q.instance.id },
   };
   const text = JSON.stringify(record);
-  return { time: q.time, text, eventId: sha1(text) };
+  return { time: q.time, text, eventId: sha1Hex(text) };
 }
 
 const a = (ip: string): DnsAnswer => ({ Rdata: ip, Type: 'A', Class: 'IN' });
@@ -87,7 +101,7 @@ function usualQueries(instance: Instance): [string, string, string, DnsAnswer[]]
   return common;
 }
 
-export class Route53ResolverWriter {
+export class Route53ResolverWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
   private readonly instances: Instance[];
 
@@ -100,7 +114,9 @@ export class Route53ResolverWriter {
     this.instances = world.instances.filter((i) => i.vpcId === vpc.vpcId);
   }
 
-  writeDay(dayStart: number, storyLines: readonly ResolverLine[]): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
+    const storyLines = day.items(resolverLines);
     const vpc = this.world.estate.web.resolverVpc;
     const mine = [...storyLines].sort((x, y) => x.time - y.time);
     let cursor = 0;
@@ -125,3 +141,8 @@ export class Route53ResolverWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'route53resolver',
+  create: ({ world, scale, output }) => new Route53ResolverWriter(world, scale, output),
+});

@@ -11,18 +11,29 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { DAY, HOUR, randomActivity, scheduledForHour, type Stream } from './cloudtrail-baseline';
-import { isoSeconds, type PlannedRecord } from './cloudtrail-records';
-import { type ObjectOutput, pad, slashDate, stampMinutes } from './output';
-import { ALNUM, Rng } from './prng';
-import type { World } from './world';
+import { sha256Hex } from '../../../src/core/hash';
+import { DAY_MS, HOUR_MS, pad, slashDate, stampMinutes, type SourceStats } from '../../../testkit/sample/output';
+import { feed, storyChannel } from '../../../testkit/sample/plan';
+import { ALNUM, Rng } from '../../../testkit/sample/prng';
+import { defineSampleWriter, type SampleDay, type SampleWriter, type SampleWriterContext } from '../../../testkit/sample/writers';
+import type { World } from '../../../testkit/sample/world';
+import { randomActivity, scheduledForHour, type Stream } from './sample-baseline';
+import { isoSeconds, type PlannedRecord } from './sample-records';
 
-export interface CloudTrailStats {
+export type { PlannedRecord } from './sample-records';
+
+/** The stories' CloudTrail records (any account and region). */
+export const cloudTrailRecords = storyChannel<PlannedRecord>('cloudtrail', 'CloudTrail records', (r) => r.time);
+
+/** Every record, baseline and story, in delivery order (whether or not CloudTrail's files are written). */
+export const cloudTrailDeliveries = feed<PlannedRecord>('cloudtrail', 'CloudTrail records as delivered');
+
+export type CloudTrailStats = {
   logFiles: number;
   digestFiles: number;
   records: number;
   bytes: number;
-}
+};
 
 interface LogFileEntry {
   s3Object: string;
@@ -51,25 +62,21 @@ export function streamKey(account: string, region: string): string {
   return `${account}/${region}`;
 }
 
-export class CloudTrailWriter {
-  readonly stats: CloudTrailStats = { logFiles: 0, digestFiles: 0, records: 0, bytes: 0 };
+export class CloudTrailWriter implements SampleWriter {
+  private readonly counts: CloudTrailStats = { logFiles: 0, digestFiles: 0, records: 0, bytes: 0 };
   private readonly states: StreamState[] = [];
   private readonly periodStart: number;
   private readonly periodEnd: number;
   private readonly fingerprint: string;
 
-  /**
-   * `write: false` computes the records without writing them (another source derives its lines
-   * from them); `observe` sees every record in delivery order.
-   */
-  constructor(
-    private readonly world: World,
-    private readonly scale: number,
-    private readonly output: ObjectOutput,
-    private readonly options: { write?: boolean; observe?: (record: PlannedRecord) => void } = {},
-  ) {
+  private readonly world: World;
+
+  /** With `write: false` the records are computed but not written (another source derives its lines from them). */
+  constructor(private readonly ctx: SampleWriterContext) {
+    const world = ctx.world;
+    this.world = world;
     this.periodStart = world.start.getTime();
-    this.periodEnd = this.periodStart + world.days * DAY;
+    this.periodEnd = this.periodStart + world.days * DAY_MS;
     this.fingerprint = new Rng(`${world.seed}:digest-key`).hex(32);
     for (const account of Object.values(world.accounts)) {
       for (const region of world.regions) {
@@ -79,7 +86,7 @@ export class CloudTrailWriter {
           key: streamKey(account.id, region),
           windowRng: new Rng(`${world.seed}:windows:${account.id}:${region}`),
           nextWindowStart: this.periodStart,
-          digestStart: this.periodStart + offset - HOUR,
+          digestStart: this.periodStart + offset - HOUR_MS,
           digestEnd: this.periodStart + offset,
           pending: [],
         });
@@ -91,8 +98,10 @@ export class CloudTrailWriter {
    * Writes one day. `storyRecords` are the stories' records of this day (any stream); scheduled
    * records are computed here per hour.
    */
-  writeDay(dayStart: number, storyRecords: readonly PlannedRecord[]): void {
-    const dayEnd = dayStart + DAY;
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
+    const storyRecords = day.items(cloudTrailRecords);
+    const dayEnd = dayStart + DAY_MS;
     const byStream = new Map<string, PlannedRecord[]>();
     const add = (r: PlannedRecord): void => {
       const k = streamKey(r.account, r.region);
@@ -100,7 +109,7 @@ export class CloudTrailWriter {
       if (!list) byStream.set(k, (list = []));
       list.push(r);
     };
-    for (let hour = dayStart; hour < dayEnd; hour += HOUR) for (const r of scheduledForHour(this.world, hour)) add(r);
+    for (let hour = dayStart; hour < dayEnd; hour += HOUR_MS) for (const r of scheduledForHour(this.world, hour)) add(r);
     for (const r of storyRecords) add(r);
     for (const list of byStream.values()) list.sort((a, b) => a.time - b.time);
 
@@ -111,7 +120,7 @@ export class CloudTrailWriter {
         const ws = state.nextWindowStart;
         const we = Math.min(dayEnd, ws + state.windowRng.int(5, 10) * 60_000);
         state.nextWindowStart = we;
-        const records = randomActivity(this.world, this.scale, state.stream, ws, we);
+        const records = randomActivity(this.world, this.ctx.scale, state.stream, ws, we);
         while (cursor < fixed.length && fixed[cursor].time < we) {
           if (fixed[cursor].time >= ws) records.push(fixed[cursor]);
           cursor++;
@@ -126,15 +135,15 @@ export class CloudTrailWriter {
 
   /** Flushes the remaining digests (the hour after the last delivery). */
   finish(): void {
-    if (this.options.write === false) return;
+    if (!this.ctx.write) return;
     for (const state of this.states) {
-      while (state.digestEnd <= this.periodEnd + HOUR) this.writeDigest(state);
+      while (state.digestEnd <= this.periodEnd + HOUR_MS) this.writeDigest(state);
     }
   }
 
   private writeLogFile(state: StreamState, records: PlannedRecord[], delivered: number): void {
-    if (this.options.observe) for (const r of records) this.options.observe(r);
-    if (this.options.write === false) {
+    for (const r of records) this.ctx.feeds.publish(cloudTrailDeliveries, r);
+    if (!this.ctx.write) {
       // Keep the file-name generator in step, so the files written are the same either way.
       state.windowRng.chars(ALNUM, 16);
       return;
@@ -148,11 +157,11 @@ export class CloudTrailWriter {
     const text = `{"Records":[${parts.join(',')}]}`;
     const body = gzipSync(text);
     this.put(key, body);
-    this.stats.logFiles++;
-    this.stats.records += records.length;
+    this.counts.logFiles++;
+    this.counts.records += records.length;
     state.pending.push({
       s3Object: key,
-      hashValue: createHash('sha256').update(text).digest('hex'),
+      hashValue: sha256Hex(text),
       oldestEventTime: isoSeconds(records[0].time),
       newestEventTime: isoSeconds(records[records.length - 1].time),
     });
@@ -192,18 +201,34 @@ export class CloudTrailWriter {
     };
     const text = JSON.stringify(digest);
     this.put(key, gzipSync(text));
-    this.stats.digestFiles++;
+    this.counts.digestFiles++;
     // AWS signs each digest with its private key and keeps the signature in the object's
     // metadata; the sample cannot sign as AWS, so it chains a stand-in of the same length.
-    const hashValue = createHash('sha256').update(text).digest('hex');
+    const hashValue = sha256Hex(text);
     const signature = createHash('sha512').update(`${this.world.seed}:${hashValue}`).digest('hex').repeat(4);
     state.previous = { s3Object: key, hashValue, signature };
     state.pending = [];
     state.digestStart = end;
-    state.digestEnd = end + HOUR;
+    state.digestEnd = end + HOUR_MS;
   }
 
   private put(key: string, body: Buffer): void {
-    this.stats.bytes += this.output.write(key, body);
+    this.counts.bytes += this.ctx.output.write(key, body);
+  }
+
+  /** Log and digest files count as the source's files. */
+  get stats(): SourceStats {
+    const c = this.counts;
+    return { files: c.logFiles + c.digestFiles, records: c.records, bytes: c.bytes };
+  }
+
+  section(): Record<string, number> {
+    return { ...this.counts };
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'cloudtrail',
+  emptySection: (): CloudTrailStats => ({ logFiles: 0, digestFiles: 0, records: 0, bytes: 0 }),
+  create: (ctx) => new CloudTrailWriter(ctx),
+});

@@ -8,9 +8,18 @@
  * automation service principal starts and stops the reporting VM and lists storage keys; people
  * deploy and edit network rules in work hours.
  */
-import { type ObjectOutput, azureHourPath, emptyStats, isWorkHour, type SourceStats, DAY_MS, HOUR_MS } from './output';
-import { Rng } from './prng';
-import type { World } from './world';
+import {
+  type ObjectOutput,
+  azureHourPath,
+  emptyStats,
+  isWorkHour,
+  type SourceStats,
+  DAY_MS,
+  HOUR_MS,
+} from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import type { World } from '../../../testkit/sample/world';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 const CLAIMS = {
   upn: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn',
@@ -117,7 +126,7 @@ function activityPair(
   ];
 }
 
-export class AzureActivityWriter {
+export class AzureActivityWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
 
   constructor(
@@ -126,7 +135,8 @@ export class AzureActivityWriter {
     private readonly output: ObjectOutput,
   ) {}
 
-  writeDay(dayStart: number): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
     const az = this.world.estate.azure;
     const rg = `/subscriptions/${az.subscriptionId}/resourceGroups/${az.resourceGroup}`;
     const vm = (name: string) => `${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
@@ -195,3 +205,8 @@ export class AzureActivityWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'azureactivity',
+  create: ({ world, scale, output }) => new AzureActivityWriter(world, scale, output),
+});

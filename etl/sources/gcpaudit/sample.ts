@@ -9,9 +9,20 @@
  * inside Google Cloud (data access logs are on for Cloud Storage); people change IAM and start
  * VMs now and then (admin activity).
  */
-import { type ObjectOutput, emptyStats, isWorkHour, pad, slashDate, type SourceStats, DAY_MS, HOUR_MS } from './output';
-import { Rng } from './prng';
-import type { World } from './world';
+import {
+  type ObjectOutput,
+  emptyStats,
+  isWorkHour,
+  pad,
+  slashDate,
+  type SourceStats,
+  DAY_MS,
+  HOUR_MS,
+} from '../../../testkit/sample/output';
+import { Rng } from '../../../testkit/sample/prng';
+import type { World } from '../../../testkit/sample/world';
+import { storyChannel } from '../../../testkit/sample/plan';
+import { defineSampleWriter, type SampleDay, type SampleWriter } from '../../../testkit/sample/writers';
 
 export type GcpLog = 'activity' | 'data_access';
 
@@ -39,6 +50,9 @@ export interface GcpLine {
   text: string;
   insertId: string;
 }
+
+/** The stories' Cloud Audit Log entries. */
+export const gcpLines = storyChannel<GcpLine>('gcpaudit', 'Cloud Audit Log entries', (l) => l.time);
 
 function nanos(ms: number, rng: Rng): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_, m: string) => `.${m}${String(rng.int(0, 999_999)).padStart(6, '0')}Z`);
@@ -118,7 +132,7 @@ const GCS_AGENT =
   'apitools Python/3.11.9 gsutil/5.30 (linux) analytics/disabled interactive/False command/cp google-cloud-sdk/489.0.0,gzip(gfe)';
 const JAVA_AGENT = 'gcloud-java/2.43.0 Google-API-Java-Client/2.7.0 Google-HTTP-Java-Client/1.45.0 (gzip),gzip(gfe)';
 
-export class GcpAuditWriter {
+export class GcpAuditWriter implements SampleWriter {
   readonly stats: SourceStats = emptyStats();
 
   constructor(
@@ -127,7 +141,9 @@ export class GcpAuditWriter {
     private readonly output: ObjectOutput,
   ) {}
 
-  writeDay(dayStart: number, storyLines: readonly GcpLine[]): void {
+  writeDay(day: SampleDay): void {
+    const dayStart = day.start;
+    const storyLines = day.items(gcpLines);
     const gcp = this.world.estate.gcp;
     const lines: GcpLine[] = [...storyLines];
     const [etl, dashboards] = gcp.serviceAccounts as [(typeof gcp.serviceAccounts)[number], (typeof gcp.serviceAccounts)[number]];
@@ -206,3 +222,8 @@ export class GcpAuditWriter {
     }
   }
 }
+
+export const sampleWriter = defineSampleWriter({
+  source: 'gcpaudit',
+  create: ({ world, scale, output }) => new GcpAuditWriter(world, scale, output),
+});

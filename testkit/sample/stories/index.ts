@@ -1,0 +1,74 @@
+/**
+ * The attack stories, one file each (the story and what it expects to be found), in the order
+ * they are planned: the order of stories.json, and of their records where two fall on the same
+ * millisecond. Each draws from its own random stream, so adding one shifts no other.
+ */
+import type { StoryPlanner } from '../teller';
+import { entraFederationBaseline } from '../federation';
+import * as accessDeniedProbing from './access-denied-probing';
+import * as albScanner from './alb-scanner';
+import * as cloudtrailTampering from './cloudtrail-tampering';
+import * as consoleBruteForce from './console-brute-force';
+import * as entraBruteForceAwsFederation from './entra-brute-force-aws-federation';
+import * as gcpKeyFromAttacker from './gcp-key-from-attacker';
+import type * as maliciousDomainLookup from './malicious-domain-lookup';
+import * as publicBucketExposure from './public-bucket-exposure';
+import * as roleChainPrivilegeEscalation from './role-chain-privilege-escalation';
+import * as s3Exfiltration from './s3-exfiltration';
+import * as scannerUserAgents from './scanner-user-agents';
+import * as sshOpenToWorld from './ssh-open-to-world';
+import * as unusedRegionActivity from './unused-region-activity';
+
+/** What each story expects to be found (its `expect` in stories.json), by story id. */
+export interface StoryExpectations {
+  'console-brute-force': consoleBruteForce.Expect;
+  'public-bucket-exposure': publicBucketExposure.Expect;
+  'access-denied-probing': accessDeniedProbing.Expect;
+  'role-chain-privilege-escalation': roleChainPrivilegeEscalation.Expect;
+  'cloudtrail-tampering': cloudtrailTampering.Expect;
+  'ssh-open-to-world': sshOpenToWorld.Expect;
+  'unused-region-activity': unusedRegionActivity.Expect;
+  'scanner-user-agents': scannerUserAgents.Expect;
+  'entra-brute-force-aws-federation': entraBruteForceAwsFederation.Expect;
+  's3-exfiltration': s3Exfiltration.Expect;
+  'malicious-domain-lookup': maliciousDomainLookup.Expect;
+  'gcp-key-from-attacker': gcpKeyFromAttacker.Expect;
+  'alb-scanner': albScanner.Expect;
+}
+
+export type StoryId = keyof StoryExpectations;
+
+/** Story ids in stories.json order. */
+export const STORY_IDS: readonly StoryId[] = [
+  'console-brute-force',
+  'public-bucket-exposure',
+  'access-denied-probing',
+  'role-chain-privilege-escalation',
+  'cloudtrail-tampering',
+  'ssh-open-to-world',
+  'unused-region-activity',
+  'scanner-user-agents',
+  'entra-brute-force-aws-federation',
+  's3-exfiltration',
+  'malicious-domain-lookup',
+  'gcp-key-from-attacker',
+  'alb-scanner',
+];
+
+/** What is planned, in order: the stories, with the Entra ID → AWS federation baseline before the stories that cross sources. */
+export const PLANNERS: readonly StoryPlanner[] = [
+  consoleBruteForce.plan,
+  publicBucketExposure.plan,
+  accessDeniedProbing.plan,
+  roleChainPrivilegeEscalation.plan,
+  cloudtrailTampering.plan,
+  sshOpenToWorld.plan,
+  unusedRegionActivity.plan,
+  scannerUserAgents.plan,
+  entraFederationBaseline,
+  entraBruteForceAwsFederation.plan,
+  // Tells malicious-domain-lookup too: the same implant resolves its drop host before and while it sends.
+  s3Exfiltration.plan,
+  gcpKeyFromAttacker.plan,
+  albScanner.plan,
+];
