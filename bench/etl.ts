@@ -4,16 +4,22 @@
  *
  *   npx tsx bench/etl.ts            # ≈1M CloudTrail events (sample --scale 20, 7 days)
  *   npx tsx bench/etl.ts --quick    # ≈100k CloudTrail events (--scale 2), smaller per-source files
- *   options: --scale K --days N --only cloudtrail,vpcflow,alb,… --source-mb M --skip-graph-rerun
+ *   options: --scale K --days N --only cloudtrail,vpcflow,alb,… (those sources only, sample included) --source-mb M --skip-graph-rerun
+ *
+ * Every source of etl/sources/ is benchmarked (its manifest says which of its files the sample holds,
+ * which DuckDB readers to compare against, and which golden file to repeat when the sample has none).
  *
  * Both sides run as child processes (ScoutQL: `scoutql ingest --json`; DuckDB: bench/lib/duckdb-child.ts),
  * each under /usr/bin/time -v for its peak RSS, one after the other, with the same two threads.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { materializeGraph } from '../etl/graph';
 import type { IngestSummary } from '../etl/ingest';
+import { MANIFESTS, sourceFolder } from '../etl/sources/manifests';
+import type { SourceManifest } from '../etl/sources/types';
+import { DUCKDB_BASELINES, lit } from './lib/duckdb-baselines';
 import {
   OUT,
   REPO,
@@ -45,8 +51,6 @@ const ONLY = typeof args.get('only') === 'string' ? new Set(String(args.get('onl
 const THREADS = 2;
 const wanted = (source: string) => !ONLY || ONLY.has(source);
 
-/** Only for paths this bench chose itself. */
-const lit = (path: string) => `'${path.replace(/'/g, "''")}'`;
 const litList = (paths: readonly string[]) => `[${paths.map(lit).join(', ')}]`;
 
 interface SideResult {
@@ -187,233 +191,81 @@ async function runDuckOnce(
   return result;
 }
 
-/**
- * The ScoutQL api_activity columns computed by DuckDB from the same JSON (JSON[] then JSON paths),
- * with the same partitioning, sort keys, ZSTD level and row-group size as the lake: the closest
- * pure-SQL equivalent of what the ScoutQL ETL writes for CloudTrail.
- */
-function cloudTrailSameShapeSql(files: string[], out: string): string {
-  const s = (path: string) => `(r->>'${path}')`;
-  return `COPY (
-    WITH recs AS (SELECT unnest(Records) AS r FROM read_json(${litList(files)}, columns = {Records: 'JSON[]'}, maximum_object_size = 67108864))
-    SELECT coalesce(${s('$.recipientAccountId')}, 'unknown') AS account, coalesce(${s('$.awsRegion')}, 'unknown') AS region,
-      strftime(try_cast(${s('$.eventTime')} AS TIMESTAMP), '%Y-%m-%d') AS day,
-      try_cast(${s('$.eventTime')} AS TIMESTAMP) AS "time", ${s('$.eventID')} AS event_id, 6003 AS class_uid,
-      ${s('$.eventName')} AS activity, ${s('$.eventSource')} AS service,
-      CASE WHEN ${s('$.errorCode')} IS NULL THEN 'success' ELSE 'failure' END AS outcome,
-      ${s('$.errorCode')} AS error_code, ${s('$.errorMessage')} AS error_message,
-      coalesce(${s('$.userIdentity.sessionContext.sessionIssuer.arn')}, ${s('$.userIdentity.arn')}, 'service:' || ${s('$.userIdentity.invokedBy')}) AS actor_id,
-      ${s('$.userIdentity.type')} AS actor_type,
-      coalesce(${s('$.userIdentity.userName')}, ${s('$.userIdentity.principalId')}) AS actor_name,
-      ${s('$.userIdentity.arn')} AS actor_arn, ${s('$.userIdentity.accountId')} AS actor_account,
-      ${s('$.userIdentity.accessKeyId')} AS session_id, ${s('$.sourceIPAddress')} AS src_ip, ${s('$.userAgent')} AS user_agent,
-      json_extract_string(r, '$.resources[*].ARN') AS resources, r::VARCHAR AS raw,
-      ${s('$.eventType')} AS event_type, try_cast(${s('$.readOnly')} AS BOOLEAN) AS read_only,
-      try_cast(${s('$.userIdentity.sessionContext.attributes.mfaAuthenticated')} AS BOOLEAN) AS mfa,
-      ${s('$.userIdentity.sessionContext.sessionIssuer.arn')} AS session_issuer_arn,
-      ${s('$.userIdentity.sessionContext.sessionIssuer.userName')} AS session_name,
-      ${s('$.responseElements.credentials.accessKeyId')} AS issued_session_id,
-      ${s('$.responseElements.assumedRoleUser.arn')} AS issued_role_arn,
-      ${s('$.recipientAccountId')} AS recipient_account, ${s('$.vpcEndpointId')} AS vpc_endpoint_id,
-      (r->'$.requestParameters')::VARCHAR AS request_parameters
-    FROM recs
-    ORDER BY account, region, day, actor_id, session_id, "time"
-  ) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 20000, PARTITION_BY (account, region, day))`;
+/** The sample's files of a source: those whose path (relative to the sample) matches one of its manifest's key patterns. */
+function sourceFiles(sample: string, manifest: SourceManifest): string[] {
+  if (!sample || !existsSync(sample)) return [];
+  const rel = (path: string) => relative(sample, path).split(sep).join('/');
+  return listFiles(sample, (p) => manifest.objects.keyPatterns.some((pattern) => pattern.test(rel(p)))).sort();
 }
 
-async function benchCloudTrail(sample: string): Promise<SourceResult> {
-  const roots = listFiles(join(sample, 'AWSLogs'), (p) => /\/CloudTrail\/.*\.json\.gz$/.test(p));
-  if (roots.length === 0) throw new Error(`no CloudTrail log files under ${sample}/AWSLogs`);
-  const accounts = [...new Set(roots.map((p) => p.slice(0, p.indexOf('/CloudTrail/') + '/CloudTrail'.length)))];
-  const input = {
-    from: `scoutql sample --scale ${SCALE} --days ${DAYS} (CloudTrail log files; digests excluded)`,
-    files: roots.length,
-    bytes: totalBytes(roots),
-    uncompressedBytes: uncompressedBytes(roots),
+/**
+ * What to hand `scoutql ingest` for a set of files, as a user points it at log prefixes: the
+ * largest folders holding only those files (AWSLogs/<account>/CloudTrail, s3-access…), and the
+ * files that share a folder with others. Keeps the command line short for thousands of files.
+ */
+function inputsFor(sample: string, files: readonly string[]): string[] {
+  const chosen = new Set(files);
+  const pure = new Map<string, boolean>();
+  const isPure = (dir: string): boolean => {
+    const known = pure.get(dir);
+    if (known !== undefined) return known;
+    const result = readdirSync(dir, { withFileTypes: true }).every((e) =>
+      e.isDirectory() ? isPure(join(dir, e.name)) : chosen.has(join(dir, e.name)),
+    );
+    pure.set(dir, result);
+    return result;
   };
-  console.log(`\ncloudtrail: ${input.files} files, ${mb(input.bytes)} MB gzip, ${mb(input.uncompressedBytes)} MB JSON`);
-  const scoutql = await runScoutqlIngest(`cloudtrail-s${SCALE}`, accounts, null, input, !args.has('skip-graph-rerun'));
-  console.log(`  scoutql: ${scoutql.events} events in ${scoutql.seconds.toFixed(1)} s`);
-  const auto = await runDuck(
-    'read_json auto schema → 1 Parquet (ZSTD default level)',
-    `COPY (SELECT unnest(Records, recursive := true) FROM read_json(${litList(roots)}, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864))
-     TO ${lit(join(OUT, 'duck-cloudtrail-auto.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
-    join(OUT, 'duck-cloudtrail-auto.parquet'),
-    input,
-    'DuckDB infers one struct schema over every record (full sample: two passes), no raw record, no partitions, no sort',
-    true,
-  );
-  if (auto) console.log(`  duckdb auto: ${auto.events} events in ${auto.seconds.toFixed(1)} s`);
-  const same = await runDuck(
-    'JSON[] → same columns + raw, partitioned, sorted, ZSTD 9',
-    cloudTrailSameShapeSql(roots, join(OUT, 'duck-cloudtrail-same')),
-    join(OUT, 'duck-cloudtrail-same'),
-    input,
-    "the lake's api_activity columns by JSON path (identity rules simplified), raw kept, PARTITION_BY account/region/day, ORDER BY the lake sort keys",
-    true,
-  );
-  if (same) console.log(`  duckdb same-shape: ${same.events} events in ${same.seconds.toFixed(1)} s`);
-  return { source: 'cloudtrail', input, scoutql, duckdb: [same, auto].filter((d): d is NonNullable<typeof d> => d !== null) };
-}
-
-/**
- * Every other source: its files in the sample (where `scoutql sample` writes them, see
- * etl/sample/README.md), else a golden file repeated; ScoutQL detects each object as a user's
- * ingest would, and DuckDB reads the same files with its native reader for the format.
- */
-interface SourceSpec {
-  source: string;
-  /** Folders of this source in the sample, relative to it; `*` matches one path segment. */
-  sampleDirs: string[];
-  /** Which files under those folders are logs. */
-  logFile: RegExp;
-  /** DuckDB's native read of the files (a SQL list literal). */
-  reader: (files: string) => string;
-  readerNote: string;
-  /** Fallback when the sample has no files of this source. */
-  golden: { file: string; kind: 'lines' | 'envelope' };
-}
-
-const CSV_QUOTED_SPACE = (f: string) =>
-  `SELECT * FROM read_csv(${f}, delim = ' ', quote = '"', escape = '"', header = false, null_padding = true, strict_mode = false, union_by_name = true)`;
-const JSON_LINES = (f: string) =>
-  `SELECT * FROM read_json(${f}, format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
-const RECORDS_ENVELOPE = (f: string) =>
-  `SELECT unnest(records, recursive := true) FROM read_json(${f}, union_by_name = true, sample_size = -1, maximum_sample_files = 1000000, maximum_object_size = 67108864)`;
-
-const SOURCES: SourceSpec[] = [
-  {
-    source: 'vpcflow',
-    sampleDirs: ['AWSLogs/*/vpcflowlogs'],
-    logFile: /\.log\.gz$/,
-    readerNote: 'read_csv (space, header, "-" as NULL)',
-    reader: (f) => `SELECT * FROM read_csv(${f}, delim = ' ', header = true, nullstr = '-', union_by_name = true)`,
-    golden: { file: 'vpcflow/default-format.log', kind: 'lines' },
-  },
-  {
-    source: 's3access',
-    sampleDirs: ['s3-access'],
-    logFile: /\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/,
-    readerNote: "read_csv (space, quote '\"')",
-    reader: CSV_QUOTED_SPACE,
-    golden: { file: 's3access/docs-example-records.log', kind: 'lines' },
-  },
-  {
-    source: 'alb',
-    sampleDirs: ['AWSLogs/*/elasticloadbalancing'],
-    logFile: /\.log\.gz$/,
-    readerNote: "read_csv (space, quote '\"')",
-    reader: CSV_QUOTED_SPACE,
-    golden: { file: 'alb/docs-current-fields.log', kind: 'lines' },
-  },
-  {
-    source: 'cloudfront',
-    sampleDirs: ['AWSLogs/*/CloudFront'],
-    logFile: /\.gz$/,
-    readerNote: "read_csv (tab, comment '#')",
-    reader: (f) => `SELECT * FROM read_csv(${f}, delim = '\t', comment = '#', header = false, quote = '', null_padding = true)`,
-    golden: { file: 'cloudfront/EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', kind: 'lines' },
-  },
-  {
-    source: 'route53resolver',
-    sampleDirs: ['AWSLogs/*/vpcdnsquerylogs'],
-    logFile: /\.log\.gz$/,
-    readerNote: 'read_json (JSON lines)',
-    reader: JSON_LINES,
-    golden: { file: 'route53resolver/s3-delivery.log.gz', kind: 'lines' },
-  },
-  {
-    source: 'gcpaudit',
-    sampleDirs: ['cloudaudit.googleapis.com'],
-    logFile: /\.json$/,
-    readerNote: 'read_json (JSON lines)',
-    reader: JSON_LINES,
-    golden: { file: 'gcpaudit/sink-export.json', kind: 'lines' },
-  },
-  {
-    source: 'azuread',
-    sampleDirs: ['insights-logs-signinlogs', 'insights-logs-auditlogs'],
-    logFile: /\.json$/,
-    readerNote: 'read_json (JSON lines)',
-    reader: JSON_LINES,
-    golden: { file: 'azuread/signins-storage-envelope.json', kind: 'envelope' },
-  },
-  {
-    source: 'azureactivity',
-    sampleDirs: ['insights-activity-logs'],
-    logFile: /\.json$/,
-    readerNote: 'read_json (JSON lines)',
-    reader: JSON_LINES,
-    golden: { file: 'azureactivity/ms-docs-storage-envelope.json', kind: 'envelope' },
-  },
-  {
-    source: 'nsgflow',
-    sampleDirs: ['insights-logs-networksecuritygroupflowevent'],
-    logFile: /\.json$/,
-    readerNote: 'read_json + unnest(records)',
-    reader: RECORDS_ENVELOPE,
-    golden: { file: 'nsgflow/ms-docs-version2.json', kind: 'envelope' },
-  },
-];
-
-/** Expands `*` segments of a sample-relative folder pattern against the disk. */
-function expandDirs(root: string, pattern: string): string[] {
-  let current = [root];
-  for (const segment of pattern.split('/')) {
-    current = current.flatMap((dir) => {
-      if (segment !== '*') return existsSync(join(dir, segment)) ? [join(dir, segment)] : [];
-      return existsSync(dir)
-        ? readdirSync(dir, { withFileTypes: true })
-            .filter((e) => e.isDirectory())
-            .map((e) => join(dir, e.name))
-        : [];
-    });
+  const inputs = new Set<string>();
+  for (const file of files) {
+    let input = file;
+    for (let dir = join(file, '..'); dir !== sample && dir.startsWith(sample) && isPure(dir); dir = join(dir, '..')) input = dir;
+    inputs.add(input);
   }
-  return current;
+  return [...inputs].sort();
 }
 
-async function benchSource(sample: string, spec: SourceSpec): Promise<SourceResult> {
-  const dirs = sample ? spec.sampleDirs.flatMap((d) => expandDirs(sample, d)) : [];
-  let files = dirs.flatMap((d) => listFiles(d, (p) => spec.logFile.test(p)));
-  let inputs = dirs;
-  let from = `scoutql sample --scale ${SCALE} --days ${DAYS} (${spec.sampleDirs.join(', ')})`;
+async function benchSource(sample: string, manifest: SourceManifest): Promise<SourceResult> {
+  let files = sourceFiles(sample, manifest);
+  let inputs = inputsFor(sample, files);
+  let from = `scoutql sample --scale ${SCALE} --days ${DAYS} (${inputs.map((i) => relative(sample, i)).join(', ')})`;
   let repeated = false;
   if (files.length === 0) {
-    files = inflateGolden({ source: spec.source, file: spec.golden.file, kind: spec.golden.kind });
+    const golden = manifest.bench.golden;
+    files = inflateGolden({ source: manifest.id, file: join(sourceFolder(manifest.id), 'golden', golden.file), kind: golden.repeat });
     inputs = files;
-    from = `test/sources/${spec.golden.file} repeated into ${files.length} files (not in the sample)`;
+    from = `etl/sources/${manifest.id}/golden/${golden.file} repeated into ${files.length} files (not in the sample)`;
     repeated = true;
   }
   const input = { from, repeated, files: files.length, bytes: totalBytes(files), uncompressedBytes: uncompressedBytes(files) };
   console.log(
-    `\n${spec.source}: ${input.files} files, ${mb(input.bytes)} MB stored, ${mb(input.uncompressedBytes)} MB uncompressed, from ${from}`,
+    `\n${manifest.id}: ${input.files} files, ${mb(input.bytes)} MB stored, ${mb(input.uncompressedBytes)} MB uncompressed, from ${from}`,
   );
   const scoutql = await runScoutqlIngest(
-    `${spec.source}-${repeated ? `golden${SOURCE_MB}mb` : `s${SCALE}`}`,
+    `${manifest.id}-${repeated ? `golden${SOURCE_MB}mb` : `s${SCALE}`}`,
     inputs,
     null,
     input,
     !args.has('skip-graph-rerun'),
   );
   console.log(`  scoutql: ${scoutql.events} events in ${scoutql.seconds.toFixed(1)} s`);
-  const out = join(OUT, `duck-${spec.source}.parquet`);
-  const duck = await runDuck(
-    `${spec.readerNote} → Parquet ZSTD`,
-    `COPY (${spec.reader(litList(files))}) TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd)`,
-    out,
-    input,
-    'typed by DuckDB auto-detection, no raw',
-    true,
-  );
-  if (duck) console.log(`  duckdb: ${duck.events} rows in ${duck.seconds.toFixed(1)} s`);
-  return { source: spec.source, input, scoutql, duckdb: duck ? [duck] : [] };
+  const duckdb: SourceResult['duckdb'] = [];
+  for (const name of manifest.bench.duckdb) {
+    const baseline = DUCKDB_BASELINES[name];
+    const out = join(OUT, `duck-${manifest.id}-${name}${baseline.output === 'file' ? '.parquet' : ''}`);
+    const result = await runDuck(baseline.variant, baseline.sql(litList(files), out), out, input, baseline.notes, true);
+    if (result) {
+      console.log(`  duckdb ${name}: ${result.events} rows in ${result.seconds.toFixed(1)} s`);
+      duckdb.push(result);
+    }
+  }
+  return { source: manifest.id, input, scoutql, duckdb };
 }
 
 /** A golden file repeated into a few files: for a source the sample does not write. */
 interface GoldenSpec {
   source: string;
   file: string;
-  /** lines: repeat the record lines (header lines starting with # kept once per file); envelope: repeat the `records` array. */
+  /** lines: repeat the record lines (header lines starting with # kept once per file); envelope: repeat the records array. */
   kind: 'lines' | 'envelope';
 }
 
@@ -425,7 +277,7 @@ function inflateGolden(spec: GoldenSpec): string[] {
   if (existing.length === GOLDEN_FILES_PER_SOURCE) return existing;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const original = readFileSync(join(REPO, 'test', 'sources', spec.file));
+  const original = readFileSync(spec.file);
   const text = (spec.file.endsWith('.gz') ? gunzipSync(original) : original).toString('utf8');
   const target = (SOURCE_MB * 1e6) / GOLDEN_FILES_PER_SOURCE;
   const files: string[] = [];
@@ -440,10 +292,13 @@ function inflateGolden(spec: GoldenSpec): string[] {
       // One more copy per file: identical objects would be skipped by the manifest (keyed by sha256).
       body = header.map((l) => l + '\n').join('') + block.repeat(Math.max(1, Math.round(target / block.length)) + i);
     } else {
-      const records = (JSON.parse(text) as { records: unknown[] }).records.map((r) => JSON.stringify(r));
+      // The envelope's array is `records` (Azure) or `Records` (CloudTrail).
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      const key = Array.isArray(parsed['Records']) ? 'Records' : 'records';
+      const records = (parsed[key] as unknown[]).map((r) => JSON.stringify(r));
       const perBlock = records.join(',').length + 1;
       const copies = Math.max(1, Math.round(target / perBlock)) + i;
-      body = '{"records":[' + Array.from({ length: copies }, () => records.join(',')).join(',') + ']}\n';
+      body = `{"${key}":[` + Array.from({ length: copies }, () => records.join(',')).join(',') + ']}\n';
     }
     const file = join(dir, `${spec.source}-${i}.${ext}`);
     writeFileSync(file, body);
@@ -519,9 +374,9 @@ async function main(): Promise<void> {
   const before = machine();
   const started = Date.now();
   const results: SourceResult[] = [];
-  const sample = await ensureSample(SCALE, DAYS);
-  if (wanted('cloudtrail')) results.push(await benchCloudTrail(sample));
-  for (const spec of SOURCES) if (wanted(spec.source)) results.push(await benchSource(sample, spec));
+  for (const id of ONLY ?? []) if (!MANIFESTS.some((m) => m.id === id)) throw new Error(`--only: unknown source '${id}'`);
+  const sample = await ensureSample(SCALE, DAYS, ONLY ? [...ONLY] : undefined);
+  for (const manifest of MANIFESTS) if (wanted(manifest.id)) results.push(await benchSource(sample, manifest));
   report(results);
   const after = machine();
   const file = writeResult(QUICK ? 'etl-quick' : 'etl', {

@@ -203,20 +203,30 @@ export function codeFingerprint(paths: readonly string[]): string {
 }
 
 /** The cached sample folder for these options: regenerated when the generator or a source's writer changes. */
-export function sampleDir(scale: number, days: number): string {
-  return join(OUT, `sample-s${scale}-d${days}-${codeFingerprint(['testkit/sample', 'etl/sources'])}`);
+export function sampleDir(scale: number, days: number, sources?: readonly string[]): string {
+  const only = sources ? `-${[...sources].sort().join('+')}` : '';
+  return join(OUT, `sample-s${scale}-d${days}${only}-${codeFingerprint(['testkit/sample', 'etl/sources'])}`);
 }
 
-/** Generates the sample with the CLI unless the cache already holds it. */
-export async function ensureSample(scale: number, days: number): Promise<string> {
-  const dir = sampleDir(scale, days);
+/** Generates the sample with the CLI (every source, or only `sources`) unless the cache already holds it. */
+export async function ensureSample(scale: number, days: number, sources?: readonly string[]): Promise<string> {
+  const dir = sampleDir(scale, days, sources);
   if (existsSync(join(dir, 'sample.json'))) {
     console.log(`reusing ${dir}`);
     return dir;
   }
   rmSync(dir, { recursive: true, force: true });
-  console.log(`generating sample --scale ${scale} --days ${days} into ${dir} …`);
-  const run = await runScoutql(['sample', '--out', dir, '--scale', String(scale), '--days', String(days)]);
+  console.log(`generating sample --scale ${scale} --days ${days}${sources ? ` --sources ${sources.join(',')}` : ''} into ${dir} …`);
+  const run = await runScoutql([
+    'sample',
+    '--out',
+    dir,
+    '--scale',
+    String(scale),
+    '--days',
+    String(days),
+    ...(sources ? ['--sources', sources.join(',')] : []),
+  ]);
   console.log(
     run.stdout
       .split('\n')
