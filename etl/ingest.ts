@@ -24,7 +24,11 @@ export interface IngestOptions {
   source?: SourceId | 'auto';
   /** Rows staged before a commit (at an object boundary). Bounds the work a crash loses and the sort per partition. */
   batchRows?: number;
-  /** Worker threads parsing objects (default: one per core). */
+  /**
+   * Worker threads parsing objects (default: one per core, at most two: each worker has its own
+   * heap, up to 384 MB, and DuckDB instance, so the default keeps the ingest's memory bounded on any
+   * machine; pass more where memory allows).
+   */
   workers?: number;
   onProgress?: (progress: IngestProgress) => void;
   /** Rebuild the graph of the days this run touched (default true). */

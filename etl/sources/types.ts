@@ -94,7 +94,7 @@ export interface SourceManifest<T extends TableName = TableName> {
     entities: readonly EntityType[];
     /** Named relations its rows alone give rise to (resource access, the open relation, aside). */
     relations: readonly Relation[];
-    /** Named relations that need another source's rows beside its own (both manifests say so). */
+    /** Named relations that need another source's rows beside its own. */
     joins?: readonly { source: SourceId; relations: readonly Relation[] }[];
   };
   bench: {

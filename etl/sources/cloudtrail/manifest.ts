@@ -13,8 +13,19 @@ export const manifest = defineManifest({
   },
   graph: {
     entities: ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
-    relations: ['from_ip', 'uses', 'user_agent', 'in_region', 'in_account', 'issued', 'issued_by', 'issued_from_ip'],
-    joins: [{ source: 'azuread', relations: ['federated_into', 'federated_as'] }],
+    // An AssumeRoleWithSAML whose assertion Entra ID issued federates its subject without Entra's own rows.
+    relations: [
+      'from_ip',
+      'uses',
+      'user_agent',
+      'in_region',
+      'in_account',
+      'issued',
+      'issued_by',
+      'issued_from_ip',
+      'federated_into',
+      'federated_as',
+    ],
   },
   bench: {
     duckdb: ['cloudtrail-records-same-shape', 'cloudtrail-records-auto'],

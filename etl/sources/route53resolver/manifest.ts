@@ -13,7 +13,8 @@ export const manifest = defineManifest({
   graph: {
     entities: ['Resource', 'IPAddress', 'Account'],
     relations: ['queried', 'resolves_to', 'has_address'],
-    joins: [{ source: 'vpcflow', relations: ['has_interface', 'has_address'] }],
+    // An instance's DNS queries give its address, which ties it to the interface whose default-format flows use it.
+    joins: [{ source: 'vpcflow', relations: ['has_interface'] }],
   },
   bench: { duckdb: ['json-lines'], golden: { file: 's3-delivery.log.gz', repeat: 'lines' } },
 });

@@ -13,8 +13,8 @@ export const manifest = defineManifest({
     keyPatterns: [/(^|\/)\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/],
   },
   graph: {
-    entities: ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
-    relations: ['from_ip', 'uses', 'user_agent', 'in_region', 'in_account'],
+    entities: ['Identity', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
+    relations: ['from_ip', 'user_agent', 'in_region', 'in_account'],
   },
   bench: { duckdb: ['csv-space-quoted'], golden: { file: 'docs-example-records.log', repeat: 'lines' } },
 });

@@ -13,8 +13,8 @@ export const manifest = defineManifest({
   },
   graph: {
     entities: ['Resource', 'IPAddress', 'Account'],
-    relations: ['flow'],
-    joins: [{ source: 'route53resolver', relations: ['has_interface', 'has_address'] }],
+    // Custom formats name the instance of an interface, which ties the two and the interface's address.
+    relations: ['flow', 'has_interface', 'has_address'],
   },
   bench: { duckdb: ['csv-space-header'], golden: { file: 'default-format.log', repeat: 'lines' } },
 });
