@@ -221,6 +221,34 @@ test('an instance is tied to the ENI whose one own address its DNS queries come 
   ]);
 });
 
+test('instances and interfaces the graph names itself are in the partition of their region (China: aws-cn)', async () => {
+  const lake2 = tempLake();
+  try {
+    const china = { region: 'cn-north-1' };
+    await writeTable(lake2, 'dns_activity', [{ ...query('i-0cn', '10.1.0.5', 'updates.example', [], '10:00'), ...china, resources: [] }]);
+    await writeTable(lake2, 'network_activity', [
+      { ...flow('eni-0cn', '10.1.0.5', '198.51.100.7', 64, 1), ...china, resources: [] },
+      { ...flow('eni-0cn', '198.51.100.7', '10.1.0.5', 64, 1), ...china, resources: [] },
+    ]);
+    await materializeGraph({ lake: lake2, days: [DAY] });
+    const e2 = await DuckDbEngine.open({ lake: lake2 });
+    const { rows } = await e2.query(
+      `SELECT DISTINCT rel, src_id, dst_id FROM graph_edges WHERE rel IN ('has_interface', 'queried') AND src_type = 'Resource' ORDER BY rel`,
+    );
+    await e2.close();
+    expect(rows).toEqual([
+      {
+        rel: 'has_interface',
+        src_id: `arn:aws-cn:ec2:cn-north-1:${ACCT}:instance/i-0cn`,
+        dst_id: `arn:aws-cn:ec2:cn-north-1:${ACCT}:network-interface/eni-0cn`,
+      },
+      { rel: 'queried', src_id: `arn:aws-cn:ec2:cn-north-1:${ACCT}:instance/i-0cn`, dst_id: 'updates.example' },
+    ]);
+  } finally {
+    rmSync(lake2, { recursive: true, force: true });
+  }
+});
+
 test('an instance queried its domains; a domain resolves to the addresses in its answers (names are not addresses)', async () => {
   expect((await edges('queried')).filter((r) => r.src_type === 'Resource')).toEqual([
     { src_type: 'Resource', src_id: instanceArn('i-0aaa'), dst_type: 'Domain', dst_id: 'bad.example', event_count: 2 },
