@@ -42,14 +42,17 @@ async function main(): Promise<void> {
     for (const o of objects) await sha256Of(o);
   });
   const sources = await timed('detect every object (main thread)', phases, async () => {
-    const out: SourceId[] = [];
+    const out: (SourceId | null)[] = [];
     for (const o of objects) {
       const v = await detectObject(o, forced);
-      out.push(v.kind === 'source' ? v.source.id : ('' as SourceId));
+      out.push(v.kind === 'source' ? v.source.id : null);
     }
     return out;
   });
-  const work = objects.map((o, i) => ({ o, source: sources[i] })).filter((w) => w.source);
+  const work = objects.flatMap((o, i) => {
+    const source = sources[i];
+    return source ? [{ o, source }] : [];
+  });
   await timed('read + gunzip only', phases, async () => {
     for (const { o } of work) for await (const chunk of new ObjectContent(o)) void chunk;
   });

@@ -8,7 +8,6 @@ const SPACE = 32;
 const QUOTE = 34; // "
 const BACKSLASH = 92;
 const OPEN_BRACKET = 91; // [
-const CLOSE_BRACKET = 93; // ]
 
 /** Why a line could not be tokenized, or null when it could. */
 export type TokenizeError = string | null;

@@ -25,7 +25,7 @@ export interface ManifestEntry {
 export async function loadManifest(lake: string | LakeStore): Promise<Map<string, ManifestEntry>> {
   const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
   const files = (await store.listFiles(MANIFEST_DIR)).filter((f) => f.endsWith('.jsonl')).sort();
-  const texts: string[] = new Array(files.length);
+  const texts = new Array<string>(files.length);
   for (let i = 0; i < files.length; i += 16) {
     const chunk = await Promise.all(files.slice(i, i + 16).map((f) => store.readText(f)));
     chunk.forEach((text, j) => (texts[i + j] = text ?? ''));

@@ -1,16 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBListType,
-  LIST,
-  VARCHAR,
-  listValue,
-  timestampValue,
-} from '@duckdb/node-api';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
 import { OVERSIZE_DIR, partFileName, partitionPath, partitionValuesOf, safePartitionValue } from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
 import { TABLES, TABLE_NAMES, type CellTypes, type Column, type ColumnType, type TableName, type TableRow } from '../../src/core/tables';

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       claimAnswer = resolve;
       reply({ type: 'claim', sha256 });
     });
-  port.on('message', async (request: WorkerRequest) => {
+  const handle = async (request: WorkerRequest): Promise<void> => {
     try {
       if (request.type === 'claim-reply') claimAnswer?.(request.ok);
       else if (request.type === 'read') reply({ type: 'read', result: await reader.read(request.job, claim) });
@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     } catch (err) {
       reply({ type: 'error', message: (err as Error).message });
     }
-  });
+  };
+  // Failures are replied to the coordinator inside handle(); nothing is left to reject.
+  port.on('message', (request: WorkerRequest) => void handle(request));
   reply({ type: 'ready' });
 }
 

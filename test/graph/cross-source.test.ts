@@ -183,7 +183,7 @@ test('an Entra ID user federated into the AWS session and role of the AssumeRole
     { src_type: 'Identity', src_id: 'azuread:kenji@corp.example', dst_type: 'Session', dst_id: 'ASIAFEDKENJI', event_count: 1 },
   ]);
   // The same person under the name CloudTrail gives the SAML subject.
-  expect((await edges('federated_as')).map((r) => `${r.src_id} → ${r.dst_id}`)).toEqual([
+  expect((await edges('federated_as')).map((r) => `${r.src_id as string} → ${r.dst_id as string}`)).toEqual([
     'azuread:ana@corp.example → saml:ana@corp.example',
     'azuread:bo@corp.example → saml:x7fq2',
     'azuread:kenji@corp.example → saml:Kenji@Corp.example',
@@ -211,7 +211,7 @@ test('an instance is tied to the ENI whose one own address its DNS queries come 
     { src_type: 'Resource', src_id: instanceArn('i-0aaa'), dst_type: 'Resource', dst_id: eniArn('eni-0aaa'), event_count: 4 },
     { src_type: 'Resource', src_id: instanceArn('i-0ddd'), dst_type: 'Resource', dst_id: eniArn('eni-0ddd'), event_count: 1 },
   ]);
-  const addresses = (await edges('has_address')).map((r) => `${r.src_id} ${r.dst_id} ${r.event_count}`);
+  const addresses = (await edges('has_address')).map((r) => `${r.src_id as string} ${r.dst_id as string} ${r.event_count as number}`);
   // i-0aaa: 2 DNS queries + 4 flows on its ENI; i-0bbb: its one query; i-0ddd: the one private address of its
   // ENI's record. eni-0ccc's records tie nobody.
   expect(addresses).toEqual([

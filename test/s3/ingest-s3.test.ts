@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ingest } from '../../etl/ingest';
@@ -111,7 +111,7 @@ describe('an s3:// lake', () => {
   test('new objects add a day: only that day is rebuilt and the lake holds both runs', async () => {
     const more = tempDir('s3lake-more');
     const records = Array.from({ length: 5 }, (_, i) => cloudTrailRecord(5000 + i, { eventTime: `2024-03-09T10:0${i}:00Z` }));
-    require('node:fs').writeFileSync(join(more, 'later.json'), envelope(records));
+    writeFileSync(join(more, 'later.json'), envelope(records));
     const summary = await ingest({ inputs: [more], lake });
     expect(summary.days).toEqual(['2024-03-09']);
     const copy = await downloadLake(lake);

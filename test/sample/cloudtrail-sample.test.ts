@@ -240,7 +240,7 @@ describe('a one-day sample', () => {
     const logHashes = new Map(logs.files.map((f) => [f.file, createHash('sha256').update(f.text).digest('hex')]));
     const listed = new Map<string, number>();
     const digests = files.filter((f) => DIGEST_FILE.test(f));
-    const byStream = new Map<string, { end: string; text: string; file: string; json: any }[]>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const byStream = new Map<string, { end: string; text: string; file: string; json: any }[]>();
     for (const file of digests) {
       const text = gunzipText(dir, file);
       const d = JSON.parse(text);

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { generateSample, type SampleOptions, type SampleSummary } from '../../testkit/sample';
 
-export type CtRecord = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type CtRecord = Record<string, any>;
 
 export function tempDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `scoutql-sample-${label}-`));

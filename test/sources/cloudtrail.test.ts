@@ -4,6 +4,7 @@
  * guides, EventBridge examples); cloudtrail-lake-export.jsonl also holds two public captures and
  * one anonymous S3 record built on the documented data-event shape; bad-*.json* are damaged on purpose.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { awsActor } from '../../etl/fields/aws-identity';
@@ -55,7 +56,7 @@ describe('cloudtrail registration', () => {
 });
 
 describe('cloudtrail detect', () => {
-  const head = (name: string) => require('node:fs').readFileSync(join(dir, name), 'utf8').slice(0, 65536) as string;
+  const head = (name: string) => readFileSync(join(dir, name), 'utf8').slice(0, 65536);
 
   test('a trail log file is certain', () => {
     expect(cloudtrail.detect({ key: 'x/log.json', head: head('log-file-examples.json') })).toEqual({ confidence: 1 });

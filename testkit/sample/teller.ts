@@ -27,11 +27,11 @@ export type StoryPlanner = (world: World, plan: SamplePlan) => void;
 export function storyPlanner<I extends StoryId>(
   id: I,
   stream: 'story' | 'estate-story',
-  tell: (teller: Teller) => Story<I> | readonly Story[],
+  tell: (teller: Teller) => Story | readonly Story[],
 ): StoryPlanner {
   return (world, plan) => {
     const told = tell(new Teller(new Rng(`${world.seed}:${stream}:${id}`), world, plan));
-    for (const story of Array.isArray(told) ? told : [told as Story]) plan.addStory(story);
+    for (const story of ([] as readonly Story[]).concat(told)) plan.addStory(story);
   };
 }
 
@@ -149,7 +149,7 @@ export class Teller {
       sources: sourcesOf(this.steps),
       steps: this.steps,
     };
-    return { id, ...base, expect } as Story<I>;
+    return { id, ...base, expect };
   }
 }
 

@@ -93,7 +93,7 @@ export function accessLogLine(
   const anonymous = identity.accountId === 'ANONYMOUS_PRINCIPAL';
   const requester = anonymous ? '-' : typeof identity.arn === 'string' ? identity.arn : '-';
   const extra = (r.additionalEventData ?? {}) as JsonObject;
-  const rng = new Rng(`${world.seed}:s3line:${r.eventID}`);
+  const rng = new Rng(`${world.seed}:s3line:${r.eventID as string}`);
   const errorCode = typeof r.errorCode === 'string' ? r.errorCode : undefined;
   const status = errorCode ? (errorCode === 'NoSuchKey' ? 404 : 403) : op.method === 'DELETE' ? 204 : 200;
   const bytesOut = typeof extra.bytesTransferredOut === 'number' ? extra.bytesTransferredOut : 0;

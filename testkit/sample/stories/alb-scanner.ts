@@ -4,7 +4,7 @@
 import { albLine, loadBalancerArn, albLines } from '../../../etl/sources/alb/sample';
 import { isoSeconds } from '../../../etl/sources/cloudtrail/sample-records';
 import { type Story } from '../story';
-import { MINUTE, Teller, anchor, storyPlanner } from '../teller';
+import { MINUTE, type Teller, anchor, storyPlanner } from '../teller';
 
 export interface Expect {
   ip: string;

@@ -3,7 +3,7 @@
  */
 import { iamUserIdentity, type Caller } from '../../../etl/sources/cloudtrail/sample-records';
 import { type Story } from '../story';
-import { MINUTE, Teller, anchor, storyPlanner } from '../teller';
+import { MINUTE, type Teller, anchor, storyPlanner } from '../teller';
 import { mustUser } from '../world';
 
 export interface Expect {

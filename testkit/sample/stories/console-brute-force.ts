@@ -4,7 +4,7 @@
 import { iamUserConsoleIdentity, type Caller, type JsonObject } from '../../../etl/sources/cloudtrail/sample-records';
 import { consoleLoginRecord } from '../../../etl/sources/cloudtrail/sample-baseline';
 import { type Story } from '../story';
-import { MINUTE, Teller, anchor, storyPlanner } from '../teller';
+import { MINUTE, type Teller, anchor, storyPlanner } from '../teller';
 import { mustUser, sessionKey } from '../world';
 
 export interface Expect {

@@ -5,7 +5,7 @@ import { auditLine, placeOf, signInLine, OFFICE, type AzureLine, entraLines } fr
 import { assumedRoleIdentity, isoSeconds, type Caller, type JsonObject } from '../../../etl/sources/cloudtrail/sample-records';
 import { assumeRoleWithSaml, person } from '../federation';
 import { type Story } from '../story';
-import { MINUTE, Teller, anchor, storyPlanner } from '../teller';
+import { MINUTE, type Teller, anchor, storyPlanner } from '../teller';
 import { sessionKey } from '../world';
 
 export interface Expect {

@@ -4,7 +4,7 @@
 import { isoSeconds } from '../../../etl/sources/cloudtrail/sample-records';
 import { gcpLine, gcsObjectCall, type GcpLine, gcpLines } from '../../../etl/sources/gcpaudit/sample';
 import { type Story } from '../story';
-import { MINUTE, Teller, anchor, storyPlanner } from '../teller';
+import { MINUTE, type Teller, anchor, storyPlanner } from '../teller';
 
 export interface Expect {
   serviceAccount: string;

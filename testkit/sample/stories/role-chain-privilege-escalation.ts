@@ -13,7 +13,7 @@ import {
 } from '../../../etl/sources/cloudtrail/sample-records';
 import { IAM_ID_ALPHABET } from '../prng';
 import { type Story } from '../story';
-import { Teller, anchor, storyPlanner } from '../teller';
+import { type Teller, anchor, storyPlanner } from '../teller';
 import { mustRole, mustUser, sessionKey } from '../world';
 
 export interface Expect {

@@ -4,9 +4,9 @@
 import { assumedRoleIdentity, type Caller } from '../../../etl/sources/cloudtrail/sample-records';
 import { type PlannedFlow } from '../../../etl/sources/vpcflow/sample';
 import { DAY_MS, HOUR_MS } from '../output';
-import { Rng } from '../prng';
+import { type Rng } from '../prng';
 import { type Story } from '../story';
-import { MINUTE, Teller, anchor, storyPlanner } from '../teller';
+import { MINUTE, type Teller, anchor, storyPlanner } from '../teller';
 import { mustInstance, sessionKey, type Instance } from '../world';
 
 export interface Expect {

@@ -3,7 +3,7 @@
  */
 import { iamUserIdentity, type Caller, type JsonObject } from '../../../etl/sources/cloudtrail/sample-records';
 import { type Story } from '../story';
-import { Teller, anchor, storyPlanner } from '../teller';
+import { type Teller, anchor, storyPlanner } from '../teller';
 import { mustUser } from '../world';
 
 export interface Expect {
