@@ -3,13 +3,13 @@
  * (`<table>/source=…/account=…/region=…/day=…`, see src/core/lake-layout.ts), walked one level at a
  * time so a store is never asked to list a whole table.
  */
-import { isPartFileName, tablePath } from '../../src/core/lake-layout';
+import { dayFolder, dayOfPartition, isPartFileName, tablePath } from '../../src/core/lake-layout';
 import type { TableName } from '../../src/core/tables';
 import type { LakeStore } from './store';
 
 /** Partition folders of a table, optionally only those of some days (YYYY-MM-DD). */
 export async function partitionFolders(store: LakeStore, table: TableName, days?: readonly string[]): Promise<string[]> {
-  const wanted = days ? new Set(days.map((d) => `day=${d}`)) : null;
+  const wanted = days ? new Set(days.map(dayFolder)) : null;
   const out: string[] = [];
   const root = tablePath(table);
   for (const source of await store.listDirs(root)) {
@@ -17,7 +17,7 @@ export async function partitionFolders(store: LakeStore, table: TableName, days?
       for (const region of await store.listDirs(`${root}/${source}/${account}`)) {
         const regionDir = `${root}/${source}/${account}/${region}`;
         for (const day of await store.listDirs(regionDir)) {
-          if (!day.startsWith('day=') || (wanted && !wanted.has(day))) continue;
+          if (dayOfPartition(day) === null || (wanted && !wanted.has(day))) continue;
           out.push(`${regionDir}/${day}`);
         }
       }

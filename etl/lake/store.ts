@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   copyObject,
@@ -239,9 +239,4 @@ export class S3LakeStore implements LakeStore {
   url(path: string): string {
     return s3Url(this.bucket, this.key(path));
   }
-}
-
-/** Joins lake-relative path parts. */
-export function lakePath(...parts: string[]): string {
-  return posix.join(...parts.filter(Boolean));
 }

@@ -108,6 +108,11 @@ export function graphGlob(table: GraphTableName): string {
   return `${graphTablePath(table)}/day=*/part-*.parquet`;
 }
 
+/** The folder of one day inside a partition path or a graph table (`day=YYYY-MM-DD`). */
+export function dayFolder(day: string): string {
+  return `day=${day}`;
+}
+
 /** The day of a partition path (`…/day=YYYY-MM-DD`), or null. */
 export function dayOfPartition(path: string): string | null {
   return /(?:^|\/)day=(\d{4}-\d{2}-\d{2})(?:\/|$)/.exec(path)?.[1] ?? null;
