@@ -55,7 +55,7 @@ const CORE = {
   error_message: col('VARCHAR', 'Provider error message when the event failed.'),
   actor_id: col(
     'VARCHAR',
-    'Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts).',
+    'Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts).',
   ),
   actor_type: col(
     'VARCHAR',

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { SAMPLE_SOURCES } from '../../testkit/sample';
 import { readStories, storyById, type Story } from '../../testkit/sample/story';
 import { SOURCES } from '../../etl/sources';
+import { fileHashes, generate, layoutOf, LAYOUTS, listFiles, loadCloudTrail, objectBytes, type LoadedLogs } from './helpers';
+
 /** A row's cells, read by column name. */
 type Row = Readonly<Record<string, unknown>>;
-import { fileHashes, generate, layoutOf, LAYOUTS, listFiles, loadCloudTrail, objectBytes, type LoadedLogs } from './helpers';
 
 const dirs: string[] = [];
 afterAll(() => {
