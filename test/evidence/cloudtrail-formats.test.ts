@@ -120,8 +120,11 @@ test("the user guide's empty-hour digest parses, and a digest is told by its str
     join(
       __dirname,
       '..',
+      '..',
+      'etl',
       'sources',
       'cloudtrail',
+      'golden',
       '111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150820T180131Z.json',
     ),
   );
