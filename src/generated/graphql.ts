@@ -62,7 +62,7 @@ export type ApiActivity = Event & Node & {
   actor?: Maybe<Identity>;
   /** ARN or provider id exactly as logged. */
   actorArn?: Maybe<Scalars['String']['output']>;
-  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts). */
+  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts). */
   actorId?: Maybe<Scalars['String']['output']>;
   /** Human-readable name: user name, role session name, UPN, email. */
   actorName?: Maybe<Scalars['String']['output']>;
@@ -137,7 +137,7 @@ export type Authentication = Event & Node & {
   actor?: Maybe<Identity>;
   /** ARN or provider id exactly as logged. */
   actorArn?: Maybe<Scalars['String']['output']>;
-  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts). */
+  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts). */
   actorId?: Maybe<Scalars['String']['output']>;
   /** Human-readable name: user name, role session name, UPN, email. */
   actorName?: Maybe<Scalars['String']['output']>;
@@ -208,7 +208,7 @@ export type DnsActivity = Event & Node & {
   actor?: Maybe<Identity>;
   /** ARN or provider id exactly as logged. */
   actorArn?: Maybe<Scalars['String']['output']>;
-  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts). */
+  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts). */
   actorId?: Maybe<Scalars['String']['output']>;
   /** Human-readable name: user name, role session name, UPN, email. */
   actorName?: Maybe<Scalars['String']['output']>;
@@ -299,7 +299,7 @@ export type Event = {
   actor?: Maybe<Identity>;
   /** ARN or provider id exactly as logged. */
   actorArn?: Maybe<Scalars['String']['output']>;
-  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts). */
+  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts). */
   actorId?: Maybe<Scalars['String']['output']>;
   /** Human-readable name: user name, role session name, UPN, email. */
   actorName?: Maybe<Scalars['String']['output']>;
@@ -404,7 +404,7 @@ export type HttpActivity = Event & Node & {
   actor?: Maybe<Identity>;
   /** ARN or provider id exactly as logged. */
   actorArn?: Maybe<Scalars['String']['output']>;
-  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts). */
+  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts). */
   actorId?: Maybe<Scalars['String']['output']>;
   /** Human-readable name: user name, role session name, UPN, email. */
   actorName?: Maybe<Scalars['String']['output']>;
@@ -856,7 +856,7 @@ export type NetworkActivity = Event & Node & {
   actor?: Maybe<Identity>;
   /** ARN or provider id exactly as logged. */
   actorArn?: Maybe<Scalars['String']['output']>;
-  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/sources/aws-identity.ts). */
+  /** Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts). */
   actorId?: Maybe<Scalars['String']['output']>;
   /** Human-readable name: user name, role session name, UPN, email. */
   actorName?: Maybe<Scalars['String']['output']>;
