@@ -6,6 +6,7 @@
  * their key names (…Seconds, …Minutes, …Days), so a value never needs a unit parser to be read.
  */
 import { z } from 'zod';
+import { isLoopbackHost } from '../api/protect/host';
 
 export const ROLES = ['analyst', 'soar', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -296,10 +297,4 @@ export function isLoopbackUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Loopback names and addresses (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
