@@ -33,7 +33,7 @@ export function addConfigOptions(command: Command, aliases: readonly FlagAlias[]
   command.addHelpText(
     'after',
     '\nEvery configuration key is also a flag (--server-port, --auth-oidc-issuer, …) and an environment variable\n' +
-      '(SCOUTQL_SERVER__PORT, SCOUTQL_AUTH__OIDC__ISSUER, …): flag > environment > file > default. See docs/config.md.',
+      '(SCOUTQL_SERVER__PORT, SCOUTQL_AUTH__OIDC__ISSUER, …): flag > environment > file > default. See docs/config.md.\n',
   );
   return command;
 }

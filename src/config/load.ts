@@ -410,3 +410,13 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length];
 }
+
+/**
+ * Where API key records live: auth.apiKeys.store when auth is on with API keys, else the lake's
+ * `_keys/` (so `scoutql keys create` can prepare keys before auth is switched on).
+ */
+export function apiKeyStoreOf(config: ScoutConfig): string {
+  if (config.auth.mode === 'on' && config.auth.apiKeys) return config.auth.apiKeys.store;
+  const lake = config.engine.lake;
+  return lake.startsWith('s3://') ? `${lake.replace(/\/+$/, '')}/_keys` : resolve(lake, '_keys');
+}

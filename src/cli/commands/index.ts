@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { registerAudit } from './audit';
 import { registerCatalog } from './catalog';
 import { registerCompact } from './compact';
 import { registerDemo } from './demo';
 import { registerIngest } from './ingest';
+import { registerKeys } from './keys';
 import { registerLocalServers } from './local-servers';
 import { registerQuery } from './query';
 import { registerSample } from './sample';
@@ -17,6 +19,8 @@ export function registerCommands(program: Command): void {
   registerCompact(program);
   registerServe(program);
   registerQuery(program);
+  registerKeys(program);
+  registerAudit(program);
   registerCatalog(program);
   registerLocalServers(program);
   registerVerify(program);
