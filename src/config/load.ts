@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { AUDIT_DIR, KEYS_DIR } from '../core/lake-layout';
 import { parseByteSize } from '../engine/athena-config';
 import { childNames, coerce, configKeys, ENV_PREFIX, keyByName } from './keys';
 import { configSchema, type AuthSettings, type ParsedConfig } from './schema';
@@ -172,7 +173,7 @@ function settle(
   },
 ): ScoutConfig {
   const lake = ctx.pathValue('engine.lake', data.engine.lake);
-  const inLake = (folder: string) => (lake.startsWith('s3://') ? `${lake.replace(/\/+$/, '')}/${folder}` : resolve(lake, folder));
+  const inLake = (folder: string) => lakeFolder(lake, folder);
   const engine = { ...data.engine, lake, athena: { ...data.engine.athena } };
   if (engine.type === 'athena' && !engine.athena.region) {
     const region = ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION;
@@ -188,7 +189,7 @@ function settle(
     auth = {
       mode: 'on',
       oidc: data.auth.oidc ?? null,
-      apiKeys: keys ? { ...keys, store: keys.store ? ctx.pathValue('auth.apiKeys.store', keys.store) : inLake('_keys') } : null,
+      apiKeys: keys ? { ...keys, store: keys.store ? ctx.pathValue('auth.apiKeys.store', keys.store) : inLake(KEYS_DIR) } : null,
       soarOperations: data.auth.soarOperations,
     };
   }
@@ -214,7 +215,7 @@ function settle(
     auth,
     audit: {
       ...data.audit,
-      location: data.audit.location ? ctx.pathValue('audit.location', data.audit.location) : inLake('_audit'),
+      location: data.audit.location ? ctx.pathValue('audit.location', data.audit.location) : inLake(AUDIT_DIR),
       maxChunkBytes: bytes(data.audit.maxChunkBytes) ?? 0,
     },
     limits,
@@ -417,6 +418,10 @@ function editDistance(a: string, b: string): number {
  */
 export function apiKeyStoreOf(config: ScoutConfig): string {
   if (config.auth.mode === 'on' && config.auth.apiKeys) return config.auth.apiKeys.store;
-  const lake = config.engine.lake;
-  return lake.startsWith('s3://') ? `${lake.replace(/\/+$/, '')}/_keys` : resolve(lake, '_keys');
+  return lakeFolder(config.engine.lake, KEYS_DIR);
+}
+
+/** A bookkeeping folder of the lake (local folder or s3:// prefix). */
+function lakeFolder(lake: string, folder: string): string {
+  return lake.startsWith('s3://') ? `${lake.replace(/\/+$/, '')}/${folder}` : resolve(lake, folder);
 }

@@ -4,7 +4,7 @@
  *
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _lock  _audit/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _lock  _audit/  _keys/  bookkeeping
  *
  * Readers never glob the underscore folders.
  */
@@ -21,6 +21,8 @@ export const GRAPH_PENDING_DIR = '_graph_pending';
 export const LOCK_FILE = '_lock';
 /** The API's request audit trail. */
 export const AUDIT_DIR = '_audit';
+/** API key records (hashes only), one object per key: the default store of `scoutql keys`. */
+export const KEYS_DIR = '_keys';
 
 export interface PartitionValues {
   source: string;
