@@ -270,7 +270,17 @@ function readConfigFile(file: string, lines: LineCounter): { tree: Tree; doc: Do
   if (value === null || value === undefined) return { tree: {}, doc };
   if (typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError([{ key: '', where: file, message: 'the file must hold a mapping of keys (engine:, server:, auth:, …)' }]);
-  return { tree: value as Tree, doc };
+  return { tree: withoutNulls(value as Tree), doc };
+}
+
+/** `server:` with every key under it commented out reads as null: treat it (and any null) as not set. */
+function withoutNulls(tree: Tree): Tree {
+  const out: Tree = {};
+  for (const [key, value] of Object.entries(tree)) {
+    if (value === null) continue;
+    out[key] = typeof value === 'object' && !Array.isArray(value) ? withoutNulls(value as Tree) : value;
+  }
+  return out;
 }
 
 /** Line and column of a key in the file: the deepest part of the path the file has. */

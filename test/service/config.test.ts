@@ -88,6 +88,14 @@ test('precedence: flag > environment > file > default, and each value knows wher
   expect(commandWith([], {}).server.port).toBe(4000);
 });
 
+test('a section whose keys are all commented out is simply not set', () => {
+  const file = writeConfig('server:\n  # port: 4100\nauth:\nlimits:\n  maxPageSize: 100\n');
+  const config = loadConfig({ cwd: dir, env: {}, configPath: file });
+  expect(config.server.port).toBe(4000);
+  expect(config.auth).toEqual({ mode: 'none' });
+  expect(config.limits.maxPageSize).toBe(100);
+});
+
 test('SCOUTQL_CONFIG names the file; ./scoutql.config.yaml is read when present; a named file that is missing fails', () => {
   const other = writeConfig('server:\n  port: 4555\n', 'team.yaml');
   expect(loadConfig({ cwd: dir, env: { SCOUTQL_CONFIG: other } }).server.port).toBe(4555);
