@@ -1,6 +1,6 @@
 /** Protection, as pure decisions: rate and concurrency limits with Retry-After, bind and Host checks, CORS. */
 import { ConcurrencyLimiter, RateLimiter, tooManyRequests } from '../../src/api/protect/limits';
-import { checkBind, checkHost, corsHeaders, hostPolicy, normalizeHost } from '../../src/api/protect/host';
+import { checkBind, checkHost, clientAddress, corsHeaders, hostPolicy, normalizeHost } from '../../src/api/protect/host';
 
 describe('rate limit: a token bucket per caller', () => {
   test('a burst passes, the next is refused with the seconds until a token is back; tokens refill at the rate', () => {
@@ -147,4 +147,12 @@ describe('CORS: off unless configured', () => {
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
     expect(corsHeaders('https://notebooks.example.com', origins, false).headers['access-control-allow-credentials']).toBeUndefined();
   });
+});
+
+test('client address: the socket, or behind a trusted load balancer the entry it appended (not the forgeable ones left of it)', () => {
+  expect(clientAddress('10.0.0.5', '203.0.113.9', false)).toBe('10.0.0.5');
+  expect(clientAddress('10.0.0.5', '198.51.100.1, 203.0.113.9', true)).toBe('203.0.113.9');
+  expect(clientAddress('10.0.0.5', ['198.51.100.1', '203.0.113.9'], true)).toBe('203.0.113.9');
+  expect(clientAddress('10.0.0.5', undefined, true)).toBe('10.0.0.5');
+  expect(clientAddress(undefined, undefined, false)).toBe('unknown');
 });

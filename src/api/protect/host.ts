@@ -116,3 +116,22 @@ export function corsHeaders(origin: string | undefined, allowedOrigins: readonly
   }
   return { headers, allowed: true };
 }
+
+/**
+ * The client's address for per-address limits (e.g. failed sign-ins). Behind a load balancer
+ * (trustProxy) it is the rightmost X-Forwarded-For entry, the one the balancer itself appended:
+ * entries to its left come from the client and can be forged.
+ */
+export function clientAddress(
+  remoteAddress: string | undefined,
+  forwardedFor: string | readonly string[] | undefined,
+  trustProxy: boolean,
+): string {
+  const direct = remoteAddress ?? 'unknown';
+  if (!trustProxy || forwardedFor === undefined) return direct;
+  const entries = (typeof forwardedFor === 'string' ? forwardedFor : forwardedFor.join(','))
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  return entries.at(-1) ?? direct;
+}
