@@ -1,23 +1,20 @@
 /** Per-request state: who is asking, what they may see, the engine (counted), the loaders. */
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../engine/types';
+import { AccountScope } from '../queries/scope';
+import { ANONYMOUS_CALLER, type Caller } from './auth/caller';
 import type { ApiLimits } from './limits';
 import type { Window } from './models';
 import { createLoaders, type Loaders } from './loaders';
 
-export interface Caller {
-  id: string;
-  /** Accounts (AWS account, tenant, project) the caller may see; '*' for all. */
-  allowedAccounts: readonly string[] | '*';
-}
-
-/** The local, unauthenticated caller of an embedded server: sees everything. */
-export const LOCAL_CALLER: Caller = { id: 'local', allowedAccounts: '*' };
+export { ANONYMOUS_CALLER, type Caller } from './auth/caller';
 
 export interface RequestStats {
   engine: string;
   queries: number;
   millis: number;
   bytesScanned: number;
+  /** Rows the engine returned (for the audit trail). */
+  rows: number;
   labels: string[];
 }
 
@@ -25,7 +22,7 @@ export interface RequestStats {
 export class CountingEngine implements QueryEngine {
   readonly stats: RequestStats;
   constructor(private readonly inner: QueryEngine) {
-    this.stats = { engine: inner.name, queries: 0, millis: 0, bytesScanned: 0, labels: [] };
+    this.stats = { engine: inner.name, queries: 0, millis: 0, bytesScanned: 0, rows: 0, labels: [] };
   }
   get name() {
     return this.inner.name;
@@ -36,6 +33,7 @@ export class CountingEngine implements QueryEngine {
     const result = await this.inner.query<R>(sql, params, options);
     this.stats.millis += result.stats.millis;
     this.stats.bytesScanned += result.stats.bytesScanned;
+    this.stats.rows += result.rows.length;
     return result;
   }
   close(): Promise<void> {
@@ -46,6 +44,8 @@ export class CountingEngine implements QueryEngine {
 export interface RequestContext {
   engine: CountingEngine;
   caller: Caller;
+  /** The accounts this request reads: every statement is built for, and filtered by, this scope. */
+  scope: AccountScope;
   limits: ApiLimits;
   /** Used by lookups that give no window. */
   defaultWindow: Window;
@@ -56,13 +56,16 @@ export interface RequestContext {
 export function createContext(options: {
   engine: QueryEngine;
   caller?: Caller;
+  /** Default: the caller's whole grant. */
+  accounts?: readonly string[] | '*';
   limits: ApiLimits;
   defaultWindow: Window;
   signal?: AbortSignal;
 }): RequestContext {
   const engine = new CountingEngine(options.engine);
-  const caller = options.caller ?? LOCAL_CALLER;
-  const ctx = { engine, caller, limits: options.limits, defaultWindow: options.defaultWindow, signal: options.signal } as RequestContext;
+  const caller = options.caller ?? ANONYMOUS_CALLER;
+  const scope = AccountScope.of(options.accounts ?? caller.accounts);
+  const ctx = { engine, caller, scope, limits: options.limits, defaultWindow: options.defaultWindow, signal: options.signal } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;
 }

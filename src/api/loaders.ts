@@ -42,7 +42,7 @@ export interface NeighbourPage {
   total: number;
 }
 
-export type EventsKey = Omit<EventsQuery, 'keys' | 'accounts'> & { key: string };
+export type EventsKey = Omit<EventsQuery, 'keys'> & { key: string };
 
 /** A row of an events page: the event, and the pivot value it was found for. */
 type EventPageRow = EventRow & { pivot_key: string };
@@ -143,9 +143,13 @@ export function entityFromRow(row: EntityRow, type: EntityType, window: Window):
 }
 
 export function createLoaders(ctx: RequestContext): Loaders {
-  const run = async <R>(statement: Statement) =>
-    (await ctx.engine.query(statement.sql, statement.params, { label: statement.label, signal: ctx.signal })).rows as unknown as R[];
-  const accounts = ctx.caller.allowedAccounts;
+  const scope = ctx.scope;
+  const run = async <R>(statement: Statement) => {
+    // Every statement carries the scope it filters by: one built for another request's scope never runs.
+    if (statement.scope !== scope) throw new Error(`statement ${statement.label} was not built for this request's account scope`);
+    const options = { label: statement.label, signal: ctx.signal, weight: statement.weight };
+    return (await ctx.engine.query(statement.sql, statement.params, options)).rows as unknown as R[];
+  };
 
   const entity = new DataLoader<EntityKey, EntityModel | null, string>(
     batchByGroup(
@@ -153,7 +157,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
       async (group) => {
         const { type, window } = group[0];
         const unique = [...new Set(group.map((k) => k.key))];
-        const rows = await run<EntityRow>(entitiesByKeys(type, unique, window, accounts));
+        const rows = await run<EntityRow>(entitiesByKeys(scope, type, unique, window));
         const byId = new Map(rows.map((r) => [r.id, entityFromRow(r, type, window)]));
         return group.map((k) => byId.get(k.key) ?? null);
       },
@@ -168,7 +172,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
         const { pivot, window, action, offset, limit } = group[0];
         const unique = [...new Set(group.map((k) => k.key))];
         // One extra row tells whether there is a next page.
-        const rows = await run<NeighbourRow>(neighbours(pivot, unique, window, action, offset, limit + 1));
+        const rows = await run<NeighbourRow>(neighbours(scope, pivot, unique, window, action, offset, limit + 1));
         const pages = new Map<string, NeighbourPage>();
         for (const row of rows) {
           let page = pages.get(row.key_id);
@@ -204,13 +208,13 @@ export function createLoaders(ctx: RequestContext): Loaders {
   const toQuery = (group: EventsKey[]): EventsQuery => {
     const { key: _key, ...rest } = group[0];
     void _key;
-    return { ...rest, keys: [...new Set(group.map((k) => k.key))], accounts };
+    return { ...rest, keys: [...new Set(group.map((k) => k.key))] };
   };
 
   const events = new DataLoader<EventsKey, EventPage, string>(
     batchByGroup(eventsGroup, async (group) => {
       const q = toQuery(group);
-      const rows = await run<EventPageRow>(eventsPage(q));
+      const rows = await run<EventPageRow>(eventsPage(scope, q));
       const pages = new Map<string, EventPage>();
       for (const row of rows) {
         const pivot = row.pivot_key;
@@ -231,7 +235,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
   const eventsCountLoader = new DataLoader<EventsKey, number, string>(
     batchByGroup(eventsGroup, async (group) => {
       const q = toQuery(group);
-      const rows = await run<{ pivot_key: string; n: number }>(eventsCount({ ...q, after: null }));
+      const rows = await run<{ pivot_key: string; n: number }>(eventsCount(scope, { ...q, after: null }));
       const counts = new Map(rows.map((r) => [r.pivot_key, Number(r.n)]));
       return group.map((k) => counts.get(q.pivot === 'none' ? '*' : k.key) ?? 0);
     }),
@@ -244,7 +248,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
       async (group) => {
         const { window } = group[0];
         const names = [...new Set(group.map((k) => k.name))];
-        const found = (await run<EntityRow>(resourcesByName(names, window, accounts)))
+        const found = (await run<EntityRow>(resourcesByName(scope, names, window)))
           .map((row) => entityFromRow(row, 'Resource', window))
           .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         for (const node of found) entity.prime({ type: 'Resource', key: node.key, window }, node);
@@ -266,9 +270,9 @@ export function createLoaders(ctx: RequestContext): Loaders {
     eventsCount: eventsCountLoader,
     resourceByName,
     identityIds: async (text, derivedRoleArn, window, sessionName = null) =>
-      (await run<{ id: string }>(identityCandidates(text, derivedRoleArn, window, sessionName))).map((r) => r.id),
+      (await run<{ id: string }>(identityCandidates(scope, text, derivedRoleArn, window, sessionName))).map((r) => r.id),
     entityPage: async (type, window, kind, offset, limit) => {
-      const rows = await run<EntityRow & { rn: number; total: number }>(listEntities(type, window, kind, offset, limit, accounts));
+      const rows = await run<EntityRow & { rn: number; total: number }>(listEntities(scope, type, window, kind, offset, limit));
       const entities = rows.map((row) => {
         const node = entityFromRow(row, type, window);
         entity.prime({ type, key: node.key, window }, node);
@@ -276,7 +280,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
       });
       return { entities, total: Number(rows[0]?.total ?? 0) };
     },
-    event: (table, timeKey, eventId) => firstEvent(eventByKey(table, timeKey, eventId, accounts)),
-    issuingEvent: (issuedSessionId, eventId, day) => firstEvent(issuingEvent(issuedSessionId, eventId, day, accounts)),
+    event: (table, timeKey, eventId) => firstEvent(eventByKey(scope, table, timeKey, eventId)),
+    issuingEvent: (issuedSessionId, eventId, day) => firstEvent(issuingEvent(scope, issuedSessionId, eventId, day)),
   };
 }

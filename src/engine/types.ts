@@ -30,6 +30,8 @@ export interface QueryOptions {
   signal?: AbortSignal;
   /** A short label for logs and stats (which query of src/queries ran). */
   label?: string;
+  /** light (graph lookups, pivots) or heavy (event scans): a pool in front of the engine may keep slots for light ones. */
+  weight?: 'light' | 'heavy';
 }
 
 export interface QueryResult<R extends SqlRow = SqlRow> {

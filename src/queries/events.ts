@@ -5,7 +5,8 @@
  */
 import { TABLES, TABLE_NAMES, hasColumn, type ColumnType, type TableName } from '../core/tables';
 import type { SqlParam } from '../engine/types';
-import { accountRestriction, dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
+import type { AccountScope } from './scope';
+import { dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
 
 /** Every column name across the event tables with its type, in a stable order. */
 export const ALL_EVENT_COLUMNS: readonly { name: string; type: ColumnType }[] = (() => {
@@ -59,7 +60,6 @@ export interface EventsQuery {
   after: EventCursor | null;
   limit: number;
   descending: boolean;
-  accounts: readonly string[] | '*';
 }
 
 interface Leg {
@@ -196,7 +196,7 @@ function selectList(table: TableName, pivotExpr: string): string {
   return `${pivotExpr} AS pivot_key, '${table}' AS event_table, CAST(time AS VARCHAR) AS time_key, ${columns.join(', ')}, source, account, region`;
 }
 
-function unionSql(q: EventsQuery, params: SqlParam[], withCursor: boolean): string {
+function unionSql(scope: AccountScope, q: EventsQuery, params: SqlParam[], withCursor: boolean): string {
   const [fromDay, toDay] = dayRange(q.window);
   const parts: string[] = [];
   for (const table of q.tables) {
@@ -210,7 +210,7 @@ function unionSql(q: EventsQuery, params: SqlParam[], withCursor: boolean): stri
       }
       where += leg.extraWhere;
       where += conditionSql(table, q.conditions, params);
-      const restrict = accountRestriction('account', q.accounts);
+      const restrict = scope.restrict('account');
       where += restrict.sql;
       params.push(...restrict.params);
       if (withCursor && q.after) {
@@ -225,13 +225,15 @@ function unionSql(q: EventsQuery, params: SqlParam[], withCursor: boolean): stri
   return parts.join('\n  UNION ALL\n  ');
 }
 
-/** One page (limit rows, +1 to know if there is more) per pivot value. */
-export function eventsPage(q: EventsQuery): Statement {
-  if (q.tables.length === 0) return { label: 'events', sql: 'SELECT NULL AS pivot_key WHERE false', params: [] };
+const nothing = (scope: AccountScope, label: string, sql: string): Statement => ({ label, sql, params: [], scope, weight: 'light' });
+
+/** One page (limit rows, +1 to know if there is more) per pivot value, of the events the scope may see. */
+export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
+  if (q.tables.length === 0) return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   const params: SqlParam[] = [];
   const dir = q.descending ? 'DESC' : 'ASC';
-  const union = unionSql(q, params, true);
-  if (union === '') return { label: 'events', sql: 'SELECT NULL AS pivot_key WHERE false', params: [] };
+  const union = unionSql(scope, q, params, true);
+  if (union === '') return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   params.push(q.limit + 1);
   if (q.pivot === 'none' || new Set(q.keys).size <= 1) {
     // One page for one key: a top-N the engine can stop early on, no ranking of the whole window.
@@ -241,6 +243,8 @@ export function eventsPage(q: EventsQuery): Statement {
   ${union}
   ) u ORDER BY time ${dir}, event_id ${dir}, event_table ${dir} LIMIT ?`,
       params,
+      scope,
+      weight: 'heavy',
     };
   }
   return {
@@ -251,37 +255,49 @@ export function eventsPage(q: EventsQuery): Statement {
   ) u
 ) ranked WHERE rn <= ? ORDER BY pivot_key, rn`,
     params,
+    scope,
+    weight: 'heavy',
   };
 }
 
-/** How many events match, per pivot value (no cursor). */
-export function eventsCount(q: EventsQuery): Statement {
-  if (q.tables.length === 0) return { label: 'eventsCount', sql: 'SELECT NULL AS pivot_key, 0 AS n WHERE false', params: [] };
+/** How many events the scope may see match, per pivot value (no cursor). */
+export function eventsCount(scope: AccountScope, q: EventsQuery): Statement {
+  if (q.tables.length === 0) return nothing(scope, 'eventsCount', 'SELECT NULL AS pivot_key, 0 AS n WHERE false');
   const params: SqlParam[] = [];
-  const union = unionSql(q, params, false);
-  if (union === '') return { label: 'eventsCount', sql: 'SELECT NULL AS pivot_key, 0 AS n WHERE false', params: [] };
-  return { label: `eventsCount:${q.pivot}`, sql: `SELECT pivot_key, count(*) AS n FROM (\n  ${union}\n) u GROUP BY pivot_key`, params };
+  const union = unionSql(scope, q, params, false);
+  if (union === '') return nothing(scope, 'eventsCount', 'SELECT NULL AS pivot_key, 0 AS n WHERE false');
+  return {
+    label: `eventsCount:${q.pivot}`,
+    sql: `SELECT pivot_key, count(*) AS n FROM (\n  ${union}\n) u GROUP BY pivot_key`,
+    params,
+    scope,
+    weight: 'heavy',
+  };
 }
 
 /** One event by table, time and id (for node(id) and the issuing event of a session). */
-export function eventByKey(table: TableName, timeKey: string, eventId: string, accounts: readonly string[] | '*'): Statement {
-  const restrict = accountRestriction('account', accounts);
+export function eventByKey(scope: AccountScope, table: TableName, timeKey: string, eventId: string): Statement {
+  const restrict = scope.restrict('account');
   const day = timeKey.slice(0, 10);
   return {
     label: 'eventByKey',
     sql: `SELECT ${selectList(table, "'*'")} FROM ${table}
   WHERE day = CAST(? AS DATE) AND time = CAST(? AS TIMESTAMP) AND event_id = ?${restrict.sql} LIMIT 1`,
     params: [day, timeKey, eventId, ...restrict.params],
+    scope,
+    weight: 'light', // one day's partition, one id
   };
 }
 
 /** An issuing call by the credentials it issued (day known from the session's issuance). */
-export function issuingEvent(issuedSessionId: string, eventId: string, day: string, accounts: readonly string[] | '*'): Statement {
-  const restrict = accountRestriction('account', accounts);
+export function issuingEvent(scope: AccountScope, issuedSessionId: string, eventId: string, day: string): Statement {
+  const restrict = scope.restrict('account');
   return {
     label: 'issuingEvent',
     sql: `SELECT ${selectList('api_activity', "'*'")} FROM api_activity
   WHERE day = CAST(? AS DATE) AND issued_session_id = ? AND event_id = ?${restrict.sql} LIMIT 1`,
     params: [day, issuedSessionId, eventId, ...restrict.params],
+    scope,
+    weight: 'light',
   };
 }

@@ -5,7 +5,8 @@
  */
 import { type ACCESS_SOURCE_TYPES, type RELATIONS, RELATION_NAMES, type EntityType, type NodeType, type Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
-import { accountRestriction, dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
+import { visibleNodes, type AccountScope, type Fragment } from './scope';
+import { dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
 
 /** Aggregate of an entity over the window's days; the day-by-day attrs are merged by the caller. */
 const ENTITY_AGGREGATE = `SELECT type, id, max(kind) AS kind, max(provider) AS provider, max(account) AS account, max(name) AS name,
@@ -28,15 +29,17 @@ export interface EntityRow {
   [k: string]: unknown;
 }
 
-export function entitiesByKeys(type: EntityType, keys: readonly string[], window: Window, accounts: readonly string[] | '*'): Statement {
-  const [fromDay, toDay] = dayRange(window);
-  const restrict = entityAccountRestriction(accounts);
+export function entitiesByKeys(scope: AccountScope, type: EntityType, keys: readonly string[], window: Window): Statement {
+  const days = dayRange(window);
+  const visible = entityVisibility(scope, type, days);
   return {
     label: 'entitiesByKeys',
     sql: `${ENTITY_AGGREGATE}
-  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ? AND id IN (${placeholders(keys.length)})${restrict.sql}
+  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ? AND id IN (${placeholders(keys.length)})${visible.sql}
   GROUP BY type, id`,
-    params: [fromDay, toDay, type, ...keys, ...restrict.params],
+    params: [...days, type, ...keys, ...visible.params],
+    scope,
+    weight: 'light',
   };
 }
 
@@ -45,9 +48,9 @@ export function entitiesByKeys(type: EntityType, keys: readonly string[], window
  * S3 bucket of that name in whatever AWS partition the lake holds it (`arn:aws:s3:::name`,
  * `arn:aws-cn:s3:::name`…): the partition comes from the data, not from this code.
  */
-export function resourcesByName(names: readonly string[], window: Window, accounts: readonly string[] | '*'): Statement {
+export function resourcesByName(scope: AccountScope, names: readonly string[], window: Window): Statement {
   const [fromDay, toDay] = dayRange(window);
-  const restrict = entityAccountRestriction(accounts);
+  const restrict = entityVisibility(scope, 'Resource', [fromDay, toDay]);
   return {
     label: 'resourcesByName',
     sql: `${ENTITY_AGGREGATE}
@@ -57,29 +60,42 @@ export function resourcesByName(names: readonly string[], window: Window, accoun
           AND id = 'arn:' || split_part(id, ':', 2) || ':s3:::' || ${BUCKET_OF_ID}))${restrict.sql}
   GROUP BY type, id`,
     params: [fromDay, toDay, ...names, ...names, ...restrict.params],
+    scope,
+    weight: 'light',
   };
 }
 /** The bucket name of an S3 bucket ARN `arn:<partition>:s3:::<bucket>` (the sixth ':'-separated part). */
 const BUCKET_OF_ID = "split_part(id, ':', 6)";
 
-/** Entities without an account (IPs, user agents) are visible to every caller. */
-function entityAccountRestriction(accounts: readonly string[] | '*'): { sql: string; params: SqlParam[] } {
-  const inner = accountRestriction('account', accounts);
-  if (inner.sql === '') return inner;
-  return { sql: ` AND (account IS NULL OR (true${inner.sql}))`, params: inner.params };
+/**
+ * Rows of graph_entities the scope may see: of its accounts (day by day) for the types the graph
+ * attributes to an account, sighted in its events for the others (IPs, user agents).
+ */
+function entityVisibility(scope: AccountScope, type: EntityType, days: readonly [string, string]): Fragment {
+  if (scope.isAll) return { sql: '', params: [] };
+  if (type === 'IPAddress' || type === 'UserAgent') return visibleNodes(scope, type, 'id', days);
+  return scope.restrict('account');
+}
+
+/** The same for rows of any type (a neighbour page's entity rows, whose types vary). */
+function anyEntityVisibility(scope: AccountScope): Fragment {
+  const restrict = scope.restrict('account');
+  if (restrict.sql === '') return restrict;
+  // Rows without an account are IPs and user agents, already kept only when sighted (visibleNodes).
+  return { sql: ` AND (account IS NULL OR (true${restrict.sql}))`, params: restrict.params };
 }
 
 /** Entities of a type in the window, most recently seen first, one page (offset based). */
 export function listEntities(
+  scope: AccountScope,
   type: EntityType,
   window: Window,
   kind: string | null,
   offset: number,
   limit: number,
-  accounts: readonly string[] | '*',
 ): Statement {
   const [fromDay, toDay] = dayRange(window);
-  const restrict = entityAccountRestriction(accounts);
+  const restrict = entityVisibility(scope, type, [fromDay, toDay]);
   const params: SqlParam[] = [fromDay, toDay, type];
   let kindSql = '';
   if (kind !== null) {
@@ -97,6 +113,8 @@ export function listEntities(
   ) e
 ) ranked WHERE rn > ? AND rn <= ? ORDER BY rn`,
     params,
+    scope,
+    weight: 'light',
   };
 }
 
@@ -110,12 +128,14 @@ const USES = relationSql('uses');
  * match wins.
  */
 export function identityCandidates(
+  scope: AccountScope,
   text: string,
   derivedRoleArn: string | null,
   window: Window,
   sessionName: string | null = null,
 ): Statement {
   const [fromDay, toDay] = dayRange(window);
+  const visible = visibleNodes(scope, 'Identity', 'id', [fromDay, toDay]);
   return {
     label: 'identityCandidates',
     sql: `SELECT id, min(rank) AS rank FROM (
@@ -130,7 +150,7 @@ export function identityCandidates(
     WHERE e.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND e.src_type = ${IDENTITY} AND e.rel = ${USES} AND e.dst_type = ${SESSION}
       AND e.dst_id IN (SELECT s.id FROM graph_entities s
                        WHERE s.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND s.type = ${SESSION} AND s.name = ?)
-  ) c GROUP BY id ORDER BY rank, id LIMIT 5`,
+  ) c WHERE true${visible.sql} GROUP BY id ORDER BY rank, id LIMIT 5`,
     params: [
       text,
       derivedRoleArn,
@@ -149,7 +169,10 @@ export function identityCandidates(
       fromDay,
       toDay,
       sessionName,
+      ...visible.params,
     ],
+    scope,
+    weight: 'light',
   };
 }
 
@@ -281,6 +304,7 @@ export interface NeighbourRow extends EntityRow {
  * joined in, so a pivot level costs one round trip.
  */
 export function neighbours(
+  scope: AccountScope,
   pivot: PivotName,
   keys: readonly string[],
   window: Window,
@@ -307,15 +331,20 @@ export function neighbours(
       actionSql = ' AND rel = ?';
       orderedParams.push(action);
     }
+    // Both ends must be visible to the scope: the neighbour returned, and the entity it is reached from.
+    const visibleKey = visibleNodes(scope, spec.from, keyCol, [fromDay, toDay]);
+    const visibleOther = visibleNodes(scope, spec.to, otherCol, [fromDay, toDay]);
+    orderedParams.push(...visibleKey.params, ...visibleOther.params);
     return `SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel,
         min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS link_event_count,
         sum(bytes) AS link_bytes, sum(packets) AS link_packets
       FROM graph_edges
       WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
-        AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}
+        AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}${visibleKey.sql}${visibleOther.sql}
       GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel`;
   });
-  orderedParams.push(offset, offset + limit, fromDay, toDay);
+  const entityRows = anyEntityVisibility(scope);
+  orderedParams.push(offset, offset + limit, fromDay, toDay, ...entityRows.params);
   return {
     label: `neighbours:${pivot}`,
     sql: `WITH agg AS (
@@ -329,7 +358,7 @@ export function neighbours(
   page AS (SELECT * FROM ranked WHERE rn > ? AND rn <= ?),
   ent AS (
     ${ENTITY_AGGREGATE}
-    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND id IN (SELECT other_id FROM page)
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND id IN (SELECT other_id FROM page)${entityRows.sql}
     GROUP BY type, id
   )
 SELECT page.*, ent.type, ent.id, ent.kind, ent.provider, ent.account, ent.name, ent.arn, ent.first_seen, ent.last_seen,
@@ -337,5 +366,7 @@ SELECT page.*, ent.type, ent.id, ent.kind, ent.provider, ent.account, ent.name, 
 FROM page LEFT JOIN ent ON ent.id = page.other_id AND ent.type = page.other_type
 ORDER BY page.key_id, page.rn`,
     params: orderedParams,
+    scope,
+    weight: 'light',
   };
 }

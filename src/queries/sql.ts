@@ -2,6 +2,7 @@
 import { placeholders, sqlString } from '../core/sql';
 import type { NodeType, Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
+import type { AccountScope } from './scope';
 
 export { placeholders } from '../core/sql';
 
@@ -10,6 +11,13 @@ export interface Statement {
   params: SqlParam[];
   /** Which query this is, for stats and logs. */
   label: string;
+  /** The accounts the statement was built for (and filters by); the loaders run it only for that scope. */
+  scope: AccountScope;
+  /**
+   * heavy: reads event tables (pages, counts, timelines); light: reads the graph tables (lookups,
+   * pivots). The API's pool keeps connections for light statements so heavy ones cannot take them all.
+   */
+  weight: 'light' | 'heavy';
 }
 
 /** A time window [from, to): every statement that reads events or graph days takes one. */
@@ -22,13 +30,6 @@ export interface Window {
 export function dayRange(window: Window): [string, string] {
   const last = new Date(window.to.getTime() - 1);
   return [window.from.toISOString().slice(0, 10), last.toISOString().slice(0, 10)];
-}
-
-/** `account IN (…)` restriction for callers limited to some accounts; nothing for callers who see all. */
-export function accountRestriction(column: string, allowed: readonly string[] | '*'): { sql: string; params: SqlParam[] } {
-  if (allowed === '*') return { sql: '', params: [] };
-  if (allowed.length === 0) return { sql: ' AND false', params: [] };
-  return { sql: ` AND ${column} IN (${placeholders(allowed.length)})`, params: [...allowed] };
 }
 
 /** A relation name of the contract as an SQL literal: a constant of the code, checked by the compiler. */

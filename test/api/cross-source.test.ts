@@ -10,6 +10,7 @@ import { storyById, type Story } from '../../testkit/sample/story';
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
 import { eventsCount, eventsPage } from '../../src/queries/events';
+import { AccountScope } from '../../src/queries/scope';
 import { findDialectViolation, startAthenaOverLake, type AthenaOverLake } from '../../testkit/athena-local';
 import { CROSS_WINDOW as W, crossSample } from './fixtures/cross';
 
@@ -317,9 +318,9 @@ test('the cross-source event conditions are Athena SQL with one parameter per pl
         after,
         limit: 10,
         descending: true,
-        accounts: ['1'] as string[],
       };
-      for (const statement of [eventsPage(q), eventsPage({ ...q, keys: ['k1'], after: null }), eventsCount(q)]) {
+      const scope = AccountScope.of(['1']);
+      for (const statement of [eventsPage(scope, q), eventsPage(scope, { ...q, keys: ['k1'], after: null }), eventsCount(scope, q)]) {
         expect(findDialectViolation(statement.sql)).toBeNull();
         expect(countPlaceholders(statement.sql)).toBe(statement.params.length);
       }

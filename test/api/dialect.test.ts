@@ -2,7 +2,8 @@
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
 import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventPivot } from '../../src/queries/events';
-import { PIVOTS, entitiesByKeys, identityCandidates, listEntities, neighbours, type PivotName } from '../../src/queries/graph';
+import { PIVOTS, entitiesByKeys, identityCandidates, listEntities, neighbours, resourcesByName, type PivotName } from '../../src/queries/graph';
+import { AccountScope } from '../../src/queries/scope';
 import type { Statement } from '../../src/queries/sql';
 import { findDialectViolation } from '../../testkit/athena-local';
 
@@ -10,13 +11,18 @@ const window = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-0
 
 function statements(): Statement[] {
   const out: Statement[] = [];
-  for (const accounts of ['*', ['012345678901', '210987654321']] as const) {
+  // Every account, and a scope of two: the scoped statements add the account filters and sightings.
+  for (const scope of [AccountScope.ALL, AccountScope.of(['012345678901', '210987654321'])]) {
     out.push(
-      entitiesByKeys('Identity', ['a', 'b'], window, accounts),
-      listEntities('Identity', window, 'IAMUser', 0, 10, accounts),
-      listEntities('Session', window, null, 5, 10, accounts),
+      entitiesByKeys(scope, 'Identity', ['a', 'b'], window),
+      entitiesByKeys(scope, 'IPAddress', ['192.0.2.1'], window),
+      entitiesByKeys(scope, 'UserAgent', ['curl/8'], window),
+      listEntities(scope, 'Identity', window, 'IAMUser', 0, 10),
+      listEntities(scope, 'Session', window, null, 5, 10),
+      listEntities(scope, 'IPAddress', window, 'public', 0, 10),
+      resourcesByName(scope, ['bucket-a', 'bucket-b'], window),
     );
-    out.push(eventByKey('api_activity', '2026-03-02 03:05:00', 'e1', accounts), issuingEvent('ASIA1', 'e1', '2026-03-02', accounts));
+    out.push(eventByKey(scope, 'api_activity', '2026-03-02 03:05:00', 'e1'), issuingEvent(scope, 'ASIA1', 'e1', '2026-03-02'));
     for (const pivot of ['identity', 'session', 'ip', 'resource', 'none'] as EventPivot[]) {
       for (const descending of [false, true]) {
         const q = {
@@ -26,7 +32,6 @@ function statements(): Statement[] {
           window,
           limit: 10,
           descending,
-          accounts,
           conditions: {
             identity: 'i',
             session: 's',
@@ -41,13 +46,16 @@ function statements(): Statement[] {
           },
           after: { timeKey: '2026-03-02 03:05:00', eventId: 'e1', table: 'api_activity' },
         };
-        out.push(eventsPage(q), eventsCount(q));
+        out.push(eventsPage(scope, q), eventsCount(scope, q));
       }
     }
-  }
-  out.push(identityCandidates('bob', 'arn:aws:iam::1:role/x', window), identityCandidates('bob', null, window));
-  for (const pivot of Object.keys(PIVOTS) as PivotName[]) {
-    out.push(neighbours(pivot, ['k1'], window, null, 0, 10), neighbours(pivot, ['k1', 'k2', 'k3'], window, 'GetObject', 10, 10));
+    out.push(identityCandidates(scope, 'bob', 'arn:aws:iam::1:role/x', window), identityCandidates(scope, 'bob', null, window));
+    for (const pivot of Object.keys(PIVOTS) as PivotName[]) {
+      out.push(
+        neighbours(scope, pivot, ['k1'], window, null, 0, 10),
+        neighbours(scope, pivot, ['k1', 'k2', 'k3'], window, 'GetObject', 10, 10),
+      );
+    }
   }
   return out;
 }

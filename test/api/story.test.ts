@@ -309,7 +309,7 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   test('a caller limited to some accounts sees only their events and entities', async () => {
-    const prod = { id: 'prod-analyst', allowedAccounts: ['210987654321'] };
+    const prod = { subject: 'prod-analyst', kind: 'oidc', role: 'analyst', accounts: ['210987654321'] } as const;
     const q = `query($w: TimeWindow!) {
       bob: identity(id: "${BOB}", window: $w) { identityId }
       admin: identity(id: "${ADMIN_ROLE}", window: $w) { identityId }
@@ -325,7 +325,7 @@ describe.each(ENGINES)('on %s', (engine) => {
       .filter((row) => row.account === '210987654321');
     expect(data.events.totalCount).toBe(inProd.length);
     expect(new Set(data.events.edges.map((e: any) => e.node.account))).toEqual(new Set(['210987654321']));
-    const nobody = await t.api.execute(q, { w: WINDOW }, { id: 'nobody', allowedAccounts: [] });
+    const nobody = await t.api.execute(q, { w: WINDOW }, { subject: 'nobody', kind: 'oidc', role: 'analyst', accounts: [] });
     expect((nobody.data as any).events.totalCount).toBe(0);
   });
 });
