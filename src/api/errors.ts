@@ -62,7 +62,11 @@ export function formatError(
         : `the query engine stopped: ${engineError.code.toLowerCase()}`;
     return { ...base, message, extensions: { code: 'ENGINE_ERROR', reason: engineError.code } };
   }
-  if (SAFE_CODES.has(code)) return { ...base, message: formatted.message, extensions: { code } };
+  if (SAFE_CODES.has(code)) {
+    // A refusal's reason code (forbidden_account) is ours too, and tells a client what to fix.
+    const reason = formatted.extensions?.reason;
+    return { ...base, message: formatted.message, extensions: { code, ...(typeof reason === 'string' ? { reason } : {}) } };
+  }
   onHidden(original);
   return { ...base, message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

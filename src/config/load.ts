@@ -81,6 +81,8 @@ export type ResolvedAuth =
 export interface ResolvedLimits {
   /** 0: off. */
   ratePerMinute: number;
+  /** Per client address; 0: off. */
+  failedSignInsPerMinute: number;
   burst: number;
   /** 0: off. */
   concurrentQueriesPerCaller: number;
@@ -200,6 +202,7 @@ function settle(
   const budgetBytes = bytes(data.limits.scanBudgetBytes);
   const limits: ResolvedLimits = {
     ratePerMinute,
+    failedSignInsPerMinute: data.limits.failedSignInsPerMinute,
     burst: data.limits.burst ?? Math.max(10, Math.ceil(ratePerMinute / 6)),
     concurrentQueriesPerCaller: data.limits.concurrentQueriesPerCaller ?? (team ? TEAM_DEFAULT_LIMITS.concurrentQueriesPerCaller : 0),
     maxWindowDays: data.limits.maxWindowDays,
@@ -211,7 +214,10 @@ function settle(
   };
   return {
     engine,
-    server: data.server,
+    server: {
+      ...data.server,
+      ...(data.server.persistedQueries ? { persistedQueries: ctx.pathValue('server.persistedQueries', data.server.persistedQueries) } : {}),
+    },
     auth,
     audit: {
       ...data.audit,

@@ -95,6 +95,14 @@ const server = z
       .boolean()
       .default(false)
       .describe('Take the client address from X-Forwarded-For (only behind a load balancer that sets it).'),
+    persistedQueries: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Folder of persisted queries (`<name>.graphql`, run by name or sha256; the only documents `soar` may run). Default: the bundled examples/hunts.',
+      ),
+    metrics: z.boolean().default(true).describe('Serve Prometheus metrics at /metrics (admin callers only when auth is on).'),
     pool: z
       .strictObject({
         connections: int(1, 256).default(2).describe('Engine connections (DuckDB) or concurrent engine queries (Athena).'),
@@ -202,6 +210,9 @@ const limits = z
     concurrentQueriesPerCaller: int(0)
       .optional()
       .describe('Requests of one caller in flight at once (0 off). Default: off with `auth: none`, else 4.'),
+    failedSignInsPerMinute: int(0)
+      .default(30)
+      .describe('Failed sign-ins one client address may make per minute before it is refused with 429 (0 off).'),
     maxWindowDays: int(1, 3660).default(31).describe('Longest time window a query may read.'),
     defaultWindowDays: int(1, 3660).default(7).describe('Window of lookups that give none (the latest days of data).'),
     maxPageSize: int(1, 100_000).default(500).describe('Largest `first` a query may ask for.'),

@@ -37,6 +37,27 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * Headers of every page and answer: no framing (clickjacking), no content sniffing, no referrer
+ * leaking a query string, and the page isolated from other origins' windows.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+});
+
+/**
+ * A browser navigating to /graphql (it asks for HTML and sends no query) wants the explorer; a
+ * script's GET carries a query or asks for JSON.
+ */
+export function wantsExplorer(accept: string | undefined, params: URLSearchParams): boolean {
+  if (params.has('query') || params.has('extensions') || params.has('documentId')) return false;
+  return (accept ?? '').split(',').some((type) => type.trim().toLowerCase().startsWith('text/html'));
+}
+
 /** JSON for a <script> element: `<` escaped so no text can close the element. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
@@ -79,6 +100,7 @@ export function serveExplorer(pathname: string, res: ServerResponse, window: () 
       'cache-control': 'no-store',
       // The page may load nothing from anywhere else: air-gapped by construction, not by luck.
       'content-security-policy': CSP,
+      ...SECURITY_HEADERS,
     });
     res.end(explorerHtml(window()));
     return true;
@@ -93,7 +115,7 @@ export function serveExplorer(pathname: string, res: ServerResponse, window: () 
     const name = pathname.slice(prefix.length);
     if (!Object.hasOwn(ASSETS, name)) return false;
     const body = asset(name);
-    res.writeHead(200, { 'content-type': `${ASSETS[name].type}; charset=utf-8`, 'cache-control': 'public, max-age=3600' });
+    res.writeHead(200, { 'content-type': `${ASSETS[name].type}; charset=utf-8`, 'cache-control': 'public, max-age=3600', ...SECURITY_HEADERS });
     res.end(body);
     return true;
   }

@@ -35,6 +35,8 @@ export interface AuditRequest {
   status: number;
   /** The reason code of a refusal (expired, forbidden_account, rate_limited, …). */
   reason?: string;
+  /** The client's address (behind a trusted load balancer: the one it saw). */
+  client?: string;
 }
 
 export type AuditOutcome = 'ok' | 'partial' | 'error' | 'unauthenticated' | 'forbidden' | 'limited' | 'timeout' | 'cancelled';
@@ -56,6 +58,7 @@ export interface RequestLine {
   outcome: AuditOutcome;
   status: number;
   reason?: string;
+  client?: string;
 }
 
 export interface ChunkLine {
@@ -103,6 +106,7 @@ export function requestLine(seq: number, prev: string, request: AuditRequest, no
     outcome: request.outcome,
     status: request.status,
     ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.client ? { client: request.client } : {}),
   };
 }
 

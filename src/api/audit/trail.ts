@@ -111,6 +111,16 @@ export class AuditTrail {
     return trail;
   }
 
+  /** Set once a write failed: the trail takes no more lines (a restart resumes from what was stored). */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  /** True when append() resolves only once its line is stored (local folders); S3 gathers lines for flushMs. */
+  get durableOnAppend(): boolean {
+    return this.store.append !== undefined;
+  }
+
   /** Where the chain ends now. */
   get head(): { seq: number; sha256: string } {
     return { seq: this.seq, sha256: this.last };

@@ -52,6 +52,16 @@ export class RateLimiter {
     };
   }
 
+  /** What take() would answer, without taking: for buckets filled by failures (failed sign-ins per address). */
+  peek(key: string, cost = 1): Admission {
+    if (this.options.perMinute === 0) return { ok: true };
+    const bucket = this.buckets.get(key);
+    if (!bucket) return { ok: true };
+    const tokens = Math.min(this.options.burst, bucket.tokens + (this.now() - bucket.at) * this.perMs);
+    if (tokens >= cost) return { ok: true };
+    return { ok: false, status: 429, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((cost - tokens) / this.perMs / 1000)) };
+  }
+
   /** Keys remembered (for tests and metrics). */
   get size(): number {
     return this.buckets.size;
