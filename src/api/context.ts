@@ -51,6 +51,8 @@ export interface RequestContext {
   defaultWindow: Window;
   loaders: Loaders;
   signal?: AbortSignal;
+  /** What the server learns while running the request, for its audit line (shared: Apollo copies the context). */
+  notes: { operationName?: string | null; refusal?: string };
 }
 
 export function createContext(options: {
@@ -65,7 +67,15 @@ export function createContext(options: {
   const engine = new CountingEngine(options.engine);
   const caller = options.caller ?? ANONYMOUS_CALLER;
   const scope = AccountScope.of(options.accounts ?? caller.accounts);
-  const ctx = { engine, caller, scope, limits: options.limits, defaultWindow: options.defaultWindow, signal: options.signal } as RequestContext;
+  const ctx = {
+    engine,
+    caller,
+    scope,
+    limits: options.limits,
+    defaultWindow: options.defaultWindow,
+    signal: options.signal,
+    notes: {},
+  } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;
 }

@@ -9,6 +9,7 @@
  * account outside the grant), execution under the request deadline, and one audit line; a request
  * whose audit line cannot be written is answered 503, never served unrecorded.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
@@ -97,13 +98,7 @@ export interface Listening {
   close: () => Promise<void>;
 }
 
-/** Fields the request pipeline keeps on the context for the audit line and metrics. */
-interface RequestNotes {
-  operationName?: string | null;
-  refusal?: string;
-}
-
-const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext & RequestNotes> => ({
+const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => ({
   async requestDidStart() {
     return {
       async didResolveOperation({ schema, operation, document, request, source, contextValue }) {
@@ -115,12 +110,12 @@ const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext & Req
           });
         }
         if (!operation) return;
-        contextValue.operationName = operation.name?.value ?? null;
+        contextValue.notes.operationName = operation.name?.value ?? null;
         const variables = request.variables ?? {};
         // An account named outright must be one the caller may read.
         const outside = accountsNamed(schema, document, operation, variables).filter((a) => !contextValue.scope.permits(a));
         if (outside.length > 0) {
-          contextValue.refusal = 'forbidden_account';
+          contextValue.notes.refusal = 'forbidden_account';
           throw new GraphQLError(`account ${outside.join(', ')} is outside the accounts this caller may read`, {
             extensions: { code: 'FORBIDDEN', reason: 'forbidden_account', http: { status: 403 } },
           });
@@ -266,7 +261,9 @@ export class ScoutApi {
       const host = checkHost(req.headers.host, this.service.hosts);
       if (!host.ok)
         return sendJson(res, 421, {
-          errors: [{ message: 'this server does not answer for that host name', extensions: { code: 'MISDIRECTED_REQUEST', reason: host.reason } }],
+          errors: [
+            { message: 'this server does not answer for that host name', extensions: { code: 'MISDIRECTED_REQUEST', reason: host.reason } },
+          ],
         });
     }
     if (path === '/metrics') return this.metrics(req, res);
@@ -333,6 +330,8 @@ export class ScoutApi {
     const started = performance.now();
     const service = this.service;
     const abort = new AbortController();
+    // Every engine query of the request (a DataLoader batch sends many at once) listens for its end.
+    setMaxListeners(0, abort.signal);
     const untrack = this.track(abort);
     let release: (() => void) | null = null;
     // What the audit line and the metrics say about this request, filled in as it goes.
@@ -367,7 +366,14 @@ export class ScoutApi {
       if (service.audit?.failed) {
         answer(
           503,
-          { errors: [{ message: 'the audit trail cannot be written; requests are refused', extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'audit_unavailable' } }] },
+          {
+            errors: [
+              {
+                message: 'the audit trail cannot be written; requests are refused',
+                extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'audit_unavailable' },
+              },
+            ],
+          },
           'error',
           {},
           'audit_unavailable',
@@ -458,7 +464,7 @@ export class ScoutApi {
         if (!res.writableFinished) abort.abort();
       };
       res.once('close', onClose);
-      const ctx = this.context(caller, abort.signal, scope.accounts) as RequestContext & RequestNotes;
+      const ctx = this.context(caller, abort.signal, scope.accounts);
       let response;
       try {
         response = await this.apollo.executeHTTPGraphQLRequest({
@@ -476,7 +482,7 @@ export class ScoutApi {
       const stats = ctx.engine.stats;
       record.bytesScanned = stats.bytesScanned;
       record.rows = stats.rows;
-      record.operation = ctx.operationName ?? record.operation;
+      record.operation = ctx.notes.operationName ?? record.operation;
       queries = stats.queries;
       const outHeaders: Record<string, string> = {};
       for (const [key, value] of response.headers) outHeaders[key] = value;
@@ -486,13 +492,17 @@ export class ScoutApi {
       const status = response.status ?? 200;
       body = { status, text, headers: outHeaders };
       record.status = status;
-      if (ctx.refusal) record.reason = ctx.refusal;
+      if (ctx.notes.refusal) record.reason = ctx.notes.refusal;
       record.outcome = outcomeOf(status, text, timedOut, abort.signal.aborted);
     } finally {
       release?.();
       untrack();
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      const final = await this.recordRequest({ ...record, caller: record.caller ?? { subject: 'unauthenticated', kind: 'none', role: 'none' }, durationMs });
+      const final = await this.recordRequest({
+        ...record,
+        caller: record.caller ?? { subject: 'unauthenticated', kind: 'none', role: 'none' },
+        durationMs,
+      });
       if (final) body = final;
       service.metrics?.observe({
         operation: persisted?.name ?? (record.caller ? 'adhoc' : 'none'),
@@ -518,7 +528,12 @@ export class ScoutApi {
   ): Promise<{ status: number; text: string; headers: Record<string, string> } | null> {
     const audit = this.service.audit;
     if (!audit) return null;
-    const caller = { subject: line.caller.subject, kind: line.caller.kind, role: line.caller.role, ...(line.caller.name ? { name: line.caller.name } : {}) };
+    const caller = {
+      subject: line.caller.subject,
+      kind: line.caller.kind,
+      role: line.caller.role,
+      ...(line.caller.name ? { name: line.caller.name } : {}),
+    };
     const appended = audit.append({ ...line, caller });
     if (audit.durableOnAppend === false) {
       appended.catch((err: unknown) => this.service.logger?.error({ err }, 'audit line not written'));
@@ -532,7 +547,12 @@ export class ScoutApi {
       return {
         status: 503,
         text: JSON.stringify({
-          errors: [{ message: 'the audit trail cannot be written; requests are refused', extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'audit_unavailable' } }],
+          errors: [
+            {
+              message: 'the audit trail cannot be written; requests are refused',
+              extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'audit_unavailable' },
+            },
+          ],
         }),
         headers: { 'content-type': JSON_TYPE },
       };
@@ -640,8 +660,7 @@ async function readRequest(req: IncomingMessage, url: URL, maxBytes: number): Pr
     if (documentId !== null) fields.documentId = documentId;
     return { ok: true, method, headers, fields };
   }
-  if (method !== 'POST')
-    return { ok: false, status: 405, code: 'METHOD_NOT_ALLOWED', message: 'GraphQL requests are GET or POST' };
+  if (method !== 'POST') return { ok: false, status: 405, code: 'METHOD_NOT_ALLOWED', message: 'GraphQL requests are GET or POST' };
   const body = await readBody(req, maxBytes);
   if (body === null) return { ok: false, status: 413, code: 'DOCUMENT_TOO_LARGE', message: 'request body too large' };
   const contentType = headers.get('content-type') ?? '';

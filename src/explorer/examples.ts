@@ -1,9 +1,10 @@
 /**
  * Hunting queries preloaded in the explorer, one tab each, read from `examples/hunts/`: each
- * `NN-name.graphql` starts with a `# Title` line and has its variables in `NN-name.variables.json`
- * (all but `window`, which is the server's default: the latest days of data). They name the fixed
- * actors of `scoutql sample` (the public bucket, the brute-forcing address, the role chain), so
- * they answer on the demo lake; the same files run from the CLI with `scoutql query`.
+ * `NN-name.graphql` starts with a `# Title` line and has its variables in `NN-name.variables.json`,
+ * window included: the days of `scoutql sample` (2026-11-02 to 11-05). They name the fixed actors
+ * of the sample (the public bucket, the brute-forcing address, the role chain), so they answer on
+ * the demo lake as shipped, in the explorer and with `scoutql query` alike. Over a lake whose data
+ * ends outside a file's window, the tab gets the server's default window instead (the latest days).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,12 @@ export interface ExampleQuery {
 export const HUNTS_DIR = join(__dirname, '..', '..', 'examples', 'hunts');
 
 export function exampleQueries(window: { from: string; to: string }): ExampleQuery[] {
+  // The newest instant of data the default window covers: a file's window that holds it fits this lake.
+  const newest = Date.parse(window.to) - 1;
+  const fits = (w: unknown): boolean => {
+    const { from, to } = (w ?? {}) as { from?: unknown; to?: unknown };
+    return typeof from === 'string' && typeof to === 'string' && Date.parse(from) <= newest && newest < Date.parse(to);
+  };
   return readdirSync(HUNTS_DIR)
     .filter((f) => f.endsWith('.graphql'))
     .sort()
@@ -30,7 +37,7 @@ export function exampleQueries(window: { from: string; to: string }): ExampleQue
       return {
         title: text.slice(0, newline).replace(/^#\s*/, ''),
         query: text.slice(newline + 1).trimEnd(),
-        variables: { ...variables, window },
+        variables: { ...variables, window: fits(variables.window) ? variables.window : window },
       };
     });
 }

@@ -115,7 +115,11 @@ export function serveExplorer(pathname: string, res: ServerResponse, window: () 
     const name = pathname.slice(prefix.length);
     if (!Object.hasOwn(ASSETS, name)) return false;
     const body = asset(name);
-    res.writeHead(200, { 'content-type': `${ASSETS[name].type}; charset=utf-8`, 'cache-control': 'public, max-age=3600', ...SECURITY_HEADERS });
+    res.writeHead(200, {
+      'content-type': `${ASSETS[name].type}; charset=utf-8`,
+      'cache-control': 'public, max-age=3600',
+      ...SECURITY_HEADERS,
+    });
     res.end(body);
     return true;
   }

@@ -2,7 +2,15 @@
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
 import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventPivot } from '../../src/queries/events';
-import { PIVOTS, entitiesByKeys, identityCandidates, listEntities, neighbours, resourcesByName, type PivotName } from '../../src/queries/graph';
+import {
+  PIVOTS,
+  entitiesByKeys,
+  identityCandidates,
+  listEntities,
+  neighbours,
+  resourcesByName,
+  type PivotName,
+} from '../../src/queries/graph';
 import { AccountScope } from '../../src/queries/scope';
 import type { Statement } from '../../src/queries/sql';
 import { findDialectViolation } from '../../testkit/athena-local';

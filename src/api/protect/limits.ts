@@ -59,7 +59,12 @@ export class RateLimiter {
     if (!bucket) return { ok: true };
     const tokens = Math.min(this.options.burst, bucket.tokens + (this.now() - bucket.at) * this.perMs);
     if (tokens >= cost) return { ok: true };
-    return { ok: false, status: 429, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((cost - tokens) / this.perMs / 1000)) };
+    return {
+      ok: false,
+      status: 429,
+      reason: 'rate_limited',
+      retryAfterSeconds: Math.max(1, Math.ceil((cost - tokens) / this.perMs / 1000)),
+    };
   }
 
   /** Keys remembered (for tests and metrics). */

@@ -40,21 +40,34 @@ export function registerIngest(program: Command): void {
 export function progressBar(): { update: (p: IngestProgress) => void; stop: () => void } | null {
   if (!process.stderr.isTTY) return null;
   const bar = new SingleBar(
-    { format: 'ingest |{bar}| {percentage}% {value}/{total} MB · {records} records · {eta_formatted}', stream: process.stderr },
+    // cli-progress's own {eta_formatted} prints its 'INF' as "NFs" before any progress: our ETA says "--" then.
+    { format: 'ingest |{bar}| {percentage}% {value}/{total} MB · {records} records · ETA {etaText}', stream: process.stderr },
     Presets.shades_classic,
   );
   const mb = (n: number) => Math.round(n / 1e6);
   let started = false;
+  const startedAt = Date.now();
   return {
     update: (p) => {
       if (!started) {
-        bar.start(Math.max(1, mb(p.bytesTotal)), 0, { records: 0 });
+        bar.start(Math.max(1, mb(p.bytesTotal)), 0, { records: 0, etaText: '--' });
         started = true;
       }
-      bar.update(mb(p.bytesDone), { records: p.records });
+      bar.update(mb(p.bytesDone), { records: p.records, etaText: etaText(p.bytesDone, p.bytesTotal, Date.now() - startedAt) });
     },
     stop: () => started && bar.stop(),
   };
+}
+
+/** Time left at the rate so far, as 45s, 3m05s or 1h02m; "--" until there is a rate to go by. */
+export function etaText(done: number, total: number, elapsedMs: number): string {
+  if (!(done > 0) || !(elapsedMs > 0) || !(total >= done)) return '--';
+  const seconds = Math.ceil(((total - done) * elapsedMs) / done / 1000);
+  if (!Number.isFinite(seconds) || seconds > 360_000) return '--';
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h${two(Math.floor((seconds % 3600) / 60))}m`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m${two(seconds % 60)}s`;
+  return `${seconds}s`;
 }
 
 export function printSummary(summary: IngestSummary, lake: string): void {

@@ -9,7 +9,8 @@ import type * as S3Local from '../../../testkit/s3-local';
 /**
  * `scoutql local-servers`: the local S3 server and the local Athena-protocol server (test
  * infrastructure from testkit/, loaded only when this command runs) for demos without AWS.
- * With --lake, s3://scoutql-lake/… is that folder and the catalog is created in database scoutql.
+ * With --lake, that folder is uploaded to s3://scoutql-lake/lake/ and its tables are created in
+ * database scoutql; the exports it prints point `scoutql serve` (engine athena) at both servers.
  */
 export function registerLocalServers(program: Command): void {
   program
@@ -26,27 +27,32 @@ export function registerLocalServers(program: Command): void {
       // Loaded here, not at the top: test infrastructure (s3rver is a dev dependency) only for this command.
       // A dynamic import() would go through Node's ES module loader, which resolves no extension-less path.
       /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
-      const { startS3Local } = require('../../../testkit/s3-local') as typeof S3Local;
+      const { startS3Local, S3_LOCAL_CREDENTIALS } = require('../../../testkit/s3-local') as typeof S3Local;
       const { startAthenaLocal } = require('../../../testkit/athena-local') as typeof AthenaLocal;
       /* eslint-enable @typescript-eslint/no-require-imports */
 
-      const s3 = await startS3Local({ buckets: ['scoutql-results'], port: opts.s3Port });
-      const athena = await startAthenaLocal({
-        port: opts.athenaPort,
-        s3Client: s3.client,
-        writeResultsToS3: true,
-        localBuckets: lake ? { 'scoutql-lake': lake } : {},
-      });
+      const s3 = await startS3Local({ buckets: ['scoutql-results', 'scoutql-lake'], port: opts.s3Port });
+      // The lake goes into the local S3 server, so the API reads it (and writes its audit trail) as it would on AWS.
+      const uploaded = lake ? await s3.uploadDir(lake, 'scoutql-lake', 'lake') : 0;
+      const athena = await startAthenaLocal({ port: opts.athenaPort, s3Client: s3.client, writeResultsToS3: true });
       const env: Record<string, string> = {
+        // The API (scoutql serve / query, configuration keys; see docs/config.md)
+        SCOUTQL_ENGINE__TYPE: 'athena',
+        SCOUTQL_ENGINE__LAKE: 's3://scoutql-lake/lake',
+        SCOUTQL_ENGINE__ATHENA__ENDPOINT: athena.endpoint,
+        SCOUTQL_ENGINE__ATHENA__REGION: 'us-east-1',
+        SCOUTQL_ENGINE__ATHENA__DATABASE: 'scoutql',
+        SCOUTQL_ENGINE__ATHENA__OUTPUT_LOCATION: 's3://scoutql-results/athena/',
+        SCOUTQL_LIMITS__MAX_BYTES_SCANNED_PER_QUERY: '10GB',
+        // scoutql catalog apply (it reads these)
         SCOUTQL_ATHENA_ENDPOINT: athena.endpoint,
         SCOUTQL_ATHENA_REGION: 'us-east-1',
-        SCOUTQL_ATHENA_DATABASE: 'scoutql',
         SCOUTQL_ATHENA_OUTPUT_LOCATION: 's3://scoutql-results/athena/',
-        SCOUTQL_ATHENA_MAX_BYTES_SCANNED: '10GB',
-        SCOUTQL_ATHENA_POLL_MIN_MS: '20',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        SCOUTQL_S3_ENDPOINT: s3.endpoint,
+        // S3 for every command (ingest to s3://, keys, audit, the lake's days)
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: S3_LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3_LOCAL_CREDENTIALS.secretAccessKey,
       };
       if (lake) {
         const discovered = discoverPartitionValues(lake);
@@ -54,7 +60,7 @@ export function registerLocalServers(program: Command): void {
           database: 'default',
           region: 'us-east-1',
           endpoint: athena.endpoint,
-          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+          credentials: S3_LOCAL_CREDENTIALS,
           maxBytesScanned: 0,
           pollMinMs: 10,
           pollMaxMs: 50,
@@ -62,7 +68,7 @@ export function registerLocalServers(program: Command): void {
         await applyCatalog(
           engine,
           catalogStatements({
-            lake: 's3://scoutql-lake',
+            lake: 's3://scoutql-lake/lake',
             database: 'scoutql',
             accounts: discovered.accounts.length > 0 ? discovered.accounts : undefined,
             extraRegions: discovered.regions,
@@ -75,7 +81,7 @@ export function registerLocalServers(program: Command): void {
           `local S3 server      ${s3.endpoint}  (s3rver, data in ${s3.directory}; credentials S3RVER / S3RVER)`,
           `local Athena server  ${athena.endpoint}  (DuckDB; Athena JSON protocol)`,
           lake
-            ? `lake                 s3://scoutql-lake/ = ${lake}; tables created in database scoutql`
+            ? `lake                 s3://scoutql-lake/lake/ = ${lake} (${uploaded} objects uploaded); tables created in database scoutql`
             : 'lake                 none (pass --lake DIR to serve one)',
           '',
           'export these to point ScoutQL at them:',

@@ -1,65 +1,42 @@
-import { existsSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
-import { ScoutApi } from '../../api/server';
-import { DuckDbEngine } from '../../engine/duckdb';
-import { graphDays } from '../../engine/lake';
+import type { Command } from 'commander';
+import { addConfigOptions, configFromCommand } from '../../config/cli';
+import type { ScoutConfig } from '../../config/load';
+import { startService } from '../service';
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('Serve the GraphQL hunting API and its explorer over a local lake (DuckDB)')
-    .requiredOption('--lake <dir>', 'lake folder to query')
-    .option('--port <n>', 'port to listen on', port, 4000)
-    .option('--host <address>', 'address to bind (loopback unless you mean to share it)', '127.0.0.1')
-    .option('--max-window-days <n>', 'longest time window a query may read', positive, 31)
-    .option('--max-page-size <n>', 'largest `first` a query may ask for', positive, 500)
-    .action(async (opts: ServeOptions) => {
-      if (!existsSync(opts.lake)) throw new Error(`lake folder '${opts.lake}' does not exist (run scoutql ingest first)`);
-      await serveLake(opts);
-    });
-}
-
-export interface ServeOptions {
-  lake: string;
-  port: number;
-  host: string;
-  maxWindowDays: number;
-  maxPageSize: number;
-}
-
-/** Serves the API and explorer over a local lake until SIGINT / SIGTERM; returns the explorer URL. */
-export async function serveLake(opts: ServeOptions): Promise<string> {
-  const engine = await DuckDbEngine.open({ lake: opts.lake });
-  const api = new ScoutApi({
-    engine,
-    limits: { maxWindowDays: opts.maxWindowDays, maxPageSize: opts.maxPageSize },
-    latestDay: () => graphDays(opts.lake).at(-1) ?? null,
-    onError: (error) => {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      process.stderr.write(`scoutql serve: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
-    },
+  addConfigOptions(
+    program
+      .command('serve')
+      .description(
+        'Serve the GraphQL hunting API, its explorer, /healthz, /readyz and /metrics: DuckDB over a local lake, or Athena over an s3:// lake (scoutql.config.yaml)',
+      ),
+    ['--lake', '--engine', '--host', '--port', '--insecure-bind', '--max-window-days', '--max-page-size'],
+  ).action(async (_opts: unknown, command: Command) => {
+    await serveConfig(configFromCommand(command));
   });
-  const { url, close } = await api.listen({ port: opts.port, host: opts.host });
-  process.stdout.write(`ScoutQL explorer ${url}/  ·  GraphQL ${url}/graphql  ·  lake ${opts.lake}\n`);
-  const stop = async () => {
-    await close();
-    await api.stop();
-    await engine.close();
-    process.exit(0);
+}
+
+/**
+ * Serves the API as configured until SIGINT / SIGTERM, then shuts down gracefully (in-flight
+ * requests finish, the audit trail is flushed); returns the explorer URL.
+ */
+export async function serveConfig(config: ScoutConfig): Promise<string> {
+  const service = await startService(config);
+  process.stdout.write(`ScoutQL explorer ${service.url}/  ·  GraphQL ${service.url}/graphql  ·  lake ${config.engine.lake}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info('shutting down: finishing requests in flight');
+    service
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        service.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  return `${url}/`;
-}
-
-export function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return `${service.url}/`;
 }

@@ -1,0 +1,196 @@
+/**
+ * Walks everything a caller can reach through the API, driven by the schema's introspection (so a
+ * field added tomorrow is walked too): every root field with every candidate argument, then every
+ * object reached, again and again through `node(id)`, selecting every field of its type one level
+ * deep (leaves, links and connections up to the next Node, whose id is followed). Returns every
+ * answer for the caller's eyes: the test looks in them for what the caller must not see.
+ */
+import {
+  buildClientSchema,
+  getIntrospectionQuery,
+  getNamedType,
+  getNullableType,
+  isAbstractType,
+  isLeafType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from 'graphql';
+
+export type Ask = (query: string, variables: Record<string, unknown>) => Promise<{ status: number; body: any }>;
+
+export interface WalkOptions {
+  /** Values to try for each required String / ID argument of a root field (ids, addresses, names…). */
+  candidates: readonly string[];
+  /** Global ids to try with node(id). */
+  globalIds: readonly string[];
+  window: { from: string; to: string };
+  /** Page size for every connection (the fixture lake is small: everything fits). */
+  first?: number;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number;
+}
+
+export interface WalkResult {
+  /** Every answer (data and errors), as received. */
+  answers: { query: string; variables: Record<string, unknown>; status: number; body: any }[];
+  /** Global ids of every object reached. */
+  reached: Set<string>;
+  schema: GraphQLSchema;
+}
+
+const ROOT_TEXT_ARGS = new Set(['id', 'address', 'indicator']);
+
+export async function walkApi(ask: Ask, options: WalkOptions): Promise<WalkResult> {
+  const introspection = await ask(getIntrospectionQuery(), {});
+  if (introspection.status !== 200 || introspection.body.errors)
+    throw new Error(`introspection failed: ${JSON.stringify(introspection.body)}`);
+  const schema = buildClientSchema(introspection.body.data as IntrospectionQuery);
+  const first = options.first ?? 50;
+  const nodeInterface = schema.getType('Node');
+  const isNode = (type: GraphQLNamedType) =>
+    isObjectType(type) && nodeInterface !== undefined && type.getInterfaces().some((i) => i.name === nodeInterface.name);
+
+  /** Arguments we give a nested field: a page size where it takes one; nothing else (windows are inherited). */
+  const nestedArgs = (field: GraphQLField<unknown, unknown>): string | null => {
+    if (field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) return null; // none today
+    return field.args.some((a) => a.name === 'first') ? `(first: ${first})` : '';
+  };
+
+  /** Every field of a type: leaves, and objects down to (and including the id of) the next Node. */
+  const select = (type: GraphQLNamedType, depth: number, seen: readonly string[]): string => {
+    if (isLeafType(type)) return '';
+    if (isAbstractType(type)) {
+      const parts = schema.getPossibleTypes(type).map((t) => `... on ${t.name} { ${select(t, depth, seen)} }`);
+      return `__typename ${parts.join(' ')}`;
+    }
+    const object = type as GraphQLObjectType;
+    if (depth > 0 && isNode(object)) return '__typename id'; // followed later through node(id)
+    if (seen.includes(object.name) || depth > 6) return '__typename';
+    const fields: string[] = ['__typename'];
+    for (const field of Object.values(object.getFields())) {
+      const args = nestedArgs(field);
+      if (args === null) continue;
+      const named = getNamedType(field.type);
+      if (isLeafType(named)) fields.push(`${field.name}${args}`);
+      else fields.push(`${field.name}${args} { ${select(named, depth + 1, [...seen, object.name])} }`);
+    }
+    return fields.join(' ');
+  };
+
+  const answers: WalkResult['answers'] = [];
+  const reached = new Set<string>();
+  const queue: string[] = [];
+  const collectIds = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(collectIds);
+    else if (value && typeof value === 'object') {
+      const record = value as Record<string, unknown>;
+      if (typeof record.id === 'string' && typeof record.__typename === 'string') {
+        const type = schema.getType(record.__typename);
+        if (type && isNode(type) && !reached.has(record.id)) {
+          reached.add(record.id);
+          queue.push(record.id);
+        }
+      }
+      Object.values(record).forEach(collectIds);
+    }
+  };
+  const run = async (query: string, variables: Record<string, unknown>) => {
+    const answer = await ask(query, variables);
+    answers.push({ query, variables, ...answer });
+    collectIds(answer.body?.data);
+  };
+
+  const queryType = schema.getQueryType()!;
+  const window = options.window;
+  const roots: [string, Record<string, unknown>][] = [];
+  for (const field of Object.values(queryType.getFields())) {
+    const named = getNamedType(field.type);
+    const required = field.args.filter((a) => isNonNullType(a.type));
+    const textArg = required.find((a) => ROOT_TEXT_ARGS.has(a.name));
+    const varDefs: string[] = [];
+    const argList: string[] = [];
+    for (const arg of field.args) {
+      const argType = getNullableType(arg.type);
+      if (arg.name === 'window') {
+        varDefs.push('$window: TimeWindow!');
+        argList.push('window: $window');
+      } else if (arg.name === 'first') argList.push(`first: ${first}`);
+      else if (arg === textArg) {
+        varDefs.push(`$value: ${arg.type.toString()}`);
+        argList.push(`${arg.name}: $value`);
+      } else if (isNonNullType(arg.type))
+        throw new Error(`walker: root field ${field.name} needs ${arg.name} (${String(argType)}); teach the walker`);
+    }
+    const query = `query Walk${varDefs.length ? `(${varDefs.join(', ')})` : ''} { ${field.name}${argList.length ? `(${argList.join(', ')})` : ''} ${
+      isLeafType(named) ? '' : `{ ${select(named, 0, [])} }`
+    } }`;
+    if (!textArg) roots.push([query, { window }]);
+    else if (textArg.type.toString() !== 'ID!') for (const value of options.candidates) roots.push([query, { window, value }]);
+    else
+      // By global id: select the fields of the type the id names (the types of an interface disagree on nullability).
+      for (const value of options.globalIds) {
+        const type = schema.getType(Buffer.from(value, 'base64').toString('utf8').split(':')[0]);
+        if (type && isObjectType(type))
+          roots.push([query.replace(/\{ __typename .*\} \}$/, `{ ... on ${type.name} { ${select(type, 0, [])} } } }`), { window, value }]);
+      }
+  }
+
+  // Every root first, then every object reached, through node(id): its every field, and the objects those reach.
+  const next = (): [string, Record<string, unknown>] | null => {
+    const root = roots.shift();
+    if (root) return root;
+    while (queue.length > 0) {
+      const id = queue.shift()!;
+      const type = schema.getType(Buffer.from(id, 'base64').toString('utf8').split(':')[0]);
+      if (type && isObjectType(type))
+        return [
+          `query Walk($id: ID!, $window: TimeWindow) { node(id: $id, window: $window) { ... on ${type.name} { ${select(type, 0, [])} } } }`,
+          { id, window },
+        ];
+    }
+    return null;
+  };
+  let busy = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const task = next();
+      if (!task) {
+        // Others may still add objects to follow: wait for them before giving up.
+        if (busy === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      busy++;
+      try {
+        await run(...task);
+      } finally {
+        busy--;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  return { answers, reached, schema };
+}
+
+/** Every string an answer shows its reader, with global ids and cursors decoded (they carry ids in base64). */
+export function visibleStrings(value: unknown, skipKeys: ReadonlySet<string> = new Set()): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown, key: string | null) => {
+    if (key !== null && skipKeys.has(key)) return;
+    if (typeof v === 'string') {
+      out.push(v);
+      if (/^[A-Za-z0-9+/=_-]{8,}$/.test(v)) {
+        const decoded = Buffer.from(v, 'base64').toString('utf8');
+        if (/^[\x20-\x7e]+$/.test(decoded)) out.push(decoded);
+      }
+    } else if (Array.isArray(v)) v.forEach((item) => visit(item, null));
+    else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) visit(item, k);
+  };
+  visit(value, null);
+  return out;
+}
