@@ -84,7 +84,7 @@ export function resolveDocument(request: GraphQLRequestFields, registry: Persist
   if (request.query !== undefined && request.query !== null && text === undefined)
     return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'query must be a string' };
   const apq = persistedQueryHash(request.extensions);
-  if (apq === 'invalid')
+  if (apq === false)
     return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'extensions.persistedQuery needs version 1 and a sha256Hash' };
   if (request.documentId !== undefined && typeof request.documentId !== 'string')
     return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'documentId must be a string' };
@@ -108,12 +108,13 @@ export function resolveDocument(request: GraphQLRequestFields, registry: Persist
   return { ok: true, query: text, persisted: null };
 }
 
-function persistedQueryHash(extensions: unknown): string | null | 'invalid' {
+/** The sha256 asked for, null when the request names none, false when its persistedQuery is malformed. */
+function persistedQueryHash(extensions: unknown): string | null | false {
   if (extensions === undefined || extensions === null || typeof extensions !== 'object') return null;
   const pq = (extensions as { persistedQuery?: unknown }).persistedQuery;
   if (pq === undefined) return null;
-  if (pq === null || typeof pq !== 'object') return 'invalid';
+  if (pq === null || typeof pq !== 'object') return false;
   const { version, sha256Hash } = pq as { version?: unknown; sha256Hash?: unknown };
-  if (version !== 1 || typeof sha256Hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256Hash)) return 'invalid';
+  if (version !== 1 || typeof sha256Hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256Hash)) return false;
   return sha256Hash.toLowerCase();
 }

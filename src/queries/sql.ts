@@ -1,5 +1,5 @@
 /** Small helpers shared by the API's SQL. Values always travel as `?` parameters. */
-import { placeholders, sqlString } from '../core/sql';
+import { sqlString } from '../core/sql';
 import type { NodeType, Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
 import type { AccountScope } from './scope';

@@ -58,10 +58,10 @@ function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stde
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /GraphQL (http:\/\/\S+)\/graphql/.exec(out);
       if (m) resolve({ child, url: m[1], stderr: () => err });

@@ -61,7 +61,7 @@ function collect(value: unknown, type: GraphQLInputType, out: Set<string>): void
   if (value === null || value === undefined) return;
   const inner = getNullableType(type);
   if (isListType(inner)) {
-    if (Array.isArray(value)) for (const item of value) collect(item, inner.ofType as GraphQLInputType, out);
+    if (Array.isArray(value)) for (const item of value) collect(item, inner.ofType, out);
     return;
   }
   if (!isInputObjectType(inner) || typeof value !== 'object') return;
