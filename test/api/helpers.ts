@@ -4,8 +4,9 @@
  * engine (real SDK) talking to the local Athena-protocol server (testkit/athena-local) that serves
  * the same folder as s3://scoutql-lake/ with the catalog DDL applied and the dialect guard on.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import type { AthenaEngineConfig } from '../../src/engine/athena';
 import { graphDays } from '../../src/engine/lake';
@@ -157,22 +158,38 @@ export async function openStoryApi(options: OpenApiOptions = {}): Promise<TestAp
   };
 }
 
-/** Total size of the Parquet files under the given lake tables (what a full scan of them reads). */
-export function parquetBytes(lake: string, tables: readonly string[]): number {
-  const walk = (dir: string): number => {
-    let sum = 0;
+/**
+ * Compressed bytes of the named columns' chunks in every Parquet file under the given lake tables,
+ * from the files' own metadata: what Athena bills for reading those columns of those tables whole.
+ */
+export async function columnChunkBytes(lake: string, tables: readonly string[], columns: readonly string[]): Promise<number> {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      return 0;
+      return;
     }
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) sum += walk(path);
-      else if (entry.name.endsWith('.parquet')) sum += statSync(path).size;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.parquet')) files.push(path);
     }
-    return sum;
   };
-  return tables.reduce((sum, table) => sum + walk(join(lake, table)), 0);
+  for (const table of tables) walk(join(lake, table));
+  if (files.length === 0) return 0;
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+    const reader = await conn.runAndReadAll(
+      `SELECT coalesce(sum(total_compressed_size), 0)::BIGINT FROM parquet_metadata([${files.map(quote).join(', ')}])
+       WHERE path_in_schema IN (${columns.map(quote).join(', ')})`,
+    );
+    return Number(reader.getRowsJS()[0][0]);
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
 }

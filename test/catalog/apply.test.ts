@@ -81,7 +81,8 @@ async function queryTheLake(server: AthenaLocalServer, lakeUri: string): Promise
     { day: new Date('2024-05-01T00:00:00Z'), account: '111122223333', events: 2 },
     { day: new Date('2024-05-02T00:00:00Z'), account: '444455556666', events: 2 },
   ]);
-  expect(perDay.stats.bytesScanned).toBeGreaterThan(0);
+  // Day and account come from the partition paths and count(*) from the footers: no column chunk read.
+  expect(perDay.stats.bytesScanned).toBe(0);
 
   const touched = await engine.query(
     'SELECT time, activity, resources, region FROM api_activity WHERE actor_id = ? AND contains(resources, ?) ORDER BY time',
@@ -95,6 +96,7 @@ async function queryTheLake(server: AthenaLocalServer, lakeUri: string): Promise
       region: 'us-east-1',
     },
   ]);
+  expect(touched.stats.bytesScanned).toBeGreaterThan(0);
 
   // Tables with no files yet answer empty, typed.
   expect((await engine.query('SELECT count(*) AS n FROM dns_activity')).rows).toEqual([{ n: 0 }]);

@@ -10,6 +10,9 @@
  * from a local folder (`localBuckets`) or mirrored from an S3 server (`s3Client`, e.g. s3rver).
  * DML must pass the Trino dialect guard (./dialect.ts) before DuckDB runs it.
  *
+ * Statistics.DataScannedInBytes is what Athena would report: the compressed bytes of the Parquet
+ * column chunks the query read (./scan-bytes.ts explains how and where it differs from Athena).
+ *
  * Test controls: failNext(), throttle(), holdQueries(); `calls` and `stoppedQueryIds` record traffic.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -26,6 +29,7 @@ import { findDialectViolation } from './dialect';
 import { DdlError, isDdl, parseDdl, hiveToDuckType } from './ddl';
 import { bindParameters, ParameterError } from './params';
 import { athenaText, columnInfo, type AthenaColumnInfo } from './format';
+import { ColumnChunkIndex, SCAN_LOGGING_SETUP } from './scan-bytes';
 import {
   injectedColumns,
   makeLocationResolver,
@@ -48,7 +52,10 @@ export interface AthenaLocalOptions {
   runningPolls?: number;
   /** Write each SELECT's result as CSV to <OutputLocation>/<query id>.csv through s3Client, as Athena does. */
   writeResultsToS3?: boolean;
-  /** Bytes scanned reported for a query; default: the size of the visible files of the tables it reads. */
+  /**
+   * Bytes scanned reported for a query; default: what Athena would report, the compressed bytes of
+   * the Parquet column chunks the query read (./scan-bytes.ts).
+   */
   bytesScanned?: (sql: string) => number;
 }
 
@@ -111,6 +118,10 @@ export class AthenaLocalServer {
   private port = 0;
   /** DDL and view refreshes share one DuckDB connection: one at a time. */
   private catalogLock: Promise<unknown> = Promise.resolve();
+  private readonly columnChunks = new ColumnChunkIndex();
+  /** Queries whose file-read log is still needed; the log is emptied only when none is. */
+  private queriesReadingLog = 0;
+  private logTruncation?: Promise<void>;
 
   constructor(private readonly options: AthenaLocalOptions = {}) {
     this.cacheDir = mkdtempSync(join(tmpdir(), 'scoutql-athena-local-'));
@@ -127,6 +138,7 @@ export class AthenaLocalServer {
     // Athena's default catalog and database, so `awsdatacatalog.db.table` names resolve too.
     await this.setup.run(`ATTACH ':memory:' AS awsdatacatalog`);
     await this.setup.run(`CREATE SCHEMA IF NOT EXISTS awsdatacatalog."default"`);
+    for (const statement of SCAN_LOGGING_SETUP) await this.setup.run(statement);
 
     this.httpServer = createServer((req, res) => void this.handle(req, res));
     // AWS endpoints keep an idle connection open far longer than Node's default of 5 s. With 5 s, the
@@ -334,16 +346,17 @@ export class AthenaLocalServer {
           );
         }
       }
-      let bytes = 0;
-      for (const table of referenced) bytes += await this.exclusive(() => this.refreshView(table));
-      execution.bytesScanned = this.options.bytesScanned?.(sql) ?? bytes;
+      for (const table of referenced) await this.exclusive(() => this.refreshView(table));
 
+      while (this.logTruncation) await this.logTruncation;
+      this.queriesReadingLog++;
       const connection = await this.db!.connect();
       try {
         // Trino functions DuckDB lacks, as temporary (per-connection) macros, whatever the database.
         for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro.sql.replace('MACRO ', 'TEMP MACRO '));
         await connection.run(`USE awsdatacatalog.${quoteIdent(execution.database)}`);
         const reader = await connection.runAndReadAll(sql);
+        execution.bytesScanned = this.options.bytesScanned?.(sql) ?? (await this.columnChunks.scannedBytes(connection));
         const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]));
         const rows = reader.getRowsJS().map((row) => row.map((value, i) => athenaText(value, columns[i].Type)));
         if (this.options.writeResultsToS3 && execution.outputLocation) {
@@ -353,6 +366,8 @@ export class AthenaLocalServer {
         execution.outcome = { state: 'SUCCEEDED', columns, rows };
       } finally {
         connection.closeSync();
+        this.queriesReadingLog--;
+        this.truncateLogWhenIdle();
       }
     } catch (err) {
       fail(athenaReason(err));
@@ -379,6 +394,22 @@ export class AthenaLocalServer {
     } catch {
       return `Unable to verify/create output bucket ${m[1]}`;
     }
+  }
+
+  /** Empties DuckDB's file-read log while no query needs it; queries starting meanwhile wait for it. */
+  private truncateLogWhenIdle(): void {
+    if (this.queriesReadingLog > 0 || this.logTruncation || !this.db) return;
+    const db = this.db;
+    this.logTruncation = (async () => {
+      const connection = await db.connect();
+      try {
+        await connection.run('CALL truncate_duckdb_logs()');
+      } finally {
+        connection.closeSync();
+      }
+    })()
+      .catch(() => undefined) // a log left in place costs memory only
+      .finally(() => (this.logTruncation = undefined));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -449,8 +480,8 @@ export class AthenaLocalServer {
     }
   }
 
-  /** Re-reads a table's files (new partitions appear as in Athena) and recreates its view; returns the bytes it holds. */
-  private async refreshView(table: ExternalTable): Promise<number> {
+  /** Re-reads a table's files (new partitions appear as in Athena) and recreates its view. */
+  private async refreshView(table: ExternalTable): Promise<void> {
     const dir = await this.resolver.localDir(table.location);
     const files = visibleFiles(table, dir);
     let fileColumns: Set<string> | null = null;
@@ -471,7 +502,6 @@ export class AthenaLocalServer {
     await this.setup!.run(
       `CREATE OR REPLACE VIEW awsdatacatalog.${quoteIdent(table.database)}.${quoteIdent(table.table)} AS ${viewSelect(table, files, fileColumns)}`,
     );
-    return files.reduce((sum, f) => sum + f.size, 0);
   }
 
   /** External tables the statement names (bare, db.table or catalog.db.table). */
