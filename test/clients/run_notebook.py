@@ -14,6 +14,8 @@ from nbclient.exceptions import CellExecutionError
 
 
 def main(source: str, executed: str = "") -> int:
+    # The kernel inherits this: quiets debugpy's frozen-modules notice in every cell's stderr.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     notebook = nbformat.read(source, as_version=4)
     runner = NotebookClient(
         notebook,

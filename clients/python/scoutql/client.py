@@ -207,11 +207,21 @@ class Client:
           }
         }"""
         lists = {"identities": "identityId", "ips": "address", "resources": "resourceId", "sessions": "sessionId"}
+        entities = {
+            "identity": ("identityId", "kind"),
+            "session": ("sessionId", "kind"),
+            "ip": ("address", "isPrivate"),
+            "resource": ("resourceId", "kind"),
+        }
         rows = []
         for part in self._chunks(window):
             for value in indicators:
                 found = self.query(doc, {"indicator": value, "window": as_variable(part), "related": related})["contextFor"]
-                row = {k: v for k, v in found.items() if k not in lists}
+                row = {k: v for k, v in found.items() if k not in lists and k not in entities}
+                for name, keys in entities.items():
+                    # The same columns whether or not the indicator named this kind of entity.
+                    for key in keys:
+                        row[f"{name}.{key}"] = (found[name] or {}).get(key)
                 for name, key in lists.items():
                     row[f"{name}.totalCount"] = found[name]["totalCount"]
                     row[name] = [e["node"][key] for e in found[name]["edges"]]

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pandas as pd
 
-from scoutql import Client, ScoutQLError, TruncatedResultWarning, to_frame
+from scoutql import Client, ScoutQLError, TruncatedResultWarning, chunks, to_frame, window
 
 URL = os.environ.get("SCOUTQL_TEST_URL")
 NARROW_URL = os.environ.get("SCOUTQL_TEST_NARROW_URL")
@@ -151,7 +151,9 @@ class ContextTest(unittest.TestCase):
         self.assertEqual(attacker["ip.address"], e["attackerIp"])
         self.assertEqual(attacker["firstSeen"], pd.Timestamp(STORY["start"]))
         self.assertEqual(str(frame["firstSeen"].dtype), "datetime64[ns, UTC]")
-        self.assertEqual(frame.iloc[1]["identity.identityId"], e["targetUser"])
+        # The same columns for every row, whatever each indicator named.
+        self.assertEqual(frame["identity.identityId"].tolist(), [None, e["targetUser"], None])
+        self.assertEqual(frame["ip.address"].tolist(), [e["attackerIp"], None, None])
 
     def test_a_long_window_is_asked_a_day_at_a_time_when_the_server_allows_one_day(self):
         e = STORY["expect"]
@@ -277,6 +279,27 @@ class MagicTest(unittest.TestCase):
         self.assertEqual(len(paged), 600)
         self.assertEqual([w.category for w in caught], [TruncatedResultWarning])
         self.assertEqual(to_frame({"a": {"b": [{"t": "2026-11-02T00:00:00Z"}]}})["t"][0], pd.Timestamp("2026-11-02T00:00:00Z"))
+        shell.run_line_magic("scoutql_connect", "http://127.0.0.1:9/graphql")  # closes the previous client
+        with self.assertRaisesRegex(ScoutQLError, "cannot reach"):
+            shell.run_cell_magic("scoutql", "", "{ __typename }")
+        with self.assertRaisesRegex(ValueError, "unknown or incomplete option"):
+            shell.run_cell_magic("scoutql", "--bogus 1", "{ __typename }")
+
+
+class WindowTest(unittest.TestCase):
+    def test_windows_split_into_consecutive_chunks_in_utc(self):
+        parts = chunks(window("2026-11-02T00:00:00+02:00", "2026-11-04T12:00:00Z"), 1)
+        self.assertEqual(
+            [(a.isoformat(), b.isoformat()) for a, b in parts],
+            [
+                ("2026-11-01T22:00:00+00:00", "2026-11-02T22:00:00+00:00"),
+                ("2026-11-02T22:00:00+00:00", "2026-11-03T22:00:00+00:00"),
+                ("2026-11-03T22:00:00+00:00", "2026-11-04T12:00:00+00:00"),
+            ],
+        )
+        self.assertEqual(window({"from": pd.Timestamp("2026-11-02"), "to": "2026-11-03"})[1].tzinfo, timezone.utc)
+        with self.assertRaisesRegex(ValueError, "not an ISO 8601 time"):
+            window("yesterday", "today")
 
 
 def _window(w):
