@@ -56,11 +56,28 @@ function colOrNull(table: TableName, column: string, type: string): string {
 }
 
 /**
+ * The columns that say two rows of the two tables are the same event: the partition and the
+ * identity columns of every source writing both (CloudTrail: eventID and time in its account and
+ * region). An event id alone is not enough: a dataset whose records share one eventID would have
+ * every call of a day with a sign-in hidden from the graph.
+ */
+const SIGN_IN_IDENTITY = [
+  'source',
+  'account',
+  'region',
+  ...new Set(
+    MANIFESTS.filter((m) => m.tables.some((t) => t === 'api_activity') && m.tables.some((t) => t === 'authentication')).flatMap(
+      (m) => m.identity.columns,
+    ),
+  ),
+].map((c) => `a."${c}" = api_activity."${c}"`);
+
+/**
  * A console sign-in lands in both api_activity and authentication; the graph counts it once
  * (as the authentication row). The anti-join binds the day once more.
  */
 const DEDUPE_SIGN_INS = `
-    AND NOT EXISTS (SELECT 1 FROM authentication a WHERE a.day = CAST(? AS DATE) AND a.event_id = api_activity.event_id)`;
+    AND NOT EXISTS (SELECT 1 FROM authentication a WHERE a.day = CAST(? AS DATE) AND ${SIGN_IN_IDENTITY.join(' AND ')})`;
 
 /** One day's events of every class, reduced to the columns the graph needs. Every `?` is the day (GRAPH_EVENTS_PARAMS of them). */
 export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(

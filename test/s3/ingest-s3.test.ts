@@ -49,7 +49,7 @@ describe('s3:// inputs', () => {
     expect(rows).toHaveLength(122);
     expect(rows).toEqual(await lakeRows(fromDisk));
     // The manifest and the quarantine name the objects by their s3:// URL.
-    const keys = [...(await loadManifest(fromS3)).values()].map((e) => e.key).sort();
+    const keys = [...(await loadManifest(fromS3)).entries.values()].map((e) => e.key).sort();
     expect(keys[0]).toBe(
       's3://raw-logs/org-trail/AWSLogs/123456789012/CloudTrail/us-east-2/2024/03/01/123456789012_CloudTrail_us-east-2_part0.json.gz',
     );
