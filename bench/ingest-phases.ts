@@ -16,6 +16,7 @@ import { materializeGraph } from '../etl/graph';
 import { RowSpiller, publishPartitions } from '../etl/lake/row-spiller';
 import { ObjectContent, listLocalObjects, sha256Of, type ObjectRef } from '../etl/objects';
 import { manifestById, sourceById } from '../etl/sources';
+import { identityColumns } from '../etl/sources/types';
 import type { SourceId } from '../src/generated/sources';
 import { machine, parseArgs, table, writeResult } from './lib/measure';
 
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     mkdirSync(join(temp, 'publish'), { recursive: true });
     const { partitions } = await timed('publishPartitions (partition, dedupe, sort, ZSTD 9)', phases, () =>
       publishPartitions(spills, lake, 'phases', join(temp, 'publish'), {
-        identityOf: (source) => manifestById(source as SourceId).identity.columns,
+        identityOf: (source) => identityColumns(manifestById(source as SourceId)),
         lakeFiles: () => Promise.resolve([]),
       }),
     );

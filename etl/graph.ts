@@ -18,6 +18,7 @@ import { graphDayFile } from '../src/core/lake-layout';
 import { sqlString } from '../src/core/sql';
 import { TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
 import { MANIFESTS } from './sources/manifests';
+import { identityColumns } from './sources/types';
 
 export interface MaterializeGraphOptions {
   lake: string;
@@ -66,8 +67,8 @@ const SIGN_IN_IDENTITY = [
   'account',
   'region',
   ...new Set(
-    MANIFESTS.filter((m) => m.tables.some((t) => t === 'api_activity') && m.tables.some((t) => t === 'authentication')).flatMap(
-      (m) => m.identity.columns,
+    MANIFESTS.filter((m) => m.tables.some((t) => t === 'api_activity') && m.tables.some((t) => t === 'authentication')).flatMap((m) =>
+      identityColumns(m),
     ),
   ),
 ].map((c) => `a."${c}" = api_activity."${c}"`);

@@ -13,6 +13,7 @@ import { listObjects, type ListingNotes, type ObjectRef } from './objects';
 import type { ObjectJob, ObjectResult } from './read-object';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
+import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
 import { dayOfPartition, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
@@ -292,7 +293,7 @@ function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry
 
 /** The identity columns of a source's rows; a source this build does not know is keyed by event id alone. */
 function identityOf(source: string): readonly string[] {
-  return (LISTED_SOURCE_IDS as readonly string[]).includes(source) ? manifestById(source as SourceId).identity.columns : ['event_id'];
+  return (LISTED_SOURCE_IDS as readonly string[]).includes(source) ? identityColumns(manifestById(source as SourceId)) : DEFAULT_IDENTITY;
 }
 
 /** One transaction's worth of objects: their rows, quarantine and manifest entries. */

@@ -109,9 +109,11 @@ export interface SourceManifest<T extends TableName = TableName> {
    * What makes two rows the same event: these columns, within the row's partition (source,
    * account, region, day). Publishing drops a row whose identity the lake (or the same batch)
    * already holds, so the same records read twice (recompressed, renamed, exported another way,
-   * or after the manifest was lost) are never doubled.
+   * or after the manifest was lost) are never doubled. Left out, it is the row's `event_id` alone
+   * (DEFAULT_IDENTITY): right for a source whose event id is the provider's own unique id or the
+   * hash of the raw record.
    */
-  identity: {
+  identity?: {
     columns: readonly [IdentityColumn, ...IdentityColumn[]];
     /** What the identity is, for people (e.g. "eventID, with the account and time"). */
     doc: string;
@@ -136,6 +138,14 @@ export interface SourceManifest<T extends TableName = TableName> {
 }
 
 /** A manifest, checked against the contract with its table list kept literal (so the parser is held to it). */
+/** The identity of a source whose manifest declares none: its rows' event ids. */
+export const DEFAULT_IDENTITY: readonly [IdentityColumn, ...IdentityColumn[]] = ['event_id'];
+
+/** The columns that make two of a source's rows the same event (see SourceManifest.identity). */
+export function identityColumns(manifest: Pick<SourceManifest, 'identity'>): readonly [IdentityColumn, ...IdentityColumn[]] {
+  return manifest.identity?.columns ?? DEFAULT_IDENTITY;
+}
+
 export function defineManifest<const T extends TableName>(manifest: SourceManifest<T>): SourceManifest<T> {
   return manifest;
 }
