@@ -15,7 +15,8 @@ import { detectObject } from '../etl/detect';
 import { materializeGraph } from '../etl/graph';
 import { RowSpiller, publishPartitions } from '../etl/lake/row-spiller';
 import { ObjectContent, listLocalObjects, sha256Of, type ObjectRef } from '../etl/objects';
-import { sourceById } from '../etl/sources';
+import { manifestById, sourceById } from '../etl/sources';
+import { identityColumns } from '../etl/sources/types';
 import type { SourceId } from '../src/generated/sources';
 import { machine, parseArgs, table, writeResult } from './lib/measure';
 
@@ -67,10 +68,10 @@ async function main(): Promise<void> {
     const spiller = await RowSpiller.open({ tempDir: join(temp, 'spill') });
     await timed('read + parse + normalize + append/spill', phases, async () => {
       let n = 0;
-      for (const { o, source } of work) {
+      for (const [index, { o, source }] of work.entries()) {
         for await (const item of sourceById(source).parse(new ObjectContent(o), { key: o.key })) {
           if (item.kind !== 'rows') continue;
-          for (const row of item.rows) spiller.append(row, source);
+          item.rows.forEach((row, i) => spiller.append(row, source, index, i === 0));
           if ((++n & 0x3ff) === 0) await spiller.spillIfLarge();
         }
       }
@@ -79,8 +80,11 @@ async function main(): Promise<void> {
     await spiller.close();
     const lake = join(temp, 'lake');
     mkdirSync(join(temp, 'publish'), { recursive: true });
-    const partitions = await timed('publishPartitions (partition, sort, ZSTD 9)', phases, () =>
-      publishPartitions(spills, lake, 'phases', join(temp, 'publish')),
+    const { partitions } = await timed('publishPartitions (partition, dedupe, sort, ZSTD 9)', phases, () =>
+      publishPartitions(spills, lake, 'phases', join(temp, 'publish'), {
+        identityOf: (source) => identityColumns(manifestById(source as SourceId)),
+        lakeFiles: () => Promise.resolve([]),
+      }),
     );
     const days = [...new Set(partitions.map((p) => p.slice(p.lastIndexOf('day=') + 4)))].sort();
     // The graph step reads the lake layout; the staged partitions sit under lake/ already.

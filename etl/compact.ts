@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
+import { parseManifestLine } from './lake/manifest';
 import { partFiles, partitionFolders } from './lake/partitions';
 import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
@@ -83,7 +84,8 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
     manifest_files_after: 0,
     seconds: 0,
   };
-  const release = await acquireLakeLock(store);
+  const lock = await acquireLakeLock(store);
+  const fence = () => lock.check();
   const scratch = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-compact-'));
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: '512MB',
@@ -103,7 +105,7 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
           summary.files_after += files.length;
           continue;
         }
-        const done = await compactPartition(store, connection, table, partition, files, scratch);
+        const done = await compactPartition(store, connection, table, partition, files, scratch, fence);
         summary.partitions_compacted += 1;
         summary.files_before += files.length;
         summary.files_after += 1;
@@ -118,14 +120,14 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
     const manifests = (await store.listFiles(MANIFEST_DIR)).filter((f) => f.endsWith('.jsonl'));
     summary.manifest_files_before = summary.manifest_files_after = manifests.length;
     if (!options.table && !options.day && manifests.length >= minFiles) {
-      await mergeManifest(store, manifests, scratch);
+      await mergeManifest(store, manifests, scratch, fence);
       summary.manifest_files_after = 1;
     }
   } finally {
     connection.closeSync();
     instance.closeSync();
     await rm(scratch, { recursive: true, force: true });
-    await release();
+    await lock.release();
   }
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
@@ -138,8 +140,9 @@ async function compactPartition(
   partition: string,
   files: string[],
   scratch: string,
+  fence: () => Promise<void>,
 ): Promise<CompactedPartition> {
-  const txn = await Transaction.begin(store, scratch);
+  const txn = await Transaction.begin(store, scratch, fence);
   const downloads = join(scratch, 'inputs');
   try {
     const local = [];
@@ -170,15 +173,16 @@ async function compactPartition(
   }
 }
 
-async function mergeManifest(store: LakeStore, files: string[], scratch: string): Promise<void> {
-  const txn = await Transaction.begin(store, scratch);
+async function mergeManifest(store: LakeStore, files: string[], scratch: string, fence: () => Promise<void>): Promise<void> {
+  const txn = await Transaction.begin(store, scratch, fence);
   try {
     const merged = new JsonlFile(txn.staged(manifestFile(txn.id)));
     let entries = 0;
     for (const file of files) {
       for (const line of ((await store.readText(file)) ?? '').split('\n')) {
-        if (!line.trim()) continue;
-        await merged.write(JSON.parse(line));
+        // A line that is not a manifest entry (a torn write, a hand edit) is left out: it names nothing.
+        if (!parseManifestLine(line)) continue;
+        await merged.writeLine(line.trim());
         entries += 1;
       }
     }

@@ -18,6 +18,7 @@ import { graphDayFile } from '../src/core/lake-layout';
 import { sqlString } from '../src/core/sql';
 import { TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
 import { MANIFESTS } from './sources/manifests';
+import { identityColumns } from './sources/types';
 
 export interface MaterializeGraphOptions {
   lake: string;
@@ -56,11 +57,28 @@ function colOrNull(table: TableName, column: string, type: string): string {
 }
 
 /**
+ * The columns that say two rows of the two tables are the same event: the partition and the
+ * identity columns of every source writing both (CloudTrail: eventID and time in its account and
+ * region). An event id alone is not enough: a dataset whose records share one eventID would have
+ * every call of a day with a sign-in hidden from the graph.
+ */
+const SIGN_IN_IDENTITY = [
+  'source',
+  'account',
+  'region',
+  ...new Set(
+    MANIFESTS.filter((m) => m.tables.some((t) => t === 'api_activity') && m.tables.some((t) => t === 'authentication')).flatMap((m) =>
+      identityColumns(m),
+    ),
+  ),
+].map((c) => `a."${c}" = api_activity."${c}"`);
+
+/**
  * A console sign-in lands in both api_activity and authentication; the graph counts it once
  * (as the authentication row). The anti-join binds the day once more.
  */
 const DEDUPE_SIGN_INS = `
-    AND NOT EXISTS (SELECT 1 FROM authentication a WHERE a.day = CAST(? AS DATE) AND a.event_id = api_activity.event_id)`;
+    AND NOT EXISTS (SELECT 1 FROM authentication a WHERE a.day = CAST(? AS DATE) AND ${SIGN_IN_IDENTITY.join(' AND ')})`;
 
 /** One day's events of every class, reduced to the columns the graph needs. Every `?` is the day (GRAPH_EVENTS_PARAMS of them). */
 export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(

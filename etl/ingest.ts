@@ -9,9 +9,12 @@ import { publishPartitions, type Spills } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
-import { listObjects, type ObjectRef } from './objects';
-import type { ObjectResult } from './read-object';
-import { dayOfPartition, graphPendingMarker, manifestFile, partFileName } from '../src/core/lake-layout';
+import { listObjects, type ListingNotes, type ObjectRef } from './objects';
+import type { ObjectJob, ObjectResult } from './read-object';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
+import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
+import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
+import { dayOfPartition, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
@@ -22,12 +25,18 @@ export interface IngestOptions {
   lake: string;
   /** Force one source for every object; 'auto' (default) detects per object. */
   source?: SourceId | 'auto';
+  /** Options for sources, by source id (what each manifest's `options` declares, e.g. `{ vpcflow: { format: '${version} …' } }`). */
+  sourceOptions?: Partial<Record<SourceId, Record<string, string>>>;
+  /** Read again objects the lake skipped or quarantined whole before (a forced source that differs from the one recorded does too). */
+  retrySkipped?: boolean;
+  /** Limits each object is held to (record and line length, decompressed bytes); defaults in etl/readers/read-state.ts. */
+  limits?: Partial<ReadLimits>;
   /** Rows staged before a commit (at an object boundary). Bounds the work a crash loses and the sort per partition. */
   batchRows?: number;
   /**
    * Worker threads parsing objects (default: one per core, at most two: each worker has its own
-   * heap, up to 384 MB, and DuckDB instance, so the default keeps the ingest's memory bounded on any
-   * machine; pass more where memory allows).
+   * heap, sized from the record limit, and DuckDB instance, so the default keeps the ingest's memory
+   * bounded on any machine; pass more where memory allows).
    */
   workers?: number;
   onProgress?: (progress: IngestProgress) => void;
@@ -52,18 +61,28 @@ export interface IngestProgress {
 export interface IngestSummary {
   /** Objects found in the inputs. */
   objects: number;
-  /** Records read from objects ingested in this run: always written + quarantined + filtered. */
+  /** Records read from objects ingested in this run: always written + quarantined + filtered + duplicates. */
   records: number;
   written: number;
   quarantined: number;
   /** Records a source dropped on purpose and declared (none of today's sources do). */
   filtered: number;
+  /** Records whose event the lake (or this run) already held, by their source's identity: dropped, never doubled. */
+  duplicates: number;
   /** Objects with no records to read: digests, empty or unrecognized objects (the last two are quarantined). */
   skipped_objects: number;
   /** Objects whose bytes the lake already holds (by sha256): read again, they change nothing. */
   already_ingested: number;
-  /** Objects cut short by a corrupt gzip, a read error or a parser failure (what was read before is kept). */
+  /**
+   * Objects cut short (a corrupt gzip, a read error, a parser failure: what was read before is
+   * kept) or quarantined whole (a limit broken, unreadable, gone, a FIFO or other special file:
+   * none of it is kept). Each is named with its reason in the quarantine and the manifest.
+   */
   damaged_objects: number;
+  /** Records that held bytes that are not UTF-8 (read as U+FFFD; their rows are flagged 'invalid-utf8'). */
+  invalid_utf8: number;
+  /** Folders reached again through a symbolic link (cycles): walked once. */
+  link_cycles: number;
   /** Partition folders written to. */
   partitions: number;
   bytes_in: number;
@@ -73,24 +92,28 @@ export interface IngestSummary {
   days: string[];
   /** Inputs that were gone when listed (only with skipMissingInputs). */
   missing_inputs?: string[];
+  /** What the run noticed but went on past (manifest lines that are not entries). */
+  warnings: string[];
 }
 
 /**
  * The ETL: raw objects → detect → parse and normalize on worker threads (streaming) → Parquet
  * partitions, published atomically with their manifest and quarantine. Re-running over the same
- * objects changes nothing.
+ * objects changes nothing; the same events read again by any other way are dropped as duplicates.
  */
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = process.hrtime.bigint();
   const store = lakeStoreFor(options.lake);
   const batchRows = options.batchRows ?? 40_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
+  const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...options.limits };
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];
   const missing: string[] = [];
+  const notes: ListingNotes = { linkCycles: [] };
   for (const input of options.inputs) {
     try {
-      for await (const object of listObjects([input])) objects.push(object);
+      for await (const object of listObjects([input], notes)) objects.push(object);
     } catch (err) {
       if (!options.skipMissingInputs || !(err as Error).message.startsWith('input not found')) throw err;
       missing.push(input);
@@ -103,15 +126,19 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     written: 0,
     quarantined: 0,
     filtered: 0,
+    duplicates: 0,
     skipped_objects: 0,
     already_ingested: 0,
     damaged_objects: 0,
+    invalid_utf8: 0,
+    link_cycles: notes.linkCycles.length,
     partitions: 0,
     bytes_in: 0,
     bytes_out: 0,
     seconds: 0,
     days: [],
     ...(options.skipMissingInputs ? { missing_inputs: missing } : {}),
+    warnings: notes.linkCycles.map((dir) => `${dir}: reached again through a symbolic link (a cycle), walked once`),
   };
   const progress: IngestProgress = {
     objectsDone: 0,
@@ -122,18 +149,25 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   };
   const partitions = new Set<string>();
 
-  const release = await acquireLakeLock(store, { waitMs: options.lockWaitMs });
+  const lock = await acquireLakeLock(store, { waitMs: options.lockWaitMs });
+  const fence = () => lock.check();
   let tempDir = '';
   let pool: WorkerPool | null = null;
   try {
     await mkdir(options.tempRoot ?? tmpdir(), { recursive: true });
     tempDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-ingest-'));
     await recoverLake(store);
-    const known = new Set((await loadManifest(store)).keys());
+    const manifest = await loadManifest(store);
+    summary.warnings.push(...manifest.problems);
+    const known = manifest.entries;
+    const claimed = new Set<string>();
+    /** Whether content the lake has an entry for is read again: skipped or quarantined before, and asked to be. */
+    const readAgain = (entry: ManifestEntry) =>
+      entry.status !== 'ingested' && (options.retrySkipped === true || (forced !== undefined && entry.source !== forced));
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
-    pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir);
-    let batch = await Batch.begin(store, tempDir);
+    pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir, limits);
+    let batch = await Batch.begin(store, tempDir, fence);
     let stagedRows = 0;
     let committing: Promise<void> = Promise.resolve();
 
@@ -144,22 +178,41 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       options.onProgress?.(progress);
     };
 
-    for (const object of objects) {
+    for (const [index, object] of objects.entries()) {
+      if (object.unreadable) {
+        // Found while listing (a FIFO, a dangling link): named and counted, never opened.
+        summary.damaged_objects += 1;
+        batch.add(index, { ...newEntry(object, '', batch.txn.id), status: 'quarantined', reason: object.unreadable });
+        await batch.setAside({ object: object.key, sha256: null, source: null, position: 'object', reason: object.unreadable, text: '' });
+        advance(object);
+        continue;
+      }
       // Workers hash, detect and parse; the main thread only decides which content is new.
       const claim = async (sha256: string) => {
-        if (known.has(sha256)) return false;
-        known.add(sha256);
+        if (claimed.has(sha256)) return false;
+        const entry = known.get(sha256);
+        if (entry && !readAgain(entry)) return false;
+        claimed.add(sha256);
         return true;
       };
-      const job = { key: object.key, size: object.size, forced, txnDir: batch.txn.dir, txnId: batch.txn.id };
-      const txnId = batch.txn.id;
+      const job: ObjectJob = {
+        key: object.key,
+        size: object.size,
+        index,
+        forced,
+        ...(options.sourceOptions ? { sourceOptions: options.sourceOptions } : {}),
+        limits,
+        txnDir: batch.txn.dir,
+        txnId: batch.txn.id,
+      };
+      const current = batch;
       await pool.submit(job, claim, async (result: ObjectResult) => {
         if (result.status === 'duplicate') {
           summary.already_ingested += 1;
           return advance(object);
         }
-        const entry: ManifestEntry = {
-          ...newEntry(object, result.sha256, txnId),
+        current.add(index, {
+          ...newEntry(object, result.sha256, current.txn.id),
           source: result.source,
           status: result.status,
           ...(result.reason ? { reason: result.reason } : {}),
@@ -167,7 +220,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           written: result.written,
           quarantined: result.quarantined,
           filtered: result.filtered,
-        };
+          duplicates: 0,
+          ...(result.invalidUtf8 ? { invalid_utf8: result.invalidUtf8 } : {}),
+        });
+        if (result.status === 'quarantined') current.reject(index);
         summary.bytes_in += object.size;
         if (result.status === 'skipped') summary.skipped_objects += 1;
         summary.records += result.records;
@@ -175,8 +231,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         summary.quarantined += result.quarantined;
         summary.filtered += result.filtered;
         summary.damaged_objects += result.damaged;
+        summary.invalid_utf8 += result.invalidUtf8;
         stagedRows += result.rows;
-        await batch.manifest.write(entry);
         advance(object);
       });
 
@@ -188,7 +244,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         await committing;
         committing = batch.commit(spills, tempDir, partitions, summary);
         committing.catch(() => undefined); // a failure surfaces at the next await, not as an unhandled rejection
-        batch = await Batch.begin(store, tempDir);
+        batch = await Batch.begin(store, tempDir, fence);
         stagedRows = 0;
       }
     }
@@ -200,13 +256,14 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // The graph step: entities and edges of every day that received rows, rebuilt from its events.
     if (options.graph !== false) {
       const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();
-      await materializeGraphInStore(store, graphDays, tempDir);
+      await fence();
+      await materializeGraphInStore(store, graphDays, tempDir, fence);
       await clearPendingGraphDays(store, graphDays);
     }
   } finally {
     await pool?.close();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
-    await release();
+    await lock.release();
   }
   summary.partitions = partitions.size;
   summary.days = daysOf(partitions);
@@ -234,25 +291,70 @@ function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry
   };
 }
 
+/** The identity columns of a source's rows; a source this build does not know is keyed by event id alone. */
+function identityOf(source: string): readonly string[] {
+  return (LISTED_SOURCE_IDS as readonly string[]).includes(source) ? identityColumns(manifestById(source as SourceId)) : DEFAULT_IDENTITY;
+}
+
 /** One transaction's worth of objects: their rows, quarantine and manifest entries. */
 class Batch {
-  readonly manifest: JsonlFile;
+  private readonly entries = new Map<number, ManifestEntry>();
+  private readonly rejected = new Set<number>();
+  private quarantine: JsonlFile | null = null;
 
-  private constructor(readonly txn: Transaction) {
-    this.manifest = new JsonlFile(txn.staged(manifestFile(txn.id)));
+  private constructor(readonly txn: Transaction) {}
+
+  static async begin(store: LakeStore, tempDir: string, fence: () => Promise<void>): Promise<Batch> {
+    return new Batch(await Transaction.begin(store, tempDir, fence));
   }
 
-  static async begin(store: LakeStore, tempDir: string): Promise<Batch> {
-    return new Batch(await Transaction.begin(store, tempDir));
+  /** Records what the lake will remember of an object (written at commit, with its duplicates counted). */
+  add(index: number, entry: ManifestEntry): void {
+    this.entries.set(index, entry);
+  }
+
+  /** An object quarantined whole: none of its rows is published. */
+  reject(index: number): void {
+    this.rejected.add(index);
+  }
+
+  /** A quarantine line written by the coordinator itself (objects no worker opened). */
+  async setAside(line: object): Promise<void> {
+    this.quarantine ??= new JsonlFile(this.txn.staged(quarantineFile(this.txn.id, 'main')));
+    await this.quarantine.write(line);
   }
 
   async commit(spills: Spills, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
-    const written = await publishPartitions(spills, this.txn.dir, this.txn.id, tempDir);
-    await this.manifest.close();
-    if (this.manifest.lines === 0) {
+    const scratch = await mkdtemp(join(tempDir, 'lake-files-'));
+    let published;
+    try {
+      published = await publishPartitions(spills, this.txn.dir, this.txn.id, tempDir, {
+        rejectedObjects: this.rejected,
+        identityOf,
+        lakeFiles: (partition) => existingPartFiles(this.txn.store, partition, scratch),
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    // Records whose event the lake already held are not written: they are duplicates, in the summary and their entries.
+    for (const [index, dropped] of published.duplicates) {
+      const entry = this.entries.get(index);
+      if (entry) {
+        entry.duplicates = (entry.duplicates ?? 0) + dropped.records;
+        entry.written -= dropped.records;
+      }
+      summary.duplicates += dropped.records;
+      summary.written -= dropped.records;
+    }
+    await this.quarantine?.close();
+    const manifest = new JsonlFile(this.txn.staged(manifestFile(this.txn.id)));
+    for (const index of [...this.entries.keys()].sort((a, b) => a - b)) await manifest.write(this.entries.get(index));
+    await manifest.close();
+    if (manifest.lines === 0) {
       await this.txn.abort();
       return;
     }
+    const written = published.partitions;
     // Each day that gets rows is marked as owing a graph rebuild, in the same commit as the rows.
     for (const day of daysOf(new Set(written))) {
       const marker = this.txn.staged(graphPendingMarker(day));
@@ -265,4 +367,12 @@ class Batch {
     for (const p of written) partitions.add(p);
     summary.bytes_out += bytes;
   }
+}
+
+/** Local copies of the part files the lake holds in a partition: the files themselves for a local lake, downloads for S3. */
+async function existingPartFiles(store: LakeStore, partition: string, scratch: string): Promise<string[]> {
+  const files = (await store.listFiles(partition)).filter((f) => isPartFileName(f.slice(f.lastIndexOf('/') + 1)));
+  const local: string[] = [];
+  for (const file of files) local.push(await store.localCopy(file, scratch));
+  return local;
 }

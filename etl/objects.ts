@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { sha256Hasher } from '../src/core/hash';
+import { ObjectLimitError, ReadState, attachReadState } from './readers/read-state';
 import { isS3Url, listS3Objects, parseS3Url, s3Object } from './s3';
 
 /** One raw log object: a local file now, an S3 object through the same shape. */
@@ -13,21 +14,39 @@ export interface ObjectRef {
   size: number;
   /** A fresh stream of the object's stored (possibly compressed) bytes. */
   open(): Readable;
+  /**
+   * Why the object cannot be read at all, found while listing (a FIFO, socket or device, a
+   * dangling symbolic link, a file gone before it was looked at): it is counted as damaged, with
+   * this reason in the manifest, and never opened.
+   */
+  unreadable?: string;
+}
+
+/** What listing noticed besides objects. */
+export interface ListingNotes {
+  /** Folders reached again through a symbolic link (a cycle, or a second way to the same folder): walked once only. */
+  linkCycles: string[];
 }
 
 /**
- * Expands inputs into objects: files and folders (recursively, in name order) and s3:// URLs
- * (an object, or every object under a prefix, in key order).
+ * Expands inputs into objects: files and folders (recursively, in name order, following
+ * symbolic links) and s3:// URLs (an object, or every object under a prefix, in key order).
  */
-export async function* listObjects(inputs: readonly string[]): AsyncGenerator<ObjectRef> {
+export async function* listObjects(inputs: readonly string[], notes?: ListingNotes): AsyncGenerator<ObjectRef> {
   for (const input of inputs) {
     if (isS3Url(input)) yield* listS3Objects(input);
-    else yield* listLocalObjects([input]);
+    else yield* listLocalObjects([input], notes);
   }
 }
 
-/** Expands files and folders (recursively, in name order) into objects. */
-export async function* listLocalObjects(inputs: readonly string[]): AsyncGenerator<ObjectRef> {
+/**
+ * Expands files and folders (recursively, in name order) into objects. Symbolic links are
+ * followed, to files and to folders; a folder is walked once however many links lead to it, so a
+ * link cycle ends (and is noted). Anything that is not a regular file is listed as unreadable
+ * instead of being opened: reading a FIFO would wait forever.
+ */
+export async function* listLocalObjects(inputs: readonly string[], notes?: ListingNotes): AsyncGenerator<ObjectRef> {
+  const walked = new Set<string>();
   for (const input of inputs) {
     const path = resolve(input);
     let info;
@@ -36,19 +55,58 @@ export async function* listLocalObjects(inputs: readonly string[]): AsyncGenerat
     } catch {
       throw new Error(`input not found: ${input}`);
     }
-    if (info.isDirectory()) yield* walk(path);
-    else yield localObject(path, info.size);
+    if (info.isDirectory()) yield* walk(path, info, walked, notes);
+    else yield fileObject(path, info);
   }
 }
 
-async function* walk(dir: string): AsyncGenerator<ObjectRef> {
+async function* walk(dir: string, info: Stats, walked: Set<string>, notes?: ListingNotes): AsyncGenerator<ObjectRef> {
+  const identity = `${info.dev}:${info.ino}`;
+  if (walked.has(identity)) {
+    notes?.linkCycles.push(dir);
+    return;
+  }
+  walked.add(identity);
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield localObject(full, (await stat(full)).size);
+    let target: Stats;
+    try {
+      target = await stat(full); // follows a symbolic link
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = entry.isSymbolicLink() ? 'a symbolic link to nothing' : 'gone before it could be read';
+      yield unreadableObject(full, `${why} (${code ?? (err as Error).message})`);
+      continue;
+    }
+    if (target.isDirectory()) yield* walk(full, target, walked, notes);
+    else yield fileObject(full, target);
   }
+}
+
+/** A regular file as an object; anything else as an unreadable one. */
+function fileObject(path: string, info: Stats): ObjectRef {
+  if (info.isFile()) return localObject(path, info.size);
+  const kind = info.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : info.isSocket()
+      ? 'a socket'
+      : info.isCharacterDevice() || info.isBlockDevice()
+        ? 'a device'
+        : 'not a regular file';
+  return unreadableObject(path, `${kind}, not a log file: not read`);
+}
+
+function unreadableObject(path: string, reason: string): ObjectRef {
+  return {
+    key: path,
+    size: 0,
+    unreadable: reason,
+    open: () => {
+      throw new Error(`${path}: ${reason}`);
+    },
+  };
 }
 
 /** Re-creates an object from its key, e.g. in a worker thread that was handed only the key. */
@@ -92,8 +150,28 @@ const GZIP_MAGIC_1 = 0x8b;
 export class ObjectContent implements AsyncIterable<Buffer> {
   private failure: Error | null = null;
   bytesRead = 0;
+  /** Decompressed bytes handed out so far. */
+  bytesDecoded = 0;
 
-  constructor(private readonly object: ObjectRef) {}
+  /** @param state the readers' limits and notes for this object (read-state.ts); rides on this iterable. */
+  constructor(
+    private readonly object: ObjectRef,
+    readonly state: ReadState = new ReadState(),
+  ) {
+    attachReadState(this, state);
+  }
+
+  /** Counts what is handed out; past the object limit the object is quarantined whole. */
+  private decoded(chunk: Buffer): Buffer {
+    this.bytesDecoded += chunk.length;
+    const max = this.state.limits.maxObjectBytes;
+    if (this.bytesDecoded > max) {
+      throw new ObjectLimitError(
+        `more than ${max} bytes once decompressed (${this.bytesRead} stored bytes read): the object is quarantined whole (limit: maxObjectBytes)`,
+      );
+    }
+    return chunk;
+  }
 
   error(): Error | null {
     return this.failure;
@@ -117,14 +195,15 @@ export class ObjectContent implements AsyncIterable<Buffer> {
       this.bytesRead += first.value.length;
       gzip = first.value.length >= 2 && first.value[0] === GZIP_MAGIC_0 && first.value[1] === GZIP_MAGIC_1;
       if (!gzip) {
-        yield* counted.call(this, first.value);
+        for await (const chunk of counted.call(this, first.value)) yield this.decoded(chunk);
         return;
       }
       gunzip = createGunzip();
       // pipeline() destroys the gunzip stream with any read error, which ends the loop below.
       pipeline(Readable.from(counted.call(this, first.value)), gunzip, () => undefined);
-      for await (const chunk of gunzip) yield chunk as Buffer;
+      for await (const chunk of gunzip) yield this.decoded(chunk as Buffer);
     } catch (err) {
+      if (err instanceof ObjectLimitError) throw err;
       const message = (err as Error).message;
       this.failure = new Error(gzip ? `corrupt gzip: ${message}` : `read failed: ${message}`);
     } finally {

@@ -1,9 +1,13 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { threadId } from 'node:worker_threads';
 import { JsonlFile } from './lake/jsonl-file';
 import type { RowSpiller, Spills } from './lake/row-spiller';
 import { detectObject } from './detect';
-import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of } from './objects';
+import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
+import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
 import { quarantine, type ParsedItem } from './sources/types';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
@@ -12,25 +16,36 @@ import type { SourceId } from '../src/generated/sources';
 export interface ObjectJob {
   key: string;
   size: number;
+  /** The object's number in the run: its rows carry it, so publishing can drop or count them by object. */
+  index: number;
   /** The source to read it with; detected from its content when absent. */
   forced?: SourceId;
+  /** Options given for sources (by source id), handed to the parser that reads the object. */
+  sourceOptions?: Partial<Record<SourceId, Record<string, string>>>;
+  /** Limits the object is held to (default DEFAULT_READ_LIMITS). */
+  limits?: ReadLimits;
   /** Staging folder of the transaction the rows belong to. */
   txnDir: string;
   txnId: string;
 }
 
 /**
- * Asks the coordinator whether this content is new to the lake (and to this run). Only one
- * object with given bytes is ever read, however many names it has.
+ * Asks the coordinator whether this content should be read: it is new to the lake and the run,
+ * or the lake skipped it before and the user asked to read it again. Only one object with given
+ * bytes is ever read, however many names it has.
  */
 export type ClaimContent = (sha256: string) => Promise<boolean>;
 
 export interface ObjectResult {
+  /** The content hash ('' when the object could not be read at all). */
   sha256: string;
-  /** 'duplicate': the lake (or this run) already has these bytes; nothing was read. */
-  status: 'ingested' | 'skipped' | 'duplicate';
+  /**
+   * 'duplicate': the lake (or this run) already has these bytes; nothing was read.
+   * 'quarantined': the object broke a limit or could not be read: it is quarantined whole, none of its rows is kept.
+   */
+  status: 'ingested' | 'skipped' | 'duplicate' | 'quarantined';
   source: SourceId | null;
-  /** Why an object was skipped (a digest, an empty or unrecognized object). */
+  /** Why an object was skipped or quarantined (a digest, an empty or unrecognized object, a limit, a read error). */
   reason?: string;
   records: number;
   written: number;
@@ -38,8 +53,10 @@ export interface ObjectResult {
   filtered: number;
   /** Rows staged (a record may give more than one: a console login lands in two tables). */
   rows: number;
-  /** Read errors and parser failures that cut the object short (each also quarantined). */
+  /** Read errors and parser failures that cut the object short, or a whole-object quarantine. */
   damaged: number;
+  /** Records that held bytes that are not UTF-8 (their rows are flagged 'invalid-utf8'). */
+  invalidUtf8: number;
 }
 
 /**
@@ -51,18 +68,20 @@ export class ObjectReader {
   private quarantine: JsonlFile | null = null;
   private oversize: JsonlFile | null = null;
 
-  constructor(private readonly spiller: RowSpiller) {}
+  constructor(
+    private readonly spiller: RowSpiller,
+    /** Scratch folder for records set aside while an object is read (kept only if the object is). */
+    private readonly tempDir: string,
+  ) {}
 
   /**
    * Hashes, claims, detects and parses one object. Small objects are read from storage once and
-   * kept in memory for all four steps.
+   * kept in memory for all four steps. An object that cannot be read, or that breaks a limit, is
+   * quarantined whole and the run goes on.
    */
   async read(job: ObjectJob, claim: ClaimContent): Promise<ObjectResult> {
-    const stored = objectFromKey(job.key, job.size);
-    const object = job.size <= IN_MEMORY_LIMIT ? await loadIntoMemory(stored) : stored;
-    const sha256 = await sha256Of(object);
     const result: ObjectResult = {
-      sha256,
+      sha256: '',
       status: 'ingested',
       source: null,
       records: 0,
@@ -71,53 +90,92 @@ export class ObjectReader {
       filtered: 0,
       rows: 0,
       damaged: 0,
+      invalidUtf8: 0,
     };
+    this.useTransaction(job);
+    const quarantineFile = this.quarantine!;
+    const oversize = this.oversize!;
+    let object: ObjectRef;
+    try {
+      const stored = objectFromKey(job.key, job.size);
+      object = job.size <= IN_MEMORY_LIMIT ? await loadIntoMemory(stored) : stored;
+      result.sha256 = await sha256Of(object);
+    } catch (err) {
+      // Gone since it was listed, unreadable (EACCES, AccessDenied): named and counted, never fatal.
+      const reason = `unreadable: ${(err as Error).message}`;
+      await quarantineFile.write({ object: job.key, sha256: null, source: null, position: 'object', reason, text: '' });
+      return { ...result, status: 'quarantined', reason, damaged: 1 };
+    }
+    const sha256 = result.sha256;
     if (!(await claim(sha256))) return { ...result, status: 'duplicate' };
 
-    this.useTransaction(job);
-    const quarantine = this.quarantine!;
-    const oversize = this.oversize!;
-    const setAside = (position: string, reason: string, text: string) =>
-      quarantine.write({ object: job.key, sha256, source: result.source, position, reason, text });
+    const setAside = new SetAside(join(this.tempDir, `set-aside-t${threadId}-${job.index}.jsonl`));
+    const note = (position: string, reason: string, text: string) =>
+      setAside.add({ object: job.key, sha256, source: result.source, position, reason, text });
 
     const verdict = await detectObject(object, job.forced);
     if (verdict.kind !== 'source') {
       // A digest is skipped quietly; an object nobody recognizes is named in the quarantine.
-      if (verdict.kind === 'unknown') await setAside('object', verdict.reason, '');
+      if (verdict.kind === 'unknown')
+        await quarantineFile.write({ object: job.key, sha256, source: null, position: 'object', reason: verdict.reason, text: '' });
       return { ...result, status: 'skipped', reason: verdict.reason };
     }
     const source = verdict.source;
     result.source = source.id;
-    const content = new ObjectContent(object);
+    const state = new ReadState(job.limits ?? DEFAULT_READ_LIMITS);
+    const content = new ObjectContent(object, state);
+    const options = job.sourceOptions?.[source.id];
     try {
-      for await (const parsed of source.parse(content, { key: job.key })) {
+      for await (const parsed of source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
         result.records += 1;
         const item = requireTime(parsed);
+        const flags = state.invalidUtf8 ? INVALID_UTF8 : null;
+        if (flags) result.invalidUtf8 += 1;
         if (item.kind === 'rows') {
-          for (const row of item.rows) {
-            const moved = this.spiller.append(row, source.id);
+          for (let i = 0; i < item.rows.length; i++) {
+            const moved = this.spiller.append(item.rows[i], source.id, job.index, i === 0, flags);
             if (moved) await oversize.write({ object: job.key, sha256, ...moved });
           }
           result.rows += item.rows.length;
           result.written += 1;
           if ((result.written & 0x3ff) === 0) await this.spiller.spillIfLarge();
         } else if (item.kind === 'quarantine') {
-          await setAside(item.position, item.reason, item.text);
+          await note(item.position, item.reason, item.text);
           result.quarantined += 1;
         } else {
           result.filtered += 1;
         }
       }
     } catch (err) {
+      if (err instanceof ObjectLimitError) {
+        // Nothing of it is kept: its rows are dropped at publish (by its index), its set-aside records here.
+        await setAside.discard();
+        const reason = err.message;
+        await quarantineFile.write({ object: job.key, sha256, source: source.id, position: 'object', reason, text: '' });
+        await this.spiller.spillIfLarge();
+        return {
+          ...result,
+          status: 'quarantined',
+          reason,
+          records: 0,
+          written: 0,
+          quarantined: 0,
+          filtered: 0,
+          rows: 0,
+          damaged: 1,
+          invalidUtf8: 0,
+        };
+      }
       // A parser bug must not cost the rest of the run; the object is named with the failure.
       result.damaged += 1;
-      await setAside('object', `parser failed: ${(err as Error).message}`, '');
+      await note('object', `parser failed: ${(err as Error).message}`, '');
     }
     const damage = content.error();
     if (damage) {
       result.damaged += 1;
-      await setAside(`byte ${content.bytesRead} of the stored object`, damage.message, '');
+      await note(`byte ${content.bytesRead} of the stored object`, damage.message, '');
     }
+    await setAside.keepIn(quarantineFile);
     await this.spiller.spillIfLarge();
     return result;
   }
@@ -136,6 +194,50 @@ export class ObjectReader {
     const writer = `t${threadId}`;
     this.quarantine = new JsonlFile(join(job.txnDir, quarantineFile(job.txnId, writer)));
     this.oversize = new JsonlFile(join(job.txnDir, oversizeFile(job.txnId, writer)));
+  }
+}
+
+const INVALID_UTF8: readonly string[] = ['invalid-utf8'];
+
+/** Records set aside while one object is read: kept if the object is, dropped if it is quarantined whole. */
+class SetAside {
+  /** Set-aside lines held in memory up to this many characters; beyond, they go to a scratch file. */
+  private static readonly IN_MEMORY = 4 * 1024 * 1024;
+  private lines: string[] = [];
+  private length = 0;
+  private overflow: JsonlFile | null = null;
+
+  constructor(private readonly scratch: string) {}
+
+  async add(entry: object): Promise<void> {
+    const line = JSON.stringify(entry);
+    if (!this.overflow && this.length + line.length <= SetAside.IN_MEMORY) {
+      this.lines.push(line);
+      this.length += line.length;
+      return;
+    }
+    this.overflow ??= new JsonlFile(this.scratch);
+    await this.overflow.writeLine(line);
+  }
+
+  async keepIn(target: JsonlFile): Promise<void> {
+    for (const line of this.lines) await target.writeLine(line);
+    this.lines = [];
+    if (!this.overflow) return;
+    await this.overflow.close();
+    for await (const line of createInterface({ input: createReadStream(this.scratch), crlfDelay: Infinity })) {
+      if (line) await target.writeLine(line);
+    }
+    this.overflow = null;
+    await rm(this.scratch, { force: true });
+  }
+
+  async discard(): Promise<void> {
+    this.lines = [];
+    if (!this.overflow) return;
+    await this.overflow.close();
+    this.overflow = null;
+    await rm(this.scratch, { force: true });
   }
 }
 

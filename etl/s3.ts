@@ -139,6 +139,21 @@ export async function putText(bucket: string, key: string, text: string): Promis
   await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
 }
 
+/**
+ * Creates an object only if the key is free (If-None-Match: *): true when this PUT created it,
+ * false when an object was there or another conditional write to the key won (412, 409).
+ */
+export async function createText(bucket: string, key: string, text: string): Promise<boolean> {
+  try {
+    await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, IfNoneMatch: '*' }));
+    return true;
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || status === 409) return false;
+    throw err;
+  }
+}
+
 /** The object's text, or null when it does not exist. */
 export async function getText(bucket: string, key: string): Promise<string | null> {
   try {

@@ -10,12 +10,17 @@ export class JsonlFile {
   constructor(readonly path: string) {}
 
   async write(value: unknown): Promise<void> {
+    await this.writeLine(JSON.stringify(value));
+  }
+
+  /** Appends one line of JSON text written elsewhere (it must hold no newline). */
+  async writeLine(line: string): Promise<void> {
     if (!this.stream) {
       await mkdir(dirname(this.path), { recursive: true });
       this.stream = createWriteStream(this.path, { flags: 'a' });
     }
     this.lines += 1;
-    if (!this.stream.write(JSON.stringify(value) + '\n')) {
+    if (!this.stream.write(line + '\n')) {
       await new Promise<void>((resolve) => this.stream!.once('drain', resolve));
     }
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -89,6 +90,10 @@ interface TableState {
 /** Unsorted Parquet files holding staged rows, per table. */
 export type Spills = Map<TableName, string[]>;
 
+/** Staging-only columns (never published): the row's object index in the run, and whether it is its record's first row. */
+const OBJECT_COLUMN = 'scoutql_object';
+const PRIMARY_COLUMN = 'scoutql_primary';
+
 /**
  * Stages normalized rows in a DuckDB table through its appender and moves them out of memory
  * into unsorted, lightly compressed Parquet "spill" files every few thousand rows. One per
@@ -121,7 +126,16 @@ export class RowSpiller {
     const tables = new Map<TableName, TableState>();
     for (const name of TABLE_NAMES) {
       const columns = TABLES[name].columns;
-      const ddl = ['source VARCHAR', 'account VARCHAR', 'region VARCHAR', ...columns.map((c) => `"${c.name}" ${duckType(c)}`)].join(', ');
+      const ddl = [
+        'source VARCHAR',
+        'account VARCHAR',
+        'region VARCHAR',
+        // Which object of the transaction the row came from, and whether it is its record's first row: publishing drops
+        // the rows of objects quarantined whole, and counts the records it drops as duplicates.
+        `${OBJECT_COLUMN} INTEGER`,
+        `${PRIMARY_COLUMN} BOOLEAN`,
+        ...columns.map((c) => `"${c.name}" ${duckType(c)}`),
+      ].join(', ');
       await connection.run(`CREATE TABLE ${stagingTable(name)} (${ddl})`);
       const appender = await connection.createAppender(stagingTable(name));
       tables.set(name, { appender, appenders: columns.map(appenderFor), columns, rows: 0 });
@@ -130,14 +144,22 @@ export class RowSpiller {
   }
 
   /**
-   * Appends one row. Returns the raw record when it is too large to stay inline; the caller
-   * keeps it beside the lake and the row carries a pointer instead.
+   * Appends one row of a source's record, with the ingest's own cells: the object it came from
+   * (its index in the run), whether it is the record's first row, and the record's flags (null
+   * when none). Returns the raw record when it is too large to stay inline; the caller keeps it
+   * beside the lake and the row carries a pointer instead.
    */
-  append({ table, row }: TableRow, source: SourceId): OversizeRaw | null {
+  append(
+    { table, row }: TableRow,
+    source: SourceId,
+    object: number,
+    primary: boolean,
+    flags: readonly string[] | null = null,
+  ): OversizeRaw | null {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
     const { columns, appenders } = state;
-    let cells: Readonly<Record<string, CellValue>> = row;
+    let cells: Readonly<Record<string, CellValue>> = flags ? { ...row, flags } : row;
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
     if (typeof raw === 'string' && raw.length > RAW_INLINE_LIMIT) {
@@ -160,6 +182,8 @@ export class RowSpiller {
     a.appendVarchar(source);
     a.appendVarchar(safePartitionValue(row.account, 'unknown'));
     a.appendVarchar(safePartitionValue(row.region, 'unknown'));
+    a.appendInteger(object);
+    a.appendBoolean(primary);
     for (let i = 0; i < columns.length; i++) appenders[i](a, cells[columns[i].name]);
     a.endRow();
     state.rows += 1;
@@ -203,6 +227,22 @@ export class RowSpiller {
   }
 }
 
+export interface PublishOptions {
+  /** Objects (by index) quarantined whole: none of their rows is published. */
+  rejectedObjects?: ReadonlySet<number>;
+  /** The identity columns of a source's rows (its manifest's): rows with the same values in a partition are one event. */
+  identityOf(source: string): readonly string[];
+  /** Local copies of the part files the lake already holds in a partition (lake-relative path). */
+  lakeFiles(partition: string): Promise<string[]>;
+}
+
+export interface Published {
+  /** Partition folders written to (relative to the output folder). */
+  partitions: string[];
+  /** Per object index: the rows dropped because the lake or the batch already held their event, and how many of them were records' first rows. */
+  duplicates: Map<number, { records: number; rows: number }>;
+}
+
 /**
  * Writes spilled rows into the lake layout under `outDir`:
  * `<table>/source=…/account=…/region=…/day=…/part-<tag>.parquet`, ZSTD, sorted by each table's
@@ -211,8 +251,18 @@ export class RowSpiller {
  * Two steps keep memory bounded: split into partitions unsorted (streaming), then sort each
  * partition on its own. DuckDB's sort holds its payload, so sorting a whole batch of wide raw
  * records at once needs far more memory than one partition does.
+ *
+ * Never doubled: in each partition a row whose identity (its source's identity columns) the lake
+ * already holds, or an earlier row of the batch holds, is dropped and counted. The first copy in
+ * object order is the one kept, so the lake is the same whichever way the copies arrived.
  */
-export async function publishPartitions(spills: Spills, outDir: string, tag: string, tempDir: string): Promise<string[]> {
+export async function publishPartitions(
+  spills: Spills,
+  outDir: string,
+  tag: string,
+  tempDir: string,
+  options: PublishOptions,
+): Promise<Published> {
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: '300MB',
     temp_directory: join(tempDir, 'duckdb-publish'),
@@ -221,28 +271,42 @@ export async function publishPartitions(spills: Spills, outDir: string, tag: str
   });
   const connection = await instance.connect();
   const partitions: string[] = [];
+  const duplicates = new Map<number, { records: number; rows: number }>();
+  const rejected = [...(options.rejectedObjects ?? [])].filter(Number.isInteger);
   try {
     for (const [name, files] of spills) {
       if (files.length === 0) continue;
       const def = TABLES[name];
       const columns = def.columns.map((c) => `"${c.name}"`).join(', ');
       const unsorted = join(tempDir, `partitioned-${name}-${tag}`);
+      const keep = rejected.length ? `WHERE ${OBJECT_COLUMN} NOT IN (${rejected.join(', ')})` : '';
       await connection.run(
-        `COPY (SELECT source, account, region, strftime("time", '%Y-%m-%d') AS day, ${columns}
-               FROM read_parquet([${files.map(sqlString).join(', ')}]))
+        `COPY (SELECT source, account, region, strftime("time", '%Y-%m-%d') AS day, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${columns}
+               FROM read_parquet([${files.map(sqlString).join(', ')}]) ${keep})
          TO ${sqlString(unsorted)}
          (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (source, account, region, day), OVERWRITE_OR_IGNORE true)`,
       );
       await Promise.all(files.map((f) => rm(f, { force: true })));
-      for (const folder of await listPartitionDirs(unsorted)) {
+      for (const folder of existsSync(unsorted) ? await listPartitionDirs(unsorted) : []) {
         // DuckDB names the folders hive-style, as the lake does; the lake's own layout names the target.
         const values = partitionValuesOf(folder);
         if (!values) throw new Error(`unexpected partition folder '${folder}' from DuckDB's partitioned COPY`);
         const partition = partitionPath(name, values);
+        const rows = `read_parquet(${sqlString(join(unsorted, folder, '*.parquet'))}, hive_partitioning = false, filename = true, file_row_number = true)`;
+        const identity = options.identityOf(values.source).map((c) => `"${c}"`);
+        const dropped = await dropDuplicates(connection, rows, identity, await options.lakeFiles(partition));
+        for (const [object, counts] of dropped.perObject) {
+          const total = duplicates.get(object) ?? { records: 0, rows: 0 };
+          duplicates.set(object, { records: total.records + counts.records, rows: total.rows + counts.rows });
+        }
+        if (dropped.all) continue;
         const target = join(outDir, ...partition.split('/'));
         await mkdir(target, { recursive: true });
+        const unique = dropped.rows
+          ? `WHERE NOT EXISTS (SELECT 1 FROM dropped d WHERE d.filename = n.filename AND d.file_row_number = n.file_row_number)`
+          : '';
         await connection.run(
-          `COPY (SELECT ${columns} FROM read_parquet(${sqlString(join(unsorted, folder, '*.parquet'))})
+          `COPY (SELECT ${columns} FROM ${rows} n ${unique}
                  ORDER BY ${def.sortBy.map((c) => `"${c}"`).join(', ')})
            TO ${sqlString(join(target, partFileName(tag)))}
            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
@@ -255,7 +319,60 @@ export async function publishPartitions(spills: Spills, outDir: string, tag: str
     connection.closeSync();
     instance.closeSync();
   }
-  return partitions;
+  return { partitions, duplicates };
+}
+
+interface Dropped {
+  /** Rows dropped in this partition (they are listed in the temp table `dropped`). */
+  rows: number;
+  /** Every row of the partition was dropped. */
+  all: boolean;
+  perObject: Map<number, { records: number; rows: number }>;
+}
+
+/**
+ * Finds the rows of one partition whose identity an earlier row of the batch, or the lake's own
+ * files, already hold, into the temp table `dropped` (filename, file_row_number). Cheap when there
+ * is nothing to find: one aggregate over the identity columns, and no lake files to look in.
+ */
+async function dropDuplicates(
+  connection: DuckDBConnection,
+  rows: string,
+  identity: readonly string[],
+  lakeFiles: string[],
+): Promise<Dropped> {
+  const none: Dropped = { rows: 0, all: false, perObject: new Map() };
+  const key = identity.join(', ');
+  if (lakeFiles.length === 0) {
+    const repeated = await connection.runAndReadAll(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${rows} GROUP BY ${key} HAVING count(*) > 1)`,
+    );
+    if (Number(repeated.getRowObjects()[0].n) === 0) return none;
+  }
+  const same = (left: string, right: string) => identity.map((c) => `${left}.${c} IS NOT DISTINCT FROM ${right}.${c}`).join(' AND ');
+  const inLake = lakeFiles.length
+    ? ` OR EXISTS (SELECT 1 FROM read_parquet([${lakeFiles.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true) o WHERE ${same('o', 'r')})`
+    : '';
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE dropped AS
+     SELECT filename, file_row_number, ${OBJECT_COLUMN} AS object, ${PRIMARY_COLUMN} AS is_primary FROM (
+       SELECT filename, file_row_number, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${key},
+              row_number() OVER (PARTITION BY ${key} ORDER BY ${OBJECT_COLUMN}, filename, file_row_number) AS copy
+       FROM ${rows}) r
+     WHERE r.copy > 1${inLake}`,
+  );
+  const counts = await connection.runAndReadAll(
+    `SELECT object, count(*) FILTER (WHERE is_primary) AS records, count(*) AS n FROM dropped GROUP BY object`,
+  );
+  const perObject = new Map<number, { records: number; rows: number }>();
+  let dropped = 0;
+  for (const row of counts.getRowObjects()) {
+    perObject.set(Number(row.object), { records: Number(row.records), rows: Number(row.n) });
+    dropped += Number(row.n);
+  }
+  if (dropped === 0) return none;
+  const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${rows}`);
+  return { rows: dropped, all: dropped >= Number(total.getRowObjects()[0].n), perObject };
 }
 
 /** Partition folders (`source=…/account=…/region=…/day=…`) below a partitioned COPY's output. */

@@ -19,6 +19,7 @@ export async function materializeGraphInStore(
   store: LakeStore,
   days: readonly string[],
   scratch: string,
+  fence?: () => Promise<void>,
 ): Promise<MaterializeGraphSummary> {
   if (days.length === 0) return { days: [] };
   if (store instanceof LocalLakeStore) return materializeGraph({ lake: store.root, days });
@@ -27,7 +28,7 @@ export async function materializeGraphInStore(
   try {
     for (const path of await eventFilesOfDays(store, days)) await store.localCopy(path, mirror);
     const summary = await materializeGraph({ lake: mirror, days });
-    const txn = await Transaction.begin(store, scratch);
+    const txn = await Transaction.begin(store, scratch, fence);
     for (const day of days) {
       for (const graph of Object.keys(GRAPH_TABLES) as GraphTableName[]) {
         const path = graphDayFile(graph, day);

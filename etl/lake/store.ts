@@ -8,11 +8,13 @@
  * into place (S3 has no rename).
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   copyObject,
+  createText,
   deleteKeys,
   downloadFile,
   getText,
@@ -39,6 +41,12 @@ export interface LakeStore {
   readText(path: string): Promise<string | null>;
   /** Writes a small file so that it appears whole or not at all. */
   writeText(path: string, text: string): Promise<void>;
+  /**
+   * Creates a small file only if none exists at the path, atomically: of writers racing to create
+   * it exactly one gets true, and the file appears whole. Locally a hard link of a finished file
+   * (link(2) fails when the name exists); on S3 a conditional PUT (If-None-Match: *).
+   */
+  createText(path: string, text: string): Promise<boolean>;
   /** Stores a local file at a lake path (S3: multipart upload for big files). */
   putFile(localFile: string, path: string): Promise<void>;
   /** Moves a file within the lake; false when `from` is gone (an earlier, interrupted move finished). */
@@ -107,6 +115,22 @@ export class LocalLakeStore implements LakeStore {
     await mkdir(dirname(target), { recursive: true });
     await writeFile(`${target}.tmp`, text);
     await rename(`${target}.tmp`, target);
+  }
+
+  async createText(path: string, text: string): Promise<boolean> {
+    const target = this.abs(path);
+    await mkdir(dirname(target), { recursive: true });
+    const draft = `${target}.${randomBytes(6).toString('hex')}.draft`;
+    await writeFile(draft, text);
+    try {
+      await link(draft, target);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(draft, { force: true });
+    }
   }
 
   async putFile(localFile: string, path: string): Promise<void> {
@@ -199,6 +223,10 @@ export class S3LakeStore implements LakeStore {
   writeText(path: string, text: string): Promise<void> {
     // A PUT is atomic in S3: readers see the old object, or none, or the whole new one.
     return putText(this.bucket, this.key(path), text);
+  }
+
+  createText(path: string, text: string): Promise<boolean> {
+    return createText(this.bucket, this.key(path), text);
   }
 
   putFile(localFile: string, path: string): Promise<void> {

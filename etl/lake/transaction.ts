@@ -36,6 +36,8 @@ export class Transaction {
   private constructor(
     readonly store: LakeStore,
     localStagingRoot: string,
+    /** Checked right before the commit point: throws when this writer no longer holds the lake (see LakeLock.check). */
+    private readonly fence?: () => Promise<void>,
   ) {
     this.id = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
     this.dir = join(localStagingRoot, this.id);
@@ -44,11 +46,12 @@ export class Transaction {
   /**
    * @param lake a lake folder, s3:// URL or store.
    * @param localStagingRoot where an S3 lake's files are produced before upload (default: the OS temp folder).
+   * @param fence the writer's lock check (LakeLock.check), run right before the commit point.
    */
-  static async begin(lake: string | LakeStore, localStagingRoot?: string): Promise<Transaction> {
+  static async begin(lake: string | LakeStore, localStagingRoot?: string, fence?: () => Promise<void>): Promise<Transaction> {
     const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
     const root = store instanceof LocalLakeStore ? join(store.root, STAGING_DIR) : join(localStagingRoot ?? tmpdir(), 'scoutql-staging');
-    const txn = new Transaction(store, root);
+    const txn = new Transaction(store, root, fence);
     await mkdir(txn.dir, { recursive: true });
     return txn;
   }
@@ -70,6 +73,7 @@ export class Transaction {
     const stagingDir = stagingFolder(this.id);
     if (this.store.kind === 'local') {
       const commitList = join(this.dir, COMMIT_LIST);
+      await this.fence?.();
       crashForTests('before-commit-mark');
       await writeFile(`${commitList}.tmp`, JSON.stringify(list));
       await rename(`${commitList}.tmp`, commitList);
@@ -78,6 +82,7 @@ export class Transaction {
         await this.store.putFile(join(this.dir, file), `${stagingDir}/${file}`);
         crashForTests('mid-upload');
       });
+      await this.fence?.();
       crashForTests('before-commit-mark');
       await this.store.writeText(commitListFile(this.id), JSON.stringify(list));
       await rm(this.dir, { recursive: true, force: true });

@@ -1,8 +1,14 @@
+import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
+import { readStateOf, recordTooLong, type ReadLimits } from './read-state';
 
 /** One JSON record found in an object: parsed, or the reason it could not be. */
-export type JsonRecord =
-  { ok: true; value: unknown; text: string; position: string } | { ok: false; reason: string; text: string; position: string };
+export type JsonRecord = (
+  { ok: true; value: unknown; text: string; position: string } | { ok: false; reason: string; text: string; position: string }
+) & {
+  /** The record's text holds bytes that are not UTF-8 (each read as U+FFFD). */
+  invalidUtf8?: boolean;
+};
 
 export interface JsonRecordOptions {
   /**
@@ -33,13 +39,46 @@ function isSpace(c: number): boolean {
  * line; in an array a truncated tail costs only the unfinished element.
  */
 export async function* readJsonRecords(input: AsyncIterable<Buffer>, options: JsonRecordOptions = {}): AsyncGenerator<JsonRecord> {
-  const scanner = new JsonScanner(options.envelopeKeys ?? []);
+  const state = readStateOf(input);
+  const scanner = new JsonScanner(options.envelopeKeys ?? [], state.limits);
   const decoder = new StringDecoder('utf8');
+  const handOut = function* (records: Iterable<JsonRecord>): Generator<JsonRecord> {
+    for (const record of records) {
+      state.invalidUtf8 = record.invalidUtf8 === true;
+      yield record;
+    }
+  };
+  let carried = 0; // bytes of an unfinished character the decoder holds from the previous chunk
   for await (const chunk of input) {
-    yield* scanner.feed(decoder.write(chunk));
+    const text = decoder.write(chunk);
+    // Rare path: a U+FFFD in the text may be a real one or a bad byte; only the bytes can tell.
+    const tainted = text.includes(REPLACEMENT) && !isUtf8(wholeCharacters(chunk, carried));
+    carried = unfinishedTail(chunk);
+    yield* handOut(scanner.feed(text, tainted));
   }
-  yield* scanner.feed(decoder.end());
-  yield* scanner.finish();
+  const tail = decoder.end();
+  yield* handOut(scanner.feed(tail, tail.includes(REPLACEMENT)));
+  yield* handOut(scanner.finish());
+}
+
+const REPLACEMENT = '\ufffd';
+
+/** Length of an unfinished UTF-8 character at the end of a chunk (0–3 bytes). */
+function unfinishedTail(chunk: Buffer): number {
+  for (let back = 1; back <= Math.min(3, chunk.length); back++) {
+    const byte = chunk[chunk.length - back];
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? back : 0;
+  }
+  return 0;
+}
+
+/** The chunk without the end of a character begun in the previous chunk and the start of one finished in the next. */
+function wholeCharacters(chunk: Buffer, carried: number): Buffer {
+  let start = 0;
+  if (carried > 0) while (start < Math.min(4, chunk.length) && (chunk[start] & 0xc0) === 0x80) start++;
+  return chunk.subarray(start, chunk.length - unfinishedTail(chunk));
 }
 
 type Mode =
@@ -67,10 +106,21 @@ class JsonScanner {
   private line = 1;
   private index = 0; // record number (1-based when reported)
   private lineBuffer: string[] = [];
+  private lineBufferLength = 0;
+  private partsLength = 0;
+  /** The text being fed came from bytes that are not all UTF-8. */
+  private tainted = false;
+  /** The record in progress holds text from such bytes. */
+  private recordTainted = false;
 
-  constructor(private readonly envelopeKeys: readonly string[]) {}
+  constructor(
+    private readonly envelopeKeys: readonly string[],
+    private readonly limits: Readonly<ReadLimits>,
+  ) {}
 
-  *feed(text: string): Generator<JsonRecord> {
+  *feed(text: string, tainted = false): Generator<JsonRecord> {
+    this.tainted = tainted;
+    if (tainted) this.recordTainted = true;
     let pos = 0;
     while (pos < text.length) {
       switch (this.mode) {
@@ -90,6 +140,7 @@ class JsonScanner {
     if (this.mode === 'lines') {
       const rest = this.lineBuffer.join('');
       this.lineBuffer = [];
+      this.lineBufferLength = 0;
       if (rest.trim()) yield this.parse(rest, `line ${this.line}`);
       return;
     }
@@ -103,6 +154,7 @@ class JsonScanner {
     if (this.depth > 0 || this.parts.length) {
       const text = this.parts.join('');
       this.parts = [];
+      this.partsLength = 0;
       yield this.bad(text, this.position(), 'truncated JSON: the object ends inside this record');
     }
   }
@@ -116,22 +168,38 @@ class JsonScanner {
     this.parts.push(text.slice(start, end));
     const elementText = this.parts.join('');
     this.parts = [];
+    this.partsLength = 0;
     this.scalar = null;
     return this.parse(elementText, `record ${this.index + 1} (line ${this.elementStartLine})`);
   }
 
   private parse(text: string, position: string): JsonRecord {
     this.index += 1;
+    const invalidUtf8 = this.takeTaint(text);
     try {
-      return { ok: true, value: JSON.parse(text), text, position };
+      return { ok: true, value: JSON.parse(text), text, position, invalidUtf8 };
     } catch (err) {
-      return { ok: false, reason: `invalid JSON: ${(err as Error).message}`, text, position };
+      return { ok: false, reason: `invalid JSON: ${(err as Error).message}`, text, position, invalidUtf8 };
     }
   }
 
   private bad(text: string, position: string, reason: string): JsonRecord {
     this.index += 1;
-    return { ok: false, reason, text, position };
+    return { ok: false, reason, text, position, invalidUtf8: this.takeTaint(text) };
+  }
+
+  /** Whether the finished record's text holds bad bytes; the next record starts from the current text's taint. */
+  private takeTaint(text: string): boolean {
+    const invalid = this.recordTainted && text.includes(REPLACEMENT);
+    this.recordTainted = this.tainted;
+    return invalid;
+  }
+
+  /** Keeps part of a record in progress, refusing one longer than the limit. */
+  private keep(piece: string): void {
+    this.parts.push(piece);
+    this.partsLength += piece.length;
+    if (this.partsLength > this.limits.maxRecordBytes) throw recordTooLong(this.partsLength, this.limits);
   }
 
   /** JSON lines: each non-blank line is one record, so one bad line never harms its neighbours. */
@@ -141,13 +209,19 @@ class JsonScanner {
       const piece = text.slice(pos, nl);
       const lineText = this.lineBuffer.length ? this.lineBuffer.join('') + piece : piece;
       this.lineBuffer = [];
+      this.lineBufferLength = 0;
+      if (lineText.length > this.limits.maxRecordBytes) throw recordTooLong(lineText.length, this.limits);
       const line = this.line;
       this.line += 1;
       if (lineText.trim()) yield this.parse(lineText, `line ${line}`);
       pos = nl + 1;
       nl = text.indexOf('\n', pos);
     }
-    if (pos < text.length) this.lineBuffer.push(text.slice(pos));
+    if (pos < text.length) {
+      this.lineBuffer.push(text.slice(pos));
+      this.lineBufferLength += text.length - pos;
+      if (this.lineBufferLength > this.limits.maxRecordBytes) throw recordTooLong(this.lineBufferLength, this.limits);
+    }
     return text.length;
   }
 
@@ -168,12 +242,12 @@ class JsonScanner {
       this.mode = 'array';
       this.insideEnvelope = true;
       this.line += countNewlines(head, 0, match[0].length);
-      yield* this.feed(head.slice(match[0].length));
+      yield* this.feed(head.slice(match[0].length), this.tainted);
       return text.length;
     }
     // Not an envelope: the object is a record itself.
     this.mode = 'sequence';
-    yield* this.feed(head);
+    yield* this.feed(head, this.tainted);
     return text.length;
   }
 
@@ -300,7 +374,7 @@ class JsonScanner {
         this.deciding = this.mode === 'sequence' && this.index === 1 && startLine === this.line;
       }
     }
-    if (this.depth > 0 && segmentStart !== -1 && this.mode !== 'envelope-tail') this.parts.push(text.slice(segmentStart, n));
+    if (this.depth > 0 && segmentStart !== -1 && this.mode !== 'envelope-tail') this.keep(text.slice(segmentStart, n));
     return n;
   }
 }

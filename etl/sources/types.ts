@@ -3,7 +3,7 @@
  * writes), a parser (detect + parse), a sample writer and golden files. This file holds the
  * contract every folder fills in; etl/sources/index.ts finds the folders.
  */
-import type { EntityType, Relation, RowOf, TableName } from '../../src/core/tables';
+import type { CoreColumnName, EntityType, Relation, RowOf, TableName } from '../../src/core/tables';
 import type { SourceId } from '../../src/generated/sources';
 
 export type Provider = 'aws' | 'azure' | 'gcp';
@@ -31,6 +31,8 @@ export function quarantine(position: string, reason: string, text: string): Pars
 export interface ObjectContext {
   /** Absolute path or s3:// URL of the object being read. */
   key: string;
+  /** The values given for the options the source's manifest declares (e.g. vpcflow's `format`); absent ones are missing. */
+  options?: Readonly<Record<string, string>>;
 }
 
 export interface DetectSample {
@@ -67,6 +69,21 @@ export type DuckDbBaseline =
   /** `{"records":[…]}` files, every record unnested. */
   | 'json-records-envelope';
 
+/**
+ * Core columns that may name an event (with the row's partition: source, account, region, day).
+ * `raw`, `resources` and the ingest's own columns cannot.
+ */
+export type IdentityColumn = Exclude<CoreColumnName, 'raw' | 'resources' | 'class_uid'>;
+
+/** An option of a source a user may give at ingest (`--<source>-<name>` on the command line). */
+export interface SourceOption {
+  /** The value's placeholder in help, e.g. `'<format>'`. */
+  value: string;
+  description: string;
+  /** Why a value is wrong (checked before anything is read), or null when it is fine. */
+  check?(value: string): string | null;
+}
+
 /** What a log source is and writes: the facts the rest of the project derives from (registry, graph, sample, bench). */
 export interface SourceManifest<T extends TableName = TableName> {
   /** The folder name, and the `source=` partition of the rows. */
@@ -88,6 +105,21 @@ export interface SourceManifest<T extends TableName = TableName> {
     /** Object keys as the provider delivers them (AWS's `AWSLogs/<account>/<service>/…`, Azure's `insights-logs-…/`). */
     keyPatterns: readonly RegExp[];
   };
+  /**
+   * What makes two rows the same event: these columns, within the row's partition (source,
+   * account, region, day). Publishing drops a row whose identity the lake (or the same batch)
+   * already holds, so the same records read twice (recompressed, renamed, exported another way,
+   * or after the manifest was lost) are never doubled. Left out, it is the row's `event_id` alone
+   * (DEFAULT_IDENTITY): right for a source whose event id is the provider's own unique id or the
+   * hash of the raw record.
+   */
+  identity?: {
+    columns: readonly [IdentityColumn, ...IdentityColumn[]];
+    /** What the identity is, for people (e.g. "eventID, with the account and time"). */
+    doc: string;
+  };
+  /** Options a user may give for this source's objects (keyed by name; values reach the parser as ObjectContext.options). */
+  options?: Readonly<Record<string, SourceOption>>;
   /** What its rows contribute to the graph (see src/core/tables.ts RELATIONS). */
   graph: {
     /** Entity types its rows alone give rise to. */
@@ -106,6 +138,14 @@ export interface SourceManifest<T extends TableName = TableName> {
 }
 
 /** A manifest, checked against the contract with its table list kept literal (so the parser is held to it). */
+/** The identity of a source whose manifest declares none: its rows' event ids. */
+export const DEFAULT_IDENTITY: readonly [IdentityColumn, ...IdentityColumn[]] = ['event_id'];
+
+/** The columns that make two of a source's rows the same event (see SourceManifest.identity). */
+export function identityColumns(manifest: Pick<SourceManifest, 'identity'>): readonly [IdentityColumn, ...IdentityColumn[]] {
+  return manifest.identity?.columns ?? DEFAULT_IDENTITY;
+}
+
 export function defineManifest<const T extends TableName>(manifest: SourceManifest<T>): SourceManifest<T> {
   return manifest;
 }

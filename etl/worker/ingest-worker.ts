@@ -10,7 +10,7 @@ import type { WorkerReply, WorkerRequest } from './protocol';
 async function main(): Promise<void> {
   const port = parentPort!;
   const spiller = await RowSpiller.open({ tempDir: (workerData as { tempDir: string }).tempDir });
-  const reader = new ObjectReader(spiller);
+  const reader = new ObjectReader(spiller, (workerData as { tempDir: string }).tempDir);
   const reply = (message: WorkerReply) => port.postMessage(message);
   let claimAnswer: ((ok: boolean) => void) | null = null;
   const claim = (sha256: string) =>

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Spills } from '../lake/row-spiller';
 import type { ClaimContent, ObjectJob, ObjectResult } from '../read-object';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from '../readers/read-state';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 /** A worker and the one request it may have in flight. */
@@ -24,14 +25,14 @@ class IngestWorker {
     worker.on('exit', (code) => code !== 0 && this.fail(new Error(`ingest worker exited with code ${code}`)));
   }
 
-  static async start(tempDir: string): Promise<IngestWorker> {
+  static async start(tempDir: string, heapMb: number): Promise<IngestWorker> {
     // Workers configure their S3 client from the environment: hand them this thread's view of it
     // (the default is the process's original environment, which a host such as jest replaces).
     const worker = new IngestWorker(
       new Worker(join(__dirname, 'bootstrap.js'), {
         workerData: { tempDir },
         env: process.env,
-        resourceLimits: { maxOldGenerationSizeMb: 384 },
+        resourceLimits: { maxOldGenerationSizeMb: heapMb },
       }),
     );
     await worker.next(); // 'ready'
@@ -76,6 +77,16 @@ class IngestWorker {
 }
 
 /**
+ * A worker's heap: room for the largest record the limits let through several times over (its
+ * text, in two-byte characters when not Latin-1, its parsed JSON, its row and its raw copy beside
+ * the lake) on top of what a worker needs anyway. With the default 64 MiB record limit: 704 MB.
+ */
+export function workerHeapMb(limits: ReadLimits): number {
+  const recordMb = Math.ceil(limits.maxRecordBytes / (1024 * 1024));
+  return Math.max(384, 192 + 8 * recordMb);
+}
+
+/**
  * Reads objects on worker threads, one object per worker at a time. `submit` waits for a free
  * worker, so the caller's loop is naturally back-pressured; results arrive through callbacks.
  */
@@ -85,8 +96,9 @@ export class WorkerPool {
 
   private constructor(private readonly workers: IngestWorker[]) {}
 
-  static async start(size: number, tempDir: string): Promise<WorkerPool> {
-    return new WorkerPool(await Promise.all(Array.from({ length: size }, () => IngestWorker.start(tempDir))));
+  static async start(size: number, tempDir: string, limits: ReadLimits = DEFAULT_READ_LIMITS): Promise<WorkerPool> {
+    const heapMb = workerHeapMb(limits);
+    return new WorkerPool(await Promise.all(Array.from({ length: size }, () => IngestWorker.start(tempDir, heapMb))));
   }
 
   async submit(job: ObjectJob, claim: ClaimContent, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {

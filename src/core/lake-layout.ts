@@ -4,7 +4,7 @@
  *
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _lock  _audit/  _keys/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  bookkeeping
  *
  * Readers never glob the underscore folders.
  */
@@ -18,7 +18,8 @@ export const OVERSIZE_DIR = '_oversize';
 export const STAGING_DIR = '_staging';
 /** Days whose graph must be rebuilt: a marker file per day, published with the rows that touched it. */
 export const GRAPH_PENDING_DIR = '_graph_pending';
-export const LOCK_FILE = '_lock';
+/** The writer lock: one file per lock token, `_locks/<token, 20 digits>.json`; the highest token is the lock (etl/lake/lock.ts). */
+export const LOCK_DIR = '_locks';
 /** The API's request audit trail. */
 export const AUDIT_DIR = '_audit';
 /** API key records (hashes only), one object per key: the default store of `scoutql keys`. */
@@ -89,6 +90,17 @@ export const COMMIT_LIST = 'COMMIT';
 
 export function commitListFile(txnId: string): string {
   return `${stagingFolder(txnId)}/${COMMIT_LIST}`;
+}
+
+/** The lock file of a token (zero-padded, so names sort as numbers do). */
+export function lockTokenFile(token: number): string {
+  return `${LOCK_DIR}/${String(token).padStart(20, '0')}.json`;
+}
+
+/** The token a lock file names (`_locks/00000000000000000042.json` → 42), or null. */
+export function tokenOfLockFile(path: string): number | null {
+  const m = /(?:^|\/)(\d{20})\.json$/.exec(path);
+  return m && path.startsWith(`${LOCK_DIR}/`) ? Number(m[1]) : null;
 }
 
 export function graphPendingMarker(day: string): string {

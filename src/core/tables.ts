@@ -26,6 +26,8 @@ interface ColumnSpec<T extends ColumnType = ColumnType> {
   readonly doc: string;
   /** Never null: every row carries it (the row type says so). */
   readonly required?: true;
+  /** Filled by the ingest itself, not by a log source (sources' rows leave it out: SourceRowOf). */
+  readonly byIngest?: true;
 }
 
 export interface Column {
@@ -34,10 +36,13 @@ export interface Column {
   doc: string;
   /** Never null (the row type says so too). */
   required: boolean;
+  /** Filled by the ingest, not by a source. */
+  byIngest: boolean;
 }
 
 const col = <T extends ColumnType>(type: T, doc: string): ColumnSpec<T> => ({ type, doc });
 const req = <T extends ColumnType>(type: T, doc: string): ColumnSpec<T> & { required: true } => ({ type, doc, required: true });
+const byIngest = <T extends ColumnType>(type: T, doc: string): ColumnSpec<T> & { byIngest: true } => ({ type, doc, byIngest: true });
 
 /** Partition columns live in the hive path (`source=…/account=…/region=…/day=…`), not inside the files. */
 export const PARTITION_COLUMNS = ['source', 'account', 'region', 'day'] as const;
@@ -69,6 +74,10 @@ const CORE = {
   user_agent: col('VARCHAR', 'User agent string as logged.'),
   resources: col('VARCHAR[]', 'Ids (ARNs where known) of the resources the event touched.'),
   raw: col('VARCHAR', 'The original record (JSON text or log line) for the timeline.'),
+  flags: byIngest(
+    'VARCHAR[]',
+    "What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing.",
+  ),
 } as const satisfies Record<string, ColumnSpec>;
 
 interface TableSpec {
@@ -120,7 +129,7 @@ const TABLE_SPECS = {
   },
   network_activity: {
     classUid: 4001,
-    doc: 'Flow records: VPC Flow Logs, NSG flow logs.',
+    doc: 'Flow records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs.',
     columns: {
       dst_ip: col('VARCHAR', 'Destination address.'),
       src_port: col('INTEGER', 'Source port.'),
@@ -142,6 +151,15 @@ const TABLE_SPECS = {
       pkt_src_ip: col('VARCHAR', 'Packet-level source (differs behind NAT).'),
       pkt_dst_ip: col('VARCHAR', 'Packet-level destination.'),
       rule: col('VARCHAR', 'Rule that decided the flow (NSG).'),
+      transit_gateway_id: col('VARCHAR', 'Transit gateway the flow crossed (Transit Gateway flow logs).'),
+      attachment_id: col('VARCHAR', 'Transit gateway attachment the traffic was recorded for.'),
+      pair_attachment_id: col('VARCHAR', "The flow's other transit gateway attachment (its egress or ingress one, by direction)."),
+      src_vpc_account: col('VARCHAR', 'Account of the source VPC (Transit Gateway flow logs).'),
+      dst_vpc_account: col('VARCHAR', 'Account of the destination VPC (Transit Gateway flow logs).'),
+      dst_vpc_id: col('VARCHAR', 'Destination VPC (Transit Gateway flow logs; vpc_id is the source VPC).'),
+      dst_subnet_id: col('VARCHAR', 'Destination subnet (Transit Gateway flow logs; subnet_id is the source subnet).'),
+      dst_interface_id: col('VARCHAR', 'Destination attachment ENI (Transit Gateway flow logs; interface_id is the source ENI).'),
+      packets_lost: col('BIGINT', 'Packets the transit gateway dropped (no route, blackhole, MTU exceeded, TTL expired), summed.'),
     },
     sortBy: ['src_ip', 'dst_ip', 'time'],
   },
@@ -188,20 +206,26 @@ export const TABLE_NAMES = Object.keys(TABLE_SPECS) as TableName[];
 type Specs<T extends TableName> = typeof CORE & (typeof TABLE_SPECS)[T]['columns'];
 type Cell<S> = S extends ColumnSpec<infer C> ? (S extends { required: true } ? CellTypes[C] : CellTypes[C] | null) : never;
 
+/** Columns the ingest fills itself (`flags`): no source writes them. */
+export type IngestColumnName = { [K in keyof typeof CORE]: (typeof CORE)[K] extends { byIngest: true } ? K : never }[keyof typeof CORE];
+
 /**
- * One row of `table` as a source produces it: every column (null where the log says nothing),
- * `class_uid` fixed to the table's class, plus the `account` and `region` partition values (the
- * writer derives `source` and `day`).
+ * One row of `table` as it is stored: every column (null where the log says nothing), `class_uid`
+ * fixed to the table's class, plus the `account` and `region` partition values (the writer derives
+ * `source` and `day`).
  */
-export type RowOf<T extends TableName> = {
+export type StoredRowOf<T extends TableName> = {
   [K in keyof Specs<T>]: K extends 'class_uid' ? (typeof TABLE_SPECS)[T]['classUid'] : Cell<Specs<T>[K]>;
 } & { account: string; region: string };
 
-/** A row together with the table it belongs to; narrowing on `table` types the row. */
+/** One row of `table` as a log source produces it: every column but those the ingest fills (`flags`). */
+export type RowOf<T extends TableName> = Omit<StoredRowOf<T>, IngestColumnName>;
+
+/** A source's row together with the table it belongs to; narrowing on `table` types the row. */
 export type TableRow = { [T in TableName]: { table: T; row: RowOf<T> } }[TableName];
 
-/** The core columns every table shares, and a row's core part. */
-export type CoreColumnName = keyof typeof CORE;
+/** The core columns every table shares, and a row's core part (as a source produces it). */
+export type CoreColumnName = Exclude<keyof typeof CORE, IngestColumnName>;
 export type CoreRow = { [K in CoreColumnName]: K extends 'class_uid' ? number : Cell<(typeof CORE)[K]> } & {
   account: string;
   region: string;
@@ -217,7 +241,13 @@ export interface TableDef {
 }
 
 function columnsOf(specs: Record<string, ColumnSpec>): Column[] {
-  return Object.entries(specs).map(([name, spec]) => ({ name, type: spec.type, doc: spec.doc, required: spec.required === true }));
+  return Object.entries(specs).map(([name, spec]) => ({
+    name,
+    type: spec.type,
+    doc: spec.doc,
+    required: spec.required === true,
+    byIngest: spec.byIngest === true,
+  }));
 }
 
 export const CORE_COLUMNS: readonly Column[] = columnsOf(CORE);

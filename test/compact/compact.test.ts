@@ -102,7 +102,7 @@ describe('compaction of a local lake', () => {
 
   test('the whole-lake run merged the manifest into one file with the same entries, and re-ingesting still adds nothing', async () => {
     expect(readdirSync(join(lake, '_manifest'))).toHaveLength(1);
-    expect(manifestBefore.size).toBe(4);
+    expect(manifestBefore.entries.size).toBe(4);
     expect(await loadManifest(lake)).toEqual(manifestBefore);
     const input = tempDir('compact-reingest');
     writeFileSync(

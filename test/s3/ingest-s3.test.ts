@@ -49,7 +49,7 @@ describe('s3:// inputs', () => {
     expect(rows).toHaveLength(122);
     expect(rows).toEqual(await lakeRows(fromDisk));
     // The manifest and the quarantine name the objects by their s3:// URL.
-    const keys = [...(await loadManifest(fromS3)).values()].map((e) => e.key).sort();
+    const keys = [...(await loadManifest(fromS3)).entries.values()].map((e) => e.key).sort();
     expect(keys[0]).toBe(
       's3://raw-logs/org-trail/AWSLogs/123456789012/CloudTrail/us-east-2/2024/03/01/123456789012_CloudTrail_us-east-2_part0.json.gz',
     );
@@ -102,10 +102,18 @@ describe('an s3:// lake', () => {
   });
 
   test('a second run over the same objects writes nothing to S3', async () => {
-    const before = await lakeStoreFor(lake).listFiles('');
+    // The writer lock is the one thing a run always writes: the next fencing token, released.
+    const lakeFiles = async () => (await lakeStoreFor(lake).listFiles('')).filter((f) => !f.startsWith('_locks/'));
+    const lockFiles = async () => (await lakeStoreFor(lake).listFiles('')).filter((f) => f.startsWith('_locks/'));
+    const before = await lakeFiles();
+    const [lockBefore] = await lockFiles();
     const again = await ingest({ inputs: [input], lake });
     expect(again).toMatchObject({ already_ingested: 4, written: 0 });
-    expect(await lakeStoreFor(lake).listFiles('')).toEqual(before);
+    expect(await lakeFiles()).toEqual(before);
+    const locks = await lockFiles();
+    expect(locks).toHaveLength(1);
+    expect(locks[0] > lockBefore).toBe(true);
+    expect(JSON.parse((await lakeStoreFor(lake).readText(locks[0])) ?? '{}')).toHaveProperty('released');
   });
 
   test('new objects add a day: only that day is rebuilt and the lake holds both runs', async () => {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLakeLock } from '../../etl/lake/lock';
+import { lockTokenFile } from '../../src/core/lake-layout';
 import { lakeStoreFor } from '../../etl/lake/store';
 import { tempDir } from '../etl/helpers';
 import { startS3Env, type S3Env } from './helpers';
@@ -42,28 +43,29 @@ test('move is copy then delete; a repeated move is a no-op; a move of nothing to
   );
 });
 
-test('the S3 lock: a second writer is refused while it is held, waits for it, and takes over an expired lease', async () => {
+test('the S3 lock: a second writer is refused while it is held, waits for it, and takes over an expired lease; tokens only grow', async () => {
   const lake = 's3://store-lake/locked';
   const store = lakeStoreFor(lake);
-  const release = await acquireLakeLock(lake);
-  await expect(acquireLakeLock(lake)).rejects.toThrow(/is being written by .* pid \d+/);
+  const first = await acquireLakeLock(lake);
+  await expect(acquireLakeLock(lake)).rejects.toThrow(/is being written by .* pid \d+ \(lock token 1/);
   const waiting = acquireLakeLock(lake, { waitMs: 10_000 });
-  setTimeout(() => void release(), 300);
+  setTimeout(() => void first.release(), 300);
   const second = await waiting;
-  await second();
-  expect(await store.readText('_lock')).toBeNull();
+  expect(second.token).toBe(2);
+  await second.release();
+  expect(JSON.parse((await store.readText(lockTokenFile(2)))!).released).toEqual(expect.any(String));
   // A writer on another machine that died: its lease has run out.
   await store.writeText(
-    '_lock',
-    JSON.stringify({ owner: 'gone', host: 'lambda-sandbox-1', pid: 8, expires: new Date(Date.now() - 1000).toISOString() }),
+    lockTokenFile(3),
+    JSON.stringify({ token: 3, owner: 'gone', host: 'lambda-sandbox-1', pid: 8, expires: new Date(Date.now() - 1000).toISOString() }),
   );
   const taken = await acquireLakeLock(lake);
-  expect(JSON.parse((await store.readText('_lock'))!).owner).not.toBe('gone');
-  await taken();
+  expect(taken.token).toBe(4);
+  await taken.release();
   // One whose lease still runs is respected.
   await store.writeText(
-    '_lock',
-    JSON.stringify({ owner: 'busy', host: 'lambda-sandbox-2', pid: 8, expires: new Date(Date.now() + 60_000).toISOString() }),
+    lockTokenFile(5),
+    JSON.stringify({ token: 5, owner: 'busy', host: 'lambda-sandbox-2', pid: 8, expires: new Date(Date.now() + 60_000).toISOString() }),
   );
   await expect(acquireLakeLock(lake)).rejects.toThrow(/lambda-sandbox-2 pid 8/);
 });

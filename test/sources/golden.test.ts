@@ -9,10 +9,10 @@ import { describeGoldenFiles, goldenDir, goldenSamples } from './golden';
 
 for (const source of SOURCES) describeGoldenFiles(source);
 
-/** Golden files whose format content alone cannot tell (they are read with `--source`), with why. */
+/** Golden files whose format content alone cannot tell (they are read with `--source` or a source option), with why. */
 const READ_ONLY_WHEN_FORCED: Record<string, string> = {
-  'vpcflow/headerless-all-fields.log':
-    'a header-less custom format whose first record logs an 11-digit account: nothing in it says VPC flow log',
+  'vpcflow/headerless-custom-format.log':
+    'a header-less custom format (CloudWatch Logs or Firehose delivery): only --vpcflow-format says which field is which',
 };
 
 describe('detection over every golden file', () => {

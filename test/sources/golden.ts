@@ -4,6 +4,9 @@
  * A parser change shows up as a readable diff. Regenerate deliberately with UPDATE_GOLDEN=1
  * and read the diff before committing.
  *
+ * A sample read with source options (what a user gives on the command line) has them beside it as
+ * `<sample>.options.json`.
+ *
  * A row's absent column and its null column are the same cell in the lake, so rows are compared
  * without their null cells: an expected file need not list every column a source leaves empty.
  */
@@ -20,14 +23,21 @@ export function goldenDir(source: LogSource): string {
 export function goldenSamples(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => !f.endsWith('.expected.json') && !f.startsWith('.'))
+    .filter((f) => !f.endsWith('.expected.json') && !f.endsWith('.options.json') && !f.startsWith('.'))
     .sort();
+}
+
+/** The source options a golden sample is read with: `<sample>.options.json` beside it (what a user gives, e.g. `--vpcflow-format`). */
+export function goldenOptions(file: string): Record<string, string> | undefined {
+  const optionsFile = `${file}.options.json`;
+  return existsSync(optionsFile) ? (JSON.parse(readFileSync(optionsFile, 'utf8')) as Record<string, string>) : undefined;
 }
 
 export async function parseFile(source: LogSource, file: string): Promise<ParsedItem[]> {
   const stream = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
   const items: ParsedItem[] = [];
-  for await (const item of source.parse(stream, { key: file })) items.push(item);
+  const options = goldenOptions(file);
+  for await (const item of source.parse(stream, { key: file, ...(options ? { options } : {}) })) items.push(item);
   return items;
 }
 

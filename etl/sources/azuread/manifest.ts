@@ -13,6 +13,7 @@ export const manifest = defineManifest({
       /insights-logs-(?:signinlogs|noninteractiveusersigninlogs|serviceprincipalsigninlogs|managedidentitysigninlogs|auditlogs)\//i,
     ],
   },
+  identity: { columns: ['event_id', 'time'], doc: 'the sign-in or audit id (else the sha1 of the record), with the time' },
   graph: {
     entities: ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
     relations: ['from_ip', 'uses', 'user_agent', 'in_region', 'in_account'],

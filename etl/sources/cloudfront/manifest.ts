@@ -12,6 +12,7 @@ export const manifest = defineManifest({
     // Files are named `<distribution id>.YYYY-MM-DD-HH.<unique>.gz`.
     keyPatterns: [/(^|[/\\])E[A-Z0-9]{5,}\.\d{4}-\d\d-\d\d-\d\d\.[^/\\]+$/],
   },
+  identity: { columns: ['event_id'], doc: 'x-edge-request-id (else the sha1 of the line)' },
   graph: { entities: ['Resource', 'IPAddress', 'Account', 'UserAgent'], relations: [] },
   bench: { duckdb: ['csv-tab-comments'], golden: { file: 'EMLARXS9EXAMPLE.2019-12-04-21.a1b2c3d4.gz', repeat: 'lines' } },
 });

@@ -11,6 +11,7 @@ export const manifest = defineManifest({
       'Trail log files ({"Records":[…]} of records with eventVersion, eventSource, eventName), CloudTrail Lake JSON lines, EventBridge "… via CloudTrail" events; digest files are recognized and skipped',
     keyPatterns: [/AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail\//],
   },
+  identity: { columns: ['event_id', 'time'], doc: 'eventID, with the account (partition) and eventTime' },
   graph: {
     entities: ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
     // An AssumeRoleWithSAML whose assertion Entra ID issued federates its subject without Entra's own rows.

@@ -11,6 +11,10 @@ export const manifest = defineManifest({
       'LogEntry objects (JSON lines from a Logging sink, or a `gcloud logging read` array) whose protoPayload is a google.cloud.audit.AuditLog',
     keyPatterns: [/cloudaudit\.googleapis\.com/],
   },
+  identity: {
+    columns: ['event_id', 'time'],
+    doc: 'insertId with the timestamp, as Cloud Logging deduplicates (else the sha1 of the entry)',
+  },
   graph: {
     entities: ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
     relations: ['from_ip', 'uses', 'user_agent', 'in_region', 'in_account'],

@@ -3,14 +3,15 @@
  * NSG flow logs versions 1 and 2 (`properties.flows[].flows[].flowTuples`) and the newer
  * virtual network flow logs (`flowRecords.flows[].flowGroups[].flowTuples`).
  *
- * One input record holds many flow tuples. Each record yields one `rows` item with one
- * network_activity row per tuple, so counts stay per record; a record with any tuple that
- * cannot be read is quarantined whole, with the tuple and the reason.
+ * One JSON record (a minute of a NIC's flows) holds many flow tuples, and each tuple is a flow
+ * record: it yields its own item (one network_activity row, or a quarantine naming the tuple and
+ * why), so a run's `records` count flows as the lake holds them and one bad tuple costs only
+ * itself. A JSON record that is not a flow record at all is one quarantine item.
  */
 import { sha1Hex } from '../../../src/core/hash';
 import { arr, azureSubscription, distinct, obj, requireObject, str, NormalizeError, type JsonObject } from '../../fields/json';
-import { parseJsonRecords } from '../../readers/json-items';
-import { defineSource, type Detection, type DetectSample, type RowIn } from '../types';
+import { readJsonRecords } from '../../readers/json-records';
+import { defineSource, quarantine, type Detection, type DetectSample, type ParsedItem, type RowIn } from '../types';
 import { manifest } from './manifest';
 
 type Row = RowIn<'network_activity'>;
@@ -133,6 +134,15 @@ function tupleRow(tuple: string, ctx: TupleContext, account: string, region: str
       pkt_src_ip: null,
       pkt_dst_ip: null,
       rule: ctx.rule,
+      transit_gateway_id: null,
+      attachment_id: null,
+      pair_attachment_id: null,
+      src_vpc_account: null,
+      dst_vpc_account: null,
+      dst_vpc_id: null,
+      dst_subnet_id: null,
+      dst_interface_id: null,
+      packets_lost: null,
     },
   };
 }
@@ -180,31 +190,49 @@ function watcherRegion(flowLogResourceId: string | null): string | null {
   return match?.[1]?.toLowerCase() ?? null;
 }
 
-export function normalizeFlowRecord(value: unknown): Row[] {
-  const record = requireObject(value, 'flow log');
-  const vnet = record['flowRecords'] !== undefined;
-  const groups = vnet ? vnetGroups(record) : nsgGroups(record);
-  const account =
-    azureSubscription(str(record['resourceId']) ?? str(record['targetResourceID']) ?? str(record['flowLogResourceID'])) ?? 'unknown';
-  // NSG flow records carry no region at all.
-  const region = (vnet ? watcherRegion(str(record['flowLogResourceID'])) : null) ?? 'unknown';
-  const rows: Row[] = [];
-  for (const { ctx, tuples } of groups) {
-    tuples.forEach((tuple, index) => {
-      const where = `flow tuple ${index + 1} of rule '${ctx.rule}'${ctx.mac ? ` (mac ${ctx.mac})` : ''}`;
-      if (typeof tuple !== 'string') throw new NormalizeError(`${where}: not a string`);
-      try {
-        rows.push(tupleRow(tuple, ctx, account, region));
-      } catch (err) {
-        if (err instanceof TupleError) throw new NormalizeError(`${where} "${tuple}": ${err.message}`);
-        throw err;
-      }
-    });
+/** One item per flow tuple of a JSON record (a row, or a quarantine naming the tuple); one quarantine when the record is not a flow record. */
+export function* flowItems(value: unknown, text: string, position: string): Generator<ParsedItem<'network_activity'>> {
+  let groups: TupleGroup[];
+  let account: string;
+  let region: string;
+  try {
+    const record = requireObject(value, 'flow log');
+    const vnet = record['flowRecords'] !== undefined;
+    groups = vnet ? vnetGroups(record) : nsgGroups(record);
+    account =
+      azureSubscription(str(record['resourceId']) ?? str(record['targetResourceID']) ?? str(record['flowLogResourceID'])) ?? 'unknown';
+    // NSG flow records carry no region at all.
+    region = (vnet ? watcherRegion(str(record['flowLogResourceID'])) : null) ?? 'unknown';
+  } catch (err) {
+    const reason = err instanceof NormalizeError ? err.message : `cannot normalize: ${(err as Error).message}`;
+    yield quarantine(position, reason, text);
+    return;
   }
-  return rows;
+  for (const { ctx, tuples } of groups) {
+    for (let index = 0; index < tuples.length; index++) {
+      const tuple = tuples[index];
+      const where = `flow tuple ${index + 1} of rule '${ctx.rule}'${ctx.mac ? ` (mac ${ctx.mac})` : ''}`;
+      const tuplePosition = `${position}, ${where}`;
+      if (typeof tuple !== 'string') {
+        yield quarantine(tuplePosition, `${where}: not a string`, JSON.stringify(tuple) ?? String(tuple));
+        continue;
+      }
+      try {
+        yield { kind: 'rows', rows: [tupleRow(tuple, ctx, account, region)] };
+      } catch (err) {
+        if (!(err instanceof TupleError)) throw err;
+        yield quarantine(tuplePosition, `${where} "${tuple}": ${err.message}`, tuple);
+      }
+    }
+  }
 }
 
 export const source = defineSource(manifest, {
   detect: detectNsgFlow,
-  parse: (input) => parseJsonRecords(input, { envelopeKeys: ['records'] }, (value) => normalizeFlowRecord(value)),
+  async *parse(input) {
+    for await (const record of readJsonRecords(input, { envelopeKeys: ['records'] })) {
+      if (record.ok) yield* flowItems(record.value, record.text, record.position);
+      else yield quarantine(record.position, record.reason, record.text);
+    }
+  },
 });

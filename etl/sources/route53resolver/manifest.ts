@@ -10,6 +10,7 @@ export const manifest = defineManifest({
     content: 'JSON lines with query_name, query_timestamp and srcids (also inside CloudWatch Logs events and subscription envelopes)',
     keyPatterns: [/\/vpcdnsquerylogs\//i],
   },
+  identity: { columns: ['event_id'], doc: 'the sha1 of the query log record' },
   graph: {
     entities: ['Resource', 'IPAddress', 'Account'],
     relations: ['queried', 'resolves_to', 'has_address'],

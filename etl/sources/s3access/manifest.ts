@@ -12,6 +12,7 @@ export const manifest = defineManifest({
     // Objects are named `<prefix>YYYY-mm-DD-HH-MM-SS-<16 hex>`.
     keyPatterns: [/(^|\/)\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/],
   },
+  identity: { columns: ['event_id', 'time'], doc: 'the request id (with the key or GET for batch and website operations), with the time' },
   graph: {
     entities: ['Identity', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
     relations: ['from_ip', 'user_agent', 'in_region', 'in_account'],

@@ -1,4 +1,5 @@
 import { defineManifest } from '../types';
+import { fieldsOfFormat } from './fields';
 
 export const manifest = defineManifest({
   id: 'vpcflow',
@@ -8,8 +9,20 @@ export const manifest = defineManifest({
   tables: ['network_activity'],
   objects: {
     content:
-      'Space-separated flow records (default format, or a custom one named by its header line), also as CloudWatch Logs exports (timestamped lines, JSON lines, subscription envelopes)',
+      'Space-separated flow records of VPCs and Transit Gateways (their default formats, documented all-fields layouts, or a custom one named by its header line or --vpcflow-format), also as CloudWatch Logs exports (timestamped lines, JSON lines, subscription envelopes) and Firehose deliveries',
     keyPatterns: [/(^|[/\\])vpcflowlogs([/\\]|$)|aws-service=vpcflowlogs/],
+  },
+  identity: { columns: ['event_id'], doc: 'the CloudWatch Logs event id, else the sha1 of the flow log line' },
+  options: {
+    format: {
+      value: '<format>',
+      description:
+        "the flow log's format, as AWS writes it ('${version} ${account-id} ${interface-id} …'), for objects delivered without a header line (CloudWatch Logs, Firehose)",
+      check: (value) => {
+        const fields = fieldsOfFormat(value);
+        return typeof fields === 'string' ? fields : null;
+      },
+    },
   },
   graph: {
     entities: ['Resource', 'IPAddress', 'Account'],

@@ -1,15 +1,20 @@
 /**
- * Amazon VPC Flow Logs → network_activity.
+ * Amazon VPC Flow Logs and Transit Gateway flow logs → network_activity.
  *
  * Accepts the default (version 2) format, custom formats named by a header line (fields in any
  * order, v2–v8 fields; unknown fields are kept only in `raw`), NODATA / SKIPDATA records, the S3
  * delivery layout (`AWSLogs/<account>/vpcflowlogs/<region>/…`, header line first) and CloudWatch
  * Logs exports: lines prefixed with an ISO timestamp, JSON lines `{"timestamp":…,"message":"…"}`
- * and subscription envelopes `{"logEvents":[…]}` (one record per log event).
+ * and subscription envelopes `{"logEvents":[…]}` (one record per log event). Transit Gateway flow
+ * logs are their own format (attachment, VPCs, subnets and ENIs on both sides, dropped packets,
+ * no action); their rows fill network_activity's Transit Gateway columns.
  *
- * Without a header line only two layouts can be told apart with certainty: the default format
- * (14 fields) and "all fields in the documented order" (21, 25, 29, 39 or 40 fields starting with
- * the version). Any other header-less custom format is quarantined with that reason.
+ * Without a header line the layout is the format the user gives (`--vpcflow-format '${version}
+ * ${account-id} …'`, AWS's own format string); without that too, only layouts that can be told
+ * apart with certainty are read: the default VPC format (14 fields), "all fields in the documented
+ * order" (21, 25, 29, 39 or 40 fields starting with the version) and the Transit Gateway default
+ * (its 36 fields, the gateway id fourth). Any other header-less record is quarantined with that
+ * reason.
  *
  * time = start (else end, else the CloudWatch event timestamp, else the delivery time in the S3
  * file name); account = account-id, else the
@@ -23,63 +28,15 @@ import { awsLogsPathHints, isAccountId } from '../../fields/aws-path';
 import { epochSeconds, integer, text, tokenize } from '../../fields/text';
 import { readLines } from '../../readers/lines';
 import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
+import { KNOWN_FIELDS, TGW_FIELDS, VPC_FIELDS, fieldsOfFormat } from './fields';
 import { manifest } from './manifest';
 
 type Item = ParsedItem<'network_activity'>;
 
-/** Every documented field, in the order AWS documents them (the order "all fields" uses). */
-const DOCUMENTED_ORDER = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  // version 3
-  'vpc-id',
-  'subnet-id',
-  'instance-id',
-  'tcp-flags',
-  'type',
-  'pkt-srcaddr',
-  'pkt-dstaddr',
-  // version 4
-  'region',
-  'az-id',
-  'sublocation-type',
-  'sublocation-id',
-  // version 5
-  'pkt-src-aws-service',
-  'pkt-dst-aws-service',
-  'flow-direction',
-  'traffic-path',
-  // version 7
-  'ecs-cluster-arn',
-  'ecs-cluster-name',
-  'ecs-container-instance-arn',
-  'ecs-container-instance-id',
-  'ecs-container-id',
-  'ecs-second-container-id',
-  'ecs-service-name',
-  'ecs-task-definition-arn',
-  'ecs-task-arn',
-  'ecs-task-id',
-  // version 8
-  'reject-reason',
-] as const;
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([...DOCUMENTED_ORDER, 'resource-id', 'encryption-status']);
-
-/** Header-less field counts that are a prefix of the documented order (default = 14). */
+/** Header-less field counts that are a prefix of the documented VPC order (default = 14). */
 const POSITIONAL_COUNTS: ReadonlySet<number> = new Set([14, 21, 25, 29, 39, 40]);
 
+/** Where each field sits in a record (-1: not in the format). */
 interface Layout {
   size: number;
   version: number;
@@ -105,6 +62,19 @@ interface Layout {
   pktDst: number;
   region: number;
   flowDirection: number;
+  // Transit Gateway flow logs
+  tgw: number;
+  attachment: number;
+  pairAttachment: number;
+  srcVpcAccount: number;
+  dstVpcAccount: number;
+  srcVpc: number;
+  dstVpc: number;
+  srcSubnet: number;
+  dstSubnet: number;
+  srcEni: number;
+  dstEni: number;
+  lost: readonly number[];
 }
 
 function layoutOf(names: readonly string[]): Layout {
@@ -134,10 +104,25 @@ function layoutOf(names: readonly string[]): Layout {
     pktDst: at('pkt-dstaddr'),
     region: at('region'),
     flowDirection: at('flow-direction'),
+    tgw: at('tgw-id'),
+    attachment: at('tgw-attachment-id'),
+    pairAttachment: at('tgw-pair-attachment-id'),
+    srcVpcAccount: at('tgw-src-vpc-account-id'),
+    dstVpcAccount: at('tgw-dst-vpc-account-id'),
+    srcVpc: at('tgw-src-vpc-id'),
+    dstVpc: at('tgw-dst-vpc-id'),
+    srcSubnet: at('tgw-src-subnet-id'),
+    dstSubnet: at('tgw-dst-subnet-id'),
+    srcEni: at('tgw-src-eni'),
+    dstEni: at('tgw-dst-eni'),
+    lost: ['packets-lost-no-route', 'packets-lost-blackhole', 'packets-lost-mtu-exceeded', 'packets-lost-ttl-expired']
+      .map(at)
+      .filter((i) => i >= 0),
   };
 }
 
-const POSITIONAL_LAYOUTS = new Map<number, Layout>([...POSITIONAL_COUNTS].map((n) => [n, layoutOf(DOCUMENTED_ORDER.slice(0, n))]));
+const POSITIONAL_LAYOUTS = new Map<number, Layout>([...POSITIONAL_COUNTS].map((n) => [n, layoutOf(VPC_FIELDS.slice(0, n))]));
+const TGW_DEFAULT_LAYOUT = layoutOf(TGW_FIELDS);
 
 /** A header line names fields: lower-case words joined by `-`, at least one a known field. */
 function isHeader(tokens: readonly string[]): boolean {
@@ -151,9 +136,33 @@ function isHeader(tokens: readonly string[]): boolean {
   return known > 0;
 }
 
-/** `2 123456789010 eni-…`: the shape of a default-format record. */
-function looksLikeDefaultRecord(tokens: readonly string[]): boolean {
-  return tokens.length >= 3 && /^\d+$/.test(tokens[0]) && /^\d{12}$/.test(tokens[1]) && /^eni-[0-9a-f]+$|^-$/.test(tokens[2]);
+const ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*|-)$/;
+
+/**
+ * `2 123456789010 eni-… 172.31.16.139 172.31.16.21 …`: the shape of a record in the documented
+ * order (default or all fields). Accounts are not checked for twelve digits: real samples are
+ * redacted (`64111117617`, `eni-069xxxxxb7a490`).
+ */
+function looksLikeDocumentedRecord(tokens: readonly string[]): boolean {
+  return (
+    POSITIONAL_COUNTS.has(tokens.length) &&
+    /^\d+$/.test(tokens[0]) &&
+    /^(?:\d{1,12}|-)$/.test(tokens[1]) &&
+    /^(?:eni-[0-9a-zA-Z]+|-)$/.test(tokens[2]) &&
+    ADDRESS.test(tokens[3]) &&
+    ADDRESS.test(tokens[4])
+  );
+}
+
+/** `6 TransitGateway 123456789012 tgw-… tgw-attach-…` (36 fields): the Transit Gateway default format. */
+function looksLikeTgwDefaultRecord(tokens: readonly string[]): boolean {
+  return (
+    tokens.length === TGW_FIELDS.length &&
+    /^\d+$/.test(tokens[0]) &&
+    /^(?:TransitGateway|TransitGatewayAttachment|-)$/.test(tokens[1]) &&
+    /^(?:\d{1,12}|-)$/.test(tokens[2]) &&
+    /^tgw-[0-9a-zA-Z]+$/.test(tokens[3])
+  );
 }
 
 /** The flow-log line inside one CloudWatch Logs form, with the event's timestamp and id. */
@@ -189,7 +198,13 @@ class FlowReader {
   /** The end of the delivery window named in an S3 object's file name: a last-resort time. */
   private readonly fileTime: Date | null;
 
-  constructor(key: string) {
+  /** The layout the user gave for header-less records (`--vpcflow-format`). */
+  private readonly given: Layout | null;
+
+  constructor(key: string, format: string | undefined) {
+    const fields = format === undefined ? null : fieldsOfFormat(format);
+    if (typeof fields === 'string') throw new Error(`--vpcflow-format: ${fields}`);
+    this.given = fields ? layoutOf(fields) : null;
     const hints = awsLogsPathHints(key, 'vpcflowlogs');
     // S3 delivery names files `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`.
     const file = FILE_NAME.exec(key);
@@ -253,19 +268,25 @@ class FlowReader {
       this.layout = layoutOf(tokens.slice());
       return;
     }
-    let layout = this.layout;
+    let layout = this.layout ?? this.given;
     if (!layout) {
-      layout = POSITIONAL_LAYOUTS.get(tokens.length) ?? null;
-      if (!layout || !/^\d+$/.test(tokens[0])) {
+      // Only layouts that cannot be mistaken: a custom format of the same length would be misread field by field.
+      layout = looksLikeTgwDefaultRecord(tokens)
+        ? TGW_DEFAULT_LAYOUT
+        : looksLikeDocumentedRecord(tokens)
+          ? (POSITIONAL_LAYOUTS.get(tokens.length) ?? null)
+          : null;
+      if (!layout) {
         yield quarantine(
           position,
-          `${tokens.length} fields and no header line: not the default format (14 fields) nor all fields in documented order; a custom format needs its header line`,
+          `${tokens.length} fields and no header line: not the default VPC format (14 fields), all fields in documented order, nor the Transit Gateway default (36 fields); a custom format needs its header line or --vpcflow-format`,
           raw,
         );
         return;
       }
     } else if (tokens.length !== layout.size) {
-      yield quarantine(position, `expected ${layout.size} fields (per the header line), found ${tokens.length}`, raw);
+      const per = this.layout ? 'per the header line' : 'per --vpcflow-format';
+      yield quarantine(position, `expected ${layout.size} fields (${per}), found ${tokens.length}`, raw);
       return;
     }
     const result = this.row(layout, tokens, raw, eventTime, eventId);
@@ -297,6 +318,11 @@ class FlowReader {
     const packets = number(layout.packets, 'packets');
     const bytes = number(layout.bytes, 'bytes');
     const tcpFlags = number(layout.tcpFlags, 'tcp-flags');
+    let lost: number | null = null;
+    for (const index of layout.lost) {
+      const n = number(index, 'packets-lost');
+      if (n !== null) lost = (lost ?? 0) + n;
+    }
     const start = epochSeconds(field(layout.start));
     const end = epochSeconds(field(layout.end));
     if (start === undefined) problem ??= `start '${field(layout.start)}' is not epoch seconds`;
@@ -310,10 +336,13 @@ class FlowReader {
     const accountField = text(field(layout.account));
     const account = accountField ?? this.pathAccount ?? 'unknown';
     const region = text(field(layout.region)) ?? this.pathRegion ?? 'unknown';
-    const interfaceId = text(field(layout.interfaceId));
+    // A Transit Gateway record's interface is the attachment ENI on the source side.
+    const interfaceId = text(field(layout.interfaceId)) ?? text(field(layout.srcEni));
     const instanceId = text(field(layout.instance));
     const action = text(field(layout.action));
     const logStatus = text(field(layout.logStatus));
+    const tgw = text(field(layout.tgw));
+    const attachment = text(field(layout.attachment));
     return {
       time,
       event_id: eventId ?? sha1Hex(raw),
@@ -331,7 +360,7 @@ class FlowReader {
       session_id: null,
       src_ip: text(field(layout.srcaddr)),
       user_agent: null,
-      resources: resourceIds(account, region, interfaceId, instanceId),
+      resources: resourceIds(account, region, interfaceId, instanceId, tgw, attachment),
       raw,
       account,
       region,
@@ -347,25 +376,43 @@ class FlowReader {
       log_status: logStatus,
       direction: text(field(layout.flowDirection)),
       interface_id: interfaceId,
-      vpc_id: text(field(layout.vpc)),
-      subnet_id: text(field(layout.subnet)),
+      vpc_id: text(field(layout.vpc)) ?? text(field(layout.srcVpc)),
+      subnet_id: text(field(layout.subnet)) ?? text(field(layout.srcSubnet)),
       instance_id: instanceId,
       tcp_flags: tcpFlags,
       traffic_type: text(field(layout.type)),
       pkt_src_ip: text(field(layout.pktSrc)),
       pkt_dst_ip: text(field(layout.pktDst)),
       rule: null,
+      transit_gateway_id: tgw,
+      attachment_id: attachment,
+      pair_attachment_id: text(field(layout.pairAttachment)),
+      src_vpc_account: text(field(layout.srcVpcAccount)),
+      dst_vpc_account: text(field(layout.dstVpcAccount)),
+      dst_vpc_id: text(field(layout.dstVpc)),
+      dst_subnet_id: text(field(layout.dstSubnet)),
+      dst_interface_id: text(field(layout.dstEni)),
+      packets_lost: lost,
     };
   }
 }
 
-/** ARNs of the interface and instance when account and region are known, else their bare ids. */
-function resourceIds(account: string, region: string, interfaceId: string | null, instanceId: string | null): string[] {
+/** ARNs of the interface, instance, transit gateway and attachment when account and region are known, else their bare ids. */
+function resourceIds(
+  account: string,
+  region: string,
+  interfaceId: string | null,
+  instanceId: string | null,
+  tgw: string | null,
+  attachment: string | null,
+): string[] {
   const ids: string[] = [];
   const arns = isAccountId(account) && region !== 'unknown';
   const prefix = arns ? `arn:${partitionForRegion(region)}:ec2:${region}:${account}:` : '';
   if (instanceId) ids.push(arns ? `${prefix}instance/${instanceId}` : instanceId);
   if (interfaceId) ids.push(arns ? `${prefix}network-interface/${interfaceId}` : interfaceId);
+  if (tgw) ids.push(arns ? `${prefix}transit-gateway/${tgw}` : tgw);
+  if (attachment) ids.push(arns ? `${prefix}transit-gateway-attachment/${attachment}` : attachment);
   return ids;
 }
 
@@ -391,7 +438,7 @@ function detect(sample: DetectSample): Detection {
       if (known >= 3) return { confidence: (known === tokens.length ? 0.95 : 0.85) + pathHint };
       continue;
     }
-    if (looksLikeDefaultRecord(tokens) && POSITIONAL_COUNTS.has(tokens.length)) return { confidence: 0.9 + pathHint };
+    if (looksLikeDocumentedRecord(tokens) || looksLikeTgwDefaultRecord(tokens)) return { confidence: 0.9 + pathHint };
     return { confidence: pathHint && !/["[\]\t]/.test(message) ? 0.45 : 0 };
   }
   return { confidence: 0 };
@@ -400,7 +447,7 @@ function detect(sample: DetectSample): Detection {
 export const source = defineSource(manifest, {
   detect,
   async *parse(input, ctx) {
-    const reader = new FlowReader(ctx.key);
+    const reader = new FlowReader(ctx.key, ctx.options?.['format']);
     for await (const line of readLines(input)) yield* reader.line(line.text, line.number);
   },
 });

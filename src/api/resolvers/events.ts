@@ -4,7 +4,7 @@
  * the entity its column names. The types below spell that list for the compiler, so each field's
  * value is checked against the generated resolver types.
  */
-import type { RowOf, TableName } from '../../core/tables';
+import type { StoredRowOf, TableName } from '../../core/tables';
 import type { EventClass } from '../../generated/graphql';
 import type { RequestContext } from '../context';
 import {
@@ -25,13 +25,13 @@ import { toGlobalId } from '../ids';
 import { entityStub, type EntityModel, type EventModel } from '../models';
 import { loadEntity, str, strings } from './common';
 
-type ColumnOf<T extends TableName> = Exclude<keyof RowOf<T>, 'account' | 'region'> & string;
+type ColumnOf<T extends TableName> = Exclude<keyof StoredRowOf<T>, 'account' | 'region'> & string;
 type FieldOf<C extends string> = C extends keyof typeof RENAMED_COLUMNS ? (typeof RENAMED_COLUMNS)[C] : Camel<C>;
 /** What a cell of the contract's type reads as from the engine: BIGINT as a number, a list never null. */
 type Read<V> = [NonNullable<V>] extends [readonly string[]] ? string[] : V extends number | bigint ? number : V;
 
 type ColumnResolvers<T extends TableName> = {
-  [C in Exclude<ColumnOf<T>, keyof typeof UNEXPOSED_COLUMNS> as FieldOf<C>]: (e: EventModel) => Read<RowOf<T>[C]>;
+  [C in Exclude<ColumnOf<T>, keyof typeof UNEXPOSED_COLUMNS> as FieldOf<C>]: (e: EventModel) => Read<StoredRowOf<T>[C]>;
 };
 type LinkResolvers<T extends TableName> = {
   [C in ColumnOf<T> & LinkColumn as (typeof EVENT_LINKS)[C]['field']]: (

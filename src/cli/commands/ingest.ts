@@ -1,11 +1,37 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
-import { LISTED_SOURCE_IDS } from '../../../etl/sources/manifests';
+import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
 import type { SourceId } from '../../generated/sources';
 
+/** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
+const SOURCE_FLAGS = MANIFESTS.flatMap((manifest) =>
+  Object.entries(manifest.options ?? {}).map(([name, option]) => ({
+    source: manifest.id,
+    name,
+    option,
+    flag: `--${manifest.id}-${name}`,
+    key: camel(`${manifest.id}-${name}`),
+  })),
+);
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+interface IngestFlags {
+  lake: string;
+  source: SourceId | 'auto';
+  json?: boolean;
+  batchRows?: number;
+  retrySkipped?: boolean;
+  maxRecordBytes?: number;
+  maxObjectBytes?: number;
+  [sourceOption: string]: unknown;
+}
+
 export function registerIngest(program: Command): void {
-  program
+  const command = program
     .command('ingest')
     .description('Read raw log objects (files or folders, gzip or plain) into the Parquet lake')
     .argument('<path...>', 'log files or folders (read recursively), or s3://bucket/prefix')
@@ -17,23 +43,56 @@ export function registerIngest(program: Command): void {
     )
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt))
-    .action(async (paths: string[], opts: { lake: string; source: SourceId | 'auto'; json?: boolean; batchRows?: number }) => {
-      const progress = opts.json ? null : progressBar();
-      const summary = await ingest({
-        inputs: paths,
-        lake: opts.lake,
-        source: opts.source,
-        batchRows: opts.batchRows,
-        onProgress: progress?.update,
-      });
-      progress?.stop();
-      if (opts.json) {
-        const { days: _days, ...rest } = summary;
-        process.stdout.write(JSON.stringify(rest) + '\n');
-        return;
-      }
-      printSummary(summary, opts.lake);
+    .option('--retry-skipped', 'read again objects the lake skipped or quarantined whole before (a changed --source does too)')
+    .addOption(
+      new Option(
+        '--max-record-bytes <n>',
+        'longest record or line an object may hold; a longer one quarantines the object (default 64 MiB)',
+      ).argParser(positiveInt),
+    )
+    .addOption(
+      new Option(
+        '--max-object-bytes <n>',
+        'most bytes an object may hold once decompressed; more quarantines it (default 4 GiB)',
+      ).argParser(positiveInt),
+    );
+  for (const { flag, option } of SOURCE_FLAGS) {
+    command.addOption(
+      new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
+        const problem = option.check?.(value) ?? null;
+        if (problem) throw new InvalidArgumentError(problem);
+        return value;
+      }),
+    );
+  }
+  command.action(async (paths: string[], opts: IngestFlags) => {
+    const progress = opts.json ? null : progressBar();
+    const sourceOptions: Partial<Record<SourceId, Record<string, string>>> = {};
+    for (const { source, name, key } of SOURCE_FLAGS) {
+      const value = opts[key];
+      if (typeof value === 'string') sourceOptions[source] = { ...sourceOptions[source], [name]: value };
+    }
+    const summary = await ingest({
+      inputs: paths,
+      lake: opts.lake,
+      source: opts.source,
+      batchRows: opts.batchRows,
+      retrySkipped: opts.retrySkipped === true,
+      sourceOptions,
+      limits: {
+        ...(opts.maxRecordBytes ? { maxRecordBytes: opts.maxRecordBytes } : {}),
+        ...(opts.maxObjectBytes ? { maxObjectBytes: opts.maxObjectBytes } : {}),
+      },
+      onProgress: progress?.update,
     });
+    progress?.stop();
+    if (opts.json) {
+      const { days: _days, ...rest } = summary;
+      process.stdout.write(JSON.stringify(rest) + '\n');
+      return;
+    }
+    printSummary(summary, opts.lake);
+  });
 }
 
 /** A progress bar on stderr when it is a terminal (nothing otherwise, so pipes and CI stay clean). */
@@ -73,12 +132,14 @@ export function etaText(done: number, total: number, elapsedMs: number): string 
 export function printSummary(summary: IngestSummary, lake: string): void {
   const lines = [
     `objects          ${summary.objects} (${summary.already_ingested} already in the lake, ${summary.skipped_objects} skipped, ${summary.damaged_objects} damaged)`,
-    `records          ${summary.records} = ${summary.written} written + ${summary.quarantined} quarantined + ${summary.filtered} filtered`,
+    `records          ${summary.records} = ${summary.written} written + ${summary.quarantined} quarantined + ${summary.filtered} filtered + ${summary.duplicates} duplicates`,
     `partitions       ${summary.partitions}`,
     `bytes            ${summary.bytes_in} in → ${summary.bytes_out} Parquet`,
     `seconds          ${summary.seconds.toFixed(2)}`,
   ];
+  if (summary.invalid_utf8) lines.push(`invalid UTF-8    ${summary.invalid_utf8} records (their rows are flagged 'invalid-utf8')`);
   process.stdout.write(lines.join('\n') + '\n');
+  for (const warning of summary.warnings) process.stdout.write(`warning: ${warning}\n`);
   if (summary.quarantined || summary.damaged_objects) {
     process.stdout.write(`see ${lake}/_quarantine/ for what was set aside and why\n`);
   }
