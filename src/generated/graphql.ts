@@ -78,6 +78,8 @@ export type ApiActivity = Event & Node & {
   eventId: Scalars['String']['output'];
   /** AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, Administrative, ADMIN_ACTIVITY, DATA_ACCESS… */
   eventType?: Maybe<Scalars['String']['output']>;
+  /** What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing. */
+  flags: Array<Scalars['String']['output']>;
   /** Global id: `node(id)` fetches the event again. */
   id: Scalars['ID']['output'];
   /** The role or federated user the issued credentials act as. */
@@ -163,6 +165,8 @@ export type Authentication = Event & Node & {
   errorMessage?: Maybe<Scalars['String']['output']>;
   /** Provider event id, or a stable hash of the raw record when the provider has none. */
   eventId: Scalars['String']['output'];
+  /** What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing. */
+  flags: Array<Scalars['String']['output']>;
   /** Global id: `node(id)` fetches the event again. */
   id: Scalars['ID']['output'];
   /** Interactive (a person) or not (a token refresh, a service). */
@@ -224,6 +228,8 @@ export type DnsActivity = Event & Node & {
   errorMessage?: Maybe<Scalars['String']['output']>;
   /** Provider event id, or a stable hash of the raw record when the provider has none. */
   eventId: Scalars['String']['output'];
+  /** What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing. */
+  flags: Array<Scalars['String']['output']>;
   /** Global id: `node(id)` fetches the event again. */
   id: Scalars['ID']['output'];
   /** Instance that asked, where known. */
@@ -313,6 +319,8 @@ export type Event = {
   errorMessage?: Maybe<Scalars['String']['output']>;
   /** Provider event id, or a stable hash of the raw record when the provider has none. */
   eventId: Scalars['String']['output'];
+  /** What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing. */
+  flags: Array<Scalars['String']['output']>;
   /** Global id: `node(id)` fetches the event again. */
   id: Scalars['ID']['output'];
   /** 'success', 'failure' or 'unknown'. */
@@ -351,7 +359,7 @@ export type EventClass =
   | 'DNS_ACTIVITY'
   /** HTTP requests: S3 server access, ALB / Classic ELB, CloudFront. */
   | 'HTTP_ACTIVITY'
-  /** Flow records: VPC Flow Logs, NSG flow logs. */
+  /** Flow records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs. */
   | 'NETWORK_ACTIVITY';
 
 export type EventConnection = {
@@ -432,6 +440,8 @@ export type HttpActivity = Event & Node & {
   errorMessage?: Maybe<Scalars['String']['output']>;
   /** Provider event id, or a stable hash of the raw record when the provider has none. */
   eventId: Scalars['String']['output'];
+  /** What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing. */
+  flags: Array<Scalars['String']['output']>;
   /** Host header or distribution domain. */
   host?: Maybe<Scalars['String']['output']>;
   /** GET, PUT… */
@@ -845,7 +855,7 @@ export type Link = {
   relation: Scalars['String']['output'];
 };
 
-/** Flow records: VPC Flow Logs, NSG flow logs. */
+/** Flow records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs. */
 export type NetworkActivity = Event & Node & {
   __typename?: 'NetworkActivity';
   /** Account, tenant or project the event belongs to; `unknown` when the log names none. */
@@ -862,6 +872,8 @@ export type NetworkActivity = Event & Node & {
   actorName?: Maybe<Scalars['String']['output']>;
   /** Provider identity type: IAMUser, AssumedRole, Root, FederatedUser, AWSService, Anonymous, AzureADUser, ServiceAccount… */
   actorType?: Maybe<Scalars['String']['output']>;
+  /** Transit gateway attachment the traffic was recorded for. */
+  attachmentId?: Maybe<Scalars['String']['output']>;
   /** Bytes in the flow window. */
   bytes?: Maybe<Scalars['Float']['output']>;
   /** The OCSF class, i.e. the table the event is kept in. */
@@ -872,10 +884,18 @@ export type NetworkActivity = Event & Node & {
   direction?: Maybe<Scalars['String']['output']>;
   /** ACCEPT or REJECT (null for NODATA / SKIPDATA). */
   disposition?: Maybe<Scalars['String']['output']>;
+  /** Destination attachment ENI (Transit Gateway flow logs; interface_id is the source ENI). */
+  dstInterfaceId?: Maybe<Scalars['String']['output']>;
   /** Destination address. */
   dstIp?: Maybe<Scalars['String']['output']>;
   /** Destination port. */
   dstPort?: Maybe<Scalars['Int']['output']>;
+  /** Destination subnet (Transit Gateway flow logs; subnet_id is the source subnet). */
+  dstSubnetId?: Maybe<Scalars['String']['output']>;
+  /** Account of the destination VPC (Transit Gateway flow logs). */
+  dstVpcAccount?: Maybe<Scalars['String']['output']>;
+  /** Destination VPC (Transit Gateway flow logs; vpc_id is the source VPC). */
+  dstVpcId?: Maybe<Scalars['String']['output']>;
   /** End of the aggregation window. */
   endTime?: Maybe<Scalars['DateTime']['output']>;
   /** Provider error code when the event failed. */
@@ -884,6 +904,8 @@ export type NetworkActivity = Event & Node & {
   errorMessage?: Maybe<Scalars['String']['output']>;
   /** Provider event id, or a stable hash of the raw record when the provider has none. */
   eventId: Scalars['String']['output'];
+  /** What the ingest noticed reading the record: 'invalid-utf8' (bytes that are not UTF-8, read as U+FFFD); null when nothing. */
+  flags: Array<Scalars['String']['output']>;
   /** Global id: `node(id)` fetches the event again. */
   id: Scalars['ID']['output'];
   /** Instance or VM. */
@@ -896,6 +918,10 @@ export type NetworkActivity = Event & Node & {
   outcome?: Maybe<Scalars['String']['output']>;
   /** Packets in the flow window. */
   packets?: Maybe<Scalars['Float']['output']>;
+  /** Packets the transit gateway dropped (no route, blackhole, MTU exceeded, TTL expired), summed. */
+  packetsLost?: Maybe<Scalars['Float']['output']>;
+  /** The flow's other transit gateway attachment (its egress or ingress one, by direction). */
+  pairAttachmentId?: Maybe<Scalars['String']['output']>;
   /** Packet-level destination. */
   pktDstIp?: Maybe<Scalars['String']['output']>;
   /** Packet-level source (differs behind NAT). */
@@ -924,6 +950,8 @@ export type NetworkActivity = Event & Node & {
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
   /** Source port. */
   srcPort?: Maybe<Scalars['Int']['output']>;
+  /** Account of the source VPC (Transit Gateway flow logs). */
+  srcVpcAccount?: Maybe<Scalars['String']['output']>;
   /** Start of the aggregation window. */
   startTime?: Maybe<Scalars['DateTime']['output']>;
   /** Subnet. */
@@ -934,6 +962,8 @@ export type NetworkActivity = Event & Node & {
   time: Scalars['DateTime']['output'];
   /** IPv4, IPv6 or EFA. */
   trafficType?: Maybe<Scalars['String']['output']>;
+  /** Transit gateway the flow crossed (Transit Gateway flow logs). */
+  transitGatewayId?: Maybe<Scalars['String']['output']>;
   /** User agent string as logged. */
   userAgent?: Maybe<Scalars['String']['output']>;
   /** VPC or virtual network. */
@@ -1630,6 +1660,7 @@ export type ApiActivityResolvers<ContextType = RequestContext, ParentType extend
   errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   eventType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  flags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   issuedRoleArn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   issuedSession?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType>;
@@ -1674,6 +1705,7 @@ export type AuthenticationResolvers<ContextType = RequestContext, ParentType ext
   errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  flags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isInteractive?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   mfa?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1710,6 +1742,7 @@ export type DnsActivityResolvers<ContextType = RequestContext, ParentType extend
   errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  flags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   instanceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   outcome?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1786,6 +1819,7 @@ export type HttpActivityResolvers<ContextType = RequestContext, ParentType exten
   errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  flags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   host?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   httpMethod?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1925,23 +1959,31 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   actorId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actorName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actorType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attachmentId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   bytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   class?: Resolver<ResolversTypes['EventClass'], ParentType, ContextType>;
   destinationIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   direction?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   disposition?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dstInterfaceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dstIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dstPort?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  dstSubnetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dstVpcAccount?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dstVpcId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  flags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   instanceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   interfaceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   logStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   outcome?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   packets?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  packetsLost?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  pairAttachmentId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   pktDstIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   pktSrcIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   protocol?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -1956,11 +1998,13 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   sourceIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   sourceIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   srcPort?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  srcVpcAccount?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   subnetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   tcpFlags?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   trafficType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  transitGatewayId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   vpcId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
