@@ -7,7 +7,7 @@ import { acquireLakeLock } from './lake/lock';
 import { loadManifest, type ManifestEntry } from './lake/manifest';
 import { publishPartitions, type Spills } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
-import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
+import { materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
 import { listObjects, type ObjectRef } from './objects';
 import type { ObjectResult } from './read-object';
@@ -200,8 +200,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // The graph step: entities and edges of every day that received rows, rebuilt from its events.
     if (options.graph !== false) {
       const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();
+      // One commit: the days' graphs, the event files they were built from, and their pending markers cleared.
       await materializeGraphInStore(store, graphDays, tempDir);
-      await clearPendingGraphDays(store, graphDays);
     }
   } finally {
     await pool?.close();
