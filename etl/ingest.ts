@@ -6,6 +6,7 @@ import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, type ManifestEntry } from './lake/manifest';
 import { publishPartitions, type Spills } from './lake/row-spiller';
+import { LostRows } from './lake/restore';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
@@ -73,6 +74,12 @@ export interface IngestSummary {
   days: string[];
   /** Inputs that were gone when listed (only with skipMissingInputs). */
   missing_inputs?: string[];
+  /**
+   * Present when objects this run met again had rows the lake lost (an event file deleted or
+   * changed since its commit): the lost files written again from them, the rows, and what could
+   * not be restored with the reason. Their objects also count in `already_ingested`.
+   */
+  restored?: { files: string[]; rows: number; unrestored: Array<{ path: string; reason: string }> };
 }
 
 /**
@@ -129,7 +136,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await mkdir(options.tempRoot ?? tmpdir(), { recursive: true });
     tempDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-ingest-'));
     await recoverLake(store);
-    const known = new Set((await loadManifest(store)).keys());
+    const entries = await loadManifest(store);
+    const known = new Set(entries.keys());
+    // Objects the lake knows whose rows it has lost since (deleted or damaged event files) are read again.
+    const lost = new LostRows(store, entries);
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
     pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir);
@@ -147,7 +157,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     for (const object of objects) {
       // Workers hash, detect and parse; the main thread only decides which content is new.
       const claim = async (sha256: string) => {
-        if (known.has(sha256)) return false;
+        if (known.has(sha256)) {
+          await lost.claim(sha256, object);
+          return false;
+        }
         known.add(sha256);
         return true;
       };
@@ -197,6 +210,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await batch.commit(spills, tempDir, partitions, summary);
     await pool.close();
     pool = null;
+    const restored = await lost.restore(tempDir, (inputs, lake) =>
+      ingest({ inputs, lake, graph: false, workers: 1, tempRoot: tempDir, source: options.source }),
+    );
+    if (restored) {
+      summary.restored = { files: restored.restored, rows: restored.rows, unrestored: restored.unrestored };
+      for (const p of restored.partitions) partitions.add(p);
+    }
     // The graph step: entities and edges of every day that received rows, rebuilt from its events.
     if (options.graph !== false) {
       const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();

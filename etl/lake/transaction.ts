@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { COMMIT_LIST, STAGING_DIR, commitListFile, stagingFolder } from '../../src/core/lake-layout';
+import { COMMIT_LIST, STAGING_DIR, commitListFile, commitManifestOf, stagingFolder } from '../../src/core/lake-layout';
 import { LocalLakeStore, lakeStoreFor, type LakeStore } from './store';
 import { advanceHead, newCommitNotes, stageCommitManifest, type CommitNotes } from './commit-manifest';
 
@@ -131,11 +131,15 @@ function parseCommitList(text: string): CommitList {
 
 async function rollForward(store: LakeStore, txnId: string, list: CommitList): Promise<void> {
   const stagingDir = stagingFolder(txnId);
-  // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
-  await forEachLimit(list.files, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
+  // A file already moved by an earlier, interrupted roll-forward is not in staging any more. The
+  // commit manifest goes in after the files it lists, so a reader never sees it name a file not yet in place.
+  const manifests = list.files.filter(isCommitManifest);
+  const data = list.files.filter((file) => !isCommitManifest(file));
+  await forEachLimit(data, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
     await store.move(`${stagingDir}/${file}`, file);
     crashForTests('mid-publish');
   });
+  for (const file of manifests) await store.move(`${stagingDir}/${file}`, file);
   if (list.remove.length > 0) {
     await store.remove(list.remove);
     crashForTests('after-remove');
@@ -145,6 +149,10 @@ async function rollForward(store: LakeStore, txnId: string, list: CommitList): P
   const leftovers = (await store.listFiles(stagingDir)).filter((f) => f !== commitListFile(txnId));
   await store.remove(leftovers);
   await store.removeDir(stagingDir);
+}
+
+function isCommitManifest(path: string): boolean {
+  return commitManifestOf(path) !== null;
 }
 
 /** S3 requests in flight at once while publishing: each is a round trip, and a commit can hold hundreds of files. */

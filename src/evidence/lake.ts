@@ -149,6 +149,13 @@ async function verifyStore(store: EvidenceStore, options: VerifyLakeOptions): Pr
     else if (object.key.startsWith(`${STAGING_DIR}/`) && object.key.endsWith(`/${COMMIT_LIST}`)) pendingCommits.push(object.key);
   }
   manifestPaths.sort();
+  // A commit being published moves its files in, then its manifest, then removes what it replaces:
+  // until it is done, what its COMMIT list names is neither unknown nor missing.
+  const inFlight = new Set<string>();
+  for (const path of pendingCommits) {
+    const list = parseCommitList((await readSmall(store, path, MANIFEST_LIMIT).catch(() => null))?.toString('utf8') ?? '');
+    for (const file of [...list.files, ...list.remove]) inFlight.add(file);
+  }
   if (pendingCommits.length) {
     notes.push(
       `${pendingCommits.length} commit${pendingCommits.length > 1 ? 's are' : ' is'} being published or await recovery (${pendingCommits.join(', ')}): its files may show as unlisted until a writer (ingest, compact) finishes it`,
@@ -202,7 +209,7 @@ async function verifyStore(store: EvidenceStore, options: VerifyLakeOptions): Pr
 
   const outside: FileResult[] = [];
   for (const path of [...objects.keys()].sort(compare)) {
-    if (!isChainTracked(path) || state.live.has(path)) continue;
+    if (!isChainTracked(path) || state.live.has(path) || inFlight.has(path)) continue;
     const removedBy = state.removedBy.get(path);
     outside.push({
       path,
@@ -518,6 +525,19 @@ function checkGraphs(state: ChainState, objects: ReadonlyMap<string, number>, da
     const status = problems.length === 0 ? 'consistent' : pending.has(day) ? 'pending' : 'stale';
     return { day, status, commit: graph.commit, inputs: graph.inputs.length, problems };
   });
+}
+
+/** A transaction's COMMIT list (etl/lake/transaction.ts): `{ files, remove }`, or a bare array of files in older lakes. */
+function parseCommitList(text: string): { files: string[]; remove: string[] } {
+  try {
+    const value: unknown = JSON.parse(text);
+    const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    if (Array.isArray(value)) return { files: strings(value), remove: [] };
+    const record = (value ?? {}) as { files?: unknown; remove?: unknown };
+    return { files: strings(record.files), remove: strings(record.remove) };
+  } catch {
+    return { files: [], remove: [] };
+  }
 }
 
 function isEventFile(path: string): boolean {
