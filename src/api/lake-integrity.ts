@@ -3,7 +3,8 @@
  * supplies the check (the CLI wires src/evidence's quick `verify lake`: chain head, every manifest
  * link, the file list by size); this plugin asks it before each operation. A lake that does not
  * match is refused with LAKE_TAMPERED (HTTP 503), unless the server was started with
- * --allow-unverified: then every answer carries the warning in `extensions.lakeIntegrity`.
+ * --allow-unverified: then every answer carries the warning in `extensions.lakeIntegrity`. A lake
+ * with no commit chain at all (written before ScoutQL kept one) is served with that warning.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
@@ -35,7 +36,9 @@ export function lakeIntegrityPlugin(check: LakeIntegrityCheck, options: LakeInte
   return {
     async requestDidStart() {
       const status = await check.status();
-      const tampered = status.state !== 'verified';
+      const tampered = status.state === 'tampered';
+      // An unverified lake (no commit chain at all) is served with the warning; a tampered one only when allowed.
+      const warn = status.state === 'unverified' || (tampered && options.allowUnverified === true);
       return {
         async didResolveOperation() {
           if (!tampered || options.allowUnverified) return;
@@ -47,11 +50,13 @@ export function lakeIntegrityPlugin(check: LakeIntegrityCheck, options: LakeInte
           );
         },
         async willSendResponse({ response }) {
-          if (!tampered || !options.allowUnverified || response.body.kind !== 'single') return;
+          if (!warn || response.body.kind !== 'single') return;
           response.body.singleResult.extensions = {
             ...response.body.singleResult.extensions,
             lakeIntegrity: {
-              warning: 'answered from a lake that does not match its commit chain (--allow-unverified)',
+              warning: tampered
+                ? 'answered from a lake that does not match its commit chain (--allow-unverified)'
+                : 'answered from a lake that no commit chain vouches for',
               state: status.state,
               head: status.head,
               checkedAt: status.checkedAt,

@@ -29,6 +29,9 @@ export interface LakeGuardOptions {
 
 const SHOWN_FINDINGS = 10;
 
+export const NO_CHAIN =
+  'the lake has no commit chain (written before ScoutQL kept commit manifests, or all of them were deleted): nothing vouches for its files; ingest into a new lake to start one';
+
 export class LakeGuard {
   private readonly cache = new ManifestCache();
   private last: { status: LakeGuardStatus; head: string | null; at: number } | null = null;
@@ -106,10 +109,22 @@ export function statusOf(report: VerifyReport, keys: number): LakeGuardStatus {
   }
   for (const file of report.outside) findings.push(`${file.path}: ${file.detail ?? file.status}`);
   for (const g of report.graphs ?? []) if (g.status === 'stale') findings.push(`graph of ${g.day} stale: ${g.problems[0] ?? ''}`);
+  const head = report.chains[0]?.labels.head ?? null;
+  // A lake written before ScoutQL kept commit manifests has no chain at all: nothing vouches for it,
+  // yet nothing contradicts it either. It is served, every answer warned (refused when signed commits are required).
+  if (keys === 0 && head === null && (report.chains[0]?.links.length ?? 0) === 0) {
+    return {
+      state: 'unverified',
+      head,
+      checkedAt: report.verifiedAt,
+      findings: [NO_CHAIN],
+      findingCount: 1,
+    };
+  }
   const tampered = report.outcome === 'failed' || (keys > 0 && report.outcome !== 'verified') || findings.length > 0;
   return {
     state: tampered ? 'tampered' : 'verified',
-    head: report.chains[0]?.labels.head ?? null,
+    head,
     checkedAt: report.verifiedAt,
     findings: findings.slice(0, SHOWN_FINDINGS),
     findingCount: findings.length,

@@ -12,7 +12,7 @@ import { lakeIntegrityPlugin } from '../../src/api/lake-integrity';
 import { ScoutApi } from '../../src/api/server';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { verifyLake } from '../../src/evidence/lake';
-import { LakeGuard } from '../../src/evidence/lake-guard';
+import { LakeGuard, NO_CHAIN } from '../../src/evidence/lake-guard';
 import type { VerifyReport } from '../../src/evidence/report';
 import { cloudTrailRecord, lakeRows } from '../etl/helpers';
 import { removeTempDirs, tempDir } from './helpers';
@@ -206,6 +206,17 @@ describe('the API over a tampered lake', () => {
       const integrity = warned.extensions?.lakeIntegrity as { state: string; findings: string[] };
       expect(integrity.state).toBe('tampered');
       expect(integrity.findings.join('\n')).toContain(eventFiles[0]);
+    });
+  });
+
+  test('a lake with no commit chain at all (written before ScoutQL kept one) is served, every answer warned', async () => {
+    const lake = copyLake();
+    rmSync(join(lake, '_commits'), { recursive: true });
+    await withApi(lake, false, async (api) => {
+      const answer = await api.execute(QUERY);
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data).toEqual({ events: { totalCount: rowCount } });
+      expect(answer.extensions?.lakeIntegrity).toMatchObject({ state: 'unverified', findings: [NO_CHAIN] });
     });
   });
 });
