@@ -143,6 +143,7 @@ async function compactPartition(
   fence: () => Promise<void>,
 ): Promise<CompactedPartition> {
   const txn = await Transaction.begin(store, scratch, fence);
+  txn.notes.kind = 'compact';
   const downloads = join(scratch, 'inputs');
   try {
     const local = [];
@@ -151,7 +152,10 @@ async function compactPartition(
     const rowsBefore = await count(connection, `SELECT count(*) AS n FROM ${inputs}`);
     const bytesBefore = await fileBytes(local);
 
-    const target = txn.staged(`${partition}/${partFileName(txn.id)}`);
+    const merged = `${partition}/${partFileName(txn.id)}`;
+    const target = txn.staged(merged);
+    // The commit manifest records that the new file holds the old files' rows (graphs built from them stay provable).
+    txn.notes.derivedFrom.set(merged, files);
     await mkdir(dirname(target), { recursive: true });
     const sortBy = TABLES[table].sortBy.map((c) => `"${c}"`).join(', ');
     await connection.run(
@@ -175,6 +179,7 @@ async function compactPartition(
 
 async function mergeManifest(store: LakeStore, files: string[], scratch: string, fence: () => Promise<void>): Promise<void> {
   const txn = await Transaction.begin(store, scratch, fence);
+  txn.notes.kind = 'manifest-merge';
   try {
     const merged = new JsonlFile(txn.staged(manifestFile(txn.id)));
     let entries = 0;

@@ -24,6 +24,8 @@ export interface MaterializeGraphOptions {
   lake: string;
   /** Days to recompute, YYYY-MM-DD. */
   days: readonly string[];
+  /** Folder the graph files are written into, laid out as in the lake (a transaction's staging folder); default: the lake itself. */
+  out?: string;
 }
 
 export interface MaterializeGraphSummary {
@@ -362,8 +364,9 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
       await db.run(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
-      const entities = await publish(db, 'graph_entities_out', join(options.lake, graphDayFile('graph_entities', day)));
-      const edges = await publish(db, 'graph_edges_out', join(options.lake, graphDayFile('graph_edges', day)));
+      const out = options.out ?? options.lake;
+      const entities = await publish(db, 'graph_entities_out', join(out, ...graphDayFile('graph_entities', day).split('/')));
+      const edges = await publish(db, 'graph_edges_out', join(out, ...graphDayFile('graph_edges', day).split('/')));
       summary.days.push({ day, entities, edges });
     }
   } finally {

@@ -6,8 +6,9 @@ import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, type ManifestEntry } from './lake/manifest';
 import { publishPartitions, type Spills } from './lake/row-spiller';
+import { LostRows } from './lake/restore';
 import { lakeStoreFor, type LakeStore } from './lake/store';
-import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
+import { materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
 import { listObjects, type ListingNotes, type ObjectRef } from './objects';
 import type { ObjectJob, ObjectResult } from './read-object';
@@ -94,6 +95,12 @@ export interface IngestSummary {
   missing_inputs?: string[];
   /** What the run noticed but went on past (manifest lines that are not entries). */
   warnings: string[];
+  /**
+   * Present when objects this run met again had rows the lake lost (an event file deleted or
+   * changed since its commit): the lost files written again from them, the rows, and what could
+   * not be restored with the reason. Their objects also count in `already_ingested`.
+   */
+  restored?: { files: string[]; rows: number; unrestored: Array<{ path: string; reason: string }> };
 }
 
 /**
@@ -164,6 +171,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     /** Whether content the lake has an entry for is read again: skipped or quarantined before, and asked to be. */
     const readAgain = (entry: ManifestEntry) =>
       entry.status !== 'ingested' && (options.retrySkipped === true || (forced !== undefined && entry.source !== forced));
+    // Objects the lake knows whose rows it has lost since (deleted or damaged event files) are read again.
+    const lost = new LostRows(store, known);
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
     pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir, limits);
@@ -191,7 +200,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       const claim = async (sha256: string) => {
         if (claimed.has(sha256)) return false;
         const entry = known.get(sha256);
-        if (entry && !readAgain(entry)) return false;
+        if (entry && !readAgain(entry)) {
+          await lost.claim(sha256, object);
+          return false;
+        }
         claimed.add(sha256);
         return true;
       };
@@ -253,12 +265,21 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await batch.commit(spills, tempDir, partitions, summary);
     await pool.close();
     pool = null;
+    const restored = await lost.restore(
+      tempDir,
+      (inputs, lake) => ingest({ inputs, lake, graph: false, workers: 1, tempRoot: tempDir, source: options.source }),
+      fence,
+    );
+    if (restored) {
+      summary.restored = { files: restored.restored, rows: restored.rows, unrestored: restored.unrestored };
+      for (const p of restored.partitions) partitions.add(p);
+    }
     // The graph step: entities and edges of every day that received rows, rebuilt from its events.
     if (options.graph !== false) {
       const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();
+      // One commit: the days' graphs, the event files they were built from, and their pending markers cleared.
       await fence();
       await materializeGraphInStore(store, graphDays, tempDir, fence);
-      await clearPendingGraphDays(store, graphDays);
     }
   } finally {
     await pool?.close();

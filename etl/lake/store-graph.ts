@@ -1,15 +1,21 @@
 /**
- * The graph step for any lake store. A local lake is materialized in place (etl/graph.ts). An S3
- * lake cannot be read by DuckDB without its httpfs extension (not available offline), so the
- * touched days are rebuilt locally instead: every event file of those days is downloaded into a
- * scratch mirror of the lake (only those days: the graph of a day reads that day's events only),
- * the graph is materialized there, and its day files are published to S3 in one transaction.
+ * The graph step for any lake store, published as one commit: the days' graph files, the removal
+ * of their graph-pending markers, and (in the commit manifest) the SHA-256 of every event file
+ * each day's graph was built from, so `verify lake` can tell whether a day's graph still matches
+ * the events in the lake.
+ *
+ * A local lake is read in place (etl/graph.ts) and the graph written into the transaction's
+ * staging folder. An S3 lake cannot be read by DuckDB without its httpfs extension (not available
+ * offline), so the touched days are rebuilt locally instead: every event file of those days is
+ * downloaded into a scratch mirror of the lake (only those days: the graph of a day reads that
+ * day's events only), and the graph is materialized from there.
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { materializeGraph, type MaterializeGraphSummary } from '../graph';
-import { GRAPH_PENDING_DIR, dayOfGraphPendingMarker, graphDayFile, graphPendingMarker } from '../../src/core/lake-layout';
-import { GRAPH_TABLES, TABLE_NAMES, type GraphTableName } from '../../src/core/tables';
+import { GRAPH_PENDING_DIR, dayOfGraphPendingMarker, dayOfPartition, graphPendingMarker } from '../../src/core/lake-layout';
+import { TABLE_NAMES } from '../../src/core/tables';
+import { hashFile } from './commit-manifest';
 import { partFiles, partitionFolders } from './partitions';
 import { Transaction } from './transaction';
 import type { LakeStore } from './store';
@@ -22,23 +28,32 @@ export async function materializeGraphInStore(
   fence?: () => Promise<void>,
 ): Promise<MaterializeGraphSummary> {
   if (days.length === 0) return { days: [] };
-  if (store instanceof LocalLakeStore) return materializeGraph({ lake: store.root, days });
   const mirror = join(scratch, 'graph-mirror');
-  await rm(mirror, { recursive: true, force: true });
+  const txn = await Transaction.begin(store, scratch, fence);
+  txn.notes.kind = 'graph';
   try {
-    for (const path of await eventFilesOfDays(store, days)) await store.localCopy(path, mirror);
-    const summary = await materializeGraph({ lake: mirror, days });
-    const txn = await Transaction.begin(store, scratch, fence);
-    for (const day of days) {
-      for (const graph of Object.keys(GRAPH_TABLES) as GraphTableName[]) {
-        const path = graphDayFile(graph, day);
-        const staged = txn.staged(path);
-        await mkdir(dirname(staged), { recursive: true });
-        await copyFile(join(mirror, ...path.split('/')), staged);
-      }
+    const inputs = await eventFilesOfDays(store, days);
+    let lakeDir: string;
+    if (store instanceof LocalLakeStore) lakeDir = store.root;
+    else {
+      await rm(mirror, { recursive: true, force: true });
+      for (const path of inputs) await store.localCopy(path, mirror);
+      lakeDir = mirror;
     }
+    for (const day of days) txn.notes.graphInputs.set(day, []);
+    for (const path of inputs) {
+      const day = dayOfPartition(path)!;
+      txn.notes.graphInputs.get(day)!.push({ path, sha256: await hashFile(join(lakeDir, ...path.split('/'))) });
+    }
+    const summary = await materializeGraph({ lake: lakeDir, days, out: txn.dir });
+    // The days' graphs are owed no more: the markers go in the same commit as the graphs.
+    const owed = new Set(await pendingGraphDays(store));
+    txn.remove(days.filter((day) => owed.has(day)).map(graphPendingMarker));
     await txn.commit();
     return summary;
+  } catch (err) {
+    await txn.abort();
+    throw err;
   } finally {
     await rm(mirror, { recursive: true, force: true });
   }
@@ -56,8 +71,4 @@ async function eventFilesOfDays(store: LakeStore, days: readonly string[]): Prom
 /** Days whose graph a committed run still owes (its graph step did not finish). */
 export async function pendingGraphDays(store: LakeStore): Promise<string[]> {
   return (await store.listFiles(GRAPH_PENDING_DIR)).map(dayOfGraphPendingMarker).filter((d): d is string => d !== null);
-}
-
-export async function clearPendingGraphDays(store: LakeStore, days: readonly string[]): Promise<void> {
-  await store.remove(days.map(graphPendingMarker));
 }

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { COMMIT_LIST, STAGING_DIR, commitListFile, stagingFolder } from '../../src/core/lake-layout';
+import { COMMIT_LIST, STAGING_DIR, commitListFile, commitManifestOf, stagingFolder } from '../../src/core/lake-layout';
 import { LocalLakeStore, lakeStoreFor, type LakeStore } from './store';
+import { advanceHead, newCommitNotes, stageCommitManifest, type CommitNotes } from './commit-manifest';
 
 /** What a transaction publishes: files to move into place, then files to delete (compaction). */
 export interface CommitList {
@@ -26,12 +27,18 @@ export interface CommitList {
  *
  * Replacing files (compaction) moves the new file in before deleting the old ones, so a reader
  * listing the partition during the roll-forward may see both for that moment, never neither.
+ *
+ * Every commit also publishes its commit manifest (etl/lake/commit-manifest.ts): the files with
+ * their sizes and SHA-256, the removals, and the link to the previous commit, so the lake can be
+ * verified file by file (`scoutql verify lake`).
  */
 export class Transaction {
   readonly id: string;
   /** Local folder the transaction's files are written into. */
   readonly dir: string;
   private readonly removals = new Set<string>();
+  /** What the commit manifest records beyond the files: the writer's kind, lineage, graph inputs. */
+  readonly notes: CommitNotes = newCommitNotes('ingest');
 
   private constructor(
     readonly store: LakeStore,
@@ -68,8 +75,11 @@ export class Transaction {
 
   /** Makes every staged file visible in the lake (and deletes the removals). Returns the lake-relative paths published. */
   async commit(): Promise<string[]> {
-    const files = (await listLocalFiles(this.dir)).map((f) => relative(this.dir, f).split(sep).join('/')).sort();
-    const list: CommitList = { files, remove: [...this.removals].sort() };
+    const staged = (await listLocalFiles(this.dir)).map((f) => relative(this.dir, f).split(sep).join('/')).sort();
+    const remove = [...this.removals].sort();
+    const manifest = await stageCommitManifest(this.store, this.id, this.dir, staged, remove, this.notes);
+    const files = [...staged, manifest];
+    const list: CommitList = { files, remove };
     const stagingDir = stagingFolder(this.id);
     if (this.store.kind === 'local') {
       const commitList = join(this.dir, COMMIT_LIST);
@@ -126,19 +136,28 @@ function parseCommitList(text: string): CommitList {
 
 async function rollForward(store: LakeStore, txnId: string, list: CommitList): Promise<void> {
   const stagingDir = stagingFolder(txnId);
-  // A file already moved by an earlier, interrupted roll-forward is not in staging any more.
-  await forEachLimit(list.files, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
+  // A file already moved by an earlier, interrupted roll-forward is not in staging any more. The
+  // commit manifest goes in after the files it lists, so a reader never sees it name a file not yet in place.
+  const manifests = list.files.filter(isCommitManifest);
+  const data = list.files.filter((file) => !isCommitManifest(file));
+  await forEachLimit(data, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
     await store.move(`${stagingDir}/${file}`, file);
     crashForTests('mid-publish');
   });
+  for (const file of manifests) await store.move(`${stagingDir}/${file}`, file);
   if (list.remove.length > 0) {
     await store.remove(list.remove);
     crashForTests('after-remove');
   }
+  await advanceHead(store, list.files);
   // COMMIT goes last: until it is gone, a crash here is rolled forward again (every step repeats harmlessly).
   const leftovers = (await store.listFiles(stagingDir)).filter((f) => f !== commitListFile(txnId));
   await store.remove(leftovers);
   await store.removeDir(stagingDir);
+}
+
+function isCommitManifest(path: string): boolean {
+  return commitManifestOf(path) !== null;
 }
 
 /** S3 requests in flight at once while publishing: each is a round trip, and a commit can hold hundreds of files. */

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'DOCUMENT_TOO_LARGE'
   | 'FORBIDDEN'
-  | 'ENGINE_ERROR';
+  | 'ENGINE_ERROR'
+  | 'LAKE_TAMPERED';
 
 export function apiError(message: string, code: ErrorCode): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
@@ -34,6 +35,7 @@ const SAFE_CODES = new Set<string>([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
+  'LAKE_TAMPERED',
 ]);
 
 /**

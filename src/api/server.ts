@@ -85,6 +85,8 @@ export interface ApiOptions {
   /** Receives errors hidden from callers (engine failures, bugs), for the operator's log. */
   onError?: (error: unknown) => void;
   service?: ServiceOptions;
+  /** More Apollo plugins (the lake integrity check: src/api/lake-integrity.ts). */
+  plugins?: ApolloServerPlugin<RequestContext>[];
 }
 
 export interface ExecuteResult extends FormattedExecutionResult {
@@ -163,7 +165,7 @@ export class ScoutApi {
       // caller register documents under a hash.
       persistedQueries: false,
       parseOptions: { maxTokens: 10_000 },
-      plugins: [ApolloServerPluginLandingPageDisabled(), statsPlugin(this.limits)],
+      plugins: [ApolloServerPluginLandingPageDisabled(), statsPlugin(this.limits), ...(options.plugins ?? [])],
     });
   }
 

@@ -15,6 +15,7 @@ import { PersistedQueries } from '../api/persisted';
 import { EnginePool } from '../api/pool';
 import { checkBind, hostPolicy } from '../api/protect/host';
 import { ConcurrencyLimiter, RateLimiter } from '../api/protect/limits';
+import { lakeIntegrityPlugin } from '../api/lake-integrity';
 import { ScoutApi, type ReadinessReport } from '../api/server';
 import { objectStoreFor } from '../api/store/object-store';
 import type { ScoutConfig } from '../config/load';
@@ -23,6 +24,9 @@ import { AthenaEngine } from '../engine/athena';
 import { DuckDbEngine } from '../engine/duckdb';
 import { graphDays } from '../engine/lake';
 import type { QueryEngine } from '../engine/types';
+import { lakePublicKeys } from '../evidence/lake';
+import { LakeGuard } from '../evidence/lake-guard';
+import { isS3Url } from '../evidence/store';
 import { HUNTS_DIR } from '../explorer/examples';
 import { parseS3Url, s3Client } from '../../etl/s3';
 
@@ -155,7 +159,18 @@ export interface RunningService {
 }
 
 /** Starts the API server as the configuration says; warnings (auth none, open binds) go to the log. */
-export async function startService(config: ScoutConfig, options: { logger?: Logger } = {}): Promise<RunningService> {
+/** The lake's commit chain, checked before every answer (src/evidence/lake-guard.ts): local lakes. */
+export interface LakeIntegrityOptions {
+  /** Answer from a lake that does not match its chain, with the warning in every response's extensions. */
+  allowUnverified?: boolean;
+  /** PEM files of the keys that sign the lake's commits: unsigned commits are then refused. */
+  publicKeyFiles?: string[];
+}
+
+export async function startService(
+  config: ScoutConfig,
+  options: { logger?: Logger; lakeIntegrity?: LakeIntegrityOptions } = {},
+): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config);
   const { server } = config;
   const bind = checkBind({
@@ -169,6 +184,22 @@ export async function startService(config: ScoutConfig, options: { logger?: Logg
   for (const warning of bind.warnings) logger.warn(warning);
 
   const opened = await openEngine(config);
+  const integrity = options.lakeIntegrity ?? {};
+  const guard = isS3Url(config.engine.lake)
+    ? null
+    : new LakeGuard(config.engine.lake, { publicKeys: lakePublicKeys(integrity.publicKeyFiles ?? []) });
+  if (guard) {
+    const status = await guard.status();
+    if (status.state === 'unverified')
+      logger.warn({ findings: status.findings }, 'the lake has no commit chain: every answer carries a warning');
+    else if (status.state === 'tampered')
+      logger.error(
+        { findingCount: status.findingCount, findings: status.findings },
+        integrity.allowUnverified
+          ? 'the lake does not match its commit chain: serving anyway (--allow-unverified), every answer carries the warning'
+          : 'the lake does not match its commit chain: refusing queries with LAKE_TAMPERED (`scoutql verify lake` gives the report)',
+      );
+  }
   const closers: (() => Promise<void>)[] = [() => opened.close()];
   try {
     const s3 = () => s3Client();
@@ -204,6 +235,7 @@ export async function startService(config: ScoutConfig, options: { logger?: Logg
         requestTimeoutMs: server.requestTimeoutSeconds * 1000,
       },
       latestDay: opened.latestDay,
+      plugins: guard ? [lakeIntegrityPlugin(guard, { allowUnverified: integrity.allowUnverified })] : [],
       onError: (error) => logger.error({ err: error }, 'request error (hidden from the caller)'),
       service: {
         authenticator,

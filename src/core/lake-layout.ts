@@ -5,6 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  bookkeeping
+ *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
  */
@@ -24,6 +25,32 @@ export const LOCK_DIR = '_locks';
 export const AUDIT_DIR = '_audit';
 /** API key records (hashes only), one object per key: the default store of `scoutql keys`. */
 export const KEYS_DIR = '_keys';
+/** The commit chain: one manifest per transaction (src/core/lake-commits.ts) and HEAD naming the newest. */
+export const COMMITS_DIR = '_commits';
+export const COMMIT_HEAD_FILE = `${COMMITS_DIR}/HEAD`;
+
+/**
+ * What the commit chain does not vouch for: work in progress (staging, the lock), the chain
+ * itself, and trails with their own integrity (the API's audit lines are hash-chained; API keys
+ * are stored as hashes). Every other file in a lake must have been published by a commit.
+ */
+const OUTSIDE_THE_CHAIN = [STAGING_DIR, LOCK_DIR, COMMITS_DIR, AUDIT_DIR, KEYS_DIR];
+
+/** Whether a lake file must be listed by a commit (lake-relative path). */
+export function isChainTracked(path: string): boolean {
+  return !OUTSIDE_THE_CHAIN.includes(path.split('/', 1)[0]);
+}
+
+/** The manifest a commit publishes: `_commits/<seq, 12 digits>-<txn>.json` (sorted by name = by sequence). */
+export function commitManifestFile(seq: number, txnId: string): string {
+  return `${COMMITS_DIR}/${String(seq).padStart(12, '0')}-${txnId}.json`;
+}
+
+/** Sequence and transaction of a commit manifest path, or null for any other path. */
+export function commitManifestOf(path: string): { seq: number; txn: string } | null {
+  const m = /^_commits\/(\d{12})-([A-Za-z0-9-]+)\.json$/.exec(path);
+  return m ? { seq: Number(m[1]), txn: m[2] } : null;
+}
 
 export interface PartitionValues {
   source: string;

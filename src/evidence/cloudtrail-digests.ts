@@ -55,6 +55,7 @@ import {
   type SignatureSource,
   type VerifyReport,
 } from './report';
+import { mapPool } from './pool';
 import { evidenceStoreFor, type EvidenceStore } from './store';
 
 export interface VerifyCloudTrailOptions {
@@ -693,18 +694,4 @@ function byTime(a: string, b: string): number {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Runs `fn` over `items` with at most `limit` at once; results in input order. */
-async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

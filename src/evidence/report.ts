@@ -5,6 +5,7 @@
  * to the previous manifest). A *link* is one element of a chain (a digest, a commit manifest); a
  * *file* is what a link vouches for (a log file, a Parquet file).
  */
+import { describeGap, type CoverageReport } from '../core/coverage';
 
 /** A file a link lists, or one found where links should have listed it. */
 export type FileStatus =
@@ -55,8 +56,8 @@ export const LINK_STATUSES: readonly LinkStatus[] = [
 export const FILE_STATUSES: readonly FileStatus[] = ['modified', 'missing', 'unlisted', 'uncovered', 'unsigned', 'valid'];
 
 export type SignatureStatus = 'valid' | 'invalid' | 'key_unknown' | 'unsigned';
-/** Where a link's signature came from: the stored object's metadata, a sidecar file, or the next link's record of it. */
-export type SignatureSource = 'metadata' | 'sidecar' | 'next-link';
+/** Where a link's signature came from: the stored object's metadata, a sidecar file, the next link's record of it, or the link itself (a lake commit). */
+export type SignatureSource = 'metadata' | 'sidecar' | 'next-link' | 'embedded';
 
 export interface SignatureCheck {
   status: SignatureStatus;
@@ -147,6 +148,23 @@ export interface ChainReport {
   counts: Counts;
 }
 
+/** Whether a day's graph was built from the event files now in the lake (lake verification). */
+export interface GraphDayCheck {
+  day: string;
+  /**
+   * consistent: built from exactly the event files the lake holds (or the files compaction or a
+   * restore derived from them); stale: it disagrees with them (failed); pending: a rebuild is owed
+   * (a writer's graph step has not finished); absent: the day has events and no graph commit.
+   */
+  status: 'consistent' | 'stale' | 'pending' | 'absent';
+  /** The commit that built it, null when absent. */
+  commit: string | null;
+  /** Event files it was built from. */
+  inputs: number;
+  /** Each disagreement, in words. */
+  problems: string[];
+}
+
 export interface VerifyReport {
   kind: 'cloudtrail' | 'lake';
   /** The verified location as given (folder or s3:// URL). */
@@ -163,6 +181,12 @@ export interface VerifyReport {
   counts: Counts;
   /** Uncompressed bytes hashed. */
   bytesHashed: number;
+  /** Lake: false when files were checked by size only (the API's start-up check), not re-hashed. */
+  rehashed?: boolean;
+  /** Lake: each day's graph against the event files it was built from. */
+  graphs?: GraphDayCheck[];
+  /** Per source, account and region: silences inside the covered range (null when not computed, with a note). */
+  coverage?: CoverageReport | null;
 }
 
 const FAILED_LINKS = new Set<LinkStatus>(['missing', 'malformed', 'misplaced', 'modified', 'signature_invalid', 'chain_broken']);
@@ -271,9 +295,33 @@ export function renderReport(report: VerifyReport, what = report.kind === 'cloud
     for (const file of uncovered.slice(0, UNPROVEN_LINES)) finding(file.status, file.path, file.detail);
     if (uncovered.length > UNPROVEN_LINES) lines.push(`  … and ${uncovered.length - UNPROVEN_LINES} more (see --json)`);
   }
+  if (report.graphs?.length) {
+    const off = report.graphs.filter((g) => g.status !== 'consistent');
+    lines.push(
+      '',
+      `graphs: ${report.graphs.length} days, ${report.graphs.length - off.length} consistent with the events they were built from`,
+    );
+    for (const g of off) {
+      if (g.status === 'absent')
+        finding('no graph', `day ${g.day}`, 'the day has events and no graph commit (ingested without the graph step?)');
+      else
+        finding(g.status === 'stale' ? 'graph stale' : 'graph pending', `day ${g.day} (${g.commit ?? 'no commit'})`, g.problems.join('; '));
+    }
+  }
+  if (report.coverage) {
+    const c = report.coverage;
+    lines.push(
+      '',
+      `coverage: ${c.streams.length} log streams (source/account/region), ${c.gaps.length} silence${c.gaps.length === 1 ? '' : 's'} of ${c.minGapMinutes} min or more`,
+    );
+    for (const gap of c.gaps.slice(0, UNPROVEN_LINES)) lines.push(`  GAP                ${describeGap(gap)}`);
+    if (c.gaps.length > UNPROVEN_LINES) lines.push(`  … and ${c.gaps.length - UNPROVEN_LINES} more (see --json)`);
+  }
   lines.push('', `signatures: ${report.signatures.checked} checked, ${report.signatures.notChecked} not checked`);
   if (report.signatures.note) lines.push(`  ${report.signatures.note}`);
   for (const note of report.notes) lines.push(`note: ${note}`);
-  lines.push(`${(report.bytesHashed / 1e6).toFixed(1)} MB of content hashed`);
+  lines.push(
+    report.rehashed === false ? 'files compared by size (not re-hashed)' : `${(report.bytesHashed / 1e6).toFixed(1)} MB of content hashed`,
+  );
   return lines.join('\n') + '\n';
 }

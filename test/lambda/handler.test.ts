@@ -153,10 +153,18 @@ describe('handler against the local S3 server', () => {
   });
 
   test('redelivery of the same event adds nothing', async () => {
-    const before = await lakeStoreFor(LAKE).listFiles('');
+    // The writer lock is the one thing a run always writes: the next fencing token, released.
+    const lakeFiles = async () => (await lakeStoreFor(LAKE).listFiles('')).filter((f) => !f.startsWith('_locks/'));
+    const lockFiles = async () => (await lakeStoreFor(LAKE).listFiles('')).filter((f) => f.startsWith('_locks/'));
+    const before = await lakeFiles();
+    const [lockBefore] = await lockFiles();
     const again = await handler({ Records: [s3Record('raw-logs', key, 1234)] });
     expect(again.summary).toMatchObject({ objects: 1, already_ingested: 1, records: 0, written: 0 });
-    expect(await lakeStoreFor(LAKE).listFiles('')).toEqual(before);
+    expect(await lakeFiles()).toEqual(before);
+    const locks = await lockFiles();
+    expect(locks).toHaveLength(1);
+    expect(locks[0] > lockBefore).toBe(true);
+    expect(JSON.parse((await lakeStoreFor(LAKE).readText(locks[0])) ?? '{}')).toHaveProperty('released');
   });
 
   test("an SQS batch: new objects are read, deleted ones reported, the lake's own files and removals ignored", async () => {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { addPublicKeysFile, cloudTrailClientsFromEnv, PublicKeySet } from '../../evidence/cloudtrail-keys';
 import { verifyCloudTrail } from '../../evidence/cloudtrail-digests';
+import { lakePublicKeys, verifyLake } from '../../evidence/lake';
 import { exitCodeOf, renderReport } from '../../evidence/report';
 
 export function registerVerify(program: Command): void {
@@ -27,6 +28,44 @@ export function registerVerify(program: Command): void {
       process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : renderReport(report));
       process.exitCode = exitCodeOf(report.outcome);
     });
+  verify
+    .command('lake')
+    .description(
+      "Prove a lake holds exactly what its commits published: walks the commit chain (every manifest linked to the one before by SHA-256, HEAD naming the newest), re-hashes every file against its commit, names files modified, missing or unknown, checks each day's graph against the event files it was built from, and reports silences per source, account and region",
+    )
+    .argument('<lake>', 'lake folder or s3://bucket/prefix')
+    .option('--public-key <pem>', 'public key that signs commits (repeatable); with keys, an unsigned commit is not proven', collect, [])
+    .option('--gap-minutes <n>', 'report silences of at least this many minutes per source, account and region', positiveInt, 60)
+    .option('--no-coverage', 'skip the coverage (gaps) report')
+    .option('--fail-on-gaps', 'exit 1 when any source, account and region fell silent')
+    .option('--quick', 'compare files by size instead of re-hashing them (what the API checks on start-up)')
+    .option('--concurrency <n>', 'files hashed at once', positiveInt, 4)
+    .option('--json', 'print the whole report as one JSON object')
+    .action(
+      async (
+        lake: string,
+        opts: {
+          publicKey: string[];
+          gapMinutes: number;
+          coverage: boolean;
+          failOnGaps?: boolean;
+          quick?: boolean;
+          concurrency: number;
+          json?: boolean;
+        },
+      ) => {
+        const report = await verifyLake({
+          root: lake,
+          rehash: !opts.quick,
+          publicKeys: lakePublicKeys(opts.publicKey),
+          gapMinutes: opts.coverage ? opts.gapMinutes : false,
+          concurrency: opts.concurrency,
+        });
+        process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : renderReport(report));
+        const gaps = opts.failOnGaps && (report.coverage?.gaps.length ?? 0) > 0;
+        process.exitCode = gaps ? 1 : exitCodeOf(report.outcome);
+      },
+    );
 }
 
 function collect(value: string, previous: string[]): string[] {
