@@ -5,16 +5,23 @@
  *
  *   npx tsx bench/api.ts            # lake of the sample --scale 20 (≈1M CloudTrail events + flows), cached
  *   npx tsx bench/api.ts --quick    # --scale 2 lake (≈110k events)
- *   options: --scale K --days N --runs N (timed runs per pivot, default 30) --warmup N (default 3) --lake DIR
- *            --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
+ *   npx tsx bench/api.ts --athena   # the same pivots on the Athena engine (real SDK → testkit/athena-local):
+ *                                   # latency and Athena bytes scanned per pivot and per statement
+ *   options: --scale K --days N --runs N (timed runs per pivot, default 30; 5 with --athena) --warmup N (default 3)
+ *            --lake DIR --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
  *
  * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
  * once, with their parameters), in the same concurrent waves, on the same DuckDbEngine. So the
  * ratio API / direct is what GraphQL parsing, validation, cost checks, resolvers, DataLoader
  * batching and result shaping add on top of the engine.
+ *
+ * --athena: bytes scanned are what the local server reports, measured as Athena bills them (the
+ * compressed Parquet column chunks each statement read; testkit/README.md). Latency there is the
+ * local server's (DuckDB plus the SDK's polling), not Athena's: the bytes are the figure to compare.
  */
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../src/engine/duckdb';
 import { graphDays } from '../src/engine/lake';
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../src/engine/types';
@@ -22,6 +29,7 @@ import { ScoutApi } from '../src/api/server';
 import { readStories, storyById } from '../testkit/sample/story';
 import { buildWorld, parseStartDate } from '../testkit/sample/world';
 import { DEFAULT_SEED, DEFAULT_START } from '../testkit/sample';
+import { startAthenaOverLake } from '../testkit/athena-local';
 import {
   OUT,
   codeFingerprint,
@@ -40,7 +48,8 @@ const args = parseArgs(process.argv.slice(2));
 const QUICK = args.has('quick');
 const SCALE = Number(args.get('scale') ?? (QUICK ? 2 : 20));
 const DAYS = Number(args.get('days') ?? 7);
-const RUNS = Number(args.get('runs') ?? 30);
+const ATHENA = args.has('athena');
+const RUNS = Number(args.get('runs') ?? (ATHENA ? 5 : 30));
 const WARMUP = Number(args.get('warmup') ?? 3);
 const DAY_MS = 86_400_000;
 
@@ -197,6 +206,7 @@ async function main(): Promise<void> {
   const { lake, sample, build } = await ensureLake();
   const lakeBytes = totalBytes(listFiles(lake, (p) => p.endsWith('.parquet')));
   console.log(`lake: ${mb(lakeBytes)} MB of Parquet`);
+  if (ATHENA) return benchAthena({ lake, sample, build, lakeBytes, before });
 
   // Cold: a fresh engine, the first operation it ever runs (OS page cache is whatever it is).
   const openStarted = performance.now();
@@ -366,6 +376,141 @@ async function main(): Promise<void> {
     machineAfter: after,
     results,
     floor,
+  });
+  console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+}
+
+interface StatementStats {
+  label: string;
+  bytesScanned: number;
+  millis: number;
+}
+
+/** Passes queries through, keeping each statement's stats while `recording` is set. */
+class StatsRecorder implements QueryEngine {
+  recording: StatementStats[] | null = null;
+  constructor(private readonly inner: QueryEngine) {}
+  get name(): QueryEngine['name'] {
+    return this.inner.name;
+  }
+  async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
+    const result = await this.inner.query<R>(sql, params, options);
+    this.recording?.push({ label: options?.label ?? '?', bytesScanned: result.stats.bytesScanned, millis: result.stats.millis });
+    return result;
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Compressed bytes per column over every Parquet file of the lake (context for the scanned figures). */
+async function columnBytes(lake: string): Promise<Map<string, number>> {
+  const files = listFiles(lake, (p) => p.endsWith('.parquet'));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+    const reader = await conn.runAndReadAll(
+      `SELECT split_part(path_in_schema, ',', 1) AS col, sum(total_compressed_size)::BIGINT FROM parquet_metadata([${list}]) GROUP BY col`,
+    );
+    return new Map((reader.getRowsJS() as [string, bigint][]).map(([column, bytes]) => [column, Number(bytes)]));
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+/** The pivots on the Athena engine: latency, and Athena bytes scanned per request and per statement. */
+async function benchAthena(context: {
+  lake: string;
+  sample: string;
+  build: unknown;
+  lakeBytes: number;
+  before: ReturnType<typeof machine>;
+}) {
+  const { lake, sample, build, lakeBytes, before } = context;
+  const perColumn = await columnBytes(lake);
+  const over = await startAthenaOverLake(lake, {
+    server: { queuedPolls: 0, runningPolls: 0 },
+    engine: { pollMinMs: 2, pollMaxMs: 10 },
+  });
+  const recorder = new StatsRecorder(over.engine);
+  const api = new ScoutApi({ engine: recorder, latestDay: () => graphDays(lake).at(-1) ?? null });
+  const results = [];
+  try {
+    for (const pivot of pivots(sample)) {
+      for (let i = 0; i < WARMUP; i++) await api.execute(pivot.document, pivot.variables);
+      const ms: number[] = [];
+      const scanned = new Set<number>();
+      let statements: StatementStats[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        recorder.recording = [];
+        const t = performance.now();
+        const r = await api.execute(pivot.document, pivot.variables);
+        ms.push(performance.now() - t);
+        if (r.errors?.length) throw new Error(`${pivot.name}: ${JSON.stringify(r.errors)}`);
+        scanned.add((r.extensions?.stats as { bytesScanned: number }).bytesScanned);
+        statements = recorder.recording;
+      }
+      recorder.recording = null;
+      ms.sort((a, b) => a - b);
+      // The same request reads the same chunks every time: one figure, or the bench says it is not.
+      if (scanned.size !== 1) throw new Error(`${pivot.name}: bytes scanned differ between runs: ${[...scanned].join(', ')}`);
+      const byLabel = new Map<string, number>();
+      for (const s of statements) byLabel.set(s.label, (byLabel.get(s.label) ?? 0) + s.bytesScanned);
+      const row = {
+        pivot: pivot.name,
+        what: pivot.what,
+        queries: statements.length,
+        p50: percentile(ms, 50),
+        p95: percentile(ms, 95),
+        bytesScanned: [...scanned][0],
+        statementBytes: Object.fromEntries([...byLabel].sort((a, b) => b[1] - a[1])),
+      };
+      results.push(row);
+      console.log(`${pivot.name}: p50 ${row.p50.toFixed(1)} ms, ${mb(row.bytesScanned)} MB scanned (${row.queries} statements)`);
+    }
+  } finally {
+    await api.stop();
+    await over.close();
+  }
+  const kb = (n: number) => (n / 1024).toFixed(1);
+  console.log(`\n== Pivots on the Athena engine (real SDK → testkit/athena-local), ${RUNS} timed runs, ${WARMUP} warm-up ==`);
+  console.log(
+    table(
+      ['pivot', 'SQL', 'p50 ms', 'p95 ms', 'Athena KB scanned', 'largest statements (KB)'],
+      results.map((r) => [
+        r.pivot,
+        r.queries,
+        r.p50.toFixed(1),
+        r.p95.toFixed(1),
+        kb(r.bytesScanned),
+        Object.entries(r.statementBytes)
+          .slice(0, 3)
+          .map(([label, bytes]) => `${label} ${kb(bytes)}`)
+          .join(', '),
+      ]),
+    ),
+  );
+  const raw = perColumn.get('raw') ?? 0;
+  console.log(
+    `lake: ${mb(lakeBytes)} MB of Parquet files, of which the raw column ${mb(raw)} MB (${((100 * raw) / lakeBytes).toFixed(0)}%); latency is the local server's, not Athena's`,
+  );
+  const after = machine();
+  const file = writeResult(QUICK ? 'api-quick-athena' : 'api-athena', {
+    bench: 'api-athena',
+    quick: QUICK,
+    scale: SCALE,
+    days: DAYS,
+    runs: RUNS,
+    warmup: WARMUP,
+    lake,
+    lakeBytes,
+    columnBytes: Object.fromEntries(perColumn),
+    build,
+    machineBefore: before,
+    machineAfter: after,
+    results,
   });
   console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
 }

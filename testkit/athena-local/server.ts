@@ -348,6 +348,10 @@ export class AthenaLocalServer {
       }
       for (const table of referenced) await this.exclusive(() => this.refreshView(table));
 
+      // A fixed figure (test control) is known up front and shows while RUNNING, as Athena's scan so far.
+      const fixedBytes = this.options.bytesScanned?.(sql);
+      if (fixedBytes !== undefined) execution.bytesScanned = fixedBytes;
+
       while (this.logTruncation) await this.logTruncation;
       this.queriesReadingLog++;
       const connection = await this.db!.connect();
@@ -356,7 +360,7 @@ export class AthenaLocalServer {
         for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro.sql.replace('MACRO ', 'TEMP MACRO '));
         await connection.run(`USE awsdatacatalog.${quoteIdent(execution.database)}`);
         const reader = await connection.runAndReadAll(sql);
-        execution.bytesScanned = this.options.bytesScanned?.(sql) ?? (await this.columnChunks.scannedBytes(connection));
+        if (fixedBytes === undefined) execution.bytesScanned = await this.columnChunks.scannedBytes(connection);
         const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]));
         const rows = reader.getRowsJS().map((row) => row.map((value, i) => athenaText(value, columns[i].Type)));
         if (this.options.writeResultsToS3 && execution.outputLocation) {
