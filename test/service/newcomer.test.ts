@@ -4,7 +4,7 @@
  * README's own output folder in git, and the example hunts' windows (the explorer tabs, the
  * variables files and the READMEs agree on the sample's dates).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,10 +19,24 @@ const BIN = join(ROOT, 'bin', 'scoutql.js');
 const SAMPLE_WINDOW = { from: '2026-11-02T00:00:00Z', to: '2026-11-05T00:00:00Z' };
 
 let dir: string;
+/** Servers a test started: stopped before its folder goes, even when the test failed half-way. */
+let started: ChildProcess[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'scoutql-newcomer-'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(
+    started
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map((child) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        return exited;
+      }),
+  );
+  started = [];
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCOUTQL_')));
@@ -42,6 +56,7 @@ async function occupiedPort(): Promise<{ port: number; server: Server }> {
 test('quickstart, no configuration: demo writes the sample, ingests it, serves on loopback; the hunts answer as shipped', async () => {
   // `npm start` is `scoutql demo`, run where there is no scoutql.config.yaml and no SCOUTQL_ variable.
   const child = spawn(process.execPath, [BIN, 'demo', '--port', '0'], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   try {
@@ -87,7 +102,8 @@ test('quickstart, no configuration: demo writes the sample, ingests it, serves o
     expect(await exited).toBe(0);
   }
   expect(existsSync(join(dir, '.scoutql', 'lake', '_audit', 'main', 'HEAD.json'))).toBe(true);
-}, 180_000);
+  // The whole of `npm start`: three days of sample logs written and ingested before it serves.
+}, 420_000);
 
 test('query: a mistyped .graphql path is "file not found", not a syntax error; so is a missing --variables file', () => {
   const run = scoutql(['query', join(ROOT, 'examples', 'hunts', '02-brute-forcing-ipp.graphql')]);
@@ -174,6 +190,7 @@ test('the READMEs name files that exist and the dates the sample has', () => {
 /** `scoutql serve …` as a user starts it; resolves once it prints its URL. */
 async function startServe(args: string[], env: NodeJS.ProcessEnv = cleanEnv()) {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
