@@ -38,7 +38,40 @@ export function s3LocalClient(endpoint: string): S3Client {
   });
 }
 
+/**
+ * s3rver 3.7 mis-lists with a delimiter: it prunes every folder more than one level below the
+ * prefix before looking inside, so `a/` lists no common prefix `a/b/` when objects sit only at
+ * `a/b/c/…` (real S3 does). The lake's partition walks (the graph step of an S3 lake, compaction)
+ * depend on it, so every local server lists as S3 does: without the delimiter, then grouped.
+ * (test/s3/helpers.ts applied this to its own tests first; the marker keeps it applied once.)
+ */
+function correctS3rverDelimiterListing(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types; its store is patched in place
+  const Store = require('s3rver/lib/stores/filesystem') as { prototype: Record<string, unknown> };
+  type Listed = { objects: Array<{ key: string }>; commonPrefixes: string[]; isTruncated: boolean };
+  type ListOptions = { delimiter?: string; prefix?: string; maxKeys?: number };
+  const original = Store.prototype.listObjects as (bucket: string, options: ListOptions) => Promise<Listed>;
+  if ((original as { corrected?: boolean }).corrected) return;
+  const corrected = async function (this: unknown, bucket: string, options: ListOptions): Promise<Listed> {
+    if (!options.delimiter) return original.call(this, bucket, options);
+    const all = await original.call(this, bucket, { ...options, delimiter: '', maxKeys: Infinity });
+    const prefix = options.prefix ?? '';
+    const common = new Set<string>();
+    const objects = all.objects.filter((o) => {
+      const at = o.key.slice(prefix.length).indexOf(options.delimiter!);
+      if (at === -1) return true;
+      common.add(o.key.slice(0, prefix.length + at + 1));
+      return false;
+    });
+    const max = options.maxKeys ?? Infinity;
+    return { objects: objects.slice(0, max), commonPrefixes: [...common].sort(), isTruncated: objects.length > max };
+  };
+  Object.assign(corrected, { corrected: true });
+  Store.prototype.listObjects = corrected;
+}
+
 export async function startS3Local(options: { directory?: string; buckets?: string[]; port?: number } = {}): Promise<S3Local> {
+  correctS3rverDelimiterListing();
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'scoutql-s3-local-'));
   const server = new S3rver({

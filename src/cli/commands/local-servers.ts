@@ -53,6 +53,9 @@ export function registerLocalServers(program: Command): void {
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: S3_LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3_LOCAL_CREDENTIALS.secretAccessKey,
+        // s3rver predates the SDK's default CRC32 checksums (read by the SDK itself).
+        AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+        AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       };
       if (lake) {
         const discovered = discoverPartitionValues(lake);
