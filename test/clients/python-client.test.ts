@@ -47,10 +47,14 @@ interface Server {
   child: ChildProcess;
 }
 
+/** Every server started, so afterAll stops them all even when one of them failed to start. */
+const started: ChildProcess[] = [];
+
 function serve(lake: string, extra: string[] = []): Promise<Server> {
   const child = spawn(process.execPath, [BIN, 'serve', '--lake', lake, '--port', '0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -64,10 +68,10 @@ function serve(lake: string, extra: string[] = []): Promise<Server> {
   });
 }
 
-async function stop(server: Server | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
   await exited;
 }
 
@@ -106,11 +110,16 @@ describePython('Python client (clients/python) against scoutql serve', () => {
     );
     expect({ status: pip.status, stderr: pip.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
 
-    [wide, narrow] = await Promise.all([serve(lake), serve(lake, ['--max-window-days', '1'])]);
+    // Two servers on one lake, each with its own audit chain; the narrow one allows one day per
+    // query (its default window must fit in that too).
+    [wide, narrow] = await Promise.all([
+      serve(lake, ['--audit-stream', 'wide']),
+      serve(lake, ['--audit-stream', 'narrow', '--max-window-days', '1', '--limits-default-window-days', '1']),
+    ]);
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.all([stop(wide), stop(narrow)]);
+    await Promise.all(started.map(stop));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

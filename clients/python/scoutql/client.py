@@ -243,8 +243,8 @@ class Client:
         The events of one entity, oldest first: an identity (ARN, `azuread:…`, user name), a session
         (access key id), an IP address or a resource (ARN, bucket). `kind` (identity, session, ip,
         resource) is guessed when not given: IPs and access keys by their form, identity ARNs by
-        theirs, anything else by asking the server (user names, role session names, buckets). `start, end` (or a window as
-        `start`) longer than `max_window_days` are read chunk by chunk.
+        theirs, anything else by asking the server (user names, role session names, buckets).
+        `start, end` (or a window as `start`) longer than `max_window_days` are read chunk by chunk.
         """
         w = make_window(start, end)
         kind = kind or self._entity_kind(entity, w)
