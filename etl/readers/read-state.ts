@@ -59,3 +59,19 @@ export function recordTooLong(bytes: number, limits: Readonly<ReadLimits>): Obje
     `a record or line longer than ${limits.maxRecordBytes} bytes (at least ${bytes}): the object is quarantined whole (limit: maxRecordBytes)`,
   );
 }
+
+/**
+ * The input's first chunk, and the input again from its start (the same state riding on it): for a
+ * parser that decides how to read an object by its first bytes.
+ */
+export async function peekFirstChunk(input: AsyncIterable<Buffer>): Promise<{ first: Buffer; input: AsyncIterable<Buffer> }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  const first = head.done ? Buffer.alloc(0) : head.value;
+  const again = (async function* () {
+    if (head.done) return;
+    yield first;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+  return { first, input: attachReadState(again, readStateOf(input)) };
+}

@@ -137,7 +137,6 @@ export interface SourceManifest<T extends TableName = TableName> {
   };
 }
 
-/** A manifest, checked against the contract with its table list kept literal (so the parser is held to it). */
 /** The identity of a source whose manifest declares none: its rows' event ids. */
 export const DEFAULT_IDENTITY: readonly [IdentityColumn, ...IdentityColumn[]] = ['event_id'];
 
@@ -146,6 +145,7 @@ export function identityColumns(manifest: Pick<SourceManifest, 'identity'>): rea
   return manifest.identity?.columns ?? DEFAULT_IDENTITY;
 }
 
+/** A manifest, checked against the contract with its table list kept literal (so the parser is held to it). */
 export function defineManifest<const T extends TableName>(manifest: SourceManifest<T>): SourceManifest<T> {
   return manifest;
 }

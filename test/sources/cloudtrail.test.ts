@@ -3,6 +3,9 @@
  * (CloudTrail, IAM, IAM Identity Center, Transfer Family, CodeBuild, Mainframe Modernization
  * guides, EventBridge examples); cloudtrail-lake-export.jsonl also holds two public captures and
  * one anonymous S3 record built on the documented data-event shape; bad-*.json* are damaged on purpose.
+ * The export and pipeline shapes (lookup-events.json, event-history-download.csv, logstash-export.jsonl,
+ * elasticsearch-hits.json, filebeat-ecs.jsonl, splunk-export.json, cloudwatch-logs-*) wrap the AWS CLI
+ * reference's lookup-events record and IAM / EC2 user guide records as each tool writes them.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -356,5 +359,88 @@ describe('cloudtrail bad input', () => {
     const good = '{"eventTime":"2020-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets"}';
     const items = await parseText(`{"Records":[${good},null,${good}]}`);
     expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'rows']);
+  });
+});
+
+describe('cloudtrail as exported and re-shipped (shapes.ts)', () => {
+  /** The rows a shape yields, without `raw` (each shape keeps the text it found the record as). */
+  const rowsWithoutRaw = async (name: string) =>
+    apiRows(await sample(name)).map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'raw')));
+
+  test('a record re-shipped by any pipeline yields the row the record itself yields', async () => {
+    const direct = await rowsWithoutRaw('logstash-export.jsonl');
+    expect(direct.map((r) => r['activity'])).toEqual(['CreateUser', 'StopInstances']);
+    for (const shape of ['elasticsearch-hits.json', 'filebeat-ecs.jsonl', 'splunk-export.json', 'cloudwatch-logs-firehose.json', 'cloudwatch-logs-export.txt'])
+      expect({ shape, rows: await rowsWithoutRaw(shape) }).toEqual({ shape, rows: direct });
+  });
+
+  test("Logstash's @timestamp stands in for the eventTime its codec moved", async () => {
+    const [row] = apiRows(await sample('logstash-export.jsonl'));
+    expect((row['time'] as Date).toISOString()).toBe('2023-07-19T21:25:09.000Z');
+    expect(row['raw']).toContain('"@timestamp":"2023-07-19T21:25:09.000Z"');
+  });
+
+  test('raw is the record text as the pipeline carried it', async () => {
+    const [splunk] = apiRows(await sample('splunk-export.json'));
+    expect(JSON.parse(splunk['raw'] as string)).toMatchObject({ eventName: 'CreateUser', eventID: 'ba0801a1-87ec-4d26-be87-EXAMPLE75bbb' });
+  });
+
+  test('lookup-events: the record text wins over the columns; a broken one is quarantined alone', async () => {
+    const items = await sample('lookup-events.json');
+    expect(apiRows(items).map((r) => [r['activity'], r['actor_id']])).toEqual([
+      ['ConsoleLogin', 'arn:aws:iam::123456789012:role/my-role'],
+      ['CreateUser', 'arn:aws:iam::444455556666:user/JaneDoe'],
+    ]);
+    expect(authRows(items)).toHaveLength(1);
+    const bad = items.filter((i) => i.kind === 'quarantine');
+    expect(bad.map((q) => (q.kind === 'quarantine' ? [q.position, q.reason] : null))).toEqual([
+      ['record 3 (line 27) CloudTrailEvent', 'CloudTrailEvent is not JSON'],
+    ]);
+  });
+
+  test('lookup events without record text are rebuilt from their columns (epoch EventTime too)', async () => {
+    const event = { EventId: 'e-1', EventName: 'DeleteBucket', EventTime: 1689801909.5, EventSource: 's3.amazonaws.com', Username: 'JaneDoe' };
+    const [row] = apiRows(await parseText(JSON.stringify({ Events: [event] })));
+    expect(row).toMatchObject({ event_id: 'e-1', activity: 'DeleteBucket', service: 's3.amazonaws.com', actor_name: 'JaneDoe' });
+    expect((row['time'] as Date).toISOString()).toBe('2023-07-19T21:25:09.500Z');
+  });
+
+  test("the console's CSV download: columns by name, quoted fields, and a record-text column when present", async () => {
+    const rows = apiRows(await sample('event-history-download.csv'));
+    expect(rows.map((r) => [r['activity'], r['actor_name'], r['session_id'], r['outcome'], r['error_code'], r['region']])).toEqual([
+      ['CreateUser', 'JaneDoe', 'AKIAI44QH8DHBEXAMPLE', 'success', null, 'us-east-1'],
+      ['StopInstances', 'JaneDoe', 'AKIAI44QH8DHBEXAMPLE', 'failure', 'Client.UnauthorizedOperation', 'us-east-2'],
+      ['ConsoleLogin', 'my-session-name', null, 'success', null, 'us-east-1'],
+    ]);
+    const record = JSON.stringify({ eventVersion: '1.08', eventTime: '2023-07-19T21:25:09Z', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', eventID: 'x-1', recipientAccountId: '444455556666', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::444455556666:user/JaneDoe', accountId: '444455556666', userName: 'JaneDoe' } }, null, 2);
+    const csv = `Event ID,Event name,Event time,CloudTrail event\nx-1,CreateUser,2023-07-19T21:25:09Z,"${record.replace(/"/g, '""')}"\nx-2,DeleteUser,2023-07-19T21:26:00Z,"{""unterminated\n`;
+    const items = await parseText(csv);
+    expect(apiRows(items)).toEqual([expect.objectContaining({ event_id: 'x-1', account: '444455556666', actor_id: 'arn:aws:iam::444455556666:user/JaneDoe' })]);
+    expect(items.filter((i) => i.kind === 'quarantine').map((q) => (q.kind === 'quarantine' ? [q.position, q.reason] : null))).toEqual([
+      // The first row's quoted record spans lines 2 to 15.
+      ['line 16', 'the object ends inside a quoted CSV field'],
+    ]);
+  });
+
+  test('a CloudWatch Logs control message carries no records; a JSON line naming record fields is not a CSV header', async () => {
+    expect(await parseText('{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}')).toEqual([]);
+    const line = '{"eventName":"ListBuckets","eventTime":"2024-01-01T00:00:00Z","eventID":"j-1","eventSource":"s3.amazonaws.com","eventVersion":"1.08"}\n';
+    expect(apiRows(await parseText(line))).toEqual([expect.objectContaining({ event_id: 'j-1', activity: 'ListBuckets' })]);
+  });
+
+  test('every shape is recognized by content', () => {
+    for (const shape of [
+      'lookup-events.json',
+      'event-history-download.csv',
+      'logstash-export.jsonl',
+      'elasticsearch-hits.json',
+      'filebeat-ecs.jsonl',
+      'splunk-export.json',
+      'cloudwatch-logs-firehose.json',
+      'cloudwatch-logs-export.txt',
+    ]) {
+      const detection = cloudtrail.detect({ key: `/exports/${shape}`, head: readFileSync(join(dir, shape), 'utf8') });
+      expect({ shape, sure: 'confidence' in detection && detection.confidence >= 0.9 }).toEqual({ shape, sure: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ export const manifest = defineManifest({
   tables: ['api_activity', 'authentication'],
   objects: {
     content:
-      'Trail log files ({"Records":[…]} of records with eventVersion, eventSource, eventName), CloudTrail Lake JSON lines, EventBridge "… via CloudTrail" events; digest files are recognized and skipped',
+      'Trail log files ({"Records":[…]} of records with eventVersion, eventSource, eventName), CloudTrail Lake JSON lines, EventBridge "… via CloudTrail" events, the event history (lookup-events output, the console\'s CSV download), records re-shipped by Logstash, Elasticsearch, Filebeat, Splunk or CloudWatch Logs (a subscription via Firehose, an export to S3); digest files are recognized and skipped',
     keyPatterns: [/AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail\//],
   },
   identity: { columns: ['event_id', 'time'], doc: 'eventID, with the account (partition) and eventTime' },

@@ -1,6 +1,8 @@
 /**
  * AWS CloudTrail: trail log files (`{"Records":[…]}`), JSON lines of single records
- * (CloudTrail Lake exports) and EventBridge "… via CloudTrail" events (unwrapped).
+ * (CloudTrail Lake exports), EventBridge "… via CloudTrail" events (unwrapped), the event history
+ * (`lookup-events` output, the console's JSON and CSV downloads) and records re-shipped by log
+ * pipelines (Logstash, Elastic, Splunk, CloudWatch Logs subscriptions via Firehose; see shapes.ts).
  * Every record becomes one api_activity row; sign-in events also an authentication row.
  */
 import { partitionOf } from '../../../src/core/arn';
@@ -10,8 +12,12 @@ import { parseIsoTime } from '../../../src/core/time';
 import { awsActor, type AwsActor } from '../../fields/aws-identity';
 import { asString, obj, type JsonObject } from '../../fields/json';
 import { readJsonRecords } from '../../readers/json-records';
+import { isExportLine, splitExportLine } from '../../readers/cloudwatch-logs';
+import { readLines } from '../../readers/lines';
+import { peekFirstChunk } from '../../readers/read-state';
 import { defineSource, quarantine, type Detection, type DetectSample, type ParsedItem, type RowIn } from '../types';
 import { manifest } from './manifest';
+import { CsvExport, fromLookupFields, isEventHistoryCsvHeader, unwrapRecords } from './shapes';
 
 type Table = (typeof manifest.tables)[number];
 
@@ -21,7 +27,9 @@ const [TRAIL_KEY] = manifest.objects.keyPatterns;
 const RECORDS_ENVELOPE_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
 const DIGEST_CONTENT = /"(?:digestPublicKeyFingerprint|digestStartTime)"\s*:/;
 const EVENTBRIDGE_CLOUDTRAIL = /"detail-type"\s*:\s*"AWS [A-Za-z -]+ via CloudTrail"/;
-const RECORD_MARKERS = [/"eventVersion"\s*:/, /"eventSource"\s*:/, /"eventName"\s*:/] as const;
+// A record's fields, also escaped inside a JSON string (a pipeline's `message`, the event history's `CloudTrailEvent`).
+const RECORD_MARKERS = [/\\?"eventVersion\\?"\s*:/, /\\?"eventSource\\?"\s*:/, /\\?"eventName\\?"\s*:/] as const;
+const EVENT_HISTORY = /"Events"\s*:\s*\[\s*\{[\s\S]*"(?:CloudTrailEvent|EventId)"\s*:/;
 
 /** STS calls whose response carries new credentials (responseElements.credentials). */
 const CREDENTIAL_ISSUING = new Set([
@@ -67,7 +75,8 @@ export function detectCloudTrail(sample: DetectSample): Detection {
   let confidence = 0;
   if (RECORDS_ENVELOPE_HEAD.test(head)) confidence = hasRecordMarkers ? 1 : 0.6;
   else if (EVENTBRIDGE_CLOUDTRAIL.test(head)) confidence = 0.95;
-  else if (hasRecordMarkers && /^\s*[{[]/.test(head)) confidence = 0.9;
+  else if (EVENT_HISTORY.test(head) || isEventHistoryCsvHeader(head.slice(0, head.indexOf('\n') + 1 || head.length))) confidence = 0.95;
+  else if (hasRecordMarkers && (/^\s*[{[]/.test(head) || isExportLine(head))) confidence = 0.9;
   else if (keyHint && /^\s*[{[]/.test(head)) confidence = 0.5;
   if (keyHint && confidence > 0) confidence = Math.min(1, confidence + 0.05);
   return { confidence };
@@ -286,11 +295,76 @@ function toItem(value: unknown, text: string, position: string): ParsedItem<Tabl
   }
 }
 
+/** The items of one JSON value: one per CloudTrail record it holds (see shapes.ts), or why it holds none. */
+function* itemsOf(value: unknown, text: string, position: string): Generator<ParsedItem<Table>> {
+  for (const found of unwrapRecords(value, text)) {
+    const where = `${position}${found.where}`;
+    yield 'reason' in found ? quarantine(where, found.reason, found.text) : toItem(found.record, found.text, where);
+  }
+}
+
+/** The event history's CSV download: a row carrying the record's text is that record; else its columns are. */
+async function* csvItems(input: AsyncIterable<Buffer>): AsyncGenerator<ParsedItem<Table>> {
+  const csv = new CsvExport();
+  for await (const line of readLines(input)) {
+    const row = csv.line(line.text, line.number);
+    if (!row) continue;
+    const position = `line ${row.line}`;
+    const recordText = row.fields['CloudTrailEvent'];
+    if (recordText !== undefined) {
+      let value: unknown;
+      try {
+        value = JSON.parse(recordText);
+      } catch (err) {
+        yield quarantine(position, `CloudTrail event column is not JSON: ${(err as Error).message}`, row.text);
+        continue;
+      }
+      yield* itemsOf(value, recordText, position);
+    } else {
+      yield toItem(fromLookupFields(row.fields), row.text, position);
+    }
+  }
+  const rest = csv.rest();
+  if (rest) yield quarantine(`line ${rest.line}`, 'the object ends inside a quoted CSV field', rest.text);
+}
+
+/** A CloudWatch Logs export to S3: `<time> <record>` per line; a line that is not one is quarantined alone. */
+async function* exportLineItems(input: AsyncIterable<Buffer>): AsyncGenerator<ParsedItem<Table>> {
+  for await (const line of readLines(input)) {
+    if (!line.text.trim()) continue;
+    const position = `line ${line.number}`;
+    const split = splitExportLine(line.text);
+    if (!split) {
+      yield quarantine(position, 'not a CloudWatch Logs export line (<time> <message>)', line.text);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(split.message);
+    } catch (err) {
+      yield quarantine(position, `log event message is not JSON: ${(err as Error).message}`, line.text);
+      continue;
+    }
+    yield* itemsOf(value, split.message, position);
+  }
+}
+
 export const source = defineSource(manifest, {
   detect: detectCloudTrail,
   async *parse(input) {
-    for await (const item of readJsonRecords(input, { envelopeKeys: ['Records'] })) {
-      yield item.ok ? toItem(item.value, item.text, item.position) : quarantine(item.position, item.reason, item.text);
+    const { first, input: whole } = await peekFirstChunk(input);
+    const firstLine = first.subarray(0, Math.min(first.length, 4096)).toString('utf8').split('\n', 1)[0];
+    if (isEventHistoryCsvHeader(firstLine)) {
+      yield* csvItems(whole);
+      return;
+    }
+    if (isExportLine(firstLine)) {
+      yield* exportLineItems(whole);
+      return;
+    }
+    for await (const item of readJsonRecords(whole, { envelopeKeys: ['Records', 'Events'] })) {
+      if (item.ok) yield* itemsOf(item.value, item.text, item.position);
+      else yield quarantine(item.position, item.reason, item.text);
     }
   },
 });
