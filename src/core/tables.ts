@@ -80,6 +80,19 @@ const CORE = {
   ),
 } as const satisfies Record<string, ColumnSpec>;
 
+/**
+ * Columns the ingest pipeline fills for every table after a source has parsed the record (not the
+ * source: its rows and golden files do not carry them): where `src_ip` is, from the offline GeoIP /
+ * ASN data (src/core/geoip.ts). Null when the address is private, special-purpose or unknown to the
+ * data, or the ingest ran without GeoIP. Appended after each table's own columns.
+ */
+const ENRICHMENT = {
+  src_country: col('VARCHAR', 'Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file.'),
+  src_asn: col('BIGINT', 'Autonomous system number of src_ip.'),
+  src_as_org: col('VARCHAR', "Organization of src_ip's autonomous system."),
+  src_is_cloud: col('BOOLEAN', "Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS)."),
+} as const satisfies Record<string, ColumnSpec>;
+
 interface TableSpec {
   readonly classUid: number;
   readonly doc: string;
@@ -235,7 +248,7 @@ export interface TableDef {
   name: TableName;
   classUid: number;
   doc: string;
-  /** Columns stored in the Parquet files, in order (core first). Partition columns are not among them. */
+  /** Columns stored in the Parquet files, in order: core, the table's own, enrichment. Partition columns are not among them. */
   columns: readonly Column[];
   sortBy: readonly string[];
 }
@@ -251,6 +264,11 @@ function columnsOf(specs: Record<string, ColumnSpec>): Column[] {
 }
 
 export const CORE_COLUMNS: readonly Column[] = columnsOf(CORE);
+/** The enrichment columns (after each table's own), filled at ingest rather than by sources. */
+export const ENRICHMENT_COLUMNS: readonly Column[] = columnsOf(ENRICHMENT);
+export type EnrichmentColumnName = keyof typeof ENRICHMENT;
+/** A row's enrichment part, as the ingest pipeline computes it. */
+export type EnrichmentRow = { [K in EnrichmentColumnName]: Cell<(typeof ENRICHMENT)[K]> };
 
 export const TABLES = Object.fromEntries(
   TABLE_NAMES.map((name) => {
@@ -259,7 +277,7 @@ export const TABLES = Object.fromEntries(
       name,
       classUid: spec.classUid,
       doc: spec.doc,
-      columns: [...CORE_COLUMNS, ...columnsOf(spec.columns)],
+      columns: [...CORE_COLUMNS, ...columnsOf(spec.columns), ...ENRICHMENT_COLUMNS],
       sortBy: spec.sortBy,
     };
     return [name, def];

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
 import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
+import type { GeoIpOptions } from '../../core/geoip';
 import type { SourceId } from '../../generated/sources';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
@@ -19,7 +20,7 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
-interface IngestFlags {
+interface IngestFlags extends GeoIpFlags {
   lake: string;
   source: SourceId | 'auto';
   json?: boolean;
@@ -55,7 +56,14 @@ export function registerIngest(program: Command): void {
         '--max-object-bytes <n>',
         'most bytes an object may hold once decompressed; more quarantines it (default 4 GiB)',
       ).argParser(positiveInt),
-    );
+    )
+    .option(
+      '--geoip-overrides <file>',
+      "JSON file of networks with their own country / ASN (the sample's geoip-overrides.json), consulted first",
+    )
+    .option('--geoip-mmdb <file>', 'MaxMind MMDB file (Country, City or ASN) consulted before the bundled data; repeatable', collect, [])
+    .option('--no-geoip-bundled', 'do not use the offline GeoIP / ASN data shipped with ScoutQL')
+    .option('--no-geoip', 'no GeoIP / ASN enrichment (src_country, src_asn… stay empty)');
   for (const { flag, option } of SOURCE_FLAGS) {
     command.addOption(
       new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
@@ -84,6 +92,7 @@ export function registerIngest(program: Command): void {
         ...(opts.maxObjectBytes ? { maxObjectBytes: opts.maxObjectBytes } : {}),
       },
       onProgress: progress?.update,
+      geoip: geoipOptions(opts),
     });
     progress?.stop();
     if (opts.json) {
@@ -93,6 +102,23 @@ export function registerIngest(program: Command): void {
     }
     printSummary(summary, opts.lake);
   });
+}
+
+/** The GeoIP flags of ingest (and demo). */
+export interface GeoIpFlags {
+  geoip: boolean;
+  geoipBundled: boolean;
+  geoipMmdb: string[];
+  geoipOverrides?: string;
+}
+
+export function geoipOptions(flags: GeoIpFlags): GeoIpOptions | false {
+  if (!flags.geoip) return false;
+  return { bundled: flags.geoipBundled, mmdb: flags.geoipMmdb, ...(flags.geoipOverrides ? { overrides: flags.geoipOverrides } : {}) };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A progress bar on stderr when it is a terminal (nothing otherwise, so pipes and CI stay clean). */
