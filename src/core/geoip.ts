@@ -172,7 +172,7 @@ function inCidr(ip: IpValue, cidr: Cidr): boolean {
   if (ip.v !== cidr.v) return false;
   const words = ip.v === 4 ? [ip.n] : ip.w;
   for (let i = 0; i < words.length; i++) {
-    if (((words[i] & maskWord(cidr.prefix - 32 * i)) >>> 0) !== cidr.words[i]) return false;
+    if ((words[i] & maskWord(cidr.prefix - 32 * i)) >>> 0 !== cidr.words[i]) return false;
   }
   return true;
 }
@@ -246,7 +246,7 @@ function readAsnCsv(file: string, v: 4 | 6, orgs: Map<string, number>): Uint32Ar
   const fail = (why: string): never => {
     throw new Error(`${file}:${lineNo}: ${why}`);
   };
-  for (let pos = 0; pos < bytes.length; ) {
+  for (let pos = 0; pos < bytes.length;) {
     let end = bytes.indexOf(10, pos);
     if (end < 0) end = bytes.length;
     lineNo += 1;
@@ -350,6 +350,22 @@ class AsnRanges {
     const table = ip.v === 4 ? this.v4 : this.v6;
     const asnAt = ip.v === 4 ? at + 2 : at + 8;
     return { asn: table[asnAt], org: this.org(table[asnAt + 1]) };
+  }
+
+  /** The organization the data names for each of these AS numbers (its first range's). */
+  organizationsOf(asns: readonly number[]): Map<number, string | null> {
+    const wanted = new Set(asns);
+    const found = new Map<number, string | null>();
+    for (const [table, stride, asnAt] of [
+      [this.v4, V4_STRIDE, 2],
+      [this.v6, V6_STRIDE, 8],
+    ] as const) {
+      for (let at = asnAt; at < table.length; at += stride) {
+        const asn = table[at];
+        if (wanted.has(asn) && !found.has(asn)) found.set(asn, this.org(table[at + 1]));
+      }
+    }
+    return found;
   }
 
   private org(index: number): string | null {
@@ -502,6 +518,11 @@ export class GeoIp {
   /** What the data is: files and range counts, for summaries and errors. */
   describe(): { mmdb: string[]; asnRanges: number; overrides: number } {
     return { mmdb: this.readers.map((r) => r.file), asnRanges: this.asnRanges?.ranges ?? 0, overrides: this.overrides.length };
+  }
+
+  /** The bundled ASN data's organization for each AS number it has (to check CLOUD_ASNS against). */
+  organizationsOf(asns: readonly number[]): Map<number, string | null> {
+    return this.asnRanges?.organizationsOf(asns) ?? new Map();
   }
 
   lookup(address: string | null | undefined): GeoInfo {
