@@ -522,7 +522,7 @@ export class GeoIp {
 
   /** The bundled ASN data's organization for each AS number it has (to check CLOUD_ASNS against). */
   organizationsOf(asns: readonly number[]): Map<number, string | null> {
-    return this.asnRanges?.organizationsOf(asns) ?? new Map();
+    return this.asnRanges?.organizationsOf(asns) ?? new Map<number, string | null>();
   }
 
   lookup(address: string | null | undefined): GeoInfo {
@@ -589,8 +589,8 @@ export function readOverrides(file: string): OverrideNetwork[] {
     for (const key of Object.keys(e)) if (!known.has(key)) throw new Error(`${where}: unknown key '${key}'`);
     return {
       network: e.network,
-      ...(country !== undefined ? { country: country as string | null } : {}),
-      ...(asn !== undefined ? { asn: asn as number | null } : {}),
+      ...(country !== undefined ? { country: country } : {}),
+      ...(asn !== undefined ? { asn: asn } : {}),
       ...(optionalText('org') !== undefined ? { org: e.org as string | null } : {}),
       ...(optionalText('cloud') !== undefined ? { cloud: e.cloud as string | null } : {}),
     };

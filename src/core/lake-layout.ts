@@ -5,7 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  _outbox/  bookkeeping
  *
  * Readers never glob the underscore folders.
  */
@@ -25,6 +25,8 @@ export const LOCK_DIR = '_locks';
 export const AUDIT_DIR = '_audit';
 /** API key records (hashes only), one object per key: the default store of `scoutql keys`. */
 export const KEYS_DIR = '_keys';
+/** Findings still to be delivered, per destination (src/delivery/outbox.ts). */
+export const OUTBOX_DIR = '_outbox';
 
 export interface PartitionValues {
   source: string;
@@ -166,4 +168,10 @@ export function safePartitionValue(value: string | null | undefined, fallback: s
   if (!value) return fallback;
   const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '_');
   return cleaned === '.' || cleaned === '..' ? fallback : cleaned;
+}
+
+/** The outbox folder of one delivery destination (its name is already checked: lower-case letters, digits, dashes). */
+export function outboxDestinationPath(destination: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(destination)) throw new Error(`not a destination name: '${destination}'`);
+  return `${OUTBOX_DIR}/${destination}`;
 }

@@ -29,7 +29,7 @@ async function rows(lakeDir: string, sql: string): Promise<Record<string, unknow
   try {
     const events = `read_parquet('${join(lakeDir, '*', 'source=*', '**', '*.parquet')}', hive_partitioning = true, union_by_name = true)`;
     const reader = await connection.runAndReadAll(sql.replace('EVENTS', events));
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return reader.getRowObjectsJson();
   } finally {
     connection.closeSync();
     instance.closeSync();

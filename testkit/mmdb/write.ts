@@ -121,6 +121,6 @@ function encode(value: Encodable): Buffer {
   if (keys.length === 1 && keys[0] === 'uint16') return unsigned(5, (value as { uint16: number }).uint16);
   if (keys.length === 1 && keys[0] === 'uint32') return unsigned(6, (value as { uint32: number }).uint32);
   if (keys.length === 1 && keys[0] === 'uint64') return unsigned(9, (value as { uint64: number }).uint64);
-  const entries = Object.entries(value as { [key: string]: Encodable });
+  const entries = Object.entries(value);
   return Buffer.concat([control(7, entries.length), ...entries.flatMap(([k, v]) => [encode(k), encode(v)])]);
 }

@@ -3,6 +3,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
 import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
 import type { GeoIpOptions } from '../../core/geoip';
+import { readDeliveryConfig } from '../../delivery';
+import { prepareDelivery, printDelivery, runDelivery } from './deliver';
 import type { SourceId } from '../../generated/sources';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
@@ -21,6 +23,7 @@ function camel(flag: string): string {
 }
 
 interface IngestFlags extends GeoIpFlags {
+  delivery?: string;
   lake: string;
   source: SourceId | 'auto';
   json?: boolean;
@@ -63,7 +66,8 @@ export function registerIngest(program: Command): void {
     )
     .option('--geoip-mmdb <file>', 'MaxMind MMDB file (Country, City or ASN) consulted before the bundled data; repeatable', collect, [])
     .option('--no-geoip-bundled', 'do not use the offline GeoIP / ASN data shipped with ScoutQL')
-    .option('--no-geoip', 'no GeoIP / ASN enrichment (src_country, src_asn… stay empty)');
+    .option('--no-geoip', 'no GeoIP / ASN enrichment (src_country, src_asn… stay empty)')
+    .option('--delivery <file>', 'after the run, send new findings to the destinations this delivery configuration names (see `deliver`)');
   for (const { flag, option } of SOURCE_FLAGS) {
     command.addOption(
       new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
@@ -74,6 +78,9 @@ export function registerIngest(program: Command): void {
     );
   }
   command.action(async (paths: string[], opts: IngestFlags) => {
+    const delivery = opts.delivery ? readDeliveryConfig(opts.delivery) : null;
+    // Destinations set up by this run count the findings it reports as new.
+    if (delivery) prepareDelivery(opts.lake, delivery);
     const progress = opts.json ? null : progressBar();
     const sourceOptions: Partial<Record<SourceId, Record<string, string>>> = {};
     for (const { source, name, key } of SOURCE_FLAGS) {
@@ -95,12 +102,14 @@ export function registerIngest(program: Command): void {
       geoip: geoipOptions(opts),
     });
     progress?.stop();
+    const delivered = delivery ? await runDelivery(opts.lake, delivery) : null;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
-      process.stdout.write(JSON.stringify(rest) + '\n');
+      process.stdout.write(JSON.stringify(delivered ? { ...rest, delivery: delivered } : rest) + '\n');
       return;
     }
     printSummary(summary, opts.lake);
+    if (delivered) printDelivery(delivered, false);
   });
 }
 
