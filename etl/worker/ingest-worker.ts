@@ -3,7 +3,7 @@
  * and normalizing (the JavaScript half of the ETL) use every core.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { GeoIp, type GeoIpShared } from '../../src/core/geoip';
+import { GeoIp } from '../../src/core/geoip';
 import { RowSpiller } from '../lake/row-spiller';
 import { ObjectReader } from '../read-object';
 import type { IngestWorkerData, WorkerReply, WorkerRequest } from './protocol';
