@@ -1,5 +1,5 @@
 // Which layer may import which (`npm run lint:deps`). Layers import downwards only:
-//   src/cli (wiring) → src/api, src/rules → src/queries → src/engine → src/core;  etl (ingest) → src/core.
+//   src/cli (wiring) → src/api, src/rules → src/queries → src/engine → src/core;  etl (ingest) → src/core;  src/delivery → src/core.
 // "Core" below is src/core plus src/generated/sources.ts (the source ids, generated from etl/sources/). A source folder's sample
 // writer (etl/sources/<id>/sample*.ts) may also use the sample kit (testkit/sample): the ETL never loads it.
 // Node built-ins and npm packages are not checked here.
@@ -69,6 +69,12 @@ module.exports = {
       'src/evidence (checking CloudTrail digest chains) reads its stores itself: it builds on src/core only.',
       { path: '^src/evidence/' },
       `^src/evidence/|${CORE}`,
+    ),
+    onlyImports(
+      'delivery-imports-core',
+      'src/delivery (findings out to webhooks, SNS, EventBridge) reads the findings table and keeps its outbox itself: src/core only.',
+      { path: '^src/delivery/' },
+      `^src/delivery/|${CORE}`,
     ),
     onlyImports(
       'explorer-is-a-leaf',

@@ -36,6 +36,9 @@ export interface MaterializeGraphSummary {
 export function jsonString(expr: string): string {
   return `CASE WHEN ${expr} IS NULL THEN 'null' ELSE '"' || replace(replace(${expr}, '\\', '\\\\'), '"', '\\"') || '"' END`;
 }
+function jsonNumber(expr: string): string {
+  return `COALESCE(CAST(${expr} AS VARCHAR), 'null')`;
+}
 function jsonBool(expr: string): string {
   return `CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' ELSE 'null' END`;
 }
@@ -92,7 +95,7 @@ export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(
     ${colOrNull(t, 'bytes', 'BIGINT')} AS bytes, ${colOrNull(t, 'packets', 'BIGINT')} AS packets,
     ${colOrNull(t, 'interface_id', 'VARCHAR')} AS interface_id, ${colOrNull(t, 'instance_id', 'VARCHAR')} AS instance_id,
     ${has(t, 'answers') ? 'answers' : NULL_LIST} AS answers,
-    ${PROVIDER} AS provider,
+    ${PROVIDER} AS provider, src_country, src_asn, src_as_org, src_is_cloud,
     COALESCE(regexp_like(src_ip, ${IP_PATTERN}), false) AS src_is_ip,
     COALESCE(regexp_like(${colOrNull(t, 'dst_ip', 'VARCHAR')}, ${IP_PATTERN}), false) AS dst_is_ip
   FROM ${t} WHERE day = CAST(? AS DATE)${t === 'api_activity' ? DEDUPE_SIGN_INS : ''}`,
@@ -163,9 +166,9 @@ sessions AS (
   FROM session_keys k LEFT JOIN used u ON u.id = k.id LEFT JOIN iss i ON i.issued_session_id = k.id
 ),
 ip_rows AS (
-  SELECT src_ip AS ip, time, source FROM ev WHERE src_is_ip
-  UNION ALL SELECT dst_ip, time, source FROM ev WHERE dst_is_ip
-  UNION ALL SELECT src_ip, time, CAST(NULL AS VARCHAR) FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+  SELECT src_ip AS ip, time, source, src_country AS country, src_asn AS asn, src_as_org AS as_org, src_is_cloud AS is_cloud FROM ev WHERE src_is_ip
+  UNION ALL SELECT dst_ip, time, source, NULL, NULL, NULL, NULL FROM ev WHERE dst_is_ip
+  UNION ALL SELECT src_ip, time, CAST(NULL AS VARCHAR), NULL, NULL, NULL, NULL FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
 ),
 ips AS (
   SELECT 'IPAddress' AS type, ip AS id, CASE WHEN regexp_like(ip, ${PRIVATE_IP_PATTERN}) THEN 'private' ELSE 'public' END AS kind,
@@ -178,6 +181,11 @@ ips AS (
              'sources',
              `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('source')} ORDER BY ${jsonString('source')}) FILTER (WHERE source IS NOT NULL), ',') || ']', '[]')`,
            ],
+           // Where the address is (the ingest's GeoIP / ASN enrichment of the rows it was the source of).
+           ['country', jsonString('max(country)')],
+           ['asn', jsonNumber('max(asn)')],
+           ['as_org', jsonString('max(as_org)')],
+           ['cloud', jsonBool('bool_or(is_cloud)')],
          ])} AS attrs
   FROM ip_rows GROUP BY ip
 ),

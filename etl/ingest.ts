@@ -15,6 +15,7 @@ import type { ObjectJob, ObjectResult } from './read-object';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
+import { GeoIp, type GeoIpOptions } from '../src/core/geoip';
 import { dayOfPartition, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
@@ -49,6 +50,11 @@ export interface IngestOptions {
   lockWaitMs?: number;
   /** Where local staging and scratch files go (default: the OS temp folder; /tmp on Lambda). */
   tempRoot?: string;
+  /**
+   * GeoIP / ASN enrichment of every row's src_ip (src/core/geoip.ts): options, an already loaded
+   * GeoIp, or false for none. Default: the bundled offline data.
+   */
+  geoip?: GeoIpOptions | GeoIp | false;
 }
 
 export interface IngestProgress {
@@ -156,6 +162,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   };
   const partitions = new Set<string>();
 
+  // Loaded before the lake is touched: a wrong GeoIP file fails the run without side effects.
+  const geoip = options.geoip === false ? null : options.geoip instanceof GeoIp ? options.geoip : GeoIp.load(options.geoip);
+
   const lock = await acquireLakeLock(store, { waitMs: options.lockWaitMs });
   const fence = () => lock.check();
   let tempDir = '';
@@ -175,7 +184,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const lost = new LostRows(store, known);
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
-    pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir, limits);
+    pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir, limits, geoip?.share() ?? null);
     let batch = await Batch.begin(store, tempDir, fence);
     let stagedRows = 0;
     let committing: Promise<void> = Promise.resolve();

@@ -9,6 +9,7 @@ import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
 import { quarantine, type ParsedItem } from './sources/types';
+import { enrichmentOf, type GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 
@@ -68,10 +69,12 @@ export class ObjectReader {
   private quarantine: JsonlFile | null = null;
   private oversize: JsonlFile | null = null;
 
+  /** `geoip`: fills the enrichment columns of every row after parsing (null: left empty). */
   constructor(
     private readonly spiller: RowSpiller,
     /** Scratch folder for records set aside while an object is read (kept only if the object is). */
     private readonly tempDir: string,
+    private readonly geoip: GeoIp | null = null,
   ) {}
 
   /**
@@ -133,7 +136,9 @@ export class ObjectReader {
         if (flags) result.invalidUtf8 += 1;
         if (item.kind === 'rows') {
           for (let i = 0; i < item.rows.length; i++) {
-            const moved = this.spiller.append(item.rows[i], source.id, job.index, i === 0, flags);
+            const row = item.rows[i];
+            const enrichment = this.geoip ? enrichmentOf(this.geoip.lookup(row.row.src_ip)) : null;
+            const moved = this.spiller.append(row, source.id, job.index, i === 0, flags, enrichment);
             if (moved) await oversize.write({ object: job.key, sha256, ...moved });
           }
           result.rows += item.rows.length;

@@ -5,7 +5,16 @@ import { threadId } from 'node:worker_threads';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
 import { OVERSIZE_DIR, partFileName, partitionPath, partitionValuesOf, safePartitionValue } from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
-import { TABLES, TABLE_NAMES, type CellTypes, type Column, type ColumnType, type TableName, type TableRow } from '../../src/core/tables';
+import {
+  TABLES,
+  TABLE_NAMES,
+  type CellTypes,
+  type Column,
+  type ColumnType,
+  type EnrichmentRow,
+  type TableName,
+  type TableRow,
+} from '../../src/core/tables';
 import { type SourceId } from '../../src/generated/sources';
 
 /** A cell as a source hands it over (its column's type, see src/core/tables.ts), or null. */
@@ -145,9 +154,10 @@ export class RowSpiller {
 
   /**
    * Appends one row of a source's record, with the ingest's own cells: the object it came from
-   * (its index in the run), whether it is the record's first row, and the record's flags (null
-   * when none). Returns the raw record when it is too large to stay inline; the caller keeps it
-   * beside the lake and the row carries a pointer instead.
+   * (its index in the run), whether it is the record's first row, the record's flags (null when
+   * none) and the enrichment columns the pipeline computed for it (null: none). Returns the raw
+   * record when it is too large to stay inline; the caller keeps it beside the lake and the row
+   * carries a pointer instead.
    */
   append(
     { table, row }: TableRow,
@@ -155,11 +165,12 @@ export class RowSpiller {
     object: number,
     primary: boolean,
     flags: readonly string[] | null = null,
+    enrichment: EnrichmentRow | null = null,
   ): OversizeRaw | null {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
     const { columns, appenders } = state;
-    let cells: Readonly<Record<string, CellValue>> = flags ? { ...row, flags } : row;
+    let cells: Readonly<Record<string, CellValue>> = flags || enrichment ? { ...row, ...(flags ? { flags } : {}), ...enrichment } : row;
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
     if (typeof raw === 'string' && raw.length > RAW_INLINE_LIMIT) {

@@ -3,14 +3,17 @@
  * and normalizing (the JavaScript half of the ETL) use every core.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { GeoIp } from '../../src/core/geoip';
 import { RowSpiller } from '../lake/row-spiller';
 import { ObjectReader } from '../read-object';
-import type { WorkerReply, WorkerRequest } from './protocol';
+import type { IngestWorkerData, WorkerReply, WorkerRequest } from './protocol';
 
 async function main(): Promise<void> {
   const port = parentPort!;
-  const spiller = await RowSpiller.open({ tempDir: (workerData as { tempDir: string }).tempDir });
-  const reader = new ObjectReader(spiller, (workerData as { tempDir: string }).tempDir);
+  const data = workerData as IngestWorkerData;
+  const spiller = await RowSpiller.open({ tempDir: data.tempDir });
+  // The GeoIP data is the coordinator's shared memory: each worker adds only its lookup cache.
+  const reader = new ObjectReader(spiller, data.tempDir, data.geoip ? GeoIp.fromShared(data.geoip) : null);
   const reply = (message: WorkerReply) => port.postMessage(message);
   let claimAnswer: ((ok: boolean) => void) | null = null;
   const claim = (sha256: string) =>

@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { Spills } from '../lake/row-spiller';
 import type { ClaimContent, ObjectJob, ObjectResult } from '../read-object';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../readers/read-state';
-import type { WorkerReply, WorkerRequest } from './protocol';
+import type { GeoIpShared } from '../../src/core/geoip';
+import type { IngestWorkerData, WorkerReply, WorkerRequest } from './protocol';
 
 /** A worker and the one request it may have in flight. */
 class IngestWorker {
@@ -25,12 +26,12 @@ class IngestWorker {
     worker.on('exit', (code) => code !== 0 && this.fail(new Error(`ingest worker exited with code ${code}`)));
   }
 
-  static async start(tempDir: string, heapMb: number): Promise<IngestWorker> {
+  static async start(tempDir: string, heapMb: number, geoip: GeoIpShared | null): Promise<IngestWorker> {
     // Workers configure their S3 client from the environment: hand them this thread's view of it
     // (the default is the process's original environment, which a host such as jest replaces).
     const worker = new IngestWorker(
       new Worker(join(__dirname, 'bootstrap.js'), {
-        workerData: { tempDir },
+        workerData: { tempDir, geoip } satisfies IngestWorkerData,
         env: process.env,
         resourceLimits: { maxOldGenerationSizeMb: heapMb },
       }),
@@ -96,9 +97,15 @@ export class WorkerPool {
 
   private constructor(private readonly workers: IngestWorker[]) {}
 
-  static async start(size: number, tempDir: string, limits: ReadLimits = DEFAULT_READ_LIMITS): Promise<WorkerPool> {
+  /** `geoip`: data loaded once by the caller, shared (not copied) with every worker. */
+  static async start(
+    size: number,
+    tempDir: string,
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
+    geoip: GeoIpShared | null = null,
+  ): Promise<WorkerPool> {
     const heapMb = workerHeapMb(limits);
-    return new WorkerPool(await Promise.all(Array.from({ length: size }, () => IngestWorker.start(tempDir, heapMb))));
+    return new WorkerPool(await Promise.all(Array.from({ length: size }, () => IngestWorker.start(tempDir, heapMb, geoip))));
   }
 
   async submit(job: ObjectJob, claim: ClaimContent, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {

@@ -1,5 +1,13 @@
 import type { ObjectJob, ObjectResult } from '../read-object';
+import type { GeoIpShared } from '../../src/core/geoip';
 import type { TableName } from '../../src/core/tables';
+
+/** What a worker starts with. */
+export interface IngestWorkerData {
+  tempDir: string;
+  /** Shared GeoIP data to enrich rows with, or null. */
+  geoip: GeoIpShared | null;
+}
 
 export type WorkerRequest =
   | { type: 'read'; job: ObjectJob }

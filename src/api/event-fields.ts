@@ -5,7 +5,7 @@
  * has (id, class, partitions). src/codegen/graphql-events.ts writes the SDL from this and
  * src/api/resolvers/events.ts the resolvers, so a new column or table reaches the API by itself.
  */
-import { CORE_COLUMNS, TABLES, TABLE_NAMES, type Column, type EntityType, type TableName } from '../core/tables';
+import { CORE_COLUMNS, ENRICHMENT_COLUMNS, TABLES, TABLE_NAMES, type Column, type EntityType, type TableName } from '../core/tables';
 
 /** `network_activity` → `networkActivity`. */
 export type Camel<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
@@ -114,11 +114,13 @@ export function coreEventFields(): EventField[] {
       name: name as EventPartitionField,
       doc,
     })),
-    ...columnFields(CORE_COLUMNS),
+    // Every event has the ingest's enrichment columns too (they follow each table's own in the files).
+    ...columnFields([...CORE_COLUMNS, ...ENRICHMENT_COLUMNS]),
   ];
 }
 
 /** Every field of one table's event type: the core ones, then the table's own. */
 export function eventFields(table: TableName): EventField[] {
-  return [...coreEventFields(), ...columnFields(TABLES[table].columns.slice(CORE_COLUMNS.length))];
+  const own = TABLES[table].columns.slice(CORE_COLUMNS.length, TABLES[table].columns.length - ENRICHMENT_COLUMNS.length);
+  return [...coreEventFields(), ...columnFields(own)];
 }

@@ -4,12 +4,13 @@
  *
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  bookkeeping
+ *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  _outbox/  bookkeeping
  *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
  */
-import { GRAPH_TABLES, type GraphTableName, type TableName } from './tables';
+import { FINDINGS_TABLE, GRAPH_TABLES, type GraphTableName, type TableName } from './tables';
 
 export const MANIFEST_DIR = '_manifest';
 export const QUARANTINE_DIR = '_quarantine';
@@ -25,16 +26,18 @@ export const LOCK_DIR = '_locks';
 export const AUDIT_DIR = '_audit';
 /** API key records (hashes only), one object per key: the default store of `scoutql keys`. */
 export const KEYS_DIR = '_keys';
+/** Findings still to be delivered, per destination (src/delivery/outbox.ts). */
+export const OUTBOX_DIR = '_outbox';
 /** The commit chain: one manifest per transaction (src/core/lake-commits.ts) and HEAD naming the newest. */
 export const COMMITS_DIR = '_commits';
 export const COMMIT_HEAD_FILE = `${COMMITS_DIR}/HEAD`;
 
 /**
  * What the commit chain does not vouch for: work in progress (staging, the lock), the chain
- * itself, and trails with their own integrity (the API's audit lines are hash-chained; API keys
- * are stored as hashes). Every other file in a lake must have been published by a commit.
+ * itself, trails with their own integrity (the API's audit lines are hash-chained; API keys
+ * are stored as hashes) and the delivery outbox (its own ledger of what was sent). Every other file in a lake must have been published by a commit.
  */
-const OUTSIDE_THE_CHAIN = [STAGING_DIR, LOCK_DIR, COMMITS_DIR, AUDIT_DIR, KEYS_DIR];
+const OUTSIDE_THE_CHAIN = [STAGING_DIR, LOCK_DIR, COMMITS_DIR, AUDIT_DIR, KEYS_DIR, OUTBOX_DIR];
 
 /** Whether a lake file must be listed by a commit (lake-relative path). */
 export function isChainTracked(path: string): boolean {
@@ -149,6 +152,34 @@ export function graphGlob(table: GraphTableName): string {
   return `${graphTablePath(table)}/day=*/part-*.parquet`;
 }
 
+export function findingsTablePath(): string {
+  return FINDINGS_TABLE.dir.join('/');
+}
+
+export interface FindingsPartitionValues {
+  /** A FindingProduct (or Athena's `${product}` placeholder in the DDL's location template). */
+  product: string;
+  account: string;
+  /** YYYY-MM-DD */
+  day: string;
+}
+
+/** The partition folder of the findings table. The account must already be safe (safePartitionValue). */
+export function findingsPartitionPath(p: FindingsPartitionValues): string {
+  return `${findingsTablePath()}/product=${p.product}/account=${p.account}/day=${p.day}`;
+}
+
+/** The partition values of a findings partition folder (`product=…/account=…/day=…`, nothing more), or null. */
+export function findingsPartitionValuesOf(folder: string): FindingsPartitionValues | null {
+  const m = /^product=([^/]+)\/account=([^/]+)\/day=(\d{4}-\d{2}-\d{2})$/.exec(folder);
+  return m ? { product: m[1], account: m[2], day: m[3] } : null;
+}
+
+/** Glob of the findings table's files below the lake root, hive-partitioned. */
+export function findingsGlob(): string {
+  return `${findingsTablePath()}/product=*/account=*/day=*/part-*.parquet`;
+}
+
 /** The folder of one day inside a partition path or a graph table (`day=YYYY-MM-DD`). */
 export function dayFolder(day: string): string {
   return `day=${day}`;
@@ -164,4 +195,10 @@ export function safePartitionValue(value: string | null | undefined, fallback: s
   if (!value) return fallback;
   const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '_');
   return cleaned === '.' || cleaned === '..' ? fallback : cleaned;
+}
+
+/** The outbox folder of one delivery destination (its name is already checked: lower-case letters, digits, dashes). */
+export function outboxDestinationPath(destination: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(destination)) throw new Error(`not a destination name: '${destination}'`);
+  return `${OUTBOX_DIR}/${destination}`;
 }

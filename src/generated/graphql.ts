@@ -120,6 +120,14 @@ export type ApiActivity = Event & Node & {
   sourceIp?: Maybe<IpAddress>;
   /** Source IP address (or service hostname when AWS acts on its own behalf). */
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
+  /** Organization of src_ip's autonomous system. */
+  srcAsOrg?: Maybe<Scalars['String']['output']>;
+  /** Autonomous system number of src_ip. */
+  srcAsn?: Maybe<Scalars['Float']['output']>;
+  /** Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file. */
+  srcCountry?: Maybe<Scalars['String']['output']>;
+  /** Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS). */
+  srcIsCloud?: Maybe<Scalars['Boolean']['output']>;
   /** When the event happened (UTC). */
   time: Scalars['DateTime']['output'];
   /** User agent string as logged. */
@@ -195,6 +203,14 @@ export type Authentication = Event & Node & {
   sourceIp?: Maybe<IpAddress>;
   /** Source IP address (or service hostname when AWS acts on its own behalf). */
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
+  /** Organization of src_ip's autonomous system. */
+  srcAsOrg?: Maybe<Scalars['String']['output']>;
+  /** Autonomous system number of src_ip. */
+  srcAsn?: Maybe<Scalars['Float']['output']>;
+  /** Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file. */
+  srcCountry?: Maybe<Scalars['String']['output']>;
+  /** Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS). */
+  srcIsCloud?: Maybe<Scalars['Boolean']['output']>;
   /** When the event happened (UTC). */
   time: Scalars['DateTime']['output'];
   /** User agent string as logged. */
@@ -260,6 +276,14 @@ export type DnsActivity = Event & Node & {
   sourceIp?: Maybe<IpAddress>;
   /** Source IP address (or service hostname when AWS acts on its own behalf). */
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
+  /** Organization of src_ip's autonomous system. */
+  srcAsOrg?: Maybe<Scalars['String']['output']>;
+  /** Autonomous system number of src_ip. */
+  srcAsn?: Maybe<Scalars['Float']['output']>;
+  /** Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file. */
+  srcCountry?: Maybe<Scalars['String']['output']>;
+  /** Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS). */
+  srcIsCloud?: Maybe<Scalars['Boolean']['output']>;
   /** Source port. */
   srcPort?: Maybe<Scalars['Int']['output']>;
   /** When the event happened (UTC). */
@@ -343,6 +367,14 @@ export type Event = {
   sourceIp?: Maybe<IpAddress>;
   /** Source IP address (or service hostname when AWS acts on its own behalf). */
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
+  /** Organization of src_ip's autonomous system. */
+  srcAsOrg?: Maybe<Scalars['String']['output']>;
+  /** Autonomous system number of src_ip. */
+  srcAsn?: Maybe<Scalars['Float']['output']>;
+  /** Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file. */
+  srcCountry?: Maybe<Scalars['String']['output']>;
+  /** Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS). */
+  srcIsCloud?: Maybe<Scalars['Boolean']['output']>;
   /** When the event happened (UTC). */
   time: Scalars['DateTime']['output'];
   /** User agent string as logged. */
@@ -474,6 +506,14 @@ export type HttpActivity = Event & Node & {
   sourceIp?: Maybe<IpAddress>;
   /** Source IP address (or service hostname when AWS acts on its own behalf). */
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
+  /** Organization of src_ip's autonomous system. */
+  srcAsOrg?: Maybe<Scalars['String']['output']>;
+  /** Autonomous system number of src_ip. */
+  srcAsn?: Maybe<Scalars['Float']['output']>;
+  /** Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file. */
+  srcCountry?: Maybe<Scalars['String']['output']>;
+  /** Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS). */
+  srcIsCloud?: Maybe<Scalars['Boolean']['output']>;
   /** HTTP status code. */
   status?: Maybe<Scalars['Int']['output']>;
   /** When the event happened (UTC). */
@@ -489,6 +529,10 @@ export type HttpActivity = Event & Node & {
 export type IpAddress = Entity & Node & {
   __typename?: 'IPAddress';
   address: Scalars['String']['output'];
+  /** Autonomous system number of the network the address belongs to (a whole number; Float because 4-byte ASNs exceed GraphQL's Int). */
+  asn?: Maybe<Scalars['Float']['output']>;
+  /** Country (ISO 3166-1 alpha-2) from the offline GeoIP data or the ingest's overrides file; null for private and unknown addresses. */
+  country?: Maybe<Scalars['String']['output']>;
   /** Domains this address looked up (DNS query logs). */
   domains: DomainLinkConnection;
   eventCount: Scalars['Int']['output'];
@@ -500,10 +544,14 @@ export type IpAddress = Entity & Node & {
   identities: IdentityLinkConnection;
   /** Instances that used this (private) address: from their DNS queries and their interfaces' flows. */
   instances: ResourceLinkConnection;
+  /** Whether the address is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…); null when unknown. */
+  isCloudProvider?: Maybe<Scalars['Boolean']['output']>;
   isPrivate: Scalars['Boolean']['output'];
   /** Sessions whose credentials were issued to a caller at this address. */
   issuedSessions: SessionLinkConnection;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /** Organization of that autonomous system. */
+  org?: Maybe<Scalars['String']['output']>;
   /** Flow peers (VPC / NSG flow logs); `relation` is flow_out or flow_in. */
   peers: IpAddressLinkConnection;
   /** Domains whose DNS answers named this address (`relation` is `resolves_to`). */
@@ -948,6 +996,14 @@ export type NetworkActivity = Event & Node & {
   sourceIp?: Maybe<IpAddress>;
   /** Source IP address (or service hostname when AWS acts on its own behalf). */
   sourceIpAddress?: Maybe<Scalars['String']['output']>;
+  /** Organization of src_ip's autonomous system. */
+  srcAsOrg?: Maybe<Scalars['String']['output']>;
+  /** Autonomous system number of src_ip. */
+  srcAsn?: Maybe<Scalars['Float']['output']>;
+  /** Country of src_ip (ISO 3166-1 alpha-2), from the offline GeoIP data or the overrides file. */
+  srcCountry?: Maybe<Scalars['String']['output']>;
+  /** Whether src_ip is in a cloud provider's network (by ASN: AWS, Azure, GCP, Oracle…; see CLOUD_ASNS). */
+  srcIsCloud?: Maybe<Scalars['Boolean']['output']>;
   /** Source port. */
   srcPort?: Maybe<Scalars['Int']['output']>;
   /** Account of the source VPC (Transit Gateway flow logs). */
@@ -1681,6 +1737,10 @@ export type ApiActivityResolvers<ContextType = RequestContext, ParentType extend
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sourceIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   sourceIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsOrg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsn?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  srcCountry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcIsCloud?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   vpcEndpointId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1720,6 +1780,10 @@ export type AuthenticationResolvers<ContextType = RequestContext, ParentType ext
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sourceIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   sourceIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsOrg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsn?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  srcCountry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcIsCloud?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1758,6 +1822,10 @@ export type DnsActivityResolvers<ContextType = RequestContext, ParentType extend
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sourceIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   sourceIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsOrg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsn?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  srcCountry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcIsCloud?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   srcPort?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1836,6 +1904,10 @@ export type HttpActivityResolvers<ContextType = RequestContext, ParentType exten
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sourceIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   sourceIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsOrg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsn?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  srcCountry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcIsCloud?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   tlsProtocol?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1846,6 +1918,8 @@ export type HttpActivityResolvers<ContextType = RequestContext, ParentType exten
 
 export type IpAddressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['IPAddress'] = ResolversParentTypes['IPAddress']> = {
   address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  asn?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  country?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   domains?: Resolver<ResolversTypes['DomainLinkConnection'], ParentType, ContextType, Partial<IpAddressDomainsArgs>>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<IpAddressEventsArgs>>;
@@ -1854,9 +1928,11 @@ export type IpAddressResolvers<ContextType = RequestContext, ParentType extends 
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<IpAddressIdentitiesArgs>>;
   instances?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<IpAddressInstancesArgs>>;
+  isCloudProvider?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   isPrivate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   issuedSessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IpAddressIssuedSessionsArgs>>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  org?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   peers?: Resolver<ResolversTypes['IPAddressLinkConnection'], ParentType, ContextType, RequireFields<IpAddressPeersArgs, 'direction'>>;
   resolvedFrom?: Resolver<ResolversTypes['DomainLinkConnection'], ParentType, ContextType, Partial<IpAddressResolvedFromArgs>>;
   resources?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<IpAddressResourcesArgs>>;
@@ -1997,6 +2073,10 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sourceIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   sourceIpAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsOrg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcAsn?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  srcCountry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  srcIsCloud?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   srcPort?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   srcVpcAccount?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;

@@ -130,7 +130,7 @@ describe('a one-day sample', () => {
 
   test('every file sits where AWS delivers it, named as AWS names it', () => {
     const other = files.filter((f) => !LOG_FILE.test(f) && !DIGEST_FILE.test(f) && !FLOW_FILE.test(f));
-    expect(other.sort()).toEqual(['sample.json', 'stories.json']);
+    expect(other.sort()).toEqual(['geoip-overrides.json', 'sample.json', 'stories.json']);
     for (const f of files.filter((x) => LOG_FILE.test(x))) {
       const m = LOG_FILE.exec(f)!;
       const [, acct, region, yyyy, mm, dd, acct2, region2, ymd] = m;

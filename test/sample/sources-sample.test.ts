@@ -87,8 +87,8 @@ describe('a two-day sample of every source', () => {
 
   const rows = (source: string) => rowsBySource.get(source) ?? [];
 
-  test('every file follows one source’s native layout; only stories.json and sample.json are extra', () => {
-    expect(files.filter((f) => !layoutOf(f))).toEqual(['sample.json', 'stories.json']);
+  test('every file follows one source’s native layout; only stories.json, sample.json and geoip-overrides.json are extra', () => {
+    expect(files.filter((f) => !layoutOf(f))).toEqual(['geoip-overrides.json', 'sample.json', 'stories.json']);
     for (const source of SAMPLE_SOURCES) expect(files.some((f) => layoutOf(f) === source)).toBe(true);
   });
 
@@ -327,13 +327,16 @@ describe('--sources', () => {
     const some = sample('some', { seed: 'pick', days: 1, sources: ['s3access', 'gcpaudit'] });
     const all = sample('all', { seed: 'pick', days: 1 });
     const someFiles = listFiles(some.dir);
-    expect(new Set(someFiles.map((f) => layoutOf(f) ?? f))).toEqual(new Set(['s3access', 'gcpaudit', 'sample.json', 'stories.json']));
+    expect(new Set(someFiles.map((f) => layoutOf(f) ?? f))).toEqual(
+      new Set(['s3access', 'gcpaudit', 'geoip-overrides.json', 'sample.json', 'stories.json']),
+    );
     expect(Object.keys(some.summary.bySource).sort()).toEqual(['gcpaudit', 's3access']);
     const h1 = fileHashes(some.dir);
     const h2 = fileHashes(all.dir);
     for (const [file, hash] of h1) if (file !== 'sample.json') expect(h2.get(file)).toBe(hash);
     // The same stories are planned whichever sources are written.
     expect(h1.get('stories.json')).toBe(h2.get('stories.json'));
+    expect(h1.get('geoip-overrides.json')).toBe(h2.get('geoip-overrides.json'));
   });
 
   test('rejects an unknown source', () => {
@@ -348,7 +351,8 @@ describe('the default sample', () => {
     expect(Object.keys(summary.bySource).sort()).toEqual([...SAMPLE_SOURCES].sort());
     expect(summary.totals.files).toBeLessThan(8000);
     expect(summary.totals.records).toBeLessThan(150_000);
-    expect(listFiles(dir)).toHaveLength(summary.totals.files + 2);
+    // Beside the logs: sample.json, stories.json and geoip-overrides.json.
+    expect(listFiles(dir)).toHaveLength(summary.totals.files + 3);
     for (const s of Object.values(summary.bySource)) expect(s.records).toBeGreaterThan(0);
   });
 

@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LISTED_SOURCE_IDS } from '../../etl/sources/manifests';
 import type { SourceId } from '../../src/generated/sources';
+import { GEOIP_OVERRIDES_FILE, geoipOverrides } from './geoip-overrides';
 import { DAY_MS, ObjectOutput, emptyStats, type SourceStats } from './output';
 import { DaySlicer, FeedHub, SamplePlan } from './plan';
 import { PLANNERS } from './stories';
@@ -53,6 +54,7 @@ export const DEFAULT_SEED = 'scoutql';
 /** Three days keep the default sample (every source) near 7k objects, light enough for `npm start` on a laptop. */
 export const DEFAULT_DAYS = 3;
 export const SAMPLE_MANIFEST = 'sample.json';
+export { GEOIP_OVERRIDES_FILE } from './geoip-overrides';
 /** Every source the sample writes: every source folder, in listing order. */
 export const SAMPLE_SOURCES: readonly SourceId[] = LISTED_SOURCE_IDS;
 
@@ -86,6 +88,8 @@ export function generateSample(options: SampleOptions): SampleSummary {
 
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, STORIES_FILE), JSON.stringify(plan.stories, null, 2) + '\n');
+  // The documentation addresses' fictional geography, for ingest's GeoIP enrichment.
+  writeFileSync(join(options.out, GEOIP_OVERRIDES_FILE), JSON.stringify(geoipOverrides(world, plan.stories), null, 2) + '\n');
 
   const output = new ObjectOutput(options.out);
   const feeds = new FeedHub();

@@ -2,7 +2,9 @@
 import type { IpAddressResolvers } from '../../generated/graphql';
 import type { PivotName } from '../../queries/graph';
 import { eventConnection, linkConnection } from '../connections';
-import { entityFields, strings } from './common';
+import { bool, entityFields, str, strings } from './common';
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 const PEERS: Record<'OUTBOUND' | 'INBOUND' | 'BOTH', PivotName> = { OUTBOUND: 'ipPeersOut', INBOUND: 'ipPeersIn', BOTH: 'ipPeersBoth' };
 
@@ -10,6 +12,11 @@ export const IPAddress: IpAddressResolvers = {
   ...entityFields,
   address: (e) => e.key,
   isPrivate: (e) => e.kind === 'private',
+  // From the graph step's attrs: the ingest's GeoIP / ASN enrichment of the events the address sent.
+  country: (e) => str(e.attrs.country),
+  asn: (e) => num(e.attrs.asn),
+  org: (e) => str(e.attrs.as_org),
+  isCloudProvider: (e) => bool(e.attrs.cloud),
   identities: (e, args, ctx) => linkConnection(ctx, 'ipIdentities', e, args),
   sessions: (e, args, ctx) => linkConnection(ctx, 'ipSessions', e, args),
   issuedSessions: (e, args, ctx) => linkConnection(ctx, 'ipIssuedSessions', e, args),

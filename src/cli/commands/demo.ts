@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ingest } from '../../../etl/ingest';
-import { DEFAULT_SEED, SAMPLE_MANIFEST, generateSample } from '../../../testkit/sample';
+import { DEFAULT_SEED, GEOIP_OVERRIDES_FILE, SAMPLE_MANIFEST, generateSample } from '../../../testkit/sample';
 import { addConfigOptions, configFlags } from '../../config/cli';
 import { loadConfig } from '../../config/load';
 import { assertPortFree } from '../service';
@@ -46,7 +46,14 @@ export function registerDemo(program: Command): void {
     const folders = readdirSync(logs, { withFileTypes: true })
       .filter((e) => e.isDirectory())
       .map((e) => join(logs, e.name));
-    const summary = await ingest({ inputs: folders, lake, onProgress: progress?.update });
+    // The sample's addresses are documentation addresses: their fictional geography comes with the sample.
+    const overrides = join(logs, GEOIP_OVERRIDES_FILE);
+    const summary = await ingest({
+      inputs: folders,
+      lake,
+      onProgress: progress?.update,
+      geoip: existsSync(overrides) ? { overrides } : {},
+    });
     progress?.stop();
     printSummary(summary, lake);
     process.stdout.write('3/3 serving\n');

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAudit } from './audit';
 import { registerCatalog } from './catalog';
 import { registerCompact } from './compact';
+import { registerDeliver } from './deliver';
 import { registerDemo } from './demo';
 import { registerIngest } from './ingest';
 import { registerKeys } from './keys';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerSample(program);
   registerIngest(program);
   registerCompact(program);
+  registerDeliver(program);
   registerServe(program);
   registerQuery(program);
   registerKeys(program);

@@ -2,6 +2,9 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
 import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
+import type { GeoIpOptions } from '../../core/geoip';
+import { readDeliveryConfig } from '../../delivery';
+import { prepareDelivery, printDelivery, runDelivery } from './deliver';
 import type { SourceId } from '../../generated/sources';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
@@ -19,7 +22,8 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
-interface IngestFlags {
+interface IngestFlags extends GeoIpFlags {
+  delivery?: string;
   lake: string;
   source: SourceId | 'auto';
   json?: boolean;
@@ -55,7 +59,15 @@ export function registerIngest(program: Command): void {
         '--max-object-bytes <n>',
         'most bytes an object may hold once decompressed; more quarantines it (default 4 GiB)',
       ).argParser(positiveInt),
-    );
+    )
+    .option(
+      '--geoip-overrides <file>',
+      "JSON file of networks with their own country / ASN (the sample's geoip-overrides.json), consulted first",
+    )
+    .option('--geoip-mmdb <file>', 'MaxMind MMDB file (Country, City or ASN) consulted before the bundled data; repeatable', collect, [])
+    .option('--no-geoip-bundled', 'do not use the offline GeoIP / ASN data shipped with ScoutQL')
+    .option('--no-geoip', 'no GeoIP / ASN enrichment (src_country, src_asn… stay empty)')
+    .option('--delivery <file>', 'after the run, send new findings to the destinations this delivery configuration names (see `deliver`)');
   for (const { flag, option } of SOURCE_FLAGS) {
     command.addOption(
       new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
@@ -66,6 +78,9 @@ export function registerIngest(program: Command): void {
     );
   }
   command.action(async (paths: string[], opts: IngestFlags) => {
+    const delivery = opts.delivery ? readDeliveryConfig(opts.delivery) : null;
+    // Destinations set up by this run count the findings it reports as new.
+    if (delivery) prepareDelivery(opts.lake, delivery);
     const progress = opts.json ? null : progressBar();
     const sourceOptions: Partial<Record<SourceId, Record<string, string>>> = {};
     for (const { source, name, key } of SOURCE_FLAGS) {
@@ -84,15 +99,35 @@ export function registerIngest(program: Command): void {
         ...(opts.maxObjectBytes ? { maxObjectBytes: opts.maxObjectBytes } : {}),
       },
       onProgress: progress?.update,
+      geoip: geoipOptions(opts),
     });
     progress?.stop();
+    const delivered = delivery ? await runDelivery(opts.lake, delivery) : null;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
-      process.stdout.write(JSON.stringify(rest) + '\n');
+      process.stdout.write(JSON.stringify(delivered ? { ...rest, delivery: delivered } : rest) + '\n');
       return;
     }
     printSummary(summary, opts.lake);
+    if (delivered) printDelivery(delivered, false);
   });
+}
+
+/** The GeoIP flags of ingest (and demo). */
+export interface GeoIpFlags {
+  geoip: boolean;
+  geoipBundled: boolean;
+  geoipMmdb: string[];
+  geoipOverrides?: string;
+}
+
+export function geoipOptions(flags: GeoIpFlags): GeoIpOptions | false {
+  if (!flags.geoip) return false;
+  return { bundled: flags.geoipBundled, mmdb: flags.geoipMmdb, ...(flags.geoipOverrides ? { overrides: flags.geoipOverrides } : {}) };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A progress bar on stderr when it is a terminal (nothing otherwise, so pipes and CI stay clean). */
