@@ -10,7 +10,7 @@ import { lakeStoreFor, type LakeStore } from './lake/store';
 import { clearPendingGraphDays, materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
 import { listObjects, type ListingNotes, type ObjectRef } from './objects';
-import type { ObjectJob, ObjectResult } from './read-object';
+import type { ObjectJob, ObjectResult, TimeBounds } from './read-object';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
@@ -48,6 +48,13 @@ export interface IngestOptions {
   lockWaitMs?: number;
   /** Where local staging and scratch files go (default: the OS temp folder; /tmp on Lambda). */
   tempRoot?: string;
+  /**
+   * Event times more than a day after the run began, or before the record's provider existed:
+   * 'quarantine' (the default) sets the record aside with its reason; 'keep' stores it as dated.
+   */
+  outlierTimes?: 'quarantine' | 'keep';
+  /** The run's clock (default: now); the future bound is this plus a day. */
+  now?: Date;
 }
 
 export interface IngestProgress {
@@ -107,6 +114,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const batchRows = options.batchRows ?? 40_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
   const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...options.limits };
+  const timeBounds: TimeBounds | null =
+    options.outlierTimes === 'keep' ? null : { notAfterMs: (options.now ?? new Date()).getTime() + 86_400_000 };
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];
   const missing: string[] = [];
@@ -204,6 +213,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         limits,
         txnDir: batch.txn.dir,
         txnId: batch.txn.id,
+        timeBounds,
       };
       const current = batch;
       await pool.submit(job, claim, async (result: ObjectResult) => {
