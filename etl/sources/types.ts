@@ -131,6 +131,12 @@ export interface SourceManifest<T extends TableName = TableName> {
   };
   /** Options a user may give for this source's objects (keyed by name; values reach the parser as ObjectContext.options). */
   options?: Readonly<Record<string, SourceOption>>;
+  /**
+   * Operations this source logs under another name than the provider's API action, by the name it
+   * logs (S3 server access `REST.GET.OBJECT` is the API's `GetObject`): the graph files resource
+   * access under the API action, so the same request seen by two logs is one link, not two.
+   */
+  actions?: Readonly<Record<string, string>>;
   /** What its rows contribute to the graph (see src/core/tables.ts RELATIONS). */
   graph: {
     /** Entity types its rows alone give rise to. */

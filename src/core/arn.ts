@@ -77,3 +77,15 @@ export function iamIdentityKey(arn: string | null): string | null {
   if (!m) return arn;
   return formatArn({ ...parsed, resource: `${m[1]}/${m[2]}` });
 }
+
+/**
+ * The key of a Secrets Manager secret: its ARN without the six random characters Secrets Manager
+ * appends to the name (`…:secret:prod/db-AbC123` → `…:secret:prod/db`), so a secret named in a
+ * request and one named by its full ARN are one resource. The suffix is removed only when the ARN
+ * ends in `-` and six letters or digits, as AWS makes them; any other text is returned unchanged.
+ */
+export function secretKey(arn: string): string {
+  const parsed = parseArn(arn);
+  if (parsed?.service !== 'secretsmanager' || !parsed.resource.startsWith('secret:')) return arn;
+  return arn.replace(/-[A-Za-z0-9]{6}$/, '');
+}

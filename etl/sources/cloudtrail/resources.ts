@@ -11,7 +11,7 @@
  * each call (see the golden file resource-events.json). IAM users and roles are keyed without their
  * path, as identities are (iamIdentityKey), so a principal created, changed and then acting is one node.
  */
-import { iamIdentityKey, parseArn, partitionOf } from '../../../src/core/arn';
+import { iamIdentityKey, parseArn, partitionOf, secretKey } from '../../../src/core/arn';
 import { asString, obj, type JsonObject } from '../../fields/json';
 
 /** Where ARNs built from bare names and ids live: the record's partition, region and account. */
@@ -122,17 +122,6 @@ const iam: Extractor = ({ params, response }, arns, add) => {
 /** A secret's id as logged: its ARN (with Secrets Manager's `-XXXXXX` suffix) or its name. */
 function secretArn(arns: Arns, secretId: string): string | null {
   return secretId.startsWith('arn:') ? secretId : arns.regional('secretsmanager', `secret:${secretId}`);
-}
-
-/**
- * The id of a secret: its ARN without the six random characters Secrets Manager appends to the name,
- * so a secret named in a request (`secretId: "prod/db"`) and one named by its full ARN are one node.
- * The suffix is removed only when the ARN ends in `-` and six letters or digits, as AWS makes them.
- */
-export function secretKey(arn: string): string {
-  const parsed = parseArn(arn);
-  if (parsed?.service !== 'secretsmanager' || !parsed.resource.startsWith('secret:')) return arn;
-  return arn.replace(/-[A-Za-z0-9]{6}$/, '');
 }
 
 const secretsManager: Extractor = ({ params, response }, arns, add) => {
