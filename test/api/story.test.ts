@@ -119,14 +119,15 @@ describe.each(ENGINES)('on %s', (engine) => {
     const data = await t.data(
       `query($w: TimeWindow!, $known: [String!]) { resource(id: "${PUBLIC_BUCKET}", window: $w) {
         all: sourceIps { totalCount }
-        outside: sourceIps(action: "REST.GET.OBJECT", outside: $known) { totalCount edges { relation eventCount node { address identities { edges { node { identityId } } } } } }
+        outside: sourceIps(action: "GetObject", outside: $known) { totalCount edges { relation eventCount node { address identities { edges { node { identityId } } } } } }
       } }`,
       { w: WINDOW, known: ['10.0.0.0/8', '192.0.2.0/28'] },
     );
     expect(data.resource.all.totalCount).toBe(3);
     expect(data.resource.outside.edges).toEqual([
       {
-        relation: 'REST.GET.OBJECT',
+        // The server access log's REST.GET.OBJECT is filed under the API action it stands for.
+        relation: 'GetObject',
         eventCount: 2,
         node: { address: OUTSIDE_READER_IP, identities: { edges: [{ node: { identityId: 'anonymous' } }] } },
       },
@@ -276,8 +277,9 @@ describe.each(ENGINES)('on %s', (engine) => {
       queriedBy: { edges: [{ node: { address: INSTANCE_IP } }] },
       recentEvents: [{ queryName: 'c2.evil.example', answers: [BRUTE_IP] }],
     });
+    // A plausible user name that nothing answers to: not found, and it says what it was tried as.
     const unknown = await ctx('no-such-thing_');
-    expect(unknown).toMatchObject({ kind: 'UNKNOWN', found: false, eventCount: 0, recentEvents: [] });
+    expect(unknown).toMatchObject({ kind: 'USER_NAME', found: false, eventCount: 0, recentEvents: [] });
   });
 
   test('account ids keep their leading zero (partition columns stay VARCHAR)', async () => {
