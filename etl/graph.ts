@@ -1,7 +1,8 @@
 /**
  * Graph materialization: per day, entities (identities, sessions, resources, IPs, accounts,
- * user agents) and the edges between them, computed from that day's event tables and published
- * atomically as lake/graph/{entities,edges}/day=D/part-0.parquet.
+ * user agents), the edges between them and the day's coverage (records per source, account, region
+ * and hour), computed from that day's event tables and published atomically as
+ * lake/graph/{entities,edges,coverage}/day=D/part-0.parquet.
  *
  * A pivot then reads these small tables instead of raw events (as Amazon Detective's behavior
  * graph does). The SQL is Trino (Athena engine v3) SQL that DuckDB also runs, given the macros
@@ -54,6 +55,23 @@ export const PRIVATE_IP_PATTERN = `'^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[
 /** Each source's provider (aws, azure, gcp) as its manifest declares it; null for a source this build does not know. */
 const PROVIDER = `CASE source ${MANIFESTS.map((m) => `WHEN ${sqlString(m.id)} THEN ${sqlString(m.provider)}`).join(' ')} END`;
 
+/**
+ * The API action an event's activity stands for (manifest `actions`: S3 server access `REST.GET.OBJECT`
+ * is `GetObject`), else the activity as logged: resource access links are filed under the action,
+ * so one request seen by CloudTrail and by the server access log is one link with two sources.
+ */
+const API_ACTION = (() => {
+  const renaming = MANIFESTS.filter((m) => m.actions && Object.keys(m.actions).length > 0);
+  if (renaming.length === 0) return 'activity';
+  const perSource = renaming.map(
+    (m) =>
+      `WHEN ${sqlString(m.id)} THEN CASE activity ${Object.entries(m.actions ?? {})
+        .map(([logged, action]) => `WHEN ${sqlString(logged)} THEN ${sqlString(action)}`)
+        .join(' ')} ELSE activity END`,
+  );
+  return `CASE source ${perSource.join(' ')} ELSE activity END`;
+})();
+
 const has = hasColumn;
 /** A typed NULL list both dialects accept (Trino has no `VARCHAR[]` cast). */
 const NULL_LIST = 'CASE WHEN false THEN ARRAY[CAST(NULL AS VARCHAR)] END';
@@ -87,7 +105,7 @@ const DEDUPE_SIGN_INS = `
 
 /** One day's events of every class, reduced to the columns the graph needs. Every `?` is the day (GRAPH_EVENTS_PARAMS of them). */
 export const GRAPH_EVENTS_SQL = TABLE_NAMES.map(
-  (t) => `SELECT source, account, region, time, event_id, COALESCE(activity, 'unknown') AS activity, actor_id, actor_type, actor_name,
+  (t) => `SELECT source, account, region, time, event_id, COALESCE(${API_ACTION}, 'unknown') AS activity, actor_id, actor_type, actor_name,
     actor_arn, actor_account, session_id, src_ip, ${colOrNull(t, 'dst_ip', 'VARCHAR')} AS dst_ip, user_agent, resources,
     ${colOrNull(t, 'session_name', 'VARCHAR')} AS session_name, ${colOrNull(t, 'mfa', 'BOOLEAN')} AS mfa,
     ${colOrNull(t, 'issued_session_id', 'VARCHAR')} AS issued_session_id,
@@ -106,7 +124,7 @@ export const GRAPH_EVENTS_PARAMS = TABLE_NAMES.length + 1;
 /** Credentials issued that day (AssumeRole*, GetSessionToken, GetFederationToken…). One `?`: the day. */
 export const GRAPH_ISSUED_SQL = `SELECT issued_session_id, max(issued_role_arn) AS issued_role_arn, max(actor_id) AS issuer_id,
     max(session_id) AS issuer_session, max(src_ip) AS src_ip, max(mfa) AS issuer_mfa, min(time) AS time,
-    max(event_id) AS event_id, max(activity) AS activity,
+    max(event_id) AS event_id, max(activity) AS activity, max(source) AS source,
     -- session_name is the caller's; the new session's name is in the request.
     max(json_extract_scalar(request_parameters, '$.roleSessionName')) AS issued_session_name,
     max(COALESCE(recipient_account, account)) AS account, max(${PROVIDER}) AS provider,
@@ -248,20 +266,20 @@ const ENTRA_SAML_ISSUER = `'^https://(sts\\.windows\\.net|login\\.microsoftonlin
  */
 const CROSS_SOURCE_EDGES = `
 saml AS (
-  SELECT issued_session_id, issued_role_arn, issuer_id, time, saml_issuer,
+  SELECT issued_session_id, issued_role_arn, issuer_id, time, saml_issuer, source,
          lower(substr(issuer_id, 6)) AS subject, lower(issued_session_name) AS session_name
   FROM iss WHERE activity = 'AssumeRoleWithSAML' AND issuer_id LIKE 'saml:%'
 ),
 entra_seen AS (SELECT DISTINCT actor_id AS id FROM ev WHERE actor_id LIKE 'azuread:%'),
 federations AS (
-  SELECT 'azuread:' || subject AS person, issued_session_id, issued_role_arn, issuer_id, time
+  SELECT 'azuread:' || subject AS person, issued_session_id, issued_role_arn, issuer_id, time, source
   FROM saml WHERE COALESCE(regexp_like(saml_issuer, ${ENTRA_SAML_ISSUER}), false) AND subject <> ''
   UNION
-  SELECT e.id, s.issued_session_id, s.issued_role_arn, s.issuer_id, s.time
+  SELECT e.id, s.issued_session_id, s.issued_role_arn, s.issuer_id, s.time, s.source
   FROM saml s JOIN entra_seen e ON e.id = 'azuread:' || s.subject OR e.id = 'azuread:' || s.session_name
 ),
 aws_flows AS (
-  SELECT account, region, interface_id, instance_id, src_ip, dst_ip, time, event_id
+  SELECT account, region, interface_id, instance_id, src_ip, dst_ip, time, event_id, source
   FROM ev WHERE is_flow AND provider = 'aws' AND interface_id LIKE 'eni-%'
 ),
 eni_records AS (
@@ -299,19 +317,19 @@ eni_instance AS (
   SELECT account, region, interface_id, instance_id FROM eni_instance_by_address
 ),
 cross_pairs AS (
-  SELECT 'Identity' AS src_type, person AS src_id, 'federated_into' AS rel, 'Session' AS dst_type, issued_session_id AS dst_id, time FROM federations
-  UNION ALL SELECT 'Identity', person, 'federated_into', 'Identity', issued_role_arn, time FROM federations WHERE issued_role_arn IS NOT NULL
-  UNION ALL SELECT 'Identity', person, 'federated_as', 'Identity', issuer_id, time FROM federations
-  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_interface', 'Resource', ${ENI_ARN('f.region', 'f.account', 'f.interface_id')}, f.time
+  SELECT 'Identity' AS src_type, person AS src_id, 'federated_into' AS rel, 'Session' AS dst_type, issued_session_id AS dst_id, time, source FROM federations
+  UNION ALL SELECT 'Identity', person, 'federated_into', 'Identity', issued_role_arn, time, source FROM federations WHERE issued_role_arn IS NOT NULL
+  UNION ALL SELECT 'Identity', person, 'federated_as', 'Identity', issuer_id, time, source FROM federations
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_interface', 'Resource', ${ENI_ARN('f.region', 'f.account', 'f.interface_id')}, f.time, f.source
     FROM aws_flows f JOIN eni_instance m ON m.account = f.account AND m.region = f.region AND m.interface_id = f.interface_id
-  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_address', 'IPAddress', a.ip, f.time
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_address', 'IPAddress', a.ip, f.time, f.source
     FROM aws_flows f JOIN eni_instance m ON m.account = f.account AND m.region = f.region AND m.interface_id = f.interface_id
     JOIN eni_address a ON a.account = f.account AND a.region = f.region AND a.interface_id = f.interface_id
-  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'has_address', 'IPAddress', src_ip, time FROM ev
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'has_address', 'IPAddress', src_ip, time, source FROM ev
     WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND src_is_ip AND provider = 'aws'
-  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'queried', 'Domain', query_name, time FROM ev
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'queried', 'Domain', query_name, time, source FROM ev
     WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND provider = 'aws'
-  UNION ALL SELECT 'Domain', query_name, 'resolves_to', 'IPAddress', answer, time FROM ev CROSS JOIN UNNEST(answers) AS u(answer)
+  UNION ALL SELECT 'Domain', query_name, 'resolves_to', 'IPAddress', answer, time, source FROM ev CROSS JOIN UNNEST(answers) AS u(answer)
     WHERE query_name IS NOT NULL AND regexp_like(answer, ${IP_PATTERN})
 )`;
 
@@ -319,36 +337,51 @@ cross_pairs AS (
 export const GRAPH_EDGES_SQL = `
 WITH ${CROSS_SOURCE_EDGES.trim()},
 pairs AS (
-  SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
-  UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, 'in_region', 'Region', region, time FROM ev WHERE actor_id IS NOT NULL AND region IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, 'in_account', 'Account', account, time FROM ev WHERE actor_id IS NOT NULL AND account IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE actor_id IS NOT NULL
-  UNION ALL SELECT 'Session', session_id, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE session_id IS NOT NULL
-  UNION ALL SELECT 'IPAddress', src_ip, activity, 'Resource', r, time FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE src_is_ip
-  UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time FROM ev WHERE session_id IS NOT NULL AND src_is_ip
-  UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
-  UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time FROM ev WHERE src_is_ip AND query_name IS NOT NULL
-  UNION ALL SELECT 'Identity', issuer_id, 'issued', 'Session', issued_session_id, time FROM iss WHERE issuer_id IS NOT NULL
-  UNION ALL SELECT 'Session', issued_session_id, 'issued_by', 'Session', issuer_session, time FROM iss WHERE issuer_session IS NOT NULL
-  UNION ALL SELECT 'Session', issued_session_id, 'issued_from_ip', 'IPAddress', src_ip, time FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+  SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time, source FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time, source FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'in_region', 'Region', region, time, source FROM ev WHERE actor_id IS NOT NULL AND region IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'in_account', 'Account', account, time, source FROM ev WHERE actor_id IS NOT NULL AND account IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE actor_id IS NOT NULL
+  UNION ALL SELECT 'Session', session_id, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE session_id IS NOT NULL
+  UNION ALL SELECT 'IPAddress', src_ip, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time, source FROM ev WHERE session_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
+  UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time, source FROM ev WHERE src_is_ip AND query_name IS NOT NULL
+  UNION ALL SELECT 'Identity', issuer_id, 'issued', 'Session', issued_session_id, time, source FROM iss WHERE issuer_id IS NOT NULL
+  UNION ALL SELECT 'Session', issued_session_id, 'issued_by', 'Session', issuer_session, time, source FROM iss WHERE issuer_session IS NOT NULL
+  UNION ALL SELECT 'Session', issued_session_id, 'issued_from_ip', 'IPAddress', src_ip, time, source FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
   UNION ALL SELECT * FROM cross_pairs
 )
 SELECT src_type, src_id, rel, dst_type, dst_id, min(time) AS first_seen, max(time) AS last_seen, CAST(count(*) AS BIGINT) AS event_count,
-       CAST(NULL AS BIGINT) AS bytes, CAST(NULL AS BIGINT) AS packets
-FROM pairs GROUP BY src_type, src_id, rel, dst_type, dst_id
+       CAST(NULL AS BIGINT) AS bytes, CAST(NULL AS BIGINT) AS packets, source
+FROM pairs GROUP BY src_type, src_id, rel, dst_type, dst_id, source
 UNION ALL
 SELECT 'IPAddress', src_ip, 'flow', 'IPAddress', dst_ip, min(time), max(time), CAST(count(*) AS BIGINT),
-       CAST(sum(bytes) AS BIGINT), CAST(sum(packets) AS BIGINT)
-FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip GROUP BY src_ip, dst_ip
-ORDER BY src_type, src_id, rel, dst_type, dst_id`;
+       CAST(sum(bytes) AS BIGINT), CAST(sum(packets) AS BIGINT), source
+FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip GROUP BY src_ip, dst_ip, source
+ORDER BY src_type, src_id, rel, dst_type, dst_id, source`;
+
+/**
+ * The lake's own map for the day (over `ev`): records per source, account, region and hour, so the
+ * API can say what the lake holds, and where it falls silent, without scanning the events.
+ */
+export const GRAPH_COVERAGE_SQL = `
+WITH hours AS (SELECT source, account, region, date_trunc('hour', time) AS hour, time FROM ev)
+SELECT source, account, region, hour, CAST(count(*) AS BIGINT) AS records, min(time) AS first_seen, max(time) AS last_seen
+FROM hours GROUP BY source, account, region, hour
+ORDER BY source, account, region, hour`;
 
 /** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */
-export function graphSqlForAthena(): { entities: string; edges: string; paramsPerDay: number } {
+export function graphSqlForAthena(): { entities: string; edges: string; coverage: string; paramsPerDay: number } {
   const withDayInputs = (body: string) =>
     `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), ${body.trim().slice('WITH '.length)}`;
-  return { entities: withDayInputs(GRAPH_ENTITIES_SQL), edges: withDayInputs(GRAPH_EDGES_SQL), paramsPerDay: GRAPH_EVENTS_PARAMS + 1 };
+  return {
+    entities: withDayInputs(GRAPH_ENTITIES_SQL),
+    edges: withDayInputs(GRAPH_EDGES_SQL),
+    coverage: withDayInputs(GRAPH_COVERAGE_SQL),
+    paramsPerDay: GRAPH_EVENTS_PARAMS + 1,
+  };
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -372,9 +405,11 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
       await db.run(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE graph_coverage_out AS ${GRAPH_COVERAGE_SQL}`);
       const out = options.out ?? options.lake;
       const entities = await publish(db, 'graph_entities_out', join(out, ...graphDayFile('graph_entities', day).split('/')));
       const edges = await publish(db, 'graph_edges_out', join(out, ...graphDayFile('graph_edges', day).split('/')));
+      await publish(db, 'graph_coverage_out', join(out, ...graphDayFile('graph_coverage', day).split('/')));
       summary.days.push({ day, entities, edges });
     }
   } finally {
@@ -385,7 +420,11 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
 }
 
 /** Writes a temp file beside the target, then renames it into place: readers never see half a file. */
-async function publish(db: LocalDuckDb, table: 'graph_entities_out' | 'graph_edges_out', target: string): Promise<number> {
+async function publish(
+  db: LocalDuckDb,
+  table: 'graph_entities_out' | 'graph_edges_out' | 'graph_coverage_out',
+  target: string,
+): Promise<number> {
   const dir = dirname(target);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);

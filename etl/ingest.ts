@@ -11,7 +11,7 @@ import { lakeStoreFor, type LakeStore } from './lake/store';
 import { materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
 import { Transaction, recoverLake, totalSize } from './lake/transaction';
 import { listObjects, type ListingNotes, type ObjectRef } from './objects';
-import type { ObjectJob, ObjectResult } from './read-object';
+import type { ObjectJob, ObjectResult, TimeBounds } from './read-object';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
@@ -55,6 +55,13 @@ export interface IngestOptions {
    * GeoIp, or false for none. Default: the bundled offline data.
    */
   geoip?: GeoIpOptions | GeoIp | false;
+  /**
+   * Event times more than a day after the run began, or before the record's provider existed:
+   * 'quarantine' (the default) sets the record aside with its reason; 'keep' stores it as dated.
+   */
+  outlierTimes?: 'quarantine' | 'keep';
+  /** The run's clock (default: now); the future bound is this plus a day. */
+  now?: Date;
 }
 
 export interface IngestProgress {
@@ -120,6 +127,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const batchRows = options.batchRows ?? 40_000;
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
   const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...options.limits };
+  const timeBounds: TimeBounds | null =
+    options.outlierTimes === 'keep' ? null : { notAfterMs: (options.now ?? new Date()).getTime() + 86_400_000 };
   // List the inputs before touching the lake, so a wrong path fails without side effects.
   const objects: ObjectRef[] = [];
   const missing: string[] = [];
@@ -225,6 +234,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         limits,
         txnDir: batch.txn.dir,
         txnId: batch.txn.id,
+        timeBounds,
       };
       const current = batch;
       await pool.submit(job, claim, async (result: ObjectResult) => {

@@ -8,7 +8,7 @@ import type { RowSpiller, Spills } from './lake/row-spiller';
 import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
-import { quarantine, type ParsedItem } from './sources/types';
+import { PROVIDER_LOGS_SINCE, quarantine, type ParsedItem, type Provider } from './sources/types';
 import { enrichmentOf, type GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
@@ -28,6 +28,14 @@ export interface ObjectJob {
   /** Staging folder of the transaction the rows belong to. */
   txnDir: string;
   txnId: string;
+  /** Event times outside these bounds are quarantined; null keeps every valid time (see IngestOptions.outlierTimes). */
+  timeBounds: TimeBounds | null;
+}
+
+/** Plausible event times: not after `notAfterMs`, and not before the provider could have logged. */
+export interface TimeBounds {
+  /** Epoch milliseconds: the run's start plus a day (clocks and delivery are never that far ahead). */
+  notAfterMs: number;
 }
 
 /**
@@ -131,7 +139,7 @@ export class ObjectReader {
     try {
       for await (const parsed of source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
         result.records += 1;
-        const item = requireTime(parsed);
+        const item = checkTime(parsed, job.timeBounds, source.manifest.provider);
         const flags = state.invalidUtf8 ? INVALID_UTF8 : null;
         if (flags) result.invalidUtf8 += 1;
         if (item.kind === 'rows') {
@@ -246,10 +254,29 @@ class SetAside {
   }
 }
 
-/** A row whose time is an Invalid Date cannot be placed in a day partition: its record is quarantined. */
-function requireTime(item: ParsedItem): ParsedItem {
+/**
+ * A row whose time is an Invalid Date cannot be placed in a day partition, and one dated after the
+ * bounds (more than a day after the run began) or before its provider existed would move every
+ * "latest data" window or sit alone in a day of its own: its record is quarantined with the reason.
+ */
+function checkTime(item: ParsedItem, bounds: TimeBounds | null, provider: Provider): ParsedItem {
   if (item.kind !== 'rows') return item;
   const bad = item.rows.find((r) => Number.isNaN(r.row.time.getTime()));
-  if (!bad) return item;
-  return quarantine('record', `normalized ${bad.table} row has no valid time`, bad.row.raw ?? '');
+  if (bad) return quarantine('record', `normalized ${bad.table} row has no valid time`, bad.row.raw ?? '');
+  if (!bounds) return item;
+  const since = Date.parse(`${PROVIDER_LOGS_SINCE[provider]}T00:00:00Z`);
+  for (const { row } of item.rows) {
+    const time = row.time.getTime();
+    if (time > bounds.notAfterMs) {
+      const reason = `event time ${row.time.toISOString()} is more than a day after the ingest began (${new Date(bounds.notAfterMs - DAY_MS).toISOString()}); ingest with outlier times kept (--keep-outlier-times) to store it`;
+      return quarantine('record', reason, row.raw ?? '');
+    }
+    if (time < since) {
+      const reason = `event time ${row.time.toISOString()} is before ${provider} could have logged it (${PROVIDER_LOGS_SINCE[provider]}); ingest with outlier times kept (--keep-outlier-times) to store it`;
+      return quarantine('record', reason, row.raw ?? '');
+    }
+  }
+  return item;
 }
+
+const DAY_MS = 86_400_000;

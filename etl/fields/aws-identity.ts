@@ -2,13 +2,14 @@
  * AWS `userIdentity` (CloudTrail, and the same shape in other AWS logs) → the shared actor columns.
  *
  * Identity ids follow the project conventions so identities join across sources:
- * IAM user / root / role: their IAM ARN; federated user: the federated-user ARN as logged;
+ * IAM user / role: their IAM ARN without its path (src/core/arn.ts iamIdentityKey: the same
+ * principal is logged with and without it); root: its IAM ARN; federated user: the federated-user ARN as logged;
  * AWS service: `service:<principal>`; another account: `account:<id>`; anonymous: `anonymous`;
  * SAML: `saml:<userName>`; web identity: `webidentity:<provider>:<userName>`;
  * Identity Center: `identitycenter:<userId>`.
  */
 
-import { parseArn, partitionOf } from '../../src/core/arn';
+import { iamIdentityKey, parseArn, partitionOf } from '../../src/core/arn';
 import { asString, obj, type JsonObject } from './json';
 
 export interface AwsActor {
@@ -107,7 +108,7 @@ const root: Handler = (identity, actor, { partition }) => {
 const iamUser: Handler = (identity, actor, { partition }) => {
   const userName = asString(identity['userName']);
   actor.actor_name = userName;
-  if (actor.actor_arn) actor.actor_id = actor.actor_arn;
+  if (actor.actor_arn) actor.actor_id = iamIdentityKey(actor.actor_arn);
   // Failed console logins omit the ARN; a masked user name identifies nobody.
   else if (userName && userName !== HIDDEN_USER_NAME && actor.actor_account)
     actor.actor_id = `arn:${partition}:iam::${actor.actor_account}:user/${userName}`;
@@ -116,7 +117,7 @@ const iamUser: Handler = (identity, actor, { partition }) => {
 const assumedRole: Handler = (identity, actor) => {
   const issuerArn = asString(sessionIssuer(identity)?.['arn']);
   const assumed = parseAssumedRoleArn(actor.actor_arn);
-  // The issuer ARN keeps the role's path; the assumed-role ARN does not, so prefer the issuer.
+  // The issuer ARN keeps the role's path; the assumed-role ARN does not (the id drops it either way).
   const roleArn = isIamArn(issuerArn, 'role')
     ? issuerArn
     : assumed
@@ -124,8 +125,9 @@ const assumedRole: Handler = (identity, actor) => {
       : null;
   const principalId = asString(identity['principalId']);
   const sessionName = assumed?.session ?? (principalId?.includes(':') ? principalId.slice(principalId.indexOf(':') + 1) : null);
-  actor.actor_id = roleArn ?? actor.actor_arn;
+  actor.actor_id = roleArn ? iamIdentityKey(roleArn) : actor.actor_arn;
   actor.actor_name = sessionName;
+  // As logged: the issuer keeps the role's path.
   actor.session_issuer_arn = roleArn ?? issuerArn;
   actor.session_name = sessionName;
 };

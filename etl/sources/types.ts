@@ -8,6 +8,17 @@ import type { SourceId } from '../../src/generated/sources';
 
 export type Provider = 'aws' | 'azure' | 'gcp';
 
+/**
+ * The first day each provider could have logged anything: the launch of its first public service
+ * (Amazon S3, 14 March 2006; Windows Azure's announcement, 27 October 2008; Google App Engine,
+ * 7 April 2008). An event dated earlier is a damaged or forged time, not history.
+ */
+export const PROVIDER_LOGS_SINCE: Readonly<Record<Provider, string>> = {
+  aws: '2006-03-14',
+  azure: '2008-10-27',
+  gcp: '2008-04-07',
+};
+
 /** A row of one of the tables `T`, together with its table: narrowing on `table` types the row. */
 export type RowIn<T extends TableName> = { [K in T]: { table: K; row: RowOf<K> } }[T];
 
@@ -120,6 +131,12 @@ export interface SourceManifest<T extends TableName = TableName> {
   };
   /** Options a user may give for this source's objects (keyed by name; values reach the parser as ObjectContext.options). */
   options?: Readonly<Record<string, SourceOption>>;
+  /**
+   * Operations this source logs under another name than the provider's API action, by the name it
+   * logs (S3 server access `REST.GET.OBJECT` is the API's `GetObject`): the graph files resource
+   * access under the API action, so the same request seen by two logs is one link, not two.
+   */
+  actions?: Readonly<Record<string, string>>;
   /** What its rows contribute to the graph (see src/core/tables.ts RELATIONS). */
   graph: {
     /** Entity types its rows alone give rise to. */

@@ -1,15 +1,31 @@
 /** Turning loader pages into Relay connections; argument checks live here so resolvers stay thin. */
-import { isIP } from 'node:net';
 import { TABLE_NAMES, type TableName } from '../core/tables';
-import type { EventFilter, TimeWindow } from '../generated/graphql';
+import type {
+  AggregateDimension,
+  AggregateOrder as GqlAggregateOrder,
+  EventFilter,
+  TimeBucket as GqlTimeBucket,
+  TimeWindow,
+} from '../generated/graphql';
+import type { Dimension } from '../queries/aggregate';
 import type { EventConditions, EventPivot } from '../queries/events';
 import type { PivotName } from '../queries/graph';
 import type { RequestContext } from './context';
 import { apiError } from './errors';
-import { tableOfClass } from './event-fields';
+import { inRange, parseAddressInput, resolveFilter } from './filters';
 import { jsonCursor, offsetCursor, parseJsonCursor, parseOffsetCursor } from './ids';
-import { checkFirst, checkText, checkWindow } from './limits';
-import type { EntityModel, EventConnectionModel, EventEdgeModel, LinkConnectionModel, PageInfoModel, Window } from './models';
+import { checkFirst, checkText, checkWindow, type ApiLimits } from './limits';
+import type { AggregatePage } from './loaders';
+import type {
+  AggregateModel,
+  AggregateSpec,
+  EntityModel,
+  EventConnectionModel,
+  EventEdgeModel,
+  LinkConnectionModel,
+  PageInfoModel,
+  Window,
+} from './models';
 
 /** The pivot's own window when given, else the window the parent entity was looked up in. */
 export function windowOf(ctx: RequestContext, inherited: Window | null, given: TimeWindow | null | undefined): Window {
@@ -66,24 +82,70 @@ export interface EventArgs {
   window?: TimeWindow | null;
 }
 
-const OUTCOMES = { SUCCESS: 'success', FAILURE: 'failure', UNKNOWN: 'unknown' } as const;
+const DIMENSION_OF = {
+  ACTION: 'action',
+  SERVICE: 'service',
+  ERROR_CODE: 'error_code',
+  OUTCOME: 'outcome',
+  ACTOR: 'actor',
+  SESSION: 'session',
+  SOURCE_IP: 'source_ip',
+  REGION: 'region',
+  ACCOUNT: 'account',
+  USER_AGENT: 'user_agent',
+  RESOURCE: 'resource',
+  CLASS: 'class',
+  SOURCE: 'source',
+} as const satisfies Record<AggregateDimension, Dimension>;
 
-export function conditionsOf(filter: EventFilter | null | undefined): { conditions: EventConditions; tables: TableName[] } {
-  const f = filter ?? {};
-  const text = (v: string | null | undefined, what: string) => (v == null ? null : checkText(v, what));
-  const conditions: EventConditions = {
-    identity: text(f.identity, 'filter.identity'),
-    session: text(f.session, 'filter.session'),
-    ip: text(f.ip, 'filter.ip'),
-    resource: text(f.resource, 'filter.resource'),
-    action: text(f.action, 'filter.action'),
-    outcome: f.outcome ? OUTCOMES[f.outcome] : null,
-    errorCode: text(f.errorCode, 'filter.errorCode'),
-    source: text(f.source, 'filter.source'),
-    account: text(f.account, 'filter.account'),
+/** A GraphQL aggregate dimension as the query layer names it. */
+export function dimensionOf(d: AggregateDimension): Dimension {
+  return DIMENSION_OF[d];
+}
+
+/** The query layer's name of a dimension as the GraphQL enum spells it. */
+export function dimensionEnum(d: Dimension): AggregateDimension {
+  return (Object.keys(DIMENSION_OF) as AggregateDimension[]).find((k) => DIMENSION_OF[k] === d)!;
+}
+
+/** An aggregate's arguments, checked. */
+export function aggregateSpec(
+  args: {
+    groupBy?: readonly AggregateDimension[] | null;
+    bucket?: GqlTimeBucket | null;
+    distinct?: readonly AggregateDimension[] | null;
+    orderBy?: GqlAggregateOrder | null;
+    top?: number | null;
+  },
+  limits: ApiLimits,
+): AggregateSpec {
+  const top = args.top ?? 20;
+  if (!Number.isInteger(top) || top < 1) throw apiError('top must be a positive integer', 'BAD_USER_INPUT');
+  if (top > limits.maxPageSize) throw apiError(`top must be at most ${limits.maxPageSize}`, 'PAGE_TOO_LARGE');
+  const groupBy = [...new Set((args.groupBy ?? []).map(dimensionOf))];
+  if (groupBy.length > 4) throw apiError('groupBy takes at most 4 dimensions', 'BAD_USER_INPUT');
+  return {
+    groupBy,
+    bucket: args.bucket ? (args.bucket.toLowerCase() as Lowercase<GqlTimeBucket>) : null,
+    distinct: [...new Set((args.distinct ?? []).map(dimensionOf))],
+    order: args.orderBy === 'COUNT_ASC' ? 'count_asc' : args.orderBy === 'TIME' ? 'time' : 'count_desc',
+    top,
   };
-  const tables = f.classes && f.classes.length > 0 ? [...new Set(f.classes.map(tableOfClass))] : [...TABLE_NAMES];
-  return { conditions, tables };
+}
+
+function aggregateModel(page: AggregatePage, spec: AggregateSpec): AggregateModel {
+  return {
+    totalEvents: page.totalEvents,
+    totalGroups: page.totalGroups,
+    groups: page.rows.map((row) => ({
+      bucket: spec.bucket ? row.bucket : null,
+      values: Object.fromEntries(spec.groupBy.map((d, i) => [d, row[`k${i}`] ?? null])),
+      count: Number(row.n),
+      firstSeen: row.first_seen,
+      lastSeen: row.last_seen,
+      distinct: spec.distinct.map((d, i) => ({ dimension: d, count: Number(row[`d${i}`]) })),
+    })),
+  };
 }
 
 export async function eventConnection(
@@ -96,7 +158,7 @@ export async function eventConnection(
 ): Promise<EventConnectionModel> {
   const first = checkFirst(args.first, ctx.limits);
   const window = windowOf(ctx, inherited, args.window);
-  const { conditions, tables: filterTables } = conditionsOf(args.filter);
+  const { conditions, tables: filterTables } = await resolveFilter(ctx, args.filter, window);
   const tables = options.tables ? filterTables.filter((t) => options.tables!.includes(t)) : filterTables;
   let after = null;
   if (args.after) {
@@ -113,9 +175,11 @@ export async function eventConnection(
     }
     after = { timeKey: c[0], eventId: c[1], table: c[2] };
   }
+  // An identity, session, resource or single address in the filter of a root list is the pivot it batches on.
+  const root = pivot === 'none' && options.extra === undefined ? rootPivot(conditions) : null;
   const key_ = {
-    pivot,
-    key,
+    pivot: root?.pivot ?? pivot,
+    key: root?.key ?? key,
     tables,
     conditions: { ...conditions, ...options.extra },
     window,
@@ -133,58 +197,53 @@ export async function eventConnection(
       }));
       return { edges, pageInfo: { hasNextPage: p.hasMore || p.rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
     }));
+  const { after: _after, limit: _limit, descending: _descending, ...events } = key_;
+  void _after;
+  void _limit;
+  void _descending;
   return {
     edges: async () => (await page()).edges,
     pageInfo: async () => (await page()).pageInfo,
     totalCount: () => ctx.loaders.eventsCount.load({ ...key_, after: null, limit: 0 }),
+    aggregate: async (spec) => aggregateModel(await ctx.loaders.aggregate.load({ ...spec, events }), spec),
   };
 }
 
-/** Picks the most selective filter field as the batching pivot for a root `events` query. */
-export function rootPivot(filter: EventFilter | null | undefined): { pivot: EventPivot; key: string } {
-  if (filter?.identity) return { pivot: 'identity', key: filter.identity };
-  if (filter?.session) return { pivot: 'session', key: filter.session };
-  if (filter?.resource) return { pivot: 'resource', key: filter.resource };
-  if (filter?.ip) return { pivot: 'ip', key: filter.ip };
-  return { pivot: 'none', key: '*' };
+/**
+ * The most selective exact condition of a root `events` filter as the batching pivot: its column is
+ * a sort key of the tables, so the engine reads fewer row groups. The condition itself is then
+ * redundant and is dropped.
+ */
+function rootPivot(c: EventConditions): { pivot: EventPivot; key: string } | null {
+  if (c.identity) return take(c, 'identity', 'identity', c.identity);
+  if (c.session) return take(c, 'session', 'session', c.session);
+  if (c.resource) return take(c, 'resource', 'resource', c.resource);
+  if (c.ip && c.ip.exact.length === 1 && c.ip.ranges.length === 0) {
+    const address = c.ip.exact[0];
+    c.ip = null;
+    return { pivot: 'ip', key: address };
+  }
+  return null;
 }
 
-/** Parses CIDR ranges (v4 and v6) into a matcher; bad ranges are a user error. */
+function take(
+  c: EventConditions,
+  field: 'identity' | 'session' | 'resource',
+  pivot: EventPivot,
+  key: string,
+): { pivot: EventPivot; key: string } {
+  c[field] = null;
+  return { pivot, key };
+}
+
+/** Parses CIDR ranges (v4 and v6; a bare address is a range of one) into a matcher; bad ranges are a user error. */
 export function cidrMatcher(ranges: readonly string[]): (address: string) => boolean {
   const parsed = ranges.map((range, index) => {
-    const [addr, bitsText] = range.split('/');
-    const version = isIP(addr ?? '');
-    const maxBits = version === 4 ? 32 : 128;
-    const bits = bitsText === undefined ? maxBits : Number(bitsText);
-    if (!version || !Number.isInteger(bits) || bits < 0 || bits > maxBits)
+    try {
+      return parseAddressInput(range, `outside[${index}]`);
+    } catch {
       throw apiError(`outside[${index}] is not a CIDR range (e.g. 10.0.0.0/8)`, 'BAD_USER_INPUT');
-    return { version, bits, value: ipToBigInt(addr) };
+    }
   });
-  return (address) => {
-    const version = isIP(address);
-    if (!version) return false;
-    const value = ipToBigInt(address);
-    return parsed.some((r) => {
-      if (r.version !== version) return false;
-      const shift = BigInt((version === 4 ? 32 : 128) - r.bits);
-      return value >> shift === r.value >> shift;
-    });
-  };
-}
-
-function ipToBigInt(address: string): bigint {
-  if (isIP(address) === 4) return address.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
-  // IPv6: expand '::' then read eight 16-bit groups (an embedded IPv4 tail becomes two groups).
-  let text = address.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = ipToBigInt(v4[1]);
-    text = text.slice(0, -v4[1].length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail ? tail.split(':') : [];
-  const groups =
-    tail === undefined ? headParts : [...headParts, ...Array<string>(8 - headParts.length - tailParts.length).fill('0'), ...tailParts];
-  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+  return (address) => parsed.some((range) => inRange(range, address));
 }

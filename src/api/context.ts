@@ -1,45 +1,15 @@
 /** Per-request state: who is asking, what they may see, the engine (counted), the loaders. */
-import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../engine/types';
+import type { QueryEngine } from '../engine/types';
 import { AccountScope } from '../queries/scope';
 import { ANONYMOUS_CALLER, type Caller } from './auth/caller';
 import type { ApiLimits } from './limits';
 import type { Window } from './models';
 import { createLoaders, type Loaders } from './loaders';
+import { CountingEngine, RequestReport } from './stats';
+
+export { CountingEngine, type RequestStats } from './stats';
 
 export { ANONYMOUS_CALLER, type Caller } from './auth/caller';
-
-export interface RequestStats {
-  engine: string;
-  queries: number;
-  millis: number;
-  bytesScanned: number;
-  /** Rows the engine returned (for the audit trail). */
-  rows: number;
-  labels: string[];
-}
-
-/** Wraps the engine so every query of a request is counted and timed. */
-export class CountingEngine implements QueryEngine {
-  readonly stats: RequestStats;
-  constructor(private readonly inner: QueryEngine) {
-    this.stats = { engine: inner.name, queries: 0, millis: 0, bytesScanned: 0, rows: 0, labels: [] };
-  }
-  get name() {
-    return this.inner.name;
-  }
-  async query<R extends SqlRow = SqlRow>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<QueryResult<R>> {
-    this.stats.queries += 1;
-    if (options?.label) this.stats.labels.push(options.label);
-    const result = await this.inner.query<R>(sql, params, options);
-    this.stats.millis += result.stats.millis;
-    this.stats.bytesScanned += result.stats.bytesScanned;
-    this.stats.rows += result.rows.length;
-    return result;
-  }
-  close(): Promise<void> {
-    return Promise.resolve(); // the shared engine outlives requests
-  }
-}
 
 export interface RequestContext {
   engine: CountingEngine;
@@ -53,6 +23,8 @@ export interface RequestContext {
   signal?: AbortSignal;
   /** What the server learns while running the request, for its audit line (shared: Apollo copies the context). */
   notes: { operationName?: string | null; refusal?: string };
+  /** What the request cost (engine calls) and what it looked up in vain: its response's extensions. */
+  report: RequestReport;
 }
 
 export function createContext(options: {
@@ -64,7 +36,8 @@ export function createContext(options: {
   defaultWindow: Window;
   signal?: AbortSignal;
 }): RequestContext {
-  const engine = new CountingEngine(options.engine);
+  const report = new RequestReport(options.engine.name);
+  const engine = new CountingEngine(options.engine, report);
   const caller = options.caller ?? ANONYMOUS_CALLER;
   const scope = AccountScope.of(options.accounts ?? caller.accounts);
   const ctx = {
@@ -75,6 +48,7 @@ export function createContext(options: {
     defaultWindow: options.defaultWindow,
     signal: options.signal,
     notes: {},
+    report,
   } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;

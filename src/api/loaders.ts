@@ -6,18 +6,24 @@
  */
 import DataLoader from 'dataloader';
 import type { TableName } from '../core/tables';
+import type { QueryEngine } from '../engine/types';
 import {
+  addressesInRange,
   entitiesByKeys,
   identityCandidates,
   listEntities,
   neighbours,
   resourcesByName,
+  resourcesBySuffix,
   type EntityRow,
   type NeighbourRow,
   type PivotName,
 } from '../queries/graph';
-import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventsQuery } from '../queries/events';
+import { eventsAggregate, type AggregateQuery, type AggregateRow, type TimeBucket } from '../queries/aggregate';
+import { eventByKey, eventsByIds, eventsCount, eventsPage, issuingEvent, type EventsQuery, type Ipv4Range } from '../queries/events';
+import { latestRecords, lakeCoverage, lakeSources, type CoverageRow, type LakeSourceRow } from '../queries/lake';
 import type { Statement } from '../queries/sql';
+import { AccountScope } from '../queries/scope';
 import type { RequestContext } from './context';
 import type { EntityModel, EntityType, EventRow, LinkModel, Window } from './models';
 import { offsetCursor } from './ids';
@@ -43,6 +49,22 @@ export interface NeighbourPage {
 }
 
 export type EventsKey = Omit<EventsQuery, 'keys'> & { key: string };
+
+/** An aggregate of one entity's (or the root's) events; keys differing only in `key` batch into one statement. */
+export type AggregateKey = Omit<AggregateQuery, 'events'> & { events: Omit<EventsKey, 'after' | 'limit' | 'descending'> };
+
+export interface AggregatePage {
+  rows: AggregateRow[];
+  totalGroups: number;
+  totalEvents: number;
+}
+
+/** A record by class, time and id: the other classes it is kept in are looked up in batches. */
+export interface RecordKey {
+  table: TableName;
+  timeKey: string;
+  eventId: string;
+}
 
 /** A row of an events page: the event, and the pivot value it was found for. */
 type EventPageRow = EventRow & { pivot_key: string };
@@ -76,6 +98,16 @@ export interface Loaders {
   entityPage(type: EntityType, window: Window, kind: string | null, offset: number, limit: number): Promise<EntityPage>;
   /** One event by table, time (as the engine renders it) and id; null when missing or not visible to the caller. */
   event(table: TableName, timeKey: string, eventId: string): Promise<EventRow | null>;
+  aggregate: DataLoader<AggregateKey, AggregatePage, string>;
+  /** Rows of `table` with these records' ids, on their days (the caller matches id and time). */
+  recordsIn: DataLoader<RecordKey & { in: TableName }, EventRow[], string>;
+  /** The lake's sources (coverage table), once per request. */
+  lakeSources(): Promise<LakeSourceRow[]>;
+  lakeCoverage(window: Window, bucket: TimeBucket): Promise<CoverageRow[]>;
+  /** Resources whose id ends in this name (instance id, secret or function name…). */
+  resourcesBySuffix(name: string, window: Window): Promise<EntityModel[]>;
+  /** Addresses of the lake in IPv4 ranges, or every IPv6 address (for the caller to test), most recent first. */
+  addressesInRange(ranges: readonly Ipv4Range[], ipv6: boolean, window: Window, limit: number): Promise<EntityModel[]>;
   /** The api_activity event that issued a session's credentials, on the day of the issuance. */
   issuingEvent(issuedSessionId: string, eventId: string, day: string): Promise<EventRow | null>;
 }
@@ -188,6 +220,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
             eventCount: Number(row.link_event_count),
             bytes: row.link_bytes == null ? null : Number(row.link_bytes),
             packets: row.link_packets == null ? null : Number(row.link_packets),
+            sources: row.link_sources ?? [],
             otherType: row.other_type,
             otherKey: row.other_id,
             node,
@@ -263,6 +296,51 @@ export function createLoaders(ctx: RequestContext): Loaders {
 
   const firstEvent = async (statement: Statement) => (await run<EventRow>(statement))[0] ?? null;
 
+  const aggregateGroup = (k: AggregateKey) => {
+    const { events, ...rest } = k;
+    const { key: _key, ...eventsRest } = events;
+    void _key;
+    return JSON.stringify({ ...rest, events: eventsRest });
+  };
+  const aggregate = new DataLoader<AggregateKey, AggregatePage, string>(
+    batchByGroup(aggregateGroup, async (group) => {
+      const { events, ...rest } = group[0];
+      const { key: _key, ...eventsRest } = events;
+      void _key;
+      const keys = [...new Set(group.map((k) => k.events.key))];
+      const rows = await run<AggregateRow>(eventsAggregate(scope, { ...rest, events: { ...eventsRest, keys } }));
+      const pages = new Map<string, AggregatePage>();
+      for (const row of rows) {
+        let page = pages.get(row.pivot_key);
+        if (!page)
+          pages.set(row.pivot_key, (page = { rows: [], totalGroups: Number(row.total_groups), totalEvents: Number(row.total_events) }));
+        page.rows.push(row);
+      }
+      return group.map((k) => pages.get(events.pivot === 'none' ? '*' : k.events.key) ?? { rows: [], totalGroups: 0, totalEvents: 0 });
+    }),
+    { cacheKeyFn: (k) => `${aggregateGroup(k)}|${k.events.key}` },
+  );
+
+  const recordsIn = new DataLoader<RecordKey & { in: TableName }, EventRow[], string>(
+    batchByGroup(
+      (k) => k.in,
+      async (group) => {
+        const table = group[0].in;
+        const rows = await run<EventRow>(
+          eventsByIds(
+            scope,
+            table,
+            group.map((k) => ({ day: k.timeKey.slice(0, 10), eventId: k.eventId })),
+          ),
+        );
+        return group.map((k) => rows.filter((r) => r.event_id === k.eventId && r.time_key === k.timeKey));
+      },
+    ),
+    { cacheKeyFn: (k) => `${k.in}|${k.table}|${k.timeKey}|${k.eventId}` },
+  );
+
+  let sources: Promise<LakeSourceRow[]> | null = null;
+
   return {
     entity,
     neighbours: neighbourLoader,
@@ -281,6 +359,32 @@ export function createLoaders(ctx: RequestContext): Loaders {
       return { entities, total: Number(rows[0]?.total ?? 0) };
     },
     event: (table, timeKey, eventId) => firstEvent(eventByKey(scope, table, timeKey, eventId)),
+    aggregate,
+    recordsIn,
+    lakeSources: () => (sources ??= run<LakeSourceRow>(lakeSources(scope))),
+    lakeCoverage: (window, bucket) => run<CoverageRow>(lakeCoverage(scope, window, bucket)),
+    resourcesBySuffix: async (name, window) => {
+      const found = (await run<EntityRow>(resourcesBySuffix(scope, name, window))).map((row) => entityFromRow(row, 'Resource', window));
+      for (const node of found) entity.prime({ type: 'Resource', key: node.key, window }, node);
+      return found;
+    },
+    addressesInRange: async (ranges, ipv6, window, limit) => {
+      const found = (await run<EntityRow>(addressesInRange(scope, ranges, ipv6, window, limit))).map((row) =>
+        entityFromRow(row, 'IPAddress', window),
+      );
+      for (const node of found) entity.prime({ type: 'IPAddress', key: node.key, window }, node);
+      return found;
+    },
     issuingEvent: (issuedSessionId, eventId, day) => firstEvent(issuingEvent(scope, issuedSessionId, eventId, day)),
   };
+}
+
+/**
+ * The lake's last record no later than `notAfter` (its coverage table), over every account: the
+ * anchor of default windows. Server-wide, outside any request; null for an empty lake.
+ */
+export async function lakeLastRecord(engine: QueryEngine, notAfter: Date): Promise<Date | null> {
+  const statement = latestRecords(AccountScope.ALL, notAfter);
+  const { rows } = await engine.query<{ last_seen: Date | null }>(statement.sql, statement.params, { label: statement.label });
+  return rows[0]?.last_seen ?? null;
 }

@@ -1,9 +1,10 @@
 /**
- * What a caller's text names: an identity (ARN, assumed-role ARN, access key, name, role principal
- * id), a resource (id or bare bucket name), any node by global id. Engine work goes through the
- * loaders; this decides which lookups to make.
+ * What a caller's text names: an identity (ARN with or without its path, assumed-role ARN, access
+ * key, name, role principal id), a resource (id, bare bucket name, a secret by either of its ARNs),
+ * any node by global id. Engine work goes through the loaders; this decides which lookups to make,
+ * and says in `extensions.notFound` what it looked up in vain.
  */
-import { parseArn } from '../core/arn';
+import { iamIdentityKey, parseArn, secretKey } from '../core/arn';
 import type { RequestContext } from './context';
 import { apiError } from './errors';
 import { TABLE_BY_EVENT_TYPE } from './event-fields';
@@ -13,37 +14,54 @@ import { ENTITY_TYPES, type TableName } from '../core/tables';
 import type { EntityModel, EntityType, EventModel, Window } from './models';
 
 /** `arn:<partition>:sts::<account>:assumed-role/<role>/<session>` → the role's ARN (without its path) and name. */
-function assumedRole(text: string): { roleArn: string; account: string; roleName: string } | null {
+export function assumedRole(text: string): { roleArn: string; account: string; roleName: string; session: string } | null {
   const arn = parseArn(text);
   const m =
-    arn?.service === 'sts' && arn.region === '' && /^\d{12}$/.test(arn.account) ? /^assumed-role\/([^/]+)\/.+$/.exec(arn.resource) : null;
+    arn?.service === 'sts' && arn.region === '' && /^\d{12}$/.test(arn.account) ? /^assumed-role\/([^/]+)\/(.+)$/.exec(arn.resource) : null;
   if (!arn || !m) return null;
-  return { roleArn: `arn:${arn.partition}:iam::${arn.account}:role/${m[1]}`, account: arn.account, roleName: m[1] };
+  return { roleArn: `arn:${arn.partition}:iam::${arn.account}:role/${m[1]}`, account: arn.account, roleName: m[1], session: m[2] };
+}
+
+/** Records that a lookup found nothing, and what it tried. */
+export function noteNotFound(ctx: RequestContext, field: string, value: string, lookedUpAs: string[], window: Window): void {
+  ctx.report.noteNotFound({ field, value, lookedUpAs, window: { from: window.from.toISOString(), to: window.to.toISOString() } });
+}
+
+const IDENTITY_LOOKUPS = [
+  'Identity by id or ARN (an IAM ARN also without its path)',
+  'Identity by name (user, role, role session name, UPN)',
+  'Identity that used it as an access key',
+];
+
+/** Every identity a lookup text may name that the caller may see, best match first (candidates the graph ranks). */
+export async function identitiesNamed(ctx: RequestContext, text: string, window: Window): Promise<EntityModel[]> {
+  checkText(text, 'id');
+  const role = assumedRole(text);
+  const derived = role?.roleArn ?? (iamIdentityKey(text) !== text ? iamIdentityKey(text) : null);
+  // A role's principal id (AROA…:session-name) carries the role session name.
+  const sessionName = /^AROA[A-Z0-9]{8,}:(.+)$/.exec(text)?.[1] ?? null;
+  const ids = await ctx.loaders.identityIds(text, derived, window, sessionName);
+  const found = (await Promise.all(ids.map((id) => ctx.loaders.entity.load({ type: 'Identity', key: id, window })))).filter(
+    (e): e is EntityModel => e !== null,
+  );
+  if (found.length > 0 || !role) return found;
+  // An assumed-role ARN names a role by name only: match it by name in its account.
+  const named = await ctx.loaders.identityIds(role.roleName, null, window);
+  const id = named.find((candidate) => candidate.includes(`:${role.account}:role/`));
+  const byName = id ? await ctx.loaders.entity.load({ type: 'Identity', key: id, window }) : null;
+  return byName ? [byName] : [];
 }
 
 /** The identity a lookup text names, trying each candidate until one is visible to the caller. */
-export async function resolveIdentity(ctx: RequestContext, text: string, window: Window): Promise<EntityModel | null> {
-  checkText(text, 'id');
-  const role = assumedRole(text);
-  // A role's principal id (AROA…:session-name) carries the role session name.
-  const sessionName = /^AROA[A-Z0-9]{8,}:(.+)$/.exec(text)?.[1] ?? null;
-  for (const id of await ctx.loaders.identityIds(text, role?.roleArn ?? null, window, sessionName)) {
-    const found = await ctx.loaders.entity.load({ type: 'Identity', key: id, window });
-    if (found) return found;
-  }
-  // An assumed-role ARN names a role whose path the ARN drops: match the role by name.
-  if (role) {
-    const named = await ctx.loaders.identityIds(role.roleName, null, window);
-    const id = named.find((candidate) => candidate.includes(`:${role.account}:role/`));
-    if (id) return ctx.loaders.entity.load({ type: 'Identity', key: id, window });
-  }
-  return null;
-}
-
-/** The best identity candidate of a text (an indicator): only the first, visible or not. */
-export async function bestIdentity(ctx: RequestContext, text: string, window: Window): Promise<EntityModel | null> {
-  const [id] = await ctx.loaders.identityIds(text, assumedRole(text)?.roleArn ?? null, window);
-  return id ? ctx.loaders.entity.load({ type: 'Identity', key: id, window }) : null;
+export async function resolveIdentity(
+  ctx: RequestContext,
+  text: string,
+  window: Window,
+  field: string | null = 'identity',
+): Promise<EntityModel | null> {
+  const [first] = await identitiesNamed(ctx, text, window);
+  if (!first && field) noteNotFound(ctx, field, text, IDENTITY_LOOKUPS, window);
+  return first ?? null;
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -52,11 +70,44 @@ export function isBucketName(text: string): boolean {
   return BUCKET_NAME.test(text);
 }
 
-/** A resource by id; a bare bucket name also finds the bucket's ARN (in whatever partition the lake has it). */
-export function resolveResource(ctx: RequestContext, text: string, window: Window): Promise<EntityModel | null> {
+/**
+ * A resource by id; a bare bucket name also finds the bucket's ARN (in whatever partition the lake
+ * has it); a secret's full ARN finds the secret (the lake keys secrets without the six characters
+ * Secrets Manager appends); an IAM user or role ARN is keyed without its path.
+ */
+export async function resolveResource(
+  ctx: RequestContext,
+  text: string,
+  window: Window,
+  field: string | null = 'resource',
+): Promise<EntityModel | null> {
   checkText(text, 'id');
-  if (!text.startsWith('arn:') && isBucketName(text)) return ctx.loaders.resourceByName.load({ name: text, window });
-  return ctx.loaders.entity.load({ type: 'Resource', key: text, window });
+  if (!text.startsWith('arn:') && isBucketName(text)) {
+    const bucket = await ctx.loaders.resourceByName.load({ name: text, window });
+    if (!bucket && field) noteNotFound(ctx, field, text, ['Resource by id', 'S3 bucket by name'], window);
+    return bucket;
+  }
+  const keys = [...new Set([text, iamIdentityKey(text), secretKey(text)])];
+  for (const key of keys) {
+    const found = await ctx.loaders.entity.load({ type: 'Resource', key, window });
+    if (found) return found;
+  }
+  if (field)
+    noteNotFound(ctx, field, text, ['Resource by id (a secret also without its suffix, an IAM principal without its path)'], window);
+  return null;
+}
+
+/** An entity by its key, or null with a notFound note naming the field and what was looked up. */
+export async function loadNamed(
+  ctx: RequestContext,
+  type: EntityType,
+  key: string,
+  window: Window,
+  field: string,
+): Promise<EntityModel | null> {
+  const found = await ctx.loaders.entity.load({ type, key, window });
+  if (!found) noteNotFound(ctx, field, key, [`${type} by id`], window);
+  return found;
 }
 
 const isEntityType = (type: string): type is EntityType => (ENTITY_TYPES as readonly string[]).includes(type);

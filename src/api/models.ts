@@ -4,6 +4,7 @@
  */
 import type { EntityType, TableName } from '../core/tables';
 import type { SqlRow } from '../engine/types';
+import type { Dimension } from '../queries/aggregate';
 import type { Window } from '../queries/sql';
 
 export type { EntityType } from '../core/tables';
@@ -37,6 +38,8 @@ export interface LinkModel {
   /** Flow links: bytes and packets the flows carried (absent for other relations). */
   bytes?: number | null;
   packets?: number | null;
+  /** Log sources whose events make the link (empty when not known, e.g. a lake written before sources were kept). */
+  sources: string[];
   otherType: string;
   otherKey: string;
   /** The neighbour, fetched in the same query as the link. */
@@ -87,7 +90,36 @@ export interface EventConnectionModel {
   edges: () => Promise<EventEdgeModel[]>;
   pageInfo: () => Promise<PageInfoModel>;
   totalCount: () => Promise<number>;
+  aggregate: (spec: AggregateSpec) => Promise<AggregateModel>;
 }
+
+/** What an aggregate of an event list asks for (the list gives the events). */
+export interface AggregateSpec {
+  groupBy: readonly Dimension[];
+  bucket: 'minute' | 'hour' | 'day' | null;
+  distinct: readonly Dimension[];
+  order: 'count_desc' | 'count_asc' | 'time';
+  top: number;
+}
+
+export interface AggregateGroupModel {
+  bucket: Date | null;
+  /** The group's value of each dimension it is grouped by. */
+  values: Partial<Record<Dimension, string | null>>;
+  count: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  distinct: { dimension: Dimension; count: number }[];
+}
+
+export interface AggregateModel {
+  totalEvents: number;
+  totalGroups: number;
+  groups: AggregateGroupModel[];
+}
+
+/** The Lake type resolves everything from the request context. */
+export type LakeModel = Record<string, never>;
 
 export interface IssuanceModel {
   /** The credentials that were issued. */
@@ -103,15 +135,42 @@ export interface IssuanceModel {
   window: Window;
 }
 
-export type IndicatorKind = 'IP_ADDRESS' | 'ACCESS_KEY' | 'ARN' | 'USER_NAME' | 'BUCKET' | 'DOMAIN' | 'UNKNOWN';
+export type IndicatorKind =
+  | 'IP_ADDRESS'
+  | 'CIDR'
+  | 'ACCESS_KEY'
+  | 'ARN'
+  | 'USER_NAME'
+  | 'EMAIL'
+  | 'ACCOUNT_ID'
+  | 'INSTANCE_ID'
+  | 'BUCKET'
+  | 'RESOURCE_NAME'
+  | 'DOMAIN'
+  | 'UNKNOWN';
+
+/** One thing an indicator turned out to be: an entity, or a domain that was looked up. */
+export interface IndicatorMatchModel {
+  kind: IndicatorKind;
+  foundAs: EntityType | 'Domain';
+  entity: EntityModel | null;
+  domain: string | null;
+}
 
 export interface IndicatorContextModel {
   indicator: string;
   kind: IndicatorKind;
   window: Window;
+  /** Every kind tried, in order. */
+  tried: IndicatorKind[];
+  /** Everything found, best first; the first one drives the related lists. */
+  matches: IndicatorMatchModel[];
+  /** The first match's entity (null for a domain, a CIDR range or nothing). */
   entity: EntityModel | null;
-  /** For a domain indicator: the normalized name. */
+  /** For a domain match: the normalized name. */
   domain: string | null;
+  /** For a CIDR indicator: the addresses of the lake in the range (the related lists follow them). */
+  cidr: { range: string; addresses: EntityModel[] } | null;
 }
 
 /** An entity known only by its key (an edge or event names it, the graph has no row for it in the window). */

@@ -26,7 +26,8 @@ import { failureBody, wwwAuthenticate, type AuthFailure } from './auth/result';
 import { createContext, type RequestContext } from './context';
 import { checkDocumentCost } from './cost';
 import { errorFormatter } from './errors';
-import { DEFAULT_LIMITS, defaultWindow, type ApiLimits } from './limits';
+import { DefaultWindowAnchor } from './lake-anchor';
+import { DEFAULT_LIMITS, type ApiLimits } from './limits';
 import type { ApiMetrics } from './metrics';
 import type { Window } from './models';
 import { resolveDocument, sha256, type GraphQLRequestFields, type PersistedQueries, type PersistedQuery } from './persisted';
@@ -127,13 +128,11 @@ const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => (
         );
         checkDocumentCost(schema, operation, fragments, variables, limits);
       },
-      async willSendResponse({ response, contextValue }) {
-        if (response.body.kind !== 'single' || !contextValue?.engine) return;
-        const { engine, queries, millis, bytesScanned } = contextValue.engine.stats;
-        response.body.singleResult.extensions = {
-          ...response.body.singleResult.extensions,
-          stats: { engine, queries, millis: Math.round(millis * 10) / 10, bytesScanned },
-        };
+      async willSendResponse({ request, response, contextValue }) {
+        if (response.body.kind !== 'single' || !contextValue?.report) return;
+        // Request stats (wall time, engine calls, bytes, rows; each call with `debug`) and what was not found.
+        const debug = request.extensions?.debug === true;
+        response.body.singleResult.extensions = { ...response.body.singleResult.extensions, ...contextValue.report.extensions({ debug }) };
       },
     };
   },
@@ -150,9 +149,11 @@ export class ScoutApi {
   private readonly inFlight = new Set<AbortController>();
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly anchor: DefaultWindowAnchor;
 
   constructor(private readonly options: ApiOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.anchor = new DefaultWindowAnchor(options.engine, this.limits, () => options.latestDay?.() ?? null);
     this.service = options.service ?? {};
     this.authenticator = this.service.authenticator ?? new Authenticator({ mode: 'none' });
     this.apollo = new ApolloServer<RequestContext>({
@@ -174,9 +175,9 @@ export class ScoutApi {
     return this.started;
   }
 
-  /** The window of lookups that give none: the latest days of data. */
+  /** The window of lookups that give none: the latest days of the lake's real data (src/api/lake-anchor.ts). */
   defaultWindow(): Window {
-    return defaultWindow(this.options.latestDay?.() ?? null, this.limits);
+    return this.anchor.window();
   }
 
   context(caller: Caller = ANONYMOUS_CALLER, signal?: AbortSignal, accounts?: readonly string[] | '*'): RequestContext {
@@ -190,10 +191,17 @@ export class ScoutApi {
     });
   }
 
-  /** Runs one operation in-process (CLI `query`, tests) as the caller given (default: the anonymous local one). */
-  async execute(document: string, variables?: Record<string, unknown>, caller?: Caller): Promise<ExecuteResult> {
+  /** Runs one operation in-process (CLI `query`, tests) as the caller given (default: the anonymous local one); `debug` lists each engine call in `extensions.stats`. */
+  async execute(
+    document: string,
+    variables?: Record<string, unknown>,
+    caller?: Caller,
+    options: { debug?: boolean } = {},
+  ): Promise<ExecuteResult> {
     await this.start();
-    const response = await this.apollo.executeOperation({ query: document, variables }, { contextValue: this.context(caller) });
+    await this.anchor.refresh();
+    const extensions = options.debug ? { debug: true } : undefined;
+    const response = await this.apollo.executeOperation({ query: document, variables, extensions }, { contextValue: this.context(caller) });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported');
     return { ...response.body.singleResult, http: { status: response.http.status ?? 200 } };
   }
@@ -254,6 +262,7 @@ export class ScoutApi {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    await this.anchor.refresh();
     const path = url.pathname;
     // Probes first: a load balancer's health check names the target by address, not by the public name.
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });

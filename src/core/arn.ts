@@ -57,3 +57,35 @@ export function partitionForHost(host: string | null | undefined): string | null
 export function partitionOf(arnInRecord: string | null | undefined, region: string | null | undefined): string {
   return parseArn(arnInRecord)?.partition ?? partitionForRegion(region);
 }
+
+/**
+ * The identity key of an IAM user or role ARN: the ARN without its path
+ * (`arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1a2b` →
+ * `arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_1a2b`). IAM user and role names are unique
+ * within an account whatever their path, and logs name the same principal with its path (the
+ * session issuer, a CreateRole response) or without it (an assumed-role ARN, a request's roleName),
+ * so keying identities without the path makes every spelling one identity. Any other text is
+ * returned unchanged.
+ */
+export function iamIdentityKey(arn: string): string;
+export function iamIdentityKey(arn: string | null): string | null;
+export function iamIdentityKey(arn: string | null): string | null {
+  if (arn === null) return null;
+  const parsed = parseArn(arn);
+  if (!parsed || parsed.service !== 'iam' || parsed.region !== '') return arn;
+  const m = /^(user|role)\/(?:.*\/)?([^/]+)$/.exec(parsed.resource);
+  if (!m) return arn;
+  return formatArn({ ...parsed, resource: `${m[1]}/${m[2]}` });
+}
+
+/**
+ * The key of a Secrets Manager secret: its ARN without the six random characters Secrets Manager
+ * appends to the name (`…:secret:prod/db-AbC123` → `…:secret:prod/db`), so a secret named in a
+ * request and one named by its full ARN are one resource. The suffix is removed only when the ARN
+ * ends in `-` and six letters or digits, as AWS makes them; any other text is returned unchanged.
+ */
+export function secretKey(arn: string): string {
+  const parsed = parseArn(arn);
+  if (parsed?.service !== 'secretsmanager' || !parsed.resource.startsWith('secret:')) return arn;
+  return arn.replace(/-[A-Za-z0-9]{6}$/, '');
+}

@@ -60,7 +60,7 @@ const CORE = {
   error_message: col('VARCHAR', 'Provider error message when the event failed.'),
   actor_id: col(
     'VARCHAR',
-    'Stable identity id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts).',
+    'Stable identity id: IAM user or role ARN without its path, root ARN, azuread:<upn>, gcp:<email>, service:<principal>, anonymous (see etl/fields/aws-identity.ts).',
   ),
   actor_type: col(
     'VARCHAR',
@@ -293,7 +293,9 @@ export function hasColumn(table: TableName, column: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The graph: entities and edges materialized per day by the ingest's graph step.
+// The graph: entities and edges materialized per day by the ingest's graph step, and the lake's own
+// map (records per source, account, region and hour), which lets the API say what the lake holds
+// without scanning it.
 
 /** Entity types of the graph. `Region` and `Domain` appear only as edge ends (no entity rows). */
 export const ENTITY_TYPES = ['Identity', 'Session', 'Resource', 'IPAddress', 'Account', 'UserAgent'] as const;
@@ -330,6 +332,22 @@ export const GRAPH_TABLES = {
       event_count: col('BIGINT', 'Events of the day that link them.'),
       bytes: col('BIGINT', 'Flow edges only: bytes the flows carried (null for other relations).'),
       packets: col('BIGINT', 'Flow edges only: packets the flows carried.'),
+      source: col(
+        'VARCHAR',
+        'Source id of the log the linking events came from: the same link seen by two logs is two rows, one per source.',
+      ),
+    }),
+  },
+  graph_coverage: {
+    dir: ['graph', 'coverage'],
+    columns: columnsOf({
+      source: col('VARCHAR', 'Source id of the log.'),
+      account: col('VARCHAR', 'Account, tenant or project the records belong to.'),
+      region: col('VARCHAR', 'Region or location the records were logged in.'),
+      hour: col('TIMESTAMP', 'The hour the records fall in (UTC, truncated).'),
+      records: col('BIGINT', 'Log records of that hour (a console sign-in in two tables counts once).'),
+      first_seen: col('TIMESTAMP', 'First record of the hour.'),
+      last_seen: col('TIMESTAMP', 'Last record of the hour.'),
     }),
   },
 } as const satisfies Record<string, { dir: readonly string[]; columns: readonly Column[] }>;

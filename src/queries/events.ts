@@ -18,16 +18,46 @@ export const ALL_EVENT_COLUMNS: readonly { name: string; type: ColumnType }[] = 
 /** What a page of events can be batched on: many values of one of these in one query. */
 export type EventPivot = 'identity' | 'session' | 'ip' | 'resource' | 'instance' | 'none';
 
+/**
+ * Names matched without regard to case: exact names, and LIKE patterns (`*` of the caller already
+ * turned into `%`, `%` `_` and `\` escaped with `\`), all lower-cased by the API (src/api/filters.ts).
+ */
+export interface NameMatch {
+  exact: readonly string[];
+  like: readonly string[];
+}
+
+/** An IPv4 range as the integers of its first and last address. */
+export interface Ipv4Range {
+  low: number;
+  high: number;
+}
+
+/** Addresses: exact ones, and IPv4 ranges (an IPv6 range reaches SQL as the addresses the lake knows in it). */
+export interface AddressMatch {
+  exact: readonly string[];
+  ranges: readonly Ipv4Range[];
+}
+
 export interface EventConditions {
+  /** Identity id (actor_id), as resolved from any of its names. */
   identity?: string | null;
   session?: string | null;
-  ip?: string | null;
+  /** Source or destination address. */
+  ip?: AddressMatch | null;
   resource?: string | null;
-  action?: string | null;
+  actions?: NameMatch | null;
+  services?: NameMatch | null;
   outcome?: string | null;
-  errorCode?: string | null;
+  errorCodes?: NameMatch | null;
+  /** True: only failed calls that carry an error code; false: only those without one. */
+  hasError?: boolean | null;
+  readOnly?: boolean | null;
   source?: string | null;
   account?: string | null;
+  region?: string | null;
+  /** Lower-cased text searched in request parameters, user agents and URLs. */
+  text?: string | null;
   /** For domain context: the query name or a name under it. */
   domain?: string | null;
   /** DNS names starting with this label sequence (a bucket's `name.s3.…` endpoints). */
@@ -41,6 +71,8 @@ export interface EventConditions {
    * AWS federation (AssumeRoleWithSAML…) is among them, as the CloudTrail source files it.
    */
   signInsOf?: readonly string[] | null;
+  /** User agent exactly (a UserAgent entity's events). */
+  userAgent?: string | null;
 }
 
 export interface EventCursor {
@@ -126,6 +158,50 @@ function legsFor(table: TableName, q: EventsQuery, [fromDay, toDay]: [string, st
   }
 }
 
+/** `(lower(col) IN (…) OR lower(col) LIKE ? ESCAPE '\' …)` for a NameMatch. */
+function nameMatchSql(column: string, match: NameMatch, params: SqlParam[]): string {
+  const parts: string[] = [];
+  if (match.exact.length > 0) {
+    parts.push(`lower(${column}) IN (${placeholders(match.exact.length)})`);
+    params.push(...match.exact);
+  }
+  for (const pattern of match.like) {
+    parts.push(`lower(${column}) LIKE ? ESCAPE '\\'`);
+    params.push(pattern);
+  }
+  return parts.length === 0 ? ' AND false' : ` AND (${parts.join(' OR ')})`;
+}
+
+/** An IPv4 address column as an integer (null for anything else: IPv6, a host name). */
+export function ipv4Number(column: string): string {
+  const octet = (n: number) => `try_cast(split_part(${column}, '.', ${n}) AS BIGINT)`;
+  return `CASE WHEN regexp_like(${column}, '^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$') THEN ${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)} END`;
+}
+
+/** Any of the columns holds one of the addresses or falls in one of the ranges. */
+function addressMatchSql(columns: readonly string[], match: AddressMatch, params: SqlParam[]): string {
+  const parts: string[] = [];
+  for (const column of columns) {
+    if (match.exact.length > 0) {
+      parts.push(`${column} IN (${placeholders(match.exact.length)})`);
+      params.push(...match.exact);
+    }
+    if (match.ranges.length > 0) {
+      const number = ipv4Number(column);
+      for (const range of match.ranges) {
+        parts.push(`${number} BETWEEN ? AND ?`);
+        params.push(range.low, range.high);
+      }
+    }
+  }
+  return parts.length === 0 ? ' AND false' : ` AND (${parts.join(' OR ')})`;
+}
+
+/** Columns a text search reads in a table: request parameters, user agents, URLs. */
+function textColumns(table: TableName): string[] {
+  return ['request_parameters', 'user_agent', 'url'].filter((c) => hasColumn(table, c));
+}
+
 function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]): string {
   let sql = '';
   const eq = (column: string, value: string | null | undefined) => {
@@ -135,20 +211,32 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
   };
   eq('actor_id', c.identity);
   eq('session_id', c.session);
-  eq('activity', c.action);
   eq('outcome', c.outcome);
-  eq('error_code', c.errorCode);
   eq('source', c.source);
   eq('account', c.account);
-  if (c.ip != null) {
-    if (hasColumn(table, 'dst_ip')) {
-      sql += ' AND (src_ip = ? OR dst_ip = ?)';
-      params.push(c.ip, c.ip);
-    } else eq('src_ip', c.ip);
+  eq('region', c.region);
+  eq('user_agent', c.userAgent);
+  if (c.actions != null) sql += nameMatchSql('activity', c.actions, params);
+  if (c.services != null) sql += nameMatchSql('service', c.services, params);
+  if (c.errorCodes != null) sql += nameMatchSql('error_code', c.errorCodes, params);
+  if (c.hasError != null) sql += c.hasError ? ' AND error_code IS NOT NULL' : ' AND error_code IS NULL';
+  if (c.readOnly != null) {
+    // Only API calls say whether they read: other classes have no read_only to match.
+    if (!hasColumn(table, 'read_only')) sql += ' AND false';
+    else {
+      sql += ' AND read_only = ?';
+      params.push(c.readOnly);
+    }
   }
+  if (c.ip != null) sql += addressMatchSql(hasColumn(table, 'dst_ip') ? ['src_ip', 'dst_ip'] : ['src_ip'], c.ip, params);
   if (c.resource != null) {
     sql += ' AND contains(resources, ?)';
     params.push(c.resource);
+  }
+  if (c.text != null) {
+    const columns = textColumns(table);
+    sql += ` AND (${columns.map((column) => `strpos(lower(${column}), ?) > 0`).join(' OR ')})`;
+    for (let i = 0; i < columns.length; i++) params.push(c.text);
   }
   if (c.dnsNamePrefix != null) {
     if (!hasColumn(table, 'query_name')) sql += ' AND false';
@@ -186,6 +274,25 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
   return sql;
 }
 
+/**
+ * One record, one row. A record some sources keep in two classes (a console sign-in: an API call in
+ * api_activity and a sign-in in authentication) is listed under its more specific class when a list
+ * reads both; the other row stays reachable (`EventEdge.alsoRecordedAs`). The etl graph step counts
+ * such a record once the same way.
+ */
+export const LISTED_UNDER: Partial<Record<TableName, TableName>> = { api_activity: 'authentication' };
+
+/**
+ * ` AND NOT EXISTS (…)` leaving out a table's rows that a statement reading `tables` counts under
+ * their more specific class; nothing when that class is not read.
+ */
+export function listedElsewhereSql(table: TableName, tables: readonly TableName[], params: SqlParam[], days: [string, string]): string {
+  const specific = LISTED_UNDER[table];
+  if (!specific || !tables.includes(specific)) return '';
+  params.push(days[0], days[1]);
+  return ` AND NOT EXISTS (SELECT 1 FROM ${specific} other WHERE other.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND other.event_id = ${table}.event_id AND other.time = ${table}.time)`;
+}
+
 /** A typed NULL both dialects accept: Trino spells a list type array(varchar), DuckDB VARCHAR[]. */
 function typedNull(type: ColumnType): string {
   return type === 'VARCHAR[]' ? 'CASE WHEN false THEN ARRAY[CAST(NULL AS VARCHAR)] END' : `CAST(NULL AS ${type})`;
@@ -196,7 +303,19 @@ function selectList(table: TableName, pivotExpr: string): string {
   return `${pivotExpr} AS pivot_key, '${table}' AS event_table, CAST(time AS VARCHAR) AS time_key, ${columns.join(', ')}, source, account, region`;
 }
 
-function unionSql(scope: AccountScope, q: EventsQuery, params: SqlParam[], withCursor: boolean): string {
+/** What each leg of the union selects: every column of every table (pages), or a few core ones (aggregates). */
+export type UnionSelect = (table: TableName, pivotExpr: string) => string;
+
+/**
+ * The union of every (table, leg) of a query: the rows of the window matching the pivot keys and
+ * conditions, each record once, in the scope's accounts. Parameters are pushed in `?` order.
+ */
+export function eventUnion(
+  scope: AccountScope,
+  q: EventsQuery,
+  params: SqlParam[],
+  options: { withCursor: boolean; select: UnionSelect } = { withCursor: false, select: selectList },
+): string {
   const [fromDay, toDay] = dayRange(q.window);
   const parts: string[] = [];
   for (const table of q.tables) {
@@ -213,13 +332,14 @@ function unionSql(scope: AccountScope, q: EventsQuery, params: SqlParam[], withC
       const restrict = scope.restrict('account');
       where += restrict.sql;
       params.push(...restrict.params);
-      if (withCursor && q.after) {
+      where += listedElsewhereSql(table, q.tables, params, [fromDay, toDay]);
+      if (options.withCursor && q.after) {
         // Keyset: strictly after (time, event_id, table) in the page order.
         const op = q.descending ? '<' : '>';
         where += ` AND (time ${op} CAST(? AS TIMESTAMP) OR (time = CAST(? AS TIMESTAMP) AND (event_id ${op} ? OR (event_id = ? AND '${table}' ${op} ?))))`;
         params.push(q.after.timeKey, q.after.timeKey, q.after.eventId, q.after.eventId, q.after.table);
       }
-      parts.push(`SELECT ${selectList(table, leg.pivotExpr)} FROM ${leg.from} WHERE ${where}`);
+      parts.push(`SELECT ${options.select(table, leg.pivotExpr)} FROM ${leg.from} WHERE ${where}`);
     }
   }
   return parts.join('\n  UNION ALL\n  ');
@@ -232,7 +352,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
   if (q.tables.length === 0) return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   const params: SqlParam[] = [];
   const dir = q.descending ? 'DESC' : 'ASC';
-  const union = unionSql(scope, q, params, true);
+  const union = eventUnion(scope, q, params, { withCursor: true, select: selectList });
   if (union === '') return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   params.push(q.limit + 1);
   if (q.pivot === 'none' || new Set(q.keys).size <= 1) {
@@ -264,7 +384,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
 export function eventsCount(scope: AccountScope, q: EventsQuery): Statement {
   if (q.tables.length === 0) return nothing(scope, 'eventsCount', 'SELECT NULL AS pivot_key, 0 AS n WHERE false');
   const params: SqlParam[] = [];
-  const union = unionSql(scope, q, params, false);
+  const union = eventUnion(scope, q, params);
   if (union === '') return nothing(scope, 'eventsCount', 'SELECT NULL AS pivot_key, 0 AS n WHERE false');
   return {
     label: `eventsCount:${q.pivot}`,
@@ -299,5 +419,23 @@ export function issuingEvent(scope: AccountScope, issuedSessionId: string, event
     params: [day, issuedSessionId, eventId, ...restrict.params],
     scope,
     weight: 'light',
+  };
+}
+
+/**
+ * Rows of one table by event id on the days given (many at once): the other class a record is also
+ * kept in (see LISTED_UNDER). The caller matches rows to its records by id and time.
+ */
+export function eventsByIds(scope: AccountScope, table: TableName, keys: readonly { day: string; eventId: string }[]): Statement {
+  const days = [...new Set(keys.map((k) => k.day))];
+  const ids = [...new Set(keys.map((k) => k.eventId))];
+  const restrict = scope.restrict('account');
+  return {
+    label: 'eventsByIds',
+    sql: `SELECT ${selectList(table, "'*'")} FROM ${table}
+  WHERE day IN (${days.map(() => 'CAST(? AS DATE)').join(', ')}) AND event_id IN (${placeholders(ids.length)})${restrict.sql}`,
+    params: [...days, ...ids, ...restrict.params],
+    scope,
+    weight: 'light', // a few days' partitions, a few ids
   };
 }

@@ -5,6 +5,7 @@
  */
 import { type ACCESS_SOURCE_TYPES, type RELATIONS, RELATION_NAMES, type EntityType, type NodeType, type Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
+import { ipv4Number, type Ipv4Range } from './events';
 import { visibleNodes, type AccountScope, type Fragment } from './scope';
 import { dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
 
@@ -64,6 +65,60 @@ export function resourcesByName(scope: AccountScope, names: readonly string[], w
     weight: 'light',
   };
 }
+/**
+ * Resources whose id ends in a name or id the caller gave without its ARN: an instance id
+ * (`…:instance/i-0abc`), a secret or parameter name (`…:secret:prod/db`, `…:parameter/app/key`), a
+ * function name (`…:function:payments`). The name must be a whole last part of the id (after a `/` or `:`).
+ */
+export function resourcesBySuffix(scope: AccountScope, name: string, window: Window): Statement {
+  const [fromDay, toDay] = dayRange(window);
+  const restrict = entityVisibility(scope, 'Resource', [fromDay, toDay]);
+  const escaped = name.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return {
+    label: 'resourcesBySuffix',
+    sql: `${ENTITY_AGGREGATE}
+  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${nodeTypeSql('Resource')}
+    AND (id LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')${restrict.sql}
+  GROUP BY type, id ORDER BY id LIMIT 20`,
+    params: [fromDay, toDay, `%/${escaped}`, `%:${escaped}`, ...restrict.params],
+    scope,
+    weight: 'light',
+  };
+}
+
+/**
+ * Addresses the lake saw in the window that fall in IPv4 ranges (compared as integers in SQL), or,
+ * for IPv6 ranges (`ipv6: true`), every IPv6 address it saw, for the caller to test (at most `limit`).
+ */
+export function addressesInRange(
+  scope: AccountScope,
+  ranges: readonly Ipv4Range[],
+  ipv6: boolean,
+  window: Window,
+  limit: number,
+): Statement {
+  const [fromDay, toDay] = dayRange(window);
+  const params: SqlParam[] = [fromDay, toDay];
+  const parts = ranges.map((range) => {
+    params.push(range.low, range.high);
+    return `${ipv4Number('id')} BETWEEN ? AND ?`;
+  });
+  if (ipv6) parts.push("strpos(id, ':') > 0");
+  // An address is visible when the scope's events sighted it in the window.
+  const restrict = entityVisibility(scope, 'IPAddress', [fromDay, toDay]);
+  params.push(...restrict.params, limit);
+  return {
+    label: 'addressesInRange',
+    sql: `${ENTITY_AGGREGATE}
+  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${nodeTypeSql('IPAddress')}
+    AND (${parts.length ? parts.join(' OR ') : 'false'})${restrict.sql}
+  GROUP BY type, id ORDER BY max(last_seen) DESC, id LIMIT ?`,
+    params,
+    scope,
+    weight: 'light',
+  };
+}
+
 /** The bucket name of an S3 bucket ARN `arn:<partition>:s3:::<bucket>` (the sixth ':'-separated part). */
 const BUCKET_OF_ID = "split_part(id, ':', 6)";
 
@@ -295,6 +350,8 @@ export interface NeighbourRow extends EntityRow {
   /** Flow links only: bytes and packets carried in the window. */
   link_bytes: number | null;
   link_packets: number | null;
+  /** The log sources whose events make the link. */
+  link_sources: string[] | null;
   rn: number;
   total: number;
 }
@@ -335,13 +392,24 @@ export function neighbours(
     const visibleKey = visibleNodes(scope, spec.from, keyCol, [fromDay, toDay]);
     const visibleOther = visibleNodes(scope, spec.to, otherCol, [fromDay, toDay]);
     orderedParams.push(...visibleKey.params, ...visibleOther.params);
-    return `SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel,
-        min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS link_event_count,
-        sum(bytes) AS link_bytes, sum(packets) AS link_packets
-      FROM graph_edges
-      WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
-        AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}${visibleKey.sql}${visibleOther.sql}
-      GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel`;
+    // Per log source first: one link seen by two logs is one link. Its count is the sum of what the
+    // logs saw for named relations (each log saw other events), and for resource access, where two
+    // logs of one action record the same requests (CloudTrail and the S3 server access log), the
+    // most any one log saw.
+    const merged = 'rels' in leg ? 'sum(source_events)' : 'max(source_events)';
+    return `SELECT key_id, other_type, other_id, rel, min(link_first_seen) AS link_first_seen, max(link_last_seen) AS link_last_seen,
+        ${merged} AS link_event_count, sum(link_bytes) AS link_bytes, sum(link_packets) AS link_packets,
+        array_sort(array_agg(source) FILTER (WHERE source IS NOT NULL)) AS link_sources
+      FROM (
+        SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel, source,
+          min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS source_events,
+          sum(bytes) AS link_bytes, sum(packets) AS link_packets
+        FROM graph_edges
+        WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
+          AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}${visibleKey.sql}${visibleOther.sql}
+        GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel, source
+      ) per_source
+      GROUP BY key_id, other_type, other_id, rel`;
   });
   const entityRows = anyEntityVisibility(scope);
   orderedParams.push(offset, offset + limit, fromDay, toDay, ...entityRows.params);

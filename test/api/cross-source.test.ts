@@ -7,9 +7,10 @@ import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { ScoutApi, type ExecuteResult } from '../../src/api/server';
 import { storyById, type Story } from '../../testkit/sample/story';
+import { iamIdentityKey } from '../../src/core/arn';
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
-import { eventsCount, eventsPage } from '../../src/queries/events';
+import { eventsCount, eventsPage, type EventConditions } from '../../src/queries/events';
 import { AccountScope } from '../../src/queries/scope';
 import { findDialectViolation, startAthenaOverLake, type AthenaOverLake } from '../../testkit/athena-local';
 import { CROSS_WINDOW as W, crossSample } from './fixtures/cross';
@@ -66,7 +67,8 @@ test('(a) SSH opened in CloudTrail, then accepted SSH flows from the internet: I
     }`,
     { group: e.groupArn, instance },
   );
-  expect(opened.data.group.actors.edges.map((x: any) => x.node.identityId)).toEqual([e.actor]);
+  // The SSO role is one identity, keyed without its IAM path (/aws-reserved/sso.amazonaws.com/).
+  expect(opened.data.group.actors.edges.map((x: any) => x.node.identityId)).toEqual([iamIdentityKey(e.actor)]);
   const openedAt = new Date(opened.data.group.actors.edges[0].firstSeen).getTime();
   expect(opened.data.instance.interfaces.edges).toEqual([
     { relation: 'has_interface', node: { resourceId: eniArn(story, e.interfaceId) } },
@@ -304,9 +306,9 @@ test('the cross-source event conditions are Athena SQL with one parameter per pl
   for (const conditions of [
     { interfaceIds: ['eni-1', 'eni-2'] },
     { interfaceIds: [] },
-    { signInsOf: ['azuread:a@b.example', 'saml:a@b.example'], ip: '192.0.2.91' },
-    { ip: '192.0.2.95', action: 'Query' },
-  ]) {
+    { signInsOf: ['azuread:a@b.example', 'saml:a@b.example'], ip: { exact: ['192.0.2.91'], ranges: [] } },
+    { ip: { exact: ['192.0.2.95'], ranges: [{ low: 3221225984, high: 3221226239 }] }, actions: { exact: ['query'], like: [] } },
+  ] satisfies EventConditions[]) {
     for (const pivot of ['none', 'identity', 'instance'] as const) {
       const after = { timeKey: '2026-11-02 03:05:00', eventId: 'e1', table: 'network_activity' };
       const q = {

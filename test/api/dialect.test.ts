@@ -1,14 +1,18 @@
 /** Every statement src/queries can build is Athena (Trino) SQL with as many `?` as parameters. */
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
-import { eventByKey, eventsCount, eventsPage, issuingEvent, type EventPivot } from '../../src/queries/events';
+import { eventsAggregate } from '../../src/queries/aggregate';
+import { eventByKey, eventsByIds, eventsCount, eventsPage, issuingEvent, type EventPivot } from '../../src/queries/events';
+import { lakeCoverage, lakeSources, latestRecords } from '../../src/queries/lake';
 import {
   PIVOTS,
+  addressesInRange,
   entitiesByKeys,
   identityCandidates,
   listEntities,
   neighbours,
   resourcesByName,
+  resourcesBySuffix,
   type PivotName,
 } from '../../src/queries/graph';
 import { AccountScope } from '../../src/queries/scope';
@@ -43,20 +47,63 @@ function statements(): Statement[] {
           conditions: {
             identity: 'i',
             session: 's',
-            ip: '1.2.3.4',
+            ip: { exact: ['1.2.3.4'], ranges: [{ low: 167772160, high: 184549375 }] },
             resource: 'r',
-            action: 'a',
+            actions: { exact: ['deletetrail'], like: ['delete%', '%policy%'] },
+            services: { exact: ['iam'], like: ['iam.%'] },
             outcome: 'failure',
-            errorCode: 'AccessDenied',
+            errorCodes: { exact: [], like: ['accessdenied%'] },
+            hasError: true,
+            readOnly: false,
             source: 'cloudtrail',
             account: '1',
+            region: 'us-east-1',
+            text: 'backup',
+            userAgent: 'curl/8.5.0',
             domain: 'x.example',
           },
           after: { timeKey: '2026-03-02 03:05:00', eventId: 'e1', table: 'api_activity' },
         };
         out.push(eventsPage(scope, q), eventsCount(scope, q));
+        // Aggregates over the same events: grouped, bucketed, distinct (resources flatten apart), every order.
+        out.push(
+          eventsAggregate(scope, {
+            events: q,
+            groupBy: ['action', 'source_ip'],
+            bucket: 'minute',
+            distinct: ['actor'],
+            order: 'count_desc',
+            top: 5,
+          }),
+          eventsAggregate(scope, {
+            events: q,
+            groupBy: ['resource'],
+            bucket: null,
+            distinct: ['resource', 'session'],
+            order: 'count_asc',
+            top: 5,
+          }),
+          eventsAggregate(scope, { events: q, groupBy: [], bucket: 'hour', distinct: [], order: 'time', top: 500 }),
+        );
       }
     }
+    out.push(
+      eventsByIds(scope, 'api_activity', [
+        { day: '2026-03-02', eventId: 'e1' },
+        { day: '2026-03-03', eventId: 'e2' },
+      ]),
+    );
+    out.push(
+      lakeSources(scope),
+      lakeCoverage(scope, window, 'hour'),
+      lakeCoverage(scope, window, 'day'),
+      lakeCoverage(scope, window, 'minute'),
+    );
+    out.push(latestRecords(scope, window.to), resourcesBySuffix(scope, 'prod/db_1%', window));
+    out.push(
+      addressesInRange(scope, [{ low: 167772160, high: 184549375 }], true, window, 100),
+      addressesInRange(scope, [], false, window, 10),
+    );
     out.push(identityCandidates(scope, 'bob', 'arn:aws:iam::1:role/x', window), identityCandidates(scope, 'bob', null, window));
     for (const pivot of Object.keys(PIVOTS) as PivotName[]) {
       out.push(

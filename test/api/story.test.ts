@@ -119,14 +119,15 @@ describe.each(ENGINES)('on %s', (engine) => {
     const data = await t.data(
       `query($w: TimeWindow!, $known: [String!]) { resource(id: "${PUBLIC_BUCKET}", window: $w) {
         all: sourceIps { totalCount }
-        outside: sourceIps(action: "REST.GET.OBJECT", outside: $known) { totalCount edges { relation eventCount node { address identities { edges { node { identityId } } } } } }
+        outside: sourceIps(action: "GetObject", outside: $known) { totalCount edges { relation eventCount node { address identities { edges { node { identityId } } } } } }
       } }`,
       { w: WINDOW, known: ['10.0.0.0/8', '192.0.2.0/28'] },
     );
     expect(data.resource.all.totalCount).toBe(3);
     expect(data.resource.outside.edges).toEqual([
       {
-        relation: 'REST.GET.OBJECT',
+        // The server access log's REST.GET.OBJECT is filed under the API action it stands for.
+        relation: 'GetObject',
         eventCount: 2,
         node: { address: OUTSIDE_READER_IP, identities: { edges: [{ node: { identityId: 'anonymous' } }] } },
       },
@@ -276,8 +277,9 @@ describe.each(ENGINES)('on %s', (engine) => {
       queriedBy: { edges: [{ node: { address: INSTANCE_IP } }] },
       recentEvents: [{ queryName: 'c2.evil.example', answers: [BRUTE_IP] }],
     });
+    // A plausible user name that nothing answers to: not found, and it says what it was tried as.
     const unknown = await ctx('no-such-thing_');
-    expect(unknown).toMatchObject({ kind: 'UNKNOWN', found: false, eventCount: 0, recentEvents: [] });
+    expect(unknown).toMatchObject({ kind: 'USER_NAME', found: false, eventCount: 0, recentEvents: [] });
   });
 
   test('account ids keep their leading zero (partition columns stay VARCHAR)', async () => {
@@ -303,8 +305,14 @@ describe.each(ENGINES)('on %s', (engine) => {
     else {
       // Athena bills by bytes scanned and the request reports what it reported: counting across every
       // event class over the whole story reads the time column (the window filter) of every event
-      // file, and no other column.
-      expect(scanned).toBe(await columnChunkBytes(lake(), EVENT_TABLES, ['time']));
+      // file, and, to count each record once (a console sign-in kept as an API call and as a sign-in),
+      // the event ids of the API calls and as much of the sign-ins' ids and times as the engine cannot
+      // prune (the local engine skips row groups whose ids cannot match).
+      const times = await columnChunkBytes(lake(), EVENT_TABLES, ['time']);
+      const apiIds = await columnChunkBytes(lake(), ['api_activity'], ['event_id']);
+      const signIns = await columnChunkBytes(lake(), ['authentication'], ['event_id', 'time']);
+      expect(scanned).toBeGreaterThanOrEqual(times + apiIds);
+      expect(scanned).toBeLessThanOrEqual(times + apiIds + signIns);
       expect((result.extensions?.stats as any).bytesScanned).toBeGreaterThan(0);
     }
   });

@@ -78,7 +78,20 @@ describe('catalog DDL', () => {
       'event_count bigint',
       'bytes bigint',
       'packets bigint',
+      'source string',
     ]);
+    const coverage = parseDdl(statements.find((s) => s.name === 'graph_coverage')!.sql);
+    if (coverage.kind !== 'create_table') throw new Error('not CREATE TABLE');
+    expect(coverage.columns.map((c) => `${c.name} ${c.hiveType}`)).toEqual([
+      'source string',
+      'account string',
+      'region string',
+      'hour timestamp',
+      'records bigint',
+      'first_seen timestamp',
+      'last_seen timestamp',
+    ]);
+    expect(coverage.location).toBe('s3://acme-security-lake/scoutql/graph/coverage/');
     expect(entities.partitions).toEqual([{ name: 'day', hiveType: 'date' }]);
     expect(entities.location).toBe('s3://acme-security-lake/scoutql/graph/entities/');
     expect(edges.properties['storage.location.template']).toBe('s3://acme-security-lake/scoutql/graph/edges/day=${day}/');

@@ -212,10 +212,11 @@ test('an instance is tied to the ENI whose one own address its DNS queries come 
     { src_type: 'Resource', src_id: instanceArn('i-0ddd'), dst_type: 'Resource', dst_id: eniArn('eni-0ddd'), event_count: 1 },
   ]);
   const addresses = (await edges('has_address')).map((r) => `${r.src_id as string} ${r.dst_id as string} ${r.event_count as number}`);
-  // i-0aaa: 2 DNS queries + 4 flows on its ENI; i-0bbb: its one query; i-0ddd: the one private address of its
-  // ENI's record. eni-0ccc's records tie nobody.
+  // i-0aaa: 2 DNS queries and 4 flows on its ENI (one edge per log that shows it); i-0bbb: its one query;
+  // i-0ddd: the one private address of its ENI's record. eni-0ccc's records tie nobody.
   expect(addresses).toEqual([
-    `${instanceArn('i-0aaa')} 10.0.0.5 6`,
+    `${instanceArn('i-0aaa')} 10.0.0.5 2`,
+    `${instanceArn('i-0aaa')} 10.0.0.5 4`,
     `${instanceArn('i-0bbb')} 10.0.0.6 1`,
     `${instanceArn('i-0ddd')} 10.0.0.9 1`,
   ]);

@@ -2,7 +2,10 @@
  * CloudTrail source. Golden samples in etl/sources/cloudtrail/golden/ are records from AWS documentation
  * (CloudTrail, IAM, IAM Identity Center, Transfer Family, CodeBuild, Mainframe Modernization
  * guides, EventBridge examples); cloudtrail-lake-export.jsonl also holds two public captures and
- * one anonymous S3 record built on the documented data-event shape; bad-*.json* are damaged on purpose.
+ * one anonymous S3 record built on the documented data-event shape; resource-events.json holds the key
+ * calls of real attacks (secrets, SSM, snapshots, AMIs, Lambda, flow logs, Resolver logging, remote
+ * access, Roles Anywhere, Bedrock) in the field layouts the service guides and Stratus Red Team's
+ * recorded detonations show, with example accounts and addresses; bad-*.json* are damaged on purpose.
  * The export and pipeline shapes (lookup-events.json, event-history-download.csv, logstash-export.jsonl,
  * elasticsearch-hits.json, filebeat-ecs.jsonl, splunk-export.json, cloudwatch-logs-*) wrap the AWS CLI
  * reference's lookup-events record and IAM / EC2 user guide records as each tool writes them.
@@ -283,7 +286,10 @@ describe('cloudtrail records, resources and raw', () => {
   test('resources combine the resources array with ARNs derived from request parameters', async () => {
     const rows = apiRows(await sample('log-file-examples.json'));
     expect(byActivity(rows, 'StartInstances')[0]?.['resources']).toEqual(['arn:aws:ec2:us-east-2:123456789012:instance/i-ebeaf9e2']);
-    expect(byActivity(rows, 'AddUserToGroup')[0]?.['resources']).toEqual(['arn:aws:iam::123456789012:user/Bob']);
+    expect(byActivity(rows, 'AddUserToGroup')[0]?.['resources']).toEqual([
+      'arn:aws:iam::123456789012:user/Bob',
+      'arn:aws:iam::123456789012:group/admin',
+    ]);
     const [anon] = byActivity(apiRows(await sample('cloudtrail-lake-export.jsonl')), 'GetObject');
     expect(anon?.['resources']).toEqual(['arn:aws:s3:::amzn-s3-demo-bucket/public/report.pdf', 'arn:aws:s3:::amzn-s3-demo-bucket']);
     expect(anon).toMatchObject({ account: '111122223333', actor_account: null });
@@ -303,6 +309,68 @@ describe('cloudtrail records, resources and raw', () => {
       ['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::123456789012:user/mallory'],
       [],
     ]);
+  });
+
+  test('the key events of real attacks name what they touched (resource-events.json, shapes as AWS and Stratus Red Team record them)', async () => {
+    const rows = apiRows(await sample('resource-events.json'));
+    const of = (activity: string, n = 0) => byActivity(rows, activity)[n]?.['resources'];
+    const acct = '111122223333';
+    // Every record of the file is a write or a sensitive read: none is left without its resource.
+    for (const row of rows) expect({ activity: row['activity'], resources: row['resources'] }).not.toMatchObject({ resources: [] });
+    // A secret by ARN (with the six characters Secrets Manager appends) and by name are one node.
+    expect(of('GetSecretValue')).toEqual([`arn:aws:secretsmanager:us-east-1:${acct}:secret:prod/reporting/warehouse`]);
+    expect(of('DeleteSecret')).toEqual([`arn:aws:secretsmanager:us-east-1:${acct}:secret:MyDatabaseSecret`]);
+    expect(of('GetParameter')).toEqual([`arn:aws:ssm:us-east-1:${acct}:parameter/credentials/app/db-password`]);
+    expect(of('ModifySnapshotAttribute')).toEqual(['arn:aws:ec2:us-east-1::snapshot/snap-041993b54a9b3af6f']);
+    expect(of('ModifyImageAttribute')).toEqual(['arn:aws:ec2:us-east-1::image/ami-0b87ea1d007078d18']);
+    expect(of('ModifyDBSnapshotAttribute')).toEqual([`arn:aws:rds:us-east-1:${acct}:snapshot:exfiltration`]);
+    expect(of('UpdateFunctionCode20150331v2')).toEqual([`arn:aws:lambda:us-east-1:${acct}:function:payments-webhook`]);
+    expect(of('AddPermission20150331v2')).toEqual(of('UpdateFunctionCode20150331v2'));
+    expect(of('AddLayerVersionPermission20181031')).toEqual([`arn:aws:lambda:us-east-1:${acct}:layer:shared-deps:3`]);
+    expect(of('DeleteFlowLogs')).toEqual([`arn:aws:ec2:us-east-1:${acct}:vpc-flow-log/fl-0b99f482856f6f98b`]);
+    expect(of('DeleteResolverQueryLogConfig')).toEqual([
+      `arn:aws:route53resolver:us-east-1:${acct}:resolver-query-log-config/rqlc-4473f20ca554c07`,
+    ]);
+    expect(of('DisassociateResolverQueryLogConfig')).toContain(`arn:aws:ec2:us-east-1:${acct}:vpc/vpc-0a1b2c3d4e5f67890`);
+    expect(of('SendCommand')).toEqual([
+      'arn:aws:ssm:us-east-1::document/AWS-RunShellScript',
+      `arn:aws:ec2:us-east-1:${acct}:instance/i-0f364762ca43f9661`,
+      `arn:aws:ec2:us-east-1:${acct}:instance/i-0a86d1f61db2b9b5d`,
+    ]);
+    expect(of('StartSession')).toContain(`arn:aws:ssm:us-east-1:${acct}:session/Mateo-0e34861185201706f`);
+    expect(of('SendSSHPublicKey')).toEqual([`arn:aws:ec2:us-east-1:${acct}:instance/i-0a86d1f61db2b9b5d`]);
+    expect(of('CreateTrustAnchor')).toEqual([
+      `arn:aws:rolesanywhere:us-east-1:${acct}:trust-anchor/4d07f6a0-1c50-44d3-951b-b68b783daa0a`,
+    ]);
+    expect(of('InvokeModel')).toEqual(['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-sonnet-20240229-v1:0']);
+    // The user CreateUser made (its response ARN carries the path) and the one a policy was attached to are one node.
+    expect(of('CreateUser')).toEqual([`arn:aws:iam::${acct}:user/backup-sync`]);
+    expect(of('AttachUserPolicy')).toContain(`arn:aws:iam::${acct}:user/backup-sync`);
+    // Built in the record's partition, never a literal arn:aws:.
+    expect(of('GetSecretValue', 1)).toEqual(['arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:prod/payments/api-key']);
+    expect(of('GetParameter', 1)).toEqual(['arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/db-password']);
+  });
+
+  test('an IAM principal is keyed without its path, whichever spelling the record uses', async () => {
+    const base = { eventVersion: '1.08', eventTime: '2023-01-10T10:00:00Z', awsRegion: 'us-east-1', eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' };
+    const ssoRole = 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1a2b3c4d5e6f7a8b';
+    const withIssuer = {
+      ...base,
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_1a2b3c4d5e6f7a8b/dana',
+        accountId: '123456789012',
+        sessionContext: { sessionIssuer: { type: 'Role', arn: ssoRole, accountId: '123456789012' } },
+      },
+    };
+    const withoutIssuer = { ...withIssuer, userIdentity: { ...withIssuer.userIdentity, sessionContext: {} } };
+    const pathedUser = { ...base, userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/ops/dana', accountId: '123456789012', userName: 'dana' } };
+    const rows = apiRows(await parseText([withIssuer, withoutIssuer, pathedUser].map((r) => JSON.stringify(r)).join('\n')));
+    const key = 'arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_1a2b3c4d5e6f7a8b';
+    expect(rows.map((r) => r['actor_id'])).toEqual([key, key, 'arn:aws:iam::123456789012:user/dana']);
+    // What was logged stays as logged.
+    expect(rows[0]?.['session_issuer_arn']).toBe(ssoRole);
+    expect(rows[2]?.['actor_arn']).toBe('arn:aws:iam::123456789012:user/ops/dana');
   });
 
   test('an EventBridge event is unwrapped; the envelope fills in the account', async () => {

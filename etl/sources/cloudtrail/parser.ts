@@ -5,7 +5,7 @@
  * pipelines (Logstash, Elastic, Splunk, CloudWatch Logs subscriptions via Firehose; see shapes.ts).
  * Every record becomes one api_activity row; sign-in events also an authentication row.
  */
-import { partitionOf } from '../../../src/core/arn';
+import { iamIdentityKey } from '../../../src/core/arn';
 import { sha1Hex } from '../../../src/core/hash';
 import type { CoreRow } from '../../../src/core/tables';
 import { parseIsoTime } from '../../../src/core/time';
@@ -17,6 +17,7 @@ import { readLines } from '../../readers/lines';
 import { peekFirstChunk } from '../../readers/read-state';
 import { defineSource, quarantine, type Detection, type DetectSample, type ParsedItem, type RowIn } from '../types';
 import { manifest } from './manifest';
+import { resourceIds } from './resources';
 import { CsvExport, fromLookupFields, isEventHistoryCsvHeader, unwrapRecords } from './shapes';
 
 type Table = (typeof manifest.tables)[number];
@@ -104,73 +105,6 @@ function unwrapEventBridge(envelope: JsonObject): { record: JsonObject } | { rea
   };
 }
 
-/**
- * Pushes ARNs derived from requestParameters (only for the calls and services where the name means
- * that resource), in the record's partition.
- */
-function derivedResources(record: JsonObject, account: string | null, region: string | null, partition: string, into: Set<string>): void {
-  const params = obj(record['requestParameters']);
-  if (!params) return;
-  const service = record['eventSource'];
-  const bucket = asString(params['bucketName']);
-  if (bucket) {
-    into.add(`arn:${partition}:s3:::${bucket}`);
-    const key = asString(params['key']);
-    if (key) into.add(`arn:${partition}:s3:::${bucket}/${key}`);
-  }
-  for (const field of ['roleArn', 'policyArn'] as const) {
-    const arn = asString(params[field]);
-    if (arn?.startsWith('arn:')) into.add(arn);
-  }
-  if (service === 'iam.amazonaws.com' && account) {
-    const userName = asString(params['userName']);
-    if (userName) into.add(`arn:${partition}:iam::${account}:user/${userName}`);
-    const roleName = asString(params['roleName']);
-    if (roleName) into.add(`arn:${partition}:iam::${account}:role/${roleName}`);
-  } else if (service === 'ec2.amazonaws.com' && account && region) {
-    const groupId = asString(params['groupId']);
-    if (groupId?.startsWith('sg-')) into.add(`arn:${partition}:ec2:${region}:${account}:security-group/${groupId}`);
-    for (const instanceId of instanceIds(params)) into.add(`arn:${partition}:ec2:${region}:${account}:instance/${instanceId}`);
-  } else if (service === 'cloudtrail.amazonaws.com') {
-    const trail = asString(params['name']) ?? asString(params['trailName']);
-    if (trail)
-      into.add(
-        trail.startsWith('arn:') ? trail : account && region ? `arn:${partition}:cloudtrail:${region}:${account}:trail/${trail}` : trail,
-      );
-  }
-}
-
-/** Instance ids as EC2 logs them: instanceId, instanceIds[], or instancesSet.items[].instanceId. */
-function instanceIds(params: JsonObject): string[] {
-  const ids: string[] = [];
-  const single = asString(params['instanceId']);
-  if (single) ids.push(single);
-  const list = params['instanceIds'];
-  if (Array.isArray(list)) for (const id of list) if (typeof id === 'string') ids.push(id);
-  const items = obj(params['instancesSet'])?.['items'];
-  if (Array.isArray(items))
-    for (const item of items) {
-      const id = asString(obj(item)?.['instanceId']);
-      if (id) ids.push(id);
-    }
-  return ids;
-}
-
-function resourceIds(record: JsonObject, account: string | null, region: string | null, actorArn: string | null): string[] {
-  const ids = new Set<string>();
-  const listed = record['resources'];
-  if (Array.isArray(listed))
-    for (const resource of listed) {
-      const entry = obj(resource);
-      const arn = asString(entry?.['ARN']) ?? asString(entry?.['arn']);
-      if (arn) ids.add(arn);
-    }
-  // The partition of the caller's ARN, else of a resource the record lists, else of its region.
-  const partition = partitionOf(actorArn ?? [...ids].find((id) => id.startsWith('arn:')), region);
-  derivedResources(record, account, region, partition, ids);
-  return [...ids];
-}
-
 function yesNo(value: unknown): boolean | null {
   if (value === 'Yes' || value === 'yes' || value === true) return true;
   if (value === 'No' || value === 'no' || value === false) return false;
@@ -243,7 +177,8 @@ function normalize(record: JsonObject, time: Date, raw: string): RowIn<Table>[] 
         session_issuer_arn: actor.session_issuer_arn,
         session_name: actor.session_name,
         issued_session_id: asString(credentials?.['accessKeyId']),
-        issued_role_arn: asString(paramsObject?.['roleArn']) ?? asString(obj(response?.['federatedUser'])?.['arn']),
+        // The identity the credentials act as: keyed like every identity (a role without its path).
+        issued_role_arn: iamIdentityKey(asString(paramsObject?.['roleArn']) ?? asString(obj(response?.['federatedUser'])?.['arn'])),
         recipient_account: recipient,
         vpc_endpoint_id: asString(record['vpcEndpointId']),
         request_parameters: params === null || params === undefined ? null : JSON.stringify(params),

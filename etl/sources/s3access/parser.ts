@@ -10,7 +10,8 @@
  * Region: from the Host header (`<bucket>.s3.<region>.amazonaws.com`), else the access point ARN,
  * else the key, else 'unknown'.
  *
- * Actor (from the requester field): `-` → 'anonymous'; IAM user / root ARNs as logged; an
+ * Actor (from the requester field): `-` → 'anonymous'; root ARNs as logged, IAM user and role ARNs
+ * without their path (the identity convention, src/core/arn.ts iamIdentityKey); an
  * assumed-role ARN → the role's IAM ARN (session name as actor_name); `svc:<principal>` →
  * `service:<principal>`; `AmazonS3` (lifecycle) → `service:s3.amazonaws.com`; a canonical user id →
  * `canonical:<id>`. An access key id is not a requester: it becomes session_id, never actor_id.
@@ -18,7 +19,7 @@
  * event_id is the S3 request id; operations that log several records under one request id
  * (batch deletes, lifecycle actions, the GET half of a copy) get the key or the half appended.
  */
-import { parseArn, partitionForHost, partitionForRegion } from '../../../src/core/arn';
+import { iamIdentityKey, parseArn, partitionForHost, partitionForRegion } from '../../../src/core/arn';
 import { sha1Hex } from '../../../src/core/hash';
 import type { RowOf } from '../../../src/core/tables';
 import { parseClfTime } from '../../../src/core/time';
@@ -89,10 +90,20 @@ export function requesterActor(requester: string | null): Actor {
     const base = { actor_arn: requester, actor_account: arn.account || null, session_id: null };
     if (arn.service === 'iam' && arn.resource === 'root') return { ...base, actor_id: requester, actor_type: 'Root', actor_name: 'root' };
     if (arn.service === 'iam' && arn.resource.startsWith('user/')) {
-      return { ...base, actor_id: requester, actor_type: 'IAMUser', actor_name: arn.resource.slice(arn.resource.lastIndexOf('/') + 1) };
+      return {
+        ...base,
+        actor_id: iamIdentityKey(requester),
+        actor_type: 'IAMUser',
+        actor_name: arn.resource.slice(arn.resource.lastIndexOf('/') + 1),
+      };
     }
     if (arn.service === 'iam' && arn.resource.startsWith('role/')) {
-      return { ...base, actor_id: requester, actor_type: 'Role', actor_name: arn.resource.slice(arn.resource.lastIndexOf('/') + 1) };
+      return {
+        ...base,
+        actor_id: iamIdentityKey(requester),
+        actor_type: 'Role',
+        actor_name: arn.resource.slice(arn.resource.lastIndexOf('/') + 1),
+      };
     }
     if (arn.service === 'sts' && arn.resource.startsWith('assumed-role/')) {
       const rest = arn.resource.slice('assumed-role/'.length);

@@ -7,10 +7,23 @@ import type { Resolvers } from '../../generated/graphql';
 import { Account } from './account';
 import { eventResolvers } from './events';
 import { Identity } from './identity';
-import { IndicatorContext } from './indicator-context';
+import { IndicatorContext, IndicatorMatch } from './indicator-context';
+import { Lake } from './lake';
 import { Entity, Event, Link, Node } from './interfaces';
 import { IPAddress } from './ip-address';
-import { AccountLink, DomainLink, EventConnection, IdentityLink, IPAddressLink, ResourceLink, SessionLink, UserAgentLink } from './links';
+import {
+  AccountLink,
+  AggregateGroup,
+  DomainLink,
+  EventAggregate,
+  EventConnection,
+  EventEdge,
+  IdentityLink,
+  IPAddressLink,
+  ResourceLink,
+  SessionLink,
+  UserAgentLink,
+} from './links';
 import { Query } from './query';
 import { Resource } from './resource';
 import { DateTime } from './scalars';
@@ -39,6 +52,11 @@ export const resolvers: Resolvers = {
   AccountLink,
   DomainLink,
   EventConnection,
+  EventEdge,
+  EventAggregate,
+  AggregateGroup,
   IndicatorContext,
+  IndicatorMatch,
+  Lake,
   ...eventResolvers,
 };

@@ -1,10 +1,25 @@
-/** IndicatorContext (contextFor): what the graph knows of one indicator, by which pivot fits the entity it named. */
-import type { IndicatorContextResolvers } from '../../generated/graphql';
+/**
+ * IndicatorContext (contextFor): what the lake knows of one indicator, by what it was found as.
+ * The related lists follow the first match (for a CIDR range: all its addresses, through one
+ * aggregate of their events). Findings, once the rules engine writes them, belong beside `matches`:
+ * they are the findings of the matches' entities.
+ */
+import type { IndicatorContextResolvers, IndicatorMatchResolvers } from '../../generated/graphql';
 import type { EventPivot } from '../../queries/events';
+import type { Dimension } from '../../queries/aggregate';
 import type { PivotName } from '../../queries/graph';
 import { eventConnection, linkConnection } from '../connections';
 import type { RequestContext } from '../context';
-import type { EntityType, IndicatorContextModel, LinkConnectionModel } from '../models';
+import { offsetCursor } from '../ids';
+import { checkFirst } from '../limits';
+import {
+  entityStub,
+  type EntityModel,
+  type EntityType,
+  type IndicatorContextModel,
+  type LinkConnectionModel,
+  type LinkModel,
+} from '../models';
 
 const EMPTY: LinkConnectionModel = { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
 
@@ -16,53 +31,105 @@ const RELATED: Record<'identities' | 'ips' | 'resources' | 'sessions', Partial<R
   sessions: { Identity: 'identitySessions', IPAddress: 'ipSessions', Resource: 'resourceSessions', Session: 'sessionChildren' },
 };
 
+/** For a CIDR range: what its addresses' events name, grouped by the dimension (one pushed-down aggregate). */
+const RANGE_DIMENSION: Record<'identities' | 'resources' | 'sessions', { dimension: Dimension; type: EntityType; relation: string }> = {
+  identities: { dimension: 'actor', type: 'Identity', relation: 'from_ip' },
+  sessions: { dimension: 'session', type: 'Session', relation: 'from_ip' },
+  resources: { dimension: 'resource', type: 'Resource', relation: 'accessed_from' },
+};
+
+/** A one-link connection to the entity itself (or a session's identity). */
+function selfLink(c: IndicatorContextModel, relation: string, through: EntityModel, node: EntityModel): LinkConnectionModel {
+  const link: LinkModel = {
+    cursor: '',
+    relation,
+    firstSeen: through.firstSeen!,
+    lastSeen: through.lastSeen!,
+    eventCount: through.eventCount,
+    sources: [],
+    otherType: node.type,
+    otherKey: node.key,
+    node,
+    window: c.window,
+  };
+  return { edges: [link], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 };
+}
+
+async function rangeLinks(
+  ctx: RequestContext,
+  c: IndicatorContextModel,
+  which: keyof typeof RANGE_DIMENSION,
+  first: number,
+): Promise<LinkConnectionModel> {
+  const { dimension, type, relation } = RANGE_DIMENSION[which];
+  const events = await eventConnection(ctx, 'none', '*', c.window, { filter: { ip: c.cidr!.range }, first: 0 });
+  const aggregate = await events.aggregate({
+    groupBy: [dimension],
+    bucket: null,
+    distinct: [],
+    order: 'count_desc',
+    top: Math.max(first, 1),
+  });
+  const groups = aggregate.groups.filter((g) => g.values[dimension] != null).slice(0, first);
+  const edges = await Promise.all(
+    groups.map(async (g, i): Promise<LinkModel> => {
+      const key = g.values[dimension]!;
+      const node = (await ctx.loaders.entity.load({ type, key, window: c.window })) ?? entityStub(type, key, c.window);
+      return {
+        cursor: offsetCursor(i + 1),
+        relation,
+        firstSeen: g.firstSeen,
+        lastSeen: g.lastSeen,
+        eventCount: g.count,
+        sources: [],
+        otherType: type,
+        otherKey: key,
+        node,
+        window: c.window,
+      };
+    }),
+  );
+  return {
+    edges,
+    pageInfo: { hasNextPage: aggregate.totalGroups > edges.length, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: aggregate.totalGroups,
+  };
+}
+
 function related(which: keyof typeof RELATED) {
   return async (c: IndicatorContextModel, args: { first?: number | null }, ctx: RequestContext): Promise<LinkConnectionModel> => {
+    if (c.cidr) {
+      if (which === 'ips') {
+        const first = checkFirst(args.first, ctx.limits);
+        const edges = c.cidr.addresses.slice(0, first).map((node, i) => ({
+          cursor: offsetCursor(i + 1),
+          relation: 'in_range',
+          firstSeen: node.firstSeen!,
+          lastSeen: node.lastSeen!,
+          eventCount: node.eventCount,
+          sources: [],
+          otherType: 'IPAddress',
+          otherKey: node.key,
+          node,
+          window: c.window,
+        }));
+        return {
+          edges,
+          pageInfo: { hasNextPage: c.cidr.addresses.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+          totalCount: c.cidr.addresses.length,
+        };
+      }
+      return rangeLinks(ctx, c, which, checkFirst(args.first, ctx.limits));
+    }
     if (c.domain && which === 'ips') return linkConnection(ctx, 'domainIps', { key: c.domain, window: c.window }, args);
     if (!c.entity) return EMPTY;
-    if (which === 'identities' && c.entity.type === 'Identity') {
-      const e = c.entity;
-      return {
-        edges: [
-          {
-            cursor: '',
-            relation: 'self',
-            firstSeen: e.firstSeen!,
-            lastSeen: e.lastSeen!,
-            eventCount: e.eventCount,
-            otherType: 'Identity',
-            otherKey: e.key,
-            node: e,
-            window: c.window,
-          },
-        ],
-        pageInfo: { hasNextPage: false, endCursor: null },
-        totalCount: 1,
-      };
-    }
+    if (which === 'identities' && c.entity.type === 'Identity') return selfLink(c, 'self', c.entity, c.entity);
     if (which === 'identities' && c.entity.type === 'Session') {
       const identity =
         typeof c.entity.attrs.identity === 'string'
           ? await ctx.loaders.entity.load({ type: 'Identity', key: c.entity.attrs.identity, window: c.window })
           : null;
-      if (!identity) return EMPTY;
-      return {
-        edges: [
-          {
-            cursor: '',
-            relation: 'uses',
-            firstSeen: c.entity.firstSeen!,
-            lastSeen: c.entity.lastSeen!,
-            eventCount: c.entity.eventCount,
-            otherType: 'Identity',
-            otherKey: identity.key,
-            node: identity,
-            window: c.window,
-          },
-        ],
-        pageInfo: { hasNextPage: false, endCursor: null },
-        totalCount: 1,
-      };
+      return identity ? selfLink(c, 'uses', c.entity, identity) : EMPTY;
     }
     const pivot = RELATED[which][c.entity.type];
     return pivot ? linkConnection(ctx, pivot, c.entity, args) : EMPTY;
@@ -76,31 +143,33 @@ const EVENT_PIVOT: Partial<Record<EntityType, EventPivot>> = {
   Resource: 'resource',
 };
 
+const firstOf = (c: IndicatorContextModel, type: EntityType) => c.matches.find((m) => m.entity?.type === type)?.entity ?? null;
+
 export const IndicatorContext: IndicatorContextResolvers = {
   indicator: (c) => c.indicator,
   kind: (c) => c.kind,
-  found: async (c, _a, ctx) => {
-    if (c.entity) return true;
-    if (!c.domain) return false;
-    const page = await linkConnection(ctx, 'domainIps', { key: c.domain, window: c.window }, { first: 1 });
-    return page.totalCount > 0;
-  },
-  identity: (c) => (c.entity?.type === 'Identity' ? c.entity : null),
-  session: (c) => (c.entity?.type === 'Session' ? c.entity : null),
-  ip: (c) => (c.entity?.type === 'IPAddress' ? c.entity : null),
-  resource: (c) => (c.entity?.type === 'Resource' ? c.entity : null),
+  found: (c) => c.matches.length > 0,
+  tried: (c) => c.tried,
+  matches: (c) => c.matches,
+  identity: (c) => firstOf(c, 'Identity'),
+  session: (c) => firstOf(c, 'Session'),
+  ip: (c) => firstOf(c, 'IPAddress'),
+  resource: (c) => firstOf(c, 'Resource'),
+  account: (c) => firstOf(c, 'Account'),
   queriedBy: (c, args, ctx) => (c.domain ? linkConnection(ctx, 'domainIps', { key: c.domain, window: c.window }, args) : null),
-  firstSeen: (c) => c.entity?.firstSeen ?? null,
-  lastSeen: (c) => c.entity?.lastSeen ?? null,
-  eventCount: (c) => c.entity?.eventCount ?? 0,
+  firstSeen: (c) => (c.cidr ? minDate(c.cidr.addresses.map((a) => a.firstSeen)) : (c.entity?.firstSeen ?? null)),
+  lastSeen: (c) => (c.cidr ? maxDate(c.cidr.addresses.map((a) => a.lastSeen)) : (c.entity?.lastSeen ?? null)),
+  eventCount: (c) => (c.cidr ? c.cidr.addresses.reduce((n, a) => n + a.eventCount, 0) : (c.entity?.eventCount ?? 0)),
   identities: related('identities'),
   ips: related('ips'),
   resources: related('resources'),
   sessions: related('sessions'),
   recentEvents: async (c, args, ctx) => {
     const first = args.first ?? 10;
-    if (c.domain) {
-      const page = await eventConnection(
+    let page;
+    if (c.cidr) page = await eventConnection(ctx, 'none', '*', c.window, { first, filter: { ip: c.cidr.range } }, { descending: true });
+    else if (c.domain)
+      page = await eventConnection(
         ctx,
         'none',
         '*',
@@ -108,11 +177,28 @@ export const IndicatorContext: IndicatorContextResolvers = {
         { first },
         { tables: ['dns_activity', 'http_activity'], descending: true, extra: { domain: c.domain } },
       );
-      return (await page.edges()).map((e) => e.node);
+    else {
+      const pivot = c.entity ? EVENT_PIVOT[c.entity.type] : undefined;
+      if (!c.entity || !pivot) return [];
+      page = await eventConnection(ctx, pivot, c.entity.key, c.window, { first }, { descending: true });
     }
-    const pivot = c.entity ? EVENT_PIVOT[c.entity.type] : undefined;
-    if (!c.entity || !pivot) return [];
-    const page = await eventConnection(ctx, pivot, c.entity.key, c.window, { first }, { descending: true });
     return (await page.edges()).map((e) => e.node);
   },
 };
+
+export const IndicatorMatch: IndicatorMatchResolvers = {
+  kind: (m) => m.kind,
+  foundAs: (m) => m.foundAs,
+  entity: (m) => m.entity,
+  domain: (m) => m.domain,
+};
+
+function minDate(dates: (Date | null)[]): Date | null {
+  const known = dates.filter((d): d is Date => d !== null);
+  return known.length ? new Date(Math.min(...known.map((d) => d.getTime()))) : null;
+}
+
+function maxDate(dates: (Date | null)[]): Date | null {
+  const known = dates.filter((d): d is Date => d !== null);
+  return known.length ? new Date(Math.max(...known.map((d) => d.getTime()))) : null;
+}

@@ -1,16 +1,17 @@
 /** The entry points. */
 import type { QueryResolvers } from '../../generated/graphql';
-import { eventConnection, rootPivot, windowOf } from '../connections';
+import { eventConnection, windowOf } from '../connections';
+import { checkAddress } from '../filters';
 import { offsetCursor, parseOffsetCursor } from '../ids';
 import { indicatorContext } from '../indicator';
 import { checkFirst, checkText } from '../limits';
-import { nodeById, resolveIdentity, resolveResource } from '../lookups';
+import { loadNamed, nodeById, resolveIdentity, resolveResource } from '../lookups';
+import { checkArnText } from '../filters';
 import type { LinkConnectionModel, LinkModel } from '../models';
-import { loadEntity } from './common';
 
 export const Query: QueryResolvers = {
   node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
-  identity: (_p, args, ctx) => resolveIdentity(ctx, args.id, windowOf(ctx, null, args.window)),
+  identity: (_p, args, ctx) => resolveIdentity(ctx, checkArnText(args.id, 'id'), windowOf(ctx, null, args.window)),
   identities: async (_p, args, ctx): Promise<LinkConnectionModel> => {
     const window = windowOf(ctx, null, args.window);
     const first = checkFirst(args.first, ctx.limits);
@@ -23,6 +24,7 @@ export const Query: QueryResolvers = {
       firstSeen: entity.firstSeen!,
       lastSeen: entity.lastSeen!,
       eventCount: entity.eventCount,
+      sources: [],
       otherType: 'Identity',
       otherKey: entity.key,
       node: entity,
@@ -35,13 +37,11 @@ export const Query: QueryResolvers = {
       totalCount: page.total,
     };
   },
-  ip: (_p, args, ctx) => loadEntity(ctx, 'IPAddress', checkText(args.address, 'address'), windowOf(ctx, null, args.window)),
-  resource: (_p, args, ctx) => resolveResource(ctx, args.id, windowOf(ctx, null, args.window)),
-  session: (_p, args, ctx) => loadEntity(ctx, 'Session', checkText(args.id, 'id'), windowOf(ctx, null, args.window)),
-  account: (_p, args, ctx) => loadEntity(ctx, 'Account', checkText(args.id, 'id'), windowOf(ctx, null, args.window)),
-  events: (_p, args, ctx) => {
-    const { pivot, key } = rootPivot(args.filter);
-    return eventConnection(ctx, pivot, key, null, args);
-  },
+  ip: (_p, args, ctx) => loadNamed(ctx, 'IPAddress', checkAddress(args.address, 'address'), windowOf(ctx, null, args.window), 'ip'),
+  resource: (_p, args, ctx) => resolveResource(ctx, checkArnText(args.id, 'id'), windowOf(ctx, null, args.window)),
+  session: (_p, args, ctx) => loadNamed(ctx, 'Session', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'session'),
+  account: (_p, args, ctx) => loadNamed(ctx, 'Account', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'account'),
+  events: (_p, args, ctx) => eventConnection(ctx, 'none', '*', null, args),
   contextFor: (_p, args, ctx) => indicatorContext(ctx, checkText(args.indicator.trim(), 'indicator'), windowOf(ctx, null, args.window)),
+  lake: () => ({}),
 };

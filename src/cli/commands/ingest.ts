@@ -29,6 +29,7 @@ interface IngestFlags extends GeoIpFlags {
   json?: boolean;
   batchRows?: number;
   retrySkipped?: boolean;
+  keepOutlierTimes?: boolean;
   maxRecordBytes?: number;
   maxObjectBytes?: number;
   [sourceOption: string]: unknown;
@@ -47,6 +48,10 @@ export function registerIngest(program: Command): void {
     )
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt))
+    .option(
+      '--keep-outlier-times',
+      'store events dated more than a day ahead or before their provider existed (default: quarantine them with the reason)',
+    )
     .option('--retry-skipped', 'read again objects the lake skipped or quarantined whole before (a changed --source does too)')
     .addOption(
       new Option(
@@ -93,6 +98,7 @@ export function registerIngest(program: Command): void {
       source: opts.source,
       batchRows: opts.batchRows,
       retrySkipped: opts.retrySkipped === true,
+      outlierTimes: opts.keepOutlierTimes ? 'keep' : 'quarantine',
       sourceOptions,
       limits: {
         ...(opts.maxRecordBytes ? { maxRecordBytes: opts.maxRecordBytes } : {}),
