@@ -66,7 +66,8 @@ function windowValues(window: TimeWindow, lookbackMs: number): Record<WindowValu
 
 /** The statement the engine runs for a rule over a window, with its parameters. */
 export function boundStatement(rule: CompiledRule, window: TimeWindow, limit: number): { sql: string; params: SqlParam[] } {
-  const statement = sql`SELECT * FROM (${rule.statement.sql}) hits ORDER BY first_time, group_key LIMIT ${param(limit + 1)}`;
+  // Lists come back as JSON: exact on both engines (Athena prints arrays as unquoted text).
+  const statement = sql`SELECT first_time, last_time, actor, session, ip, account, CAST(resources AS JSON) AS resources, CAST(evidence AS JSON) AS evidence, event_count, group_key FROM (${rule.statement.sql}) hits ORDER BY first_time, group_key LIMIT ${param(limit + 1)}`;
   return { sql: statement.text, params: bindSlots(statement.slots, windowValues(window, rule.statement.lookbackMs)) };
 }
 
