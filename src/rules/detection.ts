@@ -24,6 +24,8 @@ export interface DetectionContext {
   lineOf: (node: Node | Pair | null | undefined) => number | null;
   /** Fresh lambda variable names, unique within one statement. */
   fresh: (prefix: string) => string;
+  /** Inside `|elements`: sub-fields are relative to this element's path. */
+  base?: { doc: 'raw' | 'request_parameters'; path: Frag };
 }
 
 export function newContext(target: LogTarget, lineOf: DetectionContext['lineOf']): DetectionContext {
@@ -38,7 +40,7 @@ const MATCH_MODIFIERS = ['contains', 'startswith', 'endswith', 're', 'cidr', 'gt
 type MatchModifier = (typeof MATCH_MODIFIERS)[number];
 const TRANSFORM_MODIFIERS = ['base64', 'base64offset', 'windash'] as const;
 type TransformModifier = (typeof TRANSFORM_MODIFIERS)[number];
-const FLAG_MODIFIERS = ['all', 'cased', 'i', 'm', 's'] as const;
+const FLAG_MODIFIERS = ['all', 'cased', 'i', 'm', 's', 'elements'] as const;
 /** Modifiers of the spec this compiler does not implement, with why. */
 const UNSUPPORTED_MODIFIERS: Record<string, string> = {
   expand: 'placeholders need a value list the rule set does not define',
@@ -54,10 +56,12 @@ interface Modifiers {
   all: boolean;
   cased: boolean;
   reFlags: string;
+  /** ScoutQL extension: the value is a map that one element of the array must match as a whole. */
+  elements: boolean;
 }
 
 function parseModifiers(list: string[], construct: string, line: number | null): Modifiers {
-  const mods: Modifiers = { match: null, transforms: [], all: false, cased: false, reFlags: '' };
+  const mods: Modifiers = { match: null, transforms: [], all: false, cased: false, reFlags: '', elements: false };
   for (const raw of list) {
     const m = raw.toLowerCase();
     if ((MATCH_MODIFIERS as readonly string[]).includes(m)) {
@@ -67,6 +71,7 @@ function parseModifiers(list: string[], construct: string, line: number | null):
     else if ((FLAG_MODIFIERS as readonly string[]).includes(m)) {
       if (m === 'all') mods.all = true;
       else if (m === 'cased') mods.cased = true;
+      else if (m === 'elements') mods.elements = true;
       else mods.reFlags += m;
     } else if (UNSUPPORTED_MODIFIERS[m]) throw new UnsupportedRule(construct, `modifier |${m} is not supported: ${UNSUPPORTED_MODIFIERS[m]}`, line);
     else throw new UnsupportedRule(construct, `unknown modifier |${raw}`, line);
@@ -316,7 +321,7 @@ function overJsonLeaves(ctx: DetectionContext, field: Extract<ResolvedField, { k
     if (remaining.length === 1) return walk(child, []);
     return overElements(ctx, doc, child, (element) => walk(element, remaining.slice(1)));
   };
-  return walk(jsonRoot(doc, field.roots, field.segments[0]), field.segments);
+  return walk(field.base ?? jsonRoot(doc, field.roots, field.segments[0]), field.segments);
 }
 
 /** The field's value as one scalar (no array traversal): for group keys and field references. */
@@ -379,17 +384,19 @@ function compileFieldItem(ctx: DetectionContext, pair: Pair, identifier: string)
   const [fieldName, ...modList] = keyText.split('|');
   const mods = parseModifiers(modList, construct, line);
   const valueNode = pair.value as Node | null;
+  if (mods.elements) return compileElements(ctx, pair, identifier, fieldName, mods, construct, line);
   const values: SigmaValue[] = isSeq(valueNode)
     ? valueNode.items.map((item) => scalarValue(item, construct, ctx.lineOf(item as Node) ?? line))
     : [scalarValue(valueNode ?? { value: null }, construct, line)];
   if (isSeq(valueNode) && values.length === 0) throw new UnsupportedRule(construct, 'an empty list of values matches nothing; remove the field or give values', line);
 
   // No field name: the values are keywords with modifiers, searched in the whole raw record.
-  const field: ResolvedField = fieldName === '' ? { kind: 'column', column: 'raw', type: 'VARCHAR', lowercased: false } : resolveField(ctx.target, fieldName);
+  const field: ResolvedField =
+    fieldName === '' ? { kind: 'column', column: 'raw', type: 'VARCHAR', lowercased: false } : resolveFieldIn(ctx, fieldName);
 
   if (mods.match === 'fieldref') {
     const tests = values.map((v) => {
-      const other = resolveField(ctx.target, String(v));
+      const other = resolveFieldIn(ctx, String(v));
       const lhs = scalarOf(field);
       const rhs = scalarOf(other);
       if (field.kind === 'unreachable') throw new UnsupportedRule(construct, field.reason, line);
@@ -402,6 +409,35 @@ function compileFieldItem(ctx: DetectionContext, pair: Pair, identifier: string)
 
   const perValue = values.map((v) => or(valuePredicates(v, mods, construct, line).map((p) => applyToField(ctx, field, p, construct, line, mods, v))));
   return mods.all ? and(perValue) : or(perValue);
+}
+
+/**
+ * `field|elements: {sub: value, …}` (a ScoutQL extension to Sigma): true when one element of the
+ * array at `field` (or the object itself, when it is not an array) matches every sub-field. Sigma
+ * alone tests each field on any element, so "a statement with Principal * and no Condition" could
+ * be met by two different statements.
+ */
+function compileElements(ctx: DetectionContext, pair: Pair, identifier: string, fieldName: string, mods: Modifiers, construct: string, line: number | null): Frag {
+  if (mods.match !== null || mods.transforms.length > 0 || mods.all || mods.cased)
+    throw new UnsupportedRule(construct, '|elements takes no other modifier; put them on the sub-fields', line);
+  const valueNode = pair.value as Node | null;
+  if (!isMap(valueNode)) throw new UnsupportedRule(construct, '|elements takes a map of sub-fields that one element must match', line);
+  const field = resolveFieldIn(ctx, fieldName);
+  if (field.kind !== 'json') throw new UnsupportedRule(construct, field.kind === 'unreachable' ? field.reason : '|elements works on JSON fields, not columns', line);
+  const doc = docOf(field);
+  return overJsonLeaves(ctx, field, (arrayPath) =>
+    overElements(ctx, doc, arrayPath, (element) => {
+      const inner: DetectionContext = { ...ctx, base: { doc: field.doc, path: element } };
+      return and(valueNode.items.map((sub) => compileFieldItem(inner, sub, `${identifier}.${fieldName}`)));
+    }),
+  );
+}
+
+function resolveFieldIn(ctx: DetectionContext, name: string): ResolvedField {
+  if (!ctx.base) return resolveField(ctx.target, name);
+  const segments = name.split('.').filter((s) => s.length > 0);
+  if (segments.length === 0) return { kind: 'unreachable', reason: 'empty sub-field name' };
+  return { kind: 'json', doc: ctx.base.doc, roots: ['$'], segments, base: ctx.base.path };
 }
 
 function keywordPredicate(value: SigmaValue): Frag {

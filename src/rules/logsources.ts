@@ -293,7 +293,14 @@ export function resolveLogSource(spec: LogSourceSpec): LogTarget | { reason: str
 /** Where a field of a rule lives, or why it cannot be reached. */
 export type ResolvedField =
   | { kind: 'column'; column: string; type: string; lowercased: boolean }
-  | { kind: 'json'; doc: 'raw' | 'request_parameters'; roots: readonly string[]; segments: string[] }
+  | {
+      kind: 'json';
+      doc: 'raw' | 'request_parameters';
+      roots: readonly string[];
+      segments: string[];
+      /** A path expression the segments start from instead of the roots (inside one array element, for `|elements`). */
+      base?: import('./sql').Frag;
+    }
   | { kind: 'unreachable'; reason: string };
 
 /** Partition columns every event table can be filtered on. */

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const inputs = join(root, 'inputs');
   const lake = join(root, 'lake');
   cases = await writeSamples(PROJECT_RULES_DIR, inputs);
-  for (const source of [...new Set(cases.map((c) => c.source))] as SourceId[]) {
+  for (const source of [...new Set(cases.flatMap((c) => c.sources))] as SourceId[]) {
     const summary = await ingest({ inputs: [join(inputs, source)], lake, source, workers: 1, graph: false });
     expect(summary.quarantined).toBe(0);
   }

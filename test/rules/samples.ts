@@ -21,9 +21,8 @@ export interface SampleCase {
   /** Rule ids of the file the case belongs to (its rules; the case checks the one it names or all). */
   rule: string | null;
   match: boolean;
-  source: SourceId;
-  /** The file written for the parser. */
-  file: string;
+  /** The sources whose parsers read the case's files. */
+  sources: SourceId[];
   window: { from: Date; to: Date };
   eventIds: string[];
 }
@@ -177,6 +176,8 @@ interface CaseSpec {
   match: boolean;
   records?: Json[];
   lines?: string[];
+  /** Records of other sources in the same case (a correlation across CloudTrail and flow logs). */
+  extra?: { source: SourceId; records?: Json[]; lines?: string[] }[];
   window?: { from: string; to: string };
 }
 
@@ -192,11 +193,6 @@ function fileText(source: SourceId, records: Json[]): string {
   if (source === 'cloudtrail') return JSON.stringify({ Records: records });
   if (source === 'azuread' || source === 'azureactivity' || source === 'nsgflow') return JSON.stringify({ records });
   return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-}
-
-function recordTime(source: SourceId, record: Json): string | null {
-  const t = source === 'cloudtrail' ? record.eventTime : source === 'gcpaudit' ? record.timestamp : record.time;
-  return typeof t === 'string' ? t : null;
 }
 
 async function eventIdsOf(source: SourceId, path: string): Promise<{ ids: string[]; times: Date[] }> {
@@ -230,21 +226,27 @@ export async function writeSamples(rulesDir: string, inputDir: string): Promise<
     const spec = parse(text) as TestsFile;
     const name = ruleFile.slice(rulesDir.length + 1);
     for (const [ci, c] of spec.tests.entries()) {
-      const folder = join(inputDir, spec.source);
-      mkdirSync(folder, { recursive: true });
-      const file = join(folder, `${String(serial).padStart(4, '0')}-${hash(name).slice(0, 8)}-${ci}.${spec.source === 'vpcflow' ? 'log' : 'json'}`);
-      if (c.lines) writeFileSync(file, c.lines.join('\n') + '\n');
-      else {
-        const records = (c.records ?? []).map((r, ri) => {
-          const time = new Date(SAMPLE_EPOCH + serial * 3_600_000 + ri * 600_000);
-          return complete(spec.source, r, `${name}/${ci}/${ri}`, time);
-        });
-        if (records.length === 0) throw new Error(`${name} › ${c.name}: a case needs records or lines`);
-        for (const r of records) if (recordTime(spec.source, r) === null) throw new Error(`${name} › ${c.name}: record without a time`);
-        writeFileSync(file, fileText(spec.source, records));
+      const parts = [{ source: spec.source, records: c.records, lines: c.lines }, ...(c.extra ?? [])];
+      const ids: string[] = [];
+      const times: Date[] = [];
+      for (const [pi, part] of parts.entries()) {
+        const folder = join(inputDir, part.source);
+        mkdirSync(folder, { recursive: true });
+        const file = join(folder, `${String(serial).padStart(4, '0')}-${hash(name).slice(0, 8)}-${ci}-${pi}.${part.source === 'vpcflow' ? 'log' : 'json'}`);
+        if (part.lines) writeFileSync(file, part.lines.join('\n') + '\n');
+        else {
+          const records = (part.records ?? []).map((r, ri) => {
+            const time = new Date(SAMPLE_EPOCH + serial * 3_600_000 + ri * 600_000);
+            return complete(part.source, r, `${name}/${ci}/${pi}/${ri}`, time);
+          });
+          if (records.length === 0) throw new Error(`${name} › ${c.name}: a case needs records or lines`);
+          writeFileSync(file, fileText(part.source, records));
+        }
+        const parsed = await eventIdsOf(part.source, file);
+        ids.push(...parsed.ids);
+        times.push(...parsed.times);
       }
       serial += 1;
-      const { ids, times } = await eventIdsOf(spec.source, file);
       if (ids.length === 0) throw new Error(`${name} › ${c.name}: the parser produced no event`);
       const first = Math.min(...times.map((t) => t.getTime()));
       const last = Math.max(...times.map((t) => t.getTime()));
@@ -253,8 +255,7 @@ export async function writeSamples(rulesDir: string, inputDir: string): Promise<
         ruleFile,
         rule: c.rule ?? null,
         match: c.match,
-        source: spec.source,
-        file,
+        sources: [...new Set(parts.map((p) => p.source))],
         window: c.window ? { from: new Date(c.window.from), to: new Date(c.window.to) } : { from: new Date(first), to: new Date(last + 1000) },
         eventIds: ids,
       });
