@@ -370,9 +370,14 @@ function applyToField(ctx: DetectionContext, field: ResolvedField, predicate: Va
 // ---------------------------------------------------------------------------------------------
 // Search identifiers and the condition.
 
+/** Tab, line feed and carriage return are fine in a parameter; other control characters are not (the API refuses them too). */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 function scalarValue(node: unknown, construct: string, line: number | null): SigmaValue {
   if (!isScalar(node)) throw new UnsupportedRule(construct, 'a value must be a string, number, boolean or null (a nested map or list is not Sigma)', line);
   const v: unknown = node.value;
+  if (typeof v === 'string' && CONTROL_CHARACTER.test(v))
+    throw new UnsupportedRule(construct, 'a value holds a control character (NUL…), which Athena query parameters cannot carry', line);
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   throw new UnsupportedRule(construct, `value of type ${typeof v} is not a Sigma value`, line);
 }

@@ -63,7 +63,8 @@ export function loadRules(dirs: readonly string[]): LoadedRules {
   for (const dir of dirs) {
     for (const path of ruleFiles(dir)) {
       files += 1;
-      const shown = relative(process.cwd(), path) || path;
+      const rel = relative(process.cwd(), path);
+      const shown = rel && !rel.startsWith('..') ? rel : path;
       let content: string;
       try {
         content = readFileSync(path, 'utf8');

@@ -7,6 +7,7 @@ import { registerIngest } from './ingest';
 import { registerKeys } from './keys';
 import { registerLocalServers } from './local-servers';
 import { registerQuery } from './query';
+import { registerRules } from './rules';
 import { registerSample } from './sample';
 import { registerServe } from './serve';
 import { registerVerify } from './verify';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerQuery(program);
   registerKeys(program);
   registerAudit(program);
+  registerRules(program);
   registerCatalog(program);
   registerLocalServers(program);
   registerVerify(program);
