@@ -17,7 +17,7 @@ import { resolveField, type ResolvedField } from './logsources';
 import { UnsupportedRule } from './model';
 import { scalarOf } from './detection';
 import { EVENT_COLUMNS, eventWhere, tableRef } from './events';
-import { Frag, TRUE, param, sql, windowParam } from './sql';
+import { TRUE, param, sql, windowParam, type Frag } from './sql';
 import type { LogTarget } from './logsources';
 
 export type BaselineType = 'first_seen' | 'rare' | 'spike';
@@ -42,7 +42,8 @@ export interface BaselineSpec {
 const GEOIP_FIELDS = new Set(['src_asn', 'src_as_org', 'src_country', 'src_is_cloud']);
 
 function scalarField(target: LogTarget, name: string, role: string, line: number | null): Frag {
-  if (GEOIP_FIELDS.has(name)) throw new UnsupportedRule(`baseline.${role} ${name}`, 'needs the offline GeoIP / ASN data, which is not wired in yet', line);
+  if (GEOIP_FIELDS.has(name))
+    throw new UnsupportedRule(`baseline.${role} ${name}`, 'needs the offline GeoIP / ASN data, which is not wired in yet', line);
   const field: ResolvedField = resolveField(target, name);
   if (field.kind === 'unreachable') throw new UnsupportedRule(`baseline.${role} ${name}`, field.reason, line);
   const scalar = scalarOf(field);
@@ -82,4 +83,3 @@ export function baselineStatement(spec: BaselineSpec): Frag {
     WHERE k.n >= ${param(spec.minHistory)} AND coalesce(h.n, 0) <= ${param(spec.maxSeen)}
     GROUP BY c.ent, c.val`;
 }
-

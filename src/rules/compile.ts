@@ -45,16 +45,23 @@ function pairOf(map: YAMLMap, key: string): Pair | null {
   return map.items.find((p) => isScalar(p.key) && p.key.value === key) ?? null;
 }
 
+/** A scalar's text: strings as they are, numbers and booleans printed; anything else is not text. */
+function scalarText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
 function text(node: Node | null): string | null {
   if (!node || !isScalar(node)) return null;
-  return node.value === null || node.value === undefined ? null : String(node.value);
+  return scalarText(node.value);
 }
 
 function stringList(node: Node | null): string[] {
   if (!node) return [];
   const value: unknown = node.toJSON();
-  if (Array.isArray(value)) return value.map(String);
-  return value === null || value === undefined ? [] : [String(value)];
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  return items.map(scalarText).filter((t): t is string => t !== null);
 }
 
 /** `30d`, `5m`, `1h`, `45s` → milliseconds. */
@@ -71,7 +78,12 @@ export function parseTimespan(value: string | null, construct: string, line: num
 export function readMeta(d: RuleDocument): RuleMeta {
   const root = d.doc.contents;
   if (!isMap(root)) throw new UnsupportedRule('document', 'a rule is a YAML map', lineOf(d, root));
-  if (get(root, 'action')) throw new UnsupportedRule('action', 'Sigma 1 rule collections (action: global / reset / repeat) are not supported; write one rule per document', lineOf(d, pairOf(root, 'action')));
+  if (get(root, 'action'))
+    throw new UnsupportedRule(
+      'action',
+      'Sigma 1 rule collections (action: global / reset / repeat) are not supported; write one rule per document',
+      lineOf(d, pairOf(root, 'action')),
+    );
   const kinds: RuleKind[] = (['detection', 'correlation', 'baseline'] as const).filter((k) => get(root, k) !== null && k !== 'detection');
   const kind: RuleKind = kinds.length > 0 ? kinds[0] : 'detection';
   if (kinds.length > 1) throw new UnsupportedRule('document', 'a rule is either a correlation or a baseline, not both', lineOf(d, root));
@@ -104,7 +116,8 @@ export function readMeta(d: RuleDocument): RuleMeta {
 
 function targetOf(d: RuleDocument, root: YAMLMap): LogTarget {
   const node = get(root, 'logsource');
-  if (!node || !isMap(node)) throw new UnsupportedRule('logsource', 'a rule needs a logsource map (product, service, category)', lineOf(d, root));
+  if (!node || !isMap(node))
+    throw new UnsupportedRule('logsource', 'a rule needs a logsource map (product, service, category)', lineOf(d, root));
   const spec = node.toJSON() as Record<string, unknown>;
   const str = (k: string) => (typeof spec[k] === 'string' ? spec[k] : undefined);
   const target = resolveLogSource({ product: str('product'), service: str('service'), category: str('category') });
@@ -127,7 +140,8 @@ export function compileDetectionRule(d: RuleDocument, meta: RuleMeta): Detection
 function number(node: Node | null, construct: string, line: number | null, fallback: number): number {
   if (node === null) return fallback;
   const v: unknown = node.toJSON();
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UnsupportedRule(construct, `${JSON.stringify(v)} is not a non-negative number`, line);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new UnsupportedRule(construct, `${JSON.stringify(v)} is not a non-negative number`, line);
   return v;
 }
 
@@ -138,12 +152,21 @@ function compileCorrelation(d: RuleDocument, meta: RuleMeta, members: ReadonlyMa
   if (!node || !isMap(node)) throw new UnsupportedRule('correlation', 'correlation must be a map', line);
   const type = text(get(node, 'type')) as CorrelationType | null;
   if (!type || !['event_count', 'value_count', 'temporal', 'temporal_ordered'].includes(type))
-    throw new UnsupportedRule('correlation.type', `type ${JSON.stringify(type)} is not supported (event_count, value_count, temporal, temporal_ordered)`, line);
+    throw new UnsupportedRule(
+      'correlation.type',
+      `type ${JSON.stringify(type)} is not supported (event_count, value_count, temporal, temporal_ordered)`,
+      line,
+    );
   const ruleRefs = stringList(get(node, 'rules'));
   if (ruleRefs.length === 0) throw new UnsupportedRule('correlation.rules', 'names no rules', line);
   const resolved = ruleRefs.map((ref) => {
     const member = members.get(ref);
-    if (!member) throw new UnsupportedRule('correlation.rules', `rule '${ref}' is not a compiled detection rule of this rule set`, lineOf(d, get(node, 'rules')) ?? line);
+    if (!member)
+      throw new UnsupportedRule(
+        'correlation.rules',
+        `rule '${ref}' is not a compiled detection rule of this rule set`,
+        lineOf(d, get(node, 'rules')) ?? line,
+      );
     return member;
   });
   const groupBy = stringList(get(node, 'group-by'));
@@ -159,8 +182,14 @@ function compileCorrelation(d: RuleDocument, meta: RuleMeta, members: ReadonlyMa
     const c = cond.toJSON() as Record<string, unknown>;
     if (typeof c.gte === 'number') threshold = c.gte;
     else if (typeof c.gt === 'number') threshold = c.gt + 1;
-    else throw new UnsupportedRule('correlation.condition', 'only gte and gt thresholds are supported (lt, lte, eq and ranges describe absences, not bursts)', condLine);
-    if (!Number.isSafeInteger(threshold) || threshold < 1) throw new UnsupportedRule('correlation.condition', 'threshold must be a whole number of at least 1', condLine);
+    else
+      throw new UnsupportedRule(
+        'correlation.condition',
+        'only gte and gt thresholds are supported (lt, lte, eq and ranges describe absences, not bursts)',
+        condLine,
+      );
+    if (!Number.isSafeInteger(threshold) || threshold < 1)
+      throw new UnsupportedRule('correlation.condition', 'threshold must be a whole number of at least 1', condLine);
     if (type === 'value_count') {
       if (typeof c.field !== 'string') throw new UnsupportedRule('correlation.condition', 'value_count needs condition.field', condLine);
       valueField = c.field;
@@ -170,7 +199,12 @@ function compileCorrelation(d: RuleDocument, meta: RuleMeta, members: ReadonlyMa
   const statement = correlationStatement({ type, members: resolved, groupBy, aliases, timespanMs, threshold, valueField, line });
   return {
     meta,
-    statement: { sql: statement, lookbackMs: timespanMs, mergeOverlapping: true, tables: [...new Set(resolved.map((r) => r.target.table))] },
+    statement: {
+      sql: statement,
+      lookbackMs: timespanMs,
+      mergeOverlapping: true,
+      tables: [...new Set(resolved.map((r) => r.target.table))],
+    },
     standalone: true,
     ...(generate ? {} : { hidesMembers: resolved.map((r) => r.meta.id) }),
   };
@@ -186,7 +220,13 @@ function compileBaseline(d: RuleDocument, meta: RuleMeta): CompiledRule {
   if (!type || !['first_seen', 'rare', 'spike'].includes(type))
     throw new UnsupportedRule('baseline.type', `type ${JSON.stringify(type)} is not one of first_seen, rare, spike`, line);
   const detection = get(root, 'detection');
-  const condition = detection && isMap(detection) ? compileDetection(newContext(target, (n) => lineOf(d, n)), detection) : null;
+  const condition =
+    detection && isMap(detection)
+      ? compileDetection(
+          newContext(target, (n) => lineOf(d, n)),
+          detection,
+        )
+      : null;
   const value = text(get(node, 'value'));
   if (!value) throw new UnsupportedRule('baseline.value', 'names no field', line);
   const lookbackMs = parseTimespan(text(get(node, 'lookback')) ?? '30d', 'baseline.lookback', line);

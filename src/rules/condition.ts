@@ -29,7 +29,9 @@ function tokenize(text: string): Token[] {
 
 export function parseCondition(text: string): ConditionNode {
   if (text.includes('|'))
-    throw new ConditionError("the '| count() …' aggregation of Sigma 1 is not supported; write a correlation rule (event_count, value_count)");
+    throw new ConditionError(
+      "the '| count() …' aggregation of Sigma 1 is not supported; write a correlation rule (event_count, value_count)",
+    );
   const tokens = tokenize(text);
   let i = 0;
   const peekWord = () => {

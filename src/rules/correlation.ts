@@ -35,15 +35,18 @@ function memberField(spec: CorrelationSpec, member: DetectionRule, name: string)
   const alias = spec.aliases[name];
   if (!alias) return name;
   const byRule = alias[member.meta.name ?? ''] ?? alias[member.meta.id];
-  if (byRule === undefined) throw new UnsupportedRule(`aliases.${name}`, `names no field for member rule ${member.meta.name ?? member.meta.id}`, spec.line);
+  if (byRule === undefined)
+    throw new UnsupportedRule(`aliases.${name}`, `names no field for member rule ${member.meta.name ?? member.meta.id}`, spec.line);
   return byRule;
 }
 
 function keyExpr(spec: CorrelationSpec, member: DetectionRule, name: string): Frag {
   const field = resolveField(member.target, memberField(spec, member, name));
-  if (field.kind === 'unreachable') throw new UnsupportedRule(`group-by ${name}`, `in member rule ${member.meta.id}: ${field.reason}`, spec.line);
+  if (field.kind === 'unreachable')
+    throw new UnsupportedRule(`group-by ${name}`, `in member rule ${member.meta.id}: ${field.reason}`, spec.line);
   const scalar = scalarOf(field);
-  if (!scalar) throw new UnsupportedRule(`group-by ${name}`, `in member rule ${member.meta.id}: a list column cannot be a group key`, spec.line);
+  if (!scalar)
+    throw new UnsupportedRule(`group-by ${name}`, `in member rule ${member.meta.id}: a list column cannot be a group key`, spec.line);
   return scalar;
 }
 
@@ -56,7 +59,11 @@ function memberEvents(spec: CorrelationSpec): Frag {
       const field = resolveField(member.target, memberField(spec, member, spec.valueField));
       const scalar = field.kind === 'unreachable' ? null : scalarOf(field);
       if (!scalar)
-        throw new UnsupportedRule(`condition.field ${spec.valueField}`, field.kind === 'unreachable' ? field.reason : 'a list column cannot be counted', spec.line);
+        throw new UnsupportedRule(
+          `condition.field ${spec.valueField}`,
+          field.kind === 'unreachable' ? field.reason : 'a list column cannot be counted',
+          spec.line,
+        );
       value = sql`CAST(${scalar} AS VARCHAR) AS val`;
     }
     const columns = join([new Frag(EVENT_COLUMNS), sql`${String(index + 1)} AS member`, ...keys, value], ', ');
@@ -82,7 +89,8 @@ function windows(spec: CorrelationSpec): Frag {
   switch (spec.type) {
     case 'event_count': {
       const back = spec.threshold! - 1;
-      if (back === 0) return sql`SELECT ${groupCols(spec)}${spec.groupBy.length ? ', ' : ''}time AS start_time, time AS end_time FROM ev WHERE ${inWindow}`;
+      if (back === 0)
+        return sql`SELECT ${groupCols(spec)}${spec.groupBy.length ? ', ' : ''}time AS start_time, time AS end_time FROM ev WHERE ${inWindow}`;
       return sql`SELECT ${groupCols(spec)}${spec.groupBy.length ? ', ' : ''}start_time, time AS end_time FROM (
         SELECT ev.*, lag(time, ${String(back)}) OVER (${partition(spec)}ORDER BY time, event_id) AS start_time FROM ev
       ) lagged WHERE start_time IS NOT NULL AND date_diff('millisecond', start_time, time) <= ${span} AND ${inWindow}`;
@@ -93,7 +101,7 @@ function windows(spec: CorrelationSpec): Frag {
         AND date_diff('millisecond', b.time, a.time) <= ${span}
         WHERE a.time >= ${windowParam('from')} AND b.val IS NOT NULL
         GROUP BY ${[...spec.groupBy.map((_, k) => `a.g${k}`), 'a.time', 'a.event_id', 'a.member'].join(', ')}
-        HAVING count(DISTINCT b.val) >= ${param(spec.threshold!)}`;
+        HAVING count(DISTINCT b.val) >= ${param(spec.threshold)}`;
     }
     case 'temporal': {
       const lasts = spec.members.map(

@@ -73,7 +73,8 @@ function parseModifiers(list: string[], construct: string, line: number | null):
       else if (m === 'cased') mods.cased = true;
       else if (m === 'elements') mods.elements = true;
       else mods.reFlags += m;
-    } else if (UNSUPPORTED_MODIFIERS[m]) throw new UnsupportedRule(construct, `modifier |${m} is not supported: ${UNSUPPORTED_MODIFIERS[m]}`, line);
+    } else if (UNSUPPORTED_MODIFIERS[m])
+      throw new UnsupportedRule(construct, `modifier |${m} is not supported: ${UNSUPPORTED_MODIFIERS[m]}`, line);
     else throw new UnsupportedRule(construct, `unknown modifier |${raw}`, line);
   }
   if (mods.reFlags && mods.match !== 're') throw new UnsupportedRule(construct, `|${mods.reFlags} only follows |re`, line);
@@ -107,9 +108,7 @@ const literalOf = (parts: PatternPart[]): string | null =>
   parts.every((p) => 'lit' in p) ? parts.map((p) => ('lit' in p ? p.lit : '')).join('') : null;
 
 function likePattern(parts: PatternPart[], prefix: string, suffix: string): string {
-  const body = parts
-    .map((p) => ('lit' in p ? p.lit.replace(/[\\%_]/g, (c) => `\\${c}`) : p.wild === '*' ? '%' : '_'))
-    .join('');
+  const body = parts.map((p) => ('lit' in p ? p.lit.replace(/[\\%_]/g, (c) => `\\${c}`) : p.wild === '*' ? '%' : '_')).join('');
   return `${prefix}${body}${suffix}`;
 }
 
@@ -170,7 +169,11 @@ function cidrPredicate(value: string, construct: string, line: number | null): V
   const m = IPV4.exec(value.trim());
   if (!m) {
     if (value.includes(':'))
-      throw new UnsupportedRule(construct, `|cidr ${value}: IPv6 ranges are not supported yet (no IPv6 arithmetic both engines share)`, line);
+      throw new UnsupportedRule(
+        construct,
+        `|cidr ${value}: IPv6 ranges are not supported yet (no IPv6 arithmetic both engines share)`,
+        line,
+      );
     throw new UnsupportedRule(construct, `|cidr ${JSON.stringify(value)} is not an IPv4 range such as 10.0.0.0/8`, line);
   }
   const octets = m.slice(1, 5).map(Number);
@@ -190,11 +193,19 @@ function cidrPredicate(value: string, construct: string, line: number | null): V
 function regexPredicate(pattern: string, flags: string, construct: string, line: number | null): ValuePredicate {
   // RE2 (DuckDB) has no lookaround or backreferences; refusing them keeps both engines' answers equal.
   if (/\(\?<?[=!]/.test(pattern) || /\\[1-9]/.test(pattern))
-    throw new UnsupportedRule(construct, `|re ${JSON.stringify(pattern)} uses lookaround or a backreference, which RE2 (DuckDB) does not run`, line);
+    throw new UnsupportedRule(
+      construct,
+      `|re ${JSON.stringify(pattern)} uses lookaround or a backreference, which RE2 (DuckDB) does not run`,
+      line,
+    );
   try {
     new RegExp(pattern);
   } catch (err) {
-    throw new UnsupportedRule(construct, `|re ${JSON.stringify(pattern)} is not a valid regular expression: ${(err as Error).message}`, line);
+    throw new UnsupportedRule(
+      construct,
+      `|re ${JSON.stringify(pattern)} is not a valid regular expression: ${(err as Error).message}`,
+      line,
+    );
   }
   const inline = [...new Set(flags)].join('');
   const full = inline ? `(?${inline})${pattern}` : pattern;
@@ -214,7 +225,12 @@ function comparePredicate(op: 'gt' | 'gte' | 'lt' | 'lte', value: SigmaValue, co
 }
 
 /** Equality / contains / startswith / endswith of one string pattern. */
-function stringPredicate(text: string, match: 'eq' | 'contains' | 'startswith' | 'endswith', cased: boolean, wildcards: boolean): ValuePredicate {
+function stringPredicate(
+  text: string,
+  match: 'eq' | 'contains' | 'startswith' | 'endswith',
+  cased: boolean,
+  wildcards: boolean,
+): ValuePredicate {
   const parts = wildcards ? parsePattern(text) : [{ lit: text }];
   const literal = literalOf(parts);
   return {
@@ -223,7 +239,11 @@ function stringPredicate(text: string, match: 'eq' | 'contains' | 'startswith' |
       const lhs = cased ? t : sql`lower(${t})`;
       const rhs = (value: string) => (cased ? param(value) : sql`lower(${param(value)})`);
       if (match === 'eq' && literal !== null) return sql`${lhs} = ${rhs(literal)}`;
-      const pattern = likePattern(parts, match === 'contains' || match === 'endswith' ? '%' : '', match === 'contains' || match === 'startswith' ? '%' : '');
+      const pattern = likePattern(
+        parts,
+        match === 'contains' || match === 'endswith' ? '%' : '',
+        match === 'contains' || match === 'startswith' ? '%' : '',
+      );
       return sql`${lhs} LIKE ${rhs(pattern)} ESCAPE '\\'`;
     },
   };
@@ -236,7 +256,8 @@ function valuePredicates(value: SigmaValue, mods: Modifiers, construct: string, 
     return [{ test: () => FALSE, presence: value ? 'present' : 'absent' }];
   }
   if (value === null) {
-    if (match !== null || mods.transforms.length > 0) throw new UnsupportedRule(construct, `null cannot be combined with |${match ?? mods.transforms[0]}`, line);
+    if (match !== null || mods.transforms.length > 0)
+      throw new UnsupportedRule(construct, `null cannot be combined with |${match ?? mods.transforms[0]}`, line);
     return [{ test: () => FALSE, presence: 'absent' }];
   }
   if (match === 'gt' || match === 'gte' || match === 'lt' || match === 'lte') return [comparePredicate(match, value, construct, line)];
@@ -254,7 +275,11 @@ function valuePredicates(value: SigmaValue, mods: Modifiers, construct: string, 
       wildcards = false;
     } else {
       if (match !== 'contains')
-        throw new UnsupportedRule(construct, '|base64offset only makes sense with |contains (the value sits inside a longer encoding)', line);
+        throw new UnsupportedRule(
+          construct,
+          '|base64offset only makes sense with |contains (the value sits inside a longer encoding)',
+          line,
+        );
       variants = variants.flatMap(base64OffsetVariants);
       wildcards = false;
     }
@@ -338,7 +363,15 @@ export function scalarOf(field: ResolvedField): Frag | null {
 }
 
 /** A predicate applied to a field: true when any of its values passes (never NULL). */
-function applyToField(ctx: DetectionContext, field: ResolvedField, predicate: ValuePredicate, construct: string, line: number | null, mods: Modifiers, value: SigmaValue): Frag {
+function applyToField(
+  ctx: DetectionContext,
+  field: ResolvedField,
+  predicate: ValuePredicate,
+  construct: string,
+  line: number | null,
+  mods: Modifiers,
+  value: SigmaValue,
+): Frag {
   if (field.kind === 'unreachable') throw new UnsupportedRule(construct, field.reason, line);
   if (field.kind === 'column') {
     const column = new Frag(`"${field.column}"`);
@@ -353,7 +386,8 @@ function applyToField(ctx: DetectionContext, field: ResolvedField, predicate: Va
       return sql`cardinality(filter(${column}, ${x} -> coalesce(${predicate.test(new Frag(x), 'text')}, false))) > 0`;
     }
     const kind = kindOfType(field.type);
-    if (kind === 'timestamp') throw new UnsupportedRule(construct, `column ${field.column} is a timestamp; rules match it only with |exists`, line);
+    if (kind === 'timestamp')
+      throw new UnsupportedRule(construct, `column ${field.column} is a timestamp; rules match it only with |exists`, line);
     const typed = typedEquality(value, kind, mods);
     return sql`coalesce(${(typed ?? predicate).test(column, kind)}, false)`;
   }
@@ -363,7 +397,12 @@ function applyToField(ctx: DetectionContext, field: ResolvedField, predicate: Va
     return predicate.presence === 'present' ? present : not(present);
   }
   return overJsonLeaves(ctx, field, (leafPath) =>
-    overElements(ctx, doc, leafPath, (element) => sql`coalesce(${predicate.test(sql`json_extract_scalar(${doc}, ${element})`, 'text')}, false)`),
+    overElements(
+      ctx,
+      doc,
+      leafPath,
+      (element) => sql`coalesce(${predicate.test(sql`json_extract_scalar(${doc}, ${element})`, 'text')}, false)`,
+    ),
   );
 }
 
@@ -371,10 +410,12 @@ function applyToField(ctx: DetectionContext, field: ResolvedField, predicate: Va
 // Search identifiers and the condition.
 
 /** Tab, line feed and carriage return are fine in a parameter; other control characters are not (the API refuses them too). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 function scalarValue(node: unknown, construct: string, line: number | null): SigmaValue {
-  if (!isScalar(node)) throw new UnsupportedRule(construct, 'a value must be a string, number, boolean or null (a nested map or list is not Sigma)', line);
+  if (!isScalar(node))
+    throw new UnsupportedRule(construct, 'a value must be a string, number, boolean or null (a nested map or list is not Sigma)', line);
   const v: unknown = node.value;
   if (typeof v === 'string' && CONTROL_CHARACTER.test(v))
     throw new UnsupportedRule(construct, 'a value holds a control character (NUL…), which Athena query parameters cannot carry', line);
@@ -393,7 +434,8 @@ function compileFieldItem(ctx: DetectionContext, pair: Pair, identifier: string)
   const values: SigmaValue[] = isSeq(valueNode)
     ? valueNode.items.map((item) => scalarValue(item, construct, ctx.lineOf(item as Node) ?? line))
     : [scalarValue(valueNode ?? { value: null }, construct, line)];
-  if (isSeq(valueNode) && values.length === 0) throw new UnsupportedRule(construct, 'an empty list of values matches nothing; remove the field or give values', line);
+  if (isSeq(valueNode) && values.length === 0)
+    throw new UnsupportedRule(construct, 'an empty list of values matches nothing; remove the field or give values', line);
 
   // No field name: the values are keywords with modifiers, searched in the whole raw record.
   const field: ResolvedField =
@@ -412,7 +454,9 @@ function compileFieldItem(ctx: DetectionContext, pair: Pair, identifier: string)
     return mods.all ? and(tests) : or(tests);
   }
 
-  const perValue = values.map((v) => or(valuePredicates(v, mods, construct, line).map((p) => applyToField(ctx, field, p, construct, line, mods, v))));
+  const perValue = values.map((v) =>
+    or(valuePredicates(v, mods, construct, line).map((p) => applyToField(ctx, field, p, construct, line, mods, v))),
+  );
   return mods.all ? and(perValue) : or(perValue);
 }
 
@@ -422,13 +466,22 @@ function compileFieldItem(ctx: DetectionContext, pair: Pair, identifier: string)
  * alone tests each field on any element, so "a statement with Principal * and no Condition" could
  * be met by two different statements.
  */
-function compileElements(ctx: DetectionContext, pair: Pair, identifier: string, fieldName: string, mods: Modifiers, construct: string, line: number | null): Frag {
+function compileElements(
+  ctx: DetectionContext,
+  pair: Pair,
+  identifier: string,
+  fieldName: string,
+  mods: Modifiers,
+  construct: string,
+  line: number | null,
+): Frag {
   if (mods.match !== null || mods.transforms.length > 0 || mods.all || mods.cased)
     throw new UnsupportedRule(construct, '|elements takes no other modifier; put them on the sub-fields', line);
   const valueNode = pair.value as Node | null;
   if (!isMap(valueNode)) throw new UnsupportedRule(construct, '|elements takes a map of sub-fields that one element must match', line);
   const field = resolveFieldIn(ctx, fieldName);
-  if (field.kind !== 'json') throw new UnsupportedRule(construct, field.kind === 'unreachable' ? field.reason : '|elements works on JSON fields, not columns', line);
+  if (field.kind !== 'json')
+    throw new UnsupportedRule(construct, field.kind === 'unreachable' ? field.reason : '|elements works on JSON fields, not columns', line);
   const doc = docOf(field);
   return overJsonLeaves(ctx, field, (arrayPath) =>
     overElements(ctx, doc, arrayPath, (element) => {
@@ -503,7 +556,11 @@ export function compileDetection(ctx: DetectionContext, detection: YAMLMap): Fra
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     if (key === 'condition') conditionPair = pair;
     else if (key === 'timeframe')
-      throw new UnsupportedRule('detection.timeframe', 'timeframe belongs to the Sigma 1 aggregations; use a correlation rule with timespan', ctx.lineOf(pair));
+      throw new UnsupportedRule(
+        'detection.timeframe',
+        'timeframe belongs to the Sigma 1 aggregations; use a correlation rule with timespan',
+        ctx.lineOf(pair),
+      );
     else searches.set(key, compileSearch(ctx, key, pair.value));
   }
   if (!conditionPair) throw new UnsupportedRule('detection', 'no condition', ctx.lineOf(detection));

@@ -4,7 +4,7 @@
  */
 import { TABLE_NAMES } from '../core/tables';
 import type { LogTarget } from './logsources';
-import { Frag, ident, join, param, sql, windowParam, type WindowValue } from './sql';
+import { ident, join, param, sql, windowParam, type Frag, type WindowValue } from './sql';
 
 /** Columns every event SELECT carries for hits: who, from where, on what. */
 export const EVENT_COLUMNS = 'time, event_id, actor_id, session_id, src_ip, account, resources';

@@ -39,13 +39,21 @@ export function parseRuleText(file: string, textOfFile: string): { documents: Ru
   for (const doc of list) {
     if (doc.errors.length > 0) {
       const err = doc.errors[0];
-      problems.push({ file, line: lines.linePos(err.pos[0]).line, id: null, title: null, construct: 'YAML', reason: err.message.split('\n')[0] });
+      problems.push({
+        file,
+        line: lines.linePos(err.pos[0]).line,
+        id: null,
+        title: null,
+        construct: 'YAML',
+        reason: err.message.split('\n')[0],
+      });
       continue;
     }
     if (doc.contents === null) continue; // an empty document (a trailing ---)
     documents.push({ file, doc, lines });
   }
-  if (documents.length === 0 && problems.length === 0) problems.push({ file, line: null, id: null, title: null, construct: 'file', reason: 'holds no YAML document' });
+  if (documents.length === 0 && problems.length === 0)
+    problems.push({ file, line: null, id: null, title: null, construct: 'file', reason: 'holds no YAML document' });
   return { documents, problems };
 }
 

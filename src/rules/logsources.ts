@@ -5,6 +5,7 @@
  */
 import { TABLES, hasColumn, type TableName } from '../core/tables';
 import type { SourceId } from '../generated/sources';
+import type { Frag } from './sql';
 
 /** How a native field reaches the lake. */
 export type FieldTarget =
@@ -89,7 +90,11 @@ const ENTRA_AUDIT: LogTarget = {
   sources: ['azuread'],
   rawJson: true,
   rawRoots: ['$', '$.properties'],
-  fields: { operationName: col('activity'), OperationName: col('activity'), ActivityDisplayName: rawPath('properties.activityDisplayName') },
+  fields: {
+    operationName: col('activity'),
+    OperationName: col('activity'),
+    ActivityDisplayName: rawPath('properties.activityDisplayName'),
+  },
   requestParametersPrefixes: [],
   strippedPrefixes: [],
   camelCaseFallback: true,
@@ -299,7 +304,7 @@ export type ResolvedField =
       roots: readonly string[];
       segments: string[];
       /** A path expression the segments start from instead of the roots (inside one array element, for `|elements`). */
-      base?: import('./sql').Frag;
+      base?: Frag;
     }
   | { kind: 'unreachable'; reason: string };
 
@@ -355,8 +360,9 @@ function jsonField(target: LogTarget, segments: string[], name: string): Resolve
       reason: `field '${name}' has no column in ${target.table} and ${target.name} keeps its raw record as a text line, not JSON`,
     };
   if (segments.length === 0) return { kind: 'unreachable', reason: `field name '${name}' is empty` };
-  const bad = segments.find((s) => /["\\\u0000-\u001f]/.test(s));
-  if (bad !== undefined) return { kind: 'unreachable', reason: `field segment ${JSON.stringify(bad)} has a quote, backslash or control character` };
+  const bad = segments.find((s) => s.includes('"') || s.includes('\\') || [...s].some((c) => c.charCodeAt(0) < 0x20));
+  if (bad !== undefined)
+    return { kind: 'unreachable', reason: `field segment ${JSON.stringify(bad)} has a quote, backslash or control character` };
   if (target.camelCaseFallback && /^[A-Z]/.test(segments[0])) {
     segments = [camelCase(segments[0]), ...segments.slice(1)];
   }

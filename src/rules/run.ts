@@ -72,7 +72,9 @@ export function boundStatement(rule: CompiledRule, window: TimeWindow, limit: nu
 }
 
 function str(value: SqlValue | undefined): string | null {
-  return typeof value === 'string' ? value : value === null || value === undefined ? null : String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value instanceof Date ? value.toISOString() : null;
 }
 
 function date(value: SqlValue | undefined): Date {
@@ -82,16 +84,18 @@ function date(value: SqlValue | undefined): Date {
 }
 
 function list(value: SqlValue | undefined): string[] {
-  if (Array.isArray(value)) return value.map((v) => String(v));
+  const texts = (items: readonly unknown[]) => items.map((v) => str(v as SqlValue)).filter((v): v is string => v !== null);
+  if (Array.isArray(value)) return texts(value);
   if (typeof value === 'string' && value.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(value);
-      if (Array.isArray(parsed)) return parsed.map(String);
+      if (Array.isArray(parsed)) return texts(parsed);
     } catch {
       /* not JSON: a single value */
     }
   }
-  return value === null || value === undefined ? [] : [String(value)];
+  const single = str(value);
+  return single === null ? [] : [single];
 }
 
 function toHit(rule: CompiledRule, row: SqlRow): Hit {
@@ -164,7 +168,11 @@ export async function runRule(engine: QueryEngine, rule: CompiledRule, window: T
   } catch (err) {
     if (err instanceof EngineError && err.code === 'COST_LIMIT')
       throw new RuleRunError(rule.meta.id, `rule ${rule.meta.id} (${rule.meta.title}) refused: ${err.message}`, err);
-    throw new RuleRunError(rule.meta.id, `rule ${rule.meta.id} (${rule.meta.title}) failed on ${engine.name}: ${(err as Error).message}`, err);
+    throw new RuleRunError(
+      rule.meta.id,
+      `rule ${rule.meta.id} (${rule.meta.title}) failed on ${engine.name}: ${(err as Error).message}`,
+      err,
+    );
   }
   const truncated = result.rows.length > limit;
   let hits = result.rows.slice(0, limit).map((row) => toHit(rule, row));
@@ -174,7 +182,12 @@ export async function runRule(engine: QueryEngine, rule: CompiledRule, window: T
 }
 
 /** Runs every standalone rule, one after another (an engine's own parallelism serves each statement). */
-export async function runRules(engine: QueryEngine, rules: readonly CompiledRule[], window: TimeWindow, options: RunOptions = {}): Promise<RuleRun[]> {
+export async function runRules(
+  engine: QueryEngine,
+  rules: readonly CompiledRule[],
+  window: TimeWindow,
+  options: RunOptions = {},
+): Promise<RuleRun[]> {
   const runs: RuleRun[] = [];
   for (const rule of rules) if (rule.standalone) runs.push(await runRule(engine, rule, window, options));
   return runs;

@@ -24,7 +24,9 @@ test('rules check lists every project rule as compiled and exits 0', () => {
 test('rules check DIR reports an unsupported rule with its file, line and reason; --strict turns it into exit 1', () => {
   const run = scoutql(['rules', 'check', COMMUNITY]);
   expect(run.status).toBe(0);
-  expect(run.stdout).toMatch(/^unsupported {2}win_process_creation\.yml:11 \(Suspicious Encoded PowerShell Command Line\): logsource: no lake table holds logsource \{product: windows, category: process_creation\}/m);
+  expect(run.stdout).toMatch(
+    /^unsupported {2}win_process_creation\.yml:11 \(Suspicious Encoded PowerShell Command Line\): logsource: no lake table holds logsource \{product: windows, category: process_creation\}/m,
+  );
   expect(run.stdout).toMatch(/4 compiled, 1 unsupported, in 5 files/);
   expect(scoutql(['rules', 'check', COMMUNITY, '--strict']).status).toBe(1);
   const json = JSON.parse(scoutql(['rules', 'check', COMMUNITY, '--json']).stdout);

@@ -19,12 +19,18 @@ import { ENGINES, FAST_ATHENA } from '../api/helpers';
 
 const base = {
   eventVersion: '1.08',
-  userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/Alice', accountId: '123456789012', accessKeyId: 'AKIAEXAMPLE', userName: 'Alice' },
+  userIdentity: {
+    type: 'IAMUser',
+    arn: 'arn:aws:iam::123456789012:user/Alice',
+    accountId: '123456789012',
+    accessKeyId: 'AKIAEXAMPLE',
+    userName: 'Alice',
+  },
   awsRegion: 'us-east-2',
   eventType: 'AwsApiCall',
   recipientAccountId: '123456789012',
 };
-const HOSTILE = "it's 100% _odd\\ path\"; DROP TABLE api_activity; --";
+const HOSTILE = 'it\'s 100% _odd\\ path"; DROP TABLE api_activity; --';
 const NUL_VALUE = 'nul\u0000inside';
 /** The records, by name; the name is the eventID. */
 const RECORDS: Record<string, object> = {
@@ -34,7 +40,13 @@ const RECORDS: Record<string, object> = {
     eventName: 'StopLogging',
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) KALI',
     sourceIPAddress: '10.1.2.3',
-    requestParameters: { name: 'trail-a', count: 15, tags: ['x', 'y'], nested: { items: [{ k: 'a' }, { k: 'b', v: 'second' }] }, flag: false },
+    requestParameters: {
+      name: 'trail-a',
+      count: 15,
+      tags: ['x', 'y'],
+      nested: { items: [{ k: 'a' }, { k: 'b', v: 'second' }] },
+      flag: false,
+    },
   },
   r2: {
     ...base,
@@ -43,7 +55,12 @@ const RECORDS: Record<string, object> = {
     userAgent: 'aws-cli/2.13.5',
     sourceIPAddress: '192.0.2.10',
     userIdentity: { ...base.userIdentity, userName: 'Bob' },
-    requestParameters: { name: HOSTILE, cmd: 'powershell.exe -enc SQBFAFgA', userName: 'Bob', nested: { items: { k: 'c', v: 'single object' } } },
+    requestParameters: {
+      name: HOSTILE,
+      cmd: 'powershell.exe -enc SQBFAFgA',
+      userName: 'Bob',
+      nested: { items: { k: 'c', v: 'single object' } },
+    },
   },
   r3: {
     ...base,
@@ -52,7 +69,12 @@ const RECORDS: Record<string, object> = {
     userAgent: 'curl/8.4.0',
     sourceIPAddress: '2001:db8::1',
     errorCode: 'AccessDenied',
-    requestParameters: { payload: Buffer.from('run malicious command here').toString('base64'), name: NUL_VALUE, userName: 'Carol', 'x-amz-acl': ['public-read'] },
+    requestParameters: {
+      payload: Buffer.from('run malicious command here').toString('base64'),
+      name: NUL_VALUE,
+      userName: 'Carol',
+      'x-amz-acl': ['public-read'],
+    },
   },
 };
 
@@ -145,16 +167,28 @@ describe('values and modifiers', () => {
     ['|lt', 'sel:\n  requestParameters.count|lt: 15\ncondition: sel', []],
     ['|lte', 'sel:\n  requestParameters.count|lte: 15\ncondition: sel', ['r1']],
     ['|base64 (the whole value encoded)', "sel:\n  requestParameters.payload|base64: 'run malicious command here'\ncondition: sel", ['r3']],
-    ['|base64offset|contains (a word inside the encoding)', "sel:\n  requestParameters.payload|base64offset|contains: 'malicious'\ncondition: sel", ['r3']],
+    [
+      '|base64offset|contains (a word inside the encoding)',
+      "sel:\n  requestParameters.payload|base64offset|contains: 'malicious'\ncondition: sel",
+      ['r3'],
+    ],
     ['|windash: a /flag also matches -flag', "sel:\n  requestParameters.cmd|windash|contains: ' /enc '\ncondition: sel", ['r2']],
     ['|fieldref compares two fields', 'sel:\n  requestParameters.userName|fieldref: userIdentity.userName\ncondition: sel', ['r2']],
     ['JSON booleans', 'sel:\n  requestParameters.flag: false\ncondition: sel', ['r1']],
     ['arrays on the path are traversed', 'sel:\n  requestParameters.nested.items.k: b\ncondition: sel', ['r1']],
     ['a single object where others have an array', 'sel:\n  requestParameters.nested.items.k: c\ncondition: sel', ['r2']],
     ['an array of values at the leaf', 'sel:\n  requestParameters.tags: y\ncondition: sel', ['r1']],
-    ['keys with dashes', "sel:\n  requestParameters.x-amz-acl: public-read\ncondition: sel", ['r3']],
-    ['|elements: one element matches every sub-field', 'sel:\n  requestParameters.nested.items|elements:\n    k: b\n    v: second\ncondition: sel', ['r1']],
-    ['|elements: sub-fields met by different elements do not match', 'sel:\n  requestParameters.nested.items|elements:\n    k: a\n    v: second\ncondition: sel', []],
+    ['keys with dashes', 'sel:\n  requestParameters.x-amz-acl: public-read\ncondition: sel', ['r3']],
+    [
+      '|elements: one element matches every sub-field',
+      'sel:\n  requestParameters.nested.items|elements:\n    k: b\n    v: second\ncondition: sel',
+      ['r1'],
+    ],
+    [
+      '|elements: sub-fields met by different elements do not match',
+      'sel:\n  requestParameters.nested.items|elements:\n    k: a\n    v: second\ncondition: sel',
+      [],
+    ],
     ['keywords search the whole record', "keywords:\n  - 'SQBFAFgA'\n  - 'nothing-like-this'\ncondition: keywords", ['r2']],
   ])('%s', async (_name, detection, expected) => {
     expect(await selected(detection)).toEqual(expected);
@@ -162,7 +196,8 @@ describe('values and modifiers', () => {
 });
 
 describe('conditions', () => {
-  const sels = "sel_a:\n  eventName: StopLogging\nsel_b:\n  eventSource: cloudtrail.amazonaws.com\nsel_c:\n  userAgent|contains: curl\n_helper:\n  eventName: GetObject";
+  const sels =
+    'sel_a:\n  eventName: StopLogging\nsel_b:\n  eventSource: cloudtrail.amazonaws.com\nsel_c:\n  userAgent|contains: curl\n_helper:\n  eventName: GetObject';
   test.each([
     ['and', 'sel_a and sel_b', ['r1']],
     ['or', 'sel_a or sel_c', ['r1', 'r3']],
@@ -223,7 +258,7 @@ describe('what the compiler refuses, with the construct and its line', () => {
       /text line, not JSON/,
       9,
     ],
-    ['UTF-16 encodings', "sel:\n  userAgent|utf16le|base64offset|contains: x\ncondition: sel", undefined, /UTF-16/, 9],
+    ['UTF-16 encodings', 'sel:\n  userAgent|utf16le|base64offset|contains: x\ncondition: sel', undefined, /UTF-16/, 9],
   ])('%s', (_name, detection, logsource, reason, line) => {
     const problems = problemsOf(detection, logsource);
     expect(problems).toHaveLength(1);
@@ -247,9 +282,9 @@ describe('rule folders', () => {
     const kali = loaded.compiled.find((r) => r.meta.title === 'AWS Suspicious User Agent Fingerprint')!;
     for (const { engine } of engines) {
       expect((await runRule(engine, trail, WINDOW)).hits.flatMap((h) => h.evidence).sort()).toEqual(['r1', 'r2']);
-      expect((await runRule(engine, kali, WINDOW)).hits.map((h) => ({ id: h.evidence[0], techniques: h.techniques, level: h.level }))).toEqual([
-        { id: 'r1', techniques: ['T1078'], level: 'high' },
-      ]);
+      expect(
+        (await runRule(engine, kali, WINDOW)).hits.map((h) => ({ id: h.evidence[0], techniques: h.techniques, level: h.level })),
+      ).toEqual([{ id: 'r1', techniques: ['T1078'], level: 'high' }]);
     }
   });
 

@@ -64,23 +64,47 @@ function rulesOf(file: string, c: SampleCase): CompiledRule[] {
   return inFile.filter((r) => r.standalone);
 }
 
-test.each(FILES.map((f) => [f.slice(PROJECT_RULES_DIR.length + 1), f]))('%s: fires on its must-fire samples only, the same on every engine', async (_name, file) => {
-  const mine = cases.filter((c) => c.ruleFile === file);
-  expect(mine.some((c) => c.match)).toBe(true);
-  expect(mine.some((c) => !c.match)).toBe(true);
-  const failures: string[] = [];
-  for (const c of mine) {
-    const rules = rulesOf(file, c);
-    expect(rules.length).toBeGreaterThan(0);
-    for (const rule of rules) {
-      const byEngine: Hit[][] = [];
-      for (const { engine } of engines) byEngine.push((await runRule(engine, rule, c.window)).hits);
-      for (let i = 1; i < byEngine.length; i++) expect(comparable(byEngine[i])).toEqual(comparable(byEngine[0]));
-      const hits = byEngine[0];
-      const touched = hits.filter((h) => h.evidence.some((id) => c.eventIds.includes(id)));
-      if (c.match && touched.length === 0) failures.push(`${c.label}: rule ${rule.meta.id} did not fire (hits: ${hits.length})`);
-      if (!c.match && touched.length > 0) failures.push(`${c.label}: rule ${rule.meta.id} fired on ${touched[0].evidence.join(', ')}`);
+test.each(FILES.map((f) => [f.slice(PROJECT_RULES_DIR.length + 1), f]))(
+  '%s: fires on its must-fire samples only, the same on every engine',
+  async (_name, file) => {
+    const mine = cases.filter((c) => c.ruleFile === file);
+    expect(mine.some((c) => c.match)).toBe(true);
+    expect(mine.some((c) => !c.match)).toBe(true);
+    const failures: string[] = [];
+    for (const c of mine) {
+      const rules = rulesOf(file, c);
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of rules) {
+        const byEngine: Hit[][] = [];
+        for (const { engine } of engines) byEngine.push((await runRule(engine, rule, c.window)).hits);
+        for (let i = 1; i < byEngine.length; i++) expect(comparable(byEngine[i])).toEqual(comparable(byEngine[0]));
+        const hits = byEngine[0];
+        const touched = hits.filter((h) => h.evidence.some((id) => c.eventIds.includes(id)));
+        if (c.match && touched.length === 0) failures.push(`${c.label}: rule ${rule.meta.id} did not fire (hits: ${hits.length})`);
+        if (!c.match && touched.length > 0) failures.push(`${c.label}: rule ${rule.meta.id} fired on ${touched[0].evidence.join(', ')}`);
+      }
     }
+    expect(failures).toEqual([]);
+  },
+  120_000,
+);
+
+test('a burst is one finding: 40 GetSecretValue in 40 seconds become one hit naming the identity, every call its evidence', async () => {
+  const c = cases.find((x) => x.label.endsWith('secrets_read_in_bulk.yml › 40 GetSecretValue in 40 seconds'))!;
+  const [rule] = rulesOf(c.ruleFile, c);
+  expect(rule.meta.kind).toBe('correlation');
+  for (const { engine } of engines) {
+    const { hits } = await runRule(engine, rule, c.window);
+    const touched = hits.filter((h) => h.evidence.some((id) => c.eventIds.includes(id)));
+    expect(touched).toHaveLength(1);
+    expect(touched[0]).toMatchObject({
+      actor: 'arn:aws:iam::123456789012:user/mallory',
+      ip: '198.51.100.77',
+      eventCount: 40,
+      level: 'high',
+      techniques: ['T1555.006'],
+    });
+    expect([...touched[0].evidence].sort()).toEqual([...c.eventIds].sort());
+    expect(touched[0].groupKey).toBe('userIdentity.arn=arn:aws:iam::123456789012:user/mallory');
   }
-  expect(failures).toEqual([]);
-}, 120_000);
+});

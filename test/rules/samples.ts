@@ -86,7 +86,8 @@ const BASE_RECORDS: Partial<Record<SourceId, Json>> = {
     },
   },
   azureactivity: {
-    resourceId: '/SUBSCRIPTIONS/D6E5B0E4-0000-4000-8000-000000000001/RESOURCEGROUPS/PROD/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/WEB-NSG',
+    resourceId:
+      '/SUBSCRIPTIONS/D6E5B0E4-0000-4000-8000-000000000001/RESOURCEGROUPS/PROD/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/WEB-NSG',
     operationName: 'MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/READ',
     category: 'Administrative',
     resultType: 'Success',
@@ -110,7 +111,10 @@ const BASE_RECORDS: Partial<Record<SourceId, Json>> = {
       '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
       status: {},
       authenticationInfo: { principalEmail: 'alice@example.com' },
-      requestMetadata: { callerIp: '203.0.113.50', callerSuppliedUserAgent: 'google-cloud-sdk gcloud/460.0.0 command/gcloud.projects.get-iam-policy' },
+      requestMetadata: {
+        callerIp: '203.0.113.50',
+        callerSuppliedUserAgent: 'google-cloud-sdk gcloud/460.0.0 command/gcloud.projects.get-iam-policy',
+      },
       serviceName: 'cloudresourcemanager.googleapis.com',
       methodName: 'GetIamPolicy',
       resourceName: 'projects/acme-prod',
@@ -232,7 +236,10 @@ export async function writeSamples(rulesDir: string, inputDir: string): Promise<
       for (const [pi, part] of parts.entries()) {
         const folder = join(inputDir, part.source);
         mkdirSync(folder, { recursive: true });
-        const file = join(folder, `${String(serial).padStart(4, '0')}-${hash(name).slice(0, 8)}-${ci}-${pi}.${part.source === 'vpcflow' ? 'log' : 'json'}`);
+        const file = join(
+          folder,
+          `${String(serial).padStart(4, '0')}-${hash(name).slice(0, 8)}-${ci}-${pi}.${part.source === 'vpcflow' ? 'log' : 'json'}`,
+        );
         if (part.lines) writeFileSync(file, part.lines.join('\n') + '\n');
         else {
           const records = (part.records ?? []).map((r, ri) => {
@@ -256,7 +263,9 @@ export async function writeSamples(rulesDir: string, inputDir: string): Promise<
         rule: c.rule ?? null,
         match: c.match,
         sources: [...new Set(parts.map((p) => p.source))],
-        window: c.window ? { from: new Date(c.window.from), to: new Date(c.window.to) } : { from: new Date(first), to: new Date(last + 1000) },
+        window: c.window
+          ? { from: new Date(c.window.from), to: new Date(c.window.to) }
+          : { from: new Date(first), to: new Date(last + 1000) },
         eventIds: ids,
       });
     }

@@ -39,7 +39,9 @@ export function registerRules(program: Command): void {
         for (const r of [...compiled].sort((a, b) => a.meta.file.localeCompare(b.meta.file) || a.meta.line - b.meta.line)) {
           const note = r.standalone ? '' : ' (reports through its correlation)';
           const techniques = r.meta.techniques.length ? ` [${r.meta.techniques.join(', ')}]` : '';
-          process.stdout.write(`compiled     ${r.meta.kind.padEnd(11)} ${r.meta.level.padEnd(13)} ${shown(r.meta.file)}: ${r.meta.title}${techniques}${note}\n`);
+          process.stdout.write(
+            `compiled     ${r.meta.kind.padEnd(11)} ${r.meta.level.padEnd(13)} ${shown(r.meta.file)}: ${r.meta.title}${techniques}${note}\n`,
+          );
         }
         for (const p of problems) {
           const where = `${shown(p.file)}${p.line !== null ? `:${p.line}` : ''}`;
