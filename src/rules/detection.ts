@@ -56,15 +56,24 @@ interface Modifiers {
   all: boolean;
   cased: boolean;
   reFlags: string;
+  /** With |fieldref: how the other field's value is compared (Sigma allows contains, startswith, endswith). */
+  refMatch: 'eq' | 'contains' | 'startswith' | 'endswith';
   /** ScoutQL extension: the value is a map that one element of the array must match as a whole. */
   elements: boolean;
 }
 
 function parseModifiers(list: string[], construct: string, line: number | null): Modifiers {
-  const mods: Modifiers = { match: null, transforms: [], all: false, cased: false, reFlags: '', elements: false };
+  const mods: Modifiers = { match: null, transforms: [], all: false, cased: false, reFlags: '', refMatch: 'eq', elements: false };
   for (const raw of list) {
     const m = raw.toLowerCase();
     if ((MATCH_MODIFIERS as readonly string[]).includes(m)) {
+      const pair = [mods.match, m];
+      const refWith = pair.includes('fieldref') ? pair.find((x) => x === 'contains' || x === 'startswith' || x === 'endswith') : undefined;
+      if (mods.match !== null && refWith) {
+        mods.match = 'fieldref';
+        mods.refMatch = refWith as Modifiers['refMatch'];
+        continue;
+      }
       if (mods.match !== null) throw new UnsupportedRule(construct, `modifiers |${mods.match} and |${m} cannot be combined`, line);
       mods.match = m as MatchModifier;
     } else if ((TRANSFORM_MODIFIERS as readonly string[]).includes(m)) mods.transforms.push(m as TransformModifier);
@@ -155,6 +164,23 @@ interface ValuePredicate {
   test: (e: Frag, kind: ScalarKind) => Frag;
   /** The field itself may be absent or null (`null` values, `|exists: false`): decided on presence, not per element. */
   presence?: 'absent' | 'present';
+  /**
+   * Text any record that passes must hold (a literal piece of the value): a cheap case-insensitive
+   * search of the raw JSON text that spares the JSON parsing of the records that cannot match.
+   */
+  hint?: string;
+}
+
+/** Characters that JSON writers (CloudTrail, Entra ID, Azure, GCP) never escape, so the value's text appears as is. */
+const JSON_PLAIN = /[A-Za-z0-9 .:_@,;=+-]{3,}/g;
+
+function hintOf(parts: PatternPart[]): string | undefined {
+  let best: string | undefined;
+  for (const part of parts) {
+    if (!('lit' in part)) continue;
+    for (const run of part.lit.match(JSON_PLAIN) ?? []) if (!best || run.length > best.length) best = run;
+  }
+  return best;
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -234,6 +260,7 @@ function stringPredicate(
   const parts = wildcards ? parsePattern(text) : [{ lit: text }];
   const literal = literalOf(parts);
   return {
+    hint: hintOf(parts),
     test: (e, kind) => {
       const t = asText(e, kind);
       const lhs = cased ? t : sql`lower(${t})`;
@@ -396,7 +423,7 @@ function applyToField(
     const present = overJsonLeaves(ctx, field, (leafPath) => sql`json_size(${doc}, ${leafPath}) IS NOT NULL`);
     return predicate.presence === 'present' ? present : not(present);
   }
-  return overJsonLeaves(ctx, field, (leafPath) =>
+  const matched = overJsonLeaves(ctx, field, (leafPath) =>
     overElements(
       ctx,
       doc,
@@ -404,6 +431,9 @@ function applyToField(
       (element) => sql`coalesce(${predicate.test(sql`json_extract_scalar(${doc}, ${element})`, 'text')}, false)`,
     ),
   );
+  if (predicate.hint === undefined) return matched;
+  const search = `(?i)${predicate.hint.replace(/[.+]/g, (c) => `\\${c}`)}`;
+  return sql`(coalesce(regexp_like(${doc}, ${param(search)}), false) AND ${matched})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,12 +474,21 @@ function compileFieldItem(ctx: DetectionContext, pair: Pair, identifier: string)
   if (mods.match === 'fieldref') {
     const tests = values.map((v) => {
       const other = resolveFieldIn(ctx, String(v));
-      const lhs = scalarOf(field);
-      const rhs = scalarOf(other);
-      if (field.kind === 'unreachable') throw new UnsupportedRule(construct, field.reason, line);
       if (other.kind === 'unreachable') throw new UnsupportedRule(construct, other.reason, line);
-      if (!lhs || !rhs) throw new UnsupportedRule(construct, '|fieldref compares single values, not lists', line);
-      return mods.cased ? sql`coalesce(${lhs} = ${rhs}, false)` : sql`coalesce(lower(${lhs}) = lower(${rhs}), false)`;
+      const rhs = scalarOf(other);
+      if (!rhs) throw new UnsupportedRule(construct, '|fieldref names a list column; the referenced field must hold one value', line);
+      // Each value of this field (arrays traversed) against the other field's one value.
+      const predicate: ValuePredicate = {
+        test: (e, kind) => {
+          const [l, r] = mods.cased ? [asText(e, kind), rhs] : [sql`lower(${asText(e, kind)})`, sql`lower(${rhs})`];
+          if (mods.refMatch === 'contains') return sql`strpos(${l}, ${r}) > 0`;
+          if (mods.refMatch === 'startswith') return sql`starts_with(${l}, ${r})`;
+          if (mods.refMatch === 'endswith')
+            return sql`(length(${l}) >= length(${r}) AND substr(${l}, length(${l}) - length(${r}) + 1) = ${r})`;
+          return sql`${l} = ${r}`;
+        },
+      };
+      return applyToField(ctx, field, predicate, construct, line, { ...mods, match: null }, null);
     });
     return mods.all ? and(tests) : or(tests);
   }

@@ -174,6 +174,7 @@ describe('values and modifiers', () => {
     ],
     ['|windash: a /flag also matches -flag', "sel:\n  requestParameters.cmd|windash|contains: ' /enc '\ncondition: sel", ['r2']],
     ['|fieldref compares two fields', 'sel:\n  requestParameters.userName|fieldref: userIdentity.userName\ncondition: sel', ['r2']],
+    ['|fieldref|contains', 'sel:\n  userIdentity.arn|fieldref|contains: userIdentity.userName\ncondition: sel', ['r1', 'r3']],
     ['JSON booleans', 'sel:\n  requestParameters.flag: false\ncondition: sel', ['r1']],
     ['arrays on the path are traversed', 'sel:\n  requestParameters.nested.items.k: b\ncondition: sel', ['r1']],
     ['a single object where others have an array', 'sel:\n  requestParameters.nested.items.k: c\ncondition: sel', ['r2']],
