@@ -71,7 +71,7 @@ function parseModifiers(list: string[], construct: string, line: number | null):
       const refWith = pair.includes('fieldref') ? pair.find((x) => x === 'contains' || x === 'startswith' || x === 'endswith') : undefined;
       if (mods.match !== null && refWith) {
         mods.match = 'fieldref';
-        mods.refMatch = refWith as Modifiers['refMatch'];
+        mods.refMatch = refWith;
         continue;
       }
       if (mods.match !== null) throw new UnsupportedRule(construct, `modifiers |${mods.match} and |${m} cannot be combined`, line);
