@@ -13,7 +13,7 @@ import type { QueryEngine } from '../../src/engine/types';
 import { compileDocuments } from '../../src/rules/compile';
 import { loadRules, parseRuleText } from '../../src/rules/load';
 import type { CompiledRule } from '../../src/rules/model';
-import { boundStatement, runRule } from '../../src/rules/run';
+import { boundStatement, runRule, RuleRunError } from '../../src/rules/run';
 import { startAthenaOverLake, type AthenaOverLake } from '../../testkit/athena-local';
 import { ENGINES, FAST_ATHENA } from '../api/helpers';
 
@@ -265,6 +265,70 @@ describe('what the compiler refuses, with the construct and its line', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0].reason).toMatch(reason);
     expect(problems[0].line).toBe(line);
+  });
+});
+
+describe('correlations and baselines the compiler refuses', () => {
+  const member =
+    'title: failed\nid: m1\nname: failed\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    errorCode: AccessDenied\n  condition: sel\n';
+  test.each([
+    [
+      'a threshold of absence (lt)',
+      'correlation:\n  type: event_count\n  rules: [failed]\n  group-by: [userIdentity.arn]\n  timespan: 5m\n  condition:\n    lt: 3\n',
+      /only gte and gt/,
+      19,
+    ],
+    [
+      'an unknown member rule',
+      'correlation:\n  type: temporal\n  rules: [failed, nowhere]\n  timespan: 5m\n',
+      /'nowhere' is not a compiled detection rule/,
+      16,
+    ],
+    [
+      'a bad timespan',
+      'correlation:\n  type: event_count\n  rules: [failed]\n  timespan: soon\n  condition:\n    gte: 3\n',
+      /timespan "soon"/,
+      17,
+    ],
+    [
+      'value_count without a field',
+      'correlation:\n  type: value_count\n  rules: [failed]\n  timespan: 5m\n  condition:\n    gte: 3\n',
+      /needs condition.field/,
+      18,
+    ],
+  ])('%s', (_name, body, reason, line) => {
+    const text = `${member}---\ntitle: c\nid: c1\n${body}`;
+    const { documents } = parseRuleText('c.yml', text);
+    const { problems, compiled } = compileDocuments(documents);
+    expect(compiled.map((r) => r.meta.id)).toEqual(['m1']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0].reason).toMatch(reason);
+    expect(problems[0].line).toBe(line);
+  });
+
+  test('a baseline on an ASN says it waits for the GeoIP data', () => {
+    const text = 'title: b\nid: b1\nlogsource:\n  product: aws\n  service: cloudtrail\nbaseline:\n  type: first_seen\n  value: src_asn\n';
+    const { problems } = compileDocuments(parseRuleText('b.yml', text).documents);
+    expect(problems[0]).toMatchObject({ construct: 'baseline.value src_asn', line: 6 }); // the baseline block
+    expect(problems[0].reason).toMatch(/GeoIP/);
+  });
+});
+
+describe('cost guard', () => {
+  (ENGINES.includes('athena') ? test : test.skip)('a rule whose scan passes the Athena limit is refused by name', async () => {
+    const guarded = await startAthenaOverLake(join(root, 'lake'), {
+      server: { queuedPolls: 0, runningPolls: 3, bytesScanned: () => 5e9 },
+      engine: { ...FAST_ATHENA, maxBytesScanned: 1e9 },
+    });
+    try {
+      const rule = compileOne('sel:\n  eventName: StopLogging\ncondition: sel');
+      const error = await runRule(guarded.engine, rule, WINDOW).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RuleRunError);
+      expect((error as RuleRunError).ruleId).toBe('t');
+      expect((error as RuleRunError).message).toMatch(/^rule t \(t\) refused: .*over the limit/);
+    } finally {
+      await guarded.close();
+    }
   });
 });
 
