@@ -6,7 +6,14 @@
  */
 import { isMap, isScalar, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import { baselineStatement, type BaselineType } from './baseline';
-import { correlationStatement, type CorrelationType } from './correlation';
+import {
+  correlationLookbackMs,
+  correlationStatement,
+  type CorrelationMember,
+  type CorrelationSpec,
+  type CorrelationType,
+  type NestedCorrelation,
+} from './correlation';
 import { compileDetection, newContext } from './detection';
 import { eventHits } from './events';
 import { resolveLogSource, type LogTarget } from './logsources';
@@ -145,7 +152,16 @@ function number(node: Node | null, construct: string, line: number | null, fallb
   return v;
 }
 
-function compileCorrelation(d: RuleDocument, meta: RuleMeta, members: ReadonlyMap<string, DetectionRule>): CompiledRule {
+/** A correlation naming another that is not compiled yet: tried again once that one is. */
+class Deferred extends Error {}
+
+function compileCorrelation(
+  d: RuleDocument,
+  meta: RuleMeta,
+  members: ReadonlyMap<string, DetectionRule>,
+  correlations: Map<string, NestedCorrelation>,
+  pending: ReadonlySet<string>,
+): CompiledRule {
   const root = d.doc.contents as YAMLMap;
   const node = get(root, 'correlation');
   const line = lineOf(d, pairOf(root, 'correlation'));
@@ -159,12 +175,13 @@ function compileCorrelation(d: RuleDocument, meta: RuleMeta, members: ReadonlyMa
     );
   const ruleRefs = stringList(get(node, 'rules'));
   if (ruleRefs.length === 0) throw new UnsupportedRule('correlation.rules', 'names no rules', line);
-  const resolved = ruleRefs.map((ref) => {
-    const member = members.get(ref);
+  const resolved = ruleRefs.map((ref): CorrelationMember => {
+    const member = members.get(ref) ?? correlations.get(ref);
+    if (!member && pending.has(ref) && ref !== meta.id && ref !== meta.name) throw new Deferred(ref);
     if (!member)
       throw new UnsupportedRule(
         'correlation.rules',
-        `rule '${ref}' is not a compiled detection rule of this rule set`,
+        `rule '${ref}' is not a compiled rule of this rule set`,
         lineOf(d, get(node, 'rules')) ?? line,
       );
     return member;
@@ -196,14 +213,18 @@ function compileCorrelation(d: RuleDocument, meta: RuleMeta, members: ReadonlyMa
     }
   }
   const generate = get(node, 'generate')?.toJSON() === true;
-  const statement = correlationStatement({ type, members: resolved, groupBy, aliases, timespanMs, threshold, valueField, line });
+  const spec: CorrelationSpec = { type, members: resolved, groupBy, aliases, timespanMs, threshold, valueField, line };
+  const statement = correlationStatement(spec);
+  correlations.set(meta.id, { meta, spec });
+  if (meta.name) correlations.set(meta.name, { meta, spec });
+  const tables = (m: CorrelationMember): string[] => ('spec' in m ? m.spec.members.flatMap(tables) : [m.target.table]);
   return {
     meta,
     statement: {
       sql: statement,
-      lookbackMs: timespanMs,
+      lookbackMs: correlationLookbackMs(spec),
       mergeOverlapping: true,
-      tables: [...new Set(resolved.map((r) => r.target.table))],
+      tables: [...new Set(resolved.flatMap(tables))],
     },
     standalone: true,
     ...(generate ? {} : { hidesMembers: resolved.map((r) => r.meta.id) }),
@@ -297,14 +318,41 @@ export function compileDocuments(documents: readonly RuleDocument[]): CompileOut
     }
   }
   const hidden = new Set<string>();
-  for (const { d, meta } of later) {
-    try {
-      const rule = meta.kind === 'correlation' ? compileCorrelation(d, meta, detections) : compileBaseline(d, meta);
-      for (const id of rule.hidesMembers ?? []) hidden.add(id);
-      compiled.push(rule);
-    } catch (err) {
-      problems.push(problemOf(d, meta, err));
+  const correlations = new Map<string, NestedCorrelation>();
+  // Correlations may chain: one that names another waits until that one is compiled.
+  let waiting = later;
+  for (;;) {
+    const pending = new Set(
+      waiting.flatMap(({ meta }) => (meta.kind === 'correlation' ? [meta.id, ...(meta.name ? [meta.name] : [])] : [])),
+    );
+    const deferred: typeof later = [];
+    for (const item of waiting) {
+      const { d, meta } = item;
+      try {
+        const rule =
+          meta.kind === 'correlation' ? compileCorrelation(d, meta, detections, correlations, pending) : compileBaseline(d, meta);
+        for (const id of rule.hidesMembers ?? []) hidden.add(id);
+        compiled.push(rule);
+        pending.delete(meta.id);
+        if (meta.name) pending.delete(meta.name);
+      } catch (err) {
+        if (err instanceof Deferred) deferred.push(item);
+        else {
+          problems.push(problemOf(d, meta, err));
+          pending.delete(meta.id);
+          if (meta.name) pending.delete(meta.name);
+        }
+      }
     }
+    if (deferred.length === 0) break;
+    if (deferred.length === waiting.length) {
+      for (const { d, meta } of deferred)
+        problems.push(
+          problemOf(d, meta, new UnsupportedRule('correlation.rules', 'correlations that refer to each other in a cycle', meta.line)),
+        );
+      break;
+    }
+    waiting = deferred;
   }
   for (const rule of compiled) if (hidden.has(rule.meta.id)) rule.standalone = false;
   return { compiled, problems };

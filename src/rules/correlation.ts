@@ -14,12 +14,23 @@ import { scalarOf } from './detection';
 import { EVENT_COLUMNS, eventWhere, tableRef } from './events';
 import { Frag, and, join, param, sql, windowParam } from './sql';
 import type { DetectionRule } from './compile';
+import type { RuleMeta } from './model';
 
 export type CorrelationType = 'event_count' | 'value_count' | 'temporal' | 'temporal_ordered';
 
+/** A correlation used as a member of another (Sigma's chaining: a burst of failures, then a success). */
+export interface NestedCorrelation {
+  meta: RuleMeta;
+  spec: CorrelationSpec;
+}
+
+export type CorrelationMember = DetectionRule | NestedCorrelation;
+
+const isNested = (m: CorrelationMember): m is NestedCorrelation => 'spec' in m;
+
 export interface CorrelationSpec {
   type: CorrelationType;
-  members: DetectionRule[];
+  members: CorrelationMember[];
   groupBy: string[];
   /** group-by name → member rule (name or id) → that rule's field. */
   aliases: Record<string, Record<string, string>>;
@@ -31,7 +42,7 @@ export interface CorrelationSpec {
   line: number | null;
 }
 
-function memberField(spec: CorrelationSpec, member: DetectionRule, name: string): string {
+function memberField(spec: CorrelationSpec, member: CorrelationMember, name: string): string {
   const alias = spec.aliases[name];
   if (!alias) return name;
   const byRule = alias[member.meta.name ?? ''] ?? alias[member.meta.id];
@@ -40,7 +51,18 @@ function memberField(spec: CorrelationSpec, member: DetectionRule, name: string)
   return byRule;
 }
 
-function keyExpr(spec: CorrelationSpec, member: DetectionRule, name: string): Frag {
+function keyExpr(spec: CorrelationSpec, member: CorrelationMember, name: string): Frag {
+  if (isNested(member)) {
+    const inner = memberField(spec, member, name);
+    const index = member.spec.groupBy.indexOf(inner);
+    if (index < 0)
+      throw new UnsupportedRule(
+        `group-by ${name}`,
+        `member correlation ${member.meta.name ?? member.meta.id} does not group by ${inner}`,
+        spec.line,
+      );
+    return new Frag(`g${index}`);
+  }
   const field = resolveField(member.target, memberField(spec, member, name));
   if (field.kind === 'unreachable')
     throw new UnsupportedRule(`group-by ${name}`, `in member rule ${member.meta.id}: ${field.reason}`, spec.line);
@@ -55,6 +77,28 @@ function memberEvents(spec: CorrelationSpec): Frag {
   const selects = spec.members.map((member, index) => {
     const keys = spec.groupBy.map((name, k) => sql`CAST(${keyExpr(spec, member, name)} AS VARCHAR) AS g${String(k)}`);
     let value = sql`CAST(NULL AS VARCHAR) AS val`;
+    if (isNested(member)) {
+      if (spec.valueField !== null)
+        throw new UnsupportedRule(
+          `condition.field ${spec.valueField}`,
+          'value_count counts fields of events, not of correlations',
+          spec.line,
+        );
+      // Each hit of the member correlation is one event here: at its end, carrying its evidence.
+      const columns = join(
+        [
+          new Frag(
+            "last_time AS time, concat(group_key, '@', CAST(last_time AS VARCHAR)) AS event_id, actor AS actor_id, session AS session_id, ip AS src_ip, account, resources",
+          ),
+          sql`${String(index + 1)} AS member`,
+          ...keys,
+          value,
+          new Frag('evidence'),
+        ],
+        ', ',
+      );
+      return sql`SELECT ${columns} FROM (${correlationStatement(member.spec, true)}) nested${String(index + 1)}`;
+    }
     if (spec.valueField !== null) {
       const field = resolveField(member.target, memberField(spec, member, spec.valueField));
       const scalar = field.kind === 'unreachable' ? null : scalarOf(field);
@@ -66,7 +110,10 @@ function memberEvents(spec: CorrelationSpec): Frag {
         );
       value = sql`CAST(${scalar} AS VARCHAR) AS val`;
     }
-    const columns = join([new Frag(EVENT_COLUMNS), sql`${String(index + 1)} AS member`, ...keys, value], ', ');
+    const columns = join(
+      [new Frag(EVENT_COLUMNS), sql`${String(index + 1)} AS member`, ...keys, value, new Frag('ARRAY[event_id] AS evidence')],
+      ', ',
+    );
     return sql`SELECT ${columns} FROM ${tableRef(member.target)} WHERE ${eventWhere(member.target, member.condition, 'lookbackFrom')}`;
   });
   return join(selects, ' UNION ALL ');
@@ -83,9 +130,11 @@ function groupKeyText(spec: CorrelationSpec, alias: string): Frag {
 const partition = (spec: CorrelationSpec) => (spec.groupBy.length ? `PARTITION BY ${groupCols(spec)} ` : '');
 
 /** Candidate windows (group keys, start_time, end_time) of the correlation, ending inside the window. */
-function windows(spec: CorrelationSpec): Frag {
+function windows(spec: CorrelationSpec, nested: boolean): Frag {
   const span = param(spec.timespanMs);
-  const inWindow = sql`time >= ${windowParam('from')}`;
+  // A nested correlation reports every window of the range it reads; its parent keeps those ending in the run window.
+  const endsFrom = nested ? 'lookbackFrom' : 'from';
+  const inWindow = sql`time >= ${windowParam(endsFrom)}`;
   switch (spec.type) {
     case 'event_count': {
       const back = spec.threshold! - 1;
@@ -99,7 +148,7 @@ function windows(spec: CorrelationSpec): Frag {
       const on = spec.groupBy.map((_, k) => `b.g${k} = a.g${k}`);
       return sql`SELECT ${groupCols(spec, 'a.')}${spec.groupBy.length ? ', ' : ''}min(b.time) AS start_time, a.time AS end_time FROM ev a JOIN ev b ON ${[...on, 'b.time <= a.time'].join(' AND ')}
         AND date_diff('millisecond', b.time, a.time) <= ${span}
-        WHERE a.time >= ${windowParam('from')} AND b.val IS NOT NULL
+        WHERE a.time >= ${windowParam(endsFrom)} AND b.val IS NOT NULL
         GROUP BY ${[...spec.groupBy.map((_, k) => `a.g${k}`), 'a.time', 'a.event_id', 'a.member'].join(', ')}
         HAVING count(DISTINCT b.val) >= ${param(spec.threshold)}`;
     }
@@ -127,17 +176,23 @@ function windows(spec: CorrelationSpec): Frag {
   }
 }
 
-export function correlationStatement(spec: CorrelationSpec): Frag {
+/** How far before the window a correlation reads: its timespan, plus those of the correlations it chains. */
+export function correlationLookbackMs(spec: CorrelationSpec): number {
+  return spec.timespanMs + Math.max(0, ...spec.members.map((m) => (isNested(m) ? correlationLookbackMs(m.spec) : 0)));
+}
+
+export function correlationStatement(spec: CorrelationSpec, nested = false): Frag {
   if ((spec.type === 'temporal' || spec.type === 'temporal_ordered') && spec.members.length < 2)
     throw new UnsupportedRule(`correlation.type ${spec.type}`, 'needs at least two rules', spec.line);
   const notNull = spec.groupBy.map((_, k) => `g${k} IS NOT NULL`);
   const on = [...spec.groupBy.map((_, k) => `v.g${k} = w.g${k}`), 'v.time BETWEEN w.start_time AND w.end_time'];
   const groupBy = [...spec.groupBy.map((_, k) => `w.g${k}`), 'w.start_time', 'w.end_time'];
   return sql`WITH ev AS (SELECT * FROM (${memberEvents(spec)}) members${notNull.length ? ` WHERE ${notNull.join(' AND ')}` : ''}),
-    w AS (${windows(spec)})
+    w AS (${windows(spec, nested)})
     SELECT w.start_time AS first_time, w.end_time AS last_time, max_by(v.actor_id, v.time) AS actor, max_by(v.session_id, v.time) AS session,
       max_by(v.src_ip, v.time) AS ip, max_by(v.account, v.time) AS account, max_by(v.resources, v.time) AS resources,
-      array_agg(v.event_id ORDER BY v.time, v.event_id) AS evidence, count(DISTINCT v.event_id) AS event_count, ${groupKeyText(spec, 'w.')} AS group_key
+      array_distinct(flatten(array_agg(v.evidence ORDER BY v.time, v.event_id))) AS evidence,
+      cardinality(array_distinct(flatten(array_agg(v.evidence)))) AS event_count, ${groupKeyText(spec, 'w.')} AS group_key${spec.groupBy.map((_, k) => `, w.g${k} AS g${k}`).join('')}
     FROM w JOIN ev v ON ${and(on.map((c) => new Frag(c)))}
     GROUP BY ${groupBy.join(', ')}`;
 }

@@ -281,7 +281,7 @@ describe('correlations and baselines the compiler refuses', () => {
     [
       'an unknown member rule',
       'correlation:\n  type: temporal\n  rules: [failed, nowhere]\n  timespan: 5m\n',
-      /'nowhere' is not a compiled detection rule/,
+      /'nowhere' is not a compiled rule/,
       16,
     ],
     [
