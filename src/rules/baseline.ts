@@ -16,7 +16,7 @@
 import { resolveField, type ResolvedField } from './logsources';
 import { UnsupportedRule } from './model';
 import { scalarOf } from './detection';
-import { EVENT_COLUMNS, eventWhere, tableRef } from './events';
+import { EVENT_COLUMNS, eventWhere, orderKey, tableRef } from './events';
 import { TRUE, param, sql, windowParam, type Frag } from './sql';
 import type { LogTarget } from './logsources';
 
@@ -56,10 +56,10 @@ export function baselineStatement(spec: BaselineSpec): Frag {
   const value = scalarField(spec.target, spec.value, 'value', spec.line);
   const table = tableRef(spec.target);
   const filter = spec.condition ?? TRUE;
-  const base = sql`SELECT ${EVENT_COLUMNS}, CAST(${entity} AS VARCHAR) AS ent, CAST(${value} AS VARCHAR) AS val FROM ${table} WHERE ${eventWhere(spec.target, filter, 'lookbackFrom')}`;
+  const base = sql`SELECT ${EVENT_COLUMNS}, ${orderKey('time', 'event_id')} AS last_key, CAST(${entity} AS VARCHAR) AS ent, CAST(${value} AS VARCHAR) AS val FROM ${table} WHERE ${eventWhere(spec.target, filter, 'lookbackFrom')}`;
   const from = windowParam('from');
-  const hitColumns = sql`min(c.time) AS first_time, max(c.time) AS last_time, max_by(c.actor_id, c.time) AS actor, max_by(c.session_id, c.time) AS session,
-      max_by(c.src_ip, c.time) AS ip, max_by(c.account, c.time) AS account, max_by(c.resources, c.time) AS resources,
+  const hitColumns = sql`min(c.time) AS first_time, max(c.time) AS last_time, max_by(c.actor_id, c.last_key) AS actor, max_by(c.session_id, c.last_key) AS session,
+      max_by(c.src_ip, c.last_key) AS ip, max_by(c.account, c.last_key) AS account, max_by(c.resources, c.last_key) AS resources,
       array_agg(c.event_id ORDER BY c.time, c.event_id) AS evidence, count(*) AS event_count`;
 
   if (spec.type === 'spike') {

@@ -9,6 +9,14 @@ import { ident, join, param, sql, windowParam, type Frag, type WindowValue } fro
 /** Columns every event SELECT carries for hits: who, from where, on what. */
 export const EVENT_COLUMNS = 'time, event_id, actor_id, session_id, src_ip, account, resources';
 
+/**
+ * A text key that orders events by time, then id (the same order on both engines): max_by over it
+ * picks one well-defined last event when several share a timestamp.
+ */
+export function orderKey(time: string, id: string): string {
+  return `concat(lpad(CAST(CAST(to_unixtime(${time}) * 1000 AS BIGINT) AS VARCHAR), 15, '0'), '|', ${id})`;
+}
+
 export function tableRef(target: LogTarget): Frag {
   return ident(target.table, TABLE_NAMES);
 }
