@@ -18,7 +18,7 @@ export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: s
   {
     name: 'json_extract_scalar',
     sql: `CREATE OR REPLACE MACRO json_extract_scalar(j, path) AS CASE WHEN json_type(j, ${TRINO_PATH}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, ${TRINO_PATH}) END`,
-    note: "NULL for an object or array, as Trino; Trino's [\"key\"] path steps become DuckDB's .\"key\"",
+    note: 'NULL for an object or array, as Trino; Trino\'s ["key"] path steps become DuckDB\'s ."key"',
   },
   {
     name: 'json_size',

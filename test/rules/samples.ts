@@ -209,7 +209,7 @@ async function eventIdsOf(source: SourceId, path: string): Promise<{ ids: string
     if (item.kind !== 'rows') throw new Error(`${path}: a sample did not parse: ${item.kind === 'quarantine' ? item.reason : item.reason}`);
     for (const { row } of item.rows) {
       ids.push(String(row.event_id));
-      times.push(row.time as Date);
+      times.push(row.time);
     }
   }
   return { ids: [...new Set(ids)], times };
