@@ -10,12 +10,30 @@
  *    clause: right for per-account deployments, wrong for cross-account hunting.
  *  - region: enum of AWS regions plus 'global' and 'unknown' and any extra values given (Azure
  *    locations, GCP regions). A value missing from an enum is invisible to Athena: list them all.
+ *  - product (findings only): enum of the products that report findings (scoutql, guardduty, securityhub).
  *  - day: date, format yyyy-MM-dd, from `since` to NOW, one-day interval; a `date` column, as the
  *    DuckDB views type it, so the same SQL compares `day` to DATE values on both engines.
  * Every identifier and value written here is checked against a strict pattern first.
  */
-import { graphTablePath, partitionPath, tablePath, type PartitionValues } from '../core/lake-layout';
-import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, TABLE_NAMES, type ColumnType, type GraphTableName } from '../core/tables';
+import {
+  findingsPartitionPath,
+  findingsTablePath,
+  graphTablePath,
+  partitionPath,
+  tablePath,
+  type PartitionValues,
+} from '../core/lake-layout';
+import {
+  FINDING_PRODUCTS,
+  FINDINGS_PARTITION_COLUMNS,
+  FINDINGS_TABLE,
+  GRAPH_TABLES,
+  PARTITION_COLUMNS,
+  TABLES,
+  TABLE_NAMES,
+  type ColumnType,
+  type GraphTableName,
+} from '../core/tables';
 import { SOURCE_IDS } from '../generated/sources';
 
 export const AWS_REGIONS = [
@@ -198,6 +216,30 @@ export function catalogStatements(options: CatalogOptions): CatalogStatement[] {
       ),
     });
   }
+  const findingsLocation = `${lake}/${findingsTablePath()}/`;
+  const projectedFindings = findingsPartitionPath({ product: '${product}', account: '${account}', day: '${day}' });
+  statements.push({
+    name: FINDINGS_TABLE.name,
+    sql: createTable(
+      database,
+      checkName('table', FINDINGS_TABLE.name),
+      FINDINGS_TABLE.doc,
+      FINDINGS_TABLE.columns,
+      FINDINGS_PARTITION_COLUMNS.map((c) => ({ name: c, type: c === 'day' ? 'date' : 'string' })),
+      findingsLocation,
+      {
+        'projection.enabled': 'true',
+        'projection.product.type': 'enum',
+        'projection.product.values': checkValues('product', FINDING_PRODUCTS).join(','),
+        ...(accounts
+          ? { 'projection.account.type': 'enum', 'projection.account.values': accounts.join(',') }
+          : { 'projection.account.type': 'injected' }),
+        ...dayProjection,
+        'storage.location.template': `${lake}/${projectedFindings}/`,
+        classification: 'parquet',
+      },
+    ),
+  });
   return statements;
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tablePath } from '../core/lake-layout';
+import { findingsTablePath, tablePath } from '../core/lake-layout';
 import { TABLE_NAMES } from '../core/tables';
 
 export function discoverPartitionValues(lakeDir: string): { accounts: string[]; regions: string[] } {
@@ -23,6 +23,10 @@ export function discoverPartitionValues(lakeDir: string): { accounts: string[]; 
         for (const region of values(account.dir, 'region')) regions.add(region.value);
       }
     }
+  }
+  // Findings of an account with no events yet (a GuardDuty finding) must be visible too.
+  for (const product of values(join(lakeDir, ...findingsTablePath().split('/')), 'product')) {
+    for (const account of values(product.dir, 'account')) accounts.add(account.value);
   }
   return { accounts: [...accounts].sort(), regions: [...regions].sort() };
 }

@@ -6,9 +6,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import { graphGlob, graphTablePath, isPartFileName, tableGlob, tablePath } from './lake-layout';
+import { findingsGlob, findingsTablePath, graphGlob, graphTablePath, isPartFileName, tableGlob, tablePath } from './lake-layout';
 import { sqlString } from './sql';
-import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, type Column, type GraphTableName, type TableName } from './tables';
+import {
+  FINDINGS_PARTITION_COLUMNS,
+  FINDINGS_TABLE,
+  GRAPH_TABLES,
+  PARTITION_COLUMNS,
+  TABLES,
+  type Column,
+  type GraphTableName,
+  type TableName,
+} from './tables';
 import { TRINO_COMPAT_MACROS } from './trino-compat';
 
 export type DuckParam = string | number | boolean | null;
@@ -91,6 +100,8 @@ export function hasPartFiles(dir: string): boolean {
 /** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
 const EVENT_HIVE_TYPES = "{'source': 'VARCHAR', 'account': 'VARCHAR', 'region': 'VARCHAR', 'day': 'DATE'}";
 const GRAPH_HIVE_TYPES = "{'day': 'DATE'}";
+const FINDINGS_HIVE_TYPES = "{'product': 'VARCHAR', 'account': 'VARCHAR', 'day': 'DATE'}";
+const FINDINGS_PARTITIONS = FINDINGS_PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
 const EVENT_PARTITIONS = PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
 
 /** A typed relation with no rows: what a table reads as before it has files (a glob matching nothing is an error). */
@@ -114,4 +125,10 @@ export function graphTableSelect(lakeRoot: string, table: GraphTableName): strin
   if (!hasPartFiles(join(lakeRoot, graphTablePath(table))))
     return emptySelect(GRAPH_TABLES[table].columns, [{ name: 'day', type: 'DATE' }]);
   return parquetScan(join(lakeRoot, graphGlob(table)), GRAPH_HIVE_TYPES);
+}
+
+/** SELECT text of the findings table of a local lake (with its product, account and day partition columns). */
+export function findingsTableSelect(lakeRoot: string): string {
+  if (!hasPartFiles(join(lakeRoot, findingsTablePath()))) return emptySelect(FINDINGS_TABLE.columns, FINDINGS_PARTITIONS);
+  return parquetScan(join(lakeRoot, findingsGlob()), FINDINGS_HIVE_TYPES);
 }

@@ -4,11 +4,12 @@
  *
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
+ *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
  *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  bookkeeping
  *
  * Readers never glob the underscore folders.
  */
-import { GRAPH_TABLES, type GraphTableName, type TableName } from './tables';
+import { FINDINGS_TABLE, GRAPH_TABLES, type GraphTableName, type TableName } from './tables';
 
 export const MANIFEST_DIR = '_manifest';
 export const QUARANTINE_DIR = '_quarantine';
@@ -120,6 +121,34 @@ export function tableGlob(table: TableName): string {
 
 export function graphGlob(table: GraphTableName): string {
   return `${graphTablePath(table)}/day=*/part-*.parquet`;
+}
+
+export function findingsTablePath(): string {
+  return FINDINGS_TABLE.dir.join('/');
+}
+
+export interface FindingsPartitionValues {
+  /** A FindingProduct (or Athena's `${product}` placeholder in the DDL's location template). */
+  product: string;
+  account: string;
+  /** YYYY-MM-DD */
+  day: string;
+}
+
+/** The partition folder of the findings table. The account must already be safe (safePartitionValue). */
+export function findingsPartitionPath(p: FindingsPartitionValues): string {
+  return `${findingsTablePath()}/product=${p.product}/account=${p.account}/day=${p.day}`;
+}
+
+/** The partition values of a findings partition folder (`product=…/account=…/day=…`, nothing more), or null. */
+export function findingsPartitionValuesOf(folder: string): FindingsPartitionValues | null {
+  const m = /^product=([^/]+)\/account=([^/]+)\/day=(\d{4}-\d{2}-\d{2})$/.exec(folder);
+  return m ? { product: m[1], account: m[2], day: m[3] } : null;
+}
+
+/** Glob of the findings table's files below the lake root, hive-partitioned. */
+export function findingsGlob(): string {
+  return `${findingsTablePath()}/product=*/account=*/day=*/part-*.parquet`;
 }
 
 /** The folder of one day inside a partition path or a graph table (`day=YYYY-MM-DD`). */

@@ -343,3 +343,93 @@ export const RELATION_NAMES = Object.keys(RELATIONS) as Relation[];
 
 /** Node types whose edges to a Resource are resource access (rel = the action). */
 export const ACCESS_SOURCE_TYPES = ['Identity', 'Session', 'IPAddress'] as const satisfies readonly EntityType[];
+
+// ---------------------------------------------------------------------------------------------
+// Findings: what detections found, one row per hit. ScoutQL's own rules (`scoutql detect`, src/rules)
+// and AWS's detectors (GuardDuty, Security Hub, read by the ETL) write the same table, so one list
+// holds all of them and links to the same identities, sessions, addresses and resources.
+
+/** Who reported a finding: the `product=` partition of its row. */
+export const FINDING_PRODUCTS = ['scoutql', 'guardduty', 'securityhub'] as const;
+export type FindingProduct = (typeof FINDING_PRODUCTS)[number];
+
+/** Severity words of a finding (Sigma's levels; GuardDuty and Security Hub severities map onto them). */
+export const FINDING_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export type FindingLevel = (typeof FINDING_LEVELS)[number];
+
+/** OCSF severity_id of each level (1 Informational … 5 Critical): the `severity` column. */
+export const FINDING_SEVERITY_ID: Readonly<Record<FindingLevel, number>> = { informational: 1, low: 2, medium: 3, high: 4, critical: 5 };
+
+/** Partition columns of the findings table (in the path `product=…/account=…/day=…`, not inside the files). */
+export const FINDINGS_PARTITION_COLUMNS = ['product', 'account', 'day'] as const;
+
+const FINDING_COLUMNS = {
+  finding_id: req(
+    'VARCHAR',
+    "Stable id: the same finding gets the same id on every run (ScoutQL: a hash of rule, account, group and start; GuardDuty / Security Hub: the product's own id).",
+  ),
+  time: req(
+    'TIMESTAMP',
+    'When this version of the finding was observed (ScoutQL: its last evidence event; GuardDuty / Security Hub: updatedAt). The partition day is its day; a finding seen again later gets a newer row with the same finding_id, and readers take the latest.',
+  ),
+  rule_id: req('VARCHAR', 'What fired: the ScoutQL rule id, the GuardDuty finding type, the Security Hub GeneratorId.'),
+  rule_kind: col(
+    'VARCHAR',
+    "ScoutQL: 'detection', 'correlation' or 'baseline'; the products: their finding category, where they give one.",
+  ),
+  title: req('VARCHAR', "The rule's or the product's title."),
+  description: col('VARCHAR', 'What the finding means, where the rule or product says.'),
+  level: req('VARCHAR', 'informational, low, medium, high or critical (FINDING_LEVELS).'),
+  severity: req('INTEGER', 'OCSF severity_id of the level: 1 informational, 2 low, 3 medium, 4 high, 5 critical.'),
+  product_severity: col('DOUBLE', "The product's own score: GuardDuty 1.0–8.9, Security Hub Severity.Normalized 0–100; null for ScoutQL."),
+  techniques: col('VARCHAR[]', 'MITRE ATT&CK technique ids, upper case (T1562.008).'),
+  tactics: col('VARCHAR[]', 'MITRE ATT&CK tactics, as Sigma tags name them (defense-evasion, credential-access).'),
+  first_seen: req('TIMESTAMP', 'First event of the finding (its evidence, or the activity the product saw).'),
+  last_seen: req('TIMESTAMP', 'Last event of the finding.'),
+  actor_id: col(
+    'VARCHAR',
+    'The identity it concerns, as the event tables name it (actor_id: IAM ARN, role ARN, azuread:<upn>, gcp:<email>).',
+  ),
+  session_id: col('VARCHAR', 'The credentials or session it concerns (access key id, sign-in correlation id).'),
+  src_ip: col('VARCHAR', 'The address the activity came from.'),
+  resources: col('VARCHAR[]', 'Ids (ARNs where known) of the resources it concerns.'),
+  region: col('VARCHAR', 'Region of the evidence or of the product finding.'),
+  evidence_event_ids: col(
+    'VARCHAR[]',
+    'event_id of the events that are its evidence, in time order (at most 100; evidence_count says how many).',
+  ),
+  evidence_tables: col('VARCHAR[]', 'Event tables the evidence events are in.'),
+  evidence_count: col(
+    'BIGINT',
+    'How many events are its evidence (ScoutQL), or how often the product saw the activity (GuardDuty service.count).',
+  ),
+  group_key: col(
+    'VARCHAR',
+    "What the hit is about: the event id (one-event rules), the correlation's group, the baseline's entity and new value.",
+  ),
+  created_at: req(
+    'TIMESTAMP',
+    'When it was first reported: the detect run that first wrote it (ScoutQL), createdAt (GuardDuty, Security Hub).',
+  ),
+  raw: col('VARCHAR', 'The original finding JSON (GuardDuty, Security Hub ASFF); null for ScoutQL findings, whose evidence is the events.'),
+} as const satisfies Record<string, ColumnSpec>;
+
+export type FindingColumnName = keyof typeof FINDING_COLUMNS;
+
+/**
+ * The findings table: one row per finding version, partitioned by product, account and the day of
+ * `time`. Sort keys are what the API filters findings on.
+ */
+export const FINDINGS_TABLE = {
+  name: 'findings',
+  dir: ['findings'],
+  doc: 'Findings: hits of ScoutQL rules and GuardDuty / Security Hub findings, one row per finding version.',
+  columns: columnsOf(FINDING_COLUMNS),
+  sortBy: ['rule_id', 'actor_id', 'time'],
+} as const;
+
+/**
+ * One findings row as a writer hands it over: every column (null where unknown), plus the `product`
+ * and `account` partition values (the writer derives `day` from `time`).
+ */
+export type FindingRow = { [K in FindingColumnName]: Cell<(typeof FINDING_COLUMNS)[K]> } & { product: FindingProduct; account: string };

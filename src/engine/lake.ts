@@ -5,9 +5,28 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dayOfPartition, graphGlob, graphTablePath, isPartFileName, tableGlob, tablePath } from '../core/lake-layout';
+import {
+  dayOfPartition,
+  findingsGlob,
+  findingsTablePath,
+  graphGlob,
+  graphTablePath,
+  isPartFileName,
+  tableGlob,
+  tablePath,
+} from '../core/lake-layout';
 import { quoteIdent, sqlString } from '../core/sql';
-import { GRAPH_TABLES, PARTITION_COLUMNS, TABLES, TABLE_NAMES, type Column, type GraphTableName, type TableName } from '../core/tables';
+import {
+  FINDINGS_PARTITION_COLUMNS,
+  FINDINGS_TABLE,
+  GRAPH_TABLES,
+  PARTITION_COLUMNS,
+  TABLES,
+  TABLE_NAMES,
+  type Column,
+  type GraphTableName,
+  type TableName,
+} from '../core/tables';
 
 // etl/graph.ts and etl/lake/store-graph.ts still import these from here; they go once etl/ imports src/core.
 export { GRAPH_TABLES, type GraphTableName } from '../core/tables';
@@ -56,6 +75,7 @@ interface TypedName {
 /** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
 const EVENT_PARTITIONS: TypedName[] = PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
 const GRAPH_PARTITIONS: TypedName[] = [{ name: 'day', type: 'DATE' }];
+const FINDINGS_PARTITIONS: TypedName[] = FINDINGS_PARTITION_COLUMNS.map((name) => ({ name, type: name === 'day' ? 'DATE' : 'VARCHAR' }));
 
 const hiveTypes = (partitions: readonly TypedName[]) =>
   `{${partitions.map((p) => `${sqlString(p.name)}: ${sqlString(p.type)}`).join(', ')}}`;
@@ -80,6 +100,16 @@ export function graphViewSelect(lake: string, table: GraphTableName): string {
   return parquetScan(inLake(lake, graphGlob(table)), GRAPH_PARTITIONS);
 }
 
+export function findingsDir(lake: string): string {
+  return inLake(lake, findingsTablePath());
+}
+
+/** SELECT text of the findings view: its files with product, account and day, or no rows before the first detect run. */
+export function findingsViewSelect(lake: string): string {
+  if (!hasPartFiles(findingsDir(lake))) return emptyView(FINDINGS_TABLE.columns, FINDINGS_PARTITIONS);
+  return parquetScan(inLake(lake, findingsGlob()), FINDINGS_PARTITIONS);
+}
+
 /** CREATE VIEW statements for every table of the lake, plus which tables had no files (to re-check later). */
 export function lakeViewStatements(lake: string): { statements: string[]; emptyDirs: string[] } {
   const statements: string[] = [];
@@ -94,6 +124,9 @@ export function lakeViewStatements(lake: string): { statements: string[]; emptyD
     if (select.endsWith('WHERE false')) emptyDirs.push(graphDir(lake, table));
     statements.push(`CREATE OR REPLACE VIEW ${quoteIdent(table, GRAPH_TABLE_NAMES)} AS ${select}`);
   }
+  const findings = findingsViewSelect(lake);
+  if (findings.endsWith('WHERE false')) emptyDirs.push(findingsDir(lake));
+  statements.push(`CREATE OR REPLACE VIEW ${quoteIdent(FINDINGS_TABLE.name, [FINDINGS_TABLE.name])} AS ${findings}`);
   return { statements, emptyDirs };
 }
 

@@ -1,7 +1,7 @@
 /** The Athena DDL generated from etl/tables.ts: every table, every column typed, projection set, names checked. */
 import { catalogStatements, hiveType } from '../../src/catalog';
 import { parseDdl } from '../../testkit/athena-local/ddl';
-import { PARTITION_COLUMNS, TABLES, TABLE_NAMES } from '../../src/core/tables';
+import { FINDINGS_TABLE, FINDING_PRODUCTS, PARTITION_COLUMNS, TABLES, TABLE_NAMES } from '../../src/core/tables';
 import { SOURCE_IDS } from '../../src/generated/sources';
 import { GRAPH_TABLES } from '../../src/core/tables';
 
@@ -10,8 +10,8 @@ const base = { lake: 's3://acme-security-lake/scoutql', database: 'scoutql' };
 describe('catalog DDL', () => {
   const statements = catalogStatements({ ...base, accounts: ['111122223333', '444455556666'], extraRegions: ['eastus'] });
 
-  test('creates the database, then one table per lake table and the two graph tables', () => {
-    expect(statements.map((s) => s.name)).toEqual(['scoutql', ...TABLE_NAMES, ...Object.keys(GRAPH_TABLES)]);
+  test('creates the database, then one table per lake table, the two graph tables and the findings table', () => {
+    expect(statements.map((s) => s.name)).toEqual(['scoutql', ...TABLE_NAMES, ...Object.keys(GRAPH_TABLES), 'findings']);
     expect(statements[0].sql).toMatch(/^CREATE DATABASE IF NOT EXISTS `scoutql`/);
   });
 
@@ -84,10 +84,36 @@ describe('catalog DDL', () => {
     expect(edges.properties['storage.location.template']).toBe('s3://acme-security-lake/scoutql/graph/edges/day=${day}/');
   });
 
-  test('without accounts, account uses injected projection', () => {
-    const sql = catalogStatements(base).find((s) => s.name === 'api_activity')!.sql;
-    expect(sql).toContain("'projection.account.type' = 'injected'");
-    expect(sql).not.toContain('projection.account.values');
+  test('findings: every column of the contract, partitioned by product, account and day, under <lake>/findings/', () => {
+    const parsed = parseDdl(statements.find((s) => s.name === 'findings')!.sql);
+    if (parsed.kind !== 'create_table') throw new Error('not a CREATE TABLE');
+    expect(parsed.columns).toEqual(FINDINGS_TABLE.columns.map((c) => ({ name: c.name, hiveType: hiveType(c.type) })));
+    expect(parsed.columns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['finding_id', 'rule_id', 'level', 'techniques', 'first_seen', 'last_seen', 'evidence_event_ids', 'raw']),
+    );
+    expect(parsed.partitions).toEqual([
+      { name: 'product', hiveType: 'string' },
+      { name: 'account', hiveType: 'string' },
+      { name: 'day', hiveType: 'date' },
+    ]);
+    expect(parsed.location).toBe('s3://acme-security-lake/scoutql/findings/');
+    expect(parsed.properties).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.product.type': 'enum',
+      'projection.product.values': FINDING_PRODUCTS.join(','),
+      'projection.account.type': 'enum',
+      'projection.account.values': '111122223333,444455556666',
+      'projection.day.type': 'date',
+      'storage.location.template': 's3://acme-security-lake/scoutql/findings/product=${product}/account=${account}/day=${day}/',
+    });
+  });
+
+  test('without accounts, account uses injected projection (events and findings)', () => {
+    for (const name of ['api_activity', 'findings']) {
+      const sql = catalogStatements(base).find((s) => s.name === name)!.sql;
+      expect(sql).toContain("'projection.account.type' = 'injected'");
+      expect(sql).not.toContain('projection.account.values');
+    }
   });
 
   test.each([
