@@ -59,7 +59,7 @@ export function baselineStatement(spec: BaselineSpec): Frag {
   const base = sql`SELECT ${EVENT_COLUMNS}, ${orderKey('time', 'event_id')} AS last_key, CAST(${entity} AS VARCHAR) AS ent, CAST(${value} AS VARCHAR) AS val FROM ${table} WHERE ${eventWhere(spec.target, filter, 'lookbackFrom')}`;
   const from = windowParam('from');
   const hitColumns = sql`min(c.time) AS first_time, max(c.time) AS last_time, max_by(c.actor_id, c.last_key) AS actor, max_by(c.session_id, c.last_key) AS session,
-      max_by(c.src_ip, c.last_key) AS ip, max_by(c.account, c.last_key) AS account, max_by(c.resources, c.last_key) AS resources,
+      max_by(c.src_ip, c.last_key) AS ip, max_by(c.account, c.last_key) AS account, max_by(c.region, c.last_key) AS region, max_by(c.resources, c.last_key) AS resources,
       array_agg(c.event_id ORDER BY c.time, c.event_id) AS evidence, count(*) AS event_count`;
 
   if (spec.type === 'spike') {

@@ -88,7 +88,7 @@ function memberEvents(spec: CorrelationSpec): Frag {
       const columns = join(
         [
           new Frag(
-            `last_time AS time, concat(group_key, '@', CAST(last_time AS VARCHAR)) AS event_id, actor AS actor_id, session AS session_id, ip AS src_ip, account, resources, ${orderKey('last_time', 'group_key')} AS last_key`,
+            `last_time AS time, concat(group_key, '@', CAST(last_time AS VARCHAR)) AS event_id, actor AS actor_id, session AS session_id, ip AS src_ip, account, region, resources, ${orderKey('last_time', 'group_key')} AS last_key`,
           ),
           sql`${String(index + 1)} AS member`,
           ...keys,
@@ -197,7 +197,7 @@ export function correlationStatement(spec: CorrelationSpec, nested = false): Fra
   return sql`WITH ev AS (SELECT * FROM (${memberEvents(spec)}) members${notNull.length ? ` WHERE ${notNull.join(' AND ')}` : ''}),
     w AS (${windows(spec, nested)})
     SELECT w.start_time AS first_time, w.end_time AS last_time, max_by(v.actor_id, v.last_key) AS actor, max_by(v.session_id, v.last_key) AS session,
-      max_by(v.src_ip, v.last_key) AS ip, max_by(v.account, v.last_key) AS account, max_by(v.resources, v.last_key) AS resources,
+      max_by(v.src_ip, v.last_key) AS ip, max_by(v.account, v.last_key) AS account, max_by(v.region, v.last_key) AS region, max_by(v.resources, v.last_key) AS resources,
       array_distinct(flatten(array_agg(v.evidence ORDER BY v.time, v.event_id))) AS evidence,
       cardinality(array_distinct(flatten(array_agg(v.evidence)))) AS event_count, ${groupKeyText(spec, 'w.')} AS group_key${spec.groupBy.map((_, k) => `, w.g${k} AS g${k}`).join('')}
     FROM w JOIN ev v ON ${and(on.map((c) => new Frag(c)))}

@@ -7,7 +7,7 @@ import type { LogTarget } from './logsources';
 import { ident, join, param, sql, windowParam, type Frag, type WindowValue } from './sql';
 
 /** Columns every event SELECT carries for hits: who, from where, on what. */
-export const EVENT_COLUMNS = 'time, event_id, actor_id, session_id, src_ip, account, resources';
+export const EVENT_COLUMNS = 'time, event_id, actor_id, session_id, src_ip, account, region, resources';
 
 /**
  * A text key that orders events by time, then id (the same order on both engines): max_by over it
@@ -33,5 +33,5 @@ export function eventWhere(target: LogTarget, condition: Frag, start: 'from' | '
 
 /** One hit per matching event (a plain Sigma rule). */
 export function eventHits(target: LogTarget, condition: Frag): Frag {
-  return sql`SELECT time AS first_time, time AS last_time, actor_id AS actor, session_id AS session, src_ip AS ip, account, resources, ARRAY[event_id] AS evidence, CAST(1 AS BIGINT) AS event_count, event_id AS group_key FROM ${tableRef(target)} WHERE ${eventWhere(target, condition, 'from')}`;
+  return sql`SELECT time AS first_time, time AS last_time, actor_id AS actor, session_id AS session, src_ip AS ip, account, region, resources, ARRAY[event_id] AS evidence, CAST(1 AS BIGINT) AS event_count, event_id AS group_key FROM ${tableRef(target)} WHERE ${eventWhere(target, condition, 'from')}`;
 }

@@ -77,6 +77,7 @@ export const HIT_COLUMNS = [
   'session',
   'ip',
   'account',
+  'region',
   'resources',
   'evidence',
   'event_count',

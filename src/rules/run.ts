@@ -25,6 +25,7 @@ export interface Hit {
   /** The first resource the last evidence event names. */
   resource: string | null;
   account: string | null;
+  region: string | null;
   /** Event ids, in time order (at most MAX_EVIDENCE; eventCount says how many there were). */
   evidence: string[];
   eventCount: number;
@@ -67,7 +68,7 @@ function windowValues(window: TimeWindow, lookbackMs: number): Record<WindowValu
 /** The statement the engine runs for a rule over a window, with its parameters. */
 export function boundStatement(rule: CompiledRule, window: TimeWindow, limit: number): { sql: string; params: SqlParam[] } {
   // Lists come back as JSON: exact on both engines (Athena prints arrays as unquoted text).
-  const statement = sql`SELECT first_time, last_time, actor, session, ip, account, CAST(resources AS JSON) AS resources, CAST(evidence AS JSON) AS evidence, event_count, group_key FROM (${rule.statement.sql}) hits ORDER BY first_time, group_key LIMIT ${param(limit + 1)}`;
+  const statement = sql`SELECT first_time, last_time, actor, session, ip, account, region, CAST(resources AS JSON) AS resources, CAST(evidence AS JSON) AS evidence, event_count, group_key FROM (${rule.statement.sql}) hits ORDER BY first_time, group_key LIMIT ${param(limit + 1)}`;
   return { sql: statement.text, params: bindSlots(statement.slots, windowValues(window, rule.statement.lookbackMs)) };
 }
 
@@ -112,6 +113,7 @@ function toHit(rule: CompiledRule, row: SqlRow): Hit {
     ip: str(row.ip),
     resource: list(row.resources)[0] ?? null,
     account: str(row.account),
+    region: str(row.region),
     evidence,
     eventCount: Number(row.event_count ?? evidence.length),
     groupKey: str(row.group_key) ?? '',

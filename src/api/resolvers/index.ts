@@ -6,6 +6,7 @@
 import type { Resolvers } from '../../generated/graphql';
 import { Account } from './account';
 import { eventResolvers } from './events';
+import { Finding } from './finding';
 import { Identity } from './identity';
 import { IndicatorContext } from './indicator-context';
 import { Entity, Event, Link, Node } from './interfaces';
@@ -40,5 +41,6 @@ export const resolvers: Resolvers = {
   DomainLink,
   EventConnection,
   IndicatorContext,
+  Finding,
   ...eventResolvers,
 };

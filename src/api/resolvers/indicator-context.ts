@@ -5,6 +5,7 @@ import type { PivotName } from '../../queries/graph';
 import { eventConnection, linkConnection } from '../connections';
 import type { RequestContext } from '../context';
 import type { EntityType, IndicatorContextModel, LinkConnectionModel } from '../models';
+import { contextFindings } from './finding';
 
 const EMPTY: LinkConnectionModel = { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
 
@@ -97,6 +98,7 @@ export const IndicatorContext: IndicatorContextResolvers = {
   ips: related('ips'),
   resources: related('resources'),
   sessions: related('sessions'),
+  findings: (c, args, ctx) => contextFindings(ctx, c.entity, c.window, args.first ?? 10),
   recentEvents: async (c, args, ctx) => {
     const first = args.first ?? 10;
     if (c.domain) {

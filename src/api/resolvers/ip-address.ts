@@ -3,6 +3,7 @@ import type { IpAddressResolvers } from '../../generated/graphql';
 import type { PivotName } from '../../queries/graph';
 import { eventConnection, linkConnection } from '../connections';
 import { entityFields, strings } from './common';
+import { entityFindings } from './finding';
 
 const PEERS: Record<'OUTBOUND' | 'INBOUND' | 'BOTH', PivotName> = { OUTBOUND: 'ipPeersOut', INBOUND: 'ipPeersIn', BOTH: 'ipPeersBoth' };
 
@@ -21,4 +22,5 @@ export const IPAddress: IpAddressResolvers = {
   instances: (e, args, ctx) => linkConnection(ctx, 'ipInstances', e, args),
   sources: (e) => strings(e.attrs.sources).sort(),
   events: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args),
+  findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };

@@ -7,6 +7,7 @@ import { checkFirst, checkText } from '../limits';
 import { nodeById, resolveIdentity, resolveResource } from '../lookups';
 import type { LinkConnectionModel, LinkModel } from '../models';
 import { loadEntity } from './common';
+import { findingConnection } from './finding';
 
 export const Query: QueryResolvers = {
   node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
@@ -43,5 +44,6 @@ export const Query: QueryResolvers = {
     const { pivot, key } = rootPivot(args.filter);
     return eventConnection(ctx, pivot, key, null, args);
   },
+  findings: (_p, args, ctx) => findingConnection(ctx, 'none', '*', null, args),
   contextFor: (_p, args, ctx) => indicatorContext(ctx, checkText(args.indicator.trim(), 'indicator'), windowOf(ctx, null, args.window)),
 };

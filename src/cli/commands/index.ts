@@ -3,6 +3,7 @@ import { registerAudit } from './audit';
 import { registerCatalog } from './catalog';
 import { registerCompact } from './compact';
 import { registerDemo } from './demo';
+import { registerDetect } from './detect';
 import { registerIngest } from './ingest';
 import { registerKeys } from './keys';
 import { registerLocalServers } from './local-servers';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerKeys(program);
   registerAudit(program);
   registerRules(program);
+  registerDetect(program);
   registerCatalog(program);
   registerLocalServers(program);
   registerVerify(program);
