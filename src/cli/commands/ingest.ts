@@ -3,6 +3,10 @@ import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
 import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
 import type { SourceId } from '../../generated/sources';
+import { isS3Url } from '../../../etl/s3';
+import { runDetect, windowsOfDays, type DetectRunSummary } from '../detect-run';
+import { loadSuppressions } from '../../rules/suppressions';
+import { detectEngine, printDetectSummary } from './detect';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
 const SOURCE_FLAGS = MANIFESTS.flatMap((manifest) =>
@@ -27,6 +31,9 @@ interface IngestFlags {
   retrySkipped?: boolean;
   maxRecordBytes?: number;
   maxObjectBytes?: number;
+  detect?: boolean;
+  rules: string[];
+  suppressions?: string;
   [sourceOption: string]: unknown;
 }
 
@@ -55,7 +62,11 @@ export function registerIngest(program: Command): void {
         '--max-object-bytes <n>',
         'most bytes an object may hold once decompressed; more quarantines it (default 4 GiB)',
       ).argParser(positiveInt),
-    );
+    )
+    .option('--detect', 'after publishing, run the detection rules over the days this run touched and write their findings')
+    // Not variadic: it would swallow the <path...> arguments that follow it.
+    .option('--rules <dir>', "a rule folder for --detect, repeatable (default: the project's rule set)", collect, [])
+    .option('--suppressions <file>', 'suppressions file for --detect (YAML: known_networks, break_glass, allow)');
   for (const { flag, option } of SOURCE_FLAGS) {
     command.addOption(
       new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
@@ -66,6 +77,10 @@ export function registerIngest(program: Command): void {
     );
   }
   command.action(async (paths: string[], opts: IngestFlags) => {
+    if (!opts.detect && (opts.rules.length > 0 || opts.suppressions))
+      throw new InvalidArgumentError('--rules and --suppressions are options of --detect');
+    // A bad suppressions file is refused before anything is read, not after the lake has moved on.
+    if (opts.detect && opts.suppressions) loadSuppressions(opts.suppressions);
     const progress = opts.json ? null : progressBar();
     const sourceOptions: Partial<Record<SourceId, Record<string, string>>> = {};
     for (const { source, name, key } of SOURCE_FLAGS) {
@@ -86,13 +101,54 @@ export function registerIngest(program: Command): void {
       onProgress: progress?.update,
     });
     progress?.stop();
+    const detect = opts.detect ? await detectTouchedDays(opts, summary.days) : null;
+    // A rule that failed leaves its findings of these days unwritten: say so in the exit code, as detect does.
+    if (detect && !('skipped' in detect) && detect.runs.some((r) => r.failed.length > 0)) process.exitCode = 1;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
-      process.stdout.write(JSON.stringify(rest) + '\n');
+      process.stdout.write(JSON.stringify(detect ? { ...rest, detect: detectJson(detect) } : rest) + '\n');
       return;
     }
     printSummary(summary, opts.lake);
+    if (detect && 'skipped' in detect) process.stdout.write(`detect           skipped: ${detect.skipped}\n`);
+    else if (detect) printDetectSummary(detect);
   });
+}
+
+/** Detect over the days the ingest touched: DuckDB for a folder, Athena (SCOUTQL_ATHENA_*) for an s3:// lake. */
+async function detectTouchedDays(opts: IngestFlags, days: readonly string[]): Promise<DetectRunSummary | { skipped: string }> {
+  if (days.length === 0) return { skipped: 'no new events' };
+  if (isS3Url(opts.lake) && !process.env.SCOUTQL_ATHENA_DATABASE)
+    return { skipped: 'an s3:// lake is searched with Athena: set SCOUTQL_ATHENA_DATABASE and the other SCOUTQL_ATHENA_* variables' };
+  const athena = detectEngine(opts.lake);
+  try {
+    return await runDetect({
+      lake: opts.lake,
+      windows: windowsOfDays(days),
+      ruleDirs: opts.rules.length > 0 ? opts.rules : undefined,
+      suppressionsFile: opts.suppressions,
+      engine: athena?.engine,
+      maxScanBytes: athena?.maxScanBytes ?? null,
+    });
+  } finally {
+    await athena?.engine.close();
+  }
+}
+
+/** The detect part of ingest's JSON summary: counts, not every finding. */
+function detectJson(detect: DetectRunSummary | { skipped: string }) {
+  if ('skipped' in detect) return detect;
+  return {
+    rules: detect.rules.compiled,
+    windows: detect.runs.map((r) => ({
+      from: r.window.from.toISOString(),
+      to: r.window.to.toISOString(),
+      findings: r.findings.length,
+      refused: r.refused,
+      failed: r.failed,
+      written: r.written,
+    })),
+  };
 }
 
 /** A progress bar on stderr when it is a terminal (nothing otherwise, so pipes and CI stay clean). */
@@ -146,6 +202,10 @@ export function printSummary(summary: IngestSummary, lake: string): void {
   if (summary.skipped_objects) {
     process.stdout.write(`skipped objects (digests, empty or unrecognized files) are listed with their reason in ${lake}/_manifest/\n`);
   }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function positiveInt(value: string): number {
