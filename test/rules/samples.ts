@@ -24,6 +24,8 @@ export interface SampleCase {
   /** The sources whose parsers read the case's files. */
   sources: SourceId[];
   window: { from: Date; to: Date };
+  /** The case names its window (a baseline's history lies before it); otherwise the window spans its records. */
+  ownWindow: boolean;
   eventIds: string[];
 }
 
@@ -266,6 +268,7 @@ export async function writeSamples(rulesDir: string, inputDir: string): Promise<
         window: c.window
           ? { from: new Date(c.window.from), to: new Date(c.window.to) }
           : { from: new Date(first), to: new Date(last + 1000) },
+        ownWindow: c.window !== undefined,
         eventIds: ids,
       });
     }
