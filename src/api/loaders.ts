@@ -21,11 +21,14 @@ import {
 } from '../queries/graph';
 import { eventsAggregate, type AggregateQuery, type AggregateRow, type TimeBucket } from '../queries/aggregate';
 import { eventByKey, eventsByIds, eventsCount, eventsPage, issuingEvent, type EventsQuery, type Ipv4Range } from '../queries/events';
+import { findingByKey, findingsPage, type FindingsFilter, type FindingsPivot } from '../queries/findings';
 import { latestRecords, lakeCoverage, lakeSources, type CoverageRow, type LakeSourceRow } from '../queries/lake';
 import type { Statement } from '../queries/sql';
 import { AccountScope } from '../queries/scope';
+import type { SqlRow } from '../engine/types';
 import type { RequestContext } from './context';
-import type { EntityModel, EntityType, EventRow, LinkModel, Window } from './models';
+import type { EntityModel, EntityType, EventRow, FindingRecord, LinkModel, Window } from './models';
+import { findingFromRow } from './finding-rows';
 import { offsetCursor } from './ids';
 
 export interface EntityKey {
@@ -85,6 +88,21 @@ export interface EntityPage {
   total: number;
 }
 
+export interface FindingsKey {
+  pivot: FindingsPivot;
+  key: string;
+  filter: FindingsFilter;
+  window: Window;
+  offset: number;
+  limit: number;
+}
+
+export interface FindingsPage {
+  /** The page's findings with their rank (1-based) in the whole list. */
+  findings: { finding: FindingRecord; rank: number }[];
+  total: number;
+}
+
 export interface Loaders {
   entity: DataLoader<EntityKey, EntityModel | null, string>;
   neighbours: DataLoader<NeighbourKey, NeighbourPage, string>;
@@ -110,6 +128,10 @@ export interface Loaders {
   addressesInRange(ranges: readonly Ipv4Range[], ipv6: boolean, window: Window, limit: number): Promise<EntityModel[]>;
   /** The api_activity event that issued a session's credentials, on the day of the issuance. */
   issuingEvent(issuedSessionId: string, eventId: string, day: string): Promise<EventRow | null>;
+  /** Pages of findings (all of a window, or per identity, session, address, resource), batched by pivot value. */
+  findings: DataLoader<FindingsKey, FindingsPage, string>;
+  /** One finding version by product, id and time (node(id)); null when missing or not visible. */
+  finding(product: string, findingId: string, timeKey: string): Promise<FindingRecord | null>;
 }
 
 const windowKey = (w: Window) => `${w.from.toISOString()}/${w.to.toISOString()}`;
@@ -341,6 +363,24 @@ export function createLoaders(ctx: RequestContext): Loaders {
 
   let sources: Promise<LakeSourceRow[]> | null = null;
 
+  const findingsGroup = (k: FindingsKey) => JSON.stringify([k.pivot, k.filter, windowKey(k.window), k.offset, k.limit]);
+  const findings = new DataLoader<FindingsKey, FindingsPage, string>(
+    batchByGroup(findingsGroup, async (group) => {
+      const { pivot, filter, window, offset, limit } = group[0];
+      const keys = [...new Set(group.map((k) => k.key))];
+      const rows = await run<SqlRow>(findingsPage(scope, pivot, keys, filter, window, offset, limit));
+      const pages = new Map<string, FindingsPage>();
+      for (const row of rows) {
+        const pivotKey = typeof row.pivot_key === 'string' ? row.pivot_key : '*';
+        let page = pages.get(pivotKey);
+        if (!page) pages.set(pivotKey, (page = { findings: [], total: Number(row.total) }));
+        page.findings.push({ finding: findingFromRow(row), rank: Number(row.rn) });
+      }
+      return group.map((k) => pages.get(pivot === 'none' ? '*' : k.key) ?? { findings: [], total: 0 });
+    }),
+    { cacheKeyFn: (k) => `${findingsGroup(k)}|${k.key}` },
+  );
+
   return {
     entity,
     neighbours: neighbourLoader,
@@ -376,6 +416,11 @@ export function createLoaders(ctx: RequestContext): Loaders {
       return found;
     },
     issuingEvent: (issuedSessionId, eventId, day) => firstEvent(issuingEvent(scope, issuedSessionId, eventId, day)),
+    findings,
+    finding: async (product, findingId, timeKey) => {
+      const [row] = await run<SqlRow>(findingByKey(scope, product, findingId, timeKey));
+      return row ? findingFromRow(row) : null;
+    },
   };
 }
 

@@ -11,7 +11,8 @@ import { TABLE_BY_EVENT_TYPE } from './event-fields';
 import { fromGlobalId } from './ids';
 import { checkText } from './limits';
 import { ENTITY_TYPES, type TableName } from '../core/tables';
-import type { EntityModel, EntityType, EventModel, Window } from './models';
+import type { EntityModel, EntityType, EventModel, FindingModel, Window } from './models';
+import { FINDING_PRODUCTS } from '../core/tables';
 
 /** `arn:<partition>:sts::<account>:assumed-role/<role>/<session>` → the role's ARN (without its path) and name. */
 export function assumedRole(text: string): { roleArn: string; account: string; roleName: string; session: string } | null {
@@ -113,9 +114,10 @@ export async function loadNamed(
 const isEntityType = (type: string): type is EntityType => (ENTITY_TYPES as readonly string[]).includes(type);
 
 /** Any object by global id: an entity by key, an event by `time|eventId`. */
-export async function nodeById(ctx: RequestContext, id: string, window: Window): Promise<EntityModel | EventModel | null> {
+export async function nodeById(ctx: RequestContext, id: string, window: Window): Promise<EntityModel | EventModel | FindingModel | null> {
   const { type, key } = fromGlobalId(id);
   if (isEntityType(type)) return ctx.loaders.entity.load({ type, key, window });
+  if (type === 'Finding') return findingById(ctx, key, window);
   const table = TABLE_BY_EVENT_TYPE.get(type);
   if (table) {
     const bar = key.indexOf('|');
@@ -130,4 +132,18 @@ async function loadEvent(ctx: RequestContext, table: TableName, timeKey: string,
   const row = await ctx.loaders.event(table, timeKey, eventId);
   if (!row) return null;
   return { table, row, window: { from: row.time, to: new Date(row.time.getTime() + 1) } };
+}
+
+/** node(id) of a Finding: `<product>|<time of the version>|<finding id>`. */
+export async function findingById(ctx: RequestContext, key: string, window: Window): Promise<FindingModel | null> {
+  const [product, timeKey, ...rest] = key.split('|');
+  const findingId = rest.join('|');
+  if (
+    !(FINDING_PRODUCTS as readonly string[]).includes(product) ||
+    !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(timeKey ?? '') ||
+    !findingId
+  )
+    throw apiError('not a valid node id', 'BAD_USER_INPUT');
+  const finding = await ctx.loaders.finding(product, findingId, timeKey);
+  return finding ? { finding, window } : null;
 }

@@ -190,3 +190,52 @@ export function entityStub(type: EntityType, key: string, window: Window): Entit
     window,
   };
 }
+
+/** A findings row as src/queries/findings.ts selects it, lists parsed (see src/core/tables.ts FINDINGS_TABLE). */
+export interface FindingRecord {
+  findingId: string;
+  product: string;
+  account: string;
+  /** The version's time as the engine renders it (full precision), for its global id. */
+  timeKey: string;
+  time: Date;
+  ruleId: string;
+  ruleKind: string | null;
+  title: string;
+  description: string | null;
+  level: string;
+  severity: number;
+  productSeverity: number | null;
+  techniques: string[];
+  tactics: string[];
+  firstSeen: Date;
+  lastSeen: Date;
+  actorId: string | null;
+  sessionId: string | null;
+  srcIp: string | null;
+  resources: string[];
+  region: string | null;
+  evidenceEventIds: string[];
+  evidenceTables: string[];
+  evidenceCount: number;
+  groupKey: string | null;
+  createdAt: Date;
+  raw: string | null;
+}
+
+export interface FindingModel {
+  finding: FindingRecord;
+  /** The window it was listed in; its links (identity, session…) default to it. */
+  window: Window;
+}
+
+export interface FindingEdgeModel {
+  cursor: string;
+  node: FindingModel;
+}
+
+export interface FindingConnectionModel {
+  edges: FindingEdgeModel[];
+  pageInfo: PageInfoModel;
+  totalCount: number;
+}

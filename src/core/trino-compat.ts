@@ -4,6 +4,9 @@
  * the ETL's graph step (src/core/duckdb.ts), so one query text works on both. Each is faithful for
  * the argument types our tables have; the notes say where DuckDB differs.
  */
+/** A Trino JSON path with `["key"]` steps rewritten to DuckDB's `."key"` (keys such as x-amz-acl or @type). */
+const TRINO_PATH = `regexp_replace(path, '\\["([^"\\\\]*)"\\]', '."\\1"', 'g')`;
+
 export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: string }[] = [
   { name: 'regexp_like', sql: 'CREATE OR REPLACE MACRO regexp_like(s, pattern) AS regexp_matches(s, pattern)' },
   { name: 'cardinality', sql: 'CREATE OR REPLACE MACRO cardinality(a) AS len(a)', note: "arrays only (shadows DuckDB's map cardinality)" },
@@ -14,7 +17,13 @@ export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: s
   { name: 'from_iso8601_timestamp', sql: 'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)' },
   {
     name: 'json_extract_scalar',
-    sql: 'CREATE OR REPLACE MACRO json_extract_scalar(j, path) AS json_extract_string(j, path)',
-    note: 'Trino gives NULL for a non-scalar; DuckDB gives its JSON text',
+    sql: `CREATE OR REPLACE MACRO json_extract_scalar(j, path) AS CASE WHEN json_type(j, ${TRINO_PATH}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, ${TRINO_PATH}) END`,
+    note: 'NULL for an object or array, as Trino; Trino\'s ["key"] path steps become DuckDB\'s ."key"',
   },
+  {
+    name: 'json_size',
+    sql: `CREATE OR REPLACE MACRO json_size(j, path) AS CASE json_type(j, ${TRINO_PATH}) WHEN 'OBJECT' THEN CAST(len(json_keys(j, ${TRINO_PATH})) AS BIGINT) WHEN 'ARRAY' THEN CAST(json_array_length(j, ${TRINO_PATH}) AS BIGINT) ELSE CASE WHEN json_type(j, ${TRINO_PATH}) IS NULL THEN NULL ELSE CAST(0 AS BIGINT) END END`,
+    note: 'members of an object or array, 0 for a scalar, NULL when the path is missing (the rules compiler traverses JSON arrays with it)',
+  },
+  { name: 'sequence', sql: 'CREATE OR REPLACE MACRO sequence(start, stop) AS generate_series(start, stop)', note: 'two-argument form' },
 ];

@@ -73,6 +73,8 @@ export interface EventConditions {
   signInsOf?: readonly string[] | null;
   /** User agent exactly (a UserAgent entity's events). */
   userAgent?: string | null;
+  /** Only these events (a finding's evidence). */
+  eventIds?: readonly string[] | null;
 }
 
 export interface EventCursor {
@@ -250,6 +252,13 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
     else {
       sql += ` AND actor_id IN (${placeholders(c.signInsOf.length)})`;
       params.push(...c.signInsOf);
+    }
+  }
+  if (c.eventIds != null) {
+    if (c.eventIds.length === 0) sql += ' AND false';
+    else {
+      sql += ` AND event_id IN (${placeholders(c.eventIds.length)})`;
+      params.push(...c.eventIds);
     }
   }
   if (c.interfaceIds != null) {

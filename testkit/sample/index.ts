@@ -13,7 +13,7 @@ import type { SourceId } from '../../src/generated/sources';
 import { GEOIP_OVERRIDES_FILE, geoipOverrides } from './geoip-overrides';
 import { DAY_MS, ObjectOutput, emptyStats, type SourceStats } from './output';
 import { DaySlicer, FeedHub, SamplePlan } from './plan';
-import { PLANNERS } from './stories';
+import { BASELINE_PLANNERS, PLANNERS } from './stories';
 import { STORIES_FILE, type Story } from './story';
 import { sampleWriterModules, writersToRun, type SampleDay, type SampleWriter } from './writers';
 import { buildWorld, parseStartDate } from './world';
@@ -30,6 +30,11 @@ export interface SampleOptions {
   start?: string;
   /** Sources to write (default: all). Stories are planned whole either way. */
   sources?: readonly SourceId[];
+  /**
+   * Only the baseline: the same world and ordinary activity, no attack story (stories.json is an
+   * empty list). Detection over it measures false positives: what fires here is noise.
+   */
+  baselineOnly?: boolean;
   /** Called after each day is written. */
   onDay?: (dayIndex: number, days: number) => void;
 }
@@ -84,7 +89,7 @@ export function generateSample(options: SampleOptions): SampleSummary {
   const start = parseStartDate(startText);
   const world = buildWorld(seed, start, days);
   const plan = new SamplePlan();
-  for (const planner of PLANNERS) planner(world, plan);
+  for (const planner of PLANNERS) if (!options.baselineOnly || BASELINE_PLANNERS.has(planner)) planner(world, plan);
 
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, STORIES_FILE), JSON.stringify(plan.stories, null, 2) + '\n');

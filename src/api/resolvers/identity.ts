@@ -4,6 +4,7 @@ import { eventConnection, linkConnection, windowOf, type EventArgs } from '../co
 import type { RequestContext } from '../context';
 import type { EntityModel, EventConnectionModel } from '../models';
 import { entityFields, strings } from './common';
+import { entityFindings } from './finding';
 
 /** One person under more names than this is not one person. */
 const MAX_LINKED_IDENTITIES = 20;
@@ -66,4 +67,5 @@ export const Identity: IdentityResolvers = {
   federatedRoles: (e, args, ctx) => linkConnection(ctx, 'identityFederatedRoles', e, args),
   federatedAs: (e, args, ctx) => linkConnection(ctx, 'identityFederatedAs', e, args),
   federatedFrom: (e, args, ctx) => linkConnection(ctx, 'identityFederatedFrom', e, args),
+  findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };

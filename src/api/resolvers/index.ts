@@ -6,6 +6,7 @@
 import type { Resolvers } from '../../generated/graphql';
 import { Account } from './account';
 import { eventResolvers } from './events';
+import { Finding } from './finding';
 import { Identity } from './identity';
 import { IndicatorContext, IndicatorMatch } from './indicator-context';
 import { Lake } from './lake';
@@ -58,5 +59,6 @@ export const resolvers: Resolvers = {
   IndicatorContext,
   IndicatorMatch,
   Lake,
+  Finding,
   ...eventResolvers,
 };

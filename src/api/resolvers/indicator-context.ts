@@ -20,6 +20,7 @@ import {
   type LinkConnectionModel,
   type LinkModel,
 } from '../models';
+import { contextFindings } from './finding';
 
 const EMPTY: LinkConnectionModel = { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
 
@@ -164,6 +165,7 @@ export const IndicatorContext: IndicatorContextResolvers = {
   ips: related('ips'),
   resources: related('resources'),
   sessions: related('sessions'),
+  findings: (c, args, ctx) => contextFindings(ctx, c.entity, c.window, args.first ?? 10),
   recentEvents: async (c, args, ctx) => {
     const first = args.first ?? 10;
     let page;

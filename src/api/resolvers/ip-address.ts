@@ -5,6 +5,7 @@ import { eventConnection, linkConnection } from '../connections';
 import { bool, entityFields, str, strings } from './common';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+import { entityFindings } from './finding';
 
 const PEERS: Record<'OUTBOUND' | 'INBOUND' | 'BOTH', PivotName> = { OUTBOUND: 'ipPeersOut', INBOUND: 'ipPeersIn', BOTH: 'ipPeersBoth' };
 
@@ -28,4 +29,5 @@ export const IPAddress: IpAddressResolvers = {
   instances: (e, args, ctx) => linkConnection(ctx, 'ipInstances', e, args),
   sources: (e) => strings(e.attrs.sources).sort(),
   events: (e, args, ctx) => eventConnection(ctx, 'ip', e.key, e.window, args),
+  findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };

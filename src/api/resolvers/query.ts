@@ -8,6 +8,7 @@ import { checkFirst, checkText } from '../limits';
 import { loadNamed, nodeById, resolveIdentity, resolveResource } from '../lookups';
 import { checkArnText } from '../filters';
 import type { LinkConnectionModel, LinkModel } from '../models';
+import { findingConnection } from './finding';
 
 export const Query: QueryResolvers = {
   node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
@@ -42,6 +43,7 @@ export const Query: QueryResolvers = {
   session: (_p, args, ctx) => loadNamed(ctx, 'Session', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'session'),
   account: (_p, args, ctx) => loadNamed(ctx, 'Account', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'account'),
   events: (_p, args, ctx) => eventConnection(ctx, 'none', '*', null, args),
+  findings: (_p, args, ctx) => findingConnection(ctx, 'none', '*', null, args),
   contextFor: (_p, args, ctx) => indicatorContext(ctx, checkText(args.indicator.trim(), 'indicator'), windowOf(ctx, null, args.window)),
   lake: () => ({}),
 };

@@ -6,6 +6,7 @@ import type { RequestContext } from '../context';
 import { apiError } from '../errors';
 import type { EntityModel, EventConnectionModel } from '../models';
 import { EMPTY_EVENTS, entityFields } from './common';
+import { entityFindings } from './finding';
 
 /** The id of an ec2 resource of this kind (`instance/i-…`, `network-interface/eni-…`) in an ARN of any partition. */
 function ec2Id(key: string, kind: 'instance' | 'network-interface'): string | null {
@@ -63,4 +64,5 @@ export const Resource: ResourceResolvers = {
   addresses: (e, args, ctx) => linkConnection(ctx, 'resourceAddresses', e, args),
   domains: (e, args, ctx) => linkConnection(ctx, 'resourceDomains', e, args),
   flows: (e, args, ctx) => flowsOf(ctx, e, args),
+  findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };

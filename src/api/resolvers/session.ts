@@ -4,6 +4,7 @@ import { eventConnection, linkConnection } from '../connections';
 import type { RequestContext } from '../context';
 import { entityStub, type EntityModel, type IssuanceModel } from '../models';
 import { bool, entityFields, loadEntity, str } from './common';
+import { entityFindings } from './finding';
 
 function issuanceOf(session: EntityModel): IssuanceModel | null {
   const a = session.attrs;
@@ -58,6 +59,7 @@ export const Session: SessionResolvers = {
   userAgents: (e, args, ctx) => linkConnection(ctx, 'sessionUserAgents', e, args),
   events: (e, args, ctx) => eventConnection(ctx, 'session', e.key, e.window, args),
   federatedFrom: (e, args, ctx) => linkConnection(ctx, 'sessionFederatedFrom', e, args),
+  findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };
 
 export const SessionIssuance: SessionIssuanceResolvers = {

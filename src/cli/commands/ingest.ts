@@ -6,6 +6,10 @@ import type { GeoIpOptions } from '../../core/geoip';
 import { readDeliveryConfig } from '../../delivery';
 import { prepareDelivery, printDelivery, runDelivery } from './deliver';
 import type { SourceId } from '../../generated/sources';
+import { isS3Url } from '../../../etl/s3';
+import { runDetect, windowsOfDays, type DetectRunSummary } from '../detect-run';
+import { loadSuppressions } from '../../rules/suppressions';
+import { detectEngine, printDetectSummary } from './detect';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
 const SOURCE_FLAGS = MANIFESTS.flatMap((manifest) =>
@@ -32,6 +36,9 @@ interface IngestFlags extends GeoIpFlags {
   keepOutlierTimes?: boolean;
   maxRecordBytes?: number;
   maxObjectBytes?: number;
+  detect?: boolean;
+  rules: string[];
+  suppressions?: string;
   [sourceOption: string]: unknown;
 }
 
@@ -72,7 +79,11 @@ export function registerIngest(program: Command): void {
     .option('--geoip-mmdb <file>', 'MaxMind MMDB file (Country, City or ASN) consulted before the bundled data; repeatable', collect, [])
     .option('--no-geoip-bundled', 'do not use the offline GeoIP / ASN data shipped with ScoutQL')
     .option('--no-geoip', 'no GeoIP / ASN enrichment (src_country, src_asn… stay empty)')
-    .option('--delivery <file>', 'after the run, send new findings to the destinations this delivery configuration names (see `deliver`)');
+    .option('--delivery <file>', 'after the run, send new findings to the destinations this delivery configuration names (see `deliver`)')
+    .option('--detect', 'after publishing, run the detection rules over the days this run touched and write their findings')
+    // Not variadic: it would swallow the <path...> arguments that follow it.
+    .option('--rules <dir>', "a rule folder for --detect, repeatable (default: the project's rule set)", collect, [])
+    .option('--suppressions <file>', 'suppressions file for --detect (YAML: known_networks, break_glass, allow)');
   for (const { flag, option } of SOURCE_FLAGS) {
     command.addOption(
       new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
@@ -83,6 +94,10 @@ export function registerIngest(program: Command): void {
     );
   }
   command.action(async (paths: string[], opts: IngestFlags) => {
+    if (!opts.detect && (opts.rules.length > 0 || opts.suppressions))
+      throw new InvalidArgumentError('--rules and --suppressions are options of --detect');
+    // A bad suppressions file is refused before anything is read, not after the lake has moved on.
+    if (opts.detect && opts.suppressions) loadSuppressions(opts.suppressions);
     const delivery = opts.delivery ? readDeliveryConfig(opts.delivery) : null;
     // Destinations set up by this run count the findings it reports as new.
     if (delivery) prepareDelivery(opts.lake, delivery);
@@ -108,15 +123,58 @@ export function registerIngest(program: Command): void {
       geoip: geoipOptions(opts),
     });
     progress?.stop();
+    const detect = opts.detect ? await detectTouchedDays(opts, summary.days) : null;
+    // A rule that failed leaves its findings of these days unwritten: say so in the exit code, as detect does.
+    if (detect && !('skipped' in detect) && detect.runs.some((r) => r.failed.length > 0)) process.exitCode = 1;
+    // Delivery after detection: the findings this run wrote are among those it sends.
     const delivered = delivery ? await runDelivery(opts.lake, delivery) : null;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
-      process.stdout.write(JSON.stringify(delivered ? { ...rest, delivery: delivered } : rest) + '\n');
+      const extra = { ...(detect ? { detect: detectJson(detect) } : {}), ...(delivered ? { delivery: delivered } : {}) };
+      process.stdout.write(JSON.stringify({ ...rest, ...extra }) + '\n');
       return;
     }
     printSummary(summary, opts.lake);
+    if (detect && 'skipped' in detect) process.stdout.write(`detect           skipped: ${detect.skipped}\n`);
+    else if (detect) printDetectSummary(detect);
     if (delivered) printDelivery(delivered, false);
   });
+}
+
+/** Detect over the days the ingest touched: DuckDB for a folder, Athena (SCOUTQL_ATHENA_*) for an s3:// lake. */
+async function detectTouchedDays(opts: IngestFlags, days: readonly string[]): Promise<DetectRunSummary | { skipped: string }> {
+  if (days.length === 0) return { skipped: 'no new events' };
+  if (isS3Url(opts.lake) && !process.env.SCOUTQL_ATHENA_DATABASE)
+    return { skipped: 'an s3:// lake is searched with Athena: set SCOUTQL_ATHENA_DATABASE and the other SCOUTQL_ATHENA_* variables' };
+  const athena = detectEngine(opts.lake);
+  try {
+    return await runDetect({
+      lake: opts.lake,
+      windows: windowsOfDays(days),
+      ruleDirs: opts.rules.length > 0 ? opts.rules : undefined,
+      suppressionsFile: opts.suppressions,
+      engine: athena?.engine,
+      maxScanBytes: athena?.maxScanBytes ?? null,
+    });
+  } finally {
+    await athena?.engine.close();
+  }
+}
+
+/** The detect part of ingest's JSON summary: counts, not every finding. */
+function detectJson(detect: DetectRunSummary | { skipped: string }) {
+  if ('skipped' in detect) return detect;
+  return {
+    rules: detect.rules.compiled,
+    windows: detect.runs.map((r) => ({
+      from: r.window.from.toISOString(),
+      to: r.window.to.toISOString(),
+      findings: r.findings.length,
+      refused: r.refused,
+      failed: r.failed,
+      written: r.written,
+    })),
+  };
 }
 
 /** The GeoIP flags of ingest (and demo). */
@@ -130,10 +188,6 @@ export interface GeoIpFlags {
 export function geoipOptions(flags: GeoIpFlags): GeoIpOptions | false {
   if (!flags.geoip) return false;
   return { bundled: flags.geoipBundled, mmdb: flags.geoipMmdb, ...(flags.geoipOverrides ? { overrides: flags.geoipOverrides } : {}) };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** A progress bar on stderr when it is a terminal (nothing otherwise, so pipes and CI stay clean). */
@@ -187,6 +241,10 @@ export function printSummary(summary: IngestSummary, lake: string): void {
   if (summary.skipped_objects) {
     process.stdout.write(`skipped objects (digests, empty or unrecognized files) are listed with their reason in ${lake}/_manifest/\n`);
   }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function positiveInt(value: string): number {

@@ -9,6 +9,7 @@ interface SampleCliOptions {
   scale: number;
   start: string;
   sources?: SourceId[];
+  baselineOnly?: boolean;
 }
 
 function wholeNumber(value: string): number {
@@ -43,6 +44,7 @@ export function registerSample(program: Command): void {
     .option('--scale <k>', 'multiply baseline volume (20 gives over a million CloudTrail events in a week)', positiveNumber, 1)
     .option('--start <YYYY-MM-DD>', 'first day (UTC)', DEFAULT_START)
     .option('--sources <a,b,c>', `sources to write (default all): ${SAMPLE_SOURCES.join(',')}`, sourceList)
+    .option('--baseline-only', 'ordinary activity only, no attack story (to measure false positives of the rules)')
     .action((opts: SampleCliOptions) => {
       const started = process.hrtime.bigint();
       const summary = generateSample({
@@ -52,6 +54,7 @@ export function registerSample(program: Command): void {
         scale: opts.scale,
         start: opts.start,
         ...(opts.sources ? { sources: opts.sources } : {}),
+        ...(opts.baselineOnly ? { baselineOnly: true } : {}),
         ...(process.stderr.isTTY
           ? { onDay: (d: number, days: number) => process.stderr.write(`\rday ${d + 1}/${days}${d + 1 === days ? '\n' : ''}`) }
           : {}),

@@ -181,3 +181,6 @@ function tell(t: Teller): Story<'access-denied-probing'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/cloudtrail/access_denied_burst.yml'];

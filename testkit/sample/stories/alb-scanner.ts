@@ -90,3 +90,6 @@ function tell(t: Teller): Story<'alb-scanner'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['web/scanner_user_agent.yml', 'web/sensitive_path_probing.yml'];

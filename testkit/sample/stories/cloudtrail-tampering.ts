@@ -76,3 +76,6 @@ function tell(t: Teller): Story<'cloudtrail-tampering'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/cloudtrail/cloudtrail_logging_stopped.yml'];

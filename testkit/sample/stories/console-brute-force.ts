@@ -87,3 +87,10 @@ function tell(t: Teller): Story<'console-brute-force'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = [
+  'aws/signin/console_brute_force.yml',
+  'aws/signin/console_failures_burst_then_success.yml',
+  'aws/signin/console_login_without_mfa.yml',
+];

@@ -151,3 +151,10 @@ function tell(t: Teller): Story<'entra-brute-force-aws-federation'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = [
+  'azure/signinlogs/entra_brute_force.yml',
+  'azure/signinlogs/entra_failures_burst_then_success.yml',
+  'azure/signinlogs/entra_failures_then_success.yml',
+];

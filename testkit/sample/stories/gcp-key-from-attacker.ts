@@ -115,3 +115,6 @@ function tell(t: Teller): Story<'gcp-key-from-attacker'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['gcp/audit/service_account_key_created.yml'];

@@ -11,7 +11,7 @@ import * as cloudtrailTampering from './cloudtrail-tampering';
 import * as consoleBruteForce from './console-brute-force';
 import * as entraBruteForceAwsFederation from './entra-brute-force-aws-federation';
 import * as gcpKeyFromAttacker from './gcp-key-from-attacker';
-import type * as maliciousDomainLookup from './malicious-domain-lookup';
+import * as maliciousDomainLookup from './malicious-domain-lookup';
 import * as publicBucketExposure from './public-bucket-exposure';
 import * as roleChainPrivilegeEscalation from './role-chain-privilege-escalation';
 import * as s3Exfiltration from './s3-exfiltration';
@@ -54,6 +54,26 @@ export const STORY_IDS: readonly StoryId[] = [
   'gcp-key-from-attacker',
   'alb-scanner',
 ];
+
+/** The rule files (under rules/) each story must make fire, from the story's own file. */
+export const STORY_RULES: Readonly<Record<StoryId, readonly string[]>> = {
+  'console-brute-force': consoleBruteForce.rules,
+  'public-bucket-exposure': publicBucketExposure.rules,
+  'access-denied-probing': accessDeniedProbing.rules,
+  'role-chain-privilege-escalation': roleChainPrivilegeEscalation.rules,
+  'cloudtrail-tampering': cloudtrailTampering.rules,
+  'ssh-open-to-world': sshOpenToWorld.rules,
+  'unused-region-activity': unusedRegionActivity.rules,
+  'scanner-user-agents': scannerUserAgents.rules,
+  'entra-brute-force-aws-federation': entraBruteForceAwsFederation.rules,
+  's3-exfiltration': s3Exfiltration.rules,
+  'malicious-domain-lookup': maliciousDomainLookup.rules,
+  'gcp-key-from-attacker': gcpKeyFromAttacker.rules,
+  'alb-scanner': albScanner.rules,
+};
+
+/** What the sample's baseline-only mode plans: the ordinary activity planned beside the stories, no attack. */
+export const BASELINE_PLANNERS: ReadonlySet<StoryPlanner> = new Set([entraFederationBaseline]);
 
 /** What is planned, in order: the stories, with the Entra ID → AWS federation baseline before the stories that cross sources. */
 export const PLANNERS: readonly StoryPlanner[] = [

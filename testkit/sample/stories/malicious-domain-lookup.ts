@@ -85,3 +85,7 @@ export class DomainLookups {
     );
   }
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+// None yet: telling the drop host from other domains needs threat intelligence the lake does not hold.
+export const rules: readonly string[] = [];

@@ -214,3 +214,6 @@ function tell(t: Teller): Story<'public-bucket-exposure'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/s3/s3_bucket_made_public.yml', 'aws/s3/s3_bucket_public_then_read_anonymously.yml'];

@@ -216,3 +216,10 @@ function tell(t: Teller): Story<'role-chain-privilege-escalation'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = [
+  'aws/iam/credentials_for_another_user.yml',
+  'aws/iam/iam_user_or_admin_created.yml',
+  'aws/sts/role_assumed_then_sensitive_action.yml',
+];

@@ -191,3 +191,6 @@ function tell(t: Teller): readonly Story[] {
   );
   return [exfil, dns.story()];
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/baselines/volume_spike_per_identity.yml'];

@@ -106,3 +106,6 @@ function tell(t: Teller): Story<'scanner-user-agents'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/cloudtrail/scanner_user_agent.yml'];

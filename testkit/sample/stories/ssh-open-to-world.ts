@@ -185,3 +185,6 @@ function tell(t: Teller): Story<'ssh-open-to-world'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/ec2/security_group_open_to_world.yml', 'aws/ec2/ssh_rdp_opened_then_accepted.yml'];

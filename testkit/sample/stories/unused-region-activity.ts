@@ -150,3 +150,6 @@ function tell(t: Teller): Story<'unused-region-activity'> {
   );
   return story;
 }
+
+/** Project rules (files under rules/) that must fire on this story, its events among their evidence (test/rules/stories.test.ts). */
+export const rules: readonly string[] = ['aws/baselines/new_region_for_account.yml', 'aws/ec2/security_group_open_to_world.yml'];

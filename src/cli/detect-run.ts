@@ -1,0 +1,126 @@
+/**
+ * A detect run, wired: rules from their folders (src/rules), suppressions, an engine over the lake
+ * (DuckDB for a local folder, Athena for an s3:// lake), the cost guard's sizes from the lake's
+ * listing, and the findings written into the lake (etl/lake/findings.ts). `scoutql detect`, `scoutql
+ * ingest` and the Lambda handler all run detect through here; etl never imports src/rules.
+ */
+import { DuckDbEngine } from '../engine/duckdb';
+import type { QueryEngine } from '../engine/types';
+import { TABLE_NAMES, type TableName } from '../core/tables';
+import { partitionFolders } from '../../etl/lake/partitions';
+import { writeFindings, type WriteFindingsSummary } from '../../etl/lake/findings';
+import { tableBytesByDay } from '../../etl/lake/scan-size';
+import { lakeStoreFor, type LakeStore } from '../../etl/lake/store';
+import { daysRead, type TableDayBytes } from '../rules/cost';
+import { detectFindings, type DetectOutcome } from '../rules/detect';
+import { PROJECT_RULES_DIR, loadRules } from '../rules/load';
+import type { CompiledRule, RuleProblem } from '../rules/model';
+import type { TimeWindow } from '../rules/run';
+import { NO_SUPPRESSIONS, loadSuppressions, type Suppressions } from '../rules/suppressions';
+import { dayOfPartition } from '../core/lake-layout';
+
+export interface DetectRunOptions {
+  /** Lake folder or s3://bucket/prefix. */
+  lake: string;
+  /** Windows to run over (each is one detect run). */
+  windows: readonly TimeWindow[];
+  /** Rule folders (default: the project's rule set). */
+  ruleDirs?: readonly string[];
+  /** A suppressions file (YAML, see src/rules/suppressions.ts). */
+  suppressionsFile?: string | null;
+  /** The engine; default DuckDB over the local lake (an s3:// lake needs one given: Athena). */
+  engine?: QueryEngine;
+  /** The cost guard: refuse a rule that would scan more bytes than this (null: no pre-run limit). */
+  maxScanBytes?: number | null;
+  /** False: find, but write nothing (default true). */
+  write?: boolean;
+  tempRoot?: string;
+  lockWaitMs?: number;
+  now?: Date;
+}
+
+export interface DetectRunSummary {
+  rules: { compiled: number; files: number; problems: RuleProblem[] };
+  runs: (DetectOutcome & { written: WriteFindingsSummary | null })[];
+}
+
+/** Contiguous day ranges of a list of days (YYYY-MM-DD), as [from, to) windows of whole days. */
+export function windowsOfDays(days: readonly string[]): TimeWindow[] {
+  const sorted = [...new Set(days)].sort();
+  const windows: TimeWindow[] = [];
+  for (const day of sorted) {
+    const from = new Date(`${day}T00:00:00.000Z`);
+    const last = windows.at(-1);
+    if (last && last.to.getTime() === from.getTime()) last.to = new Date(from.getTime() + 86_400_000);
+    else windows.push({ from, to: new Date(from.getTime() + 86_400_000) });
+  }
+  return windows;
+}
+
+/** The newest day any event table of the lake has, or null for an empty lake. */
+export async function newestLakeDay(store: LakeStore): Promise<string | null> {
+  let newest: string | null = null;
+  for (const table of TABLE_NAMES) {
+    for (const partition of await partitionFolders(store, table)) {
+      const day = dayOfPartition(partition);
+      if (day !== null && (newest === null || day > newest)) newest = day;
+    }
+  }
+  return newest;
+}
+
+async function scanSizes(store: LakeStore, rules: readonly CompiledRule[], windows: readonly TimeWindow[]): Promise<TableDayBytes> {
+  const days = new Map<string, Set<string>>();
+  for (const rule of rules) {
+    if (!rule.standalone) continue;
+    for (const window of windows)
+      for (const table of rule.statement.tables) {
+        const set = days.get(table) ?? new Set<string>();
+        for (const day of daysRead(rule, window)) set.add(day);
+        days.set(table, set);
+      }
+  }
+  const sizes = new Map<string, Map<string, number>>();
+  for (const [table, set] of days) sizes.set(table, await tableBytesByDay(store, table as TableName, [...set]));
+  return sizes;
+}
+
+export async function runDetect(options: DetectRunOptions): Promise<DetectRunSummary> {
+  const store = lakeStoreFor(options.lake);
+  const loaded = loadRules(options.ruleDirs ?? [PROJECT_RULES_DIR]);
+  const suppressions: Suppressions = options.suppressionsFile ? loadSuppressions(options.suppressionsFile) : NO_SUPPRESSIONS;
+  const summary: DetectRunSummary = {
+    rules: { compiled: loaded.compiled.length, files: loaded.files, problems: loaded.problems },
+    runs: [],
+  };
+  if (options.windows.length === 0) return summary;
+  if (!options.engine && store.kind !== 'local')
+    throw new Error(`detect over an s3:// lake runs on Athena: configure it (SCOUTQL_ATHENA_DATABASE, …) for ${options.lake}`);
+  const engine = options.engine ?? (await DuckDbEngine.open({ lake: options.lake }));
+  try {
+    const sizes = options.maxScanBytes != null ? await scanSizes(store, loaded.compiled, options.windows) : null;
+    for (const window of options.windows) {
+      const outcome = await detectFindings(engine, loaded.compiled, {
+        window,
+        suppressions,
+        sizes,
+        maxScanBytes: options.maxScanBytes ?? null,
+        now: options.now,
+      });
+      let written: WriteFindingsSummary | null = null;
+      if (options.write !== false) {
+        written = await writeFindings(store, outcome.findings, {
+          replace: { product: 'scoutql', from: window.from, to: window.to, ruleIds: outcome.ran.map((r) => r.ruleId) },
+          tempRoot: options.tempRoot,
+          lockWaitMs: options.lockWaitMs,
+        });
+        // The findings view of a DuckDB engine over the lake appears with its first file.
+        if (engine instanceof DuckDbEngine) await engine.refresh();
+      }
+      summary.runs.push({ ...outcome, written });
+    }
+  } finally {
+    if (!options.engine) await engine.close();
+  }
+  return summary;
+}
