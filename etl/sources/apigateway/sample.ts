@@ -6,8 +6,9 @@
  *
  * gzip'd CloudWatch Logs export lines, `<ISO ingestion time> <record>`, each record in the JSON
  * access log format with the documented keys (requestId, extendedRequestId, ip, principalId from
- * the Lambda authorizer, requestTime, httpMethod, resourcePath, status, …). A few requests a day
- * from the web application's customers, each signed in as a principal of the authorizer.
+ * the Lambda authorizer, requestTime, httpMethod, resourcePath, status, …). A dozen or so requests
+ * a day (times --scale) from the web application's customers, each signed in as a principal of
+ * the authorizer.
  */
 import { gzipSync } from 'node:zlib';
 import { emptyStats, type ObjectOutput, type SourceStats, DAY_MS } from '../../../testkit/sample/output';
@@ -32,6 +33,7 @@ class ApiGatewayWriter implements SampleWriter {
 
   constructor(
     private readonly world: World,
+    private readonly scale: number,
     private readonly output: ObjectOutput,
   ) {
     const rng = new Rng(`${world.seed}:apigateway:api`);
@@ -44,7 +46,7 @@ class ApiGatewayWriter implements SampleWriter {
     const { account, region } = this.world.estate.web.alb;
     const rng = new Rng(`${this.world.seed}:apigateway:${day.start}`);
     const lines: { time: number; text: string }[] = [];
-    for (let n = rng.int(3, 6); n > 0; n--) {
+    for (let n = Math.max(1, Math.round(rng.int(12, 18) * this.scale)); n > 0; n--) {
       const time = day.start + rng.int(0, DAY_MS - 60_000);
       const [method, path, status, min, max] = rng.pick(APP_REQUESTS.filter((r) => r[1].startsWith('/api/')));
       const requestPath = fillPath(rng, path);
@@ -81,5 +83,5 @@ class ApiGatewayWriter implements SampleWriter {
 
 export const sampleWriter = defineSampleWriter({
   source: 'apigateway',
-  create: ({ world, output }) => new ApiGatewayWriter(world, output),
+  create: ({ world, scale, output }) => new ApiGatewayWriter(world, scale, output),
 });
