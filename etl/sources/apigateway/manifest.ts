@@ -19,5 +19,6 @@ export const manifest = defineManifest({
     entities: ['Identity', 'Resource', 'IPAddress', 'Account', 'UserAgent'],
     relations: ['from_ip', 'user_agent', 'in_region', 'in_account'],
   },
-  bench: { duckdb: ['json-lines'], golden: { file: 'docs-rest-json.log', repeat: 'lines' } },
+  // The sample's CloudWatch Logs export lines (`<ISO time> {…}`) are no format DuckDB's own readers take.
+  bench: { duckdb: [], golden: { file: 'docs-rest-json.log', repeat: 'lines' } },
 });
