@@ -1,6 +1,7 @@
 /* eslint-disable */ // Generated from the folders of etl/sources/ by `npm run codegen`: do not edit.
 export const SOURCE_IDS = [
   'alb',
+  'apigateway',
   'azureactivity',
   'azuread',
   'cloudfront',
