@@ -16,7 +16,15 @@ import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
 import { GeoIp, type GeoIpOptions } from '../src/core/geoip';
-import { dayOfPartition, findingsTablePath, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
+import {
+  dayOfPartition,
+  findingsTablePath,
+  graphPendingMarker,
+  isPartFileName,
+  manifestFile,
+  partFileName,
+  quarantineFile,
+} from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
