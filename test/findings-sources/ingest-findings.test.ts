@@ -4,7 +4,8 @@
  * ingested into the findings table (findings/product=…/account=…/day=…), and the table answers the
  * same on DuckDB and on Athena (the local server, real SDK).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest, type IngestSummary } from '../../etl/ingest';
@@ -49,12 +50,15 @@ const engines = (): [string, QueryEngine][] => [
   ['athena', athena.engine],
 ];
 
-test('every record is written or quarantined with its reason; findings give the graph no days to rebuild', () => {
+test('every record is written, quarantined with its reason or counted as a duplicate; findings give the graph no days to rebuild', () => {
   // Records: golden GuardDuty 3 export lines + 1 event, Security Hub 1 event (2 findings) + 2 Firehose
   // lines + 1 export, and 4 + 4 bad records; sample: a GuardDuty finding a day and its Security Hub event, 2 days.
   expect(summary.quarantined).toBe(8);
-  expect(summary.written).toBe(4 + 4 + 2 * 2);
-  expect(summary.records).toBe(summary.written + summary.quarantined + summary.filtered);
+  // The GetFindings export holds the same version (Id and UpdatedAt) of a finding the EventBridge event
+  // already brought: a finding's identity is finding_id + time, so that record is a duplicate, not a second row.
+  expect(summary.duplicates).toBe(1);
+  expect(summary.written).toBe(4 + 4 + 2 * 2 - 1);
+  expect(summary.records).toBe(summary.written + summary.quarantined + summary.filtered + summary.duplicates);
   expect(summary.days).toEqual([]);
 });
 
@@ -71,12 +75,13 @@ test('one list holds both products, with the same answers on DuckDB and Athena',
   expect(results[0]).toEqual([
     { product: 'guardduty', level: 'high', n: 2, ids: 1 },
     { product: 'guardduty', level: 'low', n: 4, ids: 4 },
-    { product: 'securityhub', level: 'high', n: 2, ids: 1 },
+    { product: 'securityhub', level: 'high', n: 1, ids: 1 },
     { product: 'securityhub', level: 'low', n: 5, ids: 4 },
   ]);
   expect(results[1]).toEqual(results[0]);
-  // Rows: a Security Hub event's findings are a row each (13 rows from 12 written records).
-  expect(results[0].reduce((sum, r) => sum + Number(r['n']), 0)).toBe(13);
+  // Rows: a Security Hub event's findings are a row each (12 rows from 11 written records); a finding seen
+  // again with a newer updatedAt is a second row (GuardDuty's high finding, Security Hub's Firehose lines).
+  expect(results[0].reduce((sum, r) => sum + Number(r['n']), 0)).toBe(12);
 });
 
 test('findings are found by the keys the graph uses: identity, access key, address and resource', async () => {
@@ -100,5 +105,25 @@ test('findings are found by the keys the graph uses: identity, access key, addre
     expect([name, byResource.rows.map((r) => r['product'])]).toEqual([name, ['guardduty', 'guardduty', 'securityhub', 'securityhub']]);
     // The prober of each day is one of the sample's scanners (etl/sources/guardduty/sample.ts).
     for (const r of byResource.rows) expect(PROBE_SOURCES).toContain(r['src_ip']);
+  }
+});
+
+test('the same finding versions read again another way (a recompressed export) add no rows', async () => {
+  const again = join(root, 'again');
+  mkdirSync(again);
+  const lines = readFileSync(join(sourceFolder('guardduty'), 'golden', 'export-sample-findings.jsonl'));
+  writeFileSync(join(again, 'export-sample-findings.jsonl.gz'), gzipSync(lines));
+  const before = await duck.query('SELECT count(*) AS n FROM findings', []);
+  const rerun = await ingest({ inputs: [again], lake, workers: 1, geoip: false });
+  expect({ written: rerun.written, duplicates: rerun.duplicates, quarantined: rerun.quarantined }).toEqual({
+    written: 0,
+    duplicates: 3,
+    quarantined: 0,
+  });
+  const reopened = await DuckDbEngine.open({ lake });
+  try {
+    expect((await reopened.query('SELECT count(*) AS n FROM findings', [])).rows).toEqual(before.rows);
+  } finally {
+    await reopened.close();
   }
 });
