@@ -16,7 +16,15 @@ import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
 import { GeoIp, type GeoIpOptions } from '../src/core/geoip';
-import { dayOfPartition, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
+import {
+  dayOfPartition,
+  findingsTablePath,
+  graphPendingMarker,
+  isPartFileName,
+  manifestFile,
+  partFileName,
+  quarantineFile,
+} from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
@@ -311,8 +319,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   return summary;
 }
 
+/** Days of event partitions (findings partitions give the graph nothing to rebuild). */
 function daysOf(partitions: Set<string>): string[] {
-  return [...new Set([...partitions].map(dayOfPartition).filter((d): d is string => d !== null))].sort();
+  const events = [...partitions].filter((p) => !p.startsWith(`${findingsTablePath()}/`));
+  return [...new Set(events.map(dayOfPartition).filter((d): d is string => d !== null))].sort();
 }
 
 function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry {

@@ -145,7 +145,8 @@ export class ObjectReader {
         if (item.kind === 'rows') {
           for (let i = 0; i < item.rows.length; i++) {
             const row = item.rows[i];
-            const enrichment = this.geoip ? enrichmentOf(this.geoip.lookup(row.row.src_ip)) : null;
+            // Findings (GuardDuty, Security Hub) keep the product's own view; events get the enrichment columns.
+            const enrichment = this.geoip && row.table !== 'findings' ? enrichmentOf(this.geoip.lookup(row.row.src_ip)) : null;
             const moved = this.spiller.append(row, source.id, job.index, i === 0, flags, enrichment);
             if (moved) await oversize.write({ object: job.key, sha256, ...moved });
           }

@@ -3,19 +3,40 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
-import { OVERSIZE_DIR, partFileName, partitionPath, partitionValuesOf, safePartitionValue } from '../../src/core/lake-layout';
+import {
+  OVERSIZE_DIR,
+  findingsPartitionPath,
+  findingsPartitionValuesOf,
+  partFileName,
+  partitionPath,
+  partitionValuesOf,
+  safePartitionValue,
+} from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
 import {
+  FINDINGS_TABLE,
   TABLES,
   TABLE_NAMES,
   type CellTypes,
   type Column,
   type ColumnType,
   type EnrichmentRow,
-  type TableName,
-  type TableRow,
 } from '../../src/core/tables';
 import { type SourceId } from '../../src/generated/sources';
+import type { SourceRow, SourceTable } from '../sources/types';
+
+/** Every table the ETL stages rows for: the event tables, then findings (GuardDuty, Security Hub). */
+const STAGED_TABLES: readonly SourceTable[] = [...TABLE_NAMES, FINDINGS_TABLE.name];
+
+function isFindings(table: SourceTable): table is typeof FINDINGS_TABLE.name {
+  return table === FINDINGS_TABLE.name;
+}
+
+/** A table's stored columns and the partition columns staged before them. */
+function layoutOf(table: SourceTable): { columns: readonly Column[]; partitions: readonly string[]; sortBy: readonly string[] } {
+  if (isFindings(table)) return { columns: FINDINGS_TABLE.columns, partitions: ['product', 'account'], sortBy: FINDINGS_TABLE.sortBy };
+  return { columns: TABLES[table].columns, partitions: ['source', 'account', 'region'], sortBy: TABLES[table].sortBy };
+}
 
 /** A cell as a source hands it over (its column's type, see src/core/tables.ts), or null. */
 type CellValue = CellTypes[ColumnType] | null | undefined;
@@ -27,7 +48,7 @@ export const RAW_INLINE_LIMIT = 8 * 1024 * 1024;
 const FIELD_INLINE_LIMIT = 1024 * 1024;
 
 export interface OversizeRaw {
-  table: TableName;
+  table: SourceTable;
   eventId: string | null;
   raw: string;
 }
@@ -85,7 +106,7 @@ function duckType(column: Column): string {
   return column.type;
 }
 
-function stagingTable(table: TableName): string {
+function stagingTable(table: SourceTable): string {
   return `staging_${table}`;
 }
 
@@ -97,7 +118,7 @@ interface TableState {
 }
 
 /** Unsorted Parquet files holding staged rows, per table. */
-export type Spills = Map<TableName, string[]>;
+export type Spills = Map<SourceTable, string[]>;
 
 /** Staging-only columns (never published): the row's object index in the run, and whether it is its record's first row. */
 const OBJECT_COLUMN = 'scoutql_object';
@@ -110,13 +131,13 @@ const PRIMARY_COLUMN = 'scoutql_primary';
  */
 export class RowSpiller {
   /** Unsorted Parquet files each table has spilled since the last flush. */
-  private readonly spills = new Map<TableName, string[]>();
+  private readonly spills = new Map<SourceTable, string[]>();
   private spillCount = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    private readonly tables: Map<TableName, TableState>,
+    private readonly tables: Map<SourceTable, TableState>,
     private readonly tempDir: string,
     private readonly spillRows: number,
   ) {}
@@ -132,13 +153,11 @@ export class RowSpiller {
       preserve_insertion_order: 'false',
     });
     const connection = await instance.connect();
-    const tables = new Map<TableName, TableState>();
-    for (const name of TABLE_NAMES) {
-      const columns = TABLES[name].columns;
+    const tables = new Map<SourceTable, TableState>();
+    for (const name of STAGED_TABLES) {
+      const { columns, partitions } = layoutOf(name);
       const ddl = [
-        'source VARCHAR',
-        'account VARCHAR',
-        'region VARCHAR',
+        ...partitions.map((p) => `${p} VARCHAR`),
         // Which object of the transaction the row came from, and whether it is its record's first row: publishing drops
         // the rows of objects quarantined whole, and counts the records it drops as duplicates.
         `${OBJECT_COLUMN} INTEGER`,
@@ -160,7 +179,7 @@ export class RowSpiller {
    * carries a pointer instead.
    */
   append(
-    { table, row }: TableRow,
+    { table, row }: SourceRow,
     source: SourceId,
     object: number,
     primary: boolean,
@@ -174,7 +193,7 @@ export class RowSpiller {
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
     if (typeof raw === 'string' && raw.length > RAW_INLINE_LIMIT) {
-      const eventId = row.event_id;
+      const eventId = 'event_id' in row ? row.event_id : row.finding_id;
       oversize = { table, eventId, raw };
       const emptied = columns
         .map((c) => c.name)
@@ -190,9 +209,15 @@ export class RowSpiller {
       cells = slimmed;
     }
     const a = state.appender;
-    a.appendVarchar(source);
-    a.appendVarchar(safePartitionValue(row.account, 'unknown'));
-    a.appendVarchar(safePartitionValue(row.region, 'unknown'));
+    if ('product' in row) {
+      // A finding: partitioned by the product that reported it and its account.
+      a.appendVarchar(row.product);
+      a.appendVarchar(safePartitionValue(row.account, 'unknown'));
+    } else {
+      a.appendVarchar(source);
+      a.appendVarchar(safePartitionValue(row.account, 'unknown'));
+      a.appendVarchar(safePartitionValue(row.region, 'unknown'));
+    }
     a.appendInteger(object);
     a.appendBoolean(primary);
     for (let i = 0; i < columns.length; i++) appenders[i](a, cells[columns[i].name]);
@@ -212,7 +237,7 @@ export class RowSpiller {
     }
   }
 
-  private async spill(name: TableName, state: TableState): Promise<void> {
+  private async spill(name: SourceTable, state: TableState): Promise<void> {
     state.appender.flushSync();
     const file = join(this.tempDir, `spill-${name}-${threadId}-${this.spillCount++}.parquet`);
     await this.connection.run(
@@ -287,24 +312,23 @@ export async function publishPartitions(
   try {
     for (const [name, files] of spills) {
       if (files.length === 0) continue;
-      const def = TABLES[name];
+      const def = layoutOf(name);
       const columns = def.columns.map((c) => `"${c.name}"`).join(', ');
       const unsorted = join(tempDir, `partitioned-${name}-${tag}`);
+      const partitionColumns = [...def.partitions, 'day'];
       const keep = rejected.length ? `WHERE ${OBJECT_COLUMN} NOT IN (${rejected.join(', ')})` : '';
       await connection.run(
-        `COPY (SELECT source, account, region, strftime("time", '%Y-%m-%d') AS day, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${columns}
+        `COPY (SELECT ${def.partitions.join(', ')}, strftime("time", '%Y-%m-%d') AS day, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${columns}
                FROM read_parquet([${files.map(sqlString).join(', ')}]) ${keep})
          TO ${sqlString(unsorted)}
-         (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (source, account, region, day), OVERWRITE_OR_IGNORE true)`,
+         (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (${partitionColumns.join(', ')}), OVERWRITE_OR_IGNORE true)`,
       );
       await Promise.all(files.map((f) => rm(f, { force: true })));
-      for (const folder of existsSync(unsorted) ? await listPartitionDirs(unsorted) : []) {
+      for (const folder of existsSync(unsorted) ? await listPartitionDirs(unsorted, partitionColumns.length) : []) {
         // DuckDB names the folders hive-style, as the lake does; the lake's own layout names the target.
-        const values = partitionValuesOf(folder);
-        if (!values) throw new Error(`unexpected partition folder '${folder}' from DuckDB's partitioned COPY`);
-        const partition = partitionPath(name, values);
+        const { partition, identity: identityColumns } = lakePartition(name, folder, options);
         const rows = `read_parquet(${sqlString(join(unsorted, folder, '*.parquet'))}, hive_partitioning = false, filename = true, file_row_number = true)`;
-        const identity = options.identityOf(values.source).map((c) => `"${c}"`);
+        const identity = identityColumns.map((c) => `"${c}"`);
         const dropped = await dropDuplicates(connection, rows, identity, await options.lakeFiles(partition));
         for (const [object, counts] of dropped.perObject) {
           const total = duplicates.get(object) ?? { records: 0, rows: 0 };
@@ -384,6 +408,32 @@ async function dropDuplicates(
   if (dropped === 0) return none;
   const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${rows}`);
   return { rows: dropped, all: dropped >= Number(total.getRowObjects()[0].n), perObject };
+}
+
+/**
+ * The identity of a finding row: the product's finding id and this version's time (updatedAt). The
+ * same version read twice (an S3 export and its EventBridge event, a re-delivery) is one row; a
+ * later update of the finding is a new row.
+ */
+export const FINDING_IDENTITY: readonly [string, ...string[]] = ['finding_id', 'time'];
+
+/**
+ * The lake folder of a partition folder of DuckDB's partitioned COPY of `table`, and the columns
+ * that make two of its rows the same (an event's: its source's identity; a finding's: FINDING_IDENTITY).
+ */
+function lakePartition(
+  table: SourceTable,
+  folder: string,
+  options: Pick<PublishOptions, 'identityOf'>,
+): { partition: string; identity: readonly string[] } {
+  if (isFindings(table)) {
+    const values = findingsPartitionValuesOf(folder);
+    if (!values) throw new Error(`unexpected findings partition folder '${folder}' from DuckDB's partitioned COPY`);
+    return { partition: findingsPartitionPath(values), identity: FINDING_IDENTITY };
+  }
+  const values = partitionValuesOf(folder);
+  if (!values) throw new Error(`unexpected partition folder '${folder}' from DuckDB's partitioned COPY`);
+  return { partition: partitionPath(table, values), identity: options.identityOf(values.source) };
 }
 
 /** Partition folders (`source=…/account=…/region=…/day=…`) below a partitioned COPY's output. */

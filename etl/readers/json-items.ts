@@ -2,20 +2,19 @@
  * The record loop of the JSON sources: each JSON record of an object becomes exactly one item,
  * its rows or a quarantine with the record's position and the reason.
  */
-import type { TableName } from '../../src/core/tables';
 import { NormalizeError } from '../fields/json';
-import { quarantine, type ParsedItem, type RowIn } from '../sources/types';
+import { quarantine, type ParsedItem, type RowIn, type SourceTable } from '../sources/types';
 import { readJsonRecords, type JsonRecordOptions } from './json-records';
 
 /** Turns one JSON record (and its text) into rows; throws NormalizeError with the reason it cannot. */
-export type Normalizer<T extends TableName> = (value: unknown, text: string, position: string) => RowIn<T>[];
+export type Normalizer<T extends SourceTable> = (value: unknown, text: string, position: string) => RowIn<T>[];
 
 /**
  * Reads the JSON records of one object and normalizes each into one `rows` item. A record that
  * is not valid JSON, or that the normalizer rejects (NormalizeError), becomes a quarantine item
  * with its position and reason; the records around it are unaffected.
  */
-export async function* parseJsonRecords<T extends TableName>(
+export async function* parseJsonRecords<T extends SourceTable>(
   input: AsyncIterable<Buffer>,
   options: JsonRecordOptions,
   normalize: Normalizer<T>,

@@ -3,7 +3,7 @@
  * writes), a parser (detect + parse), a sample writer and golden files. This file holds the
  * contract every folder fills in; etl/sources/index.ts finds the folders.
  */
-import type { CoreColumnName, EntityType, Relation, RowOf, TableName } from '../../src/core/tables';
+import type { CoreColumnName, EntityType, FINDINGS_TABLE, FindingRow, Relation, RowOf, TableName } from '../../src/core/tables';
 import type { SourceId } from '../../src/generated/sources';
 
 export type Provider = 'aws' | 'azure' | 'gcp';
@@ -19,14 +19,26 @@ export const PROVIDER_LOGS_SINCE: Readonly<Record<Provider, string>> = {
   gcp: '2008-04-07',
 };
 
+/** The findings table's name: sources that read other products' findings (GuardDuty, Security Hub) write it. */
+export type FindingsTableName = (typeof FINDINGS_TABLE)['name'];
+
+/** Tables a source may write: the event tables, and the findings table. */
+export type SourceTable = TableName | FindingsTableName;
+
+/** The row type of a table a source writes. */
+export type SourceRowOf<K extends SourceTable> = K extends TableName ? RowOf<K> : FindingRow;
+
 /** A row of one of the tables `T`, together with its table: narrowing on `table` types the row. */
-export type RowIn<T extends TableName> = { [K in T]: { table: K; row: RowOf<K> } }[T];
+export type RowIn<T extends SourceTable> = { [K in T]: { table: K; row: SourceRowOf<K> } }[T];
+
+/** Any row a source yields, with its table. */
+export type SourceRow = RowIn<SourceTable>;
 
 /**
  * What a source yields for each record it reads. Every input record yields exactly one item,
  * so counts reconcile: records = written + quarantined + filtered.
  */
-export type ParsedItem<T extends TableName = TableName> =
+export type ParsedItem<T extends SourceTable = SourceTable> =
   /** A good record: one or more rows (a console login lands in api_activity and authentication). */
   | { kind: 'rows'; rows: RowIn<T>[] }
   /** A record that cannot be parsed or normalized: kept verbatim with where it was and why. */
@@ -96,7 +108,7 @@ export interface SourceOption {
 }
 
 /** What a log source is and writes: the facts the rest of the project derives from (registry, graph, sample, bench). */
-export interface SourceManifest<T extends TableName = TableName> {
+export interface SourceManifest<T extends SourceTable = SourceTable> {
   /** The folder name, and the `source=` partition of the rows. */
   id: SourceId;
   provider: Provider;
@@ -163,11 +175,11 @@ export function identityColumns(manifest: Pick<SourceManifest, 'identity'>): rea
 }
 
 /** A manifest, checked against the contract with its table list kept literal (so the parser is held to it). */
-export function defineManifest<const T extends TableName>(manifest: SourceManifest<T>): SourceManifest<T> {
+export function defineManifest<const T extends SourceTable>(manifest: SourceManifest<T>): SourceManifest<T> {
   return manifest;
 }
 
-export interface LogSource<T extends TableName = TableName> {
+export interface LogSource<T extends SourceTable = SourceTable> {
   id: SourceId;
   manifest: SourceManifest<T>;
   /** Tables this source writes (its manifest's). */
@@ -185,7 +197,7 @@ export interface LogSource<T extends TableName = TableName> {
 }
 
 /** A parser (detect + parse) bound to its manifest: what a folder's parser.ts exports as `source`. */
-export function defineSource<T extends TableName>(
+export function defineSource<T extends SourceTable>(
   manifest: SourceManifest<T>,
   parser: Pick<LogSource<T>, 'detect' | 'parse'>,
 ): LogSource<T> {

@@ -1,6 +1,6 @@
 import type { ObjectJob, ObjectResult } from '../read-object';
 import type { GeoIpShared } from '../../src/core/geoip';
-import type { TableName } from '../../src/core/tables';
+import type { SourceTable } from '../sources/types';
 
 /** What a worker starts with. */
 export interface IngestWorkerData {
@@ -21,6 +21,6 @@ export type WorkerReply =
   | { type: 'read'; result: ObjectResult }
   /** Sent while reading: may this content be ingested (is it new to the lake and the run)? */
   | { type: 'claim'; sha256: string }
-  | { type: 'spills'; spills: Array<[TableName, string[]]> }
+  | { type: 'spills'; spills: Array<[SourceTable, string[]]> }
   | { type: 'closed' }
   | { type: 'error'; message: string };

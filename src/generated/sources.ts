@@ -7,9 +7,11 @@ export const SOURCE_IDS = [
   'cloudfront',
   'cloudtrail',
   'gcpaudit',
+  'guardduty',
   'nsgflow',
   'route53resolver',
   's3access',
+  'securityhub',
   'vpcflow',
 ] as const;
 export type SourceId = (typeof SOURCE_IDS)[number];

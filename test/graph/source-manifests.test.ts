@@ -59,6 +59,8 @@ function lakeOf(sources: readonly SourceId[]): { root: string; days: string[] } 
 /** Entity types and named relations of the graph built from only these sources' rows. */
 async function graphOf(sources: readonly SourceId[]): Promise<{ entities: string[]; relations: string[] }> {
   const { root, days } = lakeOf(sources);
+  // Sources that write only findings (GuardDuty, Security Hub) leave no event rows here: nothing to build.
+  if (days.length === 0) return { entities: [], relations: [] };
   await materializeGraph({ lake: root, days });
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();

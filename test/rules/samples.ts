@@ -210,6 +210,7 @@ async function eventIdsOf(source: SourceId, path: string): Promise<{ ids: string
   for await (const item of sourceById(source).parse(bytes(), { key: path })) {
     if (item.kind !== 'rows') throw new Error(`${path}: a sample did not parse: ${item.kind === 'quarantine' ? item.reason : item.reason}`);
     for (const { row } of item.rows) {
+      if (!('event_id' in row)) throw new Error(`${path}: rule samples are events; ${source} writes findings`);
       ids.push(String(row.event_id));
       times.push(row.time);
     }

@@ -89,6 +89,9 @@ export const LAYOUTS: Record<string, RegExp> = {
   nsgflow:
     /^insights-logs-networksecuritygroupflowevent\/resourceId=\/SUBSCRIPTIONS\/([0-9A-F-]{36})\/RESOURCEGROUPS\/([A-Z0-9-]+)\/PROVIDERS\/MICROSOFT\.NETWORK\/NETWORKSECURITYGROUPS\/([A-Z0-9-]+)\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\/m=00\/macAddress=([0-9A-F]{12})\/PT1H\.json$/,
   apigateway: /^API-Gateway-Access-Logs_([a-z0-9]{10})\/([0-9a-f-]{36})\/([0-9a-f]{32})\/000000\.gz$/,
+  guardduty: new RegExp(`^AWSLogs/(\\d{12})/GuardDuty/(${REGION})/(\\d{4})/(\\d{2})/(\\d{2})/[0-9a-f-]{36}\\.jsonl\\.gz$`),
+  securityhub:
+    /^securityhub-findings\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/securityhub-findings-to-s3-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-\d{2}-\d{2}-[0-9a-f-]{36}$/,
   gcpaudit: /^cloudaudit\.googleapis\.com\/(activity|data_access)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2}):00:00_(\d{2}):59:59_S0\.json$/,
 };
 

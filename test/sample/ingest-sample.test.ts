@@ -47,6 +47,13 @@ beforeAll(async () => {
     );
     for (const r of rows) rowsBySource.set(r.source as string, (rowsBySource.get(r.source as string) ?? 0) + Number(r.n));
   }
+  // GuardDuty and Security Hub write the findings table, partitioned by product (their source id).
+  if (existsSync(join(lake(), 'findings'))) {
+    const rows = await query(`SELECT product, count(*)::INTEGER AS n FROM read_parquet($1, hive_partitioning = true) GROUP BY product`, [
+      join(lake(), 'findings', '**', '*.parquet'),
+    ]);
+    for (const r of rows) rowsBySource.set(r.product as string, Number(r.n));
+  }
 }, 120_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -51,6 +51,7 @@ describe('cloudtrail registration', () => {
     for (const item of items) {
       if (item.kind !== 'rows') continue;
       for (const { table, row } of item.rows) {
+        if (table === 'findings') throw new Error('CloudTrail yields no findings');
         const allowed = new Set([...columnNames(table), 'account', 'region']);
         expect(Object.keys(row).filter((k) => !allowed.has(k))).toEqual([]);
         expect(row['time']).toBeInstanceOf(Date);
