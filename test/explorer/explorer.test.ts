@@ -138,7 +138,8 @@ describeBrowser('in headless Chromium', () => {
     );
     const response = await page.textContent('.graphiql-response');
     expect(response).toContain('"totalCount": 1');
-    expect(response).toContain('"relation": "REST.GET.OBJECT"');
+    // S3 access operations are filed under their API action (REST.GET.OBJECT → GetObject), as CloudTrail data events are.
+    expect(response).toContain('"relation": "GetObject"');
     expect(offOrigin).toEqual([]);
     expect(pageErrors).toEqual([]);
     await page.close();

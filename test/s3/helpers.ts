@@ -15,41 +15,9 @@ export interface S3Env {
   close(): Promise<void>;
 }
 
-/**
- * s3rver 3.7 mis-lists with a delimiter: it prunes every folder more than one level below the
- * prefix before looking inside, so `a/` lists no common prefix `a/b/` when objects sit only at
- * `a/b/c/…` (real S3 does). The lake's partition walk depends on it, so the tests correct it
- * here: list without the delimiter, then group as S3 does. (Its ListObjectsV2 continuation
- * tokens use DES, missing from Node's OpenSSL 3: a truncated V2 page fails; see s3.test.ts.)
- */
-function correctS3rverDelimiterListing(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Store = require('s3rver/lib/stores/filesystem') as { prototype: Record<string, unknown> };
-  type Listed = { objects: Array<{ key: string }>; commonPrefixes: string[]; isTruncated: boolean };
-  type ListOptions = { delimiter?: string; prefix?: string; maxKeys?: number };
-  const original = Store.prototype.listObjects as (bucket: string, options: ListOptions) => Promise<Listed>;
-  if ((original as { corrected?: boolean }).corrected) return;
-  const corrected = async function (this: unknown, bucket: string, options: ListOptions): Promise<Listed> {
-    if (!options.delimiter) return original.call(this, bucket, options);
-    const all = await original.call(this, bucket, { ...options, delimiter: '', maxKeys: Infinity });
-    const prefix = options.prefix ?? '';
-    const common = new Set<string>();
-    const objects = all.objects.filter((o) => {
-      const at = o.key.slice(prefix.length).indexOf(options.delimiter!);
-      if (at === -1) return true;
-      common.add(o.key.slice(0, prefix.length + at + 1));
-      return false;
-    });
-    const max = options.maxKeys ?? Infinity;
-    return { objects: objects.slice(0, max), commonPrefixes: [...common].sort(), isTruncated: objects.length > max };
-  };
-  Object.assign(corrected, { corrected: true });
-  Store.prototype.listObjects = corrected;
-}
-
 /** Starts s3rver and points this process's S3 client (and any worker or child it starts) at it. */
 export async function startS3Env(buckets: string[]): Promise<S3Env> {
-  correctS3rverDelimiterListing();
+  // startS3Local lists with a delimiter as real S3 does (testkit/s3-local corrects s3rver 3.7).
   const s3 = await startS3Local({ buckets });
   const env = {
     AWS_ENDPOINT_URL_S3: s3.endpoint,

@@ -43,7 +43,7 @@ export function s3LocalClient(endpoint: string): S3Client {
  * prefix before looking inside, so `a/` lists no common prefix `a/b/` when objects sit only at
  * `a/b/c/…` (real S3 does). The lake's partition walks (the graph step of an S3 lake, compaction)
  * depend on it, so every local server lists as S3 does: without the delimiter, then grouped.
- * (test/s3/helpers.ts applied this to its own tests first; the marker keeps it applied once.)
+ * (The marker keeps it applied once per process.)
  */
 function correctS3rverDelimiterListing(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types; its store is patched in place

@@ -142,7 +142,8 @@ class ContextTest(unittest.TestCase):
         e = STORY["expect"]
         frame = client.context([e["attackerIp"], e["targetUser"], "no-such-thing.invalid"], WINDOW)
         self.assertEqual(frame["indicator"].tolist(), [e["attackerIp"], e["targetUser"], "no-such-thing.invalid"])
-        self.assertEqual(frame["kind"].tolist(), ["IP_ADDRESS", "ARN", "DOMAIN"])
+        # A dotted name is tried as a user name first (dana.whitfield is one); found nowhere, it keeps that first kind.
+        self.assertEqual(frame["kind"].tolist(), ["IP_ADDRESS", "ARN", "USER_NAME"])
         self.assertEqual(frame["found"].tolist(), [True, True, False])
         attacker = frame.iloc[0]
         self.assertEqual(attacker["eventCount"], e["failedLogins"])
