@@ -41,24 +41,13 @@ export interface AuditRequest {
 
 export type AuditOutcome = 'ok' | 'partial' | 'error' | 'unauthenticated' | 'forbidden' | 'limited' | 'timeout' | 'cancelled';
 
-export interface RequestLine {
+/** A request as the trail stores it: the request's fields, its time as ISO text, chained to the line before. */
+export interface RequestLine extends Omit<AuditRequest, 'time' | 'persisted'> {
   seq: number;
   prev: string;
   kind: 'request';
   time: string;
-  caller: AuditRequest['caller'];
-  operation: string | null;
   persisted: string | null;
-  documentSha256: string | null;
-  variables: Record<string, unknown> | null;
-  accounts: readonly string[] | '*';
-  bytesScanned: number;
-  rows: number;
-  durationMs: number;
-  outcome: AuditOutcome;
-  status: number;
-  reason?: string;
-  client?: string;
 }
 
 export interface ChunkLine {
