@@ -299,6 +299,10 @@ export class AthenaLocalServer {
       reused: false,
       reuse: reuse?.Enabled ? { maxAgeMinutes: reuse.MaxAgeInMinutes ?? 60 } : undefined,
     };
+    // A fixed figure (test control) is known at submission and shows from the first RUNNING poll, as
+    // Athena's scan so far; set later (after the view refresh) a busy machine let the query finish unseen.
+    const fixedBytes = ddl ? undefined : this.options.bytesScanned?.(query);
+    if (fixedBytes !== undefined) execution.bytesScanned = fixedBytes;
     if (execution.held) this.holdNext--;
     if (parameters && ddl) throw awsError('InvalidRequestException', 'ExecutionParameters are only supported for DML queries');
     this.executions.set(execution.id, execution);
@@ -348,10 +352,6 @@ export class AthenaLocalServer {
       }
       for (const table of referenced) await this.exclusive(() => this.refreshView(table));
 
-      // A fixed figure (test control) is known up front and shows while RUNNING, as Athena's scan so far.
-      const fixedBytes = this.options.bytesScanned?.(sql);
-      if (fixedBytes !== undefined) execution.bytesScanned = fixedBytes;
-
       while (this.logTruncation) await this.logTruncation;
       this.queriesReadingLog++;
       const connection = await this.db!.connect();
@@ -360,7 +360,7 @@ export class AthenaLocalServer {
         for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro.sql.replace('MACRO ', 'TEMP MACRO '));
         await connection.run(`USE awsdatacatalog.${quoteIdent(execution.database)}`);
         const reader = await connection.runAndReadAll(sql);
-        if (fixedBytes === undefined) execution.bytesScanned = await this.columnChunks.scannedBytes(connection);
+        if (this.options.bytesScanned === undefined) execution.bytesScanned = await this.columnChunks.scannedBytes(connection);
         const columns = reader.columnNames().map((name, i) => columnInfo(name, reader.columnTypes()[i]));
         const rows = reader.getRowsJS().map((row) => row.map((value, i) => athenaText(value, columns[i].Type)));
         if (this.options.writeResultsToS3 && execution.outputLocation) {
