@@ -85,13 +85,38 @@ describe('cloudfront records', () => {
 
   test('bad lines are quarantined with line and reason; good lines survive', async () => {
     const items = await parseFile(cloudfront, join(goldenDir(cloudfront), 'bad-lines.log'));
-    expect(items.map((i) => i.kind)).toEqual(['rows', 'quarantine', 'quarantine', 'quarantine', 'quarantine', 'rows']);
+    expect(items.map((i) => i.kind)).toEqual(['rows', 'rows', 'quarantine', 'quarantine', 'quarantine', 'rows']);
     const reasons = items.flatMap((i) => (i.kind === 'quarantine' ? [`${i.position}: ${i.reason}`] : []));
     expect(reasons).toEqual([
-      'line 4: expected 33 tab-separated fields (per #Fields), found 12',
       "line 5: date/time '13/12/2019 22:36:27' is not a UTC timestamp",
       "line 6: sc-status 'BAD' is not a non-negative integer",
-      'line 7: expected 33 tab-separated fields (per #Fields), found 1',
+      "line 7: date/time 'not a cloudfront line ' is not a UTC timestamp",
+    ]);
+  });
+
+  test('a line with fewer fields than its #Fields header is read, its missing trailing fields empty; more fields or a cut time is quarantined', async () => {
+    // AWS's documented example lines under the 33-field header: one ending after fle-encrypted-fields
+    // (26, as lines did before CloudFront added c-port and the rest), one after cs-uri-query (12),
+    // one with a trailing tab, one with two fields more than the header, one cut inside its time.
+    const items = await parseFile(cloudfront, join(goldenDir(cloudfront), 'docs-lines-shorter-than-header.log'));
+    expect(items.map((i) => i.kind)).toEqual(['rows', 'rows', 'rows', 'quarantine', 'quarantine']);
+    const [favicon, short, trailingTab] = rows(items);
+    expect(favicon).toMatchObject({
+      event_id: '1pkpNfBQ39sYMnjjUQjmH2w1wdJnbHYTbag21o_3OfcQgPzdL2RSSQ==',
+      status: 502,
+      outcome: 'failure',
+      // x-edge-detailed-result-type is among the missing fields: the result type stands in.
+      error_code: 'Error',
+      bytes_in: 675,
+      duration_ms: 102,
+    });
+    // No x-edge-request-id: the event id is the line's hash, and every later column is empty.
+    expect(short).toMatchObject({ time: new Date('2019-12-13T22:36:26Z'), status: 502, src_ip: '192.0.2.200', url: '/', bytes_in: null, tls_protocol: null });
+    expect(short['event_id']).toMatch(/^[0-9a-f]{40}$/);
+    expect(trailingTab).toMatchObject({ event_id: 'kBkDzGnceVtWHqSCqBUqtA_cEs2T3tFUBbnBNkB9El_uVRhHgcZfcw==', bytes_in: 387 });
+    expect(items.flatMap((i) => (i.kind === 'quarantine' ? [`${i.position}: ${i.reason}`] : []))).toEqual([
+      'line 6: 35 tab-separated fields, more than the 33 its #Fields header names',
+      "line 7: date/time '2019-12-13 22:3' is not a UTC timestamp",
     ]);
   });
 });

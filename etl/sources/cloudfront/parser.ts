@@ -3,8 +3,9 @@
  *
  * W3C-style files: `#Version: 1.0`, then `#Fields: …` naming the tab-separated columns. Columns
  * are mapped by that header (so older files with fewer fields and newer ones with more both
- * read); without a header the documented 33-field order is assumed. Values are URL-encoded
- * (a user agent's spaces are `%20`) and decoded here; `-` is empty.
+ * read); without a header the documented 33-field order is assumed. A line with fewer fields
+ * than its header leaves the missing trailing ones empty; one with more is quarantined. Values
+ * are URL-encoded (a user agent's spaces are `%20`) and decoded here; `-` is empty.
  *
  * Region is 'global'. Account comes from the key when the logs sit under `AWSLogs/<account>/`
  * (standard logging v2 delivery), else 'unknown'. event_id is x-edge-request-id. A status of 000
@@ -103,9 +104,12 @@ class StandardLogReader {
     const position = `line ${number}`;
     const t = line.split('\t');
     const layout = this.layout;
-    // A trailing tab adds an empty column; fewer columns than the header means a cut-off line.
-    if (t.length < layout.size) {
-      return quarantine(position, `expected ${layout.size} tab-separated fields (per #Fields), found ${t.length}`, line);
+    // CloudFront has appended fields over the years, and a line may end before its header's last
+    // fields: those are absent values, not a broken line (a line cut before its time fails on the
+    // time). More non-empty fields than the header names is a line this layout cannot place; a
+    // trailing tab (an empty extra column) is not.
+    if (t.length > layout.size && t.slice(layout.size).some((extra) => extra !== '')) {
+      return quarantine(position, `${t.length} tab-separated fields, more than the ${layout.size} its #Fields header names`, line);
     }
     const row = this.row(layout, t, line);
     return typeof row === 'string' ? quarantine(position, row, line) : { kind: 'rows', rows: [{ table: 'http_activity', row }] };
@@ -114,7 +118,7 @@ class StandardLogReader {
   private row(l: Layout, t: readonly string[], raw: string): RowOf<'http_activity'> | string {
     const field = (index: number) => (index < 0 ? undefined : t[index]);
     const time = parseIsoTime(`${field(l.date)}T${field(l.time)}Z`);
-    if (!time) return `date/time '${field(l.date)} ${field(l.time)}' is not a UTC timestamp`;
+    if (!time) return `date/time '${field(l.date) ?? ''} ${field(l.time) ?? ''}' is not a UTC timestamp`;
     let problem: string | null = null;
     const count = (index: number, name: string): number | null => {
       const value = integer(field(index));
