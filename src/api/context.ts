@@ -19,6 +19,8 @@ export interface RequestContext {
   limits: ApiLimits;
   /** Used by lookups that give no window. */
   defaultWindow: Window;
+  /** Where people reach the server (config server.publicUrl, no trailing slash); null: links are relative. */
+  publicUrl: string | null;
   loaders: Loaders;
   signal?: AbortSignal;
   /** What the server learns while running the request, for its audit line (shared: Apollo copies the context). */
@@ -34,6 +36,7 @@ export function createContext(options: {
   accounts?: readonly string[] | '*';
   limits: ApiLimits;
   defaultWindow: Window;
+  publicUrl?: string | null;
   signal?: AbortSignal;
 }): RequestContext {
   const report = new RequestReport(options.engine.name);
@@ -46,6 +49,7 @@ export function createContext(options: {
     scope,
     limits: options.limits,
     defaultWindow: options.defaultWindow,
+    publicUrl: options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null,
     signal: options.signal,
     notes: {},
     report,

@@ -11,7 +11,8 @@ function time(v: SqlValue | undefined): Date {
   return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t.replace(' ', 'T')}Z`);
 }
 
-function list(v: SqlValue | undefined): string[] {
+/** A list column (JSON text on both engines) as strings. */
+export function listOf(v: SqlValue | undefined): string[] {
   let value: unknown = v;
   if (typeof v === 'string') {
     try {
@@ -38,17 +39,17 @@ export function findingFromRow(row: SqlRow): FindingRecord {
     level: text(row.level) ?? 'medium',
     severity: num(row.severity) ?? 0,
     productSeverity: num(row.product_severity),
-    techniques: list(row.techniques),
-    tactics: list(row.tactics),
+    techniques: listOf(row.techniques),
+    tactics: listOf(row.tactics),
     firstSeen: time(row.first_seen),
     lastSeen: time(row.last_seen),
     actorId: text(row.actor_id),
     sessionId: text(row.session_id),
     srcIp: text(row.src_ip),
-    resources: list(row.resources),
+    resources: listOf(row.resources),
     region: text(row.region),
-    evidenceEventIds: list(row.evidence_event_ids),
-    evidenceTables: list(row.evidence_tables),
+    evidenceEventIds: listOf(row.evidence_event_ids),
+    evidenceTables: listOf(row.evidence_tables),
     evidenceCount: num(row.evidence_count) ?? 0,
     groupKey: text(row.group_key),
     createdAt: time(row.created_at),

@@ -21,14 +21,22 @@ import {
 } from '../queries/graph';
 import { eventsAggregate, type AggregateQuery, type AggregateRow, type TimeBucket } from '../queries/aggregate';
 import { eventByKey, eventsByIds, eventsCount, eventsPage, issuingEvent, type EventsQuery, type Ipv4Range } from '../queries/events';
-import { findingByKey, findingsPage, type FindingsFilter, type FindingsPivot } from '../queries/findings';
+import {
+  findingByKey,
+  findingLevelsNaming,
+  findingsNaming,
+  findingsPage,
+  type FindingsFilter,
+  type FindingsPivot,
+  type NamedEntities,
+} from '../queries/findings';
 import { latestRecords, lakeCoverage, lakeSources, type CoverageRow, type LakeSourceRow } from '../queries/lake';
 import type { Statement } from '../queries/sql';
 import { AccountScope } from '../queries/scope';
 import type { SqlRow } from '../engine/types';
 import type { RequestContext } from './context';
 import type { EntityModel, EntityType, EventRow, FindingRecord, LinkModel, Window } from './models';
-import { findingFromRow } from './finding-rows';
+import { findingFromRow, listOf } from './finding-rows';
 import { offsetCursor } from './ids';
 
 export interface EntityKey {
@@ -132,6 +140,17 @@ export interface Loaders {
   findings: DataLoader<FindingsKey, FindingsPage, string>;
   /** One finding version by product, id and time (node(id)); null when missing or not visible. */
   finding(product: string, findingId: string, timeKey: string): Promise<FindingRecord | null>;
+  /** The newest findings naming any of these entities (contextFor), with their total; once per request and arguments. */
+  findingsNaming(named: NamedEntities, window: Window, limit: number): Promise<{ findings: FindingRecord[]; total: number }>;
+  /** How many findings name any of these entities, per level, with their rule ids; once per request and arguments. */
+  findingLevels(named: NamedEntities, window: Window): Promise<FindingLevelCount[]>;
+}
+
+export interface FindingLevelCount {
+  level: string;
+  count: number;
+  /** Rule ids (GuardDuty types, Security Hub generators) of the findings at this level, sorted. */
+  rules: string[];
 }
 
 const windowKey = (w: Window) => `${w.from.toISOString()}/${w.to.toISOString()}`;
@@ -362,6 +381,13 @@ export function createLoaders(ctx: RequestContext): Loaders {
   );
 
   let sources: Promise<LakeSourceRow[]> | null = null;
+  // contextFor's verdict, findings and counts read the same statements: each runs once per request.
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    if (!memo.has(key)) memo.set(key, load());
+    return memo.get(key) as Promise<T>;
+  };
+  const namedKey = (named: NamedEntities, window: Window) => JSON.stringify([named, windowKey(window)]);
 
   const findingsGroup = (k: FindingsKey) => JSON.stringify([k.pivot, k.filter, windowKey(k.window), k.offset, k.limit]);
   const findings = new DataLoader<FindingsKey, FindingsPage, string>(
@@ -421,6 +447,19 @@ export function createLoaders(ctx: RequestContext): Loaders {
       const [row] = await run<SqlRow>(findingByKey(scope, product, findingId, timeKey));
       return row ? findingFromRow(row) : null;
     },
+    findingsNaming: (named, window, limit) =>
+      once(`findingsNaming|${namedKey(named, window)}|${limit}`, async () => {
+        const rows = await run<SqlRow>(findingsNaming(scope, named, window, Math.max(limit, 1)));
+        return { findings: rows.slice(0, limit).map(findingFromRow), total: Number(rows[0]?.total ?? 0) };
+      }),
+    findingLevels: (named, window) =>
+      once(`findingLevels|${namedKey(named, window)}`, async () =>
+        (await run<SqlRow>(findingLevelsNaming(scope, named, window))).map((row) => ({
+          level: String(row.level),
+          count: Number(row.findings),
+          rules: listOf(row.rules).sort(),
+        })),
+      ),
   };
 }
 

@@ -35,6 +35,8 @@ import { accountsNamed } from './protect/accounts';
 import { checkHost, clientAddress, corsHeaders, type HostPolicy } from './protect/host';
 import { tooManyRequests, type ConcurrencyLimiter, type RateLimiter } from './protect/limits';
 import { resolvers } from './resolvers/index';
+import { CONTEXT_OPERATION, CONTEXT_PATH, readContextRequest, soarContextOf, statusOfCode } from './rest/context';
+import { openApiDocument } from './rest/openapi';
 import { loadTypeDefs } from './schema';
 
 /** Where request lines go: the audit trail (src/api/audit), or anything with its append. */
@@ -83,6 +85,8 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Newest day with data (YYYY-MM-DD), for the default window of lookups without one. */
   latestDay?: () => string | null;
+  /** Where people reach the server (config server.publicUrl): the base of workbench links. */
+  publicUrl?: string | null;
   /** Receives errors hidden from callers (engine failures, bugs), for the operator's log. */
   onError?: (error: unknown) => void;
   service?: ServiceOptions;
@@ -140,6 +144,30 @@ const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => (
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** An answer to send: status, body text, headers. */
+interface Answer {
+  status: number;
+  text: string;
+  headers: Record<string, string>;
+}
+
+/** What a request runs once its caller is known (its document, which persisted operation, how to run it), or why it cannot. */
+type Prepared =
+  | { ok: false; status: number; code: string; message: string }
+  | {
+      ok: true;
+      variables: Record<string, unknown> | null;
+      operationName: string | null;
+      /** The document's text (undefined: the request sent none; Apollo answers that). */
+      query: string | undefined;
+      persisted: PersistedQuery | null;
+      run: (ctx: RequestContext) => Promise<Answer>;
+    };
+
+const methodNotAllowed = (allowed: string) => ({
+  errors: [{ message: `this route answers ${allowed}`, extensions: { code: 'METHOD_NOT_ALLOWED' } }],
+});
+
 export class ScoutApi {
   readonly limits: ApiLimits;
   readonly apollo: ApolloServer<RequestContext>;
@@ -187,6 +215,7 @@ export class ScoutApi {
       accounts,
       limits: this.limits,
       defaultWindow: this.defaultWindow(),
+      publicUrl: this.options.publicUrl ?? null,
       signal,
     });
   }
@@ -278,6 +307,20 @@ export class ScoutApi {
         });
     }
     if (path === '/metrics') return this.metrics(req, res);
+    if (path === '/api/openapi.json') {
+      if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowed('GET'), { allow: 'GET' });
+      return sendJson(res, 200, openApiDocument({ publicUrl: this.options.publicUrl }));
+    }
+    if (path.startsWith(CONTEXT_PATH)) {
+      const cors = corsHeaders(single(req.headers.origin), this.service.corsOrigins ?? [], req.method === 'OPTIONS');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, cors.headers);
+        res.end();
+        return;
+      }
+      if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowed('GET'), { allow: 'GET', ...cors.headers });
+      return this.serve(req, res, url, cors.headers, (r, u) => this.prepareContext(r, u));
+    }
     if (path !== '/graphql') {
       if (req.method === 'GET' && serveExplorer(path, res, () => this.explorerWindow())) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
@@ -295,7 +338,7 @@ export class ScoutApi {
       res.end();
       return;
     }
-    await this.graphql(req, res, url, cors.headers);
+    await this.serve(req, res, url, cors.headers, (r, u) => this.prepareGraphql(r, u));
   }
 
   private explorerWindow(): Window {
@@ -337,7 +380,91 @@ export class ScoutApi {
     sendJson(res, failure.status, failureBody(failure), { ...headers, ...(challenge ? { 'www-authenticate': challenge } : {}) });
   }
 
-  private async graphql(req: IncomingMessage, res: ServerResponse, url: URL, corsOut: Record<string, string>): Promise<void> {
+  /** A GraphQL request (POST, or GET with a query or a persisted query's id): its document, then Apollo's answer. */
+  private async prepareGraphql(req: IncomingMessage, url: URL): Promise<Prepared> {
+    const request = await readRequest(req, url, this.limits.maxDocumentChars * 4 + 65_536);
+    if (!request.ok) return request;
+    const fields = request.fields;
+    const resolved = resolveDocument(fields, this.service.registry ?? null);
+    if (!resolved.ok) return resolved;
+    return {
+      ok: true,
+      variables: isObject(fields.variables) ? fields.variables : null,
+      operationName: typeof fields.operationName === 'string' ? fields.operationName : null,
+      query: resolved.query,
+      persisted: resolved.persisted,
+      run: async (ctx) => {
+        const response = await this.apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: {
+            method: request.method,
+            headers: request.headers,
+            search: request.method === 'GET' ? graphqlSearch(fields, resolved.query) : '',
+            body: request.method === 'GET' ? undefined : { ...pick(fields), query: resolved.query },
+          },
+          context: async () => ctx,
+        });
+        const headers: Record<string, string> = {};
+        for (const [key, value] of response.headers) headers[key] = value;
+        let text = '';
+        if (response.body.kind === 'complete') text = response.body.string;
+        else for await (const chunk of response.body.asyncIterator) text += chunk;
+        return { status: response.status ?? 200, text, headers };
+      },
+    };
+  }
+
+  /** GET /api/context/{indicator}: the fixed context document (rest/context.ts), answered in the SOAR shape. */
+  private prepareContext(_req: IncomingMessage, url: URL): Promise<Prepared> {
+    const asked = readContextRequest(url.pathname, url.searchParams);
+    if (!asked.ok) return Promise.resolve({ ok: false, status: 400, code: 'BAD_REQUEST', message: asked.message });
+    const defaults = this.defaultWindow();
+    const variables = {
+      indicator: asked.indicator,
+      window: asked.window ?? { from: defaults.from.toISOString(), to: defaults.to.toISOString() },
+      limit: asked.limit,
+    };
+    return Promise.resolve({
+      ok: true,
+      variables,
+      operationName: 'SoarContext',
+      query: CONTEXT_OPERATION.document,
+      persisted: CONTEXT_OPERATION,
+      run: async (ctx) => {
+        const response = await this.apollo.executeOperation(
+          { query: CONTEXT_OPERATION.document, variables, operationName: 'SoarContext' },
+          { contextValue: ctx },
+        );
+        if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported');
+        const result = response.body.singleResult;
+        const headers = { 'content-type': JSON_TYPE, 'cache-control': 'no-store' };
+        if (result.errors?.length || !result.data) {
+          const errors = (result.errors ?? [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]).map((e) => ({
+            message: e.message,
+            extensions: {
+              code: typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR',
+              ...(typeof e.extensions?.reason === 'string' ? { reason: e.extensions.reason } : {}),
+            },
+          }));
+          return { status: statusOfCode(errors[0].extensions.code), text: JSON.stringify({ errors }), headers };
+        }
+        const shaped = soarContextOf(result.data as unknown as Parameters<typeof soarContextOf>[0]);
+        return { status: 200, text: JSON.stringify(shaped), headers };
+      },
+    });
+  }
+
+  /**
+   * One API request, GraphQL or REST: the checks every request passes (audit writable, failed sign-ins,
+   * authentication, rate, concurrency), then what `prepare` reads from it, authorization of that,
+   * the account scope, the run under the deadline, and its audit line and metrics.
+   */
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    corsOut: Record<string, string>,
+    prepare: (req: IncomingMessage, url: URL) => Promise<Prepared>,
+  ): Promise<void> {
     const started = performance.now();
     const service = this.service;
     const abort = new AbortController();
@@ -431,22 +558,16 @@ export class ScoutApi {
       }
       release = slot?.ok ? slot.release : null;
 
-      const request = await readRequest(req, url, this.limits.maxDocumentChars * 4 + 65_536);
-      if (!request.ok) {
-        answer(request.status, { errors: [{ message: request.message, extensions: { code: request.code } }] }, 'error');
+      const prepared = await prepare(req, url);
+      if (!prepared.ok) {
+        answer(prepared.status, { errors: [{ message: prepared.message, extensions: { code: prepared.code } }] }, 'error');
         return;
       }
-      const fields = request.fields;
-      record.variables = isObject(fields.variables) ? fields.variables : null;
-      record.operation = typeof fields.operationName === 'string' ? fields.operationName : null;
-      const resolved = resolveDocument(fields, service.registry ?? null);
-      if (!resolved.ok) {
-        answer(resolved.status, { errors: [{ message: resolved.message, extensions: { code: resolved.code } }] }, 'error');
-        return;
-      }
-      persisted = resolved.persisted;
+      record.variables = prepared.variables;
+      record.operation = prepared.operationName;
+      persisted = prepared.persisted;
       record.persisted = persisted?.name ?? null;
-      record.documentSha256 = resolved.query === undefined ? null : sha256(resolved.query);
+      record.documentSha256 = prepared.query === undefined ? null : sha256(prepared.query);
       const decision = authorize(
         caller,
         { kind: 'graphql', persisted: persisted ? { name: persisted.name, sha256: persisted.sha256 } : null },
@@ -476,17 +597,9 @@ export class ScoutApi {
       };
       res.once('close', onClose);
       const ctx = this.context(caller, abort.signal, scope.accounts);
-      let response;
+      let response: Answer;
       try {
-        response = await this.apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: {
-            method: request.method,
-            headers: request.headers,
-            search: request.method === 'GET' ? graphqlSearch(fields, resolved.query) : '',
-            body: request.method === 'GET' ? undefined : { ...pick(fields), query: resolved.query },
-          },
-          context: async () => ctx,
-        });
+        response = await prepared.run(ctx);
       } finally {
         clearTimeout(deadline);
       }
@@ -495,16 +608,10 @@ export class ScoutApi {
       record.rows = stats.rows;
       record.operation = ctx.notes.operationName ?? record.operation;
       queries = stats.queries;
-      const outHeaders: Record<string, string> = {};
-      for (const [key, value] of response.headers) outHeaders[key] = value;
-      let text = '';
-      if (response.body.kind === 'complete') text = response.body.string;
-      else for await (const chunk of response.body.asyncIterator) text += chunk;
-      const status = response.status ?? 200;
-      body = { status, text, headers: outHeaders };
-      record.status = status;
+      body = response;
+      record.status = response.status;
       if (ctx.notes.refusal) record.reason = ctx.notes.refusal;
-      record.outcome = outcomeOf(status, text, timedOut, abort.signal.aborted);
+      record.outcome = outcomeOf(response.status, response.text, timedOut, abort.signal.aborted);
     } finally {
       release?.();
       untrack();

@@ -235,6 +235,7 @@ export async function startService(
         requestTimeoutMs: server.requestTimeoutSeconds * 1000,
       },
       latestDay: opened.latestDay,
+      publicUrl: server.publicUrl ?? null,
       plugins: guard ? [lakeIntegrityPlugin(guard, { allowUnverified: integrity.allowUnverified })] : [],
       onError: (error) => logger.error({ err: error }, 'request error (hidden from the caller)'),
       service: {

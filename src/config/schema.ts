@@ -103,6 +103,11 @@ const server = z
         'Folder of persisted queries (`<name>.graphql`, run by name or sha256; the only documents `soar` may run). Default: the bundled examples/hunts.',
       ),
     metrics: z.boolean().default(true).describe('Serve Prometheus metrics at /metrics (admin callers only when auth is on).'),
+    publicUrl: httpUrl
+      .optional()
+      .describe(
+        'The URL people reach this server at (e.g. https://scoutql.acme.example, with a path prefix if behind one): the base of workbench links in `contextFor` and `/api/context`. Unset: links are relative (`/ui/#/context/…`).',
+      ),
     pool: z
       .strictObject({
         connections: int(1, 256).default(2).describe('Engine connections (DuckDB) or concurrent engine queries (Athena).'),

@@ -1135,7 +1135,13 @@ export type IndicatorContext = {
   __typename?: 'IndicatorContext';
   account?: Maybe<Account>;
   eventCount: Scalars['Int']['output'];
-  /** Findings about the entity the indicator names, newest first (none for a domain). */
+  /** How many findings name what the indicator matched (`findings` lists the newest of them). */
+  findingCount: Scalars['Int']['output'];
+  /**
+   * Findings naming what the indicator matched (each matched identity, session, address or resource;
+   * for a CIDR range its addresses), newest first; none for a domain or an account. All of them:
+   * `findingCount`.
+   */
   findings: Array<Finding>;
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   /** True when the indicator matched something in the window. */
@@ -1149,6 +1155,8 @@ export type IndicatorContext = {
   ips: IpAddressLinkConnection;
   /** The kind of the first match; when nothing matched, what the indicator looks like (UNKNOWN if nothing). */
   kind: IndicatorKind;
+  /** The kinds it was found as (a subset of `tried`), in order; empty when nothing matched. */
+  kindsFound: Array<IndicatorKind>;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
   /** What it was found as, best first. (The rules engine adds the findings of these entities here.) */
   matches: Array<IndicatorMatch>;
@@ -1162,6 +1170,15 @@ export type IndicatorContext = {
   sessions: SessionLinkConnection;
   /** Every kind the indicator was tried as, in order. */
   tried: Array<IndicatorKind>;
+  /** How strongly the lake points at the indicator: a score 0–3 and the reasons that gave it (docs/soar.md). */
+  verdict: Verdict;
+  /** The window this context covers, `[from, to)`. */
+  window: TimeRange;
+  /**
+   * The workbench page of this context: `<server.publicUrl>/ui/#/context/<indicator>?from=…&to=…`
+   * (relative, starting at `/ui/`, when the server has no publicUrl configured).
+   */
+  workbenchUrl: Scalars['String']['output'];
 };
 
 
@@ -2005,6 +2022,55 @@ export type UserAgentLinkConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** How strongly the lake points at an indicator in the window. */
+export type Verdict = {
+  __typename?: 'Verdict';
+  label: VerdictLabel;
+  /** Strongest first. */
+  reasons: Array<VerdictReason>;
+  /** 0–3: the highest score any reason gives. */
+  score: Scalars['Int']['output'];
+};
+
+/**
+ * A verdict's score, as SOAR reputation scores number them (Cortex XSOAR's DBotScore: 0 unknown,
+ * 1 good, 2 suspicious, 3 bad); NO_FINDINGS means "seen, and nothing fired", not "known good".
+ */
+export type VerdictLabel =
+  /** 3: a HIGH or CRITICAL finding names what it matched. */
+  | 'MALICIOUS'
+  /** 1: seen, with no finding above LOW. */
+  | 'NO_FINDINGS'
+  /** 2: a MEDIUM finding names what it matched. */
+  | 'SUSPICIOUS'
+  /** 0: nothing matched in the window (or the lake holds no data for it). */
+  | 'UNKNOWN';
+
+export type VerdictReason = {
+  __typename?: 'VerdictReason';
+  code: VerdictReasonCode;
+  /** FINDINGS: how many at that level; SEEN: events in the window; otherwise 0. */
+  count: Scalars['Int']['output'];
+  /** FINDINGS: their level. */
+  level?: Maybe<FindingLevel>;
+  /** FINDINGS: the rule ids (GuardDuty types, Security Hub generators) at that level, sorted. */
+  rules: Array<Scalars['String']['output']>;
+  /** The score this reason alone gives (0–3). */
+  score: Scalars['Int']['output'];
+  /** The reason in words, for a ticket or a chat message. */
+  text: Scalars['String']['output'];
+};
+
+export type VerdictReasonCode =
+  /** Findings of one level naming what it matched: score 3 for HIGH and CRITICAL, 2 for MEDIUM, 1 below. */
+  | 'FINDINGS'
+  /** Score 0: the lake holds records in the window and none name the indicator. */
+  | 'NOT_SEEN'
+  /** Score 0: the lake holds no records in the window for the caller's accounts; nothing can be said. */
+  | 'NO_DATA'
+  /** Score 1: it matched something (`count`: events in the window). */
+  | 'SEEN';
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -2185,6 +2251,10 @@ export type ResolversTypes = {
   UserAgent: ResolverTypeWrapper<EntityModel>;
   UserAgentLink: ResolverTypeWrapper<LinkModel>;
   UserAgentLinkConnection: ResolverTypeWrapper<LinkConnectionModel>;
+  Verdict: ResolverTypeWrapper<Verdict>;
+  VerdictLabel: VerdictLabel;
+  VerdictReason: ResolverTypeWrapper<VerdictReason>;
+  VerdictReasonCode: VerdictReasonCode;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -2246,6 +2316,8 @@ export type ResolversParentTypes = {
   UserAgent: EntityModel;
   UserAgentLink: LinkModel;
   UserAgentLinkConnection: LinkConnectionModel;
+  Verdict: Verdict;
+  VerdictReason: VerdictReason;
 };
 
 export type AccountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = {
@@ -2687,6 +2759,7 @@ export type IdentityLinkConnectionResolvers<ContextType = RequestContext, Parent
 export type IndicatorContextResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['IndicatorContext'] = ResolversParentTypes['IndicatorContext']> = {
   account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  findingCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   findings?: Resolver<Array<ResolversTypes['Finding']>, ParentType, ContextType, Partial<IndicatorContextFindingsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   found?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2696,6 +2769,7 @@ export type IndicatorContextResolvers<ContextType = RequestContext, ParentType e
   ip?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   ips?: Resolver<ResolversTypes['IPAddressLinkConnection'], ParentType, ContextType, Partial<IndicatorContextIpsArgs>>;
   kind?: Resolver<ResolversTypes['IndicatorKind'], ParentType, ContextType>;
+  kindsFound?: Resolver<Array<ResolversTypes['IndicatorKind']>, ParentType, ContextType>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   matches?: Resolver<Array<ResolversTypes['IndicatorMatch']>, ParentType, ContextType>;
   queriedBy?: Resolver<Maybe<ResolversTypes['IPAddressLinkConnection']>, ParentType, ContextType, Partial<IndicatorContextQueriedByArgs>>;
@@ -2705,6 +2779,9 @@ export type IndicatorContextResolvers<ContextType = RequestContext, ParentType e
   session?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType>;
   sessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IndicatorContextSessionsArgs>>;
   tried?: Resolver<Array<ResolversTypes['IndicatorKind']>, ParentType, ContextType>;
+  verdict?: Resolver<ResolversTypes['Verdict'], ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['TimeRange'], ParentType, ContextType>;
+  workbenchUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type IndicatorMatchResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['IndicatorMatch'] = ResolversParentTypes['IndicatorMatch']> = {
@@ -2968,6 +3045,21 @@ export type UserAgentLinkConnectionResolvers<ContextType = RequestContext, Paren
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type VerdictResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Verdict'] = ResolversParentTypes['Verdict']> = {
+  label?: Resolver<ResolversTypes['VerdictLabel'], ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['VerdictReason']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type VerdictReasonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['VerdictReason'] = ResolversParentTypes['VerdictReason']> = {
+  code?: Resolver<ResolversTypes['VerdictReasonCode'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  level?: Resolver<Maybe<ResolversTypes['FindingLevel']>, ParentType, ContextType>;
+  rules?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = RequestContext> = {
   Account?: AccountResolvers<ContextType>;
   AccountLink?: AccountLinkResolvers<ContextType>;
@@ -3019,5 +3111,7 @@ export type Resolvers<ContextType = RequestContext> = {
   UserAgent?: UserAgentResolvers<ContextType>;
   UserAgentLink?: UserAgentLinkResolvers<ContextType>;
   UserAgentLinkConnection?: UserAgentLinkConnectionResolvers<ContextType>;
+  Verdict?: VerdictResolvers<ContextType>;
+  VerdictReason?: VerdictReasonResolvers<ContextType>;
 };
 

@@ -166,3 +166,80 @@ export function earlierFindings(
     weight: 'light',
   };
 }
+
+/** Entities by the findings column that names each kind: the matches of an indicator (contextFor). */
+export interface NamedEntities {
+  identity: readonly string[];
+  session: readonly string[];
+  ip: readonly string[];
+  resource: readonly string[];
+}
+
+const NAMED_COLUMN: Record<Exclude<keyof NamedEntities, 'resource'>, string> = {
+  identity: 'actor_id',
+  session: 'session_id',
+  ip: 'src_ip',
+};
+
+const isEmpty = (named: NamedEntities) => Object.values(named).every((keys: readonly string[]) => keys.length === 0);
+
+/**
+ * The latest version in the window of each finding that names any of the entities (its identity,
+ * session, address or one of its resources): a finding naming two of them is one finding.
+ */
+function latestNaming(scope: AccountScope, named: NamedEntities, window: Window, params: SqlParam[]): string {
+  const [fromDay, toDay] = dayRange(window);
+  params.push(fromDay, toDay, window.from, window.to);
+  const anyOf: string[] = [];
+  for (const [kind, column] of Object.entries(NAMED_COLUMN) as [keyof typeof NAMED_COLUMN, string][]) {
+    if (named[kind].length === 0) continue;
+    anyOf.push(`${column} IN (${placeholders(named[kind].length)})`);
+    params.push(...named[kind]);
+  }
+  if (named.resource.length > 0) {
+    anyOf.push(`cardinality(filter(resources, r -> r IN (${placeholders(named.resource.length)}))) > 0`);
+    params.push(...named.resource);
+  }
+  const restrict = scope.restrict('account');
+  params.push(...restrict.params);
+  return `SELECT * FROM (
+    SELECT ${FINDINGS_TABLE.name}.*, row_number() OVER (PARTITION BY product, finding_id ORDER BY "time" DESC) AS version_rank
+    FROM ${FINDINGS_TABLE.name}
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND "time" >= ? AND "time" < ? AND (${anyOf.join(' OR ')})${restrict.sql}
+  ) versions WHERE version_rank = 1`;
+}
+
+/** The newest `limit` findings naming any of the entities, with the total (contextFor's findings). */
+export function findingsNaming(scope: AccountScope, named: NamedEntities, window: Window, limit: number): Statement {
+  if (isEmpty(named)) return { label: 'findingsNaming', sql: 'SELECT NULL AS pivot_key WHERE false', params: [], scope, weight: 'light' };
+  const params: SqlParam[] = [];
+  const latest = latestNaming(scope, named, window, params);
+  params.push(limit);
+  return {
+    label: 'findingsNaming',
+    sql: `SELECT * FROM (
+  SELECT ${SELECT_COLUMNS}, '*' AS pivot_key,
+    row_number() OVER (ORDER BY "time" DESC, finding_id DESC, product) AS rn,
+    count(*) OVER () AS total
+  FROM (${latest}) latest
+) ranked WHERE rn <= ? ORDER BY rn`,
+    params,
+    scope,
+    weight: 'light',
+  };
+}
+
+/** How many findings name any of the entities, per level, with their rule ids (contextFor's verdict). */
+export function findingLevelsNaming(scope: AccountScope, named: NamedEntities, window: Window): Statement {
+  if (isEmpty(named)) return { label: 'findingLevels', sql: 'SELECT NULL AS level WHERE false', params: [], scope, weight: 'light' };
+  const params: SqlParam[] = [];
+  const latest = latestNaming(scope, named, window, params);
+  return {
+    label: 'findingLevels',
+    sql: `SELECT level, count(*) AS findings, CAST(array_agg(DISTINCT rule_id) AS JSON) AS rules
+  FROM (${latest}) latest GROUP BY level`,
+    params,
+    scope,
+    weight: 'light',
+  };
+}

@@ -109,7 +109,7 @@ test('SCOUTQL_CONFIG names the file; ./scoutql.config.yaml is read when present;
 test('an unknown key in the file fails with its file, line and column, and a suggestion', () => {
   const file = writeConfig('engine:\n  type: duckdb\nserver:\n  prot: 4000\n  host: 127.0.0.1\nauditt:\n  enabled: true\n');
   expect(problems({ configPath: file })).toEqual([
-    `${file}:4:3: server.prot: unknown key (did you mean 'port'?); known: host, port, insecureBind, allowedHosts, corsOrigins, requestTimeoutSeconds, shutdownGraceSeconds, trustProxy, persistedQueries, metrics, pool`,
+    `${file}:4:3: server.prot: unknown key (did you mean 'port'?); known: host, port, insecureBind, allowedHosts, corsOrigins, requestTimeoutSeconds, shutdownGraceSeconds, trustProxy, persistedQueries, metrics, publicUrl, pool`,
     `${file}:6:1: auditt: unknown key (did you mean 'audit'?)`,
   ]);
 });

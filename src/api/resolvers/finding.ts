@@ -70,19 +70,6 @@ export function entityFindings(e: EntityModel, args: FindingsArgs, ctx: RequestC
   return findingConnection(ctx, pivot, e.key, e.window, { level: args.level, first: args.first, after: args.after, window: args.window });
 }
 
-/** The findings of the entity an indicator named (contextFor), newest first. */
-export async function contextFindings(
-  ctx: RequestContext,
-  entity: EntityModel | null,
-  window: Window,
-  first: number,
-): Promise<FindingModel[]> {
-  const pivot = entity ? ENTITY_PIVOT[entity.type] : undefined;
-  if (!entity || !pivot) return [];
-  const page = await findingConnection(ctx, pivot, entity.key, window, { first });
-  return page.edges.map((e) => e.node);
-}
-
 const findingKey = (f: FindingRecord) => `${f.product}|${f.timeKey}|${f.findingId}`;
 
 export const Finding: FindingResolvers = {

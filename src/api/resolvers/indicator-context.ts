@@ -1,12 +1,13 @@
 /**
  * IndicatorContext (contextFor): what the lake knows of one indicator, by what it was found as.
  * The related lists follow the first match (for a CIDR range: all its addresses, through one
- * aggregate of their events). Findings, once the rules engine writes them, belong beside `matches`:
- * they are the findings of the matches' entities.
+ * aggregate of their events). Findings, the verdict and the counts are those of every match's entity:
+ * the findings naming any of them (src/api/verdict.ts weighs them).
  */
 import type { IndicatorContextResolvers, IndicatorMatchResolvers } from '../../generated/graphql';
 import type { EventPivot } from '../../queries/events';
 import type { Dimension } from '../../queries/aggregate';
+import type { NamedEntities } from '../../queries/findings';
 import type { PivotName } from '../../queries/graph';
 import { eventConnection, linkConnection } from '../connections';
 import type { RequestContext } from '../context';
@@ -20,7 +21,7 @@ import {
   type LinkConnectionModel,
   type LinkModel,
 } from '../models';
-import { contextFindings } from './finding';
+import { verdictOf } from '../verdict';
 
 const EMPTY: LinkConnectionModel = { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
 
@@ -146,11 +147,43 @@ const EVENT_PIVOT: Partial<Record<EntityType, EventPivot>> = {
 
 const firstOf = (c: IndicatorContextModel, type: EntityType) => c.matches.find((m) => m.entity?.type === type)?.entity ?? null;
 
+/** Which findings column names each kind of matched entity (accounts and domains have none). */
+const NAMED_AS: Partial<Record<EntityType, keyof NamedEntities>> = {
+  Identity: 'identity',
+  Session: 'session',
+  IPAddress: 'ip',
+  Resource: 'resource',
+};
+
+/** The matches' entities by kind, sorted (one key per request for the findings statements). */
+function namedEntities(c: IndicatorContextModel): NamedEntities {
+  const named: Record<keyof NamedEntities, Set<string>> = { identity: new Set(), session: new Set(), ip: new Set(), resource: new Set() };
+  for (const m of c.matches) {
+    const kind = m.entity ? NAMED_AS[m.entity.type] : undefined;
+    if (kind) named[kind].add(m.entity!.key);
+  }
+  const sorted = (keys: Set<string>) => [...keys].sort();
+  return { identity: sorted(named.identity), session: sorted(named.session), ip: sorted(named.ip), resource: sorted(named.resource) };
+}
+
+const firstSeenOf = (c: IndicatorContextModel) =>
+  c.cidr ? minDate(c.cidr.addresses.map((a) => a.firstSeen)) : (c.entity?.firstSeen ?? null);
+const lastSeenOf = (c: IndicatorContextModel) => (c.cidr ? maxDate(c.cidr.addresses.map((a) => a.lastSeen)) : (c.entity?.lastSeen ?? null));
+const eventCountOf = (c: IndicatorContextModel) =>
+  c.cidr ? c.cidr.addresses.reduce((n, a) => n + a.eventCount, 0) : (c.entity?.eventCount ?? 0);
+
+/** The workbench's page of a context (the /ui/ hash route agreed with the workbench). */
+export function workbenchUrl(publicUrl: string | null, indicator: string, window: { from: Date; to: Date }): string {
+  const query = new URLSearchParams({ from: window.from.toISOString(), to: window.to.toISOString() });
+  return `${publicUrl ?? ''}/ui/#/context/${encodeURIComponent(indicator)}?${query.toString()}`;
+}
+
 export const IndicatorContext: IndicatorContextResolvers = {
   indicator: (c) => c.indicator,
   kind: (c) => c.kind,
   found: (c) => c.matches.length > 0,
   tried: (c) => c.tried,
+  kindsFound: (c) => [...new Set(c.matches.map((m) => m.kind))],
   matches: (c) => c.matches,
   identity: (c) => firstOf(c, 'Identity'),
   session: (c) => firstOf(c, 'Session'),
@@ -158,14 +191,30 @@ export const IndicatorContext: IndicatorContextResolvers = {
   resource: (c) => firstOf(c, 'Resource'),
   account: (c) => firstOf(c, 'Account'),
   queriedBy: (c, args, ctx) => (c.domain ? linkConnection(ctx, 'domainIps', { key: c.domain, window: c.window }, args) : null),
-  firstSeen: (c) => (c.cidr ? minDate(c.cidr.addresses.map((a) => a.firstSeen)) : (c.entity?.firstSeen ?? null)),
-  lastSeen: (c) => (c.cidr ? maxDate(c.cidr.addresses.map((a) => a.lastSeen)) : (c.entity?.lastSeen ?? null)),
-  eventCount: (c) => (c.cidr ? c.cidr.addresses.reduce((n, a) => n + a.eventCount, 0) : (c.entity?.eventCount ?? 0)),
+  firstSeen: firstSeenOf,
+  lastSeen: lastSeenOf,
+  eventCount: eventCountOf,
   identities: related('identities'),
   ips: related('ips'),
   resources: related('resources'),
   sessions: related('sessions'),
-  findings: (c, args, ctx) => contextFindings(ctx, c.entity, c.window, args.first ?? 10),
+  findings: async (c, args, ctx) => {
+    const { findings } = await ctx.loaders.findingsNaming(namedEntities(c), c.window, checkFirst(args.first ?? 10, ctx.limits));
+    return findings.map((finding) => ({ finding, window: c.window }));
+  },
+  findingCount: async (c, _args, ctx) => (await ctx.loaders.findingLevels(namedEntities(c), c.window)).reduce((n, l) => n + l.count, 0),
+  window: (c) => c.window,
+  verdict: async (c, _args, ctx) =>
+    verdictOf({
+      found: c.matches.length > 0,
+      foundAs: c.matches.map((m) => m.foundAs),
+      eventCount: eventCountOf(c),
+      firstSeen: firstSeenOf(c),
+      lastSeen: lastSeenOf(c),
+      levels: await ctx.loaders.findingLevels(namedEntities(c), c.window),
+      lakeHasData: async () => (await ctx.loaders.lakeCoverage(c.window, 'day')).some((row) => Number(row.records) > 0),
+    }),
+  workbenchUrl: (c, _args, ctx) => workbenchUrl(ctx.publicUrl, c.indicator, c.window),
   recentEvents: async (c, args, ctx) => {
     const first = args.first ?? 10;
     let page;
