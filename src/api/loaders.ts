@@ -455,7 +455,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     findingLevels: (named, window) =>
       once(`findingLevels|${namedKey(named, window)}`, async () =>
         (await run<SqlRow>(findingLevelsNaming(scope, named, window))).map((row) => ({
-          level: String(row.level),
+          level: typeof row.level === 'string' ? row.level : 'medium',
           count: Number(row.findings),
           rules: listOf(row.rules).sort(),
         })),

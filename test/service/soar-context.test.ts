@@ -117,7 +117,7 @@ limits:
     { SCOUTQL_AUTH__OIDC__ISSUER: issuer.issuer },
   );
   service = await startTestService(config);
-  const document = (await (await fetch(`${service.url}/api/openapi.json`)).json()) as any;
+  const document = await (await fetch(`${service.url}/api/openapi.json`)).json();
   validContext = z.fromJSONSchema(document.components.schemas.IndicatorContext);
 }, 120_000);
 
@@ -130,7 +130,7 @@ afterAll(async () => {
 async function context(indicator: string, headers: Record<string, string>, query: Record<string, string> = WINDOW) {
   const params = new URLSearchParams(query);
   const response = await fetch(`${service.url}/api/context/${encodeURIComponent(indicator)}?${params.toString()}`, { headers });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
 /** Asserts the answer matches the OpenAPI response schema, showing what does not. */
@@ -258,7 +258,7 @@ describe('GET /api/context/{indicator}', () => {
     expect([posted.status, posted.headers.get('allow')]).toEqual([405, 'GET']);
     // A CIDR range keeps its slash unencoded in the path.
     const range = await fetch(`${service.url}/api/context/192.0.2.0/24?${new URLSearchParams(WINDOW).toString()}`, { headers });
-    const ranged = (await range.json()) as any;
+    const ranged = await range.json();
     expect([range.status, ranged.kind, ranged.indicator]).toEqual([200, 'CIDR', '192.0.2.0/24']);
     expectValid(ranged);
     expect(ranged.verdict.score).toBe(3); // the range holds the brute-forcing address
@@ -308,7 +308,7 @@ describe('GraphQL contextFor: the same verdict, window and link', () => {
     const response = await fetch(`${service.url}/graphql?${params.toString()}`, {
       headers: { 'x-api-key': soarListed, 'apollo-require-preflight': 'true' },
     });
-    const body = (await response.json()) as any;
+    const body = await response.json();
     expect(response.status).toBe(200);
     expect(body.data.contextFor).toMatchObject({ kind: 'IP_ADDRESS', found: true });
   });
@@ -316,7 +316,7 @@ describe('GraphQL contextFor: the same verdict, window and link', () => {
 
 describe('the OpenAPI document', () => {
   test('served at /api/openapi.json, equal to docs/openapi.json (plus the server URL), OpenAPI 3.1 with both auth schemes', async () => {
-    const served = (await (await fetch(`${service.url}/api/openapi.json`)).json()) as any;
+    const served = await (await fetch(`${service.url}/api/openapi.json`)).json();
     const committed = JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8'));
     expect(served.servers).toEqual([{ url: 'https://scoutql.acme.example/hunt' }]);
     delete served.servers;

@@ -7,7 +7,7 @@ import type { RequestContext } from '../context';
 import { apiError } from '../errors';
 import { offsetCursor, parseOffsetCursor, toGlobalId } from '../ids';
 import { checkFirst, checkText } from '../limits';
-import type { EntityModel, FindingConnectionModel, FindingModel, FindingRecord, Window } from '../models';
+import type { EntityModel, FindingConnectionModel, FindingRecord, Window } from '../models';
 import { loadEntity } from './common';
 
 const levelOf = (level: FindingLevel): Level => level.toLowerCase() as Level;

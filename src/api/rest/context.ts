@@ -106,7 +106,12 @@ export const soarContextSchema = z
       .describe('What it was found as, best first.'),
     verdict: z
       .object({
-        score: z.number().int().min(0).max(3).describe('0 unknown, 1 seen without findings, 2 suspicious, 3 malicious (as XSOAR DBotScore).'),
+        score: z
+          .number()
+          .int()
+          .min(0)
+          .max(3)
+          .describe('0 unknown, 1 seen without findings, 2 suspicious, 3 malicious (as XSOAR DBotScore).'),
         label: verdictLabel,
         reasons: z.array(reason).describe('Strongest first.'),
       })
@@ -172,8 +177,7 @@ export const MAX_LIMIT = 100;
 export const CONTEXT_PATH = '/api/context/';
 
 export type ContextRequest =
-  | { ok: true; indicator: string; window: { from: string; to: string } | null; limit: number }
-  | { ok: false; message: string };
+  { ok: true; indicator: string; window: { from: string; to: string } | null; limit: number } | { ok: false; message: string };
 
 /** The indicator (the rest of the path, percent-decoded: an ARN or a CIDR range may hold `/`), window and limit. */
 export function readContextRequest(rawPath: string, params: URLSearchParams): ContextRequest {
@@ -186,7 +190,8 @@ export function readContextRequest(rawPath: string, params: URLSearchParams): Co
   if (!indicator) return { ok: false, message: 'name an indicator: /api/context/{indicator}' };
   const from = params.get('from');
   const to = params.get('to');
-  if ((from === null) !== (to === null)) return { ok: false, message: 'give both from and to (ISO 8601), or neither for the default window' };
+  if ((from === null) !== (to === null))
+    return { ok: false, message: 'give both from and to (ISO 8601), or neither for the default window' };
   const limitText = params.get('limit');
   const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT)

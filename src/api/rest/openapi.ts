@@ -83,7 +83,8 @@ export function openApiDocument(options: { publicUrl?: string | null } = {}): Js
             {
               name: 'from',
               in: 'query',
-              description: 'Start of the window (ISO 8601 with a zone); with `to`. Neither: the server’s default window (latest days of data).',
+              description:
+                'Start of the window (ISO 8601 with a zone); with `to`. Neither: the server’s default window (latest days of data).',
               schema: { type: 'string', format: 'date-time' },
             },
             { name: 'to', in: 'query', description: 'End of the window, exclusive.', schema: { type: 'string', format: 'date-time' } },
