@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
-import { loadManifest, type ManifestEntry } from './lake/manifest';
+import { loadManifest, lostManifestFiles, type ManifestEntry } from './lake/manifest';
 import { publishPartitions, type Spills } from './lake/row-spiller';
 import { LostRows } from './lake/restore';
 import { lakeStoreFor, type LakeStore } from './lake/store';
@@ -292,6 +292,14 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await batch.commit(spills, tempDir, partitions, summary);
     await pool.close();
     pool = null;
+    if (summary.duplicates > 0) {
+      // Rows the lake already held came from objects the manifest did not know: say so when it lost files.
+      for (const gone of await lostManifestFiles(store)) {
+        summary.warnings.push(
+          `${gone.path} (published by ${gone.commit}) is gone: the objects it listed were read again and their rows dropped as duplicates, not written twice`,
+        );
+      }
+    }
     const restored = await lost.restore(
       tempDir,
       (inputs, lake) => ingest({ inputs, lake, graph: false, workers: 1, tempRoot: tempDir, source: options.source }),

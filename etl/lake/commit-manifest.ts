@@ -14,7 +14,9 @@ import { dirname, join } from 'node:path';
 import { COMMITS_DIR, COMMIT_HEAD_FILE, commitManifestFile, commitManifestOf } from '../../src/core/lake-layout';
 import {
   COMMIT_FORMAT,
+  ChainState,
   parseCommitHead,
+  parseCommitManifest,
   serializeCommit,
   sha256Of,
   type CommitBody,
@@ -142,4 +144,18 @@ export async function hashFile(path: string): Promise<string> {
   const hash = sha256Hasher();
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * The lake as its commit chain describes it: every commit manifest replayed in sequence order. A
+ * damaged manifest is `verify lake`'s to report; what the others say still counts.
+ */
+export async function replayCommitChain(store: LakeStore): Promise<ChainState> {
+  const state = new ChainState();
+  const manifests = (await store.listFiles(COMMITS_DIR)).filter((p) => commitManifestOf(p) !== null).sort();
+  for (const path of manifests) {
+    const parsed = parseCommitManifest(Buffer.from((await store.readText(path)) ?? ''));
+    if ('manifest' in parsed) state.apply(parsed.manifest, path);
+  }
+  return state;
 }

@@ -1,4 +1,5 @@
 import { MANIFEST_DIR } from '../../src/core/lake-layout';
+import { replayCommitChain } from './commit-manifest';
 import { lakeStoreFor, type LakeStore } from './store';
 
 /** What the lake remembers of each object it has read, so re-running changes nothing. */
@@ -73,4 +74,20 @@ export async function loadManifest(lake: string | LakeStore): Promise<LoadedMani
     });
   });
   return { entries, problems };
+}
+
+/**
+ * Manifest files the commit chain published that the lake no longer holds (deleted by hand, left
+ * out of a copy), with the commit that published each. The objects they listed are unknown to a
+ * run, which reads them again: their rows are dropped as duplicates, never written twice, and
+ * the run says why it read them.
+ */
+export async function lostManifestFiles(lake: string | LakeStore): Promise<Array<{ path: string; commit: string }>> {
+  const store = typeof lake === 'string' ? lakeStoreFor(lake) : lake;
+  const held = new Set(await store.listFiles(MANIFEST_DIR));
+  const chain = await replayCommitChain(store);
+  return [...chain.live.values()]
+    .filter((file) => file.path.startsWith(`${MANIFEST_DIR}/`) && !held.has(file.path))
+    .map((file) => ({ path: file.path, commit: file.commit }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
 }

@@ -16,19 +16,12 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ChainState, parseCommitManifest } from '../../src/core/lake-commits';
-import {
-  COMMITS_DIR,
-  commitManifestOf,
-  dayOfPartition,
-  graphPendingMarker,
-  isPartFileName,
-  partFileName,
-} from '../../src/core/lake-layout';
+import { dayOfPartition, graphPendingMarker, isPartFileName, partFileName } from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
 import { TABLES, TABLE_NAMES, type TableName } from '../../src/core/tables';
 import type { ObjectRef } from '../objects';
 import { listS3, s3Url } from '../s3';
+import { replayCommitChain } from './commit-manifest';
 import type { ManifestEntry } from './manifest';
 import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './row-spiller';
 import { LocalLakeStore, S3LakeStore, type LakeStore } from './store';
@@ -194,13 +187,7 @@ export class LostRows {
 
 /** Which event files the chain says the lake holds and it does not (or not whole), and which objects fed them. */
 async function planRestore(store: LakeStore, manifest: ReadonlyMap<string, ManifestEntry>): Promise<Plan> {
-  const state = new ChainState();
-  const manifests = (await store.listFiles(COMMITS_DIR)).filter((p) => commitManifestOf(p) !== null).sort();
-  for (const path of manifests) {
-    const parsed = parseCommitManifest(Buffer.from((await store.readText(path)) ?? ''));
-    // A damaged manifest is for `verify lake` to report; what the others say still counts.
-    if ('manifest' in parsed) state.apply(parsed.manifest, path);
-  }
+  const state = await replayCommitChain(store);
   const sizes = await eventFileSizes(store);
   const objectsOfTxn = new Map<string, string[]>();
   for (const entry of manifest.values()) {

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -71,5 +71,55 @@ export function scoutql(args: string[], env: Record<string, string> = {}) {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/** One line of the lake's quarantine: what was set aside, from which object, where in it and why. */
+export interface QuarantineLine {
+  object: string;
+  sha256: string | null;
+  source: string | null;
+  position: string;
+  reason: string;
+  text: string;
+}
+
+/** Every JSON line of a local lake's bookkeeping folder (`_quarantine`, `_manifest`), files in name order. */
+export function bookkeepingLines<T>(lake: string, folder: '_quarantine' | '_manifest'): T[] {
+  const dir = join(lake, folder);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as T),
+    );
+}
+
+export function quarantineLines(lake: string): QuarantineLine[] {
+  return bookkeepingLines<QuarantineLine>(lake, '_quarantine');
+}
+
+/**
+ * Runs test/etl/fixtures/lake-contenders.ts in a child process without blocking this one (children
+ * race each other, and a local S3 server lives in this process's event loop); its JSON results.
+ */
+export function lakeContenders<T>(args: string[], env: Record<string, string> = {}): Promise<T[]> {
+  const script = join(__dirname, 'fixtures', 'lake-contenders.ts');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), script, ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) =>
+      status === 0 ? resolve(JSON.parse(stdout) as T[]) : reject(new Error(`lake contenders exited ${status}: ${stderr}`)),
+    );
   });
 }

@@ -2,20 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ingest } from '../../etl/ingest';
-import { cloudTrailRecord, lakeRows, scoutql, tempDir, withDuckDb } from './helpers';
+import { cloudTrailRecord, lakeRows, quarantineLines, scoutql, tempDir, withDuckDb } from './helpers';
 
 const envelope = (records: unknown[]) => JSON.stringify({ Records: records });
-
-function quarantineLines(lake: string): Array<{ object: string; position: string; reason: string; text: string }> {
-  const dir = join(lake, '_quarantine');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((f) =>
-    readFileSync(join(dir, f), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l)),
-  );
-}
 
 describe('ingest: bad input never stops the run and never loses good records', () => {
   const input = tempDir('bad-in');
