@@ -3,6 +3,7 @@
  * for tests and demos of the S3 lake. Nothing here reaches AWS.
  */
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -70,8 +71,113 @@ function correctS3rverDelimiterListing(): void {
   Store.prototype.listObjects = corrected;
 }
 
+interface PutContext {
+  req: AsyncIterable<unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  params: { bucket: string; key: string };
+  store: { existsObject(bucket: string, key: string): Promise<boolean> };
+}
+
+/**
+ * s3rver 3.7 ignores If-None-Match on PUT; S3 honours `If-None-Match: *` (conditional writes,
+ * 2024): the PUT fails with 412 PreconditionFailed when the key exists, and of PUTs racing for a
+ * free key exactly one succeeds. The lake lock is built on that, so every local server does it
+ * too: conditional PUTs to one key run one at a time, each looking for the key first.
+ * (The marker keeps it applied once per process.)
+ */
+function honourConditionalPut(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types; its controller is wrapped in place
+  const controllers = require('s3rver/lib/controllers/object') as { putObject: (ctx: PutContext) => Promise<void> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
+  const original = controllers.putObject;
+  if ((original as { conditional?: boolean }).conditional) return;
+  const queues = new Map<string, Promise<void>>();
+  const conditional = async function (ctx: PutContext): Promise<void> {
+    if (ctx.headers['if-none-match'] !== '*') return original(ctx);
+    const id = `${ctx.params.bucket}/${ctx.params.key}`;
+    const before = queues.get(id) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const turn = before.then(() => mine);
+    queues.set(id, turn);
+    await before;
+    try {
+      if (await ctx.store.existsObject(ctx.params.bucket, ctx.params.key)) {
+        // The body is read first, as S3 does: answering before it would cut the client's upload short ("aborted").
+        for await (const _ of ctx.req);
+        throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+          Condition: 'If-None-Match',
+        });
+      }
+      await original(ctx);
+    } finally {
+      done();
+      if (queues.get(id) === turn) queues.delete(id);
+    }
+  };
+  Object.assign(conditional, { conditional: true });
+  controllers.putObject = conditional;
+}
+
+/**
+ * s3rver 3.7 rewrites an object in place: a GET racing a PUT of the same key (the lake lock's
+ * renewal and a writer reading the lock) streams a file cut short under it and the client sees
+ * "aborted". S3 replaces an object atomically: a reader gets the old object or the new one, whole.
+ * So every local server does: a PUT moves the old file aside first (a reader holding it open reads
+ * it to its end), and a GET takes an object's metadata and file together, never halfway
+ * through a PUT. (The marker keeps it applied once per process.)
+ */
+function replaceObjectsAtomically(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types; its store is patched in place
+  const Store = require('s3rver/lib/stores/filesystem') as { prototype: Record<string, unknown> };
+  type Put = (this: ObjectStore, object: { bucket: string; key: string }) => Promise<unknown>;
+  type Get = (this: ObjectStore, bucket: string, key: string, options?: unknown) => Promise<unknown>;
+  type ObjectStore = { getResourcePath(bucket: string, key: string, kind: 'object'): string };
+  const put = Store.prototype.putObject as Put;
+  const get = Store.prototype.getObject as Get;
+  if ((put as { atomic?: boolean }).atomic) return;
+  const turns = new Map<string, Promise<void>>();
+  const oneAtATime = async <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const before = turns.get(id) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const turn = before.then(() => mine);
+    turns.set(id, turn);
+    await before;
+    try {
+      return await work();
+    } finally {
+      done();
+      if (turns.get(id) === turn) turns.delete(id);
+    }
+  };
+  const atomicPut: Put = function (object) {
+    return oneAtATime(`${object.bucket}/${object.key}`, async () => {
+      const file = this.getResourcePath(object.bucket, object.key, 'object');
+      const aside = `${file}.${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.replaced`;
+      const moved = await rename(file, aside).then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await put.call(this, object);
+      } finally {
+        if (moved) await rm(aside, { force: true });
+      }
+    });
+  };
+  Object.assign(atomicPut, { atomic: true });
+  Store.prototype.putObject = atomicPut;
+  Store.prototype.getObject = function (this: ObjectStore, bucket: string, key: string, options?: unknown) {
+    return oneAtATime(`${bucket}/${key}`, () => get.call(this, bucket, key, options));
+  } satisfies Get;
+}
+
 export async function startS3Local(options: { directory?: string; buckets?: string[]; port?: number } = {}): Promise<S3Local> {
   correctS3rverDelimiterListing();
+  honourConditionalPut();
+  replaceObjectsAtomically();
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'scoutql-s3-local-'));
   const server = new S3rver({
