@@ -122,8 +122,8 @@ describe('ingest: a damaged, vanished or special object is quarantined with its 
     expect(landed.length).toBe(summary.written);
     const fromCorrupt = landed.filter((id) => corruptIds.includes(id));
     // Of the damaged gzip, only records decoded whole before the damage can be kept (in order, no
-    // garbage). Output zlib had decoded but not handed out when it failed is lost with its stream:
-    // here, all of this small object.
+    // garbage). What zlib decoded in the round that failed (up to 16 KiB) is discarded with the
+    // error: here the damage falls in the first round, so nothing of this small object is kept.
     expect(fromCorrupt.length).toBeLessThan(60);
     expect(fromCorrupt).toEqual(corruptIds.slice(0, fromCorrupt.length));
     const expected = [
