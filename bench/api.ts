@@ -7,8 +7,13 @@
  *   npx tsx bench/api.ts --quick    # --scale 2 lake (≈110k events)
  *   npx tsx bench/api.ts --athena   # the same pivots on the Athena engine (real SDK → testkit/athena-local):
  *                                   # latency and Athena bytes scanned per pivot and per statement
+ *   npx tsx bench/api.ts --quick --clients 20,50
+ *                                   # concurrency: `scoutql serve` as a user starts it (real HTTP, DuckDB, the
+ *                                   # configured engine pool), one client alone then 20 and 50 at once, per pivot:
+ *                                   # req/s and latency p50 / p95 as the clients see them
  *   options: --scale K --days N --runs N (timed runs per pivot, default 30; 5 with --athena) --warmup N (default 3)
  *            --lake DIR --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
+ *            --clients N,M --seconds S (per level and pivot, default 15) --pool N (server.pool.connections, default the config's)
  *
  * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
  * once, with their parameters), in the same concurrent waves, on the same DuckDbEngine. So the
@@ -19,6 +24,7 @@
  * compressed Parquet column chunks each statement read; testkit/README.md). Latency there is the
  * local server's (DuckDB plus the SDK's polling), not Athena's: the bytes are the figure to compare.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -32,6 +38,7 @@ import { DEFAULT_SEED, DEFAULT_START } from '../testkit/sample';
 import { startAthenaOverLake } from '../testkit/athena-local';
 import {
   OUT,
+  REPO,
   codeFingerprint,
   ensureSample,
   listFiles,
@@ -52,6 +59,9 @@ const ATHENA = args.has('athena');
 const RUNS = Number(args.get('runs') ?? (ATHENA ? 5 : 30));
 const WARMUP = Number(args.get('warmup') ?? 3);
 const DAY_MS = 86_400_000;
+/** Concurrent client counts for the HTTP concurrency run (`--clients 20,50`); one client alone is always measured too. */
+const CLIENTS = typeof args.get('clients') === 'string' ? String(args.get('clients')).split(',').map(Number) : [];
+const SECONDS = Number(args.get('seconds') ?? 15);
 
 interface Recorded {
   sql: string;
@@ -207,6 +217,7 @@ async function main(): Promise<void> {
   const lakeBytes = totalBytes(listFiles(lake, (p) => p.endsWith('.parquet')));
   console.log(`lake: ${mb(lakeBytes)} MB of Parquet`);
   if (ATHENA) return benchAthena({ lake, sample, build, lakeBytes, before });
+  if (CLIENTS.length > 0) return benchClients({ lake, sample, build, lakeBytes, before });
 
   // Cold: a fresh engine, the first operation it ever runs (OS page cache is whatever it is).
   const openStarted = performance.now();
@@ -507,6 +518,156 @@ async function benchAthena(context: {
     lake,
     lakeBytes,
     columnBytes: Object.fromEntries(perColumn),
+    build,
+    machineBefore: before,
+    machineAfter: after,
+    results,
+  });
+  console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+}
+
+/** `scoutql serve` over the lake as a user starts it (loopback, auth none, DuckDB); resolves with its URL once it listens. */
+async function startServe(lake: string): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string }> {
+  // The caller's own SCOUTQL_* settings stay out: the bench serves the documented defaults, plus --pool.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCOUTQL_')));
+  if (args.get('pool') !== undefined) env.SCOUTQL_SERVER__POOL__CONNECTIONS = String(args.get('pool'));
+  // --allow-unverified: the bench's own marker file (.bench-complete.json) is not in the lake's commit chain.
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'scoutql.js'), 'serve', '--lake', lake, '--port', '0', '--allow-unverified'], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /GraphQL (http:\/\/\S+)\/graphql/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+  });
+  const stop = async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { url, stop, stderr: () => stderr };
+}
+
+interface LevelResult {
+  clients: number;
+  requests: number;
+  failed: number;
+  seconds: number;
+  reqPerSecond: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/**
+ * `clients` loops, each sending the pivot, waiting for its answer and sending it again, for
+ * SECONDS; requests still in flight at the end are waited for and counted. A request fails on a
+ * non-200 status or a GraphQL error (counted, not timed).
+ */
+async function level(url: string, pivot: Pivot, clients: number, seconds: number): Promise<LevelResult> {
+  const body = JSON.stringify({ query: pivot.document, variables: pivot.variables });
+  const latencies: number[] = [];
+  let failed = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const t = performance.now();
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = (await response.json()) as { errors?: unknown[] };
+      if (response.status !== 200 || answer.errors?.length) {
+        failed++;
+        firstFailure ??= `${response.status} ${JSON.stringify(answer).slice(0, 500)}`;
+      } else latencies.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    clients,
+    requests: latencies.length,
+    failed,
+    seconds: elapsed,
+    reqPerSecond: latencies.length / elapsed,
+    p50: latencies.length > 0 ? percentile(latencies, 50) : NaN,
+    p95: latencies.length > 0 ? percentile(latencies, 95) : NaN,
+    max: latencies.at(-1) ?? NaN,
+  };
+}
+
+/** The first failed answer of the run, shown so a misconfigured run is not mistaken for a slow one. */
+let firstFailure: string | null = null;
+
+/** Many analysts at once: the pivots over real HTTP against `scoutql serve`, one client alone beside 20 and 50. */
+async function benchClients(context: {
+  lake: string;
+  sample: string;
+  build: unknown;
+  lakeBytes: number;
+  before: ReturnType<typeof machine>;
+}) {
+  const { lake, sample, build, lakeBytes, before } = context;
+  const all = pivots(sample);
+  const chosen = ['contextFor an IP', 'identities behind an IP'].map((name) => all.find((p) => p.name === name)!);
+  const levels = [1, ...CLIENTS.filter((n) => n > 1)];
+  const server = await startServe(lake);
+  const results: { pivot: string; levels: LevelResult[] }[] = [];
+  try {
+    for (const pivot of chosen) {
+      // Warm-up: the first answers of a fresh server (footers, plans) are not what a busy one sees.
+      await level(server.url, pivot, 2, Math.min(3, SECONDS));
+      const rows: LevelResult[] = [];
+      for (const clients of levels) {
+        const row = await level(server.url, pivot, clients, SECONDS);
+        rows.push(row);
+        console.log(
+          `${pivot.name}, ${clients} client(s): ${row.reqPerSecond.toFixed(1)} req/s, p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms (${row.requests} answers, ${row.failed} failed)`,
+        );
+      }
+      results.push({ pivot: pivot.name, levels: rows });
+    }
+  } finally {
+    await server.stop();
+  }
+  console.log(`\n== scoutql serve over HTTP (DuckDB, pool ${args.get('pool') ?? 'default'}), ${SECONDS} s per level ==`);
+  console.log(
+    table(
+      ['pivot', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'max ms', 'answers', 'failed'],
+      results.flatMap((r) =>
+        r.levels.map((l) => [
+          r.pivot,
+          l.clients,
+          l.reqPerSecond.toFixed(1),
+          l.p50.toFixed(0),
+          l.p95.toFixed(0),
+          l.max.toFixed(0),
+          l.requests,
+          l.failed,
+        ]),
+      ),
+    ),
+  );
+  console.log('aims (issue #14): 20 clients on contextFor ≥ 30 req/s with p95 < 1 s');
+  if (firstFailure) console.log(`first failed answer: ${firstFailure}`);
+  const after = machine();
+  const file = writeResult(QUICK ? 'api-quick-clients' : 'api-clients', {
+    bench: 'api-clients',
+    quick: QUICK,
+    scale: SCALE,
+    days: DAYS,
+    seconds: SECONDS,
+    pool: args.get('pool') ?? null,
+    lake,
+    lakeBytes,
     build,
     machineBefore: before,
     machineAfter: after,

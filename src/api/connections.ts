@@ -8,7 +8,7 @@ import type {
   TimeWindow,
 } from '../generated/graphql';
 import type { Dimension } from '../queries/aggregate';
-import type { EventConditions, EventPivot } from '../queries/events';
+import type { EventColumns, EventConditions, EventPivot } from '../queries/events';
 import type { PivotName } from '../queries/graph';
 import type { RequestContext } from './context';
 import { apiError } from './errors';
@@ -188,22 +188,24 @@ export async function eventConnection(
     descending: options.descending ?? false,
   };
   // Page and count are each fetched only if the document asks for them (a count alone is one query).
-  let loaded: Promise<{ edges: EventEdgeModel[]; pageInfo: PageInfoModel }> | null = null;
-  const page = () =>
-    (loaded ??= ctx.loaders.events.load(key_).then((p) => {
-      const edges = p.rows.slice(0, first).map((r) => ({
-        cursor: jsonCursor([r.cursor.timeKey, r.cursor.eventId, r.cursor.table]),
-        node: { table: r.table, row: r.row, window },
-      }));
-      return { edges, pageInfo: { hasNextPage: p.hasMore || p.rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  // The page reads the columns its edges show; edges and pageInfo asked together are one statement
+  // (the loader batches keys that differ only in their columns and reads the union).
+  const page = async (columns: EventColumns): Promise<{ edges: EventEdgeModel[]; pageInfo: PageInfoModel }> => {
+    const p = await ctx.loaders.events.load({ ...key_, columns });
+    const edges = p.rows.slice(0, first).map((r) => ({
+      cursor: jsonCursor([r.cursor.timeKey, r.cursor.eventId, r.cursor.table]),
+      node: { table: r.table, row: r.row, window },
     }));
+    return { edges, pageInfo: { hasNextPage: p.hasMore || p.rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  };
   const { after: _after, limit: _limit, descending: _descending, ...events } = key_;
   void _after;
   void _limit;
   void _descending;
   return {
-    edges: async () => (await page()).edges,
-    pageInfo: async () => (await page()).pageInfo,
+    edges: async (columns = null) => (await page(columns)).edges,
+    // Cursors and hasNextPage need only the keys every row carries.
+    pageInfo: async () => (await page([])).pageInfo,
     totalCount: () => ctx.loaders.eventsCount.load({ ...key_, after: null, limit: 0 }),
     aggregate: async (spec) => aggregateModel(await ctx.loaders.aggregate.load({ ...spec, events }), spec),
   };

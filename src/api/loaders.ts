@@ -20,7 +20,16 @@ import {
   type PivotName,
 } from '../queries/graph';
 import { eventsAggregate, type AggregateQuery, type AggregateRow, type TimeBucket } from '../queries/aggregate';
-import { eventByKey, eventsByIds, eventsCount, eventsPage, issuingEvent, type EventsQuery, type Ipv4Range } from '../queries/events';
+import {
+  eventByKey,
+  eventsByIds,
+  eventsCount,
+  eventsPage,
+  issuingEvent,
+  type EventColumns,
+  type EventsQuery,
+  type Ipv4Range,
+} from '../queries/events';
 import {
   findingByKey,
   findingLevelsNaming,
@@ -274,20 +283,29 @@ export function createLoaders(ctx: RequestContext): Loaders {
     { cacheKeyFn: (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}|${k.key}` },
   );
 
+  // Keys differing only in the entity, or in the columns they read, batch into one statement.
   const eventsGroup = (k: EventsKey) => {
-    const { key: _key, ...rest } = k;
+    const { key: _key, columns: _columns, ...rest } = k;
     void _key;
+    void _columns;
     return JSON.stringify(rest);
   };
+  const columnsKey = (columns: EventColumns | undefined) => (columns == null ? '*' : JSON.stringify([...columns].sort()));
   const toQuery = (group: EventsKey[]): EventsQuery => {
-    const { key: _key, ...rest } = group[0];
+    const { key: _key, columns: _columns, ...rest } = group[0];
     void _key;
+    void _columns;
     return { ...rest, keys: [...new Set(group.map((k) => k.key))] };
+  };
+  /** The columns a batch reads: every one any of its keys asked for, all of them if one asked for all. */
+  const unionColumns = (group: EventsKey[]): EventColumns => {
+    if (group.some((k) => k.columns == null)) return null;
+    return [...new Set(group.flatMap((k) => k.columns ?? []))].sort();
   };
 
   const events = new DataLoader<EventsKey, EventPage, string>(
     batchByGroup(eventsGroup, async (group) => {
-      const q = toQuery(group);
+      const q = { ...toQuery(group), columns: unionColumns(group) };
       const rows = await run<EventPageRow>(eventsPage(scope, q));
       const pages = new Map<string, EventPage>();
       for (const row of rows) {
@@ -303,7 +321,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
       }
       return group.map((k) => pages.get(q.pivot === 'none' ? '*' : k.key) ?? { rows: [], hasMore: false });
     }),
-    { cacheKeyFn: (k) => `${eventsGroup(k)}|${k.key}` },
+    { cacheKeyFn: (k) => `${eventsGroup(k)}|${columnsKey(k.columns)}|${k.key}` },
   );
 
   const eventsCountLoader = new DataLoader<EventsKey, number, string>(

@@ -5,6 +5,7 @@
 import type { EntityType, TableName } from '../core/tables';
 import type { SqlRow } from '../engine/types';
 import type { Dimension } from '../queries/aggregate';
+import type { EventColumns } from '../queries/events';
 import type { Window } from '../queries/sql';
 
 export type { EntityType } from '../core/tables';
@@ -87,7 +88,8 @@ export interface EventEdgeModel {
 
 /** Each part is fetched only when the document selects it. */
 export interface EventConnectionModel {
-  edges: () => Promise<EventEdgeModel[]>;
+  /** The page's edges, reading only `columns` of each event (null or none given: every column). */
+  edges: (columns?: EventColumns) => Promise<EventEdgeModel[]>;
   pageInfo: () => Promise<PageInfoModel>;
   totalCount: () => Promise<number>;
   aggregate: (spec: AggregateSpec) => Promise<AggregateModel>;

@@ -84,6 +84,16 @@ export interface EventCursor {
   table: string;
 }
 
+/**
+ * Columns of the contract a page reads besides those every row carries (EVENT_KEY_COLUMNS and the
+ * partitions); `null` reads every column. Names not in the contract select nothing: the SQL is
+ * spelt from ALL_EVENT_COLUMNS, never from this list.
+ */
+export type EventColumns = readonly string[] | null;
+
+/** What every page row carries whatever was asked: its order and cursor (time, id, table) and partitions. */
+export const EVENT_KEY_COLUMNS: readonly string[] = ['time', 'event_id'];
+
 export interface EventsQuery {
   pivot: EventPivot;
   /** Values of the pivot column; ignored for pivot 'none'. */
@@ -94,6 +104,8 @@ export interface EventsQuery {
   after: EventCursor | null;
   limit: number;
   descending: boolean;
+  /** Columns the page reads (absent or null: all). Pages that differ only here batch into one statement. */
+  columns?: EventColumns;
 }
 
 interface Leg {
@@ -307,8 +319,15 @@ function typedNull(type: ColumnType): string {
   return type === 'VARCHAR[]' ? 'CASE WHEN false THEN ARRAY[CAST(NULL AS VARCHAR)] END' : `CAST(NULL AS ${type})`;
 }
 
-function selectList(table: TableName, pivotExpr: string): string {
-  const columns = ALL_EVENT_COLUMNS.map((c) => (hasColumn(table, c.name) ? `"${c.name}"` : `${typedNull(c.type)} AS "${c.name}"`));
+/**
+ * A row of a table with every column of the union (NULL where the table lacks one), or only the
+ * `wanted` ones and the keys: a page that does not show `raw` never reads it (it is most of a file).
+ */
+function selectList(table: TableName, pivotExpr: string, wanted: EventColumns = null): string {
+  const keep = wanted === null ? null : new Set([...EVENT_KEY_COLUMNS, ...wanted]);
+  const columns = ALL_EVENT_COLUMNS.filter((c) => keep === null || keep.has(c.name)).map((c) =>
+    hasColumn(table, c.name) ? `"${c.name}"` : `${typedNull(c.type)} AS "${c.name}"`,
+  );
   return `${pivotExpr} AS pivot_key, '${table}' AS event_table, CAST(time AS VARCHAR) AS time_key, ${columns.join(', ')}, source, account, region`;
 }
 
@@ -361,7 +380,8 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
   if (q.tables.length === 0) return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   const params: SqlParam[] = [];
   const dir = q.descending ? 'DESC' : 'ASC';
-  const union = eventUnion(scope, q, params, { withCursor: true, select: selectList });
+  const select: UnionSelect = (table, pivotExpr) => selectList(table, pivotExpr, q.columns ?? null);
+  const union = eventUnion(scope, q, params, { withCursor: true, select });
   if (union === '') return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   params.push(q.limit + 1);
   if (q.pivot === 'none' || new Set(q.keys).size <= 1) {

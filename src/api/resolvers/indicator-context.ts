@@ -10,6 +10,7 @@ import type { Dimension } from '../../queries/aggregate';
 import type { NamedEntities } from '../../queries/findings';
 import type { PivotName } from '../../queries/graph';
 import { eventConnection, linkConnection } from '../connections';
+import { eventColumnsOfList } from '../event-columns';
 import type { RequestContext } from '../context';
 import { offsetCursor } from '../ids';
 import { checkFirst } from '../limits';
@@ -215,7 +216,7 @@ export const IndicatorContext: IndicatorContextResolvers = {
       lakeHasData: async () => (await ctx.loaders.lakeCoverage(c.window, 'day')).some((row) => Number(row.records) > 0),
     }),
   workbenchUrl: (c, _args, ctx) => workbenchUrl(ctx.publicUrl, c.indicator, c.window),
-  recentEvents: async (c, args, ctx) => {
+  recentEvents: async (c, args, ctx, info) => {
     const first = args.first ?? 10;
     let page;
     if (c.cidr) page = await eventConnection(ctx, 'none', '*', c.window, { first, filter: { ip: c.cidr.range } }, { descending: true });
@@ -233,7 +234,7 @@ export const IndicatorContext: IndicatorContextResolvers = {
       if (!c.entity || !pivot) return [];
       page = await eventConnection(ctx, pivot, c.entity.key, c.window, { first }, { descending: true });
     }
-    return (await page.edges()).map((e) => e.node);
+    return (await page.edges(eventColumnsOfList(info))).map((e) => e.node);
   },
 };
 

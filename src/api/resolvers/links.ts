@@ -10,6 +10,7 @@ import { TABLE_NAMES, type TableName } from '../../core/tables';
 import { LISTED_UNDER } from '../../queries/events';
 import type { Dimension } from '../../queries/aggregate';
 import { aggregateSpec, dimensionEnum } from '../connections';
+import { eventColumnsOfEdges } from '../event-columns';
 import { eventClassName } from '../event-fields';
 import { entityStub, type AggregateGroupModel, type EntityType, type EventModel, type LinkModel } from '../models';
 
@@ -29,7 +30,7 @@ export const DomainLink: DomainLinkResolvers = { domain: (l) => l.otherKey, sour
 
 /** Each part is fetched only when the document selects it. */
 export const EventConnection: EventConnectionResolvers = {
-  edges: (c) => c.edges(),
+  edges: (c, _args, _ctx, info) => c.edges(eventColumnsOfEdges(info)),
   pageInfo: (c) => c.pageInfo(),
   totalCount: (c) => c.totalCount(),
   aggregate: (c, args, ctx) => c.aggregate(aggregateSpec(args, ctx.limits)),
