@@ -142,7 +142,7 @@ const TABLE_SPECS = {
   },
   network_activity: {
     classUid: 4001,
-    doc: 'Flow records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs.',
+    doc: 'Flow and connection records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs, load balancer TLS connections (NLB access logs, ALB connection logs).',
     columns: {
       dst_ip: col('VARCHAR', 'Destination address.'),
       src_port: col('INTEGER', 'Source port.'),
@@ -173,6 +173,11 @@ const TABLE_SPECS = {
       dst_subnet_id: col('VARCHAR', 'Destination subnet (Transit Gateway flow logs; subnet_id is the source subnet).'),
       dst_interface_id: col('VARCHAR', 'Destination attachment ENI (Transit Gateway flow logs; interface_id is the source ENI).'),
       packets_lost: col('BIGINT', 'Packets the transit gateway dropped (no route, blackhole, MTU exceeded, TTL expired), summed.'),
+      tls_protocol: col('VARCHAR', 'TLS version of the connection (load balancer TLS listeners and connection logs), as TLSv1.2.'),
+      tls_cipher: col('VARCHAR', 'TLS cipher suite negotiated (OpenSSL name, as the load balancer logs it).'),
+      server_name: col('VARCHAR', 'Server name the client asked for in its TLS handshake (SNI).'),
+      client_cert_subject: col('VARCHAR', "Subject of the client's certificate (mutual TLS), as an RFC 2253 string."),
+      client_cert_serial: col('VARCHAR', "Serial number of the client's certificate (mutual TLS), in hexadecimal."),
     },
     sortBy: ['src_ip', 'dst_ip', 'time'],
   },

@@ -513,7 +513,7 @@ export type EventClass =
   | 'DNS_ACTIVITY'
   /** HTTP requests: S3 server access, ALB / Classic ELB, CloudFront. */
   | 'HTTP_ACTIVITY'
-  /** Flow records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs. */
+  /** Flow and connection records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs, load balancer TLS connections (NLB access logs, ALB connection logs). */
   | 'NETWORK_ACTIVITY';
 
 export type EventConnection = {
@@ -1356,7 +1356,7 @@ export type Link = {
   sources: Array<Scalars['String']['output']>;
 };
 
-/** Flow records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs. */
+/** Flow and connection records: VPC Flow Logs (and Transit Gateway flow logs), NSG flow logs, load balancer TLS connections (NLB access logs, ALB connection logs). */
 export type NetworkActivity = Event & Node & {
   __typename?: 'NetworkActivity';
   /** Account, tenant or project the event belongs to; `unknown` when the log names none. */
@@ -1379,6 +1379,10 @@ export type NetworkActivity = Event & Node & {
   bytes?: Maybe<Scalars['Float']['output']>;
   /** The OCSF class, i.e. the table the event is kept in. */
   class: EventClass;
+  /** Serial number of the client's certificate (mutual TLS), in hexadecimal. */
+  clientCertSerial?: Maybe<Scalars['String']['output']>;
+  /** Subject of the client's certificate (mutual TLS), as an RFC 2253 string. */
+  clientCertSubject?: Maybe<Scalars['String']['output']>;
   /** The destination address (`dstIp`) as an entity. */
   destinationIp?: Maybe<IpAddress>;
   /** ingress or egress. */
@@ -1439,6 +1443,8 @@ export type NetworkActivity = Event & Node & {
   resources: Array<Resource>;
   /** Rule that decided the flow (NSG). */
   rule?: Maybe<Scalars['String']['output']>;
+  /** Server name the client asked for in its TLS handshake (SNI). */
+  serverName?: Maybe<Scalars['String']['output']>;
   /** Which service handled it (eventSource, Azure resource provider, GCP service name). */
   service?: Maybe<Scalars['String']['output']>;
   /** The credentials used: access key id, sign-in session… */
@@ -1469,6 +1475,10 @@ export type NetworkActivity = Event & Node & {
   tcpFlags?: Maybe<Scalars['Int']['output']>;
   /** When the event happened (UTC). */
   time: Scalars['DateTime']['output'];
+  /** TLS cipher suite negotiated (OpenSSL name, as the load balancer logs it). */
+  tlsCipher?: Maybe<Scalars['String']['output']>;
+  /** TLS version of the connection (load balancer TLS listeners and connection logs), as TLSv1.2. */
+  tlsProtocol?: Maybe<Scalars['String']['output']>;
   /** IPv4, IPv6 or EFA. */
   trafficType?: Maybe<Scalars['String']['output']>;
   /** Transit gateway the flow crossed (Transit Gateway flow logs). */
@@ -2828,6 +2838,8 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   attachmentId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   bytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   class?: Resolver<ResolversTypes['EventClass'], ParentType, ContextType>;
+  clientCertSerial?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  clientCertSubject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   destinationIp?: Resolver<Maybe<ResolversTypes['IPAddress']>, ParentType, ContextType>;
   direction?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   disposition?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2858,6 +2870,7 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   resourceIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   resources?: Resolver<Array<ResolversTypes['Resource']>, ParentType, ContextType>;
   rule?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  serverName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   session?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2873,6 +2886,8 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   subnetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   tcpFlags?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tlsCipher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tlsProtocol?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   trafficType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   transitGatewayId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -3,15 +3,16 @@ import { defineManifest } from '../types';
 export const manifest = defineManifest({
   id: 'alb',
   provider: 'aws',
-  product: 'Elastic Load Balancing access logs (Application and Classic Load Balancers)',
+  product:
+    'Elastic Load Balancing logs (Application, Classic and Network Load Balancer access logs; Application Load Balancer connection logs)',
   order: 4,
-  tables: ['http_activity'],
+  tables: ['http_activity', 'network_activity'],
   objects: {
     content:
-      'Space-separated lines: `<type> <ISO time> app/<name>/<id> <client:port> …` (ALB) or `<ISO time> <name> <client:port> …` (Classic)',
+      'Space-separated lines: `<type> <ISO time> app/<name>/<id> <client:port> …` (ALB), `<ISO time> <name> <client:port> …` (Classic), `tls 2.0 <time> net/<name>/<id> <listener> <client:port> …` (NLB) or `<ISO time> <client ip> <client port> <listener port> <TLS protocol> …` (ALB connection log); a file may mix them',
     keyPatterns: [/(^|[/\\])elasticloadbalancing([/\\]|$)/],
   },
   identity: { columns: ['event_id'], doc: 'the sha1 of the log line (load balancer logs carry no request id)' },
-  graph: { entities: ['Resource', 'IPAddress', 'Account', 'UserAgent'], relations: [] },
+  graph: { entities: ['Resource', 'IPAddress', 'Account', 'UserAgent'], relations: ['flow'] },
   bench: { duckdb: ['csv-space-quoted'], golden: { file: 'docs-current-fields.log', repeat: 'lines' } },
 });

@@ -143,6 +143,11 @@ function tupleRow(tuple: string, ctx: TupleContext, account: string, region: str
       dst_subnet_id: null,
       dst_interface_id: null,
       packets_lost: null,
+      tls_protocol: null,
+      tls_cipher: null,
+      server_name: null,
+      client_cert_subject: null,
+      client_cert_serial: null,
     },
   };
 }

@@ -393,6 +393,11 @@ class FlowReader {
       dst_subnet_id: text(field(layout.dstSubnet)),
       dst_interface_id: text(field(layout.dstEni)),
       packets_lost: lost,
+      tls_protocol: null,
+      tls_cipher: null,
+      server_name: null,
+      client_cert_subject: null,
+      client_cert_serial: null,
     };
   }
 }
