@@ -48,8 +48,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; millis: numbe
 async function lakeWindow(engine: DuckDbEngine, lake: string): Promise<TimeWindow> {
   const legs = TABLE_NAMES.map((t) => `SELECT min(day) AS first, max(day) AS last FROM ${t}`).join(' UNION ALL ');
   const { rows } = await engine.query(`SELECT CAST(min(first) AS VARCHAR) AS first, CAST(max(last) AS VARCHAR) AS last FROM (${legs})`);
-  if (rows[0].first == null) throw new Error(`the lake ${lake} holds no events`);
-  return { from: new Date(`${String(rows[0].first)}T00:00:00Z`), to: new Date(Date.parse(`${String(rows[0].last)}T00:00:00Z`) + DAY_MS) };
+  const { first, last } = rows[0];
+  if (typeof first !== 'string' || typeof last !== 'string') throw new Error(`the lake ${lake} holds no events`);
+  return { from: new Date(`${first}T00:00:00Z`), to: new Date(Date.parse(`${last}T00:00:00Z`) + DAY_MS) };
 }
 
 /** The baselines: a count of each table's rows in the window, and a scan reading a column of every one of them. */

@@ -3,12 +3,14 @@
  * the S3 user guide's "Event message structure", its SQS and SNS wrappings, and EventBridge
  * "Object Created"), against the local S3 server.
  */
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakeStoreFor } from '../../etl/lake/store';
 import { applyCatalog, catalogStatements } from '../../src/catalog';
 import { findingsTableSelect } from '../../src/core/duckdb';
 import { AthenaEngine } from '../../src/engine/athena';
+import { PROJECT_RULES_DIR } from '../../src/rules/load';
 import { startAthenaLocal, type AthenaLocalServer } from '../../testkit/athena-local';
 import { S3_LOCAL_CREDENTIALS } from '../../testkit/s3-local';
 import { decodeNotificationKey, objectsFromEvent } from '../../src/lambda/events';
@@ -246,6 +248,7 @@ describe('handler against the local S3 server', () => {
 
 describe('detection on the Lambda path (SCOUTQL_DETECT=on): the rules over the new days, on Athena over the S3 lake', () => {
   const DETECT_LAKE = 's3://detect-lake/lake';
+  const RULES = join(PROJECT_RULES_DIR, 'aws', 'cloudtrail');
   const STOP_LOGGING_ID = '00000000-0000-4000-8000-00000000b001';
   // The CloudTrail user guide's StopLogging example beside an ordinary read of the trails, on 2024-03-02.
   const trail = [
@@ -298,6 +301,8 @@ describe('detection on the Lambda path (SCOUTQL_DETECT=on): the rules over the n
       SCOUTQL_LAKE: DETECT_LAKE,
       SCOUTQL_WORKERS: '1',
       SCOUTQL_DETECT: 'on',
+      // The CloudTrail rules only (the trail stopped among them): the whole set is run by test/rules.
+      SCOUTQL_RULES: RULES,
       // As a deployment sets them for the function: the database the catalog made, the scan limit.
       SCOUTQL_ATHENA_DATABASE: 'scoutql',
       SCOUTQL_ATHENA_REGION: 'us-east-1',
