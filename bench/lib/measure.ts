@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sha256Hasher } from '../../src/core/hash';
 
@@ -235,4 +235,36 @@ export async function ensureSample(scale: number, days: number, sources?: readon
       .join('\n'),
   );
   return dir;
+}
+
+/**
+ * The lake of the whole sample (`--scale`, `--days`), cached in bench/out/ and shared by the benches.
+ * Keyed by the sample's generator code; rebuilt when the code that shapes the lake (etl/, the lake
+ * contract) changes, so figures never come from a lake the current code would not write. With
+ * `lakeDir`, that folder is the cache (built there if it holds no complete lake).
+ */
+export async function ensureSampleLake(
+  scale: number,
+  days: number,
+  lakeDir?: string,
+): Promise<{ lake: string; sample: string; build: unknown }> {
+  const sample = await ensureSample(scale, days);
+  const lake = lakeDir ?? join(OUT, `api-lake-${basename(sample).replace(/^sample-/, '')}`);
+  const marker = join(lake, '.bench-complete.json');
+  // All of etl/ and the lake contract: robust to files moving between folders.
+  const fingerprint = codeFingerprint(['etl', 'src/core']);
+  if (existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as { fingerprint?: string }).fingerprint === fingerprint) {
+    console.log(`reusing lake ${lake}`);
+    return { lake, sample, build: JSON.parse(readFileSync(marker, 'utf8')) };
+  }
+  rmSync(lake, { recursive: true, force: true });
+  console.log(`building lake ${lake} (ingest of the whole sample; cached for later runs) …`);
+  const logs = readdirSync(sample)
+    .filter((name) => !name.endsWith('.json'))
+    .map((name) => join(sample, name));
+  const run = await runScoutql(['ingest', '--json', '--lake', lake, ...logs]);
+  const summary: unknown = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  const build = { fingerprint, summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
+  writeFileSync(marker, JSON.stringify(build, null, 2));
+  return { lake, sample, build };
 }

@@ -4,8 +4,10 @@
  * listing, and the findings written into the lake (etl/lake/findings.ts). `scoutql detect`, `scoutql
  * ingest` and the Lambda handler all run detect through here; etl never imports src/rules.
  */
+import { AthenaEngine, athenaConfigFromEnv } from '../engine/athena';
 import { DuckDbEngine } from '../engine/duckdb';
 import type { QueryEngine } from '../engine/types';
+import { isS3Url } from '../../etl/s3';
 import { TABLE_NAMES, type TableName } from '../core/tables';
 import { partitionFolders } from '../../etl/lake/partitions';
 import { writeFindings, type WriteFindingsSummary } from '../../etl/lake/findings';
@@ -123,4 +125,72 @@ export async function runDetect(options: DetectRunOptions): Promise<DetectRunSum
     if (!options.engine) await engine.close();
   }
   return summary;
+}
+
+/** Athena for an s3:// lake (SCOUTQL_ATHENA_* variables), or null for DuckDB over a folder. */
+export function detectEngine(
+  lake: string,
+  choice?: 'duckdb' | 'athena',
+  env: NodeJS.ProcessEnv = process.env,
+): { engine: QueryEngine; maxScanBytes: number } | null {
+  const kind = choice ?? (isS3Url(lake) ? 'athena' : 'duckdb');
+  if (kind === 'duckdb') {
+    if (isS3Url(lake)) throw new Error('DuckDB reads local lake folders only; use --engine athena for an s3:// lake');
+    return null;
+  }
+  const config = athenaConfigFromEnv(env);
+  return { engine: new AthenaEngine(config), maxScanBytes: config.maxBytesScanned };
+}
+
+export interface DetectIngestedOptions {
+  lake: string;
+  /** The days the ingest touched (IngestSummary.days). */
+  days: readonly string[];
+  ruleDirs?: readonly string[];
+  suppressionsFile?: string | null;
+  /** Where the SCOUTQL_ATHENA_* settings come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  tempRoot?: string;
+}
+
+/**
+ * Detection after an ingest, over the days it touched: DuckDB for a folder, Athena (SCOUTQL_ATHENA_*)
+ * for an s3:// lake. `ingest --detect` and the Lambda handler both run this; without Athena settings
+ * an s3:// lake is skipped with the reason, never searched by a guess.
+ */
+export async function detectIngestedDays(options: DetectIngestedOptions): Promise<DetectRunSummary | { skipped: string }> {
+  const env = options.env ?? process.env;
+  if (options.days.length === 0) return { skipped: 'no new events' };
+  if (isS3Url(options.lake) && !env.SCOUTQL_ATHENA_DATABASE)
+    return { skipped: 'an s3:// lake is searched with Athena: set SCOUTQL_ATHENA_DATABASE and the other SCOUTQL_ATHENA_* variables' };
+  const athena = detectEngine(options.lake, undefined, env);
+  try {
+    return await runDetect({
+      lake: options.lake,
+      windows: windowsOfDays(options.days),
+      ruleDirs: options.ruleDirs && options.ruleDirs.length > 0 ? options.ruleDirs : undefined,
+      suppressionsFile: options.suppressionsFile,
+      engine: athena?.engine,
+      maxScanBytes: athena?.maxScanBytes ?? null,
+      tempRoot: options.tempRoot,
+    });
+  } finally {
+    await athena?.engine.close();
+  }
+}
+
+/** A detect run as summaries print it (ingest's JSON, the Lambda's log line): counts, not every finding. */
+export function detectSummaryJson(detect: DetectRunSummary | { skipped: string }) {
+  if ('skipped' in detect) return detect;
+  return {
+    rules: detect.rules.compiled,
+    windows: detect.runs.map((r) => ({
+      from: r.window.from.toISOString(),
+      to: r.window.to.toISOString(),
+      findings: r.findings.length,
+      refused: r.refused,
+      failed: r.failed,
+      written: r.written,
+    })),
+  };
 }

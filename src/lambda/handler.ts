@@ -9,11 +9,17 @@
  *   SCOUTQL_GRAPH           'off' skips the graph step (e.g. when a scheduled job rebuilds it)
  *   SCOUTQL_LOCK_WAIT_MS    how long to wait for another invocation's lake lock (default 60000)
  *   SCOUTQL_BATCH_ROWS      rows per commit (default 100000)
+ *   SCOUTQL_DETECT          'on' runs the detection rules over the days each ingest touched, after it
+ *                           publishes (what `scoutql ingest --detect` runs); the s3:// lake is searched
+ *                           with Athena, set by the SCOUTQL_ATHENA_* variables (DATABASE at least)
+ *   SCOUTQL_RULES           rule folders for SCOUTQL_DETECT, comma-separated (default: the project's rules)
+ *   SCOUTQL_SUPPRESSIONS    suppressions file for SCOUTQL_DETECT (YAML: known_networks, break_glass, allow)
  *   AWS_REGION etc.         as for the CLI (etl/s3.ts); credentials from the execution role
  */
 import { tmpdir } from 'node:os';
 import { ingest, type IngestSummary } from '../../etl/ingest';
 import { isS3Url, parseS3Url, s3Url } from '../../etl/s3';
+import { detectIngestedDays, detectSummaryJson } from '../cli/detect-run';
 import { objectsFromEvent, type CreatedObject } from './events';
 
 export interface HandlerResult {
@@ -24,6 +30,8 @@ export interface HandlerResult {
   ignored: { what: string; reason: string }[];
   /** The ingest summary (null when the event named nothing to read). */
   summary: IngestSummary | null;
+  /** Detection over the days the ingest touched (null unless SCOUTQL_DETECT is on). */
+  detect: ReturnType<typeof detectSummaryJson> | null;
 }
 
 export async function handler(event: unknown): Promise<HandlerResult> {
@@ -40,7 +48,8 @@ export async function handler(event: unknown): Promise<HandlerResult> {
     else wanted.push(object);
   }
   const inputs = wanted.map((o) => s3Url(o.bucket, o.key));
-  const result: HandlerResult = { lake, objects: inputs, ignored, summary: null };
+  const result: HandlerResult = { lake, objects: inputs, ignored, summary: null, detect: null };
+  const detect = detectSettings(process.env);
   if (inputs.length === 0 && !scheduled) return log(result);
 
   // A scheduled invocation reads nothing: it finishes any crashed commit and rebuilds the graph of
@@ -56,7 +65,55 @@ export async function handler(event: unknown): Promise<HandlerResult> {
     lockWaitMs: positive(process.env.SCOUTQL_LOCK_WAIT_MS) ?? 60_000,
     tempRoot: tmpdir(),
   });
+  if (detect) await detectAfterIngest(result, result.summary.days, detect);
   return log(result);
+}
+
+interface DetectSettings {
+  ruleDirs: string[];
+  suppressionsFile: string | null;
+}
+
+/** SCOUTQL_DETECT and its options, or null when detection is off. A value that is neither on nor off is refused. */
+export function detectSettings(env: NodeJS.ProcessEnv): DetectSettings | null {
+  const switchValue = (env.SCOUTQL_DETECT ?? '').trim().toLowerCase();
+  if (['', 'off', 'false', '0'].includes(switchValue)) return null;
+  if (!['on', 'true', '1'].includes(switchValue)) throw new Error(`SCOUTQL_DETECT must be on or off, got '${env.SCOUTQL_DETECT}'`);
+  const ruleDirs = (env.SCOUTQL_RULES ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+  return { ruleDirs, suppressionsFile: env.SCOUTQL_SUPPRESSIONS?.trim() || null };
+}
+
+/**
+ * The rules over the days the ingest touched. The ingest has committed by now, and a redelivery of
+ * the same event reads nothing new (so searches nothing): a detection that fails, or a rule that
+ * fails, fails the invocation after its log line, naming the days to search again with
+ * `scoutql detect --window`, so the function's error metric and its failure destination show it.
+ */
+async function detectAfterIngest(result: HandlerResult, days: readonly string[], settings: DetectSettings): Promise<void> {
+  let failure: string | null = null;
+  try {
+    const summary = await detectIngestedDays({
+      lake: result.lake,
+      days,
+      ruleDirs: settings.ruleDirs,
+      suppressionsFile: settings.suppressionsFile,
+      tempRoot: tmpdir(),
+    });
+    result.detect = detectSummaryJson(summary);
+    const failed = 'skipped' in summary ? [] : summary.runs.flatMap((r) => r.failed);
+    if (failed.length > 0) failure = `${failed.length} rule(s) failed`;
+  } catch (err) {
+    failure = (err as Error).message;
+    result.detect = { skipped: `detection failed: ${failure}` };
+  }
+  if (failure !== null) {
+    log(result);
+    const window = days.length > 0 ? `${[...days].sort()[0]}/${[...days].sort().at(-1)}` : '';
+    throw new Error(`detection after the ingest failed (${failure}); the events are in the lake: run scoutql detect --window ${window}`);
+  }
 }
 
 /** The lake writes into its own bucket; a notification on that prefix must not feed the lake to itself. */

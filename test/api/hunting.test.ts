@@ -8,7 +8,8 @@ import { isIP } from 'node:net';
 import { ENGINES, apiForDescribe, lakeForFile, type TestApi } from './helpers';
 import type { TableName } from '../../src/core/tables';
 import { ADMIN_ROLE, ALICE, BOB, BRUTE_IP, CAROL, WINDOW, storyRows, writeStoryLake } from './fixtures/story';
-import type { FixtureRow } from './fixtures/lake';
+import { writeTable, type FixtureRow } from './fixtures/lake';
+import { materializeGraph } from '../../etl/graph';
 
 const lake = lakeForFile(writeStoryLake);
 
@@ -184,5 +185,122 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(data.lake.coverage.series.reduce((a: number, s: any) => a + s.records, 0)).toBe(
       data.lake.sources.reduce((a: number, s: any) => a + s.records, 0),
     );
+  });
+  /** The story's records per series (source, account, region) and bucket, each record once, counted here from the rows. */
+  const expectedCoverage = (from: string, to: string, sizeMs: number) => {
+    const [start, end] = [Date.parse(from), Date.parse(to)];
+    const buckets: string[] = [];
+    for (let b = Math.floor(start / sizeMs) * sizeMs; b < end; b += sizeMs) buckets.push(new Date(b).toISOString());
+    const seen = new Set<string>();
+    const series = new Map<string, { source: string; account: string; region: string; counts: number[] }>();
+    for (const r of ROWS) {
+      const time = r.time.getTime();
+      const record = `${str(r.source)}|${str(r.event_id)}`;
+      if (time < start || time >= end || seen.has(record)) continue;
+      seen.add(record);
+      const key = `${str(r.source)}|${str(r.account)}|${str(r.region)}`;
+      const entry = series.get(key) ?? {
+        source: str(r.source)!,
+        account: str(r.account)!,
+        region: str(r.region)!,
+        counts: buckets.map(() => 0),
+      };
+      entry.counts[buckets.indexOf(new Date(Math.floor(time / sizeMs) * sizeMs).toISOString())] += 1;
+      series.set(key, entry);
+    }
+    const silentBetween = (counts: number[]) => {
+      const used = counts.flatMap((n, i) => (n > 0 ? [i] : []));
+      return used.length === 0 ? 0 : counts.slice(used[0], used.at(-1)! + 1).filter((n) => n === 0).length;
+    };
+    return {
+      buckets,
+      series: [...series.values()]
+        .map((s) => ({ ...s, records: s.counts.reduce((a, b) => a + b, 0), silentBuckets: silentBetween(s.counts) }))
+        .sort((a, b) => `${a.source}|${a.account}|${a.region}`.localeCompare(`${b.source}|${b.account}|${b.region}`)),
+    };
+  };
+  const COVERAGE = `query($w: TimeWindow!, $b: TimeBucket!, $source: String) { lake { coverage(window: $w, bucket: $b, source: $source) {
+    bucket buckets series { source account region records counts silentBuckets } } } }`;
+  const coverageOf = async (w: { from: string; to: string }, b: string, source?: string) => {
+    const c = (await t.data(COVERAGE, { w, b, source })).lake.coverage;
+    return {
+      ...c,
+      series: [...c.series].sort((x: any, y: any) =>
+        `${x.source}|${x.account}|${x.region}`.localeCompare(`${y.source}|${y.account}|${y.region}`),
+      ),
+    };
+  };
+
+  test('coverage per minute: the brute force and the role chain minute by minute, with the silent minutes between records counted', async () => {
+    const w = { from: '2026-03-02T03:00:00.000Z', to: '2026-03-02T03:30:00.000Z' };
+    const expected = expectedCoverage(w.from, w.to, 60_000);
+    // The window holds records of more than one series, and silent minutes between them.
+    expect(expected.series.some((s) => s.silentBuckets > 0)).toBe(true);
+    expect(await coverageOf(w, 'MINUTE')).toEqual({ bucket: 'MINUTE', ...expected });
+    // One source asked for: only its series.
+    const cloudtrail = await coverageOf(w, 'MINUTE', 'cloudtrail');
+    expect(cloudtrail.series).toEqual(expected.series.filter((s) => s.source === 'cloudtrail'));
+  });
+
+  test('coverage per hour over two days: whole hours, zeros where a series falls silent, silentBuckets between its first and last record', async () => {
+    const w = { from: '2026-03-01T00:00:00.000Z', to: '2026-03-03T00:00:00.000Z' };
+    const expected = expectedCoverage(w.from, w.to, 3_600_000);
+    expect(expected.buckets).toHaveLength(48);
+    expect(expected.series.some((s) => s.silentBuckets > 0)).toBe(true);
+    expect(await coverageOf(w, 'HOUR')).toEqual({ bucket: 'HOUR', ...expected });
+    // A window that starts inside an hour counts that hour whole (the coverage table's unit is the hour).
+    const inside = await coverageOf({ from: '2026-03-02T03:30:00.000Z', to: '2026-03-02T04:00:00.000Z' }, 'HOUR');
+    expect(inside).toEqual({ bucket: 'HOUR', ...expectedCoverage('2026-03-02T03:00:00.000Z', '2026-03-02T04:00:00.000Z', 3_600_000) });
+  });
+
+  test("the default window: the server days ending with the day of the lake's last record, used by lookups given no window", async () => {
+    const last = Math.max(...ROWS.map((r) => r.time.getTime()));
+    const end = Math.floor(last / 86_400_000) * 86_400_000 + 86_400_000;
+    const expected = { from: new Date(end - 7 * 86_400_000).toISOString(), to: new Date(end).toISOString() };
+    const data = await t.data(`{ lake { defaultWindow { from to } } }`);
+    expect(data.lake.defaultWindow).toEqual(expected);
+    // A lookup without a window answers as the same lookup over the default window.
+    const LOOKUP = `query($w: TimeWindow) { ip(address: "${BRUTE_IP}", window: $w) { eventCount identities { totalCount } } }`;
+    const windowless = await t.data(LOOKUP, {});
+    expect(windowless).toEqual(await t.data(LOOKUP, { w: expected }));
+    // The story lies inside the default window: the windowless lookup finds all of it.
+    expect(windowless).toEqual(await t.data(LOOKUP, { w: WINDOW }));
+    expect(windowless.ip.eventCount).toBeGreaterThanOrEqual(ROWS.filter((r) => r.src_ip === BRUTE_IP).length);
+  });
+});
+
+/** The story plus one record dated 9999, kept at ingest (as --keep-outlier-times keeps it). */
+const outlierLake = lakeForFile(async (dir) => {
+  await writeStoryLake(dir);
+  const { table: _table, ...first } = ROWS.find((r) => r.table === 'api_activity')!;
+  const outlier: FixtureRow = {
+    ...first,
+    time: new Date('9999-01-01T00:00:00Z'),
+    event_id: 'evt-from-the-future',
+  };
+  await writeTable(dir, 'api_activity', [outlier]);
+  await materializeGraph({ lake: dir, days: ['9999-01-01'] });
+});
+
+describe.each(ENGINES)('a record dated 9999, on %s', (engine) => {
+  const api = apiForDescribe(outlierLake, engine);
+
+  test('does not move the default window off the real data; the time range still shows it', async () => {
+    const t = api();
+    const last = Math.max(...ROWS.map((r) => r.time.getTime()));
+    const end = Math.floor(last / 86_400_000) * 86_400_000 + 86_400_000;
+    const data = await t.data(
+      `query($w: TimeWindow) { lake { timeRange { to } defaultWindow { from to } } ip(address: "${BRUTE_IP}") { eventCount } inStory: ip(address: "${BRUTE_IP}", window: $w) { eventCount } }`,
+      { w: WINDOW },
+    );
+    expect(data.lake.defaultWindow).toEqual({ from: new Date(end - 7 * 86_400_000).toISOString(), to: new Date(end).toISOString() });
+    // The time range shows the outlier, so it can be found and removed. (Athena's catalog projects
+    // day partitions up to today only: there the record is out of every table, the range included.)
+    expect(data.lake.timeRange.to).toBe(
+      engine === 'duckdb' ? '9999-01-01T00:00:00.000Z' : new Date(Math.max(...ROWS.map((r) => r.time.getTime()))).toISOString(),
+    );
+    // Lookups without a window still find the real records.
+    expect(data.ip.eventCount).toBeGreaterThan(0);
+    expect(data.ip.eventCount).toBe(data.inStory.eventCount);
   });
 });

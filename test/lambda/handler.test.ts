@@ -3,12 +3,19 @@
  * the S3 user guide's "Event message structure", its SQS and SNS wrappings, and EventBridge
  * "Object Created"), against the local S3 server.
  */
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakeStoreFor } from '../../etl/lake/store';
+import { applyCatalog, catalogStatements } from '../../src/catalog';
+import { findingsTableSelect } from '../../src/core/duckdb';
+import { AthenaEngine } from '../../src/engine/athena';
+import { PROJECT_RULES_DIR } from '../../src/rules/load';
+import { startAthenaLocal, type AthenaLocalServer } from '../../testkit/athena-local';
+import { S3_LOCAL_CREDENTIALS } from '../../testkit/s3-local';
 import { decodeNotificationKey, objectsFromEvent } from '../../src/lambda/events';
 import { handler, lambdaWorkers } from '../../src/lambda/handler';
-import { cloudTrailRecord, lakeRows, tempDir } from '../etl/helpers';
+import { cloudTrailRecord, lakeRows, tempDir, withDuckDb } from '../etl/helpers';
 import { downloadLake, envelope, startS3Env, type S3Env } from '../s3/helpers';
 
 const LAKE = 's3://scoutql-lake/lake';
@@ -236,5 +243,127 @@ describe('handler against the local S3 server', () => {
     process.env.SCOUTQL_LAKE = tempDir('lambda-local');
     await expect(handler({ Records: [] })).rejects.toThrow(/SCOUTQL_LAKE must name the lake as s3:\/\//);
     process.env.SCOUTQL_LAKE = saved;
+  });
+});
+
+describe('detection on the Lambda path (SCOUTQL_DETECT=on): the rules over the new days, on Athena over the S3 lake', () => {
+  const DETECT_LAKE = 's3://detect-lake/lake';
+  const RULES = join(PROJECT_RULES_DIR, 'aws', 'cloudtrail');
+  const STOP_LOGGING_ID = '00000000-0000-4000-8000-00000000b001';
+  // The CloudTrail user guide's StopLogging example beside an ordinary read of the trails, on 2024-03-02.
+  const trail = [
+    cloudTrailRecord(1, {
+      eventTime: '2024-03-02T20:01:07Z',
+      eventSource: 'cloudtrail.amazonaws.com',
+      eventName: 'StopLogging',
+      requestParameters: { name: 'arn:aws:cloudtrail:us-east-2:123456789012:trail/My-First-Trail' },
+      eventID: STOP_LOGGING_ID,
+    }),
+    cloudTrailRecord(2, {
+      eventTime: '2024-03-02T20:02:07Z',
+      eventSource: 'cloudtrail.amazonaws.com',
+      eventName: 'DescribeTrails',
+      readOnly: true,
+      requestParameters: null,
+      eventID: '00000000-0000-4000-8000-00000000b002',
+    }),
+  ];
+  let s3env: S3Env;
+  let athena: AthenaLocalServer;
+  const saved = { ...process.env };
+
+  /** The findings the lake holds, read from its files as any reader of the lake would. */
+  const findingsOf = async () => {
+    const lake = await downloadLake(DETECT_LAKE);
+    return withDuckDb((run) =>
+      run(`SELECT rule_id, title, evidence_event_ids, CAST(day AS VARCHAR) AS day FROM (${findingsTableSelect(lake)})
+           WHERE product = 'scoutql' ORDER BY finding_id`),
+    );
+  };
+
+  beforeAll(async () => {
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    s3env = await startS3Env(['trail-logs', 'detect-lake']);
+    athena = await startAthenaLocal({ s3Client: s3env.s3.client });
+    const admin = new AthenaEngine({
+      database: 'default',
+      region: 'us-east-1',
+      endpoint: athena.endpoint,
+      credentials: S3_LOCAL_CREDENTIALS,
+      maxBytesScanned: 0,
+      pollMinMs: 5,
+      pollMaxMs: 20,
+    });
+    await applyCatalog(admin, catalogStatements({ lake: DETECT_LAKE, database: 'scoutql', accounts: ['123456789012'] }));
+    await admin.close();
+    await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'trail-logs', Key: 'AWSLogs/trail.json', Body: envelope(trail) }));
+    Object.assign(process.env, {
+      SCOUTQL_LAKE: DETECT_LAKE,
+      SCOUTQL_WORKERS: '1',
+      SCOUTQL_DETECT: 'on',
+      // The CloudTrail rules only (the trail stopped among them): the whole set is run by test/rules.
+      SCOUTQL_RULES: RULES,
+      // As a deployment sets them for the function: the database the catalog made, the scan limit.
+      SCOUTQL_ATHENA_DATABASE: 'scoutql',
+      SCOUTQL_ATHENA_REGION: 'us-east-1',
+      SCOUTQL_ATHENA_ENDPOINT: athena.endpoint,
+      SCOUTQL_ATHENA_MAX_BYTES_SCANNED: '1GB',
+      SCOUTQL_ATHENA_POLL_MIN_MS: '5',
+      SCOUTQL_ATHENA_POLL_MAX_MS: '20',
+    });
+  }, 120_000);
+  afterAll(async () => {
+    for (const name of Object.keys(process.env)) if (name.startsWith('SCOUTQL_') && !(name in saved)) delete process.env[name];
+    await athena?.close();
+    await s3env?.close();
+  });
+
+  test('a SCOUTQL_DETECT that is neither on nor off is refused before anything is read', async () => {
+    process.env.SCOUTQL_DETECT = 'yes please';
+    try {
+      await expect(handler({ Records: [s3Record('trail-logs', 'AWSLogs/trail.json', 500)] })).rejects.toThrow(
+        /SCOUTQL_DETECT must be on or off/,
+      );
+    } finally {
+      process.env.SCOUTQL_DETECT = 'on';
+    }
+    expect(await lakeStoreFor(DETECT_LAKE).listFiles('_manifest')).toEqual([]);
+  });
+
+  test('after the ingest, the rules search the day it touched and their findings land in the lake', async () => {
+    const result = await handler({ Records: [s3Record('trail-logs', 'AWSLogs/trail.json', 500)] });
+    expect(result.summary).toMatchObject({ written: 2, days: ['2024-03-02'] });
+    expect(result.detect).toMatchObject({
+      windows: [{ from: '2024-03-02T00:00:00.000Z', to: '2024-03-03T00:00:00.000Z', refused: [], failed: [] }],
+    });
+    const findings = await findingsOf();
+    expect(findings.length).toBeGreaterThan(0);
+    expect(result.detect).toMatchObject({ windows: [{ findings: findings.length }] });
+    // The trail stopped is found, with the StopLogging call as its evidence; the read of the trails is not.
+    const stopped = findings.filter((f) => JSON.stringify(f.evidence_event_ids).includes(STOP_LOGGING_ID));
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.day === '2024-03-02')).toBe(true);
+    expect(JSON.stringify(findings)).not.toContain('00000000-0000-4000-8000-00000000b002');
+  }, 120_000);
+
+  test('redelivery reads nothing new, so searches nothing, and the findings stay as they are', async () => {
+    const before = await findingsOf();
+    const again = await handler({ Records: [s3Record('trail-logs', 'AWSLogs/trail.json', 500)] });
+    expect(again.summary).toMatchObject({ already_ingested: 1, written: 0 });
+    expect(again.detect).toEqual({ skipped: 'no new events' });
+    expect(await findingsOf()).toEqual(before);
+  });
+
+  test('without the Athena settings the ingest still runs and the detection says why it was skipped', async () => {
+    const later = [cloudTrailRecord(3, { eventTime: '2024-03-04T08:00:00Z' })];
+    await s3env.s3.client.send(new PutObjectCommand({ Bucket: 'trail-logs', Key: 'AWSLogs/later.json', Body: envelope(later) }));
+    delete process.env.SCOUTQL_ATHENA_DATABASE;
+    try {
+      const result = await handler({ Records: [s3Record('trail-logs', 'AWSLogs/later.json', 300)] });
+      expect(result.summary).toMatchObject({ written: 1, days: ['2024-03-04'] });
+      expect(result.detect).toEqual({ skipped: expect.stringMatching(/SCOUTQL_ATHENA_DATABASE/) });
+    } finally {
+      process.env.SCOUTQL_ATHENA_DATABASE = 'scoutql';
+    }
   });
 });

@@ -147,9 +147,12 @@ test('the example hunts, as shipped, answer on Athena (s3:// lake) exactly as on
   const key = created.stdout.trim();
   const onAthena = await serve(['--config', 'team.yaml', '--port', '0']);
   const onDuckDb = await serve(['--lake', lake, '--port', '0']);
+  // Every hunt the folder ships, however many it holds.
+  const files = readdirSync(HUNTS).filter((f) => f.endsWith('.graphql'));
+  expect(files.length).toBeGreaterThan(0);
   let hunts = 0;
   try {
-    for (const file of readdirSync(HUNTS).filter((f) => f.endsWith('.graphql'))) {
+    for (const file of files) {
       const query = readFileSync(join(HUNTS, file), 'utf8');
       const variables = JSON.parse(readFileSync(join(HUNTS, file.replace(/\.graphql$/, '.variables.json')), 'utf8')) as Record<
         string,
@@ -160,13 +163,13 @@ test('the example hunts, as shipped, answer on Athena (s3:// lake) exactly as on
       expect({ file, status: athenaAnswer.status, errors: athenaAnswer.body.errors }).toEqual({ file, status: 200, errors: undefined });
       expect({ file, errors: duckAnswer.body.errors }).toEqual({ file, errors: undefined });
       expect({ file, data: athenaAnswer.body.data }).toEqual({ file, data: duckAnswer.body.data });
-      // No hunt opens on an empty answer.
-      expect(JSON.stringify(duckAnswer.body.data)).toMatch(/"(identityId|address|eventId|activity)":"[^"]+"/);
+      // No hunt opens on an empty answer (a graph walk's node, an event, a counted group).
+      expect(JSON.stringify(duckAnswer.body.data)).toMatch(/"(identityId|address|eventId|activity|action|actor|sourceIp)":"[^"]+"/);
       expect(athenaAnswer.body.extensions.stats).toMatchObject({ engine: 'athena' });
       expect(athenaAnswer.body.extensions.stats.bytesScanned).toBeGreaterThan(0);
       hunts++;
     }
-    expect(hunts).toBe(5);
+    expect(hunts).toBe(files.length);
     // Without a key, nothing.
     expect((await post(onAthena.url, { query: '{ __typename }' })).status).toBe(401);
   } finally {

@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { AthenaEngine, athenaConfigFromEnv } from '../../engine/athena';
 import { parseByteSize } from '../../engine/athena-config';
-import type { QueryEngine } from '../../engine/types';
 import type { TimeWindow } from '../../rules/run';
 import { lakeStoreFor } from '../../../etl/lake/store';
 import { isS3Url } from '../../../etl/s3';
-import { newestLakeDay, runDetect, type DetectRunSummary } from '../detect-run';
+import { detectEngine, newestLakeDay, runDetect, type DetectRunSummary } from '../detect-run';
 
 interface DetectOptions {
   lake: string;
@@ -53,17 +51,6 @@ function byteSize(text: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
-}
-
-/** Athena for an s3:// lake (SCOUTQL_ATHENA_* variables), or null for DuckDB over a folder. */
-export function detectEngine(lake: string, choice?: 'duckdb' | 'athena'): { engine: QueryEngine; maxScanBytes: number } | null {
-  const kind = choice ?? (isS3Url(lake) ? 'athena' : 'duckdb');
-  if (kind === 'duckdb') {
-    if (isS3Url(lake)) throw new Error('DuckDB reads local lake folders only; use --engine athena for an s3:// lake');
-    return null;
-  }
-  const config = athenaConfigFromEnv(process.env);
-  return { engine: new AthenaEngine(config), maxScanBytes: config.maxBytesScanned };
 }
 
 export function registerDetect(program: Command): void {

@@ -6,10 +6,9 @@ import type { GeoIpOptions } from '../../core/geoip';
 import { readDeliveryConfig } from '../../delivery';
 import { prepareDelivery, printDelivery, runDelivery } from './deliver';
 import type { SourceId } from '../../generated/sources';
-import { isS3Url } from '../../../etl/s3';
-import { runDetect, windowsOfDays, type DetectRunSummary } from '../detect-run';
+import { detectIngestedDays, detectSummaryJson } from '../detect-run';
 import { loadSuppressions } from '../../rules/suppressions';
-import { detectEngine, printDetectSummary } from './detect';
+import { printDetectSummary } from './detect';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
 const SOURCE_FLAGS = MANIFESTS.flatMap((manifest) =>
@@ -123,14 +122,16 @@ export function registerIngest(program: Command): void {
       geoip: geoipOptions(opts),
     });
     progress?.stop();
-    const detect = opts.detect ? await detectTouchedDays(opts, summary.days) : null;
+    const detect = opts.detect
+      ? await detectIngestedDays({ lake: opts.lake, days: summary.days, ruleDirs: opts.rules, suppressionsFile: opts.suppressions })
+      : null;
     // A rule that failed leaves its findings of these days unwritten: say so in the exit code, as detect does.
     if (detect && !('skipped' in detect) && detect.runs.some((r) => r.failed.length > 0)) process.exitCode = 1;
     // Delivery after detection: the findings this run wrote are among those it sends.
     const delivered = delivery ? await runDelivery(opts.lake, delivery) : null;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
-      const extra = { ...(detect ? { detect: detectJson(detect) } : {}), ...(delivered ? { delivery: delivered } : {}) };
+      const extra = { ...(detect ? { detect: detectSummaryJson(detect) } : {}), ...(delivered ? { delivery: delivered } : {}) };
       process.stdout.write(JSON.stringify({ ...rest, ...extra }) + '\n');
       return;
     }
@@ -139,42 +140,6 @@ export function registerIngest(program: Command): void {
     else if (detect) printDetectSummary(detect);
     if (delivered) printDelivery(delivered, false);
   });
-}
-
-/** Detect over the days the ingest touched: DuckDB for a folder, Athena (SCOUTQL_ATHENA_*) for an s3:// lake. */
-async function detectTouchedDays(opts: IngestFlags, days: readonly string[]): Promise<DetectRunSummary | { skipped: string }> {
-  if (days.length === 0) return { skipped: 'no new events' };
-  if (isS3Url(opts.lake) && !process.env.SCOUTQL_ATHENA_DATABASE)
-    return { skipped: 'an s3:// lake is searched with Athena: set SCOUTQL_ATHENA_DATABASE and the other SCOUTQL_ATHENA_* variables' };
-  const athena = detectEngine(opts.lake);
-  try {
-    return await runDetect({
-      lake: opts.lake,
-      windows: windowsOfDays(days),
-      ruleDirs: opts.rules.length > 0 ? opts.rules : undefined,
-      suppressionsFile: opts.suppressions,
-      engine: athena?.engine,
-      maxScanBytes: athena?.maxScanBytes ?? null,
-    });
-  } finally {
-    await athena?.engine.close();
-  }
-}
-
-/** The detect part of ingest's JSON summary: counts, not every finding. */
-function detectJson(detect: DetectRunSummary | { skipped: string }) {
-  if ('skipped' in detect) return detect;
-  return {
-    rules: detect.rules.compiled,
-    windows: detect.runs.map((r) => ({
-      from: r.window.from.toISOString(),
-      to: r.window.to.toISOString(),
-      findings: r.findings.length,
-      refused: r.refused,
-      failed: r.failed,
-      written: r.written,
-    })),
-  };
 }
 
 /** The GeoIP flags of ingest (and demo). */
