@@ -48,9 +48,9 @@ module.exports = {
     },
     onlyImports(
       'api-imports-lower-layers',
-      'src/api (schema, resolvers, loaders) uses src/queries, src/engine, src/core, src/generated, src/rules and serves the explorer page.',
+      'src/api (schema, resolvers, loaders) uses src/queries, src/engine, src/core, src/generated, src/rules and serves the explorer and workbench pages.',
       { path: '^src/api/' },
-      `^src/(api|queries|engine|core|generated|rules|explorer)/`,
+      `^src/(api|queries|engine|core|generated|rules|explorer|workbench)/`,
     ),
     onlyImports(
       'rules-import-lower-layers',
@@ -81,6 +81,12 @@ module.exports = {
       'src/explorer (the GraphiQL page) imports nothing of the project.',
       { path: '^src/explorer/' },
       '^src/explorer/',
+    ),
+    onlyImports(
+      'workbench-is-a-leaf',
+      'src/workbench (the /ui/ page and its browser code) talks to the API over HTTP only: it imports nothing of the project but the explorer’s page headers.',
+      { path: '^src/workbench/' },
+      '^src/(workbench/|explorer/page[.]ts$)',
     ),
     onlyImports(
       'etl-imports-core',

@@ -39,6 +39,11 @@ export default tseslint.config(
     },
   },
   {
+    // The workbench's browser code (bundled by src/workbench/build.ts) runs in the page, not in Node.
+    files: ['src/workbench/client/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Benchmarks print their tables: the console is their output.
     files: ['bench/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -18,6 +18,7 @@ import { GraphQLError, Kind, type FormattedExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
 import type { QueryEngine } from '../engine/types';
 import { serveExplorer, wantsExplorer, SECURITY_HEADERS } from '../explorer/page';
+import { serveWorkbench } from '../workbench/serve';
 import type { AuditOutcome, AuditRequest } from './audit/record';
 import { ANONYMOUS_CALLER, type Caller } from './auth/caller';
 import { Authenticator } from './auth/authenticate';
@@ -240,7 +241,7 @@ export class ScoutApi {
     return this.inFlight.size;
   }
 
-  /** Serves POST/GET /graphql, the explorer at /, /healthz, /readyz and /metrics on node:http. */
+  /** Serves POST/GET /graphql, the explorer at /, the workbench at /ui/, /healthz, /readyz and /metrics on node:http. */
   async listen(options: { port: number; host: string }): Promise<Listening> {
     await this.start();
     const server = createServer((req, res) => {
@@ -323,6 +324,7 @@ export class ScoutApi {
     }
     if (path !== '/graphql') {
       if (req.method === 'GET' && serveExplorer(path, res, () => this.explorerWindow())) return;
+      if (req.method === 'GET' && (await serveWorkbench(path, res))) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
       res.end('not found\n');
       return;

@@ -1,0 +1,385 @@
+/**
+ * The workbench at /ui/, driven in a real headless Chromium (Debian's /usr/bin/chromium through
+ * playwright-core) with every request that is not to this server refused. Each test reads what the
+ * page shows and checks it against the API's own answer to the same question.
+ *
+ * One server and one lake for the suite (test/workbench/lake.ts). The server runs with auth on
+ * (API keys), so the page signs in as a user would.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Authenticator } from '../../src/api/auth/authenticate';
+import { ApiKeyStore, ApiKeyVerifier } from '../../src/api/auth/api-keys';
+import { ScoutApi } from '../../src/api/server';
+import { LocalObjectStore } from '../../src/api/store/object-store';
+import { DuckDbEngine } from '../../src/engine/duckdb';
+import { graphDays } from '../../src/engine/lake';
+import { tempLake } from '../api/fixtures/lake';
+import { BOB, BOB_CONSOLE_KEY, BRUTE_IP, DEVOPS_KEY, DEVOPS_ROLE, PUBLIC_BUCKET_NAME } from '../api/fixtures/story';
+import { CI_BOT, CI_BOT_READS, hashWindow, W, writeWorkbenchLake } from './lake';
+
+const CHROMIUM = '/usr/bin/chromium';
+let lake: string;
+let keysDir: string;
+let engine: DuckDbEngine;
+let api: ScoutApi;
+let url: string;
+let close: () => Promise<void>;
+let token: string;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  lake = tempLake();
+  keysDir = mkdtempSync(join(tmpdir(), 'scoutql-keys-'));
+  await writeWorkbenchLake(lake);
+  const keys = new ApiKeyStore(new LocalObjectStore(keysDir));
+  ({ token } = await keys.create({ name: 'analyst', role: 'analyst', accounts: '*' }));
+  engine = await DuckDbEngine.open({ lake });
+  api = new ScoutApi({
+    engine,
+    latestDay: () => graphDays(lake).at(-1) ?? null,
+    service: { authenticator: new Authenticator({ mode: 'on', oidc: null, apiKeys: new ApiKeyVerifier(keys, { cacheSeconds: 60 }) }) },
+  });
+  ({ url, close } = await api.listen({ port: 0, host: '127.0.0.1' }));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+  await api?.stop();
+  await engine?.close();
+  if (lake) rmSync(lake, { recursive: true, force: true });
+  if (keysDir) rmSync(keysDir, { recursive: true, force: true });
+});
+
+/** The API's own answer (what the page must show), with the same key. */
+async function gql(query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': token },
+    body: JSON.stringify({ query, variables }),
+  });
+  const answer = await response.json();
+  if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+  return answer.data;
+}
+
+test('the page and its assets come from this server, with a strict content security policy', async () => {
+  const page = await fetch(`${url}/ui/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+  const html = await page.text();
+  const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+  expect(refs).toEqual(['/ui/assets/app.css', '/ui/assets/app.js']);
+  for (const ref of refs) {
+    const asset = await fetch(`${url}${ref}`);
+    expect(asset.status).toBe(200);
+    // Cytoscape.js is inside the bundle, not fetched from anywhere.
+    if (ref.endsWith('.js')) expect(await asset.text()).toMatch(/cytoscape/i);
+  }
+  expect((await fetch(`${url}/ui`, { redirect: 'manual' })).headers.get('location')).toBe('/ui/');
+  expect((await fetch(`${url}/ui/assets/../../package.json`)).status).toBe(404);
+  // The page itself needs no credentials; /graphql does.
+  expect(
+    (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }))
+      .status,
+  ).toBe(401);
+}, 120_000);
+
+const describeBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
+if (!existsSync(CHROMIUM)) {
+  // eslint-disable-next-line no-console
+  console.warn(`workbench browser tests skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
+}
+
+describeBrowser('in headless Chromium', () => {
+  /** Requests that left this server, and page errors (CSP violations included), per page. */
+  const offOrigin: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 60_000);
+
+  afterEach(() => {
+    expect(offOrigin.splice(0)).toEqual([]);
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  /** A page that may reach this server only; signed in already unless told otherwise. */
+  async function open(hash: string, options: { signedIn?: boolean } = {}): Promise<Page> {
+    if (!browser) throw new Error('no browser');
+    const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
+    const origin = new URL(url).origin;
+    await page.route('**/*', (route) => {
+      const target = route.request().url();
+      if (target.startsWith(origin) || target.startsWith('data:') || target.startsWith('blob:')) return route.continue();
+      offOrigin.push(target);
+      return route.abort();
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+    });
+    if (options.signedIn !== false) await page.addInitScript((key) => sessionStorage.setItem('scoutql.credentials', key), token);
+    await page.goto(`${url}/ui/${hash}`, { waitUntil: 'load' });
+    return page;
+  }
+
+  const field = (page: Page, scope: string, name: string) => page.locator(`${scope} [data-field="${name}"]`).first().innerText();
+
+  test('signs in with an API key, then shows one context card per pasted indicator, as contextFor answers', async () => {
+    const page = await open(`#/?${hashWindow}`, { signedIn: false });
+    await page.fill('#credentials', token);
+    await page.click('#sign-in');
+    await page.waitForSelector('#indicators');
+    // The one refusal the page met before it asked for the key, as the browser logs it.
+    expect(pageErrors.splice(0)).toEqual([expect.stringMatching(/status of 401/)]);
+    const indicators = [BRUTE_IP, BOB_CONSOLE_KEY, 'bob', PUBLIC_BUCKET_NAME, DEVOPS_ROLE, 'never-seen.example.org'];
+    // A paste as analysts paste: spaces, commas and new lines mixed.
+    await page.fill(
+      '#indicators',
+      `${indicators.slice(0, 2).join(', ')}\n${indicators.slice(2, 4).join(' ')}\n${indicators.slice(4).join('\n')}`,
+    );
+    await page.click('#look-up');
+    await page.waitForFunction((n) => document.querySelectorAll('.card:not([data-state="loading"])').length === n, indicators.length);
+    expect(page.url()).toContain(hashWindow);
+    const cards = page.locator('.card');
+    expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-indicator')))).toEqual(indicators);
+
+    const CONTEXT = `query($i: String!, $w: TimeWindow!) { contextFor(indicator: $i, window: $w) {
+      found tried matches { kind } firstSeen lastSeen eventCount
+      identities(first: 1) { totalCount } ips(first: 1) { totalCount } resources(first: 1) { totalCount } sessions(first: 1) { totalCount }
+      findings(first: 20) { findingId } } }`;
+    const fmt = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+    let found = 0;
+    for (const indicator of indicators) {
+      const c = (await gql(CONTEXT, { i: indicator, w: W })).contextFor;
+      const scope = `.card[data-indicator="${indicator}"]`;
+      expect(await page.getAttribute(scope, 'data-state')).toBe(c.found ? 'found' : 'not-found');
+      expect(
+        await page.locator(`${scope} [data-field="tried"] [data-kind]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))),
+      ).toEqual(c.tried);
+      const hits = await page
+        .locator(`${scope} [data-field="tried"] [data-found="true"]`)
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+      const matched = new Set(c.matches.map((m: { kind: string }) => m.kind));
+      expect(hits).toEqual(c.tried.filter((kind: string) => matched.has(kind)));
+      expect(await field(page, scope, 'eventCount')).toBe(c.eventCount.toLocaleString('en-US'));
+      expect(await field(page, scope, 'firstSeen')).toBe(fmt(c.firstSeen));
+      expect(await field(page, scope, 'lastSeen')).toBe(fmt(c.lastSeen));
+      for (const list of ['identities', 'ips', 'resources', 'sessions'])
+        expect(await field(page, scope, list)).toBe(c[list].totalCount.toLocaleString('en-US'));
+      expect(await page.locator(`${scope} [data-finding]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-finding')))).toEqual(
+        c.findings.map((f: { findingId: string }) => f.findingId),
+      );
+      if (c.found) found++;
+    }
+    // The mix is a real one: most indicators are in the lake, one is not, and findings show on the brute-forcing address's card.
+    expect(found).toBe(indicators.length - 1);
+    expect(await page.locator(`.card[data-indicator="${BRUTE_IP}"] [data-finding]`).count()).toBe(2);
+    await page.close();
+  }, 120_000);
+
+  test('an entity page shows what the API knows, and the window survives pivots to another entity and to the graph', async () => {
+    const page = await open(`#/entity/identity/${encodeURIComponent(BOB)}?${hashWindow}`);
+    await page.waitForSelector('#facts');
+    await page.waitForSelector('#activity .histogram');
+    const bob = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) { eventCount firstSeen findings(window: $w) { edges { node { findingId } } }
+          ips(first: 10, window: $w) { edges { node { address } } } } }`,
+        { id: BOB, w: W },
+      )
+    ).identity;
+    expect(await field(page, '#facts', 'eventCount')).toBe(String(bob.eventCount));
+    expect(await page.locator('#findings [data-finding]').evaluateAll((els) => els.map((e) => e.getAttribute('data-finding')))).toEqual(
+      bob.findings.edges.map((e: any) => e.node.findingId),
+    );
+    const shownIps = await page
+      .locator('[data-related="ips"] [data-entity]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-entity')));
+    expect(shownIps).toEqual(bob.ips.edges.map((e: any) => `ip:${e.node.address}`));
+
+    // Pivot: bob → the address he came from. Same window, now the address's page.
+    await page.click(`[data-related="ips"] [data-entity="ip:${BRUTE_IP}"]`);
+    await page.waitForFunction((ip) => location.hash.startsWith(`#/entity/ip/${ip}`), BRUTE_IP);
+    await page.waitForSelector('#facts [data-field="address"]');
+    expect(page.url()).toContain(hashWindow);
+    expect(await page.inputValue('#window-from')).toBe(W.from);
+    expect(await page.inputValue('#window-to')).toBe(W.to);
+    const ip = (await gql(`query($a: String!, $w: TimeWindow!) { ip(address: $a, window: $w) { eventCount } }`, { a: BRUTE_IP, w: W })).ip;
+    expect(await field(page, '#facts', 'eventCount')).toBe(String(ip.eventCount));
+    // And on to the graph, still in the same window.
+    await page.click('#open-graph');
+    await page.waitForSelector('#graph-nodes [data-node]');
+    expect(page.url()).toContain(`#/graph/ip/${BRUTE_IP}?`);
+    expect(page.url()).toContain(hashWindow);
+    // Back in history: the previous page, same window.
+    await page.goBack();
+    await page.waitForSelector('#facts [data-field="address"]');
+    expect(page.url()).toContain(hashWindow);
+    await page.close();
+  }, 120_000);
+
+  test('the activity histogram equals aggregate; the grid pages through the connection; exports hold totalCount rows', async () => {
+    const page = await open(`#/entity/identity/${encodeURIComponent(CI_BOT)}?${hashWindow}`);
+    await page.waitForSelector('#activity .histogram');
+    const answer = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
+          events(first: 10, window: $w) { totalCount pageInfo { endCursor } aggregate(bucket: HOUR, orderBy: TIME, top: 500) { totalEvents groups { bucket count } } } } }`,
+        { id: CI_BOT, w: W },
+      )
+    ).identity.events;
+    expect(answer.totalCount).toBe(CI_BOT_READS);
+    const bars = await page
+      .locator('#activity .bar[data-bucket]')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-bucket'), Number(e.getAttribute('data-count'))]));
+    expect(bars).toEqual(
+      answer.aggregate.groups.map((g: { bucket: string; count: number }) => [new Date(g.bucket).toISOString(), g.count]),
+    );
+    // The quiet day is drawn: empty bars between busy ones.
+    expect(await page.locator('#activity .bar.empty').count()).toBeGreaterThan(24);
+
+    // The grid: 10 rows a page, the second page is the connection's second page.
+    await page.waitForSelector('#events tbody tr');
+    await page.selectOption('#grid-page-size', '10');
+    await page.waitForFunction(() => document.querySelectorAll('#events tbody tr').length === 10);
+    expect(await page.innerText('[data-field="grid-status"]')).toBe(`Events 1–10 of ${CI_BOT_READS}`);
+    await page.click('#grid-next');
+    await page.waitForFunction(() => document.querySelector('[data-field="grid-status"]')?.textContent?.startsWith('Events 11–20'));
+    const second = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!, $after: String) { identity(id: $id, window: $w) { events(first: 10, after: $after, window: $w) { edges { node { eventId } } } } }`,
+        { id: CI_BOT, w: W, after: answer.pageInfo.endCursor },
+      )
+    ).identity.events.edges.map((e: any) => e.node.eventId);
+    expect(await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')))).toEqual(second);
+
+    // Exports hold every matched event, not the page shown (620 events: two pages of 500 behind the scenes).
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const lines = readFileSync(await csv.path(), 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0].split(',')).toContain('eventId');
+    expect(lines.length - 1).toBe(answer.totalCount);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+    const rows = JSON.parse(readFileSync(await json.path(), 'utf8')) as { eventId: string }[];
+    expect(rows).toHaveLength(answer.totalCount);
+    expect(new Set(rows.map((r) => r.eventId)).size).toBe(CI_BOT_READS);
+    await page.close();
+  }, 120_000);
+
+  test('the graph expands to exactly the neighbours the API returned, a page at a time, and collapses back', async () => {
+    const page = await open(`#/graph/identity/${encodeURIComponent(BOB)}?${hashWindow}`);
+    const nodes = () => page.locator('#graph-nodes [data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')).sort());
+    const settle = () => page.waitForFunction(() => document.querySelector('#view')?.getAttribute('data-graph-state') === 'idle');
+    await page.waitForSelector('#graph-nodes [data-node]');
+    expect(await nodes()).toEqual([`identity:${BOB}`]);
+
+    // What the API gives as bob's neighbours (first page of each link connection the graph follows).
+    const neighbours = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
+          sessions(first: 10, window: $w) { edges { node { sessionId } } }
+          ips(first: 10, window: $w) { edges { node { address } } }
+          resources(first: 10, window: $w) { edges { node { resourceId } } }
+          accounts(first: 10, window: $w) { edges { node { accountId } } } } }`,
+        { id: BOB, w: W },
+      )
+    ).identity;
+    const expected = [
+      `identity:${BOB}`,
+      ...neighbours.sessions.edges.map((e: any) => `session:${e.node.sessionId}`),
+      ...neighbours.ips.edges.map((e: any) => `ip:${e.node.address}`),
+      ...neighbours.resources.edges.map((e: any) => `resource:${e.node.resourceId}`),
+      ...neighbours.accounts.edges.map((e: any) => `account:${e.node.accountId}`),
+    ].sort();
+    expect(expected.length).toBeGreaterThan(3);
+    await page.click('#graph-expand');
+    await settle();
+    await page.waitForFunction((n) => document.querySelectorAll('#graph-nodes [data-node]').length === n, expected.length);
+    expect(await nodes()).toEqual([...new Set(expected)]);
+
+    // Expand bob's console session too: its neighbours join; details of the selected node show beside the graph.
+    const session = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { session(id: $id, window: $w) { eventCount
+          ips(first: 10, window: $w) { edges { node { address } } }
+          resources(first: 10, window: $w) { edges { node { resourceId } } }
+          children(first: 10, window: $w) { edges { node { sessionId } } } } }`,
+        { id: BOB_CONSOLE_KEY, w: W },
+      )
+    ).session;
+    await page.click(`#graph-nodes [data-node="session:${BOB_CONSOLE_KEY}"] button`);
+    await page.waitForSelector(`#graph-details [data-selected="session:${BOB_CONSOLE_KEY}"]`);
+    await page.waitForSelector('#graph-details [data-field="eventCount"]');
+    expect(await page.innerText('#graph-details [data-field="eventCount"]')).toBe(String(session.eventCount));
+    await page.click('#graph-expand');
+    await settle();
+    const both = [
+      ...expected,
+      ...session.ips.edges.map((e: any) => `ip:${e.node.address}`),
+      ...session.resources.edges.map((e: any) => `resource:${e.node.resourceId}`),
+      ...session.children.edges.map((e: any) => `session:${e.node.sessionId}`),
+    ];
+    expect(await nodes()).toEqual([...new Set(both)].sort());
+    expect(await nodes()).toContain(`session:${DEVOPS_KEY}`);
+
+    // Collapse the session: back to bob's first expansion. Collapse bob: back to bob alone.
+    await page.click('#graph-collapse');
+    await settle();
+    expect(await nodes()).toEqual([...new Set(expected)]);
+    await page.click(`#graph-nodes [data-node="identity:${BOB}"] button`);
+    await page.click('#graph-collapse');
+    await settle();
+    expect(await nodes()).toEqual([`identity:${BOB}`]);
+    await page.close();
+  }, 120_000);
+
+  test('findings are grouped by the entities they share; coverage shows the lake’s map', async () => {
+    const page = await open(`#/findings?${hashWindow}`);
+    await page.waitForSelector('[data-field="findings-total"]');
+    const all = (await gql(`query($w: TimeWindow!) { findings(window: $w, first: 50) { totalCount } }`, { w: W })).findings;
+    expect(await page.innerText('[data-field="findings-total"]')).toBe(`${all.totalCount} in 2 groups`);
+    // The brute force and the role chain share the brute-forcing address: one group; the outside read is its own.
+    const groups = await page
+      .locator('.finding-group')
+      .evaluateAll((els) => els.map((g) => Array.from(g.querySelectorAll('[data-finding]'), (f) => f.getAttribute('data-finding')).sort()));
+    expect(groups).toEqual([['f-brute', 'f-chain'], ['f-public-read']]);
+
+    await page.click('header nav a:text("Coverage")');
+    await page.waitForSelector('table.coverage');
+    expect(page.url()).toContain(hashWindow);
+    const coverage = (
+      await gql(`query($w: TimeWindow!) { lake { coverage(window: $w, bucket: DAY) { series { source account region counts } } } }`, {
+        w: W,
+      })
+    ).lake.coverage.series;
+    const shown = await page
+      .locator('table.coverage tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [
+          r.getAttribute('data-series'),
+          Array.from(r.querySelectorAll('td[data-count]'), (c) => Number(c.getAttribute('data-count'))),
+        ]),
+      );
+    expect(shown).toEqual(coverage.map((s: any) => [`${s.source}/${s.account}/${s.region}`, s.counts]));
+    await page.close();
+  }, 120_000);
+});
