@@ -29,7 +29,8 @@ export function isDigestDocument(value: unknown): boolean {
  */
 export function isDigestHead(head: string): boolean {
   const text = head.replace(/^\uFEFF/, '');
-  if (!/^\s*\{/.test(text)) return false;
+  // Cheap first: without the names anywhere there is nothing to parse (most objects, every log file).
+  if (!/^\s*\{/.test(text) || !DIGEST_TOP_LEVEL_FIELDS.every((name) => text.includes(`"${name}"`))) return false;
   let value: unknown;
   try {
     value = JSON.parse(text);
