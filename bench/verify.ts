@@ -5,6 +5,8 @@
  *   npx tsx bench/verify.ts            # trails of 400, 800 and 1,600 log files (≈100 KB each uncompressed)
  *   npx tsx bench/verify.ts --quick    # 100, 200, 400
  *   options: --files N (log files at scale 1) --records N (records per log file) --runs N (timed runs, median)
+ *   npx tsx bench/verify.ts --lake     # `verify lake` over lakes of 250k, 500k, 1M events (bench/verify-lake.ts)
+ *   npx tsx bench/verify.ts --lake --quick   # 50k, 100k, 200k; --events N sets the smallest
  *
  * Baselines, on the very same files:
  *  - node floor: read + gunzipSync + SHA-256 of every log and digest file, one after the other on
@@ -22,6 +24,7 @@ import { gunzipSync } from 'node:zlib';
 import { exampleRecords, listPublicKeysJson, makeTrailKey, TrailWriter } from '../testkit/cloudtrail-local';
 import { verifyCloudTrail } from '../src/evidence/cloudtrail-digests';
 import { addPublicKeysFile, PublicKeySet } from '../src/evidence/cloudtrail-keys';
+import { lakeBench } from './verify-lake';
 import { OUT, listFiles, machine, mb, parseArgs, ratio, runScoutql, table, totalBytes, writeResult } from './lib/measure';
 
 const args = parseArgs(process.argv.slice(2));
@@ -181,7 +184,14 @@ async function main() {
   console.log(`\nresult: ${file}`);
 }
 
-main().catch((err: unknown) => {
+(args.has('lake')
+  ? lakeBench({
+      quick: QUICK,
+      runs: Number(args.get('runs') ?? (QUICK ? 1 : 3)),
+      events: args.has('events') ? Number(args.get('events')) : undefined,
+    })
+  : main()
+).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

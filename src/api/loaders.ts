@@ -39,7 +39,7 @@ import {
   type FindingsPivot,
   type NamedEntities,
 } from '../queries/findings';
-import { latestRecords, lakeCoverage, lakeSources, type CoverageRow, type LakeSourceRow } from '../queries/lake';
+import { latestRecords, lakeCoverage, lakeGaps, lakeSources, type CoverageRow, type LakeSourceRow } from '../queries/lake';
 import type { Statement } from '../queries/sql';
 import { AccountScope } from '../queries/scope';
 import type { SqlRow } from '../engine/types';
@@ -139,6 +139,8 @@ export interface Loaders {
   /** The lake's sources (coverage table), once per request. */
   lakeSources(): Promise<LakeSourceRow[]>;
   lakeCoverage(window: Window, bucket: TimeBucket): Promise<CoverageRow[]>;
+  /** Silences per source, account and region in the window (rows of src/core/coverage.ts's statement). */
+  lakeGaps(window: Window, minGapMinutes: number): Promise<SqlRow[]>;
   /** Resources whose id ends in this name (instance id, secret or function name…). */
   resourcesBySuffix(name: string, window: Window): Promise<EntityModel[]>;
   /** Addresses of the lake in IPv4 ranges, or every IPv6 address (for the caller to test), most recent first. */
@@ -447,6 +449,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     recordsIn,
     lakeSources: () => (sources ??= run<LakeSourceRow>(lakeSources(scope))),
     lakeCoverage: (window, bucket) => run<CoverageRow>(lakeCoverage(scope, window, bucket)),
+    lakeGaps: (window, minGapMinutes) => run<SqlRow>(lakeGaps(scope, window, minGapMinutes)),
     resourcesBySuffix: async (name, window) => {
       const found = (await run<EntityRow>(resourcesBySuffix(scope, name, window))).map((row) => entityFromRow(row, 'Resource', window));
       for (const node of found) entity.prime({ type: 'Resource', key: node.key, window }, node);

@@ -16,6 +16,9 @@
  */
 import { verify, type KeyObject } from 'node:crypto';
 
+// Detection by structure lives in core: the ingest skips digests by the same test.
+export { isDigestDocument } from '../core/cloudtrail-digest';
+
 export const SIGNATURE_ALGORITHM = 'SHA256withRSA';
 export const HASH_ALGORITHM = 'SHA-256';
 
@@ -45,21 +48,6 @@ export interface DigestDocument {
   /** Null in a starting digest (the first of a chain, or after logging or validation restarted). */
   previous: PreviousDigest | null;
   logFiles: ListedLogFile[];
-}
-
-/**
- * Whether a parsed JSON value is a digest by its structure (its top level has the digest's own
- * fields and no `Records`), not by a substring: a log record may carry any text in its fields.
- */
-export function isDigestDocument(value: unknown): boolean {
-  if (!isRecord(value) || 'Records' in value) return false;
-  return (
-    typeof value.digestStartTime === 'string' &&
-    typeof value.digestEndTime === 'string' &&
-    typeof value.digestS3Bucket === 'string' &&
-    typeof value.digestS3Object === 'string' &&
-    Array.isArray(value.logFiles)
-  );
 }
 
 /** Reads a digest's uncompressed content; every reason it is not a usable digest is named. */

@@ -1303,6 +1303,13 @@ export type Lake = {
    * record (a record dated in the future does not move it), or now for an empty lake.
    */
   defaultWindow: TimeRange;
+  /**
+   * Where the evidence falls silent: per source, account and region, every stretch of at least
+   * `minMinutes` (default 60) with no log at all between two logs of the window (a trail that
+   * stopped delivering from 02:00:13 to 03:10:41 is one gap). Read from the events themselves, by the
+   * same statement `scoutql verify lake` reports its gaps with; longest first.
+   */
+  gaps: Array<LakeGap>;
   sources: Array<LakeSource>;
   /** First and last record of the lake (null for an empty lake), in the caller's accounts. */
   timeRange?: Maybe<TimeRange>;
@@ -1320,12 +1327,38 @@ export type LakeCoverageArgs = {
   window: TimeWindow;
 };
 
+
+/**
+ * The lake's own map, from the coverage the ingest's graph step keeps (records per source, account,
+ * region and hour), so a hunter knows what can be asked before asking, and where the logs fall silent.
+ */
+export type LakeGapsArgs = {
+  account?: InputMaybe<Scalars['String']['input']>;
+  minMinutes?: InputMaybe<Scalars['Int']['input']>;
+  source?: InputMaybe<Scalars['String']['input']>;
+  window: TimeWindow;
+};
+
 export type LakeCoverage = {
   __typename?: 'LakeCoverage';
   bucket: TimeBucket;
   /** Start of every bucket of the window, in order. */
   buckets: Array<Scalars['DateTime']['output']>;
   series: Array<CoverageSeries>;
+};
+
+/** A stretch of time with no log from one source in one account and region. */
+export type LakeGap = {
+  __typename?: 'LakeGap';
+  account: Scalars['String']['output'];
+  /** The last log before the silence. */
+  from: Scalars['DateTime']['output'];
+  /** Whole minutes between them. */
+  minutes: Scalars['Int']['output'];
+  region: Scalars['String']['output'];
+  source: Scalars['String']['output'];
+  /** The first log after it. */
+  to: Scalars['DateTime']['output'];
 };
 
 export type LakeSource = {
@@ -2239,6 +2272,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Lake: ResolverTypeWrapper<LakeModel>;
   LakeCoverage: ResolverTypeWrapper<LakeCoverage>;
+  LakeGap: ResolverTypeWrapper<LakeGap>;
   LakeSource: ResolverTypeWrapper<LakeSource>;
   Link: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Link']>;
   NetworkActivity: ResolverTypeWrapper<EventModel>;
@@ -2306,6 +2340,7 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   Lake: LakeModel;
   LakeCoverage: LakeCoverage;
+  LakeGap: LakeGap;
   LakeSource: LakeSource;
   Link: ResolversInterfaceTypes<ResolversParentTypes>['Link'];
   NetworkActivity: EventModel;
@@ -2804,6 +2839,7 @@ export type IndicatorMatchResolvers<ContextType = RequestContext, ParentType ext
 export type LakeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Lake'] = ResolversParentTypes['Lake']> = {
   coverage?: Resolver<ResolversTypes['LakeCoverage'], ParentType, ContextType, RequireFields<LakeCoverageArgs, 'bucket' | 'window'>>;
   defaultWindow?: Resolver<ResolversTypes['TimeRange'], ParentType, ContextType>;
+  gaps?: Resolver<Array<ResolversTypes['LakeGap']>, ParentType, ContextType, RequireFields<LakeGapsArgs, 'minMinutes' | 'window'>>;
   sources?: Resolver<Array<ResolversTypes['LakeSource']>, ParentType, ContextType>;
   timeRange?: Resolver<Maybe<ResolversTypes['TimeRange']>, ParentType, ContextType>;
 };
@@ -2812,6 +2848,15 @@ export type LakeCoverageResolvers<ContextType = RequestContext, ParentType exten
   bucket?: Resolver<ResolversTypes['TimeBucket'], ParentType, ContextType>;
   buckets?: Resolver<Array<ResolversTypes['DateTime']>, ParentType, ContextType>;
   series?: Resolver<Array<ResolversTypes['CoverageSeries']>, ParentType, ContextType>;
+};
+
+export type LakeGapResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LakeGap'] = ResolversParentTypes['LakeGap']> = {
+  account?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  minutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  region?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type LakeSourceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LakeSource'] = ResolversParentTypes['LakeSource']> = {
@@ -3108,6 +3153,7 @@ export type Resolvers<ContextType = RequestContext> = {
   IndicatorMatch?: IndicatorMatchResolvers<ContextType>;
   Lake?: LakeResolvers<ContextType>;
   LakeCoverage?: LakeCoverageResolvers<ContextType>;
+  LakeGap?: LakeGapResolvers<ContextType>;
   LakeSource?: LakeSourceResolvers<ContextType>;
   Link?: LinkResolvers<ContextType>;
   NetworkActivity?: NetworkActivityResolvers<ContextType>;

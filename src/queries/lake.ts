@@ -5,6 +5,7 @@
  * table), never by scanning the events, except at minute resolution, where the window the server
  * caps bounds the scan.
  */
+import { coverageSql } from '../core/coverage';
 import { TABLE_NAMES } from '../core/tables';
 import type { SqlParam } from '../engine/types';
 import { listedElsewhereSql } from './events';
@@ -102,4 +103,19 @@ export function latestRecords(scope: AccountScope, notAfter: Date): Statement {
     scope,
     weight: 'light',
   };
+}
+
+/**
+ * Silences of at least `minGapMinutes` per source, account and region between the window's events:
+ * the statement `scoutql verify lake` reports its gaps with (src/core/coverage.ts), each table's leg
+ * kept to the window's days and the caller's accounts. Rows as coverageFromRows reads them.
+ */
+export function lakeGaps(scope: AccountScope, window: Window, minGapMinutes: number): Statement {
+  const [fromDay, toDay] = dayRange(window);
+  const restrict = scope.restrict('account');
+  const { sql, tables } = coverageSql(`day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND time >= ? AND time < ?${restrict.sql}`);
+  const params: SqlParam[] = [];
+  for (let i = 0; i < tables; i++) params.push(fromDay, toDay, window.from, window.to, ...restrict.params);
+  params.push(minGapMinutes * 60);
+  return { label: 'lakeGaps', sql, params, scope, weight: 'heavy' }; // reads the events themselves
 }

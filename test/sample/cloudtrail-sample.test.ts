@@ -1,5 +1,9 @@
-import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { verifyCloudTrail } from '../../src/evidence/cloudtrail-digests';
+import { addPublicKeysFile, PublicKeySet } from '../../src/evidence/cloudtrail-keys';
 import { Command } from 'commander';
 import { SAMPLE_SOURCES } from '../../testkit/sample';
 import { STORY_IDS } from '../../testkit/sample/stories';
@@ -7,7 +11,9 @@ import { readStories, storyById, type Story } from '../../testkit/sample/story';
 import { registerSample } from '../../src/cli/commands/sample';
 import {
   DIGEST_FILE,
+  DIGEST_SIGNATURE_FILE,
   FLOW_FILE,
+  SAMPLE_EXTRA_FILES,
   LOG_FILE,
   fileHashes,
   generate,
@@ -20,6 +26,7 @@ import {
   type LoadedLogs,
 } from './helpers';
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
@@ -129,8 +136,10 @@ describe('a one-day sample', () => {
   });
 
   test('every file sits where AWS delivers it, named as AWS names it', () => {
-    const other = files.filter((f) => !LOG_FILE.test(f) && !DIGEST_FILE.test(f) && !FLOW_FILE.test(f));
-    expect(other.sort()).toEqual(['geoip-overrides.json', 'sample.json', 'stories.json']);
+    const other = files.filter((f) => !LOG_FILE.test(f) && !DIGEST_FILE.test(f) && !DIGEST_SIGNATURE_FILE.test(f) && !FLOW_FILE.test(f));
+    expect(other.sort()).toEqual(SAMPLE_EXTRA_FILES);
+    // Each digest has its signature beside it, and nothing else is signed.
+    expect(files.filter((f) => DIGEST_SIGNATURE_FILE.test(f))).toEqual(files.filter((f) => DIGEST_FILE.test(f)).map((f) => `${f}.sig`));
     for (const f of files.filter((x) => LOG_FILE.test(x))) {
       const m = LOG_FILE.exec(f)!;
       const [, acct, region, yyyy, mm, dd, acct2, region2, ymd] = m;
@@ -269,6 +278,57 @@ describe('a one-day sample', () => {
         expect(chain[i].json.digestStartTime).toBe(chain[i - 1].json.digestEndTime);
       }
     }
+  });
+
+  test('verify cloudtrail with the public key written beside the sample proves every digest and log file', async () => {
+    const keys = new PublicKeySet();
+    await addPublicKeysFile(keys, join(dir, 'cloudtrail-public-keys.json'));
+    const report = await verifyCloudTrail({ root: dir, keys });
+    const digests = files.filter((f) => DIGEST_FILE.test(f)).length;
+    expect(report.outcome).toBe('verified');
+    expect(report.signatures).toEqual({ checked: digests, notChecked: 0, note: null });
+    expect(report.counts.links).toMatchObject({ valid: digests });
+    expect(report.counts.files).toMatchObject({
+      valid: logs.files.length,
+      modified: 0,
+      missing: 0,
+      unlisted: 0,
+      unsigned: 0,
+      uncovered: 0,
+    });
+    expect(report.chains.flatMap((c) => c.links).every((l) => l.signature.source === 'sidecar')).toBe(true);
+  });
+
+  test('the sample signatures are real: a digest re-signed with another key, or one edited, fails', async () => {
+    const copy = tempDir('signed-copy');
+    dirs.push(copy);
+    cpSync(dir, copy, { recursive: true });
+    const digests = files.filter((f) => DIGEST_FILE.test(f)).sort();
+    // Forge: the first digest signed over the right string, with another key.
+    const forged = digests[0];
+    const doc = JSON.parse(gunzipText(copy, forged)) as Record<string, string | null>;
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const toSign = [
+      doc.digestEndTime,
+      `${doc.digestS3Bucket}/${doc.digestS3Object}`,
+      sha256(gunzipText(copy, forged)),
+      doc.previousDigestSignature ?? 'null',
+    ].join('\n');
+    writeFileSync(join(copy, `${forged}.sig`), sign('sha256', Buffer.from(toSign), other).toString('hex'));
+    // Edit: another digest's content changed, its signature kept.
+    const edited = digests[digests.length - 1];
+    const editedDoc = JSON.parse(gunzipText(copy, edited)) as Record<string, unknown>;
+    writeFileSync(join(copy, edited), gzipSync(JSON.stringify({ ...editedDoc, logFiles: [] })));
+    const keys = new PublicKeySet();
+    await addPublicKeysFile(keys, join(copy, 'cloudtrail-public-keys.json'));
+    const report = await verifyCloudTrail({ root: copy, keys });
+    const problems = new Map(report.chains.flatMap((c) => c.links).map((l) => [l.path, l.problems.map((p) => p.code)]));
+    expect(report.outcome).toBe('failed');
+    // The forged signature does not verify, and is not the one the next digest recorded for it.
+    expect(problems.get(forged)).toEqual(['modified', 'signature_invalid']);
+    // The newest digest of its stream: only its own signature can tell.
+    expect(problems.get(edited)).toEqual(['signature_invalid']);
+    expect(report.counts.links).toMatchObject({ modified: 1, signature_invalid: 1, valid: digests.length - 2 });
   });
 
   test('every story fits in one day, each CloudTrail event where stories.json says it is', () => {

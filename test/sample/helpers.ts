@@ -50,6 +50,12 @@ export const LOG_FILE =
 export const DIGEST_FILE =
   /^AWSLogs\/(\d{12})\/CloudTrail-Digest\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_CloudTrail-Digest_([a-z]{2}-[a-z]+-\d)_([A-Za-z0-9-]+)_([a-z]{2}-[a-z]+-\d)_(\d{8})T(\d{6})Z\.json\.gz$/;
 
+/** A digest's signature beside it (`<digest>.sig`): a local copy has no S3 object metadata to hold it. */
+export const DIGEST_SIGNATURE_FILE = new RegExp(`${DIGEST_FILE.source.slice(0, -1)}\\.sig$`);
+
+/** What the sample writes besides log files and signatures: its own summary, stories, GeoIP overrides and CloudTrail's public key. */
+export const SAMPLE_EXTRA_FILES = ['cloudtrail-public-keys.json', 'geoip-overrides.json', 'sample.json', 'stories.json'];
+
 export const FLOW_FILE =
   /^AWSLogs\/(\d{12})\/vpcflowlogs\/([a-z]{2}-[a-z]+-\d)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{12})_vpcflowlogs_([a-z]{2}-[a-z]+-\d)_(fl-[0-9a-f]{17})_(\d{8})T(\d{4})Z_([0-9a-f]{8})\.log\.gz$/;
 

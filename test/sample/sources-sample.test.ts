@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import { SAMPLE_SOURCES } from '../../testkit/sample';
 import { readStories, storyById, type Story } from '../../testkit/sample/story';
 import { SOURCES } from '../../etl/sources';
-import { fileHashes, generate, layoutOf, LAYOUTS, listFiles, loadCloudTrail, objectBytes, type LoadedLogs } from './helpers';
+import {
+  DIGEST_SIGNATURE_FILE,
+  fileHashes,
+  generate,
+  layoutOf,
+  LAYOUTS,
+  listFiles,
+  loadCloudTrail,
+  objectBytes,
+  SAMPLE_EXTRA_FILES,
+  type LoadedLogs,
+} from './helpers';
 
 /** A row's cells, read by column name. */
 type Row = Readonly<Record<string, unknown>>;
@@ -88,8 +99,8 @@ describe('a two-day sample of every source', () => {
 
   const rows = (source: string) => rowsBySource.get(source) ?? [];
 
-  test('every file follows one source’s native layout; only stories.json, sample.json and geoip-overrides.json are extra', () => {
-    expect(files.filter((f) => !layoutOf(f))).toEqual(['geoip-overrides.json', 'sample.json', 'stories.json']);
+  test('every file follows one source’s native layout; only digest signatures, stories.json, sample.json, geoip-overrides.json and the CloudTrail public key are extra', () => {
+    expect(files.filter((f) => !layoutOf(f) && !DIGEST_SIGNATURE_FILE.test(f))).toEqual(SAMPLE_EXTRA_FILES);
     for (const source of SAMPLE_SOURCES) expect(files.some((f) => layoutOf(f) === source)).toBe(true);
   });
 
@@ -370,8 +381,8 @@ describe('the default sample', () => {
     expect(Object.keys(summary.bySource).sort()).toEqual([...SAMPLE_SOURCES].sort());
     expect(summary.totals.files).toBeLessThan(8000);
     expect(summary.totals.records).toBeLessThan(150_000);
-    // Beside the logs: sample.json, stories.json and geoip-overrides.json.
-    expect(listFiles(dir)).toHaveLength(summary.totals.files + 3);
+    // Beside the logs: a signature per CloudTrail digest, sample.json, stories.json, geoip-overrides.json and the public key.
+    expect(listFiles(dir)).toHaveLength(summary.totals.files + summary.sections.cloudtrail!['digestFiles'] + SAMPLE_EXTRA_FILES.length);
     for (const s of Object.values(summary.bySource)) expect(s.records).toBeGreaterThan(0);
   });
 

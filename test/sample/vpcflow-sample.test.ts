@@ -1,4 +1,4 @@
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { readStories, storyById } from '../../testkit/sample/story';
@@ -7,7 +7,7 @@ import { buildWorld, parseStartDate } from '../../testkit/sample/world';
 import { source as cloudtrail } from '../../etl/sources/cloudtrail/parser';
 import { source as vpcflow } from '../../etl/sources/vpcflow/parser';
 import type { LogSource } from '../../etl/sources/types';
-import { FLOW_FILE, generate, gunzipText, listFiles } from './helpers';
+import { DIGEST_FILE, FLOW_FILE, generate, gunzipText, listFiles } from './helpers';
 
 interface Flow {
   account: string;
@@ -119,8 +119,12 @@ test('the project’s own CloudTrail and VPC flow sources read the sample files 
   const sample = (f: string) => ({ key: join(dir, f), head: gunzipText(dir, f).slice(0, 65536) });
   let ctRows = 0;
   let flowRows = 0;
-  for (const f of files.filter((x) => x.includes('/CloudTrail-Digest/')).slice(0, 20)) {
-    expect(cloudtrail.detect(sample(f))).toHaveProperty('skip');
+  for (const f of files.filter((x) => DIGEST_FILE.test(x)).slice(0, 20)) {
+    expect(cloudtrail.detect(sample(f))).toEqual({ skip: 'CloudTrail digest file' });
+    // Its signature beside it (plain hex).
+    expect(cloudtrail.detect({ key: join(dir, `${f}.sig`), head: readFileSync(join(dir, `${f}.sig`), 'utf8') })).toEqual({
+      skip: 'CloudTrail digest signature',
+    });
   }
   for (const f of files.filter((x) => x.includes('/CloudTrail/')).filter((_, i) => i % 5 === 0)) {
     expect(cloudtrail.detect(sample(f))).toEqual({ confidence: expect.any(Number) });

@@ -83,11 +83,12 @@ describe('cloudtrail detect', () => {
     expect(cloudtrail.detect({ key: 'a/b.log', head: '{"time":"x","operationName":"y"}' })).toEqual({ confidence: 0 });
   });
 
-  test('digest files are skipped, by path or by content', () => {
+  test('digest files are skipped by their content, wherever they are; a log file at a digest key is read', () => {
     const digestKey = 's3://b/AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20150817T150131Z.json.gz';
     const digestHead = head('111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150820T180131Z.json');
     expect(cloudtrail.detect({ key: digestKey, head: digestHead })).toEqual({ skip: 'CloudTrail digest file' });
     expect(cloudtrail.detect({ key: 'local/digest.json', head: digestHead })).toEqual({ skip: 'CloudTrail digest file' });
+    expect(cloudtrail.detect({ key: digestKey, head: head('log-file-examples.json') })).toEqual({ confidence: 1 });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * TEST INFRASTRUCTURE: writes a CloudTrail trail as AWS delivers it, signed as AWS signs it, with
- * an RSA key made here (nothing reaches AWS). Written independently of src/evidence so the
- * verifier is checked against this, not against itself.
+ * an RSA key made here (nothing reaches AWS). The signing (testkit/sample/cloudtrail-signing.ts,
+ * shared with the sample generator) is written independently of src/evidence so the verifier is
+ * checked against it, not against itself.
  *
  * Layout (user guide, "Finding your CloudTrail log files", "CloudTrail digest file structure"):
  *   [prefix/]AWSLogs/[o-…/]<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16 alnum>.json.gz
@@ -13,44 +14,14 @@
  * (user guide, "Custom implementations of … validation", section D), is written hex-encoded to a
  * sidecar `<digest>.sig` (S3 object metadata `signature` when uploaded with uploadTrail()).
  */
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { signDigest, type TrailKey } from '../sample/cloudtrail-signing';
 
-export interface TrailKey {
-  privateKey: KeyObject;
-  /** The public key as ListPublicKeys returns it: PKCS #1 RSAPublicKey, DER. */
-  publicDer: Buffer;
-  /** Hex MD5 of publicDer, as CloudTrail's fingerprints are. */
-  fingerprint: string;
-  validFrom: Date;
-  validTo: Date;
-}
-
-/** An RSA key pair like CloudTrail's regional signing keys (2048 bits). */
-export function makeTrailKey(validFrom = new Date('2024-01-01T00:00:00Z'), validTo = new Date('2024-12-31T00:00:00Z')): TrailKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const publicDer = publicKey.export({ type: 'pkcs1', format: 'der' });
-  return { privateKey, publicDer, fingerprint: createHash('md5').update(publicDer).digest('hex'), validFrom, validTo };
-}
-
-/** What `aws cloudtrail list-public-keys` prints for these keys (AWS CLI v2: ISO times, base64 values). */
-export function listPublicKeysJson(keys: readonly TrailKey[]): string {
-  return JSON.stringify(
-    {
-      PublicKeyList: keys.map((k) => ({
-        Value: k.publicDer.toString('base64'),
-        ValidityStartTime: k.validFrom.toISOString().replace('.000Z', '+00:00'),
-        ValidityEndTime: k.validTo.toISOString().replace('.000Z', '+00:00'),
-        Fingerprint: k.fingerprint,
-      })),
-    },
-    null,
-    4,
-  );
-}
+export { listPublicKeysJson, makeTrailKey, type TrailKey } from '../sample/cloudtrail-signing';
 
 export interface TrailOptions {
   /** The folder standing for the bucket. */
@@ -156,8 +127,16 @@ export class TrailWriter {
     };
     const text = JSON.stringify(digest);
     const contentHash = sha256(text);
-    const toSign = `${end}\n${bucket}/${key}\n${contentHash}\n${previous?.signature ?? 'null'}`;
-    const signature = sign('sha256', Buffer.from(toSign), (forge.signWith ?? this.options.key).privateKey).toString('hex');
+    const signature = signDigest(
+      {
+        digestEndTime: end,
+        digestS3Bucket: bucket,
+        digestS3Object: key,
+        contentSha256: contentHash,
+        previousSignature: previous?.signature ?? null,
+      },
+      (forge.signWith ?? this.options.key).privateKey,
+    );
     this.put(key, gzipSync(text));
     this.put(`${key}.sig`, Buffer.from(signature));
     const written = { key, sha256: contentHash, signature, start, end, logFiles: files.map((f) => f.key) };

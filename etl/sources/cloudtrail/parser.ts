@@ -6,6 +6,7 @@
  * Every record becomes one api_activity row; sign-in events also an authentication row.
  */
 import { iamIdentityKey } from '../../../src/core/arn';
+import { isDigestDocument, isDigestHead } from '../../../src/core/cloudtrail-digest';
 import { sha1Hex } from '../../../src/core/hash';
 import type { CoreRow } from '../../../src/core/tables';
 import { parseIsoTime } from '../../../src/core/time';
@@ -23,10 +24,11 @@ import { CsvExport, fromLookupFields, isEventHistoryCsvHeader, unwrapRecords } f
 type Table = (typeof manifest.tables)[number];
 
 // Compiled once: these run per object.
-const DIGEST_KEY = /(^|\/)CloudTrail-Digest\//;
+// A digest's signature kept beside a local copy (`<digest>.json.gz.sig`, see src/evidence): hex, or head-object's metadata JSON.
+const SIGNATURE_SIDECAR_KEY = /(^|\/)CloudTrail-Digest\/.*\.json(?:\.gz)?\.sig$/;
+const SIGNATURE_SIDECAR_CONTENT = /^\s*(?:[0-9a-fA-F]{2}){16,4096}\s*$/;
 const [TRAIL_KEY] = manifest.objects.keyPatterns;
 const RECORDS_ENVELOPE_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
-const DIGEST_CONTENT = /"(?:digestPublicKeyFingerprint|digestStartTime)"\s*:/;
 const EVENTBRIDGE_CLOUDTRAIL = /"detail-type"\s*:\s*"AWS [A-Za-z -]+ via CloudTrail"/;
 // A record's fields, also escaped inside a JSON string (a pipeline's `message`, the event history's `CloudTrailEvent`).
 const RECORD_MARKERS = [/\\?"eventVersion\\?"\s*:/, /\\?"eventSource\\?"\s*:/, /\\?"eventName\\?"\s*:/] as const;
@@ -70,7 +72,9 @@ const SIGN_INS: ReadonlyMap<string, SignIn> = new Map([
 
 export function detectCloudTrail(sample: DetectSample): Detection {
   const { key, head } = sample;
-  if (DIGEST_KEY.test(key) || DIGEST_CONTENT.test(head)) return { skip: 'CloudTrail digest file' };
+  // By structure only: the digest's field names inside a record (a tag, a user agent) hide nothing.
+  if (isDigestHead(head)) return { skip: 'CloudTrail digest file' };
+  if (SIGNATURE_SIDECAR_KEY.test(key) && isSignatureSidecar(head)) return { skip: 'CloudTrail digest signature' };
   const keyHint = TRAIL_KEY.test(key);
   const hasRecordMarkers = RECORD_MARKERS.every((marker) => marker.test(head));
   let confidence = 0;
@@ -81,6 +85,17 @@ export function detectCloudTrail(sample: DetectSample): Detection {
   else if (keyHint && /^\s*[{[]/.test(head)) confidence = 0.5;
   if (keyHint && confidence > 0) confidence = Math.min(1, confidence + 0.05);
   return { confidence };
+}
+
+/** A sidecar's content: a hex signature alone, or head-object's metadata JSON carrying one (and nothing that is a record). */
+function isSignatureSidecar(head: string): boolean {
+  if (SIGNATURE_SIDECAR_CONTENT.test(head)) return true;
+  try {
+    const metadata = obj(JSON.parse(head));
+    return metadata !== null && Object.keys(metadata).every((k) => /^(?:x-amz-meta-)?signature(?:-algorithm)?$/.test(k));
+  } catch {
+    return false;
+  }
 }
 
 function kindOf(value: unknown): string {
@@ -217,7 +232,7 @@ function toItem(value: unknown, text: string, position: string): ParsedItem<Tabl
     if ('reason' in unwrapped) return quarantine(position, unwrapped.reason, text);
     record = unwrapped.record;
   }
-  if ('digestPublicKeyFingerprint' in record) return quarantine(position, 'CloudTrail digest file, not an event record', text);
+  if (isDigestDocument(record)) return quarantine(position, 'CloudTrail digest file, not an event record', text);
   if (record['eventTime'] === undefined || record['eventTime'] === null) return quarantine(position, 'missing eventTime', text);
   const time = typeof record['eventTime'] === 'string' ? parseIsoTime(record['eventTime']) : null;
   if (!time) return quarantine(position, `unparseable eventTime ${JSON.stringify(record['eventTime'])}`, text);

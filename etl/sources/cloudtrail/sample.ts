@@ -6,12 +6,17 @@
  *
  * One stream per account and region; each stream is cut into delivery windows of 5–10 minutes,
  * and a window with events becomes one `{"Records":[…]}` file. Every hour a digest lists the files
- * delivered in it with the SHA-256 of their uncompressed content, chained to the previous digest.
+ * delivered in it with the SHA-256 of their uncompressed content, chained to the previous digest,
+ * signed as CloudTrail signs it (SHA256withRSA, testkit/sample/cloudtrail-signing.ts) with a key
+ * derived from the seed. A local copy has no S3 metadata, so each signature is written beside its
+ * digest as `<digest>.sig` (what `verify cloudtrail` reads), and the public key, as
+ * `aws cloudtrail list-public-keys` prints it, to `cloudtrail-public-keys.json` at the top of the
+ * sample: `scoutql verify cloudtrail <sample> --public-keys <sample>/cloudtrail-public-keys.json`.
  * Only one window's records are in memory at a time.
  */
-import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { sha256Hex } from '../../../src/core/hash';
+import { listPublicKeysJson, seededTrailKey, signDigest, type TrailKey } from '../../../testkit/sample/cloudtrail-signing';
 import { DAY_MS, HOUR_MS, pad, slashDate, stampMinutes, type SourceStats } from '../../../testkit/sample/output';
 import { feed, storyChannel } from '../../../testkit/sample/plan';
 import { ALNUM, Rng } from '../../../testkit/sample/prng';
@@ -27,6 +32,12 @@ export const cloudTrailRecords = storyChannel<PlannedRecord>('cloudtrail', 'Clou
 
 /** Every record, baseline and story, in delivery order (whether or not CloudTrail's files are written). */
 export const cloudTrailDeliveries = feed<PlannedRecord>('cloudtrail', 'CloudTrail records as delivered');
+
+/** The sample's CloudTrail public key, as `aws cloudtrail list-public-keys` prints it (top of the sample folder, beside sample.json). */
+export const SAMPLE_PUBLIC_KEYS_FILE = 'cloudtrail-public-keys.json';
+
+/** A digest's signature beside it (a local copy has no S3 object metadata). */
+const SIGNATURE_SUFFIX = '.sig';
 
 export type CloudTrailStats = {
   logFiles: number;
@@ -67,7 +78,7 @@ export class CloudTrailWriter implements SampleWriter {
   private readonly states: StreamState[] = [];
   private readonly periodStart: number;
   private readonly periodEnd: number;
-  private readonly fingerprint: string;
+  private signingKey: TrailKey | null = null;
 
   private readonly world: World;
 
@@ -77,7 +88,6 @@ export class CloudTrailWriter implements SampleWriter {
     this.world = world;
     this.periodStart = world.start.getTime();
     this.periodEnd = this.periodStart + world.days * DAY_MS;
-    this.fingerprint = new Rng(`${world.seed}:digest-key`).hex(32);
     for (const account of Object.values(world.accounts)) {
       for (const region of world.regions) {
         const offset = new Rng(`${world.seed}:digest-offset:${account.id}:${region}`).int(60, 3000) * 1000;
@@ -133,12 +143,25 @@ export class CloudTrailWriter implements SampleWriter {
     }
   }
 
-  /** Flushes the remaining digests (the hour after the last delivery). */
+  /** Flushes the remaining digests (the hour after the last delivery), then writes the public key. */
   finish(): void {
     if (!this.ctx.write) return;
     for (const state of this.states) {
       while (state.digestEnd <= this.periodEnd + HOUR_MS) this.writeDigest(state);
     }
+    // Not a log file: outside AWSLogs/, and not counted in the source's files.
+    this.ctx.output.write(SAMPLE_PUBLIC_KEYS_FILE, listPublicKeysJson([this.key]) + '\n');
+  }
+
+  /** The trail's signing key, derived from the seed (made on first use: it takes a moment). */
+  private get key(): TrailKey {
+    // Valid from a day before the first digest to a day after the last, as a regional key would be.
+    this.signingKey ??= seededTrailKey(
+      `${this.world.seed}:cloudtrail-digest-key`,
+      new Date(this.periodStart - DAY_MS),
+      new Date(this.periodEnd + DAY_MS),
+    );
+    return this.signingKey;
   }
 
   private writeLogFile(state: StreamState, records: PlannedRecord[], delivered: number): void {
@@ -181,7 +204,7 @@ export class CloudTrailWriter implements SampleWriter {
       digestEndTime: isoSeconds(end),
       digestS3Bucket: trail.bucket,
       digestS3Object: key,
-      digestPublicKeyFingerprint: this.fingerprint,
+      digestPublicKeyFingerprint: this.key.fingerprint,
       digestSignatureAlgorithm: 'SHA256withRSA',
       newestEventTime: times.length ? times[times.length - 1] : null,
       oldestEventTime: times.length ? times[0] : null,
@@ -202,10 +225,19 @@ export class CloudTrailWriter implements SampleWriter {
     const text = JSON.stringify(digest);
     this.put(key, gzipSync(text));
     this.counts.digestFiles++;
-    // AWS signs each digest with its private key and keeps the signature in the object's
-    // metadata; the sample cannot sign as AWS, so it chains a stand-in of the same length.
     const hashValue = sha256Hex(text);
-    const signature = createHash('sha512').update(`${this.world.seed}:${hashValue}`).digest('hex').repeat(4);
+    const signature = signDigest(
+      {
+        digestEndTime: digest.digestEndTime,
+        digestS3Bucket: digest.digestS3Bucket,
+        digestS3Object: key,
+        contentSha256: hashValue,
+        previousSignature: digest.previousDigestSignature,
+      },
+      this.key.privateKey,
+    );
+    // Beside the digest, as S3's x-amz-meta-signature would be; not counted as a log file.
+    this.ctx.output.write(key + SIGNATURE_SUFFIX, signature);
     state.previous = { s3Object: key, hashValue, signature };
     state.pending = [];
     state.digestStart = end;

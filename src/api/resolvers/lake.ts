@@ -1,10 +1,13 @@
 /**
  * Lake: what the lake holds (time range, sources, accounts, regions) and its coverage over time,
- * read from the graph step's coverage table. The evidence work adds `gaps(window)` here.
+ * read from the graph step's coverage table, and where the evidence falls silent (`gaps`), computed
+ * as `scoutql verify lake` computes it.
  */
+import { coverageFromRows } from '../../core/coverage';
 import type { LakeResolvers } from '../../generated/graphql';
 import type { CoverageRow } from '../../queries/lake';
 import { windowOf } from '../connections';
+import { apiError } from '../errors';
 import { checkText } from '../limits';
 import { bucketCount, bucketStarts } from './common';
 
@@ -68,5 +71,18 @@ export const Lake: LakeResolvers = {
         };
       }),
     };
+  },
+  gaps: async (_l, args, ctx) => {
+    const window = windowOf(ctx, null, args.window);
+    const minutes = args.minMinutes ?? 60;
+    // Shorter than a minute is below the statement's resolution (it compares events a minute apart).
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 366 * 24 * 60)
+      throw apiError(`minMinutes must be a whole number of minutes from 1 to ${366 * 24 * 60}, got ${minutes}`, 'BAD_USER_INPUT');
+    const source = args.source == null ? null : checkText(args.source, 'source');
+    const account = args.account == null ? null : checkText(args.account, 'account');
+    const report = coverageFromRows(await ctx.loaders.lakeGaps(window, minutes), minutes);
+    return report.gaps
+      .filter((g) => (source === null || g.source === source) && (account === null || g.account === account))
+      .map((g) => ({ ...g, from: new Date(g.from), to: new Date(g.to) }));
   },
 };

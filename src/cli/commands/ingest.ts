@@ -9,6 +9,8 @@ import type { SourceId } from '../../generated/sources';
 import { detectIngestedDays, detectSummaryJson } from '../detect-run';
 import { loadSuppressions } from '../../rules/suppressions';
 import { printDetectSummary } from './detect';
+import { addPublicKeysFile, PublicKeySet } from '../../evidence/cloudtrail-keys';
+import { checkIngestDigests, describeIngestDigests } from '../ingest-digests';
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
 const SOURCE_FLAGS = MANIFESTS.flatMap((manifest) =>
@@ -38,6 +40,8 @@ interface IngestFlags extends GeoIpFlags {
   detect?: boolean;
   rules: string[];
   suppressions?: string;
+  verifyDigests: boolean;
+  publicKeys: string[];
   [sourceOption: string]: unknown;
 }
 
@@ -82,7 +86,17 @@ export function registerIngest(program: Command): void {
     .option('--detect', 'after publishing, run the detection rules over the days this run touched and write their findings')
     // Not variadic: it would swallow the <path...> arguments that follow it.
     .option('--rules <dir>', "a rule folder for --detect, repeatable (default: the project's rule set)", collect, [])
-    .option('--suppressions <file>', 'suppressions file for --detect (YAML: known_networks, break_glass, allow)');
+    .option('--suppressions <file>', 'suppressions file for --detect (YAML: known_networks, break_glass, allow)')
+    .option(
+      '--no-verify-digests',
+      'do not check the CloudTrail digest files found in the inputs (by default their chain, the SHA-256 of every log file they list and the files they do not list are checked and reported, as `verify cloudtrail` does; the ingest goes on whatever they say)',
+    )
+    .option(
+      '--public-keys <file>',
+      'for the digest check: output of `aws cloudtrail list-public-keys` (repeatable), to check signatures too',
+      collect,
+      [],
+    );
   for (const { flag, option } of SOURCE_FLAGS) {
     command.addOption(
       new Option(`${flag} ${option.value}`, option.description).argParser((value: string) => {
@@ -98,6 +112,11 @@ export function registerIngest(program: Command): void {
     // A bad suppressions file is refused before anything is read, not after the lake has moved on.
     if (opts.detect && opts.suppressions) loadSuppressions(opts.suppressions);
     const delivery = opts.delivery ? readDeliveryConfig(opts.delivery) : null;
+    // A bad keys file is refused before anything is read.
+    const keys = new PublicKeySet();
+    if (opts.verifyDigests) for (const file of opts.publicKeys) await addPublicKeysFile(keys, file);
+    else if (opts.publicKeys.length > 0)
+      throw new InvalidArgumentError('--public-keys is an option of the digest check (--no-verify-digests turns it off)');
     // Destinations set up by this run count the findings it reports as new.
     if (delivery) prepareDelivery(opts.lake, delivery);
     const progress = opts.json ? null : progressBar();
@@ -122,6 +141,8 @@ export function registerIngest(program: Command): void {
       geoip: geoipOptions(opts),
     });
     progress?.stop();
+    // The digests vouch for the logs as they were read: checked after the ingest, never stopping it.
+    const digests = opts.verifyDigests ? await checkIngestDigests(paths, keys) : null;
     const detect = opts.detect
       ? await detectIngestedDays({ lake: opts.lake, days: summary.days, ruleDirs: opts.rules, suppressionsFile: opts.suppressions })
       : null;
@@ -131,11 +152,16 @@ export function registerIngest(program: Command): void {
     const delivered = delivery ? await runDelivery(opts.lake, delivery) : null;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
-      const extra = { ...(detect ? { detect: detectSummaryJson(detect) } : {}), ...(delivered ? { delivery: delivered } : {}) };
+      const extra = {
+        ...(digests ? { cloudtrail_digests: digests } : {}),
+        ...(detect ? { detect: detectSummaryJson(detect) } : {}),
+        ...(delivered ? { delivery: delivered } : {}),
+      };
       process.stdout.write(JSON.stringify({ ...rest, ...extra }) + '\n');
       return;
     }
     printSummary(summary, opts.lake);
+    if (digests) process.stdout.write(describeIngestDigests(digests).join('\n') + '\n');
     if (detect && 'skipped' in detect) process.stdout.write(`detect           skipped: ${detect.skipped}\n`);
     else if (detect) printDetectSummary(detect);
     if (delivered) printDelivery(delivered, false);
