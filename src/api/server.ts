@@ -3,6 +3,9 @@
  * self-hosted explorer, health and metrics endpoints. Each request gets its own context (caller,
  * account scope, loaders, counted engine), and its stats come back in `extensions.stats`.
  *
+ * GET /api/context/{indicator} (rest/context.ts) runs one fixed document the same way and answers
+ * plain JSON; its OpenAPI document is at /api/openapi.json.
+ *
  * A GraphQL request passes, in order: the Host allow-list (421), CORS, authentication (401 / 403 /
  * 503, failures counted per client address), the caller's rate limit and in-flight cap (429), the
  * body and the persisted-query registry, authorization by role (403), the account scope (403 for an

@@ -181,7 +181,7 @@ const authSettings = z.strictObject({
     .union([z.literal('*'), z.array(z.string().min(1))])
     .default('*')
     .describe(
-      'Persisted queries (by name) the `soar` role may run; `*`: every registered one. Ad-hoc documents are always refused to soar.',
+      'Persisted queries (by name) the `soar` role may run, and `api/context` for GET /api/context/{indicator}; `*`: all of them. Ad-hoc documents are always refused to soar.',
     ),
 });
 

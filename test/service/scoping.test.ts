@@ -92,14 +92,17 @@ const walk = (ask: Ask, values = candidates, ids = globalIds): Promise<WalkResul
 /** A refusal of the caller's own value for the argument's kind (every candidate is tried at every root, `ip(address: <an access key>)` too). */
 const isInputRefusal = (error: { extensions?: { code?: string } }) => error.extensions?.code === 'BAD_USER_INPUT';
 
-/** The strings of the answers a caller could read (echoes of its own values left out: the indicator, `extensions.notFound`, an input refusal). */
+/**
+ * The strings of the answers a caller could read (echoes of its own values left out: the indicator,
+ * contextFor's workbenchUrl, built from the indicator and window only, `extensions.notFound`, an input refusal).
+ */
 function shown(result: WalkResult): Set<string> {
   const out = new Set<string>();
   for (const answer of result.answers) {
     if (answer.status !== 200) continue;
     const { errors = [], ...rest } = answer.body as { errors?: { extensions?: { code?: string } }[] };
     const readable = [rest, errors.filter((error) => !isInputRefusal(error))];
-    for (const s of visibleStrings(readable, new Set(['indicator', 'notFound']))) out.add(s);
+    for (const s of visibleStrings(readable, new Set(['indicator', 'workbenchUrl', 'notFound']))) out.add(s);
   }
   return out;
 }
@@ -144,4 +147,4 @@ test('a caller of account A walks every field from every root and finds nothing 
   } finally {
     await ab.service.close();
   }
-}, 300_000);
+}, 600_000); // contextFor's verdict and findings add statements to every indicator the walk tries

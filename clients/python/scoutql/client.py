@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import httpx
 import pandas as pd
 
-from .frames import at_path, edge_record, is_connection, records_frame, to_frame
+from .frames import at_path, edge_record, is_connection, parse_instant, records_frame, to_frame
 from .windows import Window, as_variable, chunks, instant, iso, window as make_window
 
 DEFAULT_URL = "http://127.0.0.1:4000/graphql"
@@ -36,6 +36,31 @@ EVENT_FIELDS = """
   time class source account region activity service outcome errorCode errorMessage
   actorId actorType actorName sourceIpAddress userAgent resourceIds eventId
 """
+
+# What a findings row shows (the finding's own fields; its entities and evidence cost more queries).
+FINDING_FIELDS = """
+  findingId product ruleId ruleKind title level severity productSeverity techniques tactics
+  firstSeen lastSeen time createdAt account region identityId sessionId sourceIpAddress resourceIds evidenceCount
+"""
+
+# The API's AggregateDimension values and the AggregateGroup field each fills.
+_DIMENSIONS = {
+    "ACTION": "action",
+    "SERVICE": "service",
+    "ERROR_CODE": "errorCode",
+    "OUTCOME": "outcome",
+    "ACTOR": "actor",
+    "SESSION": "session",
+    "SOURCE_IP": "sourceIp",
+    "REGION": "region",
+    "ACCOUNT": "account",
+    "USER_AGENT": "userAgent",
+    "RESOURCE": "resource",
+    "CLASS": "class",
+    "SOURCE": "source",
+}
+_ORDERS = ("COUNT_DESC", "COUNT_ASC", "TIME")
+_BUCKETS = ("MINUTE", "HOUR", "DAY")
 
 # Entity kinds a timeline can start from: the root field, its argument and the events field under it.
 _TIMELINE_ROOTS = {
@@ -193,12 +218,15 @@ class Client:
         What the lake knows of each indicator (IP, access key, ARN, user name, bucket, domain) in
         the window: one row per indicator (and per chunk of a long window), with its kind, whether it
         was found, first / last seen, event count, the entity it names, and the related identities,
-        IPs, resources and sessions (up to `related` each, as lists; `….totalCount` counts them all).
+        IPs, resources and sessions (up to `related` each, as lists; `….totalCount` counts them all),
+        and the verdict: `verdict.score` 0–3, `verdict.label`, `verdict.reasons` (texts), `findingCount`,
+        `kindsFound` and `workbenchUrl` (docs/soar.md explains the scoring).
         """
         indicators = [indicator] if isinstance(indicator, str) else list(indicator)
         doc = """query($indicator: String!, $window: TimeWindow!, $related: Int) {
           contextFor(indicator: $indicator, window: $window) {
             indicator kind found firstSeen lastSeen eventCount
+            kindsFound findingCount workbenchUrl verdict { score label reasons { text } }
             identity { identityId kind } session { sessionId kind } ip { address isPrivate } resource { resourceId kind }
             identities(first: $related) { totalCount edges { node { identityId } } }
             ips(first: $related) { totalCount edges { node { address } } }
@@ -217,7 +245,10 @@ class Client:
         for part in self._chunks(window):
             for value in indicators:
                 found = self.query(doc, {"indicator": value, "window": as_variable(part), "related": related})["contextFor"]
-                row = {k: v for k, v in found.items() if k not in lists and k not in entities}
+                row = {k: v for k, v in found.items() if k not in lists and k not in entities and k != "verdict"}
+                row["verdict.score"] = found["verdict"]["score"]
+                row["verdict.label"] = found["verdict"]["label"]
+                row["verdict.reasons"] = [r["text"] for r in found["verdict"]["reasons"]]
                 for name, keys in entities.items():
                     # The same columns whether or not the indicator named this kind of entity.
                     for key in keys:
@@ -275,6 +306,141 @@ class Client:
         }}"""
         return self._chunked_events(doc, "events", make_window(start, end), {"filter": filter or None}, max_rows)
 
+    def findings(
+        self,
+        start: Any,
+        end: Any = None,
+        level: Optional[str] = None,
+        technique: Optional[str] = None,
+        rule: Optional[str] = None,
+        product: Optional[str] = None,
+        max_rows: Optional[int] = None,
+    ) -> pd.DataFrame:
+        """
+        Findings (ScoutQL rules, GuardDuty, Security Hub) whose latest version in the window was
+        observed in it, newest first. `level` keeps that level and higher (low, medium, high,
+        critical); `technique` an ATT&CK technique and its sub-techniques (T1078); `rule` a rule id;
+        `product` scoutql, guardduty or securityhub. A long window is read chunk by chunk, and a
+        finding seen in several chunks is kept once, in its latest version.
+        """
+        doc = f"""query($window: TimeWindow!, $level: FindingLevel, $technique: String, $rule: String,
+                       $product: FindingProduct, $first: Int, $after: String) {{
+          findings(window: $window, level: $level, technique: $technique, rule: $rule, product: $product, first: $first, after: $after) {{
+            totalCount pageInfo {{ hasNextPage endCursor }}
+            edges {{ node {{ {FINDING_FIELDS} }} }}
+          }}
+        }}"""
+        variables = {
+            "level": level.upper() if level else None,
+            "technique": technique,
+            "rule": rule,
+            "product": product.upper() if product else None,
+        }
+        rows: List[Mapping[str, Any]] = []
+        # Newest chunk first, so max_rows keeps the newest findings.
+        for part in reversed(chunks(make_window(start, end), self.max_window_days)):
+            left = None if max_rows is None else max_rows - len(rows)
+            page, more, total = self._collect(doc, "findings", {**variables, "window": as_variable(part)}, left, None)
+            rows.extend(page)
+            if more:
+                _warn_truncated("findings", max_rows, total)
+                break
+        frame = records_frame(rows)
+        if frame.empty:
+            return frame
+        frame = frame.sort_values(["time", "findingId"], ascending=False, kind="stable")
+        return frame.drop_duplicates(["product", "findingId"], keep="first").reset_index(drop=True)
+
+    def aggregate(
+        self,
+        start: Any,
+        end: Any = None,
+        group_by: Sequence[str] = (),
+        bucket: Optional[str] = None,
+        distinct: Sequence[str] = (),
+        order: str = "count_desc",
+        top: int = 20,
+        **filter: Any,
+    ) -> pd.DataFrame:
+        """
+        Counts of the events in the window (narrowed by EventFilter fields, as `events`), computed by
+        the server: one row per group of `group_by` dimensions (action, service, error_code, outcome,
+        actor, session, source_ip, region, account, user_agent, resource, class, source) and, with
+        `bucket` (minute, hour, day), per time bucket; columns: the dimensions, `bucket`, `count`,
+        `firstSeen`, `lastSeen`, and `distinct.<dimension>` for each of `distinct`. `order` is
+        count_desc (busiest first), count_asc (rarest first) or time; `top` groups are kept.
+        `frame.attrs` holds `totalEvents` and `totalGroups`. A window longer than `max_window_days`
+        is asked chunk by chunk and the groups' counts summed (then `distinct` cannot be combined and
+        is refused); if a chunk had more groups than `top`, the sum may miss some and a
+        TruncatedResultWarning says so.
+        """
+        dims = [_dimension(d) for d in group_by]
+        distinct_dims = [_dimension(d) for d in distinct]
+        order_value = order.upper()
+        if order_value not in _ORDERS:
+            raise ValueError(f"order must be one of {', '.join(o.lower() for o in _ORDERS)}, not {order!r}")
+        bucket_value = bucket.upper() if bucket else None
+        if bucket_value is not None and bucket_value not in _BUCKETS:
+            raise ValueError(f"bucket must be one of {', '.join(b.lower() for b in _BUCKETS)}, not {bucket!r}")
+        parts = chunks(make_window(start, end), self.max_window_days)
+        if distinct_dims and len(parts) > 1:
+            raise ValueError("distinct counts cannot be added up over chunks: ask for a window the server allows in one query")
+        fields = " ".join(_DIMENSIONS[d] for d in dims)
+        doc = f"""query($window: TimeWindow!, $filter: EventFilter, $groupBy: [AggregateDimension!]!, $bucket: TimeBucket,
+                       $distinct: [AggregateDimension!], $order: AggregateOrder, $top: Int) {{
+          events(filter: $filter, window: $window, first: 0) {{
+            aggregate(groupBy: $groupBy, bucket: $bucket, distinct: $distinct, orderBy: $order, top: $top) {{
+              totalEvents totalGroups
+              groups {{ {"bucket" if bucket_value else ""} {fields} count firstSeen lastSeen distinct {{ dimension count }} }}
+            }}
+          }}
+        }}"""
+        keys = (["bucket"] if bucket_value else []) + [_DIMENSIONS[d] for d in dims]
+        combined: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+        total_events = 0
+        total_groups = 0
+        cut = False
+        for part in parts:
+            variables = {
+                "window": as_variable(part),
+                "filter": filter or None,
+                "groupBy": dims,
+                "bucket": bucket_value,
+                "distinct": distinct_dims,
+                "order": order_value,
+                "top": top,
+            }
+            found = self.query(doc, variables)["events"]["aggregate"]
+            total_events += found["totalEvents"]
+            total_groups = max(total_groups, found["totalGroups"])
+            cut = cut or found["totalGroups"] > len(found["groups"])
+            for group in found["groups"]:
+                key = tuple(group.get(k) for k in keys)
+                row = combined.get(key)
+                if row is None:
+                    row = combined[key] = {k: group.get(k) for k in keys}
+                    row.update(count=0, firstSeen=group["firstSeen"], lastSeen=group["lastSeen"])
+                    for d in group["distinct"]:
+                        row[f"distinct.{d['dimension']}"] = d["count"]
+                row["count"] += group["count"]
+                row["firstSeen"] = min(row["firstSeen"], group["firstSeen"], key=parse_instant)
+                row["lastSeen"] = max(row["lastSeen"], group["lastSeen"], key=parse_instant)
+        if cut and len(parts) > 1:
+            warnings.warn(
+                f"aggregate: a chunk of the window had more than top={top} groups; the summed counts may miss groups (raise top)",
+                TruncatedResultWarning,
+                stacklevel=2,
+            )
+        rows = list(combined.values())
+        if order_value == "TIME":
+            rows.sort(key=lambda r: tuple("" if r.get(k) is None else str(r.get(k)) for k in keys))
+        else:
+            rows.sort(key=lambda r: r["count"], reverse=order_value == "COUNT_DESC")
+        frame = records_frame(rows[:top], columns=keys + ["count", "firstSeen", "lastSeen"])
+        frame.attrs["totalEvents"] = total_events
+        frame.attrs["totalGroups"] = total_groups if len(parts) == 1 else len(combined)
+        return frame
+
     # --- internals -------------------------------------------------------------------------
 
     def _chunks(self, value: Any) -> List[Window]:
@@ -316,6 +482,13 @@ class Client:
         raise ScoutQLError(
             f"'{entity}' names nothing the lake knows in this window; pass kind='identity'|'session'|'ip'|'resource' to look anyway"
         )
+
+
+def _dimension(name: str) -> str:
+    value = name.upper()
+    if value not in _DIMENSIONS:
+        raise ValueError(f"unknown dimension {name!r}: one of {', '.join(d.lower() for d in _DIMENSIONS)}")
+    return value
 
 
 def _warn_truncated(path: str, max_rows: Optional[int], total: Optional[int]) -> None:

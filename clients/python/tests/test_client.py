@@ -170,6 +170,89 @@ class ContextTest(unittest.TestCase):
         self.assertEqual(frame["eventCount"].sum(), e["failedLogins"])
 
 
+class VerdictTest(unittest.TestCase):
+    def test_context_carries_the_verdict_the_findings_naming_the_address_give(self):
+        e = STORY["expect"]
+        frame = client.context([e["attackerIp"], "no-such-thing.invalid"], WINDOW)
+        attacker, nothing = frame.iloc[0], frame.iloc[1]
+        # The same findings through findings(): those whose source address is the attacker's.
+        named = client.findings(*WINDOW)
+        named = named[named["sourceIpAddress"] == e["attackerIp"]]
+        self.assertGreater(len(named), 0)
+        levels = set(named["level"])
+        expected = 3 if levels & {"HIGH", "CRITICAL"} else 2 if "MEDIUM" in levels else 1
+        self.assertEqual(attacker["verdict.score"], expected)
+        self.assertEqual(attacker["verdict.label"], {1: "NO_FINDINGS", 2: "SUSPICIOUS", 3: "MALICIOUS"}[expected])
+        self.assertEqual(attacker["findingCount"], len(named))
+        self.assertTrue(any("seen as IPAddress" in text for text in attacker["verdict.reasons"]))
+        self.assertEqual(attacker["kindsFound"], ["IP_ADDRESS"])
+        self.assertTrue(attacker["workbenchUrl"].startswith(f"/ui/#/context/{e['attackerIp']}?from="))
+        self.assertEqual((nothing["verdict.score"], nothing["verdict.label"]), (0, "UNKNOWN"))
+        self.assertEqual(nothing["findingCount"], 0)
+
+
+class FindingsTest(unittest.TestCase):
+    COUNT = "query($w: TimeWindow!, $level: FindingLevel) { findings(window: $w, level: $level, first: 0) { totalCount } }"
+
+    def test_findings_of_the_window_newest_first_and_by_level(self):
+        total = client.query(self.COUNT, {"w": _window(WINDOW)})["findings"]["totalCount"]
+        self.assertGreater(total, 0)
+        frame = client.findings(*WINDOW)
+        self.assertEqual(len(frame), total)
+        self.assertFalse(frame.duplicated(["product", "findingId"]).any())
+        self.assertTrue(frame["time"].is_monotonic_decreasing)
+        self.assertEqual(str(frame["time"].dtype), "datetime64[ns, UTC]")
+        self.assertIn("techniques", frame.columns)
+        high = client.findings(*WINDOW, level="high")
+        high_total = client.query(self.COUNT, {"w": _window(WINDOW), "level": "HIGH"})["findings"]["totalCount"]
+        self.assertEqual(len(high), high_total)
+        self.assertTrue(set(high["level"]) <= {"HIGH", "CRITICAL"})
+        self.assertEqual(set(high["findingId"]), set(frame[frame["level"].isin(["HIGH", "CRITICAL"])]["findingId"]))
+
+    def test_chunked_findings_equal_the_one_window_answer(self):
+        whole = client.findings(*WINDOW)
+        by_day = narrow.findings(*WINDOW)
+        self.assertEqual(sorted(zip(by_day["product"], by_day["findingId"])), sorted(zip(whole["product"], whole["findingId"])))
+
+    def test_max_rows_keeps_the_newest_and_warns(self):
+        whole = client.findings(*WINDOW)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cut = client.findings(*WINDOW, max_rows=2)
+        self.assertEqual(cut["findingId"].tolist(), whole["findingId"].tolist()[:2])
+        self.assertEqual([w.category for w in caught], [TruncatedResultWarning])
+
+
+class AggregateTest(unittest.TestCase):
+    def test_counts_by_action_and_outcome_equal_counting_the_events(self):
+        e = STORY["expect"]
+        frame = client.aggregate(*WINDOW, group_by=["action", "outcome"], top=100, ip=e["attackerIp"])
+        events = client.events(*WINDOW, ip=e["attackerIp"])
+        counted = events.groupby(["activity", "outcome"]).size().to_dict()
+        self.assertEqual(dict(zip(zip(frame["action"], frame["outcome"]), frame["count"])), counted)
+        self.assertEqual(counted[("ConsoleLogin", "failure")], e["failedLogins"])
+        self.assertEqual(frame.attrs["totalEvents"], len(events))
+        self.assertEqual(list(frame.columns), ["action", "outcome", "count", "firstSeen", "lastSeen"])
+        self.assertEqual(str(frame["firstSeen"].dtype), "datetime64[ns, UTC]")
+
+    def test_a_daily_histogram_read_a_day_at_a_time_equals_the_one_window_answer(self):
+        whole = client.aggregate(*WINDOW, bucket="day", order="time", top=100, classes=["API_ACTIVITY"])
+        by_day = narrow.aggregate(*WINDOW, bucket="day", order="time", top=100, classes=["API_ACTIVITY"])
+        self.assertEqual(len(whole), (WINDOW[1] - WINDOW[0]).days)
+        self.assertEqual(list(zip(by_day["bucket"], by_day["count"])), list(zip(whole["bucket"], whole["count"])))
+        self.assertEqual(whole["count"].sum(), whole.attrs["totalEvents"])
+        self.assertEqual(by_day.attrs["totalEvents"], whole.attrs["totalEvents"])
+
+    def test_distinct_counts_and_clear_errors(self):
+        frame = client.aggregate(*WINDOW, group_by=["source_ip"], distinct=["actor"], top=5, classes=["AUTHENTICATION"])
+        self.assertIn("distinct.ACTOR", frame.columns)
+        self.assertLessEqual(len(frame), 5)
+        with self.assertRaisesRegex(ValueError, "unknown dimension 'planet'"):
+            client.aggregate(*WINDOW, group_by=["planet"])
+        with self.assertRaisesRegex(ValueError, "cannot be added up over chunks"):
+            narrow.aggregate(*WINDOW, group_by=["source_ip"], distinct=["actor"])
+
+
 class TimelineTest(unittest.TestCase):
     def test_the_console_sessions_timeline_is_the_storys_discovery_calls_in_order(self):
         e = STORY["expect"]

@@ -5,6 +5,8 @@
  * | ------- | -------------- | ---------------------------- | ------------------- |
  * | analyst | yes            | yes                          | no                  |
  * | soar    | no             | the configured allow-list    | no                  |
+ *
+ * (GET /api/context/{indicator} is the built-in persisted operation `api/context`: the same rules.)
  * | admin   | yes            | yes                          | yes                 |
  *
  * and, for every role, only within the caller's accounts (scopeAccounts): the account list every
