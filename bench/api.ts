@@ -25,8 +25,7 @@
  * local server's (DuckDB plus the SDK's polling), not Athena's: the bytes are the figure to compare.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../src/engine/duckdb';
 import { graphDays } from '../src/engine/lake';
@@ -36,20 +35,7 @@ import { readStories, storyById } from '../testkit/sample/story';
 import { buildWorld, parseStartDate } from '../testkit/sample/world';
 import { DEFAULT_SEED, DEFAULT_START } from '../testkit/sample';
 import { startAthenaOverLake } from '../testkit/athena-local';
-import {
-  OUT,
-  REPO,
-  codeFingerprint,
-  ensureSample,
-  listFiles,
-  machine,
-  parseArgs,
-  runScoutql,
-  table,
-  totalBytes,
-  mb,
-  writeResult,
-} from './lib/measure';
+import { REPO, ensureSampleLake, listFiles, machine, parseArgs, table, totalBytes, mb, writeResult } from './lib/measure';
 
 const args = parseArgs(process.argv.slice(2));
 const QUICK = args.has('quick');
@@ -104,34 +90,6 @@ function waves(recorded: readonly Recorded[]): Recorded[][] {
   }
   if (current.length) out.push(current);
   return out;
-}
-
-/**
- * The lake of the whole sample, cached. Keyed by the sample's generator code; rebuilt when the
- * code that shapes the lake (sources, tables, writer, graph) changes, so figures never come
- * from a lake the current code would not write.
- */
-async function ensureLake(): Promise<{ lake: string; sample: string; build: unknown }> {
-  const sample = await ensureSample(SCALE, DAYS);
-  const lake =
-    typeof args.get('lake') === 'string' ? String(args.get('lake')) : join(OUT, `api-lake-${basename(sample).replace(/^sample-/, '')}`);
-  const marker = join(lake, '.bench-complete.json');
-  // All of etl/ and the lake contract: robust to files moving between folders.
-  const fingerprint = codeFingerprint(['etl', 'src/core']);
-  if (existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as { fingerprint?: string }).fingerprint === fingerprint) {
-    console.log(`reusing lake ${lake}`);
-    return { lake, sample, build: JSON.parse(readFileSync(marker, 'utf8')) };
-  }
-  rmSync(lake, { recursive: true, force: true });
-  console.log(`building lake ${lake} (ingest of the whole sample; cached for later runs) …`);
-  const logs = readdirSync(sample)
-    .filter((name) => !name.endsWith('.json'))
-    .map((name) => join(sample, name));
-  const run = await runScoutql(['ingest', '--json', '--lake', lake, ...logs]);
-  const summary: unknown = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-  const build = { fingerprint, summary, wallSeconds: run.wallSeconds, peakRssBytes: run.peakRssBytes };
-  writeFileSync(marker, JSON.stringify(build, null, 2));
-  return { lake, sample, build };
 }
 
 interface Pivot {
@@ -213,7 +171,11 @@ const percentile = (sorted: number[], p: number) =>
 
 async function main(): Promise<void> {
   const before = machine();
-  const { lake, sample, build } = await ensureLake();
+  const { lake, sample, build } = await ensureSampleLake(
+    SCALE,
+    DAYS,
+    typeof args.get('lake') === 'string' ? String(args.get('lake')) : undefined,
+  );
   const lakeBytes = totalBytes(listFiles(lake, (p) => p.endsWith('.parquet')));
   console.log(`lake: ${mb(lakeBytes)} MB of Parquet`);
   if (ATHENA) return benchAthena({ lake, sample, build, lakeBytes, before });
