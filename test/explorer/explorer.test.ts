@@ -4,11 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { openStoryApi, type TestApi } from '../api/helpers';
 import { OUTSIDE_READER_IP } from '../api/fixtures/story';
+import { CHROMIUM, launchChromium } from './chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 let t: TestApi;
 let url: string;
 let close: () => Promise<void>;
@@ -94,19 +94,7 @@ if (!existsSync(CHROMIUM)) {
 describeBrowser('in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => browser?.close());
 

@@ -9,7 +9,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { Authenticator } from '../../src/api/auth/authenticate';
 import { ApiKeyStore, ApiKeyVerifier } from '../../src/api/auth/api-keys';
 import { ScoutApi } from '../../src/api/server';
@@ -19,8 +19,8 @@ import { graphDays } from '../../src/engine/lake';
 import { tempLake } from '../api/fixtures/lake';
 import { BOB, BOB_CONSOLE_KEY, BRUTE_IP, DEVOPS_KEY, DEVOPS_ROLE, PUBLIC_BUCKET_NAME } from '../api/fixtures/story';
 import { CI_BOT, CI_BOT_READS, hashWindow, W, writeWorkbenchLake } from './lake';
+import { CHROMIUM, launchChromium } from '../explorer/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 let lake: string;
 let keysDir: string;
 let engine: DuckDbEngine;
@@ -100,19 +100,7 @@ describeBrowser('in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterEach(() => {
