@@ -17,7 +17,17 @@ import { LocalObjectStore } from '../../src/api/store/object-store';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { tempLake } from '../api/fixtures/lake';
-import { BOB, BOB_CONSOLE_KEY, BRUTE_IP, DEVOPS_KEY, DEVOPS_ROLE, PUBLIC_BUCKET_NAME } from '../api/fixtures/story';
+import {
+  ACCOUNT,
+  ADMIN_ROLE,
+  BOB,
+  BOB_CONSOLE_KEY,
+  BRUTE_IP,
+  DELETED_BUCKET,
+  DEVOPS_KEY,
+  DEVOPS_ROLE,
+  PUBLIC_BUCKET_NAME,
+} from '../api/fixtures/story';
 import { CI_BOT, CI_BOT_READS, hashWindow, W, writeWorkbenchLake } from './lake';
 import { CHROMIUM, launchChromium } from '../explorer/chromium';
 
@@ -223,6 +233,108 @@ describeBrowser('in headless Chromium', () => {
     expect(page.url()).toContain(hashWindow);
     await page.close();
   }, 120_000);
+
+  /** The page's key facts, related lists, findings, histogram total and grid total, against the API's answer for the same entity. */
+  async function checkEntityPage(
+    kind: 'resource' | 'session' | 'account',
+    id: string,
+    lookup: string,
+    argument: string,
+    related: string[],
+  ) {
+    const page = await open(`#/entity/${kind}/${encodeURIComponent(id)}?${hashWindow}`);
+    await page.waitForSelector('#facts');
+    await page.waitForSelector('#activity .histogram');
+    await page.waitForSelector('[data-field="grid-status"]:not(:empty)');
+    const connections = related.map((r) => `${r}(first: 10, window: $w) { totalCount edges { node { ...Ref } } }`).join('\n');
+    const e = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { entity: ${lookup}(${argument}: $id, window: $w) {
+          eventCount firstSeen lastSeen
+          ${kind === 'account' ? '' : 'findings(first: 50, window: $w) { edges { node { findingId } } }'}
+          events(first: 1, window: $w) { totalCount aggregate(bucket: HOUR, orderBy: TIME, top: 500) { totalEvents } }
+          ${connections} } }
+        fragment Ref on Entity { __typename ... on Identity { identityId } ... on Session { sessionId } ... on IPAddress { address }
+          ... on Resource { resourceId } ... on Account { accountId } ... on UserAgent { userAgent } }`,
+        { id, w: W },
+      )
+    ).entity;
+    const fmt = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+    expect(await field(page, '#facts', 'eventCount')).toBe(e.eventCount.toLocaleString('en-US'));
+    expect(await field(page, '#facts', 'firstSeen')).toBe(fmt(e.firstSeen));
+    expect(await field(page, '#facts', 'lastSeen')).toBe(fmt(e.lastSeen));
+    expect(await page.innerText('[data-field="activity-total"]')).toBe(`${e.events.aggregate.totalEvents.toLocaleString('en-US')} events`);
+    expect(e.events.aggregate.totalEvents).toBe(e.events.totalCount);
+    expect(await page.innerText('[data-field="grid-status"]')).toMatch(new RegExp(` of ${e.events.totalCount.toLocaleString('en-US')}$`));
+    if (kind !== 'account')
+      expect(await page.locator('#findings [data-finding]').evaluateAll((els) => els.map((x) => x.getAttribute('data-finding')))).toEqual(
+        e.findings.edges.map((f: any) => f.node.findingId),
+      );
+    const refOf = (n: any) =>
+      n.identityId
+        ? `identity:${n.identityId}`
+        : n.sessionId
+          ? `session:${n.sessionId}`
+          : n.address
+            ? `ip:${n.address}`
+            : n.resourceId
+              ? `resource:${n.resourceId}`
+              : n.userAgent
+                ? `useragent:${n.userAgent}`
+                : `account:${n.accountId}`;
+    let shownLists = 0;
+    for (const r of related) {
+      const shown = await page
+        .locator(`[data-related="${r}"] [data-entity]`)
+        .evaluateAll((els) => els.map((x) => x.getAttribute('data-entity')));
+      expect([r, shown]).toEqual([r, e[r].edges.map((edge: any) => refOf(edge.node))]);
+      if (shown.length > 0) shownLists++;
+    }
+    expect(shownLists).toBeGreaterThan(0);
+    return { page, entity: e };
+  }
+
+  test('the resource, session and account pages show what the API returns for them', async () => {
+    const resource = await checkEntityPage('resource', DELETED_BUCKET, 'resource', 'id', [
+      'actors',
+      'sessions',
+      'sourceIps',
+      'interfaces',
+      'addresses',
+    ]);
+    expect(await field(resource.page, '#facts', 'resourceId')).toBe(DELETED_BUCKET);
+    expect(await resource.page.locator(`[data-related="actors"] [data-entity="identity:${ADMIN_ROLE}"]`).count()).toBeGreaterThan(0);
+    await resource.page.close();
+
+    const session = await checkEntityPage('session', BOB_CONSOLE_KEY, 'session', 'id', ['ips', 'resources', 'userAgents', 'children']);
+    const s = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { session(id: $id, window: $w) { sessionId kind account identity { identityId } } }`,
+        {
+          id: BOB_CONSOLE_KEY,
+          w: W,
+        },
+      )
+    ).session;
+    expect(await field(session.page, '#facts', 'sessionId')).toBe(s.sessionId);
+    expect(await field(session.page, '#facts', 'kind')).toBe(s.kind ?? '–');
+    expect(await field(session.page, '#facts', 'account')).toBe(s.account ?? '–');
+    expect(await session.page.getAttribute('#facts [data-field="identity"] [data-entity]', 'data-entity')).toBe(
+      `identity:${s.identity.identityId}`,
+    );
+    // The brute force's finding names this session.
+    expect(session.entity.findings.edges.map((f: any) => f.node.findingId)).toContain('f-brute');
+    // The child session it issued is a pivot that keeps the window.
+    await session.page.click(`[data-related="children"] [data-entity="session:${DEVOPS_KEY}"]`);
+    await session.page.waitForFunction((k) => location.hash.startsWith(`#/entity/session/${k}`), DEVOPS_KEY);
+    await session.page.waitForSelector('#facts [data-field="sessionId"]');
+    expect(session.page.url()).toContain(hashWindow);
+    await session.page.close();
+
+    const account = await checkEntityPage('account', ACCOUNT, 'account', 'id', ['identities']);
+    expect(await field(account.page, '#facts', 'accountId')).toBe(ACCOUNT);
+    await account.page.close();
+  }, 180_000);
 
   test('the activity histogram equals aggregate; the grid pages through the connection; exports hold totalCount rows', async () => {
     const page = await open(`#/entity/identity/${encodeURIComponent(CI_BOT)}?${hashWindow}`);
