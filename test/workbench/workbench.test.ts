@@ -28,7 +28,7 @@ import {
   DEVOPS_ROLE,
   PUBLIC_BUCKET_NAME,
 } from '../api/fixtures/story';
-import { CI_BOT, CI_BOT_READS, hashWindow, W, writeWorkbenchLake } from './lake';
+import { CI_BOT, CI_BOT_READS, DEPLOY_BOT, DEPLOY_BOT_NEW, hashWindow, W, writeWorkbenchLake } from './lake';
 import { CHROMIUM, launchChromium } from '../explorer/chromium';
 
 let lake: string;
@@ -335,6 +335,51 @@ describeBrowser('in headless Chromium', () => {
     expect(await field(account.page, '#facts', 'accountId')).toBe(ACCOUNT);
     await account.page.close();
   }, 180_000);
+
+  test('new behaviour: the values first seen in the window against the look-back are those newBehaviour answers', async () => {
+    const NEW_BEHAVIOUR = `query($id: String!, $w: TimeWindow!, $lookback: Int!) { identity(id: $id, window: $w) {
+      newBehaviour(lookbackDays: $lookback, top: 10) { dimension seenCount newCount values { value firstSeen eventCount } } } }`;
+    const answer = async (lookback: number) => (await gql(NEW_BEHAVIOUR, { id: DEPLOY_BOT, w: W, lookback })).identity.newBehaviour;
+    const month = await answer(30);
+    // What the lake holds: routine two to four weeks before the window, then a new address, network, country, region and client.
+    expect(Object.fromEntries(month.map((d: any) => [d.dimension, d.values.map((v: any) => v.value)]))).toEqual(DEPLOY_BOT_NEW);
+    expect(month.find((d: any) => d.dimension === 'SOURCE_IP')).toMatchObject({ seenCount: 3, newCount: 2 });
+    expect(month.find((d: any) => d.dimension === 'SOURCE_IP').values[0]).toEqual({
+      value: '203.0.113.66',
+      firstSeen: '2026-03-03T02:30:00.000Z',
+      eventCount: 2,
+    });
+
+    const page = await open(`#/entity/identity/${encodeURIComponent(DEPLOY_BOT)}?${hashWindow}`);
+    const shown = async () => {
+      await page.waitForSelector('#new-behaviour[data-state="done"]');
+      return page.locator('#new-behaviour [data-dimension]').evaluateAll((els) =>
+        els.map((el) => ({
+          dimension: el.getAttribute('data-dimension'),
+          counts: el.querySelector('[data-field="new-count"]')?.textContent,
+          values: Array.from(el.querySelectorAll('[data-value]'), (v) => v.getAttribute('data-value')),
+        })),
+      );
+    };
+    const expected = (dimensions: any[]) =>
+      dimensions.map((d) => ({
+        dimension: d.dimension,
+        counts: `${d.newCount} new of ${d.seenCount}`,
+        values: d.values.map((v: any) => v.value),
+      }));
+    expect(await shown()).toEqual(expected(month));
+    // A week's look-back holds none of the routine: everything in the window is new.
+    await page.selectOption('#lookback', '7');
+    await page.waitForSelector('#new-behaviour[data-state="loading"]', { state: 'detached' }).catch(() => undefined);
+    const week = await answer(7);
+    expect(week.find((d: any) => d.dimension === 'SOURCE_IP')).toMatchObject({ seenCount: 3, newCount: 3 });
+    await page.waitForFunction(
+      () => document.querySelector('#new-behaviour [data-dimension="SOURCE_IP"] [data-field="new-count"]')?.textContent === '3 new of 3',
+    );
+    expect(await shown()).toEqual(expected(week));
+    expect(page.url()).toContain(hashWindow);
+    await page.close();
+  }, 120_000);
 
   test('the activity histogram equals aggregate; the grid pages through the connection; exports hold totalCount rows', async () => {
     const page = await open(`#/entity/identity/${encodeURIComponent(CI_BOT)}?${hashWindow}`);
