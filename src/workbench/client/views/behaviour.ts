@@ -77,7 +77,11 @@ export function newBehaviourPanel(lookup: string, argument: string, id: string, 
                         { 'data-value': v.value },
                         h('code', {}, v.value),
                         ' ',
-                        h('span', { class: 'muted' }, `from ${time(v.firstSeen)}, ${count(v.eventCount)} events`),
+                        h(
+                          'span',
+                          { class: 'muted' },
+                          `from ${time(v.firstSeen)}, ${count(v.eventCount)} ${v.eventCount === 1 ? 'event' : 'events'}`,
+                        ),
                       ),
                     ),
                   )
