@@ -208,6 +208,7 @@ export async function eventConnection(
     pageInfo: async () => (await page([])).pageInfo,
     totalCount: () => ctx.loaders.eventsCount.load({ ...key_, after: null, limit: 0 }),
     aggregate: async (spec) => aggregateModel(await ctx.loaders.aggregate.load({ ...spec, events }), spec),
+    newBehaviour: (spec) => ctx.loaders.newBehaviour.load({ ...spec, events }),
   };
 }
 

@@ -19,7 +19,15 @@ import {
   type NeighbourRow,
   type PivotName,
 } from '../queries/graph';
-import { eventsAggregate, type AggregateQuery, type AggregateRow, type TimeBucket } from '../queries/aggregate';
+import {
+  eventsAggregate,
+  newBehaviour,
+  type AggregateQuery,
+  type AggregateRow,
+  type NewBehaviourQuery,
+  type NewBehaviourRow,
+  type TimeBucket,
+} from '../queries/aggregate';
 import {
   eventByKey,
   eventsByIds,
@@ -72,6 +80,9 @@ export type EventsKey = Omit<EventsQuery, 'keys'> & { key: string };
 
 /** An aggregate of one entity's (or the root's) events; keys differing only in `key` batch into one statement. */
 export type AggregateKey = Omit<AggregateQuery, 'events'> & { events: Omit<EventsKey, 'after' | 'limit' | 'descending'> };
+
+/** New behaviour of one entity's events (see newBehaviour); keys differing only in `key` batch into one statement. */
+export type NewBehaviourKey = Omit<NewBehaviourQuery, 'events'> & { events: Omit<EventsKey, 'after' | 'limit' | 'descending'> };
 
 export interface AggregatePage {
   rows: AggregateRow[];
@@ -134,6 +145,8 @@ export interface Loaders {
   /** One event by table, time (as the engine renders it) and id; null when missing or not visible to the caller. */
   event(table: TableName, timeKey: string, eventId: string): Promise<EventRow | null>;
   aggregate: DataLoader<AggregateKey, AggregatePage, string>;
+  /** Per dimension, the values an entity's events show first in the window (rows of newBehaviour, one pivot key). */
+  newBehaviour: DataLoader<NewBehaviourKey, NewBehaviourRow[], string>;
   /** Rows of `table` with these records' ids, on their days (the caller matches id and time). */
   recordsIn: DataLoader<RecordKey & { in: TableName }, EventRow[], string>;
   /** The lake's sources (coverage table), once per request. */
@@ -357,7 +370,8 @@ export function createLoaders(ctx: RequestContext): Loaders {
 
   const firstEvent = async (statement: Statement) => (await run<EventRow>(statement))[0] ?? null;
 
-  const aggregateGroup = (k: AggregateKey) => {
+  /** Keys that differ only in the entity batch together (aggregates, new behaviour). */
+  const aggregateGroup = <K extends AggregateKey | NewBehaviourKey>(k: K): string => {
     const { events, ...rest } = k;
     const { key: _key, ...eventsRest } = events;
     void _key;
@@ -378,6 +392,18 @@ export function createLoaders(ctx: RequestContext): Loaders {
         page.rows.push(row);
       }
       return group.map((k) => pages.get(events.pivot === 'none' ? '*' : k.events.key) ?? { rows: [], totalGroups: 0, totalEvents: 0 });
+    }),
+    { cacheKeyFn: (k) => `${aggregateGroup(k)}|${k.events.key}` },
+  );
+
+  const newBehaviourLoader = new DataLoader<NewBehaviourKey, NewBehaviourRow[], string>(
+    batchByGroup(aggregateGroup, async (group) => {
+      const { events, ...rest } = group[0];
+      const { key: _key, ...eventsRest } = events;
+      void _key;
+      const keys = [...new Set(group.map((k) => k.events.key))];
+      const rows = await run<NewBehaviourRow>(newBehaviour(scope, { ...rest, events: { ...eventsRest, keys } }));
+      return group.map((k) => rows.filter((r) => r.pivot_key === (events.pivot === 'none' ? '*' : k.events.key)));
     }),
     { cacheKeyFn: (k) => `${aggregateGroup(k)}|${k.events.key}` },
   );
@@ -446,6 +472,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     },
     event: (table, timeKey, eventId) => firstEvent(eventByKey(scope, table, timeKey, eventId)),
     aggregate,
+    newBehaviour: newBehaviourLoader,
     recordsIn,
     lakeSources: () => (sources ??= run<LakeSourceRow>(lakeSources(scope))),
     lakeCoverage: (window, bucket) => run<CoverageRow>(lakeCoverage(scope, window, bucket)),

@@ -4,7 +4,7 @@
  */
 import type { EntityType, TableName } from '../core/tables';
 import type { SqlRow } from '../engine/types';
-import type { Dimension } from '../queries/aggregate';
+import type { Dimension, NewBehaviourRow } from '../queries/aggregate';
 import type { EventColumns } from '../queries/events';
 import type { Window } from '../queries/sql';
 
@@ -93,6 +93,8 @@ export interface EventConnectionModel {
   pageInfo: () => Promise<PageInfoModel>;
   totalCount: () => Promise<number>;
   aggregate: (spec: AggregateSpec) => Promise<AggregateModel>;
+  /** Values first seen at or after `since` (these events span a look-back before it), per dimension. */
+  newBehaviour: (spec: { since: Date; top: number }) => Promise<NewBehaviourRow[]>;
 }
 
 /** What an aggregate of an event list asks for (the list gives the events). */

@@ -28,6 +28,8 @@ export type Account = Entity & Node & {
   id: Scalars['ID']['output'];
   identities: IdentityLinkConnection;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
+  newBehaviour: Array<NewBehaviour>;
   provider?: Maybe<Scalars['String']['output']>;
 };
 
@@ -50,6 +52,13 @@ export type AccountEventsArgs = {
 export type AccountIdentitiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type AccountNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -296,6 +305,16 @@ export type Authentication = Event & Node & {
   userAgent?: Maybe<Scalars['String']['output']>;
 };
 
+/** What new behaviour is looked for (see `Entity.newBehaviour`). */
+export type BehaviourDimension =
+  /** The source address's autonomous system (the ingest's GeoIP / ASN data), as a number in text. */
+  | 'ASN'
+  /** The source address's country (ISO 3166-1 alpha-2). */
+  | 'COUNTRY'
+  | 'REGION'
+  | 'SOURCE_IP'
+  | 'USER_AGENT';
+
 /** One source's records in one account and region, bucket by bucket. */
 export type CoverageSeries = {
   __typename?: 'CoverageSeries';
@@ -422,6 +441,13 @@ export type Entity = {
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * New behaviour: per dimension (source address, its ASN and country, region, user agent), the values
+   * this entity's events show in the window that they did not show in the look-back, the
+   * `lookbackDays` (1–90, default 30) before the window. One pushed-down statement over the events of
+   * the look-back and the window.
+   */
+  newBehaviour: Array<NewBehaviour>;
 };
 
 
@@ -429,6 +455,14 @@ export type Entity = {
 export type EntityActivityArgs = {
   bucket?: InputMaybe<TimeBucket>;
   filter?: InputMaybe<EventFilter>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+/** What every entity of the graph carries: when and how often it was seen in the window. */
+export type EntityNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -692,6 +726,16 @@ export type FindingProduct =
   | 'SCOUTQL'
   | 'SECURITYHUB';
 
+export type FirstSeenValue = {
+  __typename?: 'FirstSeenValue';
+  /** Events with this value in the window. */
+  eventCount: Scalars['Int']['output'];
+  /** First and last time in the window (the first is also the first in the look-back). */
+  firstSeen: Scalars['DateTime']['output'];
+  lastSeen: Scalars['DateTime']['output'];
+  value: Scalars['String']['output'];
+};
+
 export type FlowDirection =
   | 'BOTH'
   | 'INBOUND'
@@ -818,6 +862,8 @@ export type IpAddress = Entity & Node & {
   /** Sessions whose credentials were issued to a caller at this address. */
   issuedSessions: SessionLinkConnection;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
+  newBehaviour: Array<NewBehaviour>;
   /** Organization of that autonomous system. */
   org?: Maybe<Scalars['String']['output']>;
   /** Flow peers (VPC / NSG flow logs); `relation` is flow_out or flow_in. */
@@ -885,6 +931,13 @@ export type IpAddressInstancesArgs = {
 export type IpAddressIssuedSessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IpAddressNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -983,6 +1036,8 @@ export type Identity = Entity & Node & {
   name?: Maybe<Scalars['String']['output']>;
   /** Every name the identity appeared under (user names, role session names) in the window. */
   names: Array<Scalars['String']['output']>;
+  /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
+  newBehaviour: Array<NewBehaviour>;
   /** aws, azure or gcp. */
   provider?: Maybe<Scalars['String']['output']>;
   regions: Array<RegionActivity>;
@@ -1068,6 +1123,13 @@ export type IdentityIpsArgs = {
 export type IdentityIssuedSessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type IdentityNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -1522,6 +1584,21 @@ export type NetworkActivity = Event & Node & {
   vpcId?: Maybe<Scalars['String']['output']>;
 };
 
+/** One dimension of an entity's new behaviour: how many values it had, how many are new, the new ones. */
+export type NewBehaviour = {
+  __typename?: 'NewBehaviour';
+  dimension: BehaviourDimension;
+  lookbackFrom: Scalars['DateTime']['output'];
+  /** Of those, values first seen inside the window. */
+  newCount: Scalars['Int']['output'];
+  /** Distinct values over the look-back and the window. */
+  seenCount: Scalars['Int']['output'];
+  /** The new values, earliest first (at most `top`). */
+  values: Array<FirstSeenValue>;
+  /** The window the values were first seen in, and the start of the look-back before it. */
+  window: TimeRange;
+};
+
 /** An object with a global id: base64 of `Type:id`. Fetch it again with `node(id)`. */
 export type Node = {
   id: Scalars['ID']['output'];
@@ -1689,6 +1766,8 @@ export type Resource = Entity & Node & {
   kind?: Maybe<Scalars['String']['output']>;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
   name?: Maybe<Scalars['String']['output']>;
+  /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
+  newBehaviour: Array<NewBehaviour>;
   provider?: Maybe<Scalars['String']['output']>;
   resourceId: Scalars['String']['output'];
   sessions: SessionLinkConnection;
@@ -1783,6 +1862,13 @@ export type ResourceInterfacesArgs = {
 };
 
 
+export type ResourceNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
 export type ResourceSessionsArgs = {
   action?: InputMaybe<Scalars['String']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
@@ -1851,6 +1937,8 @@ export type Session = Entity & Node & {
   mfa?: Maybe<Scalars['Boolean']['output']>;
   /** Role session name (or equivalent). */
   name?: Maybe<Scalars['String']['output']>;
+  /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
+  newBehaviour: Array<NewBehaviour>;
   /** The session that issued these credentials (role chaining). */
   parent?: Maybe<Session>;
   provider?: Maybe<Scalars['String']['output']>;
@@ -1924,6 +2012,17 @@ export type SessionFindingsArgs = {
 export type SessionIpsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+/**
+ * Credentials: an AWS access key id (temporary ASIA… or long-term AKIA…), an Azure sign-in session.
+ * Temporary credentials link to the call that issued them, so role chains can be walked both ways.
+ */
+export type SessionNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -2021,6 +2120,8 @@ export type UserAgent = Entity & Node & {
   id: Scalars['ID']['output'];
   identities: IdentityLinkConnection;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
+  /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
+  newBehaviour: Array<NewBehaviour>;
   userAgent: Scalars['String']['output'];
 };
 
@@ -2043,6 +2144,13 @@ export type UserAgentEventsArgs = {
 export type UserAgentIdentitiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type UserAgentNewBehaviourArgs = {
+  lookbackDays?: InputMaybe<Scalars['Int']['input']>;
+  top?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -2237,6 +2345,7 @@ export type ResolversTypes = {
   AggregateOrder: AggregateOrder;
   ApiActivity: ResolverTypeWrapper<EventModel>;
   Authentication: ResolverTypeWrapper<EventModel>;
+  BehaviourDimension: BehaviourDimension;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CoverageSeries: ResolverTypeWrapper<CoverageSeries>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -2256,6 +2365,7 @@ export type ResolversTypes = {
   FindingEdge: ResolverTypeWrapper<FindingEdgeModel>;
   FindingLevel: FindingLevel;
   FindingProduct: FindingProduct;
+  FirstSeenValue: ResolverTypeWrapper<FirstSeenValue>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FlowDirection: FlowDirection;
   HttpActivity: ResolverTypeWrapper<EventModel>;
@@ -2276,6 +2386,7 @@ export type ResolversTypes = {
   LakeSource: ResolverTypeWrapper<LakeSource>;
   Link: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Link']>;
   NetworkActivity: ResolverTypeWrapper<EventModel>;
+  NewBehaviour: ResolverTypeWrapper<NewBehaviour>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   Outcome: Outcome;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -2326,6 +2437,7 @@ export type ResolversParentTypes = {
   Finding: FindingModel;
   FindingConnection: FindingConnectionModel;
   FindingEdge: FindingEdgeModel;
+  FirstSeenValue: FirstSeenValue;
   Float: Scalars['Float']['output'];
   HttpActivity: EventModel;
   ID: Scalars['ID']['output'];
@@ -2344,6 +2456,7 @@ export type ResolversParentTypes = {
   LakeSource: LakeSource;
   Link: ResolversInterfaceTypes<ResolversParentTypes>['Link'];
   NetworkActivity: EventModel;
+  NewBehaviour: NewBehaviour;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
@@ -2374,6 +2487,7 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<AccountIdentitiesArgs>>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  newBehaviour?: Resolver<Array<ResolversTypes['NewBehaviour']>, ParentType, ContextType, RequireFields<AccountNewBehaviourArgs, 'lookbackDays' | 'top'>>;
   provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -2659,6 +2773,13 @@ export type FindingEdgeResolvers<ContextType = RequestContext, ParentType extend
   node?: Resolver<ResolversTypes['Finding'], ParentType, ContextType>;
 };
 
+export type FirstSeenValueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['FirstSeenValue'] = ResolversParentTypes['FirstSeenValue']> = {
+  eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type HttpActivityResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['HttpActivity'] = ResolversParentTypes['HttpActivity']> = {
   account?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   activity?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2725,6 +2846,7 @@ export type IpAddressResolvers<ContextType = RequestContext, ParentType extends 
   isPrivate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   issuedSessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<IpAddressIssuedSessionsArgs>>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  newBehaviour?: Resolver<Array<ResolversTypes['NewBehaviour']>, ParentType, ContextType, RequireFields<IpAddressNewBehaviourArgs, 'lookbackDays' | 'top'>>;
   org?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   peers?: Resolver<ResolversTypes['IPAddressLinkConnection'], ParentType, ContextType, RequireFields<IpAddressPeersArgs, 'direction'>>;
   resolvedFrom?: Resolver<ResolversTypes['DomainLinkConnection'], ParentType, ContextType, Partial<IpAddressResolvedFromArgs>>;
@@ -2775,6 +2897,7 @@ export type IdentityResolvers<ContextType = RequestContext, ParentType extends R
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   names?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  newBehaviour?: Resolver<Array<ResolversTypes['NewBehaviour']>, ParentType, ContextType, RequireFields<IdentityNewBehaviourArgs, 'lookbackDays' | 'top'>>;
   provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   regions?: Resolver<Array<ResolversTypes['RegionActivity']>, ParentType, ContextType, Partial<IdentityRegionsArgs>>;
   resources?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<IdentityResourcesArgs>>;
@@ -2940,6 +3063,15 @@ export type NetworkActivityResolvers<ContextType = RequestContext, ParentType ex
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type NewBehaviourResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['NewBehaviour'] = ResolversParentTypes['NewBehaviour']> = {
+  dimension?: Resolver<ResolversTypes['BehaviourDimension'], ParentType, ContextType>;
+  lookbackFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  newCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  seenCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  values?: Resolver<Array<ResolversTypes['FirstSeenValue']>, ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['TimeRange'], ParentType, ContextType>;
+};
+
 export type NodeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
   __resolveType: TypeResolveFn<'Account' | 'ApiActivity' | 'Authentication' | 'DnsActivity' | 'Finding' | 'HttpActivity' | 'IPAddress' | 'Identity' | 'NetworkActivity' | 'Resource' | 'Session' | 'UserAgent', ParentType, ContextType>;
 };
@@ -2990,6 +3122,7 @@ export type ResourceResolvers<ContextType = RequestContext, ParentType extends R
   kind?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  newBehaviour?: Resolver<Array<ResolversTypes['NewBehaviour']>, ParentType, ContextType, RequireFields<ResourceNewBehaviourArgs, 'lookbackDays' | 'top'>>;
   provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resourceId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sessions?: Resolver<ResolversTypes['SessionLinkConnection'], ParentType, ContextType, Partial<ResourceSessionsArgs>>;
@@ -3033,6 +3166,7 @@ export type SessionResolvers<ContextType = RequestContext, ParentType extends Re
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   mfa?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  newBehaviour?: Resolver<Array<ResolversTypes['NewBehaviour']>, ParentType, ContextType, RequireFields<SessionNewBehaviourArgs, 'lookbackDays' | 'top'>>;
   parent?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType>;
   provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resources?: Resolver<ResolversTypes['ResourceLinkConnection'], ParentType, ContextType, Partial<SessionResourcesArgs>>;
@@ -3084,6 +3218,7 @@ export type UserAgentResolvers<ContextType = RequestContext, ParentType extends 
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<UserAgentIdentitiesArgs>>;
   lastSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  newBehaviour?: Resolver<Array<ResolversTypes['NewBehaviour']>, ParentType, ContextType, RequireFields<UserAgentNewBehaviourArgs, 'lookbackDays' | 'top'>>;
   userAgent?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -3142,6 +3277,7 @@ export type Resolvers<ContextType = RequestContext> = {
   Finding?: FindingResolvers<ContextType>;
   FindingConnection?: FindingConnectionResolvers<ContextType>;
   FindingEdge?: FindingEdgeResolvers<ContextType>;
+  FirstSeenValue?: FirstSeenValueResolvers<ContextType>;
   HttpActivity?: HttpActivityResolvers<ContextType>;
   IPAddress?: IpAddressResolvers<ContextType>;
   IPAddressLink?: IpAddressLinkResolvers<ContextType>;
@@ -3157,6 +3293,7 @@ export type Resolvers<ContextType = RequestContext> = {
   LakeSource?: LakeSourceResolvers<ContextType>;
   Link?: LinkResolvers<ContextType>;
   NetworkActivity?: NetworkActivityResolvers<ContextType>;
+  NewBehaviour?: NewBehaviourResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

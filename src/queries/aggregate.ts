@@ -118,3 +118,95 @@ WHERE rn <= ? ORDER BY pivot_key, rn`,
     weight: 'heavy',
   };
 }
+
+/**
+ * What new behaviour is looked for: a value of one of these columns the entity's events carry in
+ * the window but did not in the look-back before it. ASN and country are the ingest's GeoIP
+ * enrichment of the source address.
+ */
+export const BEHAVIOUR_DIMENSIONS = {
+  source_ip: 'src_ip',
+  asn: 'src_asn',
+  country: 'src_country',
+  region: 'region',
+  user_agent: 'user_agent',
+} as const;
+export type BehaviourDimension = keyof typeof BEHAVIOUR_DIMENSIONS;
+
+export interface NewBehaviourQuery {
+  /** The entity's events over the look-back and the window together. */
+  events: Omit<EventsQuery, 'after' | 'limit' | 'descending'>;
+  /** The window's start: a value first seen at or after it is new. */
+  since: Date;
+  /** New values returned per pivot key and dimension (earliest first). */
+  top: number;
+}
+
+/**
+ * One row per (pivot key, dimension, value) returned: `rn` 1 always (it carries the counts even
+ * when nothing is new), the other rows only while new and within `top`.
+ */
+export interface NewBehaviourRow {
+  pivot_key: string;
+  dimension: BehaviourDimension;
+  value: string;
+  first_seen: Date;
+  last_seen: Date;
+  /** Events with this value inside the window. */
+  n: number;
+  /** Distinct values over the look-back and the window. */
+  seen_count: number;
+  /** Of those, first seen inside the window. */
+  new_count: number;
+  rn: number;
+}
+
+/**
+ * Values first seen in the window, against the look-back, for each dimension, pushed down: one
+ * statement reads the events once (the look-back and the window), groups each dimension's values
+ * with their first time, and keeps the earliest `top` values whose first time is in the window.
+ */
+export function newBehaviour(scope: AccountScope, q: NewBehaviourQuery): Statement {
+  const params: SqlParam[] = [];
+  const events: EventsQuery = { ...q.events, after: null, limit: 0, descending: false };
+  const columns = Object.values(BEHAVIOUR_DIMENSIONS).join(', ');
+  const union = eventUnion(scope, events, params, {
+    withCursor: false,
+    select: (_table, pivotExpr) => `${pivotExpr} AS pivot_key, time, ${columns}`,
+  });
+  const label = `newBehaviour:${q.events.pivot}`;
+  if (union === '') return { label, sql: 'SELECT NULL AS pivot_key WHERE false', params: [], scope, weight: 'light' };
+  // Dimension names and columns are constants of this file; the ASN is a number, compared as text.
+  const values = (Object.entries(BEHAVIOUR_DIMENSIONS) as [BehaviourDimension, string][])
+    .map(
+      ([dimension, column]) =>
+        `SELECT pivot_key, '${dimension}' AS dimension, CAST(${column} AS VARCHAR) AS value, time FROM u WHERE ${column} IS NOT NULL`,
+    )
+    .join('\n  UNION ALL\n  ');
+  params.push(q.since, q.since, q.since, q.since, q.top);
+  return {
+    label,
+    sql: `WITH u AS (
+  ${union}
+),
+v AS (
+  ${values}
+),
+g AS (
+  SELECT pivot_key, dimension, value, min(time) AS first_seen, max(time) AS last_seen,
+    count(CASE WHEN time >= ? THEN 1 END) AS n
+  FROM v GROUP BY pivot_key, dimension, value
+),
+ranked AS (
+  SELECT g.*, count(*) OVER (PARTITION BY pivot_key, dimension) AS seen_count,
+    count(CASE WHEN first_seen >= ? THEN 1 END) OVER (PARTITION BY pivot_key, dimension) AS new_count,
+    row_number() OVER (PARTITION BY pivot_key, dimension ORDER BY CASE WHEN first_seen >= ? THEN 0 ELSE 1 END, first_seen, value) AS rn
+  FROM g
+)
+SELECT * FROM ranked WHERE rn = 1 OR (first_seen >= ? AND rn <= ?)
+ORDER BY pivot_key, dimension, rn`,
+    params,
+    scope,
+    weight: 'heavy',
+  };
+}

@@ -95,6 +95,14 @@ const SAME_ANSWERS: [string, string][] = [
     `query($w: TimeWindow!) { events(window: $w, first: 4) { totalCount edges { cursor node { id eventId time class activity outcome resourceIds } } pageInfo { hasNextPage endCursor } } }`,
   ],
   [
+    // bob's window starts after his first failed sign-in (the look-back holds it): his CLI is new, the address is not.
+    'new behaviour against a look-back',
+    `query { identity(id: "bob", window: { from: "2026-03-02T03:00:10Z", to: "2026-03-08T00:00:00Z" }) {
+      newBehaviour(lookbackDays: 1) { dimension seenCount newCount lookbackFrom values { value firstSeen lastSeen eventCount } } }
+      resource(id: "prod-backups", window: { from: "2026-03-03T01:00:30Z", to: "2026-03-08T00:00:00Z" }) {
+      newBehaviour(lookbackDays: 2, top: 1) { dimension seenCount newCount values { value } } } }`,
+  ],
+  [
     'indicator context',
     `query($w: TimeWindow!) { contextFor(indicator: "${ADMIN_KEY}", window: $w) { kind found eventCount resources(first: 5) { edges { relation node { resourceId kind } } } recentEvents(first: 3) { eventId } } }`,
   ],
@@ -107,6 +115,33 @@ test.each(SAME_ANSWERS)('%s: Athena answers exactly as DuckDB does', async (_nam
   expect(fromAthena.errors).toBeUndefined();
   expect(fromAthena.data).toEqual(fromDuck.data);
   expect((fromAthena.extensions?.stats as any).engine).toBe('athena');
+});
+
+test('new behaviour: what bob did first after the look-back, the same on both engines', async () => {
+  const document = `query($w: TimeWindow!) { identity(id: "bob", window: $w) {
+    newBehaviour(lookbackDays: 1) { dimension seenCount newCount values { value firstSeen eventCount } } } }`;
+  const w = { from: '2026-03-02T03:00:10Z', to: '2026-03-08T00:00:00Z' };
+  const fromDuck = await duck.gql(document, { w });
+  const fromAthena = await athena.gql(document, { w });
+  expect(fromAthena.data).toEqual(fromDuck.data);
+  const byDimension = Object.fromEntries((fromDuck.data as any).identity.newBehaviour.map((d: any) => [d.dimension, d]));
+  // The failed sign-in at 03:00:09 (look-back) came from the brute-forcing address with Hydra; the CLI first shows at 03:05.
+  expect(byDimension.SOURCE_IP).toEqual({ dimension: 'SOURCE_IP', seenCount: 1, newCount: 0, values: [] });
+  expect(byDimension.USER_AGENT).toEqual({
+    dimension: 'USER_AGENT',
+    seenCount: 2,
+    newCount: 1,
+    values: [{ value: 'aws-cli/2.15.0 Python/3.11 Linux/6.1', firstSeen: '2026-03-02T03:05:00.000Z', eventCount: 1 }],
+  });
+  expect(byDimension.REGION).toMatchObject({ seenCount: 1, newCount: 0 });
+  // The story's rows carry no GeoIP enrichment: nothing seen, nothing new.
+  expect(byDimension.COUNTRY).toMatchObject({ seenCount: 0, newCount: 0, values: [] });
+  // A look-back past the cap is the caller's mistake.
+  const tooLong = await duck.gql(
+    `query($w: TimeWindow!) { identity(id: "bob", window: $w) { newBehaviour(lookbackDays: 91) { dimension } } }`,
+    { w },
+  );
+  expect(tooLong.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
 
 test('a batched page of 3,000 event rows is read over every GetQueryResults page and equals DuckDB', async () => {

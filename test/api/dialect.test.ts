@@ -1,7 +1,7 @@
 /** Every statement src/queries can build is Athena (Trino) SQL with as many `?` as parameters. */
 import { TABLE_NAMES } from '../../src/core/tables';
 import { countPlaceholders } from '../../src/engine/athena-sql';
-import { eventsAggregate } from '../../src/queries/aggregate';
+import { eventsAggregate, newBehaviour } from '../../src/queries/aggregate';
 import { eventByKey, eventsByIds, eventsCount, eventsPage, issuingEvent, type EventPivot } from '../../src/queries/events';
 import { lakeCoverage, lakeSources, latestRecords } from '../../src/queries/lake';
 import {
@@ -84,6 +84,8 @@ function statements(): Statement[] {
             top: 5,
           }),
           eventsAggregate(scope, { events: q, groupBy: [], bucket: 'hour', distinct: [], order: 'time', top: 500 }),
+          // New behaviour: the look-back and the window read once, values first seen since the window's start.
+          newBehaviour(scope, { events: q, since: new Date('2026-03-04T00:00:00Z'), top: 10 }),
         );
       }
     }

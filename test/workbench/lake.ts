@@ -56,9 +56,57 @@ function ciBotReads(): FixtureRow[] {
   });
 }
 
+/** A deploy robot: routine calls two to four weeks before the window, then new addresses, a new network, country, region and client in it. */
+export const DEPLOY_BOT = `arn:aws:iam::${ACCOUNT}:user/deploy-bot`;
+export const DEPLOY_BOT_NEW = {
+  SOURCE_IP: ['203.0.113.66', '203.0.113.77'],
+  ASN: ['64496'],
+  COUNTRY: ['NL'],
+  REGION: ['eu-west-1'],
+  USER_AGENT: ['python-requests/2.31.0'],
+} as const;
+
+function deployBotCalls(): FixtureRow[] {
+  const routine = { ip: '198.51.100.20', country: 'US', asn: 16509, region: 'us-east-1', agent: 'terraform/1.7.0' };
+  const away = { ip: '203.0.113.66', country: 'NL', asn: 64496, region: 'eu-west-1', agent: 'python-requests/2.31.0' };
+  const calls: [string, typeof routine][] = [
+    ['2026-02-01T10:00:00Z', routine],
+    ['2026-02-08T10:00:00Z', routine],
+    ['2026-02-15T10:00:00Z', routine],
+    ['2026-03-03T02:00:00Z', routine],
+    ['2026-03-03T02:30:00Z', away],
+    ['2026-03-04T05:00:00Z', away],
+    ['2026-03-05T06:00:00Z', { ...away, ip: '203.0.113.77', agent: routine.agent }],
+  ];
+  return calls.map(([at, where], i) => ({
+    source: 'cloudtrail',
+    account: ACCOUNT,
+    region: where.region,
+    time: new Date(at),
+    event_id: `deploy-${i}`,
+    outcome: 'success',
+    class_uid: 6003,
+    activity: 'UpdateFunctionCode',
+    service: 'lambda.amazonaws.com',
+    actor_id: DEPLOY_BOT,
+    actor_type: 'IAMUser',
+    actor_name: 'deploy-bot',
+    actor_arn: DEPLOY_BOT,
+    actor_account: ACCOUNT,
+    session_id: 'AKIADEPLOYBOT0000001',
+    src_ip: where.ip,
+    src_country: where.country,
+    src_asn: where.asn,
+    user_agent: where.agent,
+    read_only: false,
+    resources: [`arn:aws:lambda:${where.region}:${ACCOUNT}:function:deploy`],
+    raw: JSON.stringify({ eventID: `deploy-${i}`, eventName: 'UpdateFunctionCode' }),
+  }));
+}
+
 export async function writeWorkbenchLake(dir: string): Promise<void> {
   const tables = storyRows();
-  tables.api_activity.push(...ciBotReads());
+  tables.api_activity.push(...ciBotReads(), ...deployBotCalls());
   const touched: string[] = [];
   for (const [table, rows] of Object.entries(tables) as [TableName, FixtureRow[]][]) {
     await writeTable(dir, table, rows);

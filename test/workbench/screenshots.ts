@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     await page.goto(`${url}/ui/#/entity/ip/${BRUTE_IP}?${hashWindow}`);
     await page.waitForSelector('#activity .histogram');
     await page.waitForSelector('#events tbody tr');
+    await page.waitForSelector('#new-behaviour[data-state="done"]');
     await page.screenshot({ path: join(OUT, 'workbench-entity.png'), fullPage: true });
 
     const settle = () => page.waitForFunction(() => document.querySelector('#view')?.getAttribute('data-graph-state') === 'idle');

@@ -28,7 +28,7 @@ import {
   DEVOPS_ROLE,
   PUBLIC_BUCKET_NAME,
 } from '../api/fixtures/story';
-import { CI_BOT, CI_BOT_READS, hashWindow, W, writeWorkbenchLake } from './lake';
+import { CI_BOT, CI_BOT_READS, DEPLOY_BOT, DEPLOY_BOT_NEW, hashWindow, W, writeWorkbenchLake } from './lake';
 import { CHROMIUM, launchChromium } from '../explorer/chromium';
 
 let lake: string;
@@ -336,6 +336,51 @@ describeBrowser('in headless Chromium', () => {
     await account.page.close();
   }, 180_000);
 
+  test('new behaviour: the values first seen in the window against the look-back are those newBehaviour answers', async () => {
+    const NEW_BEHAVIOUR = `query($id: String!, $w: TimeWindow!, $lookback: Int!) { identity(id: $id, window: $w) {
+      newBehaviour(lookbackDays: $lookback, top: 10) { dimension seenCount newCount values { value firstSeen eventCount } } } }`;
+    const answer = async (lookback: number) => (await gql(NEW_BEHAVIOUR, { id: DEPLOY_BOT, w: W, lookback })).identity.newBehaviour;
+    const month = await answer(30);
+    // What the lake holds: routine two to four weeks before the window, then a new address, network, country, region and client.
+    expect(Object.fromEntries(month.map((d: any) => [d.dimension, d.values.map((v: any) => v.value)]))).toEqual(DEPLOY_BOT_NEW);
+    expect(month.find((d: any) => d.dimension === 'SOURCE_IP')).toMatchObject({ seenCount: 3, newCount: 2 });
+    expect(month.find((d: any) => d.dimension === 'SOURCE_IP').values[0]).toEqual({
+      value: '203.0.113.66',
+      firstSeen: '2026-03-03T02:30:00.000Z',
+      eventCount: 2,
+    });
+
+    const page = await open(`#/entity/identity/${encodeURIComponent(DEPLOY_BOT)}?${hashWindow}`);
+    const shown = async () => {
+      await page.waitForSelector('#new-behaviour[data-state="done"]');
+      return page.locator('#new-behaviour [data-dimension]').evaluateAll((els) =>
+        els.map((el) => ({
+          dimension: el.getAttribute('data-dimension'),
+          counts: el.querySelector('[data-field="new-count"]')?.textContent,
+          values: Array.from(el.querySelectorAll('[data-value]'), (v) => v.getAttribute('data-value')),
+        })),
+      );
+    };
+    const expected = (dimensions: any[]) =>
+      dimensions.map((d) => ({
+        dimension: d.dimension,
+        counts: `${d.newCount} new of ${d.seenCount}`,
+        values: d.values.map((v: any) => v.value),
+      }));
+    expect(await shown()).toEqual(expected(month));
+    // A week's look-back holds none of the routine: everything in the window is new.
+    await page.selectOption('#lookback', '7');
+    await page.waitForSelector('#new-behaviour[data-state="loading"]', { state: 'detached' }).catch(() => undefined);
+    const week = await answer(7);
+    expect(week.find((d: any) => d.dimension === 'SOURCE_IP')).toMatchObject({ seenCount: 3, newCount: 3 });
+    await page.waitForFunction(
+      () => document.querySelector('#new-behaviour [data-dimension="SOURCE_IP"] [data-field="new-count"]')?.textContent === '3 new of 3',
+    );
+    expect(await shown()).toEqual(expected(week));
+    expect(page.url()).toContain(hashWindow);
+    await page.close();
+  }, 120_000);
+
   test('the activity histogram equals aggregate; the grid pages through the connection; exports hold totalCount rows', async () => {
     const page = await open(`#/entity/identity/${encodeURIComponent(CI_BOT)}?${hashWindow}`);
     await page.waitForSelector('#activity .histogram');
@@ -449,6 +494,111 @@ describeBrowser('in headless Chromium', () => {
     await page.click('#graph-collapse');
     await settle();
     expect(await nodes()).toEqual([`identity:${BOB}`]);
+    await page.close();
+  }, 120_000);
+
+  test('the graph folds neighbours of one type and unfolds them, narrows to a time range, and opens picked nodes in the event grid', async () => {
+    const page = await open(`#/graph/identity/${encodeURIComponent(DEPLOY_BOT)}?${hashWindow}`);
+    const nodes = () => page.locator('#graph-nodes [data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')).sort());
+    const settle = () => page.waitForFunction(() => document.querySelector('#view')?.getAttribute('data-graph-state') === 'idle');
+    await page.waitForSelector('#graph-nodes [data-node]');
+    const api = (
+      await gql(
+        `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
+          sessions(first: 10, window: $w) { edges { firstSeen lastSeen node { sessionId } } }
+          ips(first: 10, window: $w) { edges { firstSeen lastSeen node { address } } }
+          resources(first: 10, window: $w) { edges { firstSeen lastSeen node { resourceId } } }
+          accounts(first: 10, window: $w) { edges { firstSeen lastSeen node { accountId } } } } }`,
+        { id: DEPLOY_BOT, w: W },
+      )
+    ).identity;
+    const links: { key: string; kind: string; firstSeen: string; lastSeen: string }[] = [
+      ...api.sessions.edges.map((e: any) => ({ ...e, kind: 'session', key: `session:${e.node.sessionId}` })),
+      ...api.ips.edges.map((e: any) => ({ ...e, kind: 'ip', key: `ip:${e.node.address}` })),
+      ...api.resources.edges.map((e: any) => ({ ...e, kind: 'resource', key: `resource:${e.node.resourceId}` })),
+      ...api.accounts.edges.map((e: any) => ({ ...e, kind: 'account', key: `account:${e.node.accountId}` })),
+    ];
+    const start = `identity:${DEPLOY_BOT}`;
+    const expanded = [start, ...new Set(links.map((l) => l.key))].sort();
+    await page.click('#graph-expand');
+    await settle();
+    expect(await nodes()).toEqual(expanded);
+
+    // Fold: each kind with two or more neighbours becomes one node counting them; a kind with one stays as it is.
+    const byKind = new Map<string, Set<string>>();
+    for (const l of links) byKind.set(l.kind, (byKind.get(l.kind) ?? new Set()).add(l.key));
+    expect(byKind.get('ip')?.size).toBe(3);
+    const folded = [start];
+    const counts: Record<string, number> = {};
+    for (const [kind, keys] of byKind) {
+      if (keys.size >= 2) {
+        folded.push(`fold:${start}:${kind}`);
+        counts[`fold:${start}:${kind}`] = keys.size;
+      } else folded.push(...keys);
+    }
+    await page.click('#graph-fold');
+    await settle();
+    expect(await nodes()).toEqual(folded.sort());
+    expect(
+      Object.fromEntries(
+        await page
+          .locator('#graph-nodes li.fold')
+          .evaluateAll((els) => els.map((e) => [e.getAttribute('data-node'), Number(e.getAttribute('data-count'))])),
+      ),
+    ).toEqual(counts);
+    await page.click('#graph-unfold');
+    await settle();
+    expect(await nodes()).toEqual(expanded);
+
+    // The time slider: from 2026-03-04 on, only the links active then (and the nodes they reach) show.
+    const step = (Date.parse('2026-03-04T00:00:00Z') - Date.parse(W.from)) / 3_600_000;
+    await page.$eval(
+      '#graph-time-from',
+      (el, value) => {
+        (el as HTMLInputElement).value = String(value);
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      },
+      step,
+    );
+    await settle();
+    expect(await page.getAttribute('[data-field="graph-time-range"]', 'data-from')).toBe('2026-03-04T00:00:00.000Z');
+    const from = Date.parse('2026-03-04T00:00:00Z');
+    const active = links.filter((l) => Date.parse(l.lastSeen) >= from && Date.parse(l.firstSeen) < Date.parse(W.to)).map((l) => l.key);
+    const narrowed = [start, ...new Set(active)].sort();
+    expect(narrowed.length).toBeLessThan(expanded.length);
+    expect(narrowed).not.toContain('ip:198.51.100.20');
+    await page.waitForFunction((n) => document.querySelectorAll('#graph-nodes [data-node]').length === n, narrowed.length);
+    expect(await nodes()).toEqual(narrowed);
+    await page.$eval('#graph-time-from', (el) => {
+      (el as HTMLInputElement).value = '0';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await settle();
+    expect(await nodes()).toEqual(expanded);
+
+    // Pick two nodes and open their events in the grid: same window, each grid pages through that entity's own events.
+    const picks = [start, 'ip:203.0.113.66'];
+    for (const key of picks) await page.check(`#graph-nodes [data-pick="${key}"]`);
+    await page.click('#graph-open-grid');
+    await page.waitForFunction(() => location.hash.startsWith('#/selection?'));
+    expect(page.url()).toContain(hashWindow);
+    const totals = await gql(
+      `query($id: String!, $ip: String!, $w: TimeWindow!) { identity(id: $id, window: $w) { events(first: 1, window: $w) { totalCount } }
+        ip(address: $ip, window: $w) { events(first: 1, window: $w) { totalCount } } }`,
+      { id: DEPLOY_BOT, ip: '203.0.113.66', w: W },
+    );
+    const expectedTotals: Record<string, number> = {
+      [start]: totals.identity.events.totalCount,
+      'ip:203.0.113.66': totals.ip.events.totalCount,
+    };
+    for (const key of picks) {
+      const status = `[data-grid-for="${key}"] [data-field="grid-status"]`;
+      await page.waitForFunction((sel) => /of \d+$/.test(document.querySelector(sel)?.textContent ?? ''), status);
+      expect(await page.innerText(status)).toMatch(new RegExp(` of ${expectedTotals[key]}$`));
+    }
+    expect(await page.locator('[data-grid-for]').evaluateAll((els) => els.map((e) => e.getAttribute('data-grid-for')))).toEqual(
+      [...picks].sort(),
+    );
     await page.close();
   }, 120_000);
 

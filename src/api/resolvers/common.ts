@@ -1,5 +1,6 @@
 /** Helpers every resolver file shares: entity loading by key, the plain values of attrs, an entity's events. */
-import type { TimeBucket as GqlTimeBucket } from '../../generated/graphql';
+import type { BehaviourDimension as GqlBehaviourDimension, TimeBucket as GqlTimeBucket } from '../../generated/graphql';
+import { BEHAVIOUR_DIMENSIONS, type BehaviourDimension } from '../../queries/aggregate';
 import { apiError } from '../errors';
 import { eventConnection, windowOf, type EventArgs } from '../connections';
 import type { EntityModel, EntityType, EventConnectionModel, Window } from '../models';
@@ -24,6 +25,7 @@ export const EMPTY_EVENTS: EventConnectionModel = {
   pageInfo: async () => ({ hasNextPage: false, endCursor: null }),
   totalCount: async () => 0,
   aggregate: async () => ({ totalEvents: 0, totalGroups: 0, groups: [] }),
+  newBehaviour: async () => [],
 };
 
 /**
@@ -99,4 +101,37 @@ export const entityFields = {
     });
     return aggregate.groups.map((g) => ({ start: g.bucket!, count: g.count, firstSeen: g.firstSeen, lastSeen: g.lastSeen }));
   },
+  /** Values first seen in the window: the entity's events over the look-back and the window, one statement. */
+  newBehaviour: async (
+    e: EntityModel,
+    args: { lookbackDays?: number | null; top?: number | null; window?: EventArgs['window'] },
+    ctx: RequestContext,
+  ) => {
+    const lookbackDays = args.lookbackDays ?? 30;
+    if (!Number.isInteger(lookbackDays) || lookbackDays < 1 || lookbackDays > MAX_LOOKBACK_DAYS)
+      throw apiError(`lookbackDays must be a whole number from 1 to ${MAX_LOOKBACK_DAYS}`, 'BAD_USER_INPUT');
+    const top = args.top ?? 10;
+    if (!Number.isInteger(top) || top < 1) throw apiError('top must be a positive integer', 'BAD_USER_INPUT');
+    if (top > ctx.limits.maxPageSize) throw apiError(`top must be at most ${ctx.limits.maxPageSize}`, 'PAGE_TOO_LARGE');
+    const window = windowOf(ctx, e.window, args.window);
+    const lookbackFrom = new Date(window.from.getTime() - lookbackDays * 86_400_000);
+    // The window was checked against the cap; the look-back before it is bounded by MAX_LOOKBACK_DAYS.
+    const events = await entityEvents(ctx, { ...e, window: { from: lookbackFrom, to: window.to } }, { first: 0 });
+    const rows = await events.newBehaviour({ since: window.from, top });
+    return (Object.keys(BEHAVIOUR_DIMENSIONS) as BehaviourDimension[]).map((dimension) => {
+      const mine = rows.filter((r) => r.dimension === dimension);
+      const fresh = mine.filter((r) => r.first_seen.getTime() >= window.from.getTime());
+      return {
+        dimension: dimension.toUpperCase() as GqlBehaviourDimension,
+        window,
+        lookbackFrom,
+        seenCount: Number(mine[0]?.seen_count ?? 0),
+        newCount: Number(mine[0]?.new_count ?? 0),
+        values: fresh.map((r) => ({ value: r.value, firstSeen: r.first_seen, lastSeen: r.last_seen, eventCount: Number(r.n) })),
+      };
+    });
+  },
 };
+
+/** The longest look-back `newBehaviour` reads before its window. */
+export const MAX_LOOKBACK_DAYS = 90;

@@ -11,6 +11,7 @@ import { renderEntity } from './views/entity';
 import { renderFindings } from './views/findings';
 import { renderGraph } from './views/graph';
 import { renderIndicators } from './views/indicators';
+import { renderSelection } from './views/selection';
 
 let defaultWindow: TimeWindow | null = null;
 
@@ -129,6 +130,7 @@ async function render(): Promise<void> {
     else if (view === 'graph' && isEntityKind(args[0]) && args[1]) await renderGraph(main, args[0], args[1], window);
     else if (view === 'findings') await renderFindings(main, window);
     else if (view === 'coverage') await renderCoverage(main, window);
+    else if (view === 'selection') renderSelection(main, route.params.getAll('n'), window);
     else if (view === 'context' && args[0]) renderIndicators(main, [args.join('/')], window);
     else if (view === 'search') renderIndicators(main, (route.params.get('q') ?? '').split('\n').filter(Boolean), window);
     else renderIndicators(main, [], window);

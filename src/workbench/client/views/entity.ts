@@ -1,6 +1,6 @@
 /**
  * An entity page (identity, session, IP, resource, account): key facts, the activity histogram
- * from `aggregate`, findings, related entities (each a pivot that keeps the window), and the event
+ * from `aggregate`, new behaviour against the look-back (`newBehaviour`), findings, related entities (each a pivot that keeps the window), and the event
  * grid.
  */
 import { gql, type Connection } from '../api';
@@ -8,6 +8,7 @@ import { count, facts, h, message, replaceChildren, time, type Child } from '../
 import { ENTITY_REF, entityLink, entityRef, KIND_LABEL, type EntityRefFields } from '../entities';
 import { FINDING_FIELDS, findingList, type FindingFields } from '../findings';
 import { href, type EntityKind, type TimeWindow } from '../route';
+import { newBehaviourPanel } from './behaviour';
 import { entityEventPages, eventGrid } from './grid';
 import { bucketFor, histogram } from './histogram';
 
@@ -230,6 +231,7 @@ export async function renderEntity(root: HTMLElement, kind: EntityKind, id: stri
       ),
       activity,
     ),
+    newBehaviourPanel(spec.lookup, spec.argument, id, window),
     findings &&
       h(
         'section',
