@@ -11,6 +11,10 @@
  *                                   # concurrency: `scoutql serve` as a user starts it (real HTTP, DuckDB, the
  *                                   # configured engine pool), one client alone then 20 and 50 at once, per pivot:
  *                                   # req/s and latency p50 / p95 as the clients see them
+ *   npx tsx bench/api.ts --quick --light-vs-heavy
+ *                                   # issue #9: p95 of a light pivot (identity timeline, 50 events) alone and while
+ *                                   # 6 clients run a whole-lake aggregate, per pool setting, in one run
+ *                                   # (--pools 2:0,8:6 = connections:lightReserved each; --heavy N clients)
  *   options: --scale K --days N --runs N (timed runs per pivot, default 30; 5 with --athena) --warmup N (default 3)
  *            --lake DIR --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
  *            --clients N,M --seconds S (per level and pivot, default 15) --pool N (server.pool.connections, default the config's)
@@ -180,6 +184,7 @@ async function main(): Promise<void> {
   console.log(`lake: ${mb(lakeBytes)} MB of Parquet`);
   if (ATHENA) return benchAthena({ lake, sample, build, lakeBytes, before });
   if (CLIENTS.length > 0) return benchClients({ lake, sample, build, lakeBytes, before });
+  if (args.has('light-vs-heavy')) return benchLightVsHeavy({ lake, sample, build, lakeBytes, before });
 
   // Cold: a fresh engine, the first operation it ever runs (OS page cache is whatever it is).
   const openStarted = performance.now();
@@ -489,10 +494,15 @@ async function benchAthena(context: {
 }
 
 /** `scoutql serve` over the lake as a user starts it (loopback, auth none, DuckDB); resolves with its URL once it listens. */
-async function startServe(lake: string): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string }> {
+async function startServe(
+  lake: string,
+  pool: { connections?: number; lightReserved?: number } = {},
+): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string }> {
   // The caller's own SCOUTQL_* settings stay out: the bench serves the documented defaults, plus --pool.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCOUTQL_')));
-  if (args.get('pool') !== undefined) env.SCOUTQL_SERVER__POOL__CONNECTIONS = String(args.get('pool'));
+  const connections = pool.connections ?? (args.get('pool') !== undefined ? Number(args.get('pool')) : undefined);
+  if (connections !== undefined) env.SCOUTQL_SERVER__POOL__CONNECTIONS = String(connections);
+  if (pool.lightReserved !== undefined) env.SCOUTQL_SERVER__POOL__LIGHT_RESERVED = String(pool.lightReserved);
   // --allow-unverified: the bench's own marker file (.bench-complete.json) is not in the lake's commit chain.
   const child = spawn(process.execPath, [join(REPO, 'bin', 'scoutql.js'), 'serve', '--lake', lake, '--port', '0', '--allow-unverified'], {
     cwd: REPO,
@@ -634,6 +644,137 @@ async function benchClients(context: {
     machineBefore: before,
     machineAfter: after,
     results,
+  });
+  console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+}
+
+/** `--light-vs-heavy`: pool settings compared in one run, `connections:lightReserved` each. */
+function poolSettings(): { connections: number; lightReserved: number }[] {
+  const given = args.get('pools');
+  if (typeof given === 'string')
+    return given.split(',').map((pair) => {
+      const [connections, lightReserved = '0'] = pair.split(':');
+      return { connections: Number(connections), lightReserved: Number(lightReserved) };
+    });
+  const wide = Number(args.get('pool') ?? 8);
+  // Before: the old default (2 connections, none kept for light statements); then only more
+  // connections; then more connections with all but two kept for light statements (heavy scans
+  // at most two at once: on this machine's 2 cores more of them only share the same CPU).
+  return [
+    { connections: 2, lightReserved: 0 },
+    { connections: wide, lightReserved: 0 },
+    { connections: wide, lightReserved: Math.max(0, wide - 2) },
+  ];
+}
+
+/** Light and heavy documents for `--light-vs-heavy`. */
+function lightAndHeavy(sample: string): { light: Pivot; heavy: Pivot } {
+  const stories = readStories(sample);
+  const chain = storyById(stories, 'role-chain-privilege-escalation').expect;
+  const start = Date.parse(`${DEFAULT_START}T00:00:00Z`);
+  const window = { from: new Date(start).toISOString(), to: new Date(start + DAYS * DAY_MS).toISOString() };
+  return {
+    light: {
+      name: 'identity timeline (50 events)',
+      what: 'identity(id) → its latest 50 events over the 7-day window',
+      document: `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
+        identityId events(first: 50) { edges { node { eventId time activity outcome sourceIpAddress } } } } }`,
+      variables: { id: chain.chain[0], w: window },
+    },
+    heavy: {
+      name: 'whole-lake aggregate',
+      what: 'events(window: whole lake) → aggregate by action, distinct actors, top 10',
+      document: `query($w: TimeWindow!) { events(window: $w) {
+        aggregate(groupBy: [ACTION], distinct: [ACTOR, SOURCE_IP], orderBy: COUNT_DESC, top: 10) { totalEvents groups { action count } } } }`,
+      variables: { w: window },
+    },
+  };
+}
+
+interface LightVsHeavyRow {
+  connections: number;
+  lightReserved: number;
+  alone: LevelResult;
+  underLoad: LevelResult;
+  heavy: LevelResult;
+}
+
+/**
+ * Issue #9's measure: p95 of a light pivot while heavy queries run. For each pool setting a fresh
+ * `scoutql serve`; one client loops the light pivot alone for SECONDS, then again for SECONDS
+ * while HEAVY clients loop the heavy one. Same run, same lake, settings one after the other.
+ */
+async function benchLightVsHeavy(context: {
+  lake: string;
+  sample: string;
+  build: unknown;
+  lakeBytes: number;
+  before: ReturnType<typeof machine>;
+}) {
+  const { lake, sample, build, lakeBytes, before } = context;
+  const heavyClients = Number(args.get('heavy') ?? 6);
+  const { light, heavy } = lightAndHeavy(sample);
+  const rows: LightVsHeavyRow[] = [];
+  for (const pool of poolSettings()) {
+    const server = await startServe(lake, pool);
+    try {
+      await Promise.all([level(server.url, light, 1, Math.min(3, SECONDS)), level(server.url, heavy, 1, Math.min(3, SECONDS))]);
+      const alone = await level(server.url, light, 1, SECONDS);
+      const [underLoad, heavyRow] = await Promise.all([
+        level(server.url, light, 1, SECONDS),
+        level(server.url, heavy, heavyClients, SECONDS),
+      ]);
+      rows.push({ ...pool, alone, underLoad, heavy: heavyRow });
+      console.log(
+        `pool ${pool.connections}/${pool.lightReserved}: light alone p95 ${alone.p95.toFixed(0)} ms; with ${heavyClients} heavy p95 ${underLoad.p95.toFixed(0)} ms; heavy ${heavyRow.reqPerSecond.toFixed(2)} req/s`,
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+  console.log(`\n== light pivot while ${heavyClients} heavy queries run (scoutql serve, DuckDB), ${SECONDS} s per level ==`);
+  console.log(`light: ${light.what}\nheavy: ${heavy.what}`);
+  console.log(
+    table(
+      [
+        'connections',
+        'kept for light',
+        'light alone p50 / p95 ms',
+        `light with ${heavyClients} heavy p50 / p95 ms`,
+        'light answers',
+        'heavy req/s',
+        'heavy p50 ms',
+        'failed',
+      ],
+      rows.map((r) => [
+        r.connections,
+        r.lightReserved,
+        `${r.alone.p50.toFixed(0)} / ${r.alone.p95.toFixed(0)}`,
+        `${r.underLoad.p50.toFixed(0)} / ${r.underLoad.p95.toFixed(0)}`,
+        r.underLoad.requests,
+        r.heavy.reqPerSecond.toFixed(2),
+        r.heavy.p50.toFixed(0),
+        r.alone.failed + r.underLoad.failed + r.heavy.failed,
+      ]),
+    ),
+  );
+  if (firstFailure) console.log(`first failed answer: ${firstFailure}`);
+  const after = machine();
+  const file = writeResult(QUICK ? 'api-quick-light-vs-heavy' : 'api-light-vs-heavy', {
+    bench: 'api-light-vs-heavy',
+    quick: QUICK,
+    scale: SCALE,
+    days: DAYS,
+    seconds: SECONDS,
+    heavyClients,
+    light: light.document,
+    heavy: heavy.document,
+    lake,
+    lakeBytes,
+    build,
+    machineBefore: before,
+    machineAfter: after,
+    rows,
   });
   console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
 }

@@ -204,6 +204,23 @@ function batchByGroup<K, V>(groupOf: (k: K) => string, run: (group: K[]) => Prom
   };
 }
 
+/**
+ * At most this many values of one list attribute (an identity's `names`) per entity and window. A
+ * role assumed by thousands of instances or functions has a session name per caller: its names
+ * per day grow without bound (86 KB a day measured) and merging them cost every request that
+ * loads the identity. The first values in the graph's order (by day, then name) are kept.
+ */
+export const MAX_ATTR_VALUES = 100;
+
+function mergeList(into: unknown, values: readonly unknown[]): unknown[] {
+  const merged = new Set(Array.isArray(into) ? (into as unknown[]) : []);
+  for (const value of values) {
+    if (merged.size >= MAX_ATTR_VALUES) break;
+    merged.add(value);
+  }
+  return [...merged];
+}
+
 export function entityFromRow(row: EntityRow, type: EntityType, window: Window): EntityModel {
   const attrs: Record<string, unknown> = {};
   const days: Record<string, unknown>[] = [];
@@ -218,7 +235,7 @@ export function entityFromRow(row: EntityRow, type: EntityType, window: Window):
   days.sort((a, b) => Number(a.issued === true) - Number(b.issued === true));
   for (const day of days) {
     for (const [k, v] of Object.entries(day)) {
-      if (Array.isArray(v)) attrs[k] = [...new Set([...((attrs[k] as unknown[]) ?? []), ...(v as unknown[])])];
+      if (Array.isArray(v)) attrs[k] = mergeList(attrs[k], v as unknown[]);
       else if (v !== null && v !== undefined) attrs[k] = v;
       else if (!(k in attrs)) attrs[k] = null;
     }

@@ -19,6 +19,7 @@ import { lakeIntegrityPlugin } from '../api/lake-integrity';
 import { ScoutApi, type ReadinessReport } from '../api/server';
 import { objectStoreFor } from '../api/store/object-store';
 import type { ScoutConfig } from '../config/load';
+import { poolLightReserved } from '../config/schema';
 import { dayOfPartition, graphTablePath } from '../core/lake-layout';
 import { AthenaEngine } from '../engine/athena';
 import { DuckDbEngine } from '../engine/duckdb';
@@ -45,7 +46,8 @@ export interface OpenedEngine {
 /** Opens the engine the configuration names, behind a pool of server.pool.connections slots. */
 export async function openEngine(config: ScoutConfig): Promise<OpenedEngine> {
   const { lake } = config.engine;
-  const { connections, lightReserved } = config.server.pool;
+  const { connections } = config.server.pool;
+  const lightReserved = poolLightReserved(config.server.pool);
   if (config.engine.type === 'duckdb') {
     if (!existsSync(lake)) throw new Error(`lake folder '${lake}' does not exist (run scoutql ingest first, or set engine.lake)`);
     const duck = await DuckDbEngine.open({ lake, connections, memoryLimit: config.engine.duckdb.memoryLimit });

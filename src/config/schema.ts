@@ -110,14 +110,25 @@ const server = z
       ),
     pool: z
       .strictObject({
-        connections: int(1, 256).default(2).describe('Engine connections (DuckDB) or concurrent engine queries (Athena).'),
+        connections: int(1, 256).default(8).describe('Engine connections (DuckDB) or concurrent engine queries (Athena).'),
         lightReserved: int(0, 255)
-          .default(0)
-          .describe('Connections kept for light queries (pivots, lookups) so heavy scans cannot take them all.'),
+          .optional()
+          .describe(
+            "Connections kept for light queries (pivots, lookups, an entity's events) so heavy scans (whole-window pages, counts, aggregates) cannot take them all: heavy ones run at most connections − lightReserved at once. Default: all but 2 (connections − 2, at least 0).",
+          ),
       })
       .prefault({}),
   })
   .prefault({});
+
+/**
+ * The pool's light lane: as configured, else all connections but two. Heavy scans then run at most
+ * two at once (bench/api.ts --light-vs-heavy: on 2 cores more of them only share the same CPU and
+ * a light pivot waits behind them), and light statements get every other connection.
+ */
+export function poolLightReserved(pool: { connections: number; lightReserved?: number }): number {
+  return pool.lightReserved ?? Math.max(0, pool.connections - 2);
+}
 
 const oidc = z.strictObject({
   issuer: httpUrl.describe('Issuer URL; tokens must carry exactly this `iss`. https, or http on loopback (tests, demos).'),
@@ -280,7 +291,7 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['limits', 'defaultWindowDays'], message: 'must not exceed limits.maxWindowDays' });
     if (config.limits.defaultPageSize > config.limits.maxPageSize)
       ctx.addIssue({ code: 'custom', path: ['limits', 'defaultPageSize'], message: 'must not exceed limits.maxPageSize' });
-    if (config.server.pool.lightReserved >= config.server.pool.connections)
+    if (config.server.pool.lightReserved !== undefined && config.server.pool.lightReserved >= config.server.pool.connections)
       ctx.addIssue({ code: 'custom', path: ['server', 'pool', 'lightReserved'], message: 'must be less than server.pool.connections' });
     if (config.auth !== 'none') {
       const { oidc: o, apiKeys: k } = config.auth;

@@ -110,25 +110,60 @@ function emptySelect(columns: readonly Pick<Column, 'name' | 'type'>[], partitio
   return `SELECT ${cols.join(', ')} WHERE false`;
 }
 
-function parquetScan(glob: string, hiveTypes: string): string {
-  return `SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = ${hiveTypes}, union_by_name = true)`;
+/** Every published part file below `dir` (temp files do not count), sorted: a table's file list. */
+export function listPartFiles(dir: string): string[] {
+  const out: string[] = [];
+  if (!existsSync(dir)) return out;
+  const stack = [dir];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(current, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) stack.push(join(current, entry.name));
+      else if (isPartFileName(entry.name)) out.push(join(current, entry.name));
+    }
+  }
+  return out.sort();
 }
 
-/** SELECT text of an event table of a local lake: its files with the partition columns, or no rows when it has none yet. */
-export function eventTableSelect(lakeRoot: string, table: TableName): string {
-  if (!hasPartFiles(join(lakeRoot, tablePath(table)))) return emptySelect(TABLES[table].columns, EVENT_PARTITIONS);
-  return parquetScan(join(lakeRoot, tableGlob(table)), EVENT_HIVE_TYPES);
+/**
+ * Where a table's rows are: a glob (re-listed by DuckDB on every statement), or the files listed
+ * once (the engine's cached listing, re-made when the lake's commit HEAD moves). With a list,
+ * DuckDB still prunes files by the partition columns in the path (a `day` filter opens only
+ * that day's files) but no statement lists folders.
+ */
+export type TableFiles = { glob: string } | { files: readonly string[] };
+
+function parquetScan(where: TableFiles, hiveTypes: string): string {
+  const source = 'glob' in where ? sqlString(where.glob) : `[${where.files.map(sqlString).join(', ')}]`;
+  return `SELECT * FROM read_parquet(${source}, hive_partitioning = true, hive_types = ${hiveTypes}, union_by_name = true)`;
+}
+
+/**
+ * SELECT text of an event table of a local lake: its files with the partition columns, or no rows
+ * when it has none yet. `files`: the table's files as listed by the caller (else its glob).
+ */
+export function eventTableSelect(lakeRoot: string, table: TableName, files?: readonly string[]): string {
+  if (files ? files.length === 0 : !hasPartFiles(join(lakeRoot, tablePath(table))))
+    return emptySelect(TABLES[table].columns, EVENT_PARTITIONS);
+  return parquetScan(files ? { files } : { glob: join(lakeRoot, tableGlob(table)) }, EVENT_HIVE_TYPES);
 }
 
 /** SELECT text of a graph table of a local lake (with its `day` partition column). */
-export function graphTableSelect(lakeRoot: string, table: GraphTableName): string {
-  if (!hasPartFiles(join(lakeRoot, graphTablePath(table))))
+export function graphTableSelect(lakeRoot: string, table: GraphTableName, files?: readonly string[]): string {
+  if (files ? files.length === 0 : !hasPartFiles(join(lakeRoot, graphTablePath(table))))
     return emptySelect(GRAPH_TABLES[table].columns, [{ name: 'day', type: 'DATE' }]);
-  return parquetScan(join(lakeRoot, graphGlob(table)), GRAPH_HIVE_TYPES);
+  return parquetScan(files ? { files } : { glob: join(lakeRoot, graphGlob(table)) }, GRAPH_HIVE_TYPES);
 }
 
 /** SELECT text of the findings table of a local lake (with its product, account and day partition columns). */
-export function findingsTableSelect(lakeRoot: string): string {
-  if (!hasPartFiles(join(lakeRoot, findingsTablePath()))) return emptySelect(FINDINGS_TABLE.columns, FINDINGS_PARTITIONS);
-  return parquetScan(join(lakeRoot, findingsGlob()), FINDINGS_HIVE_TYPES);
+export function findingsTableSelect(lakeRoot: string, files?: readonly string[]): string {
+  if (files ? files.length === 0 : !hasPartFiles(join(lakeRoot, findingsTablePath())))
+    return emptySelect(FINDINGS_TABLE.columns, FINDINGS_PARTITIONS);
+  return parquetScan(files ? { files } : { glob: join(lakeRoot, findingsGlob()) }, FINDINGS_HIVE_TYPES);
 }

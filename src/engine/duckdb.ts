@@ -6,7 +6,7 @@
  */
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
-import { lakeViewStatements, hasPartFiles } from './lake';
+import { lakeHead, lakeViewStatements, hasPartFiles } from './lake';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
 
 export interface DuckDbEngineOptions {
@@ -25,6 +25,9 @@ export class DuckDbEngine implements QueryEngine {
   private readonly idle: DuckDBConnection[] = [];
   private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
   private emptyDirs: string[] = [];
+  /** The commit HEAD the views' file lists were made at (undefined: views over globs, no chain). */
+  private listedAt: string | undefined;
+  private refreshing: Promise<void> | null = null;
   private closed = false;
 
   private constructor(
@@ -52,17 +55,30 @@ export class DuckDbEngine implements QueryEngine {
     return engine;
   }
 
-  /** Re-creates the lake views. Globs re-list files on every query; this matters when a table gets its first files. */
+  /**
+   * Re-creates the lake views. A lake with a commit chain gets views over its files listed now,
+   * made again when HEAD moves; without one, views over globs that re-list files on every query.
+   */
   async refresh(): Promise<void> {
     if (!this.lake) return;
-    const { statements, emptyDirs } = lakeViewStatements(this.lake);
+    const head = lakeHead(this.lake);
+    const { statements, emptyDirs } = lakeViewStatements(this.lake, head !== null);
     for (const statement of statements) await this.exec(statement);
     this.emptyDirs = emptyDirs;
+    this.listedAt = head ?? undefined;
   }
 
-  /** Cheap per-query check: only tables still empty need a look, and a missing folder costs one stat. */
-  private async refreshIfLakeGrew(): Promise<void> {
-    if (this.emptyDirs.some((dir) => hasPartFiles(dir))) await this.refresh();
+  /**
+   * Cheap per-query check. Listed views: one read of HEAD, a new commit lists the files again.
+   * Glob views: only tables still empty need a look, and a missing folder costs one stat.
+   */
+  private async refreshIfLakeChanged(): Promise<void> {
+    if (!this.lake) return;
+    const changed = this.listedAt !== undefined ? lakeHead(this.lake) !== this.listedAt : this.emptyDirs.some((dir) => hasPartFiles(dir));
+    if (!changed) return;
+    // Statements arriving together wait for one listing, not one each.
+    this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
+    await this.refreshing;
   }
 
   /** Runs a statement with no result (DDL, COPY). Not for caller input. */
@@ -80,7 +96,7 @@ export class DuckDbEngine implements QueryEngine {
     options: QueryOptions = {},
   ): Promise<QueryResult<R>> {
     if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
-    await this.refreshIfLakeGrew();
+    await this.refreshIfLakeChanged();
     const started = performance.now();
     return this.withConnection(async (connection) => {
       const onAbort = () => connection.interrupt();

@@ -1034,7 +1034,7 @@ export type Identity = Entity & Node & {
   kind?: Maybe<Scalars['String']['output']>;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
   name?: Maybe<Scalars['String']['output']>;
-  /** Every name the identity appeared under (user names, role session names) in the window. */
+  /** Names the identity appeared under (user names, role session names) in the window: at most 100, the first by day and name. */
   names: Array<Scalars['String']['output']>;
   /** Values first seen in the window against the look-back before it (see `Entity.newBehaviour`). */
   newBehaviour: Array<NewBehaviour>;

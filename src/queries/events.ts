@@ -375,6 +375,18 @@ export function eventUnion(
 
 const nothing = (scope: AccountScope, label: string, sql: string): Statement => ({ label, sql, params: [], scope, weight: 'light' });
 
+/**
+ * Events of given entities (an identity's, a session's, an address's timeline) are light: the
+ * files are sorted by actor and session and the filter keeps a few rows, so they cost about what a
+ * graph lookup costs and must not queue behind whole-window scans. Events with no entity key
+ * (a day's page, its count) read every row of the window: heavy.
+ */
+function scanWeight(q: EventsQuery): Statement['weight'] {
+  const c = q.conditions;
+  const keyed = q.pivot !== 'none' || Boolean(c.identity || c.session || c.resource || c.instanceId || c.eventIds?.length || c.ip);
+  return keyed ? 'light' : 'heavy';
+}
+
 /** One page (limit rows, +1 to know if there is more) per pivot value, of the events the scope may see. */
 export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
   if (q.tables.length === 0) return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
@@ -384,6 +396,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
   const union = eventUnion(scope, q, params, { withCursor: true, select });
   if (union === '') return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
   params.push(q.limit + 1);
+  const weight = scanWeight(q);
   if (q.pivot === 'none' || new Set(q.keys).size <= 1) {
     // One page for one key: a top-N the engine can stop early on, no ranking of the whole window.
     return {
@@ -393,7 +406,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
   ) u ORDER BY time ${dir}, event_id ${dir}, event_table ${dir} LIMIT ?`,
       params,
       scope,
-      weight: 'heavy',
+      weight,
     };
   }
   return {
@@ -405,7 +418,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
 ) ranked WHERE rn <= ? ORDER BY pivot_key, rn`,
     params,
     scope,
-    weight: 'heavy',
+    weight,
   };
 }
 
@@ -420,7 +433,7 @@ export function eventsCount(scope: AccountScope, q: EventsQuery): Statement {
     sql: `SELECT pivot_key, count(*) AS n FROM (\n  ${union}\n) u GROUP BY pivot_key`,
     params,
     scope,
-    weight: 'heavy',
+    weight: scanWeight(q),
   };
 }
 

@@ -14,8 +14,9 @@ export interface Statement {
   /** The accounts the statement was built for (and filters by); the loaders run it only for that scope. */
   scope: AccountScope;
   /**
-   * heavy: reads event tables (pages, counts, timelines); light: reads the graph tables (lookups,
-   * pivots). The API's pool keeps connections for light statements so heavy ones cannot take them all.
+   * heavy: reads every event of a window (unkeyed pages and counts, aggregates, coverage); light:
+   * graph lookups, pivots, and events of given entities (an identity's or session's timeline). The
+   * API's pool keeps connections for light statements so heavy ones cannot take them all.
    */
   weight: 'light' | 'heavy';
 }

@@ -10,6 +10,7 @@ import { addConfigOptions, configFromCommand } from '../../src/config/cli';
 import { configKeys } from '../../src/config/keys';
 import { ConfigError, describeSource, loadConfig, type LoadOptions } from '../../src/config/load';
 import { renderConfigReference } from '../../src/config/reference';
+import { poolLightReserved } from '../../src/config/schema';
 
 let dir: string;
 beforeEach(() => {
@@ -52,7 +53,10 @@ test("with no file, variables or flags the defaults are today's behaviour: DuckD
     corsOrigins: [],
     requestTimeoutSeconds: 60,
   });
-  expect(config.server.pool.connections).toBe(2);
+  // Eight connections, all but two kept for light statements: heavy scans at most two at once.
+  expect(config.server.pool.connections).toBe(8);
+  expect(poolLightReserved(config.server.pool)).toBe(6);
+  expect(poolLightReserved({ connections: 2 })).toBe(0);
   expect(config.auth).toEqual({ mode: 'none' });
   expect(config.audit.location).toBe(join(dir, '.scoutql', 'lake', '_audit'));
   expect(config.audit.maxChunkBytes).toBe(64 * 1024 * 1024);
