@@ -6,18 +6,18 @@
  *
  * A pivot then reads these small tables instead of raw events (as Amazon Detective's behavior
  * graph does). The SQL is Trino (Athena engine v3) SQL that DuckDB also runs, given the macros
- * of src/core/trino-compat.ts: `ev` and `iss` are relations of one day's events and issued
- * credentials; on Athena they become CTEs (see graphSqlForAthena).
+ * of src/core/trino-compat.ts: `ev`, `iss` and `fnd` are relations of one day's events, issued
+ * credentials and other products' findings; on Athena they become CTEs (see graphSqlForAthena).
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { LocalDuckDb, eventTableSelect } from '../src/core/duckdb';
+import { LocalDuckDb, eventTableSelect, findingsTableSelect } from '../src/core/duckdb';
 import { REGION_PARTITIONS } from '../src/core/arn';
 import { graphDayFile } from '../src/core/lake-layout';
 import { sqlString } from '../src/core/sql';
-import { TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
+import { FINDINGS_TABLE, TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
 import { MANIFESTS } from './sources/manifests';
 import { identityColumns } from './sources/types';
 
@@ -133,17 +133,42 @@ export const GRAPH_ISSUED_SQL = `SELECT issued_session_id, max(issued_role_arn) 
   FROM api_activity WHERE day = CAST(? AS DATE) AND issued_session_id IS NOT NULL
   GROUP BY issued_session_id`;
 
+/**
+ * Other products' findings (GuardDuty, Security Hub) of the day: they name identities, access keys,
+ * addresses, resources and accounts that the day's events may never show (a scanner probing an
+ * instance, a key used from outside while CloudTrail is not ingested). The graph gives each an entity
+ * (no events of its own: event_count 0) and links the finding to them, so a pivot reaches the finding
+ * and the finding its entities. ScoutQL's own findings name only what the events already hold. One `?`: the day.
+ */
+export const GRAPH_FINDINGS_SQL = `SELECT source, account, region, finding_key, first_seen, last_seen, actor_id, session_id, src_ip, resources,
+    ${PROVIDER} AS provider, COALESCE(regexp_like(src_ip, ${IP_PATTERN}), false) AS src_is_ip
+  FROM (
+    SELECT product AS source, account, region, product || ':' || finding_id AS finding_key, first_seen, last_seen,
+      actor_id, session_id, src_ip, resources
+    FROM findings WHERE day = CAST(? AS DATE) AND product <> 'scoutql'
+  ) product_findings`;
+
 const ROLE_OR_USER_NAME = `nullif(regexp_extract(id, '^arn:[^:]*:iam::[0-9]*:(user|role)/(.*/)?([^/]+)$', 3), '')`;
 
-/** Entities of the day, over relations `ev` (GRAPH_EVENTS_SQL) and `iss` (GRAPH_ISSUED_SQL). */
+/** Entities of the day, over relations `ev` (GRAPH_EVENTS_SQL), `iss` (GRAPH_ISSUED_SQL) and `fnd` (GRAPH_FINDINGS_SQL). */
 export const GRAPH_ENTITIES_SQL = `
-WITH identity_rows AS (
+WITH finding_times AS (
+  -- A finding's entities were seen from its first to its last activity.
+  SELECT f.*, t FROM fnd f CROSS JOIN UNNEST(ARRAY[f.first_seen, f.last_seen]) AS s(t)
+),
+identity_rows AS (
   SELECT actor_id AS id, actor_type AS kind, provider, COALESCE(actor_account, account) AS account, actor_name AS name,
          actor_arn AS arn, time, 1 AS n FROM ev WHERE actor_id IS NOT NULL
   UNION ALL
   SELECT issued_role_arn, CASE WHEN issued_role_arn LIKE '%:role/%' THEN 'AssumedRole' ELSE NULL END, provider,
          regexp_extract(issued_role_arn, '^arn:[^:]*:[^:]*:[^:]*:([0-9]*):', 1), NULL, issued_role_arn, time, 0
   FROM iss WHERE issued_role_arn IS NOT NULL
+  UNION ALL
+  SELECT actor_id,
+         CASE WHEN actor_id LIKE '%:user/%' THEN 'IAMUser' WHEN actor_id LIKE '%:role/%' THEN 'AssumedRole' WHEN actor_id LIKE '%:root' THEN 'Root' END,
+         provider, COALESCE(nullif(regexp_extract(actor_id, '^arn:[^:]*:[^:]*:[^:]*:([0-9]*):', 1), ''), account), NULL,
+         CASE WHEN actor_id LIKE 'arn:%' THEN actor_id END, t, 0
+  FROM finding_times WHERE actor_id IS NOT NULL
 ),
 identities AS (
   SELECT 'Identity' AS type, id, max(kind) AS kind, max(provider) AS provider, max(account) AS account,
@@ -159,17 +184,23 @@ used AS (
          max(mfa) AS mfa, min(time) AS first_seen, max(time) AS last_seen, count(*) AS n
   FROM ev WHERE session_id IS NOT NULL GROUP BY session_id
 ),
-session_keys AS (SELECT id FROM used UNION SELECT issued_session_id FROM iss),
+named_sessions AS (
+  SELECT session_id AS id, max(actor_id) AS identity, max(provider) AS provider, max(account) AS account,
+         min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  FROM fnd WHERE session_id IS NOT NULL GROUP BY session_id
+),
+session_keys AS (SELECT id FROM used UNION SELECT issued_session_id FROM iss UNION SELECT id FROM named_sessions),
 sessions AS (
   SELECT 'Session' AS type, k.id,
          CASE WHEN k.id LIKE 'ASIA%' THEN 'temporary' WHEN k.id LIKE 'AKIA%' THEN 'access-key' ELSE 'session' END AS kind,
-         COALESCE(i.provider, u.provider) AS provider, COALESCE(u.account, i.account) AS account,
-         COALESCE(u.session_name, i.issued_session_name) AS name, COALESCE(i.issued_role_arn, u.identity) AS arn,
-         CASE WHEN i.time IS NOT NULL AND (u.first_seen IS NULL OR i.time < u.first_seen) THEN i.time ELSE u.first_seen END AS first_seen,
-         CASE WHEN i.time IS NOT NULL AND (u.last_seen IS NULL OR i.time > u.last_seen) THEN i.time ELSE u.last_seen END AS last_seen,
+         COALESCE(i.provider, u.provider, f.provider) AS provider, COALESCE(u.account, i.account, f.account) AS account,
+         COALESCE(u.session_name, i.issued_session_name) AS name, COALESCE(i.issued_role_arn, u.identity, f.identity) AS arn,
+         -- Seen in events, else in the findings that name it.
+         COALESCE(CASE WHEN i.time IS NOT NULL AND (u.first_seen IS NULL OR i.time < u.first_seen) THEN i.time ELSE u.first_seen END, f.first_seen) AS first_seen,
+         COALESCE(CASE WHEN i.time IS NOT NULL AND (u.last_seen IS NULL OR i.time > u.last_seen) THEN i.time ELSE u.last_seen END, f.last_seen) AS last_seen,
          COALESCE(u.n, 0) AS event_count,
          ${jsonObject([
-           ['identity', jsonString('COALESCE(u.identity, i.issued_role_arn)')],
+           ['identity', jsonString('COALESCE(u.identity, i.issued_role_arn, f.identity)')],
            ['mfa', jsonBool('u.mfa')],
            ['issued', jsonBool('i.issued_session_id IS NOT NULL')],
            ['issuer_identity', jsonString('i.issuer_id')],
@@ -181,17 +212,20 @@ sessions AS (
            ['issued_event_id', jsonString('i.event_id')],
            ['issued_by_action', jsonString('i.activity')],
          ])} AS attrs
-  FROM session_keys k LEFT JOIN used u ON u.id = k.id LEFT JOIN iss i ON i.issued_session_id = k.id
+  FROM session_keys k LEFT JOIN used u ON u.id = k.id LEFT JOIN iss i ON i.issued_session_id = k.id LEFT JOIN named_sessions f ON f.id = k.id
 ),
 ip_rows AS (
-  SELECT src_ip AS ip, time, source, src_country AS country, src_asn AS asn, src_as_org AS as_org, src_is_cloud AS is_cloud FROM ev WHERE src_is_ip
-  UNION ALL SELECT dst_ip, time, source, NULL, NULL, NULL, NULL FROM ev WHERE dst_is_ip
-  UNION ALL SELECT src_ip, time, CAST(NULL AS VARCHAR), NULL, NULL, NULL, NULL FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+  SELECT src_ip AS ip, time, source, src_country AS country, src_asn AS asn, src_as_org AS as_org, src_is_cloud AS is_cloud, 1 AS n FROM ev WHERE src_is_ip
+  -- An address's events: each record once, though it be both ends of a flow.
+  UNION ALL SELECT dst_ip, time, source, NULL, NULL, NULL, NULL, 1 FROM ev WHERE dst_is_ip AND NOT (src_is_ip AND src_ip = dst_ip)
+  -- The issuing call is already one of the address's events (in ev): it counts once.
+  UNION ALL SELECT src_ip, time, CAST(NULL AS VARCHAR), NULL, NULL, NULL, NULL, 0 FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+  UNION ALL SELECT src_ip, t, source, NULL, NULL, NULL, NULL, 0 FROM finding_times WHERE src_is_ip
 ),
 ips AS (
   SELECT 'IPAddress' AS type, ip AS id, CASE WHEN regexp_like(ip, ${PRIVATE_IP_PATTERN}) THEN 'private' ELSE 'public' END AS kind,
          CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, ip AS name, CAST(NULL AS VARCHAR) AS arn,
-         min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count,
+         min(time) AS first_seen, max(time) AS last_seen, sum(n) AS event_count,
          ${jsonObject([
            ['private', jsonBool(`regexp_like(ip, ${PRIVATE_IP_PATTERN})`)],
            // Which logs saw the address (API calls, sign-ins, flows, DNS…): the days' lists are merged.
@@ -207,7 +241,10 @@ ips AS (
          ])} AS attrs
   FROM ip_rows GROUP BY ip
 ),
-resource_rows AS (SELECT r AS id, provider, account, time FROM ev CROSS JOIN UNNEST(resources) AS u(r)),
+resource_rows AS (
+  SELECT r AS id, provider, account, time, 1 AS n FROM ev CROSS JOIN UNNEST(resources) AS u(r)
+  UNION ALL SELECT r, provider, account, t, 0 FROM finding_times CROSS JOIN UNNEST(resources) AS u(r)
+),
 resources AS (
   SELECT 'Resource' AS type, id,
          CASE WHEN regexp_like(id, '^arn:[^:]+:s3:::.*/') THEN 's3:object'
@@ -218,16 +255,17 @@ resources AS (
          COALESCE(nullif(regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:([0-9]+):', 1), ''), max(account)) AS account,
          regexp_extract(id, '([^/:]+)/?$', 1) AS name,
          CASE WHEN id LIKE 'arn:%' THEN id ELSE NULL END AS arn,
-         min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count, '{}' AS attrs
+         min(time) AS first_seen, max(time) AS last_seen, sum(n) AS event_count, '{}' AS attrs
   FROM resource_rows GROUP BY id
 ),
 account_rows AS (
-  SELECT account AS id, provider, time FROM ev WHERE account IS NOT NULL
-  UNION ALL SELECT actor_account, provider, time FROM ev WHERE actor_account IS NOT NULL AND actor_account <> account
+  SELECT account AS id, provider, time, 1 AS n FROM ev WHERE account IS NOT NULL
+  UNION ALL SELECT actor_account, provider, time, 1 FROM ev WHERE actor_account IS NOT NULL AND actor_account <> account
+  UNION ALL SELECT account, provider, t, 0 FROM finding_times WHERE account IS NOT NULL
 ),
 accounts AS (
   SELECT 'Account' AS type, id, CAST(NULL AS VARCHAR) AS kind, max(provider) AS provider, id AS account, id AS name,
-         CAST(NULL AS VARCHAR) AS arn, min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count, '{}' AS attrs
+         CAST(NULL AS VARCHAR) AS arn, min(time) AS first_seen, max(time) AS last_seen, sum(n) AS event_count, '{}' AS attrs
   FROM account_rows GROUP BY id
 ),
 agents AS (
@@ -333,9 +371,30 @@ cross_pairs AS (
     WHERE query_name IS NOT NULL AND regexp_like(answer, ${IP_PATTERN})
 )`;
 
+/**
+ * Edges of other products' findings (over `fnd`), with the product as their source and no events
+ * (event_count 0): the finding (`Finding`, id `<product>:<finding_id>`) `names` each entity it is
+ * about, and what the finding says of them links them as events would (the key's principal `uses`
+ * it; the principal and the key called `from_ip` the remote address of an API-call finding).
+ */
+const FINDING_EDGES = `
+finding_pairs AS (
+  SELECT 'Finding' AS src_type, finding_key AS src_id, 'names' AS rel, 'Identity' AS dst_type, actor_id AS dst_id, first_seen, last_seen, source
+    FROM fnd WHERE actor_id IS NOT NULL
+  UNION ALL SELECT 'Finding', finding_key, 'names', 'Session', session_id, first_seen, last_seen, source FROM fnd WHERE session_id IS NOT NULL
+  UNION ALL SELECT 'Finding', finding_key, 'names', 'IPAddress', src_ip, first_seen, last_seen, source FROM fnd WHERE src_is_ip
+  UNION ALL SELECT 'Finding', finding_key, 'names', 'Resource', r, first_seen, last_seen, source FROM fnd CROSS JOIN UNNEST(resources) AS u(r)
+  UNION ALL SELECT 'Finding', finding_key, 'names', 'Account', account, first_seen, last_seen, source FROM fnd WHERE account IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, first_seen, last_seen, source FROM fnd
+    WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'from_ip', 'IPAddress', src_ip, first_seen, last_seen, source FROM fnd WHERE actor_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, first_seen, last_seen, source FROM fnd WHERE session_id IS NOT NULL AND src_is_ip
+)`;
+
 /** Edges of the day. `rel` names the relation; for resource access it is the action (API name). Flow edges carry bytes and packets. */
 export const GRAPH_EDGES_SQL = `
 WITH ${CROSS_SOURCE_EDGES.trim()},
+${FINDING_EDGES.trim()},
 pairs AS (
   SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time, source FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
   UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time, source FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
@@ -360,6 +419,10 @@ UNION ALL
 SELECT 'IPAddress', src_ip, 'flow', 'IPAddress', dst_ip, min(time), max(time), CAST(count(*) AS BIGINT),
        CAST(sum(bytes) AS BIGINT), CAST(sum(packets) AS BIGINT), source
 FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip GROUP BY src_ip, dst_ip, source
+UNION ALL
+SELECT src_type, src_id, rel, dst_type, dst_id, min(first_seen), max(last_seen), CAST(0 AS BIGINT),
+       CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), source
+FROM finding_pairs GROUP BY src_type, src_id, rel, dst_type, dst_id, source
 ORDER BY src_type, src_id, rel, dst_type, dst_id, source`;
 
 /**
@@ -375,12 +438,12 @@ ORDER BY source, account, region, hour`;
 /** The day's graph queries as single statements over the event tables, for engines without temp tables (Athena). */
 export function graphSqlForAthena(): { entities: string; edges: string; coverage: string; paramsPerDay: number } {
   const withDayInputs = (body: string) =>
-    `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), ${body.trim().slice('WITH '.length)}`;
+    `WITH ev AS (${GRAPH_EVENTS_SQL}), iss AS (${GRAPH_ISSUED_SQL}), fnd AS (${GRAPH_FINDINGS_SQL}), ${body.trim().slice('WITH '.length)}`;
   return {
     entities: withDayInputs(GRAPH_ENTITIES_SQL),
     edges: withDayInputs(GRAPH_EDGES_SQL),
     coverage: withDayInputs(GRAPH_COVERAGE_SQL),
-    paramsPerDay: GRAPH_EVENTS_PARAMS + 1,
+    paramsPerDay: GRAPH_EVENTS_PARAMS + 2,
   };
 }
 
@@ -397,12 +460,14 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   const db = await LocalDuckDb.open({ memoryLimit: '400MB', tempDirectory });
   try {
     for (const table of TABLE_NAMES) await db.run(`CREATE OR REPLACE VIEW "${table}" AS ${eventTableSelect(options.lake, table)}`);
+    await db.run(`CREATE OR REPLACE VIEW ${FINDINGS_TABLE.name} AS ${findingsTableSelect(options.lake)}`);
     for (const day of days) {
       await db.run(
         `CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`,
         Array.from({ length: GRAPH_EVENTS_PARAMS }, () => day),
       );
       await db.run(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
+      await db.run(`CREATE OR REPLACE TEMP TABLE fnd AS ${GRAPH_FINDINGS_SQL}`, [day]);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
       await db.run(`CREATE OR REPLACE TEMP TABLE graph_coverage_out AS ${GRAPH_COVERAGE_SQL}`);

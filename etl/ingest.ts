@@ -16,15 +16,7 @@ import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
 import { GeoIp, type GeoIpOptions } from '../src/core/geoip';
-import {
-  dayOfPartition,
-  findingsTablePath,
-  graphPendingMarker,
-  isPartFileName,
-  manifestFile,
-  partFileName,
-  quarantineFile,
-} from '../src/core/lake-layout';
+import { dayOfPartition, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
@@ -327,10 +319,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   return summary;
 }
 
-/** Days of event partitions (findings partitions give the graph nothing to rebuild). */
+/**
+ * Days of the partitions written: event partitions, and the findings partitions of other products
+ * (GuardDuty, Security Hub), whose findings name entities the day's graph links them to.
+ */
 function daysOf(partitions: Set<string>): string[] {
-  const events = [...partitions].filter((p) => !p.startsWith(`${findingsTablePath()}/`));
-  return [...new Set(events.map(dayOfPartition).filter((d): d is string => d !== null))].sort();
+  return [...new Set([...partitions].map(dayOfPartition).filter((d): d is string => d !== null))].sort();
 }
 
 function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry {

@@ -13,8 +13,14 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { materializeGraph, type MaterializeGraphSummary } from '../graph';
-import { GRAPH_PENDING_DIR, dayOfGraphPendingMarker, dayOfPartition, graphPendingMarker } from '../../src/core/lake-layout';
-import { TABLE_NAMES } from '../../src/core/tables';
+import {
+  GRAPH_PENDING_DIR,
+  dayOfGraphPendingMarker,
+  dayOfPartition,
+  findingsTablePath,
+  graphPendingMarker,
+} from '../../src/core/lake-layout';
+import { FINDING_PRODUCTS, TABLE_NAMES } from '../../src/core/tables';
 import { hashFile } from './commit-manifest';
 import { partFiles, partitionFolders } from './partitions';
 import { Transaction } from './transaction';
@@ -59,11 +65,23 @@ export async function materializeGraphInStore(
   }
 }
 
-/** Event Parquet files of the given days, found by walking the partition folders (no full-table listing). */
+/**
+ * Parquet files of the given days the graph reads, found by walking the partition folders (no
+ * full-table listing): every event table's, and the findings of other products (GuardDuty, Security
+ * Hub; ScoutQL's own findings name only what the events hold).
+ */
 async function eventFilesOfDays(store: LakeStore, days: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const table of TABLE_NAMES) {
     for (const partition of await partitionFolders(store, table, days)) files.push(...(await partFiles(store, partition)));
+  }
+  const wanted = new Set(days.map((day) => `day=${day}`));
+  for (const product of FINDING_PRODUCTS.filter((p) => p !== 'scoutql')) {
+    const productDir = `${findingsTablePath()}/product=${product}`;
+    for (const account of await store.listDirs(productDir)) {
+      for (const day of await store.listDirs(`${productDir}/${account}`))
+        if (wanted.has(day)) files.push(...(await partFiles(store, `${productDir}/${account}/${day}`)));
+    }
   }
   return files;
 }

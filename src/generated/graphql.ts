@@ -24,6 +24,8 @@ export type Account = Entity & Node & {
   eventCount: Scalars['Int']['output'];
   /** Events logged in this account, tenant or project. */
   events: EventConnection;
+  /** Findings of this account, tenant or project (every product), newest first. */
+  findings: FindingConnection;
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   identities: IdentityLinkConnection;
@@ -45,6 +47,14 @@ export type AccountEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<TimeWindow>;
+};
+
+
+export type AccountFindingsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  level?: InputMaybe<FindingLevel>;
   window?: InputMaybe<TimeWindow>;
 };
 
@@ -614,7 +624,11 @@ export type EventFilter = {
   /** An address or a CIDR range (IPv4 or IPv6), matched against the source and the destination address. */
   ip?: InputMaybe<Scalars['String']['input']>;
   outcome?: InputMaybe<Outcome>;
-  /** API calls that only read (true) or that change something (false); other classes have no such flag and match neither. */
+  /**
+   * API calls that only read (true) or that change something (false, as API calls flag them). A sign-in
+   * is not read-only: sign-ins match false. Other classes (flows, DNS, HTTP requests) carry no such
+   * flag and match neither.
+   */
   readOnly?: InputMaybe<Scalars['Boolean']['input']>;
   region?: InputMaybe<Scalars['String']['input']>;
   /** Resource id (ARN), or a bare S3 bucket name. */
@@ -2483,6 +2497,7 @@ export type AccountResolvers<ContextType = RequestContext, ParentType extends Re
   activity?: Resolver<Array<ResolversTypes['ActivityBucket']>, ParentType, ContextType, RequireFields<AccountActivityArgs, 'bucket'>>;
   eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<AccountEventsArgs>>;
+  findings?: Resolver<ResolversTypes['FindingConnection'], ParentType, ContextType, Partial<AccountFindingsArgs>>;
   firstSeen?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<ResolversTypes['IdentityLinkConnection'], ParentType, ContextType, Partial<AccountIdentitiesArgs>>;

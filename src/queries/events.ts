@@ -235,12 +235,13 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
   if (c.errorCodes != null) sql += nameMatchSql('error_code', c.errorCodes, params);
   if (c.hasError != null) sql += c.hasError ? ' AND error_code IS NOT NULL' : ' AND error_code IS NULL';
   if (c.readOnly != null) {
-    // Only API calls say whether they read: other classes have no read_only to match.
-    if (!hasColumn(table, 'read_only')) sql += ' AND false';
-    else {
+    // API calls say whether they only read. A sign-in is not read-only: it opens a session (and a
+    // console sign-in, kept as a sign-in and as an API call, is listed as the sign-in, so asking for
+    // writes must not drop it). Other classes (flows, DNS, HTTP) carry no such flag and match neither.
+    if (hasColumn(table, 'read_only')) {
       sql += ' AND read_only = ?';
       params.push(c.readOnly);
-    }
+    } else if (table !== 'authentication' || c.readOnly) sql += ' AND false';
   }
   if (c.ip != null) sql += addressMatchSql(hasColumn(table, 'dst_ip') ? ['src_ip', 'dst_ip'] : ['src_ip'], c.ip, params);
   if (c.resource != null) {

@@ -23,7 +23,7 @@ export interface FindingsFilter {
 }
 
 /** What a page of findings can be batched on. */
-export type FindingsPivot = 'identity' | 'session' | 'ip' | 'resource' | 'none';
+export type FindingsPivot = 'identity' | 'session' | 'ip' | 'resource' | 'account' | 'none';
 
 /** Array columns come back as JSON text: exact on both engines (Athena prints arrays unquoted). */
 const LIST_COLUMNS = new Set(FINDINGS_TABLE.columns.filter((c) => c.type === 'VARCHAR[]').map((c) => c.name));
@@ -40,6 +40,7 @@ const PIVOT_COLUMN: Record<Exclude<FindingsPivot, 'none' | 'resource'>, string> 
   identity: 'actor_id',
   session: 'session_id',
   ip: 'src_ip',
+  account: 'account',
 };
 
 function filterSql(filter: FindingsFilter, params: SqlParam[]): string {

@@ -96,6 +96,19 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(ip.peers.edges).toEqual([{ relation: 'flow_in', node: { address: INSTANCE_IP, isPrivate: true } }]);
   });
 
+  test("an address's eventCount is the count of its events: the call that issued credentials from it counts once", async () => {
+    const data = await t.data(
+      `query($ip: String!, $w: TimeWindow!) { ip(address: $ip, window: $w) { eventCount events { totalCount } } }`,
+      { ip: BRUTE_IP, w: WINDOW },
+    );
+    // Four console sign-ins, the AssumeRole it issued DevOps credentials with, one flow to it.
+    const rows = Object.values(storyRows())
+      .flat()
+      .filter((r) => r.src_ip === BRUTE_IP || r.dst_ip === BRUTE_IP);
+    expect(rows).toHaveLength(6);
+    expect(data.ip).toEqual({ eventCount: rows.length, events: { totalCount: rows.length } });
+  });
+
   test('the full role chain behind a session, both directions', async () => {
     const data = await t.data(
       `query($w: TimeWindow!) {

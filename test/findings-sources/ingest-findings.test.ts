@@ -50,7 +50,7 @@ const engines = (): [string, QueryEngine][] => [
   ['athena', athena.engine],
 ];
 
-test('every record is written, quarantined with its reason or counted as a duplicate; findings give the graph no days to rebuild', () => {
+test('every record is written, quarantined with its reason or counted as a duplicate; the findings days get their graph', () => {
   // Records: golden GuardDuty 3 export lines + 1 event, Security Hub 1 event (2 findings) + 2 Firehose
   // lines + 1 export, and 4 + 4 bad records; sample: a GuardDuty finding a day and its Security Hub event, 2 days.
   expect(summary.quarantined).toBe(8);
@@ -59,7 +59,9 @@ test('every record is written, quarantined with its reason or counted as a dupli
   expect(summary.duplicates).toBe(1);
   expect(summary.written).toBe(4 + 4 + 2 * 2 - 1);
   expect(summary.records).toBe(summary.written + summary.quarantined + summary.filtered + summary.duplicates);
-  expect(summary.days).toEqual([]);
+  // The findings name entities, which the graph of their days links them to (graph-findings.test.ts).
+  expect(summary.days).toEqual(['2024-03-04', '2024-03-05', ...summary.days.filter((d) => !d.startsWith('2024-'))]);
+  expect(summary.days.length).toBe(4); // the golden files' two days and the sample's two
 });
 
 test('partitions: findings/product=<guardduty|securityhub>/account=<id>/day=<day>', () => {

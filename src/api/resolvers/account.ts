@@ -2,6 +2,7 @@
 import type { AccountResolvers } from '../../generated/graphql';
 import { linkConnection } from '../connections';
 import { entityEvents, entityFields } from './common';
+import { entityFindings } from './finding';
 
 export const Account: AccountResolvers = {
   ...entityFields,
@@ -9,4 +10,5 @@ export const Account: AccountResolvers = {
   provider: (e) => e.provider,
   identities: (e, args, ctx) => linkConnection(ctx, 'accountIdentities', e, args),
   events: (e, args, ctx) => entityEvents(ctx, e, args),
+  findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };

@@ -56,12 +56,13 @@ export async function findingConnection(
   };
 }
 
-/** `findings` on an entity: Identity, Session, IPAddress and Resource each pivot on their own key. */
+/** `findings` on an entity: Identity, Session, IPAddress, Resource and Account each pivot on their own key. */
 const ENTITY_PIVOT: Partial<Record<EntityModel['type'], FindingsPivot>> = {
   Identity: 'identity',
   Session: 'session',
   IPAddress: 'ip',
   Resource: 'resource',
+  Account: 'account',
 };
 
 export function entityFindings(e: EntityModel, args: FindingsArgs, ctx: RequestContext): Promise<FindingConnectionModel> {
