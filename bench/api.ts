@@ -15,6 +15,9 @@
  *                                   # issue #9: p95 of a light pivot (identity timeline, 50 events) alone and while
  *                                   # 6 clients run a whole-lake aggregate, per pool setting, in one run
  *                                   # (--pools 2:0,8:6 = connections:lightReserved each; --heavy N clients)
+ *   npx tsx bench/api.ts --quick --views
+ *                                   # issue #14: lake views over globs (re-listed by every statement) beside views over
+ *                                   # the files listed once (the engine's default on a lake with a commit chain), interleaved
  *   options: --scale K --days N --runs N (timed runs per pivot, default 30; 5 with --athena) --warmup N (default 3)
  *            --lake DIR --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
  *            --clients N,M --seconds S (per level and pivot, default 15) --pool N (server.pool.connections, default the config's)
@@ -33,6 +36,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../src/engine/duckdb';
 import { graphDays } from '../src/engine/lake';
+import { eventTableSelect, graphTableSelect, listPartFiles } from '../src/core/duckdb';
+import { graphTablePath, tablePath } from '../src/core/lake-layout';
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../src/engine/types';
 import { ScoutApi } from '../src/api/server';
 import { readStories, storyById } from '../testkit/sample/story';
@@ -185,6 +190,7 @@ async function main(): Promise<void> {
   if (ATHENA) return benchAthena({ lake, sample, build, lakeBytes, before });
   if (CLIENTS.length > 0) return benchClients({ lake, sample, build, lakeBytes, before });
   if (args.has('light-vs-heavy')) return benchLightVsHeavy({ lake, sample, build, lakeBytes, before });
+  if (args.has('views')) return benchViews({ lake, build, lakeBytes, before });
 
   // Cold: a fresh engine, the first operation it ever runs (OS page cache is whatever it is).
   const openStarted = performance.now();
@@ -772,6 +778,82 @@ async function benchLightVsHeavy(context: {
     lake,
     lakeBytes,
     build,
+    machineBefore: before,
+    machineAfter: after,
+    rows,
+  });
+  console.log(`load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')} (${before.cpus} cores)\nresult: ${file}`);
+}
+
+/**
+ * `--views`: the same statements over two sets of views on one DuckDB engine, interleaved run by
+ * run: views over the tables' globs (what every statement paid before: DuckDB lists every
+ * partition folder) and views over the files listed once (what DuckDbEngine now creates).
+ */
+async function benchViews(context: { lake: string; build: unknown; lakeBytes: number; before: ReturnType<typeof machine> }) {
+  const { lake, build, lakeBytes, before } = context;
+  const engine = await DuckDbEngine.open({ lake, connections: 1 });
+  const days = graphDays(lake);
+  const lastDay = days.at(-1) ?? '1970-01-01';
+  const firstDay = days[0] ?? lastDay;
+  const tables = ['api_activity', 'graph_entities'] as const;
+  for (const table of tables) {
+    const dir = join(lake, ...(table === 'api_activity' ? tablePath(table) : graphTablePath(table)).split('/'));
+    const files = listPartFiles(dir);
+    const glob = table === 'api_activity' ? eventTableSelect(lake, table) : graphTableSelect(lake, table);
+    const listed = table === 'api_activity' ? eventTableSelect(lake, table, files) : graphTableSelect(lake, table, files);
+    await engine.exec(`CREATE OR REPLACE VIEW glob_${table} AS ${glob}`);
+    await engine.exec(`CREATE OR REPLACE VIEW listed_${table} AS ${listed}`);
+  }
+  const statements: [string, (views: string) => string, SqlParam[]][] = [
+    ['count api_activity, one day', (v) => `SELECT count(*) AS n FROM ${v}_api_activity WHERE day = CAST(? AS DATE)`, [lastDay]],
+    [
+      'one identity, 7 days (events:identity shape)',
+      (v) =>
+        `SELECT time, event_id FROM ${v}_api_activity WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND actor_id = ? ORDER BY time DESC LIMIT 51`,
+      [firstDay, lastDay, 'arn:aws:iam::000000000000:user/nobody'],
+    ],
+    ['count graph_entities, one day', (v) => `SELECT count(*) AS n FROM ${v}_graph_entities WHERE day = CAST(? AS DATE)`, [lastDay]],
+    [
+      'entity by key, 7 days (entitiesByKeys shape)',
+      (v) =>
+        `SELECT id, sum(event_count) AS n FROM ${v}_graph_entities WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = 'Identity' AND id = ? GROUP BY id`,
+      [firstDay, lastDay, 'arn:aws:iam::000000000000:user/nobody'],
+    ],
+  ];
+  const rows: { statement: string; glob: number; listed: number }[] = [];
+  for (const [name, sql, params] of statements) {
+    const times: Record<'glob' | 'listed', number[]> = { glob: [], listed: [] };
+    for (let i = 0; i < RUNS + WARMUP; i++) {
+      for (const mode of ['glob', 'listed'] as const) {
+        const t = performance.now();
+        await engine.query(sql(mode), params);
+        if (i >= WARMUP) times[mode].push(performance.now() - t);
+      }
+    }
+    const p50 = (xs: number[]) =>
+      percentile(
+        xs.sort((a, b) => a - b),
+        50,
+      );
+    rows.push({ statement: name, glob: p50(times.glob), listed: p50(times.listed) });
+  }
+  await engine.close();
+  console.log(`\n== Lake views: glob (before) vs files listed once (after), p50 ms of ${RUNS} interleaved runs ==`);
+  console.log(
+    table(
+      ['statement', 'glob ms', 'listed ms', 'listed / glob'],
+      rows.map((r) => [r.statement, r.glob.toFixed(1), r.listed.toFixed(1), (r.listed / r.glob).toFixed(2)]),
+    ),
+  );
+  const after = machine();
+  const file = writeResult(QUICK ? 'api-quick-views' : 'api-views', {
+    bench: 'api-views',
+    quick: QUICK,
+    lake,
+    lakeBytes,
+    build,
+    runs: RUNS,
     machineBefore: before,
     machineAfter: after,
     rows,
