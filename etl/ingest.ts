@@ -193,7 +193,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const lost = new LostRows(store, known);
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
-    pool = await WorkerPool.start(options.workers ?? Math.min(2, availableParallelism()), tempDir, limits, geoip?.share() ?? null);
+    // No more workers than objects: each costs its thread about a second and a half to start.
+    const workers = options.workers ?? Math.min(2, availableParallelism(), Math.max(1, objects.length));
+    pool = await WorkerPool.start(workers, tempDir, limits, geoip?.share() ?? null);
     let batch = await Batch.begin(store, tempDir, fence);
     let stagedRows = 0;
     let committing: Promise<void> = Promise.resolve();

@@ -8,7 +8,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride((err) => process.exit(err.exitCode));
 
-registerCommands(program);
+registerCommands(program, process.argv.slice(2));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

@@ -21,7 +21,9 @@
  * data); ingest's worker threads get views of the same memory (`share()` / `GeoIp.fromShared`), so
  * each worker adds only its lookup cache.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { Reader, type Response } from 'mmdb-lib';
 import type { EnrichmentRow } from './tables';
@@ -306,8 +308,79 @@ function writeWords(out: Uint32Array, at: number, value: bigint): void {
   }
 }
 
+/**
+ * The bundled ranges, parsed once per installation: the parse (half a million CSV lines, about a
+ * second and a half of CPU) is kept in node_modules/.cache/scoutql/ and read back in milliseconds
+ * by every later process, ingest's and the tests' alike. Keyed by the package's version and the CSV
+ * files' sizes and times, checked by a SHA-256 trailer; where the folder cannot be written (a
+ * read-only install) each process parses, as before.
+ */
 function loadBundledAsn(): AsnShared {
   const dir = dirname(require.resolve('@ip-location-db/asn/package.json'));
+  const key = createHash('sha256')
+    .update(`${ASN_CACHE_FORMAT}\n`)
+    .update(readFileSync(join(dir, 'package.json')));
+  for (const name of ASN_FILES) {
+    const { size, mtimeMs } = statSync(join(dir, name));
+    key.update(`\n${name} ${size} ${mtimeMs}`);
+  }
+  const cacheFile = join(dir, '..', '..', '.cache', 'scoutql', `asn-${key.digest('hex').slice(0, 16)}.bin`);
+  const cached = readAsnCache(cacheFile);
+  if (cached) return cached;
+  const parsed = parseBundledAsn(dir);
+  writeAsnCache(cacheFile, parsed);
+  return parsed;
+}
+
+const ASN_CACHE_FORMAT = 'scoutql-asn-cache-1';
+const ASN_FILES = ['asn-ipv4-num.csv', 'asn-ipv6-num.csv'] as const;
+const ASN_PARTS = ['v4', 'v6', 'orgBytes', 'orgOffsets'] as const;
+
+/** Layout: the four parts' byte lengths (u32 LE), the parts, then the SHA-256 of all that. */
+function writeAsnCache(file: string, asn: AsnShared): void {
+  const header = Buffer.alloc(4 * ASN_PARTS.length);
+  ASN_PARTS.forEach((part, i) => header.writeUInt32LE(asn[part].byteLength, 4 * i));
+  const body = Buffer.concat([header, ...ASN_PARTS.map((part) => new Uint8Array(asn[part]))]);
+  const temp = `${file}.${process.pid}.${threadId}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, Buffer.concat([body, createHash('sha256').update(body).digest()]));
+    renameSync(temp, file); // whole or not at all, whoever else writes it at the same time
+  } catch {
+    // Not writable: the next process parses again.
+    rmSync(temp, { force: true });
+  }
+}
+
+function readAsnCache(file: string): AsnShared | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return null;
+  }
+  const headerBytes = 4 * ASN_PARTS.length;
+  if (bytes.length < headerBytes + 32) return null;
+  const body = bytes.subarray(0, bytes.length - 32);
+  if (
+    !createHash('sha256')
+      .update(body)
+      .digest()
+      .equals(bytes.subarray(bytes.length - 32))
+  )
+    return null;
+  const lengths = ASN_PARTS.map((_, i) => body.readUInt32LE(4 * i));
+  if (headerBytes + lengths.reduce((a, b) => a + b, 0) !== body.length) return null;
+  let at = headerBytes;
+  const [v4, v6, orgBytes, orgOffsets] = lengths.map((length) => {
+    const part = toShared(body.subarray(at, at + length));
+    at += length;
+    return part;
+  });
+  return { v4, v6, orgBytes, orgOffsets };
+}
+
+function parseBundledAsn(dir: string): AsnShared {
   const orgs = new Map<string, number>();
   const v4 = readAsnCsv(join(dir, 'asn-ipv4-num.csv'), 4, orgs);
   const v6 = readAsnCsv(join(dir, 'asn-ipv6-num.csv'), 6, orgs);

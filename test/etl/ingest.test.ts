@@ -133,11 +133,16 @@ describe('ingest: crash-safe', () => {
     }
   });
 
-  async function cleanLakeRows(): Promise<unknown[]> {
-    const lake = tempDir('crash-clean');
-    const result = scoutql(['ingest', input, '--lake', lake, '--json', '--batch-rows', '300']);
-    expect(result.status).toBe(0);
-    return lakeRows(lake);
+  // The lake of one clean run, made once for the three crash points (each compares with it).
+  let cleanRows: Promise<unknown[]> | null = null;
+  function cleanLakeRows(): Promise<unknown[]> {
+    cleanRows ??= (async () => {
+      const lake = tempDir('crash-clean');
+      const result = scoutql(['ingest', input, '--lake', lake, '--json', '--batch-rows', '300']);
+      expect(result.status).toBe(0);
+      return lakeRows(lake);
+    })();
+    return cleanRows;
   }
 
   test.each(['before-commit-mark', 'after-commit-mark', 'mid-publish'])(

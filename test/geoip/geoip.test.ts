@@ -3,11 +3,12 @@
  * files shaped like MaxMind's (written by testkit/mmdb and read by mmdb-lib), and with an overrides
  * file; bad files are refused with their name and the entry at fault.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLOUD_ASNS, GeoIp, NO_GEO, enrichmentOf, parseCidr, parseIp } from '../../src/core/geoip';
 import { writeMmdb } from '../../testkit/mmdb/write';
+import type * as GeoIpModule from '../../src/core/geoip';
 
 let dir: string;
 let bundled: GeoIp;
@@ -192,6 +193,44 @@ describe('worker threads share the loaded data', () => {
     // Every buffer is shared memory, which structured clone (postMessage, workerData) shares instead of copying.
     const buffers = [...shared.mmdb.map((m) => m.bytes), ...Object.values(shared.asn!)];
     for (const b of buffers) expect(b).toBeInstanceOf(SharedArrayBuffer);
+  });
+});
+
+describe('the parsed bundled ranges are kept for later processes', () => {
+  const cacheDir = join(dirname(require.resolve('@ip-location-db/asn/package.json')), '..', '..', '.cache', 'scoutql');
+  /** GeoIp as a new process has it: its own copy of the module, nothing loaded yet. */
+  const freshGeoIp = (): typeof GeoIp => {
+    let fresh: typeof GeoIp | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a second copy of the module, which import cannot give
+      fresh = (require('../../src/core/geoip') as typeof GeoIpModule).GeoIp;
+    });
+    return fresh!;
+  };
+  const ADDRESSES = ['8.8.8.8', '52.95.110.1', '81.2.69.160', '2600:1f18::1', '2001:4860:4860::8888', '1.1.1.1'];
+  const answers = (geo: GeoIp) => [ADDRESSES.map((ip) => geo.lookup(ip)), [...geo.organizationsOf(Object.keys(CLOUD_ASNS).map(Number))]];
+
+  test('a later process reads them back and answers exactly as a parse does; a damaged copy is parsed again, not believed', () => {
+    const expected = answers(bundled);
+    expect(answers(freshGeoIp().load())).toEqual(expected);
+    const caches = readdirSync(cacheDir).filter((name) => /^asn-[0-9a-f]{16}\.bin$/.test(name));
+    expect(caches.length).toBeGreaterThan(0);
+    // Damage every copy (renamed over it whole, as the writer does: readers elsewhere see one or the other).
+    const damaged = new Map<string, Buffer>();
+    for (const name of caches) {
+      const path = join(cacheDir, name);
+      const bytes = readFileSync(path);
+      bytes[bytes.length >> 1] ^= 0xff;
+      writeFileSync(`${path}.damaged`, bytes);
+      renameSync(`${path}.damaged`, path);
+      damaged.set(path, bytes);
+    }
+    expect(answers(freshGeoIp().load())).toEqual(expected);
+    // It was parsed again: the damaged copy of this data is replaced by a whole one, which the next process reads.
+    expect(caches.filter((name) => readFileSync(join(cacheDir, name)).equals(damaged.get(join(cacheDir, name))!))).toHaveLength(
+      caches.length - 1,
+    );
+    expect(answers(freshGeoIp().load())).toEqual(expected);
   });
 });
 

@@ -90,7 +90,8 @@ beforeAll(async () => {
     },
   );
   expect(sample.status).toBe(0);
-  const ingest = spawnSync(process.execPath, [BIN, 'ingest', logs, '--lake', lake, '--json'], { encoding: 'utf8' });
+  // The digests' check (test/evidence) is left out: this suite is about serving, not about the trail's integrity.
+  const ingest = spawnSync(process.execPath, [BIN, 'ingest', logs, '--lake', lake, '--json', '--no-verify-digests'], { encoding: 'utf8' });
   expect(JSON.parse(ingest.stdout)).toMatchObject({ quarantined: 0 });
 
   s3 = await startS3Local({ buckets: ['acme-lake', 'acme-athena-results'] });
