@@ -364,7 +364,9 @@ describe('a two-day sample of every source', () => {
     expect(handshakes).toHaveLength(e.requests);
     const traceIds = (row: Row) => (row.raw as string).split(' ').at(-1);
     expect(new Set(handshakes.map(traceIds))).toEqual(new Set(mine.map(traceIds)));
-    expect(new Set(handshakes.map((r) => `${r.src_port}`))).toEqual(new Set(mine.map((r) => (r.raw as string).split(' ')[3].split(':')[1])));
+    expect(new Set(handshakes.map((r) => String(r.src_port)))).toEqual(
+      new Set(mine.map((r) => (r.raw as string).split(' ')[3].split(':')[1])),
+    );
   });
 
   test('ELB: the load balancer folder holds ALB access logs, ALB connection logs and NLB TLS listener logs, in the counts sample.json gives', () => {
@@ -380,7 +382,9 @@ describe('a two-day sample of every source', () => {
     const failed = nlb.filter((r) => r.outcome === 'failure');
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.length).toBeLessThan(nlb.length / 4);
-    expect(nlb.filter((r) => r.outcome === 'success').every((r) => r.tls_protocol === 'TLSv1.2' || r.tls_protocol === 'TLSv1.3')).toBe(true);
+    expect(nlb.filter((r) => r.outcome === 'success').every((r) => r.tls_protocol === 'TLSv1.2' || r.tls_protocol === 'TLSv1.3')).toBe(
+      true,
+    );
   });
 });
 
