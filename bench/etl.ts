@@ -5,6 +5,10 @@
  *   npx tsx bench/etl.ts            # ≈1M CloudTrail events (sample --scale 20, 7 days)
  *   npx tsx bench/etl.ts --quick    # ≈100k CloudTrail events (--scale 2), smaller per-source files
  *   options: --scale K --days N --only cloudtrail,vpcflow,alb,… (those sources only, sample included) --source-mb M --skip-graph-rerun
+ *            --before <checkout>   the same ingests again with another checkout's CLI (e.g. main before a change), same inputs, same run
+ *            --rss 1M,4M           peak RSS of ingesting that many CloudTrail events (the sample's log files copied with new event ids)
+ *
+ * It ends with the issue-14 table: CloudTrail, ALB and VPC flow ETL beside DuckDB in the same run.
  *
  * Every source of etl/sources/ is benchmarked (its manifest says which of its files the sample holds,
  * which DuckDB readers to compare against, and which golden file to repeat when the sample has none).
@@ -13,7 +17,8 @@
  * each under /usr/bin/time -v for its peak RSS, one after the other, with the same two threads.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join, relative, sep } from 'node:path';
 import { materializeGraph } from '../etl/graph';
 import type { IngestSummary } from '../etl/ingest';
@@ -49,7 +54,16 @@ const DAYS = Number(args.get('days') ?? 7);
 const SOURCE_MB = Number(args.get('source-mb') ?? (QUICK ? 2 : 8));
 const ONLY = typeof args.get('only') === 'string' ? new Set(String(args.get('only')).split(',')) : null;
 const THREADS = 2;
+const BEFORE = typeof args.get('before') === 'string' ? String(args.get('before')) : null;
+const RSS_SIZES = typeof args.get('rss') === 'string' ? String(args.get('rss')).split(',').map(eventCount) : [];
 const wanted = (source: string) => !ONLY || ONLY.has(source);
+
+/** `1M`, `4M`, `250k` or a plain number of events. */
+function eventCount(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
+  if (!m) throw new Error(`--rss: '${text}' is not a count such as 1M or 250k`);
+  return Math.round(Number(m[1]) * (m[2].toLowerCase() === 'm' ? 1e6 : m[2].toLowerCase() === 'k' ? 1e3 : 1));
+}
 
 const litList = (paths: readonly string[]) => `[${paths.map(lit).join(', ')}]`;
 
@@ -78,6 +92,8 @@ interface SourceResult {
     columnBytes: Record<string, number>;
   };
   duckdb: (SideResult & { columnBytes?: Record<string, number> })[];
+  /** The same ingest by the --before checkout's CLI. */
+  before?: SourceResult['scoutql'] & { checkout: string; commit: string };
 }
 
 function side(
@@ -112,10 +128,11 @@ async function runScoutqlIngest(
   source: string | null,
   inputInfo: SourceResult['input'],
   graphRerun: boolean,
+  checkout = REPO,
 ): Promise<SourceResult['scoutql']> {
   const lake = join(OUT, `etl-lake-${name}`);
   rmSync(lake, { recursive: true, force: true });
-  const run = await runScoutql(['ingest', '--json', '--lake', lake, ...(source ? ['--source', source] : []), ...inputs]);
+  const run = await runScoutql(['ingest', '--json', '--lake', lake, ...(source ? ['--source', source] : []), ...inputs], checkout);
   const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Omit<IngestSummary, 'days'>;
   const eventFiles = listFiles(lake, (p) => p.endsWith('.parquet') && !p.includes(`${'/'}graph${'/'}`) && !p.includes('/_'));
   const graphFiles = listFiles(join(lake, 'graph'), (p) => p.endsWith('.parquet'));
@@ -195,7 +212,11 @@ async function runDuckOnce(
 function sourceFiles(sample: string, manifest: SourceManifest): string[] {
   if (!sample || !existsSync(sample)) return [];
   const rel = (path: string) => relative(sample, path).split(sep).join('/');
-  return listFiles(sample, (p) => manifest.objects.keyPatterns.some((pattern) => pattern.test(rel(p)))).sort();
+  const layout = manifest.bench.sampleFiles;
+  return listFiles(
+    sample,
+    (p) => manifest.objects.keyPatterns.some((pattern) => pattern.test(rel(p))) && (!layout || layout.test(rel(p))),
+  ).sort();
 }
 
 /**
@@ -258,7 +279,22 @@ async function benchSource(sample: string, manifest: SourceManifest): Promise<So
       duckdb.push(result);
     }
   }
-  return { source: manifest.id, input, scoutql, duckdb };
+  let before: SourceResult['before'];
+  if (BEFORE) {
+    // The other checkout's ingest over the very same files, right after: the change's cost, same machine, same load.
+    const run = await runScoutqlIngest(`${manifest.id}-before`, inputs, null, input, false, BEFORE);
+    before = { ...run, checkout: BEFORE, commit: commitOf(BEFORE) };
+    console.log(`  scoutql (--before ${before.commit}): ${before.events} events in ${before.seconds.toFixed(1)} s`);
+  }
+  return { source: manifest.id, input, scoutql, duckdb, ...(before ? { before } : {}) };
+}
+
+function commitOf(checkout: string): string {
+  try {
+    return execFileSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return checkout;
+  }
 }
 
 /** A golden file repeated into a few files: for a source the sample does not write. */
@@ -305,6 +341,130 @@ function inflateGolden(spec: GoldenSpec): string[] {
     files.push(file);
   }
   return files;
+}
+
+/** The ETL rows of issue 14's table: ScoutQL beside DuckDB's same-shape SQL (CloudTrail) or read_csv (ALB, VPC flow), same run. */
+const ISSUE14_ROWS: readonly { source: string; what: string; baseline: string; goal: string }[] = [
+  { source: 'cloudtrail', what: 'CloudTrail ETL', baseline: 'cloudtrail-records-same-shape', goal: 'goal ≥ 0.5×, aim 0.8×' },
+  { source: 'alb', what: 'ALB ETL', baseline: 'csv-space-quoted', goal: 'goal ≥ 0.5×' },
+  { source: 'vpcflow', what: 'VPC flow ETL', baseline: 'csv-space-header', goal: 'goal ≥ 0.5×' },
+];
+
+function issue14Table(results: SourceResult[], rss: RssResult[]): void {
+  console.log('\n== Issue 14: ETL, ScoutQL beside DuckDB in the same run ==');
+  const rows: (string | number)[][] = [];
+  for (const spec of ISSUE14_ROWS) {
+    const r = results.find((x) => x.source === spec.source);
+    if (!r) continue;
+    const baseline = DUCKDB_BASELINES[spec.baseline as keyof typeof DUCKDB_BASELINES];
+    const d = r.duckdb.find((x) => x.variant === baseline.variant);
+    const unit = spec.source === 'cloudtrail' ? 'events' : 'lines';
+    rows.push([
+      `${spec.what}, ${r.scoutql.events.toLocaleString('en-US')} ${unit}`,
+      `${rate(r.scoutql.eventsPerSecond)}/s, ${r.scoutql.peakRssBytes === null ? '?' : mib(r.scoutql.peakRssBytes)} MiB`,
+      d
+        ? `DuckDB ${baseline.variant}: ${rate(d.eventsPerSecond)}/s, ${d.peakRssBytes === null ? '?' : mib(d.peakRssBytes)} MiB`
+        : 'DuckDB failed',
+      d ? `${ratio(r.scoutql.eventsPerSecond, d.eventsPerSecond)}× (${spec.goal})` : '-',
+    ]);
+  }
+  for (const m of rss)
+    rows.push([
+      `CloudTrail ETL, ${m.events.toLocaleString('en-US')} events`,
+      `${rate(m.eventsPerSecond)}/s, peak RSS ${mib(m.peakRssBytes)} MiB`,
+      '—',
+      `${((m.peakRssBytes / RSS_GOAL) * 100).toFixed(0)}% of the 768 MiB goal`,
+    ]);
+  console.log(table(['what', 'ScoutQL', 'baseline', 'ratio / goal'], rows));
+}
+
+function beforeTable(results: SourceResult[]): void {
+  const compared = results.filter((r) => r.before);
+  if (compared.length === 0) return;
+  console.log(`\n== Before (${compared[0].before!.commit}, ${BEFORE}) / after (${commitOf(REPO)}), same files, same run ==`);
+  const rows = compared.map((r) => {
+    const b = r.before!;
+    const a = r.scoutql;
+    return [
+      r.source,
+      a.events,
+      rate(b.eventsPerSecond),
+      rate(a.eventsPerSecond),
+      `${(((a.eventsPerSecond - b.eventsPerSecond) / b.eventsPerSecond) * 100).toFixed(1)}%`,
+      b.peakRssBytes === null ? '?' : mib(b.peakRssBytes),
+      a.peakRssBytes === null ? '?' : mib(a.peakRssBytes),
+      `${b.summary.written}/${b.summary.quarantined} → ${a.summary.written}/${a.summary.quarantined}`,
+    ];
+  });
+  console.log(table(['source', 'events', 'before ev/s', 'after ev/s', 'change', 'before MiB', 'after MiB', 'written/quarantined'], rows));
+}
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+const RSS_GOAL = 768 * 1024 * 1024;
+
+interface RssResult {
+  events: number;
+  files: number;
+  seconds: number;
+  eventsPerSecond: number;
+  peakRssBytes: number;
+}
+
+/**
+ * Peak RSS of one ingest of `events` CloudTrail events: the sample's CloudTrail log files copied
+ * (copy k rewrites every eventID's first eight hex digits, so no copy is a duplicate of another)
+ * until there are that many, cached in bench/out/.
+ */
+async function rssRun(sample: string, events: number): Promise<RssResult> {
+  const originals = listFiles(sample, (p) => p.includes(`${sep}CloudTrail${sep}`) && p.endsWith('.json.gz')).sort();
+  const dir = join(OUT, `rss-cloudtrail-${events}-${relative(OUT, sample).replace(/[^a-z0-9-]/gi, '_')}`);
+  const marker = join(dir, 'events.json');
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`writing ${events} CloudTrail events into ${dir} …`);
+    let written = 0;
+    let files = 0;
+    for (let copy = 0; written < events; copy++) {
+      for (const file of originals) {
+        if (written >= events) break;
+        const text = gunzipSync(readFileSync(file)).toString('utf8');
+        const records = (JSON.parse(text) as { Records: unknown[] }).Records.length;
+        const prefix = (copy + 0x10000000).toString(16).slice(-8);
+        const body = copy === 0 ? text : text.replace(/"eventID":"[0-9a-f]{8}/g, `"eventID":"${prefix}`);
+        const out = join(dir, `copy-${copy}`, relative(sample, file));
+        mkdirSync(join(out, '..'), { recursive: true });
+        writeFileSync(out, gzipSync(body, { level: 6 }));
+        written += records;
+        files++;
+      }
+    }
+    writeFileSync(marker, JSON.stringify({ events: written, files }));
+  }
+  const { events: actual, files } = JSON.parse(readFileSync(marker, 'utf8')) as { events: number; files: number };
+  const lake = join(OUT, `rss-lake-${events}`);
+  rmSync(lake, { recursive: true, force: true });
+  console.log(`\nrss: ingest of ${actual} CloudTrail events (${files} files) …`);
+  const run = await runScoutql([
+    'ingest',
+    '--json',
+    '--lake',
+    lake,
+    ...readdirSync(dir)
+      .filter((n) => n.startsWith('copy-'))
+      .map((n) => join(dir, n)),
+  ]);
+  const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Omit<IngestSummary, 'days'>;
+  rmSync(lake, { recursive: true, force: true });
+  console.log(
+    `  ${summary.records} events in ${summary.seconds.toFixed(1)} s, peak RSS ${run.peakRssBytes === null ? '?' : mib(run.peakRssBytes)} MiB`,
+  );
+  return {
+    events: summary.records,
+    files,
+    seconds: summary.seconds,
+    eventsPerSecond: summary.records / summary.seconds,
+    peakRssBytes: run.peakRssBytes ?? Number.NaN,
+  };
 }
 
 function report(results: SourceResult[]): void {
@@ -377,7 +537,11 @@ async function main(): Promise<void> {
   for (const id of ONLY ?? []) if (!MANIFESTS.some((m) => m.id === id)) throw new Error(`--only: unknown source '${id}'`);
   const sample = await ensureSample(SCALE, DAYS, ONLY ? [...ONLY] : undefined);
   for (const manifest of MANIFESTS) if (wanted(manifest.id)) results.push(await benchSource(sample, manifest));
+  const rss: RssResult[] = [];
+  for (const events of RSS_SIZES) rss.push(await rssRun(sample, events));
   report(results);
+  beforeTable(results);
+  issue14Table(results, rss);
   const after = machine();
   const file = writeResult(QUICK ? 'etl-quick' : 'etl', {
     bench: 'etl',
@@ -391,6 +555,8 @@ async function main(): Promise<void> {
     machineBefore: before,
     machineAfter: after,
     results,
+    rss,
+    before: BEFORE,
     duckdbFailures,
   });
   console.log(

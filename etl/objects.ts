@@ -201,7 +201,19 @@ export class ObjectContent implements AsyncIterable<Buffer> {
       gunzip = createGunzip();
       // pipeline() destroys the gunzip stream with any read error, which ends the loop below.
       pipeline(Readable.from(counted.call(this, first.value)), gunzip, () => undefined);
-      for await (const chunk of gunzip) yield this.decoded(chunk as Buffer);
+      let handedOut = 0;
+      try {
+        for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+          handedOut += chunk.length;
+          yield this.decoded(chunk);
+        }
+      } catch (err) {
+        if (!isInflateDataError(err)) throw err;
+        // zlib's stream drops what the failing inflate call had decoded (up to a 16 KiB chunk), good
+        // records included: decode the object again up to the damage, handing out what was missed.
+        for await (const chunk of decodedBeforeDamage(this.object, gunzip.bytesWritten, handedOut)) yield this.decoded(chunk);
+        throw err;
+      }
     } catch (err) {
       if (err instanceof ObjectLimitError) throw err;
       const message = (err as Error).message;
@@ -210,6 +222,62 @@ export class ObjectContent implements AsyncIterable<Buffer> {
       raw.destroy();
       gunzip?.destroy();
     }
+  }
+}
+
+/** zlib found the compressed data itself damaged (not cut short: a truncated stream loses nothing). */
+function isInflateDataError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && code.startsWith('Z_') && code !== 'Z_BUF_ERROR';
+}
+
+/**
+ * Everything a fresh inflate of the object decodes before it meets the damage, past the first
+ * `alreadyOut` bytes. The stored bytes zlib had consumed without error (`cleanInput`) go in at once;
+ * from there on a byte per write, so the write that fails holds at most the byte that is damaged
+ * and every byte decoded before it comes out. Runs only for a damaged object.
+ */
+async function* decodedBeforeDamage(object: ObjectRef, cleanInput: number, alreadyOut: number): AsyncGenerator<Buffer> {
+  const inflate = createGunzip();
+  const decoded: Buffer[] = [];
+  let failed = false;
+  // The write in flight ends with its callback, or with the error when zlib destroys the stream.
+  let written: (() => void) | null = null;
+  inflate.on('data', (chunk: Buffer) => decoded.push(chunk));
+  inflate.on('error', () => {
+    failed = true;
+    written?.();
+  });
+  const write = (piece: Buffer) =>
+    new Promise<void>((done) => {
+      if (failed) return done();
+      written = done;
+      inflate.write(piece, () => done());
+    });
+  let skip = alreadyOut;
+  const fresh = function* (): Generator<Buffer> {
+    for (const chunk of decoded.splice(0)) {
+      if (skip >= chunk.length) skip -= chunk.length;
+      else {
+        yield skip > 0 ? chunk.subarray(skip) : chunk;
+        skip = 0;
+      }
+    }
+  };
+  const stored = object.open();
+  let offset = 0;
+  try {
+    for await (const chunk of stored as AsyncIterable<Buffer>) {
+      const clean = Math.max(0, Math.min(chunk.length, cleanInput - offset));
+      if (clean > 0) await write(chunk.subarray(0, clean));
+      for (let i = clean; i < chunk.length && !failed; i++) await write(chunk.subarray(i, i + 1));
+      offset += chunk.length;
+      yield* fresh();
+      if (failed) return;
+    }
+  } finally {
+    stored.destroy();
+    inflate.destroy();
   }
 }
 

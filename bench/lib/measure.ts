@@ -60,9 +60,9 @@ export async function runMeasured(
   };
 }
 
-/** Runs the ScoutQL CLI (bin/scoutql.js) as a child process. */
-export function runScoutql(args: readonly string[]): Promise<ChildRun> {
-  return runMeasured(process.execPath, [join(REPO, 'bin', 'scoutql.js'), ...args]);
+/** Runs the ScoutQL CLI (bin/scoutql.js, of this checkout or another) as a child process. */
+export function runScoutql(args: readonly string[], checkout = REPO): Promise<ChildRun> {
+  return runMeasured(process.execPath, [join(checkout, 'bin', 'scoutql.js'), ...args], { cwd: checkout });
 }
 
 /** Files below a folder (recursive), filtered. */

@@ -163,6 +163,12 @@ export interface SourceManifest<T extends SourceTable = SourceTable> {
     duckdb: readonly DuckDbBaseline[];
     /** A golden file (in `golden/`) the bench repeats into a few megabytes when a sample has no files of this source. */
     golden: { file: string; repeat: 'lines' | 'envelope' };
+    /**
+     * When the source's sample folder holds several layouts (ELB: ALB access, connection and NLB
+     * logs), the sample files (path relative to the sample) in the one layout its DuckDB baseline
+     * reads, so both sides read the same files; all the source's files otherwise.
+     */
+    sampleFiles?: RegExp;
   };
 }
 

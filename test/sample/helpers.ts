@@ -82,8 +82,9 @@ export const LAYOUTS: Record<string, RegExp> = {
   s3access: new RegExp(
     `^s3-access/(\\d{12})/(${REGION})/([a-z0-9.-]+)/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{4})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-(\\d{2})-[0-9A-F]{16}$`,
   ),
+  // ALB access logs, ALB connection logs (`conn_log_`) and NLB access logs (`net.`, no node address).
   alb: new RegExp(
-    `^AWSLogs/(\\d{12})/elasticloadbalancing/(${REGION})/(\\d{4})/(\\d{2})/(\\d{2})/(\\d{12})_elasticloadbalancing_(${REGION})_app\\.([a-z0-9-]+)\\.([0-9a-f]{16})_(\\d{8})T(\\d{4})Z_(\\d+\\.\\d+\\.\\d+\\.\\d+)_([a-z0-9]{8})\\.log\\.gz$`,
+    `^AWSLogs/(\\d{12})/elasticloadbalancing/(${REGION})/(\\d{4})/(\\d{2})/(\\d{2})/(conn_log_)?(\\d{12})_elasticloadbalancing_(${REGION})_(app|net)\\.([a-z0-9-]+)\\.([0-9a-f]{16})_(\\d{8})T(\\d{4})Z_(?:(\\d+\\.\\d+\\.\\d+\\.\\d+)_)?([a-z0-9]{8})\\.log\\.gz$`,
   ),
   cloudfront: /^AWSLogs\/(\d{12})\/CloudFront\/(E[A-Z0-9]{13})\.(\d{4})-(\d{2})-(\d{2})-(\d{2})\.([0-9a-f]{8})\.gz$/,
   route53resolver:

@@ -14,5 +14,10 @@ export const manifest = defineManifest({
   },
   identity: { columns: ['event_id'], doc: 'the sha1 of the log line (load balancer logs carry no request id)' },
   graph: { entities: ['Resource', 'IPAddress', 'Account', 'UserAgent'], relations: ['flow'] },
-  bench: { duckdb: ['csv-space-quoted'], golden: { file: 'docs-current-fields.log', repeat: 'lines' } },
+  bench: {
+    duckdb: ['csv-space-quoted'],
+    golden: { file: 'docs-current-fields.log', repeat: 'lines' },
+    // ALB access logs only (read_csv reads one layout): not the `conn_log_` and NLB (`_net.`) objects beside them.
+    sampleFiles: /(^|\/)\d{12}_elasticloadbalancing_[a-z0-9-]+_app\.[^/]+$/,
+  },
 });

@@ -197,11 +197,15 @@ class ElbReader {
   private readonly tokens: string[] = [];
   private readonly pathAccount: string | null;
   private readonly pathRegion: string | null;
+  /** The load balancer the object's name says wrote it (`app/<name>/<id>`), for lines that do not name it. */
+  private readonly keyLoadBalancer: string | null;
 
   constructor(key: string) {
     const hints = awsLogsPathHints(key, 'elasticloadbalancing');
     this.pathAccount = hints.account;
     this.pathRegion = hints.region;
+    const named = KEY_LOAD_BALANCER.exec(key);
+    this.keyLoadBalancer = named ? `${named[1]}/${named[2]}/${named[3]}` : null;
   }
 
   item(line: string, number: number): ElbItem | null {
@@ -327,7 +331,8 @@ class ElbReader {
     if (!clientIp) return 'no client address';
 
     const { account, region } = this.place(null);
-    const elb = text(t[K.elb]);
+    // Connection log lines name no load balancer; their object's name does.
+    const elb = text(t[K.elb]) ?? this.keyLoadBalancer;
     const status = text(t[K.tlsVerifyStatus]);
     const tlsProtocol = text(t[K.tlsProtocol]);
     // `Success` or `Failed:<reason>` when the listener verifies client certificates; `-` otherwise,
@@ -524,6 +529,12 @@ function durationMs(t: readonly string[], first: number): number | null | string
   }
   return known ? Math.round(total * 1e6) / 1e3 : null;
 }
+
+/**
+ * ELB's object names: `…_elasticloadbalancing_<region>_app.<name>.<id>_<end time>_…` (access and
+ * connection logs, `conn_log_` before the latter) and `…_net.<name>.<id>_<end time>_…` (NLB).
+ */
+const KEY_LOAD_BALANCER = /_elasticloadbalancing_[a-z0-9-]+_(app|net)\.([A-Za-z0-9-]+)\.([0-9a-f]+)_\d{8}T\d{4}Z_[^/\\]*$/;
 
 const ALB_START = /^[a-z][a-z0-9]* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z app\/\S+ \S+:\d+ /;
 // NLB times carry no zone (`2018-12-20T02:59:40`): UTC.
