@@ -16,7 +16,7 @@
  *   npx tsx bench/detect.ts --scale 20   # ≈1M CloudTrail events (the lake bench/api.ts builds, shared)
  *   npx tsx bench/detect.ts --lake DIR   # an existing lake, as it is (nothing generated or ingested)
  *   options: --scale K --days N --runs N (timed passes, default 3) --top N (rules listed, default 15)
- *            --engines duckdb,athena (default duckdb) --no-quality --no-time
+ *            --engines duckdb,athena (default duckdb) --no-quality --no-time --no-warmup --no-detect-run --progress
  *
  * Each pass runs the baselines, then every standalone rule once (src/rules/run.ts runRule, the
  * statement `scoutql detect` runs), over the whole lake as one window. A rule's figure is its median
@@ -44,6 +44,10 @@ const ENGINES = String(args.get('engines') ?? 'duckdb')
   .split(',')
   .map((e) => e.trim())
   .filter(Boolean);
+/** --no-warmup: no untimed first pass (a big lake on a slow machine); --progress: a line per rule as it is timed. */
+const WARMUP = !args.has('no-warmup');
+const PROGRESS = args.has('progress');
+const DETECT_RUN = !args.has('no-detect-run');
 for (const e of ENGINES) if (e !== 'duckdb' && e !== 'athena') throw new Error(`--engines: unknown engine ${e} (duckdb, athena)`);
 const DAY_MS = 86_400_000;
 
@@ -138,7 +142,7 @@ async function timeEngine(
   const ruleCpu = new Map<string, number[]>(rules.map((r) => [r.meta.id, []]));
   const hits = new Map<string, number>();
   // A warm-up pass (page cache, Parquet footers), then the timed passes; baselines first in each.
-  for (let pass = 0; pass <= RUNS; pass++) {
+  for (let pass = WARMUP ? 0 : 1; pass <= RUNS; pass++) {
     for (const b of baselines) {
       const { millis } = await timed(() => engine.query(b.sql, params(tables.length)));
       if (pass > 0) baselineMillis.get(b.name)!.push(millis);
@@ -149,11 +153,17 @@ async function timeEngine(
       if (pass > 0) {
         ruleMillis.get(rule.meta.id)!.push(millis);
         ruleCpu.get(rule.meta.id)!.push(cpuMillis);
+        if (PROGRESS)
+          console.log(
+            `  ${rule.meta.kind} ${rule.meta.title.slice(0, 60)}: ${value.hits.length} hits, ${ms(millis)} ms, CPU ${ms(cpuMillis)} ms`,
+          );
       }
     }
     process.stdout.write(pass === 0 ? 'warm-up pass done\n' : `pass ${pass}/${RUNS} done\n`);
   }
-  const detectRun = await timed(() => detectFindings(engine, all, { window }));
+  const detectRun = DETECT_RUN
+    ? await timed(() => detectFindings(engine, all, { window }))
+    : { millis: Number.NaN, cpuMillis: Number.NaN, value: { findings: [], failed: 'not run (--no-detect-run)' } };
 
   const perRule = rules
     .map((r) => ({
