@@ -245,10 +245,16 @@ function inputsFor(sample: string, files: readonly string[]): string[] {
   return [...inputs].sort();
 }
 
+/** The inputs for the log line: a source whose folders mix layouts (ALB access beside connection logs) is handed file by file. */
+function namedInputs(inputs: readonly string[], shown = 3): string {
+  const head = inputs.slice(0, shown).join(', ');
+  return inputs.length > shown ? `${head} and ${inputs.length - shown} more` : head;
+}
+
 async function benchSource(sample: string, manifest: SourceManifest): Promise<SourceResult> {
   let files = sourceFiles(sample, manifest);
   let inputs = inputsFor(sample, files);
-  let from = `scoutql sample --scale ${SCALE} --days ${DAYS} (${inputs.map((i) => relative(sample, i)).join(', ')})`;
+  let from = `scoutql sample --scale ${SCALE} --days ${DAYS} (${namedInputs(inputs.map((i) => relative(sample, i)))})`;
   let repeated = false;
   if (files.length === 0) {
     const golden = manifest.bench.golden;

@@ -77,9 +77,9 @@ function bind(prepared: DuckDBPreparedStatement, params: readonly DuckParam[]): 
   });
 }
 
-/** True when at least one published part file exists below `dir` (temp files do not count). */
-export function hasPartFiles(dir: string): boolean {
-  if (!existsSync(dir)) return false;
+/** Published part files below `dir` (temp files do not count), walked depth-first; unreadable folders are passed over. */
+function* walkPartFiles(dir: string): Generator<string> {
+  if (!existsSync(dir)) return;
   const stack = [dir];
   while (stack.length > 0) {
     const current = stack.pop()!;
@@ -91,10 +91,14 @@ export function hasPartFiles(dir: string): boolean {
     }
     for (const entry of entries) {
       if (entry.isDirectory()) stack.push(join(current, entry.name));
-      else if (isPartFileName(entry.name)) return true;
+      else if (isPartFileName(entry.name)) yield join(current, entry.name);
     }
   }
-  return false;
+}
+
+/** True when at least one published part file exists below `dir` (temp files do not count). */
+export function hasPartFiles(dir: string): boolean {
+  return !walkPartFiles(dir).next().done;
 }
 
 /** Partition columns typed explicitly: account ids like 123456789012 must stay VARCHAR. */
@@ -112,23 +116,7 @@ function emptySelect(columns: readonly Pick<Column, 'name' | 'type'>[], partitio
 
 /** Every published part file below `dir` (temp files do not count), sorted: a table's file list. */
 export function listPartFiles(dir: string): string[] {
-  const out: string[] = [];
-  if (!existsSync(dir)) return out;
-  const stack = [dir];
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    let entries;
-    try {
-      entries = readdirSync(current, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      if (entry.isDirectory()) stack.push(join(current, entry.name));
-      else if (isPartFileName(entry.name)) out.push(join(current, entry.name));
-    }
-  }
-  return out.sort();
+  return [...walkPartFiles(dir)].sort();
 }
 
 /**
