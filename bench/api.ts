@@ -404,14 +404,17 @@ async function columnBytes(lake: string): Promise<Map<string, number>> {
   }
 }
 
-/** The pivots on the Athena engine: latency, and Athena bytes scanned per request and per statement. */
-async function benchAthena(context: {
+/** What every bench mode gets: the lake, the sample it was built from, how it was built, its size, the machine before the run. */
+interface BenchContext {
   lake: string;
   sample: string;
   build: unknown;
   lakeBytes: number;
   before: ReturnType<typeof machine>;
-}) {
+}
+
+/** The pivots on the Athena engine: latency, and Athena bytes scanned per request and per statement. */
+async function benchAthena(context: BenchContext) {
   const { lake, sample, build, lakeBytes, before } = context;
   const perColumn = await columnBytes(lake);
   const over = await startAthenaOverLake(lake, {
@@ -586,13 +589,7 @@ async function level(url: string, pivot: Pivot, clients: number, seconds: number
 let firstFailure: string | null = null;
 
 /** Many analysts at once: the pivots over real HTTP against `scoutql serve`, one client alone beside 20 and 50. */
-async function benchClients(context: {
-  lake: string;
-  sample: string;
-  build: unknown;
-  lakeBytes: number;
-  before: ReturnType<typeof machine>;
-}) {
+async function benchClients(context: BenchContext) {
   const { lake, sample, build, lakeBytes, before } = context;
   const all = pivots(sample);
   const chosen = ['contextFor an IP', 'identities behind an IP'].map((name) => all.find((p) => p.name === name)!);
@@ -710,13 +707,7 @@ interface LightVsHeavyRow {
  * `scoutql serve`; one client loops the light pivot alone for SECONDS, then again for SECONDS
  * while HEAVY clients loop the heavy one. Same run, same lake, settings one after the other.
  */
-async function benchLightVsHeavy(context: {
-  lake: string;
-  sample: string;
-  build: unknown;
-  lakeBytes: number;
-  before: ReturnType<typeof machine>;
-}) {
+async function benchLightVsHeavy(context: BenchContext) {
   const { lake, sample, build, lakeBytes, before } = context;
   const heavyClients = Number(args.get('heavy') ?? 6);
   const { light, heavy } = lightAndHeavy(sample);
@@ -790,7 +781,7 @@ async function benchLightVsHeavy(context: {
  * run: views over the tables' globs (what every statement paid before: DuckDB lists every
  * partition folder) and views over the files listed once (what DuckDbEngine now creates).
  */
-async function benchViews(context: { lake: string; build: unknown; lakeBytes: number; before: ReturnType<typeof machine> }) {
+async function benchViews(context: Omit<BenchContext, 'sample'>) {
   const { lake, build, lakeBytes, before } = context;
   const engine = await DuckDbEngine.open({ lake, connections: 1 });
   const days = graphDays(lake);
