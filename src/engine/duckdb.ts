@@ -23,7 +23,10 @@ export interface DuckDbEngineOptions {
 export class DuckDbEngine implements QueryEngine {
   readonly name = 'duckdb' as const;
   private readonly idle: DuckDBConnection[] = [];
-  private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
+  private readonly waiters: { resolve: (c: DuckDBConnection) => void; reject: (e: Error) => void }[] = [];
+  /** Connections lent out now; close() interrupts them and waits for their return. */
+  private readonly busy = new Set<DuckDBConnection>();
+  private drained: (() => void) | undefined;
   private emptyDirs: string[] = [];
   /** The commit HEAD the views' file lists were made at (undefined: views over globs, no chain). */
   private listedAt: string | undefined;
@@ -119,21 +122,36 @@ export class DuckDbEngine implements QueryEngine {
     });
   }
 
+  /**
+   * Cancels what is running and frees DuckDB once every connection is back: closing a connection or
+   * the instance under a running statement is a use-after-free in the native library (SIGSEGV).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new EngineError('engine is closed', 'QUERY_FAILED'));
+    if (this.busy.size > 0) {
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      for (const connection of this.busy) connection.interrupt();
+      await drained;
+    }
     for (const connection of this.all) connection.closeSync();
     this.instance.closeSync();
   }
 
   private async withConnection<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const connection = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiters.push(resolve)));
+    if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
+    const connection =
+      this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve, reject) => this.waiters.push({ resolve, reject })));
+    this.busy.add(connection);
     try {
       return await work(connection);
     } finally {
-      const next = this.waiters.shift();
-      if (next) next(connection);
+      this.busy.delete(connection);
+      const next = this.closed ? undefined : this.waiters.shift();
+      if (next) next.resolve(connection);
       else this.idle.push(connection);
+      if (this.closed && this.busy.size === 0) this.drained?.();
     }
   }
 }

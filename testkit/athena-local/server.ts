@@ -122,6 +122,14 @@ export class AthenaLocalServer {
   /** Queries whose file-read log is still needed; the log is emptied only when none is. */
   private queriesReadingLog = 0;
   private logTruncation?: Promise<void>;
+  /**
+   * DuckDB work still running (query executions, log truncations) and the connections it holds.
+   * close() interrupts and awaits them before freeing the instance: closing a DuckDB instance under
+   * a running statement is a use-after-free (a jest worker died of SIGSEGV that way in CI).
+   */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly openConnections = new Set<DuckDBConnection>();
+  private closing = false;
 
   constructor(private readonly options: AthenaLocalOptions = {}) {
     this.cacheDir = mkdtempSync(join(tmpdir(), 'scoutql-athena-local-'));
@@ -151,8 +159,13 @@ export class AthenaLocalServer {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
+    const stopped = new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
     this.httpServer?.closeAllConnections?.();
+    await stopped;
+    this.closing = true;
+    for (const connection of this.openConnections) connection.interrupt();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.catalogLock;
     this.setup?.closeSync();
     this.db?.closeSync();
     rmSync(this.cacheDir, { recursive: true, force: true });
@@ -307,7 +320,7 @@ export class AthenaLocalServer {
     if (parameters && ddl) throw awsError('InvalidRequestException', 'ExecutionParameters are only supported for DML queries');
     this.executions.set(execution.id, execution);
     const failure = this.pendingFailures.shift();
-    void this.run(execution, failure);
+    this.track(this.run(execution, failure));
     return { QueryExecutionId: execution.id };
   }
 
@@ -354,7 +367,7 @@ export class AthenaLocalServer {
 
       while (this.logTruncation) await this.logTruncation;
       this.queriesReadingLog++;
-      const connection = await this.db!.connect();
+      const connection = await this.connect();
       try {
         // Trino functions DuckDB lacks, as temporary (per-connection) macros, whatever the database.
         for (const macro of TRINO_COMPAT_MACROS) await connection.run(macro.sql.replace('MACRO ', 'TEMP MACRO '));
@@ -369,7 +382,7 @@ export class AthenaLocalServer {
         }
         execution.outcome = { state: 'SUCCEEDED', columns, rows };
       } finally {
-        connection.closeSync();
+        this.disconnect(connection);
         this.queriesReadingLog--;
         this.truncateLogWhenIdle();
       }
@@ -402,18 +415,37 @@ export class AthenaLocalServer {
 
   /** Empties DuckDB's file-read log while no query needs it; queries starting meanwhile wait for it. */
   private truncateLogWhenIdle(): void {
-    if (this.queriesReadingLog > 0 || this.logTruncation || !this.db) return;
-    const db = this.db;
+    if (this.queriesReadingLog > 0 || this.logTruncation || !this.db || this.closing) return;
     this.logTruncation = (async () => {
-      const connection = await db.connect();
+      const connection = await this.connect();
       try {
         await connection.run('CALL truncate_duckdb_logs()');
       } finally {
-        connection.closeSync();
+        this.disconnect(connection);
       }
     })()
       .catch(() => undefined) // a log left in place costs memory only
       .finally(() => (this.logTruncation = undefined));
+    this.track(this.logTruncation);
+  }
+
+  /** A connection for one piece of work; refused once close() has begun. */
+  private async connect(): Promise<DuckDBConnection> {
+    if (this.closing || !this.db) throw new Error('server is closing');
+    const connection = await this.db.connect();
+    this.openConnections.add(connection);
+    return connection;
+  }
+
+  private disconnect(connection: DuckDBConnection): void {
+    this.openConnections.delete(connection);
+    connection.closeSync();
+  }
+
+  private track(work: Promise<void>): void {
+    const settled = work.catch(() => undefined);
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
