@@ -4,6 +4,7 @@
  * runs, rather than answered with an empty page that would not tell a typo from a refusal.
  */
 import {
+  getNamedType,
   getNullableType,
   isInputObjectType,
   isListType,
@@ -14,8 +15,10 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type GraphQLInputType,
+  type GraphQLNamedType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ValueNode,
 } from 'graphql';
 
 /** Input fields (of any input object) that name an account. */
@@ -23,13 +26,43 @@ const ACCOUNT_INPUT_FIELDS = new Set(['account']);
 /** Root fields whose `id` argument is an account id. */
 const ACCOUNT_ROOT_FIELDS = new Set(['account']);
 
+/** An argument of the operation that may name an account, as written (its value is read per request). */
+interface AccountArgument {
+  value: ValueNode;
+  type: GraphQLInputType;
+  /** `account(id:)` at the root: the value itself is an account id. */
+  rootAccountId: boolean;
+}
+
+/**
+ * The arguments that may name an account, found once per operation node and schema. Apollo hands a
+ * repeated document (the same text, other variables: what clients send all day) the same parsed
+ * node from its document cache, so the walk with type information runs once per document, not once
+ * per request; each request only reads those arguments' values with its own variables.
+ */
+const analysed = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, AccountArgument[]>>();
+
 export function accountsNamed(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
 ): string[] {
+  let bySchema = analysed.get(schema);
+  if (!bySchema) analysed.set(schema, (bySchema = new WeakMap()));
+  let args = bySchema.get(operation);
+  if (!args) bySchema.set(operation, (args = accountArguments(schema, document, operation)));
   const named = new Set<string>();
+  for (const argument of args) {
+    const value = valueFromAST(argument.value, argument.type, variables);
+    if (argument.rootAccountId && typeof value === 'string') named.add(value);
+    collect(value, argument.type, named);
+  }
+  return [...named];
+}
+
+function accountArguments(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): AccountArgument[] {
+  const found: AccountArgument[] = [];
   const typeInfo = new TypeInfo(schema);
   const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
   for (const definition of [operation, ...fragments]) {
@@ -39,22 +72,23 @@ export function accountsNamed(
         Argument(node) {
           const argument = typeInfo.getArgument();
           if (!argument) return;
-          const value = valueFromAST(node.value, argument.type, variables);
           const field = typeInfo.getFieldDef();
-          if (
-            typeInfo.getParentType() === schema.getQueryType() &&
-            field &&
-            ACCOUNT_ROOT_FIELDS.has(field.name) &&
-            argument.name === 'id' &&
-            typeof value === 'string'
-          )
-            named.add(value);
-          collect(value, argument.type, named);
+          const rootAccountId =
+            typeInfo.getParentType() === schema.getQueryType() && !!field && ACCOUNT_ROOT_FIELDS.has(field.name) && argument.name === 'id';
+          if (rootAccountId || mayNameAccount(argument.type)) found.push({ value: node.value, type: argument.type, rootAccountId });
         },
       }),
     );
   }
-  return [...named];
+  return found;
+}
+
+/** Whether a value of this input type can hold an account field anywhere `collect` looks. */
+function mayNameAccount(type: GraphQLInputType, seen = new Set<GraphQLNamedType>()): boolean {
+  const named = getNamedType(type);
+  if (!isInputObjectType(named) || seen.has(named)) return false;
+  seen.add(named);
+  return Object.values(named.getFields()).some((f) => ACCOUNT_INPUT_FIELDS.has(f.name) || mayNameAccount(f.type, seen));
 }
 
 function collect(value: unknown, type: GraphQLInputType, out: Set<string>): void {
