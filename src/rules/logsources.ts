@@ -57,6 +57,12 @@ const CLOUDTRAIL: LogTarget = {
     errorMessage: col('error_message'),
     recipientAccountId: col('recipient_account'),
     vpcEndpointId: col('vpc_endpoint_id'),
+    // Typed columns the ETL fills from the record (etl/sources/cloudtrail/parser.ts): read there, not
+    // by parsing the raw JSON of every event (bench/README.md: a JSON path over 1M events is most of a rule's cost).
+    readOnly: col('read_only'),
+    // As logged, except two normalizations (etl/fields/aws-identity.ts): anonymous callers (type
+    // AWSAccount, account anonymous) are 'Anonymous', and service events logged without a type are 'AWSService'.
+    'userIdentity.type': col('actor_type'),
     'userIdentity.arn': col('actor_arn'),
     'userIdentity.accessKeyId': rawPath('userIdentity.accessKeyId'),
     'userIdentity.sessionContext.sessionIssuer.arn': col('session_issuer_arn'),
