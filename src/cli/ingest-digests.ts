@@ -43,11 +43,34 @@ export interface IngestDigestCheck {
 const MAX_FINDINGS = 50;
 const FAILED_FILES: ReadonlySet<FileStatus> = new Set(['modified', 'missing', 'unlisted']);
 
-/** The root to verify for an input: itself, or the folder holding the AWSLogs/ it lies in; null for a single file. */
+/** The folders of `AWSLogs/[<org id>/]<account>/` where CloudTrail writes its logs and digests. */
+const CLOUDTRAIL_FOLDERS: ReadonlySet<string> = new Set(['CloudTrail', 'CloudTrail-Digest', 'CloudTrail-Insight']);
+
+/**
+ * Whether a folder inside AWSLogs/ (its path segments after `AWSLogs`) can hold CloudTrail's files:
+ * AWSLogs/ itself, an organization's or an account's folder, or one of CloudTrail's own. Another
+ * service's folder (`…/<account>/vpcflowlogs`, `…/elasticloadbalancing`) cannot, by AWS's layout:
+ * ingesting it alone must not verify (read and hash) every CloudTrail file of the whole tree.
+ */
+function mayHoldCloudTrail(afterAwsLogs: readonly string[]): boolean {
+  const parts = afterAwsLogs.filter((p) => p !== '');
+  let i = 0;
+  if (parts[i]?.startsWith('o-')) i += 1;
+  if (i >= parts.length) return true;
+  // Not an account id: a layout this check does not know, verified as before.
+  if (!/^\d{12}$/.test(parts[i])) return true;
+  i += 1;
+  return i >= parts.length || CLOUDTRAIL_FOLDERS.has(parts[i]);
+}
+
+/**
+ * The root to verify for an input: itself, or the folder holding the AWSLogs/ it lies in; null for
+ * a single file, and for a folder of AWSLogs/ that holds another service's logs only.
+ */
 export function digestRootOf(input: string): string | null {
   if (isS3Url(input)) {
     const at = input.indexOf('/AWSLogs/');
-    if (at >= 0) return input.slice(0, at + 1);
+    if (at >= 0) return mayHoldCloudTrail(input.slice(at + '/AWSLogs/'.length).split('/')) ? input.slice(0, at + 1) : null;
     return input.endsWith('/AWSLogs') ? input.slice(0, -'AWSLogs'.length) : input;
   }
   const path = resolve(input);
@@ -58,6 +81,7 @@ export function digestRootOf(input: string): string | null {
   }
   const parts = path.split(sep);
   const at = parts.lastIndexOf('AWSLogs');
+  if (at > 0 && !mayHoldCloudTrail(parts.slice(at + 1))) return null;
   return at > 0 ? parts.slice(0, at).join(sep) || sep : path;
 }
 

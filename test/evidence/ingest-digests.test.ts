@@ -5,7 +5,7 @@
  * and its summary (text and --json) names what the digests say of them.
  */
 import { spawn } from 'node:child_process';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { exampleRecords } from '../../testkit/cloudtrail-local';
@@ -105,6 +105,13 @@ describe('ingest with the digest check', () => {
     const logsOnly = join(clean.dir, 'AWSLogs', ACCOUNT, 'CloudTrail');
     // Inside AWSLogs/: checked from the folder holding it, where the digests are.
     expect(digestRootOf(logsOnly)).toBe(clean.dir);
+    // Another service's folder holds no CloudTrail file: ingesting it alone verifies nothing (and reads no digest).
+    const flowLogs = join(clean.dir, 'AWSLogs', ACCOUNT, 'vpcflowlogs');
+    mkdirSync(flowLogs, { recursive: true });
+    expect(digestRootOf(flowLogs)).toBeNull();
+    expect(digestRootOf(join(clean.dir, 'AWSLogs', ACCOUNT))).toBe(clean.dir);
+    expect(digestRootOf(`s3://bucket/AWSLogs/${ACCOUNT}/vpcflowlogs/`)).toBeNull();
+    expect(digestRootOf(`s3://bucket/AWSLogs/o-abc123/${ACCOUNT}/CloudTrail/`)).toBe('s3://bucket/');
     const off = await scoutql(['ingest', clean.dir, '--lake', tempDir('lake'), '--json', '--no-geoip', '--no-verify-digests']);
     expect(JSON.parse(off.stdout)).not.toHaveProperty('cloudtrail_digests');
     const plain = tempDir('plain');
