@@ -63,6 +63,16 @@ function mayHoldCloudTrail(afterAwsLogs: readonly string[]): boolean {
   return i >= parts.length || CLOUDTRAIL_FOLDERS.has(parts[i]);
 }
 
+/** The account whose folder of AWSLogs/ an input is or lies in (`AWSLogs/[o-…/]<account>/…`); null for AWSLogs/ itself, an organization's folder or a path outside AWSLogs/. */
+function accountOf(input: string): string | null {
+  const parts = isS3Url(input) ? input.split('/') : resolve(input).split(sep);
+  const at = parts.lastIndexOf('AWSLogs');
+  if (at < 0) return null;
+  const rest = parts.slice(at + 1).filter((p) => p !== '');
+  const i = rest[0]?.startsWith('o-') ? 1 : 0;
+  return rest[i] !== undefined && /^\d{12}$/.test(rest[i]) ? rest[i] : null;
+}
+
 /**
  * The root to verify for an input: itself, or the folder holding the AWSLogs/ it lies in; null for
  * a single file, and for a folder of AWSLogs/ that holds another service's logs only.
@@ -90,11 +100,24 @@ export async function checkIngestDigests(inputs: readonly string[], keys: Public
   const roots = [...new Set(inputs.map(digestRootOf).filter((r): r is string => r !== null))];
   // A root inside another one is verified with it.
   const outer = roots.filter((r) => !roots.some((o) => o !== r && isWithin(r, o)));
+  // The accounts each root is verified for: those whose folders were given, or all of them when an
+  // input is the root itself, AWSLogs/ or an organization's folder (null).
+  const accounts = new Map<string, Set<string> | null>(outer.map((root) => [root, new Set<string>()]));
+  for (const input of inputs) {
+    const root = digestRootOf(input);
+    if (root === null) continue;
+    const outerRoot = outer.find((o) => o === root || isWithin(root, o))!;
+    const account = root === outerRoot ? accountOf(input) : null;
+    const set = accounts.get(outerRoot);
+    if (account === null) accounts.set(outerRoot, null);
+    else set?.add(account);
+  }
   const reports: VerifyReport[] = [];
   const errors: string[] = [];
   for (const root of outer) {
     try {
-      const report = await verifyCloudTrail({ root, keys });
+      const only = accounts.get(root);
+      const report = await verifyCloudTrail({ root, keys, ...(only ? { accounts: only } : {}) });
       if (report.chains.length > 0) reports.push(report);
     } catch (err) {
       errors.push(`${root}: ${(err as Error).message}`);
