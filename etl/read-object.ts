@@ -9,7 +9,7 @@ import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
 import { PROVIDER_LOGS_SINCE, quarantine, type ParsedItem, type Provider } from './sources/types';
-import { enrichmentOf, type GeoIp } from '../src/core/geoip';
+import type { GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 
@@ -146,7 +146,7 @@ export class ObjectReader {
           for (let i = 0; i < item.rows.length; i++) {
             const row = item.rows[i];
             // Findings (GuardDuty, Security Hub) keep the product's own view; events get the enrichment columns.
-            const enrichment = this.geoip && row.table !== 'findings' ? enrichmentOf(this.geoip.lookup(row.row.src_ip)) : null;
+            const enrichment = this.geoip && row.table !== 'findings' ? this.geoip.enrichment(row.row.src_ip) : null;
             const moved = this.spiller.append(row, source.id, job.index, i === 0, flags, enrichment);
             if (moved) await oversize.write({ object: job.key, sha256, ...moved });
           }

@@ -13,18 +13,21 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
 import type { ObjectRef } from './objects';
+
+/*
+ * The SDK is loaded on first use: every ingest imports this module (through etl/objects.ts and
+ * the lake store) in its main thread and each worker, and loading the S3 client costs each of
+ * them about half a second of CPU, for nothing when the inputs and the lake are local paths.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
+let clientS3: typeof ClientS3 | null = null;
+const sdk = (): typeof ClientS3 => (clientS3 ??= require('@aws-sdk/client-s3') as typeof ClientS3);
+const storage = (): typeof LibStorage => require('@aws-sdk/lib-storage') as typeof LibStorage;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface S3Location {
   bucket: string;
@@ -52,7 +55,7 @@ let sharedClient: S3Client | null = null;
 
 /** The process-wide client, built from the environment on first use. */
 export function s3Client(): S3Client {
-  sharedClient ??= new S3Client(s3ConfigFromEnv(process.env));
+  sharedClient ??= new (sdk().S3Client)(s3ConfigFromEnv(process.env));
   return sharedClient;
 }
 
@@ -85,7 +88,7 @@ export async function* listS3(
   let token: string | undefined;
   do {
     const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: options.pageSize }),
+      new (sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: options.pageSize }),
     );
     for (const object of page.Contents ?? []) {
       const key = object.Key!;
@@ -113,7 +116,7 @@ export function s3Object(bucket: string, key: string, size: number): ObjectRef {
 }
 
 async function* streamObject(bucket: string, key: string): AsyncGenerator<Buffer> {
-  const answer = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const answer = await s3Client().send(new (sdk().GetObjectCommand)({ Bucket: bucket, Key: key }));
   const body = answer.Body as Readable | undefined;
   if (!body) return;
   try {
@@ -126,7 +129,7 @@ async function* streamObject(bucket: string, key: string): AsyncGenerator<Buffer
 
 /** Uploads a local file; multipart (parallel parts) above the part size, so big Parquet files work. */
 export async function uploadFile(bucket: string, key: string, file: string): Promise<void> {
-  const upload = new Upload({
+  const upload = new (storage().Upload)({
     client: s3Client(),
     params: { Bucket: bucket, Key: key, Body: createReadStream(file) },
     partSize: 16 * 1024 * 1024,
@@ -136,7 +139,7 @@ export async function uploadFile(bucket: string, key: string, file: string): Pro
 }
 
 export async function putText(bucket: string, key: string, text: string): Promise<void> {
-  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
+  await s3Client().send(new (sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: text }));
 }
 
 /**
@@ -145,7 +148,7 @@ export async function putText(bucket: string, key: string, text: string): Promis
  */
 export async function createText(bucket: string, key: string, text: string): Promise<boolean> {
   try {
-    await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, IfNoneMatch: '*' }));
+    await s3Client().send(new (sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: text, IfNoneMatch: '*' }));
     return true;
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -157,7 +160,7 @@ export async function createText(bucket: string, key: string, text: string): Pro
 /** The object's text, or null when it does not exist. */
 export async function getText(bucket: string, key: string): Promise<string | null> {
   try {
-    const answer = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const answer = await s3Client().send(new (sdk().GetObjectCommand)({ Bucket: bucket, Key: key }));
     return (await answer.Body?.transformToString('utf8')) ?? '';
   } catch (err) {
     if (isNotFound(err)) return null;
@@ -167,13 +170,13 @@ export async function getText(bucket: string, key: string): Promise<string | nul
 
 export async function downloadFile(bucket: string, key: string, file: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const answer = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const answer = await s3Client().send(new (sdk().GetObjectCommand)({ Bucket: bucket, Key: key }));
   await pipeline(answer.Body as Readable, createWriteStream(file));
 }
 
 /** Server-side copy (single request: objects up to 5 GB, far above any file the lake writes). */
 export async function copyObject(bucket: string, from: string, to: string): Promise<void> {
-  await s3Client().send(new CopyObjectCommand({ Bucket: bucket, CopySource: `${bucket}/${encodeKey(from)}`, Key: to }));
+  await s3Client().send(new (sdk().CopyObjectCommand)({ Bucket: bucket, CopySource: `${bucket}/${encodeKey(from)}`, Key: to }));
 }
 
 /**
@@ -183,7 +186,7 @@ export async function copyObject(bucket: string, from: string, to: string): Prom
  */
 export async function deleteKeys(bucket: string, keys: readonly string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 16) {
-    await Promise.all(keys.slice(i, i + 16).map((Key) => s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
+    await Promise.all(keys.slice(i, i + 16).map((Key) => s3Client().send(new (sdk().DeleteObjectCommand)({ Bucket: bucket, Key }))));
   }
 }
 
@@ -202,7 +205,7 @@ function encodeKey(key: string): string {
 /** True when an object exists (HEAD). */
 export async function objectExists(bucket: string, key: string): Promise<boolean> {
   try {
-    await s3Client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    await s3Client().send(new (sdk().HeadObjectCommand)({ Bucket: bucket, Key: key }));
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;

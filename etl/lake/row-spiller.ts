@@ -20,7 +20,9 @@ import {
   type CellTypes,
   type Column,
   type ColumnType,
+  type EnrichmentColumnName,
   type EnrichmentRow,
+  ENRICHMENT_COLUMNS,
 } from '../../src/core/tables';
 import { type SourceId } from '../../src/generated/sources';
 import type { SourceRow, SourceTable } from '../sources/types';
@@ -114,7 +116,18 @@ interface TableState {
   appender: DuckDBAppender;
   appenders: Append[];
   columns: readonly Column[];
+  /** Per column: whether append() takes it from the row, the record's flags or the enrichment columns. */
+  cellFrom: Uint8Array;
   rows: number;
+}
+
+const CELL_ROW = 0;
+const CELL_FLAGS = 1;
+const CELL_ENRICHMENT = 2;
+const ENRICHMENT_NAMES: ReadonlySet<string> = new Set(ENRICHMENT_COLUMNS.map((c) => c.name));
+
+function cellSources(columns: readonly Column[]): Uint8Array {
+  return Uint8Array.from(columns, (c) => (ENRICHMENT_NAMES.has(c.name) ? CELL_ENRICHMENT : c.name === 'flags' ? CELL_FLAGS : CELL_ROW));
 }
 
 /** Unsorted Parquet files holding staged rows, per table. */
@@ -166,7 +179,7 @@ export class RowSpiller {
       ].join(', ');
       await connection.run(`CREATE TABLE ${stagingTable(name)} (${ddl})`);
       const appender = await connection.createAppender(stagingTable(name));
-      tables.set(name, { appender, appenders: columns.map(appenderFor), columns, rows: 0 });
+      tables.set(name, { appender, appenders: columns.map(appenderFor), columns, cellFrom: cellSources(columns), rows: 0 });
     }
     return new RowSpiller(instance, connection, tables, options.tempDir, options.spillRows ?? 10_000);
   }
@@ -188,11 +201,14 @@ export class RowSpiller {
   ): OversizeRaw | null {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
-    const { columns, appenders } = state;
-    let cells: Readonly<Record<string, CellValue>> = flags || enrichment ? { ...row, ...(flags ? { flags } : {}), ...enrichment } : row;
+    const { columns, appenders, cellFrom } = state;
+    let cells: Readonly<Record<string, CellValue>> = row;
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
     if (typeof raw === 'string' && raw.length > RAW_INLINE_LIMIT) {
+      // Rare: the row is copied only here, with its flags and enrichment, to be slimmed.
+      cells = { ...row, ...(flags ? { flags } : {}), ...enrichment };
+      flags = enrichment = null;
       const eventId = 'event_id' in row ? row.event_id : row.finding_id;
       oversize = { table, eventId, raw };
       const emptied = columns
@@ -220,7 +236,19 @@ export class RowSpiller {
     }
     a.appendInteger(object);
     a.appendBoolean(primary);
-    for (let i = 0; i < columns.length; i++) appenders[i](a, cells[columns[i].name]);
+    // The row's own cells, with the record's flags and the enrichment columns in their place when
+    // given: read where they are, never copied into a new row (a spread per row cost more than the rest of append).
+    for (let i = 0; i < columns.length; i++) {
+      const from = cellFrom[i];
+      const name = columns[i].name;
+      const value =
+        from === CELL_ENRICHMENT && enrichment
+          ? enrichment[name as EnrichmentColumnName]
+          : from === CELL_FLAGS && flags
+            ? flags
+            : cells[name];
+      appenders[i](a, value);
+    }
     a.endRow();
     state.rows += 1;
     return oversize;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type * as ClientS3 from '@aws-sdk/client-s3';
 import {
   copyObject,
   createText,
@@ -28,6 +28,11 @@ import {
   s3Url,
   uploadFile,
 } from '../s3';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the S3 client is loaded on first use: a local lake never pays its half second of start-up */
+let clientS3: typeof ClientS3 | null = null;
+const sdk = (): typeof ClientS3 => (clientS3 ??= require('@aws-sdk/client-s3') as typeof ClientS3);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface LakeStore {
   /** The lake as named by the user: a folder path or s3://bucket/prefix. */
@@ -208,7 +213,7 @@ export class S3LakeStore implements LakeStore {
     let token: string | undefined;
     do {
       const page = await s3Client().send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: folder, Delimiter: '/', ContinuationToken: token }),
+        new (sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: folder, Delimiter: '/', ContinuationToken: token }),
       );
       for (const common of page.CommonPrefixes ?? []) names.push(common.Prefix!.slice(folder.length).replace(/\/$/, ''));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

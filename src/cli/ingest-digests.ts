@@ -43,11 +43,44 @@ export interface IngestDigestCheck {
 const MAX_FINDINGS = 50;
 const FAILED_FILES: ReadonlySet<FileStatus> = new Set(['modified', 'missing', 'unlisted']);
 
-/** The root to verify for an input: itself, or the folder holding the AWSLogs/ it lies in; null for a single file. */
+/** The folders of `AWSLogs/[<org id>/]<account>/` where CloudTrail writes its logs and digests. */
+const CLOUDTRAIL_FOLDERS: ReadonlySet<string> = new Set(['CloudTrail', 'CloudTrail-Digest', 'CloudTrail-Insight']);
+
+/**
+ * Whether a folder inside AWSLogs/ (its path segments after `AWSLogs`) can hold CloudTrail's files:
+ * AWSLogs/ itself, an organization's or an account's folder, or one of CloudTrail's own. Another
+ * service's folder (`…/<account>/vpcflowlogs`, `…/elasticloadbalancing`) cannot, by AWS's layout:
+ * ingesting it alone must not verify (read and hash) every CloudTrail file of the whole tree.
+ */
+function mayHoldCloudTrail(afterAwsLogs: readonly string[]): boolean {
+  const parts = afterAwsLogs.filter((p) => p !== '');
+  let i = 0;
+  if (parts[i]?.startsWith('o-')) i += 1;
+  if (i >= parts.length) return true;
+  // Not an account id: a layout this check does not know, verified as before.
+  if (!/^\d{12}$/.test(parts[i])) return true;
+  i += 1;
+  return i >= parts.length || CLOUDTRAIL_FOLDERS.has(parts[i]);
+}
+
+/** The account whose folder of AWSLogs/ an input is or lies in (`AWSLogs/[o-…/]<account>/…`); null for AWSLogs/ itself, an organization's folder or a path outside AWSLogs/. */
+function accountOf(input: string): string | null {
+  const parts = isS3Url(input) ? input.split('/') : resolve(input).split(sep);
+  const at = parts.lastIndexOf('AWSLogs');
+  if (at < 0) return null;
+  const rest = parts.slice(at + 1).filter((p) => p !== '');
+  const i = rest[0]?.startsWith('o-') ? 1 : 0;
+  return rest[i] !== undefined && /^\d{12}$/.test(rest[i]) ? rest[i] : null;
+}
+
+/**
+ * The root to verify for an input: itself, or the folder holding the AWSLogs/ it lies in; null for
+ * a single file, and for a folder of AWSLogs/ that holds another service's logs only.
+ */
 export function digestRootOf(input: string): string | null {
   if (isS3Url(input)) {
     const at = input.indexOf('/AWSLogs/');
-    if (at >= 0) return input.slice(0, at + 1);
+    if (at >= 0) return mayHoldCloudTrail(input.slice(at + '/AWSLogs/'.length).split('/')) ? input.slice(0, at + 1) : null;
     return input.endsWith('/AWSLogs') ? input.slice(0, -'AWSLogs'.length) : input;
   }
   const path = resolve(input);
@@ -58,6 +91,7 @@ export function digestRootOf(input: string): string | null {
   }
   const parts = path.split(sep);
   const at = parts.lastIndexOf('AWSLogs');
+  if (at > 0 && !mayHoldCloudTrail(parts.slice(at + 1))) return null;
   return at > 0 ? parts.slice(0, at).join(sep) || sep : path;
 }
 
@@ -66,11 +100,24 @@ export async function checkIngestDigests(inputs: readonly string[], keys: Public
   const roots = [...new Set(inputs.map(digestRootOf).filter((r): r is string => r !== null))];
   // A root inside another one is verified with it.
   const outer = roots.filter((r) => !roots.some((o) => o !== r && isWithin(r, o)));
+  // The accounts each root is verified for: those whose folders were given, or all of them when an
+  // input is the root itself, AWSLogs/ or an organization's folder (null).
+  const accounts = new Map<string, Set<string> | null>(outer.map((root) => [root, new Set<string>()]));
+  for (const input of inputs) {
+    const root = digestRootOf(input);
+    if (root === null) continue;
+    const outerRoot = outer.find((o) => o === root || isWithin(root, o))!;
+    const account = root === outerRoot ? accountOf(input) : null;
+    const set = accounts.get(outerRoot);
+    if (account === null) accounts.set(outerRoot, null);
+    else set?.add(account);
+  }
   const reports: VerifyReport[] = [];
   const errors: string[] = [];
   for (const root of outer) {
     try {
-      const report = await verifyCloudTrail({ root, keys });
+      const only = accounts.get(root);
+      const report = await verifyCloudTrail({ root, keys, ...(only ? { accounts: only } : {}) });
       if (report.chains.length > 0) reports.push(report);
     } catch (err) {
       errors.push(`${root}: ${(err as Error).message}`);

@@ -546,6 +546,7 @@ export class GeoIp {
   private readonly asnRanges: AsnRanges | null;
   private readonly overrides: { cidr: Cidr; info: GeoInfo }[];
   private readonly cache = new Map<string, GeoInfo>();
+  private readonly enrichments = new Map<string, EnrichmentRow>();
 
   private constructor(private readonly shared: GeoIpShared) {
     this.readers = shared.mmdb.map(({ file, bytes }) => {
@@ -606,6 +607,21 @@ export class GeoIp {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(address, info);
     return info;
+  }
+
+  /**
+   * The enrichment columns for an address: resolved once per distinct address and then shared by
+   * every row that carries it (the ingest hands the same frozen object to each of them), so the
+   * cost per row is one Map lookup, not a resolve and a new object.
+   */
+  enrichment(address: string | null | undefined): EnrichmentRow {
+    if (!address) return NO_ENRICHMENT;
+    const cached = this.enrichments.get(address);
+    if (cached) return cached;
+    const row = Object.freeze(enrichmentOf(this.lookup(address)));
+    if (this.enrichments.size >= CACHE_LIMIT) this.enrichments.clear();
+    this.enrichments.set(address, row);
+    return row;
   }
 
   private resolve(address: string): GeoInfo {
@@ -669,6 +685,9 @@ export function readOverrides(file: string): OverrideNetwork[] {
     };
   });
 }
+
+/** The enrichment columns of a row without an address (all empty). */
+const NO_ENRICHMENT: EnrichmentRow = Object.freeze({ src_country: null, src_asn: null, src_as_org: null, src_is_cloud: null });
 
 /** The enrichment columns (src/core/tables.ts) for a lookup's answer. */
 export function enrichmentOf(info: GeoInfo): EnrichmentRow {

@@ -68,6 +68,11 @@ export interface VerifyCloudTrailOptions {
   s3Client?: S3Client;
   /** Log files hashed at once (default 4: enough to overlap reads with inflating and hashing). */
   concurrency?: number;
+  /**
+   * Only these accounts' digests and log files (default: every account under the root). Ingest
+   * sets it when its inputs are accounts' folders: it vouches for what it read, not for the tree.
+   */
+  accounts?: ReadonlySet<string>;
 }
 
 /** Largest digest read (stored bytes); real ones are kilobytes to a few megabytes. */
@@ -125,15 +130,16 @@ async function verifyStore(store: EvidenceStore, options: VerifyCloudTrailOption
   const objects = new Map<string, number>();
   const digestKeys: Array<{ path: string; key: DigestKey }> = [];
   const logFiles: Array<{ path: string; key: LogFileKey }> = [];
+  const wanted = (account: string) => !options.accounts || options.accounts.has(account);
   for await (const object of store.list()) {
     objects.set(object.key, object.size);
     const digestKey = parseDigestKey(object.key);
     if (digestKey) {
-      digestKeys.push({ path: object.key, key: digestKey });
+      if (wanted(digestKey.account)) digestKeys.push({ path: object.key, key: digestKey });
       continue;
     }
     const logKey = parseLogFileKey(object.key);
-    if (logKey) logFiles.push({ path: object.key, key: logKey });
+    if (logKey && wanted(logKey.account)) logFiles.push({ path: object.key, key: logKey });
   }
 
   const digests = await mapPool(digestKeys, concurrency, (d) => readDigest(store, objects, d.path, d.key));

@@ -11,7 +11,12 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { CloudTrailClient, ListPublicKeysCommand } from '@aws-sdk/client-cloudtrail';
+import type * as ClientCloudTrail from '@aws-sdk/client-cloudtrail';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use (--fetch-keys): every ingest imports this module for its digest check */
+const sdk = () => require('@aws-sdk/client-cloudtrail') as typeof ClientCloudTrail;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface PublicKeyEntry {
   fingerprint: string;
@@ -124,7 +129,8 @@ export function cloudTrailClientsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return {
     clientFor: (region) => {
       let client = clients.get(region);
-      if (!client) clients.set(region, (client = new CloudTrailClient({ region, maxAttempts: 2, ...(endpoint ? { endpoint } : {}) })));
+      if (!client)
+        clients.set(region, (client = new (sdk().CloudTrailClient)({ region, maxAttempts: 2, ...(endpoint ? { endpoint } : {}) })));
       return client;
     },
     destroy: () => {
@@ -148,7 +154,9 @@ export async function fetchPublicKeys(
       let token: string | undefined;
       let count = 0;
       do {
-        const page = await client.send(new ListPublicKeysCommand({ StartTime: options.start, EndTime: options.end, NextToken: token }));
+        const page = await client.send(
+          new (sdk().ListPublicKeysCommand)({ StartTime: options.start, EndTime: options.end, NextToken: token }),
+        );
         count += addPublicKeyList(
           set,
           {

@@ -11,7 +11,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the S3 client is loaded on first use: a local folder never pays its half second of start-up */
+let clientS3: typeof ClientS3 | null = null;
+const sdk = (): typeof ClientS3 => (clientS3 ??= require('@aws-sdk/client-s3') as typeof ClientS3);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface StoredObject {
   /** Relative to the root, '/'-separated. */
@@ -51,7 +57,7 @@ export function evidenceStoreFor(root: string, options: { s3Client?: S3Client } 
   if (!isS3Url(root)) return new LocalStore(root);
   return options.s3Client
     ? new S3Store(root, options.s3Client, false)
-    : new S3Store(root, new S3Client(s3ConfigFromEnv(process.env)), true);
+    : new S3Store(root, new (sdk().S3Client)(s3ConfigFromEnv(process.env)), true);
 }
 
 class LocalStore implements EvidenceStore {
@@ -145,7 +151,9 @@ class S3Store implements EvidenceStore {
     let token: string | undefined;
     let found = false;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }));
+      const page = await this.client.send(
+        new (sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? '';
         if (!key.startsWith(this.prefix) || key.endsWith('/')) continue;
@@ -158,7 +166,7 @@ class S3Store implements EvidenceStore {
   }
 
   async open(key: string): Promise<Readable> {
-    const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    const answer = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.prefix + key }));
     const body = answer.Body;
     if (body instanceof Readable) return body;
     return Readable.from([]);
@@ -167,7 +175,7 @@ class S3Store implements EvidenceStore {
   async read(key: string, limit: number): Promise<SmallObject | null> {
     let answer;
     try {
-      answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      answer = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.prefix + key }));
     } catch (err) {
       const name = (err as { name?: string }).name;
       if (name === 'NoSuchKey' || name === 'NotFound') return null;

@@ -5,12 +5,13 @@
  * and its summary (text and --json) names what the digests say of them.
  */
 import { spawn } from 'node:child_process';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { exampleRecords } from '../../testkit/cloudtrail-local';
 import { ACCOUNT, editGzip, pathOf, REGION, removeTempDirs, tempDir, writeTrail, type Trail } from './helpers';
-import { digestRootOf, type IngestDigestCheck } from '../../src/cli/ingest-digests';
+import { checkIngestDigests, digestRootOf, type IngestDigestCheck } from '../../src/cli/ingest-digests';
+import { addPublicKeysFile, PublicKeySet } from '../../src/evidence/cloudtrail-keys';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'scoutql.js');
 
@@ -105,6 +106,25 @@ describe('ingest with the digest check', () => {
     const logsOnly = join(clean.dir, 'AWSLogs', ACCOUNT, 'CloudTrail');
     // Inside AWSLogs/: checked from the folder holding it, where the digests are.
     expect(digestRootOf(logsOnly)).toBe(clean.dir);
+    // Another service's folder holds no CloudTrail file: ingesting it alone verifies nothing (and reads no digest).
+    const flowLogs = join(clean.dir, 'AWSLogs', ACCOUNT, 'vpcflowlogs');
+    mkdirSync(flowLogs, { recursive: true });
+    expect(digestRootOf(flowLogs)).toBeNull();
+    expect(digestRootOf(join(clean.dir, 'AWSLogs', ACCOUNT))).toBe(clean.dir);
+    expect(digestRootOf(`s3://bucket/AWSLogs/${ACCOUNT}/vpcflowlogs/`)).toBeNull();
+    expect(digestRootOf(`s3://bucket/AWSLogs/o-abc123/${ACCOUNT}/CloudTrail/`)).toBe('s3://bucket/');
+    // An account's folder is vouched for alone: another account's folder beside it checks none of this account's digests.
+    const keys = new PublicKeySet();
+    await addPublicKeysFile(keys, clean.keysFile);
+    expect(await checkIngestDigests([logsOnly], keys)).toMatchObject({
+      outcome: 'verified',
+      digests: { valid: 2 },
+      log_files: { valid: 4 },
+    });
+    const otherAccount = join(clean.dir, 'AWSLogs', '999988887777', 'CloudTrail');
+    mkdirSync(otherAccount, { recursive: true });
+    expect(await checkIngestDigests([otherAccount], keys)).toBeNull();
+    expect(await checkIngestDigests([otherAccount, logsOnly], keys)).toMatchObject({ digests: { valid: 2 }, log_files: { valid: 4 } });
     const off = await scoutql(['ingest', clean.dir, '--lake', tempDir('lake'), '--json', '--no-geoip', '--no-verify-digests']);
     expect(JSON.parse(off.stdout)).not.toHaveProperty('cloudtrail_digests');
     const plain = tempDir('plain');

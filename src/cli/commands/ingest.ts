@@ -3,14 +3,27 @@ import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
 import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
 import type { GeoIpOptions } from '../../core/geoip';
-import { readDeliveryConfig } from '../../delivery';
-import { prepareDelivery, printDelivery, runDelivery } from './deliver';
+import type * as DeliveryConfig from '../../delivery';
+import type * as DeliverCommand from './deliver';
 import type { SourceId } from '../../generated/sources';
-import { detectIngestedDays, detectSummaryJson } from '../detect-run';
-import { loadSuppressions } from '../../rules/suppressions';
-import { printDetectSummary } from './detect';
+import type * as DetectRun from '../detect-run';
+import type * as Suppressions from '../../rules/suppressions';
+import type * as DetectCommand from './detect';
 import { addPublicKeysFile, PublicKeySet } from '../../evidence/cloudtrail-keys';
 import { checkIngestDigests, describeIngestDigests } from '../ingest-digests';
+
+/*
+ * Detection (--detect) and delivery (--delivery) are loaded only when asked for: they bring the
+ * rules compiler, zod and the EventBridge and SNS clients, about three quarters of a second of
+ * start-up that a plain ingest does not need.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
+const deliveryConfig = () => require('../../delivery') as typeof DeliveryConfig;
+const deliverCommand = () => require('./deliver') as typeof DeliverCommand;
+const detectRun = () => require('../detect-run') as typeof DetectRun;
+const suppressions = () => require('../../rules/suppressions') as typeof Suppressions;
+const detectCommand = () => require('./detect') as typeof DetectCommand;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A source option as a flag: `--<source>-<name>` (vpcflow's `format` is `--vpcflow-format`), and its key in the parsed options. */
 const SOURCE_FLAGS = MANIFESTS.flatMap((manifest) =>
@@ -110,15 +123,15 @@ export function registerIngest(program: Command): void {
     if (!opts.detect && (opts.rules.length > 0 || opts.suppressions))
       throw new InvalidArgumentError('--rules and --suppressions are options of --detect');
     // A bad suppressions file is refused before anything is read, not after the lake has moved on.
-    if (opts.detect && opts.suppressions) loadSuppressions(opts.suppressions);
-    const delivery = opts.delivery ? readDeliveryConfig(opts.delivery) : null;
+    if (opts.detect && opts.suppressions) suppressions().loadSuppressions(opts.suppressions);
+    const delivery = opts.delivery ? deliveryConfig().readDeliveryConfig(opts.delivery) : null;
     // A bad keys file is refused before anything is read.
     const keys = new PublicKeySet();
     if (opts.verifyDigests) for (const file of opts.publicKeys) await addPublicKeysFile(keys, file);
     else if (opts.publicKeys.length > 0)
       throw new InvalidArgumentError('--public-keys is an option of the digest check (--no-verify-digests turns it off)');
     // Destinations set up by this run count the findings it reports as new.
-    if (delivery) prepareDelivery(opts.lake, delivery);
+    if (delivery) deliverCommand().prepareDelivery(opts.lake, delivery);
     const progress = opts.json ? null : progressBar();
     const sourceOptions: Partial<Record<SourceId, Record<string, string>>> = {};
     for (const { source, name, key } of SOURCE_FLAGS) {
@@ -144,17 +157,22 @@ export function registerIngest(program: Command): void {
     // The digests vouch for the logs as they were read: checked after the ingest, never stopping it.
     const digests = opts.verifyDigests ? await checkIngestDigests(paths, keys) : null;
     const detect = opts.detect
-      ? await detectIngestedDays({ lake: opts.lake, days: summary.days, ruleDirs: opts.rules, suppressionsFile: opts.suppressions })
+      ? await detectRun().detectIngestedDays({
+          lake: opts.lake,
+          days: summary.days,
+          ruleDirs: opts.rules,
+          suppressionsFile: opts.suppressions,
+        })
       : null;
     // A rule that failed leaves its findings of these days unwritten: say so in the exit code, as detect does.
     if (detect && !('skipped' in detect) && detect.runs.some((r) => r.failed.length > 0)) process.exitCode = 1;
     // Delivery after detection: the findings this run wrote are among those it sends.
-    const delivered = delivery ? await runDelivery(opts.lake, delivery) : null;
+    const delivered = delivery ? await deliverCommand().runDelivery(opts.lake, delivery) : null;
     if (opts.json) {
       const { days: _days, ...rest } = summary;
       const extra = {
         ...(digests ? { cloudtrail_digests: digests } : {}),
-        ...(detect ? { detect: detectSummaryJson(detect) } : {}),
+        ...(detect ? { detect: detectRun().detectSummaryJson(detect) } : {}),
         ...(delivered ? { delivery: delivered } : {}),
       };
       process.stdout.write(JSON.stringify({ ...rest, ...extra }) + '\n');
@@ -163,8 +181,8 @@ export function registerIngest(program: Command): void {
     printSummary(summary, opts.lake);
     if (digests) process.stdout.write(describeIngestDigests(digests).join('\n') + '\n');
     if (detect && 'skipped' in detect) process.stdout.write(`detect           skipped: ${detect.skipped}\n`);
-    else if (detect) printDetectSummary(detect);
-    if (delivered) printDelivery(delivered, false);
+    else if (detect) detectCommand().printDetectSummary(detect);
+    if (delivered) deliverCommand().printDelivery(delivered, false);
   });
 }
 
