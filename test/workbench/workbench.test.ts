@@ -14,6 +14,8 @@ import { Authenticator } from '../../src/api/auth/authenticate';
 import { ApiKeyStore, ApiKeyVerifier } from '../../src/api/auth/api-keys';
 import { ScoutApi } from '../../src/api/server';
 import { LocalObjectStore } from '../../src/api/store/object-store';
+import { InvestigationStore } from '../../src/api/investigations/store';
+import { INVESTIGATIONS_DIR } from '../../src/core/lake-layout';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { tempLake } from '../api/fixtures/lake';
@@ -50,6 +52,7 @@ beforeAll(async () => {
   api = new ScoutApi({
     engine,
     latestDay: () => graphDays(lake).at(-1) ?? null,
+    investigations: new InvestigationStore(new LocalObjectStore(join(lake, INVESTIGATIONS_DIR))),
     service: { authenticator: new Authenticator({ mode: 'on', oidc: null, apiKeys: new ApiKeyVerifier(keys, { cacheSeconds: 60 }) }) },
   });
   ({ url, close } = await api.listen({ port: 0, host: '127.0.0.1' }));
@@ -599,6 +602,65 @@ describeBrowser('in headless Chromium', () => {
     expect(await page.locator('[data-grid-for]').evaluateAll((els) => els.map((e) => e.getAttribute('data-grid-for')))).toEqual(
       [...picks].sort(),
     );
+    await page.close();
+  }, 120_000);
+
+  test('pins an event with a note to the investigation the URL names; after a reload the pin and note are there, as the API keeps them', async () => {
+    const inv = 'case-ui-pins';
+    const page = await open(`#/entity/identity/${encodeURIComponent(BOB)}?inv=${inv}&${hashWindow}`);
+    await page.waitForSelector('#events tbody tr');
+    await page.waitForFunction(() => /pinned in/.test(document.querySelector('[data-field="pin-status"]')?.textContent ?? ''));
+    expect(await page.inputValue('#investigation')).toBe(inv);
+    const ids = await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')!));
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    const [first, , third] = ids;
+    // A note typed on an unpinned row pins it with the note; the star pins another without one.
+    await page.fill(`[data-note="${first}"]`, 'bob signs in after the brute force');
+    await page.press(`[data-note="${first}"]`, 'Enter');
+    await page.waitForSelector(`tr[data-event="${first}"][data-pinned="true"]`);
+    await page.click(`[data-pin-toggle="${third}"]`);
+    await page.waitForSelector(`tr[data-event="${third}"][data-pinned="true"]`);
+    const PINS = `query($inv: String!) { investigation(id: $inv) { pins { totalCount edges { node { eventId note pinnedBy } } } } }`;
+    const kept = (await gql(PINS, { inv })).investigation.pins;
+    expect(kept.edges.map((e: any) => [e.node.eventId, e.node.note, e.node.pinnedBy])).toEqual([
+      [first, 'bob signs in after the brute force', 'analyst'],
+      [third, null, 'analyst'],
+    ]);
+
+    // A reload reads them back from the server (nothing is kept in the browser).
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.waitForSelector(`tr[data-event="${first}"][data-pinned="true"]`);
+    expect(await page.inputValue(`[data-note="${first}"]`)).toBe('bob signs in after the brute force');
+    expect(
+      await page.locator('#events tbody tr[data-pinned="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-event'))),
+    ).toEqual([first, third]);
+    // Pinned only: the grid pages through exactly the pinned events.
+    await page.check('#grid-pinned-only');
+    await page.waitForFunction(() => document.querySelector('[data-field="grid-status"]')?.textContent === 'Events 1–2 of 2');
+    expect(await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')))).toEqual([
+      first,
+      third,
+    ]);
+    // The note changes, and an unpin leaves one pin.
+    await page.fill(`[data-note="${third}"]`, 'and reads the bucket');
+    await page.press(`[data-note="${third}"]`, 'Enter');
+    await page.waitForFunction(() => document.querySelector('[data-field="pin-status"]')?.textContent === '2 pinned in case-ui-pins');
+    await page.click(`[data-pin-toggle="${first}"]`);
+    await page.waitForSelector(`tr[data-event="${first}"]:not([data-pinned])`);
+    expect((await gql(PINS, { inv })).investigation.pins.edges.map((e: any) => [e.node.eventId, e.node.note])).toEqual([
+      [third, 'and reads the bucket'],
+    ]);
+
+    // The investigation rides along on a pivot, and its pins page lists what the API keeps.
+    await page.click(`[data-related="ips"] [data-entity="ip:${BRUTE_IP}"]`);
+    await page.waitForFunction((ip) => location.hash.startsWith(`#/entity/ip/${ip}`), BRUTE_IP);
+    expect(page.url()).toContain(`inv=${inv}`);
+    expect(page.url()).toContain(hashWindow);
+    await page.click('#investigation-pins');
+    await page.waitForSelector('[data-field="pins-total"]');
+    expect(await page.locator('tr[data-pin]').evaluateAll((els) => els.map((e) => e.getAttribute('data-pin')))).toEqual([third]);
+    expect(await page.innerText(`tr[data-pin="${third}"] [data-field="note"]`)).toBe('and reads the bucket');
     await page.close();
   }, 120_000);
 
