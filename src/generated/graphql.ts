@@ -108,6 +108,8 @@ export type AggregateDimension =
   | 'ACTION'
   | 'ACTOR'
   | 'CLASS'
+  /** The source address's country (ISO 3166-1 alpha-2, the ingest's offline GeoIP data); null for private or unknown addresses. */
+  | 'COUNTRY'
   | 'ERROR_CODE'
   | 'OUTCOME'
   | 'REGION'
@@ -129,6 +131,7 @@ export type AggregateGroup = {
   class?: Maybe<EventClass>;
   /** Events in the group. */
   count: Scalars['Int']['output'];
+  country?: Maybe<Scalars['String']['output']>;
   /** Distinct values in the group of each dimension asked for in `distinct`. */
   distinct: Array<DistinctCount>;
   errorCode?: Maybe<Scalars['String']['output']>;
@@ -2668,6 +2671,7 @@ export type AggregateGroupResolvers<ContextType = RequestContext, ParentType ext
   bucket?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   class?: Resolver<Maybe<ResolversTypes['EventClass']>, ParentType, ContextType>;
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  country?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   distinct?: Resolver<Array<ResolversTypes['DistinctCount']>, ParentType, ContextType>;
   errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   firstSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

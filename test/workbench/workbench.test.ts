@@ -664,6 +664,57 @@ describeBrowser('in headless Chromium', () => {
     await page.close();
   }, 120_000);
 
+  test('the world map draws the source countries of the lake offline, sized by their events; a click narrows the grid to one', async () => {
+    const COUNTRIES = `query($id: String!, $w: TimeWindow!, $f: EventFilter) { identity(id: $id, window: $w) {
+      events(first: 50, window: $w, filter: $f) { totalCount edges { node { eventId } } aggregate(groupBy: [COUNTRY], top: 300) { groups { country count } } } } }`;
+    const all = (await gql(COUNTRIES, { id: DEPLOY_BOT, w: W })).identity.events;
+    const located = all.aggregate.groups.filter((g: any) => g.country !== null);
+    // What the lake holds: one routine call from the US in the window, then three from the Netherlands.
+    expect(Object.fromEntries(located.map((g: any) => [g.country, g.count]))).toEqual({ NL: 3, US: 1 });
+
+    const page = await open(`#/entity/identity/${encodeURIComponent(DEPLOY_BOT)}?${hashWindow}`);
+    await page.waitForSelector('#world-map[data-state="done"]');
+    // The outline is drawn from the bundle (every request left this server or was refused: afterEach).
+    expect(await page.locator('#world-map path.country').count()).toBeGreaterThan(150);
+    const points = await page
+      .locator('#world-map circle.point')
+      .evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('data-country'), Number(e.getAttribute('data-count')), Number(e.getAttribute('r'))]),
+      );
+    expect(Object.fromEntries(points.map(([c, n]) => [c, n]))).toEqual({ NL: 3, US: 1 });
+    const radius = Object.fromEntries(points.map(([c, , r]) => [c, r]));
+    expect(radius.NL).toBeGreaterThan(radius.US);
+    // The countries with events are shaded: the outline's shapes are keyed by ISO numeric code (528 NL, 840 US).
+    expect(
+      (await page.locator('#world-map path.country.seen').evaluateAll((els) => els.map((e) => e.getAttribute('data-ccn3')))).sort(),
+    ).toEqual(['528', '840']);
+
+    // A click on the Netherlands narrows the event grid to its events, as the API's country filter gives them.
+    await page.click('#world-map circle.point[data-country="NL"]');
+    await page.waitForFunction(() => location.hash.includes('country=NL'));
+    await page.waitForSelector('[data-field="grid-country"]');
+    const nl = (await gql(COUNTRIES, { id: DEPLOY_BOT, w: W, f: { country: 'NL' } })).identity.events;
+    expect(nl.totalCount).toBe(3);
+    await page.waitForFunction(() => document.querySelector('[data-field="grid-status"]')?.textContent === 'Events 1–3 of 3');
+    expect(await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')))).toEqual(
+      nl.edges.map((e: any) => e.node.eventId),
+    );
+    expect(page.url()).toContain(hashWindow);
+    await page.click('#map-clear');
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-field="grid-status"]')?.textContent === `Events 1–${n} of ${n}`,
+      all.totalCount,
+    );
+
+    // An address's page maps where it is.
+    await page.goto(`${url}/ui/#/entity/ip/203.0.113.66?${hashWindow}`);
+    await page.waitForSelector('#world-map[data-state="done"]');
+    expect(await page.locator('#world-map circle.point').evaluateAll((els) => els.map((e) => e.getAttribute('data-country')))).toEqual([
+      'NL',
+    ]);
+    await page.close();
+  }, 120_000);
+
   test('findings are grouped by the entities they share; coverage shows the lake’s map', async () => {
     const page = await open(`#/findings?${hashWindow}`);
     await page.waitForSelector('[data-field="findings-total"]');
