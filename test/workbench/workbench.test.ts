@@ -254,7 +254,7 @@ describeBrowser('in headless Chromium', () => {
       await gql(
         `query($id: String!, $w: TimeWindow!) { entity: ${lookup}(${argument}: $id, window: $w) {
           eventCount firstSeen lastSeen
-          ${kind === 'account' ? '' : 'findings(first: 50, window: $w) { edges { node { findingId } } }'}
+          findings(first: 50, window: $w) { edges { node { findingId } } }
           events(first: 1, window: $w) { totalCount aggregate(bucket: HOUR, orderBy: TIME, top: 500) { totalEvents } }
           ${connections} } }
         fragment Ref on Entity { __typename ... on Identity { identityId } ... on Session { sessionId } ... on IPAddress { address }
@@ -269,10 +269,9 @@ describeBrowser('in headless Chromium', () => {
     expect(await page.innerText('[data-field="activity-total"]')).toBe(`${e.events.aggregate.totalEvents.toLocaleString('en-US')} events`);
     expect(e.events.aggregate.totalEvents).toBe(e.events.totalCount);
     expect(await page.innerText('[data-field="grid-status"]')).toMatch(new RegExp(` of ${e.events.totalCount.toLocaleString('en-US')}$`));
-    if (kind !== 'account')
-      expect(await page.locator('#findings [data-finding]').evaluateAll((els) => els.map((x) => x.getAttribute('data-finding')))).toEqual(
-        e.findings.edges.map((f: any) => f.node.findingId),
-      );
+    expect(await page.locator('#findings [data-finding]').evaluateAll((els) => els.map((x) => x.getAttribute('data-finding')))).toEqual(
+      e.findings.edges.map((f: any) => f.node.findingId),
+    );
     const refOf = (n: any) =>
       n.identityId
         ? `identity:${n.identityId}`
@@ -336,6 +335,8 @@ describeBrowser('in headless Chromium', () => {
 
     const account = await checkEntityPage('account', ACCOUNT, 'account', 'id', ['identities']);
     expect(await field(account.page, '#facts', 'accountId')).toBe(ACCOUNT);
+    // The account's findings show as on every entity page: the lake's three are all in this account.
+    expect(account.entity.findings.edges.map((f: any) => f.node.findingId).sort()).toEqual(['f-brute', 'f-chain', 'f-public-read']);
     await account.page.close();
   }, 180_000);
 

@@ -137,7 +137,7 @@ export const KINDS: Record<EntityKind, KindSpec> = {
       ['provider', 'Provider', text(e.provider)],
     ],
     related: [['identities', 'Identities']],
-    findings: false,
+    findings: true,
     map: true,
   },
 };
