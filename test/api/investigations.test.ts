@@ -226,3 +226,23 @@ test('the read-only soar role cannot write, even a persisted mutation; every wri
   expect((await verifyStream(new LocalObjectStore(auditDir), 'main')).problem).toBeFalsy();
   server = await serve();
 }, 120_000);
+
+test('writers racing for the same change each land once, in one unbroken chain (create-if-absent, then retry)', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'scoutql-investigations-'));
+  try {
+    // Two servers' stores over the same folder, eight writes each at once.
+    const stores = [new InvestigationStore(new LocalObjectStore(folder)), new InvestigationStore(new LocalObjectStore(folder))];
+    const by = { subject: 'apikey:test', role: 'analyst' };
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        stores[i % 2].append('race', { by, action: 'pin', eventId: `e-${i}`, time: '2026-03-02T00:00:00.000Z', account: ACCOUNT }),
+      ),
+    );
+    const fresh = new InvestigationStore(new LocalObjectStore(folder));
+    const chain = await fresh.changes('race');
+    expect(chain.map((c) => c.change.seq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect((await fresh.pins('race')).map((p) => p.eventId).sort()).toEqual(Array.from({ length: 16 }, (_, i) => `e-${i}`).sort());
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});

@@ -26,6 +26,14 @@ export interface InvestigationModel {
   id: string;
 }
 
+/**
+ * A pin as the API hands it on: with the events of the whole page, read together (one statement per
+ * day the pins fall in, not one per pin) the first time any of them is asked for its event.
+ */
+export interface PinModel extends Pin {
+  pageEvents?: () => Promise<Map<string, EventModel>>;
+}
+
 /** An event is found at its time: a window of one second from it. */
 const EVENT_SPAN_MS = 1000;
 
@@ -76,6 +84,31 @@ async function findEvent(ctx: RequestContext, eventId: string, time: Date): Prom
   return edge?.node ?? null;
 }
 
+/** The events of pins, read in runs of pins less than a day apart: one events statement per run. */
+async function eventsOfPins(ctx: RequestContext, pins: readonly Pin[]): Promise<Map<string, EventModel>> {
+  const runs: Pin[][] = [];
+  for (const pin of pins) {
+    const run = runs.at(-1);
+    if (run && Date.parse(pin.time) - Date.parse(run[0].time) < 86_400_000) run.push(pin);
+    else runs.push([pin]);
+  }
+  const found = new Map<string, EventModel>();
+  await Promise.all(
+    runs.map(async (run) => {
+      const from = new Date(run[0].time);
+      const to = new Date(Date.parse(run.at(-1)!.time) + EVENT_SPAN_MS);
+      const ids = [...new Set(run.map((p) => p.eventId))];
+      const connection = await eventConnection(ctx, 'none', '*', null, {
+        filter: { eventIds: ids },
+        window: { from, to },
+        first: ids.length,
+      });
+      for (const edge of await connection.edges(null)) found.set(edge.node.row.event_id, edge.node);
+    }),
+  );
+  return found;
+}
+
 /** Pins of the accounts this request may read, by event time. */
 async function visiblePins(ctx: RequestContext, investigation: string): Promise<Pin[]> {
   const pins = await guarded(() => storeOf(ctx).pins(investigation));
@@ -94,7 +127,10 @@ export const Investigation: InvestigationResolvers = {
     const first = checkFirst(args.first, ctx.limits);
     const offset = parseOffsetCursor(args.after);
     const pins = await visiblePins(ctx, i.id);
-    const edges = pins.slice(offset, offset + first).map((node, k) => ({ cursor: offsetCursor(offset + k + 1), node }));
+    const page: PinModel[] = pins.slice(offset, offset + first);
+    let events: Promise<Map<string, EventModel>> | null = null;
+    const pageEvents = () => (events ??= eventsOfPins(ctx, page));
+    const edges = page.map((pin, k) => ({ cursor: offsetCursor(offset + k + 1), node: { ...pin, pageEvents } }));
     return {
       edges,
       pageInfo: { hasNextPage: offset + first < pins.length, endCursor: edges.at(-1)?.cursor ?? null },
@@ -111,7 +147,8 @@ export const PinnedEvent: PinnedEventResolvers = {
   notedAt: (p) => (p.notedAt ? new Date(p.notedAt) : null),
   pinnedBy: (p) => who(p.pinnedBy) ?? '',
   notedBy: (p) => who(p.notedBy),
-  event: (p, _args, ctx) => findEvent(ctx, p.eventId, new Date(p.time)),
+  event: async (p, _args, ctx) =>
+    p.pageEvents ? ((await p.pageEvents()).get(p.eventId) ?? null) : findEvent(ctx, p.eventId, new Date(p.time)),
 };
 
 export const Mutation: MutationResolvers = {

@@ -74,12 +74,14 @@ function changeName(investigation: string, seq: number): string {
   return `${investigation}/${String(seq).padStart(12, '0')}.json`;
 }
 
-/** How many times a writer that lost a race for the next sequence number reads again and retries. */
-const WRITE_ATTEMPTS = 8;
+/** How many times a writer that lost a race for the next sequence number (to another server) reads again and retries. */
+const WRITE_ATTEMPTS = 20;
 
 export class InvestigationStore {
   /** Changes are immutable: each is read once per process. */
   private readonly cache = new Map<string, StoredChange>();
+  /** Writes of this process, one at a time per investigation: only other servers race for a sequence number. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(readonly store: ObjectStore) {}
 
@@ -118,13 +120,30 @@ export class InvestigationStore {
    * Appends one change (after `check` accepts the pins as they are), created only if its sequence
    * number is free: a writer that loses the race reads the chain again and tries the next one.
    */
-  async append(
+  append(
     investigation: string,
     change: Omit<InvestigationChange, 'format' | 'investigation' | 'seq' | 'prev' | 'at'>,
     check: (pins: Pin[]) => void = () => {},
   ): Promise<{ stored: StoredChange; pins: Pin[] }> {
     checkInvestigation(investigation);
+    const previous = this.queues.get(investigation) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(() => this.appendNow(investigation, change, check));
+    const settled = mine.catch(() => undefined);
+    this.queues.set(investigation, settled);
+    void settled.then(() => {
+      if (this.queues.get(investigation) === settled) this.queues.delete(investigation);
+    });
+    return mine;
+  }
+
+  private async appendNow(
+    investigation: string,
+    change: Omit<InvestigationChange, 'format' | 'investigation' | 'seq' | 'prev' | 'at'>,
+    check: (pins: Pin[]) => void,
+  ): Promise<{ stored: StoredChange; pins: Pin[] }> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      // Lost a race: wait a little (random, growing) before reading the chain again.
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt, 5)));
       const chain = await this.changes(investigation);
       const before = replay(chain.map((s) => s.change));
       check(before);
