@@ -96,6 +96,7 @@ const DIMENSION_OF = {
   RESOURCE: 'resource',
   CLASS: 'class',
   SOURCE: 'source',
+  COUNTRY: 'country',
 } as const satisfies Record<AggregateDimension, Dimension>;
 
 /** A GraphQL aggregate dimension as the query layer names it. */

@@ -1,11 +1,13 @@
 /** Per-request state: who is asking, what they may see, the engine (counted), the loaders. */
 import type { QueryEngine } from '../engine/types';
+import type { AuditChange } from './audit/record';
 import { AccountScope } from '../queries/scope';
 import { ANONYMOUS_CALLER, type Caller } from './auth/caller';
 import type { ApiLimits } from './limits';
 import type { Window } from './models';
 import { createLoaders, type Loaders } from './loaders';
 import { CountingEngine, RequestReport } from './stats';
+import type { InvestigationStore } from './investigations/store';
 
 export { CountingEngine, type RequestStats } from './stats';
 
@@ -23,8 +25,10 @@ export interface RequestContext {
   publicUrl: string | null;
   loaders: Loaders;
   signal?: AbortSignal;
+  /** Where investigations keep their pins and notes (null: this server keeps none). */
+  investigations: InvestigationStore | null;
   /** What the server learns while running the request, for its audit line (shared: Apollo copies the context). */
-  notes: { operationName?: string | null; refusal?: string };
+  notes: { operationName?: string | null; refusal?: string; changes?: AuditChange[] };
   /** What the request cost (engine calls) and what it looked up in vain: its response's extensions. */
   report: RequestReport;
 }
@@ -38,6 +42,7 @@ export function createContext(options: {
   defaultWindow: Window;
   publicUrl?: string | null;
   signal?: AbortSignal;
+  investigations?: InvestigationStore | null;
 }): RequestContext {
   const report = new RequestReport(options.engine.name);
   const engine = new CountingEngine(options.engine, report);
@@ -51,6 +56,7 @@ export function createContext(options: {
     defaultWindow: options.defaultWindow,
     publicUrl: options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null,
     signal: options.signal,
+    investigations: options.investigations ?? null,
     notes: {},
     report,
   } as RequestContext;

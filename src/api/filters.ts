@@ -145,6 +145,9 @@ function escapeLike(text: string): string {
 
 const OUTCOMES = { SUCCESS: 'success', FAILURE: 'failure', UNKNOWN: 'unknown' } as const;
 
+/** Most event ids a filter may list. */
+const MAX_EVENT_IDS = 500;
+
 /** Most IPv6 addresses a range filter is turned into; a wider range than that must be narrowed. */
 const MAX_RANGE_ADDRESSES = 1000;
 
@@ -181,6 +184,15 @@ export async function resolveFilter(ctx: RequestContext, filter: EventFilter | n
     conditions.services = namePatterns(services, f.services?.length ? 'filter.services' : 'filter.service', { shortService: true });
   const codes = list(f.errorCode, f.errorCodes);
   if (codes.length > 0) conditions.errorCodes = namePatterns(codes, f.errorCodes?.length ? 'filter.errorCodes' : 'filter.errorCode');
+  if (f.country != null) {
+    if (!/^[A-Za-z]{2}$/.test(f.country))
+      throw apiError('filter.country: expected an ISO 3166-1 alpha-2 code such as NL', 'BAD_USER_INPUT');
+    conditions.country = f.country.toUpperCase();
+  }
+  if (f.eventIds != null) {
+    if (f.eventIds.length > MAX_EVENT_IDS) throw apiError(`filter.eventIds: at most ${MAX_EVENT_IDS} ids`, 'BAD_USER_INPUT');
+    conditions.eventIds = [...new Set(f.eventIds.map((id) => checkText(id, 'filter.eventIds')))];
+  }
   if (f.text != null) conditions.text = checkText(f.text, 'filter.text').toLowerCase();
   if (f.ip != null) conditions.ip = await addressCondition(ctx, parseAddressInput(f.ip, 'filter.ip'), window);
   if (f.identity != null) {

@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, Kind, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, type FormattedExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
 import type { QueryEngine } from '../engine/types';
 import { serveExplorer, wantsExplorer, SECURITY_HEADERS } from '../explorer/page';
@@ -25,7 +25,8 @@ import { serveWorkbench } from '../workbench/serve';
 import type { AuditOutcome, AuditRequest } from './audit/record';
 import { ANONYMOUS_CALLER, type Caller } from './auth/caller';
 import { Authenticator } from './auth/authenticate';
-import { authorize, scopeAccounts, type AuthorizationPolicy } from './auth/authorize';
+import { authorize, mayWrite, scopeAccounts, type AuthorizationPolicy } from './auth/authorize';
+import type { InvestigationStore } from './investigations/store';
 import { failureBody, wwwAuthenticate, type AuthFailure } from './auth/result';
 import { createContext, type RequestContext } from './context';
 import { checkDocumentCost } from './cost';
@@ -94,6 +95,8 @@ export interface ApiOptions {
   /** Receives errors hidden from callers (engine failures, bugs), for the operator's log. */
   onError?: (error: unknown) => void;
   service?: ServiceOptions;
+  /** Where investigations keep their pins and notes (the lake's `_investigations/`); absent: none are kept. */
+  investigations?: InvestigationStore | null;
   /** More Apollo plugins (the lake integrity check: src/api/lake-integrity.ts). */
   plugins?: ApolloServerPlugin<RequestContext>[];
 }
@@ -122,6 +125,13 @@ const statsPlugin = (limits: ApiLimits): ApolloServerPlugin<RequestContext> => (
         }
         if (!operation) return;
         contextValue.notes.operationName = operation.name?.value ?? null;
+        // Writes are for roles that may write, checked before any resolver runs.
+        if (operation.operation === OperationTypeNode.MUTATION && !mayWrite(contextValue.caller)) {
+          contextValue.notes.refusal = 'read_only_role';
+          throw new GraphQLError(`the ${contextValue.caller.role} role may not write`, {
+            extensions: { code: 'FORBIDDEN', reason: 'read_only_role', http: { status: 403 } },
+          });
+        }
         const variables = request.variables ?? {};
         // An account named outright must be one the caller may read.
         const outside = accountsNamed(schema, document, operation, variables).filter((a) => !contextValue.scope.permits(a));
@@ -221,6 +231,7 @@ export class ScoutApi {
       defaultWindow: this.defaultWindow(),
       publicUrl: this.options.publicUrl ?? null,
       signal,
+      investigations: this.options.investigations ?? null,
     });
   }
 
@@ -616,6 +627,7 @@ export class ScoutApi {
       body = response;
       record.status = response.status;
       if (ctx.notes.refusal) record.reason = ctx.notes.refusal;
+      if (ctx.notes.changes?.length) record.changes = ctx.notes.changes;
       record.outcome = outcomeOf(response.status, response.text, timedOut, abort.signal.aborted);
     } finally {
       release?.();

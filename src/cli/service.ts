@@ -4,6 +4,7 @@
  * authorization policy, persisted queries, rate limits, the audit trail, metrics, readiness and
  * the structured log. `serve`, `demo` and `query` all start from here.
  */
+import { resolve } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -18,6 +19,8 @@ import { ConcurrencyLimiter, RateLimiter } from '../api/protect/limits';
 import { lakeIntegrityPlugin } from '../api/lake-integrity';
 import { ScoutApi, type ReadinessReport } from '../api/server';
 import { objectStoreFor } from '../api/store/object-store';
+import { InvestigationStore } from '../api/investigations/store';
+import { INVESTIGATIONS_DIR } from '../core/lake-layout';
 import type { ScoutConfig } from '../config/load';
 import { poolLightReserved } from '../config/schema';
 import { dayOfPartition, graphTablePath } from '../core/lake-layout';
@@ -238,6 +241,7 @@ export async function startService(
       },
       latestDay: opened.latestDay,
       publicUrl: server.publicUrl ?? null,
+      investigations: new InvestigationStore(objectStoreFor(investigationsLocation(config.engine.lake), { s3Client: s3 })),
       plugins: guard ? [lakeIntegrityPlugin(guard, { allowUnverified: integrity.allowUnverified })] : [],
       onError: (error) => logger.error({ err: error }, 'request error (hidden from the caller)'),
       service: {
@@ -287,6 +291,11 @@ export async function startService(
     for (const close of closers) await close().catch(() => {});
     throw err;
   }
+}
+
+/** The lake's `_investigations/` (a folder, or a prefix beside an S3 lake). */
+function investigationsLocation(lake: string): string {
+  return isS3Url(lake) ? `${lake.replace(/\/+$/, '')}/${INVESTIGATIONS_DIR}` : resolve(lake, INVESTIGATIONS_DIR);
 }
 
 /** Engine reachable (a query), lake readable; answers cached for 10 s so probes do not become load. */

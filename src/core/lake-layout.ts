@@ -5,7 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  _outbox/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
  *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
@@ -28,16 +28,18 @@ export const AUDIT_DIR = '_audit';
 export const KEYS_DIR = '_keys';
 /** Findings still to be delivered, per destination (src/delivery/outbox.ts). */
 export const OUTBOX_DIR = '_outbox';
+/** Investigations' pins and notes, one hash-chained object per change (src/api/investigations/store.ts). */
+export const INVESTIGATIONS_DIR = '_investigations';
 /** The commit chain: one manifest per transaction (src/core/lake-commits.ts) and HEAD naming the newest. */
 export const COMMITS_DIR = '_commits';
 export const COMMIT_HEAD_FILE = `${COMMITS_DIR}/HEAD`;
 
 /**
  * What the commit chain does not vouch for: work in progress (staging, the lock), the chain
- * itself, trails with their own integrity (the API's audit lines are hash-chained; API keys
- * are stored as hashes) and the delivery outbox (its own ledger of what was sent). Every other file in a lake must have been published by a commit.
+ * itself, trails with their own integrity (the API's audit lines and investigations' changes are
+ * hash-chained; API keys are stored as hashes) and the delivery outbox (its own ledger of what was sent). Every other file in a lake must have been published by a commit.
  */
-const OUTSIDE_THE_CHAIN = [STAGING_DIR, LOCK_DIR, COMMITS_DIR, AUDIT_DIR, KEYS_DIR, OUTBOX_DIR];
+const OUTSIDE_THE_CHAIN = [STAGING_DIR, LOCK_DIR, COMMITS_DIR, AUDIT_DIR, KEYS_DIR, OUTBOX_DIR, INVESTIGATIONS_DIR];
 
 /** Whether a lake file must be listed by a commit (lake-relative path). */
 export function isChainTracked(path: string): boolean {

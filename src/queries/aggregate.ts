@@ -25,6 +25,8 @@ export const DIMENSIONS = {
   resource: 'resource_id',
   class: 'event_table',
   source: 'source',
+  /** The source address's country (the ingest's GeoIP enrichment); read only by aggregates that ask for it. */
+  country: 'src_country',
 } as const;
 export type Dimension = keyof typeof DIMENSIONS;
 
@@ -65,11 +67,17 @@ function narrowSelect(table: string, pivotExpr: string): string {
       session_id, src_ip, user_agent, resources, source, account, region`;
 }
 
+/** The same, with the source country (for aggregates by country only: the others read no more than before). */
+function narrowSelectWithCountry(table: string, pivotExpr: string): string {
+  return `${narrowSelect(table, pivotExpr)}, src_country`;
+}
+
 /** The aggregate of the events the scope may see (the same events `eventsPage` would list). */
 export function eventsAggregate(scope: AccountScope, q: AggregateQuery): Statement {
   const params: SqlParam[] = [];
   const events: EventsQuery = { ...q.events, after: null, limit: 0, descending: false };
-  const union = eventUnion(scope, events, params, { withCursor: false, select: narrowSelect });
+  const byCountry = q.groupBy.includes('country') || q.distinct.includes('country');
+  const union = eventUnion(scope, events, params, { withCursor: false, select: byCountry ? narrowSelectWithCountry : narrowSelect });
   const label = `aggregate:${q.events.pivot}`;
   if (union === '') return { label, sql: 'SELECT NULL AS pivot_key WHERE false', params: [], scope, weight: 'light' };
   const byResource = q.groupBy.includes('resource');

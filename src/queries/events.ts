@@ -73,6 +73,8 @@ export interface EventConditions {
   signInsOf?: readonly string[] | null;
   /** User agent exactly (a UserAgent entity's events). */
   userAgent?: string | null;
+  /** Source address country (ISO 3166-1 alpha-2, upper case). */
+  country?: string | null;
   /** Only these events (a finding's evidence). */
   eventIds?: readonly string[] | null;
 }
@@ -230,6 +232,7 @@ function conditionSql(table: TableName, c: EventConditions, params: SqlParam[]):
   eq('account', c.account);
   eq('region', c.region);
   eq('user_agent', c.userAgent);
+  eq('src_country', c.country);
   if (c.actions != null) sql += nameMatchSql('activity', c.actions, params);
   if (c.services != null) sql += nameMatchSql('service', c.services, params);
   if (c.errorCodes != null) sql += nameMatchSql('error_code', c.errorCodes, params);

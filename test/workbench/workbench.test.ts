@@ -14,6 +14,8 @@ import { Authenticator } from '../../src/api/auth/authenticate';
 import { ApiKeyStore, ApiKeyVerifier } from '../../src/api/auth/api-keys';
 import { ScoutApi } from '../../src/api/server';
 import { LocalObjectStore } from '../../src/api/store/object-store';
+import { InvestigationStore } from '../../src/api/investigations/store';
+import { INVESTIGATIONS_DIR } from '../../src/core/lake-layout';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { tempLake } from '../api/fixtures/lake';
@@ -50,6 +52,7 @@ beforeAll(async () => {
   api = new ScoutApi({
     engine,
     latestDay: () => graphDays(lake).at(-1) ?? null,
+    investigations: new InvestigationStore(new LocalObjectStore(join(lake, INVESTIGATIONS_DIR))),
     service: { authenticator: new Authenticator({ mode: 'on', oidc: null, apiKeys: new ApiKeyVerifier(keys, { cacheSeconds: 60 }) }) },
   });
   ({ url, close } = await api.listen({ port: 0, host: '127.0.0.1' }));
@@ -251,7 +254,7 @@ describeBrowser('in headless Chromium', () => {
       await gql(
         `query($id: String!, $w: TimeWindow!) { entity: ${lookup}(${argument}: $id, window: $w) {
           eventCount firstSeen lastSeen
-          ${kind === 'account' ? '' : 'findings(first: 50, window: $w) { edges { node { findingId } } }'}
+          findings(first: 50, window: $w) { edges { node { findingId } } }
           events(first: 1, window: $w) { totalCount aggregate(bucket: HOUR, orderBy: TIME, top: 500) { totalEvents } }
           ${connections} } }
         fragment Ref on Entity { __typename ... on Identity { identityId } ... on Session { sessionId } ... on IPAddress { address }
@@ -266,10 +269,9 @@ describeBrowser('in headless Chromium', () => {
     expect(await page.innerText('[data-field="activity-total"]')).toBe(`${e.events.aggregate.totalEvents.toLocaleString('en-US')} events`);
     expect(e.events.aggregate.totalEvents).toBe(e.events.totalCount);
     expect(await page.innerText('[data-field="grid-status"]')).toMatch(new RegExp(` of ${e.events.totalCount.toLocaleString('en-US')}$`));
-    if (kind !== 'account')
-      expect(await page.locator('#findings [data-finding]').evaluateAll((els) => els.map((x) => x.getAttribute('data-finding')))).toEqual(
-        e.findings.edges.map((f: any) => f.node.findingId),
-      );
+    expect(await page.locator('#findings [data-finding]').evaluateAll((els) => els.map((x) => x.getAttribute('data-finding')))).toEqual(
+      e.findings.edges.map((f: any) => f.node.findingId),
+    );
     const refOf = (n: any) =>
       n.identityId
         ? `identity:${n.identityId}`
@@ -333,6 +335,8 @@ describeBrowser('in headless Chromium', () => {
 
     const account = await checkEntityPage('account', ACCOUNT, 'account', 'id', ['identities']);
     expect(await field(account.page, '#facts', 'accountId')).toBe(ACCOUNT);
+    // The account's findings show as on every entity page: the lake's three are all in this account.
+    expect(account.entity.findings.edges.map((f: any) => f.node.findingId).sort()).toEqual(['f-brute', 'f-chain', 'f-public-read']);
     await account.page.close();
   }, 180_000);
 
@@ -599,6 +603,116 @@ describeBrowser('in headless Chromium', () => {
     expect(await page.locator('[data-grid-for]').evaluateAll((els) => els.map((e) => e.getAttribute('data-grid-for')))).toEqual(
       [...picks].sort(),
     );
+    await page.close();
+  }, 120_000);
+
+  test('pins an event with a note to the investigation the URL names; after a reload the pin and note are there, as the API keeps them', async () => {
+    const inv = 'case-ui-pins';
+    const page = await open(`#/entity/identity/${encodeURIComponent(BOB)}?inv=${inv}&${hashWindow}`);
+    await page.waitForSelector('#events tbody tr');
+    await page.waitForFunction(() => /pinned in/.test(document.querySelector('[data-field="pin-status"]')?.textContent ?? ''));
+    expect(await page.inputValue('#investigation')).toBe(inv);
+    const ids = await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')!));
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    const [first, , third] = ids;
+    // A note typed on an unpinned row pins it with the note; the star pins another without one.
+    await page.fill(`[data-note="${first}"]`, 'bob signs in after the brute force');
+    await page.press(`[data-note="${first}"]`, 'Enter');
+    await page.waitForSelector(`tr[data-event="${first}"][data-pinned="true"]`);
+    await page.click(`[data-pin-toggle="${third}"]`);
+    await page.waitForSelector(`tr[data-event="${third}"][data-pinned="true"]`);
+    const PINS = `query($inv: String!) { investigation(id: $inv) { pins { totalCount edges { node { eventId note pinnedBy } } } } }`;
+    const kept = (await gql(PINS, { inv })).investigation.pins;
+    expect(kept.edges.map((e: any) => [e.node.eventId, e.node.note, e.node.pinnedBy])).toEqual([
+      [first, 'bob signs in after the brute force', 'analyst'],
+      [third, null, 'analyst'],
+    ]);
+
+    // A reload reads them back from the server (nothing is kept in the browser).
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.waitForSelector(`tr[data-event="${first}"][data-pinned="true"]`);
+    expect(await page.inputValue(`[data-note="${first}"]`)).toBe('bob signs in after the brute force');
+    expect(
+      await page.locator('#events tbody tr[data-pinned="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-event'))),
+    ).toEqual([first, third]);
+    // Pinned only: the grid pages through exactly the pinned events.
+    await page.check('#grid-pinned-only');
+    await page.waitForFunction(() => document.querySelector('[data-field="grid-status"]')?.textContent === 'Events 1–2 of 2');
+    expect(await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')))).toEqual([
+      first,
+      third,
+    ]);
+    // The note changes, and an unpin leaves one pin.
+    await page.fill(`[data-note="${third}"]`, 'and reads the bucket');
+    await page.press(`[data-note="${third}"]`, 'Enter');
+    await page.waitForFunction(() => document.querySelector('[data-field="pin-status"]')?.textContent === '2 pinned in case-ui-pins');
+    await page.click(`[data-pin-toggle="${first}"]`);
+    await page.waitForSelector(`tr[data-event="${first}"]:not([data-pinned])`);
+    expect((await gql(PINS, { inv })).investigation.pins.edges.map((e: any) => [e.node.eventId, e.node.note])).toEqual([
+      [third, 'and reads the bucket'],
+    ]);
+
+    // The investigation rides along on a pivot, and its pins page lists what the API keeps.
+    await page.click(`[data-related="ips"] [data-entity="ip:${BRUTE_IP}"]`);
+    await page.waitForFunction((ip) => location.hash.startsWith(`#/entity/ip/${ip}`), BRUTE_IP);
+    expect(page.url()).toContain(`inv=${inv}`);
+    expect(page.url()).toContain(hashWindow);
+    await page.click('#investigation-pins');
+    await page.waitForSelector('[data-field="pins-total"]');
+    expect(await page.locator('tr[data-pin]').evaluateAll((els) => els.map((e) => e.getAttribute('data-pin')))).toEqual([third]);
+    expect(await page.innerText(`tr[data-pin="${third}"] [data-field="note"]`)).toBe('and reads the bucket');
+    await page.close();
+  }, 120_000);
+
+  test('the world map draws the source countries of the lake offline, sized by their events; a click narrows the grid to one', async () => {
+    const COUNTRIES = `query($id: String!, $w: TimeWindow!, $f: EventFilter) { identity(id: $id, window: $w) {
+      events(first: 50, window: $w, filter: $f) { totalCount edges { node { eventId } } aggregate(groupBy: [COUNTRY], top: 300) { groups { country count } } } } }`;
+    const all = (await gql(COUNTRIES, { id: DEPLOY_BOT, w: W })).identity.events;
+    const located = all.aggregate.groups.filter((g: any) => g.country !== null);
+    // What the lake holds: one routine call from the US in the window, then three from the Netherlands.
+    expect(Object.fromEntries(located.map((g: any) => [g.country, g.count]))).toEqual({ NL: 3, US: 1 });
+
+    const page = await open(`#/entity/identity/${encodeURIComponent(DEPLOY_BOT)}?${hashWindow}`);
+    await page.waitForSelector('#world-map[data-state="done"]');
+    // The outline is drawn from the bundle (every request left this server or was refused: afterEach).
+    expect(await page.locator('#world-map path.country').count()).toBeGreaterThan(150);
+    const points = await page
+      .locator('#world-map circle.point')
+      .evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('data-country'), Number(e.getAttribute('data-count')), Number(e.getAttribute('r'))]),
+      );
+    expect(Object.fromEntries(points.map(([c, n]) => [c, n]))).toEqual({ NL: 3, US: 1 });
+    const radius = Object.fromEntries(points.map(([c, , r]) => [c, r]));
+    expect(radius.NL).toBeGreaterThan(radius.US);
+    // The countries with events are shaded: the outline's shapes are keyed by ISO numeric code (528 NL, 840 US).
+    expect(
+      (await page.locator('#world-map path.country.seen').evaluateAll((els) => els.map((e) => e.getAttribute('data-ccn3')))).sort(),
+    ).toEqual(['528', '840']);
+
+    // A click on the Netherlands narrows the event grid to its events, as the API's country filter gives them.
+    await page.click('#world-map circle.point[data-country="NL"]');
+    await page.waitForFunction(() => location.hash.includes('country=NL'));
+    await page.waitForSelector('[data-field="grid-country"]');
+    const nl = (await gql(COUNTRIES, { id: DEPLOY_BOT, w: W, f: { country: 'NL' } })).identity.events;
+    expect(nl.totalCount).toBe(3);
+    await page.waitForFunction(() => document.querySelector('[data-field="grid-status"]')?.textContent === 'Events 1–3 of 3');
+    expect(await page.locator('#events tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')))).toEqual(
+      nl.edges.map((e: any) => e.node.eventId),
+    );
+    expect(page.url()).toContain(hashWindow);
+    await page.click('#map-clear');
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-field="grid-status"]')?.textContent === `Events 1–${n} of ${n}`,
+      all.totalCount,
+    );
+
+    // An address's page maps where it is.
+    await page.goto(`${url}/ui/#/entity/ip/203.0.113.66?${hashWindow}`);
+    await page.waitForSelector('#world-map[data-state="done"]');
+    expect(await page.locator('#world-map circle.point').evaluateAll((els) => els.map((e) => e.getAttribute('data-country')))).toEqual([
+      'NL',
+    ]);
     await page.close();
   }, 120_000);
 

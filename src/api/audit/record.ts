@@ -37,6 +37,17 @@ export interface AuditRequest {
   reason?: string;
   /** The client's address (behind a trusted load balancer: the one it saw). */
   client?: string;
+  /** What the request stored (a mutation): each change with the SHA-256 of its object. */
+  changes?: AuditChange[];
+}
+
+/** A change a request stored: an investigation's pin, note or unpin (src/api/investigations/store.ts). */
+export interface AuditChange {
+  investigation: string;
+  seq: number;
+  action: string;
+  eventId: string;
+  sha256: string;
 }
 
 export type AuditOutcome = 'ok' | 'partial' | 'error' | 'unauthenticated' | 'forbidden' | 'limited' | 'timeout' | 'cancelled';
@@ -96,6 +107,7 @@ export function requestLine(seq: number, prev: string, request: AuditRequest, no
     status: request.status,
     ...(request.reason ? { reason: request.reason } : {}),
     ...(request.client ? { client: request.client } : {}),
+    ...(request.changes?.length ? { changes: request.changes.map((c) => ({ ...c })) } : {}),
   };
 }
 

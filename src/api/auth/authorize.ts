@@ -5,9 +5,11 @@
  * | ------- | -------------- | ---------------------------- | ------------------- |
  * | analyst | yes            | yes                          | no                  |
  * | soar    | no             | the configured allow-list    | no                  |
+ * | admin   | yes            | yes                          | yes                 |
  *
  * (GET /api/context/{indicator} is the built-in persisted operation `api/context`: the same rules.)
- * | admin   | yes            | yes                          | yes                 |
+ * Writes (GraphQL mutations: an investigation's pins and notes) are for analyst and admin; soar,
+ * the machines' role, only reads, whatever document it runs (`mayWrite`).
  *
  * and, for every role, only within the caller's accounts (scopeAccounts): the account list every
  * SQL statement is filtered by.
@@ -55,6 +57,11 @@ export function scopeAccounts(caller: Caller, requested?: readonly string[] | nu
   // The reason is sent; which accounts exist beyond the grant is not.
   if (outside.length > 0) return forbidden('forbidden_account', `${caller.subject} asked for ${outside.join(', ')}`);
   return { ok: true, accounts: [...new Set(requested)].sort() };
+}
+
+/** True when the caller's role may change what the server keeps (run a mutation). */
+export function mayWrite(caller: Caller): boolean {
+  return caller.role === 'analyst' || caller.role === 'admin';
 }
 
 /** True when the caller may see rows of this account (for checks on single rows, e.g. a node by id). */

@@ -11,4 +11,4 @@ export {
 export { OidcVerifier, type OidcOptions } from './oidc';
 export { ApiKeyStore, ApiKeyVerifier, keyStatus, parseApiKey, parseExpiry, type ApiKeyRecord } from './api-keys';
 export { Authenticator, createAuthenticator, type AuthSettings, type RequestHeaders } from './authenticate';
-export { authorize, mayRead, scopeAccounts, type AuthorizationPolicy, type Operation } from './authorize';
+export { authorize, mayRead, mayWrite, scopeAccounts, type AuthorizationPolicy, type Operation } from './authorize';

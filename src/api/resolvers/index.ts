@@ -25,6 +25,7 @@ import {
   SessionLink,
   UserAgentLink,
 } from './links';
+import { Investigation, investigationQuery, Mutation, PinnedEvent } from '../investigations/resolvers';
 import { Query } from './query';
 import { Resource } from './resource';
 import { DateTime } from './scalars';
@@ -37,7 +38,10 @@ export const resolvers: Resolvers = {
   Entity,
   Event,
   Link,
-  Query,
+  Query: { ...Query, ...investigationQuery },
+  Mutation,
+  Investigation,
+  PinnedEvent,
   Identity,
   Session,
   SessionIssuance,

@@ -81,6 +81,7 @@ export const AggregateGroup: AggregateGroupResolvers = {
     return table && (TABLE_NAMES as readonly string[]).includes(table) ? eventClassName(table as TableName) : null;
   },
   source: value('source'),
+  country: value('country'),
   count: (g) => g.count,
   firstSeen: (g) => g.firstSeen,
   lastSeen: (g) => g.lastSeen,

@@ -5,12 +5,23 @@
 import './style.css';
 import { AuthRequired, credentials, gql, setCredentials } from './api';
 import { h, message, replaceChildren } from './dom';
-import { href, isEntityKind, parseHash, windowOf, type Route, type TimeWindow } from './route';
+import {
+  currentInvestigation,
+  href,
+  INVESTIGATION_ID,
+  isEntityKind,
+  parseHash,
+  setInvestigation,
+  windowOf,
+  type Route,
+  type TimeWindow,
+} from './route';
 import { renderCoverage } from './views/coverage';
 import { renderEntity } from './views/entity';
 import { renderFindings } from './views/findings';
 import { renderGraph } from './views/graph';
 import { renderIndicators } from './views/indicators';
+import { renderPins } from './views/pins';
 import { renderSelection } from './views/selection';
 
 let defaultWindow: TimeWindow | null = null;
@@ -44,6 +55,26 @@ function header(route: Route, window: TimeWindow): HTMLElement {
     params.set('to', shortIso(next.to));
     location.hash = `#/${route.path.map((s) => encodeURIComponent(s)).join('/')}?${params.toString()}`;
   };
+  const inv = h('input', {
+    id: 'investigation',
+    value: currentInvestigation() ?? '',
+    size: 18,
+    placeholder: 'e.g. case-042',
+    'aria-label': 'Investigation',
+  });
+  const openInvestigation = (e: Event): void => {
+    e.preventDefault();
+    const id = inv.value.trim();
+    if (id && !INVESTIGATION_ID.test(id)) {
+      inv.setCustomValidity('letters, digits, . _ - (up to 64)');
+      inv.reportValidity();
+      return;
+    }
+    const params = new URLSearchParams(route.params);
+    if (id) params.set('inv', id);
+    else params.delete('inv');
+    location.hash = `#/${route.path.map((s) => encodeURIComponent(s)).join('/')}?${params.toString()}`;
+  };
   return h(
     'header',
     { class: 'top' },
@@ -64,6 +95,14 @@ function header(route: Route, window: TimeWindow): HTMLElement {
       ' → ',
       to,
       h('button', { type: 'submit' }, 'Apply'),
+    ),
+    h(
+      'form',
+      { class: 'investigation', id: 'investigation-form', onsubmit: openInvestigation },
+      h('label', { for: 'investigation' }, 'Investigation '),
+      inv,
+      h('button', { type: 'submit', id: 'investigation-open' }, 'Open'),
+      currentInvestigation() ? h('a', { href: href(['pins'], window), id: 'investigation-pins' }, 'Pins') : null,
     ),
   );
 }
@@ -103,6 +142,7 @@ async function render(): Promise<void> {
   if (!root) return;
   const mine = ++renders;
   const route = parseHash(location.hash);
+  setInvestigation(route);
   let window = windowOf(route);
   try {
     // Asked on every start even when the URL names a window: it is also how the page learns it must sign in.
@@ -130,6 +170,7 @@ async function render(): Promise<void> {
     else if (view === 'graph' && isEntityKind(args[0]) && args[1]) await renderGraph(main, args[0], args[1], window);
     else if (view === 'findings') await renderFindings(main, window);
     else if (view === 'coverage') await renderCoverage(main, window);
+    else if (view === 'pins') await renderPins(main, window);
     else if (view === 'selection') renderSelection(main, route.params.getAll('n'), window);
     else if (view === 'context' && args[0]) renderIndicators(main, [args.join('/')], window);
     else if (view === 'search') renderIndicators(main, (route.params.get('q') ?? '').split('\n').filter(Boolean), window);

@@ -2,7 +2,8 @@
  * Where the analyst is, all in the URL hash: `#/<view>/<args…>?from=…&to=…`. The investigation
  * window (`from`, `to`) rides along on every link the workbench makes, so it survives every view
  * and pivot, a reload, and a link pasted to a colleague (or sent by a SOAR playbook:
- * `/ui/#/context/<indicator>?from=…&to=…`).
+ * `/ui/#/context/<indicator>?from=…&to=…`). So does the investigation (`inv=…`) whose pins and
+ * notes the event grids show.
  */
 
 export interface TimeWindow {
@@ -42,9 +43,27 @@ export function windowOf(route: Route): TimeWindow | null {
   return { from, to };
 }
 
-/** A link inside the workbench, carrying the window (and any other parameters given). */
+/** An investigation id (what the server takes: letters, digits, . _ -, up to 64). */
+export const INVESTIGATION_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+
+let investigation: string | null = null;
+
+/**
+ * The investigation the URL names (`inv=…`): its pins and notes show in every event grid, and every
+ * link the workbench makes carries it, as it carries the window.
+ */
+export function currentInvestigation(): string | null {
+  return investigation;
+}
+
+export function setInvestigation(route: Route): void {
+  const inv = route.params.get('inv');
+  investigation = inv && INVESTIGATION_ID.test(inv) ? inv : null;
+}
+
+/** A link inside the workbench, carrying the window and the investigation (and any other parameters given). */
 export function href(path: readonly string[], window: TimeWindow, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams({ ...extra, from: window.from, to: window.to });
+  const params = new URLSearchParams({ ...extra, ...(investigation ? { inv: investigation } : {}), from: window.from, to: window.to });
   return `#/${path.map((s) => encodeURIComponent(s)).join('/')}?${params.toString()}`;
 }
 

@@ -7,10 +7,11 @@ import { gql, type Connection } from '../api';
 import { count, facts, h, message, replaceChildren, time, type Child } from '../dom';
 import { ENTITY_REF, entityLink, entityRef, KIND_LABEL, type EntityRefFields } from '../entities';
 import { FINDING_FIELDS, findingList, type FindingFields } from '../findings';
-import { href, type EntityKind, type TimeWindow } from '../route';
+import { href, parseHash, type EntityKind, type TimeWindow } from '../route';
 import { newBehaviourPanel } from './behaviour';
 import { entityEventPages, eventGrid } from './grid';
 import { bucketFor, histogram } from './histogram';
+import { worldMapPanel } from './worldmap';
 
 interface KindSpec {
   /** Root field and its argument. */
@@ -22,6 +23,8 @@ interface KindSpec {
   /** Link connections shown as related entities: field and heading. */
   related: readonly [field: string, label: string][];
   findings: boolean;
+  /** A world map of the events' source countries (sign-ins and source addresses). */
+  map: boolean;
 }
 
 const text = (v: unknown): string => {
@@ -58,6 +61,7 @@ export const KINDS: Record<EntityKind, KindSpec> = {
       ['accounts', 'Accounts'],
     ],
     findings: true,
+    map: true,
   },
   session: {
     lookup: 'session',
@@ -79,6 +83,7 @@ export const KINDS: Record<EntityKind, KindSpec> = {
       ['children', 'Sessions it issued'],
     ],
     findings: true,
+    map: false,
   },
   ip: {
     lookup: 'ip',
@@ -100,6 +105,7 @@ export const KINDS: Record<EntityKind, KindSpec> = {
       ['instances', 'Instances'],
     ],
     findings: true,
+    map: true,
   },
   resource: {
     lookup: 'resource',
@@ -120,6 +126,7 @@ export const KINDS: Record<EntityKind, KindSpec> = {
       ['addresses', 'Addresses'],
     ],
     findings: true,
+    map: false,
   },
   account: {
     lookup: 'account',
@@ -130,7 +137,8 @@ export const KINDS: Record<EntityKind, KindSpec> = {
       ['provider', 'Provider', text(e.provider)],
     ],
     related: [['identities', 'Identities']],
-    findings: false,
+    findings: true,
+    map: true,
   },
 };
 
@@ -172,6 +180,7 @@ export function activityQuery(spec: KindSpec): string {
 
 export async function renderEntity(root: HTMLElement, kind: EntityKind, id: string, window: TimeWindow): Promise<void> {
   const spec = KINDS[kind];
+  const country = spec.map ? countryOfUrl() : null;
   replaceChildren(root, h('h1', {}, `${KIND_LABEL[kind]} `, h('code', {}, id)), message('loading', 'Loading…'));
   const activity = h('section', { class: 'activity', id: 'activity' }, h('h2', {}, 'Activity'), message('loading', 'Counting…'));
   const bucket = bucketFor(window);
@@ -245,8 +254,25 @@ export async function renderEntity(root: HTMLElement, kind: EntityKind, id: stri
       h('h2', {}, 'Related'),
       spec.related.map(([field, label]) => related(label, field, e[field] as Connection<LinkEdge>, window)),
     ),
-    eventGrid(entityEventPages(spec.lookup, spec.argument, id, window), `${kind}-${id.replace(/[^A-Za-z0-9._-]+/g, '_')}-events`),
+    spec.map && worldMapPanel(spec.lookup, spec.argument, id, window, country, selectCountry),
+    eventGrid(entityEventPages(spec.lookup, spec.argument, id, window), `${kind}-${id.replace(/[^A-Za-z0-9._-]+/g, '_')}-events`, {
+      country,
+    }),
   );
+}
+
+/** The source country the URL narrows the grid to (`country=NL`, the map's pick), if any. */
+function countryOfUrl(): string | null {
+  const country = parseHash(location.hash).params.get('country');
+  return country && /^[A-Z]{2}$/.test(country) ? country : null;
+}
+
+/** The map's pick goes into the URL (so a reload or a shared link shows the same), and the page follows it. */
+function selectCountry(country: string | null): void {
+  const route = parseHash(location.hash);
+  if (country) route.params.set('country', country);
+  else route.params.delete('country');
+  location.hash = `#/${route.path.map((s) => encodeURIComponent(s)).join('/')}?${route.params.toString()}`;
 }
 
 function related(label: string, field: string, links: Connection<LinkEdge>, window: TimeWindow): HTMLElement | null {
