@@ -119,6 +119,8 @@ export class AthenaLocalServer {
   /** DDL and view refreshes share one DuckDB connection: one at a time. */
   private catalogLock: Promise<unknown> = Promise.resolve();
   private readonly columnChunks = new ColumnChunkIndex();
+  /** Per table definition (a DDL makes a new one): the file listing its DuckDB view was made from. */
+  private readonly viewListings = new WeakMap<ExternalTable, string>();
   /** Queries whose file-read log is still needed; the log is emptied only when none is. */
   private queriesReadingLog = 0;
   private logTruncation?: Promise<void>;
@@ -520,6 +522,12 @@ export class AthenaLocalServer {
   private async refreshView(table: ExternalTable): Promise<void> {
     const dir = await this.resolver.localDir(table.location);
     const files = visibleFiles(table, dir);
+    // Athena reads a table's files as they are at each query; so does this view, but it is made
+    // again (footers DESCRIBEd, view replaced) only when a file came, went or changed since the last
+    // query: that remake was most of a small query's time on this server.
+    const listing = files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}`).join('\n');
+    if (this.viewListings.get(table) === listing) return;
+    this.viewListings.delete(table);
     let fileColumns: Set<string> | null = null;
     if (files.length > 0) {
       const described = await this.setup!.runAndReadAll(`DESCRIBE ${rawScan(files)}`);
@@ -538,6 +546,7 @@ export class AthenaLocalServer {
     await this.setup!.run(
       `CREATE OR REPLACE VIEW awsdatacatalog.${quoteIdent(table.database)}.${quoteIdent(table.table)} AS ${viewSelect(table, files, fileColumns)}`,
     );
+    this.viewListings.set(table, listing);
   }
 
   /** External tables the statement names (bare, db.table or catalog.db.table). */

@@ -63,6 +63,7 @@ async function mirror(client: S3Client, bucket: string, prefix: string, target: 
 export interface VisibleFile {
   path: string;
   size: number;
+  mtimeMs: number;
 }
 
 /**
@@ -78,8 +79,9 @@ export function visibleFiles(table: ExternalTable, dir: string, now = new Date()
     for (const name of readdirSync(current)) {
       if (name.startsWith('_') || name.startsWith('.')) continue;
       const path = join(current, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.push({ path, size: statSync(path).size });
+      const stat = statSync(path);
+      if (stat.isDirectory()) walk(path);
+      else files.push({ path, size: stat.size, mtimeMs: stat.mtimeMs });
     }
   };
   walk(dir);
