@@ -2,7 +2,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { createGunzip, gunzipSync, type Gunzip } from 'node:zlib';
 import { sha256Hasher } from '../src/core/hash';
 import { ObjectLimitError, ReadState, attachReadState } from './readers/read-state';
 import { isS3Url, listS3Objects, parseS3Url, s3Object } from './s3';
@@ -130,7 +130,43 @@ export async function loadIntoMemory(object: ObjectRef): Promise<ObjectRef> {
   const chunks: Buffer[] = [];
   for await (const chunk of object.open()) chunks.push(chunk as Buffer);
   const bytes = Buffer.concat(chunks);
-  return { key: object.key, size: bytes.length, open: () => Readable.from([bytes]) };
+  const loaded: InMemoryObject = { key: object.key, size: bytes.length, open: () => Readable.from([bytes]), bytes };
+  return loaded;
+}
+
+/** An object read into memory: its stored bytes, and (once asked) its content inflated in one call, shared by detection and parsing. */
+interface InMemoryObject extends ObjectRef {
+  bytes: Buffer;
+  /** The inflated content; null when it is not gzip, or must be streamed (damaged, cut short, too large). */
+  inflated?: Buffer | null;
+}
+
+/** In-memory gzip objects up to this size (stored) are inflated in one call instead of through a stream. */
+const INFLATE_AT_ONCE_STORED = 4 * 1024 * 1024;
+/** …and only while their content stays below this; a larger one is streamed, as is everything else. */
+const INFLATE_AT_ONCE_CONTENT = 64 * 1024 * 1024;
+
+/**
+ * The whole content of a small, intact gzip object held in memory, inflated once per object: its
+ * detection and its parse both read it (they inflated it twice, through a stream each time: a
+ * pipeline, an abort controller and 16 KiB chunks per object, most of a flow log's cost). Null
+ * when the object must be streamed: not in memory, not gzip, damaged or truncated (the stream
+ * keeps what precedes the damage), or larger than `max` (the stream says where the limit broke).
+ */
+function inflatedAtOnce(object: ObjectRef, max: number): Buffer | null {
+  const held = object as Partial<InMemoryObject>;
+  const bytes = held.bytes;
+  if (!bytes || bytes.length > INFLATE_AT_ONCE_STORED) return null;
+  if (held.inflated === undefined) {
+    const gzip = bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+    try {
+      held.inflated = gzip ? gunzipSync(bytes, { maxOutputLength: INFLATE_AT_ONCE_CONTENT }) : null;
+    } catch {
+      held.inflated = null;
+    }
+  }
+  const inflated = held.inflated;
+  return inflated && inflated.length <= max ? inflated : null;
 }
 
 export async function sha256Of(object: ObjectRef): Promise<string> {
@@ -178,6 +214,12 @@ export class ObjectContent implements AsyncIterable<Buffer> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const whole = inflatedAtOnce(this.object, this.state.limits.maxObjectBytes);
+    if (whole) {
+      this.bytesRead = this.object.size;
+      if (whole.length > 0) yield this.decoded(whole);
+      return;
+    }
     const raw = this.object.open();
     const stored = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const counted = async function* (this: ObjectContent, first: Buffer) {
