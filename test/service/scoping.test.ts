@@ -94,7 +94,8 @@ const isInputRefusal = (error: { extensions?: { code?: string } }) => error.exte
 
 /**
  * The strings of the answers a caller could read (echoes of its own values left out: the indicator,
- * contextFor's workbenchUrl, built from the indicator and window only, `extensions.notFound`, an input refusal).
+ * contextFor's workbenchUrl, built from the indicator and window only, `extensions.notFound`, an input
+ * refusal, and an investigation's id: the name the caller asked for, whatever it is; its pins are kept).
  */
 function shown(result: WalkResult): Set<string> {
   const out = new Set<string>();
@@ -102,7 +103,7 @@ function shown(result: WalkResult): Set<string> {
     if (answer.status !== 200) continue;
     const { errors = [], ...rest } = answer.body as { errors?: { extensions?: { code?: string } }[] };
     const readable = [rest, errors.filter((error) => !isInputRefusal(error))];
-    for (const s of visibleStrings(readable, new Set(['indicator', 'workbenchUrl', 'notFound']))) out.add(s);
+    for (const s of visibleStrings(readable, new Set(['indicator', 'workbenchUrl', 'notFound', 'Investigation.id']))) out.add(s);
   }
   return out;
 }

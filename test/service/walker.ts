@@ -228,11 +228,15 @@ export async function walkApi(ask: Ask, options: WalkOptions): Promise<WalkResul
   return { answers, reached, schema };
 }
 
-/** Every string an answer shows its reader, with global ids and cursors decoded (they carry ids in base64). */
+/**
+ * Every string an answer shows its reader, with global ids and cursors decoded (they carry ids in
+ * base64). `skipKeys` leaves out echoes of the caller's own values: a field name anywhere, or
+ * `Type.field` for one type's field only (the object's `__typename`).
+ */
 export function visibleStrings(value: unknown, skipKeys: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
-  const visit = (v: unknown, key: string | null) => {
-    if (key !== null && skipKeys.has(key)) return;
+  const visit = (v: unknown, key: string | null, typename?: unknown) => {
+    if (key !== null && (skipKeys.has(key) || (typeof typename === 'string' && skipKeys.has(`${typename}.${key}`)))) return;
     if (typeof v === 'string') {
       out.push(v);
       if (/^[A-Za-z0-9+/=_-]{8,}$/.test(v)) {
@@ -240,7 +244,8 @@ export function visibleStrings(value: unknown, skipKeys: ReadonlySet<string> = n
         if (/^[\x20-\x7e]+$/.test(decoded)) out.push(decoded);
       }
     } else if (Array.isArray(v)) v.forEach((item) => visit(item, null));
-    else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) visit(item, k);
+    else if (v && typeof v === 'object')
+      for (const [k, item] of Object.entries(v)) visit(item, k, (v as { __typename?: unknown }).__typename);
   };
   visit(value, null);
   return out;
