@@ -13,13 +13,15 @@
  * deleted), or when asked (`scoutql graph rebuild`). A local lake is read in place; an S3 lake's
  * files are downloaded into a scratch mirror (DuckDB has no httpfs offline), only those the step reads.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GRAPH_STATE_PARTS, materializeGraph, type GraphBatch, type MaterializeGraphSummary } from '../graph';
 import {
   GRAPH_PENDING_DIR,
   GRAPH_STATE_DIR,
   dayOfGraphPendingMarker,
+  dayOfPartition,
   findingsTablePath,
   graphPendingMarker,
   graphStateFile,
@@ -30,8 +32,9 @@ import type { GraphInput } from '../../src/core/lake-commits';
 import { FINDING_PRODUCTS, TABLE_NAMES, type TableName } from '../../src/core/tables';
 import { hashFile } from './commit-manifest';
 import { partFiles, partitionFolders } from './partitions';
-import { Transaction } from './transaction';
-import type { LakeStore } from './store';
+import { acquireLakeLock } from './lock';
+import { Transaction, recoverLake } from './transaction';
+import { lakeStoreFor, type LakeStore } from './store';
 
 export interface GraphStepOptions {
   /** Rebuild every day from all its files, whatever its state holds (repair). */
@@ -159,4 +162,46 @@ async function eventFilesOfDays(store: LakeStore, days: readonly string[]): Prom
 /** Days whose graph a committed run still owes (its graph step did not finish). */
 export async function pendingGraphDays(store: LakeStore): Promise<string[]> {
   return (await store.listFiles(GRAPH_PENDING_DIR)).map(dayOfGraphPendingMarker).filter((d): d is string => d !== null);
+}
+
+/** Every day the lake holds event or findings files of: what a full graph rebuild covers. */
+export async function lakeDays(store: LakeStore): Promise<string[]> {
+  const days = new Set<string>();
+  for (const table of TABLE_NAMES) for (const partition of await partitionFolders(store, table)) days.add(dayOfPartition(partition)!);
+  for (const product of FINDING_PRODUCTS.filter((p) => p !== 'scoutql')) {
+    const productDir = `${findingsTablePath()}/product=${product}`;
+    for (const account of await store.listDirs(productDir))
+      for (const day of await store.listDirs(`${productDir}/${account}`)) {
+        const d = dayOfPartition(day);
+        if (d) days.add(d);
+      }
+  }
+  return [...days].sort();
+}
+
+export interface RebuildGraphOptions {
+  lake: string;
+  /** Days to rebuild (YYYY-MM-DD); default: every day the lake holds events or findings of. */
+  days?: readonly string[];
+  /** How long to wait for another writer's lake lock (default 0). */
+  lockWaitMs?: number;
+}
+
+/**
+ * Repair: rebuilds the graph and graph state of days from every event and findings file they hold
+ * (`scoutql graph rebuild`), under the lake lock, in one commit. The incremental step does this by
+ * itself when a day's state no longer matches its files; this is for when the state is in doubt.
+ */
+export async function rebuildGraph(options: RebuildGraphOptions): Promise<GraphStepSummary> {
+  const store = lakeStoreFor(options.lake);
+  const lock = await acquireLakeLock(store, { waitMs: options.lockWaitMs });
+  const scratch = await mkdtemp(join(tmpdir(), 'scoutql-graph-rebuild-'));
+  try {
+    await recoverLake(store);
+    const days = options.days ? [...options.days] : await lakeDays(store);
+    return await materializeGraphInStore(store, days, scratch, () => lock.check(), { rebuild: true });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+    await lock.release();
+  }
 }

@@ -7,7 +7,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
-import { cloudTrailRecord, tempDir } from '../etl/helpers';
+import { cloudTrailRecord, scoutql, tempDir } from '../etl/helpers';
 import { envelope } from '../s3/helpers';
 import { graphObjects, graphTables, inBatches } from './batches';
 
@@ -66,4 +66,10 @@ test('a merge reads only the new object: the files a day already holds are not r
   );
   expect(identities[9]).toBe(2); // records 0 and 15 (Alice0), first in a.json, then in d.json
   expect(existsSync(join(lake, '_graph_state', `day=${day}`, 'inputs.json'))).toBe(true);
+  // The repair command rebuilds the day from all its files: the same graph.
+  const merged = await graphTables(lake);
+  const rebuild = scoutql(['graph', 'rebuild', '--lake', lake, '--json']);
+  expect(rebuild.status).toBe(0);
+  expect(JSON.parse(rebuild.stdout)).toMatchObject({ days: [{ day, mode: 'rebuild' }], filesRead: { [day]: 4 } });
+  expect(await graphTables(lake)).toEqual(merged);
 }, 120_000);
