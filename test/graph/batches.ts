@@ -16,7 +16,7 @@ import { cloudTrailRecord } from '../etl/helpers';
  * objects on the days of the GuardDuty and Security Hub examples come first and last, so batches
  * merge findings into a day's events and events into a day's findings.
  */
-export function graphObjects(dir: string, options: { sample: boolean }): string[] {
+export function graphObjects(dir: string, options: { sample: boolean; sources?: readonly string[] }): string[] {
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   if (options.sample) generateSample({ out: logs, days: 1, seed: 'graph-incremental', scale: 0.02 });
@@ -42,7 +42,7 @@ export function graphObjects(dir: string, options: { sample: boolean }): string[
     }
   };
   walk(logs);
-  for (const m of MANIFESTS) walk(join(sourceFolder(m.id), 'golden'));
+  for (const m of MANIFESTS) if (!options.sources || options.sources.includes(m.id)) walk(join(sourceFolder(m.id), 'golden'));
   files.push(onFindingsDay('last.json', [4, 5, 6]));
   return files;
 }

@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 test('on S3, the graph of 4 batches equals the graph of one ingest, and merges download only the new files', async () => {
-  const objects = graphObjects(tempDir('graph-s3-objects'), { sample: false });
+  const objects = graphObjects(tempDir('graph-s3-objects'), {
+    sample: false,
+    // The local S3 server is slow per object: the sources whose rows meet on the findings' days.
+    sources: ['cloudtrail', 'guardduty', 'securityhub', 'vpcflow', 'route53resolver'],
+  });
   const once = 's3://graph-lake/once';
   await ingest({ inputs: objects, lake: once, outlierTimes: 'keep', workers: 1 });
   const batched = 's3://graph-lake/batches';
@@ -38,4 +42,4 @@ test('on S3, the graph of 4 batches equals the graph of one ingest, and merges d
   expect(a.entities.length).toBeGreaterThan(50);
   expect(a.edges.some((e) => e[0] === 'Finding')).toBe(true);
   expect(b).toEqual(a);
-}, 400_000);
+}, 900_000);
