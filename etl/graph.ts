@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { LocalDuckDb, eventTableSelect, findingsTableSelect } from '../src/core/duckdb';
 import { REGION_PARTITIONS } from '../src/core/arn';
-import { graphDayFile } from '../src/core/lake-layout';
+import { graphDayFile, graphStateFile } from '../src/core/lake-layout';
 import { sqlString } from '../src/core/sql';
 import { FINDINGS_TABLE, TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
 import { MANIFESTS } from './sources/manifests';
@@ -27,10 +27,16 @@ export interface MaterializeGraphOptions {
   days: readonly string[];
   /** Folder the graph files are written into, laid out as in the lake (a transaction's staging folder); default: the lake itself. */
   out?: string;
+  /**
+   * Days to update rather than rebuild: only the batch's files are read, and their state is merged
+   * into the day's stored state (`priorState`: a local folder holding its parts, null for none).
+   */
+  merge?: ReadonlyMap<string, { batch: GraphBatch; priorState: string | null }>;
 }
 
 export interface MaterializeGraphSummary {
-  days: { day: string; entities: number; edges: number }[];
+  /** Per day: rows published, and whether the day was rebuilt from all its events or a batch merged into its state. */
+  days: { day: string; entities: number; edges: number; mode: 'rebuild' | 'merge' }[];
 }
 
 /** A SQL expression rendering `expr` (VARCHAR) as a JSON string literal, or null. Portable: no JSON functions. */
@@ -148,6 +154,12 @@ export const GRAPH_FINDINGS_SQL = `SELECT source, account, region, finding_key, 
     FROM findings WHERE day = CAST(? AS DATE) AND product <> 'scoutql'
   ) product_findings`;
 
+/** A resource's kind from its id (service:type of an ARN; S3 buckets and objects told apart). */
+const RESOURCE_KIND = `CASE WHEN regexp_like(id, '^arn:[^:]+:s3:::.*/') THEN 's3:object'
+              WHEN regexp_like(id, '^arn:[^:]+:s3:::') THEN 's3:bucket'
+              WHEN id LIKE 'arn:%' THEN regexp_extract(id, '^arn:[^:]*:([^:]*):', 1) || ':' || regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([^/:]*)', 1)
+              ELSE 'other' END`;
+
 const ROLE_OR_USER_NAME = `nullif(regexp_extract(id, '^arn:[^:]*:iam::[0-9]*:(user|role)/(.*/)?([^/]+)$', 3), '')`;
 
 /** Entities of the day, over relations `ev` (GRAPH_EVENTS_SQL), `iss` (GRAPH_ISSUED_SQL) and `fnd` (GRAPH_FINDINGS_SQL). */
@@ -246,11 +258,7 @@ resource_rows AS (
   UNION ALL SELECT r, provider, account, t, 0 FROM finding_times CROSS JOIN UNNEST(resources) AS u(r)
 ),
 resources AS (
-  SELECT 'Resource' AS type, id,
-         CASE WHEN regexp_like(id, '^arn:[^:]+:s3:::.*/') THEN 's3:object'
-              WHEN regexp_like(id, '^arn:[^:]+:s3:::') THEN 's3:bucket'
-              WHEN id LIKE 'arn:%' THEN regexp_extract(id, '^arn:[^:]*:([^:]*):', 1) || ':' || regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([^/:]*)', 1)
-              ELSE 'other' END AS kind,
+  SELECT 'Resource' AS type, id, ${RESOURCE_KIND} AS kind,
          max(provider) AS provider,
          COALESCE(nullif(regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:([0-9]+):', 1), ''), max(account)) AS account,
          regexp_extract(id, '([^/:]+)/?$', 1) AS name,
@@ -447,9 +455,299 @@ export function graphSqlForAthena(): { entities: string; edges: string; coverage
   };
 }
 
+/**
+ * The graph as mergeable state (issue #14: graph maintenance at scale). A day's graph files are
+ * finished from partial aggregates, and partial aggregates merge: two batches' states, merged, are
+ * the state of both batches read at once. So a commit reads only its own new event files, merges
+ * their state into the day's stored state (`_graph_state/day=D/`), and finishes the day's entities
+ * and edges from it; a full rebuild is the same path with every event file of the day and no prior
+ * state. Everything a finished row needs is kept per key in a form that merges exactly:
+ *
+ * - counts add; first_seen is the min and last_seen the max; other columns take the max (as the
+ *   full-day SQL above does);
+ * - list attributes (an identity's `names`, an address's `sources`) keep their first
+ *   GRAPH_ATTR_VALUES distinct values in sort order: the first N of a union are the first N of
+ *   the two sides' first N, so the bound merges exactly (the 86 KB of names a day the issue saw
+ *   become at most 100);
+ * - what needs a join across batches is kept as its inputs, joined when finishing: issued
+ *   credentials (`st_iss`, one row per session id), the ENI / instance / address facts of flows
+ *   and DNS queries (`st_link`), and sessions' three sides (used in events, issued, named in
+ *   findings) as separate rows;
+ * - other products' findings (GuardDuty, Security Hub) go into the same entity and edge state as
+ *   events (event_count 0), not a separate pass.
+ *
+ * Only DuckDB runs these (the state is local); on Athena the full-day SQL above stays the way.
+ */
+export const GRAPH_ATTR_VALUES = 100;
+
+/** A sorted, distinct, bounded VARCHAR list from a list of lists (the merge of `vals`). */
+const BOUNDED_VALUES = (lists: string) => `list_slice(list_sort(list_distinct(flatten(list(${lists})))), 1, ${GRAPH_ATTR_VALUES})`;
+/** The bounded list as JSON array text (its values are already JSON strings). */
+const JSON_LIST = (vals: string) => `'[' || array_to_string(${vals}, ',') || ']'`;
+
+const NO_VALUES = 'CAST([] AS VARCHAR[])';
+const ONE_VALUE = (expr: string) => `CASE WHEN ${expr} IS NULL THEN ${NO_VALUES} ELSE [${jsonString(expr)}] END`;
+
+/**
+ * Entity partials, one row per (type, id). Types are the entity types, plus `SessionUsed` (a
+ * session's events: arn holds its identity, name its session name) and `SessionNamed` (a session
+ * a finding names), which finishing joins with the issued credentials.
+ */
+const ST_ENT_COLUMNS = `type, id, kind, provider, account, name, arn, first_seen, last_seen, n, vals, country, asn, as_org, cloud, mfa`;
+const ST_ENT_MERGE = (rows: string) => `SELECT type, id, max(kind) AS kind, max(provider) AS provider, max(account) AS account,
+    max(name) AS name, max(arn) AS arn, min(first_seen) AS first_seen, max(last_seen) AS last_seen, CAST(sum(n) AS BIGINT) AS n,
+    ${BOUNDED_VALUES('vals')} AS vals, max(country) AS country, max(asn) AS asn, max(as_org) AS as_org, bool_or(cloud) AS cloud,
+    max(mfa) AS mfa
+  FROM (${rows}) r GROUP BY type, id`;
+
+/** Entity partial rows of a batch (over `ev` and `fnd`), one per event and entity: ST_ENT_MERGE groups them. */
+const ST_ENT_ROWS = `
+WITH finding_times AS (SELECT f.*, t FROM fnd f CROSS JOIN UNNEST(ARRAY[f.first_seen, f.last_seen]) AS s(t))
+SELECT 'Identity' AS type, actor_id AS id, actor_type AS kind, provider, COALESCE(actor_account, account) AS account, actor_name AS name,
+       actor_arn AS arn, time AS first_seen, time AS last_seen, 1 AS n, ${ONE_VALUE('actor_name')} AS vals,
+       CAST(NULL AS VARCHAR) AS country, CAST(NULL AS BIGINT) AS asn, CAST(NULL AS VARCHAR) AS as_org, CAST(NULL AS BOOLEAN) AS cloud,
+       CAST(NULL AS BOOLEAN) AS mfa
+  FROM ev WHERE actor_id IS NOT NULL
+UNION ALL SELECT 'Identity', actor_id,
+       CASE WHEN actor_id LIKE '%:user/%' THEN 'IAMUser' WHEN actor_id LIKE '%:role/%' THEN 'AssumedRole' WHEN actor_id LIKE '%:root' THEN 'Root' END,
+       provider, COALESCE(nullif(regexp_extract(actor_id, '^arn:[^:]*:[^:]*:[^:]*:([0-9]*):', 1), ''), account), NULL,
+       CASE WHEN actor_id LIKE 'arn:%' THEN actor_id END, t, t, 0, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM finding_times WHERE actor_id IS NOT NULL
+UNION ALL SELECT 'SessionUsed', session_id, NULL, provider, COALESCE(actor_account, account), session_name, actor_id, time, time, 1,
+       ${NO_VALUES}, NULL, NULL, NULL, NULL, mfa
+  FROM ev WHERE session_id IS NOT NULL
+UNION ALL SELECT 'SessionNamed', session_id, NULL, provider, account, NULL, actor_id, first_seen, last_seen, 0, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM fnd WHERE session_id IS NOT NULL
+UNION ALL SELECT 'IPAddress', src_ip, NULL, NULL, NULL, NULL, NULL, time, time, 1, ${ONE_VALUE('source')}, src_country, src_asn, src_as_org, src_is_cloud, NULL
+  FROM ev WHERE src_is_ip
+-- An address's events: each record once, though it be both ends of a flow.
+UNION ALL SELECT 'IPAddress', dst_ip, NULL, NULL, NULL, NULL, NULL, time, time, 1, ${ONE_VALUE('source')}, NULL, NULL, NULL, NULL, NULL
+  FROM ev WHERE dst_is_ip AND NOT (src_is_ip AND src_ip = dst_ip)
+UNION ALL SELECT 'IPAddress', src_ip, NULL, NULL, NULL, NULL, NULL, t, t, 0, ${ONE_VALUE('source')}, NULL, NULL, NULL, NULL, NULL
+  FROM finding_times WHERE src_is_ip
+UNION ALL SELECT 'Resource', r, NULL, provider, account, NULL, NULL, time, time, 1, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM ev CROSS JOIN UNNEST(resources) AS u(r)
+UNION ALL SELECT 'Resource', r, NULL, provider, account, NULL, NULL, t, t, 0, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM finding_times CROSS JOIN UNNEST(resources) AS u(r)
+UNION ALL SELECT 'Account', account, NULL, provider, NULL, NULL, NULL, time, time, 1, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM ev WHERE account IS NOT NULL
+UNION ALL SELECT 'Account', actor_account, NULL, provider, NULL, NULL, NULL, time, time, 1, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM ev WHERE actor_account IS NOT NULL AND actor_account <> account
+UNION ALL SELECT 'Account', account, NULL, provider, NULL, NULL, NULL, t, t, 0, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM finding_times WHERE account IS NOT NULL
+UNION ALL SELECT 'UserAgent', user_agent, NULL, NULL, NULL, NULL, NULL, time, time, 1, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM ev WHERE user_agent IS NOT NULL`;
+
+/**
+ * Edge partials, one row per (grp, edge key): grp 0 for links events make, 1 for flows (with
+ * bytes and packets), 2 for other products' findings (no events of their own: event_count 0).
+ */
+const ST_EDGE_MERGE = (rows: string) => `SELECT grp, src_type, src_id, rel, dst_type, dst_id, source, min(first_seen) AS first_seen,
+    max(last_seen) AS last_seen, CAST(sum(n) AS BIGINT) AS n, CAST(sum(bytes) AS BIGINT) AS bytes, CAST(sum(packets) AS BIGINT) AS packets
+  FROM (${rows}) r GROUP BY grp, src_type, src_id, rel, dst_type, dst_id, source`;
+
+/** A pair row of the edge partials: (src_type, src_id, rel, dst_type, dst_id, time, source) → state shape. */
+const PAIR_ROWS = (pairs: string) =>
+  `SELECT 0 AS grp, src_type, src_id, rel, dst_type, dst_id, source, time AS first_seen, time AS last_seen, 1 AS n,
+    CAST(NULL AS BIGINT) AS bytes, CAST(NULL AS BIGINT) AS packets FROM (${pairs}) p`;
+
+/** Edge partial rows of a batch (over `ev` and `fnd`): what each event links by itself, its flows, and the findings' links. */
+const ST_EDGE_ROWS = `
+${PAIR_ROWS(`
+  SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time, source FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time, source FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'in_region', 'Region', region, time, source FROM ev WHERE actor_id IS NOT NULL AND region IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, 'in_account', 'Account', account, time, source FROM ev WHERE actor_id IS NOT NULL AND account IS NOT NULL
+  UNION ALL SELECT 'Identity', actor_id, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE actor_id IS NOT NULL
+  UNION ALL SELECT 'Session', session_id, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE session_id IS NOT NULL
+  UNION ALL SELECT 'IPAddress', src_ip, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time, source FROM ev WHERE session_id IS NOT NULL AND src_is_ip
+  UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
+  UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time, source FROM ev WHERE src_is_ip AND query_name IS NOT NULL
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'has_address', 'IPAddress', src_ip, time, source FROM ev
+    WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND src_is_ip AND provider = 'aws'
+  UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'queried', 'Domain', query_name, time, source FROM ev
+    WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND provider = 'aws'
+  UNION ALL SELECT 'Domain', query_name, 'resolves_to', 'IPAddress', answer, time, source FROM ev CROSS JOIN UNNEST(answers) AS u(answer)
+    WHERE query_name IS NOT NULL AND regexp_like(answer, ${IP_PATTERN})`)}
+UNION ALL
+SELECT 1, 'IPAddress', src_ip, 'flow', 'IPAddress', dst_ip, source, time, time, 1, bytes, packets FROM ev WHERE is_flow AND src_is_ip AND dst_is_ip
+UNION ALL
+SELECT 2, src_type, src_id, rel, dst_type, dst_id, source, first_seen, last_seen, 0, NULL, NULL FROM (
+  WITH ${FINDING_EDGES.trim()} SELECT * FROM finding_pairs
+) f`;
+
+/** Issued credentials, merged per session id (GRAPH_ISSUED_SQL's aggregates). */
+const ST_ISS_MERGE = (rows: string) => `SELECT issued_session_id, max(issued_role_arn) AS issued_role_arn, max(issuer_id) AS issuer_id,
+    max(issuer_session) AS issuer_session, max(src_ip) AS src_ip, max(issuer_mfa) AS issuer_mfa, min(time) AS time,
+    max(event_id) AS event_id, max(activity) AS activity, max(source) AS source, max(issued_session_name) AS issued_session_name,
+    max(account) AS account, max(provider) AS provider, max(saml_issuer) AS saml_issuer
+  FROM (${rows}) r GROUP BY issued_session_id`;
+
+/**
+ * What ties network interfaces, instances and addresses, as counts that add (over `ev`):
+ * `flow` (an ENI's flow records per source: all, and those with both addresses), `hit` (records
+ * of an ENI that carry an address), `eni_inst` (flow records naming the ENI's instance) and
+ * `inst_ip` (DNS queries of an instance from an address).
+ */
+const ST_LINK_MERGE = (rows: string) => `SELECT kind, account, region, a, b, source, CAST(sum(n) AS BIGINT) AS n,
+    CAST(sum(n_both) AS BIGINT) AS n_both, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  FROM (${rows}) r GROUP BY kind, account, region, a, b, source`;
+const ST_LINK_ROWS = `
+WITH aws_flows AS (
+  SELECT account, region, interface_id, instance_id, src_ip, dst_ip, time, source
+  FROM ev WHERE is_flow AND provider = 'aws' AND interface_id LIKE 'eni-%'
+)
+SELECT 'flow' AS kind, account, region, interface_id AS a, CAST(NULL AS VARCHAR) AS b, source, 1 AS n,
+       CASE WHEN src_ip IS NOT NULL AND dst_ip IS NOT NULL THEN 1 ELSE 0 END AS n_both, time AS first_seen, time AS last_seen
+  FROM aws_flows
+UNION ALL SELECT 'hit', account, region, interface_id, src_ip, NULL, 1, 0, NULL, NULL FROM aws_flows WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL
+UNION ALL SELECT 'hit', account, region, interface_id, dst_ip, NULL, 1, 0, NULL, NULL FROM aws_flows
+  WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL AND dst_ip <> src_ip
+UNION ALL SELECT 'eni_inst', account, region, interface_id, instance_id, NULL, 1, 0, NULL, NULL FROM aws_flows WHERE instance_id LIKE 'i-%'
+UNION ALL SELECT 'inst_ip', account, region, instance_id, src_ip, NULL, 1, 0, NULL, NULL FROM ev
+  WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND src_is_ip AND provider = 'aws'`;
+
+/** Coverage merges as it is: records add, first and last seen are min and max. */
+const ST_COV_MERGE = (rows: string) => `SELECT source, account, region, hour, CAST(sum(records) AS BIGINT) AS records,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  FROM (${rows}) r GROUP BY source, account, region, hour`;
+
+/** The parts of a day's state: each a table `st_<part>`, stored as `_graph_state/day=D/<part>.parquet`. */
+export const GRAPH_STATE_PARTS = ['ent', 'edge', 'iss', 'link', 'cov'] as const;
+export type GraphStatePart = (typeof GRAPH_STATE_PARTS)[number];
+
+/** Per part: the batch's rows (over ev, iss, fnd) and how rows merge. */
+const STATE: Record<GraphStatePart, { rows: string; merge: (rows: string) => string }> = {
+  ent: { rows: ST_ENT_ROWS, merge: ST_ENT_MERGE },
+  edge: { rows: ST_EDGE_ROWS, merge: ST_EDGE_MERGE },
+  iss: { rows: 'SELECT * FROM iss', merge: ST_ISS_MERGE },
+  link: { rows: ST_LINK_ROWS, merge: ST_LINK_MERGE },
+  cov: {
+    rows: `SELECT source, account, region, date_trunc('hour', time) AS hour, 1 AS records, time AS first_seen, time AS last_seen FROM ev`,
+    merge: ST_COV_MERGE,
+  },
+};
+
+/** The finished entities of a day, over the merged state (st_ent, st_iss): the same rows GRAPH_ENTITIES_SQL gives. */
+export const GRAPH_ENTITIES_FROM_STATE_SQL = `
+WITH iss AS (SELECT * FROM st_iss),
+ent AS (${ST_ENT_MERGE(`
+  SELECT ${ST_ENT_COLUMNS} FROM st_ent
+  UNION ALL SELECT 'Identity', issued_role_arn, CASE WHEN issued_role_arn LIKE '%:role/%' THEN 'AssumedRole' ELSE NULL END, provider,
+         regexp_extract(issued_role_arn, '^arn:[^:]*:[^:]*:[^:]*:([0-9]*):', 1), NULL, issued_role_arn, time, time, 0, ${NO_VALUES},
+         NULL, NULL, NULL, NULL, NULL
+  FROM iss WHERE issued_role_arn IS NOT NULL
+  -- The issuing call is already one of the address's events: it counts once.
+  UNION ALL SELECT 'IPAddress', src_ip, NULL, NULL, NULL, NULL, NULL, time, time, 0, ${NO_VALUES}, NULL, NULL, NULL, NULL, NULL
+  FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})`)}),
+identities AS (
+  SELECT 'Identity' AS type, id, kind, provider, account, COALESCE(${ROLE_OR_USER_NAME}, name) AS name,
+         CASE WHEN id LIKE 'arn:%' THEN id ELSE arn END AS arn, first_seen, last_seen, n AS event_count,
+         ${jsonObject([['names', JSON_LIST('vals')]])} AS attrs
+  FROM ent WHERE type = 'Identity'
+),
+used AS (SELECT id, arn AS identity, provider, account, name AS session_name, mfa, first_seen, last_seen, n FROM ent WHERE type = 'SessionUsed'),
+named_sessions AS (SELECT id, arn AS identity, provider, account, first_seen, last_seen FROM ent WHERE type = 'SessionNamed'),
+${GRAPH_ENTITIES_SQL.slice(GRAPH_ENTITIES_SQL.indexOf('session_keys AS'), GRAPH_ENTITIES_SQL.indexOf('ip_rows AS'))}
+ips AS (
+  SELECT 'IPAddress' AS type, id, CASE WHEN regexp_like(id, ${PRIVATE_IP_PATTERN}) THEN 'private' ELSE 'public' END AS kind,
+         CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, id AS name, CAST(NULL AS VARCHAR) AS arn,
+         first_seen, last_seen, n AS event_count,
+         ${jsonObject([
+           ['private', jsonBool(`regexp_like(id, ${PRIVATE_IP_PATTERN})`)],
+           ['sources', JSON_LIST('vals')],
+           ['country', jsonString('country')],
+           ['asn', jsonNumber('asn')],
+           ['as_org', jsonString('as_org')],
+           ['cloud', jsonBool('cloud')],
+         ])} AS attrs
+  FROM ent WHERE type = 'IPAddress'
+),
+resources AS (
+  SELECT 'Resource' AS type, id, ${RESOURCE_KIND} AS kind, provider,
+         COALESCE(nullif(regexp_extract(id, '^arn:[^:]*:[^:]*:[^:]*:([0-9]+):', 1), ''), account) AS account,
+         regexp_extract(id, '([^/:]+)/?$', 1) AS name, CASE WHEN id LIKE 'arn:%' THEN id ELSE NULL END AS arn,
+         first_seen, last_seen, n AS event_count, '{}' AS attrs
+  FROM ent WHERE type = 'Resource'
+),
+accounts AS (
+  SELECT 'Account' AS type, id, CAST(NULL AS VARCHAR) AS kind, provider, id AS account, id AS name,
+         CAST(NULL AS VARCHAR) AS arn, first_seen, last_seen, n AS event_count, '{}' AS attrs
+  FROM ent WHERE type = 'Account'
+),
+agents AS (
+  SELECT 'UserAgent' AS type, id, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS provider,
+         CAST(NULL AS VARCHAR) AS account, id AS name, CAST(NULL AS VARCHAR) AS arn, first_seen, last_seen, n AS event_count, '{}' AS attrs
+  FROM ent WHERE type = 'UserAgent'
+)
+SELECT type, id, kind, provider, account, name, arn, first_seen, last_seen, CAST(event_count AS BIGINT) AS event_count, attrs FROM (
+  SELECT * FROM identities UNION ALL SELECT * FROM sessions UNION ALL SELECT * FROM ips
+  UNION ALL SELECT * FROM resources UNION ALL SELECT * FROM accounts UNION ALL SELECT * FROM agents
+) all_entities
+ORDER BY type, id`;
+
+/** The finished edges of a day, over the merged state (st_edge, st_iss, st_link, st_ent): the same rows GRAPH_EDGES_SQL gives. */
+export const GRAPH_EDGES_FROM_STATE_SQL = `
+WITH iss AS (SELECT * FROM st_iss),
+saml AS (
+  SELECT issued_session_id, issued_role_arn, issuer_id, time, saml_issuer, source,
+         lower(substr(issuer_id, 6)) AS subject, lower(issued_session_name) AS session_name
+  FROM iss WHERE activity = 'AssumeRoleWithSAML' AND issuer_id LIKE 'saml:%'
+),
+-- Entra ID users in the day's events (an event row counts 1; findings and issued credentials 0).
+entra_seen AS (SELECT id FROM st_ent WHERE type = 'Identity' AND n > 0 AND id LIKE 'azuread:%'),
+${CROSS_SOURCE_EDGES.slice(CROSS_SOURCE_EDGES.indexOf('federations AS'), CROSS_SOURCE_EDGES.indexOf('aws_flows AS')).trim()}
+eni_flows AS (SELECT account, region, a AS interface_id, source, n, n_both, first_seen, last_seen FROM st_link WHERE kind = 'flow'),
+eni_records AS (
+  SELECT account, region, interface_id, sum(n_both) AS n FROM eni_flows GROUP BY account, region, interface_id HAVING sum(n_both) > 0
+),
+eni_address_hits AS (SELECT account, region, a AS interface_id, b AS ip, n FROM st_link WHERE kind = 'hit'),
+${CROSS_SOURCE_EDGES.slice(CROSS_SOURCE_EDGES.indexOf('eni_own_candidates AS'), CROSS_SOURCE_EDGES.indexOf('instance_addresses AS')).trim()}
+instance_addresses AS (SELECT DISTINCT account, region, a AS instance_id, b AS ip FROM st_link WHERE kind = 'inst_ip'),
+${CROSS_SOURCE_EDGES.slice(CROSS_SOURCE_EDGES.indexOf('eni_instance_by_address AS'), CROSS_SOURCE_EDGES.indexOf('eni_instance AS')).trim()}
+eni_instance AS (
+  SELECT DISTINCT account, region, a AS interface_id, b AS instance_id FROM st_link WHERE kind = 'eni_inst'
+  UNION
+  SELECT account, region, interface_id, instance_id FROM eni_instance_by_address
+),
+finished AS (
+  SELECT * FROM st_edge
+  UNION ALL ${PAIR_ROWS(`
+    SELECT 'Identity' AS src_type, issuer_id AS src_id, 'issued' AS rel, 'Session' AS dst_type, issued_session_id AS dst_id, time, source FROM iss WHERE issuer_id IS NOT NULL
+    UNION ALL SELECT 'Session', issued_session_id, 'issued_by', 'Session', issuer_session, time, source FROM iss WHERE issuer_session IS NOT NULL
+    UNION ALL SELECT 'Session', issued_session_id, 'issued_from_ip', 'IPAddress', src_ip, time, source FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
+    UNION ALL SELECT 'Identity', person, 'federated_into', 'Session', issued_session_id, time, source FROM federations
+    UNION ALL SELECT 'Identity', person, 'federated_into', 'Identity', issued_role_arn, time, source FROM federations WHERE issued_role_arn IS NOT NULL
+    UNION ALL SELECT 'Identity', person, 'federated_as', 'Identity', issuer_id, time, source FROM federations`)}
+  UNION ALL SELECT 0, 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_interface', 'Resource',
+    ${ENI_ARN('f.region', 'f.account', 'f.interface_id')}, f.source, f.first_seen, f.last_seen, f.n, NULL, NULL
+    FROM eni_flows f JOIN eni_instance m ON m.account = f.account AND m.region = f.region AND m.interface_id = f.interface_id
+  UNION ALL SELECT 0, 'Resource', ${INSTANCE_ARN('m.region', 'm.account', 'm.instance_id')}, 'has_address', 'IPAddress', a.ip,
+    f.source, f.first_seen, f.last_seen, f.n, NULL, NULL
+    FROM eni_flows f JOIN eni_instance m ON m.account = f.account AND m.region = f.region AND m.interface_id = f.interface_id
+    JOIN eni_address a ON a.account = f.account AND a.region = f.region AND a.interface_id = f.interface_id
+)
+SELECT src_type, src_id, rel, dst_type, dst_id, min(first_seen) AS first_seen, max(last_seen) AS last_seen, CAST(sum(n) AS BIGINT) AS event_count,
+       CAST(sum(bytes) AS BIGINT) AS bytes, CAST(sum(packets) AS BIGINT) AS packets, source
+FROM finished GROUP BY grp, src_type, src_id, rel, dst_type, dst_id, source
+ORDER BY src_type, src_id, rel, dst_type, dst_id, source`;
+
+export const GRAPH_COVERAGE_FROM_STATE_SQL = `SELECT source, account, region, hour, records, first_seen, last_seen FROM st_cov
+ORDER BY source, account, region, hour`;
+
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Recomputes and atomically publishes the graph partitions of the given days. */
+/** Files of one batch, as local paths in a hive-partitioned layout (`…/day=D/…`). */
+export interface GraphBatch {
+  /** Event files, per table. */
+  tables: Partial<Record<TableName, readonly string[]>>;
+  /** Other products' findings files (GuardDuty, Security Hub). */
+  findings: readonly string[];
+}
+
+/** Recomputes (or, given `merge`, updates) and atomically publishes the graph partitions and graph state of the given days. */
 export async function materializeGraph(options: MaterializeGraphOptions): Promise<MaterializeGraphSummary> {
   const days = [...new Set(options.days)].sort();
   for (const day of days) if (!DAY.test(day)) throw new Error(`materializeGraph: bad day '${day}' (want YYYY-MM-DD)`);
@@ -458,24 +756,42 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   // Bounded like the rest of the ETL: a day's events spill to disk rather than grow the process.
   const tempDirectory = await mkdtemp(join(tmpdir(), 'scoutql-graph-'));
   const db = await LocalDuckDb.open({ memoryLimit: '400MB', tempDirectory });
+  const out = options.out ?? options.lake;
   try {
-    for (const table of TABLE_NAMES) await db.run(`CREATE OR REPLACE VIEW "${table}" AS ${eventTableSelect(options.lake, table)}`);
-    await db.run(`CREATE OR REPLACE VIEW ${FINDINGS_TABLE.name} AS ${findingsTableSelect(options.lake)}`);
+    const viewsOf = async (batch?: GraphBatch) => {
+      for (const table of TABLE_NAMES)
+        await db.run(`CREATE OR REPLACE VIEW "${table}" AS ${eventTableSelect(options.lake, table, batch && (batch.tables[table] ?? []))}`);
+      await db.run(`CREATE OR REPLACE VIEW ${FINDINGS_TABLE.name} AS ${findingsTableSelect(options.lake, batch?.findings)}`);
+    };
+    let wholeLake = false;
     for (const day of days) {
+      const merge = options.merge?.get(day);
+      if (merge) await viewsOf(merge.batch);
+      else if (!wholeLake) await viewsOf();
+      wholeLake = !merge;
       await db.run(
         `CREATE OR REPLACE TEMP TABLE ev AS ${GRAPH_EVENTS_SQL}`,
         Array.from({ length: GRAPH_EVENTS_PARAMS }, () => day),
       );
       await db.run(`CREATE OR REPLACE TEMP TABLE iss AS ${GRAPH_ISSUED_SQL}`, [day]);
       await db.run(`CREATE OR REPLACE TEMP TABLE fnd AS ${GRAPH_FINDINGS_SQL}`, [day]);
-      await db.run(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_SQL}`);
-      await db.run(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_SQL}`);
-      await db.run(`CREATE OR REPLACE TEMP TABLE graph_coverage_out AS ${GRAPH_COVERAGE_SQL}`);
-      const out = options.out ?? options.lake;
-      const entities = await publish(db, 'graph_entities_out', join(out, ...graphDayFile('graph_entities', day).split('/')));
-      const edges = await publish(db, 'graph_edges_out', join(out, ...graphDayFile('graph_edges', day).split('/')));
-      await publish(db, 'graph_coverage_out', join(out, ...graphDayFile('graph_coverage', day).split('/')));
-      summary.days.push({ day, entities, edges });
+      // The day's state: the batch's partial aggregates, merged with the stored state when there is one.
+      for (const part of GRAPH_STATE_PARTS) {
+        const prior = merge?.priorState ? join(merge.priorState, `${part}.parquet`) : null;
+        const rows = prior
+          ? `SELECT * FROM (${STATE[part].rows}) b UNION ALL BY NAME SELECT * FROM read_parquet(${sqlString(prior)})`
+          : STATE[part].rows;
+        await db.run(`CREATE OR REPLACE TEMP TABLE st_${part} AS ${STATE[part].merge(rows)}`);
+      }
+      await db.run(`CREATE OR REPLACE TEMP TABLE graph_entities_out AS ${GRAPH_ENTITIES_FROM_STATE_SQL}`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE graph_edges_out AS ${GRAPH_EDGES_FROM_STATE_SQL}`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE graph_coverage_out AS ${GRAPH_COVERAGE_FROM_STATE_SQL}`);
+      const lakePath = (path: string) => join(out, ...path.split('/'));
+      const entities = await publish(db, 'graph_entities_out', lakePath(graphDayFile('graph_entities', day)));
+      const edges = await publish(db, 'graph_edges_out', lakePath(graphDayFile('graph_edges', day)));
+      await publish(db, 'graph_coverage_out', lakePath(graphDayFile('graph_coverage', day)));
+      for (const part of GRAPH_STATE_PARTS) await publish(db, `st_${part}`, lakePath(graphStateFile(day, part)));
+      summary.days.push({ day, entities, edges, mode: merge ? 'merge' : 'rebuild' });
     }
   } finally {
     db.close();
@@ -485,11 +801,7 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
 }
 
 /** Writes a temp file beside the target, then renames it into place: readers never see half a file. */
-async function publish(
-  db: LocalDuckDb,
-  table: 'graph_entities_out' | 'graph_edges_out' | 'graph_coverage_out',
-  target: string,
-): Promise<number> {
+async function publish(db: LocalDuckDb, table: string, target: string): Promise<number> {
   const dir = dirname(target);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);

@@ -104,6 +104,12 @@ export interface IngestSummary {
   seconds: number;
   /** Days (YYYY-MM-DD) that received rows: the graph step rebuilds these. */
   days: string[];
+  /**
+   * The graph step, per day it ran for: `merge` when only files new since the day's graph state
+   * were read and merged into it, `rebuild` when every file of the day was; `files_read` counts
+   * the event and findings files it read (on S3, downloaded). Absent when the step did not run.
+   */
+  graph?: Array<{ day: string; mode: 'merge' | 'rebuild'; files_read: number }>;
   /** Inputs that were gone when listed (only with skipMissingInputs). */
   missing_inputs?: string[];
   /** What the run noticed but went on past (manifest lines that are not entries). */
@@ -303,12 +309,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.restored = { files: restored.restored, rows: restored.rows, unrestored: restored.unrestored };
       for (const p of restored.partitions) partitions.add(p);
     }
-    // The graph step: entities and edges of every day that received rows, rebuilt from its events.
+    // The graph step: each day that received rows merges its new files into the day's graph state.
     if (options.graph !== false) {
       const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();
       // One commit: the days' graphs, the event files they were built from, and their pending markers cleared.
       await fence();
-      await materializeGraphInStore(store, graphDays, tempDir, fence);
+      const step = await materializeGraphInStore(store, graphDays, tempDir, fence);
+      summary.graph = step.days.map(({ day, mode }) => ({ day, mode, files_read: step.filesRead[day] ?? 0 }));
     }
   } finally {
     await pool?.close();

@@ -5,7 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
  *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
@@ -20,6 +20,11 @@ export const OVERSIZE_DIR = '_oversize';
 export const STAGING_DIR = '_staging';
 /** Days whose graph must be rebuilt: a marker file per day, published with the rows that touched it. */
 export const GRAPH_PENDING_DIR = '_graph_pending';
+/**
+ * Each day's mergeable graph state (etl/graph.ts): `_graph_state/day=D/<part>.parquet`, the partial
+ * aggregates the day's graph files are finished from, and `inputs.json`, the event files merged into it.
+ */
+export const GRAPH_STATE_DIR = '_graph_state';
 /** The writer lock: one file per lock token, `_locks/<token, 20 digits>.json`; the highest token is the lock (etl/lake/lock.ts). */
 export const LOCK_DIR = '_locks';
 /** The API's request audit trail. */
@@ -137,6 +142,16 @@ export function tokenOfLockFile(path: string): number | null {
 
 export function graphPendingMarker(day: string): string {
   return `${GRAPH_PENDING_DIR}/${day}`;
+}
+
+/** One part of a day's mergeable graph state (see GRAPH_STATE_DIR). */
+export function graphStateFile(day: string, part: string): string {
+  return `${GRAPH_STATE_DIR}/day=${day}/${part}.parquet`;
+}
+
+/** The event files (lake paths with their SHA-256) whose rows a day's graph state holds. */
+export function graphStateInputs(day: string): string {
+  return `${GRAPH_STATE_DIR}/day=${day}/inputs.json`;
 }
 
 /** The day a graph-pending marker names (`_graph_pending/YYYY-MM-DD`), or null. */

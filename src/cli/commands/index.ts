@@ -3,6 +3,7 @@ import type * as Demo from './demo';
 import type * as Sample from './sample';
 import type * as Ingest from './ingest';
 import type * as Compact from './compact';
+import type * as Graph from './graph';
 import type * as Deliver from './deliver';
 import type * as Serve from './serve';
 import type * as Query from './query';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Register> = {
   sample: () => (require('./sample') as typeof Sample).registerSample,
   ingest: () => (require('./ingest') as typeof Ingest).registerIngest,
   compact: () => (require('./compact') as typeof Compact).registerCompact,
+  graph: () => (require('./graph') as typeof Graph).registerGraph,
   deliver: () => (require('./deliver') as typeof Deliver).registerDeliver,
   serve: () => (require('./serve') as typeof Serve).registerServe,
   query: () => (require('./query') as typeof Query).registerQuery,

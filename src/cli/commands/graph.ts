@@ -1,0 +1,27 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { rebuildGraph } from '../../../etl/lake/store-graph';
+
+export function registerGraph(program: Command): void {
+  const graph = program.command('graph').description("The lake's entity graph (kept up to date by every ingest): repair it");
+  graph
+    .command('rebuild')
+    .description("Rebuild days' graphs and graph state from every event and findings file they hold (repair), in one commit")
+    .requiredOption('--lake <dir|s3://bucket/prefix>', 'lake folder or S3 prefix')
+    .option('--day <YYYY-MM-DD...>', 'only these days (default: every day the lake holds)', collectDay)
+    .option('--json', 'print one JSON summary object')
+    .action(async (opts: { lake: string; day?: string[]; json?: boolean }) => {
+      const summary = await rebuildGraph({ lake: opts.lake, ...(opts.day ? { days: opts.day } : {}) });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(summary) + '\n');
+        return;
+      }
+      for (const d of summary.days)
+        process.stdout.write(`${d.day}  ${d.entities} entities  ${d.edges} edges  from ${summary.filesRead[d.day] ?? 0} files\n`);
+      process.stdout.write(`${summary.days.length} day(s) rebuilt\n`);
+    });
+}
+
+function collectDay(value: string, previous: string[] = []): string[] {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a day as YYYY-MM-DD');
+  return [...previous, value];
+}
