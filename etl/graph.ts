@@ -399,11 +399,8 @@ finding_pairs AS (
   UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, first_seen, last_seen, source FROM fnd WHERE session_id IS NOT NULL AND src_is_ip
 )`;
 
-/** Edges of the day. `rel` names the relation; for resource access it is the action (API name). Flow edges carry bytes and packets. */
-export const GRAPH_EDGES_SQL = `
-WITH ${CROSS_SOURCE_EDGES.trim()},
-${FINDING_EDGES.trim()},
-pairs AS (
+/** What one event links by itself (identity, session, address, resources, agent, region, account, domain): one row per pair. */
+const EVENT_PAIRS = `
   SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time, source FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
   UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time, source FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
   UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
@@ -415,6 +412,14 @@ pairs AS (
   UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time, source FROM ev WHERE session_id IS NOT NULL AND src_is_ip
   UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
   UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time, source FROM ev WHERE src_is_ip AND query_name IS NOT NULL
+`;
+
+/** Edges of the day. `rel` names the relation; for resource access it is the action (API name). Flow edges carry bytes and packets. */
+export const GRAPH_EDGES_SQL = `
+WITH ${CROSS_SOURCE_EDGES.trim()},
+${FINDING_EDGES.trim()},
+pairs AS (
+  ${EVENT_PAIRS.trim()}
   UNION ALL SELECT 'Identity', issuer_id, 'issued', 'Session', issued_session_id, time, source FROM iss WHERE issuer_id IS NOT NULL
   UNION ALL SELECT 'Session', issued_session_id, 'issued_by', 'Session', issuer_session, time, source FROM iss WHERE issuer_session IS NOT NULL
   UNION ALL SELECT 'Session', issued_session_id, 'issued_from_ip', 'IPAddress', src_ip, time, source FROM iss WHERE regexp_like(src_ip, ${IP_PATTERN})
@@ -554,17 +559,7 @@ const PAIR_ROWS = (pairs: string) =>
 /** Edge partial rows of a batch (over `ev` and `fnd`): what each event links by itself, its flows, and the findings' links. */
 const ST_EDGE_ROWS = `
 ${PAIR_ROWS(`
-  SELECT 'Identity' AS src_type, actor_id AS src_id, 'from_ip' AS rel, 'IPAddress' AS dst_type, src_ip AS dst_id, time, source FROM ev WHERE actor_id IS NOT NULL AND src_is_ip
-  UNION ALL SELECT 'Identity', actor_id, 'uses', 'Session', session_id, time, source FROM ev WHERE actor_id IS NOT NULL AND session_id IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE actor_id IS NOT NULL AND user_agent IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, 'in_region', 'Region', region, time, source FROM ev WHERE actor_id IS NOT NULL AND region IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, 'in_account', 'Account', account, time, source FROM ev WHERE actor_id IS NOT NULL AND account IS NOT NULL
-  UNION ALL SELECT 'Identity', actor_id, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE actor_id IS NOT NULL
-  UNION ALL SELECT 'Session', session_id, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE session_id IS NOT NULL
-  UNION ALL SELECT 'IPAddress', src_ip, activity, 'Resource', r, time, source FROM ev CROSS JOIN UNNEST(resources) AS u(r) WHERE src_is_ip
-  UNION ALL SELECT 'Session', session_id, 'from_ip', 'IPAddress', src_ip, time, source FROM ev WHERE session_id IS NOT NULL AND src_is_ip
-  UNION ALL SELECT 'Session', session_id, 'user_agent', 'UserAgent', user_agent, time, source FROM ev WHERE session_id IS NOT NULL AND user_agent IS NOT NULL
-  UNION ALL SELECT 'IPAddress', src_ip, 'queried', 'Domain', query_name, time, source FROM ev WHERE src_is_ip AND query_name IS NOT NULL
+  ${EVENT_PAIRS.trim()}
   UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'has_address', 'IPAddress', src_ip, time, source FROM ev
     WHERE query_name IS NOT NULL AND instance_id LIKE 'i-%' AND src_is_ip AND provider = 'aws'
   UNION ALL SELECT 'Resource', ${INSTANCE_ARN('region', 'account', 'instance_id')}, 'queried', 'Domain', query_name, time, source FROM ev
