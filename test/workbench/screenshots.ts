@@ -2,7 +2,8 @@
  * `npm run screenshots`: the README's pictures of the workbench (an entity page and the graph view),
  * taken by headless Chromium (Debian's /usr/bin/chromium through playwright-core) from a server over
  * the workbench suite's lake (test/workbench/lake.ts), so they show what the code shows today.
- * Writes docs/images/workbench-entity.png and docs/images/workbench-graph.png.
+ * Writes docs/images/workbench-entity.png, workbench-identity.png (new behaviour and the world map of
+ * source countries) and workbench-graph.png.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import { tempLake } from '../api/fixtures/lake';
 import { BOB, BOB_CONSOLE_KEY, BRUTE_IP } from '../api/fixtures/story';
-import { hashWindow, writeWorkbenchLake } from './lake';
+import { DEPLOY_BOT, hashWindow, writeWorkbenchLake } from './lake';
 
 const OUT = join(__dirname, '..', '..', 'docs', 'images');
 
@@ -34,6 +35,11 @@ async function main(): Promise<void> {
     await page.waitForSelector('#new-behaviour[data-state="done"]');
     await page.screenshot({ path: join(OUT, 'workbench-entity.png'), fullPage: true });
 
+    await page.goto(`${url}/ui/#/entity/identity/${encodeURIComponent(DEPLOY_BOT)}?${hashWindow}`);
+    await page.waitForSelector('#world-map[data-state="done"]');
+    await page.waitForSelector('#new-behaviour[data-state="done"]');
+    await page.screenshot({ path: join(OUT, 'workbench-identity.png'), fullPage: true });
+
     const settle = () => page.waitForFunction(() => document.querySelector('#view')?.getAttribute('data-graph-state') === 'idle');
     await page.goto(`${url}/ui/#/graph/identity/${encodeURIComponent(BOB)}?${hashWindow}`);
     await page.waitForSelector('#graph-nodes [data-node]');
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
     await settle();
     await page.waitForSelector('#graph-details [data-field="eventCount"]');
     await page.screenshot({ path: join(OUT, 'workbench-graph.png') });
-    process.stdout.write(`wrote ${join(OUT, 'workbench-entity.png')} and ${join(OUT, 'workbench-graph.png')}\n`);
+    process.stdout.write(`wrote workbench-entity.png, workbench-identity.png and workbench-graph.png in ${OUT}\n`);
   } finally {
     await browser.close();
     await close();
