@@ -172,6 +172,21 @@ function pivots(sample: string): Pivot[] {
         totalCount edges { node { eventId time activity actorId } } pageInfo { hasNextPage endCursor } } }`,
       variables: { w: busyDay },
     },
+    {
+      name: 'identity timeline (50 events)',
+      what: 'identity(id) → its latest 50 events over the 7-day window',
+      document: `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
+        identityId events(first: 50) { edges { node { eventId time activity outcome sourceIpAddress } } } } }`,
+      variables: { id: chain.chain[0], w: window },
+    },
+    {
+      name: 'depth 3: identity → sessions → events → resources',
+      what: 'identity(id) → 10 sessions → 20 events each → the resources each event touched',
+      document: `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
+        identityId sessions(first: 10) { edges { node { accessKeyId
+          events(first: 20) { edges { node { eventId time activity resources { resourceId kind } } } } } } } } }`,
+      variables: { id: chain.chain[0], w: window },
+    },
   ];
 }
 
@@ -670,20 +685,14 @@ function poolSettings(): { connections: number; lightReserved: number }[] {
   ];
 }
 
-/** Light and heavy documents for `--light-vs-heavy`. */
+/** Light and heavy documents for `--light-vs-heavy`: the light one is the identity timeline pivot. */
 function lightAndHeavy(sample: string): { light: Pivot; heavy: Pivot } {
-  const stories = readStories(sample);
-  const chain = storyById(stories, 'role-chain-privilege-escalation').expect;
   const start = Date.parse(`${DEFAULT_START}T00:00:00Z`);
   const window = { from: new Date(start).toISOString(), to: new Date(start + DAYS * DAY_MS).toISOString() };
+  const light = pivots(sample).find((p) => p.name === 'identity timeline (50 events)');
+  if (!light) throw new Error('the identity timeline pivot is missing');
   return {
-    light: {
-      name: 'identity timeline (50 events)',
-      what: 'identity(id) → its latest 50 events over the 7-day window',
-      document: `query($id: String!, $w: TimeWindow!) { identity(id: $id, window: $w) {
-        identityId events(first: 50) { edges { node { eventId time activity outcome sourceIpAddress } } } } }`,
-      variables: { id: chain.chain[0], w: window },
-    },
+    light,
     heavy: {
       name: 'whole-lake aggregate',
       what: 'events(window: whole lake) → aggregate by action, distinct actors, top 10',
