@@ -62,6 +62,12 @@ export interface IngestOptions {
   outlierTimes?: 'quarantine' | 'keep';
   /** The run's clock (default: now); the future bound is this plus a day. */
   now?: Date;
+  /**
+   * Parse and normalize in SQL, in batches, the objects of sources with a SQL mapping (VPC flow logs
+   * delivered to S3: etl/sql-ingest.ts); false reads every object with its source's parser, record
+   * by record. The rows are the same either way. Default true.
+   */
+  sqlIngest?: boolean;
 }
 
 export interface IngestProgress {
@@ -97,6 +103,8 @@ export interface IngestSummary {
   invalid_utf8: number;
   /** Folders reached again through a symbolic link (cycles): walked once. */
   link_cycles: number;
+  /** Objects whose records DuckDB parsed and normalized in batches (IngestOptions.sqlIngest); absent when none. */
+  sql_objects?: number;
   /** Partition folders written to. */
   partitions: number;
   bytes_in: number;
@@ -206,6 +214,21 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     let stagedRows = 0;
     let committing: Promise<void> = Promise.resolve();
 
+    /** The final results of objects the SQL path deferred (their entries were added with zero counts). */
+    const settle = (target: Batch, results: Array<[number, ObjectResult]>) => {
+      for (const [index, result] of results) {
+        target.settle(index, result);
+        if (result.status === 'quarantined') target.reject(index);
+        summary.records += result.records;
+        summary.written += result.written;
+        summary.quarantined += result.quarantined;
+        summary.filtered += result.filtered;
+        summary.damaged_objects += result.damaged;
+        summary.invalid_utf8 += result.invalidUtf8;
+        if (result.sql) summary.sql_objects = (summary.sql_objects ?? 0) + 1;
+      }
+    };
+
     const advance = (object: ObjectRef) => {
       progress.objectsDone += 1;
       progress.bytesDone += object.size;
@@ -243,6 +266,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         txnDir: batch.txn.dir,
         txnId: batch.txn.id,
         timeBounds,
+        ...(options.sqlIngest === false ? { sqlIngest: false } : {}),
       };
       const current = batch;
       await pool.submit(job, claim, async (result: ObjectResult) => {
@@ -279,7 +303,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         // Hand the batch's rows to a background commit and keep the workers parsing the next one:
         // publishing (DuckDB sorting and compressing) would otherwise leave them idle. Commits still
         // happen one at a time, in order.
-        const spills = await pool.endTransaction();
+        const { spills, results } = await pool.endTransaction();
+        settle(batch, results);
         await committing;
         committing = batch.commit(spills, tempDir, partitions, summary);
         committing.catch(() => undefined); // a failure surfaces at the next await, not as an unhandled rejection
@@ -287,7 +312,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         stagedRows = 0;
       }
     }
-    const spills = await pool.endTransaction();
+    const { spills, results } = await pool.endTransaction();
+    settle(batch, results);
     await committing;
     await batch.commit(spills, tempDir, partitions, summary);
     await pool.close();
@@ -372,6 +398,24 @@ class Batch {
   /** Records what the lake will remember of an object (written at commit, with its duplicates counted). */
   add(index: number, entry: ManifestEntry): void {
     this.entries.set(index, entry);
+  }
+
+  /** The final result of an object whose entry was added before its records were read (the SQL path's batch). */
+  settle(index: number, result: ObjectResult): void {
+    const entry = this.entries.get(index);
+    if (!entry) throw new Error(`no manifest entry for object ${index} of the transaction`);
+    if (result.status === 'duplicate') throw new Error(`object ${index} of the transaction: a deferred result cannot be a duplicate`);
+    const { reason: _reason, invalid_utf8: _invalid, ...rest } = entry;
+    this.entries.set(index, {
+      ...rest,
+      status: result.status,
+      ...(result.reason ? { reason: result.reason } : {}),
+      records: result.records,
+      written: result.written,
+      quarantined: result.quarantined,
+      filtered: result.filtered,
+      ...(result.invalidUtf8 ? { invalid_utf8: result.invalidUtf8 } : {}),
+    });
   }
 
   /** An object quarantined whole: none of its rows is published. */

@@ -169,6 +169,19 @@ function inflatedAtOnce(object: ObjectRef, max: number): Buffer | null {
   return inflated && inflated.length <= max ? inflated : null;
 }
 
+/**
+ * The whole decompressed content of an object held in memory (a plain one as stored, a small
+ * intact gzip one inflated once), or null when it must be streamed: not in memory, damaged,
+ * truncated, or above `max` bytes. The SQL ingest path reads such content in batches.
+ */
+export function contentInMemory(object: ObjectRef, max: number): Buffer | null {
+  const bytes = (object as Partial<InMemoryObject>).bytes;
+  if (!bytes) return null;
+  const gzip = bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+  if (!gzip) return bytes.length <= max ? bytes : null;
+  return inflatedAtOnce(object, max);
+}
+
 export async function sha256Of(object: ObjectRef): Promise<string> {
   const hash = sha256Hasher();
   for await (const chunk of object.open()) hash.update(chunk as Buffer);

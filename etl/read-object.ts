@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,9 +7,10 @@ import { threadId } from 'node:worker_threads';
 import { JsonlFile } from './lake/jsonl-file';
 import type { RowSpiller, Spills } from './lake/row-spiller';
 import { detectObject } from './detect';
-import { IN_MEMORY_LIMIT, ObjectContent, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
+import { IN_MEMORY_LIMIT, ObjectContent, contentInMemory, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
-import { PROVIDER_LOGS_SINCE, quarantine, type ParsedItem, type Provider } from './sources/types';
+import { PROVIDER_LOGS_SINCE, quarantine, type LogSource, type ParsedItem, type Provider, type SqlMapping } from './sources/types';
+import { SqlBatch } from './sql-ingest';
 import type { GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
@@ -30,6 +32,8 @@ export interface ObjectJob {
   txnId: string;
   /** Event times outside these bounds are quarantined; null keeps every valid time (see IngestOptions.outlierTimes). */
   timeBounds: TimeBounds | null;
+  /** false: never the SQL path (etl/sql-ingest.ts), every object through its source's parser. Default true. */
+  sqlIngest?: boolean;
 }
 
 /** Plausible event times: not after `notAfterMs`, and not before the provider could have logged. */
@@ -66,6 +70,22 @@ export interface ObjectResult {
   damaged: number;
   /** Records that held bytes that are not UTF-8 (their rows are flagged 'invalid-utf8'). */
   invalidUtf8: number;
+  /**
+   * The object waits in the SQL path's batch: its counts are zero here (`rows` is an estimate, for
+   * the commit's size) and its final result comes with the transaction's end (ObjectReader.endTransaction).
+   */
+  deferred?: true;
+  /** Its records were parsed and normalized in SQL (a deferred object's final result). */
+  sql?: true;
+}
+
+/** What the SQL path needs to hand an object back to the parser. */
+interface Deferred {
+  job: ObjectJob;
+  sha256: string;
+  source: LogSource;
+  object: ObjectRef;
+  result: ObjectResult;
 }
 
 /**
@@ -76,6 +96,9 @@ export class ObjectReader {
   private txnDir = '';
   private quarantine: JsonlFile | null = null;
   private oversize: JsonlFile | null = null;
+  private readonly sqlBatch: SqlBatch<Deferred>;
+  /** Final results of objects the SQL path deferred, by index, until the transaction ends. */
+  private finished: Array<[number, ObjectResult]> = [];
 
   /** `geoip`: fills the enrichment columns of every row after parsing (null: left empty). */
   constructor(
@@ -83,7 +106,9 @@ export class ObjectReader {
     /** Scratch folder for records set aside while an object is read (kept only if the object is). */
     private readonly tempDir: string,
     private readonly geoip: GeoIp | null = null,
-  ) {}
+  ) {
+    this.sqlBatch = new SqlBatch(spiller, geoip);
+  }
 
   /**
    * Hashes, claims, detects and parses one object. Small objects are read from storage once and
@@ -105,7 +130,6 @@ export class ObjectReader {
     };
     this.useTransaction(job);
     const quarantineFile = this.quarantine!;
-    const oversize = this.oversize!;
     let object: ObjectRef;
     try {
       const stored = objectFromKey(job.key, job.size);
@@ -120,10 +144,6 @@ export class ObjectReader {
     const sha256 = result.sha256;
     if (!(await claim(sha256))) return { ...result, status: 'duplicate' };
 
-    const setAside = new SetAside(join(this.tempDir, `set-aside-t${threadId}-${job.index}.jsonl`));
-    const note = (position: string, reason: string, text: string) =>
-      setAside.add({ object: job.key, sha256, source: result.source, position, reason, text });
-
     const verdict = await detectObject(object, job.forced);
     if (verdict.kind !== 'source') {
       // A digest is skipped quietly; an object nobody recognizes is named in the quarantine.
@@ -133,6 +153,67 @@ export class ObjectReader {
     }
     const source = verdict.source;
     result.source = source.id;
+    if (source.sql && job.sqlIngest !== false) {
+      const deferred = await this.trySql(job, sha256, source, source.sql, object, result);
+      if (deferred) return deferred;
+    }
+    return this.parse(job, sha256, source, object, result);
+  }
+
+  /**
+   * Puts the object in the SQL path's batch when its source's mapping plans it: whole in memory,
+   * UTF-8, within the limits. Returns its provisional result, or null (the parser reads it).
+   */
+  private async trySql(
+    job: ObjectJob,
+    sha256: string,
+    source: LogSource,
+    mapping: SqlMapping,
+    object: ObjectRef,
+    result: ObjectResult,
+  ): Promise<ObjectResult | null> {
+    const limits = job.limits ?? DEFAULT_READ_LIMITS;
+    const content = contentInMemory(object, limits.maxObjectBytes);
+    if (!content || !isUtf8(content)) return null;
+    const text = content.toString('utf8');
+    const options = job.sourceOptions?.[source.id];
+    const plan = mapping.plan(text, { key: job.key, ...(options ? { options } : {}) });
+    if (!plan) return null;
+    const since = Date.parse(`${PROVIDER_LOGS_SINCE[source.manifest.provider]}T00:00:00Z`);
+    const full = this.sqlBatch.add({
+      index: job.index,
+      source,
+      plan,
+      maxRecordChars: limits.maxRecordBytes,
+      bounds: job.timeBounds ? { sinceMs: since, notAfterMs: job.timeBounds.notAfterMs } : null,
+      context: { job, sha256, source, object, result },
+    });
+    if (full) await this.flushSql();
+    let lines = 0;
+    for (let at = plan.body.indexOf('\n'); at !== -1; at = plan.body.indexOf('\n', at + 1)) lines++;
+    return { ...result, rows: lines + 1, deferred: true };
+  }
+
+  /** Runs the SQL path's batch: objects it read are done; the others are read by their parser now. */
+  private async flushSql(): Promise<void> {
+    for (const outcome of await this.sqlBatch.flush()) {
+      const { job, sha256, source, object, result } = outcome.pending.context;
+      if (outcome.kind === 'sql') {
+        const n = outcome.records;
+        this.finished.push([job.index, { ...result, records: n, written: n, rows: n, sql: true }]);
+      } else {
+        this.finished.push([job.index, await this.parse(job, sha256, source, object, { ...result })]);
+      }
+    }
+  }
+
+  /** Reads a detected object with its source's parser (the per-record JavaScript path). */
+  private async parse(job: ObjectJob, sha256: string, source: LogSource, object: ObjectRef, result: ObjectResult): Promise<ObjectResult> {
+    const quarantineFile = this.quarantine!;
+    const oversize = this.oversize!;
+    const setAside = new SetAside(join(this.tempDir, `set-aside-t${threadId}-${job.index}.jsonl`));
+    const note = (position: string, reason: string, text: string) =>
+      setAside.add({ object: job.key, sha256, source: result.source, position, reason, text });
     const state = new ReadState(job.limits ?? DEFAULT_READ_LIMITS);
     const content = new ObjectContent(object, state);
     const options = job.sourceOptions?.[source.id];
@@ -194,12 +275,18 @@ export class ObjectReader {
     return result;
   }
 
-  /** Ends the transaction: closes this thread's files and hands over every staged row as spill files. */
-  async endTransaction(): Promise<Spills> {
+  /**
+   * Ends the transaction: runs what waits in the SQL path's batch, closes this thread's files and
+   * hands over every staged row as spill files, with the final results of the objects it deferred.
+   */
+  async endTransaction(): Promise<{ spills: Spills; results: Array<[number, ObjectResult]> }> {
+    if (this.sqlBatch.size > 0) await this.flushSql();
+    const results = this.finished;
+    this.finished = [];
     await Promise.all([this.quarantine?.close(), this.oversize?.close()]);
     this.quarantine = this.oversize = null;
     this.txnDir = '';
-    return this.spiller.takeSpills();
+    return { spills: await this.spiller.takeSpills(), results };
   }
 
   private useTransaction(job: ObjectJob): void {

@@ -254,6 +254,27 @@ export class RowSpiller {
     return oversize;
   }
 
+  /** The spiller's own connection, for the SQL ingest path's temp tables (etl/sql-ingest.ts). */
+  sqlConnection(): DuckDBConnection {
+    return this.connection;
+  }
+
+  /**
+   * Stages the rows a SELECT gives (columns by name: the partition values, the object index,
+   * whether the row is its record's first, then the table's columns; absent ones are null) beside
+   * the appended ones. Returns how many rows it staged.
+   */
+  async stageBySql(table: SourceTable, select: string): Promise<number> {
+    const state = this.tables.get(table);
+    if (!state) throw new Error(`unknown table ${table}`);
+    state.appender.flushSync();
+    const result = await this.connection.run(`INSERT INTO ${stagingTable(table)} BY NAME ${select}`);
+    const rows = result.rowsChanged;
+    state.rows += rows;
+    await this.spillIfLarge();
+    return rows;
+  }
+
   /**
    * Moves staged rows out of memory into an unsorted, lightly compressed Parquet file. Sorting
    * waits for publishPartitions(), where DuckDB's external sort can spill to disk: memory stays
@@ -365,12 +386,14 @@ export async function publishPartitions(
         if (dropped.all) continue;
         const target = join(outDir, ...partition.split('/'));
         await mkdir(target, { recursive: true });
+        // After the sort keys, the identity (unique in the partition once duplicates are dropped): a total order, so
+        // the file is the same whatever order its rows were staged in (appended per record or inserted by the SQL path).
         const unique = dropped.rows
           ? `WHERE NOT EXISTS (SELECT 1 FROM dropped d WHERE d.filename = n.filename AND d.file_row_number = n.file_row_number)`
           : '';
         await connection.run(
           `COPY (SELECT ${columns} FROM ${rows} n ${unique}
-                 ORDER BY ${def.sortBy.map((c) => `"${c}"`).join(', ')})
+                 ORDER BY ${[...def.sortBy.map((c) => `"${c}"`), ...identity].join(', ')})
            TO ${sqlString(join(target, partFileName(tag)))}
            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
         );

@@ -200,12 +200,55 @@ export interface LogSource<T extends SourceTable = SourceTable> {
    * never hold the whole object in memory.
    */
   parse(input: AsyncIterable<Buffer>, ctx: ObjectContext): AsyncIterable<ParsedItem<T>>;
+  /**
+   * The source's SQL mapping, when it has one (etl/sql-ingest.ts): objects it plans are parsed and
+   * normalized by DuckDB in batches, straight into the staged rows; the rest, and every object
+   * with a line the SQL rejects, are read by `parse`. Both must give the same rows.
+   */
+  sql?: SqlMapping;
+}
+
+/** What a source's SQL mapping says about one object: null (read it with `parse`) or how to read it in SQL. */
+export interface SqlPlan {
+  /** The lines to read (the content after the lines the plan consumed, e.g. a header line). */
+  body: string;
+  /** The line number of the body's first line. */
+  firstLine: number;
+  /** The object's columns (SqlMapping.objectColumns) for the mapping's SQL. */
+  values: Readonly<Record<string, string | number | null>>;
+}
+
+/**
+ * A source's parse + normalize written once in SQL (DuckDB's dialect). Lines are split by the
+ * ingest; the mapping reads the temp table `sql_lines` (obj INTEGER, n INTEGER: line number,
+ * line VARCHAR: without its terminator, never empty, line_ok BOOLEAN: within the record limits,
+ * and the object columns) and selects, per line: `obj`, `line_ok`, `valid` (false: the object is
+ * read by `parse` instead, whole), `time` and every other column of the table it writes by name,
+ * `account` and `region` as the row's own values (the ingest makes them partition-safe).
+ */
+export interface SqlMapping {
+  table: TableName;
+  /** Columns of the per-object table, by name: their DuckDB types. */
+  objectColumns: Readonly<Record<string, 'INTEGER' | 'BIGINT' | 'VARCHAR'>>;
+  /** Statements run once per connection before the mapping (CREATE TEMP MACRO …). */
+  setup: readonly string[];
+  /** The SELECT described above. */
+  select: string;
+  /** Whether the object (its whole decoded text, UTF-8) is for the SQL path, and how; null: read it with `parse`. */
+  plan(text: string, ctx: ObjectContext): SqlPlan | null;
 }
 
 /** A parser (detect + parse) bound to its manifest: what a folder's parser.ts exports as `source`. */
 export function defineSource<T extends SourceTable>(
   manifest: SourceManifest<T>,
-  parser: Pick<LogSource<T>, 'detect' | 'parse'>,
+  parser: Pick<LogSource<T>, 'detect' | 'parse' | 'sql'>,
 ): LogSource<T> {
-  return { id: manifest.id, manifest, tables: manifest.tables, detect: parser.detect, parse: parser.parse };
+  return {
+    id: manifest.id,
+    manifest,
+    tables: manifest.tables,
+    detect: parser.detect,
+    parse: parser.parse,
+    ...(parser.sql ? { sql: parser.sql } : {}),
+  };
 }

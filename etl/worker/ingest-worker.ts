@@ -25,8 +25,10 @@ async function main(): Promise<void> {
     try {
       if (request.type === 'claim-reply') claimAnswer?.(request.ok);
       else if (request.type === 'read') reply({ type: 'read', result: await reader.read(request.job, claim) });
-      else if (request.type === 'end-transaction') reply({ type: 'spills', spills: [...(await reader.endTransaction())] });
-      else {
+      else if (request.type === 'end-transaction') {
+        const { spills, results } = await reader.endTransaction();
+        reply({ type: 'spills', spills: [...spills], results });
+      } else {
         await spiller.close();
         reply({ type: 'closed' });
         port.close();

@@ -126,16 +126,18 @@ export class WorkerPool {
     if (this.failure) throw this.failure;
   }
 
-  /** Ends the transaction on every worker and gathers their spill files. */
-  async endTransaction(): Promise<Spills> {
+  /** Ends the transaction on every worker and gathers their spill files and the final results of deferred objects. */
+  async endTransaction(): Promise<{ spills: Spills; results: Array<[number, ObjectResult]> }> {
     await this.drain();
     const merged: Spills = new Map();
+    const results: Array<[number, ObjectResult]> = [];
     for (const worker of this.workers) {
       const reply = await worker.request({ type: 'end-transaction' });
       if (reply.type !== 'spills') continue;
       for (const [table, files] of reply.spills) merged.set(table, [...(merged.get(table) ?? []), ...files]);
+      results.push(...reply.results);
     }
-    return merged;
+    return { spills: merged, results };
   }
 
   async close(): Promise<void> {

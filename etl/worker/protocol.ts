@@ -21,6 +21,7 @@ export type WorkerReply =
   | { type: 'read'; result: ObjectResult }
   /** Sent while reading: may this content be ingested (is it new to the lake and the run)? */
   | { type: 'claim'; sha256: string }
-  | { type: 'spills'; spills: Array<[SourceTable, string[]]> }
+  /** The transaction's staged rows, and the final results of the objects whose `read` result was deferred (by index). */
+  | { type: 'spills'; spills: Array<[SourceTable, string[]]>; results: Array<[number, ObjectResult]> }
   | { type: 'closed' }
   | { type: 'error'; message: string };

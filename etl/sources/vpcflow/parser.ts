@@ -30,6 +30,7 @@ import { readLines } from '../../readers/lines';
 import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
 import { KNOWN_FIELDS, TGW_FIELDS, VPC_FIELDS, fieldsOfFormat } from './fields';
 import { manifest } from './manifest';
+import { vpcFlowSql } from './sql';
 
 type Item = ParsedItem<'network_activity'>;
 
@@ -37,7 +38,7 @@ type Item = ParsedItem<'network_activity'>;
 const POSITIONAL_COUNTS: ReadonlySet<number> = new Set([14, 21, 25, 29, 39, 40]);
 
 /** Where each field sits in a record (-1: not in the format). */
-interface Layout {
+export interface Layout {
   size: number;
   version: number;
   account: number;
@@ -77,7 +78,7 @@ interface Layout {
   lost: readonly number[];
 }
 
-function layoutOf(names: readonly string[]): Layout {
+export function layoutOf(names: readonly string[]): Layout {
   const at = (name: string) => names.indexOf(name);
   return {
     size: names.length,
@@ -125,7 +126,7 @@ const POSITIONAL_LAYOUTS = new Map<number, Layout>([...POSITIONAL_COUNTS].map((n
 const TGW_DEFAULT_LAYOUT = layoutOf(TGW_FIELDS);
 
 /** A header line names fields: lower-case words joined by `-`, at least one a known field. */
-function isHeader(tokens: readonly string[]): boolean {
+export function isHeader(tokens: readonly string[]): boolean {
   const first = tokens[0]?.charCodeAt(0) ?? 0;
   if (first < 97 || first > 122) return false; // records start with a digit or `-`
   let known = 0;
@@ -188,6 +189,21 @@ function cloudWatchEvent(value: unknown): Unwrapped | string {
 
 const FILE_NAME = /(?:^|[/\\])(\d{12})_vpcflowlogs_([a-z]{2}(?:-[a-z]+)+-\d{1,2})_fl-[0-9a-f]+_(\d{8}T\d{4}Z)_[^/\\]*$/;
 
+/** What an object's key says: account and region (AWSLogs path, else the S3 file name) and the delivery time in the file name. */
+export function keyHints(key: string): { account: string | null; region: string | null; fileTime: Date | null } {
+  const hints = awsLogsPathHints(key, 'vpcflowlogs');
+  // S3 delivery names files `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`.
+  const file = FILE_NAME.exec(key);
+  const stamp = file?.[3];
+  return {
+    account: hints.account ?? file?.[1] ?? null,
+    region: hints.region ?? file?.[2] ?? null,
+    fileTime: stamp
+      ? parseIsoTime(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:00Z`)
+      : null,
+  };
+}
+
 /** Per-object state: the header in force and what the key says. */
 class FlowReader {
   private layout: Layout | null = null;
@@ -205,15 +221,10 @@ class FlowReader {
     const fields = format === undefined ? null : fieldsOfFormat(format);
     if (typeof fields === 'string') throw new Error(`--vpcflow-format: ${fields}`);
     this.given = fields ? layoutOf(fields) : null;
-    const hints = awsLogsPathHints(key, 'vpcflowlogs');
-    // S3 delivery names files `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`.
-    const file = FILE_NAME.exec(key);
-    this.pathAccount = hints.account ?? file?.[1] ?? null;
-    this.pathRegion = hints.region ?? file?.[2] ?? null;
-    const stamp = file?.[3];
-    this.fileTime = stamp
-      ? parseIsoTime(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:00Z`)
-      : null;
+    const hints = keyHints(key);
+    this.pathAccount = hints.account;
+    this.pathRegion = hints.region;
+    this.fileTime = hints.fileTime;
   }
 
   *line(lineText: string, number: number): Generator<Item> {
@@ -451,6 +462,7 @@ function detect(sample: DetectSample): Detection {
 
 export const source = defineSource(manifest, {
   detect,
+  sql: vpcFlowSql,
   async *parse(input, ctx) {
     const reader = new FlowReader(ctx.key, ctx.options?.['format']);
     for await (const line of readLines(input)) yield* reader.line(line.text, line.number);

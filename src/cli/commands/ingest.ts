@@ -48,6 +48,7 @@ interface IngestFlags extends GeoIpFlags {
   batchRows?: number;
   retrySkipped?: boolean;
   keepOutlierTimes?: boolean;
+  sqlIngest: boolean;
   maxRecordBytes?: number;
   maxObjectBytes?: number;
   detect?: boolean;
@@ -95,6 +96,10 @@ export function registerIngest(program: Command): void {
     .option('--geoip-mmdb <file>', 'MaxMind MMDB file (Country, City or ASN) consulted before the bundled data; repeatable', collect, [])
     .option('--no-geoip-bundled', 'do not use the offline GeoIP / ASN data shipped with ScoutQL')
     .option('--no-geoip', 'no GeoIP / ASN enrichment (src_country, src_asn… stay empty)')
+    .option(
+      '--no-sql-ingest',
+      'read every object with its source parser, record by record, not in SQL batches (VPC flow logs delivered to S3 are parsed by DuckDB by default; the rows are the same)',
+    )
     .option('--delivery <file>', 'after the run, send new findings to the destinations this delivery configuration names (see `deliver`)')
     .option('--detect', 'after publishing, run the detection rules over the days this run touched and write their findings')
     // Not variadic: it would swallow the <path...> arguments that follow it.
@@ -152,6 +157,7 @@ export function registerIngest(program: Command): void {
       },
       onProgress: progress?.update,
       geoip: geoipOptions(opts),
+      sqlIngest: opts.sqlIngest,
     });
     progress?.stop();
     // The digests vouch for the logs as they were read: checked after the ingest, never stopping it.
