@@ -38,6 +38,12 @@ export type FlushOutcome<T> = { kind: 'sql'; pending: PendingObject<T>; records:
 const BATCH_CHARS = 8 * 1024 * 1024;
 const BATCH_OBJECTS = 4096;
 
+/**
+ * Larger objects are read by the parser, streaming: a batch's lines and rows live in the worker's
+ * DuckDB (96 MB before it spills to disk), so one object must not make a batch several times that.
+ */
+export const SQL_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+
 const GENERIC_SETUP = [
   // safePartitionValue() (src/core/lake-layout.ts) in SQL.
   `CREATE OR REPLACE TEMP MACRO scoutql_safe_partition(v) AS
