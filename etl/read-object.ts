@@ -10,7 +10,7 @@ import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, contentInMemory, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
 import { PROVIDER_LOGS_SINCE, quarantine, type LogSource, type ParsedItem, type Provider, type SqlMapping } from './sources/types';
-import { SqlBatch } from './sql-ingest';
+import { SQL_MAX_OBJECT_BYTES, SqlBatch } from './sql-ingest';
 import type { GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
@@ -173,7 +173,7 @@ export class ObjectReader {
     result: ObjectResult,
   ): Promise<ObjectResult | null> {
     const limits = job.limits ?? DEFAULT_READ_LIMITS;
-    const content = contentInMemory(object, limits.maxObjectBytes);
+    const content = contentInMemory(object, Math.min(limits.maxObjectBytes, SQL_MAX_OBJECT_BYTES));
     if (!content || !isUtf8(content)) return null;
     const text = content.toString('utf8');
     const options = job.sourceOptions?.[source.id];

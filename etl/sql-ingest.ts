@@ -34,9 +34,15 @@ export interface PendingObject<T> {
 /** Per object of a flushed batch: read in SQL (its record count) or handed back to the parser. */
 export type FlushOutcome<T> = { kind: 'sql'; pending: PendingObject<T>; records: number } | { kind: 'fallback'; pending: PendingObject<T> };
 
-/** A batch is flushed past this many characters of content, or this many objects. */
+/** A batch is flushed past this many characters of content, or this many objects (tests set fewer to flush mid-transaction). */
 const BATCH_CHARS = 8 * 1024 * 1024;
-const BATCH_OBJECTS = 4096;
+const BATCH_OBJECTS = Number(process.env.SCOUTQL_SQL_BATCH_OBJECTS) || 4096;
+
+/**
+ * Larger objects are read by the parser, streaming: a batch's lines and rows live in the worker's
+ * DuckDB (96 MB before it spills to disk), so one object must not make a batch several times that.
+ */
+export const SQL_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
 const GENERIC_SETUP = [
   // safePartitionValue() (src/core/lake-layout.ts) in SQL.

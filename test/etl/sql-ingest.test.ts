@@ -171,8 +171,8 @@ function quarantineOf(lake: string): QuarantineLine[] {
 describe('SQL ingest path (VPC flow logs)', () => {
   let input = '';
   let expectedSql = 0;
-  const lakes = { sql: '', js: '' };
-  const summaries: Partial<Record<'sql' | 'js', IngestSummary>> = {};
+  const lakes = { sql: '', js: '', small: '' };
+  const summaries: Partial<Record<'sql' | 'js' | 'small', IngestSummary>> = {};
 
   beforeAll(async () => {
     input = tempDir('sql-ingest-in');
@@ -183,6 +183,14 @@ describe('SQL ingest path (VPC flow logs)', () => {
     for (const path of ['sql', 'js'] as const) {
       lakes[path] = tempDir(`sql-ingest-${path}`);
       summaries[path] = await ingest({ inputs: [input], lake: lakes[path], now: NOW, graph: false, sqlIngest: path === 'sql' });
+    }
+    // Batches of two objects: most are flushed while objects are still being read, not at the transaction's end.
+    process.env.SCOUTQL_SQL_BATCH_OBJECTS = '2';
+    try {
+      lakes.small = tempDir('sql-ingest-small');
+      summaries.small = await ingest({ inputs: [input], lake: lakes.small, now: NOW, graph: false, workers: 1 });
+    } finally {
+      delete process.env.SCOUTQL_SQL_BATCH_OBJECTS;
     }
   }, 120_000);
 
@@ -213,6 +221,13 @@ describe('SQL ingest path (VPC flow logs)', () => {
     const sql = partFiles(lakes.sql);
     expect(sql.length).toBeGreaterThan(10);
     expect(sql).toEqual(partFiles(lakes.js));
+  });
+
+  test('the same when batches are flushed mid-transaction', () => {
+    expect(summaries.small!.sql_objects).toBe(summaries.sql!.sql_objects);
+    expect(comparable(summaries.small!)).toEqual(comparable(summaries.js!));
+    expect(partFiles(lakes.small)).toEqual(partFiles(lakes.js));
+    expect(quarantineOf(lakes.small)).toEqual(quarantineOf(lakes.js));
   });
 
   test('identical quarantine records and manifest entries', () => {
