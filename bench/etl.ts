@@ -7,6 +7,7 @@
  *   options: --scale K --days N --only cloudtrail,vpcflow,alb,… (those sources only, sample included) --source-mb M --skip-graph-rerun
  *            --before <checkout>   the same ingests again with another checkout's CLI (e.g. main before a change), same inputs, same run
  *            --rss 1M,4M           peak RSS of ingesting that many CloudTrail events (the sample's log files copied with new event ids)
+ *            --rss-only            only the --rss ingests (the CloudTrail sample alone is generated), no per-source bench
  *
  * It ends with the issue-14 table: CloudTrail, ALB and VPC flow ETL beside DuckDB in the same run.
  *
@@ -56,7 +57,9 @@ const ONLY = typeof args.get('only') === 'string' ? new Set(String(args.get('onl
 const THREADS = 2;
 const BEFORE = typeof args.get('before') === 'string' ? String(args.get('before')) : null;
 const RSS_SIZES = typeof args.get('rss') === 'string' ? String(args.get('rss')).split(',').map(eventCount) : [];
-const wanted = (source: string) => !ONLY || ONLY.has(source);
+/** --rss-only: the --rss ingests alone (CloudTrail sample only), no per-source bench. */
+const RSS_ONLY = args.has('rss-only');
+const wanted = (source: string) => !RSS_ONLY && (!ONLY || ONLY.has(source));
 
 /** `1M`, `4M`, `250k` or a plain number of events. */
 function eventCount(text: string): number {
@@ -541,7 +544,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: SourceResult[] = [];
   for (const id of ONLY ?? []) if (!MANIFESTS.some((m) => m.id === id)) throw new Error(`--only: unknown source '${id}'`);
-  const sample = await ensureSample(SCALE, DAYS, ONLY ? [...ONLY] : undefined);
+  const sample = await ensureSample(SCALE, DAYS, RSS_ONLY ? ['cloudtrail'] : ONLY ? [...ONLY] : undefined);
   for (const manifest of MANIFESTS) if (wanted(manifest.id)) results.push(await benchSource(sample, manifest));
   const rss: RssResult[] = [];
   for (const events of RSS_SIZES) rss.push(await rssRun(sample, events));

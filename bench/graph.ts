@@ -77,6 +77,8 @@ async function main(): Promise<void> {
   const marks = new Set([1, Math.round(K / 2), K]);
   const rows: (string | number)[][] = [];
   const result: Record<string, unknown>[] = [];
+  /** Every object's merge: the cost per object as the day grows, not just at the marks. */
+  const series: { object: number; files: number; wall: number; cpu: number }[] = [];
   try {
     for (let i = 1; i <= K; i++) {
       const file = join(dir, `object-${i}.json`);
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       const merge = await timed(async () => {
         read.merge = (await materializeGraphInStore(store, [DAY], scratch)).filesRead[DAY] ?? 0;
       });
+      series.push({ object: i, files: read.merge, ...merge });
       if (!marks.has(i)) continue;
       const rebuild = await timed(async () => {
         read.rebuild = (await materializeGraphInStore(store, [DAY], scratch, undefined, { rebuild: true })).filesRead[DAY] ?? 0;
@@ -113,7 +116,19 @@ async function main(): Promise<void> {
   console.log(
     table(['object', 'day events', 'rebuild files', 'rebuild wall s', 'rebuild cpu s', 'merge files', 'merge wall s', 'merge cpu s'], rows),
   );
-  console.log(`written: ${writeResult('graph', { machine: m, objects: K, records: RECORDS, steps: result })}`);
+  // Merge CPU per object in tenths of the run (mean of each tenth): flat if the cost does not grow with the day.
+  const tenths = Array.from({ length: Math.min(10, series.length) }, (_, t) => {
+    const part = series.slice(Math.floor((t * series.length) / 10), Math.floor(((t + 1) * series.length) / 10));
+    const mean = (pick: (s: (typeof series)[number]) => number) => part.reduce((n, s) => n + pick(s), 0) / Math.max(1, part.length);
+    return [
+      `${part[0]?.object}–${part.at(-1)?.object}`,
+      mean((s) => s.files).toFixed(1),
+      mean((s) => s.wall).toFixed(2),
+      mean((s) => s.cpu).toFixed(2),
+    ];
+  });
+  console.log(table(['objects', 'merge files', 'merge wall s (mean)', 'merge cpu s (mean)'], tenths));
+  console.log(`written: ${writeResult('graph', { machine: m, objects: K, records: RECORDS, steps: result, merges: series })}`);
 }
 
 void main();

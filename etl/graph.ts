@@ -162,6 +162,19 @@ const RESOURCE_KIND = `CASE WHEN regexp_like(id, '^arn:[^:]+:s3:::.*/') THEN 's3
 
 const ROLE_OR_USER_NAME = `nullif(regexp_extract(id, '^arn:[^:]*:iam::[0-9]*:(user|role)/(.*/)?([^/]+)$', 3), '')`;
 
+/**
+ * List attributes (an identity's `names`, an address's `sources`) keep their first GRAPH_ATTR_VALUES
+ * distinct values in sort order, on every path: the full-day SQL (Athena) and the mergeable state (DuckDB).
+ */
+export const GRAPH_ATTR_VALUES = 100;
+
+/**
+ * A list attribute in the full-day SQL: the first GRAPH_ATTR_VALUES distinct JSON strings of `expr`
+ * in sort order, as JSON array text ('[]' for none). The same values the state's BOUNDED_VALUES keeps.
+ */
+const BOUNDED_JSON_LIST = (expr: string) =>
+  `COALESCE('[' || array_join(slice(array_agg(DISTINCT ${jsonString(expr)} ORDER BY ${jsonString(expr)}) FILTER (WHERE ${expr} IS NOT NULL), 1, ${GRAPH_ATTR_VALUES}), ',') || ']', '[]')`;
+
 /** Entities of the day, over relations `ev` (GRAPH_EVENTS_SQL), `iss` (GRAPH_ISSUED_SQL) and `fnd` (GRAPH_FINDINGS_SQL). */
 export const GRAPH_ENTITIES_SQL = `
 WITH finding_times AS (
@@ -187,7 +200,7 @@ identities AS (
          COALESCE(${ROLE_OR_USER_NAME}, max(name)) AS name,
          CASE WHEN id LIKE 'arn:%' THEN id ELSE max(arn) END AS arn,
          min(time) AS first_seen, max(time) AS last_seen, sum(n) AS event_count,
-         ${jsonObject([['names', `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('name')} ORDER BY ${jsonString('name')}) FILTER (WHERE name IS NOT NULL), ',') || ']', '[]')`]])} AS attrs
+         ${jsonObject([['names', BOUNDED_JSON_LIST('name')]])} AS attrs
   FROM identity_rows GROUP BY id
 ),
 used AS (
@@ -241,10 +254,7 @@ ips AS (
          ${jsonObject([
            ['private', jsonBool(`regexp_like(ip, ${PRIVATE_IP_PATTERN})`)],
            // Which logs saw the address (API calls, sign-ins, flows, DNS…): the days' lists are merged.
-           [
-             'sources',
-             `COALESCE('[' || array_join(array_agg(DISTINCT ${jsonString('source')} ORDER BY ${jsonString('source')}) FILTER (WHERE source IS NOT NULL), ',') || ']', '[]')`,
-           ],
+           ['sources', BOUNDED_JSON_LIST('source')],
            // Where the address is (the ingest's GeoIP / ASN enrichment of the rows it was the source of).
            ['country', jsonString('max(country)')],
            ['asn', jsonNumber('max(asn)')],
@@ -481,9 +491,9 @@ export function graphSqlForAthena(): { entities: string; edges: string; coverage
  * - other products' findings (GuardDuty, Security Hub) go into the same entity and edge state as
  *   events (event_count 0), not a separate pass.
  *
- * Only DuckDB runs these (the state is local); on Athena the full-day SQL above stays the way.
+ * Only DuckDB runs these (the state is local); on Athena the full-day SQL above stays the way, with
+ * the same bound on list attributes (GRAPH_ATTR_VALUES, BOUNDED_JSON_LIST).
  */
-export const GRAPH_ATTR_VALUES = 100;
 
 /** A sorted, distinct, bounded VARCHAR list from a list of lists (the merge of `vals`). */
 const BOUNDED_VALUES = (lists: string) => `list_slice(list_sort(list_distinct(flatten(list(${lists})))), 1, ${GRAPH_ATTR_VALUES})`;

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
 import { loadManifest, lostManifestFiles, type ManifestEntry } from './lake/manifest';
-import { publishPartitions, type Spills } from './lake/row-spiller';
+import { IdentityIndexes } from './lake/identity-index';
+import { FINDING_IDENTITY, publishPartitions, type Spills } from './lake/row-spiller';
 import { LostRows } from './lake/restore';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
@@ -16,7 +17,15 @@ import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
 import { LISTED_SOURCE_IDS, manifestById } from './sources/manifests';
 import { DEFAULT_IDENTITY, identityColumns } from './sources/types';
 import { GeoIp, type GeoIpOptions } from '../src/core/geoip';
-import { dayOfPartition, graphPendingMarker, isPartFileName, manifestFile, partFileName, quarantineFile } from '../src/core/lake-layout';
+import {
+  dayOfPartition,
+  findingsTablePath,
+  graphPendingMarker,
+  isPartFileName,
+  manifestFile,
+  partFileName,
+  quarantineFile,
+} from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
 
@@ -383,6 +392,14 @@ function identityOf(source: string): readonly string[] {
   return (LISTED_SOURCE_IDS as readonly string[]).includes(source) ? identityColumns(manifestById(source as SourceId)) : DEFAULT_IDENTITY;
 }
 
+/** The identity columns of a partition's rows: its source's, or a finding's (FINDING_IDENTITY). */
+function identityOfPartition(partition: string): readonly string[] {
+  if (partition.startsWith(`${findingsTablePath()}/`)) return FINDING_IDENTITY;
+  const source = /(?:^|\/)source=([^/]+)/.exec(partition)?.[1];
+  if (!source) throw new Error(`identity index: '${partition}' names no source`);
+  return identityOf(source);
+}
+
 /** One transaction's worth of objects: their rows, quarantine and manifest entries. */
 class Batch {
   private readonly entries = new Map<number, ManifestEntry>();
@@ -431,14 +448,22 @@ class Batch {
 
   async commit(spills: Spills, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
     const scratch = await mkdtemp(join(tempDir, 'lake-files-'));
+    // An S3 lake checks duplicates against each partition's identity index, not its downloaded files.
+    const indexes = this.txn.store.kind === 's3' ? new IdentityIndexes(this.txn.store, scratch, identityOfPartition) : null;
     let published;
     try {
       published = await publishPartitions(spills, this.txn.dir, this.txn.id, tempDir, {
         rejectedObjects: this.rejected,
         identityOf,
-        lakeFiles: (partition) => existingPartFiles(this.txn.store, partition, scratch),
+        lakeFiles: (partition) => (indexes ? indexes.lakeFiles(partition) : existingPartFiles(this.txn.store, partition, scratch)),
       });
+      await indexes?.stage(
+        published.partitions,
+        (partition) => `${partition}/${partFileName(this.txn.id)}`,
+        (path) => this.txn.staged(path),
+      );
     } finally {
+      indexes?.close();
       await rm(scratch, { recursive: true, force: true });
     }
     // Records whose event the lake already held are not written: they are duplicates, in the summary and their entries.

@@ -317,7 +317,10 @@ export interface PublishOptions {
   rejectedObjects?: ReadonlySet<number>;
   /** The identity columns of a source's rows (its manifest's): rows with the same values in a partition are one event. */
   identityOf(source: string): readonly string[];
-  /** Local copies of the part files the lake already holds in a partition (lake-relative path). */
+  /**
+   * Local Parquet files holding (at least the identity columns of) every row the lake already holds
+   * in a partition (lake-relative path): its part files, or an S3 lake's identity index (etl/lake/identity-index.ts).
+   */
   lakeFiles(partition: string): Promise<string[]>;
 }
 

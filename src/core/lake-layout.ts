@@ -5,7 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _identity/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
  *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
@@ -25,6 +25,12 @@ export const GRAPH_PENDING_DIR = '_graph_pending';
  * aggregates the day's graph files are finished from, and `inputs.json`, the event files merged into it.
  */
 export const GRAPH_STATE_DIR = '_graph_state';
+/**
+ * An S3 lake's identity index (etl/lake/identity-index.ts): per event or findings partition,
+ * `_identity/<partition>/index.parquet`, the identity columns of every row its part files hold and
+ * the file holding each, so the duplicate check at publish reads one object, not the partition's files.
+ */
+export const IDENTITY_INDEX_DIR = '_identity';
 /** The writer lock: one file per lock token, `_locks/<token, 20 digits>.json`; the highest token is the lock (etl/lake/lock.ts). */
 export const LOCK_DIR = '_locks';
 /** The API's request audit trail. */
@@ -218,4 +224,9 @@ export function safePartitionValue(value: string | null | undefined, fallback: s
 export function outboxDestinationPath(destination: string): string {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(destination)) throw new Error(`not a destination name: '${destination}'`);
   return `${OUTBOX_DIR}/${destination}`;
+}
+
+/** The identity index of an event or findings partition folder (see IDENTITY_INDEX_DIR). */
+export function identityIndexFile(partition: string): string {
+  return `${IDENTITY_INDEX_DIR}/${partition}/index.parquet`;
 }

@@ -25,5 +25,10 @@ export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: s
     sql: `CREATE OR REPLACE MACRO json_size(j, path) AS CASE json_type(j, ${TRINO_PATH}) WHEN 'OBJECT' THEN CAST(len(json_keys(j, ${TRINO_PATH})) AS BIGINT) WHEN 'ARRAY' THEN CAST(json_array_length(j, ${TRINO_PATH}) AS BIGINT) ELSE CASE WHEN json_type(j, ${TRINO_PATH}) IS NULL THEN NULL ELSE CAST(0 AS BIGINT) END END`,
     note: 'members of an object or array, 0 for a scalar, NULL when the path is missing (the rules compiler traverses JSON arrays with it)',
   },
+  {
+    name: 'slice',
+    sql: 'CREATE OR REPLACE MACRO slice(a, start, len) AS list_slice(a, start, start + len - 1)',
+    note: "Trino's slice(array, start, length) for start ≥ 1 (the first `length` elements from `start`)",
+  },
   { name: 'sequence', sql: 'CREATE OR REPLACE MACRO sequence(start, stop) AS generate_series(start, stop)', note: 'two-argument form' },
 ];

@@ -24,7 +24,24 @@ export interface S3Local {
   createBucket(name: string): Promise<void>;
   /** Uploads every file under a local folder to s3://bucket/prefix/…, keeping relative paths. */
   uploadDir(localDir: string, bucket: string, prefix: string): Promise<number>;
+  /**
+   * Every request the server answered, in order (a test clears it with `requests.length = 0`): what
+   * a client read and wrote, e.g. the GETs an ingest made of the lake's objects and their bytes.
+   */
+  readonly requests: S3Request[];
   close(): Promise<void>;
+}
+
+export interface S3Request {
+  method: string;
+  bucket: string;
+  /** The object key (URL-decoded), '' for a bucket-level request (a listing). */
+  key: string;
+  /** The query string (e.g. `list-type=2&prefix=…`), '' when none. */
+  query: string;
+  status: number;
+  /** Bytes of the response body as sent (Content-Length), 0 when none. */
+  bytes: number;
 }
 
 export function s3LocalClient(endpoint: string): S3Client {
@@ -70,6 +87,12 @@ function correctS3rverDelimiterListing(): void {
   Object.assign(corrected, { corrected: true });
   Store.prototype.listObjects = corrected;
 }
+
+/** The part of a Koa context the request log reads. */
+type KoaMiddleware = (
+  ctx: { method: string; path: string; querystring: string; status: number; response: { length?: number } },
+  next: () => Promise<void>,
+) => Promise<void>;
 
 interface PutContext {
   req: AsyncIterable<unknown>;
@@ -188,6 +211,23 @@ export async function startS3Local(options: { directory?: string; buckets?: stri
     allowMismatchedSignatures: true,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
+  const requests: S3Request[] = [];
+  // First in s3rver's Koa chain (composed when it starts listening): sees every request and its answer.
+  (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const [bucket = '', ...key] = ctx.path.replace(/^\//, '').split('/');
+      requests.push({
+        method: ctx.method,
+        bucket: decodeURIComponent(bucket),
+        key: decodeURIComponent(key.join('/')),
+        query: ctx.querystring,
+        status: ctx.status,
+        bytes: Number(ctx.response.length ?? 0) || 0,
+      });
+    }
+  });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = s3LocalClient(endpoint);
@@ -195,6 +235,7 @@ export async function startS3Local(options: { directory?: string; buckets?: stri
     endpoint,
     directory,
     client,
+    requests,
     async createBucket(name) {
       await client.send(new CreateBucketCommand({ Bucket: name }));
     },
