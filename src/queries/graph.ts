@@ -41,6 +41,7 @@ export function entitiesByKeys(scope: AccountScope, type: EntityType, keys: read
     params: [...days, type, ...keys, ...visible.params],
     scope,
     weight: 'light',
+    days,
   };
 }
 
@@ -63,6 +64,7 @@ export function resourcesByName(scope: AccountScope, names: readonly string[], w
     params: [fromDay, toDay, ...names, ...names, ...restrict.params],
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 /**
@@ -83,6 +85,7 @@ export function resourcesBySuffix(scope: AccountScope, name: string, window: Win
     params: [fromDay, toDay, `%/${escaped}`, `%:${escaped}`, ...restrict.params],
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -116,6 +119,7 @@ export function addressesInRange(
     params,
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -170,6 +174,7 @@ export function listEntities(
     params,
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -228,6 +233,7 @@ export function identityCandidates(
     ],
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -436,5 +442,6 @@ ORDER BY page.key_id, page.rn`,
     params: orderedParams,
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
