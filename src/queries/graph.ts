@@ -237,6 +237,39 @@ export function identityCandidates(
   };
 }
 
+/**
+ * The identities a caller's text may name (identityCandidates) with their entity rows, best match
+ * first: the candidate lookup and the entity fetch in one round trip instead of two waves. Rows are
+ * those of entitiesByKeys for the candidates the scope may see (plus `rank`).
+ */
+export function identityCandidateEntities(
+  scope: AccountScope,
+  text: string,
+  derivedRoleArn: string | null,
+  window: Window,
+  sessionName: string | null = null,
+): Statement {
+  const candidates = identityCandidates(scope, text, derivedRoleArn, window, sessionName);
+  const [fromDay, toDay] = dayRange(window);
+  const visible = entityVisibility(scope, 'Identity', [fromDay, toDay]);
+  return {
+    label: 'identityCandidateEntities',
+    sql: `WITH c AS (
+  ${candidates.sql}
+)
+SELECT e.*, c.rank FROM c JOIN (
+  ${ENTITY_AGGREGATE}
+  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${IDENTITY} AND id IN (SELECT id FROM c)${visible.sql}
+  GROUP BY type, id
+) e ON e.id = c.id
+ORDER BY c.rank, c.id`,
+    params: [...candidates.params, fromDay, toDay, ...visible.params],
+    scope,
+    weight: 'light',
+    days: [fromDay, toDay],
+  };
+}
+
 type Direction = 'out' | 'in';
 
 /** A relation's node types at one end, as a union. */
