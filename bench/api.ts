@@ -62,6 +62,8 @@ interface Recorded {
   sql: string;
   params: readonly SqlParam[];
   label?: string;
+  /** The window's days the API bounded the statement to (window reads on DuckDB): direct replays it the same way. */
+  days?: readonly [string, string];
   start: number;
   end: number;
 }
@@ -74,7 +76,7 @@ class RecordingEngine implements QueryEngine {
   async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
     const start = performance.now();
     const result = await this.inner.query<R>(sql, params, options);
-    this.recording?.push({ sql, params, label: options?.label, start, end: performance.now() });
+    this.recording?.push({ sql, params, label: options?.label, days: options?.days, start, end: performance.now() });
     return result;
   }
   close(): Promise<void> {
@@ -239,7 +241,7 @@ async function main(): Promise<void> {
         await Promise.all(
           wave.map(async (r, i) => {
             const t = performance.now();
-            await engine.query(r.sql, r.params, { label: r.label });
+            await engine.query(r.sql, r.params, { label: r.label, days: r.days });
             if (!timing) return;
             const key = `${r.label ?? '?'}#${statements.indexOf(wave)}.${i}`;
             perStatement.set(key, [...(perStatement.get(key) ?? []), performance.now() - t]);

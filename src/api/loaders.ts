@@ -10,6 +10,7 @@ import type { QueryEngine } from '../engine/types';
 import {
   addressesInRange,
   entitiesByKeys,
+  identityCandidateEntities,
   identityCandidates,
   listEntities,
   neighbours,
@@ -140,6 +141,8 @@ export interface Loaders {
   resourceByName: DataLoader<NameKey, EntityModel | null, string>;
   /** Identity ids a caller's text may name, best match first (see identityCandidates). */
   identityIds(text: string, derivedRoleArn: string | null, window: Window, sessionName?: string | null): Promise<string[]>;
+  /** The same candidates' entities the caller may see, best match first, in one statement (and primed in `entity`). */
+  identitiesNamed(text: string, derivedRoleArn: string | null, window: Window, sessionName?: string | null): Promise<EntityModel[]>;
   /** One page of the entities of a type seen in the window, most recently seen first. */
   entityPage(type: EntityType, window: Window, kind: string | null, offset: number, limit: number): Promise<EntityPage>;
   /** One event by table, time (as the engine renders it) and id; null when missing or not visible to the caller. */
@@ -261,7 +264,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
   const run = async <R>(statement: Statement) => {
     // Every statement carries the scope it filters by: one built for another request's scope never runs.
     if (statement.scope !== scope) throw new Error(`statement ${statement.label} was not built for this request's account scope`);
-    const options = { label: statement.label, signal: ctx.signal, weight: statement.weight };
+    const options = { label: statement.label, signal: ctx.signal, weight: statement.weight, days: statement.days };
     return (await ctx.engine.query(statement.sql, statement.params, options)).rows as unknown as R[];
   };
 
@@ -478,6 +481,14 @@ export function createLoaders(ctx: RequestContext): Loaders {
     resourceByName,
     identityIds: async (text, derivedRoleArn, window, sessionName = null) =>
       (await run<{ id: string }>(identityCandidates(scope, text, derivedRoleArn, window, sessionName))).map((r) => r.id),
+    identitiesNamed: async (text, derivedRoleArn, window, sessionName = null) => {
+      const rows = await run<EntityRow>(identityCandidateEntities(scope, text, derivedRoleArn, window, sessionName));
+      return rows.map((row) => {
+        const node = entityFromRow(row, 'Identity', window);
+        entity.prime({ type: 'Identity', key: node.key, window }, node);
+        return node;
+      });
+    },
     entityPage: async (type, window, kind, offset, limit) => {
       const rows = await run<EntityRow & { rn: number; total: number }>(listEntities(scope, type, window, kind, offset, limit));
       const entities = rows.map((row) => {

@@ -41,10 +41,8 @@ export async function identitiesNamed(ctx: RequestContext, text: string, window:
   const derived = role?.roleArn ?? (iamIdentityKey(text) !== text ? iamIdentityKey(text) : null);
   // A role's principal id (AROA…:session-name) carries the role session name.
   const sessionName = /^AROA[A-Z0-9]{8,}:(.+)$/.exec(text)?.[1] ?? null;
-  const ids = await ctx.loaders.identityIds(text, derived, window, sessionName);
-  const found = (await Promise.all(ids.map((id) => ctx.loaders.entity.load({ type: 'Identity', key: id, window })))).filter(
-    (e): e is EntityModel => e !== null,
-  );
+  // Candidates and their entities in one statement (one wave, not two).
+  const found = await ctx.loaders.identitiesNamed(text, derived, window, sessionName);
   if (found.length > 0 || !role) return found;
   // An assumed-role ARN names a role by name only: match it by name in its account.
   const named = await ctx.loaders.identityIds(role.roleName, null, window);

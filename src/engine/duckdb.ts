@@ -6,7 +6,7 @@
  */
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
-import { lakeHead, lakeViewStatements, hasPartFiles } from './lake';
+import { lakeHead, lakeViewStatements, hasPartFiles, type LakeListing } from './lake';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
 
 export interface DuckDbEngineOptions {
@@ -30,6 +30,8 @@ export class DuckDbEngine implements QueryEngine {
   private emptyDirs: string[] = [];
   /** The commit HEAD the views' file lists were made at (undefined: views over globs, no chain). */
   private listedAt: string | undefined;
+  /** The files of that listing per table and day, for statements bounded to a window (QueryOptions.days). */
+  private listing: LakeListing | undefined;
   private refreshing: Promise<void> | null = null;
   private closed = false;
 
@@ -65,10 +67,11 @@ export class DuckDbEngine implements QueryEngine {
   async refresh(): Promise<void> {
     if (!this.lake) return;
     const head = lakeHead(this.lake);
-    const { statements, emptyDirs } = lakeViewStatements(this.lake, head !== null);
+    const { statements, emptyDirs, listing } = lakeViewStatements(this.lake, head !== null);
     for (const statement of statements) await this.exec(statement);
     this.emptyDirs = emptyDirs;
     this.listedAt = head ?? undefined;
+    this.listing = listing;
   }
 
   /**
@@ -82,6 +85,21 @@ export class DuckDbEngine implements QueryEngine {
     // Statements arriving together wait for one listing, not one each.
     this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
     await this.refreshing;
+  }
+
+  /**
+   * The statement reading only the files of its days: a `WITH` entry per lake table it names,
+   * shadowing the table's view with a read of the window's files (LakeListing.windowReads). As
+   * given when the statement is not bounded, the lake has no listing (glob views) or the statement
+   * opens with `WITH RECURSIVE`.
+   */
+  private windowed(sql: string, days: QueryOptions['days']): string {
+    if (!days || !this.listing) return sql;
+    const opening = /^\s*WITH\s+/i.exec(sql);
+    if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return sql;
+    const reads = this.listing.windowReads(sql, days[0], days[1]);
+    if (reads.length === 0) return sql;
+    return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
   }
 
   /** Runs a statement with no result (DDL, COPY). Not for caller input. */
@@ -100,13 +118,14 @@ export class DuckDbEngine implements QueryEngine {
   ): Promise<QueryResult<R>> {
     if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
     await this.refreshIfLakeChanged();
+    const text = this.windowed(sql, options.days);
     const started = performance.now();
     return this.withConnection(async (connection) => {
       const onAbort = () => connection.interrupt();
       if (options.signal?.aborted) throw new EngineError('query cancelled', 'QUERY_CANCELLED');
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const prepared = await connection.prepare(sql);
+        const prepared = await connection.prepare(text);
         bindParams(prepared, params);
         const reader = await prepared.runAndReadAll();
         const rows = reader.getRowObjectsJS().map((row) => toSqlRow(row) as R);

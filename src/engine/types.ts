@@ -32,6 +32,12 @@ export interface QueryOptions {
   label?: string;
   /** light (graph lookups, pivots) or heavy (event scans): a pool in front of the engine may keep slots for light ones. */
   weight?: 'light' | 'heavy';
+  /**
+   * First and last day (YYYY-MM-DD) of every partition the statement reads, in every table it
+   * names: its own `day` filters keep it within them. DuckDB then reads only those days' files;
+   * Athena's partition projection prunes by the filters themselves.
+   */
+  days?: readonly [string, string];
 }
 
 export interface QueryResult<R extends SqlRow = SqlRow> {

@@ -411,6 +411,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
       params,
       scope,
       weight,
+      days: dayRange(q.window),
     };
   }
   return {
@@ -423,6 +424,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
     params,
     scope,
     weight,
+    days: dayRange(q.window),
   };
 }
 
@@ -438,7 +440,19 @@ export function eventsCount(scope: AccountScope, q: EventsQuery): Statement {
     params,
     scope,
     weight: scanWeight(q),
+    days: dayRange(q.window),
   };
+}
+
+/**
+ * `days` for a statement reading only the partitions of these days (the first and the last), when
+ * every one is a calendar day; otherwise none, and the statement reads through the views as before
+ * (a malformed day then fails or matches nothing exactly as it did).
+ */
+function boundedTo(days: readonly string[]): Pick<Statement, 'days'> {
+  if (days.length === 0 || !days.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) return {};
+  const sorted = [...days].sort();
+  return { days: [sorted[0], sorted.at(-1)!] };
 }
 
 /** One event by table, time and id (for node(id) and the issuing event of a session). */
@@ -452,6 +466,7 @@ export function eventByKey(scope: AccountScope, table: TableName, timeKey: strin
     params: [day, timeKey, eventId, ...restrict.params],
     scope,
     weight: 'light', // one day's partition, one id
+    ...boundedTo([day]),
   };
 }
 
@@ -465,6 +480,7 @@ export function issuingEvent(scope: AccountScope, issuedSessionId: string, event
     params: [day, issuedSessionId, eventId, ...restrict.params],
     scope,
     weight: 'light',
+    ...boundedTo([day]),
   };
 }
 
@@ -483,5 +499,6 @@ export function eventsByIds(scope: AccountScope, table: TableName, keys: readonl
     params: [...days, ...ids, ...restrict.params],
     scope,
     weight: 'light', // a few days' partitions, a few ids
+    ...boundedTo(days),
   };
 }

@@ -41,6 +41,7 @@ export function entitiesByKeys(scope: AccountScope, type: EntityType, keys: read
     params: [...days, type, ...keys, ...visible.params],
     scope,
     weight: 'light',
+    days,
   };
 }
 
@@ -63,6 +64,7 @@ export function resourcesByName(scope: AccountScope, names: readonly string[], w
     params: [fromDay, toDay, ...names, ...names, ...restrict.params],
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 /**
@@ -83,6 +85,7 @@ export function resourcesBySuffix(scope: AccountScope, name: string, window: Win
     params: [fromDay, toDay, `%/${escaped}`, `%:${escaped}`, ...restrict.params],
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -116,6 +119,7 @@ export function addressesInRange(
     params,
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -170,6 +174,7 @@ export function listEntities(
     params,
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -228,6 +233,40 @@ export function identityCandidates(
     ],
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
+  };
+}
+
+/**
+ * The identities a caller's text may name (identityCandidates) with their entity rows, best match
+ * first: the candidate lookup and the entity fetch in one round trip instead of two waves. Rows are
+ * those of entitiesByKeys for the candidates the scope may see (plus `rank`).
+ */
+export function identityCandidateEntities(
+  scope: AccountScope,
+  text: string,
+  derivedRoleArn: string | null,
+  window: Window,
+  sessionName: string | null = null,
+): Statement {
+  const candidates = identityCandidates(scope, text, derivedRoleArn, window, sessionName);
+  const [fromDay, toDay] = dayRange(window);
+  const visible = entityVisibility(scope, 'Identity', [fromDay, toDay]);
+  return {
+    label: 'identityCandidateEntities',
+    sql: `WITH c AS (
+  ${candidates.sql}
+)
+SELECT e.*, c.rank FROM c JOIN (
+  ${ENTITY_AGGREGATE}
+  WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${IDENTITY} AND id IN (SELECT id FROM c)${visible.sql}
+  GROUP BY type, id
+) e ON e.id = c.id
+ORDER BY c.rank, c.id`,
+    params: [...candidates.params, fromDay, toDay, ...visible.params],
+    scope,
+    weight: 'light',
+    days: [fromDay, toDay],
   };
 }
 
@@ -436,5 +475,6 @@ ORDER BY page.key_id, page.rn`,
     params: orderedParams,
     scope,
     weight: 'light',
+    days: [fromDay, toDay],
   };
 }

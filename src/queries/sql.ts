@@ -19,6 +19,12 @@ export interface Statement {
    * API's pool keeps connections for light statements so heavy ones cannot take them all.
    */
   weight: 'light' | 'heavy';
+  /**
+   * First and last day every table this statement names is read on: set only where every read of
+   * every table in the SQL carries `day BETWEEN`/`day =` filters within these days, so an engine may
+   * read those days' files alone (QueryOptions.days). Absent: the engine reads through its views.
+   */
+  days?: readonly [string, string];
 }
 
 /** A time window [from, to): every statement that reads events or graph days takes one. */

@@ -8,6 +8,7 @@ import {
   PIVOTS,
   addressesInRange,
   entitiesByKeys,
+  identityCandidateEntities,
   identityCandidates,
   listEntities,
   neighbours,
@@ -107,6 +108,10 @@ function statements(): Statement[] {
       addressesInRange(scope, [], false, window, 10),
     );
     out.push(identityCandidates(scope, 'bob', 'arn:aws:iam::1:role/x', window), identityCandidates(scope, 'bob', null, window));
+    out.push(
+      identityCandidateEntities(scope, 'bob', 'arn:aws:iam::1:role/x', window),
+      identityCandidateEntities(scope, 'AROAEXAMPLE:alice', null, window, 'alice'),
+    );
     for (const pivot of Object.keys(PIVOTS) as PivotName[]) {
       out.push(
         neighbours(scope, pivot, ['k1'], window, null, 0, 10),
