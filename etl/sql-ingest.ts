@@ -126,12 +126,14 @@ export class SqlBatch<T> {
     }
     appender.closeSync();
     // Lines as readLines() hands them out: split on \n, one trailing \r removed; empty lines hold no record.
+    // line_ok counts UTF-8 bytes, never fewer than the UTF-16 units the parser's limits count: no line
+    // the parser calls too long is called ok here.
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE sql_lines AS
        SELECT * EXCLUDE (body, first_line, max_record, since_ms, not_after_ms, i, piece),
               CAST(first_line + i - 1 AS INTEGER) AS n,
               CASE WHEN suffix(piece, chr(13)) THEN piece[:-2] ELSE piece END AS line,
-              length(piece) <= max_record AS line_ok
+              strlen(piece) <= max_record AS line_ok
        FROM (SELECT *, generate_subscripts(string_split(body, chr(10)), 1) AS i, unnest(string_split(body, chr(10))) AS piece FROM sql_objects)
        WHERE piece <> '' AND piece <> chr(13)`,
     );

@@ -26,6 +26,7 @@ import { decimal, hostPort, httpOutcome, integer, requestLine, text, tokenize, u
 import { itemsByLine } from '../../readers/line-items';
 import { defineSource, quarantine, type DetectSample, type Detection, type ParsedItem } from '../types';
 import { manifest } from './manifest';
+import { albSql } from './sql';
 
 type Row = RowOf<'http_activity'>;
 type NetRow = RowOf<'network_activity'>;
@@ -556,4 +557,5 @@ function detect(sample: DetectSample): Detection {
 export const source = defineSource(manifest, {
   detect,
   parse: (input, ctx) => itemsByLine(input, new ElbReader(ctx.key)),
+  sql: albSql,
 });
