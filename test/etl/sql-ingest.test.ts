@@ -321,7 +321,8 @@ function writeAlbDeliveries(root: string): { sql: number } {
   // Outside AWSLogs: account and region from the target group ARN, else 'unknown'.
   write(root, 'alb/plain.log', `${albLine(48)}\n${albLine(49, { tg: '-' })}\n`);
   // Lines the SQL path leaves to the parser, each in its own object: a quote that closes nowhere the
-  // SQL knows, a bracketed field, runs of spaces, a non-ASCII %-escape, a tab, a 15-digit status.
+  // SQL knows, a bracketed field, runs of spaces, a non-ASCII %-escape, a tab, a 15-digit status, a
+  // time with an offset, a port beyond INTEGER, a quote inside a bare token.
   const odd = [
     albLine(50, { agent: '"a"b" c"' }),
     albLine(51, { agent: '[bracketed agent]' }),
@@ -331,6 +332,7 @@ function writeAlbDeliveries(root: string): { sql: number } {
     albLine(55, { codes: '200 123456789012345' }),
     albLine(56, { time: '2026-11-09T10:56:00+00:00' }),
     albLine(57, { client: '198.51.100.7:12345678901' }),
+    albLine(58, { agent: 'bare"quote' }),
   ];
   odd.forEach((line, i) => write(root, name(`odd${i}`, '1010'), `${albLine(60 + i)}\n${line}\n`, true));
   // A bad line among good ones: the parser reads the object whole and quarantines it with its reason.

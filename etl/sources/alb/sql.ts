@@ -1,9 +1,8 @@
 /**
  * Application Load Balancer access logs in SQL: the rows parser.ts makes for them, written once in
- * DuckDB's dialect. The JavaScript parser stays the reference. One regular expression both
- * validates a line and cuts it into the fields the row needs (regexp_extract with a list of group
- * names): it accepts only lines whose tokens the parser's tokenizer reads the same way and whose
- * values it reads without a quarantine reason (see LINE). Any other line (another load balancer
+ * DuckDB's dialect. The JavaScript parser stays the reference. One regular expression (LINE)
+ * accepts only lines whose tokens the parser's tokenizer reads the way TOKENS does and whose values
+ * it reads without a quarantine reason. Any other line (another load balancer
  * line type, a bracketed or oddly quoted field, a control or JavaScript-whitespace character, a
  * number out of range, a time with another form, a path with a non-ASCII %-escape) makes `valid`
  * false, and the ingest reads that object with the parser instead, so its rows and quarantine
@@ -20,8 +19,12 @@ import type { SqlMapping, SqlPlan } from '../types';
  */
 const EXCLUDED =
   '\\x00-\\x1f\\x7f\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}\\x{10000}-\\x{10ffff}';
-/** A bare token (tokenize() in etl/fields/text.ts): not starting with a quote or a bracket, up to the next space. */
-const BARE = `[^ "\\[${EXCLUDED}][^ ${EXCLUDED}]*`;
+/**
+ * A bare token (tokenize() in etl/fields/text.ts): not starting with a bracket, up to the next space;
+ * here without any quote (the tokenizer allows one after the first character), so that every quote
+ * of an accepted line is a quoted token's delimiter or escaped inside one (see TOKENS).
+ */
+const BARE = `[^ "\\[${EXCLUDED}][^ "${EXCLUDED}]*`;
 /**
  * A quoted token where every quote inside follows a backslash and the closing one does not: the
  * tokenizer ends a quoted field at the first quote followed by a space (or the line's end) that
@@ -38,8 +41,8 @@ const SECONDS = '(-|-1|[0-9]{1,9}(?:\\.[0-9]{1,9})?)';
 /** What parseIsoTime() reads the same way as the SQL below: UTC, seconds, any fraction (truncated to ms), an hour below 24. */
 const TIME = '((?:19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?Z)';
 
-/** The fields the row reads, in the documented order (parser.ts `A`), as named groups of LINE. */
-const GROUPS = [
+/** The fields the row reads, in the documented order (parser.ts `A`): LINE's groups, and positions in TOKENS' list. */
+const FIELDS = [
   'f_type',
   'f_time',
   'f_elb',
@@ -67,13 +70,13 @@ const GROUPS = [
   'f_error_reason',
 ] as const;
 /** The oldest lines end after ssl_protocol (parser.ts ALB_MIN_FIELDS); the fields after it are optional, in order. */
-const REQUIRED = GROUPS.indexOf('f_ssl_protocol') + 1;
+const REQUIRED = FIELDS.indexOf('f_ssl_protocol') + 1;
 
 const LINE = (() => {
   const required = [
     '([a-z][a-z0-9]*)',
     TIME,
-    '(app/[^ ' + EXCLUDED + ']*)',
+    `(app/[^ "${EXCLUDED}]*)`,
     `(${BARE})`,
     `(${BARE})`,
     SECONDS,
@@ -90,16 +93,29 @@ const LINE = (() => {
   ];
   if (required.length !== REQUIRED) throw new Error('ALB SQL: groups and line form disagree');
   let optional = '';
-  for (let i = GROUPS.length - 1; i >= REQUIRED; i--) optional = `(?: (${TOKEN})${optional})?`;
+  for (let i = FIELDS.length - 1; i >= REQUIRED; i--) optional = `(?: (${TOKEN})${optional})?`;
   // Fields after error_reason (target lists, classification, conn_trace_id, ones AWS adds later) are read by no column.
   return `^${required.join(' ')}${optional}(?: ${TOKEN})*$`;
 })();
 
+/**
+ * An accepted line's tokens, as the tokenizer reads them, without a regular expression with
+ * groups (RE2 extracting 25 groups cost ≈50 µs a line; see bench/README.md): with each escaped
+ * quote masked (a control character no accepted line holds), the quotes left delimit the quoted
+ * tokens, so splitting on them leaves quoted contents at even positions and runs of bare tokens,
+ * separated by spaces, at odd ones.
+ */
+const TOKENS = `flatten(list_transform(string_split(replace(line, '\\"', chr(1)), '"'),
+  (piece, i) -> CASE WHEN i % 2 = 0 THEN [replace(piece, chr(1), '\\"')] ELSE list_filter(string_split(piece, ' '), x -> x <> '') END))`;
+
+/** A field of the line: its token (NULL past the line's end). */
+const field = (name: (typeof FIELDS)[number]) => `t[${FIELDS.indexOf(name) + 1}]`;
+
 const partitionOfRegion = `CASE ${REGION_PARTITIONS.map(([prefix, partition]) => `WHEN starts_with(region, '${prefix}') THEN '${partition}'`).join(' ')} ELSE 'aws' END`;
 
 /** The parser's durationMs(): the three times summed (in order, as doubles) into ms, null when one is '-' or negative. */
-const DURATION = `CASE WHEN f.f_request_seconds NOT IN ('-', '-1') AND f.f_target_seconds NOT IN ('-', '-1') AND f.f_response_seconds NOT IN ('-', '-1')
-  THEN round((TRY_CAST(f.f_request_seconds AS DOUBLE) + TRY_CAST(f.f_target_seconds AS DOUBLE) + TRY_CAST(f.f_response_seconds AS DOUBLE)) * 1e6) / 1e3 END`;
+const DURATION = `CASE WHEN ${field('f_request_seconds')} NOT IN ('-', '-1') AND ${field('f_target_seconds')} NOT IN ('-', '-1') AND ${field('f_response_seconds')} NOT IN ('-', '-1')
+  THEN round((TRY_CAST(${field('f_request_seconds')} AS DOUBLE) + TRY_CAST(${field('f_target_seconds')} AS DOUBLE) + TRY_CAST(${field('f_response_seconds')} AS DOUBLE)) * 1e6) / 1e3 END`;
 
 const SELECT = `
 SELECT obj, line_ok, valid, time, event_id, class_uid, activity, service,
@@ -122,37 +138,37 @@ FROM (
   FROM (
     SELECT obj, line_ok, line AS raw,
       -- The line has the form, is not a Network Load Balancer's, and its ports and path read as the parser reads them.
-      f.f_type <> '' AND NOT (f.f_type = 'tls' AND starts_with(f.f_client, 'net/'))
-        AND alb_port_ok(f.f_client) AND alb_port_ok(f.f_target) AS form_ok,
-      TRY_CAST(substr(f.f_time, 1, 19) AS TIMESTAMP)
-        + to_milliseconds(CAST(rpad(coalesce(substr(regexp_extract(f.f_time, '\\.([0-9]+)', 1), 1, 3), ''), 3, '0') AS INTEGER)) AS time,
+      t IS NOT NULL AND NOT (${field('f_type')} = 'tls' AND starts_with(${field('f_client')}, 'net/'))
+        AND alb_port_ok(${field('f_client')}) AND alb_port_ok(${field('f_target')}) AS form_ok,
+      TRY_CAST(substr(${field('f_time')}, 1, 19) AS TIMESTAMP)
+        + to_milliseconds(CAST(rpad(coalesce(substr(regexp_extract(${field('f_time')}, '\\.([0-9]+)', 1), 1, 3), ''), 3, '0') AS INTEGER)) AS time,
       sha1(line) AS event_id,
       4002 AS class_uid,
       request.method AS activity,
       'elasticloadbalancing.amazonaws.com' AS service,
-      TRY_CAST(alb_text(f.f_status) AS INTEGER) AS status,
-      alb_text(alb_unquote(f.f_error_reason)) AS error_code,
-      alb_host(f.f_client) AS src_ip,
-      alb_text(alb_unquote(f.f_user_agent)) AS user_agent,
-      f.f_elb AS elb,
+      TRY_CAST(alb_text(${field('f_status')}) AS INTEGER) AS status,
+      alb_text(${field('f_error_reason')}) AS error_code,
+      alb_host(${field('f_client')}) AS src_ip,
+      alb_text(${field('f_user_agent')}) AS user_agent,
+      ${field('f_elb')} AS elb,
       arn AS target_group_arn,
       CASE WHEN arn_ok AND regexp_full_match(arn_parts[5], '[0-9]{12}') THEN arn_parts[5] ELSE coalesce(path_account, 'unknown') END AS account,
       CASE WHEN arn_ok AND regexp_full_match(arn_parts[4], '[a-z]{2}(-[a-z]+)+-[0-9]{1,2}') THEN arn_parts[4] ELSE coalesce(path_region, 'unknown') END AS region,
       request.method AS method,
       request.target AS target,
-      alb_text(alb_unquote(f.f_domain_name)) AS domain_name,
-      TRY_CAST(alb_text(f.f_sent) AS BIGINT) AS bytes_out,
-      TRY_CAST(alb_text(f.f_received) AS BIGINT) AS bytes_in,
+      alb_text(${field('f_domain_name')}) AS domain_name,
+      TRY_CAST(alb_text(${field('f_sent')}) AS BIGINT) AS bytes_out,
+      TRY_CAST(alb_text(${field('f_received')}) AS BIGINT) AS bytes_in,
       ${DURATION} AS duration_ms,
-      alb_host(f.f_target) AS dst_ip,
-      alb_port(f.f_target) AS dst_port,
-      alb_text(alb_unquote(f.f_ssl_protocol)) AS tls_protocol
+      alb_host(${field('f_target')}) AS dst_ip,
+      alb_port(${field('f_target')}) AS dst_port,
+      alb_text(${field('f_ssl_protocol')}) AS tls_protocol
     FROM (
-      SELECT *, alb_request(alb_text(alb_unquote(f.f_request))) AS request,
+      SELECT *, alb_request(alb_text(${field('f_request')})) AS request,
         starts_with(arn, 'arn:') AND len(arn_parts) >= 6 AND arn_parts[2] <> '' AND arn_parts[3] <> '' AS arn_ok
       FROM (
-        SELECT *, alb_text(alb_unquote(f.f_target_group_arn)) AS arn, string_split(alb_text(alb_unquote(f.f_target_group_arn)), ':') AS arn_parts
-        FROM (SELECT *, regexp_extract(line, '${LINE}', [${GROUPS.map((g) => `'${g}'`).join(', ')}]) AS f FROM sql_lines)
+        SELECT *, alb_text(${field('f_target_group_arn')}) AS arn, string_split(alb_text(${field('f_target_group_arn')}), ':') AS arn_parts
+        FROM (SELECT *, CASE WHEN regexp_full_match(line, '${LINE}') THEN ${TOKENS} END AS t FROM sql_lines)
       )
     )
   )
@@ -175,7 +191,6 @@ export const albSql: SqlMapping = {
   setup: [
     // text(): '-' and the empty string (also a group the line did not reach) are no value.
     `CREATE OR REPLACE TEMP MACRO alb_text(v) AS CASE WHEN v <> '-' AND v <> '' THEN v END`,
-    `CREATE OR REPLACE TEMP MACRO alb_unquote(v) AS CASE WHEN starts_with(v, '"') THEN v[2:-2] ELSE v END`,
     // hostPort(): the address before the last ':' (the whole value without one), the port after it when it is an integer.
     `CREATE OR REPLACE TEMP MACRO alb_host(v) AS CASE WHEN v = '-' THEN NULL WHEN NOT contains(v, ':') THEN v
        ELSE nullif(regexp_extract(v, '^(.*):', 1), '') END`,
