@@ -45,7 +45,7 @@ export function createContext(options: {
   investigations?: InvestigationStore | null;
 }): RequestContext {
   const report = new RequestReport(options.engine.name);
-  const engine = new CountingEngine(options.engine, report);
+  const engine = new CountingEngine(options.engine, report, options.limits.maxQueriesPerRequest);
   const caller = options.caller ?? ANONYMOUS_CALLER;
   const scope = AccountScope.of(options.accounts ?? caller.accounts);
   const ctx = {

@@ -22,6 +22,12 @@ export interface ApiLimits {
   maxChainHops: number;
   /** An HTTP request's engine queries are cancelled after this long. */
   requestTimeoutMs: number;
+  /**
+   * Engine queries one request runs at once; its others wait for its own to end. Below the pool's
+   * size, no single request holds every connection (issue #14: throughput must not follow one
+   * request's width).
+   */
+  maxQueriesPerRequest: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -35,6 +41,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   maxDocumentChars: 20_000,
   maxChainHops: 20,
   requestTimeoutMs: 60_000,
+  maxQueriesPerRequest: 4,
 };
 
 const DAY_MS = 86_400_000;

@@ -86,11 +86,20 @@ export class RequestReport {
   }
 }
 
-/** Wraps the engine so every call of a request is recorded in its report. */
+/**
+ * Wraps the engine so every call of a request is recorded in its report, and runs at most
+ * `maxInFlight` of the request's calls at once (ApiLimits.maxQueriesPerRequest): the others wait
+ * for one of the request's own calls to end, so one wide request (many aliased pivots, a level of
+ * many loaders) cannot take every connection of the pool while other callers' requests queue.
+ */
 export class CountingEngine implements QueryEngine {
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(
     private readonly inner: QueryEngine,
     readonly report: RequestReport,
+    private readonly maxInFlight = Infinity,
   ) {}
 
   get name() {
@@ -103,8 +112,18 @@ export class CountingEngine implements QueryEngine {
   }
 
   async query<R extends SqlRow = SqlRow>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<QueryResult<R>> {
+    if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.inFlight++;
+    let result: QueryResult<R>;
     const startMillis = this.report.elapsed();
-    const result = await this.inner.query<R>(sql, params, options);
+    try {
+      result = await this.inner.query<R>(sql, params, options);
+    } finally {
+      // The slot passes straight to the request's next waiting call, if any.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
     this.report.calls.push({
       label: options?.label ?? '?',
       startMillis,

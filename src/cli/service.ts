@@ -22,7 +22,7 @@ import { objectStoreFor } from '../api/store/object-store';
 import { InvestigationStore } from '../api/investigations/store';
 import { INVESTIGATIONS_DIR } from '../core/lake-layout';
 import type { ScoutConfig } from '../config/load';
-import { poolLightReserved } from '../config/schema';
+import { poolLightReserved, poolPerRequest } from '../config/schema';
 import { dayOfPartition, graphTablePath } from '../core/lake-layout';
 import { AthenaEngine } from '../engine/athena';
 import { DuckDbEngine } from '../engine/duckdb';
@@ -238,6 +238,7 @@ export async function startService(
         maxPageSize: limits.maxPageSize,
         defaultPageSize: limits.defaultPageSize,
         requestTimeoutMs: server.requestTimeoutSeconds * 1000,
+        maxQueriesPerRequest: poolPerRequest(server.pool),
       },
       latestDay: opened.latestDay,
       publicUrl: server.publicUrl ?? null,

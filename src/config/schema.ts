@@ -116,6 +116,11 @@ const server = z
           .describe(
             "Connections kept for light queries (pivots, lookups, an entity's events) so heavy scans (whole-window pages, counts, aggregates) cannot take them all: heavy ones run at most connections − lightReserved at once. Default: all but 2 (connections − 2, at least 0).",
           ),
+        perRequest: int(1, 256)
+          .optional()
+          .describe(
+            'Engine queries one request runs at once (its others wait for its own to end), so one wide request cannot hold every connection while other callers queue. Default: half the connections (at least 1).',
+          ),
       })
       .prefault({}),
   })
@@ -128,6 +133,11 @@ const server = z
  */
 export function poolLightReserved(pool: { connections: number; lightReserved?: number }): number {
   return pool.lightReserved ?? Math.max(0, pool.connections - 2);
+}
+
+/** Engine queries one request may run at once: as configured, else half the connections (at least 1). */
+export function poolPerRequest(pool: { connections: number; perRequest?: number }): number {
+  return pool.perRequest ?? Math.max(1, Math.floor(pool.connections / 2));
 }
 
 const oidc = z.strictObject({

@@ -18,6 +18,67 @@ export interface DuckDbEngineOptions {
   memoryLimit?: string;
   /** Where DuckDB spills past its memory limit. */
   tempDirectory?: string;
+  /**
+   * Prepared statements each connection keeps, by SQL text (default 64; 0: prepare every statement
+   * anew). A kept statement is bound and planned once: DuckDB's binder opening every window file's
+   * footer and its optimizer cost more CPU than running most pivot statements (bench/README.md).
+   */
+  statementCache?: number;
+}
+
+/**
+ * A connection's prepared statements by SQL text, most recently used last, made at one lake
+ * listing (`generation`): the engine moves on to a new generation whenever it re-lists the lake,
+ * and a connection drops statements of an older one before its next statement (it is idle then, so
+ * no statement of it is running).
+ */
+class StatementCache {
+  private readonly statements = new Map<string, DuckDBPreparedStatement>();
+  /** The listing the kept statements were made at. */
+  generation = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** The kept statement for this text, or a new one prepared (and kept, the least recently used one going). */
+  async prepare(connection: DuckDBConnection, sql: string, generation: number): Promise<DuckDBPreparedStatement> {
+    if (generation !== this.generation) {
+      this.clear();
+      this.generation = generation;
+    }
+    const kept = this.statements.get(sql);
+    if (kept) {
+      this.statements.delete(sql);
+      this.statements.set(sql, kept);
+      return kept;
+    }
+    const prepared = await connection.prepare(sql);
+    if (this.capacity <= 0) return prepared;
+    this.statements.set(sql, prepared);
+    if (this.statements.size > this.capacity) this.forget(this.statements.keys().next().value!);
+    return prepared;
+  }
+
+  /** Whether the statement for this text stays kept after its run (false: the caller destroys it). */
+  keeps(sql: string, prepared: DuckDBPreparedStatement): boolean {
+    return this.statements.get(sql) === prepared;
+  }
+
+  /** Drops a statement, e.g. after it failed: a failed or interrupted statement is prepared again. */
+  forget(sql: string): void {
+    const prepared = this.statements.get(sql);
+    if (!prepared) return;
+    this.statements.delete(sql);
+    prepared.destroySync();
+  }
+
+  clear(): void {
+    for (const prepared of this.statements.values()) prepared.destroySync();
+    this.statements.clear();
+  }
+
+  get size(): number {
+    return this.statements.size;
+  }
 }
 
 export class DuckDbEngine implements QueryEngine {
@@ -34,13 +95,18 @@ export class DuckDbEngine implements QueryEngine {
   private listing: LakeListing | undefined;
   private refreshing: Promise<void> | null = null;
   private closed = false;
+  /** Bumped by every refresh: each connection's kept statements are of one listing (StatementCache). */
+  private generation = 0;
+  private readonly caches = new Map<DuckDBConnection, StatementCache>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly all: DuckDBConnection[],
     private readonly lake: string | undefined,
+    statementCache: number,
   ) {
     this.idle.push(...all);
+    for (const connection of all) this.caches.set(connection, new StatementCache(statementCache));
   }
 
   static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
@@ -50,7 +116,7 @@ export class DuckDbEngine implements QueryEngine {
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
-    const engine = new DuckDbEngine(instance, connections, options.lake);
+    const engine = new DuckDbEngine(instance, connections, options.lake, options.statementCache ?? 64);
     // Lake files are immutable (every commit writes new names), so their footers can be cached:
     // a pivot then stops re-reading Parquet metadata on every hop (bench/api: about half a
     // one-day event count's time).
@@ -69,6 +135,7 @@ export class DuckDbEngine implements QueryEngine {
     const head = lakeHead(this.lake);
     const { statements, emptyDirs, listing } = lakeViewStatements(this.lake, head !== null);
     for (const statement of statements) await this.exec(statement);
+    this.generation++;
     this.emptyDirs = emptyDirs;
     this.listedAt = head ?? undefined;
     this.listing = listing;
@@ -102,6 +169,16 @@ export class DuckDbEngine implements QueryEngine {
     return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
   }
 
+  /**
+   * Prepared statements the connections keep for the current listing, all connections together
+   * (statements of an older one are not counted: each connection drops them before its next run).
+   */
+  get statementsKept(): number {
+    let kept = 0;
+    for (const cache of this.caches.values()) if (cache.generation === this.generation) kept += cache.size;
+    return kept;
+  }
+
   /** Runs a statement with no result (DDL, COPY). Not for caller input. */
   async exec(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     await this.withConnection(async (connection) => {
@@ -124,19 +201,25 @@ export class DuckDbEngine implements QueryEngine {
       const onAbort = () => connection.interrupt();
       if (options.signal?.aborted) throw new EngineError('query cancelled', 'QUERY_CANCELLED');
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      const cache = this.caches.get(connection)!;
+      let prepared: DuckDBPreparedStatement | undefined;
+      let failed = false;
       try {
-        const prepared = await connection.prepare(text);
+        prepared = await cache.prepare(connection, text, this.generation);
         bindParams(prepared, params);
         const reader = await prepared.runAndReadAll();
         const rows = reader.getRowObjectsJS().map((row) => toSqlRow(row) as R);
         return { rows, stats: { engine: 'duckdb', millis: performance.now() - started, bytesScanned: 0 } };
       } catch (err) {
+        failed = true;
         if (err instanceof EngineError) throw err;
         if (options.signal?.aborted) throw new EngineError('query cancelled', 'QUERY_CANCELLED', err);
         // The DuckDB message can quote the SQL; keep it as the cause for logs, never in the message.
         throw new EngineError(`query failed${options.label ? ` (${options.label})` : ''}`, 'QUERY_FAILED', err);
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
+        if (prepared && !cache.keeps(text, prepared)) prepared.destroySync();
+        else if (failed) cache.forget(text);
       }
     });
   }
@@ -154,6 +237,7 @@ export class DuckDbEngine implements QueryEngine {
       for (const connection of this.busy) connection.interrupt();
       await drained;
     }
+    for (const cache of this.caches.values()) cache.clear();
     for (const connection of this.all) connection.closeSync();
     this.instance.closeSync();
   }
