@@ -28,6 +28,7 @@ import {
 } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
 import { WorkerPool } from './worker/pool';
+import { PublishGate, memoryBudgetBytes } from './worker/memory-budget';
 
 export interface IngestOptions {
   /** Files or folders (read recursively), or s3://bucket/prefix URLs (an object or everything under a prefix). */
@@ -77,6 +78,13 @@ export interface IngestOptions {
    * by record. The rows are the same either way. Default true.
    */
   sqlIngest?: boolean;
+  /**
+   * MiB of resident memory the run aims to stay within (default 768, at least 64): while a batch
+   * is published, the workers read new objects only when the process's memory and what a publish
+   * adds fit in it (etl/worker/memory-budget.ts). A smaller budget trades speed for memory; the
+   * rows written are the same.
+   */
+  memoryBudgetMb?: number;
 }
 
 export interface IngestProgress {
@@ -85,6 +93,8 @@ export interface IngestProgress {
   bytesDone: number;
   bytesTotal: number;
   records: number;
+  /** Objects whose reading waited for a publish to finish, to keep within the memory budget. */
+  publishWaits: number;
 }
 
 export interface IngestSummary {
@@ -148,6 +158,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = process.hrtime.bigint();
   const store = lakeStoreFor(options.lake);
   const batchRows = options.batchRows ?? 40_000;
+  const gate = new PublishGate(memoryBudgetBytes(options.memoryBudgetMb));
   const forced = options.source && options.source !== 'auto' ? options.source : undefined;
   const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...options.limits };
   const timeBounds: TimeBounds | null =
@@ -191,6 +202,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     bytesDone: 0,
     bytesTotal: objects.reduce((sum, o) => sum + o.size, 0),
     records: 0,
+    publishWaits: 0,
   };
   const partitions = new Set<string>();
 
@@ -242,6 +254,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       progress.objectsDone += 1;
       progress.bytesDone += object.size;
       progress.records = summary.records;
+      progress.publishWaits = gate.waits;
       options.onProgress?.(progress);
     };
 
@@ -278,6 +291,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         ...(options.sqlIngest === false ? { sqlIngest: false } : {}),
       };
       const current = batch;
+      await gate.beforeRead();
       await pool.submit(job, claim, async (result: ObjectResult) => {
         if (result.status === 'duplicate') {
           summary.already_ingested += 1;
@@ -315,7 +329,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         const { spills, results } = await pool.endTransaction();
         settle(batch, results);
         await committing;
-        committing = batch.commit(spills, tempDir, partitions, summary);
+        committing = gate.track(batch.commit(spills, tempDir, partitions, summary));
         committing.catch(() => undefined); // a failure surfaces at the next await, not as an unhandled rejection
         batch = await Batch.begin(store, tempDir, fence);
         stagedRows = 0;

@@ -112,6 +112,32 @@ function stagingTable(table: SourceTable): string {
   return `staging_${table}`;
 }
 
+function createStagingTable(table: SourceTable): string {
+  const { columns, partitions } = layoutOf(table);
+  const ddl = [
+    ...partitions.map((p) => `${p} VARCHAR`),
+    // Which object of the transaction the row came from, and whether it is its record's first row: publishing drops
+    // the rows of objects quarantined whole, and counts the records it drops as duplicates.
+    `${OBJECT_COLUMN} INTEGER`,
+    `${PRIMARY_COLUMN} BOOLEAN`,
+    ...columns.map((c) => `"${c.name}" ${duckType(c)}`),
+  ].join(', ');
+  return `CREATE TABLE ${stagingTable(table)} (${ddl})`;
+}
+
+/**
+ * DuckDB's allocator (jemalloc, one per process, shared by every instance) keeps freed pages until
+ * they are purged. These hand them back to the OS as soon as 16 MB are freed at once or a task
+ * peaked past 16 MB, and in the background otherwise. Without them the ingest's resident memory
+ * kept each instance's high-water mark: a 40k-row sort and ZSTD write in a loop held 460 MB
+ * resident, 275 MB with them (bench/README.md, issue #14 item 2).
+ */
+export const RETURN_FREED_MEMORY = {
+  allocator_background_threads: 'true',
+  allocator_flush_threshold: '16MB',
+  allocator_bulk_deallocation_flush_threshold: '16MB',
+} as const;
+
 interface TableState {
   appender: DuckDBAppender;
   appenders: Append[];
@@ -164,20 +190,13 @@ export class RowSpiller {
       temp_directory: duckTemp,
       threads: '1',
       preserve_insertion_order: 'false',
+      ...RETURN_FREED_MEMORY,
     });
     const connection = await instance.connect();
     const tables = new Map<SourceTable, TableState>();
     for (const name of STAGED_TABLES) {
-      const { columns, partitions } = layoutOf(name);
-      const ddl = [
-        ...partitions.map((p) => `${p} VARCHAR`),
-        // Which object of the transaction the row came from, and whether it is its record's first row: publishing drops
-        // the rows of objects quarantined whole, and counts the records it drops as duplicates.
-        `${OBJECT_COLUMN} INTEGER`,
-        `${PRIMARY_COLUMN} BOOLEAN`,
-        ...columns.map((c) => `"${c.name}" ${duckType(c)}`),
-      ].join(', ');
-      await connection.run(`CREATE TABLE ${stagingTable(name)} (${ddl})`);
+      const { columns } = layoutOf(name);
+      await connection.run(createStagingTable(name));
       const appender = await connection.createAppender(stagingTable(name));
       tables.set(name, { appender, appenders: columns.map(appenderFor), columns, cellFrom: cellSources(columns), rows: 0 });
     }
@@ -292,7 +311,13 @@ export class RowSpiller {
     await this.connection.run(
       `COPY ${stagingTable(name)} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE 100000)`,
     );
-    await this.connection.run(`DELETE FROM ${stagingTable(name)}`);
+    // A new table, not DELETE: deleted rows keep their blocks, which DuckDB writes to its temp folder
+    // once the memory limit is reached (a loop of 30 such 10k-row spills left 380 MB of temp storage
+    // and a full buffer pool; with DROP, none).
+    state.appender.closeSync();
+    await this.connection.run(`DROP TABLE ${stagingTable(name)}`);
+    await this.connection.run(createStagingTable(name));
+    state.appender = await this.connection.createAppender(stagingTable(name));
     state.rows = 0;
     this.spills.set(name, [...(this.spills.get(name) ?? []), file]);
   }
@@ -356,6 +381,7 @@ export async function publishPartitions(
     temp_directory: join(tempDir, 'duckdb-publish'),
     threads: '1',
     preserve_insertion_order: 'false',
+    ...RETURN_FREED_MEMORY,
   });
   const connection = await instance.connect();
   const partitions: string[] = [];

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ingest, type IngestProgress, type IngestSummary } from '../../../etl/ingest';
+import { DEFAULT_MEMORY_BUDGET_MB, memoryBudgetBytes } from '../../../etl/worker/memory-budget';
 import { LISTED_SOURCE_IDS, MANIFESTS } from '../../../etl/sources/manifests';
 import type { GeoIpOptions } from '../../core/geoip';
 import type * as DeliveryConfig from '../../delivery';
@@ -46,6 +47,7 @@ interface IngestFlags extends GeoIpFlags {
   source: SourceId | 'auto';
   json?: boolean;
   batchRows?: number;
+  memoryBudget?: number;
   retrySkipped?: boolean;
   keepOutlierTimes?: boolean;
   sqlIngest: boolean;
@@ -72,6 +74,12 @@ export function registerIngest(program: Command): void {
     )
     .option('--json', 'print one JSON summary object instead of a progress bar and a table')
     .addOption(new Option('--batch-rows <n>', 'rows staged per commit (memory bound and crash granularity)').argParser(positiveInt))
+    .addOption(
+      new Option(
+        '--memory-budget <MiB>',
+        `resident memory to stay within: while a batch is published, new objects are read only when it fits (default ${DEFAULT_MEMORY_BUDGET_MB})`,
+      ).argParser(memoryBudget),
+    )
     .option(
       '--keep-outlier-times',
       'store events dated more than a day ahead or before their provider existed (default: quarantine them with the reason)',
@@ -148,6 +156,7 @@ export function registerIngest(program: Command): void {
       lake: opts.lake,
       source: opts.source,
       batchRows: opts.batchRows,
+      memoryBudgetMb: opts.memoryBudget,
       retrySkipped: opts.retrySkipped === true,
       outlierTimes: opts.keepOutlierTimes ? 'keep' : 'quarantine',
       sourceOptions,
@@ -260,6 +269,16 @@ export function printSummary(summary: IngestSummary, lake: string): void {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function memoryBudget(value: string): number {
+  const mb = Number(value);
+  try {
+    memoryBudgetBytes(mb);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(String(mb), `'${value}'`));
+  }
+  return mb;
 }
 
 function positiveInt(value: string): number {
