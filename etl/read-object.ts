@@ -179,6 +179,8 @@ export class ObjectReader {
     const options = job.sourceOptions?.[source.id];
     const plan = mapping.plan(text, { key: job.key, ...(options ? { options } : {}) });
     if (!plan) return null;
+    // A record past the limit makes the parser refuse the whole object: so does this path.
+    if (plan.records?.some((record) => record.text.length > limits.maxRecordBytes)) return null;
     const since = Date.parse(`${PROVIDER_LOGS_SINCE[source.manifest.provider]}T00:00:00Z`);
     const full = this.sqlBatch.add({
       index: job.index,
@@ -189,7 +191,7 @@ export class ObjectReader {
       context: { job, sha256, source, object, result },
     });
     if (full) await this.flushSql();
-    let lines = 0;
+    let lines = plan.records?.length ?? 0;
     for (let at = plan.body.indexOf('\n'); at !== -1; at = plan.body.indexOf('\n', at + 1)) lines++;
     return { ...result, rows: lines + 1, deferred: true };
   }
@@ -200,15 +202,36 @@ export class ObjectReader {
       const { job, sha256, source, object, result } = outcome.pending.context;
       if (outcome.kind === 'sql') {
         const n = outcome.records;
-        this.finished.push([job.index, { ...result, records: n, written: n, rows: n, sql: true }]);
+        const read: ObjectResult = { ...result, records: n, written: n, rows: n, sql: true };
+        if (outcome.rejected.length === 0) this.finished.push([job.index, read]);
+        else {
+          // The records the mapping did not call valid, each read by the parser alone (counts add to the SQL's).
+          const records = outcome.pending.plan.records!;
+          const options = job.sourceOptions?.[source.id];
+          const items = source.sql!.recordItems!(
+            outcome.rejected.map((number) => records[number - 1]),
+            { key: job.key, ...(options ? { options } : {}) },
+          );
+          this.finished.push([job.index, await this.parse(job, sha256, source, object, read, items)]);
+        }
       } else {
         this.finished.push([job.index, await this.parse(job, sha256, source, object, { ...result })]);
       }
     }
   }
 
-  /** Reads a detected object with its source's parser (the per-record JavaScript path). */
-  private async parse(job: ObjectJob, sha256: string, source: LogSource, object: ObjectRef, result: ObjectResult): Promise<ObjectResult> {
+  /**
+   * Reads a detected object with its source's parser (the per-record JavaScript path); or, given
+   * `items`, writes those (what the parser made of some of its records) as it would.
+   */
+  private async parse(
+    job: ObjectJob,
+    sha256: string,
+    source: LogSource,
+    object: ObjectRef,
+    result: ObjectResult,
+    items?: Iterable<ParsedItem>,
+  ): Promise<ObjectResult> {
     const quarantineFile = this.quarantine!;
     const oversize = this.oversize!;
     const setAside = new SetAside(join(this.tempDir, `set-aside-t${threadId}-${job.index}.jsonl`));
@@ -218,7 +241,7 @@ export class ObjectReader {
     const content = new ObjectContent(object, state);
     const options = job.sourceOptions?.[source.id];
     try {
-      for await (const parsed of source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
+      for await (const parsed of items ?? source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
         result.records += 1;
         const item = checkTime(parsed, job.timeBounds, source.manifest.provider);
         const flags = state.invalidUtf8 ? INVALID_UTF8 : null;
