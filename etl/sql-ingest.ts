@@ -41,6 +41,11 @@ export type FlushOutcome<T> =
 
 /** A batch is flushed past this many characters of content, or this many objects (tests set fewer to flush mid-transaction). */
 const BATCH_CHARS = 8 * 1024 * 1024;
+/**
+ * Records mapped from JSON (SqlPlan.records) cost several times their text in DuckDB while mapped
+ * (each path's values, the rows with `raw`), inside the worker's 96 MB: smaller batches.
+ */
+const RECORD_BATCH_CHARS = 1024 * 1024;
 const BATCH_OBJECTS = Number(process.env.SCOUTQL_SQL_BATCH_OBJECTS) || 4096;
 
 /**
@@ -77,7 +82,7 @@ export class SqlBatch<T> {
     this.pending.push(object);
     this.chars += object.plan.body.length;
     for (const record of object.plan.records ?? []) this.chars += record.text.length;
-    return this.chars >= BATCH_CHARS || this.pending.length >= BATCH_OBJECTS;
+    return this.chars >= (object.plan.records ? RECORD_BATCH_CHARS : BATCH_CHARS) || this.pending.length >= BATCH_OBJECTS;
   }
 
   /** Runs the batch's SQL, one statement set per source; returns what became of each object. */
@@ -139,7 +144,7 @@ export class SqlBatch<T> {
     // the parser calls too long is called ok here.
     await connection.run(
       byRecord
-        ? `CREATE OR REPLACE TEMP TABLE sql_lines AS
+        ? `CREATE OR REPLACE TEMP VIEW sql_lines AS
            SELECT o.* EXCLUDE (body, first_line, max_record, since_ms, not_after_ms), r.n, r.line, length(r.line) <= o.max_record AS line_ok
            FROM sql_records r JOIN sql_objects o USING (obj)`
         : `CREATE OR REPLACE TEMP TABLE sql_lines AS
@@ -190,7 +195,9 @@ export class SqlBatch<T> {
       return { kind: 'sql', pending, records, rejected: rejected.get(pending.index) ?? [] };
     });
     if (inserted !== expected) throw new Error(`SQL ingest staged ${inserted} rows for ${expected} records`);
-    await connection.run(`DROP TABLE sql_rows; DROP TABLE sql_lines; DROP TABLE sql_objects${byRecord ? '; DROP TABLE sql_records' : ''}`);
+    await connection.run(
+      `DROP TABLE sql_rows; ${byRecord ? 'DROP VIEW sql_lines; DROP TABLE sql_records' : 'DROP TABLE sql_lines'}; DROP TABLE sql_objects`,
+    );
     return outcomes;
   }
 
