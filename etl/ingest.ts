@@ -114,6 +114,8 @@ export interface IngestSummary {
   link_cycles: number;
   /** Objects whose records DuckDB parsed and normalized in batches (IngestOptions.sqlIngest); absent when none. */
   sql_objects?: number;
+  /** Records of those objects DuckDB mapped (the rest were read by the parser, one by one); absent when none. */
+  sql_records?: number;
   /** Partition folders written to. */
   partitions: number;
   bytes_in: number;
@@ -235,6 +237,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         summary.damaged_objects += result.damaged;
         summary.invalid_utf8 += result.invalidUtf8;
         if (result.sql) summary.sql_objects = (summary.sql_objects ?? 0) + 1;
+        if (result.sqlRecords) summary.sql_records = (summary.sql_records ?? 0) + result.sqlRecords;
       }
     };
 

@@ -77,6 +77,8 @@ export interface ObjectResult {
   deferred?: true;
   /** Its records were parsed and normalized in SQL (a deferred object's final result). */
   sql?: true;
+  /** How many of them DuckDB mapped (the others, when any, were read by the parser one by one). */
+  sqlRecords?: number;
 }
 
 /** What the SQL path needs to hand an object back to the parser. */
@@ -202,7 +204,7 @@ export class ObjectReader {
       const { job, sha256, source, object, result } = outcome.pending.context;
       if (outcome.kind === 'sql') {
         const n = outcome.records;
-        const read: ObjectResult = { ...result, records: n, written: n, rows: n, sql: true };
+        const read: ObjectResult = { ...result, records: n, written: n, rows: n, sql: true, sqlRecords: n };
         if (outcome.rejected.length === 0) this.finished.push([job.index, read]);
         else {
           // The records the mapping did not call valid, each read by the parser alone (counts add to the SQL's).

@@ -154,7 +154,7 @@ async function rows(lake: string, table = 'network_activity'): Promise<Record<st
 }
 
 function comparable(summary: IngestSummary): Record<string, unknown> {
-  const { seconds: _s, sql_objects: _q, graph: _g, ...rest } = summary;
+  const { seconds: _s, sql_objects: _q, sql_records: _r, graph: _g, ...rest } = summary;
   return rest;
 }
 
