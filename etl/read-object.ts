@@ -10,7 +10,7 @@ import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, contentInMemory, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
 import { PROVIDER_LOGS_SINCE, quarantine, type LogSource, type ParsedItem, type Provider, type SqlMapping } from './sources/types';
-import { SQL_MAX_OBJECT_BYTES, SqlBatch } from './sql-ingest';
+import { SQL_MAX_OBJECT_BYTES, SQL_MAX_RECORD_CHARS, SqlBatch } from './sql-ingest';
 import type { GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
@@ -183,6 +183,7 @@ export class ObjectReader {
     if (!plan) return null;
     // A record past the limit makes the parser refuse the whole object: so does this path.
     if (plan.records?.some((record) => record.text.length > limits.maxRecordBytes)) return null;
+    if (plan.records && plan.records.reduce((sum, record) => sum + record.text.length, 0) > SQL_MAX_RECORD_CHARS) return null;
     const since = Date.parse(`${PROVIDER_LOGS_SINCE[source.manifest.provider]}T00:00:00Z`);
     const full = this.sqlBatch.add({
       index: job.index,

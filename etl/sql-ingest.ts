@@ -46,6 +46,8 @@ const BATCH_CHARS = 8 * 1024 * 1024;
  * (each path's values, the rows with `raw`), inside the worker's 96 MB: smaller batches.
  */
 const RECORD_BATCH_CHARS = 1024 * 1024;
+/** An object with more record text than a batch holds is read by the parser (streaming). */
+export const SQL_MAX_RECORD_CHARS = RECORD_BATCH_CHARS;
 const BATCH_OBJECTS = Number(process.env.SCOUTQL_SQL_BATCH_OBJECTS) || 4096;
 
 /**
@@ -93,7 +95,18 @@ export class SqlBatch<T> {
     const outcomes: FlushOutcome<T>[] = [];
     const bySource = new Map<SourceId, PendingObject<T>[]>();
     for (const object of pending) bySource.set(object.source.id, [...(bySource.get(object.source.id) ?? []), object]);
-    for (const [sourceId, objects] of bySource) outcomes.push(...(await this.flushSource(sourceId, objects)));
+    for (const [sourceId, objects] of bySource) {
+      try {
+        outcomes.push(...(await this.flushSource(sourceId, objects)));
+      } catch (err) {
+        // DuckDB ran out of its memory on this batch: nothing of it was staged (a failed INSERT rolls back), the parser reads it all.
+        if (!/^Out of Memory Error/.test((err as Error).message)) throw err;
+        await this.spiller
+          .sqlConnection()
+          .run(['sql_rows', 'sql_lines', 'sql_objects', 'sql_records', 'sql_geo'].map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '));
+        outcomes.push(...objects.map((pending): FlushOutcome<T> => ({ kind: 'fallback', pending })));
+      }
+    }
     return outcomes;
   }
 
@@ -144,7 +157,7 @@ export class SqlBatch<T> {
     // the parser calls too long is called ok here.
     await connection.run(
       byRecord
-        ? `CREATE OR REPLACE TEMP VIEW sql_lines AS
+        ? `CREATE OR REPLACE TEMP TABLE sql_lines AS
            SELECT o.* EXCLUDE (body, first_line, max_record, since_ms, not_after_ms), r.n, r.line, length(r.line) <= o.max_record AS line_ok
            FROM sql_records r JOIN sql_objects o USING (obj)`
         : `CREATE OR REPLACE TEMP TABLE sql_lines AS
@@ -196,7 +209,7 @@ export class SqlBatch<T> {
     });
     if (inserted !== expected) throw new Error(`SQL ingest staged ${inserted} rows for ${expected} records`);
     await connection.run(
-      `DROP TABLE sql_rows; ${byRecord ? 'DROP VIEW sql_lines; DROP TABLE sql_records' : 'DROP TABLE sql_lines'}; DROP TABLE sql_objects`,
+      `DROP TABLE sql_rows; DROP TABLE sql_lines; DROP TABLE sql_objects${byRecord ? '; DROP TABLE sql_records' : ''}`,
     );
     return outcomes;
   }
