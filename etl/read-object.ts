@@ -33,7 +33,7 @@ export interface ObjectJob {
   /** Event times outside these bounds are quarantined; null keeps every valid time (see IngestOptions.outlierTimes). */
   timeBounds: TimeBounds | null;
   /** false: never the SQL path (etl/sql-ingest.ts), every object through its source's parser. Default true. */
-  sqlIngest?: boolean;
+  sqlIngest?: boolean | 'all';
 }
 
 /** Plausible event times: not after `notAfterMs`, and not before the provider could have logged. */
@@ -155,7 +155,7 @@ export class ObjectReader {
     }
     const source = verdict.source;
     result.source = source.id;
-    if (source.sql && job.sqlIngest !== false) {
+    if (source.sql && job.sqlIngest !== false && (!source.sql.optIn || job.sqlIngest === 'all')) {
       const deferred = await this.trySql(job, sha256, source, source.sql, object, result);
       if (deferred) return deferred;
     }

@@ -531,13 +531,13 @@ describe('SQL ingest path (CloudTrail)', () => {
     generateSample({ out: join(input, 'sample'), days: 1, scale: 1, sources: ['cloudtrail'], seed: 'sql-ingest', start: '2026-11-08' });
     for (const path of ['sql', 'js'] as const) {
       lakes[path] = tempDir(`sql-ingest-ct-${path}`);
-      summaries[path] = await ingest({ inputs: [input], lake: lakes[path], now: CT_NOW, graph: false, sqlIngest: path === 'sql' });
+      summaries[path] = await ingest({ inputs: [input], lake: lakes[path], now: CT_NOW, graph: false, sqlIngest: path === 'sql' ? 'all' : false });
     }
     // Batches of 40 objects: most flushes happen while objects are still being read (the sample alone has ≈800 objects).
     process.env.SCOUTQL_SQL_BATCH_OBJECTS = '40';
     try {
       lakes.small = tempDir('sql-ingest-ct-small');
-      summaries.small = await ingest({ inputs: [input], lake: lakes.small, now: CT_NOW, graph: false, workers: 1 });
+      summaries.small = await ingest({ inputs: [input], lake: lakes.small, now: CT_NOW, graph: false, workers: 1, sqlIngest: 'all' });
     } finally {
       delete process.env.SCOUTQL_SQL_BATCH_OBJECTS;
     }
