@@ -208,9 +208,7 @@ export class SqlBatch<T> {
       return { kind: 'sql', pending, records, rejected: rejected.get(pending.index) ?? [] };
     });
     if (inserted !== expected) throw new Error(`SQL ingest staged ${inserted} rows for ${expected} records`);
-    await connection.run(
-      `DROP TABLE sql_rows; DROP TABLE sql_lines; DROP TABLE sql_objects${byRecord ? '; DROP TABLE sql_records' : ''}`,
-    );
+    await connection.run(`DROP TABLE sql_rows; DROP TABLE sql_lines; DROP TABLE sql_objects${byRecord ? '; DROP TABLE sql_records' : ''}`);
     return outcomes;
   }
 

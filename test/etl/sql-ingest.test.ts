@@ -431,7 +431,13 @@ function writeTrailFiles(root: string): void {
     accountId: '123456789012',
     accessKeyId: `ASIAEXAMPLE${i}`,
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE', arn: `arn:aws:iam::123456789012:role/team/ci/Deploy${i % 3}`, accountId: '123456789012', userName: `Deploy${i % 3}` },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLE',
+        arn: `arn:aws:iam::123456789012:role/team/ci/Deploy${i % 3}`,
+        accountId: '123456789012',
+        userName: `Deploy${i % 3}`,
+      },
       webIdFederationData: {},
       attributes: { creationDate: t(i), mfaAuthenticated: i % 2 ? 'true' : 'false' },
     },
@@ -445,7 +451,11 @@ function writeTrailFiles(root: string): void {
         eventSource: i % 3 === 0 ? 's3.amazonaws.com' : 'kms.amazonaws.com',
         eventName: i % 3 === 0 ? 'GetObject' : 'Decrypt',
         requestParameters:
-          i % 3 === 0 ? { bucketName: `bucket-${i % 4}`, key: `path/to/obj-${i}.txt`, Host: 'x.s3.amazonaws.com' } : i % 5 === 0 ? null : { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', n: i },
+          i % 3 === 0
+            ? { bucketName: `bucket-${i % 4}`, key: `path/to/obj-${i}.txt`, Host: 'x.s3.amazonaws.com' }
+            : i % 5 === 0
+              ? null
+              : { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', n: i },
         resources: [{ ARN: `arn:aws:kms:eu-west-1:123456789012:key/k-${i % 3}`, accountId: '123456789012', type: 'AWS::KMS::Key' }],
         ...(i % 7 === 0 ? { errorCode: 'AccessDenied', errorMessage: 'not allowed' } : {}),
         ...(i % 11 === 0 ? { eventID: undefined } : {}),
@@ -455,22 +465,60 @@ function writeTrailFiles(root: string): void {
   const other = (i: number, overrides: Record<string, unknown>) => cloudTrailRecord(100 + i, { eventTime: t(i), ...overrides });
   const special: Record<string, unknown>[] = [
     // Identity types the mapping ports.
-    other(1, { userIdentity: { type: 'Root', principalId: '123456789012', arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012' } }),
+    other(1, {
+      userIdentity: { type: 'Root', principalId: '123456789012', arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012' },
+    }),
     other(2, { userIdentity: { type: 'Root', accountId: '123456789012' }, awsRegion: 'cn-north-1' }),
     other(3, { userIdentity: { type: 'IAMUser', accountId: '123456789012', userName: 'bob' }, awsRegion: 'us-gov-west-1' }),
-    other(4, { userIdentity: { type: 'AWSService', invokedBy: 'cloudtrail.amazonaws.com' }, eventSource: 'sts.amazonaws.com', eventName: 'AssumeRole', requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/path/Target', roleSessionName: 's' }, responseElements: { credentials: { accessKeyId: 'ASIANEW', expiration: 'x' } } }),
+    other(4, {
+      userIdentity: { type: 'AWSService', invokedBy: 'cloudtrail.amazonaws.com' },
+      eventSource: 'sts.amazonaws.com',
+      eventName: 'AssumeRole',
+      requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/path/Target', roleSessionName: 's' },
+      responseElements: { credentials: { accessKeyId: 'ASIANEW', expiration: 'x' } },
+    }),
     other(5, { userIdentity: { accountId: '123456789012', invokedBy: 'ec2.amazonaws.com' } }),
     other(6, { userIdentity: { type: 'AWSAccount', principalId: '', accountId: 'ANONYMOUS_PRINCIPAL' } }),
     other(7, { userIdentity: { type: 'AWSAccount', principalId: 'AIDAX', accountId: '210987654321' } }),
-    other(8, { userIdentity: { type: 'FederatedUser', principalId: '1:alice', arn: 'arn:aws:sts::123456789012:federated-user/alice', accountId: '123456789012', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:user/fed' } } } }),
+    other(8, {
+      userIdentity: {
+        type: 'FederatedUser',
+        principalId: '1:alice',
+        arn: 'arn:aws:sts::123456789012:federated-user/alice',
+        accountId: '123456789012',
+        sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:user/fed' } },
+      },
+    }),
     other(9, { userIdentity: { type: 'SAMLUser', principalId: 'x', userName: 'carol@example.com', identityProvider: 'idp' } }),
-    other(10, { userIdentity: { type: 'WebIdentityUser', principalId: 'x', userName: 'sub', identityProvider: 'token.actions.githubusercontent.com' } }),
+    other(10, {
+      userIdentity: { type: 'WebIdentityUser', principalId: 'x', userName: 'sub', identityProvider: 'token.actions.githubusercontent.com' },
+    }),
     other(11, { userIdentity: { type: 'Unknown', principalId: 'p', userName: 'u' } }),
     other(12, { userIdentity: 'not an object' }),
     other(13, { userIdentity: undefined, readOnly: 'true' }),
-    other(14, { userIdentity: { type: 'AssumedRole', principalId: 'AROA:s', arn: 'arn:aws-cn:sts::123456789012:assumed-role/R/', accountId: '123456789012' } }),
-    other(15, { requestParameters: { secretId: 'x' }, eventSource: 'kms.amazonaws.com', resources: [{ ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbC123' }, { arn: 'arn:aws:iam::123456789012:role/a/b/R' }, { ARN: '' }, 'x', { ARN: 'arn:aws:iam::123456789012:role/R' }] }),
-    other(16, { requestParameters: { policyArn: 'arn:aws:iam::aws:policy/Admin', roleArn: 'not-an-arn' }, eventSource: 'organizations.amazonaws.com' }),
+    other(14, {
+      userIdentity: {
+        type: 'AssumedRole',
+        principalId: 'AROA:s',
+        arn: 'arn:aws-cn:sts::123456789012:assumed-role/R/',
+        accountId: '123456789012',
+      },
+    }),
+    other(15, {
+      requestParameters: { secretId: 'x' },
+      eventSource: 'kms.amazonaws.com',
+      resources: [
+        { ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbC123' },
+        { arn: 'arn:aws:iam::123456789012:role/a/b/R' },
+        { ARN: '' },
+        'x',
+        { ARN: 'arn:aws:iam::123456789012:role/R' },
+      ],
+    }),
+    other(16, {
+      requestParameters: { policyArn: 'arn:aws:iam::aws:policy/Admin', roleArn: 'not-an-arn' },
+      eventSource: 'organizations.amazonaws.com',
+    }),
     other(17, { awsRegion: undefined, recipientAccountId: undefined }),
     other(18, { eventTime: '2026-11-09T10:00:00.123456Z' }),
     other(19, { additionalEventData: { MFAUsed: 'Yes' } }),
@@ -478,11 +526,23 @@ function writeTrailFiles(root: string): void {
     other(21, { requestParameters: { nested: { list: [1, 'a', { b: null }], s: 'quote " slash / tab \t é' } } }),
     // Records the parser reads alone: service resource fields, sign-ins, Identity Center, number forms, odd times.
     other(30, {}), // ec2 StartInstances with instancesSet
-    other(31, { eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', responseElements: { ConsoleLogin: 'Failure' }, additionalEventData: { MFAUsed: 'No', LoginTo: 'https://console.aws.amazon.com' } }),
-    other(32, { userIdentity: { type: 'IdentityCenterUser', accountId: '123456789012', onBehalfOf: { userId: 'u-1', identityStoreArn: 'arn' }, credentialId: 'c' } }),
+    other(31, {
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      responseElements: { ConsoleLogin: 'Failure' },
+      additionalEventData: { MFAUsed: 'No', LoginTo: 'https://console.aws.amazon.com' },
+    }),
+    other(32, {
+      userIdentity: {
+        type: 'IdentityCenterUser',
+        accountId: '123456789012',
+        onBehalfOf: { userId: 'u-1', identityStoreArn: 'arn' },
+        credentialId: 'c',
+      },
+    }),
     other(33, { userIdentity: { type: 'Unknown', onBehalfOf: { userId: 'u-2' } } }),
     other(34, { requestParameters: { ratio: 1.5 } }),
-    other(35, { requestParameters: { big: 12345678901234567890 } }),
+    other(35, { requestParameters: { big: 2 ** 60 } }),
     other(36, { requestParameters: { '10': 'a', b: 'c' } }),
     other(37, { eventTime: '2026-11-09 10:00:00Z' }),
     other(38, { eventTime: '2026-02-30T10:00:00Z' }),
@@ -490,7 +550,10 @@ function writeTrailFiles(root: string): void {
     other(40, { eventTime: 12345 }),
     other(41, { eventName: '' }),
     other(42, { eventTime: '2027-11-09T10:00:00Z' }), // after the run's bounds
-    other(43, { 'detail-type': 'AWS API Call via CloudTrail', detail: { eventVersion: '1', eventTime: t(1), eventName: 'X', eventSource: 'y.amazonaws.com' } }),
+    other(43, {
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: { eventVersion: '1', eventTime: t(1), eventName: 'X', eventSource: 'y.amazonaws.com' },
+    }),
     other(44, { RequestParameters: { a: 1 }, requestParameters: undefined }),
     other(45, { responseElements: { CheckMfa: 'Failure' }, eventName: 'CheckMfa', eventSource: 'signin.amazonaws.com' }),
     other(46, { userIdentity: { type: 'constructor' } }),
@@ -503,7 +566,11 @@ function writeTrailFiles(root: string): void {
   // The same records again in another object: duplicates, dropped at publish.
   write(root, `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1010Z_a3.json.gz`, envelope(mapped.slice(0, 3)), true);
   // Pretty-printed with CRLF and a byte-order mark; records on later lines (positions name them).
-  write(root, `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1015Z_a4.json`, `\ufeff${JSON.stringify({ Records: special.slice(0, 12).concat(special.slice(25, 30)) }, null, 2).replace(/\n/g, '\r\n')}\r\n`);
+  write(
+    root,
+    `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1015Z_a4.json`,
+    `\ufeff${JSON.stringify({ Records: special.slice(0, 12).concat(special.slice(25, 30)) }, null, 2).replace(/\n/g, '\r\n')}\r\n`,
+  );
   // Elements JavaScript does not read as JSON (DuckDB would): trailing commas, NaN; a duplicate key; an empty array.
   const one = JSON.stringify(other(50, {}));
   write(
@@ -513,9 +580,17 @@ function writeTrailFiles(root: string): void {
   );
   write(root, `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1025Z_a6.json`, '{"Records":[]}');
   // Not for the SQL path: a second envelope key after the records; a top-level array; a truncated file.
-  write(root, `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1030Z_a7.json`, `{"Records":[${JSON.stringify(other(52, {}))}],"extra":1}`);
+  write(
+    root,
+    `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1030Z_a7.json`,
+    `{"Records":[${JSON.stringify(other(52, {}))}],"extra":1}`,
+  );
   write(root, `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1035Z_a8.json`, `[${JSON.stringify(other(53, {}))}]`);
-  write(root, `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1040Z_a9.json`, `{"Records":[${JSON.stringify(other(54, {}))},{"eventVersion":`);
+  write(
+    root,
+    `${prefix}/123456789012_CloudTrail_eu-west-1_20261109T1040Z_a9.json`,
+    `{"Records":[${JSON.stringify(other(54, {}))},{"eventVersion":`,
+  );
 }
 
 describe('SQL ingest path (CloudTrail)', () => {
@@ -531,7 +606,13 @@ describe('SQL ingest path (CloudTrail)', () => {
     generateSample({ out: join(input, 'sample'), days: 1, scale: 1, sources: ['cloudtrail'], seed: 'sql-ingest', start: '2026-11-08' });
     for (const path of ['sql', 'js'] as const) {
       lakes[path] = tempDir(`sql-ingest-ct-${path}`);
-      summaries[path] = await ingest({ inputs: [input], lake: lakes[path], now: CT_NOW, graph: false, sqlIngest: path === 'sql' ? 'all' : false });
+      summaries[path] = await ingest({
+        inputs: [input],
+        lake: lakes[path],
+        now: CT_NOW,
+        graph: false,
+        sqlIngest: path === 'sql' ? 'all' : false,
+      });
     }
     // Batches of 40 objects: most flushes happen while objects are still being read (the sample alone has ≈800 objects).
     process.env.SCOUTQL_SQL_BATCH_OBJECTS = '40';
@@ -582,10 +663,11 @@ describe('SQL ingest path (CloudTrail)', () => {
 
   test('identical quarantine records and manifest entries', () => {
     expect(quarantineOf(lakes.sql)).toEqual(quarantineOf(lakes.js));
-    expect(quarantineOf(lakes.sql).filter((q) => q.object.endsWith('_a5.json')).map((q) => q.position)).toEqual([
-      'record 1 (line 1)',
-      'record 2 (line 1)',
-    ]);
+    expect(
+      quarantineOf(lakes.sql)
+        .filter((q) => q.object.endsWith('_a5.json'))
+        .map((q) => q.position),
+    ).toEqual(['record 1 (line 1)', 'record 2 (line 1)']);
     expect(manifestCounts(lakes.sql)).toEqual(manifestCounts(lakes.js));
   });
 });
