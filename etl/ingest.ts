@@ -75,9 +75,10 @@ export interface IngestOptions {
   /**
    * Parse and normalize in SQL, in batches, the objects of sources with a SQL mapping (VPC flow logs
    * delivered to S3: etl/sql-ingest.ts); false reads every object with its source's parser, record
-   * by record. The rows are the same either way. Default true.
+   * by record. The rows are the same either way. Default true; 'all' also uses the mappings that are
+   * opt-in (SqlMapping.optIn: CloudTrail, slower than its parser today, see bench/README.md).
    */
-  sqlIngest?: boolean;
+  sqlIngest?: boolean | 'all';
   /**
    * MiB of resident memory the run aims to stay within (default 768, at least 64): while a batch
    * is published, the workers read new objects only when the process's memory and what a publish
@@ -124,6 +125,8 @@ export interface IngestSummary {
   link_cycles: number;
   /** Objects whose records DuckDB parsed and normalized in batches (IngestOptions.sqlIngest); absent when none. */
   sql_objects?: number;
+  /** Records of those objects DuckDB mapped (the rest were read by the parser, one by one); absent when none. */
+  sql_records?: number;
   /** Partition folders written to. */
   partitions: number;
   bytes_in: number;
@@ -247,6 +250,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         summary.damaged_objects += result.damaged;
         summary.invalid_utf8 += result.invalidUtf8;
         if (result.sql) summary.sql_objects = (summary.sql_objects ?? 0) + 1;
+        if (result.sqlRecords) summary.sql_records = (summary.sql_records ?? 0) + result.sqlRecords;
       }
     };
 
@@ -288,7 +292,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         txnDir: batch.txn.dir,
         txnId: batch.txn.id,
         timeBounds,
-        ...(options.sqlIngest === false ? { sqlIngest: false } : {}),
+        ...(options.sqlIngest === false || options.sqlIngest === 'all' ? { sqlIngest: options.sqlIngest } : {}),
       };
       const current = batch;
       await gate.beforeRead();

@@ -10,7 +10,7 @@ import { detectObject } from './detect';
 import { IN_MEMORY_LIMIT, ObjectContent, contentInMemory, loadIntoMemory, objectFromKey, sha256Of, type ObjectRef } from './objects';
 import { DEFAULT_READ_LIMITS, ObjectLimitError, ReadState, type ReadLimits } from './readers/read-state';
 import { PROVIDER_LOGS_SINCE, quarantine, type LogSource, type ParsedItem, type Provider, type SqlMapping } from './sources/types';
-import { SQL_MAX_OBJECT_BYTES, SqlBatch } from './sql-ingest';
+import { SQL_MAX_OBJECT_BYTES, SQL_MAX_RECORD_CHARS, SqlBatch } from './sql-ingest';
 import type { GeoIp } from '../src/core/geoip';
 import { oversizeFile, quarantineFile } from '../src/core/lake-layout';
 import type { SourceId } from '../src/generated/sources';
@@ -33,7 +33,7 @@ export interface ObjectJob {
   /** Event times outside these bounds are quarantined; null keeps every valid time (see IngestOptions.outlierTimes). */
   timeBounds: TimeBounds | null;
   /** false: never the SQL path (etl/sql-ingest.ts), every object through its source's parser. Default true. */
-  sqlIngest?: boolean;
+  sqlIngest?: boolean | 'all';
 }
 
 /** Plausible event times: not after `notAfterMs`, and not before the provider could have logged. */
@@ -77,6 +77,8 @@ export interface ObjectResult {
   deferred?: true;
   /** Its records were parsed and normalized in SQL (a deferred object's final result). */
   sql?: true;
+  /** How many of them DuckDB mapped (the others, when any, were read by the parser one by one). */
+  sqlRecords?: number;
 }
 
 /** What the SQL path needs to hand an object back to the parser. */
@@ -153,7 +155,7 @@ export class ObjectReader {
     }
     const source = verdict.source;
     result.source = source.id;
-    if (source.sql && job.sqlIngest !== false) {
+    if (source.sql && job.sqlIngest !== false && (!source.sql.optIn || job.sqlIngest === 'all')) {
       const deferred = await this.trySql(job, sha256, source, source.sql, object, result);
       if (deferred) return deferred;
     }
@@ -179,6 +181,9 @@ export class ObjectReader {
     const options = job.sourceOptions?.[source.id];
     const plan = mapping.plan(text, { key: job.key, ...(options ? { options } : {}) });
     if (!plan) return null;
+    // A record past the limit makes the parser refuse the whole object: so does this path.
+    if (plan.records?.some((record) => record.text.length > limits.maxRecordBytes)) return null;
+    if (plan.records && plan.records.reduce((sum, record) => sum + record.text.length, 0) > SQL_MAX_RECORD_CHARS) return null;
     const since = Date.parse(`${PROVIDER_LOGS_SINCE[source.manifest.provider]}T00:00:00Z`);
     const full = this.sqlBatch.add({
       index: job.index,
@@ -189,7 +194,7 @@ export class ObjectReader {
       context: { job, sha256, source, object, result },
     });
     if (full) await this.flushSql();
-    let lines = 0;
+    let lines = plan.records?.length ?? 0;
     for (let at = plan.body.indexOf('\n'); at !== -1; at = plan.body.indexOf('\n', at + 1)) lines++;
     return { ...result, rows: lines + 1, deferred: true };
   }
@@ -200,15 +205,36 @@ export class ObjectReader {
       const { job, sha256, source, object, result } = outcome.pending.context;
       if (outcome.kind === 'sql') {
         const n = outcome.records;
-        this.finished.push([job.index, { ...result, records: n, written: n, rows: n, sql: true }]);
+        const read: ObjectResult = { ...result, records: n, written: n, rows: n, sql: true, sqlRecords: n };
+        if (outcome.rejected.length === 0) this.finished.push([job.index, read]);
+        else {
+          // The records the mapping did not call valid, each read by the parser alone (counts add to the SQL's).
+          const records = outcome.pending.plan.records!;
+          const options = job.sourceOptions?.[source.id];
+          const items = source.sql!.recordItems!(
+            outcome.rejected.map((number) => records[number - 1]),
+            { key: job.key, ...(options ? { options } : {}) },
+          );
+          this.finished.push([job.index, await this.parse(job, sha256, source, object, read, items)]);
+        }
       } else {
         this.finished.push([job.index, await this.parse(job, sha256, source, object, { ...result })]);
       }
     }
   }
 
-  /** Reads a detected object with its source's parser (the per-record JavaScript path). */
-  private async parse(job: ObjectJob, sha256: string, source: LogSource, object: ObjectRef, result: ObjectResult): Promise<ObjectResult> {
+  /**
+   * Reads a detected object with its source's parser (the per-record JavaScript path); or, given
+   * `items`, writes those (what the parser made of some of its records) as it would.
+   */
+  private async parse(
+    job: ObjectJob,
+    sha256: string,
+    source: LogSource,
+    object: ObjectRef,
+    result: ObjectResult,
+    items?: Iterable<ParsedItem>,
+  ): Promise<ObjectResult> {
     const quarantineFile = this.quarantine!;
     const oversize = this.oversize!;
     const setAside = new SetAside(join(this.tempDir, `set-aside-t${threadId}-${job.index}.jsonl`));
@@ -218,7 +244,7 @@ export class ObjectReader {
     const content = new ObjectContent(object, state);
     const options = job.sourceOptions?.[source.id];
     try {
-      for await (const parsed of source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
+      for await (const parsed of items ?? source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
         result.records += 1;
         const item = checkTime(parsed, job.timeBounds, source.manifest.provider);
         const flags = state.invalidUtf8 ? INVALID_UTF8 : null;

@@ -31,11 +31,23 @@ export interface PendingObject<T> {
   context: T;
 }
 
-/** Per object of a flushed batch: read in SQL (its record count) or handed back to the parser. */
-export type FlushOutcome<T> = { kind: 'sql'; pending: PendingObject<T>; records: number } | { kind: 'fallback'; pending: PendingObject<T> };
+/**
+ * Per object of a flushed batch: read in SQL (its record count; for a plan of records, the numbers
+ * of those the mapping did not call valid, which the parser reads alone) or handed back to the parser whole.
+ */
+export type FlushOutcome<T> =
+  | { kind: 'sql'; pending: PendingObject<T>; records: number; rejected: readonly number[] }
+  | { kind: 'fallback'; pending: PendingObject<T> };
 
 /** A batch is flushed past this many characters of content, or this many objects (tests set fewer to flush mid-transaction). */
 const BATCH_CHARS = 8 * 1024 * 1024;
+/**
+ * Records mapped from JSON (SqlPlan.records) cost several times their text in DuckDB while mapped
+ * (each path's values, the rows with `raw`), inside the worker's 96 MB: smaller batches.
+ */
+const RECORD_BATCH_CHARS = 1024 * 1024;
+/** An object with more record text than a batch holds is read by the parser (streaming). */
+export const SQL_MAX_RECORD_CHARS = RECORD_BATCH_CHARS;
 const BATCH_OBJECTS = Number(process.env.SCOUTQL_SQL_BATCH_OBJECTS) || 4096;
 
 /**
@@ -71,7 +83,8 @@ export class SqlBatch<T> {
   add(object: PendingObject<T>): boolean {
     this.pending.push(object);
     this.chars += object.plan.body.length;
-    return this.chars >= BATCH_CHARS || this.pending.length >= BATCH_OBJECTS;
+    for (const record of object.plan.records ?? []) this.chars += record.text.length;
+    return this.chars >= (object.plan.records ? RECORD_BATCH_CHARS : BATCH_CHARS) || this.pending.length >= BATCH_OBJECTS;
   }
 
   /** Runs the batch's SQL, one statement set per source; returns what became of each object. */
@@ -82,7 +95,18 @@ export class SqlBatch<T> {
     const outcomes: FlushOutcome<T>[] = [];
     const bySource = new Map<SourceId, PendingObject<T>[]>();
     for (const object of pending) bySource.set(object.source.id, [...(bySource.get(object.source.id) ?? []), object]);
-    for (const [sourceId, objects] of bySource) outcomes.push(...(await this.flushSource(sourceId, objects)));
+    for (const [sourceId, objects] of bySource) {
+      try {
+        outcomes.push(...(await this.flushSource(sourceId, objects)));
+      } catch (err) {
+        // DuckDB ran out of its memory on this batch: nothing of it was staged (a failed INSERT rolls back), the parser reads it all.
+        if (!/^Out of Memory Error/.test((err as Error).message)) throw err;
+        await this.spiller
+          .sqlConnection()
+          .run(['sql_rows', 'sql_lines', 'sql_objects', 'sql_records', 'sql_geo'].map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '));
+        outcomes.push(...objects.map((pending): FlushOutcome<T> => ({ kind: 'fallback', pending })));
+      }
+    }
     return outcomes;
   }
 
@@ -98,6 +122,8 @@ export class SqlBatch<T> {
       this.ready.add(mapping);
     }
     const objectColumns = Object.entries(mapping.objectColumns);
+    // Records split by the plan (SqlPlan.records): one row each, and a rejected record is read alone.
+    const byRecord = mapping.recordItems !== undefined;
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE sql_objects (obj INTEGER, body VARCHAR, first_line INTEGER, max_record BIGINT,
          since_ms BIGINT, not_after_ms BIGINT${objectColumns.map(([name, type]) => `, "${name}" ${type}`).join('')})`,
@@ -125,11 +151,16 @@ export class SqlBatch<T> {
       appender.endRow();
     }
     appender.closeSync();
+    if (byRecord) await this.recordsTable(connection, objects);
     // Lines as readLines() hands them out: split on \n, one trailing \r removed; empty lines hold no record.
     // line_ok counts UTF-8 bytes, never fewer than the UTF-16 units the parser's limits count: no line
     // the parser calls too long is called ok here.
     await connection.run(
-      `CREATE OR REPLACE TEMP TABLE sql_lines AS
+      byRecord
+        ? `CREATE OR REPLACE TEMP TABLE sql_lines AS
+           SELECT o.* EXCLUDE (body, first_line, max_record, since_ms, not_after_ms), r.n, r.line, length(r.line) <= o.max_record AS line_ok
+           FROM sql_records r JOIN sql_objects o USING (obj)`
+        : `CREATE OR REPLACE TEMP TABLE sql_lines AS
        SELECT * EXCLUDE (body, first_line, max_record, since_ms, not_after_ms, i, piece),
               CAST(first_line + i - 1 AS INTEGER) AS n,
               CASE WHEN suffix(piece, chr(13)) THEN piece[:-2] ELSE piece END AS line,
@@ -145,32 +176,56 @@ export class SqlBatch<T> {
                 AND (o.not_after_ms IS NULL OR epoch_ms(m.time) BETWEEN o.since_ms AND o.not_after_ms), false) AS scoutql_ok
        FROM (${mapping.select}) m JOIN (SELECT obj, since_ms, not_after_ms FROM sql_objects) o USING (obj)`,
     );
-    const fallback = new Set(
-      (await connection.runAndReadAll(`SELECT DISTINCT obj FROM sql_rows WHERE NOT scoutql_ok`)).getRows().map((r) => Number(r[0])),
-    );
+    const rejected = new Map<number, number[]>();
+    if (byRecord)
+      for (const [obj, n] of (await connection.runAndReadAll(`SELECT obj, n FROM sql_rows WHERE NOT scoutql_ok ORDER BY obj, n`)).getRows())
+        rejected.set(Number(obj), [...(rejected.get(Number(obj)) ?? []), Number(n)]);
+    const fallback = byRecord
+      ? new Set<number>()
+      : new Set(
+          (await connection.runAndReadAll(`SELECT DISTINCT obj FROM sql_rows WHERE NOT scoutql_ok`)).getRows().map((r) => Number(r[0])),
+        );
     const geo = this.geoip ? await this.enrichmentTable(connection) : false;
     const table = mapping.table;
     const enrichment = geo ? ', g.src_country, g.src_asn, g.src_as_org, g.src_is_cloud' : '';
     const inserted = await this.spiller.stageBySql(
       table,
       `SELECT '${sourceId}' AS source, scoutql_safe_partition(r.account) AS account, scoutql_safe_partition(r.region) AS region,
-              r.obj AS scoutql_object, true AS scoutql_primary, r.* EXCLUDE (obj, scoutql_ok, account, region)${enrichment}
+              r.obj AS scoutql_object, true AS scoutql_primary, r.* EXCLUDE (obj, ${byRecord ? 'n, ' : ''}scoutql_ok, account, region)${enrichment}
        FROM sql_rows r ${geo ? 'LEFT JOIN sql_geo g ON g.ip = r.src_ip' : ''}
-       WHERE r.obj NOT IN (SELECT obj FROM sql_rows WHERE NOT scoutql_ok)`,
+       WHERE ${byRecord ? 'r.scoutql_ok' : 'r.obj NOT IN (SELECT obj FROM sql_rows WHERE NOT scoutql_ok)'}`,
     );
     const counts = new Map<number, number>();
-    for (const [obj, n] of (await connection.runAndReadAll(`SELECT obj, count(*) FROM sql_rows GROUP BY obj`)).getRows())
+    for (const [obj, n] of (
+      await connection.runAndReadAll(`SELECT obj, count(*) FROM sql_rows ${byRecord ? 'WHERE scoutql_ok ' : ''}GROUP BY obj`)
+    ).getRows())
       counts.set(Number(obj), Number(n));
     let expected = 0;
     const outcomes = objects.map((pending): FlushOutcome<T> => {
       if (fallback.has(pending.index)) return { kind: 'fallback', pending };
       const records = counts.get(pending.index) ?? 0;
       expected += records;
-      return { kind: 'sql', pending, records };
+      return { kind: 'sql', pending, records, rejected: rejected.get(pending.index) ?? [] };
     });
     if (inserted !== expected) throw new Error(`SQL ingest staged ${inserted} rows for ${expected} records`);
-    await connection.run(`DROP TABLE sql_rows; DROP TABLE sql_lines; DROP TABLE sql_objects`);
+    await connection.run(`DROP TABLE sql_rows; DROP TABLE sql_lines; DROP TABLE sql_objects${byRecord ? '; DROP TABLE sql_records' : ''}`);
     return outcomes;
+  }
+
+  /** The plans' records, one row each (obj, n: 1-based, line: the record's text). */
+  private async recordsTable(connection: DuckDBConnection, objects: PendingObject<T>[]): Promise<void> {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE sql_records (obj INTEGER, n INTEGER, line VARCHAR)`);
+    const appender = await connection.createAppender('sql_records');
+    for (const object of objects) {
+      const records = object.plan.records ?? [];
+      for (let i = 0; i < records.length; i++) {
+        appender.appendInteger(object.index);
+        appender.appendInteger(i + 1);
+        appender.appendVarchar(records[i].text);
+        appender.endRow();
+      }
+    }
+    appender.closeSync();
   }
 
   /** The batch's distinct source addresses, enriched in JavaScript (GeoIp.enrichment) into `sql_geo`; false when none. */

@@ -210,12 +210,24 @@ export interface LogSource<T extends SourceTable = SourceTable> {
 
 /** What a source's SQL mapping says about one object: null (read it with `parse`) or how to read it in SQL. */
 export interface SqlPlan {
-  /** The lines to read (the content after the lines the plan consumed, e.g. a header line). */
+  /** The lines to read (the content after the lines the plan consumed, e.g. a header line); '' when `records` are given. */
   body: string;
   /** The line number of the body's first line. */
   firstLine: number;
+  /**
+   * Instead of lines: the object's records, already split by the plan (SqlMapping.recordItems
+   * must be given). Each reaches the mapping as one `sql_lines` row (`n`: its 1-based number); a
+   * record the mapping does not call valid is read alone by `recordItems`, not the whole object.
+   */
+  records?: readonly SqlRecord[];
   /** The object's columns (SqlMapping.objectColumns) for the mapping's SQL. */
   values: Readonly<Record<string, string | number | null>>;
+}
+
+/** One record of a planned object: its text (the row's `raw`) and its position as the parser names it. */
+export interface SqlRecord {
+  text: string;
+  position: string;
 }
 
 /**
@@ -236,6 +248,14 @@ export interface SqlMapping {
   select: string;
   /** Whether the object (its whole decoded text, UTF-8) is for the SQL path, and how; null: read it with `parse`. */
   plan(text: string, ctx: ObjectContext): SqlPlan | null;
+  /**
+   * For plans with `records`: the items the parser makes of those records the mapping did not
+   * call valid, exactly as `parse` would for them (so their rows, quarantine and counts are its).
+   * The mapping's SELECT then also selects `n`.
+   */
+  recordItems?(records: readonly SqlRecord[], ctx: ObjectContext): Iterable<ParsedItem<SourceTable>>;
+  /** Used only when the run asks for every mapping (IngestOptions.sqlIngest 'all'): byte-identical, but not yet faster than the parser. */
+  optIn?: true;
 }
 
 /** A parser (detect + parse) bound to its manifest: what a folder's parser.ts exports as `source`. */

@@ -20,6 +20,7 @@ import { defineSource, quarantine, type Detection, type DetectSample, type Parse
 import { manifest } from './manifest';
 import { resourceIds } from './resources';
 import { CsvExport, fromLookupFields, isEventHistoryCsvHeader, unwrapRecords } from './shapes';
+import { cloudTrailSql } from './sql';
 
 type Table = (typeof manifest.tables)[number];
 
@@ -299,8 +300,21 @@ async function* exportLineItems(input: AsyncIterable<Buffer>): AsyncGenerator<Pa
   }
 }
 
+/** One element of a `Records` array as the JSON reader hands it over (text and position), read as parse() reads it. */
+function* envelopeRecordItems(text: string, position: string): Generator<ParsedItem<Table>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    yield quarantine(position, `invalid JSON: ${(err as Error).message}`, text);
+    return;
+  }
+  yield* itemsOf(value, text, position);
+}
+
 export const source = defineSource(manifest, {
   detect: detectCloudTrail,
+  sql: cloudTrailSql({ signIns: [...SIGN_INS.keys()], credentialIssuing: [...CREDENTIAL_ISSUING], recordItems: envelopeRecordItems }),
   async *parse(input) {
     const { first, input: whole } = await peekFirstChunk(input);
     const firstLine = first.subarray(0, Math.min(first.length, 4096)).toString('utf8').split('\n', 1)[0];

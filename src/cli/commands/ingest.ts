@@ -51,6 +51,7 @@ interface IngestFlags extends GeoIpFlags {
   retrySkipped?: boolean;
   keepOutlierTimes?: boolean;
   sqlIngest: boolean;
+  sqlIngestAll?: boolean;
   maxRecordBytes?: number;
   maxObjectBytes?: number;
   detect?: boolean;
@@ -107,6 +108,10 @@ export function registerIngest(program: Command): void {
     .option(
       '--no-sql-ingest',
       'read every object with its source parser, record by record, not in SQL batches (VPC flow logs delivered to S3 are parsed by DuckDB by default; the rows are the same)',
+    )
+    .option(
+      '--sql-ingest-all',
+      'also parse CloudTrail trail files in SQL batches (opt-in: byte-identical rows, but slower than its parser today)',
     )
     .option('--delivery <file>', 'after the run, send new findings to the destinations this delivery configuration names (see `deliver`)')
     .option('--detect', 'after publishing, run the detection rules over the days this run touched and write their findings')
@@ -166,7 +171,7 @@ export function registerIngest(program: Command): void {
       },
       onProgress: progress?.update,
       geoip: geoipOptions(opts),
-      sqlIngest: opts.sqlIngest,
+      sqlIngest: opts.sqlIngest === false ? false : opts.sqlIngestAll ? 'all' : true,
     });
     progress?.stop();
     // The digests vouch for the logs as they were read: checked after the ingest, never stopping it.
