@@ -16,7 +16,14 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { LOOKUP_INDEX_DIR, dayOfPartition, graphPendingMarker, isPartFileName, lookupIndexFile, partFileName } from '../../src/core/lake-layout';
+import {
+  LOOKUP_INDEX_DIR,
+  dayOfPartition,
+  graphPendingMarker,
+  isPartFileName,
+  lookupIndexFile,
+  partFileName,
+} from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
 import { TABLES, TABLE_NAMES, type TableName } from '../../src/core/tables';
 import type { ObjectRef } from '../objects';
