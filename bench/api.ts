@@ -64,6 +64,8 @@ interface Recorded {
   label?: string;
   /** The window's days the API bounded the statement to (window reads on DuckDB): direct replays it the same way. */
   days?: readonly [string, string];
+  /** The keys the API said the statement filters on (lookup-index reads on DuckDB): direct replays it the same way. */
+  keyed?: QueryOptions['keyed'];
   start: number;
   end: number;
 }
@@ -76,7 +78,7 @@ class RecordingEngine implements QueryEngine {
   async query<R extends SqlRow = SqlRow>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
     const start = performance.now();
     const result = await this.inner.query<R>(sql, params, options);
-    this.recording?.push({ sql, params, label: options?.label, days: options?.days, start, end: performance.now() });
+    this.recording?.push({ sql, params, label: options?.label, days: options?.days, keyed: options?.keyed, start, end: performance.now() });
     return result;
   }
   close(): Promise<void> {
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
         await Promise.all(
           wave.map(async (r, i) => {
             const t = performance.now();
-            await engine.query(r.sql, r.params, { label: r.label, days: r.days });
+            await engine.query(r.sql, r.params, { label: r.label, days: r.days, keyed: r.keyed });
             if (!timing) return;
             const key = `${r.label ?? '?'}#${statements.indexOf(wave)}.${i}`;
             perStatement.set(key, [...(perStatement.get(key) ?? []), performance.now() - t]);

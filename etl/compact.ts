@@ -15,10 +15,10 @@ import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
 import { parseManifestLine } from './lake/manifest';
 import { partFiles, partitionFolders } from './lake/partitions';
-import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './lake/row-spiller';
+import { ROW_GROUP_ROWS, ZSTD_LEVEL, writeLookupIndex } from './lake/row-spiller';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { Transaction, crashForTests, recoverLake } from './lake/transaction';
-import { MANIFEST_DIR, manifestFile, partFileName } from '../src/core/lake-layout';
+import { LOOKUP_INDEX_DIR, MANIFEST_DIR, lookupIndexFile, manifestFile, partFileName } from '../src/core/lake-layout';
 import { sqlString } from '../src/core/sql';
 import { TABLES, TABLE_NAMES, type TableName } from '../src/core/tables';
 
@@ -165,7 +165,10 @@ async function compactPartition(
     const rowsAfter = await count(connection, `SELECT count(*) AS n FROM read_parquet(${sqlString(target)})`);
     if (rowsAfter !== rowsBefore) throw new Error(`compacting ${partition}: wrote ${rowsAfter} rows of ${rowsBefore}; nothing was changed`);
     const bytesAfter = await fileBytes([target]);
-    txn.remove(files);
+    // The merged file gets its lookup index in the same commit; the old files' indexes go with them.
+    await writeLookupIndex(connection, table, target, txn.dir, merged);
+    const indexes = new Set(await store.listFiles(`${LOOKUP_INDEX_DIR}/${partition}`));
+    txn.remove([...files, ...files.map(lookupIndexFile).filter((index) => indexes.has(index))]);
     crashForTests('mid-compact');
     await txn.commit();
     return { partition, files_before: files.length, rows: rowsBefore, bytes_before: bytesBefore, bytes_after: bytesAfter };

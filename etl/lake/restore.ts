@@ -16,14 +16,21 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { dayOfPartition, graphPendingMarker, isPartFileName, partFileName } from '../../src/core/lake-layout';
+import {
+  LOOKUP_INDEX_DIR,
+  dayOfPartition,
+  graphPendingMarker,
+  isPartFileName,
+  lookupIndexFile,
+  partFileName,
+} from '../../src/core/lake-layout';
 import { sqlString } from '../../src/core/sql';
 import { TABLES, TABLE_NAMES, type TableName } from '../../src/core/tables';
 import type { ObjectRef } from '../objects';
 import { listS3, s3Url } from '../s3';
 import { replayCommitChain } from './commit-manifest';
 import type { ManifestEntry } from './manifest';
-import { ROW_GROUP_ROWS, ZSTD_LEVEL } from './row-spiller';
+import { ROW_GROUP_ROWS, ZSTD_LEVEL, writeLookupIndex } from './row-spiller';
 import { LocalLakeStore, S3LakeStore, type LakeStore } from './store';
 import { Transaction } from './transaction';
 
@@ -160,8 +167,12 @@ export class LostRows {
           target,
           lostHere.map((f) => f.path),
         );
+        // The new file's lookup index, in the same commit; the lost files' indexes go with them.
+        await writeLookupIndex(connection, table, staged, txn.dir, target);
+        const indexes = new Set(await this.store.listFiles(`${LOOKUP_INDEX_DIR}/${partition}`));
+        const lostIndexes = lostHere.map((f) => lookupIndexFile(f.path)).filter((index) => indexes.has(index));
         // The lost files leave the chain (a damaged one leaves the lake too): the new file holds their rows.
-        txn.remove(lostHere.map((f) => f.path));
+        txn.remove([...lostHere.map((f) => f.path), ...lostIndexes]);
         // The day's graph was built from the lost rows' files: it is owed a rebuild, in the same commit.
         const day = dayOfPartition(partition)!;
         const marker = txn.staged(graphPendingMarker(day));

@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
 import {
   OVERSIZE_DIR,
   findingsPartitionPath,
   findingsPartitionValuesOf,
+  lookupIndexFile,
   partFileName,
   partitionPath,
   partitionValuesOf,
   safePartitionValue,
 } from '../../src/core/lake-layout';
+import { lookupIndexCopy } from '../../src/core/lookup-index';
 import { sqlString } from '../../src/core/sql';
 import {
   FINDINGS_TABLE,
@@ -22,6 +24,7 @@ import {
   type ColumnType,
   type EnrichmentColumnName,
   type EnrichmentRow,
+  type TableName,
   ENRICHMENT_COLUMNS,
 } from '../../src/core/tables';
 import { type SourceId } from '../../src/generated/sources';
@@ -426,6 +429,9 @@ export async function publishPartitions(
            TO ${sqlString(join(target, partFileName(tag)))}
            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
         );
+        // The file's lookup index, in the same commit: keyed reads then open only the files holding their key.
+        if (!isFindings(name))
+          await writeLookupIndex(connection, name, join(target, partFileName(tag)), outDir, `${partition}/${partFileName(tag)}`);
         partitions.push(partition);
       }
       await rm(unsorted, { recursive: true, force: true });
@@ -435,6 +441,19 @@ export async function publishPartitions(
     instance.closeSync();
   }
   return { partitions, duplicates };
+}
+
+/** Writes the lookup index of a part file (lake path `partFile`, local `local`) under `outDir`, laid out as in the lake. */
+export async function writeLookupIndex(
+  connection: DuckDBConnection,
+  table: TableName,
+  local: string,
+  outDir: string,
+  partFile: string,
+): Promise<void> {
+  const target = join(outDir, ...lookupIndexFile(partFile).split('/'));
+  await mkdir(dirname(target), { recursive: true });
+  await connection.run(lookupIndexCopy(table, local, target));
 }
 
 interface Dropped {

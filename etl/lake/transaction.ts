@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { COMMIT_LIST, STAGING_DIR, commitListFile, commitManifestOf, stagingFolder } from '../../src/core/lake-layout';
+import { COMMIT_LIST, LOOKUP_INDEX_DIR, STAGING_DIR, commitListFile, commitManifestOf, stagingFolder } from '../../src/core/lake-layout';
 import { LocalLakeStore, lakeStoreFor, type LakeStore } from './store';
 import { advanceHead, newCommitNotes, stageCommitManifest, type CommitNotes } from './commit-manifest';
 
@@ -138,8 +138,12 @@ async function rollForward(store: LakeStore, txnId: string, list: CommitList): P
   const stagingDir = stagingFolder(txnId);
   // A file already moved by an earlier, interrupted roll-forward is not in staging any more. The
   // commit manifest goes in after the files it lists, so a reader never sees it name a file not yet in place.
+  // Lookup indexes go in after the data files (a part file without its index is read whole; an index
+  // without its file is never consulted), so a crash mid-way leaves the data as it would without them.
   const manifests = list.files.filter(isCommitManifest);
-  const data = list.files.filter((file) => !isCommitManifest(file));
+  const isIndex = (file: string) => file.startsWith(`${LOOKUP_INDEX_DIR}/`);
+  const rest = list.files.filter((file) => !isCommitManifest(file));
+  const data = [...rest.filter((file) => !isIndex(file)), ...rest.filter(isIndex)];
   await forEachLimit(data, store.kind === 's3' ? S3_PARALLEL : 1, async (file) => {
     await store.move(`${stagingDir}/${file}`, file);
     crashForTests('mid-publish');

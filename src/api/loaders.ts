@@ -264,7 +264,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
   const run = async <R>(statement: Statement) => {
     // Every statement carries the scope it filters by: one built for another request's scope never runs.
     if (statement.scope !== scope) throw new Error(`statement ${statement.label} was not built for this request's account scope`);
-    const options = { label: statement.label, signal: ctx.signal, weight: statement.weight, days: statement.days };
+    const options = { label: statement.label, signal: ctx.signal, weight: statement.weight, days: statement.days, keyed: statement.keyed };
     return (await ctx.engine.query(statement.sql, statement.params, options)).rows as unknown as R[];
   };
 

@@ -5,7 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _identity/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
+ *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _identity/  _lookup/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
  *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
@@ -31,6 +31,12 @@ export const GRAPH_STATE_DIR = '_graph_state';
  * the file holding each, so the duplicate check at publish reads one object, not the partition's files.
  */
 export const IDENTITY_INDEX_DIR = '_identity';
+/**
+ * The key lookup index of the event tables (src/core/lookup-index.ts): beside each part file, in the
+ * same commit, `_lookup/<the part file's lake path>`, the distinct identities, sessions and addresses
+ * the file holds, so a keyed read (a session's or an address's events) opens only the files holding its key.
+ */
+export const LOOKUP_INDEX_DIR = '_lookup';
 /** The writer lock: one file per lock token, `_locks/<token, 20 digits>.json`; the highest token is the lock (etl/lake/lock.ts). */
 export const LOCK_DIR = '_locks';
 /** The API's request audit trail. */
@@ -224,6 +230,11 @@ export function safePartitionValue(value: string | null | undefined, fallback: s
 export function outboxDestinationPath(destination: string): string {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(destination)) throw new Error(`not a destination name: '${destination}'`);
   return `${OUTBOX_DIR}/${destination}`;
+}
+
+/** The lookup index of an event part file, by its lake path (see LOOKUP_INDEX_DIR). */
+export function lookupIndexFile(partFile: string): string {
+  return `${LOOKUP_INDEX_DIR}/${partFile}`;
 }
 
 /** The identity index of an event or findings partition folder (see IDENTITY_INDEX_DIR). */

@@ -6,7 +6,9 @@
  */
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
-import { lakeHead, lakeViewStatements, hasPartFiles, type LakeListing } from './lake';
+import { lakeHead, lakeViewStatements, hasPartFiles, type KeyedFiles, type LakeListing } from './lake';
+import { lookupEntry, type KeyedRead } from '../core/lookup-index';
+import { sqlString } from '../core/sql';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
 
 export interface DuckDbEngineOptions {
@@ -93,6 +95,12 @@ export class DuckDbEngine implements QueryEngine {
   private listedAt: string | undefined;
   /** The files of that listing per table and day, for statements bounded to a window (QueryOptions.days). */
   private listing: LakeListing | undefined;
+  /**
+   * Loaded lookup indexes (src/core/lookup-index.ts): per index file, its `kind\0key` entries. Index
+   * files, like the part files they index, are never rewritten under the same name, so an entry
+   * stays right until its file leaves the listing (dropped at refresh).
+   */
+  private readonly lookups = new Map<string, ReadonlySet<string>>();
   private refreshing: Promise<void> | null = null;
   private closed = false;
   /** Bumped by every refresh: each connection's kept statements are of one listing (StatementCache). */
@@ -139,6 +147,8 @@ export class DuckDbEngine implements QueryEngine {
     this.emptyDirs = emptyDirs;
     this.listedAt = head ?? undefined;
     this.listing = listing;
+    const current = new Set(listing?.lookupIndexFiles() ?? []);
+    for (const file of this.lookups.keys()) if (!current.has(file)) this.lookups.delete(file);
   }
 
   /**
@@ -160,11 +170,13 @@ export class DuckDbEngine implements QueryEngine {
    * given when the statement is not bounded, the lake has no listing (glob views) or the statement
    * opens with `WITH RECURSIVE`.
    */
-  private windowed(sql: string, days: QueryOptions['days']): string {
-    if (!days || !this.listing) return sql;
+  private async windowed(sql: string, days: QueryOptions['days'], keyed: QueryOptions['keyed']): Promise<string> {
+    const listing = this.listing;
+    if (!days || !listing) return sql;
     const opening = /^\s*WITH\s+/i.exec(sql);
     if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return sql;
-    const reads = this.listing.windowReads(sql, days[0], days[1]);
+    const holding = keyed && keyed.values.length > 0 ? await this.keyedFiles(listing, sql, days, keyed) : undefined;
+    const reads = listing.windowReads(sql, days[0], days[1], holding);
     if (reads.length === 0) return sql;
     return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
   }
@@ -177,6 +189,37 @@ export class DuckDbEngine implements QueryEngine {
     let kept = 0;
     for (const cache of this.caches.values()) if (cache.generation === this.generation) kept += cache.size;
     return kept;
+  }
+
+  /**
+   * For a keyed statement: of a keyed table's window files, those whose lookup index holds one of
+   * the keys, and every file without an index (an older lake, a restore: read as before). Loads the
+   * window's indexes not loaded yet, all in one statement.
+   */
+  private async keyedFiles(listing: LakeListing, sql: string, days: readonly [string, string], keyed: KeyedRead): Promise<KeyedFiles> {
+    const missing = listing.lookupIndexesFor(sql, days[0], days[1], keyed).filter((file) => !this.lookups.has(file));
+    if (missing.length > 0) {
+      const loaded = new Map<string, Set<string>>(missing.map((file) => [file, new Set<string>()]));
+      const rows = await this.withConnection(async (connection) =>
+        (
+          await connection.runAndReadAll(
+            `SELECT filename, kind, key FROM read_parquet([${missing.map(sqlString).join(', ')}], filename = true, hive_partitioning = false)`,
+          )
+        ).getRows(),
+      );
+      for (const [file, kind, key] of rows) loaded.get(String(file))?.add(lookupEntry(String(kind), String(key)));
+      for (const [file, entries] of loaded) this.lookups.set(file, entries);
+    }
+    const wanted = keyed.values.map((value) => lookupEntry(keyed.kind, value));
+    const tables: readonly string[] = keyed.tables;
+    return (table, files) => {
+      if (!tables.includes(table)) return files;
+      return files.filter((file) => {
+        const index = listing.lookupIndexOf(file);
+        const entries = index === undefined ? undefined : this.lookups.get(index);
+        return entries === undefined || wanted.some((entry) => entries.has(entry));
+      });
+    };
   }
 
   /** Runs a statement with no result (DDL, COPY). Not for caller input. */
@@ -195,7 +238,7 @@ export class DuckDbEngine implements QueryEngine {
   ): Promise<QueryResult<R>> {
     if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
     await this.refreshIfLakeChanged();
-    const text = this.windowed(sql, options.days);
+    const text = await this.windowed(sql, options.days, options.keyed);
     const started = performance.now();
     return this.withConnection(async (connection) => {
       const onAbort = () => connection.interrupt();

@@ -5,9 +5,18 @@
  * nothing here is spelt from a caller's text.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { eventTableSelect, findingsTableSelect, graphTableSelect, listPartFiles } from '../core/duckdb';
-import { COMMIT_HEAD_FILE, dayOfPartition, findingsTablePath, graphTablePath, tablePath } from '../core/lake-layout';
+import {
+  COMMIT_HEAD_FILE,
+  LOOKUP_INDEX_DIR,
+  dayOfPartition,
+  findingsTablePath,
+  graphTablePath,
+  lookupIndexFile,
+  tablePath,
+} from '../core/lake-layout';
+import type { KeyedRead } from '../core/lookup-index';
 import { quoteIdent } from '../core/sql';
 import { FINDINGS_TABLE, GRAPH_TABLES, TABLE_NAMES, type GraphTableName, type TableName } from '../core/tables';
 
@@ -55,9 +64,18 @@ export class LakeListing {
     private readonly lake: string,
     /** Per table, per day (YYYY-MM-DD), the day's files; files outside a `day=` folder are kept under ''. */
     private readonly byDay: ReadonlyMap<LakeTable, ReadonlyMap<string, readonly string[]>>,
+    /** The lookup index files listed with them (src/core/lookup-index.ts), by the part file they index. */
+    private readonly lookupIndexes: ReadonlyMap<string, string>,
   ) {}
 
-  static fromFiles(lake: string, files: ReadonlyMap<LakeTable, readonly string[]>): LakeListing {
+  static fromFiles(lake: string, files: ReadonlyMap<LakeTable, readonly string[]>, lookupFiles: readonly string[] = []): LakeListing {
+    const listedIndexes = new Set(lookupFiles);
+    const lookupIndexes = new Map<string, string>();
+    for (const list of files.values())
+      for (const file of list) {
+        const index = inLake(lake, lookupIndexFile(relative(lake, file).split(sep).join('/')));
+        if (listedIndexes.has(index)) lookupIndexes.set(file, index);
+      }
     const byDay = new Map<LakeTable, Map<string, string[]>>();
     for (const [table, list] of files) {
       const days = new Map<string, string[]>();
@@ -69,7 +87,33 @@ export class LakeListing {
       }
       byDay.set(table, days);
     }
-    return new LakeListing(lake, byDay);
+    return new LakeListing(lake, byDay, lookupIndexes);
+  }
+
+  /** The lookup index of a part file, if the listing has one (a file without one is always read). */
+  lookupIndexOf(file: string): string | undefined {
+    return this.lookupIndexes.get(file);
+  }
+
+  /** Every lookup index of the listing. */
+  lookupIndexFiles(): IterableIterator<string> {
+    return this.lookupIndexes.values();
+  }
+
+  /**
+   * The lookup indexes a keyed statement's read of days from..to would consult: those of the
+   * window's files of the keyed tables the statement names (for the engine to load before windowReads).
+   */
+  lookupIndexesFor(sql: string, from: string, to: string, keyed: KeyedRead): string[] {
+    const out: string[] = [];
+    for (const [table, named] of NAMED) {
+      if (!(keyed.tables as readonly string[]).includes(table) || !named.test(sql)) continue;
+      for (const file of this.filesOn(table, from, to) ?? []) {
+        const index = this.lookupIndexes.get(file);
+        if (index) out.push(index);
+      }
+    }
+    return out;
   }
 
   /**
@@ -94,18 +138,25 @@ export class LakeListing {
    * filter (QueryOptions.days): the statement's filters stay as they were, so the rows are the
    * view's rows. Table names come from the contract, file paths from the listing (quoted by
    * sqlString in src/core/duckdb.ts); nothing here comes from a caller.
+   *
+   * `holding`: for a keyed statement (QueryOptions.keyed), the files of a table that may hold its
+   * keys (the engine asks the lookup indexes); the statement's own key filter still decides the rows.
    */
-  windowReads(sql: string, from: string, to: string): string[] {
+  windowReads(sql: string, from: string, to: string, holding?: KeyedFiles): string[] {
     const entries: string[] = [];
     for (const [table, named] of NAMED) {
       if (!named.test(sql)) continue;
-      const files = this.filesOn(table, from, to);
-      if (files === undefined) return [];
+      const listed = this.filesOn(table, from, to);
+      if (listed === undefined) return [];
+      const files = holding ? holding(table, listed) : listed;
       entries.push(`${quoteIdent(table, LAKE_TABLES)} AS NOT MATERIALIZED (${tableSelect(this.lake, table, files)})`);
     }
     return entries;
   }
 }
+
+/** Of a table's files, those a keyed statement must read (the others hold none of its keys). */
+export type KeyedFiles = (table: LakeTable, files: readonly string[]) => readonly string[];
 
 /**
  * CREATE VIEW statements for every table of the lake, plus which tables had no files (to re-check
@@ -125,7 +176,9 @@ export function lakeViewStatements(lake: string, listed = false): { statements: 
     if (isEmptySelect(select)) emptyDirs.push(dir);
     statements.push(`CREATE OR REPLACE VIEW ${quoteIdent(table, LAKE_TABLES)} AS ${select}`);
   }
-  return { statements, emptyDirs, ...(listed ? { listing: LakeListing.fromFiles(lake, listedFiles) } : {}) };
+  if (!listed) return { statements, emptyDirs };
+  const lookupFiles = TABLE_NAMES.flatMap((table) => listPartFiles(inLake(lake, `${LOOKUP_INDEX_DIR}/${tablePath(table)}`)));
+  return { statements, emptyDirs, listing: LakeListing.fromFiles(lake, listedFiles, lookupFiles) };
 }
 
 /**

@@ -3,6 +3,7 @@
  * DuckDB or Athena answers. SQL handed to an engine is written in the Athena engine v3 (Trino)
  * dialect that DuckDB also runs, with `?` positional placeholders.
  */
+import type { KeyedRead } from '../core/lookup-index';
 
 /** A value bound to a `?` placeholder. Timestamps travel as Date and are bound as TIMESTAMP. */
 export type SqlParam = string | number | bigint | boolean | Date | null;
@@ -38,6 +39,12 @@ export interface QueryOptions {
    * Athena's partition projection prunes by the filters themselves.
    */
   days?: readonly [string, string];
+  /**
+   * With `days`: every read of these tables keeps only rows holding one of these keys (its own
+   * filters say so). DuckDB then reads only the window's files whose lookup index holds a key
+   * (src/core/lookup-index.ts; a file without an index is read); Athena ignores it.
+   */
+  keyed?: KeyedRead;
 }
 
 export interface QueryResult<R extends SqlRow = SqlRow> {

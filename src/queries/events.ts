@@ -4,6 +4,7 @@
  * Ordered by (time, event_id, table); pages by keyset cursor.
  */
 import { TABLES, TABLE_NAMES, hasColumn, type ColumnType, type TableName } from '../core/tables';
+import type { KeyedRead } from '../core/lookup-index';
 import type { SqlParam } from '../engine/types';
 import type { AccountScope } from './scope';
 import { dayRange, nodeTypeSql, placeholders, relationSql, type Statement, type Window } from './sql';
@@ -391,6 +392,24 @@ function scanWeight(q: EventsQuery): Statement['weight'] {
   return keyed ? 'light' : 'heavy';
 }
 
+/**
+ * The key every event-table read of the query filters on, for an engine to skip the files whose
+ * lookup index lacks it (Statement.keyed): the pivot's keys (an identity's, session's or address's
+ * events), else a session, identity or exact-address condition. A table also read unkeyed (the more
+ * specific class a record is listed under, looked up by event id: listedElsewhereSql) is left out.
+ */
+function keyedRead(q: EventsQuery): Pick<Statement, 'keyed'> {
+  const tables = q.tables.filter((table) => !q.tables.some((other) => LISTED_UNDER[other] === table));
+  const keyed = (kind: KeyedRead['kind'], values: readonly string[]) =>
+    values.length > 0 && tables.length > 0 ? { keyed: { kind, values: [...new Set(values)], tables } } : {};
+  if (q.pivot === 'identity' || q.pivot === 'session' || q.pivot === 'ip') return keyed(q.pivot, q.keys);
+  const c = q.conditions;
+  if (c.session != null) return keyed('session', [c.session]);
+  if (c.identity != null) return keyed('identity', [c.identity]);
+  if (c.ip != null && c.ip.ranges.length === 0) return keyed('ip', c.ip.exact);
+  return {};
+}
+
 /** One page (limit rows, +1 to know if there is more) per pivot value, of the events the scope may see. */
 export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
   if (q.tables.length === 0) return nothing(scope, 'events', 'SELECT NULL AS pivot_key WHERE false');
@@ -412,6 +431,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
       scope,
       weight,
       days: dayRange(q.window),
+      ...keyedRead(q),
     };
   }
   return {
@@ -425,6 +445,7 @@ export function eventsPage(scope: AccountScope, q: EventsQuery): Statement {
     scope,
     weight,
     days: dayRange(q.window),
+    ...keyedRead(q),
   };
 }
 
@@ -441,6 +462,7 @@ export function eventsCount(scope: AccountScope, q: EventsQuery): Statement {
     scope,
     weight: scanWeight(q),
     days: dayRange(q.window),
+    ...keyedRead(q),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Small helpers shared by the API's SQL. Values always travel as `?` parameters. */
+import type { KeyedRead } from '../core/lookup-index';
 import { sqlString } from '../core/sql';
 import type { NodeType, Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
@@ -25,6 +26,12 @@ export interface Statement {
    * read those days' files alone (QueryOptions.days). Absent: the engine reads through its views.
    */
   days?: readonly [string, string];
+  /**
+   * With `days`: the tables whose every read in the SQL keeps only rows holding one of these keys
+   * (an identity's, session's or address's events), so an engine may skip files whose lookup index
+   * lacks them (QueryOptions.keyed). Absent: every file of the window is read.
+   */
+  keyed?: KeyedRead;
 }
 
 /** A time window [from, to): every statement that reads events or graph days takes one. */
