@@ -1,6 +1,7 @@
 /**
  * VPC flow logs in SQL: the same rows parser.ts makes, written once in DuckDB's dialect, for the
- * objects AWS delivers to S3 (a header line naming the fields, then one record per line). The
+ * objects AWS delivers to S3 (a header line naming the fields, then one record per line) and for
+ * header-less objects read with --vpcflow-format (the format names the fields). The
  * JavaScript parser stays the reference: any line this mapping is not certain to read the way it
  * does (quotes, brackets, tabs or runs of spaces, a second header, a CloudWatch Logs form, a
  * comment, a value out of range, no time) makes `valid` false, and the ingest reads that object
@@ -9,6 +10,7 @@
 import { REGION_PARTITIONS } from '../../../src/core/arn';
 import { tokenize } from '../../fields/text';
 import type { SqlMapping, SqlPlan } from '../types';
+import { fieldsOfFormat } from './fields';
 import { isHeader, keyHints, layoutOf, type Layout } from './parser';
 
 /** The layout's fields as 1-based positions in a record's list of tokens (0: not in the format). */
@@ -151,16 +153,21 @@ FROM (
 
 /** S3 deliveries: a first line that is a header naming fields (as parser.ts reads it), then records. */
 function plan(text: string, ctx: { key: string; options?: Readonly<Record<string, string>> }): SqlPlan | null {
-  void ctx.options; // a header line wins over --vpcflow-format in the parser too
   let end = text.indexOf('\n');
   if (end === -1) end = text.length;
-  let first = text.slice(text.charCodeAt(0) === 0xfeff ? 1 : 0, end);
+  const from = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let first = text.slice(from, end);
   if (first.endsWith('\r')) first = first.slice(0, -1);
   first = first.trim();
   if (!first || first.charCodeAt(0) === 123 /* { */) return null;
   const tokens: string[] = [];
-  if (tokenize(first, tokens) || !isHeader(tokens)) return null;
-  const layout = layoutOf(tokens);
+  if (tokenize(first, tokens)) return null;
+  // A header line wins over --vpcflow-format, as in the parser; without one, the given format reads every line.
+  const header = isHeader(tokens);
+  const format = ctx.options?.['format'];
+  const fields = header ? tokens : format === undefined ? null : fieldsOfFormat(format);
+  if (!Array.isArray(fields)) return null;
+  const layout = layoutOf(fields);
   const hints = keyHints(ctx.key);
   const values: Record<string, string | number | null> = {
     size: layout.size,
@@ -170,6 +177,7 @@ function plan(text: string, ctx: { key: string; options?: Readonly<Record<string
   };
   for (const name of POSITIONS) values[p(name)] = layout[name] + 1;
   LOST.forEach((name, i) => (values[p(name)] = (layout.lost[i] ?? -1) + 1));
+  if (!header) return { body: text.slice(from), firstLine: 1, values };
   return { body: end < text.length ? text.slice(end + 1) : '', firstLine: 2, values };
 }
 
