@@ -1,16 +1,16 @@
 import { availableParallelism } from 'node:os';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { JsonlFile } from './lake/jsonl-file';
 import { acquireLakeLock } from './lake/lock';
-import { loadManifest, lostManifestFiles, type ManifestEntry } from './lake/manifest';
+import { LakeManifest, lostManifestFiles, type ManifestEntry, type PublishedFile } from './lake/manifest';
 import { IdentityIndexes } from './lake/identity-index';
 import { FINDING_IDENTITY, publishPartitions, type Spills } from './lake/row-spiller';
 import { LostRows } from './lake/restore';
 import { lakeStoreFor, type LakeStore } from './lake/store';
 import { materializeGraphInStore, pendingGraphDays } from './lake/store-graph';
-import { Transaction, recoverLake, totalSize } from './lake/transaction';
+import { Transaction, recoverLake } from './lake/transaction';
 import { listObjects, type ListingNotes, type ObjectRef } from './objects';
 import type { ObjectJob, ObjectResult, TimeBounds } from './read-object';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/read-state';
@@ -220,21 +220,22 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await mkdir(options.tempRoot ?? tmpdir(), { recursive: true });
     tempDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'scoutql-ingest-'));
     await recoverLake(store);
-    const manifest = await loadManifest(store);
+    // A few objects on an S3 lake are looked up one by one in the manifest index; otherwise the manifest is read whole.
+    const manifest = await LakeManifest.open(store, objects.length);
+    const problemsAtOpen = manifest.problems.length;
     summary.warnings.push(...manifest.problems);
-    const known = manifest.entries;
     const claimed = new Set<string>();
     /** Whether content the lake has an entry for is read again: skipped or quarantined before, and asked to be. */
     const readAgain = (entry: ManifestEntry) =>
       entry.status !== 'ingested' && (options.retrySkipped === true || (forced !== undefined && entry.source !== forced));
     // Objects the lake knows whose rows it has lost since (deleted or damaged event files) are read again.
-    const lost = new LostRows(store, known);
+    const lost = new LostRows(store, async () => (await manifest.all()).entries);
     // Days a committed run touched but whose graph step never finished (a crash) are owed a rebuild.
     const owedGraphDays = await pendingGraphDays(store);
     // No more workers than objects: each costs its thread about a second and a half to start.
     const workers = options.workers ?? Math.min(2, availableParallelism(), Math.max(1, objects.length));
     pool = await WorkerPool.start(workers, tempDir, limits, geoip?.share() ?? null);
-    let batch = await Batch.begin(store, tempDir, fence);
+    let batch = await Batch.begin(store, tempDir, fence, manifest);
     let stagedRows = 0;
     let committing: Promise<void> = Promise.resolve();
 
@@ -243,12 +244,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       for (const [index, result] of results) {
         target.settle(index, result);
         if (result.status === 'quarantined') target.reject(index);
-        summary.records += result.records;
-        summary.written += result.written;
-        summary.quarantined += result.quarantined;
-        summary.filtered += result.filtered;
-        summary.damaged_objects += result.damaged;
-        summary.invalid_utf8 += result.invalidUtf8;
+        addCounts(summary, result);
         if (result.sql) summary.sql_objects = (summary.sql_objects ?? 0) + 1;
         if (result.sqlRecords) summary.sql_records = (summary.sql_records ?? 0) + result.sqlRecords;
       }
@@ -274,12 +270,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       // Workers hash, detect and parse; the main thread only decides which content is new.
       const claim = async (sha256: string) => {
         if (claimed.has(sha256)) return false;
-        const entry = known.get(sha256);
+        // Claimed before the lookup answers: the same content twice in this run is read once.
+        claimed.add(sha256);
+        const entry = await manifest.get(sha256);
         if (entry && !readAgain(entry)) {
-          await lost.claim(sha256, object);
+          await lost.claim(entry, object);
           return false;
         }
-        claimed.add(sha256);
         return true;
       };
       const job: ObjectJob = {
@@ -304,24 +301,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         current.add(index, {
           ...newEntry(object, result.sha256, current.txn.id),
           source: result.source,
-          status: result.status,
-          ...(result.reason ? { reason: result.reason } : {}),
-          records: result.records,
-          written: result.written,
-          quarantined: result.quarantined,
-          filtered: result.filtered,
+          ...entryCounts(result),
           duplicates: 0,
-          ...(result.invalidUtf8 ? { invalid_utf8: result.invalidUtf8 } : {}),
         });
         if (result.status === 'quarantined') current.reject(index);
         summary.bytes_in += object.size;
         if (result.status === 'skipped') summary.skipped_objects += 1;
-        summary.records += result.records;
-        summary.written += result.written;
-        summary.quarantined += result.quarantined;
-        summary.filtered += result.filtered;
-        summary.damaged_objects += result.damaged;
-        summary.invalid_utf8 += result.invalidUtf8;
+        addCounts(summary, result);
         stagedRows += result.rows;
         advance(object);
       });
@@ -335,7 +321,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         await committing;
         committing = gate.track(batch.commit(spills, tempDir, partitions, summary));
         committing.catch(() => undefined); // a failure surfaces at the next await, not as an unhandled rejection
-        batch = await Batch.begin(store, tempDir, fence);
+        batch = await Batch.begin(store, tempDir, fence, manifest);
         stagedRows = 0;
       }
     }
@@ -345,8 +331,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await batch.commit(spills, tempDir, partitions, summary);
     await pool.close();
     pool = null;
-    if (summary.duplicates > 0) {
+    summary.warnings.push(...manifest.problems.slice(problemsAtOpen));
+    if (summary.duplicates > 0 && manifest.mode === 'whole') {
       // Rows the lake already held came from objects the manifest did not know: say so when it lost files.
+      // (Looked up one by one, a lost entry is named per object at commit: the chain is not read.)
       for (const gone of await lostManifestFiles(store)) {
         summary.warnings.push(
           `${gone.path} (published by ${gone.commit}) is gone: the objects it listed were read again and their rows dropped as duplicates, not written twice`,
@@ -389,6 +377,32 @@ function daysOf(partitions: Set<string>): string[] {
   return [...new Set([...partitions].map(dayOfPartition).filter((d): d is string => d !== null))].sort();
 }
 
+/** An object's counts added to the run's. */
+function addCounts(summary: IngestSummary, result: ObjectResult): void {
+  summary.records += result.records;
+  summary.written += result.written;
+  summary.quarantined += result.quarantined;
+  summary.filtered += result.filtered;
+  summary.damaged_objects += result.damaged;
+  summary.invalid_utf8 += result.invalidUtf8;
+}
+
+/** What an object's manifest entry says of how it was read (its result, not a duplicate). */
+function entryCounts(
+  result: ObjectResult,
+): Pick<ManifestEntry, 'status' | 'reason' | 'records' | 'written' | 'quarantined' | 'filtered' | 'invalid_utf8'> {
+  if (result.status === 'duplicate') throw new Error('an object the lake already has gets no manifest entry');
+  return {
+    status: result.status,
+    ...(result.reason ? { reason: result.reason } : {}),
+    records: result.records,
+    written: result.written,
+    quarantined: result.quarantined,
+    filtered: result.filtered,
+    ...(result.invalidUtf8 ? { invalid_utf8: result.invalidUtf8 } : {}),
+  };
+}
+
 function newEntry(object: ObjectRef, sha256: string, txn: string): ManifestEntry {
   return {
     key: object.key,
@@ -424,10 +438,13 @@ class Batch {
   private readonly rejected = new Set<number>();
   private quarantine: JsonlFile | null = null;
 
-  private constructor(readonly txn: Transaction) {}
+  private constructor(
+    readonly txn: Transaction,
+    private readonly manifest: LakeManifest,
+  ) {}
 
-  static async begin(store: LakeStore, tempDir: string, fence: () => Promise<void>): Promise<Batch> {
-    return new Batch(await Transaction.begin(store, tempDir, fence));
+  static async begin(store: LakeStore, tempDir: string, fence: () => Promise<void>, manifest: LakeManifest): Promise<Batch> {
+    return new Batch(await Transaction.begin(store, tempDir, fence), manifest);
   }
 
   /** Records what the lake will remember of an object (written at commit, with its duplicates counted). */
@@ -441,16 +458,7 @@ class Batch {
     if (!entry) throw new Error(`no manifest entry for object ${index} of the transaction`);
     if (result.status === 'duplicate') throw new Error(`object ${index} of the transaction: a deferred result cannot be a duplicate`);
     const { reason: _reason, invalid_utf8: _invalid, ...rest } = entry;
-    this.entries.set(index, {
-      ...rest,
-      status: result.status,
-      ...(result.reason ? { reason: result.reason } : {}),
-      records: result.records,
-      written: result.written,
-      quarantined: result.quarantined,
-      filtered: result.filtered,
-      ...(result.invalidUtf8 ? { invalid_utf8: result.invalidUtf8 } : {}),
-    });
+    this.entries.set(index, { ...rest, ...entryCounts(result) });
   }
 
   /** An object quarantined whole: none of its rows is published. */
@@ -509,8 +517,21 @@ class Batch {
       await mkdir(dirname(marker), { recursive: true });
       await writeFile(marker, this.txn.id);
     }
-    const parquet = written.map((p) => this.txn.staged(`${p}/${partFileName(this.txn.id)}`));
-    const bytes = await totalSize(parquet);
+    const parquet = written.map((p) => `${p}/${partFileName(this.txn.id)}`);
+    const files: PublishedFile[] = [];
+    for (const path of parquet) files.push({ path, size: (await stat(this.txn.staged(path))).size });
+    const bytes = files.reduce((sum, f) => sum + f.size, 0);
+    const entries = [...this.entries.values()];
+    await this.manifest.stage(entries, files, (path) => this.txn.staged(path));
+    if (this.manifest.mode === 'lookup') {
+      // The index had no entry for these bytes, yet the lake held every row: another delivery of the
+      // same events, or an index entry the lake lost (verify lake names lost files). Nothing was doubled.
+      for (const entry of entries)
+        if (entry.status === 'ingested' && entry.written === 0 && (entry.duplicates ?? 0) > 0)
+          summary.warnings.push(
+            `${entry.key}: every row was already in the lake (the same events in another object, or a manifest entry the lake lost): none was written twice`,
+          );
+    }
     await this.txn.commit();
     for (const p of written) partitions.add(p);
     summary.bytes_out += bytes;

@@ -204,11 +204,16 @@ function encodeKey(key: string): string {
 
 /** True when an object exists (HEAD). */
 export async function objectExists(bucket: string, key: string): Promise<boolean> {
+  return (await objectSize(bucket, key)) !== null;
+}
+
+/** The object's size in bytes (a HEAD), or null when it does not exist. */
+export async function objectSize(bucket: string, key: string): Promise<number | null> {
   try {
-    await s3Client().send(new (sdk().HeadObjectCommand)({ Bucket: bucket, Key: key }));
-    return true;
+    const head = await s3Client().send(new (sdk().HeadObjectCommand)({ Bucket: bucket, Key: key }));
+    return head.ContentLength ?? 0;
   } catch (err) {
-    if (isNotFound(err)) return false;
+    if (isNotFound(err)) return null;
     throw err;
   }
 }

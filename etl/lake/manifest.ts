@@ -1,4 +1,6 @@
-import { MANIFEST_DIR } from '../../src/core/lake-layout';
+import { MANIFEST_DIR, MANIFEST_INDEX_COMPLETE, manifestIndexFile } from '../../src/core/lake-layout';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { replayCommitChain } from './commit-manifest';
 import { lakeStoreFor, type LakeStore } from './store';
 
@@ -90,4 +92,104 @@ export async function lostManifestFiles(lake: string | LakeStore): Promise<Array
     .filter((file) => file.path.startsWith(`${MANIFEST_DIR}/`) && !held.has(file.path))
     .map((file) => ({ path: file.path, commit: file.commit }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** A lake part file and its size when published. */
+export interface PublishedFile {
+  path: string;
+  size: number;
+}
+
+/**
+ * An entry of the manifest index (MANIFEST_INDEX_DIR): the manifest entry, and the part files its
+ * transaction published (a superset of where the object's rows went: the whole commit's), so a
+ * redelivery can tell its rows are all still there with a HEAD of each, without the commit chain.
+ */
+export interface IndexedManifestEntry extends ManifestEntry {
+  files?: PublishedFile[];
+}
+
+/**
+ * Up to this many objects, a run on an S3 lake with a complete manifest index looks each object up
+ * (one GET each, the Lambda path's case); above it, reading the manifest files whole costs fewer requests.
+ */
+export const MANIFEST_LOOKUP_MAX_OBJECTS = 1000;
+
+/**
+ * What a run knows of the objects the lake has read: the manifest files read whole (a local lake,
+ * a large run, an S3 lake whose index is not complete yet), or the S3 lake's manifest index, one
+ * object per content hash, read only for the hashes the run meets (its reads do not grow with the lake).
+ *
+ * The index is written by every ingest into an S3 lake, in the same commit as the manifest file
+ * (`IndexedManifest.stage`). The first commit into a lake without `COMPLETE` writes an index entry
+ * for every entry the manifest files hold, and `COMPLETE` with them; lookups are used from then on.
+ */
+export class LakeManifest {
+  private loaded: Promise<LoadedManifest> | null;
+  private readonly looked = new Map<string, Promise<IndexedManifestEntry | undefined>>();
+  /** Index entries that are not entries (a hand edit), to report. */
+  readonly problems: string[] = [];
+
+  private constructor(
+    private readonly store: LakeStore,
+    /** 'lookup': one index object per hash; 'whole': every manifest file. */
+    readonly mode: 'lookup' | 'whole',
+    loaded: LoadedManifest | null,
+    /** Entries an S3 lake's first indexed commit writes to the index (null: the index is complete, or the lake is local). */
+    private backfill: ManifestEntry[] | null,
+  ) {
+    this.loaded = loaded ? Promise.resolve(loaded) : null;
+    if (loaded) this.problems.push(...loaded.problems);
+  }
+
+  static async open(store: LakeStore, objects: number): Promise<LakeManifest> {
+    if (store.kind !== 's3') return new LakeManifest(store, 'whole', await loadManifest(store), null);
+    const complete = (await store.readText(MANIFEST_INDEX_COMPLETE)) !== null;
+    if (complete && objects <= MANIFEST_LOOKUP_MAX_OBJECTS) return new LakeManifest(store, 'lookup', null, null);
+    const loaded = await loadManifest(store);
+    return new LakeManifest(store, 'whole', loaded, complete ? null : [...loaded.entries.values()]);
+  }
+
+  /** What the lake remembers of this content, if anything. */
+  get(sha256: string): Promise<IndexedManifestEntry | undefined> {
+    if (this.mode === 'whole') return this.all().then((m) => m.entries.get(sha256));
+    let entry = this.looked.get(sha256);
+    if (!entry) {
+      entry = this.store.readText(manifestIndexFile(sha256)).then((text) => {
+        if (text === null) return undefined;
+        const parsed = parseManifestLine(text);
+        if (parsed?.sha256 === sha256) return parsed;
+        this.problems.push(`${manifestIndexFile(sha256)}: not a manifest entry of its hash, ignored (the object is read again)`);
+        return undefined;
+      });
+      this.looked.set(sha256, entry);
+    }
+    return entry;
+  }
+
+  /** Every entry (read whole on first call in lookup mode: only for the rare work that needs them all, restoring lost rows). */
+  all(): Promise<LoadedManifest> {
+    return (this.loaded ??= loadManifest(this.store));
+  }
+
+  /**
+   * Stages a commit's index entries (an S3 lake only): each entry with its commit's part files,
+   * and in the lake's first indexed commit every earlier entry and COMPLETE. Entries read from no
+   * bytes (sha256 '') have none: they are read again next run anyway.
+   */
+  async stage(entries: readonly ManifestEntry[], files: readonly PublishedFile[], staged: (path: string) => string): Promise<void> {
+    if (this.store.kind !== 's3') return;
+    const write = async (path: string, text: string) => {
+      await mkdir(dirname(staged(path)), { recursive: true });
+      await writeFile(staged(path), text);
+    };
+    const backfill = this.backfill;
+    this.backfill = null;
+    for (const entry of backfill ?? []) if (entry.sha256) await write(manifestIndexFile(entry.sha256), JSON.stringify(entry) + '\n');
+    for (const entry of entries) {
+      if (!entry.sha256) continue;
+      await write(manifestIndexFile(entry.sha256), JSON.stringify({ ...entry, files: [...files] } satisfies IndexedManifestEntry) + '\n');
+    }
+    if (backfill) await write(MANIFEST_INDEX_COMPLETE, 'every manifest entry has an index entry from this commit on\n');
+  }
 }

@@ -29,7 +29,7 @@ import { TABLES, TABLE_NAMES, type TableName } from '../../src/core/tables';
 import type { ObjectRef } from '../objects';
 import { listS3, s3Url } from '../s3';
 import { replayCommitChain } from './commit-manifest';
-import type { ManifestEntry } from './manifest';
+import type { IndexedManifestEntry, ManifestEntry, PublishedFile } from './manifest';
 import { ROW_GROUP_ROWS, ZSTD_LEVEL, writeLookupIndex } from './row-spiller';
 import { LocalLakeStore, S3LakeStore, type LakeStore } from './store';
 import { Transaction } from './transaction';
@@ -60,20 +60,35 @@ interface Plan {
 /** Reads the lake's lost rows plan on first need, queues the objects a run meets again, restores at the end. */
 export class LostRows {
   private plan: Promise<Plan> | null = null;
+  private manifest: ReadonlyMap<string, ManifestEntry> = new Map();
   private readonly queued = new Map<string, ObjectRef>();
 
   constructor(
     private readonly store: LakeStore,
-    private readonly manifest: ReadonlyMap<string, ManifestEntry>,
+    /** Every manifest entry, asked for only when a plan is needed. */
+    private readonly entries: () => Promise<ReadonlyMap<string, ManifestEntry>>,
   ) {}
 
-  /** For an object the lake already has: true (and queued) when some of its rows were lost. */
-  async claim(sha256: string, object: ObjectRef): Promise<boolean> {
-    if (!this.manifest.has(sha256)) return false;
-    this.plan ??= planRestore(this.store, this.manifest);
-    if (!(await this.plan).bySha.has(sha256)) return false;
-    if (!this.queued.has(sha256)) this.queued.set(sha256, object);
+  /**
+   * For an object the lake already has (its entry): true (and queued) when some of its rows were
+   * lost. An index entry that names its commit's part files answers first, with a HEAD of each:
+   * all there at their size, nothing is lost, and the commit chain is not read.
+   */
+  async claim(entry: IndexedManifestEntry, object: ObjectRef): Promise<boolean> {
+    if (!this.plan && entry.files && (await this.intact(entry.files))) return false;
+    this.plan ??= this.entries().then((manifest) => {
+      this.manifest = manifest;
+      return planRestore(this.store, manifest);
+    });
+    const plan = await this.plan;
+    if (!this.manifest.has(entry.sha256) || !plan.bySha.has(entry.sha256)) return false;
+    if (!this.queued.has(entry.sha256)) this.queued.set(entry.sha256, object);
     return true;
+  }
+
+  private async intact(files: readonly PublishedFile[]): Promise<boolean> {
+    const sizes = await Promise.all(files.map((f) => this.store.fileSize(f.path)));
+    return files.every((f, i) => sizes[i] === f.size);
   }
 
   /**

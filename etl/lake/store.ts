@@ -21,7 +21,7 @@ import {
   isNotFound,
   isS3Url,
   listS3,
-  objectExists,
+  objectSize,
   parseS3Url,
   putText,
   s3Client,
@@ -42,6 +42,8 @@ export interface LakeStore {
   listFiles(dir: string): Promise<string[]>;
   /** Names of the folders directly below a lake-relative folder, sorted. */
   listDirs(dir: string): Promise<string[]>;
+  /** A file's size in bytes, or null when it does not exist (S3: a HEAD, no download). */
+  fileSize(path: string): Promise<number | null>;
   /** A file's text, or null when it does not exist. */
   readText(path: string): Promise<string | null>;
   /** Writes a small file so that it appears whole or not at all. */
@@ -104,6 +106,15 @@ export class LocalLakeStore implements LakeStore {
       .filter((e) => e.isDirectory())
       .map((e) => e.name)
       .sort();
+  }
+
+  async fileSize(path: string): Promise<number | null> {
+    try {
+      return (await stat(this.abs(path))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 
   async readText(path: string): Promise<string | null> {
@@ -221,6 +232,10 @@ export class S3LakeStore implements LakeStore {
     return names.sort();
   }
 
+  fileSize(path: string): Promise<number | null> {
+    return objectSize(this.bucket, this.key(path));
+  }
+
   readText(path: string): Promise<string | null> {
     return getText(this.bucket, this.key(path));
   }
@@ -244,7 +259,7 @@ export class S3LakeStore implements LakeStore {
     } catch (err) {
       if (!isNotFound(err)) throw err;
       // Gone from staging: fine only if an earlier roll-forward already put it in place.
-      if (await objectExists(this.bucket, this.key(to))) return false;
+      if ((await objectSize(this.bucket, this.key(to))) !== null) return false;
       throw new Error(`cannot publish ${this.url(to)}: neither the staged copy ${this.url(from)} nor the target exists`);
     }
     await deleteKeys(this.bucket, [this.key(from)]);

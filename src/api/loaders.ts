@@ -482,7 +482,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
     identityIds: async (text, derivedRoleArn, window, sessionName = null) =>
       (await run<{ id: string }>(identityCandidates(scope, text, derivedRoleArn, window, sessionName))).map((r) => r.id),
     identitiesNamed: async (text, derivedRoleArn, window, sessionName = null) => {
-      const rows = await run<EntityRow>(identityCandidateEntities(scope, text, derivedRoleArn, window, sessionName));
+      const rows = await run<EntityRow>(identityCandidateEntities(identityCandidates(scope, text, derivedRoleArn, window, sessionName)));
       return rows.map((row) => {
         const node = entityFromRow(row, 'Identity', window);
         entity.prime({ type: 'Identity', key: node.key, window }, node);

@@ -5,7 +5,7 @@
  *   <table>/source=<s>/account=<a>/region=<r>/day=YYYY-MM-DD/part-<txn>.parquet   events
  *   graph/entities/day=YYYY-MM-DD/part-0.parquet, graph/edges/…                    the graph
  *   findings/product=<p>/account=<a>/day=YYYY-MM-DD/part-<txn>.parquet              findings
- *   _manifest/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _identity/  _lookup/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
+ *   _manifest/  _manifest_index/  _quarantine/  _oversize/  _staging/  _graph_pending/  _graph_state/  _identity/  _lookup/  _locks/  _audit/  _keys/  _outbox/  _investigations/  bookkeeping
  *   _commits/<seq>-<txn>.json, _commits/HEAD                                        the commit chain
  *
  * Readers never glob the underscore folders.
@@ -13,6 +13,13 @@
 import { FINDINGS_TABLE, GRAPH_TABLES, type GraphTableName, type TableName } from './tables';
 
 export const MANIFEST_DIR = '_manifest';
+/**
+ * An S3 lake's manifest by content hash (etl/lake/manifest.ts): `_manifest_index/<sha256>.json`, the
+ * latest entry of each object, published with it, so a run over a few objects looks each one up
+ * (one GET) instead of reading every `_manifest/*.jsonl`; `COMPLETE` marks that every entry has one.
+ */
+export const MANIFEST_INDEX_DIR = '_manifest_index';
+export const MANIFEST_INDEX_COMPLETE = `${MANIFEST_INDEX_DIR}/COMPLETE`;
 export const QUARANTINE_DIR = '_quarantine';
 /** Raw records too big to keep inline (see the writer's RAW_INLINE_LIMIT). */
 export const OVERSIZE_DIR = '_oversize';
@@ -117,6 +124,12 @@ export function graphDayFile(table: GraphTableName, day: string): string {
 
 export function manifestFile(txnId: string): string {
   return `${MANIFEST_DIR}/${txnId}.jsonl`;
+}
+
+/** The manifest index entry of an object's content (see MANIFEST_INDEX_DIR). */
+export function manifestIndexFile(sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256: '${sha256}'`);
+  return `${MANIFEST_INDEX_DIR}/${sha256}.json`;
 }
 
 /** The quarantine file one writer (an ingest worker thread) of a transaction appends to. */

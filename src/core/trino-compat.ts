@@ -7,6 +7,9 @@
 /** A Trino JSON path with `["key"]` steps rewritten to DuckDB's `."key"` (keys such as x-amz-acl or @type). */
 const TRINO_PATH = `regexp_replace(path, '\\["([^"\\\\]*)"\\]', '."\\1"', 'g')`;
 
+/** The elements of `a` with their places, sorted by value then place. */
+const BY_VALUE = `list_sort(list_transform(a, (x, i) -> {'v': x, 'i': i}))`;
+
 export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: string }[] = [
   { name: 'regexp_like', sql: 'CREATE OR REPLACE MACRO regexp_like(s, pattern) AS regexp_matches(s, pattern)' },
   { name: 'cardinality', sql: 'CREATE OR REPLACE MACRO cardinality(a) AS len(a)', note: "arrays only (shadows DuckDB's map cardinality)" },
@@ -31,4 +34,12 @@ export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: s
     note: "Trino's slice(array, start, length) for start ≥ 1 (the first `length` elements from `start`)",
   },
   { name: 'sequence', sql: 'CREATE OR REPLACE MACRO sequence(start, stop) AS generate_series(start, stop)', note: 'two-argument form' },
+  {
+    // DuckDB's own array_distinct (list_distinct) returns the values in no set order; Trino keeps each
+    // value's first place, and evidence lists rely on it (the first ids in time order). Sorting
+    // (value, place) pairs keeps it O(n log n): each run of one value keeps its first place.
+    name: 'array_distinct',
+    sql: `CREATE OR REPLACE MACRO array_distinct(a) AS CASE WHEN a IS NULL THEN NULL ELSE list_transform(list_sort(list_transform(list_filter(list_zip(${BY_VALUE}, list_slice(list_prepend(NULL, ${BY_VALUE}), 1, len(a))), p -> p[2] IS NULL OR p[2].v IS DISTINCT FROM p[1].v), p -> {'i': p[1].i, 'v': p[1].v})), e -> e.v) END`,
+    note: "Trino's: each value once, in the order of its first occurrence (one NULL kept)",
+  },
 ];

@@ -238,19 +238,14 @@ export function identityCandidates(
 }
 
 /**
- * The identities a caller's text may name (identityCandidates) with their entity rows, best match
+ * The identities a statement of identityCandidates names, with their entity rows, best match
  * first: the candidate lookup and the entity fetch in one round trip instead of two waves. Rows are
- * those of entitiesByKeys for the candidates the scope may see (plus `rank`).
+ * those of entitiesByKeys for the candidates the scope may see (plus `rank`), over the candidates' days and scope.
  */
-export function identityCandidateEntities(
-  scope: AccountScope,
-  text: string,
-  derivedRoleArn: string | null,
-  window: Window,
-  sessionName: string | null = null,
-): Statement {
-  const candidates = identityCandidates(scope, text, derivedRoleArn, window, sessionName);
-  const [fromDay, toDay] = dayRange(window);
+export function identityCandidateEntities(candidates: Statement): Statement {
+  const { scope } = candidates;
+  const [fromDay, toDay] = candidates.days ?? [];
+  if (!fromDay || !toDay) throw new Error('identityCandidateEntities: the candidates statement names no days');
   const visible = entityVisibility(scope, 'Identity', [fromDay, toDay]);
   return {
     label: 'identityCandidateEntities',

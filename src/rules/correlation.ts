@@ -9,7 +9,7 @@
  * date_diff in milliseconds, as parameters.
  */
 import { resolveField } from './logsources';
-import { UnsupportedRule } from './model';
+import { MAX_EVIDENCE, UnsupportedRule } from './model';
 import { scalarOf } from './detection';
 import { EVENT_COLUMNS, eventWhere, orderKey, tableRef } from './events';
 import { Frag, and, join, param, sql, windowParam } from './sql';
@@ -196,11 +196,17 @@ export function correlationStatement(spec: CorrelationSpec, nested = false): Fra
   return nested ? everyWindow(spec, ev) : mergedWindows(spec, ev);
 }
 
-/** The columns of a hit, aggregated over the events `v` of one window (or island) `w`. */
-function hitColumns(spec: CorrelationSpec, v: string, w: string): Frag {
+/**
+ * The columns of a hit, aggregated over the events `v` of one window (or island) `w`. Evidence is
+ * every distinct id in time order (array_distinct keeps first places: Trino's, and the DuckDB macro
+ * in src/core/trino-compat.ts); a hit reported on its own keeps the first `maxEvidence`, the
+ * count says how many there were. A nested window keeps all: its parent counts them.
+ */
+function hitColumns(spec: CorrelationSpec, v: string, w: string, maxEvidence: number | null): Frag {
+  const evidence = `array_distinct(flatten(array_agg(${v}evidence ORDER BY ${v}time, ${v}event_id)))`;
   return sql`${w}start_time AS first_time, ${w}end_time AS last_time, max_by(${v}actor_id, ${v}last_key) AS actor, max_by(${v}session_id, ${v}last_key) AS session,
       max_by(${v}src_ip, ${v}last_key) AS ip, max_by(${v}account, ${v}last_key) AS account, max_by(${v}region, ${v}last_key) AS region, max_by(${v}resources, ${v}last_key) AS resources,
-      array_distinct(flatten(array_agg(${v}evidence ORDER BY ${v}time, ${v}event_id))) AS evidence,
+      ${maxEvidence === null ? evidence : `slice(${evidence}, 1, ${String(maxEvidence)})`} AS evidence,
       cardinality(array_distinct(flatten(array_agg(${v}evidence)))) AS event_count, ${groupKeyText(spec, w)} AS group_key${spec.groupBy.map((_, k) => `, ${w}g${k} AS g${k}`).join('')}`;
 }
 
@@ -214,7 +220,7 @@ function everyWindow(spec: CorrelationSpec, ev: Frag): Frag {
   const groupBy = [...spec.groupBy.map((_, k) => `w.g${k}`), 'w.start_time', 'w.end_time'];
   return sql`WITH ${ev},
     w AS (${windows(spec, true)})
-    SELECT ${hitColumns(spec, 'v.', 'w.')}
+    SELECT ${hitColumns(spec, 'v.', 'w.', null)}
     FROM w JOIN ev v ON ${and(on.map((c) => new Frag(c)))}
     GROUP BY ${groupBy.join(', ')}`;
 }
@@ -247,7 +253,7 @@ function mergedWindows(spec: CorrelationSpec, ev: Frag): Frag {
       SELECT ${gc}start_time AS time, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 AS kind, start_time, end_time FROM islands),
     placed AS (SELECT m.*, max(island_start) OVER (${part}ORDER BY time, kind ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS start_time,
         max(island_end) OVER (${part}ORDER BY time, kind ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS end_time FROM marked m)
-    SELECT ${hitColumns(spec, '', '')}
+    SELECT ${hitColumns(spec, '', '', MAX_EVIDENCE)}
     FROM placed
     WHERE kind = 1 AND end_time IS NOT NULL AND time <= end_time
     GROUP BY ${gc}start_time, end_time`;

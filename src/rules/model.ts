@@ -4,6 +4,9 @@ import type { Frag } from './sql';
 export const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type Level = (typeof LEVELS)[number];
 
+/** Evidence ids a hit keeps (the first, in time order); its event count says how many there were. */
+export const MAX_EVIDENCE = 100;
+
 export type RuleKind = 'detection' | 'correlation' | 'baseline';
 
 export interface RuleMeta {

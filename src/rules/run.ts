@@ -4,7 +4,7 @@
  * resource, account) and the ids of the events that are its evidence.
  */
 import { EngineError, type QueryEngine, type SqlParam, type SqlRow, type SqlValue } from '../engine/types';
-import type { CompiledRule, Level } from './model';
+import { MAX_EVIDENCE, type CompiledRule, type Level } from './model';
 import { bindSlots, param, sql, type WindowValue } from './sql';
 
 export interface TimeWindow {
@@ -48,7 +48,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export const MAX_EVIDENCE = 100;
+export { MAX_EVIDENCE };
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 

@@ -109,8 +109,8 @@ function statements(): Statement[] {
     );
     out.push(identityCandidates(scope, 'bob', 'arn:aws:iam::1:role/x', window), identityCandidates(scope, 'bob', null, window));
     out.push(
-      identityCandidateEntities(scope, 'bob', 'arn:aws:iam::1:role/x', window),
-      identityCandidateEntities(scope, 'AROAEXAMPLE:alice', null, window, 'alice'),
+      identityCandidateEntities(identityCandidates(scope, 'bob', 'arn:aws:iam::1:role/x', window)),
+      identityCandidateEntities(identityCandidates(scope, 'AROAEXAMPLE:alice', null, window, 'alice')),
     );
     for (const pivot of Object.keys(PIVOTS) as PivotName[]) {
       out.push(

@@ -77,6 +77,11 @@ correlation:
     gte: 3
 `;
 
+const BURST = 150;
+const BURST_START = '2024-05-03T11:00:00Z';
+/** Burst event i: ids count down as time goes on (c-149 first), so no order by id or hash is the time order. */
+const burstId = (i: number) => `c-${String(BURST - 1 - i).padStart(3, '0')}`;
+
 let root: string;
 let athena: AthenaOverLake | undefined;
 const engines: { name: string; engine: QueryEngine }[] = [];
@@ -100,7 +105,16 @@ beforeAll(async () => {
     eventID: id,
     ...(denied ? { errorCode: 'AccessDenied', errorMessage: 'not authorized' } : {}),
   }));
-  writeFileSync(join(inputs, 'trail.json'), JSON.stringify({ Records: records }));
+  // Another day: Carol's burst of BURST denied calls, one a second, their ids in the reverse of time order.
+  const burst = Array.from({ length: BURST }, (_, i) => ({
+    ...records[0],
+    userIdentity: user('Carol'),
+    eventTime: new Date(Date.parse(BURST_START) + i * 1000).toISOString().replace('.000Z', 'Z'),
+    eventID: burstId(i),
+    errorCode: 'AccessDenied',
+    errorMessage: 'not authorized',
+  }));
+  writeFileSync(join(inputs, 'trail.json'), JSON.stringify({ Records: [...records, ...burst] }));
   await ingest({ inputs: [inputs], lake: join(root, 'lake'), source: 'cloudtrail', workers: 1, graph: false });
   if (ENGINES.includes('duckdb')) engines.push({ name: 'duckdb', engine: await DuckDbEngine.open({ lake: join(root, 'lake') }) });
   if (ENGINES.includes('athena')) {
@@ -161,4 +175,16 @@ detection:
   const [write] = compileDocuments(documents).compiled;
   expect(boundStatement(write, WINDOW, 10).sql).not.toMatch(/\braw\b/);
   expect((await runRule(engine, write, WINDOW)).hits.map((h) => h.evidence)).toEqual([['a-ok']]);
+});
+
+test.each(ENGINES)('evidence is in time order, and a hit of more than 100 events keeps the first 100, on %s', async (name) => {
+  const { engine } = engines.find((e) => e.name === name)!;
+  const alice = (await runRule(engine, rule, WINDOW)).hits.map((h) => h.evidence);
+  // Two events at one instant (a8, a9) go by id; a10 is last though it sorts first by id.
+  expect(alice[1]).toEqual(['a6', 'a7', 'a8', 'a9', 'a10']);
+  const run = await runRule(engine, rule, { from: new Date('2024-05-03T00:00:00Z'), to: new Date('2024-05-04T00:00:00Z') });
+  expect(run.hits).toHaveLength(1);
+  const [hit] = run.hits;
+  expect(hit.eventCount).toBe(BURST);
+  expect(hit.evidence).toEqual(Array.from({ length: 100 }, (_, i) => burstId(i)));
 });

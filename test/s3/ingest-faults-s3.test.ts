@@ -139,11 +139,29 @@ test('an s3:// lake whose manifest is lost: objects are read again, no row is wr
   writeFileSync(join(input, 'a.json'), envelope(records(0, 12)));
   await ingest({ ...RUN, inputs: [input], lake });
   const store = lakeStoreFor(lake);
+  // The manifest files alone: a run over a few objects looks them up in the manifest index instead.
   const manifestFiles = await store.listFiles('_manifest');
   await store.remove(manifestFiles);
+  expect(await ingest({ ...RUN, inputs: [input], lake })).toMatchObject({ already_ingested: 1, records: 0, warnings: [] });
+  // The index entry too: the object is read again, its rows all dropped as duplicates, and the run says so.
+  const [indexEntry] = (await store.listFiles('_manifest_index')).filter((f) => f.endsWith('.json'));
+  await store.remove([indexEntry]);
+  const lookedUp = await ingest({ ...RUN, inputs: [input], lake });
+  reconciles(lookedUp);
+  expect(lookedUp).toMatchObject({ records: 12, written: 0, duplicates: 12 });
+  expect(lookedUp.warnings).toEqual([expect.stringMatching(/a\.json: every row was already in the lake .*none was written twice$/)]);
+  // The whole manifest and index: the manifest is read whole (the index is not complete), and the commit chain names what was lost.
+  const allManifest = [...(await store.listFiles('_manifest')), ...(await store.listFiles('_manifest_index'))];
+  await store.remove(allManifest);
   const again = await ingest({ ...RUN, inputs: [input], lake });
   reconciles(again);
   expect(again).toMatchObject({ records: 12, written: 0, duplicates: 12 });
-  expect(again.warnings).toEqual(manifestFiles.map((f) => expect.stringContaining(`${f} (published by _commits/`)));
+  expect(again.warnings).toEqual(
+    [...manifestFiles, ...allManifest.filter((f) => f.startsWith('_manifest/'))].map((f) =>
+      expect.stringContaining(`${f} (published by _commits/`),
+    ),
+  );
   expect(await eventIdsOf(lake)).toEqual(ids(0, 12).sort());
+  // That run wrote the index again, whole: the next looks the object up.
+  expect(await ingest({ ...RUN, inputs: [input], lake })).toMatchObject({ already_ingested: 1, records: 0, warnings: [] });
 });
