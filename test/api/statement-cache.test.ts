@@ -9,12 +9,10 @@
  *   run sees the new day's rows, as a freshly opened engine does;
  * - failures and the capacity bound: a failed statement is not kept, the least recently used one goes.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { ingest } from '../../etl/ingest';
 import { DuckDbEngine } from '../../src/engine/duckdb';
-import { graphDays, lakeHead } from '../../src/engine/lake';
+import { graphDays } from '../../src/engine/lake';
 import type { SqlRow } from '../../src/engine/types';
 import { ScoutApi } from '../../src/api/server';
 import { entitiesByKeys, neighbours } from '../../src/queries/graph';
@@ -22,35 +20,17 @@ import { eventsCount, eventsPage } from '../../src/queries/events';
 import { AccountScope } from '../../src/queries/scope';
 import type { Statement } from '../../src/queries/sql';
 import { TABLE_NAMES } from '../../src/core/tables';
-import { generateSample } from '../../testkit/sample';
-import { readStories, storyById } from '../../testkit/sample/story';
-import { logInputs } from './fixtures/cross';
+import { LATER_DAY_WINDOW, lakeWithLaterDay } from './fixtures/later-day';
 
-const START = '2026-11-02';
-const WINDOW = { from: new Date('2026-11-02T00:00:00Z'), to: new Date('2026-11-05T00:00:00Z') };
+const WINDOW = LATER_DAY_WINDOW;
 
 let dir: string;
 let lake: string;
 let laterObjects: string[];
 let attackerIp: string;
 
-function filesBelow(path: string): string[] {
-  return statSync(path).isDirectory() ? readdirSync(path).flatMap((name) => filesBelow(join(path, name))) : [path];
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scoutql-statement-cache-'));
-  const logs = join(dir, 'logs');
-  lake = join(dir, 'lake');
-  generateSample({ out: logs, days: 3, seed: 'scoutql-statement-cache', scale: 0.02, start: START, sources: ['cloudtrail'] });
-  attackerIp = storyById(readStories(logs), 'console-brute-force').expect.attackerIp;
-  const objects = logInputs(logs).flatMap(filesBelow);
-  const third = (p: string) => p.includes('/2026/11/04/');
-  laterObjects = objects.filter(third);
-  expect(laterObjects.length).toBeGreaterThan(0);
-  const summary = await ingest({ inputs: objects.filter((p) => !third(p)), lake });
-  expect(summary.quarantined).toBe(0);
-  expect(lakeHead(lake)).not.toBeNull();
+  ({ dir, lake, laterObjects, attackerIp } = await lakeWithLaterDay('statement-cache'));
 }, 300_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

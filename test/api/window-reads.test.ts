@@ -6,9 +6,7 @@
  * - the rows: every bounded statement of the pivots returns what the views return;
  * - invalidation: a commit that adds a day is seen by the next statement (new listing), through the API.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { ingest } from '../../etl/ingest';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays, lakeHead } from '../../src/engine/lake';
@@ -18,38 +16,18 @@ import { entitiesByKeys, identityCandidates, neighbours } from '../../src/querie
 import { eventsCount, eventsPage } from '../../src/queries/events';
 import { AccountScope } from '../../src/queries/scope';
 import { TABLE_NAMES } from '../../src/core/tables';
-import { generateSample } from '../../testkit/sample';
-import { readStories, storyById } from '../../testkit/sample/story';
-import { logInputs } from './fixtures/cross';
+import { LATER_DAY_WINDOW, lakeWithLaterDay } from './fixtures/later-day';
 
-const START = '2026-11-02';
-const WINDOW = { from: new Date('2026-11-02T00:00:00Z'), to: new Date('2026-11-05T00:00:00Z') };
+const WINDOW = LATER_DAY_WINDOW;
 
 let dir: string;
 let lake: string;
 let laterObjects: string[];
 let attackerIp: string;
 
-/** Every file below `path` (the sample's objects), depth first. */
-function filesBelow(path: string): string[] {
-  return statSync(path).isDirectory() ? readdirSync(path).flatMap((name) => filesBelow(join(path, name))) : [path];
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scoutql-window-reads-'));
-  const logs = join(dir, 'logs');
-  lake = join(dir, 'lake');
-  generateSample({ out: logs, days: 3, seed: 'scoutql-window-reads', scale: 0.02, start: START, sources: ['cloudtrail'] });
-  attackerIp = storyById(readStories(logs), 'console-brute-force').expect.attackerIp;
-  // The first two days now (one commit), the third day's CloudTrail objects later (another commit).
-  const objects = logInputs(logs).flatMap(filesBelow);
-  const third = (p: string) => p.includes('/2026/11/04/');
-  laterObjects = objects.filter(third);
-  expect(laterObjects.length).toBeGreaterThan(0);
-  const summary = await ingest({ inputs: objects.filter((p) => !third(p)), lake });
-  expect(summary.quarantined).toBe(0);
+  ({ dir, lake, laterObjects, attackerIp } = await lakeWithLaterDay('window-reads'));
   expect(graphDays(lake)).toEqual(['2026-11-02', '2026-11-03']);
-  expect(lakeHead(lake)).not.toBeNull();
 }, 300_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

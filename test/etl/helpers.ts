@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -8,6 +8,19 @@ export const REPO = join(__dirname, '..', '..');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `scoutql-${prefix}-`));
+}
+
+/** A tempDir whose folders are removed after the calling file's tests (call it at the top level). */
+export function tempDirsRemovedAfterAll(): (prefix: string) => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const dir = tempDir(prefix);
+    made.push(dir);
+    return dir;
+  };
 }
 
 /**

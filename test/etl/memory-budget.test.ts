@@ -4,22 +4,14 @@
  * every publish makes the workers wait writes exactly what the default writes (rows with `raw`,
  * manifest counts, quarantine, summary), over many commits with duplicates across them.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ingest, type IngestProgress, type IngestSummary } from '../../etl/ingest';
 import { DEFAULT_MEMORY_BUDGET_MB, MIN_MEMORY_BUDGET_MB, PublishGate, memoryBudgetBytes } from '../../etl/worker/memory-budget';
-import { bookkeepingLines, cloudTrailRecord, quarantineLines, scoutql, tempDir as makeTempDir, withDuckDb } from './helpers';
+import { bookkeepingLines, cloudTrailRecord, quarantineLines, scoutql, tempDirsRemovedAfterAll, withDuckDb } from './helpers';
 
-const made: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = makeTempDir(prefix);
-  made.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll();
 
 const NOW = new Date('2024-03-10T00:00:00Z');
 const MIB = 1024 * 1024;

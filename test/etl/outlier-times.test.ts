@@ -4,21 +4,13 @@
  * both with the reason (the default), or stores them exactly as dated when told to keep them, and a
  * year like 0050 is stored as 0050, never as 1950.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
 import { graphDays } from '../../src/engine/lake';
-import { cloudTrailRecord, lakeRows, scoutql, tempDir as makeTempDir } from './helpers';
+import { cloudTrailRecord, lakeRows, scoutql, tempDirsRemovedAfterAll } from './helpers';
 
-const made: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = makeTempDir(prefix);
-  made.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll();
 
 const NOW = new Date('2026-11-10T12:00:00Z');
 

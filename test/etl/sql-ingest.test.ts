@@ -7,24 +7,16 @@
  * mark, redacted accounts, a duplicate line, a header alone) and one with malformed lines, which
  * the parser reads whole.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ingest, type IngestSummary } from '../../etl/ingest';
 import { TGW_FIELDS } from '../../etl/sources/vpcflow/fields';
 import { sha256Hex } from '../../src/core/hash';
 import { generateSample } from '../../testkit/sample';
-import { bookkeepingLines, cloudTrailRecord, quarantineLines, tempDir as makeTempDir, withDuckDb, type QuarantineLine } from './helpers';
+import { bookkeepingLines, cloudTrailRecord, quarantineLines, tempDirsRemovedAfterAll, withDuckDb, type QuarantineLine } from './helpers';
 
-const made: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = makeTempDir(prefix);
-  made.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll();
 
 const NOW = new Date('2026-11-10T12:00:00Z');
 const GOLDEN = join(__dirname, '..', '..', 'etl', 'sources', 'vpcflow', 'golden');
