@@ -69,3 +69,29 @@ test('the S3 lock: a second writer is refused while it is held, waits for it, an
   );
   await expect(acquireLakeLock(lake)).rejects.toThrow(/lambda-sandbox-2 pid 8/);
 });
+
+test('an object being replaced exists throughout, as on S3: listed, and a conditional create of its key refused', async () => {
+  // The local server once moved the old file aside before writing the new one: a listing or an
+  // If-None-Match: * PUT in that gap found no object, so a lock token held by one writer could be
+  // created again by another (the lock race that failed under load).
+  const store = lakeStoreFor('s3://store-lake/replaced');
+  const token = lockTokenFile(1);
+  await store.writeText(token, 'x'.repeat(300));
+  const seen = { unlisted: 0, createdOver: 0 };
+  for (let i = 0; i < 50; i++) {
+    const [, listed, created] = await Promise.all([
+      store.writeText(token, String(i % 10).repeat(300)),
+      store.listFiles('_locks'),
+      store.createText(token, 'another writer'),
+    ]);
+    if (!listed.includes(token)) seen.unlisted++;
+    if (created) seen.createdOver++;
+  }
+  expect(seen).toEqual({ unlisted: 0, createdOver: 0 });
+  expect(await store.readText(token)).toBe('9'.repeat(300));
+  // Of creates racing for a free key exactly one wins, and its text is the one stored.
+  const fresh = lockTokenFile(2);
+  const wins = await Promise.all(Array.from({ length: 6 }, (_, w) => store.createText(fresh, `writer ${w}`)));
+  expect(wins.filter(Boolean)).toHaveLength(1);
+  expect(await store.readText(fresh)).toBe(`writer ${wins.indexOf(true)}`);
+});

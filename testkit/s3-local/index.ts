@@ -3,10 +3,12 @@
  * for tests and demos of the S3 lake. Nothing here reaches AWS.
  */
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 // s3rver ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,11 +104,34 @@ interface PutContext {
 }
 
 /**
+ * What this server does to one object (a PUT, a GET's opening, a conditional PUT's look and write)
+ * runs one at a time per key, as S3 orders requests to a key. A turn's work that calls into another
+ * patched step for the same key (a conditional PUT's write) runs inside the turn it holds.
+ */
+const objectTurns = new Map<string, Promise<void>>();
+const heldTurn = new AsyncLocalStorage<string>();
+async function oneAtATime<T>(id: string, work: () => Promise<T>): Promise<T> {
+  if (heldTurn.getStore() === id) return work();
+  const before = objectTurns.get(id) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  const turn = before.then(() => mine);
+  objectTurns.set(id, turn);
+  await before;
+  try {
+    return await heldTurn.run(id, work);
+  } finally {
+    done();
+    if (objectTurns.get(id) === turn) objectTurns.delete(id);
+  }
+}
+
+/**
  * s3rver 3.7 ignores If-None-Match on PUT; S3 honours `If-None-Match: *` (conditional writes,
  * 2024): the PUT fails with 412 PreconditionFailed when the key exists, and of PUTs racing for a
  * free key exactly one succeeds. The lake lock is built on that, so every local server does it
- * too: conditional PUTs to one key run one at a time, each looking for the key first.
- * (The marker keeps it applied once per process.)
+ * too: the look for the key and the write happen in the key's one turn, so no other PUT of the key
+ * (conditional or not) lands between them. (The marker keeps it applied once per process.)
  */
 function honourConditionalPut(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types; its controller is wrapped in place
@@ -115,17 +140,9 @@ function honourConditionalPut(): void {
   const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
   const original = controllers.putObject;
   if ((original as { conditional?: boolean }).conditional) return;
-  const queues = new Map<string, Promise<void>>();
   const conditional = async function (ctx: PutContext): Promise<void> {
     if (ctx.headers['if-none-match'] !== '*') return original(ctx);
-    const id = `${ctx.params.bucket}/${ctx.params.key}`;
-    const before = queues.get(id) ?? Promise.resolve();
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    const turn = before.then(() => mine);
-    queues.set(id, turn);
-    await before;
-    try {
+    await oneAtATime(`${ctx.params.bucket}/${ctx.params.key}`, async () => {
       if (await ctx.store.existsObject(ctx.params.bucket, ctx.params.key)) {
         // The body is read first, as S3 does: answering before it would cut the client's upload short ("aborted").
         for await (const _ of ctx.req);
@@ -134,10 +151,7 @@ function honourConditionalPut(): void {
         });
       }
       await original(ctx);
-    } finally {
-      done();
-      if (queues.get(id) === turn) queues.delete(id);
-    }
+    });
   };
   Object.assign(conditional, { conditional: true });
   controllers.putObject = conditional;
@@ -146,47 +160,47 @@ function honourConditionalPut(): void {
 /**
  * s3rver 3.7 rewrites an object in place: a GET racing a PUT of the same key (the lake lock's
  * renewal and a writer reading the lock) streams a file cut short under it and the client sees
- * "aborted". S3 replaces an object atomically: a reader gets the old object or the new one, whole.
- * So every local server does: a PUT moves the old file aside first (a reader holding it open reads
- * it to its end), and a GET takes an object's metadata and file together, never halfway
- * through a PUT. (The marker keeps it applied once per process.)
+ * "aborted". S3 replaces an object atomically: a reader gets the old object or the new one, whole,
+ * and the key exists throughout, for a listing and for a conditional PUT's look. So every local
+ * server does: a PUT writes the new version beside the object (names no listing matches) and
+ * renames it over the old one (a reader holding the old file open reads it to its end), and a GET
+ * takes an object's metadata and file together, never halfway through a PUT. (The marker keeps it
+ * applied once per process.)
  */
 function replaceObjectsAtomically(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types; its store is patched in place
   const Store = require('s3rver/lib/stores/filesystem') as { prototype: Record<string, unknown> };
+  type Resource = 'object' | 'object.md5' | 'metadata.json';
+  type ObjectStore = { getResourcePath(bucket: string, key: string, kind: Resource): string };
   type Put = (this: ObjectStore, object: { bucket: string; key: string }) => Promise<unknown>;
   type Get = (this: ObjectStore, bucket: string, key: string, options?: unknown) => Promise<unknown>;
-  type ObjectStore = { getResourcePath(bucket: string, key: string, kind: 'object'): string };
   const put = Store.prototype.putObject as Put;
   const get = Store.prototype.getObject as Get;
   if ((put as { atomic?: boolean }).atomic) return;
-  const turns = new Map<string, Promise<void>>();
-  const oneAtATime = async <T>(id: string, work: () => Promise<T>): Promise<T> => {
-    const before = turns.get(id) ?? Promise.resolve();
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    const turn = before.then(() => mine);
-    turns.set(id, turn);
-    await before;
-    try {
-      return await work();
-    } finally {
-      done();
-      if (turns.get(id) === turn) turns.delete(id);
-    }
-  };
   const atomicPut: Put = function (object) {
     return oneAtATime(`${object.bucket}/${object.key}`, async () => {
-      const file = this.getResourcePath(object.bucket, object.key, 'object');
-      const aside = `${file}.${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.replaced`;
-      const moved = await rename(file, aside).then(
-        () => true,
-        () => false,
-      );
+      const suffix = `.${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.writing`;
+      const staged = (kind: Resource) => `${this.getResourcePath(object.bucket, object.key, kind)}${suffix}`;
+      // s3rver's own PUT, writing the object, its MD5 and its metadata under the staged names.
+      const beside = Object.create(this, {
+        getResourcePath: { value: (_b: string, _k: string, kind: Resource) => staged(kind) },
+      }) as ObjectStore;
+      // Metadata first, the object last: until its rename the old object is there, whole.
+      const kinds: Resource[] = ['object.md5', 'metadata.json', 'object'];
       try {
-        return await put.call(this, object);
+        const stored = (await put.call(beside, object)) as { size: number };
+        // s3rver answers once the body has passed its MD5, not once its file write is done: wait for the bytes.
+        for (let waited = 0; (await stat(staged('object'))).size < stored.size; waited++) {
+          if (waited > 10_000) throw new Error(`s3-local: ${object.bucket}/${object.key} was not written whole`);
+          await sleep(1);
+        }
+        for (const kind of kinds)
+          await rename(staged(kind), this.getResourcePath(object.bucket, object.key, kind)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT' || kind === 'object') throw err;
+          });
+        return stored;
       } finally {
-        if (moved) await rm(aside, { force: true });
+        await Promise.all(kinds.map((kind) => rm(staged(kind), { force: true })));
       }
     });
   };
