@@ -294,7 +294,8 @@ export function createLoaders(ctx: RequestContext): Loaders {
         for (const k of group) {
           const request = requests.get(requestOf(k));
           // One extra row tells whether there is a next page.
-          if (!request) requests.set(requestOf(k), { pivot: k.pivot, keys: [k.key], action: k.action, offset: k.offset, limit: k.limit + 1 });
+          if (!request)
+            requests.set(requestOf(k), { pivot: k.pivot, keys: [k.key], action: k.action, offset: k.offset, limit: k.limit + 1 });
           else if (!request.keys.includes(k.key)) request.keys.push(k.key);
         }
         const rows = await run<NeighbourRow>(neighbourPages(scope, [...requests.values()], window));
