@@ -13,7 +13,8 @@ import {
   identityCandidateEntities,
   identityCandidates,
   listEntities,
-  neighbours,
+  neighbourPages,
+  type NeighbourRequest,
   resourcesByName,
   resourcesBySuffix,
   type EntityRow,
@@ -283,17 +284,27 @@ export function createLoaders(ctx: RequestContext): Loaders {
   );
 
   const neighbourLoader = new DataLoader<NeighbourKey, NeighbourPage, string>(
+    // Every list of one window asked at once is one statement (contextFor's four lists, a level's pivots).
     batchByGroup(
-      (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}`,
+      (k) => windowKey(k.window),
       async (group) => {
-        const { pivot, window, action, offset, limit } = group[0];
-        const unique = [...new Set(group.map((k) => k.key))];
-        // One extra row tells whether there is a next page.
-        const rows = await run<NeighbourRow>(neighbours(scope, pivot, unique, window, action, offset, limit + 1));
+        const { window } = group[0];
+        const requestOf = (k: NeighbourKey) => `${k.pivot}|${k.action}|${k.offset}|${k.limit}`;
+        const requests = new Map<string, NeighbourRequest & { keys: string[] }>();
+        for (const k of group) {
+          const request = requests.get(requestOf(k));
+          // One extra row tells whether there is a next page.
+          if (!request)
+            requests.set(requestOf(k), { pivot: k.pivot, keys: [k.key], action: k.action, offset: k.offset, limit: k.limit + 1 });
+          else if (!request.keys.includes(k.key)) request.keys.push(k.key);
+        }
+        const rows = await run<NeighbourRow>(neighbourPages(scope, [...requests.values()], window));
+        const indexOf = new Map([...requests.keys()].map((key, i) => [key, i]));
         const pages = new Map<string, NeighbourPage>();
         for (const row of rows) {
-          let page = pages.get(row.key_id);
-          if (!page) pages.set(row.key_id, (page = { links: [], total: Number(row.total) }));
+          const pageKey = `${Number(row.request)}|${row.key_id}`;
+          let page = pages.get(pageKey);
+          if (!page) pages.set(pageKey, (page = { links: [], total: Number(row.total) }));
           const node = row.id !== null && row.id !== undefined ? entityFromRow(row, row.other_type as EntityType, window) : null;
           // The neighbour's entity came with the link: later lookups of it cost nothing.
           if (node) entity.prime({ type: node.type, key: node.key, window }, node);
@@ -312,7 +323,7 @@ export function createLoaders(ctx: RequestContext): Loaders {
             window,
           });
         }
-        return group.map((k) => pages.get(k.key) ?? { links: [], total: 0 });
+        return group.map((k) => pages.get(`${indexOf.get(requestOf(k))!}|${k.key}`) ?? { links: [], total: 0 });
       },
     ),
     { cacheKeyFn: (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}|${k.key}` },

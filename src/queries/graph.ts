@@ -374,6 +374,8 @@ export const PIVOTS = {
 export type PivotName = keyof typeof PIVOTS;
 
 export interface NeighbourRow extends EntityRow {
+  /** Index of the request (neighbourPages) the row answers. */
+  request: number;
   key_id: string;
   other_type: string;
   other_id: string;
@@ -390,6 +392,16 @@ export interface NeighbourRow extends EntityRow {
   total: number;
 }
 
+/** One page of one pivot's neighbours for each of several entities: a part of a neighbour statement. */
+export interface NeighbourRequest {
+  pivot: PivotName;
+  keys: readonly string[];
+  /** Only links of this relation (the action, for resource access). */
+  action: string | null;
+  offset: number;
+  limit: number;
+}
+
 /**
  * One page of neighbours for each of several entities, with the neighbours' own entity rows
  * joined in, so a pivot level costs one round trip.
@@ -403,35 +415,50 @@ export function neighbours(
   offset: number,
   limit: number,
 ): Statement {
-  const spec: PivotSpec = PIVOTS[pivot];
+  return neighbourPages(scope, [{ pivot, keys, action, offset, limit }], window);
+}
+
+/**
+ * The pages of several neighbour requests (pivots, actions, pages) over one window in one
+ * statement: each row's `request` is the index of its request. A resolver level that asks for
+ * several lists of one entity (contextFor's identities, addresses, sessions and resources) then
+ * costs one bind, one plan and one read of the neighbours' entity rows instead of one per list:
+ * binding and planning, not reading the small graph files, is most of a neighbour statement's CPU.
+ */
+export function neighbourPages(scope: AccountScope, requests: readonly NeighbourRequest[], window: Window): Statement {
+  if (requests.length === 0) throw new Error('neighbourPages: no request');
   const [fromDay, toDay] = dayRange(window);
   const orderedParams: SqlParam[] = [];
-  const legSql = spec.legs.map((leg) => {
-    const [keyCol, keyType, otherCol, otherType] =
-      leg.direction === 'out' ? ['src_id', 'src_type', 'dst_id', 'dst_type'] : ['dst_id', 'dst_type', 'src_id', 'src_type'];
-    // Parameters in the order their `?` appear: the relation label (SELECT list), then the WHERE clause.
-    const label = 'label' in leg ? leg.label : undefined;
-    if (label) orderedParams.push(label);
-    orderedParams.push(fromDay, toDay, window.from, window.to, spec.from, ...keys, spec.to);
-    // Named legs follow their relations; access legs any edge between the types above but a named one.
-    const rels = 'rels' in leg ? leg.rels : RELATION_NAMES;
-    const relSql = ` AND rel ${'rels' in leg ? 'IN' : 'NOT IN'} (${placeholders(rels.length)})`;
-    orderedParams.push(...rels);
-    let actionSql = '';
-    if (action !== null) {
-      actionSql = ' AND rel = ?';
-      orderedParams.push(action);
-    }
-    // Both ends must be visible to the scope: the neighbour returned, and the entity it is reached from.
-    const visibleKey = visibleNodes(scope, spec.from, keyCol, [fromDay, toDay]);
-    const visibleOther = visibleNodes(scope, spec.to, otherCol, [fromDay, toDay]);
-    orderedParams.push(...visibleKey.params, ...visibleOther.params);
-    // Per log source first: one link seen by two logs is one link. Its count is the sum of what the
-    // logs saw for named relations (each log saw other events), and for resource access, where two
-    // logs of one action record the same requests (CloudTrail and the S3 server access log), the
-    // most any one log saw.
-    const merged = 'rels' in leg ? 'sum(source_events)' : 'max(source_events)';
-    return `SELECT key_id, other_type, other_id, rel, min(link_first_seen) AS link_first_seen, max(link_last_seen) AS link_last_seen,
+  const legSql = requests.flatMap((request, index) => {
+    const { keys, action } = request;
+    const spec: PivotSpec = PIVOTS[request.pivot];
+    return spec.legs.map((leg) => {
+      const [keyCol, keyType, otherCol, otherType] =
+        leg.direction === 'out' ? ['src_id', 'src_type', 'dst_id', 'dst_type'] : ['dst_id', 'dst_type', 'src_id', 'src_type'];
+      // Parameters in the order their `?` appear: the relation label (SELECT list), then the WHERE clause.
+      const label = 'label' in leg ? leg.label : undefined;
+      if (label) orderedParams.push(label);
+      orderedParams.push(fromDay, toDay, window.from, window.to, spec.from, ...keys, spec.to);
+      // Named legs follow their relations; access legs any edge between the types above but a named one.
+      const rels = 'rels' in leg ? leg.rels : RELATION_NAMES;
+      const relSql = ` AND rel ${'rels' in leg ? 'IN' : 'NOT IN'} (${placeholders(rels.length)})`;
+      orderedParams.push(...rels);
+      let actionSql = '';
+      if (action !== null) {
+        actionSql = ' AND rel = ?';
+        orderedParams.push(action);
+      }
+      // Both ends must be visible to the scope: the neighbour returned, and the entity it is reached from.
+      const visibleKey = visibleNodes(scope, spec.from, keyCol, [fromDay, toDay]);
+      const visibleOther = visibleNodes(scope, spec.to, otherCol, [fromDay, toDay]);
+      orderedParams.push(...visibleKey.params, ...visibleOther.params);
+      // Per log source first: one link seen by two logs is one link. Its count is the sum of what the
+      // logs saw for named relations (each log saw other events), and for resource access, where two
+      // logs of one action record the same requests (CloudTrail and the S3 server access log), the
+      // most any one log saw.
+      const merged = 'rels' in leg ? 'sum(source_events)' : 'max(source_events)';
+      // The request's index is a number of this code, not a caller's value.
+      return `SELECT ${index} AS request, key_id, other_type, other_id, rel, min(link_first_seen) AS link_first_seen, max(link_last_seen) AS link_last_seen,
         ${merged} AS link_event_count, sum(link_bytes) AS link_bytes, sum(link_packets) AS link_packets,
         array_sort(array_agg(source) FILTER (WHERE source IS NOT NULL)) AS link_sources
       FROM (
@@ -444,29 +471,34 @@ export function neighbours(
         GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel, source
       ) per_source
       GROUP BY key_id, other_type, other_id, rel`;
+    });
   });
+  const pageSql = requests.map((_, index) => `(request = ${index} AND rn > ? AND rn <= ?)`).join(' OR ');
+  for (const { offset, limit } of requests) orderedParams.push(offset, offset + limit);
+  // Neighbours are of the requests' target types only: a constant filter the Parquet scan applies.
+  const types = [...new Set(requests.map((r) => PIVOTS[r.pivot].to))].map(nodeTypeSql).join(', ');
   const entityRows = anyEntityVisibility(scope);
-  orderedParams.push(offset, offset + limit, fromDay, toDay, ...entityRows.params);
+  orderedParams.push(fromDay, toDay, ...entityRows.params);
   return {
-    label: `neighbours:${pivot}`,
+    label: `neighbours:${[...new Set(requests.map((r) => r.pivot))].join('+')}`,
     sql: `WITH agg AS (
     ${legSql.join('\n    UNION ALL\n    ')}
   ),
   ranked AS (
-    SELECT agg.*, row_number() OVER (PARTITION BY key_id ORDER BY link_last_seen DESC, other_id, rel) AS rn,
-           count(*) OVER (PARTITION BY key_id) AS total
+    SELECT agg.*, row_number() OVER (PARTITION BY request, key_id ORDER BY link_last_seen DESC, other_id, rel) AS rn,
+           count(*) OVER (PARTITION BY request, key_id) AS total
     FROM agg
   ),
-  page AS (SELECT * FROM ranked WHERE rn > ? AND rn <= ?),
+  page AS (SELECT * FROM ranked WHERE ${pageSql}),
   ent AS (
     ${ENTITY_AGGREGATE}
-    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND id IN (SELECT other_id FROM page)${entityRows.sql}
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type IN (${types}) AND id IN (SELECT other_id FROM page)${entityRows.sql}
     GROUP BY type, id
   )
 SELECT page.*, ent.type, ent.id, ent.kind, ent.provider, ent.account, ent.name, ent.arn, ent.first_seen, ent.last_seen,
        ent.event_count, ent.attrs_by_day
 FROM page LEFT JOIN ent ON ent.id = page.other_id AND ent.type = page.other_type
-ORDER BY page.key_id, page.rn`,
+ORDER BY page.request, page.key_id, page.rn`,
     params: orderedParams,
     scope,
     weight: 'light',

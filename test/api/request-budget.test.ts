@@ -43,9 +43,10 @@ afterAll(async () => {
   await engine?.close();
 });
 
-// Five related lists and the recent events of one indicator: one wide level of engine queries.
+// Four related lists (one neighbour statement), the finding count and the recent events of one
+// indicator: one wide level of engine queries.
 const DOCUMENT = `query($i: String!, $w: TimeWindow!) { contextFor(indicator: $i, window: $w) {
-  kind found eventCount
+  kind found eventCount findingCount
   identities(first: 5) { edges { node { identityId } } }
   ips(first: 5) { edges { node { address } } }
   sessions(first: 5) { edges { node { accessKeyId } } }
