@@ -20,6 +20,8 @@ export interface DuckDbEngineOptions {
   memoryLimit?: string;
   /** Where DuckDB spills past its memory limit. */
   tempDirectory?: string;
+  /** DuckDB's worker threads for the instance, shared by all connections. Default: DuckDB's (the cores). */
+  threads?: number;
   /**
    * Prepared statements each connection keeps, by SQL text (default 64; 0: prepare every statement
    * anew). A kept statement is bound and planned once: DuckDB's binder opening every window file's
@@ -38,6 +40,9 @@ class StatementCache {
   private readonly statements = new Map<string, DuckDBPreparedStatement>();
   /** The listing the kept statements were made at. */
   generation = 0;
+  /** Statements found kept, and prepared anew, since the connection opened. */
+  hits = 0;
+  misses = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -49,10 +54,12 @@ class StatementCache {
     }
     const kept = this.statements.get(sql);
     if (kept) {
+      this.hits++;
       this.statements.delete(sql);
       this.statements.set(sql, kept);
       return kept;
     }
+    this.misses++;
     const prepared = await connection.prepare(sql);
     if (this.capacity <= 0) return prepared;
     this.statements.set(sql, prepared);
@@ -121,6 +128,7 @@ export class DuckDbEngine implements QueryEngine {
     const settings: Record<string, string> = {};
     if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
     if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    if (options.threads !== undefined) settings.threads = String(options.threads);
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
@@ -189,6 +197,17 @@ export class DuckDbEngine implements QueryEngine {
     let kept = 0;
     for (const cache of this.caches.values()) if (cache.generation === this.generation) kept += cache.size;
     return kept;
+  }
+
+  /** Statements run on a kept prepared statement (`hits`) and prepared anew (`misses`), all connections together. */
+  get statementCacheStats(): { hits: number; misses: number } {
+    let hits = 0;
+    let misses = 0;
+    for (const cache of this.caches.values()) {
+      hits += cache.hits;
+      misses += cache.misses;
+    }
+    return { hits, misses };
   }
 
   /**
