@@ -23,6 +23,7 @@
  *            --clients N,M --seconds S (per level and pivot, default 15) --pool N (server.pool.connections, default the config's)
  *            --keys same,distinct (contextFor: every client the story's IP, and/or each request another IP of the lake;
  *            default both) --threads N (engine.duckdb.threads) --share off (server.pool.shareIdentical)
+ *            --graph-in-memory off (engine.duckdb.graphInMemory)
  *            --server-checkout DIR (serve from another checkout, e.g. the "before" worktree, with this bench's clients)
  *
  * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
@@ -539,6 +540,7 @@ async function startServe(
   if (pool.lightReserved !== undefined) env.SCOUTQL_SERVER__POOL__LIGHT_RESERVED = String(pool.lightReserved);
   if (typeof args.get('threads') === 'string') env.SCOUTQL_ENGINE__DUCKDB__THREADS = String(args.get('threads'));
   if (args.get('share') === 'off') env.SCOUTQL_SERVER__POOL__SHARE_IDENTICAL = 'false';
+  if (args.get('graph-in-memory') === 'off') env.SCOUTQL_ENGINE__DUCKDB__GRAPH_IN_MEMORY = 'false';
   const checkout = SERVER_CHECKOUT;
   // --allow-unverified: the bench's own marker file (.bench-complete.json) is not in the lake's commit chain.
   const child = spawn(
@@ -697,7 +699,7 @@ async function benchClients(context: BenchContext) {
     await server.stop();
   }
   console.log(
-    `\n== scoutql serve over HTTP (DuckDB, pool ${args.get('pool') ?? 'default'}, threads ${args.get('threads') ?? 'default'}, share ${args.get('share') ?? 'default'}, server ${SERVER_CHECKOUT}), ${SECONDS} s per level ==`,
+    `\n== scoutql serve over HTTP (DuckDB, pool ${args.get('pool') ?? 'default'}, threads ${args.get('threads') ?? 'default'}, share ${args.get('share') ?? 'default'}, graph in memory ${args.get('graph-in-memory') ?? 'default'}, server ${SERVER_CHECKOUT}), ${SECONDS} s per level ==`,
   );
   console.log(
     table(

@@ -52,6 +52,12 @@ const engine = z
           .describe(
             "DuckDB's worker threads for the whole instance (its `threads` setting), shared by every connection of the pool. Default: DuckDB's own (the machine's cores).",
           ),
+        graphInMemory: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit changes them: graph look-ups scan decoded columns instead of decompressing Parquet per statement. Costs memory, a few times the graph's Parquet bytes. Lakes with a commit chain only.",
+          ),
       })
       .prefault({}),
     athena: z

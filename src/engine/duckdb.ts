@@ -6,7 +6,16 @@
  */
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
-import { lakeHead, lakeViewStatements, hasPartFiles, type KeyedFiles, type LakeListing } from './lake';
+import {
+  GRAPH_TABLE_NAMES,
+  graphTableLoad,
+  lakeHead,
+  lakeViewStatements,
+  hasPartFiles,
+  type KeyedFiles,
+  type LakeListing,
+  type LakeTable,
+} from './lake';
 import { lookupEntry, type KeyedRead } from '../core/lookup-index';
 import { sqlString } from '../core/sql';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
@@ -28,6 +37,13 @@ export interface DuckDbEngineOptions {
    * footer and its optimizer cost more CPU than running most pivot statements (bench/README.md).
    */
   statementCache?: number;
+  /**
+   * Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit
+   * changes their files (default false). Graph look-ups then scan decoded, sorted columns instead
+   * of decompressing every day's Parquet file per statement; costs memory (a few times the graph's
+   * Parquet bytes). Only for a lake with a commit chain (listed files).
+   */
+  graphInMemory?: boolean;
 }
 
 /**
@@ -113,12 +129,16 @@ export class DuckDbEngine implements QueryEngine {
   /** Bumped by every refresh: each connection's kept statements are of one listing (StatementCache). */
   private generation = 0;
   private readonly caches = new Map<DuckDBConnection, StatementCache>();
+  /** Graph tables held in memory now: per table, the DuckDB table and the files it was loaded from. */
+  private readonly held = new Map<LakeTable, { name: string; files: string }>();
+  private loads = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly all: DuckDBConnection[],
     private readonly lake: string | undefined,
     statementCache: number,
+    private readonly graphInMemory: boolean,
   ) {
     this.idle.push(...all);
     for (const connection of all) this.caches.set(connection, new StatementCache(statementCache));
@@ -132,7 +152,7 @@ export class DuckDbEngine implements QueryEngine {
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
-    const engine = new DuckDbEngine(instance, connections, options.lake, options.statementCache ?? 64);
+    const engine = new DuckDbEngine(instance, connections, options.lake, options.statementCache ?? 64, options.graphInMemory ?? false);
     // Lake files are immutable (every commit writes new names), so their footers can be cached:
     // a pivot then stops re-reading Parquet metadata on every hop (bench/api: about half a
     // one-day event count's time).
@@ -151,12 +171,46 @@ export class DuckDbEngine implements QueryEngine {
     const head = lakeHead(this.lake);
     const { statements, emptyDirs, listing } = lakeViewStatements(this.lake, head !== null);
     for (const statement of statements) await this.exec(statement);
+    if (listing && this.graphInMemory) await this.holdGraphTables(listing);
+    else this.held.clear();
     this.generation++;
     this.emptyDirs = emptyDirs;
     this.listedAt = head ?? undefined;
     this.listing = listing;
     const current = new Set(listing?.lookupIndexFiles() ?? []);
     for (const file of this.lookups.keys()) if (!current.has(file)) this.lookups.delete(file);
+  }
+
+  /**
+   * Points each graph table's view at a table in memory holding its listed files, loading the
+   * tables whose files changed (a new name each time: statements running on another connection
+   * keep reading the table they started on; the replaced one is dropped after).
+   */
+  private async holdGraphTables(listing: LakeListing): Promise<void> {
+    for (const table of GRAPH_TABLE_NAMES) {
+      const files = listing.filesOn(table, '0000-00-00', '9999-99-99');
+      const kept = this.held.get(table);
+      if (files === undefined) {
+        // A file outside any day folder: the view over the files stays (as lakeViewStatements made it).
+        if (kept) await this.exec(`DROP TABLE IF EXISTS ${kept.name}`);
+        this.held.delete(table);
+        continue;
+      }
+      const signature = files.join('\n');
+      let name = kept?.name;
+      if (!kept || kept.files !== signature) {
+        name = `scoutql_held_${table}_${++this.loads}`;
+        await this.exec(graphTableLoad(this.lake!, table, files, name));
+      }
+      await this.exec(`CREATE OR REPLACE VIEW ${table} AS SELECT * FROM ${name}`);
+      if (kept && kept.name !== name) await this.exec(`DROP TABLE IF EXISTS ${kept.name}`);
+      this.held.set(table, { name: name!, files: signature });
+    }
+  }
+
+  /** The lake tables whose view reads a table in memory now (window reads leave them to the view). */
+  get tablesInMemory(): ReadonlySet<LakeTable> {
+    return new Set(this.held.keys());
   }
 
   /**
@@ -184,7 +238,7 @@ export class DuckDbEngine implements QueryEngine {
     const opening = /^\s*WITH\s+/i.exec(sql);
     if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return sql;
     const holding = keyed && keyed.values.length > 0 ? await this.keyedFiles(listing, sql, days, keyed) : undefined;
-    const reads = listing.windowReads(sql, days[0], days[1], holding);
+    const reads = listing.windowReads(sql, days[0], days[1], holding, this.held.size > 0 ? new Set(this.held.keys()) : undefined);
     if (reads.length === 0) return sql;
     return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
   }
