@@ -56,7 +56,7 @@ const engine = z
           .boolean()
           .default(true)
           .describe(
-            "Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit changes them: graph look-ups scan decoded columns instead of decompressing Parquet per statement. Costs memory, a few times the graph's Parquet bytes. Lakes with a commit chain only.",
+            "Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit changes them: graph look-ups scan decoded columns instead of decompressing Parquet per statement. Costs memory: about twice the graph's Parquet bytes (compressed). Lakes with a commit chain only.",
           ),
       })
       .prefault({}),
