@@ -21,6 +21,10 @@
  *   options: --scale K --days N --runs N (timed runs per pivot, default 30; 5 with --athena) --warmup N (default 3)
  *            --lake DIR --parquet-metadata-cache (experiment: SET parquet_metadata_cache = true on the engine)
  *            --clients N,M --seconds S (per level and pivot, default 15) --pool N (server.pool.connections, default the config's)
+ *            --keys same,distinct (contextFor: every client the story's IP, and/or each request another IP of the lake;
+ *            default both) --threads N (engine.duckdb.threads) --share off (server.pool.shareIdentical)
+ *            --graph-in-memory off (engine.duckdb.graphInMemory)
+ *            --server-checkout DIR (serve from another checkout, e.g. the "before" worktree, with this bench's clients)
  *
  * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
  * once, with their parameters), in the same concurrent waves, on the same DuckDbEngine. So the
@@ -32,6 +36,7 @@
  * local server's (DuckDB plus the SDK's polling), not Athena's: the bytes are the figure to compare.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../src/engine/duckdb';
@@ -110,6 +115,8 @@ interface Pivot {
   what: string;
   document: string;
   variables: Record<string, unknown>;
+  /** `--clients` distinct keys: the variables of the next request (each asks another key). */
+  keyed?: () => Record<string, unknown>;
 }
 
 function pivots(sample: string): Pivot[] {
@@ -525,18 +532,26 @@ async function benchAthena(context: BenchContext) {
 async function startServe(
   lake: string,
   pool: { connections?: number; lightReserved?: number } = {},
-): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string }> {
+): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string; cpuSeconds: () => number }> {
   // The caller's own SCOUTQL_* settings stay out: the bench serves the documented defaults, plus --pool.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCOUTQL_')));
   const connections = pool.connections ?? (args.get('pool') !== undefined ? Number(args.get('pool')) : undefined);
   if (connections !== undefined) env.SCOUTQL_SERVER__POOL__CONNECTIONS = String(connections);
   if (pool.lightReserved !== undefined) env.SCOUTQL_SERVER__POOL__LIGHT_RESERVED = String(pool.lightReserved);
+  if (typeof args.get('threads') === 'string') env.SCOUTQL_ENGINE__DUCKDB__THREADS = String(args.get('threads'));
+  if (args.get('share') === 'off') env.SCOUTQL_SERVER__POOL__SHARE_IDENTICAL = 'false';
+  if (args.get('graph-in-memory') === 'off') env.SCOUTQL_ENGINE__DUCKDB__GRAPH_IN_MEMORY = 'false';
+  const checkout = SERVER_CHECKOUT;
   // --allow-unverified: the bench's own marker file (.bench-complete.json) is not in the lake's commit chain.
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'scoutql.js'), 'serve', '--lake', lake, '--port', '0', '--allow-unverified'], {
-    cwd: REPO,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(checkout, 'bin', 'scoutql.js'), 'serve', '--lake', lake, '--port', '0', '--allow-unverified'],
+    {
+      cwd: checkout,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -553,7 +568,17 @@ async function startServe(
     child.kill('SIGTERM');
     await exited;
   };
-  return { url, stop, stderr: () => stderr };
+  return { url, stop, stderr: () => stderr, cpuSeconds: () => processCpuSeconds(child.pid!) };
+}
+
+/** The server checkout `--clients` serves from (`--server-checkout`, default this one). */
+const SERVER_CHECKOUT = typeof args.get('server-checkout') === 'string' ? String(args.get('server-checkout')) : REPO;
+
+/** user + sys CPU seconds of a running process, all its threads (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface LevelResult {
@@ -565,6 +590,8 @@ interface LevelResult {
   p50: number;
   p95: number;
   max: number;
+  /** The server's CPU seconds (user + sys, every thread) per answer during the level. */
+  serverCpuPerAnswer?: number;
 }
 
 /**
@@ -573,13 +600,14 @@ interface LevelResult {
  * non-200 status or a GraphQL error (counted, not timed).
  */
 async function level(url: string, pivot: Pivot, clients: number, seconds: number): Promise<LevelResult> {
-  const body = JSON.stringify({ query: pivot.document, variables: pivot.variables });
   const latencies: number[] = [];
   let failed = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const client = async () => {
     while (performance.now() < deadline) {
+      const variables = pivot.keyed ? pivot.keyed() : pivot.variables;
+      const body = JSON.stringify({ query: pivot.document, variables });
       const t = performance.now();
       const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const answer = (await response.json()) as { errors?: unknown[] };
@@ -607,11 +635,47 @@ async function level(url: string, pivot: Pivot, clients: number, seconds: number
 /** The first failed answer of the run, shown so a misconfigured run is not mistaken for a slow one. */
 let firstFailure: string | null = null;
 
+/**
+ * Addresses of the lake for `--keys distinct`: every IP address of the graph in the window, in a
+ * fixed shuffled order (seeded), so each request of a level asks about another address and
+ * identical statements cannot be shared or answered from a warm cache of the same key.
+ */
+async function lakeAddresses(lake: string): Promise<string[]> {
+  const engine = await DuckDbEngine.open({ lake, connections: 1 });
+  try {
+    const { rows } = await engine.query<{ id: string }>(`SELECT DISTINCT id FROM graph_entities WHERE type = 'IPAddress' ORDER BY id`);
+    const ids = rows.map((r) => r.id);
+    let seed = 14;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed / 2 ** 31);
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [ids[i], ids[j]] = [ids[j], ids[i]];
+    }
+    return ids;
+  } finally {
+    await engine.close();
+  }
+}
+
 /** Many analysts at once: the pivots over real HTTP against `scoutql serve`, one client alone beside 20 and 50. */
 async function benchClients(context: BenchContext) {
   const { lake, sample, build, lakeBytes, before } = context;
   const all = pivots(sample);
-  const chosen = ['contextFor an IP', 'identities behind an IP'].map((name) => all.find((p) => p.name === name)!);
+  const context4 = all.find((p) => p.name === 'contextFor an IP')!;
+  const keys = String(args.get('keys') ?? 'same,distinct').split(',');
+  const chosen: Pivot[] = [];
+  if (keys.includes('same')) chosen.push({ ...context4, name: 'contextFor an IP (same IP)' });
+  if (keys.includes('distinct')) {
+    const addresses = await lakeAddresses(lake);
+    console.log(`distinct keys: ${addresses.length} IP addresses of the lake, each request the next one (warm-up and levels in turn)`);
+    let sent = 0;
+    chosen.push({
+      ...context4,
+      name: 'contextFor an IP (distinct IPs)',
+      keyed: () => ({ ...context4.variables, i: addresses[sent++ % addresses.length] }),
+    });
+  }
+  if (keys.includes('same')) chosen.push(all.find((p) => p.name === 'identities behind an IP')!);
   const levels = [1, ...CLIENTS.filter((n) => n > 1)];
   const server = await startServe(lake);
   const results: { pivot: string; levels: LevelResult[] }[] = [];
@@ -621,10 +685,12 @@ async function benchClients(context: BenchContext) {
       await level(server.url, pivot, 2, Math.min(3, SECONDS));
       const rows: LevelResult[] = [];
       for (const clients of levels) {
+        const cpuBefore = server.cpuSeconds();
         const row = await level(server.url, pivot, clients, SECONDS);
+        row.serverCpuPerAnswer = row.requests > 0 ? (server.cpuSeconds() - cpuBefore) / row.requests : NaN;
         rows.push(row);
         console.log(
-          `${pivot.name}, ${clients} client(s): ${row.reqPerSecond.toFixed(1)} req/s, p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms (${row.requests} answers, ${row.failed} failed)`,
+          `${pivot.name}, ${clients} client(s): ${row.reqPerSecond.toFixed(1)} req/s, p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms (${row.requests} answers, ${row.failed} failed), server ${row.serverCpuPerAnswer.toFixed(3)} CPU-s per answer`,
         );
       }
       results.push({ pivot: pivot.name, levels: rows });
@@ -632,10 +698,12 @@ async function benchClients(context: BenchContext) {
   } finally {
     await server.stop();
   }
-  console.log(`\n== scoutql serve over HTTP (DuckDB, pool ${args.get('pool') ?? 'default'}), ${SECONDS} s per level ==`);
+  console.log(
+    `\n== scoutql serve over HTTP (DuckDB, pool ${args.get('pool') ?? 'default'}, threads ${args.get('threads') ?? 'default'}, share ${args.get('share') ?? 'default'}, graph in memory ${args.get('graph-in-memory') ?? 'default'}, server ${SERVER_CHECKOUT}), ${SECONDS} s per level ==`,
+  );
   console.log(
     table(
-      ['pivot', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'max ms', 'answers', 'failed'],
+      ['pivot', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'max ms', 'answers', 'failed', 'server CPU-s/answer'],
       results.flatMap((r) =>
         r.levels.map((l) => [
           r.pivot,
@@ -646,6 +714,7 @@ async function benchClients(context: BenchContext) {
           l.max.toFixed(0),
           l.requests,
           l.failed,
+          (l.serverCpuPerAnswer ?? NaN).toFixed(3),
         ]),
       ),
     ),
@@ -660,6 +729,9 @@ async function benchClients(context: BenchContext) {
     days: DAYS,
     seconds: SECONDS,
     pool: args.get('pool') ?? null,
+    threads: args.get('threads') ?? null,
+    share: args.get('share') ?? null,
+    serverCheckout: SERVER_CHECKOUT,
     lake,
     lakeBytes,
     build,

@@ -26,7 +26,8 @@ import { poolLightReserved, poolPerRequest } from '../config/schema';
 import { dayOfPartition, graphTablePath } from '../core/lake-layout';
 import { AthenaEngine } from '../engine/athena';
 import { DuckDbEngine } from '../engine/duckdb';
-import { graphDays } from '../engine/lake';
+import { graphDays, lakeHead } from '../engine/lake';
+import { SharedExecutions } from '../engine/shared-executions';
 import type { QueryEngine } from '../engine/types';
 import { lakePublicKeys } from '../evidence/lake';
 import { LakeGuard } from '../evidence/lake-guard';
@@ -35,8 +36,10 @@ import { HUNTS_DIR } from '../explorer/examples';
 import { parseS3Url, s3Client } from '../../etl/s3';
 
 export interface OpenedEngine {
-  /** The engine behind the pool: every query of the API goes through it. */
-  engine: EnginePool;
+  /** Every query of the API goes through it: identical statements in flight shared (DuckDB), then the pool. */
+  engine: QueryEngine;
+  /** The pool in front of the engine (queue depth and running queries for metrics). */
+  pool: EnginePool;
   /** Newest day with graph data (YYYY-MM-DD), for default windows. */
   latestDay: () => string | null;
   /** Throws when the lake cannot be read. */
@@ -53,9 +56,13 @@ export async function openEngine(config: ScoutConfig): Promise<OpenedEngine> {
   const lightReserved = poolLightReserved(config.server.pool);
   if (config.engine.type === 'duckdb') {
     if (!existsSync(lake)) throw new Error(`lake folder '${lake}' does not exist (run scoutql ingest first, or set engine.lake)`);
-    const duck = await DuckDbEngine.open({ lake, connections, memoryLimit: config.engine.duckdb.memoryLimit });
+    const { memoryLimit, threads, graphInMemory } = config.engine.duckdb;
+    const duck = await DuckDbEngine.open({ lake, connections, memoryLimit, threads, graphInMemory });
+    const pool = new EnginePool(duck, { slots: connections, lightReserved });
     return {
-      engine: new EnginePool(duck, { slots: connections, lightReserved }),
+      // Above the pool, so callers waiting for another's execution hold no connection.
+      engine: config.server.pool.shareIdentical ? new SharedExecutions(pool, () => lakeHead(lake)) : pool,
+      pool,
       latestDay: () => graphDays(lake).at(-1) ?? null,
       checkLake: () => Promise.resolve(void readdirSync(lake)),
       description: `duckdb over ${lake}`,
@@ -78,8 +85,11 @@ export async function openEngine(config: ScoutConfig): Promise<OpenedEngine> {
   });
   const days = new S3GraphDays(lake);
   await days.refresh();
+  const pool = new EnginePool(engine, { slots: connections, lightReserved });
   return {
-    engine: new EnginePool(engine, { slots: connections, lightReserved }),
+    // Not shared: knowing the lake's version would cost an S3 read per statement (Athena's result reuse is the knob there).
+    engine: pool,
+    pool,
     latestDay: () => days.latest,
     checkLake: () => days.refresh(),
     description: `athena (database ${athena.database}, workgroup ${athena.workgroup}) over ${lake}`,
@@ -225,8 +235,8 @@ export async function startService(
     const metrics = server.metrics
       ? new ApiMetrics({
           inFlight: () => api?.requestsInFlight ?? 0,
-          queueDepth: () => opened.engine.waiting,
-          running: () => opened.engine.active,
+          queueDepth: () => opened.pool.waiting,
+          running: () => opened.pool.active,
         })
       : null;
     const registry = PersistedQueries.fromDir(server.persistedQueries ?? HUNTS_DIR);

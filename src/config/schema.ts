@@ -47,6 +47,17 @@ const engine = z
           .regex(BYTE_SIZE)
           .optional()
           .describe("DuckDB's memory limit (e.g. 2GB); past it DuckDB spills to disk. Default: DuckDB's own."),
+        threads: int(1, 256)
+          .optional()
+          .describe(
+            "DuckDB's worker threads for the whole instance (its `threads` setting), shared by every connection of the pool. Default: DuckDB's own (the machine's cores).",
+          ),
+        graphInMemory: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit changes them: graph look-ups scan decoded columns instead of decompressing Parquet per statement. Costs memory: about twice the graph's Parquet bytes (compressed). Lakes with a commit chain only.",
+          ),
       })
       .prefault({}),
     athena: z
@@ -120,6 +131,12 @@ const server = z
           .optional()
           .describe(
             'Engine queries one request runs at once (its others wait for its own to end), so one wide request cannot hold every connection while other callers queue. Default: half the connections (at least 1).',
+          ),
+        shareIdentical: z
+          .boolean()
+          .default(true)
+          .describe(
+            "DuckDB: statements identical in SQL, parameters (the caller's accounts included), window and lake commit that are in flight at once run once, each caller getting its own copy of the rows (many callers asking about one indicator at once). Off: every call runs.",
           ),
       })
       .prefault({}),

@@ -6,7 +6,16 @@
  */
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
-import { lakeHead, lakeViewStatements, hasPartFiles, type KeyedFiles, type LakeListing } from './lake';
+import {
+  GRAPH_TABLE_NAMES,
+  graphTableLoad,
+  lakeHead,
+  lakeViewStatements,
+  hasPartFiles,
+  type KeyedFiles,
+  type LakeListing,
+  type LakeTable,
+} from './lake';
 import { lookupEntry, type KeyedRead } from '../core/lookup-index';
 import { sqlString } from '../core/sql';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
@@ -20,12 +29,21 @@ export interface DuckDbEngineOptions {
   memoryLimit?: string;
   /** Where DuckDB spills past its memory limit. */
   tempDirectory?: string;
+  /** DuckDB's worker threads for the instance, shared by all connections. Default: DuckDB's (the cores). */
+  threads?: number;
   /**
    * Prepared statements each connection keeps, by SQL text (default 64; 0: prepare every statement
    * anew). A kept statement is bound and planned once: DuckDB's binder opening every window file's
    * footer and its optimizer cost more CPU than running most pivot statements (bench/README.md).
    */
   statementCache?: number;
+  /**
+   * Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit
+   * changes their files (default false). Graph look-ups then scan decoded, sorted columns instead
+   * of decompressing every day's Parquet file per statement; costs memory (about twice the graph's
+   * Parquet bytes, compressed). Only for a lake with a commit chain (listed files).
+   */
+  graphInMemory?: boolean;
 }
 
 /**
@@ -38,6 +56,9 @@ class StatementCache {
   private readonly statements = new Map<string, DuckDBPreparedStatement>();
   /** The listing the kept statements were made at. */
   generation = 0;
+  /** Statements found kept, and prepared anew, since the connection opened. */
+  hits = 0;
+  misses = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -49,10 +70,12 @@ class StatementCache {
     }
     const kept = this.statements.get(sql);
     if (kept) {
+      this.hits++;
       this.statements.delete(sql);
       this.statements.set(sql, kept);
       return kept;
     }
+    this.misses++;
     const prepared = await connection.prepare(sql);
     if (this.capacity <= 0) return prepared;
     this.statements.set(sql, prepared);
@@ -83,6 +106,9 @@ class StatementCache {
   }
 }
 
+/** The in-memory database holding the graph tables (`graphInMemory`). */
+const HELD_DB = 'scoutql_held';
+
 export class DuckDbEngine implements QueryEngine {
   readonly name = 'duckdb' as const;
   private readonly idle: DuckDBConnection[] = [];
@@ -106,12 +132,16 @@ export class DuckDbEngine implements QueryEngine {
   /** Bumped by every refresh: each connection's kept statements are of one listing (StatementCache). */
   private generation = 0;
   private readonly caches = new Map<DuckDBConnection, StatementCache>();
+  /** Graph tables held in memory now: per table, the DuckDB table and the files it was loaded from. */
+  private readonly held = new Map<LakeTable, { name: string; files: string }>();
+  private loads = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly all: DuckDBConnection[],
     private readonly lake: string | undefined,
     statementCache: number,
+    private readonly graphInMemory: boolean,
   ) {
     this.idle.push(...all);
     for (const connection of all) this.caches.set(connection, new StatementCache(statementCache));
@@ -121,14 +151,18 @@ export class DuckDbEngine implements QueryEngine {
     const settings: Record<string, string> = {};
     if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
     if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    if (options.threads !== undefined) settings.threads = String(options.threads);
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
-    const engine = new DuckDbEngine(instance, connections, options.lake, options.statementCache ?? 64);
+    const engine = new DuckDbEngine(instance, connections, options.lake, options.statementCache ?? 64, options.graphInMemory ?? false);
     // Lake files are immutable (every commit writes new names), so their footers can be cached:
     // a pivot then stops re-reading Parquet metadata on every hop (bench/api: about half a
     // one-day event count's time).
     await engine.exec('SET parquet_metadata_cache = true');
+    // Compressed (after a checkpoint): the graph held in memory then takes about twice its Parquet
+    // bytes instead of twenty times (bench/README.md).
+    if (engine.graphInMemory) await engine.exec(`ATTACH ':memory:' AS ${HELD_DB} (COMPRESS)`);
     for (const macro of TRINO_COMPAT_MACROS) await engine.exec(macro.sql);
     await engine.refresh();
     return engine;
@@ -143,12 +177,51 @@ export class DuckDbEngine implements QueryEngine {
     const head = lakeHead(this.lake);
     const { statements, emptyDirs, listing } = lakeViewStatements(this.lake, head !== null);
     for (const statement of statements) await this.exec(statement);
+    if (listing && this.graphInMemory) await this.holdGraphTables(listing);
+    else this.held.clear();
     this.generation++;
     this.emptyDirs = emptyDirs;
     this.listedAt = head ?? undefined;
     this.listing = listing;
     const current = new Set(listing?.lookupIndexFiles() ?? []);
     for (const file of this.lookups.keys()) if (!current.has(file)) this.lookups.delete(file);
+  }
+
+  /**
+   * Points each graph table's view at a table in memory holding its listed files, loading the
+   * tables whose files changed (a new name each time: statements running on another connection
+   * keep reading the table they started on; the replaced one is dropped after).
+   */
+  private async holdGraphTables(listing: LakeListing): Promise<void> {
+    let loaded = false;
+    for (const table of GRAPH_TABLE_NAMES) {
+      const files = listing.filesOn(table, '0000-00-00', '9999-99-99');
+      const kept = this.held.get(table);
+      if (files === undefined) {
+        // A file outside any day folder: the view over the files stays (as lakeViewStatements made it).
+        if (kept) await this.exec(`DROP TABLE IF EXISTS ${kept.name}`);
+        this.held.delete(table);
+        continue;
+      }
+      const signature = files.join('\n');
+      let name = kept?.name;
+      if (!kept || kept.files !== signature) {
+        name = `${HELD_DB}.main.${table}_${++this.loads}`;
+        await this.exec(graphTableLoad(this.lake!, table, files, name));
+        loaded = true;
+      }
+      await this.exec(`CREATE OR REPLACE VIEW ${table} AS SELECT * FROM ${name}`);
+      if (kept && kept.name !== name) await this.exec(`DROP TABLE IF EXISTS ${kept.name}`);
+      this.held.set(table, { name: name!, files: signature });
+    }
+    // Compression happens at a checkpoint; FORCE waits for statements running on other connections.
+    // Should it fail, the tables stay as loaded (uncompressed): right, only larger.
+    if (loaded) await this.exec(`FORCE CHECKPOINT ${HELD_DB}`).catch(() => undefined);
+  }
+
+  /** The lake tables whose view reads a table in memory now (window reads leave them to the view). */
+  get tablesInMemory(): ReadonlySet<LakeTable> {
+    return new Set(this.held.keys());
   }
 
   /**
@@ -176,7 +249,7 @@ export class DuckDbEngine implements QueryEngine {
     const opening = /^\s*WITH\s+/i.exec(sql);
     if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return sql;
     const holding = keyed && keyed.values.length > 0 ? await this.keyedFiles(listing, sql, days, keyed) : undefined;
-    const reads = listing.windowReads(sql, days[0], days[1], holding);
+    const reads = listing.windowReads(sql, days[0], days[1], holding, this.held.size > 0 ? new Set(this.held.keys()) : undefined);
     if (reads.length === 0) return sql;
     return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
   }
@@ -189,6 +262,17 @@ export class DuckDbEngine implements QueryEngine {
     let kept = 0;
     for (const cache of this.caches.values()) if (cache.generation === this.generation) kept += cache.size;
     return kept;
+  }
+
+  /** Statements run on a kept prepared statement (`hits`) and prepared anew (`misses`), all connections together. */
+  get statementCacheStats(): { hits: number; misses: number } {
+    let hits = 0;
+    let misses = 0;
+    for (const cache of this.caches.values()) {
+      hits += cache.hits;
+      misses += cache.misses;
+    }
+    return { hits, misses };
   }
 
   /**

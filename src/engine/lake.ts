@@ -141,11 +141,13 @@ export class LakeListing {
    *
    * `holding`: for a keyed statement (QueryOptions.keyed), the files of a table that may hold its
    * keys (the engine asks the lookup indexes); the statement's own key filter still decides the rows.
+   * `inMemory`: tables whose view reads a table held in memory, left to their view.
    */
-  windowReads(sql: string, from: string, to: string, holding?: KeyedFiles): string[] {
+  windowReads(sql: string, from: string, to: string, holding?: KeyedFiles, inMemory?: ReadonlySet<LakeTable>): string[] {
     const entries: string[] = [];
     for (const [table, named] of NAMED) {
-      if (!named.test(sql)) continue;
+      // A table held in memory (DuckDbEngine's graph tables) is read through its view: no footers to open.
+      if (!named.test(sql) || inMemory?.has(table)) continue;
       const listed = this.filesOn(table, from, to);
       if (listed === undefined) return [];
       const files = holding ? holding(table, listed) : listed;
@@ -154,6 +156,26 @@ export class LakeListing {
     return entries;
   }
 }
+
+/**
+ * The statements loading a graph table's listed files into a DuckDB table `into` (same columns and
+ * types as its view, `day` included), sorted by day and the key its look-ups filter on so DuckDB's
+ * per-block min / max skips most of it.
+ */
+export function graphTableLoad(lake: string, table: GraphTableName, files: readonly string[], into: string): string {
+  const order = GRAPH_SORT[table];
+  return `CREATE TABLE ${into} AS SELECT * FROM (${tableSelect(lake, table, files)}) ORDER BY ${order}`;
+}
+
+/** What graph look-ups filter on, per table (src/queries/graph.ts): entities by type and id, edges by source. */
+const GRAPH_SORT: Record<GraphTableName, string> = {
+  graph_entities: 'day, type, id',
+  graph_edges: 'day, src_type, src_id',
+  graph_coverage: 'day, source, account',
+};
+
+/** The graph tables of the lake. */
+export { GRAPH_TABLE_NAMES };
 
 /** Of a table's files, those a keyed statement must read (the others hold none of its keys). */
 export type KeyedFiles = (table: LakeTable, files: readonly string[]) => readonly string[];
