@@ -15,7 +15,7 @@ import { downloadLake, envelope, startS3Env, type S3Env } from '../s3/helpers';
 
 const LAKE_BUCKET = 'bounded-lake';
 const LAKE = `s3://${LAKE_BUCKET}/lake`;
-const OBJECTS = 20;
+const OBJECTS = 12;
 const PER_OBJECT = 30;
 
 let s3env: S3Env;

@@ -3,17 +3,14 @@
  * rules its file names fire, with the story's own events among their evidence; the baseline-only
  * sample (the same world, no attack) makes only the explained baselines fire.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { ingest } from '../../etl/ingest';
+import { relative, resolve } from 'node:path';
 import type { FindingRow } from '../../src/core/tables';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { detectFindings } from '../../src/rules/detect';
 import { PROJECT_RULES_DIR, loadRules } from '../../src/rules/load';
-import { generateSample } from '../../testkit/sample';
 import { readStories, type Story } from '../../testkit/sample/story';
 import { EXPLAINED_BASELINE_FINDINGS, STORY_IDS, STORY_RULES } from '../../testkit/sample/stories';
+import { cachedSampleLake } from '../sample/cached';
 
 /** Three days (the first is history for the baselines), at a third of the default volume to keep the suite quick. */
 const START = '2026-11-02';
@@ -26,18 +23,21 @@ const EXPLAINED_NOISE = EXPLAINED_BASELINE_FINDINGS;
 const loaded = loadRules([PROJECT_RULES_DIR]);
 const fileOfRule = new Map(loaded.compiled.map((r) => [r.meta.id, relative(resolve(PROJECT_RULES_DIR), resolve(r.meta.file))]));
 
-let root: string;
 const runs: Record<'full' | 'baselineOnly', { stories: Story[]; findings: FindingRow[] }> = {
   full: { stories: [], findings: [] },
   baselineOnly: { stories: [], findings: [] },
 };
 
-/** The sample written, ingested and searched one day at a time, as `ingest --detect` of each day's delivery would. */
+/**
+ * The sample written, ingested and searched one day at a time, as `ingest --detect` of each day's
+ * delivery would. The sample and its lake are built once per version of the code that shapes them
+ * (test/sample/cached.ts); detection runs every time.
+ */
 async function sampleFindings(mode: 'full' | 'baselineOnly'): Promise<{ stories: Story[]; findings: FindingRow[] }> {
-  const out = join(root, mode);
-  const lake = join(root, `${mode}-lake`);
-  generateSample({ out, days: DAYS, scale: SCALE, start: START, baselineOnly: mode === 'baselineOnly' });
-  await ingest({ inputs: [out], lake, workers: 1, graph: false });
+  const { logs, lake } = await cachedSampleLake(
+    { days: DAYS, scale: SCALE, start: START, baselineOnly: mode === 'baselineOnly' },
+    { workers: 1, graph: false },
+  );
   const engine = await DuckDbEngine.open({ lake });
   const findings: FindingRow[] = [];
   try {
@@ -51,18 +51,13 @@ async function sampleFindings(mode: 'full' | 'baselineOnly'): Promise<{ stories:
   } finally {
     await engine.close();
   }
-  return { stories: readStories(out), findings };
+  return { stories: readStories(logs), findings };
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'scoutql-stories-'));
   runs.full = await sampleFindings('full');
   runs.baselineOnly = await sampleFindings('baselineOnly');
 }, 600_000);
-
-afterAll(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
-});
 
 test('every rule a story names is a project rule file', () => {
   const files = new Set(fileOfRule.values());

@@ -20,6 +20,17 @@ const BIN = join(ROOT, 'bin', 'scoutql.js');
 const SAMPLE_WINDOW = { from: '2026-11-02T00:00:00Z', to: '2026-11-05T00:00:00Z' };
 
 let dir: string;
+/** The story lake the serve tests point at, written once (serving it only reads it and appends its audit trail). */
+let storyLake: string | null = null;
+async function sharedStoryLake(): Promise<string> {
+  if (storyLake) return storyLake;
+  const lake = tempLake();
+  await writeStoryLake(lake);
+  return (storyLake = lake);
+}
+afterAll(() => {
+  if (storyLake) rmSync(storyLake, { recursive: true, force: true });
+});
 /** Servers a test started: stopped before its folder goes, even when the test failed half-way. */
 let started: ChildProcess[] = [];
 beforeEach(() => {
@@ -120,16 +131,10 @@ test('query: a mistyped .graphql path is "file not found", not a syntax error; s
 test('a busy port names --port; demo says so before writing or ingesting anything', async () => {
   const { port, server } = await occupiedPort();
   try {
-    const lake = tempLake();
-    try {
-      await writeStoryLake(lake);
-      const serve = scoutql(['serve', '--lake', lake, '--port', String(port)]);
-      expect(serve.status).toBe(1);
-      expect(serve.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
-      expect(serve.stderr).toContain('--port');
-    } finally {
-      rmSync(lake, { recursive: true, force: true });
-    }
+    const serve = scoutql(['serve', '--lake', await sharedStoryLake(), '--port', String(port)]);
+    expect(serve.status).toBe(1);
+    expect(serve.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(serve.stderr).toContain('--port');
     const demo = scoutql(['demo', '--port', String(port), '--dir', 'work']);
     expect(demo.status).toBe(1);
     expect(demo.stderr).toContain('--port');
@@ -223,63 +228,53 @@ test('what a newcomer tries on the command line: an s3:// lake without Athena, a
   expect(typo.stderr).toContain("unknown option '--lak'");
   expect(typo.stderr).toContain('Did you mean --lake?');
 
-  const lake = tempLake();
+  const lake = await sharedStoryLake();
+  // Every interface with auth: none is refused before anything listens, naming the ways out.
+  const open = scoutql(['serve', '--lake', lake, '--host', '0.0.0.0', '--port', '0']);
+  expect(open.status).toBe(1);
+  expect(open.stderr).toContain(
+    "refusing to listen on 0.0.0.0:0 with auth: none: anyone who reaches the port would read every account's logs",
+  );
+  expect(open.stderr).toContain('--insecure-bind');
+  expect(open.stdout).not.toMatch(/GraphQL http/);
+  // Asked for outright, it serves, and says what it means.
+  const insecure = await startServe(['--lake', lake, '--host', '0.0.0.0', '--port', '0', '--insecure-bind']);
   try {
-    await writeStoryLake(lake);
-    // Every interface with auth: none is refused before anything listens, naming the ways out.
-    const open = scoutql(['serve', '--lake', lake, '--host', '0.0.0.0', '--port', '0']);
-    expect(open.status).toBe(1);
-    expect(open.stderr).toContain(
-      "refusing to listen on 0.0.0.0:0 with auth: none: anyone who reaches the port would read every account's logs",
-    );
-    expect(open.stderr).toContain('--insecure-bind');
-    expect(open.stdout).not.toMatch(/GraphQL http/);
-    // Asked for outright, it serves, and says what it means.
-    const insecure = await startServe(['--lake', lake, '--host', '0.0.0.0', '--port', '0', '--insecure-bind']);
-    try {
-      expect(insecure.stderr()).toMatch(/auth: none.*0\.0\.0\.0:\d+.*every account's logs/);
-      const port = new URL(insecure.url).port;
-      const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
-      expect(answer.status).toBe(200);
-    } finally {
-      expect(await insecure.stop()).toBe(0);
-    }
+    expect(insecure.stderr()).toMatch(/auth: none.*0\.0\.0\.0:\d+.*every account's logs/);
+    const port = new URL(insecure.url).port;
+    const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(answer.status).toBe(200);
   } finally {
-    rmSync(lake, { recursive: true, force: true });
+    expect(await insecure.stop()).toBe(0);
   }
 }, 180_000);
 
 test('a made-up bearer token gets 401 with a reason code, not an answer', async () => {
-  const lake = tempLake();
+  const lake = await sharedStoryLake();
+  writeFileSync(join(dir, 'scoutql.config.yaml'), `engine:\n  lake: ${JSON.stringify(lake)}\nserver:\n  port: 0\nauth:\n  apiKeys: {}\n`);
+  const team = await startServe([]);
   try {
-    await writeStoryLake(lake);
-    writeFileSync(join(dir, 'scoutql.config.yaml'), `engine:\n  lake: ${JSON.stringify(lake)}\nserver:\n  port: 0\nauth:\n  apiKeys: {}\n`);
-    const team = await startServe([]);
-    try {
-      const ask = (headers: Record<string, string>) =>
-        fetch(`${team.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify({ query: '{ identities(first: 1) { totalCount } }' }),
-        });
-      const cases: [Record<string, string>, string][] = [
-        [{}, 'missing'],
-        [{ authorization: 'Bearer letmein' }, 'malformed'],
-        [{ authorization: `Bearer sk_0123456789abcdef_${'x'.repeat(43)}` }, 'unknown_key'],
-        [{ 'x-api-key': `sk_fedcba9876543210_${'y'.repeat(43)}` }, 'unknown_key'],
-      ];
-      for (const [headers, reason] of cases) {
-        const answer = await ask(headers);
-        expect({ headers, status: answer.status }).toEqual({ headers, status: 401 });
-        expect(await answer.json()).toEqual({
-          errors: [{ message: 'authentication required', extensions: { code: 'UNAUTHENTICATED', reason } }],
-        });
-        expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer realm="scoutql"/);
-      }
-    } finally {
-      expect(await team.stop()).toBe(0);
+    const ask = (headers: Record<string, string>) =>
+      fetch(`${team.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ identities(first: 1) { totalCount } }' }),
+      });
+    const cases: [Record<string, string>, string][] = [
+      [{}, 'missing'],
+      [{ authorization: 'Bearer letmein' }, 'malformed'],
+      [{ authorization: `Bearer sk_0123456789abcdef_${'x'.repeat(43)}` }, 'unknown_key'],
+      [{ 'x-api-key': `sk_fedcba9876543210_${'y'.repeat(43)}` }, 'unknown_key'],
+    ];
+    for (const [headers, reason] of cases) {
+      const answer = await ask(headers);
+      expect({ headers, status: answer.status }).toEqual({ headers, status: 401 });
+      expect(await answer.json()).toEqual({
+        errors: [{ message: 'authentication required', extensions: { code: 'UNAUTHENTICATED', reason } }],
+      });
+      expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer realm="scoutql"/);
     }
   } finally {
-    rmSync(lake, { recursive: true, force: true });
+    expect(await team.stop()).toBe(0);
   }
 }, 180_000);

@@ -9,14 +9,15 @@
  * (SCOUTQL_AUTH__OIDC__ISSUER and $TOKEN), and the address the server binds (SCOUTQL_SERVER__HOST,
  * SCOUTQL_SERVER__PORT; the curl lines get that port in place of 4000).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { startAthenaLocal, type AthenaLocalServer } from '../../testkit/athena-local';
 import { startOidcIssuer, type OidcIssuer } from '../../testkit/oidc-issuer';
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
+import { cachedSample } from '../sample/cached';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'scoutql.js');
@@ -58,17 +59,13 @@ let issuer: OidcIssuer;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scoutql-readme-'));
   // The raw logs a team has in S3: a day of the sample's CloudTrail and S3 access logs (under 1000
-  // objects: s3rver's continuation tokens need a cipher Node 20's OpenSSL lacks).
-  const sample = spawnSync(
-    process.execPath,
-    [BIN, 'sample', '--out', join(dir, 'raw'), '--days', '1', '--scale', '0.05', '--sources', 'cloudtrail,s3access'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  expect(sample.status).toBe(0);
-  rmSync(join(dir, 'raw', 'stories.json'));
-  rmSync(join(dir, 'raw', 'sample.json'), { force: true });
+  // objects: s3rver's continuation tokens need a cipher Node 20's OpenSSL lacks), without the
+  // sample's own stories.json and sample.json.
+  const sample = await cachedSample({ days: 1, scale: 0.05, sources: ['cloudtrail', 's3access'] });
+  cpSync(sample, join(dir, 'raw'), {
+    recursive: true,
+    filter: (from) => !['stories.json', 'sample.json'].includes(relative(sample, from)),
+  });
   s3 = await startS3Local({ buckets: ['acme-raw-logs', 'acme-security-lake', 'acme-athena-results'] });
   await s3.uploadDir(join(dir, 'raw'), 'acme-raw-logs', '');
   athena = await startAthenaLocal({ s3Client: s3.client, writeResultsToS3: true });
