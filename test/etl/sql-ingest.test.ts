@@ -606,13 +606,16 @@ describe('SQL ingest path (CloudTrail)', () => {
         sqlIngest: path === 'sql' ? 'all' : false,
       });
     }
-    // Batches of 40 objects: most flushes happen while objects are still being read (the sample alone has ≈800 objects).
+    // Batches of 40 objects: most flushes happen while objects are still being read (the sample alone has ≈800 objects);
+    // generations of 64 KiB of record text: the mapping's tables are dropped and made anew every few batches.
     process.env.SCOUTQL_SQL_BATCH_OBJECTS = '40';
+    process.env.SCOUTQL_SQL_GENERATION_CHARS = String(64 * 1024);
     try {
       lakes.small = tempDir('sql-ingest-ct-small');
       summaries.small = await ingest({ inputs: [input], lake: lakes.small, now: CT_NOW, graph: false, workers: 1, sqlIngest: 'all' });
     } finally {
       delete process.env.SCOUTQL_SQL_BATCH_OBJECTS;
+      delete process.env.SCOUTQL_SQL_GENERATION_CHARS;
     }
   }, 180_000);
 

@@ -127,7 +127,7 @@ function plan(text: string): SqlPlan | null {
 /**
  * The fields read, as paths into the record's struct (`j`: from_json with every leaf typed JSON, one
  * parse per record) or into its request parameters' (`rp`). A leaf holds the value's JSON text, so
- * its type shows (asString() takes strings only) and ct_str() gives the string.
+ * string fields hold their value, JSON fields their JSON text (so its type shows).
  */
 const PATHS = {
   eventTime: 'j.eventTime',
@@ -167,15 +167,31 @@ const PATHS = {
 } as const;
 type Field = keyof typeof PATHS;
 
-/** The from_json structure of the paths under `root` (`j` or `rp`): nested objects, JSON leaves. */
+/** Fields read as JSON text (their type or exact form matters); every other field is read as asString() reads it. */
+const JSON_FIELDS: ReadonlySet<Field> = new Set<Field>(['eventTime', 'readOnly', 'mfaAuthenticated', 'mfaUsed', 'requestParameters', 'resources']);
+/** The fields read as strings: from_json gives their unescaped value (STRING_VALUE_GUARD: only strings are). */
+const STRING_FIELDS = (Object.keys(PATHS) as Field[]).filter((field) => !JSON_FIELDS.has(field));
+
+/**
+ * A string field's key (at any depth: a false alarm only sends the record to the parser) followed by
+ * a value that is not a string or null, or any \u escape: JSON keys can spell a field's name with one.
+ */
+const STRING_VALUE_GUARD = `"(${[...new Set(STRING_FIELDS.map((field) => PATHS[field].split('.').pop()!))].join('|')})"[ \\t\\n\\r]*:[ \\t\\n\\r]*[^"n \\t\\n\\r]|\\\\u`;
+const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * The from_json structure of the paths under `root` (`j` or `rp`): nested objects, JSON leaves for
+ * the JSON fields, VARCHAR for the string fields (a non-string there would read as its JSON text:
+ * the record is not valid then, json_type() says so).
+ */
 function structure(root: 'j' | 'rp'): string {
   const tree: Record<string, unknown> = {};
-  for (const path of Object.values(PATHS)) {
+  for (const [field, path] of Object.entries(PATHS) as [Field, string][]) {
     const [head, ...rest] = path.split('.');
     if (head !== root) continue;
     let node = tree;
     rest.forEach((name, i) => {
-      if (i === rest.length - 1) node[name] = 'JSON';
+      if (i === rest.length - 1) node[name] = JSON_FIELDS.has(field) ? 'JSON' : 'VARCHAR';
       else node = (node[name] ??= {}) as Record<string, unknown>;
     });
   }
@@ -202,10 +218,16 @@ const KEYED = [
 ] as const;
 const keysOf = (path: (typeof KEYED)[number]) => `k[${KEYED.indexOf(path) + 1}]`;
 
-/** A field as asString() reads it: a non-empty string, else null. */
-const text = (field: Field) => `ct_str(CAST(${PATHS[field]} AS VARCHAR))`;
-/** A field's JSON text (null when absent). */
-const json = (field: Field) => `CAST(${PATHS[field]} AS VARCHAR)`;
+/** A string field as asString() reads it: a non-empty string, else null (STRING_VALUE_GUARD: a string, null or absent). */
+const text = (field: Field) => {
+  if (JSON_FIELDS.has(field)) throw new Error(`${field} is read as JSON`);
+  return `nullif(${PATHS[field]}, '')`;
+};
+/** A JSON field's text (null when absent). */
+const json = (field: Field) => {
+  if (!JSON_FIELDS.has(field)) throw new Error(`${field} is read as a string`);
+  return `CAST(${PATHS[field]} AS VARCHAR)`;
+};
 
 /**
  * resources.ts's service extractors read these fields (requestParameters, responseElements,
@@ -316,6 +338,9 @@ WITH ct_fields AS NOT MATERIALIZED (
             SELECT obj, n, line_ok, line, k, json_ok,
               -- What JavaScript's JSON.parse and the parser's checks accept, and what this mapping ports.
               NOT regexp_matches(line, ',[ \\t\\n\\r]*[}\\]]|[:,\\[][ \\t\\n\\r]*[-+]?(?i:nan|inf)')
+                -- asString() takes strings only: a string field's name before anything but a string or null (a number,
+                -- an object) anywhere, or a \\u escape (a key could spell a field's name with it), makes the record the parser's.
+                AND NOT regexp_matches(line, ${sqlString(STRING_VALUE_GUARD)})
                 AND list_bool_and(list_transform(k, x -> x IS NULL OR len(x) = len(list_distinct(x))))
                 AND coalesce(list_bool_and(list_transform(entry_keys, x -> x IS NULL OR len(x) = len(list_distinct(x)))), true)
                 AND list_has_any(${keysOf('$')}, ['eventVersion', 'eventName', 'eventSource', 'eventTime', 'eventID', 'userIdentity'])
