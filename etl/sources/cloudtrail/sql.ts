@@ -337,10 +337,9 @@ function select(deps: CloudTrailSqlDeps): string {
 WITH ct_fields AS NOT MATERIALIZED (
             SELECT obj, n, line_ok, line, k, json_ok,
               -- What JavaScript's JSON.parse and the parser's checks accept, and what this mapping ports.
-              NOT regexp_matches(line, ',[ \\t\\n\\r]*[}\\]]|[:,\\[][ \\t\\n\\r]*[-+]?(?i:nan|inf)')
-                -- asString() takes strings only: a string field's name before anything but a string or null (a number,
-                -- an object) anywhere, or a \\u escape (a key could spell a field's name with it), makes the record the parser's.
-                AND NOT regexp_matches(line, ${sqlString(STRING_VALUE_GUARD)})
+              -- One pass over the text: trailing commas, NaN / Infinity (DuckDB reads them, JSON.parse does not), and
+              -- STRING_VALUE_GUARD (asString() takes strings only).
+              NOT regexp_matches(line, ${sqlString(`,[ \\t\\n\\r]*[}\\]]|[:,\\[][ \\t\\n\\r]*[-+]?(?i:nan|inf)|${STRING_VALUE_GUARD}`)})
                 AND list_bool_and(list_transform(k, x -> x IS NULL OR len(x) = len(list_distinct(x))))
                 AND coalesce(list_bool_and(list_transform(entry_keys, x -> x IS NULL OR len(x) = len(list_distinct(x)))), true)
                 AND list_has_any(${keysOf('$')}, ['eventVersion', 'eventName', 'eventSource', 'eventTime', 'eventID', 'userIdentity'])
