@@ -42,10 +42,12 @@ export type FlushOutcome<T> =
 /** A batch is flushed past this many characters of content, or this many objects (tests set fewer to flush mid-transaction). */
 const BATCH_CHARS = 8 * 1024 * 1024;
 /**
- * Records mapped from JSON (SqlPlan.records) cost several times their text in DuckDB while mapped
- * (each path's values, the rows with `raw`), inside the worker's 96 MB: smaller batches.
+ * Records mapped from JSON (SqlPlan.records) cost tens of times their text in DuckDB while mapped
+ * (each JSON function's parsed documents and each expression's strings, for a whole vector), inside
+ * the worker's 96 MB: smaller batches (1 MiB ran out of memory on the generated sample once the
+ * Secrets Manager and IAM fields were mapped too; the batch then falls back to the parser).
  */
-const RECORD_BATCH_CHARS = 1024 * 1024;
+const RECORD_BATCH_CHARS = 512 * 1024;
 /** An object with more record text than a batch holds is read by the parser (streaming). */
 export const SQL_MAX_RECORD_CHARS = RECORD_BATCH_CHARS;
 /**
@@ -54,7 +56,7 @@ export const SQL_MAX_RECORD_CHARS = RECORD_BATCH_CHARS;
  * as mapping 700 records). Past this much record text the tables are dropped and made anew: rows
  * deleted from a DuckDB table keep their blocks, so they are never deleted, only dropped.
  */
-const GENERATION_CHARS = Number(process.env.SCOUTQL_SQL_GENERATION_CHARS) || 4 * RECORD_BATCH_CHARS;
+const GENERATION_CHARS = Number(process.env.SCOUTQL_SQL_GENERATION_CHARS) || 8 * RECORD_BATCH_CHARS;
 const BATCH_OBJECTS = Number(process.env.SCOUTQL_SQL_BATCH_OBJECTS) || 4096;
 
 /**
@@ -110,6 +112,18 @@ export class SqlBatch<T> {
 
   get size(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Whether the batch must be flushed before this plan is added: records are mapped several times
+   * their size in DuckDB's memory, so a batch of records never grows past RECORD_BATCH_CHARS (one
+   * object alone may reach it: SQL_MAX_RECORD_CHARS).
+   */
+  flushBefore(plan: SqlPlan): boolean {
+    if (!plan.records || this.pending.length === 0) return false;
+    let chars = 0;
+    for (const record of plan.records) chars += record.text.length;
+    return this.chars + chars > RECORD_BATCH_CHARS;
   }
 
   /** Adds an object; true when the batch is full and should be flushed. */

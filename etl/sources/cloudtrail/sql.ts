@@ -158,6 +158,19 @@ const PATHS = {
   mfaUsed: 'j.additionalEventData.MFAUsed',
   federatedUserArn: 'j.responseElements.federatedUser.arn',
   credentialsKey: 'j.responseElements.credentials.accessKeyId',
+  // Secrets Manager and IAM (resources.ts secretsManager, iam).
+  secretId: 'rp.secretId',
+  secretName: 'rp.name',
+  responseArn: 'j.responseElements.arn',
+  responseOldArn: 'j.responseElements.aRN',
+  iamUserName: 'rp.userName',
+  iamRoleName: 'rp.roleName',
+  iamGroupName: 'rp.groupName',
+  iamInstanceProfileName: 'rp.instanceProfileName',
+  iamUserArn: 'j.responseElements.user.arn',
+  iamRoleArn: 'j.responseElements.role.arn',
+  iamGroupArn: 'j.responseElements.group.arn',
+  iamInstanceProfileArn: 'j.responseElements.instanceProfile.arn',
   requestParameters: 'j.requestParameters',
   resources: 'j.resources',
   paramsRoleArn: 'rp.roleArn',
@@ -214,6 +227,10 @@ const KEYED = [
   '$.responseElements',
   '$.responseElements.credentials',
   '$.responseElements.federatedUser',
+  '$.responseElements.user',
+  '$.responseElements.role',
+  '$.responseElements.group',
+  '$.responseElements.instanceProfile',
   '$.serviceEventDetails',
 ] as const;
 const keysOf = (path: (typeof KEYED)[number]) => `k[${KEYED.indexOf(path) + 1}]`;
@@ -242,11 +259,8 @@ const SERVICE_FIELDS: Readonly<Record<string, { params?: string[]; response?: st
     events: ['DeleteFlowLogs'],
   },
   'ec2-instance-connect.amazonaws.com': { params: ['instanceId', 'instanceIds', 'instancesSet'] },
-  'iam.amazonaws.com': {
-    params: ['userName', 'roleName', 'groupName', 'instanceProfileName'],
-    response: ['user', 'role', 'group', 'instanceProfile'],
-  },
-  'secretsmanager.amazonaws.com': { params: ['secretId', 'secretIdList', 'name'], response: ['arn', 'aRN'] },
+  // Ported below but for a list of secrets (BatchGetSecretValue).
+  'secretsmanager.amazonaws.com': { params: ['secretIdList'] },
   'ssm.amazonaws.com': {
     params: ['name', 'path', 'names', 'documentName', 'instanceIds', 'targets', 'target', 'sessionId'],
     response: ['sessionId'],
@@ -392,6 +406,14 @@ WITH ct_fields AS NOT MATERIALIZED (
               ${text('bucketName')} AS bucket_name,
               ${text('objectKey')} AS object_key,
               ${text('policyArn')} AS policy_arn,
+              ${text('secretId')} AS secret_id,
+              ${text('secretName')} AS secret_name,
+              coalesce(${text('responseArn')}, ${text('responseOldArn')}) AS response_arn,
+              ${text('iamUserName')} AS iam_user_name,
+              ${text('iamRoleName')} AS iam_role_name,
+              ${text('iamGroupName')} AS iam_group_name,
+              ${text('iamInstanceProfileName')} AS iam_instance_profile_name,
+              [${text('iamUserArn')}, ${text('iamRoleArn')}, ${text('iamGroupArn')}, ${text('iamInstanceProfileArn')}] AS iam_response_arns,
               CASE WHEN starts_with(${json('requestParameters')}, '{') THEN ${json('requestParameters')} END AS request_parameters,
               list_filter(list_transform(listed_entries, r -> coalesce(ct_str(CAST(r.ARN AS VARCHAR)), ct_str(CAST(r.arn AS VARCHAR)))), x -> x IS NOT NULL) AS listed
             FROM (
@@ -497,10 +519,21 @@ FROM (
       CASE WHEN bucket_name IS NOT NULL AND object_key IS NOT NULL THEN 'arn:' || resource_partition || ':s3:::' || bucket_name || '/' || object_key END,
       CASE WHEN starts_with(params_role_arn, 'arn:') THEN params_role_arn END,
       CASE WHEN starts_with(policy_arn, 'arn:') THEN policy_arn END
-    ], x -> ct_resource_key(x)) AS resource_list
+    ], x -> ct_resource_key(x)) || list_transform(CASE event_source
+      -- secretsManager(): secretId, else name, then the response's ARN; a name becomes an ARN in the record's scope.
+      WHEN 'secretsmanager.amazonaws.com' THEN list_transform([secret_id, CASE WHEN secret_id IS NULL THEN secret_name END, response_arn], id ->
+        CASE WHEN starts_with(id, 'arn:') THEN id
+             WHEN region IS NOT NULL AND scope_account IS NOT NULL THEN 'arn:' || resource_partition || ':secretsmanager:' || region || ':' || scope_account || ':secret:' || id END)
+      -- iam(): the named user, role, group and instance profile (Arns.global), then the principals the response names.
+      WHEN 'iam.amazonaws.com' THEN list_transform(['user/' || iam_user_name, 'role/' || iam_role_name, 'group/' || iam_group_name,
+          'instance-profile/' || iam_instance_profile_name], r -> CASE WHEN scope_account IS NOT NULL THEN 'arn:' || resource_partition || ':iam::' || scope_account || ':' || r END)
+        || iam_response_arns
+      ELSE [] END, x -> ct_resource_key(x)) AS resource_list
   FROM (
     SELECT *,
-      ct_partition(coalesce(actor_arn, list_filter(list_transform(listed, x -> ct_resource_key(x)), x -> starts_with(x, 'arn:'))[1]), region) AS resource_partition
+      ct_partition(coalesce(actor_arn, list_filter(list_transform(listed, x -> ct_resource_key(x)), x -> starts_with(x, 'arn:'))[1]), region) AS resource_partition,
+      -- The account of ARNs built from names (resourceIds()' account: the recipient, else the caller's).
+      coalesce(recipient, actor_account) AS scope_account
     FROM ct_actors
   )
 )`;
