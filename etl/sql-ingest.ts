@@ -85,7 +85,11 @@ interface RecordPath {
   stage: (parameters: readonly DuckDBValue[]) => Promise<number>;
 }
 
-function appendObjectValue(appender: DuckDBAppender, type: 'INTEGER' | 'BIGINT' | 'VARCHAR', value: string | number | null | undefined): void {
+function appendObjectValue(
+  appender: DuckDBAppender,
+  type: 'INTEGER' | 'BIGINT' | 'VARCHAR',
+  value: string | number | null | undefined,
+): void {
   if (value === null || value === undefined) appender.appendNull();
   else if (type === 'VARCHAR') appender.appendVarchar(String(value));
   else if (type === 'BIGINT') appender.appendBigInt(BigInt(value));
@@ -226,9 +230,7 @@ export class SqlBatch<T> {
        WHERE r.obj NOT IN (SELECT obj FROM sql_rows WHERE NOT scoutql_ok)`,
     );
     const counts = new Map<number, number>();
-    for (const [obj, n] of (
-      await connection.runAndReadAll(`SELECT obj, count(*) FROM sql_rows GROUP BY obj`)
-    ).getRows())
+    for (const [obj, n] of (await connection.runAndReadAll(`SELECT obj, count(*) FROM sql_rows GROUP BY obj`)).getRows())
       counts.set(Number(obj), Number(n));
     let expected = 0;
     const outcomes = objects.map((pending): FlushOutcome<T> => {
@@ -296,7 +298,8 @@ export class SqlBatch<T> {
     });
     let rejectedCount = 0;
     for (const numbers of rejected.values()) rejectedCount += numbers.length;
-    if (inserted !== expected - rejectedCount) throw new Error(`SQL ingest staged ${inserted} rows for ${expected - rejectedCount} records`);
+    if (inserted !== expected - rejectedCount)
+      throw new Error(`SQL ingest staged ${inserted} rows for ${expected - rejectedCount} records`);
     return outcomes;
   }
 

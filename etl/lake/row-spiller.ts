@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, type DuckDBValue, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+  LIST,
+  VARCHAR,
+  listValue,
+  timestampValue,
+} from '@duckdb/node-api';
 import {
   OVERSIZE_DIR,
   findingsPartitionPath,

@@ -181,7 +181,14 @@ const PATHS = {
 type Field = keyof typeof PATHS;
 
 /** Fields read as JSON text (their type or exact form matters); every other field is read as asString() reads it. */
-const JSON_FIELDS: ReadonlySet<Field> = new Set<Field>(['eventTime', 'readOnly', 'mfaAuthenticated', 'mfaUsed', 'requestParameters', 'resources']);
+const JSON_FIELDS: ReadonlySet<Field> = new Set<Field>([
+  'eventTime',
+  'readOnly',
+  'mfaAuthenticated',
+  'mfaUsed',
+  'requestParameters',
+  'resources',
+]);
 /** The fields read as strings: from_json gives their unescaped value (STRING_VALUE_GUARD: only strings are). */
 const STRING_FIELDS = (Object.keys(PATHS) as Field[]).filter((field) => !JSON_FIELDS.has(field));
 
