@@ -19,7 +19,11 @@ const MIN_CONFIDENCE = 0.5;
  */
 export async function detectObject(object: ObjectRef, forced?: SourceId): Promise<ObjectVerdict> {
   if (forced) return { kind: 'source', source: sourceById(forced) };
-  const { head, error } = await readHead(object);
+  const read = await readHead(object);
+  const error = read.error;
+  // A UTF-8 byte-order mark is not content: the readers drop it (readLines(), the SQL path's plan),
+  // so detection looks past it too, or a format anchored at the line start (ALB) is not recognized.
+  const head = read.head.charCodeAt(0) === 0xfeff ? read.head.slice(1) : read.head;
   if (!head.trim()) {
     return { kind: 'unknown', reason: error ? `unreadable object: ${error.message}` : 'empty object' };
   }

@@ -355,7 +355,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       const graphDays = [...new Set([...daysOf(partitions), ...owedGraphDays])].sort();
       // One commit: the days' graphs, the event files they were built from, and their pending markers cleared.
       await fence();
-      const step = await materializeGraphInStore(store, graphDays, tempDir, fence);
+      const step = await materializeGraphInStore(store, graphDays, tempDir, fence, { memoryBudgetMb: options.memoryBudgetMb });
       summary.graph = step.days.map(({ day, mode }) => ({ day, mode, files_read: step.filesRead[day] ?? 0 }));
     }
   } finally {

@@ -22,6 +22,7 @@ import {
   partitionValuesOf,
   safePartitionValue,
 } from '../../src/core/lake-layout';
+import { RETURN_FREED_MEMORY } from '../../src/core/duckdb';
 import { lookupIndexCopy } from '../../src/core/lookup-index';
 import { sqlString } from '../../src/core/sql';
 import {
@@ -136,19 +137,6 @@ function createStagingTable(table: SourceTable): string {
   ].join(', ');
   return `CREATE TABLE ${stagingTable(table)} (${ddl})`;
 }
-
-/**
- * DuckDB's allocator (jemalloc, one per process, shared by every instance) keeps freed pages until
- * they are purged. These hand them back to the OS as soon as 16 MB are freed at once or a task
- * peaked past 16 MB, and in the background otherwise. Without them the ingest's resident memory
- * kept each instance's high-water mark: a 40k-row sort and ZSTD write in a loop held 460 MB
- * resident, 275 MB with them (bench/README.md, issue #14 item 2).
- */
-export const RETURN_FREED_MEMORY = {
-  allocator_background_threads: 'true',
-  allocator_flush_threshold: '16MB',
-  allocator_bulk_deallocation_flush_threshold: '16MB',
-} as const;
 
 interface TableState {
   appender: DuckDBAppender;

@@ -13,7 +13,7 @@
  * deleted), or when asked (`scoutql graph rebuild`). A local lake is read in place; an S3 lake's
  * files are downloaded into a scratch mirror (DuckDB has no httpfs offline), only those the step reads.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GRAPH_STATE_PARTS, materializeGraph, type GraphBatch, type MaterializeGraphSummary } from '../graph';
@@ -35,11 +35,26 @@ import { partFiles, partitionFolders } from './partitions';
 import { acquireLakeLock } from './lock';
 import { Transaction, recoverLake } from './transaction';
 import { lakeStoreFor, type LakeStore } from './store';
+import { graphMemoryLimitMb, memoryBudgetBytes } from '../worker/memory-budget';
 
 export interface GraphStepOptions {
   /** Rebuild every day from all its files, whatever its state holds (repair). */
   rebuild?: boolean;
+  /**
+   * MiB of resident memory the step stays within (default: the ingest's default budget): each day's
+   * DuckDB gets what the process does not already hold (etl/worker/memory-budget.ts, graphMemoryLimitMb).
+   */
+  memoryBudgetMb?: number;
+  /** Parquet bytes of a day's files read in one pass (default GRAPH_PASS_BYTES). */
+  passBytes?: number;
 }
+
+/**
+ * A day's files are merged into its state in passes of about this many Parquet bytes: one pass
+ * of a 4M-event run's day (≈ 570k events, 53 MB) held DuckDB at its 400 MB limit; a pass of 8 MB
+ * is ≈ 85k events.
+ */
+export const GRAPH_PASS_BYTES = 8 * 1024 * 1024;
 
 export interface GraphStepSummary extends MaterializeGraphSummary {
   /** Event and findings files the step read (downloaded, on S3), per day. */
@@ -55,6 +70,7 @@ export async function materializeGraphInStore(
 ): Promise<GraphStepSummary> {
   const summary: GraphStepSummary = { days: [], filesRead: {} };
   if (days.length === 0) return summary;
+  const budget = memoryBudgetBytes(options.memoryBudgetMb);
   const mirror = join(scratch, 'graph-mirror');
   const txn = await Transaction.begin(store, scratch, fence);
   txn.notes.kind = 'graph';
@@ -68,23 +84,40 @@ export async function materializeGraphInStore(
       // Nothing new since the state was written (a commit whose rows were all duplicates): the graph stands.
       if (held && toRead.length === 0) continue;
       const inputs: GraphInput[] = held ? [...held.inputs] : [];
-      const tables: Partial<Record<TableName, string[]>> = {};
-      const findings: string[] = [];
+      // The day's files in passes of about GRAPH_PASS_BYTES each, merged one after the other into the
+      // day's state (partial aggregates merge exactly): the step holds one pass's events, not the day's.
+      const passes: Array<{ batch: { tables: Partial<Record<TableName, string[]>>; findings: string[] }; bytes: number }> = [];
       for (const path of toRead) {
         const local = await store.localCopy(path, mirror);
         inputs.push({ path, sha256: await hashFile(local) });
+        const bytes = (await stat(local)).size;
+        let pass = passes.at(-1);
+        if (!pass || (pass.bytes > 0 && pass.bytes + bytes > (options.passBytes ?? GRAPH_PASS_BYTES)))
+          passes.push((pass = { batch: { tables: {}, findings: [] }, bytes: 0 }));
+        pass.bytes += bytes;
         const table = tableOf(path);
-        if (table === 'findings') findings.push(local);
-        else (tables[table] ??= []).push(local);
+        if (table === 'findings') pass.batch.findings.push(local);
+        else (pass.batch.tables[table] ??= []).push(local);
       }
-      const batch: GraphBatch = { tables, findings };
       let priorState: string | null = null;
       if (held) {
         // Local copies of the state's parts, side by side (a local lake's own folder; on S3, downloads).
         for (const part of GRAPH_STATE_PARTS) priorState = dirname(await store.localCopy(graphStateFile(day, part), mirror));
       }
-      // Every file is named in `batch`: the lake root only matters for tables the batch has no file of (none read).
-      const done = await materializeGraph({ lake: mirror, days: [day], out: txn.dir, merge: new Map([[day, { batch, priorState }]]) });
+      let done: MaterializeGraphSummary = { days: [] };
+      for (const [i, { batch }] of passes.entries()) {
+        // Every file is named in `batch`: the lake root only matters for tables the batch has no file of (none read).
+        done = await materializeGraph({
+          lake: mirror,
+          days: [day],
+          out: txn.dir,
+          merge: new Map([[day, { batch: batch satisfies GraphBatch, priorState }]]),
+          memoryLimitMb: graphMemoryLimitMb(budget, process.memoryUsage.rss()),
+          stateOnly: i < passes.length - 1,
+        });
+        // The next pass merges into the state this one staged.
+        priorState = dirname(join(txn.dir, ...graphStateFile(day, GRAPH_STATE_PARTS[0]).split('/')));
+      }
       summary.days.push(...done.days.map((d) => ({ ...d, mode: held ? ('merge' as const) : ('rebuild' as const) })));
       inputs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       txn.notes.graphInputs.set(day, inputs);
@@ -185,6 +218,8 @@ export interface RebuildGraphOptions {
   days?: readonly string[];
   /** How long to wait for another writer's lake lock (default 0). */
   lockWaitMs?: number;
+  /** MiB of resident memory the rebuild stays within (GraphStepOptions.memoryBudgetMb; default the ingest's). */
+  memoryBudgetMb?: number;
 }
 
 /**
@@ -199,7 +234,10 @@ export async function rebuildGraph(options: RebuildGraphOptions): Promise<GraphS
   try {
     await recoverLake(store);
     const days = options.days ? [...options.days] : await lakeDays(store);
-    return await materializeGraphInStore(store, days, scratch, () => lock.check(), { rebuild: true });
+    return await materializeGraphInStore(store, days, scratch, () => lock.check(), {
+      rebuild: true,
+      memoryBudgetMb: options.memoryBudgetMb,
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
     await lock.release();

@@ -71,3 +71,24 @@ export class PublishGate {
     await publishing.catch(() => undefined);
   }
 }
+
+/** The graph step's DuckDB memory limit at most (its limit before the budget bounded it), and at least. */
+const GRAPH_LIMIT_MAX_MB = 400;
+const GRAPH_LIMIT_MIN_MB = 64;
+
+/**
+ * How much resident memory the graph step's DuckDB adds per MiB of its memory limit: its allocator's
+ * pages beyond the buffer pool (hash tables' string heaps, Parquet readers and writers).
+ */
+const GRAPH_GROWTH_PER_LIMIT_MB = 1.5;
+
+/**
+ * The graph step's DuckDB memory limit (MiB) for one day: what the budget leaves beside the memory
+ * the process already holds, over what DuckDB is seen to add per MiB of its limit; within
+ * [GRAPH_LIMIT_MIN_MB, GRAPH_LIMIT_MAX_MB]. A smaller limit makes DuckDB spill the day's tables
+ * to disk sooner; the graph written is the same.
+ */
+export function graphMemoryLimitMb(budgetBytes: number, rssBytes: number): number {
+  const room = (budgetBytes - rssBytes) / MIB / GRAPH_GROWTH_PER_LIMIT_MB;
+  return Math.max(GRAPH_LIMIT_MIN_MB, Math.min(GRAPH_LIMIT_MAX_MB, Math.floor(room)));
+}

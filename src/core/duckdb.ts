@@ -26,7 +26,22 @@ export interface LocalDuckDbOptions {
   /** DuckDB's memory limit (e.g. '400MB'); past it, DuckDB spills to `tempDirectory`. */
   memoryLimit?: string;
   tempDirectory?: string;
+  /** Hand freed memory back to the OS as it is freed (RETURN_FREED_MEMORY), not at close. */
+  returnFreedMemory?: boolean;
 }
+
+/**
+ * DuckDB's allocator (jemalloc, one per process, shared by every instance) keeps freed pages until
+ * they are purged. These hand them back to the OS as soon as 16 MB are freed at once or a task
+ * peaked past 16 MB, and in the background otherwise. Without them the ingest's resident memory
+ * kept each instance's high-water mark: a 40k-row sort and ZSTD write in a loop held 460 MB
+ * resident, 275 MB with them (bench/README.md, issue #14 item 2).
+ */
+export const RETURN_FREED_MEMORY = {
+  allocator_background_threads: 'true',
+  allocator_flush_threshold: '16MB',
+  allocator_bulk_deallocation_flush_threshold: '16MB',
+} as const;
 
 /** One in-memory DuckDB instance and connection, with the Trino macros (so Athena's SQL text runs as is). */
 export class LocalDuckDb {
@@ -39,6 +54,7 @@ export class LocalDuckDb {
     const settings: Record<string, string> = {};
     if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
     if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    if (options.returnFreedMemory) Object.assign(settings, RETURN_FREED_MEMORY);
     const instance = await DuckDBInstance.create(':memory:', settings);
     const db = new LocalDuckDb(instance, await instance.connect());
     for (const macro of TRINO_COMPAT_MACROS) await db.run(macro.sql);

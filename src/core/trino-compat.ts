@@ -42,4 +42,12 @@ export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: s
     sql: `CREATE OR REPLACE MACRO array_distinct(a) AS CASE WHEN a IS NULL THEN NULL ELSE list_transform(list_sort(list_transform(list_filter(list_zip(${BY_VALUE}, list_slice(list_prepend(NULL, ${BY_VALUE}), 1, len(a))), p -> p[2] IS NULL OR p[2].v IS DISTINCT FROM p[1].v), p -> {'i': p[1].i, 'v': p[1].v})), e -> e.v) END`,
     note: "Trino's: each value once, in the order of its first occurrence (one NULL kept)",
   },
+  {
+    // Trino's aggregate: the distinct elements of a group's arrays, in no set order. Where only their
+    // count is needed, cardinality(set_union(x)) spares DuckDB the order-keeping array_distinct above
+    // (two sorts of (value, place) pairs; ~3x the hash-based list_distinct on 200k-element lists).
+    name: 'set_union',
+    sql: 'CREATE OR REPLACE MACRO set_union(a) AS list_distinct(flatten(list(a)))',
+    note: 'an aggregate (no FILTER or DISTINCT on it); NULL arrays add nothing; NULL elements are dropped (the lists it counts hold none)',
+  },
 ];

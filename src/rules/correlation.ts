@@ -200,14 +200,14 @@ export function correlationStatement(spec: CorrelationSpec, nested = false): Fra
  * The columns of a hit, aggregated over the events `v` of one window (or island) `w`. Evidence is
  * every distinct id in time order (array_distinct keeps first places: Trino's, and the DuckDB macro
  * in src/core/trino-compat.ts); a hit reported on its own keeps the first `maxEvidence`, the
- * count says how many there were. A nested window keeps all: its parent counts them.
+ * count says how many there were (set_union: a count needs no order). A nested window keeps all: its parent counts them.
  */
 function hitColumns(spec: CorrelationSpec, v: string, w: string, maxEvidence: number | null): Frag {
   const evidence = `array_distinct(flatten(array_agg(${v}evidence ORDER BY ${v}time, ${v}event_id)))`;
   return sql`${w}start_time AS first_time, ${w}end_time AS last_time, max_by(${v}actor_id, ${v}last_key) AS actor, max_by(${v}session_id, ${v}last_key) AS session,
       max_by(${v}src_ip, ${v}last_key) AS ip, max_by(${v}account, ${v}last_key) AS account, max_by(${v}region, ${v}last_key) AS region, max_by(${v}resources, ${v}last_key) AS resources,
       ${maxEvidence === null ? evidence : `slice(${evidence}, 1, ${String(maxEvidence)})`} AS evidence,
-      cardinality(array_distinct(flatten(array_agg(${v}evidence)))) AS event_count, ${groupKeyText(spec, w)} AS group_key${spec.groupBy.map((_, k) => `, ${w}g${k} AS g${k}`).join('')}`;
+      cardinality(set_union(${v}evidence)) AS event_count, ${groupKeyText(spec, w)} AS group_key${spec.groupBy.map((_, k) => `, ${w}g${k} AS g${k}`).join('')}`;
 }
 
 /**

@@ -4,11 +4,20 @@
  * every publish makes the workers wait writes exactly what the default writes (rows with `raw`,
  * manifest counts, quarantine, summary), over many commits with duplicates across them.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ingest, type IngestProgress, type IngestSummary } from '../../etl/ingest';
-import { DEFAULT_MEMORY_BUDGET_MB, MIN_MEMORY_BUDGET_MB, PublishGate, memoryBudgetBytes } from '../../etl/worker/memory-budget';
+import {
+  DEFAULT_MEMORY_BUDGET_MB,
+  MIN_MEMORY_BUDGET_MB,
+  PublishGate,
+  graphMemoryLimitMb,
+  memoryBudgetBytes,
+} from '../../etl/worker/memory-budget';
+import { graphTables } from '../graph/batches';
+import { materializeGraphInStore } from '../../etl/lake/store-graph';
+import { lakeStoreFor } from '../../etl/lake/store';
 import { bookkeepingLines, cloudTrailRecord, quarantineLines, scoutql, tempDirsRemovedAfterAll, withDuckDb } from './helpers';
 
 const tempDir = tempDirsRemovedAfterAll();
@@ -87,6 +96,18 @@ describe('the publish gate', () => {
   });
 });
 
+describe("the graph step's share of the budget", () => {
+  it('gives DuckDB what the process does not hold yet, over its growth per MiB of limit, within 64–400 MB', () => {
+    const budget = memoryBudgetBytes(768);
+    expect(graphMemoryLimitMb(budget, 100 * MIB)).toBe(400); // (768 - 100) / 1.5 = 445: the former fixed 400 at most
+    expect(graphMemoryLimitMb(budget, 318 * MIB)).toBe(300); // (768 - 318) / 1.5
+    expect(graphMemoryLimitMb(budget, 600 * MIB)).toBe(112);
+    expect(graphMemoryLimitMb(budget, 700 * MIB)).toBe(64); // the least DuckDB runs the step with (32 MB failed)
+    expect(graphMemoryLimitMb(budget, 900 * MIB)).toBe(64); // past the budget already
+    expect(graphMemoryLimitMb(memoryBudgetBytes(MIN_MEMORY_BUDGET_MB), 200 * MIB)).toBe(64);
+  });
+});
+
 /**
  * CloudTrail objects of `perObject` records each; from the tenth on, every fifth holds the records of
  * the object seven before it, in reverse order (new bytes, same events: duplicates across commits).
@@ -128,6 +149,18 @@ function manifestCounts(lake: string) {
     .sort((a, b) => String(a.key).localeCompare(String(b.key)));
 }
 
+/** The graph state's parts, day by day, row by row (in no set order as written: sorted here). */
+async function graphState(lake: string): Promise<Record<string, unknown[]>> {
+  const root = join(lake, '_graph_state');
+  const parts: Record<string, unknown[]> = {};
+  for (const file of readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort())
+    parts[file] = await withDuckDb((run) => run(`SELECT * FROM read_parquet('${join(root, file)}') ORDER BY ALL`));
+  return parts;
+}
+
 function comparable(summary: IngestSummary) {
   const { seconds: _s, bytes_out: _b, ...rest } = summary;
   return rest;
@@ -163,6 +196,24 @@ describe('an ingest within a tiny budget', () => {
     expect(manifestCounts(tiny.lake)).toEqual(manifestCounts(roomy.lake));
     expect(quarantineLines(tiny.lake)).toEqual(quarantineLines(roomy.lake));
     expect(comparable(tiny.summary)).toEqual(comparable(roomy.summary));
+    // The graph step ran with DuckDB at its least (64 MB: no process fits a 64 MiB budget) and wrote the same graph.
+    const graph = await graphTables(tiny.lake);
+    expect(graph.entities.length).toBeGreaterThan(10);
+    expect(graph).toEqual(await graphTables(roomy.lake));
+    const state = await graphState(tiny.lake);
+    expect(Object.keys(state).length).toBeGreaterThanOrEqual(15); // five parts for each of the three days
+    expect(state).toEqual(await graphState(roomy.lake));
+    // Rebuilt in passes of one file each (every commit's file of a day merged into the state the previous pass staged):
+    // the same graph and state again.
+    const scratch = tempDir('budget-graph-passes');
+    const step = await materializeGraphInStore(lakeStoreFor(tiny.lake), tiny.summary.days, scratch, undefined, {
+      rebuild: true,
+      passBytes: 1,
+      memoryBudgetMb: MIN_MEMORY_BUDGET_MB,
+    });
+    expect(Math.min(...Object.values(step.filesRead))).toBeGreaterThanOrEqual(4); // eight commits: several passes every day
+    expect(await graphTables(tiny.lake)).toEqual(graph);
+    expect(await graphState(tiny.lake)).toEqual(state);
     // Counts reconcile: 40 objects of 30 records, 7 of them repeats of earlier objects.
     expect(tiny.summary).toMatchObject({ written: 990, duplicates: 210 });
     expect(tiny.summary.records).toBe(tiny.summary.written + tiny.summary.quarantined + tiny.summary.filtered + tiny.summary.duplicates);

@@ -308,8 +308,7 @@ function writeAlbDeliveries(root: string): { sql: number } {
     albLine(46, { time: '2026-11-09T10:46:00Z', times: '0.1 0.2 0.3' }),
   );
   write(root, name('aaaa', '1000'), `${lines.join('\n')}\n`, true);
-  // A duplicate line in another object (dropped at publish), CRLF line ends. (ELB writes no byte-order
-  // mark: detection does not recognize an object that starts with one.)
+  // A duplicate line in another object (dropped at publish), CRLF line ends.
   write(root, name('bbbb', '1005'), `${lines[3]}\r\n${albLine(47)}\r\n`, true);
   // Outside AWSLogs: account and region from the target group ARN, else 'unknown'.
   write(root, 'alb/plain.log', `${albLine(48)}\n${albLine(49, { tg: '-' })}\n`);
@@ -405,6 +404,52 @@ describe('SQL ingest path (ALB access logs)', () => {
         .map((q) => [q.position, q.reason]),
     ).toEqual([['line 2', "elb_status_code 'OK' is not a non-negative integer"]]);
     expect(manifestCounts(lakes.sql)).toEqual(manifestCounts(lakes.js));
+  });
+});
+
+/** The first line of AWS's ALB access log examples (docs-2018-examples.log), as an S3 delivery's key names it. */
+const ALB_DOCS_LINE = readFileSync(join(ALB_GOLDEN, 'docs-2018-examples.log'), 'utf8').split('\n', 1)[0];
+const ALB_DOCS_KEY =
+  'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2018/07/02/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20180702T2225Z_10.0.0.1_bom.log.gz';
+
+describe('an ALB access log object that starts with a byte-order mark', () => {
+  const lakes = { sql: '', js: '', plain: '' };
+  const summaries: Partial<Record<'sql' | 'js' | 'plain', IngestSummary>> = {};
+
+  beforeAll(async () => {
+    const withBom = tempDir('alb-bom-in');
+    const without = tempDir('alb-bom-plain-in');
+    write(withBom, ALB_DOCS_KEY, `\ufeff${ALB_DOCS_LINE}\n`, true);
+    write(without, ALB_DOCS_KEY, `${ALB_DOCS_LINE}\n`, true);
+    for (const path of ['sql', 'js'] as const) {
+      lakes[path] = tempDir(`alb-bom-${path}`);
+      summaries[path] = await ingest({ inputs: [withBom], lake: lakes[path], now: NOW, graph: false, sqlIngest: path === 'sql' });
+    }
+    lakes.plain = tempDir('alb-bom-plain');
+    summaries.plain = await ingest({ inputs: [without], lake: lakes.plain, now: NOW, graph: false });
+  }, 60_000);
+
+  test('is detected as ALB and read by the SQL path and by the parser', () => {
+    expect(quarantineOf(lakes.sql)).toEqual([]);
+    expect(manifestCounts(lakes.sql)).toMatchObject([{ source: 'alb', status: 'ingested', records: 1, written: 1 }]);
+    expect(summaries.sql).toMatchObject({ records: 1, written: 1, quarantined: 0, skipped_objects: 0, sql_objects: 1, sql_records: 1 });
+    expect(summaries.js).toMatchObject({ records: 1, written: 1, quarantined: 0, skipped_objects: 0 });
+    expect(summaries.js!.sql_objects).toBeUndefined();
+    expect(comparable(summaries.sql!)).toEqual(comparable(summaries.js!));
+  });
+
+  test('byte-identical rows both ways, the same as the line without the mark', async () => {
+    const [sql, js, plain] = [
+      await rows(lakes.sql, 'http_activity'),
+      await rows(lakes.js, 'http_activity'),
+      await rows(lakes.plain, 'http_activity'),
+    ];
+    expect(sql).toHaveLength(1);
+    expect(sql[0]).toMatchObject({ src_ip: '192.168.131.39', account: '123456789012', region: 'us-east-2', raw: ALB_DOCS_LINE });
+    expect(sql).toEqual(js);
+    expect(sql).toEqual(plain);
+    expect(partFiles(lakes.sql, 'http_activity')).toEqual(partFiles(lakes.js, 'http_activity'));
+    expect(partFiles(lakes.sql, 'http_activity')).toEqual(partFiles(lakes.plain, 'http_activity'));
   });
 });
 

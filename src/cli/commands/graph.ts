@@ -1,5 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { rebuildGraph } from '../../../etl/lake/store-graph';
+import { DEFAULT_MEMORY_BUDGET_MB } from '../../../etl/worker/memory-budget';
+import { memoryBudget } from './ingest';
 
 export function registerGraph(program: Command): void {
   const graph = program.command('graph').description("The lake's entity graph (kept up to date by every ingest): repair it");
@@ -9,8 +11,17 @@ export function registerGraph(program: Command): void {
     .requiredOption('--lake <dir|s3://bucket/prefix>', 'lake folder or S3 prefix')
     .option('--day <YYYY-MM-DD...>', 'only these days (default: every day the lake holds)', collectDay)
     .option('--json', 'print one JSON summary object')
-    .action(async (opts: { lake: string; day?: string[]; json?: boolean }) => {
-      const summary = await rebuildGraph({ lake: opts.lake, ...(opts.day ? { days: opts.day } : {}) });
+    .option(
+      '--memory-budget <MiB>',
+      `resident memory to stay within: each day's DuckDB gets what the process does not hold (default ${DEFAULT_MEMORY_BUDGET_MB})`,
+      memoryBudget,
+    )
+    .action(async (opts: { lake: string; day?: string[]; json?: boolean; memoryBudget?: number }) => {
+      const summary = await rebuildGraph({
+        lake: opts.lake,
+        ...(opts.day ? { days: opts.day } : {}),
+        ...(opts.memoryBudget ? { memoryBudgetMb: opts.memoryBudget } : {}),
+      });
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary) + '\n');
         return;

@@ -276,7 +276,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function memoryBudget(value: string): number {
+/** --memory-budget's value (ingest, graph rebuild): whole MiB of at least the minimum, else the reason. */
+export function memoryBudget(value: string): number {
   const mb = Number(value);
   try {
     memoryBudgetBytes(mb);
