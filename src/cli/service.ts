@@ -56,8 +56,8 @@ export async function openEngine(config: ScoutConfig): Promise<OpenedEngine> {
   const lightReserved = poolLightReserved(config.server.pool);
   if (config.engine.type === 'duckdb') {
     if (!existsSync(lake)) throw new Error(`lake folder '${lake}' does not exist (run scoutql ingest first, or set engine.lake)`);
-    const { memoryLimit, threads, graphInMemory } = config.engine.duckdb;
-    const duck = await DuckDbEngine.open({ lake, connections, memoryLimit, threads, graphInMemory });
+    const { memoryLimit, threads, graphInMemory, graphInMemoryMaxMiB } = config.engine.duckdb;
+    const duck = await DuckDbEngine.open({ lake, connections, memoryLimit, threads, graphInMemory, graphInMemoryMaxMiB });
     const pool = new EnginePool(duck, { slots: connections, lightReserved });
     return {
       // Above the pool, so callers waiting for another's execution hold no connection.

@@ -58,6 +58,11 @@ const engine = z
           .describe(
             "Hold the graph tables (entities, edges, coverage) in DuckDB memory, loaded again when a commit changes them: graph look-ups scan decoded columns instead of decompressing Parquet per statement. Costs memory: about twice the graph's Parquet bytes (compressed). Lakes with a commit chain only.",
           ),
+        graphInMemoryMaxMiB: int(0)
+          .default(256)
+          .describe(
+            'With graphInMemory: hold the graph only while its Parquet files come to at most this many MiB (held, it takes about twice that); a larger graph is read from its files, as with graphInMemory off. 0: never hold it.',
+          ),
       })
       .prefault({}),
     athena: z

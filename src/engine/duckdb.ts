@@ -4,6 +4,7 @@
  * SQL arrives in the Trino dialect Athena runs; the few Trino functions DuckDB lacks are
  * installed as macros (TRINO_COMPAT_MACROS), so one SQL text serves both engines.
  */
+import { statSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
 import {
@@ -44,6 +45,12 @@ export interface DuckDbEngineOptions {
    * Parquet bytes, compressed). Only for a lake with a commit chain (listed files).
    */
   graphInMemory?: boolean;
+  /**
+   * The largest graph, in MiB of its Parquet files, held in memory (default 256). A larger one is
+   * read from its files: held, a graph takes about twice its Parquet bytes, and a lake's graph
+   * grows with its days.
+   */
+  graphInMemoryMaxMiB?: number;
 }
 
 /**
@@ -142,6 +149,7 @@ export class DuckDbEngine implements QueryEngine {
     private readonly lake: string | undefined,
     statementCache: number,
     private readonly graphInMemory: boolean,
+    private readonly graphInMemoryMaxBytes: number,
   ) {
     this.idle.push(...all);
     for (const connection of all) this.caches.set(connection, new StatementCache(statementCache));
@@ -155,7 +163,14 @@ export class DuckDbEngine implements QueryEngine {
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++) connections.push(await instance.connect());
-    const engine = new DuckDbEngine(instance, connections, options.lake, options.statementCache ?? 64, options.graphInMemory ?? false);
+    const engine = new DuckDbEngine(
+      instance,
+      connections,
+      options.lake,
+      options.statementCache ?? 64,
+      options.graphInMemory ?? false,
+      (options.graphInMemoryMaxMiB ?? 256) * 1024 * 1024,
+    );
     // Lake files are immutable (every commit writes new names), so their footers can be cached:
     // a pivot then stops re-reading Parquet metadata on every hop (bench/api: about half a
     // one-day event count's time).
@@ -193,9 +208,17 @@ export class DuckDbEngine implements QueryEngine {
    * keep reading the table they started on; the replaced one is dropped after).
    */
   private async holdGraphTables(listing: LakeListing): Promise<void> {
+    const graphFiles = GRAPH_TABLE_NAMES.map((table) => listing.filesOn(table, '0000-00-00', '9999-99-99'));
+    const graphBytes = graphFiles.flat().reduce((sum, file) => sum + (file ? statSync(file).size : 0), 0);
+    if (graphBytes > this.graphInMemoryMaxBytes) {
+      // Too large to hold: the views lakeViewStatements just made read the files.
+      for (const { name } of this.held.values()) await this.exec(`DROP TABLE IF EXISTS ${name}`);
+      this.held.clear();
+      return;
+    }
     let loaded = false;
-    for (const table of GRAPH_TABLE_NAMES) {
-      const files = listing.filesOn(table, '0000-00-00', '9999-99-99');
+    for (const [i, table] of GRAPH_TABLE_NAMES.entries()) {
+      const files = graphFiles[i];
       const kept = this.held.get(table);
       if (files === undefined) {
         // A file outside any day folder: the view over the files stays (as lakeViewStatements made it).

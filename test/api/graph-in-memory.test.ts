@@ -126,6 +126,23 @@ describe('graph tables held in memory', () => {
     }
   });
 
+  it('read a graph larger than graphInMemoryMaxMiB from its files, with the same answers', async () => {
+    const capped = await DuckDbEngine.open({ lake, connections: 1, graphInMemory: true, graphInMemoryMaxMiB: 0 });
+    const held = await DuckDbEngine.open({ lake, connections: 1, graphInMemory: true });
+    try {
+      expect(capped.tablesInMemory.size).toBe(0);
+      expect(held.tablesInMemory.size).toBe(3);
+      const tables = `SELECT count(*) AS n FROM duckdb_tables()`;
+      expect((await capped.query<{ n: number }>(tables)).rows[0].n).toBe(0);
+      for (const table of GRAPH) {
+        const all = `SELECT * FROM ${table}`;
+        expect(canonical((await capped.query(all)).rows)).toEqual(canonical((await held.query(all)).rows));
+      }
+    } finally {
+      await Promise.all([capped.close(), held.close()]);
+    }
+  });
+
   it('load a table again only when its files change', async () => {
     const held = await DuckDbEngine.open({ lake, connections: 1, graphInMemory: true });
     try {
