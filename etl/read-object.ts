@@ -185,7 +185,6 @@ export class ObjectReader {
     if (plan.records?.some((record) => record.text.length > limits.maxRecordBytes)) return null;
     if (plan.records && plan.records.reduce((sum, record) => sum + record.text.length, 0) > SQL_MAX_RECORD_CHARS) return null;
     const since = Date.parse(`${PROVIDER_LOGS_SINCE[source.manifest.provider]}T00:00:00Z`);
-    if (this.sqlBatch.flushBefore(plan)) await this.flushSql();
     const full = this.sqlBatch.add({
       index: job.index,
       source,

@@ -2,16 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBValue,
-  LIST,
-  VARCHAR,
-  listValue,
-  timestampValue,
-} from '@duckdb/node-api';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
 import {
   OVERSIZE_DIR,
   findingsPartitionPath,
@@ -292,26 +283,6 @@ export class RowSpiller {
     state.rows += rows;
     await this.spillIfLarge();
     return rows;
-  }
-
-  /**
-   * stageBySql() with the statement prepared once: `select` may hold parameters (`$1`, …), given
-   * to each call. DuckDB re-binds a prepared statement only after DDL on a database it reads or
-   * writes (here: a spill's new staging table), so a statement run per batch is not bound per batch.
-   */
-  async prepareStage(table: SourceTable, select: string): Promise<(parameters: readonly DuckDBValue[]) => Promise<number>> {
-    const state = this.tables.get(table);
-    if (!state) throw new Error(`unknown table ${table}`);
-    const statement = await this.connection.prepare(`INSERT INTO ${stagingTable(table)} BY NAME ${select}`);
-    return async (parameters) => {
-      const staged = this.tables.get(table)!;
-      staged.appender.flushSync();
-      statement.bind([...parameters]);
-      const rows = (await statement.run()).rowsChanged;
-      staged.rows += rows;
-      await this.spillIfLarge();
-      return rows;
-    };
   }
 
   /**

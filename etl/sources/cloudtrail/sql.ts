@@ -127,7 +127,7 @@ function plan(text: string): SqlPlan | null {
 /**
  * The fields read, as paths into the record's struct (`j`: from_json with every leaf typed JSON, one
  * parse per record) or into its request parameters' (`rp`). A leaf holds the value's JSON text, so
- * string fields hold their value, JSON fields their JSON text (so its type shows).
+ * its type shows (asString() takes strings only) and ct_str() gives the string.
  */
 const PATHS = {
   eventTime: 'j.eventTime',
@@ -158,19 +158,6 @@ const PATHS = {
   mfaUsed: 'j.additionalEventData.MFAUsed',
   federatedUserArn: 'j.responseElements.federatedUser.arn',
   credentialsKey: 'j.responseElements.credentials.accessKeyId',
-  // Secrets Manager and IAM (resources.ts secretsManager, iam).
-  secretId: 'rp.secretId',
-  secretName: 'rp.name',
-  responseArn: 'j.responseElements.arn',
-  responseOldArn: 'j.responseElements.aRN',
-  iamUserName: 'rp.userName',
-  iamRoleName: 'rp.roleName',
-  iamGroupName: 'rp.groupName',
-  iamInstanceProfileName: 'rp.instanceProfileName',
-  iamUserArn: 'j.responseElements.user.arn',
-  iamRoleArn: 'j.responseElements.role.arn',
-  iamGroupArn: 'j.responseElements.group.arn',
-  iamInstanceProfileArn: 'j.responseElements.instanceProfile.arn',
   requestParameters: 'j.requestParameters',
   resources: 'j.resources',
   paramsRoleArn: 'rp.roleArn',
@@ -180,38 +167,15 @@ const PATHS = {
 } as const;
 type Field = keyof typeof PATHS;
 
-/** Fields read as JSON text (their type or exact form matters); every other field is read as asString() reads it. */
-const JSON_FIELDS: ReadonlySet<Field> = new Set<Field>([
-  'eventTime',
-  'readOnly',
-  'mfaAuthenticated',
-  'mfaUsed',
-  'requestParameters',
-  'resources',
-]);
-/** The fields read as strings: from_json gives their unescaped value (STRING_VALUE_GUARD: only strings are). */
-const STRING_FIELDS = (Object.keys(PATHS) as Field[]).filter((field) => !JSON_FIELDS.has(field));
-
-/**
- * A string field's key (at any depth: a false alarm only sends the record to the parser) followed by
- * a value that is not a string or null, or any \u escape: JSON keys can spell a field's name with one.
- */
-const STRING_VALUE_GUARD = `"(${[...new Set(STRING_FIELDS.map((field) => PATHS[field].split('.').pop()!))].join('|')})"[ \\t\\n\\r]*:[ \\t\\n\\r]*[^"n \\t\\n\\r]|\\\\u`;
-const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-/**
- * The from_json structure of the paths under `root` (`j` or `rp`): nested objects, JSON leaves for
- * the JSON fields, VARCHAR for the string fields (a non-string there would read as its JSON text:
- * the record is not valid then, json_type() says so).
- */
+/** The from_json structure of the paths under `root` (`j` or `rp`): nested objects, JSON leaves. */
 function structure(root: 'j' | 'rp'): string {
   const tree: Record<string, unknown> = {};
-  for (const [field, path] of Object.entries(PATHS) as [Field, string][]) {
+  for (const path of Object.values(PATHS)) {
     const [head, ...rest] = path.split('.');
     if (head !== root) continue;
     let node = tree;
     rest.forEach((name, i) => {
-      if (i === rest.length - 1) node[name] = JSON_FIELDS.has(field) ? 'JSON' : 'VARCHAR';
+      if (i === rest.length - 1) node[name] = 'JSON';
       else node = (node[name] ??= {}) as Record<string, unknown>;
     });
   }
@@ -234,24 +198,14 @@ const KEYED = [
   '$.responseElements',
   '$.responseElements.credentials',
   '$.responseElements.federatedUser',
-  '$.responseElements.user',
-  '$.responseElements.role',
-  '$.responseElements.group',
-  '$.responseElements.instanceProfile',
   '$.serviceEventDetails',
 ] as const;
 const keysOf = (path: (typeof KEYED)[number]) => `k[${KEYED.indexOf(path) + 1}]`;
 
-/** A string field as asString() reads it: a non-empty string, else null (STRING_VALUE_GUARD: a string, null or absent). */
-const text = (field: Field) => {
-  if (JSON_FIELDS.has(field)) throw new Error(`${field} is read as JSON`);
-  return `nullif(${PATHS[field]}, '')`;
-};
-/** A JSON field's text (null when absent). */
-const json = (field: Field) => {
-  if (!JSON_FIELDS.has(field)) throw new Error(`${field} is read as a string`);
-  return `CAST(${PATHS[field]} AS VARCHAR)`;
-};
+/** A field as asString() reads it: a non-empty string, else null. */
+const text = (field: Field) => `ct_str(CAST(${PATHS[field]} AS VARCHAR))`;
+/** A field's JSON text (null when absent). */
+const json = (field: Field) => `CAST(${PATHS[field]} AS VARCHAR)`;
 
 /**
  * resources.ts's service extractors read these fields (requestParameters, responseElements,
@@ -266,8 +220,11 @@ const SERVICE_FIELDS: Readonly<Record<string, { params?: string[]; response?: st
     events: ['DeleteFlowLogs'],
   },
   'ec2-instance-connect.amazonaws.com': { params: ['instanceId', 'instanceIds', 'instancesSet'] },
-  // Ported below but for a list of secrets (BatchGetSecretValue).
-  'secretsmanager.amazonaws.com': { params: ['secretIdList'] },
+  'iam.amazonaws.com': {
+    params: ['userName', 'roleName', 'groupName', 'instanceProfileName'],
+    response: ['user', 'role', 'group', 'instanceProfile'],
+  },
+  'secretsmanager.amazonaws.com': { params: ['secretId', 'secretIdList', 'name'], response: ['arn', 'aRN'] },
   'ssm.amazonaws.com': {
     params: ['name', 'path', 'names', 'documentName', 'instanceIds', 'targets', 'target', 'sessionId'],
     response: ['sessionId'],
@@ -358,9 +315,7 @@ function select(deps: CloudTrailSqlDeps): string {
 WITH ct_fields AS NOT MATERIALIZED (
             SELECT obj, n, line_ok, line, k, json_ok,
               -- What JavaScript's JSON.parse and the parser's checks accept, and what this mapping ports.
-              -- One pass over the text: trailing commas, NaN / Infinity (DuckDB reads them, JSON.parse does not), and
-              -- STRING_VALUE_GUARD (asString() takes strings only).
-              NOT regexp_matches(line, ${sqlString(`,[ \\t\\n\\r]*[}\\]]|[:,\\[][ \\t\\n\\r]*[-+]?(?i:nan|inf)|${STRING_VALUE_GUARD}`)})
+              NOT regexp_matches(line, ',[ \\t\\n\\r]*[}\\]]|[:,\\[][ \\t\\n\\r]*[-+]?(?i:nan|inf)')
                 AND list_bool_and(list_transform(k, x -> x IS NULL OR len(x) = len(list_distinct(x))))
                 AND coalesce(list_bool_and(list_transform(entry_keys, x -> x IS NULL OR len(x) = len(list_distinct(x)))), true)
                 AND list_has_any(${keysOf('$')}, ['eventVersion', 'eventName', 'eventSource', 'eventTime', 'eventID', 'userIdentity'])
@@ -413,14 +368,6 @@ WITH ct_fields AS NOT MATERIALIZED (
               ${text('bucketName')} AS bucket_name,
               ${text('objectKey')} AS object_key,
               ${text('policyArn')} AS policy_arn,
-              ${text('secretId')} AS secret_id,
-              ${text('secretName')} AS secret_name,
-              coalesce(${text('responseArn')}, ${text('responseOldArn')}) AS response_arn,
-              ${text('iamUserName')} AS iam_user_name,
-              ${text('iamRoleName')} AS iam_role_name,
-              ${text('iamGroupName')} AS iam_group_name,
-              ${text('iamInstanceProfileName')} AS iam_instance_profile_name,
-              [${text('iamUserArn')}, ${text('iamRoleArn')}, ${text('iamGroupArn')}, ${text('iamInstanceProfileArn')}] AS iam_response_arns,
               CASE WHEN starts_with(${json('requestParameters')}, '{') THEN ${json('requestParameters')} END AS request_parameters,
               list_filter(list_transform(listed_entries, r -> coalesce(ct_str(CAST(r.ARN AS VARCHAR)), ct_str(CAST(r.arn AS VARCHAR)))), x -> x IS NOT NULL) AS listed
             FROM (
@@ -526,21 +473,10 @@ FROM (
       CASE WHEN bucket_name IS NOT NULL AND object_key IS NOT NULL THEN 'arn:' || resource_partition || ':s3:::' || bucket_name || '/' || object_key END,
       CASE WHEN starts_with(params_role_arn, 'arn:') THEN params_role_arn END,
       CASE WHEN starts_with(policy_arn, 'arn:') THEN policy_arn END
-    ], x -> ct_resource_key(x)) || list_transform(CASE event_source
-      -- secretsManager(): secretId, else name, then the response's ARN; a name becomes an ARN in the record's scope.
-      WHEN 'secretsmanager.amazonaws.com' THEN list_transform([secret_id, CASE WHEN secret_id IS NULL THEN secret_name END, response_arn], id ->
-        CASE WHEN starts_with(id, 'arn:') THEN id
-             WHEN region IS NOT NULL AND scope_account IS NOT NULL THEN 'arn:' || resource_partition || ':secretsmanager:' || region || ':' || scope_account || ':secret:' || id END)
-      -- iam(): the named user, role, group and instance profile (Arns.global), then the principals the response names.
-      WHEN 'iam.amazonaws.com' THEN list_transform(['user/' || iam_user_name, 'role/' || iam_role_name, 'group/' || iam_group_name,
-          'instance-profile/' || iam_instance_profile_name], r -> CASE WHEN scope_account IS NOT NULL THEN 'arn:' || resource_partition || ':iam::' || scope_account || ':' || r END)
-        || iam_response_arns
-      ELSE [] END, x -> ct_resource_key(x)) AS resource_list
+    ], x -> ct_resource_key(x)) AS resource_list
   FROM (
     SELECT *,
-      ct_partition(coalesce(actor_arn, list_filter(list_transform(listed, x -> ct_resource_key(x)), x -> starts_with(x, 'arn:'))[1]), region) AS resource_partition,
-      -- The account of ARNs built from names (resourceIds()' account: the recipient, else the caller's).
-      coalesce(recipient, actor_account) AS scope_account
+      ct_partition(coalesce(actor_arn, list_filter(list_transform(listed, x -> ct_resource_key(x)), x -> starts_with(x, 'arn:'))[1]), region) AS resource_partition
     FROM ct_actors
   )
 )`;
