@@ -594,6 +594,10 @@ function writeTrailFiles(root: string): void {
     other(44, { RequestParameters: { a: 1 }, requestParameters: undefined }),
     other(45, { responseElements: { CheckMfa: 'Failure' }, eventName: 'CheckMfa', eventSource: 'signin.amazonaws.com' }),
     other(46, { userIdentity: { type: 'constructor' } }),
+    // String fields holding something else (asString() reads null), and a \u escape: the parser's.
+    other(48, { errorCode: 404, userAgent: { name: 'sdk' } }),
+    other(49, { userIdentity: { type: 'IAMUser', principalId: 'AIDA', userName: true, accountId: 123456789012 } }),
+    other(50, { sourceIPAddress: null, userAgent: 'bell \u0007', requestParameters: { bucketName: ['b'], key: 7 } }),
     { message: JSON.stringify(other(47, {})) },
     { notARecord: true },
   ];
