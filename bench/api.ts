@@ -532,7 +532,7 @@ async function benchAthena(context: BenchContext) {
 async function startServe(
   lake: string,
   pool: { connections?: number; lightReserved?: number } = {},
-): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string; cpuSeconds: () => number }> {
+): Promise<{ url: string; stop: () => Promise<void>; stderr: () => string; cpuSeconds: () => number; mainThreadCpuSeconds: () => number }> {
   // The caller's own SCOUTQL_* settings stay out: the bench serves the documented defaults, plus --pool.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCOUTQL_')));
   const connections = pool.connections ?? (args.get('pool') !== undefined ? Number(args.get('pool')) : undefined);
@@ -568,15 +568,24 @@ async function startServe(
     child.kill('SIGTERM');
     await exited;
   };
-  return { url, stop, stderr: () => stderr, cpuSeconds: () => processCpuSeconds(child.pid!) };
+  return {
+    url,
+    stop,
+    stderr: () => stderr,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
+    mainThreadCpuSeconds: () => processCpuSeconds(child.pid!, child.pid),
+  };
 }
 
 /** The server checkout `--clients` serves from (`--server-checkout`, default this one). */
 const SERVER_CHECKOUT = typeof args.get('server-checkout') === 'string' ? String(args.get('server-checkout')) : REPO;
 
-/** user + sys CPU seconds of a running process, all its threads (/proc/<pid>/stat, clock ticks of 1/100 s). */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * user + sys CPU seconds of a running process, all its threads (/proc/<pid>/stat, clock ticks of
+ * 1/100 s), or of one of its threads (`thread`: the pid itself is Node's main thread).
+ */
+function processCpuSeconds(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -592,6 +601,8 @@ interface LevelResult {
   max: number;
   /** The server's CPU seconds (user + sys, every thread) per answer during the level. */
   serverCpuPerAnswer?: number;
+  /** Of which Node's main thread (HTTP, GraphQL, resolvers, SQL text, row conversion); the rest is DuckDB and libuv. */
+  serverMainThreadCpuPerAnswer?: number;
 }
 
 /**
@@ -686,11 +697,13 @@ async function benchClients(context: BenchContext) {
       const rows: LevelResult[] = [];
       for (const clients of levels) {
         const cpuBefore = server.cpuSeconds();
+        const mainBefore = server.mainThreadCpuSeconds();
         const row = await level(server.url, pivot, clients, SECONDS);
         row.serverCpuPerAnswer = row.requests > 0 ? (server.cpuSeconds() - cpuBefore) / row.requests : NaN;
+        row.serverMainThreadCpuPerAnswer = row.requests > 0 ? (server.mainThreadCpuSeconds() - mainBefore) / row.requests : NaN;
         rows.push(row);
         console.log(
-          `${pivot.name}, ${clients} client(s): ${row.reqPerSecond.toFixed(1)} req/s, p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms (${row.requests} answers, ${row.failed} failed), server ${row.serverCpuPerAnswer.toFixed(3)} CPU-s per answer`,
+          `${pivot.name}, ${clients} client(s): ${row.reqPerSecond.toFixed(1)} req/s, p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms (${row.requests} answers, ${row.failed} failed), server ${row.serverCpuPerAnswer.toFixed(3)} CPU-s per answer (Node main thread ${row.serverMainThreadCpuPerAnswer.toFixed(3)})`,
         );
       }
       results.push({ pivot: pivot.name, levels: rows });
