@@ -23,7 +23,7 @@
  *            --clients N,M --seconds S (per level and pivot, default 15) --pool N (server.pool.connections, default the config's)
  *            --keys same,distinct (contextFor: every client the story's IP, and/or each request another IP of the lake;
  *            default both) --threads N (engine.duckdb.threads) --share off (server.pool.shareIdentical)
- *            --graph-in-memory off (engine.duckdb.graphInMemory)
+ *            --graph-in-memory off (engine.duckdb.graphInMemory; also for the pivots, which hold it as serve does)
  *            --server-checkout DIR (serve from another checkout, e.g. the "before" worktree, with this bench's clients)
  *
  * "Direct" replays, for each timed run, the statements the API issued for that pivot (recorded
@@ -220,7 +220,8 @@ async function main(): Promise<void> {
 
   // Cold: a fresh engine, the first operation it ever runs (OS page cache is whatever it is).
   const openStarted = performance.now();
-  const engine = await DuckDbEngine.open({ lake });
+  // As `scoutql serve` opens it: the graph held in memory unless `--graph-in-memory off`.
+  const engine = await DuckDbEngine.open({ lake, graphInMemory: args.get('graph-in-memory') !== 'off' });
   const openMillis = performance.now() - openStarted;
   // Experiment knob: DuckDB caches Parquet footers across queries (off by default in DuckDB).
   if (args.has('parquet-metadata-cache')) await engine.exec('SET parquet_metadata_cache = true');
