@@ -20,6 +20,7 @@ import { sqlString } from '../src/core/sql';
 import { FINDINGS_TABLE, TABLE_NAMES, hasColumn, type TableName } from '../src/core/tables';
 import { MANIFESTS } from './sources/manifests';
 import { identityColumns } from './sources/types';
+import { GRAPH_LIMIT_MAX_MB } from './worker/memory-budget';
 
 export interface MaterializeGraphOptions {
   lake: string;
@@ -32,14 +33,11 @@ export interface MaterializeGraphOptions {
    * into the day's stored state (`priorState`: a local folder holding its parts, null for none).
    */
   merge?: ReadonlyMap<string, { batch: GraphBatch; priorState: string | null }>;
-  /** DuckDB's memory limit for the step, MiB (default GRAPH_MEMORY_LIMIT_MB); past it, the day's tables spill to disk. */
+  /** DuckDB's memory limit for the step, MiB (default GRAPH_LIMIT_MAX_MB, etl/worker/memory-budget.ts); past it, the day's tables spill to disk. */
   memoryLimitMb?: number;
   /** Only update the days' graph state (a pass of several over a day's files): the finished graph files are left to the last. */
   stateOnly?: boolean;
 }
-
-/** The graph step's DuckDB memory limit when the caller gives none. */
-export const GRAPH_MEMORY_LIMIT_MB = 400;
 
 export interface MaterializeGraphSummary {
   /** Per day: rows published, and whether the day was rebuilt from all its events or a batch merged into its state. */
@@ -768,7 +766,7 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
   // Bounded like the rest of the ETL: a day's events spill to disk rather than grow the process.
   const tempDirectory = await mkdtemp(join(tmpdir(), 'scoutql-graph-'));
   const db = await LocalDuckDb.open({
-    memoryLimit: `${options.memoryLimitMb ?? GRAPH_MEMORY_LIMIT_MB}MB`,
+    memoryLimit: `${options.memoryLimitMb ?? GRAPH_LIMIT_MAX_MB}MB`,
     tempDirectory,
     returnFreedMemory: true,
   });
@@ -802,23 +800,20 @@ export async function materializeGraph(options: MaterializeGraphOptions): Promis
       // The day's events are in the state now: their memory goes before the finished tables are built.
       for (const input of ['ev', 'iss', 'fnd']) await db.run(`DROP TABLE ${input}`);
       const lakePath = (path: string) => join(out, ...path.split('/'));
-      if (options.stateOnly) {
-        for (const part of GRAPH_STATE_PARTS) {
-          await publish(db, `st_${part}`, lakePath(graphStateFile(day, part)));
-          await db.run(`DROP TABLE st_${part}`);
-        }
-        summary.days.push({ day, entities: 0, edges: 0, mode: merge ? 'merge' : 'rebuild' });
-        continue;
-      }
       const finished = async (table: string, sql: string, target: string) => {
         await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${sql}`);
         const rows = await publish(db, table, target);
         await db.run(`DROP TABLE ${table}`);
         return rows;
       };
-      const entities = await finished('graph_entities_out', GRAPH_ENTITIES_FROM_STATE_SQL, lakePath(graphDayFile('graph_entities', day)));
-      const edges = await finished('graph_edges_out', GRAPH_EDGES_FROM_STATE_SQL, lakePath(graphDayFile('graph_edges', day)));
-      await finished('graph_coverage_out', GRAPH_COVERAGE_FROM_STATE_SQL, lakePath(graphDayFile('graph_coverage', day)));
+      // A pass before a day's last updates only its state: the finished tables come from the last one.
+      let entities = 0;
+      let edges = 0;
+      if (!options.stateOnly) {
+        entities = await finished('graph_entities_out', GRAPH_ENTITIES_FROM_STATE_SQL, lakePath(graphDayFile('graph_entities', day)));
+        edges = await finished('graph_edges_out', GRAPH_EDGES_FROM_STATE_SQL, lakePath(graphDayFile('graph_edges', day)));
+        await finished('graph_coverage_out', GRAPH_COVERAGE_FROM_STATE_SQL, lakePath(graphDayFile('graph_coverage', day)));
+      }
       for (const part of GRAPH_STATE_PARTS) {
         await publish(db, `st_${part}`, lakePath(graphStateFile(day, part)));
         await db.run(`DROP TABLE st_${part}`);

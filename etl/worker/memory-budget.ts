@@ -73,7 +73,7 @@ export class PublishGate {
 }
 
 /** The graph step's DuckDB memory limit at most (its limit before the budget bounded it), and at least. */
-const GRAPH_LIMIT_MAX_MB = 400;
+export const GRAPH_LIMIT_MAX_MB = 400;
 const GRAPH_LIMIT_MIN_MB = 64;
 
 /**
