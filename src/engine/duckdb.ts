@@ -272,7 +272,7 @@ export class DuckDbEngine implements QueryEngine {
     const opening = /^\s*WITH\s+/i.exec(sql);
     if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return sql;
     const holding = keyed && keyed.values.length > 0 ? await this.keyedFiles(listing, sql, days, keyed) : undefined;
-    const reads = listing.windowReads(sql, days[0], days[1], holding, this.held.size > 0 ? new Set(this.held.keys()) : undefined);
+    const reads = listing.windowReads(sql, days[0], days[1], holding, this.held);
     if (reads.length === 0) return sql;
     return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
   }

@@ -143,7 +143,7 @@ export class LakeListing {
    * keys (the engine asks the lookup indexes); the statement's own key filter still decides the rows.
    * `inMemory`: tables whose view reads a table held in memory, left to their view.
    */
-  windowReads(sql: string, from: string, to: string, holding?: KeyedFiles, inMemory?: ReadonlySet<LakeTable>): string[] {
+  windowReads(sql: string, from: string, to: string, holding?: KeyedFiles, inMemory?: { has(table: LakeTable): boolean }): string[] {
     const entries: string[] = [];
     for (const [table, named] of NAMED) {
       // A table held in memory (DuckDbEngine's graph tables) is read through its view: no footers to open.
