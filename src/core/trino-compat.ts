@@ -47,7 +47,10 @@ export const TRINO_COMPAT_MACROS: readonly { name: string; sql: string; note?: s
     // count is needed, cardinality(set_union(x)) spares DuckDB the order-keeping array_distinct above
     // (two sorts of (value, place) pairs; ~3x the hash-based list_distinct on 200k-element lists).
     name: 'set_union',
-    sql: 'CREATE OR REPLACE MACRO set_union(a) AS list_distinct(flatten(list(a)))',
-    note: 'an aggregate (no FILTER or DISTINCT on it); NULL arrays add nothing; NULL elements are dropped (the lists it counts hold none)',
+    // list_distinct drops NULL elements; Trino keeps one (Presto's tests: "nulls inside arrays should be
+    // captured"), so a count of distinct values is the same on both engines. NULL arrays add nothing, and a
+    // group of only NULL arrays gives [] (no rows: NULL), as in Trino.
+    sql: 'CREATE OR REPLACE MACRO set_union(a) AS list_distinct(flatten(list(a))) || CASE WHEN bool_or(list_count(a) < len(a)) THEN [NULL] ELSE [] END',
+    note: 'an aggregate (no FILTER or DISTINCT on it); NULL arrays add nothing; one NULL element is kept, as Trino does',
   },
 ];

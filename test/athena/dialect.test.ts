@@ -117,6 +117,17 @@ describe('through the local Athena server', () => {
     await engine.close();
   });
 
+  test('set_union counts as Trino does: one NULL element kept, NULL arrays add nothing, no rows give NULL', async () => {
+    const engine = localEngine(server.endpoint);
+    const count = async (values: string, where = '') =>
+      (await engine.query(`SELECT cardinality(set_union(x)) AS n FROM (VALUES ${values}) t(x) ${where}`)).rows[0]?.n;
+    expect(await count("(ARRAY['a', 'b']), (ARRAY['b', NULL]), (CASE WHEN false THEN ARRAY['z'] END), (ARRAY[NULL, 'c'])")).toBe(4);
+    expect(await count("(ARRAY['a', 'b']), (ARRAY['b', 'a'])")).toBe(2);
+    expect(await count("(CASE WHEN false THEN ARRAY['z'] END), (CASE WHEN false THEN ARRAY['z'] END)")).toBe(0);
+    expect(await count("(ARRAY['a'])", 'WHERE false')).toBeNull();
+    await engine.close();
+  });
+
   test('a double-quoted "string" is an identifier, and fails as in Athena', async () => {
     const engine = localEngine(server.endpoint);
     await expect(engine.query(`SELECT x FROM (VALUES ('a')) t(x) WHERE x = "a"`)).rejects.toThrow(/COLUMN_NOT_FOUND/);
