@@ -6,9 +6,12 @@
  */
 const { createHash } = require('node:crypto');
 const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
 const { transformSync, version } = require('esbuild');
 
 const OWN_SOURCE = readFileSync(__filename, 'utf8');
+/** The project's compiler options (class field semantics, interop…), as tsx and the build read them. */
+const TSCONFIG = readFileSync(join(__dirname, '..', 'tsconfig.json'), 'utf8');
 
 module.exports = {
   process(source, path) {
@@ -18,6 +21,7 @@ module.exports = {
       target: 'node20',
       platform: 'node',
       sourcefile: path,
+      tsconfigRaw: TSCONFIG,
       sourcemap: 'external',
       sourcesContent: false,
       // `await import(…)` becomes a require, as tsc's CommonJS output has it: jest's module
@@ -30,6 +34,7 @@ module.exports = {
     return createHash('sha256')
       .update(version)
       .update(OWN_SOURCE)
+      .update(TSCONFIG)
       .update(options.configString)
       .update(path)
       .update(source)
