@@ -47,6 +47,7 @@ test('query: inline text with errors prints them and exits non-zero; bad variabl
 
 test('serve: binds loopback by default, answers GraphQL, stops on SIGTERM', async () => {
   const child = spawn(process.execPath, [builtCli(), 'serve', '--lake', lake, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let startDeadline: NodeJS.Timeout | undefined;
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -56,8 +57,8 @@ test('serve: binds loopback by default, answers GraphQL, stops on SIGTERM', asyn
         if (m) resolve(m[1]);
       });
       child.once('exit', (code) => reject(new Error(`serve exited early (${code})`)));
-      setTimeout(() => reject(new Error('serve did not start')), 60_000);
-    });
+      startDeadline = setTimeout(() => reject(new Error('serve did not start')), 60_000);
+    }).finally(() => clearTimeout(startDeadline)); // a pending deadline kept jest's process alive a minute after the file
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     const res = await fetch(url, {
       method: 'POST',
