@@ -2,8 +2,8 @@
  * `scoutql ingest` checks the CloudTrail digests of what it ingests (issue 10 point 1): a trail
  * written and signed as AWS delivers it, then tampered with for real (a log file edited, one deleted,
  * one slipped in), goes through the CLI in a process of its own (the one built for this jest run,
- * test/cli.ts; README's ingest runs bin/scoutql.js in test/service/readme). The ingest reads every log file present all the same,
- * and its summary (text and --json) names what the digests say of them.
+ * test/cli.ts; README's ingest runs bin/scoutql.js in test/service/readme). The ingest reads every
+ * log file present all the same, and its summary (text and --json) names what the digests say of them.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';

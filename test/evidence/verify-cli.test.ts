@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
 import { startCloudTrailLocal, uploadTrail, type CloudTrailLocal } from '../../testkit/cloudtrail-local';
 import type { VerifyReport } from '../../src/evidence/report';
