@@ -1,11 +1,14 @@
-/** `scoutql query` and `scoutql serve` as a user runs them: real processes over a real lake. */
+/**
+ * `scoutql query` and `scoutql serve` as a user runs them: processes of their own over a real lake
+ * (the CLI built for this jest run, test/cli.ts; test/service/newcomer runs both from bin/scoutql.js).
+ */
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeStoryLake, BRUTE_IP, WINDOW } from './fixtures/story';
 import { tempLake } from './fixtures/lake';
+import { builtCli } from '../cli';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'scoutql.js');
 let lake: string;
 
 beforeAll(async () => {
@@ -15,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(lake, { recursive: true, force: true }));
 
 function scoutql(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [builtCli(), ...args], { encoding: 'utf8', timeout: 60_000 });
 }
 
 test('query: a document file with variables prints JSON and exits 0', () => {
@@ -43,7 +46,8 @@ test('query: inline text with errors prints them and exits non-zero; bad variabl
 });
 
 test('serve: binds loopback by default, answers GraphQL, stops on SIGTERM', async () => {
-  const child = spawn(process.execPath, [BIN, 'serve', '--lake', lake, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtCli(), 'serve', '--lake', lake, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let startDeadline: NodeJS.Timeout | undefined;
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -53,8 +57,8 @@ test('serve: binds loopback by default, answers GraphQL, stops on SIGTERM', asyn
         if (m) resolve(m[1]);
       });
       child.once('exit', (code) => reject(new Error(`serve exited early (${code})`)));
-      setTimeout(() => reject(new Error('serve did not start')), 60_000);
-    });
+      startDeadline = setTimeout(() => reject(new Error('serve did not start')), 60_000);
+    }).finally(() => clearTimeout(startDeadline)); // a pending deadline kept jest's process alive a minute after the file
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     const res = await fetch(url, {
       method: 'POST',

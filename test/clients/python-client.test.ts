@@ -1,6 +1,6 @@
 /**
- * The Python notebook client (clients/python) against real `scoutql serve` processes over a sample
- * lake: the package is pip-installed into a temp folder, its unittest suite runs against the
+ * The Python notebook client (clients/python) against real `scoutql serve` processes (the CLI built
+ * for this jest run, test/cli.ts) over a sample lake: the package is pip-installed into a temp folder, its unittest suite runs against the
  * servers, and examples/hunt.ipynb runs top to bottom with nbclient (Debian's python3-nbclient,
  * python3-ipykernel, python3-pandas, python3-httpx; .ci/run installs them).
  */
@@ -13,9 +13,9 @@ import { runDetect, windowsOfDays } from '../../src/cli/detect-run';
 import { generateSample } from '../../testkit/sample';
 import { readStories, storyById } from '../../testkit/sample/story';
 import { logInputs } from '../api/fixtures/cross';
+import { builtCli } from '../cli';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'scoutql.js');
 const MODULES = ['httpx', 'pandas', 'IPython', 'ipykernel', 'nbclient', 'nbformat', 'pip'];
 const DEBIAN_PACKAGES = 'python3-httpx python3-pandas python3-ipykernel python3-nbclient python3-pip';
 
@@ -52,7 +52,7 @@ interface Server {
 const started: ChildProcess[] = [];
 
 function serve(lake: string, extra: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--lake', lake, '--port', '0', ...extra], {
+  const child = spawn(process.execPath, [builtCli(), 'serve', '--lake', lake, '--port', '0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);

@@ -6,6 +6,7 @@ import { loadManifest } from '../../etl/lake/manifest';
 import { lakeStoreFor } from '../../etl/lake/store';
 import { TABLES } from '../../src/core/tables';
 import { cloudTrailRecord, scoutql, tempDir, withDuckDb } from '../etl/helpers';
+import { REAL_CLI } from '../cli';
 import { downloadLake, envelope, startS3Env, type S3Env } from '../s3/helpers';
 
 /**
@@ -122,7 +123,7 @@ describe('compaction of a local lake', () => {
   test('bad arguments are clear errors', async () => {
     await expect(compactLake({ lake, day: '03/02/2024' })).rejects.toThrow(/YYYY-MM-DD/);
     await expect(compactLake({ lake, table: 'users' as never })).rejects.toThrow(/unknown table 'users'/);
-    const cli = scoutql(['compact', '--lake', lake, '--min-files', '1']);
+    const cli = scoutql(['compact', '--lake', lake, '--min-files', '1'], {}, REAL_CLI);
     expect(cli.status).not.toBe(0);
     expect(cli.stderr).toMatch(/at least 2/);
   });

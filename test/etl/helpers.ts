@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { builtCli } from '../cli';
 
 export const REPO = join(__dirname, '..', '..');
 
@@ -78,9 +79,12 @@ export async function lakeRows(lake: string, table = 'api_activity'): Promise<Re
   );
 }
 
-/** Runs the real CLI, as a user would. */
-export function scoutql(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'scoutql.js'), ...args], {
+/**
+ * Runs the CLI in a process of its own, as a user would: the one built for this jest run from the
+ * current sources (test/cli.ts), or `REAL_CLI` (bin/scoutql.js through tsx) when given.
+ */
+export function scoutql(args: string[], env: Record<string, string> = {}, cli = builtCli()) {
+  return spawnSync(process.execPath, [cli, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     maxBuffer: 64 * 1024 * 1024,

@@ -1,8 +1,9 @@
 /**
  * `scoutql ingest` checks the CloudTrail digests of what it ingests (issue 10 point 1): a trail
  * written and signed as AWS delivers it, then tampered with for real (a log file edited, one deleted,
- * one slipped in), goes through the real CLI. The ingest reads every log file present all the same,
- * and its summary (text and --json) names what the digests say of them.
+ * one slipped in), goes through the CLI in a process of its own (the one built for this jest run,
+ * test/cli.ts; README's ingest runs bin/scoutql.js in test/service/readme). The ingest reads every
+ * log file present all the same, and its summary (text and --json) names what the digests say of them.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -12,12 +13,11 @@ import { exampleRecords } from '../../testkit/cloudtrail-local';
 import { ACCOUNT, editGzip, pathOf, REGION, removeTempDirs, tempDir, writeTrail, type Trail } from './helpers';
 import { checkIngestDigests, digestRootOf, type IngestDigestCheck } from '../../src/cli/ingest-digests';
 import { addPublicKeysFile, PublicKeySet } from '../../src/evidence/cloudtrail-keys';
-
-const CLI = join(__dirname, '..', '..', 'bin', 'scoutql.js');
+import { builtCli } from '../cli';
 
 function scoutql(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [builtCli(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

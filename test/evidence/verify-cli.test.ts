@@ -1,17 +1,22 @@
-/** `scoutql verify cloudtrail` as a user runs it: exit codes, text and --json, a folder and s3://, --fetch-keys. */
+/**
+ * `scoutql verify cloudtrail` as a user runs it: exit codes, text and --json, a folder and s3://,
+ * --fetch-keys. bin/scoutql.js for the first run, then the CLI built for this jest run (test/cli.ts).
+ */
 import { spawn } from 'node:child_process';
 import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
 import { startCloudTrailLocal, uploadTrail, type CloudTrailLocal } from '../../testkit/cloudtrail-local';
 import type { VerifyReport } from '../../src/evidence/report';
 import { pathOf, REGION, trailKey, writeTrail, removeTempDirs } from './helpers';
+import { builtCli, REAL_CLI } from '../cli';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'scoutql.js');
-
-function scoutql(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function scoutql(
+  args: string[],
+  env: Record<string, string> = {},
+  cli = builtCli(),
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -45,7 +50,7 @@ const awsEnv = () => ({
 
 test('exit 0 and VERIFIED for a whole trail; 2 without keys; 1 with --json naming a deleted log file', async () => {
   const trail = writeTrail({ hours: 3 });
-  const ok = await scoutql(['verify', 'cloudtrail', trail.dir, '--public-keys', trail.keysFile]);
+  const ok = await scoutql(['verify', 'cloudtrail', trail.dir, '--public-keys', trail.keysFile], {}, REAL_CLI);
   expect(ok.stderr).toBe('');
   expect(ok.code).toBe(0);
   expect(ok.stdout.split('\n')[0]).toBe(`CloudTrail evidence under ${trail.dir}: VERIFIED: every file and link proven`);

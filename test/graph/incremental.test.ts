@@ -8,6 +8,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
 import { cloudTrailRecord, scoutql, tempDir } from '../etl/helpers';
+import { REAL_CLI } from '../cli';
 import { envelope } from '../s3/helpers';
 import { graphObjects, graphTables, inBatches } from './batches';
 
@@ -71,7 +72,7 @@ test('a merge reads only the new object: the files a day already holds are not r
   expect(existsSync(join(lake, '_graph_state', `day=${day}`, 'inputs.json'))).toBe(true);
   // The repair command rebuilds the day from all its files: the same graph.
   const merged = await graphTables(lake);
-  const rebuild = scoutql(['graph', 'rebuild', '--lake', lake, '--json']);
+  const rebuild = scoutql(['graph', 'rebuild', '--lake', lake, '--json'], {}, REAL_CLI);
   expect(rebuild.status).toBe(0);
   expect(JSON.parse(rebuild.stdout)).toMatchObject({ days: [{ day, mode: 'rebuild' }], filesRead: { [day]: 4 } });
   expect(await graphTables(lake)).toEqual(merged);

@@ -1,17 +1,20 @@
-/** `scoutql rules check` as a user runs it: a real process over the project's rules and a user's folder. */
+/**
+ * `scoutql rules check` as a user runs it: a process of its own over the project's rules and a
+ * user's folder (bin/scoutql.js once, then the CLI built for this jest run: test/cli.ts).
+ */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadRules, PROJECT_RULES_DIR } from '../../src/rules/load';
+import { builtCli, REAL_CLI } from '../cli';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'scoutql.js');
 const COMMUNITY = join(__dirname, 'community');
 
-function scoutql(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+function scoutql(args: string[], cli = builtCli()) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
 }
 
 test('rules check lists every project rule as compiled and exits 0', () => {
-  const run = scoutql(['rules', 'check']);
+  const run = scoutql(['rules', 'check'], REAL_CLI);
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   const { compiled } = loadRules([PROJECT_RULES_DIR]);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findingsTableSelect } from '../../src/core/duckdb';
 import { cloudTrailRecord, scoutql, tempDir, withDuckDb } from '../etl/helpers';
+import { REAL_CLI } from '../cli';
 
 const STOP_LOGGING_ID = '00000000-0000-4000-8000-00000000a001';
 const DESCRIBE_TRAILS_ID = '00000000-0000-4000-8000-00000000a002';
@@ -99,7 +100,7 @@ test('ingest without --detect writes no findings; detect over the day then write
   expect(JSON.parse(plain.stdout)).not.toHaveProperty('detect');
   expect(await findingsOf(lake)).toEqual([]);
 
-  const detect = scoutql(['detect', '--lake', lake, '--window', '2024-03-01', '--json']);
+  const detect = scoutql(['detect', '--lake', lake, '--window', '2024-03-01', '--json'], {}, REAL_CLI);
   expect(detect.stderr).not.toContain('scoutql:');
   expect(detect.status).toBe(0);
   const stored = await findingsOf(lake);

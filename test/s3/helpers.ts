@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
 import { resetS3Client } from '../../etl/s3';
 import { lakeStoreFor } from '../../etl/lake/store';
-import { cloudTrailRecord, REPO, tempDir } from '../etl/helpers';
+import { builtCli } from '../cli';
+import { cloudTrailRecord, tempDir } from '../etl/helpers';
 
 export interface S3Env {
   s3: S3Local;
@@ -82,15 +83,16 @@ export async function downloadLake(lake: string): Promise<string> {
 }
 
 /**
- * Runs the real CLI without blocking this process: the local S3 server lives in the test's own
- * event loop, so a synchronous spawn would leave the child waiting on it forever.
+ * Runs the CLI (the one built for this jest run, test/cli.ts) in a process of its own without
+ * blocking this one: the local S3 server lives in the test's own event loop, so a synchronous
+ * spawn would leave the child waiting on it forever.
  */
 export function scoutqlAsync(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'scoutql.js'), ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [builtCli(), ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -22,8 +22,10 @@ import { startAthenaLocal, type AthenaLocalServer } from '../../testkit/athena-l
 import { startS3Local, S3_LOCAL_CREDENTIALS, type S3Local } from '../../testkit/s3-local';
 import { bearer, post, startTestService } from './helpers';
 import { HUNT_FOUND_SOMETHING } from '../api/fixtures/hunts';
+import { builtCli, REAL_CLI } from '../cli';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'scoutql.js');
+/** The CLI built for this jest run (test/cli.ts); `sample` runs from bin/scoutql.js, the README's commands do in test/service/readme. */
+const BIN = builtCli();
 const HUNTS = join(__dirname, '..', '..', 'examples', 'hunts');
 
 let dir: string;
@@ -84,7 +86,7 @@ beforeAll(async () => {
   const logs = join(dir, 'logs');
   const sample = spawnSync(
     process.execPath,
-    [BIN, 'sample', '--out', logs, '--scale', '0.05', '--sources', 'cloudtrail,s3access,route53resolver'],
+    [REAL_CLI, 'sample', '--out', logs, '--scale', '0.05', '--sources', 'cloudtrail,s3access,route53resolver'],
     {
       encoding: 'utf8',
     },

@@ -1,4 +1,7 @@
-/** `scoutql keys` and `scoutql audit` as an operator runs them: real processes, real stores. */
+/**
+ * `scoutql keys` and `scoutql audit` as an operator runs them: real processes (bin/scoutql.js for
+ * the first of each command, then the CLI built for this jest run: test/cli.ts), real stores.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +10,8 @@ import { ApiKeyStore, ApiKeyVerifier } from '../../src/api/auth/api-keys';
 import { sha256Hex } from '../../src/api/audit/record';
 import { AuditTrail } from '../../src/api/audit/trail';
 import { LocalObjectStore } from '../../src/api/store/object-store';
+import { builtCli, REAL_CLI } from '../cli';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'scoutql.js');
 let dir: string;
 let lake: string;
 beforeEach(() => {
@@ -19,26 +22,17 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the CLI with a clean SCOUTQL_ environment (plus what the test gives). */
-function scoutql(args: string[], env: Record<string, string> = {}) {
+function scoutql(args: string[], env: Record<string, string> = {}, cli = builtCli()) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCOUTQL_')));
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, cwd: dir, env: { ...base, ...env } });
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, cwd: dir, env: { ...base, ...env } });
 }
 
 test('keys create prints the key once; list shows it without the key; revoke stops it; the server-side verifier agrees', async () => {
-  const created = scoutql([
-    'keys',
-    'create',
-    '--lake',
-    lake,
-    '--name',
-    'soar',
-    '--role',
-    'soar',
-    '--accounts',
-    '111111111111,222222222222',
-    '--expires',
-    '90d',
-  ]);
+  const created = scoutql(
+    ['keys', 'create', '--lake', lake, '--name', 'soar', '--role', 'soar', '--accounts', '111111111111,222222222222', '--expires', '90d'],
+    {},
+    REAL_CLI,
+  );
   expect(created.status).toBe(0);
   const key = created.stdout.trim();
   expect(key).toMatch(/^sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -127,7 +121,7 @@ test('audit verify says OK for an intact trail and names the first broken line o
   expect(ok.status).toBe(0);
   expect(ok.stdout).toBe(`audit trail ${join(lake, '_audit')}\n  main: OK: 1 chunk, 4 requests, seq 1–5, HEAD matches\n`);
 
-  const tail = scoutql(['audit', 'tail', '-n', '2', '--lake', lake]);
+  const tail = scoutql(['audit', 'tail', '-n', '2', '--lake', lake], {}, REAL_CLI);
   expect(tail.stdout.split('\n').filter(Boolean)).toEqual([
     '2025-03-01T12:00:03.000Z  #4  alice@example.com (oidc, analyst)  BruteForcingIp  ok 200  rows 3  scanned 2048 B  8 ms  accounts 111111111111',
     '2025-03-01T12:00:04.000Z  #5  alice@example.com (oidc, analyst)  BruteForcingIp  ok 200  rows 4  scanned 2048 B  8 ms  accounts 111111111111',
