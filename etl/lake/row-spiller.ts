@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  type DuckDBType,
+  type DuckDBValue,
+  listValue,
+} from '@duckdb/node-api';
 import {
   OVERSIZE_DIR,
   findingsPartitionPath,
@@ -59,46 +68,56 @@ export interface OversizeRaw {
   raw: string;
 }
 
-const VARCHAR_LIST = LIST(VARCHAR);
-
 /** Small row groups: finer min/max statistics to skip by, and a bounded write buffer for wide rows. */
 export const ROW_GROUP_ROWS = 20_000;
 
 /** Level 9 over the default 3: 10% (real CloudTrail sample) to 33% (repetitive records) smaller files for about twice the encode time. */
 export const ZSTD_LEVEL = 9;
 
-/** Appends one value of a column's type, converting what sources hand over (strings, numbers, Dates). */
-type Append = (appender: DuckDBAppender, value: CellValue) => void;
+/** A cell converted to what its column's vector takes (null: SQL NULL). */
+type VectorValue = DuckDBValue;
 
-function appenderFor(column: Column): Append {
+/** Converts one cell of a column's type from what sources hand over (strings, numbers, Dates), as the per-value appender did. */
+type ToVector = (value: CellValue) => VectorValue;
+
+function converterFor(column: Column): ToVector {
   switch (column.type) {
     case 'VARCHAR':
-      return (a, v) => (v == null ? a.appendNull() : a.appendVarchar(typeof v === 'string' ? v : String(v)));
+      return (v) => (v == null ? null : typeof v === 'string' ? v : String(v));
     case 'BIGINT':
-      return (a, v) => {
+      return (v) => {
         const n = toInteger(v);
-        return n === null ? a.appendNull() : a.appendBigInt(BigInt(n));
+        if (n === null) return null;
+        const big = BigInt(n);
+        // Refused here, at the row, as the appender refused it: not when its chunk is written.
+        if (BigInt.asIntN(64, big) !== big) throw new Error('bigint out of int64 range');
+        return big;
       };
     case 'INTEGER':
-      return (a, v) => {
+      return (v) => {
         const n = toInteger(v);
-        return n === null || n > 2147483647 || n < -2147483648 ? a.appendNull() : a.appendInteger(n);
+        return n === null || n > 2147483647 || n < -2147483648 ? null : n;
       };
     case 'DOUBLE':
-      return (a, v) => {
+      return (v) => {
         const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-        return Number.isFinite(n) ? a.appendDouble(n) : a.appendNull();
+        return Number.isFinite(n) ? n : null;
       };
     case 'BOOLEAN':
-      return (a, v) => (typeof v === 'boolean' ? a.appendBoolean(v) : a.appendNull());
+      return (v) => (typeof v === 'boolean' ? v : null);
     case 'TIMESTAMP':
-      return (a, v) => {
+      return (v) => {
         const ms = v instanceof Date ? v.getTime() : NaN;
-        return Number.isFinite(ms) ? a.appendTimestamp(timestampValue(BigInt(ms) * 1000n)) : a.appendNull();
+        return Number.isFinite(ms) ? new DuckDBTimestampValue(BigInt(ms) * 1000n) : null;
       };
     case 'VARCHAR[]':
-      return (a, v) => (Array.isArray(v) ? a.appendList(listValue(v.map(String)), VARCHAR_LIST) : a.appendNull());
+      return (v) => (Array.isArray(v) ? listValue(v.map(String)) : null);
   }
+}
+
+/** The appender's column types, in order: what its data chunks must hold. */
+function appenderTypes(appender: DuckDBAppender): DuckDBType[] {
+  return Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
 }
 
 function toInteger(v: CellValue): number | null {
@@ -129,12 +148,60 @@ function createStagingTable(table: SourceTable): string {
   return `CREATE TABLE ${stagingTable(table)} (${ddl})`;
 }
 
+/** Rows per data chunk: DuckDB's vector size, the most one chunk holds. */
+const CHUNK_ROWS = 2048;
+
+/**
+ * A table's staged rows held column by column until a data chunk is full, then handed to the
+ * appender in one call: per-value appender calls (one native call per cell, nulls included)
+ * cost more than building the chunk's vectors in JS (see bench/README.md, "Rows handed over in data chunks").
+ */
+class ChunkBuffer {
+  /** Per column of the staging table: its values for the rows held. */
+  private readonly cells: VectorValue[][];
+  private chunk: DuckDBDataChunk | null = null;
+  size = 0;
+
+  constructor(private readonly types: readonly DuckDBType[]) {
+    this.cells = types.map(() => []);
+  }
+
+  /** Column `index`'s cell for the row being built (the row is counted by endRow()). */
+  set(index: number, value: VectorValue): void {
+    this.cells[index][this.size] = value;
+  }
+
+  /** Ends the row being built; true when the buffer is full and must be written. */
+  endRow(): boolean {
+    return ++this.size >= CHUNK_ROWS;
+  }
+
+  /** Appends the rows held as one data chunk (none: nothing) and empties the buffer. */
+  writeTo(appender: DuckDBAppender): void {
+    if (this.size === 0) return;
+    // One chunk per table, reset between writes: its vectors' memory is reused rather than left to the GC.
+    const chunk = this.chunk ?? (this.chunk = DuckDBDataChunk.create(this.types));
+    chunk.reset();
+    chunk.rowCount = this.size;
+    for (let i = 0; i < this.cells.length; i++) {
+      const column = this.cells[i];
+      column.length = this.size;
+      chunk.setColumnValues(i, column);
+      column.length = 0;
+    }
+    appender.appendDataChunk(chunk);
+    this.size = 0;
+  }
+}
+
 interface TableState {
   appender: DuckDBAppender;
-  appenders: Append[];
+  buffer: ChunkBuffer;
+  converters: ToVector[];
   columns: readonly Column[];
   /** Per column: whether append() takes it from the row, the record's flags or the enrichment columns. */
   cellFrom: Uint8Array;
+  /** Rows staged since the last spill (written to the appender or held in the buffer). */
   rows: number;
 }
 
@@ -189,7 +256,14 @@ export class RowSpiller {
       const { columns } = layoutOf(name);
       await connection.run(createStagingTable(name));
       const appender = await connection.createAppender(stagingTable(name));
-      tables.set(name, { appender, appenders: columns.map(appenderFor), columns, cellFrom: cellSources(columns), rows: 0 });
+      tables.set(name, {
+        appender,
+        buffer: new ChunkBuffer(appenderTypes(appender)),
+        converters: columns.map(converterFor),
+        columns,
+        cellFrom: cellSources(columns),
+        rows: 0,
+      });
     }
     return new RowSpiller(instance, connection, tables, options.tempDir, options.spillRows ?? 10_000);
   }
@@ -211,7 +285,7 @@ export class RowSpiller {
   ): OversizeRaw | null {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
-    const { columns, appenders, cellFrom } = state;
+    const { columns, converters, cellFrom } = state;
     let cells: Readonly<Record<string, CellValue>> = row;
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
@@ -234,18 +308,19 @@ export class RowSpiller {
       for (const name of emptied) slimmed[name] = null;
       cells = slimmed;
     }
-    const a = state.appender;
+    const b = state.buffer;
+    let at = 0;
     if ('product' in row) {
       // A finding: partitioned by the product that reported it and its account.
-      a.appendVarchar(row.product);
-      a.appendVarchar(safePartitionValue(row.account, 'unknown'));
+      b.set(at++, row.product);
+      b.set(at++, safePartitionValue(row.account, 'unknown'));
     } else {
-      a.appendVarchar(source);
-      a.appendVarchar(safePartitionValue(row.account, 'unknown'));
-      a.appendVarchar(safePartitionValue(row.region, 'unknown'));
+      b.set(at++, source);
+      b.set(at++, safePartitionValue(row.account, 'unknown'));
+      b.set(at++, safePartitionValue(row.region, 'unknown'));
     }
-    a.appendInteger(object);
-    a.appendBoolean(primary);
+    b.set(at++, object);
+    b.set(at++, primary);
     // The row's own cells, with the record's flags and the enrichment columns in their place when
     // given: read where they are, never copied into a new row (a spread per row cost more than the rest of append).
     for (let i = 0; i < columns.length; i++) {
@@ -257,9 +332,9 @@ export class RowSpiller {
           : from === CELL_FLAGS && flags
             ? flags
             : cells[name];
-      appenders[i](a, value);
+      b.set(at++, converters[i](value));
     }
-    a.endRow();
+    if (b.endRow()) b.writeTo(state.appender);
     state.rows += 1;
     return oversize;
   }
@@ -277,6 +352,7 @@ export class RowSpiller {
   async stageBySql(table: SourceTable, select: string): Promise<number> {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
+    state.buffer.writeTo(state.appender);
     state.appender.flushSync();
     const result = await this.connection.run(`INSERT INTO ${stagingTable(table)} BY NAME ${select}`);
     const rows = result.rowsChanged;
@@ -297,6 +373,7 @@ export class RowSpiller {
   }
 
   private async spill(name: SourceTable, state: TableState): Promise<void> {
+    state.buffer.writeTo(state.appender);
     state.appender.flushSync();
     const file = join(this.tempDir, `spill-${name}-${threadId}-${this.spillCount++}.parquet`);
     await this.connection.run(
