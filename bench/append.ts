@@ -52,7 +52,8 @@ async function child(checkout: string, input: string, sourceId: string): Promise
   const parsed: { index: number; rows: Rows['rows'] }[] = [];
   started = cpuSeconds();
   for (const [index, o] of objects.entries())
-    for await (const item of source.parse(new objectsModule.ObjectContent(o), { key: o.key })) if (item.kind === 'rows') parsed.push({ index, rows: item.rows });
+    for await (const item of source.parse(new objectsModule.ObjectContent(o), { key: o.key }))
+      if (item.kind === 'rows') parsed.push({ index, rows: item.rows });
   const parse = cpuSeconds() - started;
 
   const temp = mkdtempSync(join(tmpdir(), 'scoutql-append-'));
@@ -114,7 +115,11 @@ async function main(): Promise<void> {
       us((r) => r.cpu.append + r.cpu.spill, rows),
     ];
   });
-  console.log(`load average ${machine().loadavg.map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average ${machine()
+      .loadavg.map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(
     table(['checkout', 'objects / records / rows', 'parse+normalize µs/record', 'append µs/row', 'append+spill µs/row'], rowsOut),
   );
