@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue, timestampValue } from '@duckdb/node-api';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
 import {
   OVERSIZE_DIR,
   findingsPartitionPath,
@@ -59,46 +60,220 @@ export interface OversizeRaw {
   raw: string;
 }
 
-const VARCHAR_LIST = LIST(VARCHAR);
-
 /** Small row groups: finer min/max statistics to skip by, and a bounded write buffer for wide rows. */
 export const ROW_GROUP_ROWS = 20_000;
 
 /** Level 9 over the default 3: 10% (real CloudTrail sample) to 33% (repetitive records) smaller files for about twice the encode time. */
 export const ZSTD_LEVEL = 9;
 
-/** Appends one value of a column's type, converting what sources hand over (strings, numbers, Dates). */
-type Append = (appender: DuckDBAppender, value: CellValue) => void;
+/** Rows per data chunk: DuckDB's vector size, the most one chunk holds. */
+const CHUNK_ROWS = 2048;
 
-function appenderFor(column: Column): Append {
-  switch (column.type) {
-    case 'VARCHAR':
-      return (a, v) => (v == null ? a.appendNull() : a.appendVarchar(typeof v === 'string' ? v : String(v)));
-    case 'BIGINT':
-      return (a, v) => {
-        const n = toInteger(v);
-        return n === null ? a.appendNull() : a.appendBigInt(BigInt(n));
-      };
-    case 'INTEGER':
-      return (a, v) => {
-        const n = toInteger(v);
-        return n === null || n > 2147483647 || n < -2147483648 ? a.appendNull() : a.appendInteger(n);
-      };
-    case 'DOUBLE':
-      return (a, v) => {
-        const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-        return Number.isFinite(n) ? a.appendDouble(n) : a.appendNull();
-      };
-    case 'BOOLEAN':
-      return (a, v) => (typeof v === 'boolean' ? a.appendBoolean(v) : a.appendNull());
-    case 'TIMESTAMP':
-      return (a, v) => {
-        const ms = v instanceof Date ? v.getTime() : NaN;
-        return Number.isFinite(ms) ? a.appendTimestamp(timestampValue(BigInt(ms) * 1000n)) : a.appendNull();
-      };
-    case 'VARCHAR[]':
-      return (a, v) => (Array.isArray(v) ? a.appendList(listValue(v.map(String)), VARCHAR_LIST) : a.appendNull());
+/**
+ * One column of a data chunk being filled: takes a cell as a source hands it over (strings, numbers,
+ * Dates; converted as the per-value appender did) and writes the column's values into the chunk's
+ * vector at once. Fixed-width values go into a typed array copied in one call; strings are assigned
+ * one call each (the C API has no bulk form); nulls only clear a bit of the validity mask.
+ */
+abstract class ColumnWriter {
+  /** Validity bits (1: valid), in DuckDB's layout: 64-bit words, little-endian, so bit i is bit i & 31 of word i >>> 5 here. */
+  private readonly validity = new Uint32Array(CHUNK_ROWS / 32);
+  private hasNull = false;
+
+  constructor() {
+    this.validity.fill(0xffffffff);
   }
+
+  abstract set(row: number, value: CellValue): void;
+
+  /** Forgets a row's nulls: the row was not finished, and its slot is the next row's. */
+  discard(row: number): void {
+    this.validity[row >>> 5] |= 1 << (row & 31);
+  }
+
+  protected setNull(row: number): void {
+    this.validity[row >>> 5] &= ~(1 << (row & 31));
+    this.hasNull = true;
+  }
+
+  /** Writes rows 0..rows-1 into `vector` (of a freshly reset chunk: every row valid) and readies for the next chunk. */
+  write(vector: duckdb.Vector, rows: number): void {
+    this.writeValues(vector, rows);
+    if (this.hasNull) {
+      duckdb.vector_ensure_validity_writable(vector);
+      duckdb.copy_data_to_vector_validity(vector, 0, this.validity.buffer, 0, Math.ceil(rows / 64) * 8);
+      this.validity.fill(0xffffffff);
+      this.hasNull = false;
+    }
+  }
+
+  protected abstract writeValues(vector: duckdb.Vector, rows: number): void;
+}
+
+/** Strings held until the chunk is written (a null row's slot is skipped). */
+class VarcharWriter extends ColumnWriter {
+  private readonly values: (string | null)[] = new Array<string | null>(CHUNK_ROWS).fill(null);
+
+  set(row: number, v: CellValue): void {
+    if (v == null) {
+      this.values[row] = null;
+      this.setNull(row);
+    } else this.values[row] = typeof v === 'string' ? v : String(v);
+  }
+
+  protected writeValues(vector: duckdb.Vector, rows: number): void {
+    const values = this.values;
+    for (let i = 0; i < rows; i++) {
+      const value = values[i];
+      if (value !== null) {
+        duckdb.vector_assign_string_element(vector, i, value);
+        // Not kept past the write: the chunk's copy is DuckDB's.
+        values[i] = null;
+      }
+    }
+  }
+}
+
+/** Lists of strings: the list entries (offset, length) as 64-bit pairs, their strings in the child vector. */
+class VarcharListWriter extends ColumnWriter {
+  private readonly values: (string[] | null)[] = new Array<string[] | null>(CHUNK_ROWS).fill(null);
+  private readonly entries = new BigUint64Array(CHUNK_ROWS * 2);
+
+  set(row: number, v: CellValue): void {
+    if (Array.isArray(v)) this.values[row] = v.map(String);
+    else {
+      this.values[row] = null;
+      this.setNull(row);
+    }
+  }
+
+  protected writeValues(vector: duckdb.Vector, rows: number): void {
+    const { values, entries } = this;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      const length = values[i]?.length ?? 0;
+      entries[2 * i] = BigInt(total);
+      entries[2 * i + 1] = BigInt(length);
+      total += length;
+    }
+    duckdb.list_vector_reserve(vector, total);
+    duckdb.list_vector_set_size(vector, total);
+    const child = duckdb.list_vector_get_child(vector);
+    let at = 0;
+    for (let i = 0; i < rows; i++) {
+      const list = values[i];
+      if (list === null) continue;
+      for (const item of list) duckdb.vector_assign_string_element(child, at++, item);
+      values[i] = null;
+    }
+    duckdb.copy_data_to_vector(vector, 0, entries.buffer, 0, rows * 16);
+  }
+}
+
+/** Fixed-width values in a typed array, copied into the vector in one call. */
+abstract class FixedWriter<
+  A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | BigInt64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>,
+> extends ColumnWriter {
+  constructor(protected readonly values: A) {
+    super();
+  }
+
+  protected writeValues(vector: duckdb.Vector, rows: number): void {
+    duckdb.copy_data_to_vector(vector, 0, this.values.buffer, 0, rows * this.values.BYTES_PER_ELEMENT);
+  }
+}
+
+class IntegerWriter extends FixedWriter<Int32Array<ArrayBuffer>> {
+  constructor() {
+    super(new Int32Array(CHUNK_ROWS));
+  }
+
+  set(row: number, v: CellValue): void {
+    const n = toInteger(v);
+    if (n === null || n > 2147483647 || n < -2147483648) this.setNull(row);
+    else this.values[row] = n;
+  }
+}
+
+class BigIntWriter extends FixedWriter<BigInt64Array<ArrayBuffer>> {
+  constructor() {
+    super(new BigInt64Array(CHUNK_ROWS));
+  }
+
+  set(row: number, v: CellValue): void {
+    const n = toInteger(v);
+    if (n === null) return this.setNull(row);
+    const big = BigInt(n);
+    // Refused at the row, as the appender refused it (a typed array would wrap it silently).
+    if (BigInt.asIntN(64, big) !== big) throw new Error('bigint out of int64 range');
+    this.values[row] = big;
+  }
+}
+
+class DoubleWriter extends FixedWriter<Float64Array<ArrayBuffer>> {
+  constructor() {
+    super(new Float64Array(CHUNK_ROWS));
+  }
+
+  set(row: number, v: CellValue): void {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (Number.isFinite(n)) this.values[row] = n;
+    else this.setNull(row);
+  }
+}
+
+class BooleanWriter extends FixedWriter<Uint8Array<ArrayBuffer>> {
+  constructor() {
+    super(new Uint8Array(CHUNK_ROWS));
+    if (duckdb.sizeof_bool !== 1) throw new Error(`a DuckDB BOOLEAN of ${duckdb.sizeof_bool} bytes: expected 1`);
+  }
+
+  set(row: number, v: CellValue): void {
+    if (typeof v === 'boolean') this.values[row] = v ? 1 : 0;
+    else this.setNull(row);
+  }
+}
+
+/** Microseconds since the epoch, as the appender's timestampValue(BigInt(ms) * 1000n) had them. */
+class TimestampWriter extends FixedWriter<BigInt64Array<ArrayBuffer>> {
+  constructor() {
+    super(new BigInt64Array(CHUNK_ROWS));
+  }
+
+  set(row: number, v: CellValue): void {
+    const ms = v instanceof Date ? v.getTime() : NaN;
+    if (Number.isFinite(ms)) this.values[row] = BigInt(ms) * 1000n;
+    else this.setNull(row);
+  }
+}
+
+function writerFor(type: ColumnType): ColumnWriter {
+  switch (type) {
+    case 'VARCHAR':
+      return new VarcharWriter();
+    case 'BIGINT':
+      return new BigIntWriter();
+    case 'INTEGER':
+      return new IntegerWriter();
+    case 'DOUBLE':
+      return new DoubleWriter();
+    case 'BOOLEAN':
+      return new BooleanWriter();
+    case 'TIMESTAMP':
+      return new TimestampWriter();
+    case 'VARCHAR[]':
+      return new VarcharListWriter();
+  }
+}
+
+/** The types of the staging-only columns before a table's own: its partition values, the object index, whether the row is its record's first. */
+function stagedColumnTypes(table: SourceTable): ColumnType[] {
+  return [...layoutOf(table).partitions.map((): ColumnType => 'VARCHAR'), 'INTEGER', 'BOOLEAN'];
+}
+
+/** The appender's column types, in order: what its data chunks must hold. */
+function appenderTypes(appender: DuckDBAppender): DuckDBType[] {
+  return Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
 }
 
 function toInteger(v: CellValue): number | null {
@@ -129,12 +304,58 @@ function createStagingTable(table: SourceTable): string {
   return `CREATE TABLE ${stagingTable(table)} (${ddl})`;
 }
 
+/**
+ * A table's staged rows held column by column until a data chunk is full, then handed to the
+ * appender in one call: per-value appender calls (one native call per cell, nulls included)
+ * cost more than filling the chunk's vectors (see bench/README.md, "Rows handed over in data chunks").
+ */
+class ChunkBuffer {
+  private readonly chunk: DuckDBDataChunk;
+  size = 0;
+
+  /** `types`: the staging table's column types, in order; `writers`: one per column, of the same types. */
+  constructor(
+    types: readonly DuckDBType[],
+    private readonly writers: readonly ColumnWriter[],
+  ) {
+    // One chunk per table, reset between writes: its vectors' memory is reused rather than left to the GC.
+    this.chunk = DuckDBDataChunk.create(types);
+  }
+
+  /** Column `index`'s cell for the row being built (the row is counted by endRow()). */
+  set(index: number, value: CellValue): void {
+    this.writers[index].set(this.size, value);
+  }
+
+  /** Drops the row being built (a cell was refused): its slot is the next row's. */
+  discardRow(): void {
+    for (const writer of this.writers) writer.discard(this.size);
+  }
+
+  /** Ends the row being built; true when the buffer is full and must be written. */
+  endRow(): boolean {
+    return ++this.size >= CHUNK_ROWS;
+  }
+
+  /** Appends the rows held as one data chunk (none: nothing) and empties the buffer. */
+  writeTo(appender: DuckDBAppender): void {
+    if (this.size === 0) return;
+    const raw = this.chunk.chunk;
+    duckdb.data_chunk_reset(raw);
+    for (let i = 0; i < this.writers.length; i++) this.writers[i].write(duckdb.data_chunk_get_vector(raw, i), this.size);
+    duckdb.data_chunk_set_size(raw, this.size);
+    appender.appendDataChunk(this.chunk);
+    this.size = 0;
+  }
+}
+
 interface TableState {
   appender: DuckDBAppender;
-  appenders: Append[];
+  buffer: ChunkBuffer;
   columns: readonly Column[];
   /** Per column: whether append() takes it from the row, the record's flags or the enrichment columns. */
   cellFrom: Uint8Array;
+  /** Rows staged since the last spill (written to the appender or held in the buffer). */
   rows: number;
 }
 
@@ -189,7 +410,13 @@ export class RowSpiller {
       const { columns } = layoutOf(name);
       await connection.run(createStagingTable(name));
       const appender = await connection.createAppender(stagingTable(name));
-      tables.set(name, { appender, appenders: columns.map(appenderFor), columns, cellFrom: cellSources(columns), rows: 0 });
+      tables.set(name, {
+        appender,
+        buffer: new ChunkBuffer(appenderTypes(appender), [...stagedColumnTypes(name), ...columns.map((c) => c.type)].map(writerFor)),
+        columns,
+        cellFrom: cellSources(columns),
+        rows: 0,
+      });
     }
     return new RowSpiller(instance, connection, tables, options.tempDir, options.spillRows ?? 10_000);
   }
@@ -211,7 +438,7 @@ export class RowSpiller {
   ): OversizeRaw | null {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
-    const { columns, appenders, cellFrom } = state;
+    const { columns, cellFrom } = state;
     let cells: Readonly<Record<string, CellValue>> = row;
     let oversize: OversizeRaw | null = null;
     const raw = row.raw;
@@ -234,32 +461,38 @@ export class RowSpiller {
       for (const name of emptied) slimmed[name] = null;
       cells = slimmed;
     }
-    const a = state.appender;
-    if ('product' in row) {
-      // A finding: partitioned by the product that reported it and its account.
-      a.appendVarchar(row.product);
-      a.appendVarchar(safePartitionValue(row.account, 'unknown'));
-    } else {
-      a.appendVarchar(source);
-      a.appendVarchar(safePartitionValue(row.account, 'unknown'));
-      a.appendVarchar(safePartitionValue(row.region, 'unknown'));
+    const b = state.buffer;
+    let at = 0;
+    try {
+      if ('product' in row) {
+        // A finding: partitioned by the product that reported it and its account.
+        b.set(at++, row.product);
+        b.set(at++, safePartitionValue(row.account, 'unknown'));
+      } else {
+        b.set(at++, source);
+        b.set(at++, safePartitionValue(row.account, 'unknown'));
+        b.set(at++, safePartitionValue(row.region, 'unknown'));
+      }
+      b.set(at++, object);
+      b.set(at++, primary);
+      // The row's own cells, with the record's flags and the enrichment columns in their place when
+      // given: read where they are, never copied into a new row (a spread per row cost more than the rest of append).
+      for (let i = 0; i < columns.length; i++) {
+        const from = cellFrom[i];
+        const name = columns[i].name;
+        const value =
+          from === CELL_ENRICHMENT && enrichment
+            ? enrichment[name as EnrichmentColumnName]
+            : from === CELL_FLAGS && flags
+              ? flags
+              : cells[name];
+        b.set(at++, value);
+      }
+    } catch (err) {
+      b.discardRow();
+      throw err;
     }
-    a.appendInteger(object);
-    a.appendBoolean(primary);
-    // The row's own cells, with the record's flags and the enrichment columns in their place when
-    // given: read where they are, never copied into a new row (a spread per row cost more than the rest of append).
-    for (let i = 0; i < columns.length; i++) {
-      const from = cellFrom[i];
-      const name = columns[i].name;
-      const value =
-        from === CELL_ENRICHMENT && enrichment
-          ? enrichment[name as EnrichmentColumnName]
-          : from === CELL_FLAGS && flags
-            ? flags
-            : cells[name];
-      appenders[i](a, value);
-    }
-    a.endRow();
+    if (b.endRow()) b.writeTo(state.appender);
     state.rows += 1;
     return oversize;
   }
@@ -277,6 +510,7 @@ export class RowSpiller {
   async stageBySql(table: SourceTable, select: string): Promise<number> {
     const state = this.tables.get(table);
     if (!state) throw new Error(`unknown table ${table}`);
+    state.buffer.writeTo(state.appender);
     state.appender.flushSync();
     const result = await this.connection.run(`INSERT INTO ${stagingTable(table)} BY NAME ${select}`);
     const rows = result.rowsChanged;
@@ -297,6 +531,7 @@ export class RowSpiller {
   }
 
   private async spill(name: SourceTable, state: TableState): Promise<void> {
+    state.buffer.writeTo(state.appender);
     state.appender.flushSync();
     const file = join(this.tempDir, `spill-${name}-${threadId}-${this.spillCount++}.parquet`);
     await this.connection.run(
