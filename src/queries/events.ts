@@ -350,7 +350,8 @@ const SHARED_KEY_COLUMN: Partial<Record<EventPivot, readonly string[]>> = {
  */
 function sameKeyOf(table: TableName, leg: Leg, q: EventsQuery): { column: string; keys: readonly string[] } | undefined {
   const specific = LISTED_UNDER[table];
-  if (!specific || leg.keysInFrom || !SHARED_KEY_COLUMN[q.pivot]?.includes(leg.pivotExpr) || !hasColumn(specific, leg.pivotExpr)) return undefined;
+  if (!specific || leg.keysInFrom || !SHARED_KEY_COLUMN[q.pivot]?.includes(leg.pivotExpr) || !hasColumn(specific, leg.pivotExpr))
+    return undefined;
   return { column: leg.pivotExpr, keys: q.keys };
 }
 

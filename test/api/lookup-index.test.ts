@@ -158,7 +158,11 @@ async function expectKeyedRowsRight(engine: DuckDbEngine): Promise<void> {
   }
   // The record kept in two classes is listed once, as its sign-in, by every pivot on it.
   const base = { tables: TABLE_NAMES, conditions: {}, window: WINDOW, after: null, limit: 10_000, descending: true } as const;
-  for (const [pivot, key] of [['ip', paired.ip], ['session', paired.session], ['identity', paired.identity]] as const) {
+  for (const [pivot, key] of [
+    ['ip', paired.ip],
+    ['session', paired.session],
+    ['identity', paired.identity],
+  ] as const) {
     if (key === null) continue;
     const page = eventsPage(AccountScope.ALL, { ...base, pivot, keys: [key] });
     const { rows } = await engine.query(page.sql, page.params, { days: page.days, keyed: page.keyed });
