@@ -5,7 +5,17 @@
  * installed as macros (TRINO_COMPAT_MACROS), so one SQL text serves both engines.
  */
 import { statSync } from 'node:fs';
-import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  LIST,
+  TIMESTAMP,
+  VARCHAR,
+  jsToDuckDBValue,
+  type DuckDBPreparedStatement,
+} from '@duckdb/node-api';
+
+const VARCHAR_LIST = LIST(VARCHAR);
 import { TRINO_COMPAT_MACROS } from './athena-compat';
 import {
   GRAPH_TABLE_NAMES,
@@ -266,15 +276,23 @@ export class DuckDbEngine implements QueryEngine {
    * given when the statement is not bounded, the lake has no listing (glob views) or the statement
    * opens with `WITH RECURSIVE`.
    */
-  private async windowed(sql: string, days: QueryOptions['days'], keyed: QueryOptions['keyed']): Promise<string> {
+  private async windowed(
+    sql: string,
+    days: QueryOptions['days'],
+    keyed: QueryOptions['keyed'],
+  ): Promise<{ text: string; files: readonly string[][] }> {
     const listing = this.listing;
-    if (!days || !listing) return sql;
+    const none = { text: sql, files: [] };
+    if (!days || !listing) return none;
     const opening = /^\s*WITH\s+/i.exec(sql);
-    if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return sql;
+    if (opening && /^RECURSIVE\b/i.test(sql.slice(opening[0].length))) return none;
     const holding = keyed && keyed.values.length > 0 ? await this.keyedFiles(listing, sql, days, keyed) : undefined;
-    const reads = listing.windowReads(sql, days[0], days[1], holding, this.held);
-    if (reads.length === 0) return sql;
-    return opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
+    // A keyed read's files differ per key: as parameters, one text (one kept statement) serves every key.
+    const files: string[][] = [];
+    const reads = listing.windowReads(sql, days[0], days[1], holding, this.held, holding ? files : undefined);
+    if (reads.length === 0) return none;
+    const text = opening ? `WITH ${reads.join(',\n  ')},\n  ${sql.slice(opening[0].length)}` : `WITH ${reads.join(',\n  ')}\n${sql}`;
+    return { text, files };
   }
 
   /**
@@ -345,7 +363,7 @@ export class DuckDbEngine implements QueryEngine {
   ): Promise<QueryResult<R>> {
     if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
     await this.refreshIfLakeChanged();
-    const text = await this.windowed(sql, options.days, options.keyed);
+    const { text, files } = await this.windowed(sql, options.days, options.keyed);
     const started = performance.now();
     return this.withConnection(async (connection) => {
       const onAbort = () => connection.interrupt();
@@ -356,7 +374,7 @@ export class DuckDbEngine implements QueryEngine {
       let failed = false;
       try {
         prepared = await cache.prepare(connection, text, this.generation);
-        bindParams(prepared, params);
+        bindParams(prepared, params, files);
         const reader = await prepared.runAndReadAll();
         const rows = reader.getRowObjectsJS().map((row) => toSqlRow(row) as R);
         return { rows, stats: { engine: 'duckdb', millis: performance.now() - started, bytesScanned: 0 } };
@@ -409,12 +427,14 @@ export class DuckDbEngine implements QueryEngine {
   }
 }
 
-function bindParams(prepared: DuckDBPreparedStatement, params: readonly SqlParam[]): void {
-  if (prepared.parameterCount !== params.length) {
-    throw new EngineError(`expected ${prepared.parameterCount} parameters, got ${params.length}`, 'QUERY_FAILED');
+/** Binds the window reads' file lists (their `?`s open the text: DuckDbEngine.windowed), then the statement's parameters. */
+function bindParams(prepared: DuckDBPreparedStatement, params: readonly SqlParam[], files: readonly (readonly string[])[] = []): void {
+  if (prepared.parameterCount !== files.length + params.length) {
+    throw new EngineError(`expected ${prepared.parameterCount} parameters, got ${files.length + params.length}`, 'QUERY_FAILED');
   }
+  files.forEach((list, i) => prepared.bindList(i + 1, list, VARCHAR_LIST));
   params.forEach((value, i) => {
-    const index = i + 1;
+    const index = files.length + i + 1;
     if (value === null || value === undefined) prepared.bindNull(index);
     else if (typeof value === 'string') prepared.bindVarchar(index, value);
     else if (typeof value === 'boolean') prepared.bindBoolean(index, value);

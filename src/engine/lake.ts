@@ -17,7 +17,7 @@ import {
   tablePath,
 } from '../core/lake-layout';
 import type { KeyedRead } from '../core/lookup-index';
-import { quoteIdent } from '../core/sql';
+import { quoteIdent, sqlString } from '../core/sql';
 import { FINDINGS_TABLE, GRAPH_TABLES, TABLE_NAMES, type GraphTableName, type TableName } from '../core/tables';
 
 export { hasPartFiles } from '../core/duckdb';
@@ -51,6 +51,21 @@ function tableSelect(lake: string, table: LakeTable, files: readonly string[] | 
   if ((TABLE_NAMES as readonly string[]).includes(table)) return eventTableSelect(lake, table as TableName, files);
   if (table === FINDINGS_TABLE.name) return findingsTableSelect(lake, files);
   return graphTableSelect(lake, table as GraphTableName, files);
+}
+
+/** A stand-in file list, never a part file's name, for the text of a read whose file list is a parameter. */
+const FILES_PARAMETER_MARK = '<files bound as a parameter>';
+
+/**
+ * The SELECT text reading a table's files given as the statement's parameter (a VARCHAR[] bound at
+ * run time): src/core/duckdb.ts spells it for one stand-in file, whose quoted list becomes the `?`.
+ * One text then serves every set of files, so a connection's kept prepared statement serves every key.
+ */
+function tableSelectOfBoundFiles(lake: string, table: LakeTable): string {
+  const select = tableSelect(lake, table, [FILES_PARAMETER_MARK]);
+  const list = `[${sqlString(FILES_PARAMETER_MARK)}]`;
+  if (select.split(list).length !== 2) throw new Error(`no file list in the read of ${table}`);
+  return select.replace(list, 'CAST(? AS VARCHAR[])');
 }
 
 /**
@@ -143,16 +158,28 @@ export class LakeListing {
    * keys (the engine asks the lookup indexes); the statement's own key filter still decides the rows.
    * `inMemory`: tables whose view reads a table held in memory, left to their view.
    */
-  windowReads(sql: string, from: string, to: string, holding?: KeyedFiles, inMemory?: { has(table: LakeTable): boolean }): string[] {
+  windowReads(
+    sql: string,
+    from: string,
+    to: string,
+    holding?: KeyedFiles,
+    inMemory?: { has(table: LakeTable): boolean },
+    boundFiles?: string[][],
+  ): string[] {
     const entries: string[] = [];
+    const bound: string[][] = [];
     for (const [table, named] of NAMED) {
       // A table held in memory (DuckDbEngine's graph tables) is read through its view: no footers to open.
       if (!named.test(sql) || inMemory?.has(table)) continue;
       const listed = this.filesOn(table, from, to);
       if (listed === undefined) return [];
       const files = holding ? holding(table, listed) : listed;
-      entries.push(`${quoteIdent(table, LAKE_TABLES)} AS NOT MATERIALIZED (${tableSelect(this.lake, table, files)})`);
+      // No file: an empty typed relation (no parameter), as the view of a table without files.
+      const select = boundFiles && files.length > 0 ? tableSelectOfBoundFiles(this.lake, table) : tableSelect(this.lake, table, files);
+      if (boundFiles && files.length > 0) bound.push([...files]);
+      entries.push(`${quoteIdent(table, LAKE_TABLES)} AS NOT MATERIALIZED (${select})`);
     }
+    boundFiles?.push(...bound);
     return entries;
   }
 }

@@ -311,12 +311,48 @@ export const LISTED_UNDER: Partial<Record<TableName, TableName>> = { api_activit
 /**
  * ` AND NOT EXISTS (…)` leaving out a table's rows that a statement reading `tables` counts under
  * their more specific class; nothing when that class is not read.
+ *
+ * `sameKey`: the leg keeps only rows whose `column` is one of `keys` (a pivot on identity, session
+ * or address), so the other row of the same record has that value too (both rows of one record carry
+ * the record's own actor, session and source address: `...core` in etl/sources/cloudtrail/parser.ts,
+ * checked by test/api/lookup-index.test.ts). The look-up then reads only the specific class's rows of
+ * those keys, and its files can be narrowed by the lookup index like the leg's (keyedRead): about
+ * half the CPU of contextFor's event statement (bench/README.md).
  */
-export function listedElsewhereSql(table: TableName, tables: readonly TableName[], params: SqlParam[], days: [string, string]): string {
+export function listedElsewhereSql(
+  table: TableName,
+  tables: readonly TableName[],
+  params: SqlParam[],
+  days: [string, string],
+  sameKey?: { column: string; keys: readonly string[] },
+): string {
   const specific = LISTED_UNDER[table];
   if (!specific || !tables.includes(specific)) return '';
   params.push(days[0], days[1]);
-  return ` AND NOT EXISTS (SELECT 1 FROM ${specific} other WHERE other.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND other.event_id = ${table}.event_id AND other.time = ${table}.time)`;
+  let keyed = '';
+  if (sameKey) {
+    keyed = ` AND other.${sameKey.column} IN (${placeholders(sameKey.keys.length)})`;
+    params.push(...sameKey.keys);
+  }
+  return ` AND NOT EXISTS (SELECT 1 FROM ${specific} other WHERE other.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND other.event_id = ${table}.event_id AND other.time = ${table}.time${keyed})`;
+}
+
+/** Per pivot, the columns a leg may keep its keys on that every class of a record carries alike. */
+const SHARED_KEY_COLUMN: Partial<Record<EventPivot, readonly string[]>> = {
+  identity: ['actor_id'],
+  session: ['session_id'],
+  ip: ['src_ip'],
+};
+
+/**
+ * The key a leg of `table` can hand its look-up in the more specific class (listedElsewhereSql's
+ * `sameKey`): when the leg keeps its keys on a column both classes carry alike; else none.
+ */
+function sameKeyOf(table: TableName, leg: Leg, q: EventsQuery): { column: string; keys: readonly string[] } | undefined {
+  const specific = LISTED_UNDER[table];
+  if (!specific || leg.keysInFrom || !SHARED_KEY_COLUMN[q.pivot]?.includes(leg.pivotExpr) || !hasColumn(specific, leg.pivotExpr))
+    return undefined;
+  return { column: leg.pivotExpr, keys: q.keys };
 }
 
 /** A typed NULL both dialects accept: Trino spells a list type array(varchar), DuckDB VARCHAR[]. */
@@ -365,7 +401,7 @@ export function eventUnion(
       const restrict = scope.restrict('account');
       where += restrict.sql;
       params.push(...restrict.params);
-      where += listedElsewhereSql(table, q.tables, params, [fromDay, toDay]);
+      where += listedElsewhereSql(table, q.tables, params, [fromDay, toDay], sameKeyOf(table, leg, q));
       if (options.withCursor && q.after) {
         // Keyset: strictly after (time, event_id, table) in the page order.
         const op = q.descending ? '<' : '>';
@@ -395,11 +431,16 @@ function scanWeight(q: EventsQuery): Statement['weight'] {
 /**
  * The key every event-table read of the query filters on, for an engine to skip the files whose
  * lookup index lacks it (Statement.keyed): the pivot's keys (an identity's, session's or address's
- * events), else a session, identity or exact-address condition. A table also read unkeyed (the more
- * specific class a record is listed under, looked up by event id: listedElsewhereSql) is left out.
+ * events), else a session, identity or exact-address condition. Without a pivot, a table also read
+ * unkeyed (the more specific class a record is listed under, looked up by event id:
+ * listedElsewhereSql) is left out; a pivot's look-up there is keyed too (its `sameKey`).
  */
 function keyedRead(q: EventsQuery): Pick<Statement, 'keyed'> {
-  const tables = q.tables.filter((table) => !q.tables.some((other) => LISTED_UNDER[other] === table));
+  const pivoted = q.pivot === 'identity' || q.pivot === 'session' || q.pivot === 'ip';
+  const days = dayRange(q.window);
+  // A look-up by event id alone (no key handed to it) reads the whole window of its table.
+  const lookedUpUnkeyed = (other: TableName) => !pivoted || legsFor(other, q, days).some((leg) => !sameKeyOf(other, leg, q));
+  const tables = q.tables.filter((table) => !q.tables.some((other) => LISTED_UNDER[other] === table && lookedUpUnkeyed(other)));
   const keyed = (kind: KeyedRead['kind'], values: readonly string[]) =>
     values.length > 0 && tables.length > 0 ? { keyed: { kind, values: [...new Set(values)], tables } } : {};
   if (q.pivot === 'identity' || q.pivot === 'session' || q.pivot === 'ip') return keyed(q.pivot, q.keys);

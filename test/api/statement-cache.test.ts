@@ -10,6 +10,7 @@
  * - failures and the capacity bound: a failed statement is not kept, the least recently used one goes.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ingest } from '../../etl/ingest';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
@@ -20,6 +21,8 @@ import { eventsCount, eventsPage } from '../../src/queries/events';
 import { AccountScope } from '../../src/queries/scope';
 import type { Statement } from '../../src/queries/sql';
 import { TABLE_NAMES } from '../../src/core/tables';
+import { LOOKUP_INDEX_DIR } from '../../src/core/lake-layout';
+import { sqlString } from '../../src/core/sql';
 import { LATER_DAY_WINDOW, lakeWithLaterDay } from './fixtures/later-day';
 
 const WINDOW = LATER_DAY_WINDOW;
@@ -85,6 +88,37 @@ describe('prepared statements kept per connection', () => {
       expect(kept.statementsKept).toBe(8);
       expect(fresh.statementsKept).toBe(0);
       expect(found).toBeGreaterThan(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it("serve every key of a keyed read from one kept statement: the read's files are a parameter", async () => {
+    const { kept, fresh, close } = await pair();
+    try {
+      const days: [string, string] = ['2026-11-02', '2026-11-03'];
+      // Per address, the api_activity files (of those days) whose lookup index holds it.
+      const { rows } = await fresh.query<{ ip: string; files: string }>(
+        `SELECT key AS ip, string_agg(filename, ',' ORDER BY filename) AS files
+           FROM read_parquet(${sqlString(join(lake, LOOKUP_INDEX_DIR, 'api_activity', '**', '*.parquet'))}, filename = true, hive_partitioning = false)
+          WHERE kind = 'ip' AND (filename LIKE '%day=2026-11-02%' OR filename LIKE '%day=2026-11-03%')
+          GROUP BY key ORDER BY key`,
+      );
+      const sets = new Set(rows.map((r) => r.files));
+      expect(sets.size).toBeGreaterThan(1);
+      const sql = `SELECT count(*) AS n, min(event_id) AS first FROM api_activity WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_ip = ?`;
+      let counted = 0;
+      for (const { ip } of rows) {
+        const keyed = { kind: 'ip' as const, values: [ip], tables: ['api_activity' as const] };
+        const viewed = await fresh.query(sql, [...days, ip]);
+        expect(await kept.query(sql, [...days, ip], { days, keyed })).toMatchObject({ rows: viewed.rows });
+        expect(await fresh.query(sql, [...days, ip], { days, keyed })).toMatchObject({ rows: viewed.rows });
+        counted += Number(viewed.rows[0].n);
+      }
+      expect(counted).toBeGreaterThan(0);
+      // Addresses held by different files ran on one statement (each bound its own files).
+      expect(kept.statementsKept).toBe(1);
+      expect(kept.statementCacheStats).toEqual({ hits: rows.length - 1, misses: 1 });
     } finally {
       await close();
     }
