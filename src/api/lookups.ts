@@ -80,6 +80,15 @@ export async function resolveIdentity(
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/**
+ * The key resolveResource most likely finds for a text: a bare bucket name's ARN in the commercial
+ * partition (the lake may hold it in another: resourcesByName asks the data), else the text itself
+ * (the first key it tries). A guess, for starting work early (src/api/prefetch.ts), never an answer.
+ */
+export function likelyResourceKey(text: string): string {
+  return !text.startsWith('arn:') && isBucketName(text) ? `arn:aws:s3:::${text}` : text;
+}
+
 export function isBucketName(text: string): boolean {
   return BUCKET_NAME.test(text);
 }

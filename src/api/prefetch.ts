@@ -1,18 +1,32 @@
 /**
- * Event pages started beside the look-up of the entity they belong to. `identity(id) { events }`
- * otherwise runs in two sequential waves: the identity's candidates, then its events keyed on the
- * id found. Most callers pass the id itself, so the events keyed on the caller's text can start at
- * once, through the very loader calls `Identity.events` makes: when the look-up finds that id, the
- * resolver's own calls find the statements already running (the per-request DataLoader caches
- * them) and the pivot is one wave. When it finds another identity (a name, an access key) or none,
- * the resolver asks for its own rows and the started page is only wasted work: the rows a caller
- * sees are always those of the id the look-up found.
+ * Lists of an entity started beside the look-up of the entity itself. `identity(id) { events }` or
+ * `resource(id: bucket) { actors sessions }` otherwise run in sequential waves: the look-up, then
+ * the lists keyed on the key it found. Most callers pass what the key will be (an identity's id, a
+ * bucket whose ARN is `arn:aws:s3:::<name>`), so the lists keyed on that guess can start at once,
+ * through the very resolvers and loader calls the document's fields make: when the look-up finds
+ * that key, the fields' own calls find the statements already running (the per-request DataLoader
+ * caches them by key) and the look-up and its lists are one wave. When it finds another key (a
+ * name, an access key, a bucket of another partition) or nothing, the fields ask for their own rows
+ * and the started statements are only wasted work: the rows a caller sees are always those of the
+ * key the look-up found.
  */
 import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
-import { eventConnection, type EventArgs } from './connections';
 import type { RequestContext } from './context';
 import { eventColumnsOfEdgeNodes, fieldsOf } from './event-columns';
-import type { Window } from './models';
+import { entityStub, type EntityModel, type EntityType, type EventConnectionModel, type Window } from './models';
+
+/** A field resolver as the generated types allow it to be written here: a plain function of the entity. */
+type FieldResolver = (entity: EntityModel, args: never, ctx: RequestContext, info: GraphQLResolveInfo) => unknown;
+
+/** Of a type's resolvers, these fields' (each a plain function: one written as `{ resolve }` is left out). */
+export function resolversOf(resolvers: object, names: readonly string[]): Readonly<Record<string, FieldResolver>> {
+  const out: Record<string, FieldResolver> = {};
+  for (const name of names) {
+    const resolver: unknown = (resolvers as Record<string, unknown>)[name];
+    if (typeof resolver === 'function') out[name] = resolver as FieldResolver;
+  }
+  return out;
+}
 
 /** Field nodes by response key (alias or name), in document order: one resolver call each. */
 function byResponseKey(nodes: readonly FieldNode[]): FieldNode[][] {
@@ -26,43 +40,63 @@ function byResponseKey(nodes: readonly FieldNode[]): FieldNode[][] {
   return [...groups.values()];
 }
 
-/** At most this many event lists of one identity are started ahead (a document rarely asks more than one). */
-const MAX_PREFETCHED_LISTS = 2;
+/** At most this many lists of one entity are started ahead. */
+const MAX_PREFETCHED_LISTS = 6;
+
+/** Filter arguments whose resolution looks things up itself (and notes what it did not find): left to the field. */
+const LOOKUP_FILTERS = ['identity', 'resource', 'ip'];
 
 /**
- * Starts the `events` lists `info`'s field (an `identity` look-up, resolved from `text`) selects on
- * the identity, keyed on `text` and `window` (the identity's window if found under that id), with
- * the parts (edges, pageInfo, totalCount) each selects. Never throws and returns nothing: failures are
- * the resolver's to report when it asks itself. Lists with filters that look things up (identity,
- * resource, address) are left to the resolver, whose look-ups also note what they did not find.
+ * Starts the lists `info`'s field (a look-up of an entity of `type`) selects among `fields`, as the
+ * fields would for an entity keyed `key` over `window`, with the parts (edges, pageInfo, totalCount)
+ * an event list selects. Never throws and returns nothing: failures are the fields' to report when
+ * they ask themselves. `fields` are the type's resolvers (only those that read the key and window).
  */
-export function prefetchIdentityEvents(ctx: RequestContext, text: string, window: Window, info: GraphQLResolveInfo): void {
-  const identityType = info.schema.getType('Identity') as GraphQLObjectType | undefined;
-  const eventsField = identityType?.getFields().events;
-  if (!eventsField) return;
-  const lists = byResponseKey(
-    info.fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, info.fragments)).filter((f) => f.name.value === 'events'),
+export function prefetchLists(
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+  type: EntityType,
+  key: string,
+  window: Window,
+  fields: Readonly<Record<string, FieldResolver>>,
+): void {
+  const objectType = info.schema.getType(type) as GraphQLObjectType | undefined;
+  if (!objectType) return;
+  const definitions = objectType.getFields();
+  const entity = entityStub(type, key, window);
+  const selected = byResponseKey(info.fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, info.fragments))).filter(
+    (nodes) => fields[nodes[0].name.value] !== undefined && definitions[nodes[0].name.value] !== undefined,
   );
-  for (const nodes of lists.slice(0, MAX_PREFETCHED_LISTS)) {
+  for (const nodes of selected.slice(0, MAX_PREFETCHED_LISTS)) {
+    const name = nodes[0].name.value;
     try {
-      const args = getArgumentValues(eventsField, nodes[0], info.variableValues) as EventArgs;
+      const args = getArgumentValues(definitions[name], nodes[0], info.variableValues);
       const filter = args.filter as Record<string, unknown> | null | undefined;
-      if (filter && (filter.identity != null || filter.resource != null || filter.ip != null)) continue;
-      const parts = byResponseKey(nodes.flatMap((node) => fieldsOf(node.selectionSet, info.fragments)));
-      const started = eventConnection(ctx, 'identity', text, window, args).then((connection) =>
-        Promise.all(
-          parts.map((part) => {
-            const name = part[0].name.value;
-            if (name === 'edges') return connection.edges(eventColumnsOfEdgeNodes(part, info.fragments));
-            if (name === 'pageInfo') return connection.pageInfo();
-            if (name === 'totalCount') return connection.totalCount();
-            return undefined;
-          }),
-        ),
+      if (filter && LOOKUP_FILTERS.some((f) => filter[f] != null)) continue;
+      const started = Promise.resolve(fields[name](entity, args as never, ctx, info)).then((result) =>
+        isEventConnection(result) ? startEventParts(result, nodes, info) : undefined,
       );
       started.catch(() => undefined);
     } catch {
-      // Arguments the resolver will reject itself (a bad cursor, too large a page).
+      // Arguments the field will reject itself (a bad cursor, too large a page).
     }
   }
+}
+
+function isEventConnection(value: unknown): value is EventConnectionModel {
+  return typeof value === 'object' && value !== null && typeof (value as EventConnectionModel).edges === 'function';
+}
+
+/** The parts of an event list the document selects, as EventConnection's resolvers ask for them. */
+function startEventParts(connection: EventConnectionModel, nodes: readonly FieldNode[], info: GraphQLResolveInfo): Promise<unknown> {
+  const parts = byResponseKey(nodes.flatMap((node) => fieldsOf(node.selectionSet, info.fragments)));
+  return Promise.all(
+    parts.map((part) => {
+      const name = part[0].name.value;
+      if (name === 'edges') return connection.edges(eventColumnsOfEdgeNodes(part, info.fragments));
+      if (name === 'pageInfo') return connection.pageInfo();
+      if (name === 'totalCount') return connection.totalCount();
+      return undefined;
+    }),
+  );
 }
