@@ -96,7 +96,7 @@ function startEventParts(connection: EventConnectionModel, nodes: readonly Field
       if (name === 'edges') return connection.edges(eventColumnsOfEdgeNodes(part, info.fragments));
       if (name === 'pageInfo') return connection.pageInfo();
       if (name === 'totalCount') return connection.totalCount();
-      return undefined;
+      return Promise.resolve(undefined);
     }),
   );
 }
