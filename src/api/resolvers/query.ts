@@ -15,7 +15,16 @@ import { findingConnection } from './finding';
 
 /** Lists of an identity and of a resource that read only its key and window: started beside the look-up (src/api/prefetch.ts). */
 const IDENTITY_LISTS = resolversOf(Identity, ['events', 'sessions', 'issuedSessions', 'ips', 'resources', 'userAgents', 'accounts']);
-const RESOURCE_LISTS = resolversOf(Resource, ['actors', 'sessions', 'sourceIps', 'events', 'interfaces', 'instances', 'addresses', 'domains']);
+const RESOURCE_LISTS = resolversOf(Resource, [
+  'actors',
+  'sessions',
+  'sourceIps',
+  'events',
+  'interfaces',
+  'instances',
+  'addresses',
+  'domains',
+]);
 
 export const Query: QueryResolvers = {
   node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
