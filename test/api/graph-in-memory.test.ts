@@ -15,6 +15,10 @@ import { ScoutApi } from '../../src/api/server';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import type { SqlRow } from '../../src/engine/types';
+import { EDGES_BY_DESTINATION } from '../../src/core/edge-ends';
+import { identityCandidates, neighbours, PIVOTS, type PivotName } from '../../src/queries/graph';
+import { AccountScope } from '../../src/queries/scope';
+import type { Statement } from '../../src/queries/sql';
 import { LATER_DAY_WINDOW, lakeWithLaterDay } from './fixtures/later-day';
 
 const W = { from: LATER_DAY_WINDOW.from.toISOString(), to: LATER_DAY_WINDOW.to.toISOString() };
@@ -74,6 +78,41 @@ async function answers(engine: DuckDbEngine, session: string, accounts: string[]
   }
 }
 
+/** Pivots with a destination-end leg (an edge read by its `dst_id`): what the copy ordered by destination serves. */
+const IN_PIVOTS = (Object.keys(PIVOTS) as PivotName[]).filter((p) => PIVOTS[p].legs.some((leg) => leg.direction === 'in'));
+
+/**
+ * Every destination-end look-up, per scope (all, each account, no grant): each in-pivot keyed on the
+ * destinations of its type with the most edges (and a key no edge has), and the identity candidates an
+ * access key and a role session name find (their legs read edges by destination too).
+ */
+async function destinationLookups(engine: DuckDbEngine, accounts: readonly string[]): Promise<Record<string, string[]>> {
+  const window = LATER_DAY_WINDOW;
+  const out: Record<string, string[]> = {};
+  const run = async (s: Statement) => (await engine.query(s.sql, s.params, { label: s.label, days: s.days })).rows;
+  for (const scope of [AccountScope.ALL, ...accounts.map((a) => AccountScope.of([a])), AccountScope.of([])]) {
+    for (const pivot of IN_PIVOTS) {
+      const keys = (
+        await engine.query<{ dst_id: string }>(
+          `SELECT dst_id FROM graph_edges WHERE dst_type = ? GROUP BY dst_id ORDER BY count(*) DESC, dst_id LIMIT 5`,
+          [PIVOTS[pivot].from],
+        )
+      ).rows.map((r) => r.dst_id);
+      out[`${String(scope)}|${pivot}`] = canonical(await run(neighbours(scope, pivot, [...keys, 'no-such-key'], window, null, 0, 50)));
+    }
+    const [key] = (
+      await engine.query<{ id: string; name: string }>(
+        `SELECT e.dst_id AS id, max(s.name) AS name FROM graph_edges e JOIN graph_entities s ON s.type = 'Session' AND s.id = e.dst_id
+         WHERE e.rel = 'uses' AND e.src_type = 'Identity' AND e.dst_type = 'Session' AND s.name IS NOT NULL
+         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+      )
+    ).rows;
+    out[`${String(scope)}|candidates by access key`] = canonical(await run(identityCandidates(scope, key.id, null, window)));
+    out[`${String(scope)}|candidates by session name`] = canonical(await run(identityCandidates(scope, 'x', null, window, key.name)));
+  }
+  return out;
+}
+
 describe('graph tables held in memory', () => {
   it('hold the views’ columns, types and rows, and answer the pivots as the files do, per caller, also after a commit', async () => {
     const files = await DuckDbEngine.open({ lake, connections: 2 });
@@ -103,6 +142,28 @@ describe('graph tables held in memory', () => {
       expect((expected[0] as any).ip.identities.totalCount).toBeGreaterThan(0);
       expect(await answers(held, session, accounts)).toEqual(expected);
 
+      // Destination-end look-ups read the held copy ordered by destination, and find the files' rows.
+      const plan = async (engine: DuckDbEngine) =>
+        (await engine.query(`EXPLAIN SELECT count(*) FROM ${EDGES_BY_DESTINATION}`)).rows
+          .map((row) => String(row.explain_value))
+          .join('')
+          .replace(/[\s│]/g, '');
+      expect(await plan(held)).toMatch(/graph_edges_by_destination_\d+/);
+      expect(await plan(files)).not.toMatch(/graph_edges_by_destination/);
+      const byDestination = await destinationLookups(files, accounts);
+      expect(byDestination['*|resourceIps'].length).toBeGreaterThan(0);
+      expect(byDestination['*|ipIdentities'].length).toBeGreaterThan(0);
+      expect(byDestination['*|candidates by access key'].length).toBeGreaterThan(0);
+      expect(byDestination['*|candidates by session name'].length).toBeGreaterThan(0);
+      // Scopes matter: an account sees some of it, less than all; no grant sees nothing.
+      const total = (scope: string) =>
+        Object.entries(byDestination)
+          .filter(([k]) => k.startsWith(`${scope}|`))
+          .reduce((sum, [, rows]) => sum + rows.length, 0);
+      expect(accounts.some((a) => total(a) > 0 && total(a) < total('*'))).toBe(true);
+      expect(total('')).toBe(0);
+      expect(await destinationLookups(held, accounts)).toEqual(byDestination);
+
       // A commit adds a day: the held engine, not reopened, loads the graph again.
       const countDays = `SELECT count(DISTINCT day) AS days, count(*) AS n FROM graph_edges`;
       const [before] = (await held.query<{ days: number; n: number }>(countDays)).rows;
@@ -118,6 +179,8 @@ describe('graph tables held in memory', () => {
           expect(canonical((await held.query(all)).rows)).toEqual(canonical((await fresh.query(all)).rows));
         }
         expect(await answers(held, session, accounts)).toEqual(await answers(fresh, session, accounts));
+        // The copy ordered by destination was loaded again with the edges.
+        expect(await destinationLookups(held, accounts)).toEqual(await destinationLookups(fresh, accounts));
       } finally {
         await fresh.close();
       }
@@ -149,7 +212,8 @@ describe('graph tables held in memory', () => {
       const names = async () =>
         (await held.query<{ table_name: string }>(`SELECT table_name FROM duckdb_tables() ORDER BY 1`)).rows.map((r) => r.table_name);
       const first = await names();
-      expect(first).toHaveLength(3);
+      // Entities, coverage, and the edges twice: by source and by destination.
+      expect(first).toHaveLength(4);
       await held.refresh();
       expect(await names()).toEqual(first);
     } finally {
