@@ -145,7 +145,7 @@ describe('graph tables held in memory', () => {
       // Destination-end look-ups read the held copy ordered by destination, and find the files' rows.
       const plan = async (engine: DuckDbEngine) =>
         (await engine.query(`EXPLAIN SELECT count(*) FROM ${EDGES_BY_DESTINATION}`)).rows
-          .map((row) => String(row.explain_value))
+          .map((row) => (typeof row.explain_value === 'string' ? row.explain_value : ''))
           .join('')
           .replace(/[\s│]/g, '');
       expect(await plan(held)).toMatch(/graph_edges_by_destination_\d+/);
