@@ -7,10 +7,8 @@
 import { statSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance, TIMESTAMP, jsToDuckDBValue, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { TRINO_COMPAT_MACROS } from './athena-compat';
-import { EDGES_BY_DESTINATION, EDGES_BY_DESTINATION_ALIAS } from '../core/edge-ends';
 import {
   GRAPH_TABLE_NAMES,
-  edgesByDestinationLoad,
   graphTableLoad,
   lakeHead,
   lakeViewStatements,
@@ -117,8 +115,6 @@ class StatementCache {
 
 /** The in-memory database holding the graph tables (`graphInMemory`). */
 const HELD_DB = 'scoutql_held';
-/** The view over the held copy of the edges ordered by destination (not a lake table: statements reach it only through EDGES_BY_DESTINATION). */
-const EDGES_BY_DESTINATION_VIEW = 'scoutql_edges_by_destination';
 
 export class DuckDbEngine implements QueryEngine {
   readonly name = 'duckdb' as const;
@@ -145,8 +141,6 @@ export class DuckDbEngine implements QueryEngine {
   private readonly caches = new Map<DuckDBConnection, StatementCache>();
   /** Graph tables held in memory now: per table, the DuckDB table and the files it was loaded from. */
   private readonly held = new Map<LakeTable, { name: string; files: string }>();
-  /** The held copy of the edges ordered by destination (src/core/edge-ends.ts), of the same files as the held edges. */
-  private heldByDestination: { name: string; files: string } | undefined;
   private loads = 0;
 
   private constructor(
@@ -199,10 +193,7 @@ export class DuckDbEngine implements QueryEngine {
     const { statements, emptyDirs, listing } = lakeViewStatements(this.lake, head !== null);
     for (const statement of statements) await this.exec(statement);
     if (listing && this.graphInMemory) await this.holdGraphTables(listing);
-    else {
-      this.held.clear();
-      await this.dropEdgesByDestination();
-    }
+    else this.held.clear();
     this.generation++;
     this.emptyDirs = emptyDirs;
     this.listedAt = head ?? undefined;
@@ -218,15 +209,11 @@ export class DuckDbEngine implements QueryEngine {
    */
   private async holdGraphTables(listing: LakeListing): Promise<void> {
     const graphFiles = GRAPH_TABLE_NAMES.map((table) => listing.filesOn(table, '0000-00-00', '9999-99-99'));
-    const fileBytes = (files: readonly string[] | undefined) => (files ?? []).reduce((sum, file) => sum + statSync(file).size, 0);
-    // The edges are held twice (by source and by destination).
-    const edgeBytes = fileBytes(graphFiles[GRAPH_TABLE_NAMES.indexOf('graph_edges')]);
-    const graphBytes = graphFiles.reduce((sum, files) => sum + fileBytes(files), 0) + edgeBytes;
+    const graphBytes = graphFiles.flat().reduce((sum, file) => sum + (file ? statSync(file).size : 0), 0);
     if (graphBytes > this.graphInMemoryMaxBytes) {
       // Too large to hold: the views lakeViewStatements just made read the files.
       for (const { name } of this.held.values()) await this.exec(`DROP TABLE IF EXISTS ${name}`);
       this.held.clear();
-      await this.dropEdgesByDestination();
       return;
     }
     let loaded = false;
@@ -249,39 +236,10 @@ export class DuckDbEngine implements QueryEngine {
       await this.exec(`CREATE OR REPLACE VIEW ${table} AS SELECT * FROM ${name}`);
       if (kept && kept.name !== name) await this.exec(`DROP TABLE IF EXISTS ${kept.name}`);
       this.held.set(table, { name: name!, files: signature });
-      if (table === 'graph_edges' && this.heldByDestination?.files !== signature) {
-        const previous = this.heldByDestination;
-        const byDestination = `${HELD_DB}.main.graph_edges_by_destination_${++this.loads}`;
-        await this.exec(edgesByDestinationLoad(this.lake!, files, byDestination));
-        // Statements name the view, bound when they are prepared: one prepared before a reload keeps the copy it bound.
-        await this.exec(`CREATE OR REPLACE VIEW ${EDGES_BY_DESTINATION_VIEW} AS SELECT * FROM ${byDestination}`);
-        this.heldByDestination = { name: byDestination, files: signature };
-        if (previous) await this.exec(`DROP TABLE IF EXISTS ${previous.name}`);
-        loaded = true;
-      }
     }
-    if (!this.held.has('graph_edges')) await this.dropEdgesByDestination();
     // Compression happens at a checkpoint; FORCE waits for statements running on other connections.
     // Should it fail, the tables stay as loaded (uncompressed): right, only larger.
     if (loaded) await this.exec(`FORCE CHECKPOINT ${HELD_DB}`).catch(() => undefined);
-  }
-
-  private async dropEdgesByDestination(): Promise<void> {
-    const previous = this.heldByDestination;
-    this.heldByDestination = undefined;
-    if (!previous) return;
-    await this.exec(`DROP VIEW IF EXISTS ${EDGES_BY_DESTINATION_VIEW}`);
-    await this.exec(`DROP TABLE IF EXISTS ${previous.name}`);
-  }
-
-  /**
-   * The statement with its destination-end edge reads (exactly EDGES_BY_DESTINATION, a code
-   * constant: no caller's text is ever part of SQL) reading the held copy ordered by destination.
-   * As given when no copy is held: the alias then reads the edges' view, or the window's files.
-   */
-  private byDestination(sql: string): string {
-    if (!this.heldByDestination || !sql.includes(EDGES_BY_DESTINATION)) return sql;
-    return sql.split(EDGES_BY_DESTINATION).join(`${EDGES_BY_DESTINATION_VIEW} AS ${EDGES_BY_DESTINATION_ALIAS}`);
   }
 
   /** The lake tables whose view reads a table in memory now (window reads leave them to the view). */
@@ -387,7 +345,7 @@ export class DuckDbEngine implements QueryEngine {
   ): Promise<QueryResult<R>> {
     if (this.closed) throw new EngineError('engine is closed', 'QUERY_FAILED');
     await this.refreshIfLakeChanged();
-    const text = this.byDestination(await this.windowed(sql, options.days, options.keyed));
+    const text = await this.windowed(sql, options.days, options.keyed);
     const started = performance.now();
     return this.withConnection(async (connection) => {
       const onAbort = () => connection.interrupt();

@@ -167,16 +167,7 @@ export function graphTableLoad(lake: string, table: GraphTableName, files: reado
   return `CREATE TABLE ${into} AS SELECT * FROM (${tableSelect(lake, table, files)}) ORDER BY ${order}`;
 }
 
-/**
- * The statement loading the edges' listed files into `into` ordered by their destination end, then
- * day: the copy destination-end look-ups read (src/core/edge-ends.ts). Key first, so one key's edges
- * of every day of a window lie together and DuckDB's per-block min / max skips the others.
- */
-export function edgesByDestinationLoad(lake: string, files: readonly string[], into: string): string {
-  return `CREATE TABLE ${into} AS SELECT * FROM (${tableSelect(lake, 'graph_edges', files)}) ORDER BY dst_type, dst_id, day`;
-}
-
-/** What graph look-ups filter on, per table (src/queries/graph.ts): entities by type and id, edges by source (edgesByDestinationLoad: by destination). */
+/** What graph look-ups filter on, per table (src/queries/graph.ts): entities by type and id, edges by source. */
 const GRAPH_SORT: Record<GraphTableName, string> = {
   graph_entities: 'day, type, id',
   graph_edges: 'day, src_type, src_id',

@@ -3,7 +3,6 @@
  * Relation and node type names come from the lake contract (src/core/tables.ts RELATIONS), checked
  * by the compiler; values are parameters.
  */
-import { EDGES_BY_DESTINATION, EDGES_BY_DESTINATION_ALIAS } from '../core/edge-ends';
 import { type ACCESS_SOURCE_TYPES, type RELATIONS, RELATION_NAMES, type EntityType, type NodeType, type Relation } from '../core/tables';
 import type { SqlParam } from '../engine/types';
 import { ipv4Number, type Ipv4Range } from './events';
@@ -180,8 +179,6 @@ export function listEntities(
 }
 
 const IDENTITY = nodeTypeSql('Identity');
-/** The alias of the edges read by their destination end (EDGES_BY_DESTINATION). */
-const E = EDGES_BY_DESTINATION_ALIAS;
 const SESSION = nodeTypeSql('Session');
 const USES = relationSql('uses');
 
@@ -206,12 +203,12 @@ export function identityCandidates(
     FROM graph_entities
     WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${IDENTITY} AND (id = ? OR id = ? OR arn = ? OR name = ?)
     UNION ALL
-    SELECT src_id AS id, 3 AS rank FROM ${EDGES_BY_DESTINATION}
+    SELECT src_id AS id, 3 AS rank FROM graph_edges
     WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND src_type = ${IDENTITY} AND rel = ${USES} AND dst_type = ${SESSION} AND dst_id = ?
     UNION ALL
-    SELECT ${E}.src_id AS id, 5 AS rank FROM ${EDGES_BY_DESTINATION}
-    WHERE ${E}.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND ${E}.src_type = ${IDENTITY} AND ${E}.rel = ${USES} AND ${E}.dst_type = ${SESSION}
-      AND ${E}.dst_id IN (SELECT s.id FROM graph_entities s
+    SELECT e.src_id AS id, 5 AS rank FROM graph_edges e
+    WHERE e.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND e.src_type = ${IDENTITY} AND e.rel = ${USES} AND e.dst_type = ${SESSION}
+      AND e.dst_id IN (SELECT s.id FROM graph_entities s
                        WHERE s.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND s.type = ${SESSION} AND s.name = ?)
   ) c WHERE true${visible.sql} GROUP BY id ORDER BY rank, id LIMIT 5`,
     params: [
@@ -468,7 +465,7 @@ export function neighbourPages(scope: AccountScope, requests: readonly Neighbour
         SELECT ${keyCol} AS key_id, ${otherType} AS other_type, ${otherCol} AS other_id, ${label ? 'CAST(? AS VARCHAR)' : 'rel'} AS rel, source,
           min(first_seen) AS link_first_seen, max(last_seen) AS link_last_seen, sum(event_count) AS source_events,
           sum(bytes) AS link_bytes, sum(packets) AS link_packets
-        FROM ${leg.direction === 'out' ? 'graph_edges' : EDGES_BY_DESTINATION}
+        FROM graph_edges
         WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
           AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}${visibleKey.sql}${visibleOther.sql}
         GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel, source
