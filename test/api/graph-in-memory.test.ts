@@ -77,7 +77,7 @@ async function answers(engine: DuckDbEngine, session: string, accounts: string[]
   }
 }
 
-/** Pivots with a destination-end leg (an edge read by its `dst_id`): what the copy ordered by destination serves. */
+/** Pivots with a destination-end leg (an edge read by its `dst_id`). */
 const IN_PIVOTS = (Object.keys(PIVOTS) as PivotName[]).filter((p) => PIVOTS[p].legs.some((leg) => leg.direction === 'in'));
 
 /**
