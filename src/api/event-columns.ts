@@ -34,7 +34,7 @@ const EDGE_FIELDS_WITHOUT_COLUMNS = new Set(['__typename', 'cursor', 'alsoRecord
 type Fragments = GraphQLResolveInfo['fragments'];
 
 /** Every field node of a selection set, fragments and inline fragments flattened (type conditions ignored: a union is safe). */
-function fieldsOf(selectionSet: SelectionSetNode | undefined, fragments: Fragments, seen = new Set<string>()): FieldNode[] {
+export function fieldsOf(selectionSet: SelectionSetNode | undefined, fragments: Fragments, seen = new Set<string>()): FieldNode[] {
   if (!selectionSet) return [];
   const out: FieldNode[] = [];
   for (const selection of selectionSet.selections) {
@@ -75,12 +75,17 @@ export function eventColumnsOfList(info: GraphQLResolveInfo): EventColumns {
 
 /** Columns for `EventConnection.edges`: the selection of `node` under each edge. */
 export function eventColumnsOfEdges(info: GraphQLResolveInfo): EventColumns {
+  return eventColumnsOfEdgeNodes(info.fieldNodes, info.fragments);
+}
+
+/** The same for the field nodes of one `edges` response key (what the executor hands its resolver as `fieldNodes`). */
+export function eventColumnsOfEdgeNodes(edgeNodes: readonly FieldNode[], fragments: Fragments): EventColumns {
   const nodes: (SelectionSetNode | undefined)[] = [];
-  for (const edges of info.fieldNodes) {
-    for (const field of fieldsOf(edges.selectionSet, info.fragments)) {
+  for (const edges of edgeNodes) {
+    for (const field of fieldsOf(edges.selectionSet, fragments)) {
       if (field.name.value === 'node') nodes.push(field.selectionSet);
       else if (!EDGE_FIELDS_WITHOUT_COLUMNS.has(field.name.value)) return null;
     }
   }
-  return columnsOfEventSelections(nodes, info.fragments);
+  return columnsOfEventSelections(nodes, fragments);
 }

@@ -34,13 +34,28 @@ const IDENTITY_LOOKUPS = [
   'Identity that used it as an access key',
 ];
 
-/** Every identity a lookup text may name that the caller may see, best match first (candidates the graph ranks). */
-export async function identitiesNamed(ctx: RequestContext, text: string, window: Window): Promise<EntityModel[]> {
-  checkText(text, 'id');
+/** What an identity look-up text says beside itself: the id it derives (an IAM ARN without its path, an assumed role's role), a role session name. */
+function identityTextParts(text: string): { role: ReturnType<typeof assumedRole>; derived: string | null; sessionName: string | null } {
   const role = assumedRole(text);
   const derived = role?.roleArn ?? (iamIdentityKey(text) !== text ? iamIdentityKey(text) : null);
   // A role's principal id (AROA…:session-name) carries the role session name.
   const sessionName = /^AROA[A-Z0-9]{8,}:(.+)$/.exec(text)?.[1] ?? null;
+  return { role, derived, sessionName };
+}
+
+/**
+ * Whether a look-up text may be an identity's own id (the best match a look-up can find): not when
+ * it derives another id or names a role session, nor an access key (a session's id, never an identity's).
+ */
+export function mayBeIdentityId(text: string): boolean {
+  const { derived, sessionName } = identityTextParts(text);
+  return derived === null && sessionName === null && !/^A[SK]IA[A-Z0-9]+$/.test(text);
+}
+
+/** Every identity a lookup text may name that the caller may see, best match first (candidates the graph ranks). */
+export async function identitiesNamed(ctx: RequestContext, text: string, window: Window): Promise<EntityModel[]> {
+  checkText(text, 'id');
+  const { role, derived, sessionName } = identityTextParts(text);
   // Candidates and their entities in one statement (one wave, not two).
   const found = await ctx.loaders.identitiesNamed(text, derived, window, sessionName);
   if (found.length > 0 || !role) return found;
@@ -64,6 +79,15 @@ export async function resolveIdentity(
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * The key resolveResource most likely finds for a text: a bare bucket name's ARN in the commercial
+ * partition (the lake may hold it in another: resourcesByName asks the data), else the text itself
+ * (the first key it tries). A guess, for starting work early (src/api/prefetch.ts), never an answer.
+ */
+export function likelyResourceKey(text: string): string {
+  return !text.startsWith('arn:') && isBucketName(text) ? `arn:aws:s3:::${text}` : text;
+}
 
 export function isBucketName(text: string): boolean {
   return BUCKET_NAME.test(text);

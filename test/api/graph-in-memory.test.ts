@@ -15,6 +15,9 @@ import { ScoutApi } from '../../src/api/server';
 import { DuckDbEngine } from '../../src/engine/duckdb';
 import { graphDays } from '../../src/engine/lake';
 import type { SqlRow } from '../../src/engine/types';
+import { identityCandidates, neighbours, PIVOTS, type PivotName } from '../../src/queries/graph';
+import { AccountScope } from '../../src/queries/scope';
+import type { Statement } from '../../src/queries/sql';
 import { LATER_DAY_WINDOW, lakeWithLaterDay } from './fixtures/later-day';
 
 const W = { from: LATER_DAY_WINDOW.from.toISOString(), to: LATER_DAY_WINDOW.to.toISOString() };
@@ -74,6 +77,41 @@ async function answers(engine: DuckDbEngine, session: string, accounts: string[]
   }
 }
 
+/** Pivots with a destination-end leg (an edge read by its `dst_id`). */
+const IN_PIVOTS = (Object.keys(PIVOTS) as PivotName[]).filter((p) => PIVOTS[p].legs.some((leg) => leg.direction === 'in'));
+
+/**
+ * Every destination-end look-up, per scope (all, each account, no grant): each in-pivot keyed on the
+ * destinations of its type with the most edges (and a key no edge has), and the identity candidates an
+ * access key and a role session name find (their legs read edges by destination too).
+ */
+async function destinationLookups(engine: DuckDbEngine, accounts: readonly string[]): Promise<Record<string, string[]>> {
+  const window = LATER_DAY_WINDOW;
+  const out: Record<string, string[]> = {};
+  const run = async (s: Statement) => (await engine.query(s.sql, s.params, { label: s.label, days: s.days })).rows;
+  for (const scope of [AccountScope.ALL, ...accounts.map((a) => AccountScope.of([a])), AccountScope.of([])]) {
+    for (const pivot of IN_PIVOTS) {
+      const keys = (
+        await engine.query<{ dst_id: string }>(
+          `SELECT dst_id FROM graph_edges WHERE dst_type = ? GROUP BY dst_id ORDER BY count(*) DESC, dst_id LIMIT 5`,
+          [PIVOTS[pivot].from],
+        )
+      ).rows.map((r) => r.dst_id);
+      out[`${String(scope)}|${pivot}`] = canonical(await run(neighbours(scope, pivot, [...keys, 'no-such-key'], window, null, 0, 50)));
+    }
+    const [key] = (
+      await engine.query<{ id: string; name: string }>(
+        `SELECT e.dst_id AS id, max(s.name) AS name FROM graph_edges e JOIN graph_entities s ON s.type = 'Session' AND s.id = e.dst_id
+         WHERE e.rel = 'uses' AND e.src_type = 'Identity' AND e.dst_type = 'Session' AND s.name IS NOT NULL
+         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+      )
+    ).rows;
+    out[`${String(scope)}|candidates by access key`] = canonical(await run(identityCandidates(scope, key.id, null, window)));
+    out[`${String(scope)}|candidates by session name`] = canonical(await run(identityCandidates(scope, 'x', null, window, key.name)));
+  }
+  return out;
+}
+
 describe('graph tables held in memory', () => {
   it('hold the views’ columns, types and rows, and answer the pivots as the files do, per caller, also after a commit', async () => {
     const files = await DuckDbEngine.open({ lake, connections: 2 });
@@ -125,6 +163,32 @@ describe('graph tables held in memory', () => {
       await Promise.all([files.close(), held.close()]);
     }
   });
+
+  it('answer every destination-end look-up as the files do, per scope', async () => {
+    const files = await DuckDbEngine.open({ lake, connections: 2 });
+    const held = await DuckDbEngine.open({ lake, connections: 2, graphInMemory: true });
+    try {
+      const accounts = (await files.query<{ account: string }>(`SELECT DISTINCT account FROM api_activity ORDER BY 1`)).rows.map(
+        (r) => r.account,
+      );
+      // Destination-end look-ups (edges read by dst_id, the held table being ordered by source) find the files' rows.
+      const byDestination = await destinationLookups(files, accounts);
+      expect(byDestination['*|resourceIps'].length).toBeGreaterThan(0);
+      expect(byDestination['*|ipIdentities'].length).toBeGreaterThan(0);
+      expect(byDestination['*|candidates by access key'].length).toBeGreaterThan(0);
+      expect(byDestination['*|candidates by session name'].length).toBeGreaterThan(0);
+      // Scopes matter: an account sees some of it, less than all; no grant sees nothing.
+      const total = (scope: string) =>
+        Object.entries(byDestination)
+          .filter(([k]) => k.startsWith(`${scope}|`))
+          .reduce((sum, [, rows]) => sum + rows.length, 0);
+      expect(accounts.some((a) => total(a) > 0 && total(a) < total('*'))).toBe(true);
+      expect(total('')).toBe(0);
+      expect(await destinationLookups(held, accounts)).toEqual(byDestination);
+    } finally {
+      await Promise.all([files.close(), held.close()]);
+    }
+  }, 300_000);
 
   it('read a graph larger than graphInMemoryMaxMiB from its files, with the same answers', async () => {
     const capped = await DuckDbEngine.open({ lake, connections: 1, graphInMemory: true, graphInMemoryMaxMiB: 0 });

@@ -5,14 +5,36 @@ import { checkAddress } from '../filters';
 import { offsetCursor, parseOffsetCursor } from '../ids';
 import { indicatorContext } from '../indicator';
 import { checkFirst, checkText } from '../limits';
-import { loadNamed, nodeById, resolveIdentity, resolveResource } from '../lookups';
+import { likelyResourceKey, loadNamed, mayBeIdentityId, nodeById, resolveIdentity, resolveResource } from '../lookups';
+import { prefetchLists, resolversOf } from '../prefetch';
+import { Identity } from './identity';
+import { Resource } from './resource';
 import { checkArnText } from '../filters';
 import type { LinkConnectionModel, LinkModel } from '../models';
 import { findingConnection } from './finding';
 
+/** Lists of an identity and of a resource that read only its key and window: started beside the look-up (src/api/prefetch.ts). */
+const IDENTITY_LISTS = resolversOf(Identity, ['events', 'sessions', 'issuedSessions', 'ips', 'resources', 'userAgents', 'accounts']);
+const RESOURCE_LISTS = resolversOf(Resource, [
+  'actors',
+  'sessions',
+  'sourceIps',
+  'events',
+  'interfaces',
+  'instances',
+  'addresses',
+  'domains',
+]);
+
 export const Query: QueryResolvers = {
   node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
-  identity: (_p, args, ctx) => resolveIdentity(ctx, checkArnText(args.id, 'id'), windowOf(ctx, null, args.window)),
+  identity: (_p, args, ctx, info) => {
+    const text = checkArnText(args.id, 'id');
+    const window = windowOf(ctx, null, args.window);
+    // The identity's lists keyed on the text start beside the look-up: one wave when the text is its id.
+    if (mayBeIdentityId(text)) prefetchLists(ctx, info, 'Identity', text, window, IDENTITY_LISTS);
+    return resolveIdentity(ctx, text, window);
+  },
   identities: async (_p, args, ctx): Promise<LinkConnectionModel> => {
     const window = windowOf(ctx, null, args.window);
     const first = checkFirst(args.first, ctx.limits);
@@ -39,7 +61,13 @@ export const Query: QueryResolvers = {
     };
   },
   ip: (_p, args, ctx) => loadNamed(ctx, 'IPAddress', checkAddress(args.address, 'address'), windowOf(ctx, null, args.window), 'ip'),
-  resource: (_p, args, ctx) => resolveResource(ctx, checkArnText(args.id, 'id'), windowOf(ctx, null, args.window)),
+  resource: (_p, args, ctx, info) => {
+    const text = checkArnText(args.id, 'id');
+    const window = windowOf(ctx, null, args.window);
+    // The resource's lists keyed on the key the look-up most likely finds start beside it.
+    prefetchLists(ctx, info, 'Resource', likelyResourceKey(text), window, RESOURCE_LISTS);
+    return resolveResource(ctx, text, window);
+  },
   session: (_p, args, ctx) => loadNamed(ctx, 'Session', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'session'),
   account: (_p, args, ctx) => loadNamed(ctx, 'Account', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'account'),
   events: (_p, args, ctx) => eventConnection(ctx, 'none', '*', null, args),
