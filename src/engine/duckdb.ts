@@ -14,8 +14,6 @@ import {
   jsToDuckDBValue,
   type DuckDBPreparedStatement,
 } from '@duckdb/node-api';
-
-const VARCHAR_LIST = LIST(VARCHAR);
 import { TRINO_COMPAT_MACROS } from './athena-compat';
 import {
   GRAPH_TABLE_NAMES,
@@ -30,6 +28,9 @@ import {
 import { lookupEntry, type KeyedRead } from '../core/lookup-index';
 import { sqlString } from '../core/sql';
 import { EngineError, type QueryEngine, type QueryOptions, type QueryResult, type SqlParam, type SqlRow, type SqlValue } from './types';
+
+/** A keyed read's file list, bound as one parameter (DuckDbEngine.windowed). */
+const VARCHAR_LIST = LIST(VARCHAR);
 
 export interface DuckDbEngineOptions {
   /** Lake folder; omit for an engine with no lake views (ETL steps that read files directly). */
