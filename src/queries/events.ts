@@ -436,7 +436,8 @@ function scanWeight(q: EventsQuery): Statement['weight'] {
  * listedElsewhereSql) is left out; a pivot's look-up there is keyed too (its `sameKey`).
  */
 function keyedRead(q: EventsQuery): Pick<Statement, 'keyed'> {
-  const pivoted = q.pivot === 'identity' || q.pivot === 'session' || q.pivot === 'ip';
+  // The pivots whose keys every class of a record carries alike (SHARED_KEY_COLUMN): their look-ups can be keyed.
+  const pivoted = SHARED_KEY_COLUMN[q.pivot] !== undefined;
   const days = dayRange(q.window);
   // A look-up by event id alone (no key handed to it) reads the whole window of its table.
   const lookedUpUnkeyed = (other: TableName) => !pivoted || legsFor(other, q, days).some((leg) => !sameKeyOf(other, leg, q));
