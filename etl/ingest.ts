@@ -52,6 +52,12 @@ export interface IngestOptions {
    */
   workers?: number;
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Called once every object has been read (the workers are done), before the last publish and the
+   * graph step: work on the inputs that needs nothing from the lake (the CLI's digest check) can run
+   * beside those instead of after them.
+   */
+  onInputsRead?: () => void;
   /** Rebuild the graph of the days this run touched (default true). */
   graph?: boolean;
   /** Inputs that no longer exist are counted in `missing_inputs` instead of failing the run (event-driven callers). */
@@ -327,10 +333,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     }
     const { spills, results } = await pool.endTransaction();
     settle(batch, results);
-    await committing;
-    await batch.commit(spills, tempDir, partitions, summary);
+    // The workers are done: their memory goes before the last publish, which then has the cores to itself.
     await pool.close();
     pool = null;
+    options.onInputsRead?.();
+    await committing;
+    await batch.commit(spills, tempDir, partitions, summary, availableParallelism());
     summary.warnings.push(...manifest.problems.slice(problemsAtOpen));
     if (summary.duplicates > 0 && manifest.mode === 'whole') {
       // Rows the lake already held came from objects the manifest did not know: say so when it lost files.
@@ -472,7 +480,8 @@ class Batch {
     await this.quarantine.write(line);
   }
 
-  async commit(spills: Spills, tempDir: string, partitions: Set<string>, summary: IngestSummary): Promise<void> {
+  /** `threads`: DuckDB threads for the publish (1 beside parsing workers). */
+  async commit(spills: Spills, tempDir: string, partitions: Set<string>, summary: IngestSummary, threads = 1): Promise<void> {
     const scratch = await mkdtemp(join(tempDir, 'lake-files-'));
     // An S3 lake checks duplicates against each partition's identity index, not its downloaded files.
     const indexes = this.txn.store.kind === 's3' ? new IdentityIndexes(this.txn.store, scratch, identityOfPartition) : null;
@@ -481,6 +490,7 @@ class Batch {
       published = await publishPartitions(spills, this.txn.dir, this.txn.id, tempDir, {
         rejectedObjects: this.rejected,
         identityOf,
+        threads,
         lakeFiles: (partition) => (indexes ? indexes.lakeFiles(partition) : existingPartFiles(this.txn.store, partition, scratch)),
       });
       await indexes?.stage(

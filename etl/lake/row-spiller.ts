@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
@@ -573,6 +572,8 @@ export interface PublishOptions {
    * in a partition (lake-relative path): its part files, or an S3 lake's identity index (etl/lake/identity-index.ts).
    */
   lakeFiles(partition: string): Promise<string[]>;
+  /** DuckDB threads for the sorts and writes (default 1: beside parsing workers; more when nothing else runs). */
+  threads?: number;
 }
 
 export interface Published {
@@ -587,9 +588,11 @@ export interface Published {
  * `<table>/source=…/account=…/region=…/day=…/part-<tag>.parquet`, ZSTD, sorted by each table's
  * pivot keys. Returns the partition folders written (relative to outDir) and deletes the spills.
  *
- * Two steps keep memory bounded: split into partitions unsorted (streaming), then sort each
- * partition on its own. DuckDB's sort holds its payload, so sorting a whole batch of wide raw
- * records at once needs far more memory than one partition does.
+ * One write per row: a first pass reads only the partition columns of the spills, to list each
+ * partition and the spill files holding its rows; then each partition is sorted on its own,
+ * straight from those files. DuckDB's sort holds its payload, so sorting a whole batch of wide raw
+ * records at once needs far more memory than one partition does. (This used to write the batch
+ * once more, split into partitions, before sorting: bench/README.md, "One write per row".)
  *
  * Never doubled: in each partition a row whose identity (its source's identity columns) the lake
  * already holds, or an earlier row of the batch holds, is dropped and counted. The first copy in
@@ -605,7 +608,7 @@ export async function publishPartitions(
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: '300MB',
     temp_directory: join(tempDir, 'duckdb-publish'),
-    threads: '1',
+    threads: String(options.threads ?? 1),
     preserve_insertion_order: 'false',
     ...RETURN_FREED_MEMORY,
   });
@@ -618,20 +621,19 @@ export async function publishPartitions(
       if (files.length === 0) continue;
       const def = layoutOf(name);
       const columns = def.columns.map((c) => `"${c.name}"`).join(', ');
-      const unsorted = join(tempDir, `partitioned-${name}-${tag}`);
-      const partitionColumns = [...def.partitions, 'day'];
-      const keep = rejected.length ? `WHERE ${OBJECT_COLUMN} NOT IN (${rejected.join(', ')})` : '';
-      await connection.run(
-        `COPY (SELECT ${def.partitions.join(', ')}, strftime("time", '%Y-%m-%d') AS day, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${columns}
-               FROM read_parquet([${files.map(sqlString).join(', ')}]) ${keep})
-         TO ${sqlString(unsorted)}
-         (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (${partitionColumns.join(', ')}), OVERWRITE_OR_IGNORE true)`,
-      );
-      await Promise.all(files.map((f) => rm(f, { force: true })));
-      for (const folder of existsSync(unsorted) ? await listPartitionDirs(unsorted, partitionColumns.length) : []) {
-        // DuckDB names the folders hive-style, as the lake does; the lake's own layout names the target.
-        const { partition, identity: identityColumns } = lakePartition(name, folder, options);
-        const rows = `read_parquet(${sqlString(join(unsorted, folder, '*.parquet'))}, hive_partitioning = false, filename = true, file_row_number = true)`;
+      const keep = rejected.length ? `${OBJECT_COLUMN} NOT IN (${rejected.join(', ')})` : 'true';
+      const day = `strftime("time", '%Y-%m-%d')`;
+      for (const found of await spilledPartitions(connection, files, def.partitions, day, keep)) {
+        const { partition, identity: identityColumns } = lakePartition(name, found.folder, options);
+        // The partition's rows, read from the spills that hold some (first pass), each row named by its file and
+        // position there: the file's place in the spill list orders copies of one object as they were staged.
+        const where = [...found.values, [day, found.day] as const].map(([column, value]) =>
+          value === null ? `${column} IS NULL` : `${column} = ${sqlString(value)}`,
+        );
+        where.push(keep);
+        const rows = `(SELECT *, list_position([${found.files.map(sqlString).join(', ')}], filename) AS ${FILE_ORDER_COLUMN}
+          FROM read_parquet([${found.files.map(sqlString).join(', ')}], filename = true, file_row_number = true)
+          WHERE ${where.join(' AND ')})`;
         const identity = identityColumns.map((c) => `"${c}"`);
         const dropped = await dropDuplicates(connection, rows, identity, await options.lakeFiles(partition));
         for (const [object, counts] of dropped.perObject) {
@@ -657,13 +659,60 @@ export async function publishPartitions(
           await writeLookupIndex(connection, name, join(target, partFileName(tag)), outDir, `${partition}/${partFileName(tag)}`);
         partitions.push(partition);
       }
-      await rm(unsorted, { recursive: true, force: true });
+      await Promise.all(files.map((f) => rm(f, { force: true })));
     }
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
   return { partitions, duplicates };
+}
+
+/** A partition of a table's spilled rows: its values, its folder (hive-style, as the lake names it), the spill files holding its rows. */
+interface SpilledPartition {
+  /** The staged partition columns and their values (the day apart; null: no value). */
+  values: Array<[string, string | null]>;
+  day: string | null;
+  folder: string;
+  files: string[];
+}
+
+/** DuckDB's hive folder name for a null partition value. */
+const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
+
+/** Names a row's spill file by its place in the spill list (staging-only, never published). */
+const FILE_ORDER_COLUMN = 'scoutql_file_order';
+
+/**
+ * The partitions the kept rows of `files` fall in, with the files holding each, sorted by folder.
+ * Reads only the partition columns and the time. A null value is named as DuckDB's partitioned
+ * COPY, which this pass replaced, named it (only a row without a time has one).
+ */
+async function spilledPartitions(
+  connection: DuckDBConnection,
+  files: readonly string[],
+  partitionColumns: readonly string[],
+  day: string,
+  keep: string,
+): Promise<SpilledPartition[]> {
+  const result = await connection.runAndReadAll(
+    `SELECT list_position([${files.map(sqlString).join(', ')}], filename) AS file, ${partitionColumns.join(', ')}, ${day} AS day
+     FROM read_parquet([${files.map(sqlString).join(', ')}], filename = true) WHERE ${keep} GROUP BY ALL`,
+  );
+  const found = new Map<string, SpilledPartition>();
+  for (const row of result.getRowsJS()) {
+    const [file, ...values] = row;
+    const named = partitionColumns.map((column, i): [string, string | null] => [column, (values[i] as string | null) ?? null]);
+    const dayValue = (values[partitionColumns.length] as string | null) ?? null;
+    const folder = [...named, ['day', dayValue]].map(([column, value]) => `${column}=${value ?? HIVE_NULL}`).join('/');
+    let partition = found.get(folder);
+    if (!partition) found.set(folder, (partition = { values: named, day: dayValue, folder, files: [] }));
+    partition.files.push(files[Number(file) - 1]);
+  }
+  const sorted = [...found.values()].sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
+  // In spill-list order, as they were staged.
+  for (const partition of sorted) partition.files.sort((a, b) => files.indexOf(a) - files.indexOf(b));
+  return sorted;
 }
 
 /** Writes the lookup index of a part file (lake path `partFile`, local `local`) under `outDir`, laid out as in the lake. */
@@ -713,8 +762,8 @@ async function dropDuplicates(
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE dropped AS
      SELECT filename, file_row_number, ${OBJECT_COLUMN} AS object, ${PRIMARY_COLUMN} AS is_primary FROM (
-       SELECT filename, file_row_number, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${key},
-              row_number() OVER (PARTITION BY ${key} ORDER BY ${OBJECT_COLUMN}, filename, file_row_number) AS copy
+       SELECT filename, ${FILE_ORDER_COLUMN}, file_row_number, ${OBJECT_COLUMN}, ${PRIMARY_COLUMN}, ${key},
+              row_number() OVER (PARTITION BY ${key} ORDER BY ${OBJECT_COLUMN}, ${FILE_ORDER_COLUMN}, file_row_number) AS copy
        FROM ${rows}) r
      WHERE r.copy > 1${inLake}`,
   );
@@ -740,7 +789,7 @@ async function dropDuplicates(
 export const FINDING_IDENTITY: readonly [string, ...string[]] = ['finding_id', 'time'];
 
 /**
- * The lake folder of a partition folder of DuckDB's partitioned COPY of `table`, and the columns
+ * The lake folder of a partition folder (hive-style: `source=…/account=…/region=…/day=…`) of `table`, and the columns
  * that make two of its rows the same (an event's: its source's identity; a finding's: FINDING_IDENTITY).
  */
 function lakePartition(
@@ -750,20 +799,10 @@ function lakePartition(
 ): { partition: string; identity: readonly string[] } {
   if (isFindings(table)) {
     const values = findingsPartitionValuesOf(folder);
-    if (!values) throw new Error(`unexpected findings partition folder '${folder}' from DuckDB's partitioned COPY`);
+    if (!values) throw new Error(`unexpected findings partition folder '${folder}' in the staged rows`);
     return { partition: findingsPartitionPath(values), identity: FINDING_IDENTITY };
   }
   const values = partitionValuesOf(folder);
-  if (!values) throw new Error(`unexpected partition folder '${folder}' from DuckDB's partitioned COPY`);
+  if (!values) throw new Error(`unexpected partition folder '${folder}' in the staged rows`);
   return { partition: partitionPath(table, values), identity: options.identityOf(values.source) };
-}
-
-/** Partition folders (`source=…/account=…/region=…/day=…`) below a partitioned COPY's output. */
-async function listPartitionDirs(root: string, depth = 4, prefix = ''): Promise<string[]> {
-  if (depth === 0) return [prefix];
-  const entries = await readdir(join(root, prefix), { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.filter((e) => e.isDirectory()).map((e) => listPartitionDirs(root, depth - 1, prefix ? `${prefix}/${e.name}` : e.name)),
-  );
-  return nested.flat().sort();
 }

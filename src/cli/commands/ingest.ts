@@ -156,8 +156,12 @@ export function registerIngest(program: Command): void {
       const value = opts[key];
       if (typeof value === 'string') sourceOptions[source] = { ...sourceOptions[source], [name]: value };
     }
+    // The digest check reads only the inputs: it starts once the ingest has read them, beside its last publish and graph step.
+    let digestCheck: ReturnType<typeof checkIngestDigests> | null = null;
+    const checkDigests = () => (digestCheck ??= checkIngestDigests(paths, keys));
     const summary = await ingest({
       inputs: paths,
+      ...(opts.verifyDigests ? { onInputsRead: () => void checkDigests().catch(() => undefined) } : {}),
       lake: opts.lake,
       source: opts.source,
       batchRows: opts.batchRows,
@@ -174,8 +178,8 @@ export function registerIngest(program: Command): void {
       sqlIngest: opts.sqlIngest === false ? false : opts.sqlIngestAll ? 'all' : true,
     });
     progress?.stop();
-    // The digests vouch for the logs as they were read: checked after the ingest, never stopping it.
-    const digests = opts.verifyDigests ? await checkIngestDigests(paths, keys) : null;
+    // The digests vouch for the logs as they were read: checked once they were, never stopping the ingest.
+    const digests = opts.verifyDigests ? await checkDigests() : null;
     const detect = opts.detect
       ? await detectRun().detectIngestedDays({
           lake: opts.lake,
