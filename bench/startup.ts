@@ -10,7 +10,8 @@
  * error: there is no such option) and `serve --lak x` (a usage error of one command), each run
  * `--reps` times with the same TMPDIR (so tsx's disk cache is as warm as those runs leave it).
  * Workers: wall milliseconds and process CPU from `WorkerPool.start(2)` to both workers ready, in a
- * process that loads the pool through tsx as jest and the CLI's fallback do.
+ * process that loads the pool's TypeScript through tsx (as jest loads it through its transform);
+ * each worker's bootstrap then loads dist/ or the sources.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,7 +39,10 @@ function cpuSeconds(args: string[], cwd: string): { cpu: number; status: number 
   return { cpu: user + sys, status: run.status };
 }
 
+// tsx registered in the probe's code, not by --require: workers inherit the process's execArgv,
+// and a --require'd tsx would load into every worker whichever way its bootstrap went.
 const WORKER_PROBE = `
+require('tsx/cjs');
 const { WorkerPool } = require('./etl/worker/pool.ts');
 const { mkdtempSync } = require('node:fs');
 const { join } = require('node:path');
@@ -71,7 +75,7 @@ for (const args of [['--help'], ['--version'], ['serve', '--lak', 'x']]) {
   );
 }
 const pools = Array.from({ length: reps }, () => {
-  const run = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs', { paths: [root] }), '-e', WORKER_PROBE], {
+  const run = spawnSync(process.execPath, ['-e', WORKER_PROBE], {
     cwd: root,
     env,
     encoding: 'utf8',
