@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'coverage/', 'bench/out/', '**/golden/', 'clients/python/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist.building-*/', 'src/generated/', 'coverage/', 'bench/out/', '**/golden/', 'clients/python/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -12,9 +12,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 120000,
   maxWorkers: 2,
-  // The CLI built once per run from the current sources, for tests that start many CLI processes.
+  // dist/ (the prebuilt CLI and ETL workers) brought up to date with the sources before any test.
   globalSetup: '<rootDir>/test/cli-build.js',
-  globalTeardown: '<rootDir>/test/cli-build-teardown.js',
   // Longest files first, from test/durations.json when jest has no times of its own (a fresh clone).
   testSequencer: '<rootDir>/test/sequencer.js',
 };

@@ -81,7 +81,7 @@ export async function lakeRows(lake: string, table = 'api_activity'): Promise<Re
 
 /**
  * Runs the CLI in a process of its own, as a user would: the one built for this jest run from the
- * current sources (test/cli.ts), or `REAL_CLI` (bin/scoutql.js through tsx) when given.
+ * current sources (test/cli.ts), or `REAL_CLI` (bin/scoutql.js, as users start it) when given.
  */
 export function scoutql(args: string[], env: Record<string, string> = {}, cli = builtCli()) {
   return spawnSync(process.execPath, [cli, ...args], {

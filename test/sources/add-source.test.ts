@@ -136,7 +136,7 @@ function snapshot(root: string): Map<string, string> {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       const rel = relative(root, full).split(sep).join('/');
-      if (rel === 'node_modules' || rel === 'bench/out') continue;
+      if (rel === 'node_modules' || rel === 'bench/out' || rel === 'dist') continue;
       if (entry.isDirectory()) walk(full);
       else out.set(rel, sha256Hex(readFileSync(full)));
     }
@@ -160,7 +160,8 @@ beforeAll(() => {
   copy = join(work, 'repo');
   cpSync(REPO, copy, {
     recursive: true,
-    filter: (src) => !/[/\\](node_modules|\.git|coverage)$/.test(src) && !src.startsWith(join(REPO, 'bench', 'out')),
+    // Without dist/ (the build, which jest in the copy makes anew): the copy runs its edited sources.
+    filter: (src) => !/[/\\](node_modules|\.git|coverage|dist)$/.test(src) && !src.startsWith(join(REPO, 'bench', 'out')),
   });
   symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
   before = snapshot(copy);
