@@ -6,7 +6,7 @@
  * get one extra first line that writes "dist" to $MARK; the edited sources write "sources".
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tempDirsRemovedAfterAll } from '../etl/helpers';
 
@@ -85,6 +85,16 @@ test('an up-to-date build is what the CLI, the ingest workers and the Lambda ent
   const lambda = node(['-e', LAMBDA_PROBE]);
   expect(lambda.stdout).toBe('function');
   expect(ran()).toBe('dist');
+});
+
+test('a deployment that ships some top-level folders only (no testkit) still runs the build', () => {
+  renameSync(join(copy, 'testkit'), join(copy, 'testkit.away'));
+  try {
+    expect(node(CLI_USAGE_ERROR).status).toBe(1);
+    expect(ran()).toBe('dist');
+  } finally {
+    renameSync(join(copy, 'testkit.away'), join(copy, 'testkit'));
+  }
 });
 
 test('after an edit the sources run, never the stale build; same bytes again make the build current', () => {
