@@ -12,10 +12,10 @@ import type { CoreRow } from '../../../src/core/tables';
 import { parseIsoTime } from '../../../src/core/time';
 import { awsActor, type AwsActor } from '../../fields/aws-identity';
 import { asString, obj, type JsonObject } from '../../fields/json';
-import { readJsonRecords } from '../../readers/json-records';
+import { jsonRecordsOf, readJsonRecords, type JsonRecord } from '../../readers/json-records';
 import { isExportLine, splitExportLine } from '../../readers/cloudwatch-logs';
 import { readLines } from '../../readers/lines';
-import { peekFirstChunk } from '../../readers/read-state';
+import { peekFirstChunk, type ReadState } from '../../readers/read-state';
 import { defineSource, quarantine, type Detection, type DetectSample, type ParsedItem, type RowIn } from '../types';
 import { manifest } from './manifest';
 import { resourceIds } from './resources';
@@ -312,12 +312,25 @@ function* envelopeRecordItems(text: string, position: string): Generator<ParsedI
   yield* itemsOf(value, text, position);
 }
 
+/** The items of one record the JSON reader handed over. */
+function* jsonRecordItems(item: JsonRecord): Generator<ParsedItem<Table>> {
+  if (item.ok) yield* itemsOf(item.value, item.text, item.position);
+  else yield quarantine(item.position, item.reason, item.text);
+}
+
+const JSON_RECORDS = { envelopeKeys: ['Records', 'Events'] } as const;
+
+/** The first line of an object (within its first 4 KiB): it tells the event history's CSV and CloudWatch exports from JSON. */
+function firstLineOf(first: Buffer): string {
+  return first.subarray(0, Math.min(first.length, 4096)).toString('utf8').split('\n', 1)[0];
+}
+
 export const source = defineSource(manifest, {
   detect: detectCloudTrail,
   sql: cloudTrailSql({ signIns: [...SIGN_INS.keys()], credentialIssuing: [...CREDENTIAL_ISSUING], recordItems: envelopeRecordItems }),
   async *parse(input) {
     const { first, input: whole } = await peekFirstChunk(input);
-    const firstLine = first.subarray(0, Math.min(first.length, 4096)).toString('utf8').split('\n', 1)[0];
+    const firstLine = firstLineOf(first);
     if (isEventHistoryCsvHeader(firstLine)) {
       yield* csvItems(whole);
       return;
@@ -326,9 +339,14 @@ export const source = defineSource(manifest, {
       yield* exportLineItems(whole);
       return;
     }
-    for await (const item of readJsonRecords(whole, { envelopeKeys: ['Records', 'Events'] })) {
-      if (item.ok) yield* itemsOf(item.value, item.text, item.position);
-      else yield quarantine(item.position, item.reason, item.text);
-    }
+    for await (const item of readJsonRecords(whole, JSON_RECORDS)) yield* jsonRecordItems(item);
+  },
+  // JSON held whole (every trail log file small enough): the same records and items, with no async step per record.
+  parseWhole(content: Buffer, state: ReadState) {
+    const firstLine = firstLineOf(content);
+    if (isEventHistoryCsvHeader(firstLine) || isExportLine(firstLine)) return null;
+    return (function* () {
+      for (const item of jsonRecordsOf(content, state, JSON_RECORDS)) yield* jsonRecordItems(item);
+    })();
   },
 });
