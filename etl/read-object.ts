@@ -83,8 +83,7 @@ export interface ObjectResult {
 
 /** An object read and hashed (ObjectReader.prepare), waiting to be parsed; or why it could not be read. */
 export type PreparedObject =
-  | { job: ObjectJob; object: ObjectRef; sha256: string; claimed: boolean }
-  | { job: ObjectJob; unreadable: string };
+  { job: ObjectJob; object: ObjectRef; sha256: string; claimed: boolean } | { job: ObjectJob; unreadable: string };
 
 /** What the SQL path needs to hand an object back to the parser. */
 interface Deferred {
