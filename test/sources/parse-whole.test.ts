@@ -64,7 +64,7 @@ async function expectSame(source: LogSource, content: Buffer, key: string, limit
   return true;
 }
 
-const WITH_PARSE_WHOLE = SOURCES.filter((s) => s.parseWhole);
+const WITH_PARSE_WHOLE = SOURCES.filter((s) => s.parseWhole !== undefined);
 
 test('CloudTrail reads content held whole', () => {
   expect(WITH_PARSE_WHOLE.map((s) => s.id)).toContain('cloudtrail');

@@ -8,7 +8,6 @@
 import { iamIdentityKey } from '../../../src/core/arn';
 import { isDigestDocument, isDigestHead } from '../../../src/core/cloudtrail-digest';
 import { sha1Hex } from '../../../src/core/hash';
-import type { CoreRow } from '../../../src/core/tables';
 import { parseIsoTime } from '../../../src/core/time';
 import { awsActor, type AwsActor } from '../../fields/aws-identity';
 import { asString, obj, type JsonObject } from '../../fields/json';
@@ -159,33 +158,36 @@ function normalize(record: JsonObject, time: Date, raw: string): RowIn<Table>[] 
   const paramsObject = obj(params);
   const credentials = CREDENTIAL_ISSUING.has(eventName) ? obj(response?.['credentials']) : null;
 
-  const core: Omit<CoreRow, 'class_uid'> = {
-    time,
-    event_id: asString(record['eventID']) ?? sha1Hex(raw),
-    activity: eventName,
-    service: eventSource,
-    outcome,
-    error_code: errorCode,
-    error_message: errorMessage,
-    actor_id: actor.actor_id,
-    actor_type: actor.actor_type,
-    actor_name: actor.actor_name,
-    actor_arn: actor.actor_arn,
-    actor_account: actor.actor_account,
-    session_id: actor.session_id,
-    src_ip: asString(record['sourceIPAddress']),
-    user_agent: asString(record['userAgent']),
-    resources: resourceIds(record, account, region, actor.actor_arn),
-    raw,
-    account: account ?? 'unknown',
-    region: region ?? 'unknown',
-  };
-
+  // Each row is one object literal (no spread of shared core cells): a row per record is the hot path.
+  const eventId = asString(record['eventID']) ?? sha1Hex(raw);
+  const srcIp = asString(record['sourceIPAddress']);
+  const userAgent = asString(record['userAgent']);
+  const resources = resourceIds(record, account, region, actor.actor_arn);
+  const rowAccount = account ?? 'unknown';
+  const rowRegion = region ?? 'unknown';
   const rows: RowIn<Table>[] = [
     {
       table: 'api_activity',
       row: {
-        ...core,
+        time,
+        event_id: eventId,
+        activity: eventName,
+        service: eventSource,
+        outcome,
+        error_code: errorCode,
+        error_message: errorMessage,
+        actor_id: actor.actor_id,
+        actor_type: actor.actor_type,
+        actor_name: actor.actor_name,
+        actor_arn: actor.actor_arn,
+        actor_account: actor.actor_account,
+        session_id: actor.session_id,
+        src_ip: srcIp,
+        user_agent: userAgent,
+        resources,
+        raw,
+        account: rowAccount,
+        region: rowRegion,
         class_uid: 6003,
         event_type: asString(record['eventType']),
         read_only: toBoolean(record['readOnly']),
@@ -207,7 +209,25 @@ function normalize(record: JsonObject, time: Date, raw: string): RowIn<Table>[] 
     rows.push({
       table: 'authentication',
       row: {
-        ...core,
+        time,
+        event_id: eventId,
+        activity: eventName,
+        service: eventSource,
+        outcome,
+        error_code: errorCode,
+        error_message: errorMessage,
+        actor_id: actor.actor_id,
+        actor_type: actor.actor_type,
+        actor_name: actor.actor_name,
+        actor_arn: actor.actor_arn,
+        actor_account: actor.actor_account,
+        session_id: actor.session_id,
+        src_ip: srcIp,
+        user_agent: userAgent,
+        resources,
+        raw,
+        account: rowAccount,
+        region: rowRegion,
         class_uid: 3002,
         mfa: mfaUsed ?? actor.mfa,
         auth_protocol: signIn.protocol(record, actor),
