@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, readFileSync, type Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
@@ -14,6 +14,11 @@ export interface ObjectRef {
   size: number;
   /** A fresh stream of the object's stored (possibly compressed) bytes. */
   open(): Readable;
+  /**
+   * A local file's stored bytes in one synchronous read: for the small objects a worker thread
+   * holds in memory, where a stream costs several thread-pool round trips (open, reads, close).
+   */
+  readWhole?(): Buffer;
   /**
    * Why the object cannot be read at all, found while listing (a FIFO, socket or device, a
    * dangling symbolic link, a file gone before it was looked at): it is counted as damaged, with
@@ -119,7 +124,12 @@ export function objectFromKey(key: string, size: number): ObjectRef {
 }
 
 function localObject(path: string, size: number): ObjectRef {
-  return { key: path, size, open: () => createReadStream(path, { highWaterMark: Math.min(1 << 20, Math.max(16 * 1024, size)) }) };
+  return {
+    key: path,
+    size,
+    open: () => createReadStream(path, { highWaterMark: Math.min(1 << 20, Math.max(16 * 1024, size)) }),
+    readWhole: () => readFileSync(path),
+  };
 }
 
 /** Objects up to this size are read once into memory: hashed, detected and parsed from one read. */
@@ -127,9 +137,13 @@ export const IN_MEMORY_LIMIT = 32 * 1024 * 1024;
 
 /** The object's stored bytes, read once, behind the same ObjectRef shape. */
 export async function loadIntoMemory(object: ObjectRef): Promise<ObjectRef> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of object.open()) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
+  let bytes: Buffer;
+  if (object.readWhole) bytes = object.readWhole();
+  else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of object.open()) chunks.push(chunk as Buffer);
+    bytes = Buffer.concat(chunks);
+  }
   const loaded: InMemoryObject = { key: object.key, size: bytes.length, open: () => Readable.from([bytes]), bytes };
   return loaded;
 }
@@ -183,6 +197,8 @@ export function contentInMemory(object: ObjectRef, max: number): Buffer | null {
 }
 
 export async function sha256Of(object: ObjectRef): Promise<string> {
+  const held = (object as Partial<InMemoryObject>).bytes;
+  if (held) return sha256Hasher().update(held).digest('hex');
   const hash = sha256Hasher();
   for await (const chunk of object.open()) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -224,6 +240,21 @@ export class ObjectContent implements AsyncIterable<Buffer> {
 
   error(): Error | null {
     return this.failure;
+  }
+
+  /**
+   * The whole content in one buffer when iterating would hand it out as one chunk anyway (an
+   * object held in memory: plain, or small intact gzip inflated at once), counted as read; null:
+   * iterate instead. Throws ObjectLimitError where iterating would.
+   */
+  whole(): Buffer | null {
+    const bytes = (this.object as Partial<InMemoryObject>).bytes;
+    if (!bytes) return null;
+    const gzip = bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+    const whole = gzip ? inflatedAtOnce(this.object, this.state.limits.maxObjectBytes) : bytes;
+    if (!whole) return null;
+    this.bytesRead = this.object.size;
+    return this.decoded(whole);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {

@@ -81,6 +81,10 @@ export interface ObjectResult {
   sqlRecords?: number;
 }
 
+/** An object read and hashed (ObjectReader.prepare), waiting to be parsed; or why it could not be read. */
+export type PreparedObject =
+  { job: ObjectJob; object: ObjectRef; sha256: string; claimed: boolean } | { job: ObjectJob; unreadable: string };
+
 /** What the SQL path needs to hand an object back to the parser. */
 interface Deferred {
   job: ObjectJob;
@@ -118,6 +122,32 @@ export class ObjectReader {
    * quarantined whole and the run goes on.
    */
   async read(job: ObjectJob, claim: ClaimContent): Promise<ObjectResult> {
+    return this.finish(await this.prepare(job, claim));
+  }
+
+  /**
+   * The first half of `read`: loads (when small) and hashes the object and asks the coordinator for
+   * it. It touches no state of the reader, so a worker runs it for its next object while it still
+   * parses the current one: the storage read and the claim's round trip to the main thread overlap
+   * the parsing instead of leaving the worker idle.
+   */
+  async prepare(job: ObjectJob, claim: ClaimContent): Promise<PreparedObject> {
+    let object: ObjectRef;
+    let sha256: string;
+    try {
+      const stored = objectFromKey(job.key, job.size);
+      object = job.size <= IN_MEMORY_LIMIT ? await loadIntoMemory(stored) : stored;
+      sha256 = await sha256Of(object);
+    } catch (err) {
+      // Gone since it was listed, unreadable (EACCES, AccessDenied): named and counted, never fatal.
+      return { job, unreadable: `unreadable: ${(err as Error).message}` };
+    }
+    return { job, object, sha256, claimed: await claim(sha256) };
+  }
+
+  /** The second half of `read`: detects and parses a prepared object (one at a time, in the order they were handed out). */
+  async finish(prepared: PreparedObject): Promise<ObjectResult> {
+    const job = prepared.job;
     const result: ObjectResult = {
       sha256: '',
       status: 'ingested',
@@ -132,19 +162,14 @@ export class ObjectReader {
     };
     this.useTransaction(job);
     const quarantineFile = this.quarantine!;
-    let object: ObjectRef;
-    try {
-      const stored = objectFromKey(job.key, job.size);
-      object = job.size <= IN_MEMORY_LIMIT ? await loadIntoMemory(stored) : stored;
-      result.sha256 = await sha256Of(object);
-    } catch (err) {
-      // Gone since it was listed, unreadable (EACCES, AccessDenied): named and counted, never fatal.
-      const reason = `unreadable: ${(err as Error).message}`;
+    if ('unreadable' in prepared) {
+      const reason = prepared.unreadable;
       await quarantineFile.write({ object: job.key, sha256: null, source: null, position: 'object', reason, text: '' });
       return { ...result, status: 'quarantined', reason, damaged: 1 };
     }
-    const sha256 = result.sha256;
-    if (!(await claim(sha256))) return { ...result, status: 'duplicate' };
+    const { object, sha256 } = prepared;
+    result.sha256 = sha256;
+    if (!prepared.claimed) return { ...result, status: 'duplicate' };
 
     const verdict = await detectObject(object, job.forced);
     if (verdict.kind !== 'source') {
@@ -243,28 +268,47 @@ export class ObjectReader {
     const state = new ReadState(job.limits ?? DEFAULT_READ_LIMITS);
     const content = new ObjectContent(object, state);
     const options = job.sourceOptions?.[source.id];
+    const ctx = { key: job.key, ...(options ? { options } : {}) };
+    /** Stages one item; returns a promise only when it has a file to write (the common record needs none). */
+    const take = (parsed: ParsedItem): Promise<void> | null => {
+      result.records += 1;
+      const item = checkTime(parsed, job.timeBounds, source.manifest.provider);
+      const flags = state.invalidUtf8 ? INVALID_UTF8 : null;
+      if (flags) result.invalidUtf8 += 1;
+      if (item.kind === 'rows') {
+        let writes: Promise<void> | null = null;
+        for (let i = 0; i < item.rows.length; i++) {
+          const row = item.rows[i];
+          // Findings (GuardDuty, Security Hub) keep the product's own view; events get the enrichment columns.
+          const enrichment = this.geoip && row.table !== 'findings' ? this.geoip.enrichment(row.row.src_ip) : null;
+          const moved = this.spiller.append(row, source.id, job.index, i === 0, flags, enrichment);
+          if (moved) writes = (writes ?? Promise.resolve()).then(() => oversize.write({ object: job.key, sha256, ...moved }));
+        }
+        result.rows += item.rows.length;
+        result.written += 1;
+        if ((result.written & 0x3ff) === 0) writes = (writes ?? Promise.resolve()).then(() => this.spiller.spillIfLarge());
+        return writes;
+      }
+      if (item.kind === 'quarantine') {
+        result.quarantined += 1;
+        return note(item.position, item.reason, item.text);
+      }
+      result.filtered += 1;
+      return null;
+    };
     try {
-      for await (const parsed of items ?? source.parse(content, { key: job.key, ...(options ? { options } : {}) })) {
-        result.records += 1;
-        const item = checkTime(parsed, job.timeBounds, source.manifest.provider);
-        const flags = state.invalidUtf8 ? INVALID_UTF8 : null;
-        if (flags) result.invalidUtf8 += 1;
-        if (item.kind === 'rows') {
-          for (let i = 0; i < item.rows.length; i++) {
-            const row = item.rows[i];
-            // Findings (GuardDuty, Security Hub) keep the product's own view; events get the enrichment columns.
-            const enrichment = this.geoip && row.table !== 'findings' ? this.geoip.enrichment(row.row.src_ip) : null;
-            const moved = this.spiller.append(row, source.id, job.index, i === 0, flags, enrichment);
-            if (moved) await oversize.write({ object: job.key, sha256, ...moved });
-          }
-          result.rows += item.rows.length;
-          result.written += 1;
-          if ((result.written & 0x3ff) === 0) await this.spiller.spillIfLarge();
-        } else if (item.kind === 'quarantine') {
-          await note(item.position, item.reason, item.text);
-          result.quarantined += 1;
-        } else {
-          result.filtered += 1;
+      // Content held whole is read without an async step per record when its source can (parseWhole).
+      const whole = items ? null : source.parseWhole ? content.whole() : null;
+      const heldItems = items ?? (whole && source.parseWhole!(whole, state, ctx));
+      if (heldItems) {
+        for (const parsed of heldItems) {
+          const pending = take(parsed);
+          if (pending) await pending;
+        }
+      } else {
+        for await (const parsed of source.parse(content, ctx)) {
+          const pending = take(parsed);
+          if (pending) await pending;
         }
       }
     } catch (err) {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
-import { readStateOf, recordTooLong, type ReadLimits } from './read-state';
+import { readStateOf, recordTooLong, type ReadLimits, type ReadState } from './read-state';
 
 /** One JSON record found in an object: parsed, or the reason it could not be. */
 export type JsonRecord = (
@@ -39,26 +39,56 @@ function isSpace(c: number): boolean {
  * line; in an array a truncated tail costs only the unfinished element.
  */
 export async function* readJsonRecords(input: AsyncIterable<Buffer>, options: JsonRecordOptions = {}): AsyncGenerator<JsonRecord> {
-  const state = readStateOf(input);
-  const scanner = new JsonScanner(options.envelopeKeys ?? [], state.limits);
-  const decoder = new StringDecoder('utf8');
-  const handOut = function* (records: Iterable<JsonRecord>): Generator<JsonRecord> {
+  const records = new JsonRecordStream(readStateOf(input), options);
+  for await (const chunk of input) yield* records.push(chunk);
+  yield* records.end();
+}
+
+/**
+ * The records of an object's whole content, already in memory: exactly what readJsonRecords
+ * yields for that content as one chunk, without an async step per record (`state` is the one that
+ * would ride on the input).
+ */
+export function* jsonRecordsOf(content: Buffer, state: ReadState, options: JsonRecordOptions = {}): Generator<JsonRecord> {
+  const records = new JsonRecordStream(state, options);
+  yield* records.push(content);
+  yield* records.end();
+}
+
+/** Decodes an object's bytes chunk by chunk and hands out its records, noting each one's taint in the read state. */
+class JsonRecordStream {
+  private readonly scanner: JsonScanner;
+  private readonly decoder = new StringDecoder('utf8');
+  /** Bytes of an unfinished character the decoder holds from the previous chunk. */
+  private carried = 0;
+
+  constructor(
+    private readonly state: ReadState,
+    options: JsonRecordOptions,
+  ) {
+    this.scanner = new JsonScanner(options.envelopeKeys ?? [], state.limits);
+  }
+
+  *push(chunk: Buffer): Generator<JsonRecord> {
+    const text = this.decoder.write(chunk);
+    // Rare path: a U+FFFD in the text may be a real one or a bad byte; only the bytes can tell.
+    const tainted = text.includes(REPLACEMENT) && !isUtf8(wholeCharacters(chunk, this.carried));
+    this.carried = unfinishedTail(chunk);
+    yield* this.handOut(this.scanner.feed(text, tainted));
+  }
+
+  *end(): Generator<JsonRecord> {
+    const tail = this.decoder.end();
+    yield* this.handOut(this.scanner.feed(tail, tail.includes(REPLACEMENT)));
+    yield* this.handOut(this.scanner.finish());
+  }
+
+  private *handOut(records: Iterable<JsonRecord>): Generator<JsonRecord> {
     for (const record of records) {
-      state.invalidUtf8 = record.invalidUtf8 === true;
+      this.state.invalidUtf8 = record.invalidUtf8 === true;
       yield record;
     }
-  };
-  let carried = 0; // bytes of an unfinished character the decoder holds from the previous chunk
-  for await (const chunk of input) {
-    const text = decoder.write(chunk);
-    // Rare path: a U+FFFD in the text may be a real one or a bad byte; only the bytes can tell.
-    const tainted = text.includes(REPLACEMENT) && !isUtf8(wholeCharacters(chunk, carried));
-    carried = unfinishedTail(chunk);
-    yield* handOut(scanner.feed(text, tainted));
   }
-  const tail = decoder.end();
-  yield* handOut(scanner.feed(tail, tail.includes(REPLACEMENT)));
-  yield* handOut(scanner.finish());
 }
 
 const REPLACEMENT = '\ufffd';

@@ -5,6 +5,7 @@
  */
 import type { CoreColumnName, EntityType, FINDINGS_TABLE, FindingRow, Relation, RowOf, TableName } from '../../src/core/tables';
 import type { SourceId } from '../../src/generated/sources';
+import type { ReadState } from '../readers/read-state';
 
 export type Provider = 'aws' | 'azure' | 'gcp';
 
@@ -201,6 +202,12 @@ export interface LogSource<T extends SourceTable = SourceTable> {
    */
   parse(input: AsyncIterable<Buffer>, ctx: ObjectContext): AsyncIterable<ParsedItem<T>>;
   /**
+   * Optional: reads an object whose whole decompressed content is already in memory without an
+   * async step per record. Must yield exactly what `parse` yields for `content` given as one chunk
+   * with `state` riding on it; null when this content is for `parse` after all.
+   */
+  parseWhole?(content: Buffer, state: ReadState, ctx: ObjectContext): Iterable<ParsedItem<T>> | null;
+  /**
    * The source's SQL mapping, when it has one (etl/sql-ingest.ts): objects it plans are parsed and
    * normalized by DuckDB in batches, straight into the staged rows; the rest, and every object
    * with a line the SQL rejects, are read by `parse`. Both must give the same rows.
@@ -261,7 +268,7 @@ export interface SqlMapping {
 /** A parser (detect + parse) bound to its manifest: what a folder's parser.ts exports as `source`. */
 export function defineSource<T extends SourceTable>(
   manifest: SourceManifest<T>,
-  parser: Pick<LogSource<T>, 'detect' | 'parse' | 'sql'>,
+  parser: Pick<LogSource<T>, 'detect' | 'parse' | 'parseWhole' | 'sql'>,
 ): LogSource<T> {
   return {
     id: manifest.id,
@@ -269,6 +276,7 @@ export function defineSource<T extends SourceTable>(
     tables: manifest.tables,
     detect: parser.detect,
     parse: parser.parse,
+    ...(parser.parseWhole ? { parseWhole: parser.parseWhole } : {}),
     ...(parser.sql ? { sql: parser.sql } : {}),
   };
 }

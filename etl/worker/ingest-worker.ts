@@ -15,30 +15,52 @@ async function main(): Promise<void> {
   // The GeoIP data is the coordinator's shared memory: each worker adds only its lookup cache.
   const reader = new ObjectReader(spiller, data.tempDir, data.geoip ? GeoIp.fromShared(data.geoip) : null);
   const reply = (message: WorkerReply) => port.postMessage(message);
-  let claimAnswer: ((ok: boolean) => void) | null = null;
-  const claim = (sha256: string) =>
+  /** Claims waiting for the coordinator's answer, by object index. */
+  const claims = new Map<number, (ok: boolean) => void>();
+  const claimFor = (index: number) => (sha256: string) =>
     new Promise<boolean>((resolve) => {
-      claimAnswer = resolve;
-      reply({ type: 'claim', sha256 });
+      claims.set(index, resolve);
+      reply({ type: 'claim', index, sha256 });
     });
-  const handle = async (request: WorkerRequest): Promise<void> => {
+  // Requests are answered one at a time, in the order they came; only an object's read and claim
+  // (ObjectReader.prepare) start at once, so the next object is ready when the current one is parsed.
+  let queue: Promise<void> = Promise.resolve();
+  const answer = async (work: () => Promise<WorkerReply>): Promise<void> => {
     try {
-      if (request.type === 'claim-reply') claimAnswer?.(request.ok);
-      else if (request.type === 'read') reply({ type: 'read', result: await reader.read(request.job, claim) });
-      else if (request.type === 'end-transaction') {
-        const { spills, results } = await reader.endTransaction();
-        reply({ type: 'spills', spills: [...spills], results });
-      } else {
-        await spiller.close();
-        reply({ type: 'closed' });
-        port.close();
-      }
+      reply(await work());
     } catch (err) {
       reply({ type: 'error', message: (err as Error).message });
     }
   };
-  // Failures are replied to the coordinator inside handle(); nothing is left to reject.
-  port.on('message', (request: WorkerRequest) => void handle(request));
+  const handle = (request: WorkerRequest): void => {
+    if (request.type === 'claim-reply') {
+      const resolve = claims.get(request.index);
+      claims.delete(request.index);
+      resolve?.(request.ok);
+      return;
+    }
+    if (request.type === 'read') {
+      const prepared = reader.prepare(request.job, claimFor(request.job.index));
+      prepared.catch(() => undefined); // its failure is answered in turn, below
+      queue = queue.then(() => answer(async () => ({ type: 'read', result: await reader.finish(await prepared) })));
+    } else if (request.type === 'end-transaction') {
+      queue = queue.then(() =>
+        answer(async () => {
+          const { spills, results } = await reader.endTransaction();
+          return { type: 'spills', spills: [...spills], results };
+        }),
+      );
+    } else {
+      queue = queue.then(() =>
+        answer(async () => {
+          await spiller.close();
+          return { type: 'closed' };
+        }),
+      );
+      void queue.then(() => port.close());
+    }
+  };
+  port.on('message', handle);
   reply({ type: 'ready' });
 }
 

@@ -6,19 +6,27 @@ import { DEFAULT_READ_LIMITS, type ReadLimits } from '../readers/read-state';
 import type { GeoIpShared } from '../../src/core/geoip';
 import type { IngestWorkerData, WorkerReply, WorkerRequest } from './protocol';
 
-/** A worker and the one request it may have in flight. */
+/**
+ * Objects handed to one worker before it has answered for the first: it reads and claims the next
+ * while it parses the current one, so neither the storage read nor a round trip to this thread
+ * (the claim, the next job) waits between two objects. Small objects are held in memory meanwhile.
+ */
+export const OBJECTS_IN_FLIGHT_PER_WORKER = 3;
+
+/** A worker and its requests in flight, answered in the order they were sent. */
 class IngestWorker {
-  private pending: { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void } | null = null;
+  private readonly pending: Array<{ resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }> = [];
   private failure: Error | null = null;
-  private claim: ClaimContent | null = null;
+  /** The coordinator's claim for each object in flight, by index. */
+  private readonly claims = new Map<number, ClaimContent>();
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type !== 'claim') return this.settle(reply);
-      const claim = this.claim;
+      const claim = this.claims.get(reply.index);
       if (!claim) return this.fail(new Error('ingest worker claimed content outside a read'));
       claim(reply.sha256).then(
-        (ok) => worker.postMessage({ type: 'claim-reply', ok } satisfies WorkerRequest),
+        (ok) => worker.postMessage({ type: 'claim-reply', index: reply.index, ok } satisfies WorkerRequest),
         (err: Error) => this.fail(err),
       );
     });
@@ -40,35 +48,37 @@ class IngestWorker {
     return worker;
   }
 
-  get busy(): boolean {
-    return this.pending !== null;
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.length;
   }
 
   async request(request: WorkerRequest, claim: ClaimContent | null = null): Promise<WorkerReply> {
-    this.claim = claim;
+    const index = request.type === 'read' ? request.job.index : null;
+    if (index !== null && claim) this.claims.set(index, claim);
     const reply = this.next();
     this.worker.postMessage(request);
-    const answer = await reply;
-    if (answer.type === 'error') throw new Error(answer.message);
-    return answer;
+    try {
+      const answer = await reply;
+      if (answer.type === 'error') throw new Error(answer.message);
+      return answer;
+    } finally {
+      if (index !== null) this.claims.delete(index);
+    }
   }
 
   private next(): Promise<WorkerReply> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
   }
 
   private settle(reply: WorkerReply): void {
-    const pending = this.pending;
-    this.pending = null;
-    pending?.resolve(reply);
+    this.pending.shift()?.resolve(reply);
   }
 
   private fail(err: Error): void {
     this.failure = err;
-    const pending = this.pending;
-    this.pending = null;
-    pending?.reject(err);
+    for (const pending of this.pending.splice(0)) pending.reject(err);
   }
 
   async close(): Promise<void> {
@@ -88,8 +98,9 @@ export function workerHeapMb(limits: ReadLimits): number {
 }
 
 /**
- * Reads objects on worker threads, one object per worker at a time. `submit` waits for a free
- * worker, so the caller's loop is naturally back-pressured; results arrive through callbacks.
+ * Reads objects on worker threads, up to OBJECTS_IN_FLIGHT_PER_WORKER per worker at a time.
+ * `submit` waits for a worker with room, so the caller's loop is naturally back-pressured; results
+ * arrive through callbacks, each worker's in the order its objects were submitted.
  */
 export class WorkerPool {
   private readonly inFlight = new Set<Promise<void>>();
@@ -109,9 +120,10 @@ export class WorkerPool {
   }
 
   async submit(job: ObjectJob, claim: ClaimContent, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {
-    while (this.workers.every((w) => w.busy)) await Promise.race(this.inFlight);
+    const roomiest = () => this.workers.reduce((best, w) => (w.inFlight < best.inFlight ? w : best));
+    while (roomiest().inFlight >= OBJECTS_IN_FLIGHT_PER_WORKER) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
-    const worker = this.workers.find((w) => !w.busy)!;
+    const worker = roomiest();
     const task = worker.request({ type: 'read', job }, claim).then(async (reply) => {
       if (reply.type === 'read') await onDone(reply.result);
     });

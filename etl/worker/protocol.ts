@@ -11,16 +11,16 @@ export interface IngestWorkerData {
 
 export type WorkerRequest =
   | { type: 'read'; job: ObjectJob }
-  /** The coordinator's answer to a worker's `claim` while it reads. */
-  | { type: 'claim-reply'; ok: boolean }
+  /** The coordinator's answer to a worker's `claim` for the object of that index. */
+  | { type: 'claim-reply'; index: number; ok: boolean }
   | { type: 'end-transaction' }
   | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'read'; result: ObjectResult }
-  /** Sent while reading: may this content be ingested (is it new to the lake and the run)? */
-  | { type: 'claim'; sha256: string }
+  /** Sent before parsing the object of that index: may this content be ingested (is it new to the lake and the run)? */
+  | { type: 'claim'; index: number; sha256: string }
   /** The transaction's staged rows, and the final results of the objects whose `read` result was deferred (by index). */
   | { type: 'spills'; spills: Array<[SourceTable, string[]]>; results: Array<[number, ObjectResult]> }
   | { type: 'closed' }

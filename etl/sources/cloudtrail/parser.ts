@@ -8,14 +8,13 @@
 import { iamIdentityKey } from '../../../src/core/arn';
 import { isDigestDocument, isDigestHead } from '../../../src/core/cloudtrail-digest';
 import { sha1Hex } from '../../../src/core/hash';
-import type { CoreRow } from '../../../src/core/tables';
 import { parseIsoTime } from '../../../src/core/time';
 import { awsActor, type AwsActor } from '../../fields/aws-identity';
 import { asString, obj, type JsonObject } from '../../fields/json';
-import { readJsonRecords } from '../../readers/json-records';
+import { jsonRecordsOf, readJsonRecords, type JsonRecord } from '../../readers/json-records';
 import { isExportLine, splitExportLine } from '../../readers/cloudwatch-logs';
 import { readLines } from '../../readers/lines';
-import { peekFirstChunk } from '../../readers/read-state';
+import { peekFirstChunk, type ReadState } from '../../readers/read-state';
 import { defineSource, quarantine, type Detection, type DetectSample, type ParsedItem, type RowIn } from '../types';
 import { manifest } from './manifest';
 import { resourceIds } from './resources';
@@ -159,33 +158,36 @@ function normalize(record: JsonObject, time: Date, raw: string): RowIn<Table>[] 
   const paramsObject = obj(params);
   const credentials = CREDENTIAL_ISSUING.has(eventName) ? obj(response?.['credentials']) : null;
 
-  const core: Omit<CoreRow, 'class_uid'> = {
-    time,
-    event_id: asString(record['eventID']) ?? sha1Hex(raw),
-    activity: eventName,
-    service: eventSource,
-    outcome,
-    error_code: errorCode,
-    error_message: errorMessage,
-    actor_id: actor.actor_id,
-    actor_type: actor.actor_type,
-    actor_name: actor.actor_name,
-    actor_arn: actor.actor_arn,
-    actor_account: actor.actor_account,
-    session_id: actor.session_id,
-    src_ip: asString(record['sourceIPAddress']),
-    user_agent: asString(record['userAgent']),
-    resources: resourceIds(record, account, region, actor.actor_arn),
-    raw,
-    account: account ?? 'unknown',
-    region: region ?? 'unknown',
-  };
-
+  // Each row is one object literal (no spread of shared core cells): a row per record is the hot path.
+  const eventId = asString(record['eventID']) ?? sha1Hex(raw);
+  const srcIp = asString(record['sourceIPAddress']);
+  const userAgent = asString(record['userAgent']);
+  const resources = resourceIds(record, account, region, actor.actor_arn);
+  const rowAccount = account ?? 'unknown';
+  const rowRegion = region ?? 'unknown';
   const rows: RowIn<Table>[] = [
     {
       table: 'api_activity',
       row: {
-        ...core,
+        time,
+        event_id: eventId,
+        activity: eventName,
+        service: eventSource,
+        outcome,
+        error_code: errorCode,
+        error_message: errorMessage,
+        actor_id: actor.actor_id,
+        actor_type: actor.actor_type,
+        actor_name: actor.actor_name,
+        actor_arn: actor.actor_arn,
+        actor_account: actor.actor_account,
+        session_id: actor.session_id,
+        src_ip: srcIp,
+        user_agent: userAgent,
+        resources,
+        raw,
+        account: rowAccount,
+        region: rowRegion,
         class_uid: 6003,
         event_type: asString(record['eventType']),
         read_only: toBoolean(record['readOnly']),
@@ -207,7 +209,25 @@ function normalize(record: JsonObject, time: Date, raw: string): RowIn<Table>[] 
     rows.push({
       table: 'authentication',
       row: {
-        ...core,
+        time,
+        event_id: eventId,
+        activity: eventName,
+        service: eventSource,
+        outcome,
+        error_code: errorCode,
+        error_message: errorMessage,
+        actor_id: actor.actor_id,
+        actor_type: actor.actor_type,
+        actor_name: actor.actor_name,
+        actor_arn: actor.actor_arn,
+        actor_account: actor.actor_account,
+        session_id: actor.session_id,
+        src_ip: srcIp,
+        user_agent: userAgent,
+        resources,
+        raw,
+        account: rowAccount,
+        region: rowRegion,
         class_uid: 3002,
         mfa: mfaUsed ?? actor.mfa,
         auth_protocol: signIn.protocol(record, actor),
@@ -312,12 +332,25 @@ function* envelopeRecordItems(text: string, position: string): Generator<ParsedI
   yield* itemsOf(value, text, position);
 }
 
+/** The items of one record the JSON reader handed over. */
+function* jsonRecordItems(item: JsonRecord): Generator<ParsedItem<Table>> {
+  if (item.ok) yield* itemsOf(item.value, item.text, item.position);
+  else yield quarantine(item.position, item.reason, item.text);
+}
+
+const JSON_RECORDS = { envelopeKeys: ['Records', 'Events'] } as const;
+
+/** The first line of an object (within its first 4 KiB): it tells the event history's CSV and CloudWatch exports from JSON. */
+function firstLineOf(first: Buffer): string {
+  return first.subarray(0, Math.min(first.length, 4096)).toString('utf8').split('\n', 1)[0];
+}
+
 export const source = defineSource(manifest, {
   detect: detectCloudTrail,
   sql: cloudTrailSql({ signIns: [...SIGN_INS.keys()], credentialIssuing: [...CREDENTIAL_ISSUING], recordItems: envelopeRecordItems }),
   async *parse(input) {
     const { first, input: whole } = await peekFirstChunk(input);
-    const firstLine = first.subarray(0, Math.min(first.length, 4096)).toString('utf8').split('\n', 1)[0];
+    const firstLine = firstLineOf(first);
     if (isEventHistoryCsvHeader(firstLine)) {
       yield* csvItems(whole);
       return;
@@ -326,9 +359,14 @@ export const source = defineSource(manifest, {
       yield* exportLineItems(whole);
       return;
     }
-    for await (const item of readJsonRecords(whole, { envelopeKeys: ['Records', 'Events'] })) {
-      if (item.ok) yield* itemsOf(item.value, item.text, item.position);
-      else yield quarantine(item.position, item.reason, item.text);
-    }
+    for await (const item of readJsonRecords(whole, JSON_RECORDS)) yield* jsonRecordItems(item);
+  },
+  // JSON held whole (every trail log file small enough): the same records and items, with no async step per record.
+  parseWhole(content: Buffer, state: ReadState) {
+    const firstLine = firstLineOf(content);
+    if (isEventHistoryCsvHeader(firstLine) || isExportLine(firstLine)) return null;
+    return (function* () {
+      for (const item of jsonRecordsOf(content, state, JSON_RECORDS)) yield* jsonRecordItems(item);
+    })();
   },
 });
