@@ -358,7 +358,14 @@ export function createLoaders(ctx: RequestContext): Loaders {
               for (const link of pageOf(i, key).links)
                 if (link.otherType === from)
                   neighbourLoader.prime(
-                    { pivot: follow.pivot, key: link.otherKey, window, action: follow.action, offset: follow.offset, limit: follow.limit - 1 },
+                    {
+                      pivot: follow.pivot,
+                      key: link.otherKey,
+                      window,
+                      action: follow.action,
+                      offset: follow.offset,
+                      limit: follow.limit - 1,
+                    },
                     pageOf(follows[i][j], link.otherKey),
                   );
           }),

@@ -413,8 +413,7 @@ export interface NeighbourRequest {
  * requests and then of their follows (followIndexes).
  */
 export type NeighbourFollow =
-  | { pivot: PivotName; action: string | null; offset: number; limit: number }
-  | { entity: EntityType; attr: NamingAttribute };
+  { pivot: PivotName; action: string | null; offset: number; limit: number } | { entity: EntityType; attr: NamingAttribute };
 
 /** Attributes of a graph entity (its `attrs` JSON) that name another entity. */
 export type NamingAttribute = 'identity';
@@ -523,7 +522,11 @@ export function neighbourPages(scope: AccountScope, requests: readonly Neighbour
   const legSql = requests.flatMap((request, index) =>
     pivotLegs(scope, index, request.pivot, placeholders(request.keys.length), request.keys, request.action, window, params),
   );
-  const pageSql = rankedPage('agg', requests.map((r, index) => ({ index, offset: r.offset, limit: r.limit })), params);
+  const pageSql = rankedPage(
+    'agg',
+    requests.map((r, index) => ({ index, offset: r.offset, limit: r.limit })),
+    params,
+  );
   const ctes = [`agg AS (\n    ${legSql.join('\n    UNION ALL\n    ')}\n  )`, `page AS (${pageSql})`];
   // Second hops: keyed on the first page's neighbours (the sub-query names only code constants).
   const indexes = followIndexes(requests);

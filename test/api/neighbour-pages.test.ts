@@ -136,7 +136,14 @@ describe.each(ENGINES)('second hops in the statement of their first (%s)', (engi
         follow: [{ entity: 'Identity', attr: 'identity' }],
       },
       // A page of one link: its follows are keyed on that neighbour alone.
-      { pivot: 'identityIps', keys: [BOB, ALICE], action: null, offset: 0, limit: 1, follow: [{ pivot: 'ipSessions', action: null, offset: 0, limit: 3 }] },
+      {
+        pivot: 'identityIps',
+        keys: [BOB, ALICE],
+        action: null,
+        offset: 0,
+        limit: 1,
+        follow: [{ pivot: 'ipSessions', action: null, offset: 0, limit: 3 }],
+      },
     ];
     expect(followIndexes(hops)).toEqual([[3], [4], [5]]);
     const found: Record<string, number> = {};
@@ -146,7 +153,14 @@ describe.each(ENGINES)('second hops in the statement of their first (%s)', (engi
       const rows = await run(engine, combined);
       const of = (request: number) => rows.filter((row) => Number(row.request) === request);
       // The first hops: as without follows.
-      const plain = await run(engine, neighbourPages(scope, hops.map(({ follow: _f, ...r }) => r), window));
+      const plain = await run(
+        engine,
+        neighbourPages(
+          scope,
+          hops.map(({ follow: _f, ...r }) => r),
+          window,
+        ),
+      );
       expect(canonical(rows.filter((row) => Number(row.request) < 3))).toEqual(canonical(plain));
       // A followed pivot: the rows of its own statement keyed on the first page's neighbours of its type.
       for (const [parent, hop] of [
@@ -161,11 +175,14 @@ describe.each(ENGINES)('second hops in the statement of their first (%s)', (engi
       // Named entities: the rows entitiesByKeys gives for their ids, which cover what the sessions' merged attrs name.
       const named = of(4);
       const ids = named.map((row) => row.id as string);
-      const entityColumns = (row: SqlRow) => JSON.stringify([row.id, row.kind, row.provider, row.account, row.name, row.arn, row.event_count, row.attrs_by_day]);
+      const entityColumns = (row: SqlRow) =>
+        JSON.stringify([row.id, row.kind, row.provider, row.account, row.name, row.arn, row.event_count, row.attrs_by_day]);
       const byKeys = ids.length ? await run(engine, entitiesByKeys(scope, 'Identity', ids, window)) : [];
       expect(named.map(entityColumns).sort()).toEqual(byKeys.map(entityColumns).sort());
       for (const row of named) expect(row.key_id ?? null).toBeNull();
-      const sessions = of(1).filter((row) => row.id != null).map((row) => entityFromRow(row as never, 'Session', window));
+      const sessions = of(1)
+        .filter((row) => row.id != null)
+        .map((row) => entityFromRow(row as never, 'Session', window));
       const wanted = [...new Set(sessions.map((s) => s.attrs.identity).filter((id): id is string => typeof id === 'string'))];
       const visible = wanted.length ? await run(engine, entitiesByKeys(scope, 'Identity', wanted, window)) : [];
       for (const row of visible) expect(ids).toContain(row.id);
