@@ -15,7 +15,7 @@ import { apiError } from './errors';
 import { inRange, parseAddressInput, resolveFilter } from './filters';
 import { jsonCursor, offsetCursor, parseJsonCursor, parseOffsetCursor } from './ids';
 import { checkFirst, checkText, checkWindow, type ApiLimits } from './limits';
-import type { AggregatePage } from './loaders';
+import type { AggregatePage, NeighbourKey } from './loaders';
 import type {
   AggregateModel,
   AggregateSpec,
@@ -33,21 +33,32 @@ export function windowOf(ctx: RequestContext, inherited: Window | null, given: T
   return inherited ?? ctx.defaultWindow;
 }
 
-export async function linkConnection(
-  ctx: RequestContext,
-  pivot: PivotName,
-  from: EntityModel | { key: string; window: Window },
-  args: { first?: number | null; after?: string | null; window?: TimeWindow | null; action?: string | null },
-): Promise<LinkConnectionModel> {
+/** Arguments of a link list (a pivot's page of neighbours). */
+export interface LinkArgs {
+  first?: number | null;
+  after?: string | null;
+  window?: TimeWindow | null;
+  action?: string | null;
+}
+
+/** The neighbour page linkConnection loads for these arguments (a first of 0 probes one link). */
+export function linkKey(ctx: RequestContext, pivot: PivotName, from: { key: string; window: Window | null }, args: LinkArgs): NeighbourKey {
   const first = checkFirst(args.first, ctx.limits);
   const offset = parseOffsetCursor(args.after);
   const window = windowOf(ctx, from.window, args.window);
   const action = args.action == null ? null : checkText(args.action, 'action');
-  if (first === 0) {
-    const probe = await ctx.loaders.neighbours.load({ pivot, key: from.key, window, action, offset, limit: 1 });
-    return { edges: [], pageInfo: { hasNextPage: probe.links.length > 0, endCursor: null }, totalCount: probe.total };
-  }
-  const page = await ctx.loaders.neighbours.load({ pivot, key: from.key, window, action, offset, limit: first });
+  return { pivot, key: from.key, window, action, offset, limit: first === 0 ? 1 : first };
+}
+
+export async function linkConnection(
+  ctx: RequestContext,
+  pivot: PivotName,
+  from: EntityModel | { key: string; window: Window },
+  args: LinkArgs,
+): Promise<LinkConnectionModel> {
+  const first = checkFirst(args.first, ctx.limits);
+  const page = await ctx.loaders.neighbours.load(linkKey(ctx, pivot, from, args));
+  if (first === 0) return { edges: [], pageInfo: { hasNextPage: page.links.length > 0, endCursor: null }, totalCount: page.total };
   const edges = page.links.slice(0, first);
   return { edges, pageInfo: { hasNextPage: page.links.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.total };
 }
@@ -57,7 +68,7 @@ export async function filteredLinkConnection(
   ctx: RequestContext,
   pivot: PivotName,
   from: EntityModel,
-  args: { first?: number | null; after?: string | null; window?: TimeWindow | null; action?: string | null },
+  args: LinkArgs,
   keep: (otherKey: string) => boolean,
 ): Promise<LinkConnectionModel> {
   const first = checkFirst(args.first, ctx.limits);

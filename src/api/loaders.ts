@@ -13,13 +13,17 @@ import {
   identityCandidateEntities,
   identityCandidates,
   listEntities,
+  followIndexes,
   neighbourPages,
+  type NamingAttribute,
+  type NeighbourFollow,
   type NeighbourRequest,
   resourcesByName,
   resourcesBySuffix,
   type EntityRow,
   type NeighbourRow,
   type PivotName,
+  PIVOTS,
 } from '../queries/graph';
 import {
   eventsAggregate,
@@ -71,7 +75,16 @@ export interface NeighbourKey {
   action: string | null;
   offset: number;
   limit: number;
+  /** What will be asked of the page's neighbours, answered by the page's own statement (not part of the cache key). */
+  follow?: readonly FollowKey[];
 }
+
+/**
+ * A second hop a list's statement answers too (NeighbourFollow): a page of a pivot for each
+ * neighbour, as linkConnection keys it (the neighbour's key and window are the link's), or the
+ * entity an attribute of each neighbour names.
+ */
+export type FollowKey = Omit<NeighbourKey, 'key' | 'window' | 'follow'> | { entity: EntityType; attr: NamingAttribute };
 
 export interface NeighbourPage {
   links: LinkModel[];
@@ -135,7 +148,8 @@ export interface FindingsPage {
 
 export interface Loaders {
   entity: DataLoader<EntityKey, EntityModel | null, string>;
-  neighbours: DataLoader<NeighbourKey, NeighbourPage, string>;
+  /** Pages of neighbours (only `load`: a prefetch hands resolvers a wrapper that adds follows). */
+  neighbours: Pick<DataLoader<NeighbourKey, NeighbourPage, string>, 'load'>;
   events: DataLoader<EventsKey, EventPage, string>;
   eventsCount: DataLoader<EventsKey, number, string>;
   /** A resource by a bare name: its own id, else the S3 bucket of that name in any partition. */
@@ -290,24 +304,35 @@ export function createLoaders(ctx: RequestContext): Loaders {
       async (group) => {
         const { window } = group[0];
         const requestOf = (k: NeighbourKey) => `${k.pivot}|${k.action}|${k.offset}|${k.limit}`;
-        const requests = new Map<string, NeighbourRequest & { keys: string[] }>();
+        const requests = new Map<string, NeighbourRequest & { keys: string[]; follow: NeighbourFollow[] }>();
         for (const k of group) {
-          const request = requests.get(requestOf(k));
+          let request = requests.get(requestOf(k));
           // One extra row tells whether there is a next page.
           if (!request)
-            requests.set(requestOf(k), { pivot: k.pivot, keys: [k.key], action: k.action, offset: k.offset, limit: k.limit + 1 });
+            requests.set(
+              requestOf(k),
+              (request = { pivot: k.pivot, keys: [k.key], action: k.action, offset: k.offset, limit: k.limit + 1, follow: [] }),
+            );
           else if (!request.keys.includes(k.key)) request.keys.push(k.key);
+          for (const f of k.follow ?? []) {
+            const follow = 'pivot' in f ? { ...f, limit: f.limit + 1 } : f;
+            if (!request.follow.some((g) => JSON.stringify(g) === JSON.stringify(follow))) request.follow.push(follow);
+          }
         }
-        const rows = await run<NeighbourRow>(neighbourPages(scope, [...requests.values()], window));
-        const indexOf = new Map([...requests.keys()].map((key, i) => [key, i]));
+        const list = [...requests.values()];
+        const rows = await run<NeighbourRow>(neighbourPages(scope, list, window));
+        const follows = followIndexes(list);
+        const named = new Set(list.flatMap((r, i) => r.follow.flatMap((f, j) => ('entity' in f ? [follows[i][j]] : []))));
         const pages = new Map<string, NeighbourPage>();
         for (const row of rows) {
-          const pageKey = `${Number(row.request)}|${row.key_id}`;
-          let page = pages.get(pageKey);
-          if (!page) pages.set(pageKey, (page = { links: [], total: Number(row.total) }));
           const node = row.id !== null && row.id !== undefined ? entityFromRow(row, row.other_type as EntityType, window) : null;
           // The neighbour's entity came with the link: later lookups of it cost nothing.
           if (node) entity.prime({ type: node.type, key: node.key, window }, node);
+          // An entity a neighbour's attribute names: no link.
+          if (named.has(Number(row.request))) continue;
+          const pageKey = `${Number(row.request)}|${row.key_id}`;
+          let page = pages.get(pageKey);
+          if (!page) pages.set(pageKey, (page = { links: [], total: Number(row.total) }));
           page.links.push({
             cursor: offsetCursor(Number(row.rn)),
             relation: row.rel,
@@ -323,7 +348,29 @@ export function createLoaders(ctx: RequestContext): Loaders {
             window,
           });
         }
-        return group.map((k) => pages.get(`${indexOf.get(requestOf(k))!}|${k.key}`) ?? { links: [], total: 0 });
+        const pageOf = (request: number, key: string) => pages.get(`${request}|${key}`) ?? { links: [], total: 0 };
+        // Each followed pivot's page of each neighbour (of the type it starts from) is its own key's answer.
+        list.forEach((request, i) =>
+          request.follow.forEach((follow, j) => {
+            if (!('pivot' in follow)) return;
+            const from = PIVOTS[follow.pivot].from;
+            for (const key of request.keys)
+              for (const link of pageOf(i, key).links)
+                if (link.otherType === from)
+                  neighbourLoader.prime(
+                    {
+                      pivot: follow.pivot,
+                      key: link.otherKey,
+                      window,
+                      action: follow.action,
+                      offset: follow.offset,
+                      limit: follow.limit - 1,
+                    },
+                    pageOf(follows[i][j], link.otherKey),
+                  );
+          }),
+        );
+        return group.map((k) => pageOf(list.indexOf(requests.get(requestOf(k))!), k.key));
       },
     ),
     { cacheKeyFn: (k) => `${k.pivot}|${windowKey(k.window)}|${k.action}|${k.offset}|${k.limit}|${k.key}` },

@@ -10,9 +10,20 @@
  * and the started statements are only wasted work: the rows a caller sees are always those of the
  * key the look-up found.
  */
-import { getArgumentValues, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import {
+  getArgumentValues,
+  getNamedType,
+  isObjectType,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+} from 'graphql';
+import type { NamingAttribute, PivotName } from '../queries/graph';
+import { linkKey, type LinkArgs } from './connections';
 import type { RequestContext } from './context';
 import { eventColumnsOfEdgeNodes, fieldsOf } from './event-columns';
+import type { FollowKey, NeighbourKey } from './loaders';
 import { entityStub, type EntityModel, type EntityType, type EventConnectionModel, type Window } from './models';
 
 /** A field resolver as the generated types allow it to be written here: a plain function of the entity. */
@@ -40,6 +51,74 @@ function byResponseKey(nodes: readonly FieldNode[]): FieldNode[][] {
   return [...groups.values()];
 }
 
+/**
+ * What a neighbour type's fields ask that its list's own statement can answer too (a second hop):
+ * link lists by field (the pivot each loads through linkConnection), and entities an attribute
+ * names by field (a session's `identity`). The resolvers' files declare them beside the resolvers.
+ */
+export interface Followable {
+  lists: Readonly<Record<string, PivotName>>;
+  named?: Readonly<Record<string, { entity: EntityType; attr: NamingAttribute }>>;
+}
+
+/** At most this many second hops per list. */
+const MAX_FOLLOWS = 4;
+
+/** The node type of a link list field (`…Connection { edges { node } }`), if it is one. */
+function linkNodeType(field: GraphQLField<unknown, unknown>): GraphQLObjectType | null {
+  const connection = getNamedType(field.type);
+  const edges = isObjectType(connection) ? connection.getFields().edges : undefined;
+  const edge = edges ? getNamedType(edges.type) : undefined;
+  const node = edge && isObjectType(edge) ? edge.getFields().node : undefined;
+  const type = node ? getNamedType(node.type) : undefined;
+  return type && isObjectType(type) ? type : null;
+}
+
+/**
+ * The second hops `nodes` (a link list's field nodes) select of their neighbours that `followable`
+ * knows: pages keyed as the neighbour's own field would key them (a field with its own window, or
+ * arguments it would reject, is left to ask for itself).
+ */
+function followsOf(
+  ctx: RequestContext,
+  nodes: readonly FieldNode[],
+  field: GraphQLField<unknown, unknown>,
+  info: GraphQLResolveInfo,
+  followable: Readonly<Partial<Record<string, Followable>>>,
+): FollowKey[] {
+  const nodeType = linkNodeType(field);
+  const known = nodeType ? followable[nodeType.name] : undefined;
+  if (!nodeType || !known) return [];
+  const under = (parents: readonly FieldNode[], name: string) =>
+    parents.flatMap((n) => fieldsOf(n.selectionSet, info.fragments)).filter((f) => f.name.value === name);
+  const selected = byResponseKey(under(under(nodes, 'edges'), 'node').flatMap((n) => fieldsOf(n.selectionSet, info.fragments)));
+  const follows: FollowKey[] = [];
+  for (const [first] of selected) {
+    const name = first.name.value;
+    const named = known.named?.[name];
+    if (named) follows.push(named);
+    const pivot = known.lists[name];
+    const definition = nodeType.getFields()[name];
+    if (!pivot || !definition) continue;
+    try {
+      const args = getArgumentValues(definition, first, info.variableValues) as LinkArgs;
+      if (args.window != null) continue;
+      const { action, offset, limit } = linkKey(ctx, pivot, { key: '', window: null }, args);
+      follows.push({ pivot, action, offset, limit });
+    } catch {
+      // Arguments the field will reject itself.
+    }
+  }
+  return follows.slice(0, MAX_FOLLOWS);
+}
+
+/** The request's context with neighbour pages loaded together with these second hops. */
+function withFollows(ctx: RequestContext, follow: readonly FollowKey[]): RequestContext {
+  if (follow.length === 0) return ctx;
+  const neighbours = { load: (key: NeighbourKey) => ctx.loaders.neighbours.load({ ...key, follow }) };
+  return { ...ctx, loaders: { ...ctx.loaders, neighbours } };
+}
+
 /** At most this many lists of one entity are started ahead. */
 const MAX_PREFETCHED_LISTS = 6;
 
@@ -59,6 +138,7 @@ export function prefetchLists(
   key: string,
   window: Window,
   fields: Readonly<Record<string, FieldResolver>>,
+  followable: Readonly<Partial<Record<string, Followable>>> = {},
 ): void {
   const objectType = info.schema.getType(type) as GraphQLObjectType | undefined;
   if (!objectType) return;
@@ -73,7 +153,9 @@ export function prefetchLists(
       const args = getArgumentValues(definitions[name], nodes[0], info.variableValues);
       const filter = args.filter as Record<string, unknown> | null | undefined;
       if (filter && LOOKUP_FILTERS.some((f) => filter[f] != null)) continue;
-      const started = Promise.resolve(fields[name](entity, args as never, ctx, info)).then((result) =>
+      // A list's second hops (its neighbours' own lists and named entities) ride on its statement.
+      const listCtx = withFollows(ctx, followsOf(ctx, nodes, definitions[name], info, followable));
+      const started = Promise.resolve(fields[name](entity, args as never, listCtx, info)).then((result) =>
         isEventConnection(result) ? startEventParts(result, nodes, info) : undefined,
       );
       started.catch(() => undefined);

@@ -400,6 +400,28 @@ export interface NeighbourRequest {
   action: string | null;
   offset: number;
   limit: number;
+  /** What the caller will ask next of this page's neighbours, answered by the same statement (see NeighbourFollow). */
+  follow?: readonly NeighbourFollow[];
+}
+
+/**
+ * A second hop answered by the statement of its first: either one page of a pivot for each
+ * neighbour of the request's page (the pivot starts from the request's target type), with rows as
+ * a request keyed on those neighbours would return; or the entity rows an attribute of the
+ * neighbours names (a session's `identity`), as entitiesByKeys would return them, with `key_id`
+ * null and no link. Their rows' `request` numbers run on after the requests', in the order of the
+ * requests and then of their follows (followIndexes).
+ */
+export type NeighbourFollow =
+  { pivot: PivotName; action: string | null; offset: number; limit: number } | { entity: EntityType; attr: NamingAttribute };
+
+/** Attributes of a graph entity (its `attrs` JSON) that name another entity. */
+export type NamingAttribute = 'identity';
+
+/** The `request` number of each follow, per request: numbered after all the requests, in order. */
+export function followIndexes(requests: readonly NeighbourRequest[]): number[][] {
+  let next = requests.length;
+  return requests.map((r) => (r.follow ?? []).map(() => next++));
 }
 
 /**
@@ -418,47 +440,46 @@ export function neighbours(
   return neighbourPages(scope, [{ pivot, keys, action, offset, limit }], window);
 }
 
-/**
- * The pages of several neighbour requests (pivots, actions, pages) over one window in one
- * statement: each row's `request` is the index of its request. A resolver level that asks for
- * several lists of one entity (contextFor's identities, addresses, sessions and resources) then
- * costs one bind, one plan and one read of the neighbours' entity rows instead of one per list:
- * binding and planning, not reading the small graph files, is most of a neighbour statement's CPU.
- */
-export function neighbourPages(scope: AccountScope, requests: readonly NeighbourRequest[], window: Window): Statement {
-  if (requests.length === 0) throw new Error('neighbourPages: no request');
+/** The SQL of one pivot's legs, keyed by `keySql` (a placeholder list or a sub-query of an earlier page). */
+function pivotLegs(
+  scope: AccountScope,
+  index: number,
+  pivotName: PivotName,
+  keySql: string,
+  keyParams: readonly SqlParam[],
+  action: string | null,
+  window: Window,
+  params: SqlParam[],
+): string[] {
   const [fromDay, toDay] = dayRange(window);
-  const orderedParams: SqlParam[] = [];
-  const legSql = requests.flatMap((request, index) => {
-    const { keys, action } = request;
-    const spec: PivotSpec = PIVOTS[request.pivot];
-    return spec.legs.map((leg) => {
-      const [keyCol, keyType, otherCol, otherType] =
-        leg.direction === 'out' ? ['src_id', 'src_type', 'dst_id', 'dst_type'] : ['dst_id', 'dst_type', 'src_id', 'src_type'];
-      // Parameters in the order their `?` appear: the relation label (SELECT list), then the WHERE clause.
-      const label = 'label' in leg ? leg.label : undefined;
-      if (label) orderedParams.push(label);
-      orderedParams.push(fromDay, toDay, window.from, window.to, spec.from, ...keys, spec.to);
-      // Named legs follow their relations; access legs any edge between the types above but a named one.
-      const rels = 'rels' in leg ? leg.rels : RELATION_NAMES;
-      const relSql = ` AND rel ${'rels' in leg ? 'IN' : 'NOT IN'} (${placeholders(rels.length)})`;
-      orderedParams.push(...rels);
-      let actionSql = '';
-      if (action !== null) {
-        actionSql = ' AND rel = ?';
-        orderedParams.push(action);
-      }
-      // Both ends must be visible to the scope: the neighbour returned, and the entity it is reached from.
-      const visibleKey = visibleNodes(scope, spec.from, keyCol, [fromDay, toDay]);
-      const visibleOther = visibleNodes(scope, spec.to, otherCol, [fromDay, toDay]);
-      orderedParams.push(...visibleKey.params, ...visibleOther.params);
-      // Per log source first: one link seen by two logs is one link. Its count is the sum of what the
-      // logs saw for named relations (each log saw other events), and for resource access, where two
-      // logs of one action record the same requests (CloudTrail and the S3 server access log), the
-      // most any one log saw.
-      const merged = 'rels' in leg ? 'sum(source_events)' : 'max(source_events)';
-      // The request's index is a number of this code, not a caller's value.
-      return `SELECT ${index} AS request, key_id, other_type, other_id, rel, min(link_first_seen) AS link_first_seen, max(link_last_seen) AS link_last_seen,
+  const spec: PivotSpec = PIVOTS[pivotName];
+  return spec.legs.map((leg) => {
+    const [keyCol, keyType, otherCol, otherType] =
+      leg.direction === 'out' ? ['src_id', 'src_type', 'dst_id', 'dst_type'] : ['dst_id', 'dst_type', 'src_id', 'src_type'];
+    // Parameters in the order their `?` appear: the relation label (SELECT list), then the WHERE clause.
+    const label = 'label' in leg ? leg.label : undefined;
+    if (label) params.push(label);
+    params.push(fromDay, toDay, window.from, window.to, spec.from, ...keyParams, spec.to);
+    // Named legs follow their relations; access legs any edge between the types above but a named one.
+    const rels = 'rels' in leg ? leg.rels : RELATION_NAMES;
+    const relSql = ` AND rel ${'rels' in leg ? 'IN' : 'NOT IN'} (${placeholders(rels.length)})`;
+    params.push(...rels);
+    let actionSql = '';
+    if (action !== null) {
+      actionSql = ' AND rel = ?';
+      params.push(action);
+    }
+    // Both ends must be visible to the scope: the neighbour returned, and the entity it is reached from.
+    const visibleKey = visibleNodes(scope, spec.from, keyCol, [fromDay, toDay]);
+    const visibleOther = visibleNodes(scope, spec.to, otherCol, [fromDay, toDay]);
+    params.push(...visibleKey.params, ...visibleOther.params);
+    // Per log source first: one link seen by two logs is one link. Its count is the sum of what the
+    // logs saw for named relations (each log saw other events), and for resource access, where two
+    // logs of one action record the same requests (CloudTrail and the S3 server access log), the
+    // most any one log saw.
+    const merged = 'rels' in leg ? 'sum(source_events)' : 'max(source_events)';
+    // The request's index is a number of this code, not a caller's value.
+    return `SELECT ${index} AS request, key_id, other_type, other_id, rel, min(link_first_seen) AS link_first_seen, max(link_last_seen) AS link_last_seen,
         ${merged} AS link_event_count, sum(link_bytes) AS link_bytes, sum(link_packets) AS link_packets,
         array_sort(array_agg(source) FILTER (WHERE source IS NOT NULL)) AS link_sources
       FROM (
@@ -467,41 +488,133 @@ export function neighbourPages(scope: AccountScope, requests: readonly Neighbour
           sum(bytes) AS link_bytes, sum(packets) AS link_packets
         FROM graph_edges
         WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND last_seen >= ? AND first_seen < ?
-          AND ${keyType} = ? AND ${keyCol} IN (${placeholders(keys.length)}) AND ${otherType} = ?${relSql}${actionSql}${visibleKey.sql}${visibleOther.sql}
+          AND ${keyType} = ? AND ${keyCol} IN (${keySql}) AND ${otherType} = ?${relSql}${actionSql}${visibleKey.sql}${visibleOther.sql}
         GROUP BY ${keyCol}, ${otherType}, ${otherCol}, rel, source
       ) per_source
       GROUP BY key_id, other_type, other_id, rel`;
+  });
+}
+
+/** `ranked` and `page` of a set of pivots' links (`agg`): rank and count per request and key, keep each request's page. */
+function rankedPage(agg: string, requests: readonly { index: number; offset: number; limit: number }[], params: SqlParam[]): string {
+  const pageSql = requests.map(({ index }) => `(request = ${index} AND rn > ? AND rn <= ?)`).join(' OR ');
+  for (const { offset, limit } of requests) params.push(offset, offset + limit);
+  return `SELECT * FROM (
+    SELECT ${agg}.*, row_number() OVER (PARTITION BY request, key_id ORDER BY link_last_seen DESC, other_id, rel) AS rn,
+           count(*) OVER (PARTITION BY request, key_id) AS total
+    FROM ${agg}
+  ) ranked WHERE ${pageSql}`;
+}
+
+/**
+ * The pages of several neighbour requests (pivots, actions, pages) over one window in one
+ * statement: each row's `request` is the index of its request. A resolver level that asks for
+ * several lists of one entity (contextFor's identities, addresses, sessions and resources) then
+ * costs one bind, one plan and one read of the neighbours' entity rows instead of one per list:
+ * binding and planning, not reading the small graph files, is most of a neighbour statement's CPU.
+ * Requests with follows also answer, in the same statement, what will be asked of their pages'
+ * neighbours (NeighbourFollow): a pivot of two hops costs one round trip, not two.
+ */
+export function neighbourPages(scope: AccountScope, requests: readonly NeighbourRequest[], window: Window): Statement {
+  if (requests.length === 0) throw new Error('neighbourPages: no request');
+  const [fromDay, toDay] = dayRange(window);
+  const params: SqlParam[] = [];
+  const legSql = requests.flatMap((request, index) =>
+    pivotLegs(scope, index, request.pivot, placeholders(request.keys.length), request.keys, request.action, window, params),
+  );
+  const pageSql = rankedPage(
+    'agg',
+    requests.map((r, index) => ({ index, offset: r.offset, limit: r.limit })),
+    params,
+  );
+  const ctes = [`agg AS (\n    ${legSql.join('\n    UNION ALL\n    ')}\n  )`, `page AS (${pageSql})`];
+  // Second hops: keyed on the first page's neighbours (the sub-query names only code constants).
+  const indexes = followIndexes(requests);
+  const hopLegs: string[] = [];
+  const hopParams: SqlParam[] = [];
+  const namedParams: SqlParam[] = [];
+  const hopPages: { index: number; offset: number; limit: number }[] = [];
+  const named: { index: number; sql: string }[] = [];
+  const targetTypes = new Set<NodeType>(requests.map((r) => PIVOTS[r.pivot].to));
+  requests.forEach((request, parent) => {
+    const neighbourType = PIVOTS[request.pivot].to;
+    const neighboursOf = `SELECT other_id FROM page WHERE request = ${parent} AND other_type = ${nodeTypeSql(neighbourType)}`;
+    (request.follow ?? []).forEach((follow, i) => {
+      const index = indexes[parent][i];
+      if ('pivot' in follow) {
+        if (PIVOTS[follow.pivot].from !== neighbourType)
+          throw new Error(`neighbourPages: ${follow.pivot} does not start from ${request.pivot}'s ${neighbourType}`);
+        hopLegs.push(...pivotLegs(scope, index, follow.pivot, neighboursOf, [], follow.action, window, hopParams));
+        hopPages.push({ index, offset: follow.offset, limit: follow.limit });
+        targetTypes.add(PIVOTS[follow.pivot].to);
+      } else named.push({ index, sql: namedEntities(scope, follow, neighbourType, neighboursOf, [fromDay, toDay], namedParams) });
     });
   });
-  const pageSql = requests.map((_, index) => `(request = ${index} AND rn > ? AND rn <= ?)`).join(' OR ');
-  for (const { offset, limit } of requests) orderedParams.push(offset, offset + limit);
+  let pages = 'page';
+  if (hopLegs.length > 0) {
+    ctes.push(`hop_agg AS (\n    ${hopLegs.join('\n    UNION ALL\n    ')}\n  )`);
+    params.push(...hopParams);
+    ctes.push(`hop_page AS (${rankedPage('hop_agg', hopPages, params)})`);
+    ctes.push('pages AS (SELECT * FROM page UNION ALL SELECT * FROM hop_page)');
+    pages = 'pages';
+  }
   // Neighbours are of the requests' target types only: a constant filter the Parquet scan applies.
-  const types = [...new Set(requests.map((r) => PIVOTS[r.pivot].to))].map(nodeTypeSql).join(', ');
+  const types = [...targetTypes].map(nodeTypeSql).join(', ');
   const entityRows = anyEntityVisibility(scope);
-  orderedParams.push(fromDay, toDay, ...entityRows.params);
-  return {
-    label: `neighbours:${[...new Set(requests.map((r) => r.pivot))].join('+')}`,
-    sql: `WITH agg AS (
-    ${legSql.join('\n    UNION ALL\n    ')}
-  ),
-  ranked AS (
-    SELECT agg.*, row_number() OVER (PARTITION BY request, key_id ORDER BY link_last_seen DESC, other_id, rel) AS rn,
-           count(*) OVER (PARTITION BY request, key_id) AS total
-    FROM agg
-  ),
-  page AS (SELECT * FROM ranked WHERE ${pageSql}),
-  ent AS (
+  params.push(fromDay, toDay, ...entityRows.params);
+  ctes.push(`ent AS (
     ${ENTITY_AGGREGATE}
-    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type IN (${types}) AND id IN (SELECT other_id FROM page)${entityRows.sql}
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type IN (${types}) AND id IN (SELECT other_id FROM ${pages})${entityRows.sql}
     GROUP BY type, id
-  )
+  )`);
+  ctes.push(...named.map(({ index, sql }) => `named_${index} AS (${sql})`));
+  params.push(...namedParams);
+  // A named entity's row: no key, no link; its entity columns as entitiesByKeys returns them.
+  const namedRows = named.map(
+    ({ index }) => `
+UNION ALL
+SELECT ${index} AS request, NULL AS key_id, n.type AS other_type, n.id AS other_id, NULL AS rel, NULL AS link_first_seen, NULL AS link_last_seen,
+       NULL AS link_event_count, NULL AS link_bytes, NULL AS link_packets, NULL AS link_sources, NULL AS rn, NULL AS total,
+       n.type, n.id, n.kind, n.provider, n.account, n.name, n.arn, n.first_seen, n.last_seen, n.event_count, n.attrs_by_day
+FROM named_${index} n`,
+  );
+  return {
+    label: `neighbours:${[...new Set(requests.flatMap((r) => [r.pivot, ...(r.follow ?? []).map(followLabel)]))].join('+')}`,
+    sql: `WITH ${ctes.join(',\n  ')}
 SELECT page.*, ent.type, ent.id, ent.kind, ent.provider, ent.account, ent.name, ent.arn, ent.first_seen, ent.last_seen,
        ent.event_count, ent.attrs_by_day
-FROM page LEFT JOIN ent ON ent.id = page.other_id AND ent.type = page.other_type
-ORDER BY page.request, page.key_id, page.rn`,
-    params: orderedParams,
+FROM ${pages} page LEFT JOIN ent ON ent.id = page.other_id AND ent.type = page.other_type${namedRows.join('')}
+ORDER BY request, key_id, rn`,
+    params,
     scope,
     weight: 'light',
     days: [fromDay, toDay],
   };
+}
+
+function followLabel(follow: NeighbourFollow): string {
+  return 'pivot' in follow ? follow.pivot : `${follow.attr}Entities`;
+}
+
+/**
+ * The entities of `follow.entity`'s type that an attribute of the neighbours names, with the rows,
+ * days and visibility of entitiesByKeys. The neighbours' rows are read without the scope's filter:
+ * they only propose ids, each kept or not by the named type's own visibility.
+ */
+function namedEntities(
+  scope: AccountScope,
+  follow: { entity: EntityType; attr: NamingAttribute },
+  neighbourType: NodeType,
+  neighboursOf: string,
+  days: readonly [string, string],
+  params: SqlParam[],
+): string {
+  const visible = entityVisibility(scope, follow.entity, days);
+  params.push(days[0], days[1], follow.entity, days[0], days[1], ...visible.params);
+  // The JSON path is a constant of the code (NamingAttribute), not a caller's value.
+  return `${ENTITY_AGGREGATE}
+    WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ?
+      AND id IN (SELECT json_extract_scalar(attrs, '$.${follow.attr}') FROM graph_entities
+                 WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND type = ${nodeTypeSql(neighbourType)} AND id IN (${neighboursOf}))${visible.sql}
+    GROUP BY type, id`;
 }

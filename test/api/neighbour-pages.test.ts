@@ -5,7 +5,8 @@
  * asks for at once (contextFor's four) as one statement.
  */
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../../src/engine/types';
-import { neighbourPages, neighbours, type NeighbourRequest } from '../../src/queries/graph';
+import { entityFromRow } from '../../src/api/loaders';
+import { entitiesByKeys, followIndexes, neighbourPages, neighbours, type NeighbourRequest } from '../../src/queries/graph';
 import { AccountScope } from '../../src/queries/scope';
 import type { Statement } from '../../src/queries/sql';
 import { apiForDescribe, ENGINES, lakeForFile, openApi } from './helpers';
@@ -15,6 +16,7 @@ import {
   ALICE,
   BOB,
   BRUTE_IP,
+  DELETED_BUCKET,
   INSTANCE_IP,
   OUTSIDE_READER_IP,
   PROD_ACCOUNT,
@@ -109,4 +111,86 @@ it("sends contextFor's four neighbour lists of an address as one statement", asy
   } finally {
     await api.close();
   }
+});
+
+describe.each(ENGINES)('second hops in the statement of their first (%s)', (engineName) => {
+  const t = apiForDescribe(lake, engineName);
+
+  it("answer each neighbour's list and named entity with the rows of their own statements, in every scope", async () => {
+    const { engine } = t();
+    const hops: NeighbourRequest[] = [
+      {
+        pivot: 'resourceIps',
+        keys: [PUBLIC_BUCKET],
+        action: 'GetObject',
+        offset: 0,
+        limit: 100,
+        follow: [{ pivot: 'ipIdentities', action: null, offset: 0, limit: 21 }],
+      },
+      {
+        pivot: 'resourceSessions',
+        keys: [PUBLIC_BUCKET, DELETED_BUCKET],
+        action: null,
+        offset: 0,
+        limit: 21,
+        follow: [{ entity: 'Identity', attr: 'identity' }],
+      },
+      // A page of one link: its follows are keyed on that neighbour alone.
+      {
+        pivot: 'identityIps',
+        keys: [BOB, ALICE],
+        action: null,
+        offset: 0,
+        limit: 1,
+        follow: [{ pivot: 'ipSessions', action: null, offset: 0, limit: 3 }],
+      },
+    ];
+    expect(followIndexes(hops)).toEqual([[3], [4], [5]]);
+    const found: Record<string, number> = {};
+    for (const scope of [AccountScope.ALL, AccountScope.of([ACCOUNT]), AccountScope.of([PROD_ACCOUNT]), AccountScope.of([])]) {
+      const combined = neighbourPages(scope, hops, window);
+      expect(combined.label).toBe('neighbours:resourceIps+ipIdentities+resourceSessions+identityEntities+identityIps+ipSessions');
+      const rows = await run(engine, combined);
+      const of = (request: number) => rows.filter((row) => Number(row.request) === request);
+      // The first hops: as without follows.
+      const plain = await run(
+        engine,
+        neighbourPages(
+          scope,
+          hops.map(({ follow: _f, ...r }) => r),
+          window,
+        ),
+      );
+      expect(canonical(rows.filter((row) => Number(row.request) < 3))).toEqual(canonical(plain));
+      // A followed pivot: the rows of its own statement keyed on the first page's neighbours of its type.
+      for (const [parent, hop] of [
+        [0, 3],
+        [2, 5],
+      ] as const) {
+        const follow = hops[parent].follow![0] as { pivot: 'ipIdentities' | 'ipSessions'; action: null; offset: number; limit: number };
+        const keys = [...new Set(of(parent).map((row) => row.other_id as string))];
+        const own = keys.length ? await run(engine, neighbours(scope, follow.pivot, keys, window, null, follow.offset, follow.limit)) : [];
+        expect(canonical(of(hop).map((row) => ({ ...row, request: 0 })))).toEqual(canonical(own.map((row) => ({ ...row, request: 0 }))));
+      }
+      // Named entities: the rows entitiesByKeys gives for their ids, which cover what the sessions' merged attrs name.
+      const named = of(4);
+      const ids = named.map((row) => row.id as string);
+      const entityColumns = (row: SqlRow) =>
+        JSON.stringify([row.id, row.kind, row.provider, row.account, row.name, row.arn, row.event_count, row.attrs_by_day]);
+      const byKeys = ids.length ? await run(engine, entitiesByKeys(scope, 'Identity', ids, window)) : [];
+      expect(named.map(entityColumns).sort()).toEqual(byKeys.map(entityColumns).sort());
+      for (const row of named) expect(row.key_id ?? null).toBeNull();
+      const sessions = of(1)
+        .filter((row) => row.id != null)
+        .map((row) => entityFromRow(row as never, 'Session', window));
+      const wanted = [...new Set(sessions.map((s) => s.attrs.identity).filter((id): id is string => typeof id === 'string'))];
+      const visible = wanted.length ? await run(engine, entitiesByKeys(scope, 'Identity', wanted, window)) : [];
+      for (const row of visible) expect(ids).toContain(row.id);
+      if (scope.isAll) expect(visible.length).toBeGreaterThan(0);
+      found[String(scope)] = of(3).length + named.length + of(5).length;
+    }
+    expect(found['*']).toBeGreaterThan(0);
+    expect(found[ACCOUNT]).toBeGreaterThan(0);
+    expect(found['']).toBe(0);
+  });
 });

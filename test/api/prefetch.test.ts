@@ -7,7 +7,7 @@
  */
 import type { QueryEngine, QueryOptions, QueryResult, SqlParam, SqlRow } from '../../src/engine/types';
 import { apiForDescribe, ENGINES, lakeForFile, openApi } from './helpers';
-import { BOB, BOB_CONSOLE_KEY, PUBLIC_BUCKET, PUBLIC_BUCKET_NAME, WINDOW, writeStoryLake } from './fixtures/story';
+import { BOB, BOB_CONSOLE_KEY, DELETED_BUCKET, PUBLIC_BUCKET, PUBLIC_BUCKET_NAME, WINDOW, writeStoryLake } from './fixtures/story';
 
 const lake = lakeForFile(writeStoryLake);
 
@@ -21,6 +21,13 @@ const RESOURCE = `query($id: String!, $w: TimeWindow!) { resource(id: $id, windo
   changes: actors(action: "PutBucketPolicy") { edges { node { identityId } } }
   sessions { edges { relation node { accessKeyId } } }
   outside: sourceIps(action: "GetObject", outside: ["10.0.0.0/8"], first: 100) { edges { eventCount node { address } } } } }`;
+
+/** The bench's "who touched a bucket": second hops under two of its lists (a session's identity, an address's identities). */
+const RESOURCE_DEEP = `query($id: String!, $w: TimeWindow!) { resource(id: $id, window: $w) {
+  changes: actors(action: "PutBucketPolicy") { edges { node { identityId } } }
+  sessions { edges { relation node { accessKeyId identity { identityId name } } } }
+  outside: sourceIps(action: "GetObject", outside: ["10.0.0.0/8"], first: 100) {
+    edges { eventCount node { address identities { totalCount edges { eventCount node { identityId } } } } } } } }`;
 
 /** The statements the API sends, with when each started and ended. */
 class Timeline implements QueryEngine {
@@ -75,6 +82,37 @@ describe.each(ENGINES)('lists started beside their look-up (%s)', (engineName) =
     expect(byArn.resource.outside.edges.length).toBeGreaterThan(0);
     expect(await t().data(RESOURCE, { id: PUBLIC_BUCKET_NAME, w: WINDOW })).toEqual(byArn);
   });
+
+  it("answer a bucket's second hops as the sessions' and addresses' own look-ups do", async () => {
+    let sessionsNamed = 0;
+    let addressesWithIdentities = 0;
+    // The public bucket's outside reader has an identity; the deleted bucket's sessions name theirs.
+    for (const [arn, name] of [
+      [PUBLIC_BUCKET, PUBLIC_BUCKET_NAME],
+      [DELETED_BUCKET, 'prod-backups'],
+    ]) {
+      const deep = await t().data(RESOURCE_DEEP, { id: name, w: WINDOW });
+      expect(await t().data(RESOURCE_DEEP, { id: arn, w: WINDOW })).toEqual(deep);
+      for (const { node } of deep.resource.sessions.edges) {
+        const own = await t().data(`query($k: String!, $w: TimeWindow!) { session(id: $k, window: $w) { identity { identityId name } } }`, {
+          k: node.accessKeyId,
+          w: WINDOW,
+        });
+        expect(own.session.identity).toEqual(node.identity);
+        if (node.identity) sessionsNamed++;
+      }
+      for (const { node } of deep.resource.outside.edges) {
+        const own = await t().data(
+          `query($a: String!, $w: TimeWindow!) { ip(address: $a, window: $w) { identities { totalCount edges { eventCount node { identityId } } } } }`,
+          { a: node.address, w: WINDOW },
+        );
+        expect(own.ip.identities).toEqual(node.identities);
+        if (node.identities.totalCount > 0) addressesWithIdentities++;
+      }
+    }
+    expect(sessionsNamed).toBeGreaterThan(0);
+    expect(addressesWithIdentities).toBeGreaterThan(0);
+  });
 });
 
 describe('one wave', () => {
@@ -104,6 +142,21 @@ describe('one wave', () => {
       await api.data(RESOURCE, { id: PUBLIC_BUCKET_NAME, w: WINDOW });
       expect(timeline!.statements.map((s) => s.label).sort()).toEqual([
         'neighbours:resourceActors+resourceSessions+resourceIps',
+        'resourcesByName',
+      ]);
+      expect(timeline!.laterWaves()).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("a bucket by its name with its lists' second hops: still the look-up and one neighbour statement", async () => {
+    let timeline: Timeline | undefined;
+    const api = await openApi(lake(), { wrap: (e) => (timeline = new Timeline(e)) });
+    try {
+      await api.data(RESOURCE_DEEP, { id: PUBLIC_BUCKET_NAME, w: WINDOW });
+      expect(timeline!.statements.map((s) => s.label).sort()).toEqual([
+        'neighbours:resourceActors+resourceSessions+identityEntities+resourceIps+ipIdentities',
         'resourcesByName',
       ]);
       expect(timeline!.laterWaves()).toEqual([]);

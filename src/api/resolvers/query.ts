@@ -6,9 +6,11 @@ import { offsetCursor, parseOffsetCursor } from '../ids';
 import { indicatorContext } from '../indicator';
 import { checkFirst, checkText } from '../limits';
 import { likelyResourceKey, loadNamed, mayBeIdentityId, nodeById, resolveIdentity, resolveResource } from '../lookups';
-import { prefetchLists, resolversOf } from '../prefetch';
+import { prefetchLists, resolversOf, type Followable } from '../prefetch';
 import { Identity } from './identity';
+import { IP_ADDRESS_LISTS } from './ip-address';
 import { Resource } from './resource';
+import { SESSION_LISTS, SESSION_NAMED } from './session';
 import { checkArnText } from '../filters';
 import type { LinkConnectionModel, LinkModel } from '../models';
 import { findingConnection } from './finding';
@@ -26,13 +28,19 @@ const RESOURCE_LISTS = resolversOf(Resource, [
   'domains',
 ]);
 
+/** Second hops a started list answers too: its neighbours' lists and named entities (by neighbour type). */
+const FOLLOWABLE: Readonly<Record<string, Followable>> = {
+  IPAddress: { lists: IP_ADDRESS_LISTS },
+  Session: { lists: SESSION_LISTS, named: SESSION_NAMED },
+};
+
 export const Query: QueryResolvers = {
   node: (_p, args, ctx) => nodeById(ctx, args.id, windowOf(ctx, null, args.window)),
   identity: (_p, args, ctx, info) => {
     const text = checkArnText(args.id, 'id');
     const window = windowOf(ctx, null, args.window);
     // The identity's lists keyed on the text start beside the look-up: one wave when the text is its id.
-    if (mayBeIdentityId(text)) prefetchLists(ctx, info, 'Identity', text, window, IDENTITY_LISTS);
+    if (mayBeIdentityId(text)) prefetchLists(ctx, info, 'Identity', text, window, IDENTITY_LISTS, FOLLOWABLE);
     return resolveIdentity(ctx, text, window);
   },
   identities: async (_p, args, ctx): Promise<LinkConnectionModel> => {
@@ -65,7 +73,7 @@ export const Query: QueryResolvers = {
     const text = checkArnText(args.id, 'id');
     const window = windowOf(ctx, null, args.window);
     // The resource's lists keyed on the key the look-up most likely finds start beside it.
-    prefetchLists(ctx, info, 'Resource', likelyResourceKey(text), window, RESOURCE_LISTS);
+    prefetchLists(ctx, info, 'Resource', likelyResourceKey(text), window, RESOURCE_LISTS, FOLLOWABLE);
     return resolveResource(ctx, text, window);
   },
   session: (_p, args, ctx) => loadNamed(ctx, 'Session', checkText(args.id, 'id'), windowOf(ctx, null, args.window), 'session'),

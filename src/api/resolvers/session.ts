@@ -2,7 +2,8 @@
 import type { SessionIssuanceResolvers, SessionResolvers } from '../../generated/graphql';
 import { eventConnection, linkConnection } from '../connections';
 import type { RequestContext } from '../context';
-import { entityStub, type EntityModel, type IssuanceModel } from '../models';
+import type { NamingAttribute, PivotName } from '../../queries/graph';
+import { entityStub, type EntityModel, type EntityType, type IssuanceModel } from '../models';
 import { bool, entityFields, loadEntity, str } from './common';
 import { entityFindings } from './finding';
 
@@ -40,6 +41,20 @@ async function sessionChain(ctx: RequestContext, session: EntityModel): Promise<
   return chain.reverse();
 }
 
+/** Link lists by field, the pivot each loads (a prefetch may answer them with the list that reached the session). */
+export const SESSION_LISTS = {
+  children: 'sessionChildren',
+  ips: 'sessionIps',
+  resources: 'sessionResources',
+  userAgents: 'sessionUserAgents',
+  federatedFrom: 'sessionFederatedFrom',
+} as const satisfies Record<string, PivotName>;
+
+/** Entities by field that an attribute of the session names (a prefetch may fetch them with the list that reached it). */
+export const SESSION_NAMED = {
+  identity: { entity: 'Identity', attr: 'identity' },
+} as const satisfies Record<string, { entity: EntityType; attr: NamingAttribute }>;
+
 export const Session: SessionResolvers = {
   ...entityFields,
   sessionId: (e) => e.key,
@@ -49,16 +64,16 @@ export const Session: SessionResolvers = {
   account: (e) => e.account,
   name: (e) => e.name,
   mfa: (e) => bool(e.attrs.mfa),
-  identity: (e, _a, ctx) => loadEntity(ctx, 'Identity', str(e.attrs.identity), e.window),
+  identity: (e, _a, ctx) => loadEntity(ctx, SESSION_NAMED.identity.entity, str(e.attrs[SESSION_NAMED.identity.attr]), e.window),
   issuedBy: (e) => issuanceOf(e),
   parent: (e, _a, ctx) => loadEntity(ctx, 'Session', str(e.attrs.issuer_session), e.window),
-  children: (e, args, ctx) => linkConnection(ctx, 'sessionChildren', e, args),
+  children: (e, args, ctx) => linkConnection(ctx, SESSION_LISTS.children, e, args),
   chain: (e, _a, ctx) => sessionChain(ctx, e),
-  ips: (e, args, ctx) => linkConnection(ctx, 'sessionIps', e, args),
-  resources: (e, args, ctx) => linkConnection(ctx, 'sessionResources', e, args),
-  userAgents: (e, args, ctx) => linkConnection(ctx, 'sessionUserAgents', e, args),
+  ips: (e, args, ctx) => linkConnection(ctx, SESSION_LISTS.ips, e, args),
+  resources: (e, args, ctx) => linkConnection(ctx, SESSION_LISTS.resources, e, args),
+  userAgents: (e, args, ctx) => linkConnection(ctx, SESSION_LISTS.userAgents, e, args),
   events: (e, args, ctx) => eventConnection(ctx, 'session', e.key, e.window, args),
-  federatedFrom: (e, args, ctx) => linkConnection(ctx, 'sessionFederatedFrom', e, args),
+  federatedFrom: (e, args, ctx) => linkConnection(ctx, SESSION_LISTS.federatedFrom, e, args),
   findings: (e, args, ctx) => entityFindings(e, args, ctx),
 };
 
