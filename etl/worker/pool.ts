@@ -12,10 +12,17 @@ import type { IngestWorkerData, WorkerReply, WorkerRequest } from './protocol';
  * (the claim, the next job) waits between two objects. Small objects are held in memory meanwhile.
  */
 export const OBJECTS_IN_FLIGHT_PER_WORKER = 3;
+/**
+ * …as long as their stored bytes stay under this (a worker holds small objects in memory while
+ * they wait): one object, however large, is always let through.
+ */
+export const BYTES_IN_FLIGHT_PER_WORKER = 16 * 1024 * 1024;
 
 /** A worker and its requests in flight, answered in the order they were sent. */
 class IngestWorker {
-  private readonly pending: Array<{ resolve: (reply: WorkerReply) => void; reject: (err: Error) => void }> = [];
+  private readonly pending: Array<{ resolve: (reply: WorkerReply) => void; reject: (err: Error) => void; bytes: number }> = [];
+  /** Stored bytes of the objects in flight. */
+  private bytes = 0;
   private failure: Error | null = null;
   /** The coordinator's claim for each object in flight, by index. */
   private readonly claims = new Map<number, ClaimContent>();
@@ -44,8 +51,14 @@ class IngestWorker {
         resourceLimits: { maxOldGenerationSizeMb: heapMb },
       }),
     );
-    await worker.next(); // 'ready'
+    await worker.next(0); // 'ready'
     return worker;
+  }
+
+  /** Whether this worker may be handed an object of `size` stored bytes now. */
+  hasRoomFor(size: number): boolean {
+    const count = this.pending.length;
+    return count === 0 || (count < OBJECTS_IN_FLIGHT_PER_WORKER && this.bytes + size <= BYTES_IN_FLIGHT_PER_WORKER);
   }
 
   /** Requests sent and not yet answered. */
@@ -56,7 +69,7 @@ class IngestWorker {
   async request(request: WorkerRequest, claim: ClaimContent | null = null): Promise<WorkerReply> {
     const index = request.type === 'read' ? request.job.index : null;
     if (index !== null && claim) this.claims.set(index, claim);
-    const reply = this.next();
+    const reply = this.next(request.type === 'read' ? request.job.size : 0);
     this.worker.postMessage(request);
     try {
       const answer = await reply;
@@ -67,17 +80,22 @@ class IngestWorker {
     }
   }
 
-  private next(): Promise<WorkerReply> {
+  private next(bytes: number): Promise<WorkerReply> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+    this.bytes += bytes;
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject, bytes }));
   }
 
   private settle(reply: WorkerReply): void {
-    this.pending.shift()?.resolve(reply);
+    const pending = this.pending.shift();
+    if (!pending) return;
+    this.bytes -= pending.bytes;
+    pending.resolve(reply);
   }
 
   private fail(err: Error): void {
     this.failure = err;
+    this.bytes = 0;
     for (const pending of this.pending.splice(0)) pending.reject(err);
   }
 
@@ -98,7 +116,7 @@ export function workerHeapMb(limits: ReadLimits): number {
 }
 
 /**
- * Reads objects on worker threads, up to OBJECTS_IN_FLIGHT_PER_WORKER per worker at a time.
+ * Reads objects on worker threads, up to OBJECTS_IN_FLIGHT_PER_WORKER per worker at a time (within BYTES_IN_FLIGHT_PER_WORKER).
  * `submit` waits for a worker with room, so the caller's loop is naturally back-pressured; results
  * arrive through callbacks, each worker's in the order its objects were submitted.
  */
@@ -120,10 +138,13 @@ export class WorkerPool {
   }
 
   async submit(job: ObjectJob, claim: ClaimContent, onDone: (result: ObjectResult) => Promise<void>): Promise<void> {
-    const roomiest = () => this.workers.reduce((best, w) => (w.inFlight < best.inFlight ? w : best));
-    while (roomiest().inFlight >= OBJECTS_IN_FLIGHT_PER_WORKER) await Promise.race(this.inFlight);
+    const withRoom = () =>
+      this.workers
+        .filter((w) => w.hasRoomFor(job.size))
+        .reduce<IngestWorker | null>((best, w) => (!best || w.inFlight < best.inFlight ? w : best), null);
+    while (!withRoom()) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
-    const worker = roomiest();
+    const worker = withRoom()!;
     const task = worker.request({ type: 'read', job }, claim).then(async (reply) => {
       if (reply.type === 'read') await onDone(reply.result);
     });

@@ -112,6 +112,16 @@ describe('ingest: idempotent', () => {
     expect(listTree(lake)).toEqual(filesBefore);
     expect(await lakeRows(lake)).toHaveLength(50);
   });
+  test('the same bytes under many names in one run, several objects in flight per worker, are read once', async () => {
+    const input = tempDir('idem-names');
+    const lake = tempDir('idem-names-lake');
+    const bytes = gzipSync(envelope(Array.from({ length: 20 }, (_, i) => cloudTrailRecord(i))));
+    for (let i = 0; i < 12; i++) writeFileSync(join(input, `copy-${String(i).padStart(2, '0')}.json.gz`), bytes);
+    writeFileSync(join(input, 'other.json.gz'), gzipSync(envelope([cloudTrailRecord(100)])));
+    const summary = await ingest({ inputs: [input], lake, workers: 2 });
+    expect(summary).toMatchObject({ objects: 13, already_ingested: 11, records: 21, written: 21 });
+    expect(await lakeRows(lake)).toHaveLength(21);
+  });
 });
 
 /** The lake's files, but the writer lock's (a run takes the next token: bookkeeping, not content). */
