@@ -12,11 +12,11 @@
  *   spill      takeSpills(): the last rows written out as lz4 Parquet
  * Reported: µs per record for parse − gunzip, µs per row for append and for append + spill.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { REPO, machine, parseArgs, table, writeResult } from './lib/measure';
+import { join } from 'node:path';
+import { machine, parseArgs, table, writeResult } from './lib/measure';
+import { median, perCheckout } from './lib/per-checkout';
 
 const args = parseArgs(process.argv.slice(2));
 
@@ -78,31 +78,10 @@ async function child(checkout: string, input: string, sourceId: string): Promise
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main(): Promise<void> {
-  const sourceId = typeof args.get('source') === 'string' ? String(args.get('source')) : 'cloudtrail';
-  const input = resolve(String(args.get('input') ?? ''));
-  if (!args.get('input')) throw new Error('--input <folder of objects> is required');
-  if (typeof args.get('child') === 'string') {
-    process.stdout.write(JSON.stringify(await child(String(args.get('child')), input, sourceId)));
-    return;
-  }
-  const checkouts = (typeof args.get('checkouts') === 'string' ? String(args.get('checkouts')).split(',') : [REPO]).map((c) => resolve(c));
-  const rounds = Number(args.get('rounds') ?? 3);
-  const results = new Map<string, ChildResult[]>(checkouts.map((c) => [c, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const checkout of checkouts) {
-      const out = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', __filename, '--child', checkout, '--input', input, '--source', sourceId],
-        { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-      );
-      const result = JSON.parse(out) as ChildResult;
-      results.get(checkout)!.push(result);
-      console.log(`round ${round + 1} ${checkout}: ${JSON.stringify(result.cpu)}`);
-    }
-  }
+  const run = await perCheckout(args, __filename, child, (result) => JSON.stringify(result.cpu));
+  if (!run) return;
+  const { input, sourceId, rounds, checkouts, results } = run;
   const rowsOut = checkouts.map((checkout) => {
     const runs = results.get(checkout)!;
     const { records, rows, objects } = runs[0];
@@ -115,11 +94,6 @@ async function main(): Promise<void> {
       us((r) => r.cpu.append + r.cpu.spill, rows),
     ];
   });
-  console.log(
-    `load average ${machine()
-      .loadavg.map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
   console.log(
     table(['checkout', 'objects / records / rows', 'parse+normalize µs/record', 'append µs/row', 'append+spill µs/row'], rowsOut),
   );

@@ -10,11 +10,11 @@
  * chunk. Reported: CPU (user + sys) µs per record, the best of passes 3–8 of each round (passes 1–2
  * warm the JIT), median over rounds.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { REPO, machine, parseArgs, table, writeResult } from './lib/measure';
+import { machine, parseArgs, table, writeResult } from './lib/measure';
+import { median, perCheckout } from './lib/per-checkout';
 
 const args = parseArgs(process.argv.slice(2));
 const PASSES = 8;
@@ -64,45 +64,15 @@ async function child(checkout: string, input: string, sourceId: string): Promise
   return { objects: contents.length, records, whole, passes };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main(): Promise<void> {
-  const sourceId = typeof args.get('source') === 'string' ? String(args.get('source')) : 'cloudtrail';
-  if (!args.get('input')) throw new Error('--input <folder of objects> is required');
-  const input = resolve(String(args.get('input')));
-  if (typeof args.get('child') === 'string') {
-    process.stdout.write(JSON.stringify(await child(String(args.get('child')), input, sourceId)));
-    return;
-  }
-  const checkouts = (typeof args.get('checkouts') === 'string' ? String(args.get('checkouts')).split(',') : [REPO]).map((c) => resolve(c));
-  const rounds = Number(args.get('rounds') ?? 3);
-  const results = new Map<string, ChildResult[]>(checkouts.map((c) => [c, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const checkout of checkouts) {
-      const out = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', __filename, '--child', checkout, '--input', input, '--source', sourceId],
-        {
-          cwd: REPO,
-          encoding: 'utf8',
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
-      const result = JSON.parse(out) as ChildResult;
-      results.get(checkout)!.push(result);
-      console.log(`round ${round + 1} ${checkout}: ${result.passes.map((us) => us.toFixed(1)).join(' ')} µs/record`);
-    }
-  }
+  const run = await perCheckout(args, __filename, child, (result) => `${result.passes.map((us) => us.toFixed(1)).join(' ')} µs/record`);
+  if (!run) return;
+  const { input, sourceId, rounds, checkouts, results } = run;
   const rowsOut = checkouts.map((checkout) => {
     const runs = results.get(checkout)!;
     const warm = runs.map((r) => Math.min(...r.passes.slice(2)));
     return [checkout, `${runs[0].objects} / ${runs[0].records}`, runs[0].whole ? 'parseWhole' : 'parse', median(warm).toFixed(1)];
   });
-  console.log(
-    `load average ${machine()
-      .loadavg.map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
   console.log(table(['checkout', 'objects / records', 'read with', 'warm parse+normalize µs/record'], rowsOut));
   writeResult('parse', { input, sourceId, rounds, results: Object.fromEntries(results), machine: machine() });
 }
